@@ -1,0 +1,151 @@
+//! The runtime: reads input, runs pollers and effects as tokio tasks, and draws. It owns no
+//! logic of its own: every change goes through `update`.
+//!
+//! One loop iteration: wait for something (a key, a data arrival, the 1 s tick, a signal),
+//! apply it and everything else already queued, then draw once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use color_eyre::Result;
+use crossterm::event::{Event, EventStream, KeyEventKind, MouseEventKind};
+use futures::{FutureExt, StreamExt};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use crate::action::{Action, Effect};
+use crate::keymap::KeyMap;
+use crate::source::{ErrorKind, FleetSource, SourceError};
+use crate::state::State;
+use crate::theme::Theme;
+use crate::tui::Tui;
+use crate::ui;
+use crate::update::update;
+
+pub struct App {
+    pub state: State,
+    pub keymap: KeyMap,
+    pub theme: Theme,
+    pub source: Arc<dyn FleetSource>,
+}
+
+impl App {
+    pub async fn run(mut self, tui: &mut Tui) -> Result<()> {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
+        let mut events = EventStream::new();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut sigterm = signal(SignalKind::terminate())?;
+        let mut sighup = signal(SignalKind::hangup())?;
+
+        let size = tui.terminal.size()?;
+        let mut queue = vec![
+            Action::Resize {
+                width: size.width,
+                height: size.height,
+            },
+            Action::Tick(chrono::Utc::now()),
+        ];
+        self.start(Effect::FetchIdentity, &tx);
+
+        loop {
+            for action in queue.drain(..) {
+                for effect in update(&mut self.state, action, &self.keymap) {
+                    match effect {
+                        Effect::Suspend => {
+                            drop(events);
+                            tui.suspend()?;
+                            events = EventStream::new();
+                        }
+                        other => self.start(other, &tx),
+                    }
+                }
+            }
+            if self.state.should_quit {
+                // Lets the end-to-end test prove a panic hands the terminal back first.
+                #[cfg(debug_assertions)]
+                if std::env::var_os("ECSMON_TEST_PANIC").is_some() {
+                    panic!("deliberate test panic");
+                }
+                return Ok(());
+            }
+            let ctx = ui::Ctx {
+                theme: &self.theme,
+                keymap: &self.keymap,
+            };
+            tui.terminal.draw(|f| ui::render(f, &self.state, &ctx))?;
+
+            // Wait for the next thing to happen…
+            let first = tokio::select! {
+                Some(event) = events.next() => from_event(event?),
+                Some(action) = rx.recv() => Some(action),
+                _ = tick.tick() => Some(Action::Tick(chrono::Utc::now())),
+                _ = sigterm.recv() => Some(Action::Quit),
+                _ = sighup.recv() => Some(Action::Quit),
+            };
+            queue.extend(first);
+            // …then take everything else already waiting, so a burst costs one frame.
+            while let Ok(action) = rx.try_recv() {
+                queue.push(action);
+            }
+            while let Some(Some(event)) = events.next().now_or_never() {
+                queue.extend(from_event(event?));
+            }
+        }
+    }
+
+    /// Starts an effect as a tokio task whose result comes back as an action.
+    fn start(&self, effect: Effect, tx: &mpsc::UnboundedSender<Action>) {
+        let source = Arc::clone(&self.source);
+        let tx = tx.clone();
+        match effect {
+            Effect::Fetch { query, seq } => {
+                tokio::spawn(async move {
+                    let q = query.clone();
+                    // A panicking poller becomes an error on its pane, never a dead console.
+                    let result = tokio::spawn(async move { source.fetch(&q).await })
+                        .await
+                        .unwrap_or_else(|e| Err(crashed(e)));
+                    tracing::debug!(query = ?query, ok = result.is_ok(), "poll finished");
+                    let at = chrono::Utc::now();
+                    let _ = tx.send(Action::Loaded {
+                        query,
+                        seq,
+                        at,
+                        result,
+                    });
+                });
+            }
+            Effect::FetchIdentity => {
+                tokio::spawn(async move {
+                    let result = tokio::spawn(async move { source.identity().await })
+                        .await
+                        .unwrap_or_else(|e| Err(crashed(e)));
+                    let _ = tx.send(Action::IdentityLoaded(result));
+                });
+            }
+            Effect::Quit | Effect::Suspend => {}
+        }
+    }
+}
+
+fn crashed(e: tokio::task::JoinError) -> SourceError {
+    tracing::error!("poller crashed: {e}");
+    SourceError::new(
+        ErrorKind::Service,
+        format!("internal error while polling ({e}); will retry"),
+    )
+}
+
+/// Terminal events worth an update. Mouse motion is dropped here so it never costs a frame.
+fn from_event(event: Event) -> Option<Action> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => Some(Action::Key(key)),
+        Event::Mouse(m) if !matches!(m.kind, MouseEventKind::Moved | MouseEventKind::Drag(_)) => {
+            Some(Action::Mouse(m))
+        }
+        Event::Paste(text) => Some(Action::Paste(text)),
+        Event::Resize(width, height) => Some(Action::Resize { width, height }),
+        _ => None,
+    }
+}

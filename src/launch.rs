@@ -1,0 +1,153 @@
+//! From parsed flags to a running console: configuration, logging, the data source, the
+//! terminal. Errors in what the user gave us (bad config, unknown scenario) are `Usage` errors
+//! and exit with status 2 before the terminal is touched.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::app::App;
+use crate::cli::Cli;
+use crate::config::{self, Config};
+use crate::keymap::KeyMap;
+use crate::model::Identity;
+use crate::source::FleetSource;
+use crate::source::demo::{DemoClock, DemoSource};
+use crate::state::{Pane, State, View};
+use crate::theme::Theme;
+use crate::tui::{self, Tui};
+
+pub enum LaunchError {
+    /// Something the user can fix: printed as is, exit status 2.
+    Usage(String),
+    Runtime(color_eyre::Report),
+}
+
+impl<E: Into<color_eyre::Report>> From<E> for LaunchError {
+    fn from(e: E) -> Self {
+        LaunchError::Runtime(e.into())
+    }
+}
+
+/// Everything loaded from files and flags, before the terminal is taken over.
+pub struct Settings {
+    pub config: Config,
+    pub keymap: KeyMap,
+    pub theme: Theme,
+}
+
+pub fn load_settings(cli: &Cli) -> Result<Settings, LaunchError> {
+    let dir = config::config_dir();
+    let usage = |e: config::ConfigError| LaunchError::Usage(e.to_string());
+    let mut config = Config::load(cli.config.as_deref(), dir.as_deref()).map_err(usage)?;
+    if let Some(secs) = cli.refresh {
+        config.refresh.focused = Duration::from_secs(secs);
+    }
+    let keymap =
+        KeyMap::load(dir.as_ref().map(|d| d.join("keymap.toml")).as_deref()).map_err(usage)?;
+    let theme_name = cli.theme.clone().unwrap_or_else(|| config.theme.clone());
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = Theme::load(&theme_name, dir.as_deref(), no_color).map_err(usage)?;
+    Ok(Settings {
+        config,
+        keymap,
+        theme,
+    })
+}
+
+pub fn run(cli: Cli) -> Result<(), LaunchError> {
+    let settings = load_settings(&cli)?;
+    let _log_guard = init_logging(cli.log_file.clone())?;
+    let source = make_source(&cli)?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    color_eyre::install()?;
+    tui::install_panic_hook();
+
+    let size = crossterm::terminal::size().unwrap_or((80, 24));
+    let mut state = State::new(
+        Identity::default(),
+        chrono::Utc::now(),
+        settings.config.refresh,
+        size,
+    );
+    state.read_only = cli.read_only;
+    state.mouse = settings.config.mouse;
+    if let Some(cluster) = &cli.cluster {
+        state.nav = vec![
+            View::new(Pane::Clusters).with_selected_key(Some(cluster.clone())),
+            View::new(Pane::Services {
+                cluster: cluster.clone(),
+            }),
+        ];
+    }
+    tracing::info!(demo = ?cli.demo, read_only = cli.read_only, "starting");
+
+    let app = App {
+        state,
+        keymap: settings.keymap,
+        theme: settings.theme,
+        source,
+    };
+    let mut tui = Tui::new(settings.config.mouse)?;
+    tui.enter()?;
+    let result = runtime.block_on(app.run(&mut tui));
+    tui.exit()?;
+    // Pollers may be waiting on slow networks; don't let them hold the exit.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    tracing::info!("stopped");
+    result.map_err(LaunchError::Runtime)
+}
+
+fn make_source(cli: &Cli) -> Result<Arc<dyn FleetSource>, LaunchError> {
+    match &cli.demo {
+        Some(scenario) => {
+            let source = DemoSource::new(scenario, cli.seed, chrono::Utc::now(), DemoClock::System)
+                .map_err(LaunchError::Usage)?;
+            Ok(Arc::new(source))
+        }
+        None => Err(LaunchError::Usage(
+            "the live AWS source is not built yet; run `ecsmon --demo` to try the console \
+             on the embedded demo fleet"
+                .into(),
+        )),
+    }
+}
+
+/// Logs go to a file (the terminal belongs to the UI): `--log-file`, or `ecsmon.log` in the
+/// state directory. Level from `ECSMON_LOG` (error, warn, info, debug, trace; default info).
+fn init_logging(
+    path: Option<PathBuf>,
+) -> Result<Option<tracing_appender::non_blocking::WorkerGuard>, LaunchError> {
+    let path = match path.or_else(|| config::state_dir().map(|d| d.join("ecsmon.log"))) {
+        Some(p) => p,
+        None => return Ok(None),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            LaunchError::Usage(format!(
+                "cannot create log directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| LaunchError::Usage(format!("cannot open log file {}: {e}", path.display())))?;
+    let level = std::env::var("ECSMON_LOG")
+        .ok()
+        .and_then(|l| l.parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::INFO);
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_max_level(level)
+        .init();
+    Ok(Some(guard))
+}

@@ -1,0 +1,22 @@
+//! ecsmon: a full-screen terminal console for AWS ECS.
+//!
+//! Folders say what each part does: `source/` talks to the world, `state/` holds it, `update/`
+//! is the one way it changes, `poll/` decides what to ask for, `ui/` draws it; `model/` has the
+//! domain types they share. `app.rs` is the runtime loop and `launch.rs` wires it together.
+
+pub mod action;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod keymap;
+pub mod launch;
+pub mod model;
+pub mod poll;
+pub mod source;
+pub mod state;
+#[doc(hidden)]
+pub mod testkit;
+pub mod theme;
+pub mod tui;
+pub mod ui;
+pub mod update;

@@ -1,0 +1,37 @@
+//! Domain types shared by every layer: the sources fill them, `state/` stores them, `ui/` draws
+//! them, `triage/` judges them. Nothing here knows about the AWS SDK.
+
+mod cluster;
+mod identity;
+mod instance;
+mod scope;
+mod service;
+mod task;
+mod taskdef;
+
+pub use cluster::Cluster;
+pub use identity::Identity;
+pub use instance::Instance;
+pub use scope::{Query, TaskScope};
+pub use service::{Deployment, Service, ServiceEvent};
+pub use task::{Container, Task};
+pub use taskdef::TaskDefRef;
+
+/// Wall-clock instant used throughout the model. AWS reports UTC; so do we.
+pub type Time = chrono::DateTime<chrono::Utc>;
+
+/// The last path segment of an ARN (`arn:aws:ecs:…:task/prod/abc123` → `abc123`).
+pub fn arn_tail(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_tail_takes_the_last_segment() {
+        assert_eq!(arn_tail("arn:aws:ecs:eu-west-1:1:task/prod/abc"), "abc");
+        assert_eq!(arn_tail("plain"), "plain");
+    }
+}

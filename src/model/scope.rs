@@ -1,0 +1,72 @@
+//! What a pane asks the world for. A `Query` is both the poll key and the cache key.
+
+/// Which tasks a tasks pane lists.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TaskScope {
+    Service {
+        cluster: String,
+        service: String,
+    },
+    Cluster {
+        cluster: String,
+    },
+    /// Tasks placed on one container instance (its ARN).
+    Instance {
+        cluster: String,
+        instance: String,
+    },
+}
+
+impl TaskScope {
+    pub fn cluster(&self) -> &str {
+        match self {
+            TaskScope::Service { cluster, .. }
+            | TaskScope::Cluster { cluster }
+            | TaskScope::Instance { cluster, .. } => cluster,
+        }
+    }
+}
+
+/// One poll of the world. Clusters and services are named by name (ECS accepts names or ARNs).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Query {
+    Clusters,
+    Services {
+        cluster: String,
+    },
+    /// `stopped` lists recently stopped tasks instead of running ones.
+    Tasks {
+        scope: TaskScope,
+        stopped: bool,
+    },
+    /// One task (by ARN), for its containers pane.
+    Task {
+        cluster: String,
+        task: String,
+    },
+    Instances {
+        cluster: String,
+    },
+}
+
+impl Query {
+    /// Short words for status lines and logs: "tasks of cart".
+    pub fn describe(&self) -> String {
+        match self {
+            Query::Clusters => "clusters".into(),
+            Query::Services { cluster } => format!("services of {cluster}"),
+            Query::Tasks { scope, stopped } => {
+                let which = if *stopped { "stopped tasks" } else { "tasks" };
+                match scope {
+                    TaskScope::Service { service, .. } => format!("{which} of {service}"),
+                    TaskScope::Cluster { cluster } => format!("{which} of {cluster}"),
+                    TaskScope::Instance { instance, .. } => {
+                        format!("{which} on {}", super::arn_tail(instance))
+                    }
+                }
+            }
+            Query::Task { task, .. } => format!("task {}", super::arn_tail(task)),
+            Query::Instances { cluster } => format!("instances of {cluster}"),
+        }
+    }
+}

@@ -1,0 +1,59 @@
+use super::{TaskDefRef, Time};
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Service {
+    pub arn: String,
+    pub name: String,
+    pub cluster_arn: String,
+    /// ACTIVE, DRAINING, INACTIVE.
+    pub status: String,
+    pub desired: u32,
+    pub running: u32,
+    pub pending: u32,
+    /// EC2, FARGATE, EXTERNAL, or the capacity provider strategy's first provider.
+    pub launch_type: String,
+    pub task_definition: TaskDefRef,
+    pub deployments: Vec<Deployment>,
+    /// Newest first, as ECS returns them.
+    pub events: Vec<ServiceEvent>,
+    pub created_at: Option<Time>,
+    pub enable_execute_command: bool,
+    pub target_group_arns: Vec<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+impl Service {
+    /// The deployment ECS is rolling towards (status `PRIMARY`).
+    pub fn primary_deployment(&self) -> Option<&Deployment> {
+        self.deployments.iter().find(|d| d.status == "PRIMARY")
+    }
+
+    /// When the newest deployment started: "age of the last deployment" in the services pane.
+    pub fn last_deployment_at(&self) -> Option<Time> {
+        self.deployments.iter().filter_map(|d| d.created_at).max()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Deployment {
+    pub id: String,
+    /// PRIMARY, ACTIVE, INACTIVE.
+    pub status: String,
+    pub task_definition: TaskDefRef,
+    pub desired: u32,
+    pub running: u32,
+    pub pending: u32,
+    pub failed: u32,
+    /// IN_PROGRESS, COMPLETED, FAILED (empty for services without rollout tracking).
+    pub rollout_state: String,
+    pub rollout_reason: String,
+    pub created_at: Option<Time>,
+    pub updated_at: Option<Time>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ServiceEvent {
+    pub id: String,
+    pub at: Time,
+    pub message: String,
+}

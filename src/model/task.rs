@@ -1,0 +1,82 @@
+use super::{TaskDefRef, Time, arn_tail};
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Task {
+    pub arn: String,
+    pub cluster_arn: String,
+    pub task_definition: TaskDefRef,
+    /// PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED.
+    pub last_status: String,
+    pub desired_status: String,
+    /// HEALTHY, UNHEALTHY, UNKNOWN.
+    pub health: String,
+    /// `service:<name>` for service tasks.
+    pub group: String,
+    pub launch_type: String,
+    pub availability_zone: String,
+    pub private_ip: String,
+    pub container_instance_arn: Option<String>,
+    /// The EC2 instance behind `container_instance_arn`, once joined.
+    pub ec2_instance_id: Option<String>,
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    pub created_at: Option<Time>,
+    pub started_at: Option<Time>,
+    pub stopping_at: Option<Time>,
+    pub stopped_at: Option<Time>,
+    pub stop_code: String,
+    pub stopped_reason: String,
+    pub enable_execute_command: bool,
+    pub containers: Vec<Container>,
+    pub tags: Vec<(String, String)>,
+}
+
+impl Task {
+    /// The id operators recognise (the ARN's last segment).
+    pub fn id(&self) -> &str {
+        arn_tail(&self.arn)
+    }
+
+    /// The first 8 characters of the id, as the console shows it in tables.
+    pub fn short_id(&self) -> &str {
+        let id = self.id();
+        id.get(..8).unwrap_or(id)
+    }
+
+    /// `cart` for a task whose group is `service:cart`.
+    pub fn service_name(&self) -> Option<&str> {
+        self.group.strip_prefix("service:")
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.last_status == "STOPPED"
+    }
+
+    /// Exit codes as `name=code` pairs, for the stopped-tasks view.
+    pub fn exit_codes(&self) -> String {
+        self.containers
+            .iter()
+            .filter_map(|c| c.exit_code.map(|code| format!("{}={code}", c.name)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Container {
+    pub name: String,
+    pub image: String,
+    /// Docker runtime id; ECS Exec targets `ecs:<cluster>_<task-id>_<runtime-id>`.
+    pub runtime_id: String,
+    pub last_status: String,
+    pub health: String,
+    pub exit_code: Option<i32>,
+    pub reason: String,
+    pub cpu: Option<u32>,
+    /// Hard limit (MiB).
+    pub memory: Option<u32>,
+    /// Soft limit (MiB).
+    pub memory_reservation: Option<u32>,
+    /// Status of the `ExecuteCommandAgent` managed agent, when ECS Exec is on.
+    pub exec_agent: Option<String>,
+}

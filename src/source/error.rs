@@ -1,0 +1,51 @@
+use std::fmt;
+use std::time::Duration;
+
+/// What went wrong, in categories the UI words differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The API throttled us; retry later.
+    Throttled,
+    /// No permission for an action on a resource.
+    AccessDenied,
+    /// Missing, expired or invalid credentials.
+    Credentials,
+    /// The endpoint cannot be reached, or did not answer in time.
+    Network,
+    /// The thing asked for no longer exists (a deleted service or cluster).
+    NotFound,
+    /// Anything else the server said.
+    Service,
+}
+
+/// A failure explained in plain words, ready for the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceError {
+    pub kind: ErrorKind,
+    /// One sentence an operator understands, e.g. "AccessDenied for ecs:ListTasks on …".
+    pub message: String,
+    /// When the source knows how long to wait (throttling backoff).
+    pub retry_after: Option<Duration>,
+}
+
+impl SourceError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        SourceError {
+            kind,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, message)
+    }
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SourceError {}

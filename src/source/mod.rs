@@ -1,0 +1,58 @@
+//! Everything that talks to the world. The app knows only [`FleetSource`]; the demo fleet
+//! implements it now, the AWS SDK source implements it next.
+
+pub mod demo;
+mod error;
+
+pub use error::{ErrorKind, SourceError};
+
+use async_trait::async_trait;
+
+use crate::model::{Cluster, Identity, Instance, Query, Service, Task};
+
+/// The answer to one [`Query`], owned, so a poller can send it to the UI as an action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Snapshot {
+    Clusters(Vec<Cluster>),
+    Services(Vec<Service>),
+    Tasks(Vec<Task>),
+    /// `None`: the task no longer exists.
+    Task(Option<Box<Task>>),
+    Instances(Vec<Instance>),
+}
+
+/// A source of ECS fleet data. Implementations must be cheap to share (`Arc`) and safe to call
+/// from many pollers at once.
+#[async_trait]
+pub trait FleetSource: Send + Sync {
+    /// Account, principal and region, for the header.
+    async fn identity(&self) -> Result<Identity, SourceError>;
+
+    async fn clusters(&self) -> Result<Vec<Cluster>, SourceError>;
+
+    /// Services of a cluster. A cluster that no longer exists is `ErrorKind::NotFound`.
+    async fn services(&self, cluster: &str) -> Result<Vec<Service>, SourceError>;
+
+    async fn tasks(
+        &self,
+        scope: &crate::model::TaskScope,
+        stopped: bool,
+    ) -> Result<Vec<Task>, SourceError>;
+
+    async fn task(&self, cluster: &str, task_arn: &str) -> Result<Option<Task>, SourceError>;
+
+    async fn instances(&self, cluster: &str) -> Result<Vec<Instance>, SourceError>;
+
+    /// Runs one query. The default dispatches to the methods above.
+    async fn fetch(&self, query: &Query) -> Result<Snapshot, SourceError> {
+        Ok(match query {
+            Query::Clusters => Snapshot::Clusters(self.clusters().await?),
+            Query::Services { cluster } => Snapshot::Services(self.services(cluster).await?),
+            Query::Tasks { scope, stopped } => Snapshot::Tasks(self.tasks(scope, *stopped).await?),
+            Query::Task { cluster, task } => {
+                Snapshot::Task(self.task(cluster, task).await?.map(Box::new))
+            }
+            Query::Instances { cluster } => Snapshot::Instances(self.instances(cluster).await?),
+        })
+    }
+}

@@ -1,0 +1,136 @@
+//! The last answer to every query the console has made, with its age and last error.
+
+use std::collections::HashMap;
+
+use crate::model::{Cluster, Instance, Query, Service, Task, Time};
+use crate::source::{ErrorKind, Snapshot, SourceError};
+
+/// What is known about one query.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Slot {
+    /// The last good answer. Kept when a later poll fails, so the pane never empties on an error.
+    pub data: Option<Snapshot>,
+    /// When `data` was fetched.
+    pub fetched_at: Option<Time>,
+    /// The error of the latest poll, if it failed. Cleared by the next success.
+    pub error: Option<SourceError>,
+    /// The latest request sequence applied: older answers are ignored.
+    pub applied_seq: u64,
+}
+
+impl Slot {
+    /// The object this pane shows was deleted (the last poll said NotFound).
+    pub fn gone(&self) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|e| e.kind == ErrorKind::NotFound)
+            .map(|e| e.message.as_str())
+    }
+
+    /// Data is stale when the latest poll failed.
+    pub fn is_stale(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Fleet {
+    slots: HashMap<Query, Slot>,
+}
+
+impl Fleet {
+    pub fn slot(&self, query: &Query) -> Option<&Slot> {
+        self.slots.get(query)
+    }
+
+    /// Applies a poll result unless a newer one was already applied. Returns whether it was.
+    pub fn apply(
+        &mut self,
+        query: Query,
+        seq: u64,
+        at: Time,
+        result: Result<Snapshot, SourceError>,
+    ) -> bool {
+        let slot = self.slots.entry(query).or_default();
+        if seq < slot.applied_seq {
+            return false;
+        }
+        slot.applied_seq = seq;
+        match result {
+            Ok(data) => {
+                slot.data = Some(data);
+                slot.fetched_at = Some(at);
+                slot.error = None;
+            }
+            Err(e) => slot.error = Some(e),
+        }
+        true
+    }
+
+    pub fn clusters(&self) -> &[Cluster] {
+        match self.data(&Query::Clusters) {
+            Some(Snapshot::Clusters(v)) => v,
+            _ => &[],
+        }
+    }
+
+    pub fn services(&self, query: &Query) -> &[Service] {
+        match self.data(query) {
+            Some(Snapshot::Services(v)) => v,
+            _ => &[],
+        }
+    }
+
+    pub fn tasks(&self, query: &Query) -> &[Task] {
+        match self.data(query) {
+            Some(Snapshot::Tasks(v)) => v,
+            Some(Snapshot::Task(Some(t))) => std::slice::from_ref(&**t),
+            _ => &[],
+        }
+    }
+
+    pub fn instances(&self, query: &Query) -> &[Instance] {
+        match self.data(query) {
+            Some(Snapshot::Instances(v)) => v,
+            _ => &[],
+        }
+    }
+
+    fn data(&self, query: &Query) -> Option<&Snapshot> {
+        self.slots.get(query)?.data.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(s: i64) -> Time {
+        chrono::Utc.timestamp_opt(s, 0).unwrap()
+    }
+
+    #[test]
+    fn a_slow_old_answer_never_overwrites_a_newer_one() {
+        let mut fleet = Fleet::default();
+        assert!(fleet.apply(Query::Clusters, 2, t(20), Ok(Snapshot::Clusters(vec![]))));
+        let late = Err(SourceError::new(ErrorKind::Network, "late"));
+        assert!(!fleet.apply(Query::Clusters, 1, t(30), late));
+        let slot = fleet.slot(&Query::Clusters).unwrap();
+        assert_eq!(slot.fetched_at, Some(t(20)));
+        assert!(slot.error.is_none());
+    }
+
+    #[test]
+    fn an_error_keeps_the_last_data_and_marks_it_stale() {
+        let mut fleet = Fleet::default();
+        fleet.apply(Query::Clusters, 1, t(10), Ok(Snapshot::Clusters(vec![])));
+        let throttled = Err(SourceError::new(ErrorKind::Throttled, "throttled"));
+        fleet.apply(Query::Clusters, 2, t(20), throttled);
+        let slot = fleet.slot(&Query::Clusters).unwrap();
+        assert!(slot.data.is_some() && slot.is_stale());
+        assert_eq!(slot.fetched_at, Some(t(10)));
+        fleet.apply(Query::Clusters, 3, t(30), Ok(Snapshot::Clusters(vec![])));
+        assert!(!fleet.slot(&Query::Clusters).unwrap().is_stale());
+    }
+}

@@ -1,0 +1,79 @@
+//! Everything the console knows, changed only by `crate::update`.
+
+mod fleet;
+mod input;
+mod nav;
+mod popup;
+mod status;
+mod view;
+
+pub use fleet::{Fleet, Slot};
+pub use input::{InputMode, LineEditor};
+pub use nav::{Pane, PaneKind};
+pub use popup::Popup;
+pub use status::{Level, Status};
+pub use view::{SortSpec, View};
+
+use crate::config::Refresh;
+use crate::model::{Identity, Time};
+use crate::poll::PollBook;
+
+pub struct State {
+    /// Where the data comes from, for the header. Filled in by `IdentityLoaded`.
+    pub identity: Identity,
+    pub identity_error: Option<String>,
+    pub read_only: bool,
+    pub now: Time,
+    pub fleet: Fleet,
+    /// The navigation stack; the last view is the focused one. Never empty.
+    pub nav: Vec<View>,
+    /// Popups drawn over the panes; the top one gets keys first.
+    pub popups: Vec<Popup>,
+    pub input: InputMode,
+    pub status: Option<Status>,
+    pub polls: PollBook,
+    pub refresh: Refresh,
+    pub mouse: bool,
+    /// Terminal size, for paging and mouse hit-testing.
+    pub screen: (u16, u16),
+    pub should_quit: bool,
+}
+
+impl State {
+    pub fn new(identity: Identity, now: Time, refresh: Refresh, screen: (u16, u16)) -> Self {
+        State {
+            identity,
+            identity_error: None,
+            read_only: false,
+            now,
+            fleet: Fleet::default(),
+            nav: vec![View::new(Pane::Clusters)],
+            popups: Vec::new(),
+            input: InputMode::Normal,
+            status: None,
+            polls: PollBook::default(),
+            refresh,
+            mouse: true,
+            screen,
+            should_quit: false,
+        }
+    }
+
+    pub fn focused(&self) -> &View {
+        self.nav.last().expect("navigation stack is never empty")
+    }
+
+    pub fn focused_mut(&mut self) -> &mut View {
+        self.nav
+            .last_mut()
+            .expect("navigation stack is never empty")
+    }
+
+    pub fn set_status(&mut self, level: Level, text: impl Into<String>) {
+        self.status = Some(Status {
+            level,
+            text: text.into(),
+            at: self.now,
+        });
+    }
+}

@@ -1,0 +1,83 @@
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::Ctx;
+use super::format::age;
+use super::panes;
+use super::table::{self, TableFrame};
+use crate::state::{State, View};
+use crate::with_table;
+
+/// The focused pane: its table, or why there is no table.
+pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
+    let t = ctx.theme;
+    let view = state.focused();
+    let query = view.pane.query();
+    let slot = state.fleet.slot(&query);
+
+    if let Some(gone) = slot.and_then(|s| s.gone()) {
+        let lines = vec![
+            Line::from(Span::styled(gone.to_string(), t.warn)),
+            Line::from(Span::styled("esc goes back", t.dim)),
+        ];
+        return message(f, area, view.pane.title(), lines, ctx);
+    }
+    let Some(slot) = slot.filter(|s| s.data.is_some()) else {
+        let text = match slot.and_then(|s| s.error.as_ref()) {
+            Some(e) => Line::from(Span::styled(e.message.clone(), t.error)),
+            None => Line::from(Span::styled(
+                format!("loading {}…", query.describe()),
+                t.dim,
+            )),
+        };
+        return message(f, area, view.pane.title(), vec![text], ctx);
+    };
+
+    let note = slot.error.as_ref().map(|e| {
+        let since = slot
+            .fetched_at
+            .map(|at| age(state.now, at))
+            .unwrap_or_default();
+        (format!("stale {since}: {}", e.message), t.stale)
+    });
+    let frame = TableFrame {
+        title: title(view),
+        note,
+        focused: true,
+        theme: t,
+        now: state.now,
+    };
+    with_table!(
+        panes::items(&view.pane, &state.fleet),
+        |items, cols, _key| { table::draw(f, area, items, &cols, view, frame) }
+    );
+}
+
+/// `Tasks (130)`, or `Tasks (3 of 130)` while a filter is active.
+pub fn title(view: &View) -> String {
+    let name = view.pane.title();
+    if view.filter.is_empty() {
+        format!("{name} ({})", view.total)
+    } else {
+        format!("{name} ({} of {})", view.rows.len(), view.total)
+    }
+}
+
+fn message(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, ctx: &Ctx) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(ctx.theme.border_focused)
+        .title(Span::styled(format!(" {title} "), ctx.theme.title));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let top = inner.height.saturating_sub(lines.len() as u16) / 2;
+    let text_area = Rect::new(inner.x, inner.y + top, inner.width, inner.height - top);
+    let p = Paragraph::new(lines)
+        .alignment(Alignment::Center)
+        .wrap(Wrap { trim: true })
+        .style(Style::default());
+    f.render_widget(p, text_area);
+}

@@ -1,0 +1,49 @@
+//! Small text formatters shared by the panes.
+
+use crate::model::Time;
+
+/// Compact age with two units at most: `45s`, `12m`, `3h05m`, `4d02h`. Future times read `0s`.
+pub fn age(now: Time, then: Time) -> String {
+    let secs = (now - then).num_seconds().max(0);
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    match secs {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{m}m{s:02}s"),
+        3600..86_400 => format!("{h}h{m:02}m"),
+        _ => format!("{d}d{h:02}h"),
+    }
+}
+
+pub fn age_opt(now: Time, then: Option<Time>) -> String {
+    then.map_or_else(|| "-".into(), |t| age(now, t))
+}
+
+pub fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{v:.0}%"))
+}
+
+pub fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".into(), |v| v.to_string())
+}
+
+/// `-` for empty strings, so blank cells read as "nothing" rather than "missing column".
+pub fn or_dash(s: &str) -> String {
+    if s.is_empty() { "-".into() } else { s.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeDelta, TimeZone, Utc};
+
+    #[test]
+    fn ages_use_two_units_at_most() {
+        let now = Utc.timestamp_opt(1_000_000, 0).unwrap();
+        let ago = |s| age(now, now - TimeDelta::seconds(s));
+        assert_eq!(ago(5), "5s");
+        assert_eq!(ago(125), "2m05s");
+        assert_eq!(ago(3 * 3600 + 5 * 60), "3h05m");
+        assert_eq!(ago(4 * 86_400 + 2 * 3600), "4d02h");
+        assert_eq!(ago(-30), "0s");
+    }
+}

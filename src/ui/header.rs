@@ -1,0 +1,49 @@
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::Ctx;
+use super::format::age;
+use crate::state::State;
+
+/// Context first, so nobody acts in the wrong account: source, region, account, principal.
+/// On the right, how old the focused pane's data is.
+pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
+    let t = ctx.theme;
+    let id = &state.identity;
+    let sep = || Span::styled(" │ ", t.dim);
+    let value = |s: &str| {
+        Span::styled(
+            if s.is_empty() {
+                "…".to_string()
+            } else {
+                s.to_string()
+            },
+            t.header_value,
+        )
+    };
+    let mut left = vec![Span::styled(" ecsmon ", t.header), Span::raw(" ")];
+    left.push(value(&id.source));
+    left.extend([sep(), Span::styled("region ", t.dim), value(&id.region)]);
+    left.extend([sep(), Span::styled("account ", t.dim), value(&id.account)]);
+    left.extend([sep(), value(&id.principal)]);
+    if state.read_only {
+        left.extend([
+            Span::raw("  "),
+            Span::styled(" READ-ONLY ", t.badge_read_only),
+        ]);
+    }
+    f.render_widget(Paragraph::new(Line::from(left)).style(t.base), area);
+
+    let slot = state.fleet.slot(&state.focused().pane.query());
+    let right = match slot.and_then(|s| s.fetched_at.map(|at| (at, s.is_stale()))) {
+        Some((at, true)) => Span::styled(
+            format!(" STALE · data {} old ", age(state.now, at)),
+            t.stale,
+        ),
+        Some((at, false)) => Span::styled(format!(" data {} old ", age(state.now, at)), t.dim),
+        None => Span::styled(" loading… ", t.dim),
+    };
+    f.render_widget(Paragraph::new(Line::from(right).right_aligned()), area);
+}

@@ -1,0 +1,53 @@
+//! Drawing. Pure: reads `State`, never changes it, never does I/O; `now` comes from the state.
+
+mod body;
+mod crumb;
+mod footer;
+pub mod format;
+mod header;
+pub mod layout;
+pub mod panes;
+pub mod popups;
+mod status;
+pub mod table;
+
+use ratatui::Frame;
+use ratatui::layout::Alignment;
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use crate::keymap::KeyMap;
+use crate::state::State;
+use crate::theme::Theme;
+
+/// What drawing needs besides the state.
+pub struct Ctx<'a> {
+    pub theme: &'a Theme,
+    pub keymap: &'a KeyMap,
+}
+
+pub fn render(f: &mut Frame, state: &State, ctx: &Ctx) {
+    let screen = f.area();
+    f.render_widget(Block::default().style(ctx.theme.base), screen);
+    if !layout::fits(screen.width, screen.height) {
+        let note = format!(
+            "Terminal too small ({}×{}); ecsmon needs {}×{}.",
+            screen.width,
+            screen.height,
+            layout::MIN_WIDTH,
+            layout::MIN_HEIGHT
+        );
+        let p = Paragraph::new(note)
+            .style(ctx.theme.warn)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true });
+        f.render_widget(p, screen);
+        return;
+    }
+    let areas = layout::areas(screen);
+    header::render(f, areas.header, state, ctx);
+    crumb::render(f, areas.crumb, state, ctx);
+    body::render(f, areas.body, state, ctx);
+    status::render(f, areas.status, state, ctx);
+    footer::render(f, areas.footer, state, ctx);
+    popups::render(f, areas.body, state, ctx);
+}

@@ -1,0 +1,87 @@
+//! One file per pane: its columns (which also drive filtering and sorting) and how its state
+//! maps to a table.
+
+pub mod clusters;
+pub mod containers;
+pub mod instances;
+pub mod services;
+pub mod tasks;
+
+use ratatui::style::Style;
+
+use crate::theme::Theme;
+
+/// Colours the words ECS uses for states, so the eye finds trouble before reading.
+pub fn state_style(word: &str, theme: &Theme) -> Style {
+    match word {
+        "ACTIVE" | "RUNNING" | "HEALTHY" | "COMPLETED" | "PRIMARY" => theme.ok,
+        "DRAINING" | "PENDING" | "PROVISIONING" | "ACTIVATING" | "IN_PROGRESS" | "STOPPING"
+        | "DEACTIVATING" | "DEPROVISIONING" | "REGISTERING" | "DEREGISTERING" => theme.warn,
+        "UNHEALTHY" | "FAILED" | "STOPPED" | "INACTIVE" => theme.error,
+        _ => theme.dim,
+    }
+}
+
+use crate::model::{Cluster, Container, Instance, Service, Task};
+use crate::state::{Fleet, Pane};
+
+/// The items a pane lists, borrowed from the fleet cache.
+pub enum Items<'a> {
+    Clusters(&'a [Cluster]),
+    Services(&'a [Service]),
+    Tasks(&'a [Task], bool),
+    Containers(&'a [Container]),
+    Instances(&'a [Instance]),
+}
+
+pub fn items<'a>(pane: &Pane, fleet: &'a Fleet) -> Items<'a> {
+    let query = pane.query();
+    match pane {
+        Pane::Clusters => Items::Clusters(fleet.clusters()),
+        Pane::Services { .. } => Items::Services(fleet.services(&query)),
+        Pane::Tasks { stopped, .. } => Items::Tasks(fleet.tasks(&query), *stopped),
+        Pane::Containers { .. } => Items::Containers(
+            fleet
+                .tasks(&query)
+                .first()
+                .map_or(&[][..], |t| &t.containers[..]),
+        ),
+        Pane::Instances { .. } => Items::Instances(fleet.instances(&query)),
+    }
+}
+
+/// Runs `$body` with `$items` and `$cols` bound to the pane's items, columns and key function,
+/// whatever their type: the one place that maps a pane kind to its table.
+#[macro_export]
+macro_rules! with_table {
+    ($items_enum:expr, |$items:ident, $cols:ident, $key:ident| $body:expr) => {{
+        use $crate::ui::panes::{self as p, Items};
+        match $items_enum {
+            Items::Clusters($items) => {
+                let $cols = p::clusters::columns();
+                let $key = p::clusters::key;
+                $body
+            }
+            Items::Services($items) => {
+                let $cols = p::services::columns();
+                let $key = p::services::key;
+                $body
+            }
+            Items::Tasks($items, stopped) => {
+                let $cols = p::tasks::columns(stopped);
+                let $key = p::tasks::key;
+                $body
+            }
+            Items::Containers($items) => {
+                let $cols = p::containers::columns();
+                let $key = p::containers::key;
+                $body
+            }
+            Items::Instances($items) => {
+                let $cols = p::instances::columns();
+                let $key = p::instances::key;
+                $body
+            }
+        }
+    }};
+}

@@ -1,0 +1,193 @@
+//! Keys in normal mode, looked up in the key map for the focused pane or the top popup.
+
+use crossterm::event::{KeyEvent, KeyEventKind};
+
+use crate::action::Effect;
+use crate::keymap::{Command, Context, KeyMap};
+use crate::state::{InputMode, Level, LineEditor, Pane, Popup, State};
+use crate::ui::layout;
+
+use super::{describe, nav, rows};
+
+pub fn handle(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
+    if key.kind == KeyEventKind::Release {
+        return vec![];
+    }
+    if !state.popups.is_empty() {
+        return popup_key(state, key, keymap);
+    }
+    let contexts = state.focused().pane.kind().contexts();
+    let Some(command) = keymap.lookup(&contexts, &key) else {
+        return vec![];
+    };
+    run(state, command)
+}
+
+/// Carries out a key-map command on the focused pane.
+pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
+    let page = layout::visible_rows(state.screen) as isize;
+    match command {
+        Command::Quit => {
+            state.should_quit = true;
+            return vec![Effect::Quit];
+        }
+        Command::Suspend => return vec![Effect::Suspend],
+        Command::Up => move_selection(state, -1),
+        Command::Down => move_selection(state, 1),
+        Command::PageUp => move_selection(state, -page),
+        Command::PageDown => move_selection(state, page),
+        Command::Top => move_selection(state, isize::MIN / 2),
+        Command::Bottom => move_selection(state, isize::MAX / 2),
+        Command::Enter => nav::drill_down(state),
+        Command::Back => back(state),
+        Command::Filter => {
+            let current = state.focused().filter.clone();
+            state.input = InputMode::Filter(LineEditor::with_text(&current));
+        }
+        Command::CommandMode => state.input = InputMode::Command(LineEditor::default()),
+        Command::Help => state.popups.push(Popup::Help {
+            pane: state.focused().pane.kind(),
+            scroll: 0,
+        }),
+        Command::Describe => match describe::open(state) {
+            Some(popup) => state.popups.push(popup),
+            None => state.set_status(Level::Info, "nothing selected to describe"),
+        },
+        Command::SortNext => cycle_sort(state),
+        Command::SortReverse => {
+            let view = state.focused_mut();
+            view.sort.reverse = !view.sort.reverse;
+            if view.sort.column.is_none() {
+                view.sort.column = Some(0);
+            }
+            refresh_focused(state);
+        }
+        Command::Refresh => {
+            let query = state.focused().pane.query();
+            state.set_status(Level::Info, format!("refreshing {}…", query.describe()));
+            return vec![state.polls.force(query, state.now)];
+        }
+        Command::ToggleStopped => toggle_stopped(state),
+    }
+    vec![]
+}
+
+fn popup_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
+    let Some(command) = keymap.lookup(&[Context::Text, Context::Global], &key) else {
+        return vec![];
+    };
+    let page = layout::visible_rows(state.screen);
+    let Some(popup) = state.popups.last_mut() else {
+        return vec![];
+    };
+    let scroll = popup.scroll_mut();
+    match command {
+        Command::Back => {
+            state.popups.pop();
+        }
+        Command::Up => *scroll = scroll.saturating_sub(1),
+        Command::Down => *scroll = scroll.saturating_add(1),
+        Command::PageUp => *scroll = scroll.saturating_sub(page),
+        Command::PageDown => *scroll = scroll.saturating_add(page),
+        Command::Top => *scroll = 0,
+        Command::Bottom => *scroll = usize::MAX / 2,
+        Command::Quit => {
+            state.should_quit = true;
+            return vec![Effect::Quit];
+        }
+        Command::Suspend => return vec![Effect::Suspend],
+        Command::Help => {
+            // `?` on the help screen closes it, as in k9s; over a describe it opens help.
+            if matches!(popup, Popup::Help { .. }) {
+                state.popups.pop();
+            } else {
+                let pane = state.focused().pane.kind();
+                state.popups.push(Popup::Help { pane, scroll: 0 });
+            }
+        }
+        _ => {}
+    }
+    clamp_popup_scroll(state, keymap);
+    vec![]
+}
+
+/// Keeps popup scrolling inside its text, so scrolling back up answers at once.
+fn clamp_popup_scroll(state: &mut State, keymap: &KeyMap) {
+    let height = layout::visible_rows(state.screen) + 1;
+    if let Some(popup) = state.popups.last_mut() {
+        let total = match popup {
+            Popup::Help { pane, .. } => crate::ui::popups::help_line_count(*pane, keymap),
+            Popup::Describe { lines, .. } => lines.len(),
+        };
+        let max = total.saturating_sub(height.saturating_sub(2));
+        let scroll = popup.scroll_mut();
+        *scroll = (*scroll).min(max);
+    }
+}
+
+fn move_selection(state: &mut State, delta: isize) {
+    let height = layout::visible_rows(state.screen);
+    let view = state.focused_mut();
+    view.move_by(delta);
+    view.scroll_into_view(height);
+    let fleet = &state.fleet;
+    let view = state.nav.last_mut().expect("never empty");
+    rows::remember_selection(view, fleet);
+}
+
+/// `esc`: clear the filter first, then go back one pane.
+fn back(state: &mut State) {
+    if !state.focused().filter.is_empty() {
+        state.focused_mut().filter.clear();
+        refresh_focused(state);
+        return;
+    }
+    nav::back(state);
+}
+
+fn cycle_sort(state: &mut State) {
+    let columns = column_count(state);
+    let view = state.focused_mut();
+    view.sort.column = match view.sort.column {
+        None => Some(0),
+        Some(c) if c + 1 < columns => Some(c + 1),
+        Some(_) => None,
+    };
+    refresh_focused(state);
+}
+
+fn column_count(state: &State) -> usize {
+    use crate::ui::panes;
+    crate::with_table!(
+        panes::items(&state.focused().pane, &state.fleet),
+        |_items, cols, _k| { cols.len() }
+    )
+}
+
+fn toggle_stopped(state: &mut State) {
+    let Pane::Tasks { scope, stopped } = state.focused().pane.clone() else {
+        return;
+    };
+    let label = state.focused().label.clone();
+    let pane = Pane::Tasks {
+        scope,
+        stopped: !stopped,
+    };
+    let view = crate::state::View::new(pane).with_label(label);
+    *state.focused_mut() = view;
+    refresh_focused(state);
+    let what = if stopped {
+        "running"
+    } else {
+        "recently stopped"
+    };
+    state.set_status(Level::Info, format!("showing {what} tasks"));
+}
+
+pub fn refresh_focused(state: &mut State) {
+    let now = state.now;
+    let height = layout::visible_rows(state.screen);
+    let view = state.nav.last_mut().expect("never empty");
+    rows::refresh(view, &state.fleet, now);
+    view.scroll_into_view(height);
+}

@@ -1,0 +1,91 @@
+//! The one way state changes: `update(state, action) -> effects`.
+//!
+//! Pollers, the input reader and effect runners only send [`Action`]s; this module applies
+//! them and asks for I/O by returning [`Effect`]s, which keeps every behaviour testable without
+//! a terminal or a network.
+
+pub mod command;
+mod data;
+mod describe;
+mod keys;
+mod mouse;
+mod nav;
+mod prompt;
+pub mod rows;
+
+use std::time::Duration;
+
+use crate::action::{Action, Effect};
+use crate::keymap::KeyMap;
+use crate::model::Query;
+use crate::state::{InputMode, Level, State};
+use crate::ui::layout;
+
+/// Info messages fade after this long; warnings and errors stay until replaced.
+const INFO_TTL_SECS: i64 = 6;
+
+pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect> {
+    let mut effects = match action {
+        Action::Key(key) => match state.input {
+            InputMode::Normal => keys::handle(state, key, keymap),
+            _ => prompt::handle(state, key),
+        },
+        Action::Paste(text) => prompt::paste(state, &text),
+        Action::Mouse(ev) => mouse::handle(state, ev),
+        Action::Resize { width, height } => {
+            state.screen = (width, height);
+            let height = layout::visible_rows(state.screen);
+            for view in &mut state.nav {
+                view.scroll_into_view(height);
+            }
+            vec![]
+        }
+        Action::Tick(now) => {
+            state.now = now;
+            let expired = state.status.as_ref().is_some_and(|s| {
+                s.level == Level::Info && (now - s.at).num_seconds() >= INFO_TTL_SECS
+            });
+            if expired {
+                state.status = None;
+            }
+            vec![]
+        }
+        Action::IdentityLoaded(result) => {
+            data::identity_loaded(state, result);
+            vec![]
+        }
+        Action::Loaded {
+            query,
+            seq,
+            at,
+            result,
+        } => {
+            data::loaded(state, query, seq, at, result);
+            vec![]
+        }
+        Action::Quit => {
+            state.should_quit = true;
+            vec![Effect::Quit]
+        }
+    };
+    if !state.should_quit {
+        effects.extend(schedule(state));
+    }
+    effects
+}
+
+/// What the current view needs polled, with cadences: the focused pane often, the panes behind
+/// it rarely, nothing else.
+pub fn wanted(state: &State) -> Vec<(Query, Duration)> {
+    let mut wanted = Vec::with_capacity(state.nav.len());
+    wanted.push((state.focused().pane.query(), state.refresh.focused));
+    for view in state.nav.iter().rev().skip(1) {
+        wanted.push((view.pane.query(), state.refresh.background));
+    }
+    wanted
+}
+
+fn schedule(state: &mut State) -> Vec<Effect> {
+    let wanted = wanted(state);
+    state.polls.due(&wanted, state.now)
+}

@@ -1,0 +1,106 @@
+//! Keys while the filter (`/`) or command (`:`) prompt is open.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::action::Effect;
+use crate::state::{InputMode, LineEditor, State};
+
+use super::{command, keys};
+
+pub fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if key.kind == KeyEventKind::Release {
+        return vec![];
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match (&mut state.input, key.code) {
+        (_, KeyCode::Char('c')) if ctrl => {
+            state.should_quit = true;
+            return vec![Effect::Quit];
+        }
+        (InputMode::Filter(_), KeyCode::Esc) => {
+            state.input = InputMode::Normal;
+            set_filter(state, String::new());
+        }
+        (InputMode::Filter(_), KeyCode::Enter) => {
+            // The filter stays; the first match is selected so Enter again drills into it.
+            state.input = InputMode::Normal;
+            let view = state.focused_mut();
+            view.select(0);
+            view.offset = 0;
+            view.selected_key = None;
+            keys::refresh_focused(state);
+        }
+        (InputMode::Command(_), KeyCode::Esc) => state.input = InputMode::Normal,
+        (InputMode::Command(editor), KeyCode::Enter) => {
+            let line = editor.text.clone();
+            state.input = InputMode::Normal;
+            return command::run(state, &line);
+        }
+        (InputMode::Command(editor), KeyCode::Tab) => {
+            if let Some(done) = command::complete(&editor.text) {
+                *editor = LineEditor::with_text(&done);
+            }
+        }
+        (InputMode::Filter(editor) | InputMode::Command(editor), code) => {
+            if edit(editor, code, ctrl) && matches!(state.input, InputMode::Filter(_)) {
+                live_filter(state);
+            }
+        }
+        (InputMode::Normal, _) => {}
+    }
+    vec![]
+}
+
+/// Bracketed paste goes into the open prompt, as typed text; elsewhere it is ignored.
+pub fn paste(state: &mut State, text: &str) -> Vec<Effect> {
+    let first_line = text.lines().next().unwrap_or_default();
+    match &mut state.input {
+        InputMode::Filter(editor) => {
+            editor.insert_str(first_line);
+            live_filter(state);
+        }
+        InputMode::Command(editor) => editor.insert_str(first_line),
+        InputMode::Normal => {}
+    }
+    vec![]
+}
+
+/// Applies an editing key. Returns whether the text changed.
+fn edit(editor: &mut LineEditor, code: KeyCode, ctrl: bool) -> bool {
+    let before = editor.text.len();
+    match code {
+        KeyCode::Char('w') if ctrl => editor.delete_word(),
+        KeyCode::Char('u') if ctrl => *editor = LineEditor::default(),
+        KeyCode::Char('a') if ctrl => editor.home(),
+        KeyCode::Char('e') if ctrl => editor.end(),
+        KeyCode::Char(_) if ctrl => {}
+        KeyCode::Char(c) => editor.insert(c),
+        KeyCode::Backspace => editor.backspace(),
+        KeyCode::Delete => editor.delete(),
+        KeyCode::Left => editor.left(),
+        KeyCode::Right => editor.right(),
+        KeyCode::Home => editor.home(),
+        KeyCode::End => editor.end(),
+        _ => {}
+    }
+    editor.text.len() != before
+}
+
+fn live_filter(state: &mut State) {
+    if let InputMode::Filter(editor) = &state.input {
+        let text = editor.text.clone();
+        set_filter(state, text);
+    }
+}
+
+fn set_filter(state: &mut State, text: String) {
+    let view = state.focused_mut();
+    if view.filter == text {
+        return;
+    }
+    view.filter = text;
+    view.selected = 0;
+    view.offset = 0;
+    view.selected_key = None;
+    keys::refresh_focused(state);
+}

@@ -1,0 +1,354 @@
+//! End to end: the built binary in a pseudo-terminal, driven by keys, read back through a
+//! terminal emulator. Checks what an operator would see, the exit status, and that the
+//! terminal is handed back in the state the shell left it (cooked mode, main screen).
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+const ROWS: u16 = 40;
+const COLS: u16 = 140;
+/// Generous: CI machines are slow and debug builds slower. Tests wait for text, not for time.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+struct Console {
+    master: Box<dyn MasterPty + Send>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    screen: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    _home: tempdir::Dir,
+}
+
+mod tempdir {
+    use std::path::{Path, PathBuf};
+
+    /// A scratch directory removed on drop (XDG dirs of the child, so no user file leaks in).
+    pub struct Dir(PathBuf);
+
+    impl Dir {
+        pub fn new(tag: &str) -> Dir {
+            let path = std::env::temp_dir().join(format!(
+                "ecsmon-e2e-{tag}-{}-{:?}",
+                std::process::id(),
+                std::time::SystemTime::now()
+            ));
+            std::fs::create_dir_all(&path).unwrap();
+            Dir(path)
+        }
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl Console {
+    fn start(tag: &str, args: &[&str], env: &[(&str, &str)]) -> Console {
+        let home = tempdir::Dir::new(tag);
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ecsmon"));
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
+        cmd.env("XDG_STATE_HOME", home.path().join("state"));
+        cmd.env("HOME", home.path());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pty.slave.spawn_command(cmd).expect("spawn ecsmon");
+        drop(pty.slave);
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(ROWS), nz(COLS), 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = pty.master.try_clone_reader().expect("reader");
+        let (s, r) = (Arc::clone(&screen), Arc::clone(&raw));
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                s.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        let writer = pty.master.take_writer().expect("writer");
+        Console {
+            master: pty.master,
+            writer,
+            child,
+            screen,
+            raw,
+            _home: home,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let text = self.text();
+            if text.contains(needle) {
+                return text;
+            }
+            if start.elapsed() > PATIENCE {
+                panic!("`{needle}` never appeared; the screen shows:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn send(&mut self, bytes: &str) {
+        self.writer.write_all(bytes.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        // A lone ESC must not merge with the next key into an escape sequence.
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if start.elapsed() > PATIENCE {
+                self.child.kill().ok();
+                panic!("ecsmon did not exit; screen:\n{}", self.text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Local-mode flags of the terminal (ICANON, ECHO…), as the shell will find them.
+    fn lflags(&self) -> libc::tcflag_t {
+        let fd = self.master.as_raw_fd().expect("pty fd");
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: fd is the open pty master; t is a valid termios to fill.
+        assert_eq!(unsafe { libc::tcgetattr(fd, &mut t) }, 0, "tcgetattr");
+        t.c_lflag
+    }
+
+    fn is_cooked(&self) -> bool {
+        let f = self.lflags();
+        f & libc::ICANON != 0 && f & libc::ECHO != 0
+    }
+
+    fn raw_output(&self) -> String {
+        String::from_utf8_lossy(&self.raw.lock().unwrap()).into_owned()
+    }
+
+    /// The alternate screen was entered and the last switch left it.
+    fn left_alternate_screen(&self) -> bool {
+        let out = self.raw_output();
+        match (out.rfind("\x1b[?1049h"), out.rfind("\x1b[?1049l")) {
+            (Some(enter), Some(leave)) => leave > enter,
+            _ => false,
+        }
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.process_id().expect("pid") as i32
+    }
+}
+
+fn nz(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).expect("non-zero size")
+}
+
+fn process_state(pid: i32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The state follows the parenthesised command name.
+    stat.rsplit(')')
+        .next()
+        .and_then(|s| s.trim().chars().next())
+        .unwrap_or('?')
+}
+
+#[test]
+fn drill_down_by_keys_and_quit_restores_the_terminal() {
+    let mut c = Console::start("drill", &["--demo"], &[]);
+    let screen = c.wait_for("Clusters (");
+    assert!(screen.contains("demo: default"), "{screen}");
+    assert!(screen.contains("prod"), "{screen}");
+    assert!(!c.is_cooked(), "raw mode while running");
+
+    // Filter then act: /prod Enter Enter opens the prod cluster's services.
+    c.send("/prod");
+    c.wait_for("Clusters (1 of");
+    c.send("\r");
+    c.send("\r");
+    let screen = c.wait_for("Services (");
+    assert!(screen.contains("clusters › prod"), "{screen}");
+
+    c.send("\r");
+    c.wait_for("Tasks (");
+    c.send("\r");
+    c.wait_for("Containers (");
+    c.send("?");
+    c.wait_for("Help");
+    c.send("\x1b");
+    c.send("\x1b");
+    c.wait_for("Tasks (");
+
+    c.send("q");
+    let status = c.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(c.is_cooked(), "terminal left in raw mode");
+    assert!(c.left_alternate_screen(), "alternate screen not left");
+}
+
+#[test]
+fn sigterm_quits_cleanly() {
+    let mut c = Console::start("sigterm", &["--demo"], &[]);
+    c.wait_for("Clusters (");
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(c.pid(), libc::SIGTERM) };
+    let status = c.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(c.is_cooked());
+    assert!(c.left_alternate_screen());
+}
+
+#[test]
+fn ctrl_z_suspends_to_the_shell_and_fg_comes_back() {
+    let mut c = Console::start("suspend", &["--demo"], &[]);
+    c.wait_for("Clusters (");
+    c.send("\x1a");
+    let start = Instant::now();
+    while process_state(c.pid()) != 'T' {
+        assert!(start.elapsed() < PATIENCE, "ecsmon did not stop on ctrl-z");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(c.is_cooked(), "suspended with the terminal still raw");
+    assert!(c.left_alternate_screen());
+
+    // What `fg` does: continue the job.
+    unsafe { libc::kill(c.pid(), libc::SIGCONT) };
+    let start = Instant::now();
+    while c.is_cooked() {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "raw mode not re-entered after SIGCONT"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    c.send("j");
+    c.wait_for("Clusters (");
+    c.send("\x03"); // ctrl-c quits
+    assert!(c.wait_exit().success());
+    assert!(c.is_cooked());
+}
+
+#[test]
+fn a_panic_restores_the_terminal_before_the_message() {
+    let mut c = Console::start("panic", &["--demo"], &[("ECSMON_TEST_PANIC", "1")]);
+    c.wait_for("Clusters (");
+    c.send("q");
+    let status = c.wait_exit();
+    assert!(!status.success());
+    assert!(c.is_cooked(), "panic left the terminal raw");
+    let out = c.raw_output();
+    let leave = out.rfind("\x1b[?1049l").expect("alternate screen left");
+    let message = out
+        .rfind("deliberate test panic")
+        .expect("panic message printed");
+    assert!(
+        message > leave,
+        "message printed before the terminal was restored"
+    );
+}
+
+#[test]
+fn tiny_terminal_shows_a_note_instead_of_panicking() {
+    let mut c = Console::start("tiny", &["--demo"], &[]);
+    c.wait_for("Clusters (");
+    c.master
+        .resize(PtySize {
+            rows: 5,
+            cols: 20,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    c.screen
+        .lock()
+        .unwrap()
+        .screen_mut()
+        .set_size(nz(5), nz(20));
+    c.wait_for("too small");
+    c.send("q");
+    assert!(c.wait_exit().success());
+}
+
+fn run_plain(args: &[&str], config_home: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ecsmon"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", config_home)
+        .env("XDG_STATE_HOME", config_home.join("state"))
+        .output()
+        .expect("run ecsmon")
+}
+
+#[test]
+fn a_bad_config_file_is_named_and_exits_with_status_2() {
+    let dir = tempdir::Dir::new("badconfig");
+    let file: PathBuf = dir.path().join("bad.toml");
+    std::fs::write(&file, "[refresh]\nfocused_secs = \"soon\"\n").unwrap();
+    let out = run_plain(&["--demo", "--config", file.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml"), "{err}");
+    assert!(err.contains("focused_secs"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn unknown_demo_scenario_lists_the_known_ones() {
+    let dir = tempdir::Dir::new("scenario");
+    let out = run_plain(&["--demo", "nope"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("default") && err.contains("large"), "{err}");
+}
+
+#[test]
+fn version_and_help_work_without_a_terminal() {
+    let dir = tempdir::Dir::new("version");
+    let out = run_plain(&["--version"], dir.path());
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ecsmon "));
+    let out = run_plain(&["--help"], dir.path());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--demo",
+        "--profile",
+        "--region",
+        "--endpoint-url",
+        "--cluster",
+        "--read-only",
+        "--refresh",
+        "--config",
+        "--theme",
+        "--log-file",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+}

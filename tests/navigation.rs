@@ -1,0 +1,349 @@
+//! Behaviour of navigation, filtering, sorting, commands, polling and the mouse, through the
+//! real update path (keys in, state and frames out).
+
+use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ecsmon::action::{Action, Effect};
+use ecsmon::model::{Query, TaskScope};
+use ecsmon::state::{InputMode, Pane, PaneKind};
+use ecsmon::testkit::Harness;
+
+fn console() -> Harness {
+    Harness::new("default", 140, 36)
+}
+
+fn crumbs(h: &Harness) -> Vec<String> {
+    h.state.nav.iter().map(|v| v.crumb()).collect()
+}
+
+/// The selected row's identity (a service's name, a task's ARN…).
+fn selected_name(h: &Harness) -> String {
+    h.state.focused().selected_key.clone().unwrap_or_default()
+}
+
+#[test]
+fn enter_drills_down_and_esc_comes_back() {
+    let mut h = console();
+    h.press("/prod<enter><enter>");
+    assert_eq!(h.state.focused().pane.kind(), PaneKind::Services);
+    h.press("<enter>");
+    assert_eq!(h.state.focused().pane.kind(), PaneKind::Tasks);
+    h.press("<enter>");
+    assert_eq!(h.state.focused().pane.kind(), PaneKind::Containers);
+    assert_eq!(crumbs(&h).len(), 4);
+    h.press("<esc><esc><esc>");
+    assert_eq!(h.state.focused().pane, Pane::Clusters);
+    h.press("<esc>");
+    assert_eq!(h.state.nav.len(), 1, "esc at the root stays at the root");
+}
+
+#[test]
+fn filter_then_enter_enter_drills_into_the_first_match() {
+    let mut h = console();
+    h.press("/prod<enter>");
+    assert_eq!(h.state.focused().rows.len(), 1);
+    h.press("<enter>");
+    assert_eq!(
+        h.state.focused().pane,
+        Pane::Services {
+            cluster: "prod".into()
+        }
+    );
+}
+
+#[test]
+fn filter_is_case_insensitive_and_bang_inverts() {
+    let mut h = console();
+    let total = h.state.focused().total;
+    h.press("/PROD");
+    assert_eq!(h.state.focused().rows.len(), 1);
+    h.press("<esc>/!prod<enter>");
+    assert_eq!(h.state.focused().rows.len(), total - 1);
+    assert!(
+        h.render()
+            .contains(&format!("Clusters ({} of {total})", total - 1))
+    );
+}
+
+#[test]
+fn regex_metacharacters_are_plain_text() {
+    let mut h = console();
+    h.press("/.*[(<enter>");
+    assert_eq!(h.state.focused().rows.len(), 0);
+    assert!(h.render().contains("Clusters (0 of"));
+}
+
+#[test]
+fn esc_clears_the_filter_before_going_back() {
+    let mut h = console();
+    h.press("/prod<enter><enter>/a<enter>");
+    assert_eq!(h.state.focused().filter, "a");
+    h.press("<esc>");
+    assert_eq!(h.state.focused().filter, "");
+    assert_eq!(h.state.focused().pane.kind(), PaneKind::Services);
+    h.press("<esc>");
+    assert_eq!(h.state.focused().pane, Pane::Clusters);
+    assert_eq!(
+        h.state.focused().filter,
+        "prod",
+        "the clusters filter was kept"
+    );
+}
+
+#[test]
+fn esc_in_the_filter_prompt_clears_it() {
+    let mut h = console();
+    h.press("/zzz");
+    assert_eq!(h.state.focused().rows.len(), 0);
+    h.press("<esc>");
+    assert_eq!(h.state.input, InputMode::Normal);
+    assert_eq!(h.state.focused().rows.len(), h.state.focused().total);
+}
+
+#[test]
+fn tasks_command_takes_its_scope_from_the_selection() {
+    let mut h = console();
+    h.press("/prod<enter>:tasks<enter>");
+    assert_eq!(
+        h.state.focused().pane,
+        Pane::Tasks {
+            scope: TaskScope::Cluster {
+                cluster: "prod".into()
+            },
+            stopped: false
+        }
+    );
+    assert!(h.render().contains("clusters › prod › tasks"));
+}
+
+#[test]
+fn tasks_command_on_a_service_row_lists_that_services_tasks() {
+    let mut h = console();
+    h.press("/prod<enter><enter>");
+    let service = selected_name(&h);
+    h.press(":ts<enter>");
+    assert_eq!(
+        h.state.focused().pane,
+        Pane::Tasks {
+            scope: TaskScope::Service {
+                cluster: "prod".into(),
+                service
+            },
+            stopped: false
+        }
+    );
+}
+
+#[test]
+fn services_command_from_a_task_goes_to_its_clusters_services() {
+    let mut h = console();
+    h.press("/prod<enter><enter>jj<enter>");
+    let service_row = h.state.nav[1].selected;
+    h.press(":services<enter>");
+    assert_eq!(h.state.nav.len(), 2);
+    assert_eq!(
+        h.state.focused().pane,
+        Pane::Services {
+            cluster: "prod".into()
+        }
+    );
+    assert_eq!(h.state.focused().selected, service_row, "selection kept");
+}
+
+#[test]
+fn clusters_command_goes_home_and_tab_completes() {
+    let mut h = console();
+    h.press("/prod<enter><enter><enter>:cl<tab>");
+    assert_eq!(
+        h.state.input,
+        InputMode::Command(ecsmon::state::LineEditor::with_text("clusters"))
+    );
+    h.press("<enter>");
+    assert_eq!(h.state.nav.len(), 1);
+}
+
+#[test]
+fn unknown_command_gets_a_message() {
+    let mut h = console();
+    h.press(":frobnicate<enter>");
+    let status = h.state.status.clone().expect("a message");
+    assert!(
+        status.text.contains("unknown command :frobnicate"),
+        "{}",
+        status.text
+    );
+}
+
+#[test]
+fn sort_cycles_columns_then_back_to_natural_order() {
+    let mut h = console();
+    h.press("/prod<enter><enter>");
+    let natural = h.state.focused().rows.clone();
+    let columns = 9;
+    h.press("o");
+    assert_eq!(h.state.focused().sort.column, Some(0));
+    for _ in 1..columns {
+        h.press("o");
+    }
+    h.press("o");
+    assert_eq!(h.state.focused().sort.column, None);
+    assert_eq!(h.state.focused().rows, natural);
+}
+
+#[test]
+fn reverse_sort_reverses() {
+    let mut h = console();
+    h.press("/prod<enter><enter>o");
+    let up = h.state.focused().rows.clone();
+    h.press("O");
+    let mut down = h.state.focused().rows.clone();
+    down.reverse();
+    assert_eq!(up, down);
+}
+
+#[test]
+fn selection_follows_its_item_when_sorting_reorders_rows() {
+    let mut h = console();
+    h.press("/prod<enter><enter>jjj");
+    let chosen = h.state.focused().selected_key.clone();
+    h.press("oO");
+    assert_eq!(h.state.focused().selected_key, chosen);
+    let view = h.state.focused();
+    assert!(view.selected_item().is_some());
+}
+
+#[test]
+fn movement_keys_clamp_and_page() {
+    let mut h = console();
+    h.press("/prod<enter><enter><enter>");
+    let rows = h.state.focused().rows.len();
+    h.press("G");
+    assert_eq!(h.state.focused().selected, rows - 1);
+    h.press("g");
+    assert_eq!(h.state.focused().selected, 0);
+    h.press("k");
+    assert_eq!(h.state.focused().selected, 0);
+    h.press("<pgdn>");
+    assert!(h.state.focused().selected > 1);
+}
+
+#[test]
+fn toggling_stopped_tasks_switches_the_query() {
+    let mut h = console();
+    h.press("/prod<enter>:tasks<enter>a");
+    assert!(matches!(
+        h.state.focused().pane,
+        Pane::Tasks { stopped: true, .. }
+    ));
+    assert!(h.render().contains("Stopped tasks ("));
+    h.press("a");
+    assert!(matches!(
+        h.state.focused().pane,
+        Pane::Tasks { stopped: false, .. }
+    ));
+}
+
+#[test]
+fn only_the_current_view_is_polled_and_the_background_rarely() {
+    let mut h = console();
+    h.press("/prod<enter><enter><enter>");
+    let before = h.effects.len();
+    h.advance(30);
+    let polled: Vec<Query> = h.effects[before..]
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Fetch { query, .. } => Some(query.clone()),
+            _ => None,
+        })
+        .collect();
+    let focused = h.state.focused().pane.query();
+    let count = |q: &Query| polled.iter().filter(|p| *p == q).count();
+    assert_eq!(count(&focused), 6, "focused pane every 5 s: {polled:?}");
+    assert_eq!(
+        count(&Query::Clusters),
+        1,
+        "background every 30 s: {polled:?}"
+    );
+    assert!(
+        polled
+            .iter()
+            .all(|q| h.state.nav.iter().any(|v| &v.pane.query() == q)),
+        "only what the view shows is polled: {polled:?}"
+    );
+}
+
+#[test]
+fn refresh_key_polls_now() {
+    let mut h = console();
+    let before = h.fetch_count();
+    h.press("r");
+    assert_eq!(h.fetch_count(), before + 1);
+}
+
+#[test]
+fn the_clock_moves_the_demo_fleet_and_the_pane_follows() {
+    let mut h = console();
+    h.press("/prod<enter>:tasks<enter>a");
+    let before = h.state.focused().total;
+    h.advance(600);
+    assert_ne!(
+        h.state.focused().total,
+        before,
+        "ten minutes bring new stopped tasks"
+    );
+}
+
+#[test]
+fn mouse_click_selects_and_wheel_scrolls() {
+    let mut h = console();
+    h.press("/prod<enter><enter><enter>");
+    // Rows start below the breadcrumb, the border and the column header.
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 10,
+        row: 6,
+        modifiers: KeyModifiers::NONE,
+    };
+    h.dispatch(Action::Mouse(click));
+    assert_eq!(h.state.focused().selected, 2);
+    let wheel = MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        ..click
+    };
+    h.dispatch(Action::Mouse(wheel));
+    assert_eq!(h.state.focused().selected, 5);
+}
+
+#[test]
+fn a_huge_paste_into_the_filter_is_capped_and_harmless() {
+    let mut h = console();
+    h.press("/");
+    h.dispatch(Action::Paste("x".repeat(10_000)));
+    let InputMode::Filter(editor) = &h.state.input else {
+        panic!("filter prompt closed");
+    };
+    assert!(editor.text.chars().count() <= 256);
+    assert!(h.render().contains("Clusters (0 of"));
+}
+
+#[test]
+fn popups_stack_and_esc_closes_the_top_one() {
+    let mut h = console();
+    h.press("d?");
+    assert_eq!(h.state.popups.len(), 2);
+    h.press("<esc>");
+    assert_eq!(h.state.popups.len(), 1);
+    h.press("jjjG");
+    h.press("<esc>");
+    assert!(h.state.popups.is_empty());
+    assert_eq!(h.state.nav.len(), 1);
+}
+
+#[test]
+fn q_and_ctrl_c_quit() {
+    for keys in ["q", "<c-c>", ":quit<enter>", "/abc<c-c>"] {
+        let mut h = console();
+        h.press(keys);
+        assert!(h.state.should_quit, "{keys} should quit");
+        assert!(h.effects.contains(&Effect::Quit));
+    }
+}
