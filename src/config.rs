@@ -370,6 +370,7 @@ pub(crate) mod tests {
         let e = Config::load(Some(&missing), Some(&dir)).unwrap_err();
         assert_eq!(e.file, missing);
         assert!(e.message.contains("not found"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -377,6 +378,7 @@ pub(crate) mod tests {
         let dir = temp_dir("config-default-missing");
         assert_eq!(Config::load(None, Some(&dir)).unwrap(), Config::defaults());
         assert_eq!(Config::load(None, None).unwrap(), Config::defaults());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -33,9 +33,8 @@ fn tasks_pane_of_a_service() {
 #[test]
 fn stopped_tasks_with_codes_reasons_and_exit_codes() {
     let mut h = console();
-    h.press("/prod<enter><enter>");
     // The demo's prod cluster has services with recent stops; look at the whole cluster's.
-    h.press(":tasks<enter>a");
+    h.press("/prod<enter>:tasks<enter>a");
     insta::assert_snapshot!(h.render());
 }
 
@@ -165,7 +164,7 @@ fn deleted_service_says_so() {
 #[test]
 fn large_fleet_tasks_of_the_cluster() {
     let mut h = Harness::new("large", 140, 36);
-    h.press("<enter>:tasks<enter>");
+    h.press(":tasks<enter>");
     let frame = h.render();
     assert!(frame.contains("Tasks (10000)"), "{frame}");
     insta::assert_snapshot!(frame);

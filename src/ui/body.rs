@@ -52,7 +52,7 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
     };
     with_table!(
         panes::items(&view.pane, &state.fleet),
-        |items, cols, _key| { table::draw(f, area, items, &cols, view, frame) }
+        |items, cols, _key| table::draw(f, area, items, &cols, view, frame)
     );
 }
 

@@ -22,7 +22,7 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
             ("esc".into(), "cancel".into()),
         ],
         (InputMode::Normal, Some(Popup::Help { .. } | Popup::Describe { .. })) => {
-            ctx.keymap.footer(&[Context::Text])
+            ctx.keymap.footer(Context::Text.chain())
         }
         (InputMode::Normal, None) => ctx.keymap.footer(&state.focused().pane.kind().contexts()),
     };

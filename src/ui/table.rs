@@ -8,10 +8,16 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
+use unicode_width::UnicodeWidthStr;
 
 use crate::model::Time;
 use crate::state::View;
 use crate::theme::Theme;
+
+/// The widest a variable column grows, so one long value cannot push the rest off screen.
+const FILL_MAX: u16 = 64;
+/// The widest a short-value column (statuses, codes, ids) grows.
+const NARROW_MAX: u16 = 28;
 
 /// How a column sorts when the operator picks it with `o`.
 pub enum SortKey {
@@ -32,7 +38,9 @@ impl SortKey {
 
 pub struct Column<T> {
     pub title: &'static str,
-    pub width: Constraint,
+    /// Width bounds; within them the column is as wide as its widest visible cell.
+    pub min: u16,
+    pub max: u16,
     pub text: fn(&T, Time) -> String,
     /// Numeric or time columns sort by value, not by their text.
     pub sort: Option<fn(&T) -> f64>,
@@ -44,19 +52,26 @@ impl<T> Column<T> {
     pub fn new(title: &'static str, width: u16, text: fn(&T, Time) -> String) -> Self {
         Column {
             title,
-            width: Constraint::Length(width),
+            min: width,
+            max: width.max(NARROW_MAX),
             text,
             sort: None,
             style: None,
         }
     }
 
-    /// A column that takes the room left over (names, reasons).
+    /// A column of variable text (names, images, reasons): as wide as its content, up to a cap.
     pub fn fill(title: &'static str, min: u16, text: fn(&T, Time) -> String) -> Self {
         Column {
-            width: Constraint::Min(min),
+            max: FILL_MAX,
             ..Column::new(title, min, text)
         }
+    }
+
+    /// Raises the width cap: for a last column of long text (reasons), which may run to the edge.
+    pub fn up_to(mut self, max: u16) -> Self {
+        self.max = max;
+        self
     }
 
     pub fn by(mut self, key: fn(&T) -> f64) -> Self {
@@ -125,18 +140,33 @@ pub fn draw<T>(
     let offset = view
         .offset
         .min(view.rows.len().saturating_sub(height.max(1)));
-    let rows = view.rows.iter().skip(offset).take(height).map(|&i| {
-        let item = &items[i];
-        Row::new(columns.iter().map(|c| {
-            let text = (c.text)(item, frame.now);
-            match c.style {
-                Some(style) => Cell::from(text).style(style(item, theme)),
-                None => Cell::from(text),
-            }
+    let visible: Vec<&T> = view
+        .rows
+        .iter()
+        .skip(offset)
+        .take(height)
+        .map(|&i| &items[i])
+        .collect();
+    let texts: Vec<Vec<String>> = visible
+        .iter()
+        .map(|item| columns.iter().map(|c| (c.text)(item, frame.now)).collect())
+        .collect();
+    let widths: Vec<Constraint> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let widest = texts.iter().map(|row| row[i].width()).max().unwrap_or(0);
+            let want = widest.max(c.title.width() + 1) as u16;
+            Constraint::Length(want.clamp(c.min, c.max.max(c.min)))
+        })
+        .collect();
+    let rows = visible.iter().zip(texts).map(|(item, texts)| {
+        Row::new(columns.iter().zip(texts).map(|(c, text)| match c.style {
+            Some(style) => Cell::from(text).style(style(item, theme)),
+            None => Cell::from(text),
         }))
     });
 
-    let widths: Vec<Constraint> = columns.iter().map(|c| c.width).collect();
     let table = Table::new(rows, widths)
         .header(header)
         .block(block)

@@ -96,6 +96,12 @@ fn popup_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
             return vec![Effect::Quit];
         }
         Command::Suspend => return vec![Effect::Suspend],
+        Command::CommandMode => {
+            // `:` works over popups too: close them and take the command.
+            state.popups.clear();
+            state.input = InputMode::Command(LineEditor::default());
+            return vec![];
+        }
         Command::Help => {
             // `?` on the help screen closes it, as in k9s; over a describe it opens help.
             if matches!(popup, Popup::Help { .. }) {
@@ -160,7 +166,7 @@ fn column_count(state: &State) -> usize {
     use crate::ui::panes;
     crate::with_table!(
         panes::items(&state.focused().pane, &state.fleet),
-        |_items, cols, _k| { cols.len() }
+        |_items, cols, _k| cols.len()
     )
 }
 

@@ -386,7 +386,7 @@ impl ClusterState {
                 .cloned()
                 .collect();
             // Newest stop first, like the console shows them.
-            out.sort_by(|a, b| b.stopped_at.cmp(&a.stopped_at));
+            out.sort_by_key(|t| std::cmp::Reverse(t.stopped_at));
             Ok(out)
         } else {
             Ok(services

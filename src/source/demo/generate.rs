@@ -8,7 +8,7 @@ use fastrand::Rng;
 use super::fleet::{
     ClusterState, Fleet, InstanceState, Next, ServiceState, StopKind, TaskSpec, Tuning,
 };
-use super::lifecycle::{secs, set_health};
+use super::lifecycle::{Placement, secs, set_health};
 use super::names::{
     self, AZS, C6I_4XLARGE, DATADOG, ENVOY, InstanceType, LOG_ROUTER, M5_2XLARGE, M5_4XLARGE,
     M5_XLARGE, R6I_2XLARGE, Sidecar,
@@ -23,6 +23,8 @@ pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {
         rng: Rng::with_seed(seed),
         start,
         redated: HashSet::new(),
+        round_robin: scenario == "large",
+        cursor: 0,
     };
     let (clusters, tuning) = match scenario {
         "default" => (generator.default_fleet(), DEFAULT_TUNING),
@@ -107,6 +109,10 @@ struct Generator {
     start: Time,
     /// Tasks whose times were rewritten to make them a recent replacement.
     redated: HashSet<String>,
+    /// Place tasks round-robin instead of through `place` (the large scenario).
+    round_robin: bool,
+    /// Next instance for round-robin placement.
+    cursor: usize,
 }
 
 impl Generator {
@@ -485,13 +491,37 @@ impl Generator {
             } else {
                 deployed_at + secs(self.rng.i64(60..=span))
             };
-            let i = cl.start_task(s, &deployment, created, &mut self.rng, None)?;
+            let i = match self.next_round_robin(cl, s) {
+                Some(placement) => {
+                    cl.start_task_at(s, &deployment, created, &mut self.rng, None, placement)
+                }
+                None => cl.start_task(s, &deployment, created, &mut self.rng, None)?,
+            };
             self.settle_running(cl, s, i, created);
         }
         let svc = &mut cl.services[s];
         svc.clear_buffers();
         svc.unsteady = false;
         Ok(())
+    }
+
+    /// The large fleet is uniform, so its tasks go round the instances in turn, which spreads
+    /// them over AZs and instances like ECS would at a fraction of the cost of `place`.
+    fn next_round_robin(&mut self, cl: &ClusterState, s: usize) -> Option<Placement> {
+        if !self.round_robin {
+            return None;
+        }
+        for _ in 0..cl.instances.len() {
+            let n = self.cursor % cl.instances.len();
+            self.cursor += 1;
+            if cl.fits(s, n) {
+                return Some(Placement {
+                    instance: Some(n),
+                    az: cl.instances[n].az,
+                });
+            }
+        }
+        None
     }
 
     /// Puts task `i` in the steady RUNNING state it would have reached since `created`.
@@ -865,9 +895,24 @@ impl Generator {
             }
             match t.task.created_at {
                 Some(c) if c <= created + secs(60) => with_deploy.push(id),
-                Some(c) => later.push((c, id)),
-                None => {}
+                // Recent starts belong to the scenario's scripted incidents, which tell their own.
+                Some(c) if c < start - secs(HOUR) => later.push((c, id)),
+                _ => {}
             }
+        }
+        let started_with_deploy = |t: &crate::model::Task| {
+            t.task_definition == d.task_definition
+                && t.created_at.is_some_and(|c| c <= created + secs(60))
+        };
+        with_deploy.extend(
+            svc.stopped
+                .iter()
+                .filter(|t| started_with_deploy(t))
+                .map(|t| t.id().to_string()),
+        );
+        // The deployment started its full count; the ones missing here were replaced since.
+        while with_deploy.len() < svc.service.desired as usize {
+            with_deploy.push(names::hex(rng, 32));
         }
         let list = |ids: &[String]| {
             ids.iter()
@@ -875,7 +920,7 @@ impl Generator {
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        if !with_deploy.is_empty() {
+        {
             let n = with_deploy.len();
             events.push((
                 created + secs(5),
@@ -954,11 +999,9 @@ impl Generator {
             self.history(cl, s);
             let svc = &mut cl.services[s];
             svc.clear_buffers();
-            svc.service.events.sort_by(|a, b| b.at.cmp(&a.at));
+            svc.service.events.sort_by_key(|e| std::cmp::Reverse(e.at));
             svc.service.events.truncate(super::fleet::MAX_EVENTS);
-            svc.stopped
-                .make_contiguous()
-                .sort_by(|a, b| a.stopped_at.cmp(&b.stopped_at));
+            svc.stopped.make_contiguous().sort_by_key(|t| t.stopped_at);
             svc.dirty = false;
             svc.recompute_wake();
         }

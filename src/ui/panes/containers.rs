@@ -10,7 +10,7 @@ type C = Column<Container>;
 pub fn columns() -> Vec<Column<Container>> {
     vec![
         C::new("NAME", 16, |c, _| c.name.clone()),
-        C::fill("IMAGE", 20, |c, _| c.image.clone()),
+        C::fill("IMAGE", 20, |c, _| short_image(&c.image).to_string()),
         C::new("STATUS", 9, |c, _| c.last_status.clone())
             .styled(|c, t| state_style(&c.last_status, t)),
         C::new("HEALTH", 9, |c, _| or_dash(&c.health)).styled(|c, t| state_style(&c.health, t)),
@@ -23,7 +23,7 @@ pub fn columns() -> Vec<Column<Container>> {
                     t.base
                 }
             }),
-        C::fill("REASON", 10, |c, _| or_dash(&c.reason)),
+        C::fill("REASON", 10, |c, _| or_dash(&c.reason)).up_to(200),
         C::new("CPU", 5, |c, _| opt(c.cpu)).by(|c| c.cpu.map_or(-1.0, f64::from)),
         C::new("MEM", 9, |c, _| match (c.memory, c.memory_reservation) {
             (Some(hard), Some(soft)) => format!("{soft}/{hard}"),
@@ -35,6 +35,29 @@ pub fn columns() -> Vec<Column<Container>> {
         C::new("EXEC AGENT", 10, |c, _| opt(c.exec_agent.as_deref()))
             .styled(|c, t| state_style(c.exec_agent.as_deref().unwrap_or(""), t)),
     ]
+}
+
+/// `repo:tag` without the registry host: the part that changes between deploys. The full
+/// reference is in describe.
+pub fn short_image(image: &str) -> &str {
+    match image.split_once('/') {
+        Some((host, rest)) if host.contains('.') || host.contains(':') => rest,
+        _ => image,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_image;
+
+    #[test]
+    fn registry_hosts_are_dropped_from_images() {
+        let ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/cart:2026.11.20-3";
+        assert_eq!(short_image(ecr), "cart:2026.11.20-3");
+        assert_eq!(short_image("localhost:5000/app:1"), "app:1");
+        assert_eq!(short_image("datadog/agent:7"), "datadog/agent:7");
+        assert_eq!(short_image("nginx"), "nginx");
+    }
 }
 
 pub fn key(c: &Container) -> &str {

@@ -11,15 +11,18 @@ type C = Column<Task>;
 pub fn columns(stopped: bool) -> Vec<Column<Task>> {
     let mut cols = vec![
         C::new("ID", 8, |t, _| t.short_id().to_string()),
+        C::new("SERVICE", 8, |t, _| {
+            or_dash(t.service_name().unwrap_or_default())
+        }),
         C::new("LAST", 12, |t, _| t.last_status.clone())
             .styled(|t, th| state_style(&t.last_status, th)),
         C::new("DESIRED", 8, |t, _| t.desired_status.clone()),
-        C::new("HEALTH", 9, |t, _| or_dash(&t.health)).styled(|t, th| state_style(&t.health, th)),
-        C::new("REV", 4, |t, _| t.task_definition.revision.to_string())
-            .by(|t| t.task_definition.revision as f64),
     ];
     if stopped {
+        // A stopped task's last health is noise; why and how it stopped is the point.
         cols.extend([
+            C::new("REV", 4, |t, _| t.task_definition.revision.to_string())
+                .by(|t| t.task_definition.revision as f64),
             C::new("STOP CODE", 24, |t, _| or_dash(&t.stop_code)),
             C::new("EXIT", 12, |t, _| or_dash(&t.exit_codes())).styled(|t, th| {
                 let crashed = t
@@ -28,12 +31,16 @@ pub fn columns(stopped: bool) -> Vec<Column<Task>> {
                     .any(|c| c.exit_code.is_some_and(|e| e != 0));
                 if crashed { th.error } else { th.base }
             }),
-            C::fill("STOPPED REASON", 20, |t, _| or_dash(&t.stopped_reason)),
             C::new("STOPPED", 8, |t, now| age_opt(now, t.stopped_at))
                 .by(|t| -t.stopped_at.map_or(f64::MIN, |s| s.timestamp() as f64)),
+            C::fill("STOPPED REASON", 20, |t, _| or_dash(&t.stopped_reason)).up_to(400),
         ]);
     } else {
         cols.extend([
+            C::new("HEALTH", 9, |t, _| or_dash(&t.health))
+                .styled(|t, th| state_style(&t.health, th)),
+            C::new("REV", 4, |t, _| t.task_definition.revision.to_string())
+                .by(|t| t.task_definition.revision as f64),
             C::new("AZ", 10, |t, _| or_dash(&t.availability_zone)),
             C::new("IP", 15, |t, _| or_dash(&t.private_ip)),
             C::new("INSTANCE", 19, |t, _| opt(t.ec2_instance_id.as_deref())),
