@@ -76,6 +76,7 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
     );
     state.read_only = cli.read_only;
     state.mouse = settings.config.mouse;
+    state.stopped_window = settings.config.stopped_tasks_window;
     if let Some(cluster) = &cli.cluster {
         state.nav = vec![
             View::new(Pane::Clusters).with_selected_key(Some(cluster.clone())),

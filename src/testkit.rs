@@ -51,6 +51,7 @@ impl Harness {
             source,
             effects: Vec::new(),
         };
+        h.state.stopped_window = config.stopped_tasks_window;
         h.run(Effect::FetchIdentity);
         h.dispatch(Action::Tick(fixed_now()));
         h

@@ -3,6 +3,7 @@
 //! Ctrl-z suspension.
 
 use std::io::{self, Stdout, Write, stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
@@ -19,15 +20,18 @@ pub type Backend = CrosstermBackend<Stdout>;
 pub struct Tui {
     pub terminal: Terminal<Backend>,
     mouse: bool,
-    entered: bool,
 }
+
+/// Whether the terminal is in our mode (raw, alternate screen). Process-wide, because the
+/// panic hook restores the terminal without access to the `Tui`, and the guard's `Drop` must
+/// not then send the sequences a second time after the panic message.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
 
 impl Tui {
     pub fn new(mouse: bool) -> io::Result<Self> {
         Ok(Tui {
             terminal: Terminal::new(CrosstermBackend::new(stdout()))?,
             mouse,
-            entered: false,
         })
     }
 
@@ -42,16 +46,16 @@ impl Tui {
         if self.mouse {
             execute!(stdout(), EnableMouseCapture)?;
         }
-        self.entered = true;
-        self.terminal.clear()
+        ACTIVE.store(true, Ordering::SeqCst);
+        // Clear and force a full redraw. Not `Terminal::clear`: it asks the terminal for the
+        // cursor position, a round trip that stalls (or fails) on slow links and silent ptys.
+        let size = self.terminal.size()?;
+        self.terminal
+            .resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
     }
 
     pub fn exit(&mut self) -> io::Result<()> {
-        if self.entered {
-            self.entered = false;
-            restore()?;
-        }
-        Ok(())
+        restore()
     }
 
     /// Ctrl-z: give the terminal back, stop like any job, and come back on `fg`.
@@ -72,8 +76,12 @@ impl Drop for Tui {
     }
 }
 
-/// Puts the terminal back the way the shell expects it. Safe to call more than once.
+/// Puts the terminal back the way the shell expects it. Only the first call after `enter`
+/// does anything, so it is safe from the panic hook, `exit` and `Drop` alike.
 pub fn restore() -> io::Result<()> {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return Ok(());
+    }
     let mut out = stdout();
     // Each step is attempted even if an earlier one fails (the terminal may be half gone).
     let _ = execute!(out, DisableMouseCapture, DisableBracketedPaste);

@@ -20,6 +20,8 @@ struct Console {
     child: Box<dyn Child + Send + Sync>,
     screen: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
+    /// Set by the reader thread at end of output (every holder of the pty has closed it).
+    eof: Arc<std::sync::atomic::AtomicBool>,
     _home: tempdir::Dir,
 }
 
@@ -53,6 +55,20 @@ mod tempdir {
 
 impl Console {
     fn start(tag: &str, args: &[&str], env: &[(&str, &str)]) -> Console {
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ecsmon"));
+        cmd.args(args);
+        Console::spawn(tag, cmd, env)
+    }
+
+    /// An interactive bash with job control, so Ctrl-z and `fg` work as at a real prompt.
+    fn shell(tag: &str) -> Console {
+        let mut cmd = CommandBuilder::new("bash");
+        // No line editing: readline keeps the tty in its own raw mode at the prompt.
+        cmd.args(["--norc", "--noprofile", "--noediting", "-i"]);
+        Console::spawn(tag, cmd, &[("PS1", "$ ")])
+    }
+
+    fn spawn(tag: &str, mut cmd: CommandBuilder, env: &[(&str, &str)]) -> Console {
         let home = tempdir::Dir::new(tag);
         let pty = native_pty_system()
             .openpty(PtySize {
@@ -62,8 +78,6 @@ impl Console {
                 pixel_height: 0,
             })
             .expect("open a pty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ecsmon"));
-        cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
         cmd.env("XDG_STATE_HOME", home.path().join("state"));
@@ -76,7 +90,8 @@ impl Console {
         let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(ROWS), nz(COLS), 0)));
         let raw = Arc::new(Mutex::new(Vec::new()));
         let mut reader = pty.master.try_clone_reader().expect("reader");
-        let (s, r) = (Arc::clone(&screen), Arc::clone(&raw));
+        let eof = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (s, r, e) = (Arc::clone(&screen), Arc::clone(&raw), Arc::clone(&eof));
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
@@ -86,6 +101,7 @@ impl Console {
                 s.lock().unwrap().process(&buf[..n]);
                 r.lock().unwrap().extend_from_slice(&buf[..n]);
             }
+            e.store(true, std::sync::atomic::Ordering::SeqCst);
         });
         let writer = pty.master.take_writer().expect("writer");
         Console {
@@ -94,6 +110,7 @@ impl Console {
             child,
             screen,
             raw,
+            eof,
             _home: home,
         }
     }
@@ -127,6 +144,12 @@ impl Console {
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                // Read everything the process wrote before it went (its last words matter).
+                while !self.eof.load(std::sync::atomic::Ordering::SeqCst)
+                    && start.elapsed() < PATIENCE
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
                 return status;
             }
             if start.elapsed() > PATIENCE {
@@ -171,15 +194,6 @@ impl Console {
 
 fn nz(n: u16) -> std::num::NonZeroU16 {
     std::num::NonZeroU16::new(n).expect("non-zero size")
-}
-
-fn process_state(pid: i32) -> char {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The state follows the parenthesised command name.
-    stat.rsplit(')')
-        .next()
-        .and_then(|s| s.trim().chars().next())
-        .unwrap_or('?')
 }
 
 #[test]
@@ -229,32 +243,44 @@ fn sigterm_quits_cleanly() {
 
 #[test]
 fn ctrl_z_suspends_to_the_shell_and_fg_comes_back() {
-    let mut c = Console::start("suspend", &["--demo"], &[]);
+    // Started from an interactive shell, as an operator would: a process whose process group
+    // has no parent shell (an orphaned group) is not stopped by SIGTSTP at all.
+    let mut c = Console::shell("suspend");
+    c.wait_for("$ ");
+    c.send(&format!("{} --demo\r", env!("CARGO_BIN_EXE_ecsmon")));
     c.wait_for("Clusters (");
-    c.send("\x1a");
-    let start = Instant::now();
-    while process_state(c.pid()) != 'T' {
-        assert!(start.elapsed() < PATIENCE, "ecsmon did not stop on ctrl-z");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(c.is_cooked(), "suspended with the terminal still raw");
-    assert!(c.left_alternate_screen());
+    assert!(!c.is_cooked(), "raw mode while running");
 
-    // What `fg` does: continue the job.
-    unsafe { libc::kill(c.pid(), libc::SIGCONT) };
+    c.send("\x1a");
+    c.wait_for("Stopped");
+    assert!(c.is_cooked(), "suspended with the terminal still raw");
+    assert!(
+        c.left_alternate_screen(),
+        "suspended on the alternate screen"
+    );
+
+    c.send("fg\r");
+    c.wait_for("Clusters (");
     let start = Instant::now();
     while c.is_cooked() {
         assert!(
             start.elapsed() < PATIENCE,
-            "raw mode not re-entered after SIGCONT"
+            "raw mode not re-entered after fg"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    c.send("j");
-    c.wait_for("Clusters (");
-    c.send("\x03"); // ctrl-c quits
-    assert!(c.wait_exit().success());
+    c.send("j\r");
+    c.wait_for("Services (");
+
+    c.send("q");
+    c.wait_for("$ ");
     assert!(c.is_cooked());
+    assert!(c.left_alternate_screen());
+    c.send("exit $?\r");
+    assert!(
+        c.wait_exit().success(),
+        "ecsmon's exit status, as the shell saw it"
+    );
 }
 
 #[test]

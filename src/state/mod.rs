@@ -33,6 +33,8 @@ pub struct State {
     pub status: Option<Status>,
     pub polls: PollBook,
     pub refresh: Refresh,
+    /// How far back the stopped-tasks view looks.
+    pub stopped_window: std::time::Duration,
     pub mouse: bool,
     /// Terminal size, for paging and mouse hit-testing.
     pub screen: (u16, u16),
@@ -53,6 +55,7 @@ impl State {
             status: None,
             polls: PollBook::default(),
             refresh,
+            stopped_window: std::time::Duration::from_secs(3600),
             mouse: true,
             screen,
             should_quit: false,

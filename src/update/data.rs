@@ -43,7 +43,13 @@ pub fn loaded(
     if !state.fleet.apply(query.clone(), seq, at, result) {
         return; // a newer answer is already shown
     }
-    rows::refresh_all(&mut state.nav, &state.fleet, &query, state.now);
+    rows::refresh_all(
+        &mut state.nav,
+        &state.fleet,
+        &query,
+        state.now,
+        state.stopped_window,
+    );
 
     match error {
         // A deleted object is shown in the pane itself, not as a transient error.

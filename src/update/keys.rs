@@ -194,6 +194,6 @@ pub fn refresh_focused(state: &mut State) {
     let now = state.now;
     let height = layout::visible_rows(state.screen);
     let view = state.nav.last_mut().expect("never empty");
-    rows::refresh(view, &state.fleet, now);
+    rows::refresh(view, &state.fleet, now, state.stopped_window);
     view.scroll_into_view(height);
 }

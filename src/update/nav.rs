@@ -149,7 +149,7 @@ pub fn jump(state: &mut State, kind: PaneKind) {
         .collect();
     let now = state.now;
     for view in &mut state.nav {
-        rows::refresh(view, &state.fleet, now);
+        rows::refresh(view, &state.fleet, now, state.stopped_window);
     }
     refresh_view(state);
 }

@@ -1,21 +1,58 @@
 //! Derives what each table shows (filtered, sorted indices) from the data and the view.
 //! Runs when data arrives or the filter or sort changes, never per frame.
 
-use crate::model::Time;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+
+use crate::model::{Task, Time};
 use crate::state::{Fleet, View};
-use crate::ui::panes;
+use crate::ui::panes::{self, Items};
 use crate::ui::table::Column;
 use crate::with_table;
 
-pub fn refresh(view: &mut View, fleet: &Fleet, now: Time) {
-    with_table!(panes::items(&view.pane, fleet), |items, cols, key| {
-        rebuild(view, items, &cols, key, now)
-    });
+/// `stopped_window`: how far back a stopped-tasks pane looks.
+pub fn refresh(view: &mut View, fleet: &Fleet, now: Time, stopped_window: Duration) {
+    let items = panes::items(&view.pane, fleet);
+    if let Items::Tasks(tasks, true) = items {
+        // Older stops are history the operator asked not to see (config `stopped_tasks_window`).
+        let since = TimeDelta::from_std(stopped_window)
+            .ok()
+            .and_then(|window| now.checked_sub_signed(window))
+            .unwrap_or(Time::MIN_UTC);
+        let recent = |t: &Task| t.stopped_at.is_none_or(|at| at >= since);
+        return rebuild(
+            view,
+            tasks,
+            &panes::tasks::columns(true),
+            panes::tasks::key,
+            now,
+            recent,
+        );
+    }
+    with_table!(items, |items, cols, key| rebuild(
+        view,
+        items,
+        &cols,
+        key,
+        now,
+        |_| true
+    ));
 }
 
-fn rebuild<T>(view: &mut View, items: &[T], cols: &[Column<T>], key: fn(&T) -> &str, now: Time) {
+fn rebuild<T>(
+    view: &mut View,
+    items: &[T],
+    cols: &[Column<T>],
+    key: fn(&T) -> &str,
+    now: Time,
+    keep: impl Fn(&T) -> bool,
+) {
     let (needle, invert) = parse_filter(&view.filter);
-    let mut rows: Vec<usize> = (0..items.len())
+    let kept: Vec<usize> = (0..items.len()).filter(|&i| keep(&items[i])).collect();
+    let total = kept.len();
+    let mut rows: Vec<usize> = kept
+        .into_iter()
         .filter(|&i| match &needle {
             None => true,
             Some(needle) => matches(&items[i], cols, needle, now) != invert,
@@ -28,7 +65,7 @@ fn rebuild<T>(view: &mut View, items: &[T], cols: &[Column<T>], key: fn(&T) -> &
             rows.reverse();
         }
     }
-    view.total = items.len();
+    view.total = total;
     view.rows = rows;
 
     // Keep the operator's row under the cursor when a refresh reorders or removes rows.
@@ -62,9 +99,15 @@ fn matches<T>(item: &T, cols: &[Column<T>], needle: &str, now: Time) -> bool {
 }
 
 /// Rebuilds the rows of every view showing this data.
-pub fn refresh_all(views: &mut [View], fleet: &Fleet, query: &crate::model::Query, now: Time) {
+pub fn refresh_all(
+    views: &mut [View],
+    fleet: &Fleet,
+    query: &crate::model::Query,
+    now: Time,
+    stopped_window: Duration,
+) {
     for view in views.iter_mut().filter(|v| &v.pane.query() == query) {
-        refresh(view, fleet, now);
+        refresh(view, fleet, now, stopped_window);
     }
 }
 

@@ -156,6 +156,19 @@ pub enum StopKind {
     SecretsFailure,
 }
 
+impl InstanceState {
+    /// Open to new tasks of a service in `pool`: ECS places nothing on instances that are
+    /// draining or whose agent is disconnected.
+    pub fn accepts(&self, pool: Option<&str>) -> bool {
+        self.pool == pool && self.instance.agent_connected && self.instance.status == "ACTIVE"
+    }
+
+    pub fn has_room(&self, cpu: u32, memory: u32) -> bool {
+        self.cpu_used + cpu <= self.instance.cpu_registered
+            && self.memory_used + memory <= self.instance.memory_registered
+    }
+}
+
 impl SimTask {
     pub fn wants_running(&self) -> bool {
         self.task.desired_status == "RUNNING"

@@ -6,7 +6,7 @@
 use chrono::TimeDelta;
 use fastrand::Rng;
 
-use super::fleet::{ClusterState, InstanceState, Next, SimTask, StopKind};
+use super::fleet::{ClusterState, Next, SimTask, StopKind};
 use super::names::{self, AZS};
 use crate::model::{Container, Task, Time};
 
@@ -61,17 +61,11 @@ impl ClusterState {
             return Ok(Placement { instance: None, az });
         }
         let (cpu, memory) = (svc.spec.cpu, svc.spec.memory);
-        let usable = |i: &InstanceState| {
-            i.pool == svc.pool && i.instance.agent_connected && i.instance.status == "ACTIVE"
-        };
         // Spread over AZs, then instances, then the emptiest instance; a plain loop over a packed
         // key because this runs 10,000 times when the large scenario is built.
         let mut best: Option<(u64, usize)> = None;
         for (n, i) in self.instances.iter().enumerate() {
-            if !usable(i)
-                || i.cpu_used + cpu > i.instance.cpu_registered
-                || i.memory_used + memory > i.instance.memory_registered
-            {
+            if !i.accepts(svc.pool) || !i.has_room(cpu, memory) {
                 continue;
             }
             let fill =
@@ -94,10 +88,14 @@ impl ClusterState {
             "(service {}) was unable to place a task because no container instance met all of its requirements.",
             svc.name()
         );
-        let closest = self.instances.iter().filter(|i| usable(i)).max_by_key(|i| {
-            i.instance.memory_registered.saturating_sub(i.memory_used) as u64
-                + i.instance.cpu_registered.saturating_sub(i.cpu_used) as u64
-        });
+        let closest = self
+            .instances
+            .iter()
+            .filter(|i| i.accepts(svc.pool))
+            .max_by_key(|i| {
+                i.instance.memory_registered.saturating_sub(i.memory_used) as u64
+                    + i.instance.cpu_registered.saturating_sub(i.cpu_used) as u64
+            });
         Err(match closest {
             None => format!("{prefix} Reason: No Container Instances were found in your cluster."),
             Some(i) => {
@@ -128,11 +126,7 @@ impl ClusterState {
     /// Whether a task of service `s` fits on instance `n` under the placement rules.
     pub fn fits(&self, s: usize, n: usize) -> bool {
         let (svc, i) = (&self.services[s], &self.instances[n]);
-        i.pool == svc.pool
-            && i.instance.agent_connected
-            && i.instance.status == "ACTIVE"
-            && i.cpu_used + svc.spec.cpu <= i.instance.cpu_registered
-            && i.memory_used + svc.spec.memory <= i.instance.memory_registered
+        i.accepts(svc.pool) && i.has_room(svc.spec.cpu, svc.spec.memory)
     }
 
     /// [`ClusterState::start_task`] with the placement already chosen.

@@ -46,6 +46,10 @@ pub fn short_image(image: &str) -> &str {
     }
 }
 
+pub fn key(c: &Container) -> &str {
+    &c.name
+}
+
 #[cfg(test)]
 mod tests {
     use super::short_image;
@@ -58,8 +62,4 @@ mod tests {
         assert_eq!(short_image("datadog/agent:7"), "datadog/agent:7");
         assert_eq!(short_image("nginx"), "nginx");
     }
-}
-
-pub fn key(c: &Container) -> &str {
-    &c.name
 }
