@@ -378,3 +378,19 @@ fn version_and_help_work_without_a_terminal() {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
 }
+
+#[test]
+fn cluster_flag_opens_on_that_clusters_services_and_read_only_shows_a_badge() {
+    let mut c = Console::start(
+        "cluster",
+        &["--demo", "--cluster", "staging", "--read-only"],
+        &[],
+    );
+    let screen = c.wait_for("Services (");
+    assert!(screen.contains("clusters › staging"), "{screen}");
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    c.send("\x1b");
+    c.wait_for("Clusters (");
+    c.send("q");
+    assert!(c.wait_exit().success());
+}

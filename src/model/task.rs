@@ -52,13 +52,22 @@ impl Task {
         self.last_status == "STOPPED"
     }
 
-    /// Exit codes as `name=code` pairs, for the stopped-tasks view.
+    /// Non-zero exit codes as `name=code` pairs (the containers that failed), or `0` when
+    /// every container that exited did so cleanly; empty when none exited.
     pub fn exit_codes(&self) -> String {
-        self.containers
+        let failed: Vec<String> = self
+            .containers
             .iter()
-            .filter_map(|c| c.exit_code.map(|code| format!("{}={code}", c.name)))
-            .collect::<Vec<_>>()
-            .join(" ")
+            .filter_map(|c| match c.exit_code {
+                Some(code) if code != 0 => Some(format!("{}={code}", c.name)),
+                _ => None,
+            })
+            .collect();
+        if failed.is_empty() && self.containers.iter().any(|c| c.exit_code.is_some()) {
+            "0".into()
+        } else {
+            failed.join(" ")
+        }
     }
 }
 

@@ -155,6 +155,11 @@ pub fn draw<T>(
         .iter()
         .enumerate()
         .map(|(i, c)| {
+            if i + 1 == columns.len() {
+                // The last column takes what is left, so long text there (reasons) never
+                // squeezes the columns before it; it is cut at the border instead.
+                return Constraint::Fill(1);
+            }
             let widest = texts.iter().map(|row| row[i].width()).max().unwrap_or(0);
             let want = widest.max(c.title.width() + 1) as u16;
             Constraint::Length(want.clamp(c.min, c.max.max(c.min)))

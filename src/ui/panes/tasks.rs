@@ -14,12 +14,9 @@ pub fn columns(stopped: bool) -> Vec<Column<Task>> {
         C::new("SERVICE", 8, |t, _| {
             or_dash(t.service_name().unwrap_or_default())
         }),
-        C::new("LAST", 12, |t, _| t.last_status.clone())
-            .styled(|t, th| state_style(&t.last_status, th)),
-        C::new("DESIRED", 8, |t, _| t.desired_status.clone()),
     ];
     if stopped {
-        // A stopped task's last health is noise; why and how it stopped is the point.
+        // Status and health of a stopped task say nothing; why and how it stopped is the point.
         cols.extend([
             C::new("REV", 4, |t, _| t.task_definition.revision.to_string())
                 .by(|t| t.task_definition.revision as f64),
@@ -37,6 +34,9 @@ pub fn columns(stopped: bool) -> Vec<Column<Task>> {
         ]);
     } else {
         cols.extend([
+            C::new("LAST", 12, |t, _| t.last_status.clone())
+                .styled(|t, th| state_style(&t.last_status, th)),
+            C::new("DESIRED", 8, |t, _| t.desired_status.clone()),
             C::new("HEALTH", 9, |t, _| or_dash(&t.health))
                 .styled(|t, th| state_style(&t.health, th)),
             C::new("REV", 4, |t, _| t.task_definition.revision.to_string())
