@@ -6,7 +6,8 @@
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::model::{Identity, Query, Time};
-use crate::source::{Snapshot, SourceError};
+use crate::source::aws::AwsSettings;
+use crate::source::{CallStat, SharedSource, Snapshot, SourceError};
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -27,6 +28,15 @@ pub enum Action {
         at: Time,
         result: Result<Snapshot, SourceError>,
     },
+    /// The `:stats` numbers, read from the source.
+    StatsLoaded(Vec<CallStat>),
+    /// Profile names from the AWS config files, for the `:profile` picker.
+    ProfilesLoaded(Vec<String>),
+    /// A new source (another region or profile) is ready; the runtime swaps it in first.
+    SourceChanged {
+        source: SharedSource,
+        settings: AwsSettings,
+    },
     /// SIGTERM, SIGHUP or an explicit request from outside the key handling.
     Quit,
 }
@@ -39,6 +49,11 @@ pub enum Effect {
         seq: u64,
     },
     FetchIdentity,
+    /// Read the source's call statistics (cheap, synchronous) and send `StatsLoaded`.
+    ShowStats,
+    LoadProfiles,
+    /// Build a source for these settings (region or profile switch) and send `SourceChanged`.
+    Connect(AwsSettings),
     /// Hand the terminal back to the shell (Ctrl-z) and resume on `fg`.
     Suspend,
     Quit,

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::action::{Action, Effect};
 use crate::keymap::KeyMap;
-use crate::source::{ErrorKind, FleetSource, SourceError};
+use crate::source::{ErrorKind, FleetSource, SharedSource, SourceError};
 use crate::state::State;
 use crate::theme::Theme;
 use crate::tui::Tui;
@@ -50,6 +50,10 @@ impl App {
 
         loop {
             for action in queue.drain(..) {
+                // A region or profile switch: the new source serves every poll from now on.
+                if let Action::SourceChanged { source, .. } = &action {
+                    self.source = Arc::clone(&source.0);
+                }
                 for effect in update(&mut self.state, action, &self.keymap) {
                     match effect {
                         Effect::Suspend => {
@@ -122,6 +126,24 @@ impl App {
                         .await
                         .unwrap_or_else(|e| Err(crashed(e)));
                     let _ = tx.send(Action::IdentityLoaded(result));
+                });
+            }
+            Effect::ShowStats => {
+                let _ = tx.send(Action::StatsLoaded(source.stats()));
+            }
+            Effect::LoadProfiles => {
+                tokio::spawn(async move {
+                    let names = crate::source::aws::profile_names().await;
+                    let _ = tx.send(Action::ProfilesLoaded(names));
+                });
+            }
+            Effect::Connect(settings) => {
+                tokio::spawn(async move {
+                    let source = crate::launch::aws_source(settings.clone()).await;
+                    let _ = tx.send(Action::SourceChanged {
+                        source: SharedSource(source),
+                        settings,
+                    });
                 });
             }
             Effect::Quit | Effect::Suspend => {}

@@ -69,8 +69,7 @@ fn non_empty(s: &str) -> Result<String, String> {
 
 /// Region names look like `eu-west-1`, `us-gov-west-1`, `cn-north-1`.
 fn region(s: &str) -> Result<String, String> {
-    let ok = regex::Regex::new(r"^[a-z]{2}(-[a-z]+)+-\d+$").expect("valid regex");
-    if ok.is_match(s) {
+    if crate::update::context::valid_region(s) {
         Ok(s.to_string())
     } else {
         Err(format!("'{s}' is not a region name like eu-west-1"))

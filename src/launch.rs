@@ -11,8 +11,9 @@ use crate::cli::Cli;
 use crate::config::{self, Config};
 use crate::keymap::KeyMap;
 use crate::model::Identity;
-use crate::source::FleetSource;
+use crate::source::aws::{self, AwsSettings};
 use crate::source::demo::{DemoClock, DemoSource};
+use crate::source::{FleetSource, Unavailable};
 use crate::state::{Pane, State, View};
 use crate::theme::Theme;
 use crate::tui::{self, Tui};
@@ -58,12 +59,11 @@ pub fn load_settings(cli: &Cli) -> Result<Settings, LaunchError> {
 pub fn run(cli: Cli) -> Result<(), LaunchError> {
     let settings = load_settings(&cli)?;
     let _log_guard = init_logging(cli.log_file.clone())?;
-    let source = make_source(&cli)?;
-
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let (source, aws) = make_source(&cli, &runtime)?;
     color_eyre::install()?;
     tui::install_panic_hook();
 
@@ -75,6 +75,7 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
         size,
     );
     state.read_only = cli.read_only;
+    state.aws = aws;
     state.mouse = settings.config.mouse;
     state.stopped_window = settings.config.stopped_tasks_window;
     if let Some(cluster) = &cli.cluster {
@@ -103,18 +104,33 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
     result.map_err(LaunchError::Runtime)
 }
 
-fn make_source(cli: &Cli) -> Result<Arc<dyn FleetSource>, LaunchError> {
+type SourceChoice = (Arc<dyn FleetSource>, Option<AwsSettings>);
+
+fn make_source(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<SourceChoice, LaunchError> {
     match &cli.demo {
         Some(scenario) => {
             let source = DemoSource::new(scenario, cli.seed, chrono::Utc::now(), DemoClock::System)
                 .map_err(LaunchError::Usage)?;
-            Ok(Arc::new(source))
+            Ok((Arc::new(source), None))
         }
-        None => Err(LaunchError::Usage(
-            "the live AWS source is not built yet; run `ecsmon --demo` to try the console \
-             on the embedded demo fleet"
-                .into(),
-        )),
+        None => {
+            let settings = AwsSettings {
+                profile: cli.profile.clone(),
+                region: cli.region.clone(),
+                endpoint_url: cli.endpoint_url.clone(),
+            };
+            let source = runtime.block_on(aws_source(settings.clone()));
+            Ok((source, Some(settings)))
+        }
+    }
+}
+
+/// The AWS source for these settings; when even that cannot be built (no region), a source
+/// that answers every call with the reason, so the console opens and says what is wrong.
+pub async fn aws_source(settings: AwsSettings) -> Arc<dyn FleetSource> {
+    match aws::connect(settings).await {
+        Ok(source) => Arc::new(source),
+        Err(e) => Arc::new(Unavailable(e)),
     }
 }
 

@@ -11,8 +11,12 @@ use crate::action::{Action, Effect};
 use crate::config::Config;
 use crate::keymap::KeyMap;
 use crate::model::{Identity, Time};
-use crate::source::FleetSource;
+use std::sync::Arc;
+
+use crate::launch;
+use crate::source::aws::{self, AwsSettings};
 use crate::source::demo::{DemoClock, DemoSource};
+use crate::source::{FleetSource, SharedSource};
 use crate::state::State;
 use crate::theme::Theme;
 use crate::ui;
@@ -29,32 +33,64 @@ pub struct Harness {
     pub state: State,
     pub keymap: KeyMap,
     pub theme: Theme,
-    pub source: DemoSource,
+    pub source: Arc<dyn FleetSource>,
+    /// The demo behind `source`, when it is one: `advance` moves its clock.
+    demo: Option<Arc<DemoSource>>,
     /// Every effect update asked for, in order, for assertions.
     pub effects: Vec<Effect>,
 }
 
 impl Harness {
+    /// The seeded demo fleet at the fixed clock.
     pub fn new(scenario: &str, width: u16, height: u16) -> Self {
-        let source = DemoSource::new(scenario, 42, fixed_now(), DemoClock::Fixed(fixed_now()))
-            .expect("known scenario");
+        let demo = Arc::new(
+            DemoSource::new(scenario, 42, fixed_now(), DemoClock::Fixed(fixed_now()))
+                .expect("known scenario"),
+        );
+        let mut h = Harness::build(demo.clone(), None, fixed_now(), width, height);
+        h.demo = Some(demo);
+        h.start();
+        h
+    }
+
+    /// Any source — the AWS one against moto, say — with the real clock. Inside a tokio test
+    /// this needs the multi-threaded runtime (effects block in place).
+    pub fn with_source(
+        source: Arc<dyn FleetSource>,
+        aws: Option<AwsSettings>,
+        width: u16,
+        height: u16,
+    ) -> Self {
+        let mut h = Harness::build(source, aws, chrono::Utc::now(), width, height);
+        h.start();
+        h
+    }
+
+    fn build(
+        source: Arc<dyn FleetSource>,
+        aws: Option<AwsSettings>,
+        now: Time,
+        width: u16,
+        height: u16,
+    ) -> Self {
         let config = Config::defaults();
-        let mut h = Harness {
-            state: State::new(
-                Identity::default(),
-                fixed_now(),
-                config.refresh,
-                (width, height),
-            ),
+        let mut state = State::new(Identity::default(), now, config.refresh, (width, height));
+        state.stopped_window = config.stopped_tasks_window;
+        state.aws = aws;
+        Harness {
+            state,
             keymap: KeyMap::defaults(),
             theme: Theme::builtin("dark").expect("dark theme"),
             source,
+            demo: None,
             effects: Vec::new(),
-        };
-        h.state.stopped_window = config.stopped_tasks_window;
-        h.run(Effect::FetchIdentity);
-        h.dispatch(Action::Tick(fixed_now()));
-        h
+        }
+    }
+
+    fn start(&mut self) {
+        self.run(Effect::FetchIdentity);
+        let now = self.state.now;
+        self.dispatch(Action::Tick(now));
     }
 
     /// Sends one action through `update`, then carries out its effects until nothing is left.
@@ -69,7 +105,7 @@ impl Harness {
         self.effects.push(effect.clone());
         let next = match effect {
             Effect::Fetch { query, seq } => {
-                let result = futures::executor::block_on(self.source.fetch(&query));
+                let result = block_on(self.source.fetch(&query));
                 Action::Loaded {
                     query,
                     seq,
@@ -77,8 +113,17 @@ impl Harness {
                     result,
                 }
             }
-            Effect::FetchIdentity => {
-                Action::IdentityLoaded(futures::executor::block_on(self.source.identity()))
+            Effect::FetchIdentity => Action::IdentityLoaded(block_on(self.source.identity())),
+            Effect::ShowStats => Action::StatsLoaded(self.source.stats()),
+            Effect::LoadProfiles => Action::ProfilesLoaded(block_on(aws::profile_names())),
+            Effect::Connect(settings) => {
+                let source = block_on(launch::aws_source(settings.clone()));
+                self.source = Arc::clone(&source);
+                self.demo = None;
+                Action::SourceChanged {
+                    source: SharedSource(source),
+                    settings,
+                }
             }
             Effect::Quit | Effect::Suspend => return,
         };
@@ -96,7 +141,9 @@ impl Harness {
     pub fn advance(&mut self, secs: i64) {
         for _ in 0..secs {
             let now = self.state.now + chrono::TimeDelta::seconds(1);
-            self.source.advance_to(now);
+            if let Some(demo) = &self.demo {
+                demo.advance_to(now);
+            }
             self.dispatch(Action::Tick(now));
         }
     }
@@ -132,6 +179,15 @@ impl Harness {
             .iter()
             .filter(|e| matches!(e, Effect::Fetch { .. }))
             .count()
+    }
+}
+
+/// Runs a future to completion from synchronous test code: in place on the current tokio
+/// runtime when there is one (the SDK needs it), else on a tiny executor.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => tokio::task::block_in_place(|| handle.block_on(future)),
+        Err(_) => futures::executor::block_on(future),
     }
 }
 

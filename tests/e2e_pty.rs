@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
+mod support;
+
 const ROWS: u16 = 40;
 const COLS: u16 = 140;
 /// Generous: CI machines are slow and debug builds slower. Tests wait for text, not for time.
@@ -82,6 +84,20 @@ impl Console {
         cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
         cmd.env("XDG_STATE_HOME", home.path().join("state"));
         cmd.env("HOME", home.path());
+        // The machine's own AWS setup must not leak into what the test expects.
+        for var in [
+            "AWS_PROFILE",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+            "AWS_ENDPOINT_URL",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_CONFIG_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
+        ] {
+            cmd.env_remove(var);
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -391,6 +407,45 @@ fn cluster_flag_opens_on_that_clusters_services_and_read_only_shows_a_badge() {
     assert!(screen.contains("READ-ONLY"), "{screen}");
     c.send("\x1b");
     c.wait_for("Clusters (");
+    c.send("q");
+    assert!(c.wait_exit().success());
+}
+
+#[test]
+fn the_binary_drills_a_moto_fleet_through_the_aws_sdk() {
+    let moto = support::Moto::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = support::sdk_config(&moto.endpoint).await;
+        support::seed(&config, &support::FleetSpec::new("e2e", 2, 3, 2)).await;
+    });
+    let mut c = Console::start(
+        "moto",
+        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
+        &[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+        ],
+    );
+    let screen = c.wait_for("Clusters (1)");
+    c.wait_for("account 123456789012");
+    assert!(screen.contains("e2e"), "{screen}");
+    c.send("\r");
+    c.wait_for("Services (2)");
+    c.send("\r");
+    c.wait_for("Tasks (3)");
+    c.send("\r");
+    c.wait_for("Containers (");
+    c.send("q");
+    assert!(c.wait_exit().success());
+    assert!(c.is_cooked());
+}
+
+#[test]
+fn without_a_region_the_console_opens_and_says_how_to_set_one() {
+    let mut c = Console::start("noregion", &[], &[]);
+    let screen = c.wait_for("no AWS region");
+    assert!(screen.contains("--region"), "{screen}");
     c.send("q");
     assert!(c.wait_exit().success());
 }

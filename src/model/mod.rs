@@ -15,7 +15,7 @@ pub use instance::Instance;
 pub use scope::{Query, TaskScope};
 pub use service::{Deployment, Service, ServiceEvent};
 pub use task::{Container, Task};
-pub use taskdef::TaskDefRef;
+pub use taskdef::{ContainerDefinition, TaskDefRef, TaskDefinition};
 
 /// Wall-clock instant used throughout the model. AWS reports UTC; so do we.
 pub type Time = chrono::DateTime<chrono::Utc>;

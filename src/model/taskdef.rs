@@ -46,3 +46,32 @@ mod tests {
         assert_eq!(TaskDefRef::from_arn("web").to_string(), "web:0");
     }
 }
+
+/// What ecsmon needs from a task definition (immutable once registered, so cached forever).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct TaskDefinition {
+    pub reference: TaskDefRef,
+    /// Task-level size, when set (`"1024"` CPU units, MiB).
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    pub network_mode: String,
+    pub execution_role_arn: String,
+    pub task_role_arn: String,
+    pub containers: Vec<ContainerDefinition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct ContainerDefinition {
+    pub name: String,
+    pub image: String,
+    pub cpu: Option<u32>,
+    /// Hard limit (MiB).
+    pub memory: Option<u32>,
+    /// Soft limit (MiB).
+    pub memory_reservation: Option<u32>,
+    pub essential: bool,
+    pub readonly_root_filesystem: bool,
+    /// `awslogs`, `awsfirelens`, `splunk`… (empty when none).
+    pub log_driver: String,
+    pub log_options: Vec<(String, String)>,
+}

@@ -81,6 +81,13 @@ impl PollBook {
         }
     }
 
+    /// Forgets schedules (a new source), keeping sequences increasing. Returns the last
+    /// sequence handed out, so answers to older requests can be recognised.
+    pub fn reset(&mut self) -> u64 {
+        self.entries.clear();
+        self.next_seq
+    }
+
     /// When the next attempt for a failing query will be made, for "retrying in 8 s".
     pub fn retry_at(&self, query: &Query) -> Option<Time> {
         self.entries.get(query)?.retry_at

@@ -1,10 +1,13 @@
 //! Everything that talks to the world. The app knows only [`FleetSource`]; the demo fleet
 //! implements it now, the AWS SDK source implements it next.
 
+pub mod aws;
 pub mod demo;
 mod error;
+mod unavailable;
 
 pub use error::{ErrorKind, SourceError};
+pub use unavailable::Unavailable;
 
 use async_trait::async_trait;
 
@@ -19,6 +22,28 @@ pub enum Snapshot {
     /// `None`: the task no longer exists.
     Task(Option<Box<Task>>),
     Instances(Vec<Instance>),
+}
+
+/// AWS calls made for one operation, for the `:stats` view and the benchmarks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallStat {
+    /// `ecs:ListTasks`-style.
+    pub operation: String,
+    /// HTTP attempts, retries and pages included.
+    pub calls: u64,
+    /// Calls that failed after the SDK's retries.
+    pub errors: u64,
+    pub throttled: u64,
+}
+
+/// A shared source, carried in an action when the operator switches region or profile.
+#[derive(Clone)]
+pub struct SharedSource(pub std::sync::Arc<dyn FleetSource>);
+
+impl std::fmt::Debug for SharedSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedSource")
+    }
 }
 
 /// A source of ECS fleet data. Implementations must be cheap to share (`Arc`) and safe to call
@@ -42,6 +67,17 @@ pub trait FleetSource: Send + Sync {
     async fn task(&self, cluster: &str, task_arn: &str) -> Result<Option<Task>, SourceError>;
 
     async fn instances(&self, cluster: &str) -> Result<Vec<Instance>, SourceError>;
+
+    /// A task definition by ARN. Immutable once registered: implementations cache it.
+    async fn task_definition(
+        &self,
+        arn: &str,
+    ) -> Result<std::sync::Arc<crate::model::TaskDefinition>, SourceError>;
+
+    /// AWS calls made so far, by operation. Sources that make none return nothing.
+    fn stats(&self) -> Vec<CallStat> {
+        Vec::new()
+    }
 
     /// Runs one query. The default dispatches to the methods above.
     async fn fetch(&self, query: &Query) -> Result<Snapshot, SourceError> {

@@ -36,9 +36,18 @@ impl Slot {
 #[derive(Debug, Default)]
 pub struct Fleet {
     slots: HashMap<Query, Slot>,
+    /// Answers to requests up to this sequence belong to a previous source and are dropped.
+    min_seq: u64,
 }
 
 impl Fleet {
+    /// Forgets everything: the data came from another region, profile or account. Requests
+    /// already sent (sequence ≤ `last_seq`) will be ignored when they answer.
+    pub fn reset(&mut self, last_seq: u64) {
+        self.slots.clear();
+        self.min_seq = last_seq;
+    }
+
     pub fn slot(&self, query: &Query) -> Option<&Slot> {
         self.slots.get(query)
     }
@@ -51,6 +60,9 @@ impl Fleet {
         at: Time,
         result: Result<Snapshot, SourceError>,
     ) -> bool {
+        if seq <= self.min_seq {
+            return false;
+        }
         let slot = self.slots.entry(query).or_default();
         if seq < slot.applied_seq {
             return false;

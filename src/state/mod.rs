@@ -10,7 +10,7 @@ mod view;
 pub use fleet::{Fleet, Slot};
 pub use input::{InputMode, LineEditor};
 pub use nav::{Pane, PaneKind};
-pub use popup::Popup;
+pub use popup::{PickerKind, Popup};
 pub use status::{Level, Status};
 pub use view::{SortSpec, View};
 
@@ -36,6 +36,8 @@ pub struct State {
     /// How far back the stopped-tasks view looks.
     pub stopped_window: std::time::Duration,
     pub mouse: bool,
+    /// The AWS settings in use; `None` on the demo fleet.
+    pub aws: Option<crate::source::aws::AwsSettings>,
     /// Terminal size, for paging and mouse hit-testing.
     pub screen: (u16, u16),
     pub should_quit: bool,
@@ -57,6 +59,7 @@ impl State {
             refresh,
             stopped_window: std::time::Duration::from_secs(3600),
             mouse: true,
+            aws: None,
             screen,
             should_quit: false,
         }

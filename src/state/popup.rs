@@ -6,18 +6,40 @@ pub enum Popup {
         pane: super::PaneKind,
         scroll: usize,
     },
-    /// The full selected object as readable text.
+    /// The full selected object as readable text (also used for `:stats`).
     Describe {
         title: String,
         lines: Vec<String>,
         scroll: usize,
     },
+    /// Choose one of a list (a region, a profile).
+    Picker {
+        kind: PickerKind,
+        items: Vec<String>,
+        selected: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickerKind {
+    Region,
+    Profile,
+}
+
+impl PickerKind {
+    pub fn title(self) -> &'static str {
+        match self {
+            PickerKind::Region => "Switch region",
+            PickerKind::Profile => "Switch profile",
+        }
+    }
 }
 
 impl Popup {
     pub fn scroll_mut(&mut self) -> &mut usize {
         match self {
             Popup::Help { scroll, .. } | Popup::Describe { scroll, .. } => scroll,
+            Popup::Picker { selected, .. } => selected,
         }
     }
 }

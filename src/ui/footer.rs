@@ -5,7 +5,7 @@ use ratatui::widgets::Paragraph;
 
 use super::Ctx;
 use crate::keymap::Context;
-use crate::state::{InputMode, Popup, State};
+use crate::state::{InputMode, State};
 
 /// The keys that work right now, from the key map, so the footer never lies.
 pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
@@ -21,9 +21,7 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
             ("enter".into(), "run".into()),
             ("esc".into(), "cancel".into()),
         ],
-        (InputMode::Normal, Some(Popup::Help { .. } | Popup::Describe { .. })) => {
-            ctx.keymap.footer(Context::Text.chain())
-        }
+        (InputMode::Normal, Some(_)) => ctx.keymap.footer(Context::Text.chain()),
         (InputMode::Normal, None) => ctx.keymap.footer(&state.focused().pane.kind().contexts()),
     };
     let mut spans = vec![Span::raw(" ")];

@@ -16,6 +16,11 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
                 let lines = help_lines(*pane, ctx);
                 draw_text(f, area, "Help", lines, *scroll, ctx);
             }
+            Popup::Picker {
+                kind,
+                items,
+                selected,
+            } => draw_picker(f, area, kind.title(), items, *selected, ctx),
             Popup::Describe {
                 title,
                 lines,
@@ -71,7 +76,7 @@ fn help_entries(pane: PaneKind, keymap: &KeyMap) -> Vec<HelpLine> {
     }
     out.push(HelpLine::Blank);
     out.push(HelpLine::Note(
-        "Commands: :clusters :services :tasks :instances :help :quit (tab completes)",
+        "Commands: :clusters :services :tasks :instances :region :profile :stats :help :quit (tab completes)",
     ));
     out
 }
@@ -124,6 +129,45 @@ fn draw_text(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, scroll: u
             .scroll((scroll.min(u16::MAX as usize) as u16, 0)),
         popup,
     );
+}
+
+fn draw_picker(
+    f: &mut Frame,
+    area: Rect,
+    title: &str,
+    items: &[String],
+    selected: usize,
+    ctx: &Ctx,
+) {
+    let t = ctx.theme;
+    let width = items
+        .iter()
+        .map(|i| i.len())
+        .max()
+        .unwrap_or(10)
+        .max(title.len()) as u16
+        + 6;
+    let height = (items.len() as u16 + 2).min(area.height);
+    let popup = Rect::new(
+        area.x + area.width.saturating_sub(width) / 2,
+        area.y + area.height.saturating_sub(height) / 2,
+        width.min(area.width),
+        height,
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focused)
+        .style(t.base)
+        .title(Span::styled(format!(" {title} "), t.title))
+        .title_bottom(
+            Line::from(Span::styled(" enter picks · esc cancels ", t.dim)).right_aligned(),
+        );
+    let list = ratatui::widgets::List::new(items.iter().map(|i| format!(" {i}")))
+        .block(block)
+        .highlight_style(t.selected);
+    let mut state = ratatui::widgets::ListState::default().with_selected(Some(selected));
+    f.render_widget(Clear, popup);
+    f.render_stateful_widget(list, popup, &mut state);
 }
 
 fn centered(area: Rect, pct_w: u16, pct_h: u16) -> Rect {

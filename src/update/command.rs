@@ -3,7 +3,8 @@
 use crate::action::Effect;
 use crate::state::{Level, PaneKind, Popup, State};
 
-use super::nav;
+use super::{context, nav};
+use crate::source::CallStat;
 
 /// Command names and their aliases. The first name is the one completion offers.
 const COMMANDS: &[(&str, &[&str])] = &[
@@ -14,6 +15,9 @@ const COMMANDS: &[(&str, &[&str])] = &[
         "instances",
         &["instance", "ci", "inst", "containerinstances"],
     ),
+    ("region", &["reg"]),
+    ("profile", &["prof"]),
+    ("stats", &["calls"]),
     ("help", &["h", "?"]),
     ("quit", &["q", "q!", "exit"]),
 ];
@@ -63,7 +67,9 @@ pub fn completion_hint(text: &str) -> String {
 }
 
 pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
-    let word = line.split_whitespace().next().unwrap_or_default();
+    let mut words = line.split_whitespace();
+    let word = words.next().unwrap_or_default();
+    let arg = words.next();
     if word.is_empty() {
         return vec![];
     }
@@ -72,6 +78,9 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
         Some("services") => nav::jump(state, PaneKind::Services),
         Some("tasks") => nav::jump(state, PaneKind::Tasks),
         Some("instances") => nav::jump(state, PaneKind::Instances),
+        Some("region") => return context::region(state, arg),
+        Some("profile") => return context::profile(state, arg),
+        Some("stats") => return vec![Effect::ShowStats],
         Some("help") => state.popups.push(Popup::Help {
             pane: state.focused().pane.kind(),
             scroll: 0,
@@ -89,6 +98,35 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
         }
     }
     vec![]
+}
+
+/// The `:stats` popup: AWS calls by operation since the console started.
+pub fn stats_popup(stats: &[CallStat]) -> Popup {
+    let mut lines = Vec::new();
+    if stats.is_empty() {
+        lines.push("No AWS calls: the demo fleet is simulated in the process.".to_string());
+    } else {
+        lines.push(format!(
+            "{:<36} {:>8} {:>8} {:>10}",
+            "OPERATION", "CALLS", "ERRORS", "THROTTLED"
+        ));
+        for s in stats {
+            lines.push(format!(
+                "{:<36} {:>8} {:>8} {:>10}",
+                s.operation, s.calls, s.errors, s.throttled
+            ));
+        }
+        let total: u64 = stats.iter().map(|s| s.calls).sum();
+        lines.push(String::new());
+        lines.push(format!(
+            "{total} calls in all (pages and retries count one each)"
+        ));
+    }
+    Popup::Describe {
+        title: "AWS calls".into(),
+        lines,
+        scroll: 0,
+    }
 }
 
 #[cfg(test)]

@@ -65,7 +65,12 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
         Command::Refresh => {
             let query = state.focused().pane.query();
             state.set_status(Level::Info, format!("refreshing {}…", query.describe()));
-            return vec![state.polls.force(query, state.now)];
+            let mut effects = vec![state.polls.force(query, state.now)];
+            // After fixing credentials (aws sso login…), `r` also asks again who we are.
+            if state.identity_error.is_some() || state.identity.account.is_empty() {
+                effects.push(Effect::FetchIdentity);
+            }
+            return effects;
         }
         Command::ToggleStopped => toggle_stopped(state),
     }
@@ -73,6 +78,20 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
 }
 
 fn popup_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
+    if let Some(Popup::Picker {
+        kind,
+        items,
+        selected,
+    }) = state.popups.last()
+        && key.code == crossterm::event::KeyCode::Enter
+    {
+        let (kind, choice) = (*kind, items.get(*selected).cloned());
+        state.popups.pop();
+        return match choice {
+            Some(choice) => super::context::picked(state, kind, &choice),
+            None => vec![],
+        };
+    }
     let Some(command) = keymap.lookup(&[Context::Text, Context::Global], &key) else {
         return vec![];
     };
@@ -121,11 +140,13 @@ fn popup_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
 fn clamp_popup_scroll(state: &mut State, keymap: &KeyMap) {
     let height = layout::visible_rows(state.screen) + 1;
     if let Some(popup) = state.popups.last_mut() {
-        let total = match popup {
-            Popup::Help { pane, .. } => crate::ui::popups::help_line_count(*pane, keymap),
-            Popup::Describe { lines, .. } => lines.len(),
+        let max = match popup {
+            Popup::Help { pane, .. } => crate::ui::popups::help_line_count(*pane, keymap)
+                .saturating_sub(height.saturating_sub(2)),
+            Popup::Describe { lines, .. } => lines.len().saturating_sub(height.saturating_sub(2)),
+            // A picker's "scroll" is its selected row.
+            Popup::Picker { items, .. } => items.len().saturating_sub(1),
         };
-        let max = total.saturating_sub(height.saturating_sub(2));
         let scroll = popup.scroll_mut();
         *scroll = (*scroll).min(max);
     }

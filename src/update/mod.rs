@@ -5,6 +5,7 @@
 //! a terminal or a network.
 
 pub mod command;
+pub mod context;
 mod data;
 mod describe;
 mod keys;
@@ -62,6 +63,17 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
         } => {
             data::loaded(state, query, seq, at, result);
             vec![]
+        }
+        Action::StatsLoaded(stats) => {
+            state.popups.push(command::stats_popup(&stats));
+            vec![]
+        }
+        Action::ProfilesLoaded(names) => {
+            context::profiles_loaded(state, names);
+            vec![]
+        }
+        Action::SourceChanged { source, settings } => {
+            context::source_changed(state, &source, settings)
         }
         Action::Quit => {
             state.should_quit = true;

@@ -9,13 +9,16 @@ mod lifecycle;
 mod names;
 mod simulate;
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
 use self::fleet::Fleet;
 use super::{FleetSource, SourceError};
-use crate::model::{Cluster, Identity, Instance, Service, Task, TaskScope, Time};
+use crate::model::{
+    Cluster, ContainerDefinition, Identity, Instance, Service, Task, TaskDefinition, TaskScope,
+    Time,
+};
 
 /// Where the demo's "now" comes from.
 #[derive(Debug, Clone)]
@@ -104,6 +107,65 @@ impl FleetSource for DemoSource {
 
     async fn instances(&self, cluster: &str) -> Result<Vec<Instance>, SourceError> {
         self.query(|f, _| f.instances(cluster))
+    }
+
+    async fn task_definition(&self, arn: &str) -> Result<Arc<TaskDefinition>, SourceError> {
+        // The demo keeps no registry of definitions: read one back from a task that runs it.
+        self.query(|f, now| {
+            let task = f
+                .cluster_snapshots(now)
+                .iter()
+                .flat_map(|c| {
+                    let scope = TaskScope::Cluster {
+                        cluster: c.name.clone(),
+                    };
+                    let mut tasks = f.tasks(&scope, false).unwrap_or_default();
+                    tasks.extend(f.tasks(&scope, true).unwrap_or_default());
+                    tasks
+                })
+                .find(|t| t.task_definition.arn == arn)
+                .ok_or_else(|| {
+                    SourceError::not_found(format!("task definition {arn} not found"))
+                })?;
+            Ok(Arc::new(definition_of(&task)))
+        })
+    }
+}
+
+/// A task definition as the demo's tasks imply it: awslogs to `/ecs/<family>`.
+fn definition_of(task: &Task) -> TaskDefinition {
+    let family = &task.task_definition.family;
+    TaskDefinition {
+        reference: task.task_definition.clone(),
+        cpu: task.cpu,
+        memory: task.memory,
+        network_mode: if task.launch_type == "FARGATE" {
+            "awsvpc"
+        } else {
+            "bridge"
+        }
+        .into(),
+        execution_role_arn: format!("arn:aws:iam::123456789012:role/{family}-execution"),
+        task_role_arn: format!("arn:aws:iam::123456789012:role/{family}-task"),
+        containers: task
+            .containers
+            .iter()
+            .map(|c| ContainerDefinition {
+                name: c.name.clone(),
+                image: c.image.clone(),
+                cpu: c.cpu,
+                memory: c.memory,
+                memory_reservation: c.memory_reservation,
+                essential: c.name == *family || task.containers.len() == 1,
+                readonly_root_filesystem: false,
+                log_driver: "awslogs".into(),
+                log_options: vec![
+                    ("awslogs-group".into(), format!("/ecs/{family}")),
+                    ("awslogs-region".into(), "eu-west-1".into()),
+                    ("awslogs-stream-prefix".into(), "ecs".into()),
+                ],
+            })
+            .collect(),
     }
 }
 

@@ -1,0 +1,138 @@
+//! Building SDK clients from the operator's usual AWS setup: the standard credential chain
+//! (environment, shared files, SSO, assume-role, container and instance roles), `--profile`,
+//! `--region`, `--endpoint-url` and their `AWS_*` variables.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+use super::{AwsSource, ErrorContext, limiter::RateLimiter, stats::CallStats};
+use crate::source::{ErrorKind, SourceError};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsSettings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// Loads configuration and builds clients. Fails only for what no call could get past (no
+/// region); credential problems surface, explained, on the first call, so `r` can retry them.
+pub async fn connect(settings: AwsSettings) -> Result<AwsSource, SourceError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        // The SDK retries throttling and 5xx with exponential backoff and jitter; the poll
+        // scheduler backs off further between polls.
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(10))
+                .operation_timeout(Duration::from_secs(30))
+                .build(),
+        );
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &settings.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &settings.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let config = loader.load().await;
+    AwsSource::from_config(&config, settings)
+}
+
+impl AwsSource {
+    /// Builds the source from an already loaded SDK configuration (tests pass one pointing at
+    /// an emulator). Fails only when no region is known.
+    pub fn from_config(
+        config: &SdkConfig,
+        settings: AwsSettings,
+    ) -> Result<AwsSource, SourceError> {
+        let Some(region) = config.region().map(|r| r.to_string()) else {
+            return Err(SourceError::new(
+                ErrorKind::Credentials,
+                "no AWS region: pass --region, set AWS_REGION, or add `region = …` to your \
+                 profile in ~/.aws/config",
+            ));
+        };
+        let stats = CallStats::default();
+        let ecs = aws_sdk_ecs::config::Builder::from(config)
+            .interceptor(stats.interceptor())
+            .build();
+        let ec2 = aws_sdk_ec2::config::Builder::from(config)
+            .interceptor(stats.interceptor())
+            .build();
+        let sts = aws_sdk_sts::config::Builder::from(config)
+            .interceptor(stats.interceptor())
+            .build();
+        tracing::info!(profile = ?settings.profile, %region, endpoint = ?settings.endpoint_url, "AWS source ready");
+        Ok(AwsSource::from_clients(
+            aws_sdk_ecs::Client::from_conf(ecs),
+            aws_sdk_ec2::Client::from_conf(ec2),
+            aws_sdk_sts::Client::from_conf(sts),
+            settings,
+            region,
+            stats,
+        ))
+    }
+
+    /// Assembles the source from clients (SDK-level tests pass mocked ones).
+    pub fn from_clients(
+        ecs: aws_sdk_ecs::Client,
+        ec2: aws_sdk_ec2::Client,
+        sts: aws_sdk_sts::Client,
+        settings: AwsSettings,
+        region: String,
+        stats: CallStats,
+    ) -> AwsSource {
+        let host = match &settings.endpoint_url {
+            Some(url) => url
+                .split("://")
+                .nth(1)
+                .unwrap_or(url)
+                .trim_end_matches('/')
+                .to_string(),
+            None => format!("ecs.{region}.amazonaws.com"),
+        };
+        AwsSource {
+            ecs,
+            ec2,
+            sts,
+            errors: ErrorContext {
+                host,
+                profile: settings.profile.clone(),
+            },
+            settings,
+            region,
+            limiter: RateLimiter::default(),
+            stats,
+            ec2_ids: Mutex::new(HashMap::new()),
+            task_defs: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// Profile names from the AWS config and credentials files, for the `:profile` picker.
+pub async fn profile_names() -> Vec<String> {
+    let fs = aws_types::os_shim_internal::Fs::real();
+    let env = aws_types::os_shim_internal::Env::real();
+    // The default files: ~/.aws/config and ~/.aws/credentials, or AWS_CONFIG_FILE and
+    // AWS_SHARED_CREDENTIALS_FILE.
+    match aws_config::profile::load(&fs, &env, &Default::default(), None).await {
+        Ok(set) => {
+            let mut names: Vec<String> = set.profiles().map(str::to_string).collect();
+            names.sort();
+            names
+        }
+        Err(e) => {
+            tracing::warn!("cannot read AWS profiles: {e}");
+            Vec::new()
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! SDK shapes → ecsmon's model. The only place that knows both.
+
+use aws_sdk_ecs::types as ecs;
+use chrono::{DateTime, Utc};
+
+use crate::model::{
+    Cluster, Container, ContainerDefinition, Deployment, Instance, Service, ServiceEvent, Task,
+    TaskDefRef, TaskDefinition, Time,
+};
+
+pub fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<Time> {
+    let t = t?;
+    DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+fn text(s: Option<&str>) -> String {
+    s.unwrap_or_default().to_string()
+}
+
+fn tags(tags: &[ecs::Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| (text(t.key()), text(t.value())))
+        .collect()
+}
+
+fn number(s: Option<&str>) -> Option<u32> {
+    s?.trim().parse().ok()
+}
+
+pub fn cluster(c: &ecs::Cluster) -> Cluster {
+    let insights = c.settings().iter().any(|s| {
+        s.name().is_some_and(|n| n.as_str() == "containerInsights")
+            && s.value().is_some_and(|v| v == "enabled" || v == "enhanced")
+    });
+    Cluster {
+        arn: text(c.cluster_arn()),
+        name: text(c.cluster_name()),
+        status: text(c.status()),
+        active_services: c.active_services_count().max(0) as u32,
+        running_tasks: c.running_tasks_count().max(0) as u32,
+        pending_tasks: c.pending_tasks_count().max(0) as u32,
+        instances: c.registered_container_instances_count().max(0) as u32,
+        // ECS does not report reservation; it comes from CloudWatch (CPUReservation).
+        cpu_reserved_pct: None,
+        memory_reserved_pct: None,
+        capacity_providers: c.capacity_providers().to_vec(),
+        container_insights: insights,
+        tags: tags(c.tags()),
+        fetched_at: None,
+    }
+}
+
+pub fn service(s: &ecs::Service) -> Service {
+    let launch_type = match s.launch_type() {
+        Some(lt) => lt.as_str().to_string(),
+        None => s
+            .capacity_provider_strategy()
+            .first()
+            .map(|p| p.capacity_provider().to_string())
+            .unwrap_or_default(),
+    };
+    Service {
+        arn: text(s.service_arn()),
+        name: text(s.service_name()),
+        cluster_arn: text(s.cluster_arn()),
+        status: text(s.status()),
+        desired: s.desired_count().max(0) as u32,
+        running: s.running_count().max(0) as u32,
+        pending: s.pending_count().max(0) as u32,
+        launch_type,
+        task_definition: TaskDefRef::from_arn(s.task_definition().unwrap_or_default()),
+        deployments: s.deployments().iter().map(deployment).collect(),
+        events: s
+            .events()
+            .iter()
+            .filter_map(|e| {
+                Some(ServiceEvent {
+                    id: text(e.id()),
+                    at: time(e.created_at())?,
+                    message: text(e.message()),
+                })
+            })
+            .collect(),
+        created_at: time(s.created_at()),
+        enable_execute_command: s.enable_execute_command(),
+        target_group_arns: s
+            .load_balancers()
+            .iter()
+            .filter_map(|lb| lb.target_group_arn().map(str::to_string))
+            .collect(),
+        tags: tags(s.tags()),
+    }
+}
+
+fn deployment(d: &ecs::Deployment) -> Deployment {
+    Deployment {
+        id: text(d.id()),
+        status: text(d.status()),
+        task_definition: TaskDefRef::from_arn(d.task_definition().unwrap_or_default()),
+        desired: d.desired_count().max(0) as u32,
+        running: d.running_count().max(0) as u32,
+        pending: d.pending_count().max(0) as u32,
+        failed: d.failed_tasks().max(0) as u32,
+        rollout_state: d
+            .rollout_state()
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_default(),
+        rollout_reason: text(d.rollout_state_reason()),
+        created_at: time(d.created_at()),
+        updated_at: time(d.updated_at()),
+    }
+}
+
+pub fn task(t: &ecs::Task) -> Task {
+    // awsvpc tasks carry their address on the ENI attachment; bridge-mode ones on the
+    // containers' network bindings have none of their own.
+    let eni_ip = t
+        .attachments()
+        .iter()
+        .flat_map(|a| a.details())
+        .find(|kv| kv.name() == Some("privateIPv4Address"))
+        .and_then(|kv| kv.value().map(str::to_string));
+    let container_ip = t
+        .containers()
+        .iter()
+        .flat_map(|c| c.network_interfaces())
+        .find_map(|n| n.private_ipv4_address().map(str::to_string));
+    Task {
+        arn: text(t.task_arn()),
+        cluster_arn: text(t.cluster_arn()),
+        task_definition: TaskDefRef::from_arn(t.task_definition_arn().unwrap_or_default()),
+        last_status: text(t.last_status()),
+        desired_status: text(t.desired_status()),
+        health: t
+            .health_status()
+            .map(|h| h.as_str().to_string())
+            .unwrap_or_default(),
+        group: text(t.group()),
+        launch_type: t
+            .launch_type()
+            .map(|l| l.as_str().to_string())
+            .unwrap_or_default(),
+        availability_zone: text(t.availability_zone()),
+        private_ip: eni_ip.or(container_ip).unwrap_or_default(),
+        container_instance_arn: t.container_instance_arn().map(str::to_string),
+        ec2_instance_id: None,
+        cpu: number(t.cpu()),
+        memory: number(t.memory()),
+        created_at: time(t.created_at()),
+        started_at: time(t.started_at()),
+        stopping_at: time(t.stopping_at()),
+        stopped_at: time(t.stopped_at()),
+        stop_code: t
+            .stop_code()
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default(),
+        stopped_reason: text(t.stopped_reason()),
+        enable_execute_command: t.enable_execute_command(),
+        containers: t.containers().iter().map(container).collect(),
+        tags: tags(t.tags()),
+    }
+}
+
+fn container(c: &ecs::Container) -> Container {
+    Container {
+        name: text(c.name()),
+        image: text(c.image()),
+        runtime_id: text(c.runtime_id()),
+        last_status: text(c.last_status()),
+        health: c
+            .health_status()
+            .map(|h| h.as_str().to_string())
+            .unwrap_or_default(),
+        exit_code: c.exit_code(),
+        reason: text(c.reason()),
+        cpu: number(c.cpu()),
+        memory: number(c.memory()),
+        memory_reservation: number(c.memory_reservation()),
+        exec_agent: c
+            .managed_agents()
+            .iter()
+            .find(|a| {
+                a.name()
+                    .is_some_and(|n| n.as_str() == "ExecuteCommandAgent")
+            })
+            .and_then(|a| a.last_status().map(str::to_string)),
+    }
+}
+
+pub fn task_definition(td: &ecs::TaskDefinition) -> TaskDefinition {
+    TaskDefinition {
+        reference: TaskDefRef::from_arn(td.task_definition_arn().unwrap_or_default()),
+        cpu: number(td.cpu()),
+        memory: number(td.memory()),
+        network_mode: td
+            .network_mode()
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default(),
+        execution_role_arn: text(td.execution_role_arn()),
+        task_role_arn: text(td.task_role_arn()),
+        containers: td
+            .container_definitions()
+            .iter()
+            .map(|c| {
+                let log = c.log_configuration();
+                ContainerDefinition {
+                    name: text(c.name()),
+                    image: text(c.image()),
+                    cpu: (c.cpu() > 0).then_some(c.cpu() as u32),
+                    memory: c.memory().map(|m| m.max(0) as u32),
+                    memory_reservation: c.memory_reservation().map(|m| m.max(0) as u32),
+                    essential: c.essential().unwrap_or(true),
+                    readonly_root_filesystem: c.readonly_root_filesystem().unwrap_or(false),
+                    log_driver: log
+                        .map(|l| l.log_driver().as_str().to_string())
+                        .unwrap_or_default(),
+                    log_options: log
+                        .and_then(|l| l.options())
+                        .map(|o| {
+                            let mut v: Vec<_> =
+                                o.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                            v.sort();
+                            v
+                        })
+                        .unwrap_or_default(),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Fills what DescribeTasks leaves out of a container (limits set only in the definition).
+pub fn enrich(task: &mut Task, def: &TaskDefinition) {
+    for container in &mut task.containers {
+        if let Some(d) = def.containers.iter().find(|d| d.name == container.name) {
+            container.cpu = container.cpu.or(d.cpu);
+            container.memory = container.memory.or(d.memory);
+            container.memory_reservation = container.memory_reservation.or(d.memory_reservation);
+            if container.image.is_empty() {
+                container.image = d.image.clone();
+            }
+        }
+    }
+}
+
+/// What EC2 adds to a container instance.
+#[derive(Debug, Clone, Default)]
+pub struct Ec2Facts {
+    pub instance_type: String,
+    pub availability_zone: String,
+    pub launched_at: Option<Time>,
+}
+
+fn resource(resources: &[ecs::Resource], name: &str) -> u32 {
+    resources
+        .iter()
+        .find(|r| r.name() == Some(name))
+        .map_or(0, |r| r.integer_value().max(0) as u32)
+}
+
+fn attribute<'a>(ci: &'a ecs::ContainerInstance, name: &str) -> Option<&'a str> {
+    ci.attributes()
+        .iter()
+        .find(|a| a.name() == name)
+        .and_then(|a| a.value())
+}
+
+pub fn instance(
+    ci: &ecs::ContainerInstance,
+    cluster_arn: &str,
+    ec2: Option<&Ec2Facts>,
+) -> Instance {
+    // EC2 knows best; the agent's own attributes stand in when EC2 did not answer.
+    let instance_type = ec2
+        .map(|e| e.instance_type.clone())
+        .filter(|s| !s.is_empty())
+        .or_else(|| attribute(ci, "ecs.instance-type").map(str::to_string))
+        .unwrap_or_default();
+    let availability_zone = ec2
+        .map(|e| e.availability_zone.clone())
+        .filter(|s| !s.is_empty())
+        .or_else(|| attribute(ci, "ecs.availability-zone").map(str::to_string))
+        .unwrap_or_default();
+    Instance {
+        arn: text(ci.container_instance_arn()),
+        cluster_arn: cluster_arn.to_string(),
+        ec2_instance_id: text(ci.ec2_instance_id()),
+        instance_type,
+        availability_zone,
+        status: text(ci.status()),
+        agent_connected: ci.agent_connected(),
+        agent_version: ci
+            .version_info()
+            .and_then(|v| v.agent_version())
+            .unwrap_or_default()
+            .to_string(),
+        running_tasks: ci.running_tasks_count().max(0) as u32,
+        pending_tasks: ci.pending_tasks_count().max(0) as u32,
+        cpu_registered: resource(ci.registered_resources(), "CPU"),
+        cpu_remaining: resource(ci.remaining_resources(), "CPU"),
+        memory_registered: resource(ci.registered_resources(), "MEMORY"),
+        memory_remaining: resource(ci.remaining_resources(), "MEMORY"),
+        launched_at: ec2.and_then(|e| e.launched_at),
+        registered_at: time(ci.registered_at()),
+    }
+}

@@ -1,0 +1,371 @@
+//! The polls: list every page, describe in batches within AWS's limits, join with EC2.
+
+use std::collections::{HashMap, HashSet};
+
+use aws_sdk_ecs::types::{
+    ClusterField, ContainerInstanceField, DesiredStatus, ServiceField, TaskField,
+};
+use futures::{StreamExt, TryStreamExt, stream};
+
+use super::convert::{self, Ec2Facts};
+use super::{AwsSource, CONCURRENCY};
+use crate::model::{Cluster, Instance, Service, Task, TaskScope, arn_tail};
+use crate::source::SourceError;
+
+const DESCRIBE_CLUSTERS_MAX: usize = 100;
+const DESCRIBE_SERVICES_MAX: usize = 10;
+const DESCRIBE_TASKS_MAX: usize = 100;
+const DESCRIBE_INSTANCES_MAX: usize = 100;
+const EC2_DESCRIBE_MAX: usize = 1000;
+
+/// Runs `describe` over `items` in batches of `size`, `CONCURRENCY` at a time, in order.
+async fn batched<T, F, Fut>(
+    items: Vec<String>,
+    size: usize,
+    describe: F,
+) -> Result<Vec<T>, SourceError>
+where
+    F: Fn(Vec<String>) -> Fut,
+    Fut: Future<Output = Result<Vec<T>, SourceError>>,
+{
+    let batches: Vec<Vec<String>> = items.chunks(size).map(<[String]>::to_vec).collect();
+    let results: Vec<Vec<T>> = stream::iter(batches)
+        .map(describe)
+        .buffered(CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(results.into_iter().flatten().collect())
+}
+
+impl AwsSource {
+    pub(super) async fn list_clusters(&self) -> Result<Vec<Cluster>, SourceError> {
+        let op = "ecs:ListClusters";
+        let mut pages = self.ecs.list_clusters().into_paginator().send();
+        let mut arns = Vec::new();
+        loop {
+            self.limiter.acquire(op).await;
+            match pages.next().await {
+                Some(page) => arns.extend(
+                    page.map_err(|e| self.error(op, "clusters", &e))?
+                        .cluster_arns
+                        .unwrap_or_default(),
+                ),
+                None => break,
+            }
+        }
+        let mut clusters = batched(arns, DESCRIBE_CLUSTERS_MAX, |batch| async move {
+            let op = "ecs:DescribeClusters";
+            self.limiter.acquire(op).await;
+            let out = self
+                .ecs
+                .describe_clusters()
+                .set_clusters(Some(batch))
+                .include(ClusterField::Statistics)
+                .include(ClusterField::Settings)
+                .include(ClusterField::Tags)
+                .send()
+                .await
+                .map_err(|e| self.error(op, "clusters", &e))?;
+            Ok(out.clusters().iter().map(convert::cluster).collect())
+        })
+        .await?;
+        clusters.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(clusters)
+    }
+
+    pub(super) async fn list_services(&self, cluster: &str) -> Result<Vec<Service>, SourceError> {
+        let op = "ecs:ListServices";
+        let what = format!("cluster {cluster}");
+        let mut pages = self
+            .ecs
+            .list_services()
+            .cluster(cluster)
+            .max_results(100)
+            .into_paginator()
+            .send();
+        let mut arns = Vec::new();
+        loop {
+            self.limiter.acquire(op).await;
+            match pages.next().await {
+                Some(page) => arns.extend(
+                    page.map_err(|e| self.error(op, &what, &e))?
+                        .service_arns
+                        .unwrap_or_default(),
+                ),
+                None => break,
+            }
+        }
+        let mut services = batched(arns, DESCRIBE_SERVICES_MAX, |batch| {
+            let what = what.clone();
+            async move {
+                let op = "ecs:DescribeServices";
+                self.limiter.acquire(op).await;
+                let out = self
+                    .ecs
+                    .describe_services()
+                    .cluster(cluster)
+                    .set_services(Some(batch))
+                    .include(ServiceField::Tags)
+                    .send()
+                    .await
+                    .map_err(|e| self.error(op, &what, &e))?;
+                Ok(out
+                    .services()
+                    .iter()
+                    .map(convert::service)
+                    .collect::<Vec<_>>())
+            }
+        })
+        .await?;
+        services.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(services)
+    }
+
+    pub(super) async fn list_tasks(
+        &self,
+        scope: &TaskScope,
+        stopped: bool,
+    ) -> Result<Vec<Task>, SourceError> {
+        let op = "ecs:ListTasks";
+        let cluster = scope.cluster();
+        let mut request = self.ecs.list_tasks().cluster(cluster).max_results(100);
+        let what = match scope {
+            TaskScope::Service { cluster, service } => {
+                request = request.service_name(service);
+                format!("service {service} in {cluster}")
+            }
+            TaskScope::Cluster { cluster } => format!("cluster {cluster}"),
+            TaskScope::Instance { cluster, instance } => {
+                request = request.container_instance(instance);
+                format!("instance {} in {cluster}", arn_tail(instance))
+            }
+        };
+        if stopped {
+            request = request.desired_status(DesiredStatus::Stopped);
+        }
+        let mut pages = request.into_paginator().send();
+        let mut arns = Vec::new();
+        loop {
+            self.limiter.acquire(op).await;
+            match pages.next().await {
+                Some(page) => arns.extend(
+                    page.map_err(|e| self.error(op, &what, &e))?
+                        .task_arns
+                        .unwrap_or_default(),
+                ),
+                None => break,
+            }
+        }
+        self.describe_tasks(cluster, arns).await
+    }
+
+    /// DescribeTasks in batches of 100, then the EC2 ids of their container instances.
+    pub(super) async fn describe_tasks(
+        &self,
+        cluster: &str,
+        arns: Vec<String>,
+    ) -> Result<Vec<Task>, SourceError> {
+        let what = format!("tasks in {cluster}");
+        let mut tasks = batched(arns, DESCRIBE_TASKS_MAX, |batch| {
+            let what = what.clone();
+            async move {
+                let op = "ecs:DescribeTasks";
+                self.limiter.acquire(op).await;
+                let out = self
+                    .ecs
+                    .describe_tasks()
+                    .cluster(cluster)
+                    .set_tasks(Some(batch))
+                    .include(TaskField::Tags)
+                    .send()
+                    .await
+                    .map_err(|e| self.error(op, &what, &e))?;
+                Ok(out.tasks().iter().map(convert::task).collect::<Vec<_>>())
+            }
+        })
+        .await?;
+        self.join_ec2_ids(cluster, &mut tasks).await?;
+        Ok(tasks)
+    }
+
+    /// Fills `ec2_instance_id` from the cache, describing only container instances not seen
+    /// before (the mapping never changes for an instance's life).
+    async fn join_ec2_ids(&self, cluster: &str, tasks: &mut [Task]) -> Result<(), SourceError> {
+        let unknown: Vec<String> = {
+            let known = self.ec2_ids.lock().unwrap_or_else(|e| e.into_inner());
+            let wanted: HashSet<&String> = tasks
+                .iter()
+                .filter_map(|t| t.container_instance_arn.as_ref())
+                .filter(|arn| !known.contains_key(*arn))
+                .collect();
+            wanted.into_iter().cloned().collect()
+        };
+        if !unknown.is_empty() {
+            let found = self.describe_container_instances(cluster, unknown).await?;
+            let mut known = self.ec2_ids.lock().unwrap_or_else(|e| e.into_inner());
+            for ci in found {
+                if let (Some(arn), Some(id)) = (ci.container_instance_arn(), ci.ec2_instance_id()) {
+                    known.insert(arn.to_string(), id.to_string());
+                }
+            }
+        }
+        let known = self.ec2_ids.lock().unwrap_or_else(|e| e.into_inner());
+        for task in tasks {
+            if let Some(arn) = &task.container_instance_arn {
+                task.ec2_instance_id = known.get(arn).cloned();
+            }
+        }
+        Ok(())
+    }
+
+    async fn describe_container_instances(
+        &self,
+        cluster: &str,
+        arns: Vec<String>,
+    ) -> Result<Vec<aws_sdk_ecs::types::ContainerInstance>, SourceError> {
+        let what = format!("container instances of {cluster}");
+        batched(arns, DESCRIBE_INSTANCES_MAX, |batch| {
+            let what = what.clone();
+            async move {
+                let op = "ecs:DescribeContainerInstances";
+                self.limiter.acquire(op).await;
+                let out = self
+                    .ecs
+                    .describe_container_instances()
+                    .cluster(cluster)
+                    .set_container_instances(Some(batch))
+                    .include(ContainerInstanceField::ContainerInstanceHealth)
+                    .send()
+                    .await
+                    .map_err(|e| self.error(op, &what, &e))?;
+                Ok(out.container_instances().to_vec())
+            }
+        })
+        .await
+    }
+
+    pub(super) async fn list_instances(&self, cluster: &str) -> Result<Vec<Instance>, SourceError> {
+        let op = "ecs:ListContainerInstances";
+        let what = format!("cluster {cluster}");
+        let mut pages = self
+            .ecs
+            .list_container_instances()
+            .cluster(cluster)
+            .max_results(100)
+            .into_paginator()
+            .send();
+        let mut arns = Vec::new();
+        loop {
+            self.limiter.acquire(op).await;
+            match pages.next().await {
+                Some(page) => arns.extend(
+                    page.map_err(|e| self.error(op, &what, &e))?
+                        .container_instance_arns
+                        .unwrap_or_default(),
+                ),
+                None => break,
+            }
+        }
+        let found = self.describe_container_instances(cluster, arns).await?;
+        {
+            let mut known = self.ec2_ids.lock().unwrap_or_else(|e| e.into_inner());
+            for ci in &found {
+                if let (Some(arn), Some(id)) = (ci.container_instance_arn(), ci.ec2_instance_id()) {
+                    known.insert(arn.to_string(), id.to_string());
+                }
+            }
+        }
+        let ids: Vec<String> = found
+            .iter()
+            .filter_map(|ci| ci.ec2_instance_id().map(str::to_string))
+            .collect();
+        let facts = self.ec2_facts(ids).await;
+        let cluster_arn = found
+            .first()
+            .and_then(|ci| ci.container_instance_arn())
+            .map(cluster_arn_of)
+            .unwrap_or_default();
+        let mut instances: Vec<Instance> = found
+            .iter()
+            .map(|ci| {
+                let ec2 = ci.ec2_instance_id().and_then(|id| facts.get(id));
+                convert::instance(ci, &cluster_arn, ec2)
+            })
+            .collect();
+        instances.sort_by(|a, b| a.ec2_instance_id.cmp(&b.ec2_instance_id));
+        Ok(instances)
+    }
+
+    /// Type, AZ and launch time from EC2. A failure here degrades to the agent's attributes
+    /// rather than failing the pane: the ECS data is what the operator came for.
+    async fn ec2_facts(&self, ids: Vec<String>) -> HashMap<String, Ec2Facts> {
+        let mut facts = HashMap::new();
+        for batch in ids.chunks(EC2_DESCRIBE_MAX) {
+            let op = "ec2:DescribeInstances";
+            let mut pages = self
+                .ec2
+                .describe_instances()
+                .set_instance_ids(Some(batch.to_vec()))
+                .into_paginator()
+                .send();
+            loop {
+                self.limiter.acquire(op).await;
+                match pages.next().await {
+                    Some(Ok(page)) => {
+                        for inst in page.reservations().iter().flat_map(|r| r.instances()) {
+                            let Some(id) = inst.instance_id() else {
+                                continue;
+                            };
+                            facts.insert(
+                                id.to_string(),
+                                Ec2Facts {
+                                    instance_type: inst
+                                        .instance_type()
+                                        .map(|t| t.as_str().to_string())
+                                        .unwrap_or_default(),
+                                    availability_zone: inst
+                                        .placement()
+                                        .and_then(|p| p.availability_zone())
+                                        .unwrap_or_default()
+                                        .to_string(),
+                                    launched_at: convert::time(inst.launch_time()),
+                                },
+                            );
+                        }
+                    }
+                    Some(Err(e)) => {
+                        let _ = self.error(op, "EC2 instances", &e);
+                        break;
+                    }
+                    None => break,
+                }
+            }
+        }
+        facts
+    }
+}
+
+/// `arn:aws:ecs:r:a:container-instance/prod/abc` → `arn:aws:ecs:r:a:cluster/prod`.
+fn cluster_arn_of(ci_arn: &str) -> String {
+    match ci_arn.split_once(":container-instance/") {
+        Some((prefix, rest)) => {
+            let cluster = rest.split('/').next().unwrap_or_default();
+            format!("{prefix}:cluster/{cluster}")
+        }
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_arn_from_a_container_instance_arn() {
+        assert_eq!(
+            cluster_arn_of("arn:aws:ecs:eu-west-1:1:container-instance/prod/abc"),
+            "arn:aws:ecs:eu-west-1:1:cluster/prod"
+        );
+        assert_eq!(cluster_arn_of("nonsense"), "");
+    }
+}

@@ -1,0 +1,145 @@
+//! Turns SDK errors into one plain sentence an operator can act on.
+
+use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+use crate::source::{ErrorKind, SourceError};
+
+/// What the message may mention besides the error itself.
+#[derive(Debug, Clone, Default)]
+pub struct ErrorContext {
+    /// The host requests go to (`ecs.eu-west-3.amazonaws.com`, or the custom endpoint's).
+    pub host: String,
+    pub profile: Option<String>,
+}
+
+/// `op` is `ecs:ListTasks`-style; `resource` names what was asked for (`cluster prod`).
+pub fn explain<E, R>(
+    op: &str,
+    resource: &str,
+    err: &SdkError<E, R>,
+    ctx: &ErrorContext,
+) -> SourceError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let chain = DisplayErrorContext(err).to_string();
+    tracing::warn!(op, resource, error = %chain, "AWS call failed");
+    let service = op.split(':').next().unwrap_or("AWS").to_uppercase();
+    match err {
+        SdkError::ServiceError(e) => {
+            let code = e.err().code().unwrap_or("Unknown");
+            let message = e.err().message().unwrap_or_default();
+            from_code(code, message, op, resource, &service, ctx)
+        }
+        SdkError::TimeoutError(_) => SourceError::new(
+            ErrorKind::Network,
+            format!("no answer from {} in time", ctx.host),
+        ),
+        SdkError::DispatchFailure(f) => {
+            if let Some(creds) = credentials_problem(&chain, ctx) {
+                creds
+            } else if f.is_timeout() {
+                SourceError::new(
+                    ErrorKind::Network,
+                    format!("no answer from {} in time", ctx.host),
+                )
+            } else {
+                SourceError::new(ErrorKind::Network, format!("cannot reach {}", ctx.host))
+            }
+        }
+        SdkError::ResponseError(_) => SourceError::new(
+            ErrorKind::Service,
+            format!("{service} sent an answer ecsmon could not read ({op})"),
+        ),
+        _ => credentials_problem(&chain, ctx).unwrap_or_else(|| {
+            SourceError::new(ErrorKind::Service, format!("{op} failed: {chain}"))
+        }),
+    }
+}
+
+fn from_code(
+    code: &str,
+    message: &str,
+    op: &str,
+    resource: &str,
+    service: &str,
+    ctx: &ErrorContext,
+) -> SourceError {
+    match code {
+        // The poll scheduler backs off from here; the SDK already retried with jitter.
+        "ThrottlingException"
+        | "Throttling"
+        | "RequestLimitExceeded"
+        | "TooManyRequestsException" => {
+            SourceError::new(ErrorKind::Throttled, format!("throttled by {service}"))
+        }
+        "AccessDeniedException"
+        | "AccessDenied"
+        | "UnauthorizedOperation"
+        | "AuthorizationError" => SourceError::new(
+            ErrorKind::AccessDenied,
+            format!("AccessDenied for {op} on {resource}"),
+        ),
+        "ExpiredTokenException" | "ExpiredToken" | "RequestExpired" => expired(ctx),
+        "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "InvalidSignatureException"
+        | "SignatureDoesNotMatch"
+        | "AuthFailure" => SourceError::new(
+            ErrorKind::Credentials,
+            format!("AWS rejected the credentials ({code}): check the access key or profile"),
+        ),
+        "ClusterNotFoundException" => {
+            SourceError::not_found(format!("{resource} no longer exists"))
+        }
+        "ServiceNotFoundException" => {
+            SourceError::not_found(format!("{resource} no longer exists"))
+        }
+        "ServerException" | "InternalFailure" | "InternalError" | "ServiceUnavailable"
+        | "Unavailable" => SourceError::new(
+            ErrorKind::Service,
+            format!("{service} had an internal error ({code})"),
+        ),
+        _ if message.is_empty() => SourceError::new(ErrorKind::Service, format!("{op}: {code}")),
+        _ => SourceError::new(ErrorKind::Service, format!("{op}: {code}: {message}")),
+    }
+}
+
+/// The credential chain's failures, worded by what the operator should do.
+fn credentials_problem(chain: &str, ctx: &ErrorContext) -> Option<SourceError> {
+    let lower = chain.to_lowercase();
+    let profile = ctx.profile.as_deref().unwrap_or("default");
+    if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) {
+        return Some(SourceError::new(
+            ErrorKind::Credentials,
+            format!("your SSO session has expired: run `aws sso login --profile {profile}`"),
+        ));
+    }
+    if lower.contains("expired") {
+        return Some(expired(ctx));
+    }
+    if lower.contains("credential") {
+        return Some(SourceError::new(
+            ErrorKind::Credentials,
+            format!(
+                "no AWS credentials found: looked for AWS_ACCESS_KEY_ID in the environment, \
+                 profile `{profile}` in ~/.aws/config and ~/.aws/credentials (keys, SSO, \
+                 assume-role), and container and instance roles"
+            ),
+        ));
+    }
+    None
+}
+
+fn expired(ctx: &ErrorContext) -> SourceError {
+    let hint = match &ctx.profile {
+        Some(p) => format!("refresh them (for SSO: `aws sso login --profile {p}`)"),
+        None => "refresh them and press r".into(),
+    };
+    SourceError::new(
+        ErrorKind::Credentials,
+        format!("your AWS credentials have expired: {hint}"),
+    )
+}

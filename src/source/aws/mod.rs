@@ -1,0 +1,161 @@
+//! The live source: ECS, EC2 and STS through the official AWS SDK for Rust.
+//!
+//! Every list is read to its last page and every describe is split into batches within AWS's
+//! limits (10 services, 100 tasks, 100 container instances, 100 clusters), sent with bounded
+//! concurrency behind per-operation token buckets. Facts that never change — a container
+//! instance's EC2 id, a task definition — are fetched once and cached.
+
+mod connect;
+mod convert;
+mod ecs;
+mod errors;
+mod limiter;
+mod stats;
+
+pub use connect::{AwsSettings, connect, profile_names};
+pub use errors::ErrorContext;
+pub use stats::CallStats;
+pub use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use crate::model::{Cluster, Identity, Instance, Service, Task, TaskDefinition, TaskScope};
+use crate::source::{CallStat, FleetSource, SourceError};
+
+use limiter::RateLimiter;
+
+/// How many describe batches of one query are in flight at once.
+const CONCURRENCY: usize = 4;
+
+pub struct AwsSource {
+    ecs: aws_sdk_ecs::Client,
+    ec2: aws_sdk_ec2::Client,
+    sts: aws_sdk_sts::Client,
+    settings: AwsSettings,
+    /// Region the SDK resolved (flag, environment or profile).
+    region: String,
+    errors: ErrorContext,
+    limiter: RateLimiter,
+    stats: CallStats,
+    /// Container instance ARN → EC2 instance id. Immutable for the instance's life.
+    ec2_ids: Mutex<HashMap<String, String>>,
+    /// Task definitions by ARN: immutable once registered, so fetched once.
+    task_defs: Mutex<HashMap<String, Arc<TaskDefinition>>>,
+}
+
+impl AwsSource {
+    fn error<E, R>(
+        &self,
+        op: &str,
+        resource: &str,
+        e: &aws_sdk_ecs::error::SdkError<E, R>,
+    ) -> SourceError
+    where
+        E: aws_sdk_ecs::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let err = errors::explain(op, resource, e, &self.errors);
+        self.stats
+            .failed(op, err.kind == crate::source::ErrorKind::Throttled);
+        err
+    }
+
+    fn source_label(&self) -> String {
+        match &self.settings.profile {
+            Some(p) => format!("profile {p}"),
+            None => "default credentials".into(),
+        }
+    }
+}
+
+#[async_trait]
+impl FleetSource for AwsSource {
+    async fn identity(&self) -> Result<Identity, SourceError> {
+        self.limiter.acquire("sts:GetCallerIdentity").await;
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| self.error("sts:GetCallerIdentity", "your identity", &e))?;
+        let arn = out.arn().unwrap_or_default();
+        // arn:aws:sts::123456789012:assumed-role/Admin/alice → assumed-role/Admin/alice
+        let principal = arn.splitn(6, ':').nth(5).unwrap_or(arn).to_string();
+        Ok(Identity {
+            source: self.source_label(),
+            region: self.region.clone(),
+            account: out.account().unwrap_or_default().to_string(),
+            principal,
+        })
+    }
+
+    async fn clusters(&self) -> Result<Vec<Cluster>, SourceError> {
+        self.list_clusters().await
+    }
+
+    async fn services(&self, cluster: &str) -> Result<Vec<Service>, SourceError> {
+        self.list_services(cluster).await
+    }
+
+    async fn tasks(&self, scope: &TaskScope, stopped: bool) -> Result<Vec<Task>, SourceError> {
+        self.list_tasks(scope, stopped).await
+    }
+
+    async fn task(&self, cluster: &str, task_arn: &str) -> Result<Option<Task>, SourceError> {
+        let mut tasks = self
+            .describe_tasks(cluster, vec![task_arn.to_string()])
+            .await?;
+        let Some(mut task) = tasks.pop() else {
+            return Ok(None);
+        };
+        // The containers pane shows limits that only the definition holds.
+        let def = self.task_definition(&task.task_definition.arn).await?;
+        convert::enrich(&mut task, &def);
+        Ok(Some(task))
+    }
+
+    async fn task_definition(&self, arn: &str) -> Result<Arc<TaskDefinition>, SourceError> {
+        if let Some(def) = self
+            .task_defs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(arn)
+        {
+            return Ok(Arc::clone(def));
+        }
+        let op = "ecs:DescribeTaskDefinition";
+        self.limiter.acquire(op).await;
+        let out = self
+            .ecs
+            .describe_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+            .map_err(|e| {
+                self.error(
+                    op,
+                    &format!("task definition {}", crate::model::arn_tail(arn)),
+                    &e,
+                )
+            })?;
+        let def = Arc::new(
+            out.task_definition()
+                .map(convert::task_definition)
+                .unwrap_or_default(),
+        );
+        self.task_defs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(arn.to_string(), Arc::clone(&def));
+        Ok(def)
+    }
+
+    async fn instances(&self, cluster: &str) -> Result<Vec<Instance>, SourceError> {
+        self.list_instances(cluster).await
+    }
+
+    fn stats(&self) -> Vec<CallStat> {
+        self.stats.snapshot()
+    }
+}

@@ -1,0 +1,793 @@
+#!/usr/bin/env python3
+"""moto, with a thin front that makes its ECS behave like AWS where ecsmon's correctness depends on it.
+
+ecsmon talks to AWS only through the official Rust SDK, and its tests run that SDK over HTTP against
+moto (moto[server] 5.2.x, started in this process). Plain moto is too forgiving in ways that hide
+real bugs: its ECS List calls never page, ListTasks ignores `serviceName`, and Describe calls take
+any number of ARNs. A client that stops at page one, or sends 300 ARNs in one DescribeTasks, passes
+against moto and breaks against AWS. This front sits between the SDK and moto and closes those gaps:
+
+* Paging: ListClusters, ListServices, ListTasks, ListContainerInstances, ListTaskDefinitions and
+  ListTaskDefinitionFamilies return pages of `maxResults` (default 100, ListServices 10, at most
+  100) with an opaque, signed `nextToken`; a garbled or foreign token is an InvalidParameterException.
+* ListTasks filters as AWS does: exact cluster, `serviceName` (a task's `group` is
+  `service:<name>`; an unknown service is a ServiceNotFoundException), `containerInstance`,
+  `family`, `startedBy`, `launchType`, and `desiredStatus` (RUNNING unless told otherwise).
+* Batch limits: DescribeServices takes at most 10 services, DescribeTasks, DescribeContainerInstances
+  and DescribeClusters at most 100, else HTTP 400 InvalidParameterException.
+* Smaller fixes, each marked where it is done: tasks no longer decay to STOPPED merely by being
+  described (moto's default state machine), DescribeTasks is scoped to its cluster and reports
+  MISSING tasks, tasks carry AWS's timestamps, availability zone and one container per container
+  definition, services' and clusters' counts come from their contents, ListContainerInstances and
+  ListServices respect the cluster, RunTask reports the tasks it could not place.
+* Counting: every request is counted by operation (`ecs:ListTasks`, `ec2:DescribeInstances`, ...).
+  `GET /_ecsmon/stats` returns the counts as JSON, `POST /_ecsmon/reset` zeroes them, so tests can
+  assert what a refresh costs.
+
+Everything else is forwarded to moto verbatim. Run: `server.py [--port N]`; it prints one line
+`READY http://127.0.0.1:<port>` and serves until killed or until its stdin reaches end of file (so a
+test process that dies never leaves it behind).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import logging
+import os
+import secrets
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ECS_TARGET = "AmazonEC2ContainerServiceV20141113"
+JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "expect", "te", "upgrade"}
+
+# The list operations the front pages: result field and default page size.
+LIST_OPS = {
+    "ListClusters": ("clusterArns", 100),
+    "ListServices": ("serviceArns", 10),
+    "ListTasks": ("taskArns", 100),
+    "ListContainerInstances": ("containerInstanceArns", 100),
+    "ListTaskDefinitions": ("taskDefinitionArns", 100),
+    "ListTaskDefinitionFamilies": ("families", 100),
+}
+MAX_PAGE = 100
+
+# AWS's batch limits on Describe calls: request field and the most it may hold.
+BATCH_LIMITS = {
+    "DescribeServices": ("services", 10),
+    "DescribeTasks": ("tasks", 100),
+    "DescribeContainerInstances": ("containerInstances", 100),
+    "DescribeClusters": ("clusters", 100),
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# HTTP values
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # with the query string
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
+    def signing_service(self) -> str | None:
+        """The service named in the SigV4 credential scope (`ecs`, `ec2`, `sts`, `monitoring`...)."""
+        auth = self.header("authorization") or ""
+        for part in auth.replace(",", " ").split():
+            if part.startswith("Credential="):
+                scope = part[len("Credential=") :].split("/")
+                if len(scope) >= 5:
+                    return scope[3]
+        return None
+
+    def form_action(self) -> str | None:
+        """`Action=` of a query-protocol call (EC2, STS...), from the body or the query string."""
+        query = urllib.parse.urlsplit(self.path).query
+        candidates = [query]
+        if "x-www-form-urlencoded" in (self.header("content-type") or ""):
+            candidates.insert(0, self.body.decode("utf-8", "replace"))
+        for text in candidates:
+            action = urllib.parse.parse_qs(text).get("Action")
+            if action:
+                return action[0]
+        return None
+
+
+@dataclass
+class Response:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+
+def json_response(obj: object, status: int = 200) -> Response:
+    headers = [("Content-Type", JSON_CONTENT_TYPE), ("x-amzn-RequestId", str(uuid.uuid4()))]
+    return Response(status, headers, json.dumps(obj).encode())
+
+
+class AwsError(Exception):
+    """An error the front answers itself, in the JSON shape AWS uses: HTTP 400 and `__type`."""
+
+    def __init__(self, kind: str, message: str, status: int = 400):
+        super().__init__(f"{kind}: {message}")
+        self.kind, self.message, self.status = kind, message, status
+
+    def response(self) -> Response:
+        return json_response({"__type": self.kind, "message": self.message}, self.status)
+
+
+class MotoError(Exception):
+    """moto answered an internal call with an error: the caller gets moto's response as is."""
+
+    def __init__(self, response: Response):
+        super().__init__(f"moto answered {response.status}")
+        self.response = response
+
+
+def invalid(message: str) -> AwsError:
+    return AwsError("InvalidParameterException", message)
+
+
+# --------------------------------------------------------------------------------------------------
+# moto itself
+
+
+class Moto:
+    """moto's server in this process, and plain HTTP to it. Calls are serialised: moto's backends
+    are not thread-safe, and one at a time keeps concurrent tests deterministic."""
+
+    def __init__(self) -> None:
+        from moto.moto_api import state_manager
+        from moto.server import ThreadedMotoServer
+
+        # moto's ECS tasks step RUNNING -> DEACTIVATING -> ... -> STOPPED each time they are
+        # described, so a task polled four times would be STOPPED with desiredStatus RUNNING.
+        # AWS tasks stay RUNNING until stopped: freeze that state machine (StopTask still stops).
+        # A test may set its own transition through moto's /moto-api/state-manager/set-transition.
+        state_manager.set_transition("ecs::task", {"progression": "manual", "times": 2**62})
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        self.host, self.port = self._server.get_host_and_port()
+        self._lock = threading.Lock()
+
+    def forward(self, req: Request) -> Response:
+        headers = [(k, v) for k, v in req.headers if k.lower() not in HOP_BY_HOP]
+        with self._lock:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
+            try:
+                conn.request(req.method, req.path, body=req.body, headers=dict(headers))
+                resp = conn.getresponse()
+                body = resp.read()
+                out = [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP_BY_HOP]
+                return Response(resp.status, out, body)
+            finally:
+                conn.close()
+
+
+class Ecs:
+    """Internal ECS JSON calls to moto, signed like (and so in the account and region of) the
+    request being served."""
+
+    def __init__(self, moto: Moto, origin: Request):
+        self._moto = moto
+        self._auth = origin.header("authorization") or ""
+
+    def call(self, op: str, payload: dict) -> dict:
+        req = Request(
+            "POST",
+            "/",
+            [
+                ("Content-Type", JSON_CONTENT_TYPE),
+                ("X-Amz-Target", f"{ECS_TARGET}.{op}"),
+                ("Authorization", self._auth),
+            ],
+            json.dumps(payload).encode(),
+        )
+        resp = self._moto.forward(req)
+        if resp.status >= 300:
+            raise MotoError(resp)
+        return json.loads(resp.body or b"{}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Counting
+
+
+class Stats:
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def count(self, op: str) -> None:
+        with self._lock:
+            self._counts[op] += 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(sorted(self._counts.items()))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+SERVICE_BY_TARGET_PREFIX = {ECS_TARGET: "ecs", "Logs_20140328": "logs", "GraniteServiceVersion20100801": "monitoring"}
+
+
+def operation_name(req: Request) -> str:
+    """`<service>:<Operation>`: JSON protocols by X-Amz-Target, query protocols by Action=, Smithy
+    RPC v2 by its path, anything else (REST) by method and path."""
+    target = req.header("x-amz-target")
+    service = req.signing_service()
+    if target and "." in target:
+        prefix, op = target.split(".", 1)
+        return f"{service or SERVICE_BY_TARGET_PREFIX.get(prefix, prefix)}:{op}"
+    path = urllib.parse.urlsplit(req.path).path
+    parts = path.strip("/").split("/")
+    if len(parts) == 4 and parts[0] == "service" and parts[2] == "operation":
+        return f"{service or SERVICE_BY_TARGET_PREFIX.get(parts[1], parts[1])}:{parts[3]}"
+    action = req.form_action()
+    if action:
+        return f"{service or 'unknown'}:{action}"
+    return f"{service or 'unknown'}:{req.method} {path}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Paging
+
+
+class Pager:
+    """Pages a full list. A token names the request it belongs to (operation and filters), the
+    position reached and the last item returned, and is signed, so a garbled or foreign token is
+    rejected as AWS does. The next page starts after the last item returned if it is still listed
+    (items that disappear meanwhile don't shift the rest), else at the position reached."""
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(16)
+
+    def page(self, op: str, payload: dict, items: list[str]) -> dict:
+        field_name, default_size = LIST_OPS[op]
+        size = self._page_size(payload.get("maxResults"), default_size)
+        scope = self._scope(op, payload)
+        start = self._start(payload.get("nextToken"), scope, items)
+        page = items[start : start + size]
+        out: dict = {field_name: page}
+        end = start + len(page)
+        if end < len(items):
+            out["nextToken"] = self._token({"s": scope, "i": end, "a": page[-1] if page else None})
+        return out
+
+    @staticmethod
+    def _page_size(value: object, default: int) -> int:
+        if value is None:
+            return default
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_PAGE:
+            raise invalid(f"maxResults must be between 1 and {MAX_PAGE}, got {value!r}.")
+        return value
+
+    @staticmethod
+    def _scope(op: str, payload: dict) -> str:
+        filters = {k: v for k, v in payload.items() if k not in ("maxResults", "nextToken")}
+        canonical = json.dumps([op, filters], sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def _start(self, token: object, scope: str, items: list[str]) -> int:
+        if token is None or token == "":
+            return 0
+        state = self._read(token)
+        if state.get("s") != scope:
+            raise invalid("The nextToken does not belong to this request (operation or filters differ).")
+        last, offset = state.get("a"), state.get("i")
+        if not isinstance(offset, int) or offset < 0:
+            raise invalid("Invalid nextToken.")
+        if last is not None:
+            try:
+                return items.index(last) + 1
+            except ValueError:
+                pass
+        return min(offset, len(items))
+
+    def _token(self, state: dict) -> str:
+        body = base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode()
+        return f"{body}.{self._sign(body)}"
+
+    def _read(self, token: object) -> dict:
+        try:
+            body, sig = str(token).rsplit(".", 1)
+            if not hmac.compare_digest(sig, self._sign(body)):
+                raise ValueError("bad signature")
+            state = json.loads(base64.urlsafe_b64decode(body.encode()))
+            if not isinstance(state, dict):
+                raise ValueError("not an object")
+            return state
+        except (ValueError, TypeError) as exc:
+            raise invalid("Invalid nextToken.") from exc
+
+    def _sign(self, body: str) -> str:
+        return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+# --------------------------------------------------------------------------------------------------
+# What the front remembers about ECS objects: only what never changes once created.
+
+
+def last_segment(ref: str) -> str:
+    return ref.rsplit("/", 1)[-1]
+
+
+def cluster_name(ref: str | None) -> str:
+    return last_segment(ref or "default")
+
+
+@dataclass
+class TaskFacts:
+    cluster_arn: str
+    group: str
+    started_by: str
+    container_instance_arn: str
+    task_definition_arn: str
+    launch_type: str
+    created_at: float
+    stopped_at: float | None = None
+
+    @property
+    def family(self) -> str:
+        return last_segment(self.task_definition_arn).rsplit(":", 1)[0]
+
+
+class Memory:
+    """Immutable facts about tasks, task definitions and container instances, learnt from moto's
+    answers (RunTask, StartTask, DescribeTasks...) or fetched from moto in batches when missing."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.tasks: dict[str, TaskFacts] = {}
+        self.task_definitions: dict[str, dict] = {}
+        self.instance_zones: dict[str, str] = {}
+
+    def learn_task(self, task: dict) -> TaskFacts:
+        arn = task["taskArn"]
+        with self._lock:
+            facts = self.tasks.get(arn)
+            if facts is None:
+                facts = TaskFacts(
+                    cluster_arn=task.get("clusterArn", ""),
+                    group=task.get("group", ""),
+                    started_by=task.get("startedBy", ""),
+                    container_instance_arn=task.get("containerInstanceArn") or "",
+                    task_definition_arn=task.get("taskDefinitionArn", ""),
+                    launch_type=task.get("launchType", ""),
+                    created_at=time.time(),
+                )
+                self.tasks[arn] = facts
+            if task.get("lastStatus") == "STOPPED" and facts.stopped_at is None:
+                facts.stopped_at = time.time()
+            return facts
+
+    def task_facts(self, ecs: Ecs, cluster: str, arns: list[str]) -> dict[str, TaskFacts]:
+        unknown = [a for a in arns if a not in self.tasks]
+        for i in range(0, len(unknown), 100):
+            described = ecs.call("DescribeTasks", {"cluster": cluster, "tasks": unknown[i : i + 100]})
+            for task in described.get("tasks", []):
+                self.learn_task(task)
+        return {a: self.tasks[a] for a in arns if a in self.tasks}
+
+    def task_definition(self, ecs: Ecs, arn: str) -> dict:
+        if arn not in self.task_definitions:
+            described = ecs.call("DescribeTaskDefinition", {"taskDefinition": arn})
+            self.task_definitions[arn] = described.get("taskDefinition", {})
+        return self.task_definitions[arn]
+
+    def zone_of(self, ecs: Ecs, cluster: str, instance_arn: str) -> str | None:
+        if instance_arn and instance_arn not in self.instance_zones:
+            described = ecs.call("DescribeContainerInstances", {"cluster": cluster, "containerInstances": [instance_arn]})
+            for ci in described.get("containerInstances", []):
+                zone = next((a.get("value") for a in ci.get("attributes", []) if a.get("name") == "ecs.availability-zone"), None)
+                if zone:
+                    self.instance_zones[ci["containerInstanceArn"]] = zone
+        return self.instance_zones.get(instance_arn)
+
+
+# --------------------------------------------------------------------------------------------------
+# Hooks for later work
+
+
+class Hooks:
+    """The place where later work plugs in; nothing here changes behaviour yet.
+
+    * Fault injection (throttling, 5xx, delays, connection resets): `before` may return a Response
+      to answer instead of moto (e.g. a ThrottlingException), sleep, or raise ConnectionReset to
+      drop the connection, keyed by the operation name. Configure it through `/_ecsmon/...` admin
+      routes next to stats.
+    * The CloudWatch bridge (Smithy RPC v2 CBOR <-> moto's JSON 1.0): `before` sees requests to
+      `/service/GraniteServiceVersion20100801/operation/<Op>` and may answer them itself.
+    `after` may rewrite any response before it is sent."""
+
+    def before(self, op: str, req: Request) -> Response | None:
+        return None
+
+    def after(self, op: str, req: Request, resp: Response) -> Response:
+        return resp
+
+
+# --------------------------------------------------------------------------------------------------
+# ECS, like AWS
+
+
+class EcsFront:
+    def __init__(self, moto: Moto) -> None:
+        self.moto = moto
+        self.pager = Pager()
+        self.memory = Memory()
+
+    def handle(self, op: str, req: Request) -> Response:
+        try:
+            payload = json.loads(req.body or b"{}")
+        except ValueError:
+            return self.moto.forward(req)
+        if not isinstance(payload, dict):
+            return self.moto.forward(req)
+        ecs = Ecs(self.moto, req)
+        try:
+            check_batch_limit(op, payload)
+            if op in LIST_OPS:
+                return json_response(self.pager.page(op, payload, self.full_list(ecs, op, payload)))
+            special = {
+                "DescribeTasks": self.describe_tasks,
+                "DescribeServices": self.describe_services,
+                "DescribeClusters": self.describe_clusters,
+                "RunTask": self.tasks_call,
+                "StartTask": self.tasks_call,
+                "StopTask": self.tasks_call,
+            }.get(op)
+            if special is None:
+                return self.moto.forward(req)
+            return json_response(special(ecs, op, payload))
+        except AwsError as err:
+            return err.response()
+        except MotoError as err:
+            return err.response
+
+    # ---- List calls: the full list from moto, with the filters moto lacks
+
+    def full_list(self, ecs: Ecs, op: str, payload: dict) -> list[str]:
+        field_name, _ = LIST_OPS[op]
+        request = {k: v for k, v in payload.items() if k not in ("maxResults", "nextToken")}
+        if op == "ListTasks":
+            return self.list_tasks(ecs, request)
+        if op == "ListContainerInstances":
+            require_cluster(ecs, request.get("cluster"))
+        items = list(ecs.call(op, request).get(field_name, []))
+        if op == "ListServices":
+            # moto matches the cluster by substring: `prod` also lists `preprod`'s services.
+            name = cluster_name(request.get("cluster"))
+            items = [a for a in items if len(a.split("/")) < 3 or a.split("/")[-2] == name]
+        if op == "ListTaskDefinitions":
+            items = sort_task_definitions(items, request.get("sort", "ASC"))
+        return items
+
+    def list_tasks(self, ecs: Ecs, request: dict) -> list[str]:
+        cluster = request.get("cluster") or "default"
+        desired = request.get("desiredStatus") or "RUNNING"
+        if desired not in ("RUNNING", "PENDING", "STOPPED"):
+            raise invalid(f"desiredStatus must be one of RUNNING, PENDING, STOPPED, got {desired!r}.")
+        service = request.get("serviceName")
+        if service:
+            require_service(ecs, cluster, service)
+        if desired == "PENDING":
+            ecs.call("ListTasks", {"cluster": cluster})  # still fails on an unknown cluster
+            return []  # AWS: filtering on PENDING never returns anything
+        # moto filters cluster (by substring) and desiredStatus; the rest happens here.
+        arns = ecs.call("ListTasks", {"cluster": cluster, "desiredStatus": desired}).get("taskArns", [])
+        facts = self.memory.task_facts(ecs, cluster, arns)
+        wanted = task_filter(cluster, request)
+        return [a for a in arns if a in facts and wanted(facts[a])]
+
+    # ---- Describe calls and calls returning tasks
+
+    def describe_tasks(self, ecs: Ecs, op: str, payload: dict) -> dict:
+        out = ecs.call(op, payload)
+        cluster = cluster_name(payload.get("cluster"))
+        # moto returns the tasks of any cluster and never reports failures.
+        tasks = [t for t in out.get("tasks", []) if cluster_name(t.get("clusterArn")) == cluster]
+        found = {last_segment(t["taskArn"]) for t in tasks}
+        failures = [
+            {"arn": ref, "reason": "MISSING"} for ref in payload.get("tasks", []) if last_segment(ref) not in found
+        ]
+        for task in tasks:
+            self.normalise_task(ecs, task)
+        out["tasks"] = tasks
+        out["failures"] = out.get("failures", []) + failures
+        return out
+
+    def tasks_call(self, ecs: Ecs, op: str, payload: dict) -> dict:
+        out = ecs.call(op, payload)
+        for task in out.get("tasks", []) + ([out["task"]] if "task" in out else []):
+            self.normalise_task(ecs, task)
+        if op == "RunTask":
+            # moto places what fits and silently drops the rest; AWS reports each unplaced task.
+            unplaced = int(payload.get("count") or 1) - len(out.get("tasks", []))
+            out["failures"] = out.get("failures", []) + [
+                {"reason": "RESOURCE:MEMORY", "detail": "no container instance has the CPU and memory the task needs"}
+            ] * max(unplaced, 0)
+        return out
+
+    def describe_services(self, ecs: Ecs, op: str, payload: dict) -> dict:
+        out = ecs.call(op, payload)
+        if out.get("services"):
+            cluster = payload.get("cluster") or "default"
+            running = self.running_by_group(ecs, cluster)
+            for service in out["services"]:
+                derive_service_counts(service, running.get(f"service:{service.get('serviceName')}", 0))
+        return out
+
+    def describe_clusters(self, ecs: Ecs, op: str, payload: dict) -> dict:
+        """moto never counts a cluster's services (activeServicesCount stays 0) and counts only
+        the EC2 tasks it placed itself; count both from the cluster's contents, as AWS does."""
+        out = ecs.call(op, payload)
+        for cluster in out.get("clusters", []):
+            arn = cluster.get("clusterArn", "")
+            cluster["activeServicesCount"] = len(self.full_list(ecs, "ListServices", {"cluster": arn}))
+            cluster["runningTasksCount"] = sum(self.running_by_group(ecs, arn).values())
+        return out
+
+    def running_by_group(self, ecs: Ecs, cluster: str) -> Counter[str]:
+        arns = ecs.call("ListTasks", {"cluster": cluster, "desiredStatus": "RUNNING"}).get("taskArns", [])
+        facts = self.memory.task_facts(ecs, cluster, arns)
+        name = cluster_name(cluster)
+        return Counter(f.group for f in facts.values() if cluster_name(f.cluster_arn) == name)
+
+    def normalise_task(self, ecs: Ecs, task: dict) -> None:
+        """Fill what AWS returns and moto doesn't: timestamps, stop code, zone, launch type, task
+        size, and one container per container definition (moto makes one, PENDING, for the first)."""
+        facts = self.memory.learn_task(task)
+        status = task.get("lastStatus")
+        task.setdefault("createdAt", facts.created_at)
+        task.setdefault("connectivity", "CONNECTED")
+        task.setdefault("connectivityAt", facts.created_at)
+        if status in ("RUNNING", "DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED"):
+            task.setdefault("pullStartedAt", facts.created_at)
+            task.setdefault("pullStoppedAt", facts.created_at)
+            task.setdefault("startedAt", facts.created_at)
+        if status == "STOPPED":
+            stopped = facts.stopped_at or time.time()
+            task.setdefault("stoppingAt", stopped)
+            task.setdefault("executionStoppedAt", stopped)
+            task.setdefault("stoppedAt", stopped)
+            if not task.get("stopCode"):
+                task["stopCode"] = "UserInitiated"
+        if not task.get("launchType") and task.get("containerInstanceArn"):
+            task["launchType"] = "EC2"
+        cluster = task.get("clusterArn") or "default"
+        zone = self.memory.zone_of(ecs, cluster, task.get("containerInstanceArn") or "")
+        if zone:
+            task.setdefault("availabilityZone", zone)
+        definition = self.memory.task_definition(ecs, task.get("taskDefinitionArn", ""))
+        task.setdefault("healthStatus", "UNKNOWN")
+        for key in ("cpu", "memory"):
+            if definition.get(key):
+                task.setdefault(key, str(definition[key]))
+        task["containers"] = [
+            container_of(task, d, status) for d in definition.get("containerDefinitions", [])
+        ] or task.get("containers", [])
+
+
+def check_batch_limit(op: str, payload: dict) -> None:
+    if op in BATCH_LIMITS:
+        field_name, limit = BATCH_LIMITS[op]
+        given = payload.get(field_name) or []
+        if len(given) > limit:
+            raise invalid(f"{field_name} can have at most {limit} items, got {len(given)}.")
+
+
+def require_cluster(ecs: Ecs, cluster: str | None) -> None:
+    out = ecs.call("DescribeClusters", {"clusters": [cluster or "default"]})
+    if not any(c.get("status") != "INACTIVE" for c in out.get("clusters", [])):
+        raise AwsError("ClusterNotFoundException", "Cluster not found.")
+
+
+def require_service(ecs: Ecs, cluster: str, service: str) -> None:
+    out = ecs.call("DescribeServices", {"cluster": cluster, "services": [service]})
+    if not out.get("services"):
+        raise AwsError("ServiceNotFoundException", "Service not found.")
+
+
+def task_filter(cluster: str, request: dict):
+    name = cluster_name(cluster)
+    service = request.get("serviceName")
+    instance = request.get("containerInstance")
+    family = request.get("family")
+    started_by = request.get("startedBy")
+    launch_type = request.get("launchType")
+
+    def wanted(f: TaskFacts) -> bool:
+        return (
+            cluster_name(f.cluster_arn) == name
+            and (not service or f.group == f"service:{last_segment(service)}")
+            and (not instance or last_segment(f.container_instance_arn) == last_segment(instance))
+            and (not family or f.family == family)
+            and (not started_by or f.started_by == started_by)
+            and (not launch_type or (f.launch_type or ("EC2" if f.container_instance_arn else "")) == launch_type)
+        )
+
+    return wanted
+
+
+def sort_task_definitions(arns: list[str], order: str) -> list[str]:
+    def key(arn: str) -> tuple[str, int]:
+        family, _, revision = last_segment(arn).rpartition(":")
+        return (family, int(revision) if revision.isdigit() else 0)
+
+    return sorted(arns, key=key, reverse=(order == "DESC"))
+
+
+def derive_service_counts(service: dict, running: int) -> None:
+    """moto never counts a service's tasks (runningCount stays 0, pendingCount = desiredCount);
+    AWS counts them. Tasks here start RUNNING, so pending is 0."""
+    desired = service.get("desiredCount", 0)
+    service["runningCount"], service["pendingCount"] = running, 0
+    for deployment in service.get("deployments", []):
+        if deployment.get("status") == "PRIMARY":
+            deployment["runningCount"], deployment["pendingCount"] = running, 0
+            done = running >= deployment.get("desiredCount", desired)
+            deployment["rolloutState"] = "COMPLETED" if done else "IN_PROGRESS"
+            verb = "completed" if done else "in progress"
+            deployment["rolloutStateReason"] = f"ECS deployment {deployment.get('id', '')} {verb}."
+
+
+def container_of(task: dict, definition: dict, status: str | None) -> dict:
+    task_arn = task["taskArn"]
+    arn_prefix = task_arn.split(":task/")[0]
+    cluster = cluster_name(task.get("clusterArn"))
+    container_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{task_arn}#{definition.get('name')}")
+    container = {
+        "containerArn": f"{arn_prefix}:container/{cluster}/{last_segment(task_arn)}/{container_id}",
+        "taskArn": task_arn,
+        "name": definition.get("name", ""),
+        "image": definition.get("image", ""),
+        "lastStatus": status or "PENDING",
+        "networkInterfaces": [],
+        "healthStatus": "HEALTHY" if definition.get("healthCheck") else "UNKNOWN",
+    }
+    for key in ("cpu", "memory", "memoryReservation"):
+        if definition.get(key) is not None:
+            container[key] = str(definition[key])
+    if status == "STOPPED":
+        container["exitCode"] = 0  # moto cannot set exit codes
+    return container
+
+
+# --------------------------------------------------------------------------------------------------
+# The HTTP front
+
+
+class Front:
+    def __init__(self, moto: Moto) -> None:
+        self.moto = moto
+        self.stats = Stats()
+        self.hooks = Hooks()
+        self.ecs = EcsFront(moto)
+
+    def handle(self, req: Request) -> Response:
+        admin = self.admin(req)
+        if admin is not None:
+            return admin
+        op = operation_name(req)
+        self.stats.count(op)
+        resp = self.hooks.before(op, req)
+        if resp is None:
+            target = req.header("x-amz-target") or ""
+            if target.startswith(ECS_TARGET + "."):
+                resp = self.ecs.handle(target.split(".", 1)[1], req)
+            else:
+                resp = self.moto.forward(req)
+        return self.hooks.after(op, req, resp)
+
+    def admin(self, req: Request) -> Response | None:
+        path = urllib.parse.urlsplit(req.path).path
+        if path == "/_ecsmon/stats" and req.method == "GET":
+            return json_response(self.stats.snapshot())
+        if path == "/_ecsmon/reset" and req.method == "POST":
+            self.stats.reset()
+            return json_response({})
+        return None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    front: Front  # set on the subclass made in serve()
+
+    def do_any(self) -> None:
+        try:
+            req = Request(self.command, self.path, list(self.headers.items()), self.read_body())
+            resp = self.front.handle(req)
+        except Exception as exc:  # a bug in the front: say so, as a 500 the test will see
+            logging.exception("front failed")
+            resp = json_response({"__type": "InternalFailure", "message": f"ecsmon moto front: {exc!r}"}, 500)
+        self.send_all(resp)
+
+    def send_all(self, resp: Response) -> None:
+        """Status line, headers and body in one write (several small writes would each wait for
+        the peer's delayed ACK)."""
+        try:
+            reason = HTTPStatus(resp.status).phrase
+        except ValueError:
+            reason = ""
+        lines = [f"HTTP/1.1 {resp.status} {reason}"]
+        lines += [f"{key}: {value}" for key, value in resp.headers]
+        lines.append(f"Content-Length: {len(resp.body)}")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head if self.command == "HEAD" else head + resp.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = do_any
+
+    def read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base's name
+        pass
+
+
+def serve(port: int) -> ThreadingHTTPServer:
+    moto = Moto()
+    handler = type("BoundHandler", (Handler,), {"front": Front(moto)})
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def exit_at_end_of_stdin() -> None:
+    while sys.stdin.buffer.read(65536):
+        pass
+    os._exit(0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="port of the front (0: any free port)")
+    parser.add_argument(
+        "--ignore-stdin", action="store_true", help="keep running when stdin closes (for use by hand)"
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="moto-front: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = serve(args.port)
+    print(f"READY http://127.0.0.1:{server.server_address[1]}", flush=True)
+    if args.ignore_stdin:
+        threading.Event().wait()
+    exit_at_end_of_stdin()
+
+
+if __name__ == "__main__":
+    main()

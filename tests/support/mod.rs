@@ -1,0 +1,173 @@
+//! Test support for ecsmon's AWS paths: moto behind a front that behaves like AWS where it matters
+//! (`tests/moto/server.py`: paging, `ListTasks` filters, batch limits, call counting), SDK
+//! configuration pointing at it, and fleet seeding (`seed`).
+//!
+//! Include it from an integration test with `mod support;` (this file is `tests/support/mod.rs`).
+//!
+//! A `Moto` is one emulator process with its own state. Seeding big fleets is slow, so a test
+//! binary usually shares one server (`Moto::shared()`) and gives each test its own cluster; a test
+//! that asserts call counts (`stats`) needs its own `Moto::start()`, since the counts are global to
+//! the server.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+pub mod seed;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub use seed::{FleetSpec, Seeded, seed};
+
+/// How long the emulator may take to start (importing moto takes a second or two).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The moto emulator (`tests/moto/server.py`), running as a child process for as long as this
+/// value lives. It also exits by itself when this test process dies: it stops at the end of its
+/// stdin, which only this value holds.
+pub struct Moto {
+    /// `http://127.0.0.1:<port>`: the SDK's `endpoint_url`.
+    pub endpoint: String,
+    child: Child,
+    _stdin: ChildStdin,
+}
+
+impl Moto {
+    /// Starts `tests/moto/server.py` with `$ECSMON_MOTO_PYTHON`, else `.venv/bin/python`.
+    /// Panics when neither exists: the AWS tests are never skipped, `scripts/test` installs moto.
+    pub fn start() -> Moto {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let python = python(root);
+        let mut child = Command::new(&python)
+            .arg(root.join("tests/moto/server.py"))
+            .args(["--port", "0"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {}: {e}", python.display()));
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let endpoint = match rx.recv_timeout(START_TIMEOUT) {
+            Ok(line) => line
+                .trim()
+                .strip_prefix("READY ")
+                .map(str::to_owned)
+                .unwrap_or_else(|| {
+                    let _ = child.kill();
+                    panic!("tests/moto/server.py did not start (first line: {line:?}); see its stderr above")
+                }),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("tests/moto/server.py did not say READY within {START_TIMEOUT:?}")
+            }
+        };
+        Moto {
+            endpoint,
+            child,
+            _stdin: stdin,
+        }
+    }
+
+    /// One server for the whole test binary, started on first use and never stopped (it exits
+    /// with the test process). Share it between tests that each seed their own cluster.
+    pub fn shared() -> &'static Moto {
+        static SHARED: OnceLock<Moto> = OnceLock::new();
+        SHARED.get_or_init(Moto::start)
+    }
+
+    /// Requests received per operation since the start or the last `reset_stats`, keyed
+    /// `<service>:<Operation>` (`ecs:ListTasks`, `ec2:DescribeInstances`, `sts:GetCallerIdentity`).
+    /// Operations never called are absent.
+    pub async fn stats(&self) -> HashMap<String, u64> {
+        let body = self.admin("GET", "/_ecsmon/stats").await;
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("bad stats {body:?}: {e}"))
+    }
+
+    /// How many `op` (`ecs:ListTasks`...) requests were received; 0 if none.
+    pub async fn calls(&self, op: &str) -> u64 {
+        self.stats().await.get(op).copied().unwrap_or(0)
+    }
+
+    /// Zeroes the counts.
+    pub async fn reset_stats(&self) {
+        self.admin("POST", "/_ecsmon/reset").await;
+    }
+
+    /// A request to the front's own routes, over a plain TCP connection; returns the body.
+    async fn admin(&self, method: &'static str, path: &'static str) -> String {
+        let address = self
+            .endpoint
+            .strip_prefix("http://")
+            .expect("http endpoint")
+            .to_owned();
+        tokio::task::spawn_blocking(move || http(&address, method, path))
+            .await
+            .expect("admin request thread")
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// SDK configuration for tests: moto's endpoint, static dummy credentials, `us-east-1`, the latest
+/// behaviour version, and none of the host's `AWS_*` variables.
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .empty_test_environment()
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
+            "test", "test", None, None, "moto",
+        ))
+        .load()
+        .await
+}
+
+fn python(root: &Path) -> PathBuf {
+    let candidates = std::env::var_os("ECSMON_MOTO_PYTHON")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([root.join(".venv/bin/python")]);
+    for candidate in candidates {
+        if candidate.exists() {
+            return candidate;
+        }
+    }
+    panic!("moto is not installed: run scripts/test (it installs moto into .venv)")
+}
+
+fn http(address: &str, method: &str, path: &str) -> String {
+    let mut stream =
+        TcpStream::connect(address).unwrap_or_else(|e| panic!("connect to {address}: {e}"));
+    stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("receive");
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("malformed HTTP response: {response:?}"));
+    assert!(
+        head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+        "{method} {path}: {head}"
+    );
+    body.to_owned()
+}
