@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecs::types::DesiredStatus;
-use support::seed::service_name;
 use support::{FleetSpec, Moto, Seeded, sdk_config, seed};
 use tokio::sync::OnceCell;
 
@@ -409,7 +408,7 @@ async fn tasks_stay_running_until_stopped() {
         .send()
         .await
         .unwrap();
-    assert_eq!(stopped.task_arns(), [victim.clone()]);
+    assert_eq!(stopped.task_arns(), std::slice::from_ref(&victim));
     let described = ecs
         .describe_tasks()
         .cluster(&fleet.cluster)

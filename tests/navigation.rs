@@ -347,3 +347,41 @@ fn q_and_ctrl_c_quit() {
         assert!(h.effects.contains(&Effect::Quit));
     }
 }
+
+#[test]
+fn a_service_deleted_while_its_tasks_are_viewed_says_so() {
+    use ecsmon::source::Snapshot;
+    let mut h = console();
+    h.press("/prod<enter><enter><enter>");
+    let Pane::Tasks {
+        scope: TaskScope::Service { service, .. },
+        ..
+    } = h.state.focused().pane.clone()
+    else {
+        panic!("not on a service's tasks");
+    };
+    // The background poll of the services list comes back without it.
+    let query = Query::Services {
+        cluster: "prod".into(),
+    };
+    let remaining: Vec<_> = h
+        .state
+        .fleet
+        .services(&query)
+        .iter()
+        .filter(|s| s.name != service)
+        .cloned()
+        .collect();
+    let at = h.state.now;
+    h.dispatch(Action::Loaded {
+        query,
+        seq: u64::MAX,
+        at,
+        result: Ok(Snapshot::Services(remaining)),
+    });
+    let frame = h.render();
+    assert!(
+        frame.contains(&format!("service {service} in prod no longer exists")),
+        "{frame}"
+    );
+}

@@ -79,6 +79,12 @@ impl Fleet {
         true
     }
 
+    /// Records that the object behind `query` was deleted (learned from its parent's list).
+    pub fn mark_gone(&mut self, query: &Query, message: String) {
+        let slot = self.slots.entry(query.clone()).or_default();
+        slot.error = Some(SourceError::not_found(message));
+    }
+
     pub fn clusters(&self) -> &[Cluster] {
         match self.data(&Query::Clusters) {
             Some(Snapshot::Clusters(v)) => v,

@@ -148,6 +148,6 @@ mod tests {
         assert_eq!(complete("tasks"), None);
         assert_eq!(complete("zz"), None);
         assert_eq!(completion_hint("se"), "rvices");
-        assert_eq!(completion_hint("s"), "ervices");
+        assert_eq!(completion_hint("s"), "  (services stats)");
     }
 }

@@ -1,8 +1,8 @@
 //! Data arrivals from pollers.
 
-use crate::model::{Identity, Query, Time};
+use crate::model::{Identity, Query, TaskScope, Time};
 use crate::source::{ErrorKind, Snapshot, SourceError};
-use crate::state::{Level, State};
+use crate::state::{Level, Pane, State};
 
 use super::rows;
 
@@ -18,6 +18,63 @@ pub fn identity_loaded(state: &mut State, result: Result<Identity, SourceError>)
                 format!("cannot tell who you are: {}", e.message),
             );
             state.identity_error = Some(e.message);
+        }
+    }
+}
+
+/// A parent list that no longer has (or has retired) the object a deeper pane shows means that
+/// object was deleted — ECS keeps listing a deleted service's draining tasks, so the deeper poll
+/// alone would never tell.
+fn mark_deleted_children(state: &mut State, parent: &Query) {
+    let gone: Vec<(Query, String)> = match parent {
+        Query::Clusters => {
+            let clusters = state.fleet.clusters();
+            state
+                .nav
+                .iter()
+                .filter_map(|v| {
+                    let name = v.pane.cluster()?;
+                    let alive = clusters
+                        .iter()
+                        .any(|c| c.name == name && c.status != "INACTIVE");
+                    (!alive).then(|| (v.pane.query(), format!("cluster {name} no longer exists")))
+                })
+                .collect()
+        }
+        Query::Services { cluster } => {
+            let services = state.fleet.services(parent);
+            state
+                .nav
+                .iter()
+                .filter_map(|v| match &v.pane {
+                    Pane::Tasks {
+                        scope:
+                            TaskScope::Service {
+                                cluster: c,
+                                service,
+                            },
+                        ..
+                    } if c == cluster => {
+                        let alive = services
+                            .iter()
+                            .any(|s| &s.name == service && s.status != "INACTIVE");
+                        (!alive).then(|| {
+                            (
+                                v.pane.query(),
+                                format!("service {service} in {cluster} no longer exists"),
+                            )
+                        })
+                    }
+                    _ => None,
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    // Only while the parent's answer is good: an empty list from a failed poll proves nothing.
+    if state.fleet.slot(parent).is_some_and(|s| s.error.is_none()) {
+        for (query, message) in gone {
+            state.fleet.mark_gone(&query, message);
         }
     }
 }
@@ -43,6 +100,7 @@ pub fn loaded(
     if !state.fleet.apply(query.clone(), seq, at, result) {
         return; // a newer answer is already shown
     }
+    mark_deleted_children(state, &query);
     rows::refresh_all(
         &mut state.nav,
         &state.fleet,

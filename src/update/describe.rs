@@ -1,4 +1,5 @@
-//! `d`: the selected object as readable, indented text (YAML-like, from its serde form).
+//! `d`: the selected object as readable, indented text (YAML-like, from its serde form), fields
+//! in the order the model declares them (serde_json's `preserve_order`): name and status first.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -94,13 +95,13 @@ mod tests {
         assert_eq!(
             out,
             vec![
+                "name: cart",
+                "tags: []",
                 "deployments:",
                 "  - id: d1",
                 "    running: 2",
                 "ids:",
                 "  - a",
-                "name: cart",
-                "tags: []"
             ]
         );
     }

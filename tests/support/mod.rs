@@ -9,7 +9,7 @@
 //! that asserts call counts (`stats`) needs its own `Moto::start()`, since the counts are global to
 //! the server.
 
-#![allow(dead_code)] // each test binary uses a different part of this module
+#![allow(dead_code, unused_imports)] // each test binary uses a different part of this module
 
 pub mod seed;
 
