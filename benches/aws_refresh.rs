@@ -83,6 +83,12 @@ async fn refresh_costs(moto: &Moto, label: &str, spec: FleetSpec) {
 }
 
 fn main() {
+    // `cargo test --all-targets` builds and starts every bench; measuring is for `cargo bench`,
+    // which passes --bench.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("aws_refresh is a benchmark: run it with `cargo bench --bench aws_refresh`");
+        return;
+    }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let moto = Moto::start();
