@@ -2,9 +2,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecs::types::{
     ClusterField, ContainerInstanceField, DesiredStatus, ServiceField, TaskField,
 };
+use aws_smithy_async::future::pagination_stream::PaginationStream;
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::convert::{self, Ec2Facts};
@@ -38,21 +40,46 @@ where
 }
 
 impl AwsSource {
-    pub(super) async fn list_clusters(&self) -> Result<Vec<Cluster>, SourceError> {
-        let op = "ecs:ListClusters";
-        let mut pages = self.ecs.list_clusters().into_paginator().send();
-        let mut arns = Vec::new();
+    /// Reads every page of a paginator, one token from `op`'s bucket per page, and returns the
+    /// ids `ids` takes from each page.
+    async fn all_pages<O, E, R>(
+        &self,
+        op: &'static str,
+        what: &str,
+        mut pages: PaginationStream<Result<O, SdkError<E, R>>>,
+        ids: impl Fn(O) -> Option<Vec<String>>,
+    ) -> Result<Vec<String>, SourceError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let mut all = Vec::new();
         loop {
             self.limiter.acquire(op).await;
             match pages.next().await {
-                Some(page) => arns.extend(
-                    page.map_err(|e| self.error(op, "clusters", &e))?
-                        .cluster_arns
-                        .unwrap_or_default(),
-                ),
-                None => break,
+                Some(page) => {
+                    all.extend(ids(page.map_err(|e| self.error(op, what, &e))?).unwrap_or_default())
+                }
+                None => return Ok(all),
             }
         }
+    }
+
+    /// Remembers which EC2 instance backs each container instance (it never changes).
+    fn remember_ec2_ids(&self, found: &[aws_sdk_ecs::types::ContainerInstance]) {
+        let mut known = self.ec2_ids.lock().unwrap_or_else(|e| e.into_inner());
+        for ci in found {
+            if let (Some(arn), Some(id)) = (ci.container_instance_arn(), ci.ec2_instance_id()) {
+                known.insert(arn.to_string(), id.to_string());
+            }
+        }
+    }
+
+    pub(super) async fn list_clusters(&self) -> Result<Vec<Cluster>, SourceError> {
+        let pages = self.ecs.list_clusters().into_paginator().send();
+        let arns = self
+            .all_pages("ecs:ListClusters", "clusters", pages, |p| p.cluster_arns)
+            .await?;
         let mut clusters = batched(arns, DESCRIBE_CLUSTERS_MAX, |batch| async move {
             let op = "ecs:DescribeClusters";
             self.limiter.acquire(op).await;
@@ -74,27 +101,17 @@ impl AwsSource {
     }
 
     pub(super) async fn list_services(&self, cluster: &str) -> Result<Vec<Service>, SourceError> {
-        let op = "ecs:ListServices";
         let what = format!("cluster {cluster}");
-        let mut pages = self
+        let pages = self
             .ecs
             .list_services()
             .cluster(cluster)
             .max_results(100)
             .into_paginator()
             .send();
-        let mut arns = Vec::new();
-        loop {
-            self.limiter.acquire(op).await;
-            match pages.next().await {
-                Some(page) => arns.extend(
-                    page.map_err(|e| self.error(op, &what, &e))?
-                        .service_arns
-                        .unwrap_or_default(),
-                ),
-                None => break,
-            }
-        }
+        let arns = self
+            .all_pages("ecs:ListServices", &what, pages, |p| p.service_arns)
+            .await?;
         let mut services = batched(arns, DESCRIBE_SERVICES_MAX, |batch| {
             let what = what.clone();
             async move {
@@ -126,7 +143,6 @@ impl AwsSource {
         scope: &TaskScope,
         stopped: bool,
     ) -> Result<Vec<Task>, SourceError> {
-        let op = "ecs:ListTasks";
         let cluster = scope.cluster();
         let mut request = self.ecs.list_tasks().cluster(cluster).max_results(100);
         let what = match scope {
@@ -143,19 +159,10 @@ impl AwsSource {
         if stopped {
             request = request.desired_status(DesiredStatus::Stopped);
         }
-        let mut pages = request.into_paginator().send();
-        let mut arns = Vec::new();
-        loop {
-            self.limiter.acquire(op).await;
-            match pages.next().await {
-                Some(page) => arns.extend(
-                    page.map_err(|e| self.error(op, &what, &e))?
-                        .task_arns
-                        .unwrap_or_default(),
-                ),
-                None => break,
-            }
-        }
+        let pages = request.into_paginator().send();
+        let arns = self
+            .all_pages("ecs:ListTasks", &what, pages, |p| p.task_arns)
+            .await?;
         self.describe_tasks(cluster, arns).await
     }
 
@@ -202,12 +209,7 @@ impl AwsSource {
         };
         if !unknown.is_empty() {
             let found = self.describe_container_instances(cluster, unknown).await?;
-            let mut known = self.ec2_ids.lock().unwrap_or_else(|e| e.into_inner());
-            for ci in found {
-                if let (Some(arn), Some(id)) = (ci.container_instance_arn(), ci.ec2_instance_id()) {
-                    known.insert(arn.to_string(), id.to_string());
-                }
-            }
+            self.remember_ec2_ids(&found);
         }
         let known = self.ec2_ids.lock().unwrap_or_else(|e| e.into_inner());
         for task in tasks {
@@ -245,36 +247,21 @@ impl AwsSource {
     }
 
     pub(super) async fn list_instances(&self, cluster: &str) -> Result<Vec<Instance>, SourceError> {
-        let op = "ecs:ListContainerInstances";
         let what = format!("cluster {cluster}");
-        let mut pages = self
+        let pages = self
             .ecs
             .list_container_instances()
             .cluster(cluster)
             .max_results(100)
             .into_paginator()
             .send();
-        let mut arns = Vec::new();
-        loop {
-            self.limiter.acquire(op).await;
-            match pages.next().await {
-                Some(page) => arns.extend(
-                    page.map_err(|e| self.error(op, &what, &e))?
-                        .container_instance_arns
-                        .unwrap_or_default(),
-                ),
-                None => break,
-            }
-        }
+        let arns = self
+            .all_pages("ecs:ListContainerInstances", &what, pages, |p| {
+                p.container_instance_arns
+            })
+            .await?;
         let found = self.describe_container_instances(cluster, arns).await?;
-        {
-            let mut known = self.ec2_ids.lock().unwrap_or_else(|e| e.into_inner());
-            for ci in &found {
-                if let (Some(arn), Some(id)) = (ci.container_instance_arn(), ci.ec2_instance_id()) {
-                    known.insert(arn.to_string(), id.to_string());
-                }
-            }
-        }
+        self.remember_ec2_ids(&found);
         let ids: Vec<String> = found
             .iter()
             .filter_map(|ci| ci.ec2_instance_id().map(str::to_string))
