@@ -8,19 +8,7 @@ use ecsmon::launch;
 use ecsmon::source::aws::AwsSettings;
 use ecsmon::state::Popup;
 use ecsmon::testkit::Harness;
-use support::{FleetSpec, Moto, seed};
-
-async fn config_in(region: &str, endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .empty_test_environment()
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new(region.to_string()))
-        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
-            "test", "test", None, None, "moto",
-        ))
-        .load()
-        .await
-}
+use support::{FleetSpec, Moto, sdk_config_in, seed};
 
 #[test]
 fn region_and_profile_switch_without_a_restart() {
@@ -41,19 +29,11 @@ fn region_and_profile_switch_without_a_restart() {
     .unwrap();
     // SAFETY: set before any other thread of this test binary exists (one test, no runtime yet).
     unsafe {
-        std::env::set_var("AWS_CONFIG_FILE", &config_file);
-        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"));
-        for var in [
-            "AWS_PROFILE",
-            "AWS_REGION",
-            "AWS_DEFAULT_REGION",
-            "AWS_ENDPOINT_URL",
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-        ] {
+        for var in support::AWS_ENV_VARS {
             std::env::remove_var(var);
         }
+        std::env::set_var("AWS_CONFIG_FILE", &config_file);
+        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -61,12 +41,12 @@ fn region_and_profile_switch_without_a_restart() {
         .unwrap();
     runtime.block_on(async {
         seed(
-            &config_in("us-east-1", endpoint).await,
+            &sdk_config_in(endpoint, "us-east-1").await,
             &FleetSpec::new("east-fleet", 1, 1, 1),
         )
         .await;
         seed(
-            &config_in("eu-west-3", endpoint).await,
+            &sdk_config_in(endpoint, "eu-west-3").await,
             &FleetSpec::new("paris-fleet", 1, 1, 1),
         )
         .await;

@@ -85,17 +85,7 @@ impl Console {
         cmd.env("XDG_STATE_HOME", home.path().join("state"));
         cmd.env("HOME", home.path());
         // The machine's own AWS setup must not leak into what the test expects.
-        for var in [
-            "AWS_PROFILE",
-            "AWS_REGION",
-            "AWS_DEFAULT_REGION",
-            "AWS_ENDPOINT_URL",
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_CONFIG_FILE",
-            "AWS_SHARED_CREDENTIALS_FILE",
-        ] {
+        for var in support::AWS_ENV_VARS {
             cmd.env_remove(var);
         }
         for (k, v) in env {

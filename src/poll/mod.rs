@@ -93,13 +93,6 @@ impl PollBook {
         self.entries.get(query)?.retry_at
     }
 
-    /// Whether a request for the query is under way (for a "loading…" hint).
-    pub fn in_flight(&self, query: &Query) -> bool {
-        self.entries
-            .get(query)
-            .is_some_and(|e| e.in_flight.is_some())
-    }
-
     fn send(&mut self, query: Query, now: Time) -> Effect {
         self.next_seq += 1;
         let seq = self.next_seq;

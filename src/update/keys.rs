@@ -60,7 +60,7 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
             if view.sort.column.is_none() {
                 view.sort.column = Some(0);
             }
-            refresh_focused(state);
+            rows::refresh_focused(state);
         }
         Command::Refresh => {
             let query = state.focused().pane.query();
@@ -166,7 +166,7 @@ fn move_selection(state: &mut State, delta: isize) {
 fn back(state: &mut State) {
     if !state.focused().filter.is_empty() {
         state.focused_mut().filter.clear();
-        refresh_focused(state);
+        rows::refresh_focused(state);
         return;
     }
     nav::back(state);
@@ -180,7 +180,7 @@ fn cycle_sort(state: &mut State) {
         Some(c) if c + 1 < columns => Some(c + 1),
         Some(_) => None,
     };
-    refresh_focused(state);
+    rows::refresh_focused(state);
 }
 
 fn column_count(state: &State) -> usize {
@@ -202,19 +202,11 @@ fn toggle_stopped(state: &mut State) {
     };
     let view = crate::state::View::new(pane).with_label(label);
     *state.focused_mut() = view;
-    refresh_focused(state);
+    rows::refresh_focused(state);
     let what = if stopped {
         "running"
     } else {
         "recently stopped"
     };
     state.set_status(Level::Info, format!("showing {what} tasks"));
-}
-
-pub fn refresh_focused(state: &mut State) {
-    let now = state.now;
-    let height = layout::visible_rows(state.screen);
-    let view = state.nav.last_mut().expect("never empty");
-    rows::refresh(view, &state.fleet, now, state.stopped_window);
-    view.scroll_into_view(height);
 }

@@ -2,7 +2,6 @@
 
 use crate::model::TaskScope;
 use crate::state::{Level, Pane, PaneKind, State, View};
-use crate::ui::layout;
 use crate::ui::panes::{self, Items};
 
 use super::{describe, rows};
@@ -52,21 +51,13 @@ pub fn drill_down(state: &mut State) {
 pub fn back(state: &mut State) {
     if state.nav.len() > 1 {
         state.nav.pop();
-        refresh_view(state);
+        rows::refresh_focused(state);
     }
 }
 
 fn push(state: &mut State, view: View) {
     state.nav.push(view);
-    refresh_view(state);
-}
-
-/// Rebuilds the focused view from whatever the cache already holds, so a pane visited before
-/// shows its last data at once while the new poll is under way.
-fn refresh_view(state: &mut State) {
-    super::keys::refresh_focused(state);
-    let height = layout::visible_rows(state.screen);
-    state.focused_mut().scroll_into_view(height);
+    rows::refresh_focused(state);
 }
 
 /// What the selection says about scope, for `:services`, `:tasks`, `:instances`.
@@ -151,7 +142,7 @@ pub fn jump(state: &mut State, kind: PaneKind) {
     for view in &mut state.nav {
         rows::refresh(view, &state.fleet, now, state.stopped_window);
     }
-    refresh_view(state);
+    rows::refresh_focused(state);
 }
 
 fn services(cluster: &str, selected: Option<String>) -> View {

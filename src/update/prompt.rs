@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crate::action::Effect;
 use crate::state::{InputMode, LineEditor, State};
 
-use super::{command, keys};
+use super::{command, rows};
 
 pub fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
@@ -28,7 +28,7 @@ pub fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             view.select(0);
             view.offset = 0;
             view.selected_key = None;
-            keys::refresh_focused(state);
+            rows::refresh_focused(state);
         }
         (InputMode::Command(_), KeyCode::Esc) => state.input = InputMode::Normal,
         (InputMode::Command(editor), KeyCode::Enter) => {
@@ -102,5 +102,5 @@ fn set_filter(state: &mut State, text: String) {
     view.selected = 0;
     view.offset = 0;
     view.selected_key = None;
-    keys::refresh_focused(state);
+    rows::refresh_focused(state);
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 use chrono::TimeDelta;
 
 use crate::model::{Task, Time};
-use crate::state::{Fleet, View};
+use crate::state::{Fleet, State, View};
+use crate::ui::layout;
 use crate::ui::panes::{self, Items};
 use crate::ui::table::Column;
 use crate::with_table;
@@ -109,6 +110,15 @@ pub fn refresh_all(
     for view in views.iter_mut().filter(|v| &v.pane.query() == query) {
         refresh(view, fleet, now, stopped_window);
     }
+}
+
+/// Rebuilds the focused view's rows from the cache and keeps its selection on screen.
+pub fn refresh_focused(state: &mut State) {
+    let now = state.now;
+    let height = layout::visible_rows(state.screen);
+    let view = state.nav.last_mut().expect("never empty");
+    refresh(view, &state.fleet, now, state.stopped_window);
+    view.scroll_into_view(height);
 }
 
 /// After the selection moved: remember which item it is, so refreshes keep it.

@@ -125,13 +125,31 @@ impl Drop for Moto {
     }
 }
 
+/// The host's AWS settings, which must not leak into what a test expects.
+pub const AWS_ENV_VARS: &[&str] = &[
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+];
+
 /// SDK configuration for tests: moto's endpoint, static dummy credentials, `us-east-1`, the latest
 /// behaviour version, and none of the host's `AWS_*` variables.
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    sdk_config_in(endpoint, "us-east-1").await
+}
+
+/// `sdk_config` in another region (moto keeps each region's resources apart).
+pub async fn sdk_config_in(endpoint: &str, region: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .empty_test_environment()
         .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
+        .region(aws_config::Region::new(region.to_string()))
         .credentials_provider(aws_sdk_ecs::config::Credentials::new(
             "test", "test", None, None, "moto",
         ))
