@@ -5,7 +5,7 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use crate::model::{Identity, Query, Time};
+use crate::model::{Alarm, Identity, MetricRequest, Query, SeriesData, Time};
 use crate::source::aws::AwsSettings;
 use crate::source::{CallStat, SharedSource, Snapshot, SourceError};
 
@@ -28,6 +28,17 @@ pub enum Action {
         at: Time,
         result: Result<Snapshot, SourceError>,
     },
+    /// A metrics request answered (`seq` as in `Effect::FetchMetrics`).
+    MetricsLoaded {
+        request: MetricRequest,
+        seq: u64,
+        at: Time,
+        result: Result<Vec<SeriesData>, SourceError>,
+    },
+    AlarmsLoaded {
+        at: Time,
+        result: Result<Vec<Alarm>, SourceError>,
+    },
     /// The `:stats` numbers, read from the source.
     StatsLoaded(Vec<CallStat>),
     /// Profile names from the AWS config files, for the `:profile` picker.
@@ -49,6 +60,11 @@ pub enum Effect {
         seq: u64,
     },
     FetchIdentity,
+    FetchMetrics {
+        request: MetricRequest,
+        seq: u64,
+    },
+    FetchAlarms,
     /// Read the source's call statistics (cheap, synchronous) and send `StatsLoaded`.
     ShowStats,
     LoadProfiles,

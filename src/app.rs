@@ -104,28 +104,43 @@ impl App {
         let tx = tx.clone();
         match effect {
             Effect::Fetch { query, seq } => {
-                tokio::spawn(async move {
-                    let q = query.clone();
-                    // A panicking poller becomes an error on its pane, never a dead console.
-                    let result = tokio::spawn(async move { source.fetch(&q).await })
-                        .await
-                        .unwrap_or_else(|e| Err(crashed(e)));
+                let q = query.clone();
+                guarded(tx, async move { source.fetch(&q).await }, move |result| {
                     tracing::debug!(query = ?query, ok = result.is_ok(), "poll finished");
-                    let at = chrono::Utc::now();
-                    let _ = tx.send(Action::Loaded {
+                    Action::Loaded {
                         query,
                         seq,
-                        at,
+                        at: chrono::Utc::now(),
                         result,
-                    });
+                    }
                 });
             }
             Effect::FetchIdentity => {
-                tokio::spawn(async move {
-                    let result = tokio::spawn(async move { source.identity().await })
-                        .await
-                        .unwrap_or_else(|e| Err(crashed(e)));
-                    let _ = tx.send(Action::IdentityLoaded(result));
+                guarded(
+                    tx,
+                    async move { source.identity().await },
+                    Action::IdentityLoaded,
+                );
+            }
+            Effect::FetchMetrics { request, seq } => {
+                let r = request.clone();
+                guarded(
+                    tx,
+                    async move { source.metric_data(&r).await },
+                    move |result| Action::MetricsLoaded {
+                        request,
+                        seq,
+                        at: chrono::Utc::now(),
+                        result,
+                    },
+                );
+            }
+            Effect::FetchAlarms => {
+                guarded(tx, async move { source.alarms().await }, |result| {
+                    Action::AlarmsLoaded {
+                        at: chrono::Utc::now(),
+                        result,
+                    }
                 });
             }
             Effect::ShowStats => {
@@ -149,6 +164,22 @@ impl App {
             Effect::Quit | Effect::Suspend => {}
         }
     }
+}
+
+/// Runs a source call as its own task and sends its answer as an action. A panicking call
+/// becomes an error on its pane (and is retried), never a dead console.
+fn guarded<T, F>(
+    tx: mpsc::UnboundedSender<Action>,
+    call: F,
+    answer: impl FnOnce(Result<T, SourceError>) -> Action + Send + 'static,
+) where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, SourceError>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let result = tokio::spawn(call).await.unwrap_or_else(|e| Err(crashed(e)));
+        let _ = tx.send(answer(result));
+    });
 }
 
 fn crashed(e: tokio::task::JoinError) -> SourceError {

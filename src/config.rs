@@ -34,6 +34,8 @@ pub struct Config {
 pub struct Refresh {
     pub focused: Duration,
     pub background: Duration,
+    /// CloudWatch metrics and alarms: they change once a period (a minute), not faster.
+    pub metrics: Duration,
 }
 
 /// A problem in one of the user's files (config, key map or theme), precise enough to fix it
@@ -126,6 +128,7 @@ struct RawConfig {
 struct RawRefresh {
     focused_secs: Option<u64>,
     background_secs: Option<u64>,
+    metrics_secs: Option<u64>,
 }
 
 impl Config {
@@ -143,6 +146,7 @@ impl Config {
             refresh: Refresh {
                 focused: secs(refresh.and_then(|r| r.focused_secs)),
                 background: secs(refresh.and_then(|r| r.background_secs)),
+                metrics: secs(refresh.and_then(|r| r.metrics_secs)),
             },
         };
         // Going through `merge` validates the defaults with the same rules as user files.
@@ -223,6 +227,9 @@ impl Config {
             }
             if let Some(secs) = refresh.background_secs {
                 self.refresh.background = check("refresh.background_secs", secs)?;
+            }
+            if let Some(secs) = refresh.metrics_secs {
+                self.refresh.metrics = check("refresh.metrics_secs", secs)?;
             }
         }
         Ok(self)

@@ -95,6 +95,17 @@ named_enum! {
         ToggleStopped = "toggle_stopped",
         /// Hand the terminal back to the shell (ctrl+z).
         Suspend = "suspend",
+        /// CloudWatch charts of the selected row.
+        Metrics = "metrics",
+        /// Chart popup: the next longer / shorter time window.
+        WindowNext = "window_next",
+        WindowPrevious = "window_previous",
+        /// Chart popup: a window by its number (1 h, 3 h, 12 h, 24 h, 7 d).
+        Window1 = "window_1",
+        Window2 = "window_2",
+        Window3 = "window_3",
+        Window4 = "window_4",
+        Window5 = "window_5",
     }
 }
 
@@ -112,6 +123,8 @@ named_enum! {
         Instances = "instances",
         /// The scrollable describe/help popups.
         Text = "text",
+        /// The metrics chart popup (falls back to `text`).
+        Chart = "chart",
     }
 }
 
@@ -129,6 +142,7 @@ impl Context {
             Containers => &[Containers, Table, Global],
             Instances => &[Instances, Table, Global],
             Text => &[Text, Global],
+            Chart => &[Chart, Text, Global],
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod keymap;
 pub mod launch;
 pub mod model;
 pub mod poll;
+pub mod sanitize;
 pub mod source;
 pub mod state;
 #[doc(hidden)]

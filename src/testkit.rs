@@ -114,6 +114,19 @@ impl Harness {
                 }
             }
             Effect::FetchIdentity => Action::IdentityLoaded(block_on(self.source.identity())),
+            Effect::FetchMetrics { request, seq } => {
+                let result = block_on(self.source.metric_data(&request));
+                Action::MetricsLoaded {
+                    request,
+                    seq,
+                    at: self.state.now,
+                    result,
+                }
+            }
+            Effect::FetchAlarms => Action::AlarmsLoaded {
+                at: self.state.now,
+                result: block_on(self.source.alarms()),
+            },
             Effect::ShowStats => Action::StatsLoaded(self.source.stats()),
             Effect::LoadProfiles => Action::ProfilesLoaded(block_on(aws::profile_names())),
             Effect::Connect(settings) => {

@@ -97,6 +97,8 @@ roles! {
     prompt,
     /// Filter matches inside rows.
     highlight,
+    /// Sparkline bars and chart lines of metrics.
+    spark,
 }
 
 /// A style as written: colours by name or `#rrggbb`, and modifier switches. `false` removes a
@@ -263,6 +265,7 @@ impl Theme {
             key_desc: plain,
             prompt: bold,
             highlight: plain.add_modifier(Modifier::UNDERLINED),
+            spark: plain,
         }
     }
 }

@@ -13,34 +13,25 @@ use aws_sdk_ecs::types::Task;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
 use ecsmon::model::TaskScope;
-use ecsmon::source::aws::{AwsSettings, AwsSource, CallStats};
+use ecsmon::source::aws::{AwsSettings, AwsSource, CallStats, Clients};
 use ecsmon::source::{ErrorKind, FleetSource};
 
 fn source(ecs: aws_sdk_ecs::Client) -> AwsSource {
-    let ec2 = aws_sdk_ec2::Client::from_conf(
-        aws_sdk_ec2::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_ec2::config::Region::new("eu-west-3"))
-            .build(),
-    );
-    let sts = aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_sts::config::Region::new("eu-west-3"))
-            .build(),
-    );
+    // Every other client from a plain configuration; only ECS answers (mocked).
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-west-3"))
+        .build();
+    let stats = CallStats::default();
+    let clients = Clients {
+        ecs,
+        ..Clients::new(&config, &stats)
+    };
     let settings = AwsSettings {
         profile: Some("prod".into()),
         ..AwsSettings::default()
     };
-    AwsSource::from_clients(
-        ecs,
-        ec2,
-        sts,
-        settings,
-        "eu-west-3".into(),
-        CallStats::default(),
-    )
+    AwsSource::from_clients(clients, settings, "eu-west-3".into(), stats)
 }
 
 fn cart() -> TaskScope {

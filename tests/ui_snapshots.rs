@@ -169,3 +169,39 @@ fn large_fleet_tasks_of_the_cluster() {
     assert!(frame.contains("Tasks (10000)"), "{frame}");
     insta::assert_snapshot!(frame);
 }
+
+/// Sparklines get the room a wide terminal has; narrow ones keep the values.
+#[test]
+fn services_with_sparklines_on_a_wide_terminal() {
+    let mut h = Harness::new("default", 180, 24);
+    h.press("/prod<enter><enter>");
+    insta::assert_snapshot!(h.render());
+}
+
+#[test]
+fn metrics_chart_of_a_service_with_an_alarm_firing() {
+    let mut h = Harness::new("default", 140, 44);
+    h.press("/prod<enter><enter>/search<enter>m");
+    insta::assert_snapshot!(h.render());
+}
+
+#[test]
+fn metrics_chart_over_a_week() {
+    let mut h = Harness::new("default", 140, 30);
+    h.press("/prod<enter><enter>/payments<enter>m5");
+    insta::assert_snapshot!(h.render());
+}
+
+#[test]
+fn burstable_instance_with_cpu_credits() {
+    let mut h = Harness::new("default", 160, 20);
+    h.press("/staging<enter>:instances<enter>");
+    insta::assert_snapshot!(h.render());
+}
+
+#[test]
+fn tasks_without_container_insights_say_so_once() {
+    let mut h = Harness::new("default", 140, 20);
+    h.press("/batch<enter><enter><enter>");
+    insta::assert_snapshot!(h.render());
+}

@@ -14,7 +14,35 @@ pub struct Cluster {
     pub cpu_reserved_pct: Option<f64>,
     pub memory_reserved_pct: Option<f64>,
     pub capacity_providers: Vec<String>,
-    pub container_insights: bool,
+    pub container_insights: Insights,
     pub tags: Vec<(String, String)>,
     pub fetched_at: Option<Time>,
+}
+
+/// The cluster's Container Insights setting. Only `Enhanced` publishes per-task metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub enum Insights {
+    #[default]
+    Off,
+    On,
+    Enhanced,
+}
+
+impl Insights {
+    /// From the ECS setting value (`disabled`, `enabled`, `enhanced`).
+    pub fn from_setting(value: &str) -> Self {
+        match value {
+            "enhanced" => Insights::Enhanced,
+            "enabled" => Insights::On,
+            _ => Insights::Off,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Insights::Off => "disabled",
+            Insights::On => "enabled",
+            Insights::Enhanced => "enhanced",
+        }
+    }
 }

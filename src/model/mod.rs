@@ -4,14 +4,19 @@
 mod cluster;
 mod identity;
 mod instance;
+mod metric;
+pub mod metric_catalog;
 mod scope;
 mod service;
 mod task;
 mod taskdef;
 
-pub use cluster::Cluster;
+pub use cluster::{Cluster, Insights};
 pub use identity::Identity;
 pub use instance::Instance;
+pub use metric::{
+    Alarm, AlarmState, MetricId, MetricRequest, Point, SeriesData, SeriesKey, Stat, Unit,
+};
 pub use scope::{Query, TaskScope};
 pub use service::{Deployment, Service, ServiceEvent};
 pub use task::{Container, Task};

@@ -19,6 +19,9 @@ pub struct Service {
     pub created_at: Option<Time>,
     pub enable_execute_command: bool,
     pub target_group_arns: Vec<String>,
+    /// (target group ARN, load balancer ARN) for the target groups whose load balancer is
+    /// known: CloudWatch keys target-group metrics on both.
+    pub target_group_lbs: Vec<(String, String)>,
     pub tags: Vec<(String, String)>,
 }
 

@@ -9,7 +9,7 @@ use crate::action::Effect;
 use crate::model::{Query, Time};
 
 /// A request unanswered for this long is presumed lost, so a new one may go out.
-const LOST_AFTER: Duration = Duration::from_secs(60);
+pub const LOST_AFTER: Duration = Duration::from_secs(60);
 /// Backoff never waits longer than this between attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(120);
 
@@ -123,7 +123,7 @@ fn is_due(entry: &Entry, every: Duration, now: Time) -> bool {
 
 /// Exponential backoff from the cadence, capped, with up to 20 % jitter derived from the
 /// request sequence (deterministic, yet different for different requests).
-fn backoff(cadence: Duration, failures: u32, seq: u64) -> Duration {
+pub fn backoff(cadence: Duration, failures: u32, seq: u64) -> Duration {
     let base = cadence.max(Duration::from_secs(1));
     let exp = base.saturating_mul(1 << failures.saturating_sub(1).min(8));
     let capped = exp.min(MAX_BACKOFF);

@@ -11,7 +11,9 @@ pub use unavailable::Unavailable;
 
 use async_trait::async_trait;
 
-use crate::model::{Cluster, Identity, Instance, Query, Service, Task};
+use crate::model::{
+    Alarm, Cluster, Identity, Instance, MetricRequest, Query, SeriesData, Service, Task,
+};
 
 /// The answer to one [`Query`], owned, so a poller can send it to the UI as an action.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +75,17 @@ pub trait FleetSource: Send + Sync {
         &self,
         arn: &str,
     ) -> Result<std::sync::Arc<crate::model::TaskDefinition>, SourceError>;
+
+    /// Points of every series in `request` (CloudWatch `GetMetricData`, 500 series a call).
+    /// Sources without metrics answer with none.
+    async fn metric_data(&self, _request: &MetricRequest) -> Result<Vec<SeriesData>, SourceError> {
+        Ok(Vec::new())
+    }
+
+    /// The region's metric alarms (CloudWatch `DescribeAlarms`).
+    async fn alarms(&self) -> Result<Vec<Alarm>, SourceError> {
+        Ok(Vec::new())
+    }
 
     /// AWS calls made so far, by operation. Sources that make none return nothing.
     fn stats(&self) -> Vec<CallStat> {

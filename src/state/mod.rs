@@ -1,14 +1,18 @@
 //! Everything the console knows, changed only by `crate::update`.
 
+mod chart;
 mod fleet;
 mod input;
+mod metrics;
 mod nav;
 mod popup;
 mod status;
 mod view;
 
+pub use chart::{Chart, ChartLine, ChartWindow};
 pub use fleet::{Fleet, Slot};
 pub use input::{InputMode, LineEditor};
+pub use metrics::{History, Metrics, retention};
 pub use nav::{Pane, PaneKind};
 pub use popup::{PickerKind, Popup};
 pub use status::{Level, Status};
@@ -25,6 +29,8 @@ pub struct State {
     pub read_only: bool,
     pub now: Time,
     pub fleet: Fleet,
+    /// CloudWatch history and alarms for what the panes and charts show.
+    pub metrics: Metrics,
     /// The navigation stack; the last view is the focused one. Never empty.
     pub nav: Vec<View>,
     /// Popups drawn over the panes; the top one gets keys first.
@@ -51,6 +57,7 @@ impl State {
             read_only: false,
             now,
             fleet: Fleet::default(),
+            metrics: Metrics::default(),
             nav: vec![View::new(Pane::Clusters)],
             popups: Vec::new(),
             input: InputMode::Normal,

@@ -12,6 +12,8 @@ pub enum Popup {
         lines: Vec<String>,
         scroll: usize,
     },
+    /// CloudWatch charts of one service, task or instance (`m`).
+    Chart(super::Chart),
     /// Choose one of a list (a region, a profile).
     Picker {
         kind: PickerKind,
@@ -40,6 +42,7 @@ impl Popup {
         match self {
             Popup::Help { scroll, .. } | Popup::Describe { scroll, .. } => scroll,
             Popup::Picker { selected, .. } => selected,
+            Popup::Chart(chart) => &mut chart.scroll,
         }
     }
 }

@@ -7,8 +7,9 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::Ctx;
 use super::format::age;
 use super::panes;
-use super::table::{self, TableFrame};
-use crate::state::{State, View};
+use super::table::{self, RowCtx, TableFrame};
+use crate::model::Insights;
+use crate::state::{Pane, State, View};
 use crate::with_table;
 
 /// The focused pane: its table, or why there is no table.
@@ -46,14 +47,44 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
     let frame = TableFrame {
         title: title(view),
         note,
+        hint: metrics_hint(state),
         focused: true,
         theme: t,
-        now: state.now,
+        ctx: RowCtx {
+            now: state.now,
+            metrics: &state.metrics,
+        },
     };
     with_table!(
         panes::items(&view.pane, &state.fleet),
         |items, cols, _key| table::draw(f, area, items, &cols, view, frame)
     );
+}
+
+/// One line about the pane's metrics as a whole: why a column is empty in every row, or
+/// that CloudWatch cannot be read.
+fn metrics_hint(state: &State) -> Option<String> {
+    if let Some(e) = &state.metrics.error {
+        return Some(format!("metrics: {}", e.message));
+    }
+    let Pane::Tasks {
+        scope,
+        stopped: false,
+    } = &state.focused().pane
+    else {
+        return None;
+    };
+    let cluster = scope.cluster();
+    match crate::update::metrics::insights(state, cluster)? {
+        Insights::Enhanced => None,
+        Insights::On => Some(format!(
+            "per-task CPU and memory need Container Insights with enhanced observability; \
+             {cluster} has it on without"
+        )),
+        Insights::Off => Some(format!(
+            "per-task CPU and memory need Container Insights (enhanced); it is off for {cluster}"
+        )),
+    }
 }
 
 /// `Tasks (130)`, or `Tasks (3 of 130)` while a filter is active.

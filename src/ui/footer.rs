@@ -21,6 +21,9 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
             ("enter".into(), "run".into()),
             ("esc".into(), "cancel".into()),
         ],
+        (InputMode::Normal, Some(crate::state::Popup::Chart(_))) => {
+            ctx.keymap.footer(Context::Chart.chain())
+        }
         (InputMode::Normal, Some(_)) => ctx.keymap.footer(Context::Text.chain()),
         (InputMode::Normal, None) => ctx.keymap.footer(&state.focused().pane.kind().contexts()),
     };

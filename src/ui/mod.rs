@@ -1,6 +1,7 @@
 //! Drawing. Pure: reads `State`, never changes it, never does I/O; `now` comes from the state.
 
 mod body;
+mod chart;
 mod crumb;
 mod footer;
 pub mod format;
@@ -8,6 +9,7 @@ mod header;
 pub mod layout;
 pub mod panes;
 pub mod popups;
+pub mod spark;
 mod status;
 pub mod table;
 

@@ -21,6 +21,7 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
                 items,
                 selected,
             } => draw_picker(f, area, kind.title(), items, *selected, ctx),
+            Popup::Chart(chart) => super::chart::render(f, area, state, chart, ctx),
             Popup::Describe {
                 title,
                 lines,

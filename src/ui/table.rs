@@ -4,18 +4,28 @@
 use std::cmp::Ordering;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
 use unicode_width::UnicodeWidthStr;
 
 use crate::model::Time;
-use crate::state::View;
+use crate::state::{Metrics, View};
 use crate::theme::Theme;
+
+use super::spark::{self, Spark};
+
+/// What a cell may look at besides its item: the clock and the metrics history.
+#[derive(Clone, Copy)]
+pub struct RowCtx<'a> {
+    pub now: Time,
+    pub metrics: &'a Metrics,
+}
 
 /// The widest a variable column grows, so one long value cannot push the rest off screen.
 const FILL_MAX: u16 = 64;
+const COLUMN_SPACING: u16 = 2;
 /// The widest a short-value column (statuses, codes, ids) grows.
 const NARROW_MAX: u16 = 28;
 
@@ -41,15 +51,18 @@ pub struct Column<T> {
     /// Width bounds; within them the column is as wide as its widest visible cell.
     pub min: u16,
     pub max: u16,
-    pub text: fn(&T, Time) -> String,
+    pub text: fn(&T, &RowCtx) -> String,
     /// Numeric or time columns sort by value, not by their text.
     pub sort: Option<fn(&T) -> f64>,
     /// Colour a cell by its meaning (UNHEALTHY red, DRAINING yellow…).
     pub style: Option<fn(&T, &Theme) -> Style>,
+    /// A metric column: a sparkline of the series and its current value (which is also what
+    /// the column filters and sorts by). `None` from the function: the row has no such metric.
+    pub spark: Option<fn(&T) -> Option<Spark>>,
 }
 
 impl<T> Column<T> {
-    pub fn new(title: &'static str, width: u16, text: fn(&T, Time) -> String) -> Self {
+    pub fn new(title: &'static str, width: u16, text: fn(&T, &RowCtx) -> String) -> Self {
         Column {
             title,
             min: width,
@@ -57,11 +70,32 @@ impl<T> Column<T> {
             text,
             sort: None,
             style: None,
+            spark: None,
+        }
+    }
+
+    /// A sparkline and current value of a metric; as wide as the screen allows, up to `max`.
+    pub fn spark(title: &'static str, max: u16, spark: fn(&T) -> Option<Spark>) -> Self {
+        Column {
+            min: spark::VALUE_WIDTH as u16,
+            max,
+            spark: Some(spark),
+            ..Column::new(title, 0, |_, _| String::new())
+        }
+    }
+
+    /// The cell's text: what filters match and text columns sort by.
+    pub fn text_of(&self, item: &T, ctx: &RowCtx) -> String {
+        match self.spark {
+            Some(spark) => {
+                spark(item).map_or_else(|| "-".into(), |s| s.value_text(ctx.metrics, ctx.now))
+            }
+            None => (self.text)(item, ctx),
         }
     }
 
     /// A column of variable text (names, images, reasons): as wide as its content, up to a cap.
-    pub fn fill(title: &'static str, min: u16, text: fn(&T, Time) -> String) -> Self {
+    pub fn fill(title: &'static str, min: u16, text: fn(&T, &RowCtx) -> String) -> Self {
         Column {
             max: FILL_MAX,
             ..Column::new(title, min, text)
@@ -84,10 +118,15 @@ impl<T> Column<T> {
         self
     }
 
-    pub fn sort_key(&self, item: &T, now: Time) -> SortKey {
+    pub fn sort_key(&self, item: &T, ctx: &RowCtx) -> SortKey {
+        if let Some(spark) = self.spark {
+            // Rows without data sort below every value.
+            let value = spark(item).and_then(|s| s.current(ctx.metrics, ctx.now));
+            return SortKey::Num(value.unwrap_or(f64::MIN));
+        }
         match self.sort {
             Some(key) => SortKey::Num(key(item)),
-            None => SortKey::Text((self.text)(item, now).to_lowercase()),
+            None => SortKey::Text(self.text_of(item, ctx).to_lowercase()),
         }
     }
 }
@@ -97,9 +136,31 @@ pub struct TableFrame<'a> {
     pub title: String,
     /// Shown at the bottom right of the border: staleness, loading, hints.
     pub note: Option<(String, Style)>,
+    /// Shown at the bottom left of the border: a fact about the whole pane (Container
+    /// Insights off) rather than an empty cell in every row.
+    pub hint: Option<String>,
     pub focused: bool,
     pub theme: &'a Theme,
-    pub now: Time,
+    pub ctx: RowCtx<'a>,
+}
+
+/// Splits `spare` columns between `count` sparkline columns. When there is not room for bars
+/// in all of them, the first ones (CPU before memory before the rest) get bars and the others
+/// show their value only — a few readable sparklines beat many unreadable ones.
+fn share_spark_width(spare: u16, count: u16) -> Vec<u16> {
+    let value = spark::VALUE_WIDTH as u16;
+    let useful = value + 1 + spark::MIN_BARS as u16;
+    let mut with_bars = count;
+    while with_bars > 0 && with_bars * useful + (count - with_bars) * value > spare {
+        with_bars -= 1;
+    }
+    let each = spare
+        .saturating_sub((count - with_bars) * value)
+        .checked_div(with_bars)
+        .unwrap_or(0);
+    (0..count)
+        .map(|i| if i < with_bars { each } else { value })
+        .collect()
 }
 
 /// Draws the rows of `view` that fit in `area`; only those rows are built.
@@ -125,6 +186,9 @@ pub fn draw<T>(
         block = block
             .title_bottom(Line::from(Span::styled(format!(" {note} "), style)).right_aligned());
     }
+    if let Some(hint) = frame.hint {
+        block = block.title_bottom(Line::from(Span::styled(format!(" {hint} "), theme.dim)));
+    }
 
     let header = Row::new(columns.iter().enumerate().map(|(i, c)| {
         let mark = match view.sort.column {
@@ -147,39 +211,125 @@ pub fn draw<T>(
         .take(height)
         .map(|&i| &items[i])
         .collect();
+    let ctx = &frame.ctx;
     let texts: Vec<Vec<String>> = visible
         .iter()
-        .map(|item| columns.iter().map(|c| (c.text)(item, frame.now)).collect())
+        .map(|item| {
+            columns
+                .iter()
+                .map(|c| match c.spark {
+                    // Drawn below, once the column's width is known.
+                    Some(_) => String::new(),
+                    None => (c.text)(item, ctx),
+                })
+                .collect()
+        })
         .collect();
-    let widths: Vec<Constraint> = columns
+    let last = columns.len().saturating_sub(1);
+    let wants: Vec<u16> = columns
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            if i + 1 == columns.len() {
-                // The last column takes what is left, so long text there (reasons) never
-                // squeezes the columns before it; it is cut at the border instead.
-                return Constraint::Fill(1);
-            }
             let widest = texts.iter().map(|row| row[i].width()).max().unwrap_or(0);
-            let want = widest.max(c.title.width() + 1) as u16;
-            Constraint::Length(want.clamp(c.min, c.max.max(c.min)))
+            // Room for the sort arrow on the sorted column only: spacing separates the rest.
+            let arrow = usize::from(view.sort.column == Some(i));
+            let want = widest.max(c.title.width() + arrow) as u16;
+            want.clamp(c.min, c.max.max(c.min))
         })
         .collect();
+    // Sparkline columns share what the text columns leave (the last column keeps at least
+    // its minimum): wide terminals get long sparklines, narrow ones just the values.
+    let inner = block.inner(area);
+    let sparks = columns.iter().filter(|c| c.spark.is_some()).count() as u16;
+    let text_width: u16 = columns
+        .iter()
+        .zip(&wants)
+        .enumerate()
+        .filter(|(_, (c, _))| c.spark.is_none())
+        .map(|(i, (c, want))| if i == last { c.min } else { *want })
+        .sum();
+    let spacing = COLUMN_SPACING * columns.len().saturating_sub(1) as u16;
+    let spare = inner.width.saturating_sub(text_width + spacing);
+    let spark_widths = share_spark_width(spare, sparks);
+    let mut spark_index = 0;
+    let widths: Vec<Constraint> = columns
+        .iter()
+        .zip(&wants)
+        .enumerate()
+        .map(|(i, (c, want))| {
+            if i == last {
+                // The last column takes what is left, so long text there (reasons) never
+                // squeezes the columns before it; it is cut at the border instead.
+                Constraint::Fill(1)
+            } else if c.spark.is_some() {
+                spark_index += 1;
+                Constraint::Length(spark_widths[spark_index - 1].clamp(c.min, c.max))
+            } else {
+                Constraint::Length(*want)
+            }
+        })
+        .collect();
+    // The widths the table will really get (as ratatui lays them out), for sparkline cells.
+    let real: Vec<u16> = Layout::horizontal(widths.clone())
+        .flex(Flex::Start)
+        .spacing(COLUMN_SPACING)
+        .split(inner)
+        .iter()
+        .map(|r| r.width)
+        .collect();
     let rows = visible.iter().zip(texts).map(|(item, texts)| {
-        Row::new(columns.iter().zip(texts).map(|(c, text)| match c.style {
-            Some(style) => Cell::from(text).style(style(item, theme)),
-            None => Cell::from(text),
+        Row::new(columns.iter().zip(texts).enumerate().map(|(i, (c, text))| {
+            let style = c.style.map_or(theme.base, |style| style(item, theme));
+            match c.spark.and_then(|s| s(item)) {
+                Some(s) => Cell::from(spark::cell(
+                    &s,
+                    ctx.metrics,
+                    ctx.now,
+                    real.get(i).copied().unwrap_or(0) as usize,
+                    theme,
+                    style,
+                )),
+                None if c.spark.is_some() => Cell::from(format!(
+                    "{:>w$}",
+                    "-",
+                    w = real.get(i).copied().unwrap_or(0) as usize
+                )),
+                None if c.style.is_some() => Cell::from(text).style(style),
+                None => Cell::from(text),
+            }
         }))
     });
 
     let table = Table::new(rows, widths)
         .header(header)
         .block(block)
-        .column_spacing(2)
+        .column_spacing(COLUMN_SPACING)
         .row_highlight_style(theme.selected);
     let mut state = TableState::default();
     if !view.rows.is_empty() && frame.focused {
         state.select(Some(view.selected.saturating_sub(offset)));
     }
     f.render_stateful_widget(table, area, &mut state);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::share_spark_width;
+
+    #[test]
+    fn spark_columns_share_the_spare_room_and_the_first_ones_keep_their_bars() {
+        assert_eq!(share_spark_width(60, 3), vec![20, 20, 20]);
+        // Not enough for bars in all three: CPU and memory keep theirs, the third its value.
+        assert_eq!(share_spark_width(27, 3), vec![11, 11, 5]);
+        assert_eq!(
+            share_spark_width(12, 3),
+            vec![5, 5, 5],
+            "no room for bars: values only"
+        );
+        assert_eq!(
+            share_spark_width(0, 2),
+            vec![5, 5],
+            "never below the value's width"
+        );
+    }
 }

@@ -154,6 +154,7 @@ pub fn source_changed(
 ) -> Vec<Effect> {
     let last_seq = state.polls.reset();
     state.fleet.reset(last_seq);
+    state.metrics.reset();
     state.nav = vec![View::new(Pane::Clusters)];
     state.popups.clear();
     state.identity = Default::default();

@@ -101,13 +101,7 @@ pub fn loaded(
         return; // a newer answer is already shown
     }
     mark_deleted_children(state, &query);
-    rows::refresh_all(
-        &mut state.nav,
-        &state.fleet,
-        &query,
-        state.now,
-        state.stopped_window,
-    );
+    rows::refresh_all(state, &query);
 
     match error {
         // A deleted object is shown in the pane itself, not as a transient error.

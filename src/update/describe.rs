@@ -13,7 +13,7 @@ pub fn open(state: &mut State) -> Option<Popup> {
     let (title, value) = match panes::items(&view.pane, &state.fleet) {
         Items::Clusters(v) => (format!("cluster {}", v[i].name), to_value(&v[i])),
         Items::Services(v) => (format!("service {}", v[i].name), to_value(&v[i])),
-        Items::Tasks(v, _) => (format!("task {}", v[i].id()), to_value(&v[i])),
+        Items::Tasks(v, ..) => (format!("task {}", v[i].id()), to_value(&v[i])),
         Items::Containers(v) => (format!("container {}", v[i].name), to_value(&v[i])),
         Items::Instances(v) => (
             format!("instance {}", v[i].ec2_instance_id),

@@ -7,7 +7,7 @@ use crate::keymap::{Command, Context, KeyMap};
 use crate::state::{InputMode, Level, LineEditor, Pane, Popup, State};
 use crate::ui::layout;
 
-use super::{describe, nav, rows};
+use super::{chart, describe, nav, rows};
 
 pub fn handle(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
@@ -73,6 +73,15 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
             return effects;
         }
         Command::ToggleStopped => toggle_stopped(state),
+        Command::Metrics => chart::open(state),
+        // Chart keys do nothing on a pane.
+        Command::WindowNext
+        | Command::WindowPrevious
+        | Command::Window1
+        | Command::Window2
+        | Command::Window3
+        | Command::Window4
+        | Command::Window5 => {}
     }
     vec![]
 }
@@ -92,9 +101,18 @@ fn popup_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
             None => vec![],
         };
     }
-    let Some(command) = keymap.lookup(&[Context::Text, Context::Global], &key) else {
+    let contexts = match state.popups.last() {
+        Some(Popup::Chart(_)) => Context::Chart.chain(),
+        _ => Context::Text.chain(),
+    };
+    let Some(command) = keymap.lookup(contexts, &key) else {
         return vec![];
     };
+    if let Some(Popup::Chart(c)) = state.popups.last_mut()
+        && chart::key(c, command)
+    {
+        return vec![];
+    }
     let page = layout::visible_rows(state.screen);
     let Some(popup) = state.popups.last_mut() else {
         return vec![];
@@ -146,6 +164,8 @@ fn clamp_popup_scroll(state: &mut State, keymap: &KeyMap) {
             Popup::Describe { lines, .. } => lines.len().saturating_sub(height.saturating_sub(2)),
             // A picker's "scroll" is its selected row.
             Popup::Picker { items, .. } => items.len().saturating_sub(1),
+            // A chart's "scroll" is its first group shown.
+            Popup::Chart(chart) => chart.groups.len().saturating_sub(1),
         };
         let scroll = popup.scroll_mut();
         *scroll = (*scroll).min(max);

@@ -4,11 +4,13 @@
 //! them and asks for I/O by returning [`Effect`]s, which keeps every behaviour testable without
 //! a terminal or a network.
 
+mod chart;
 pub mod command;
 pub mod context;
 mod data;
 mod describe;
 mod keys;
+pub mod metrics;
 mod mouse;
 mod nav;
 mod prompt;
@@ -64,6 +66,19 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             data::loaded(state, query, seq, at, result);
             vec![]
         }
+        Action::MetricsLoaded {
+            request,
+            seq,
+            at,
+            result,
+        } => {
+            metrics::metrics_loaded(state, request, seq, at, result);
+            vec![]
+        }
+        Action::AlarmsLoaded { at: _, result } => {
+            metrics::alarms_loaded(state, result);
+            vec![]
+        }
         Action::StatsLoaded(stats) => {
             state.popups.push(command::stats_popup(&stats));
             vec![]
@@ -99,5 +114,7 @@ pub fn wanted(state: &State) -> Vec<(Query, Duration)> {
 
 fn schedule(state: &mut State) -> Vec<Effect> {
     let wanted = wanted(state);
-    state.polls.due(&wanted, state.now)
+    let mut effects = state.polls.due(&wanted, state.now);
+    effects.extend(metrics::schedule(state));
+    effects
 }

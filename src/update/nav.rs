@@ -24,7 +24,7 @@ pub fn drill_down(state: &mut State) {
             },
             stopped: false,
         }),
-        Items::Tasks(v, _) => View::new(Pane::Containers {
+        Items::Tasks(v, ..) => View::new(Pane::Containers {
             cluster,
             task: v[i].arn.clone(),
         }),
@@ -138,9 +138,12 @@ pub fn jump(state: &mut State, kind: PaneKind) {
             _ => new,
         })
         .collect();
-    let now = state.now;
+    let ctx = crate::ui::table::RowCtx {
+        now: state.now,
+        metrics: &state.metrics,
+    };
     for view in &mut state.nav {
-        rows::refresh(view, &state.fleet, now, state.stopped_window);
+        rows::refresh(view, &state.fleet, &ctx, state.stopped_window);
     }
     rows::refresh_focused(state);
 }

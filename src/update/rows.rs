@@ -9,13 +9,14 @@ use crate::model::{Task, Time};
 use crate::state::{Fleet, State, View};
 use crate::ui::layout;
 use crate::ui::panes::{self, Items};
-use crate::ui::table::Column;
+use crate::ui::table::{Column, RowCtx};
 use crate::with_table;
 
 /// `stopped_window`: how far back a stopped-tasks pane looks.
-pub fn refresh(view: &mut View, fleet: &Fleet, now: Time, stopped_window: Duration) {
+pub fn refresh(view: &mut View, fleet: &Fleet, ctx: &RowCtx, stopped_window: Duration) {
+    let now = ctx.now;
     let items = panes::items(&view.pane, fleet);
-    if let Items::Tasks(tasks, true) = items {
+    if let Items::Tasks(tasks, true, metrics) = items {
         // Older stops are history the operator asked not to see (config `stopped_tasks_window`).
         let since = TimeDelta::from_std(stopped_window)
             .ok()
@@ -25,9 +26,9 @@ pub fn refresh(view: &mut View, fleet: &Fleet, now: Time, stopped_window: Durati
         return rebuild(
             view,
             tasks,
-            &panes::tasks::columns(true),
+            &panes::tasks::columns(true, metrics),
             panes::tasks::key,
-            now,
+            ctx,
             recent,
         );
     }
@@ -36,7 +37,7 @@ pub fn refresh(view: &mut View, fleet: &Fleet, now: Time, stopped_window: Durati
         items,
         &cols,
         key,
-        now,
+        ctx,
         |_| true
     ));
 }
@@ -46,7 +47,7 @@ fn rebuild<T>(
     items: &[T],
     cols: &[Column<T>],
     key: fn(&T) -> &str,
-    now: Time,
+    ctx: &RowCtx,
     keep: impl Fn(&T) -> bool,
 ) {
     let (needle, invert) = parse_filter(&view.filter);
@@ -56,11 +57,11 @@ fn rebuild<T>(
         .into_iter()
         .filter(|&i| match &needle {
             None => true,
-            Some(needle) => matches(&items[i], cols, needle, now) != invert,
+            Some(needle) => matches(&items[i], cols, needle, ctx) != invert,
         })
         .collect();
     if let Some(col) = view.sort.column.and_then(|c| cols.get(c)) {
-        let keys: Vec<_> = items.iter().map(|item| col.sort_key(item, now)).collect();
+        let keys: Vec<_> = items.iter().map(|item| col.sort_key(item, ctx)).collect();
         rows.sort_by(|&a, &b| keys[a].compare(&keys[b]));
         if view.sort.reverse {
             rows.reverse();
@@ -94,30 +95,31 @@ fn parse_filter(filter: &str) -> (Option<String>, bool) {
     }
 }
 
-fn matches<T>(item: &T, cols: &[Column<T>], needle: &str, now: Time) -> bool {
+fn matches<T>(item: &T, cols: &[Column<T>], needle: &str, ctx: &RowCtx) -> bool {
     cols.iter()
-        .any(|c| (c.text)(item, now).to_lowercase().contains(needle))
+        .any(|c| c.text_of(item, ctx).to_lowercase().contains(needle))
 }
 
 /// Rebuilds the rows of every view showing this data.
-pub fn refresh_all(
-    views: &mut [View],
-    fleet: &Fleet,
-    query: &crate::model::Query,
-    now: Time,
-    stopped_window: Duration,
-) {
-    for view in views.iter_mut().filter(|v| &v.pane.query() == query) {
-        refresh(view, fleet, now, stopped_window);
+pub fn refresh_all(state: &mut State, query: &crate::model::Query) {
+    let ctx = RowCtx {
+        now: state.now,
+        metrics: &state.metrics,
+    };
+    for view in state.nav.iter_mut().filter(|v| &v.pane.query() == query) {
+        refresh(view, &state.fleet, &ctx, state.stopped_window);
     }
 }
 
 /// Rebuilds the focused view's rows from the cache and keeps its selection on screen.
 pub fn refresh_focused(state: &mut State) {
-    let now = state.now;
     let height = layout::visible_rows(state.screen);
+    let ctx = RowCtx {
+        now: state.now,
+        metrics: &state.metrics,
+    };
     let view = state.nav.last_mut().expect("never empty");
-    refresh(view, &state.fleet, now, state.stopped_window);
+    refresh(view, &state.fleet, &ctx, state.stopped_window);
     view.scroll_into_view(height);
 }
 

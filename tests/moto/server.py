@@ -20,6 +20,8 @@ against moto and breaks against AWS. This front sits between the SDK and moto an
   MISSING tasks, tasks carry AWS's timestamps, availability zone and one container per container
   definition, services' and clusters' counts come from their contents, ListContainerInstances and
   ListServices respect the cluster, RunTask reports the tasks it could not place.
+* CloudWatch: the Rust SDK speaks Smithy RPC v2 CBOR to it, which moto 5.2 does not; the front
+  translates each call to moto's JSON 1.0 and the answer back to CBOR (`CloudWatchBridge`).
 * Counting: every request is counted by operation (`ecs:ListTasks`, `ec2:DescribeInstances`, ...).
   `GET /_ecsmon/stats` returns the counts as JSON, `POST /_ecsmon/reset` zeroes them, so tests can
   assert what a refresh costs.
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gzip
 import hashlib
 import hmac
 import http.client
@@ -47,8 +50,13 @@ import urllib.parse
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import botocore.session
+import cbor2
+from botocore.model import OperationNotFoundError, Shape
 
 ECS_TARGET = "AmazonEC2ContainerServiceV20141113"
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -408,22 +416,138 @@ class Memory:
 
 
 # --------------------------------------------------------------------------------------------------
+# CloudWatch: Smithy RPC v2 CBOR <-> moto's JSON 1.0
+
+CLOUDWATCH_TARGET = "GraniteServiceVersion20100801"
+CBOR_OPERATION_PATH = f"/service/{CLOUDWATCH_TARGET}/operation/"
+
+
+class CloudWatchBridge:
+    """The Rust SDK calls CloudWatch in Smithy RPC v2 CBOR (`POST /service/<target>/operation/<Op>`,
+    `smithy-protocol: rpc-v2-cbor`); moto 5.2 serves CloudWatch only in Query and JSON 1.0. Every
+    operation goes to moto as JSON 1.0: moto 5.2.5 accepts it for all of them (checked for
+    PutMetricData, GetMetricData, GetMetricStatistics, ListMetrics, PutMetricAlarm, DescribeAlarms,
+    DeleteDashboards), so there is no Query fallback. Answers are encoded back to CBOR following
+    botocore's CloudWatch model (the one moto serves): timestamps become tag 1 (epoch seconds) and
+    doubles stay floats (the SDK rejects a CBOR integer where it expects a double)."""
+
+    def __init__(self, moto: Moto) -> None:
+        self._moto = moto
+        self._model = botocore.session.get_session().get_service_model("cloudwatch")
+
+    def handle(self, req: Request) -> Response | None:
+        path = urllib.parse.urlsplit(req.path).path
+        if req.method != "POST" or not path.startswith(CBOR_OPERATION_PATH):
+            return None
+        op = path[len(CBOR_OPERATION_PATH) :]
+        body = req.body
+        if (req.header("content-encoding") or "").lower() == "gzip":
+            body = gzip.decompress(body)  # the SDK gzips PutMetricData from 10 KiB (@requestCompression)
+        payload = cbor_to_json(cbor2.loads(body)) if body else {}
+        # moto routes to CloudWatch by the SigV4 scope's service (`monitoring`, the SDK's signing
+        # name), and takes the account and region from it: keep the caller's Authorization.
+        headers = [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", f"{CLOUDWATCH_TARGET}.{op}")]
+        headers.append(("Authorization", req.header("authorization") or ""))
+        resp = self._moto.forward(Request("POST", "/", headers, json.dumps(payload).encode()))
+        try:
+            answer = json.loads(resp.body or b"{}")
+        except ValueError:
+            answer = None  # moto failed outside its serializer (e.g. a 500 page)
+        out = Response(resp.status, [("smithy-protocol", "rpc-v2-cbor"), ("Content-Type", "application/cbor")])
+        out.headers += [(k, v) for k, v in resp.headers if k.lower() in ("x-amzn-requestid", "x-amzn-query-error")]
+        if resp.status >= 300:
+            out.body = cbor2.dumps(cloudwatch_error(resp, answer))
+        else:
+            try:
+                shape = self._model.operation_model(op).output_shape
+            except OperationNotFoundError:
+                shape = None
+            out.body = cbor2.dumps(json_to_cbor(answer if isinstance(answer, dict) else {}, shape))
+        return out
+
+
+def cloudwatch_error(resp: Response, answer: object) -> dict:
+    """rpcv2Cbor's error body: `__type` (the code the SDK matches on) and `message`. CloudWatch is
+    awsQueryCompatible: the SDK matches the Query code (`InvalidParameterValue`, `ResourceNotFound`),
+    which moto gives in `x-amzn-query-error` (its `__type` is the namespaced shape name)."""
+    fields = answer if isinstance(answer, dict) else {}
+    query_error = next((v for k, v in resp.headers if k.lower() == "x-amzn-query-error"), "")
+    code = query_error.split(";")[0] or str(fields.get("__type", "")).rsplit("#", 1)[-1]
+    code = code or ("InternalFailure" if resp.status >= 500 else "ValidationError")
+    message = fields.get("message") or fields.get("Message")
+    if not message:  # moto raised outside its serializer: unsupported operation or parameter value
+        message = f"moto failed with HTTP {resp.status}; its traceback is on the front's stderr"
+    return {"__type": code, "message": str(message)}
+
+
+def cbor_to_json(value: object) -> object:
+    """A decoded CBOR request as JSON 1.0 sends it: timestamps in epoch seconds, blobs in base64."""
+    if isinstance(value, datetime):  # cbor2 decodes tag 1 to an aware datetime
+        return value.timestamp()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {k: cbor_to_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [cbor_to_json(v) for v in value]
+    return value
+
+
+def json_to_cbor(value: object, shape: Shape | None, key: str = "") -> object:
+    """moto's JSON answer as CBOR, typed by the model's `shape`; where there is none (an unmodelled
+    member), keys ending in `Timestamp(s)` are still taken for timestamps."""
+    kind = shape.type_name if shape is not None else None
+    by_name = kind is None and key.endswith(("Timestamp", "Timestamps"))
+    if (kind == "timestamp" or by_name) and isinstance(value, (int, float, str, datetime)):
+        return cbor2.CBORTag(1, epoch_seconds(value))
+    if kind in ("double", "float") and isinstance(value, (int, float, str)):
+        return float(value)
+    if kind == "blob" and isinstance(value, str):
+        return base64.b64decode(value)
+    if isinstance(value, dict):
+        if kind == "structure":
+            members = shape.members  # type: ignore[union-attr]
+            return {k: json_to_cbor(v, members.get(k), k) for k, v in value.items() if v is not None}
+        value_shape = shape.value if kind == "map" else None  # type: ignore[union-attr]
+        return {k: json_to_cbor(v, value_shape, k) for k, v in value.items()}
+    if isinstance(value, list):
+        member = shape.member if kind == "list" else None  # type: ignore[union-attr]
+        return [json_to_cbor(v, member, key) for v in value]
+    return value
+
+
+def epoch_seconds(value: int | float | str | datetime) -> float:
+    """Epoch seconds from a number, a numeric string or an ISO 8601 time (UTC when no zone)."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+
+
+# --------------------------------------------------------------------------------------------------
 # Hooks for later work
 
 
 class Hooks:
-    """The place where later work plugs in; nothing here changes behaviour yet.
+    """The place where later work plugs in.
 
+    * The CloudWatch bridge (Smithy RPC v2 CBOR <-> moto's JSON 1.0): `before` answers requests to
+      `/service/GraniteServiceVersion20100801/operation/<Op>` itself (`CloudWatchBridge`).
     * Fault injection (throttling, 5xx, delays, connection resets): `before` may return a Response
       to answer instead of moto (e.g. a ThrottlingException), sleep, or raise ConnectionReset to
       drop the connection, keyed by the operation name. Configure it through `/_ecsmon/...` admin
       routes next to stats.
-    * The CloudWatch bridge (Smithy RPC v2 CBOR <-> moto's JSON 1.0): `before` sees requests to
-      `/service/GraniteServiceVersion20100801/operation/<Op>` and may answer them itself.
     `after` may rewrite any response before it is sent."""
 
+    def __init__(self, moto: Moto) -> None:
+        self.cloudwatch = CloudWatchBridge(moto)
+
     def before(self, op: str, req: Request) -> Response | None:
-        return None
+        return self.cloudwatch.handle(req)
 
     def after(self, op: str, req: Request, resp: Response) -> Response:
         return resp
@@ -684,7 +808,7 @@ class Front:
     def __init__(self, moto: Moto) -> None:
         self.moto = moto
         self.stats = Stats()
-        self.hooks = Hooks()
+        self.hooks = Hooks(moto)
         self.ecs = EcsFront(moto)
 
     def handle(self, req: Request) -> Response:

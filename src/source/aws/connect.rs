@@ -62,31 +62,14 @@ impl AwsSource {
             ));
         };
         let stats = CallStats::default();
-        let ecs = aws_sdk_ecs::config::Builder::from(config)
-            .interceptor(stats.interceptor())
-            .build();
-        let ec2 = aws_sdk_ec2::config::Builder::from(config)
-            .interceptor(stats.interceptor())
-            .build();
-        let sts = aws_sdk_sts::config::Builder::from(config)
-            .interceptor(stats.interceptor())
-            .build();
+        let clients = Clients::new(config, &stats);
         tracing::info!(profile = ?settings.profile, %region, endpoint = ?settings.endpoint_url, "AWS source ready");
-        Ok(AwsSource::from_clients(
-            aws_sdk_ecs::Client::from_conf(ecs),
-            aws_sdk_ec2::Client::from_conf(ec2),
-            aws_sdk_sts::Client::from_conf(sts),
-            settings,
-            region,
-            stats,
-        ))
+        Ok(AwsSource::from_clients(clients, settings, region, stats))
     }
 
-    /// Assembles the source from clients (SDK-level tests pass mocked ones).
+    /// Builds the source from clients (tests swap a mocked one in).
     pub fn from_clients(
-        ecs: aws_sdk_ecs::Client,
-        ec2: aws_sdk_ec2::Client,
-        sts: aws_sdk_sts::Client,
+        clients: Clients,
         settings: AwsSettings,
         region: String,
         stats: CallStats,
@@ -101,9 +84,11 @@ impl AwsSource {
             None => format!("ecs.{region}.amazonaws.com"),
         };
         AwsSource {
-            ecs,
-            ec2,
-            sts,
+            ecs: clients.ecs,
+            ec2: clients.ec2,
+            sts: clients.sts,
+            cloudwatch: clients.cloudwatch,
+            elb: clients.elb,
             errors: ErrorContext {
                 host,
                 profile: settings.profile.clone(),
@@ -114,6 +99,38 @@ impl AwsSource {
             stats,
             ec2_ids: Mutex::new(HashMap::new()),
             task_defs: Mutex::new(HashMap::new()),
+            load_balancers: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// One SDK client per AWS service ecsmon talks to, all counting their calls into `stats`.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub ecs: aws_sdk_ecs::Client,
+    pub ec2: aws_sdk_ec2::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+}
+
+impl Clients {
+    pub fn new(config: &SdkConfig, stats: &CallStats) -> Self {
+        macro_rules! client {
+            ($sdk:ident) => {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(config)
+                        .interceptor(stats.interceptor())
+                        .build(),
+                )
+            };
+        }
+        Clients {
+            ecs: client!(aws_sdk_ecs),
+            ec2: client!(aws_sdk_ec2),
+            sts: client!(aws_sdk_sts),
+            cloudwatch: client!(aws_sdk_cloudwatch),
+            elb: client!(aws_sdk_elasticloadbalancingv2),
         }
     }
 }

@@ -4,8 +4,8 @@ use aws_sdk_ecs::types as ecs;
 use chrono::{DateTime, Utc};
 
 use crate::model::{
-    Cluster, Container, ContainerDefinition, Deployment, Instance, Service, ServiceEvent, Task,
-    TaskDefRef, TaskDefinition, Time,
+    Cluster, Container, ContainerDefinition, Deployment, Insights, Instance, Service, ServiceEvent,
+    Task, TaskDefRef, TaskDefinition, Time,
 };
 
 pub fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<Time> {
@@ -28,10 +28,12 @@ fn number(s: Option<&str>) -> Option<u32> {
 }
 
 pub fn cluster(c: &ecs::Cluster) -> Cluster {
-    let insights = c.settings().iter().any(|s| {
-        s.name().is_some_and(|n| n.as_str() == "containerInsights")
-            && s.value().is_some_and(|v| v == "enabled" || v == "enhanced")
-    });
+    let insights = c
+        .settings()
+        .iter()
+        .find(|s| s.name().is_some_and(|n| n.as_str() == "containerInsights"))
+        .and_then(|s| s.value())
+        .map_or(Insights::Off, Insights::from_setting);
     Cluster {
         arn: text(c.cluster_arn()),
         name: text(c.cluster_name()),
@@ -88,6 +90,8 @@ pub fn service(s: &ecs::Service) -> Service {
             .iter()
             .filter_map(|lb| lb.target_group_arn().map(str::to_string))
             .collect(),
+        // Filled in by the source from ELBv2 (DescribeTargetGroups), which ECS does not report.
+        target_group_lbs: Vec::new(),
         tags: tags(s.tags()),
     }
 }

@@ -1,18 +1,20 @@
-//! The live source: ECS, EC2 and STS through the official AWS SDK for Rust.
+//! The live source: ECS, EC2, CloudWatch, ELBv2 and STS through the official AWS SDK for Rust.
 //!
 //! Every list is read to its last page and every describe is split into batches within AWS's
 //! limits (10 services, 100 tasks, 100 container instances, 100 clusters), sent with bounded
 //! concurrency behind per-operation token buckets. Facts that never change — a container
 //! instance's EC2 id, a task definition — are fetched once and cached.
 
+mod cloudwatch;
 mod connect;
 mod convert;
 mod ecs;
+mod elb;
 mod errors;
 mod limiter;
 mod stats;
 
-pub use connect::{AwsSettings, connect, profile_names};
+pub use connect::{AwsSettings, Clients, connect, profile_names};
 pub use errors::ErrorContext;
 pub use stats::CallStats;
 pub use std::collections::HashMap;
@@ -20,7 +22,10 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use crate::model::{Cluster, Identity, Instance, Service, Task, TaskDefinition, TaskScope};
+use crate::model::{
+    Alarm, Cluster, Identity, Instance, MetricRequest, SeriesData, Service, Task, TaskDefinition,
+    TaskScope,
+};
 use crate::source::{CallStat, FleetSource, SourceError};
 
 use limiter::RateLimiter;
@@ -32,6 +37,8 @@ pub struct AwsSource {
     ecs: aws_sdk_ecs::Client,
     ec2: aws_sdk_ec2::Client,
     sts: aws_sdk_sts::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
     settings: AwsSettings,
     /// Region the SDK resolved (flag, environment or profile).
     region: String,
@@ -42,6 +49,8 @@ pub struct AwsSource {
     ec2_ids: Mutex<HashMap<String, String>>,
     /// Task definitions by ARN: immutable once registered, so fetched once.
     task_defs: Mutex<HashMap<String, Arc<TaskDefinition>>>,
+    /// Target group ARN → its load balancer's ARN (`None`: not attached to one).
+    load_balancers: Mutex<HashMap<String, Option<String>>>,
 }
 
 impl AwsSource {
@@ -95,7 +104,9 @@ impl FleetSource for AwsSource {
     }
 
     async fn services(&self, cluster: &str) -> Result<Vec<Service>, SourceError> {
-        self.list_services(cluster).await
+        let mut services = self.list_services(cluster).await?;
+        self.link_load_balancers(&mut services).await;
+        Ok(services)
     }
 
     async fn tasks(&self, scope: &TaskScope, stopped: bool) -> Result<Vec<Task>, SourceError> {
@@ -153,6 +164,14 @@ impl FleetSource for AwsSource {
 
     async fn instances(&self, cluster: &str) -> Result<Vec<Instance>, SourceError> {
         self.list_instances(cluster).await
+    }
+
+    async fn metric_data(&self, request: &MetricRequest) -> Result<Vec<SeriesData>, SourceError> {
+        self.get_metric_data(request).await
+    }
+
+    async fn alarms(&self) -> Result<Vec<Alarm>, SourceError> {
+        self.describe_alarms().await
     }
 
     fn stats(&self) -> Vec<CallStat> {

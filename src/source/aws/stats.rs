@@ -79,6 +79,11 @@ fn service_prefix(service: &str) -> String {
         "ECS" => "ecs".into(),
         "EC2" => "ec2".into(),
         "STS" => "sts".into(),
+        "CloudWatch" => "cloudwatch".into(),
+        "CloudWatch Logs" => "logs".into(),
+        "Elastic Load Balancing v2" => "elasticloadbalancing".into(),
+        "Application Auto Scaling" => "application-autoscaling".into(),
+        "SSM" => "ssm".into(),
         other => other.to_lowercase().replace(' ', ""),
     }
 }

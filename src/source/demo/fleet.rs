@@ -11,7 +11,8 @@ use fastrand::Rng;
 
 use super::names::{self, Sidecar};
 use crate::model::{
-    Cluster, Identity, Instance, Service, ServiceEvent, Task, TaskDefRef, TaskScope, Time, arn_tail,
+    Cluster, Identity, Insights, Instance, Service, ServiceEvent, Task, TaskDefRef, TaskScope,
+    Time, arn_tail,
 };
 use crate::source::SourceError;
 
@@ -349,7 +350,11 @@ impl ClusterState {
             cpu_reserved_pct: cpu,
             memory_reserved_pct: memory,
             capacity_providers: self.capacity_providers.clone(),
-            container_insights: self.container_insights,
+            container_insights: if self.container_insights {
+                Insights::Enhanced
+            } else {
+                Insights::Off
+            },
             tags: self.tags.clone(),
             fetched_at: Some(fetched_at),
         }

@@ -214,6 +214,10 @@ impl Generator {
             events: Vec::new(),
             created_at: Some(deployed_at - secs(rng.i64(20 * DAY..=400 * DAY))),
             enable_execute_command: p.exec,
+            target_group_lbs: target_group_arns
+                .iter()
+                .map(|tg| (tg.clone(), names::load_balancer_arn(&cl.name)))
+                .collect(),
             target_group_arns,
             tags: vec![
                 ("team".into(), names::team_for(&p.name).into()),

@@ -6,6 +6,7 @@
 mod fleet;
 mod generate;
 mod lifecycle;
+mod metrics;
 mod names;
 mod simulate;
 
@@ -16,8 +17,8 @@ use async_trait::async_trait;
 use self::fleet::Fleet;
 use super::{FleetSource, SourceError};
 use crate::model::{
-    Cluster, ContainerDefinition, Identity, Instance, Service, Task, TaskDefinition, TaskScope,
-    Time,
+    Alarm, Cluster, ContainerDefinition, Identity, Instance, MetricRequest, SeriesData, Service,
+    Task, TaskDefinition, TaskScope, Time,
 };
 
 /// Where the demo's "now" comes from.
@@ -107,6 +108,14 @@ impl FleetSource for DemoSource {
 
     async fn instances(&self, cluster: &str) -> Result<Vec<Instance>, SourceError> {
         self.query(|f, _| f.instances(cluster))
+    }
+
+    async fn metric_data(&self, request: &MetricRequest) -> Result<Vec<SeriesData>, SourceError> {
+        Ok(self.query(|f, now| metrics::metric_data(f, now, request)))
+    }
+
+    async fn alarms(&self) -> Result<Vec<Alarm>, SourceError> {
+        Ok(self.query(metrics::alarms))
     }
 
     async fn task_definition(&self, arn: &str) -> Result<Arc<TaskDefinition>, SourceError> {
@@ -389,7 +398,7 @@ mod tests {
         assert_eq!(identity.source, "demo: default");
         assert_eq!(identity.account, "123456789012");
         let prod = clusters.iter().find(|c| c.name == "prod").unwrap();
-        assert!(prod.container_insights);
+        assert_eq!(prod.container_insights, crate::model::Insights::Enhanced);
         let batch = clusters.iter().find(|c| c.name == "batch").unwrap();
         assert_eq!((batch.instances, batch.cpu_reserved_pct), (0, None));
         assert_eq!(batch.capacity_providers, ["FARGATE", "FARGATE_SPOT"]);

@@ -77,6 +77,17 @@ pub fn target_group_arn(rng: &mut Rng, name: &str) -> String {
     )
 }
 
+/// One application load balancer per cluster, named after it. Derived from the name, not the
+/// RNG, so adding it left every other generated value as it was.
+pub fn load_balancer_arn(cluster: &str) -> String {
+    let hash = cluster.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
+    format!(
+        "arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/{cluster}-edge/{hash:016x}"
+    )
+}
+
 pub fn ec2_instance_id(rng: &mut Rng) -> String {
     format!("i-0{}", hex(rng, 16))
 }
@@ -153,6 +164,12 @@ pub struct InstanceType {
 
 pub const M5_XLARGE: InstanceType = InstanceType {
     name: "m5.xlarge",
+    cpu: 4096,
+    memory: 15455,
+};
+/// Burstable, same size as m5.xlarge: runs on CPU credits.
+pub const T3_XLARGE: InstanceType = InstanceType {
+    name: "t3.xlarge",
     cpu: 4096,
     memory: 15455,
 };

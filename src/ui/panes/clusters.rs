@@ -1,8 +1,14 @@
-use crate::model::Cluster;
+use crate::model::{Cluster, metric_catalog as cat};
 use crate::ui::format::{or_dash, pct};
-use crate::ui::table::Column;
+use crate::ui::spark::Spark;
+use crate::ui::table::{Column, RowCtx};
 
-use super::state_style;
+use super::{alarm_badge, state_style};
+
+/// Reservation as ECS reports it (the demo fleet) or as CloudWatch last measured it.
+fn reserved(known: Option<f64>, metric: crate::model::MetricId, ctx: &RowCtx) -> Option<f64> {
+    known.or_else(|| Spark::of(metric).current(ctx.metrics, ctx.now))
+}
 
 /// Column of this pane (named once so the closures below infer their item type).
 type C = Column<Cluster>;
@@ -10,7 +16,7 @@ type C = Column<Cluster>;
 pub fn columns() -> Vec<Column<Cluster>> {
     vec![
         C::fill("NAME", 16, |c, _| c.name.clone()),
-        C::new("STATUS", 9, |c, _| c.status.clone()).styled(|c, t| state_style(&c.status, t)),
+        C::new("STATUS", 6, |c, _| c.status.clone()).styled(|c, t| state_style(&c.status, t)),
         C::new("SERVICES", 8, |c, _| c.active_services.to_string())
             .by(|c| c.active_services as f64),
         C::new("RUNNING", 7, |c, _| c.running_tasks.to_string()).by(|c| c.running_tasks as f64),
@@ -18,10 +24,23 @@ pub fn columns() -> Vec<Column<Cluster>> {
             .by(|c| c.pending_tasks as f64)
             .styled(|c, t| if c.pending_tasks > 0 { t.warn } else { t.base }),
         C::new("INSTANCES", 9, |c, _| c.instances.to_string()).by(|c| c.instances as f64),
-        C::new("CPU RES", 7, |c, _| pct(c.cpu_reserved_pct))
-            .by(|c| c.cpu_reserved_pct.unwrap_or(-1.0)),
-        C::new("MEM RES", 7, |c, _| pct(c.memory_reserved_pct))
-            .by(|c| c.memory_reserved_pct.unwrap_or(-1.0)),
+        C::spark("CPU", 26, |c| Some(Spark::of(cat::cluster_cpu(c)))),
+        C::spark("MEM", 26, |c| Some(Spark::of(cat::cluster_memory(c)))),
+        C::new("CPU RES", 7, |c, ctx| {
+            pct(reserved(
+                c.cpu_reserved_pct,
+                cat::cluster_cpu_reserved(c),
+                ctx,
+            ))
+        }),
+        C::new("MEM RES", 7, |c, ctx| {
+            pct(reserved(
+                c.memory_reserved_pct,
+                cat::cluster_memory_reserved(c),
+                ctx,
+            ))
+        }),
+        C::new("ALARM", 5, |c, ctx| alarm_badge(ctx, &cat::cluster_row(c))).styled(|_, t| t.error),
         C::fill("CAPACITY PROVIDERS", 18, |c, _| {
             or_dash(&c.capacity_providers.join(", "))
         }),

@@ -1,8 +1,9 @@
-use crate::model::Instance;
+use crate::model::{Instance, metric_catalog as cat};
 use crate::ui::format::or_dash;
+use crate::ui::spark::Spark;
 use crate::ui::table::Column;
 
-use super::state_style;
+use super::{alarm_badge, state_style};
 
 /// Column of this pane (named once so the closures below infer their item type).
 type C = Column<Instance>;
@@ -17,13 +18,16 @@ pub fn columns() -> Vec<Column<Instance>> {
         C::new("EC2 ID", 19, |i, _| i.ec2_instance_id.clone()),
         C::new("TYPE", 11, |i, _| or_dash(&i.instance_type)),
         C::new("AZ", 10, |i, _| or_dash(&i.availability_zone)),
-        C::new("STATUS", 9, |i, _| i.status.clone()).styled(|i, t| state_style(&i.status, t)),
+        C::new("STATUS", 6, |i, _| i.status.clone()).styled(|i, t| state_style(&i.status, t)),
         C::new("AGENT", 5, |i, _| {
             if i.agent_connected { "up" } else { "DOWN" }.into()
         })
         .styled(|i, t| if i.agent_connected { t.ok } else { t.error }),
         C::new("VERSION", 8, |i, _| or_dash(&i.agent_version)),
         C::new("TASKS", 5, |i, _| i.running_tasks.to_string()).by(|i| i.running_tasks as f64),
+        C::spark("CPU", 26, |i| Some(Spark::of(cat::instance_cpu(i)))),
+        // Burstable types only: at zero credits the host is held to its baseline.
+        C::spark("CREDITS", 20, |i| cat::instance_credits(i).map(Spark::of)),
         C::new("CPU USED", 11, |i, _| {
             usage(i.cpu_registered, i.cpu_remaining)
         })
@@ -32,6 +36,7 @@ pub fn columns() -> Vec<Column<Instance>> {
             usage(i.memory_registered, i.memory_remaining)
         })
         .by(|i| i.memory_registered.saturating_sub(i.memory_remaining) as f64),
+        C::new("ALARM", 5, |i, ctx| alarm_badge(ctx, &cat::instance_row(i))).styled(|_, t| t.error),
     ]
 }
 

@@ -9,7 +9,18 @@ pub mod tasks;
 
 use ratatui::style::Style;
 
+use crate::model::MetricId;
 use crate::theme::Theme;
+use crate::ui::table::RowCtx;
+
+/// `ALARM` when a CloudWatch alarm on one of these metrics is firing, else nothing.
+pub fn alarm_badge(ctx: &RowCtx, metrics: &[MetricId]) -> String {
+    if ctx.metrics.in_alarm(metrics) {
+        "ALARM".into()
+    } else {
+        String::new()
+    }
+}
 
 /// Colours the words ECS uses for states, so the eye finds trouble before reading.
 pub fn state_style(word: &str, theme: &Theme) -> Style {
@@ -22,14 +33,15 @@ pub fn state_style(word: &str, theme: &Theme) -> Style {
     }
 }
 
-use crate::model::{Cluster, Container, Instance, Service, Task};
+use crate::model::{Cluster, Container, Insights, Instance, Service, Task};
 use crate::state::{Fleet, Pane};
 
 /// The items a pane lists, borrowed from the fleet cache.
 pub enum Items<'a> {
     Clusters(&'a [Cluster]),
     Services(&'a [Service]),
-    Tasks(&'a [Task], bool),
+    /// Tasks, whether they are stopped ones, whether their cluster publishes per-task metrics.
+    Tasks(&'a [Task], bool, bool),
     Containers(&'a [Container]),
     Instances(&'a [Instance]),
 }
@@ -39,7 +51,15 @@ pub fn items<'a>(pane: &Pane, fleet: &'a Fleet) -> Items<'a> {
     match pane {
         Pane::Clusters => Items::Clusters(fleet.clusters()),
         Pane::Services { .. } => Items::Services(fleet.services(&query)),
-        Pane::Tasks { stopped, .. } => Items::Tasks(fleet.tasks(&query), *stopped),
+        Pane::Tasks { stopped, scope } => {
+            // Per-task metrics exist only with Container Insights' enhanced observability;
+            // without it the columns are left out and the pane says why, once.
+            let metrics = fleet
+                .clusters()
+                .iter()
+                .any(|c| c.name == scope.cluster() && c.container_insights == Insights::Enhanced);
+            Items::Tasks(fleet.tasks(&query), *stopped, metrics)
+        }
         Pane::Containers { .. } => Items::Containers(
             fleet
                 .tasks(&query)
@@ -67,8 +87,8 @@ macro_rules! with_table {
                 let $key = p::services::key;
                 $body
             }
-            Items::Tasks($items, stopped) => {
-                let $cols = p::tasks::columns(stopped);
+            Items::Tasks($items, stopped, metrics) => {
+                let $cols = p::tasks::columns(stopped, metrics);
                 let $key = p::tasks::key;
                 $body
             }

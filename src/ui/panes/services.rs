@@ -1,8 +1,9 @@
-use crate::model::Service;
+use crate::model::{Service, metric_catalog as cat};
 use crate::ui::format::{age_opt, or_dash};
-use crate::ui::table::Column;
+use crate::ui::spark::Spark;
+use crate::ui::table::{Column, RowCtx};
 
-use super::state_style;
+use super::{alarm_badge, state_style};
 
 /// Column of this pane (named once so the closures below infer their item type).
 type C = Column<Service>;
@@ -12,10 +13,35 @@ fn rollout(s: &Service) -> String {
         .map_or_else(|| "-".into(), |d| or_dash(&d.rollout_state))
 }
 
+/// Healthy and unhealthy targets now, over all the service's target groups (`None`: no load
+/// balancer, or no data yet).
+fn targets(s: &Service, ctx: &RowCtx) -> Option<(f64, f64)> {
+    let ids = cat::service_targets(s);
+    let now_of = |name: &str| -> Option<f64> {
+        let values: Vec<f64> = ids
+            .iter()
+            .filter(|id| id.name == name)
+            .filter_map(|id| Spark::of(id.clone()).current(ctx.metrics, ctx.now))
+            .collect();
+        (!values.is_empty()).then(|| values.iter().sum())
+    };
+    Some((
+        now_of("HealthyHostCount")?,
+        now_of("UnHealthyHostCount").unwrap_or(0.0),
+    ))
+}
+
+fn first_5xx(s: &Service) -> Option<Spark> {
+    cat::service_targets(s)
+        .into_iter()
+        .find(|id| id.name == "HTTPCode_Target_5XX_Count")
+        .map(Spark::of)
+}
+
 pub fn columns() -> Vec<Column<Service>> {
     vec![
         C::fill("NAME", 16, |s, _| s.name.clone()),
-        C::new("STATUS", 8, |s, _| s.status.clone()).styled(|s, t| state_style(&s.status, t)),
+        C::new("STATUS", 6, |s, _| s.status.clone()).styled(|s, t| state_style(&s.status, t)),
         C::new("DESIRED", 7, |s, _| s.desired.to_string()).by(|s| s.desired as f64),
         C::new("RUNNING", 7, |s, _| s.running.to_string())
             .by(|s| s.running as f64)
@@ -29,13 +55,26 @@ pub fn columns() -> Vec<Column<Service>> {
         C::new("PENDING", 7, |s, _| s.pending.to_string())
             .by(|s| s.pending as f64)
             .styled(|s, t| if s.pending > 0 { t.warn } else { t.base }),
+        C::spark("CPU", 26, |s| Some(Spark::of(cat::service_cpu(s)))),
+        C::spark("MEM", 26, |s| Some(Spark::of(cat::service_memory(s)))),
+        C::new("TARGETS", 7, |s, ctx| match targets(s, ctx) {
+            Some((ok, bad)) => format!("{:.0}/{:.0}", ok, ok + bad),
+            None => "-".into(),
+        }),
+        C::spark("5XX", 16, first_5xx),
         C::new("ROLLOUT", 11, |s, _| rollout(s)).styled(|s, t| state_style(&rollout(s), t)),
         C::fill("TASK DEF", 14, |s, _| s.task_definition.to_string()),
-        C::new("LAUNCH", 8, |s, _| or_dash(&s.launch_type)),
-        C::new("DEPLOYED", 8, |s, now| age_opt(now, s.last_deployment_at())).by(|s| {
+        C::new("DEPLOYED", 8, |s, ctx| {
+            age_opt(ctx.now, s.last_deployment_at())
+        })
+        .by(|s| {
             -s.last_deployment_at()
                 .map_or(f64::MIN, |t| t.timestamp() as f64)
         }),
+        C::new("ALARM", 5, |s, ctx| {
+            alarm_badge(ctx, &cat::service_chart(s))
+        })
+        .styled(|_, t| t.error),
     ]
 }
 

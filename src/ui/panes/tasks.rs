@@ -1,5 +1,6 @@
-use crate::model::Task;
+use crate::model::{Task, metric_catalog as cat};
 use crate::ui::format::{age_opt, opt, or_dash};
+use crate::ui::spark::Spark;
 use crate::ui::table::Column;
 
 use super::state_style;
@@ -8,7 +9,7 @@ use super::state_style;
 type C = Column<Task>;
 
 /// Running tasks; with `stopped`, the stop code, reason and exit codes replace placement.
-pub fn columns(stopped: bool) -> Vec<Column<Task>> {
+pub fn columns(stopped: bool, metrics: bool) -> Vec<Column<Task>> {
     let mut cols = vec![
         C::new("ID", 8, |t, _| t.short_id().to_string()),
         C::new("SERVICE", 8, |t, _| {
@@ -28,24 +29,24 @@ pub fn columns(stopped: bool) -> Vec<Column<Task>> {
                     .any(|c| c.exit_code.is_some_and(|e| e != 0));
                 if crashed { th.error } else { th.base }
             }),
-            C::new("STOPPED", 8, |t, now| age_opt(now, t.stopped_at))
+            C::new("STOPPED", 8, |t, ctx| age_opt(ctx.now, t.stopped_at))
                 .by(|t| -t.stopped_at.map_or(f64::MIN, |s| s.timestamp() as f64)),
             C::fill("STOPPED REASON", 20, |t, _| or_dash(&t.stopped_reason)).up_to(400),
         ]);
     } else {
         cols.extend([
-            C::new("LAST", 12, |t, _| t.last_status.clone())
+            C::new("LAST", 7, |t, _| t.last_status.clone())
                 .styled(|t, th| state_style(&t.last_status, th)),
-            C::new("DESIRED", 8, |t, _| t.desired_status.clone()),
-            C::new("HEALTH", 9, |t, _| or_dash(&t.health))
+            C::new("DESIRED", 7, |t, _| t.desired_status.clone()),
+            C::new("HEALTH", 6, |t, _| or_dash(&t.health))
                 .styled(|t, th| state_style(&t.health, th)),
             C::new("REV", 4, |t, _| t.task_definition.revision.to_string())
                 .by(|t| t.task_definition.revision as f64),
-            C::new("AZ", 10, |t, _| or_dash(&t.availability_zone)),
-            C::new("IP", 15, |t, _| or_dash(&t.private_ip)),
-            C::new("INSTANCE", 19, |t, _| opt(t.ec2_instance_id.as_deref())),
-            C::new("AGE", 8, |t, now| {
-                age_opt(now, t.started_at.or(t.created_at))
+            C::new("AZ", 4, |t, _| or_dash(&t.availability_zone)),
+            C::new("IP", 7, |t, _| or_dash(&t.private_ip)),
+            C::new("INSTANCE", 8, |t, _| opt(t.ec2_instance_id.as_deref())),
+            C::new("AGE", 8, |t, ctx| {
+                age_opt(ctx.now, t.started_at.or(t.created_at))
             })
             .by(|t| {
                 -t.started_at
@@ -53,6 +54,24 @@ pub fn columns(stopped: bool) -> Vec<Column<Task>> {
                     .map_or(f64::MIN, |s| s.timestamp() as f64)
             }),
         ]);
+    }
+    if metrics && !stopped {
+        // After REV: CPU and memory as shares of the task's size.
+        let at = cols
+            .iter()
+            .position(|c| c.title == "REV")
+            .map_or(cols.len(), |i| i + 1);
+        cols.splice(
+            at..at,
+            [
+                C::spark("CPU", 26, |t| {
+                    Some(Spark::share_of(cat::task_cpu(t), t.cpu))
+                }),
+                C::spark("MEM", 26, |t| {
+                    Some(Spark::share_of(cat::task_memory(t), t.memory))
+                }),
+            ],
+        );
     }
     cols
 }

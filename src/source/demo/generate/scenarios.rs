@@ -6,7 +6,7 @@ use crate::source::demo::fleet::{ClusterState, StopKind};
 use crate::source::demo::lifecycle::secs;
 use crate::source::demo::names::{
     self, AZS, C6I_4XLARGE, DATADOG, ENVOY, LOG_ROUTER, M5_2XLARGE, M5_4XLARGE, M5_XLARGE,
-    R6I_2XLARGE, Sidecar,
+    R6I_2XLARGE, Sidecar, T3_XLARGE,
 };
 use crate::source::demo::simulate::begin_deployment;
 
@@ -105,7 +105,8 @@ impl Generator {
     fn staging(&mut self) -> ClusterState {
         let mut cl = ClusterState::new("staging", false);
         cl.capacity_providers = vec!["staging-asg".into()];
-        self.instance(&mut cl, M5_XLARGE, 0, None);
+        // Staging runs on a burstable host: its CPU credits are worth watching.
+        self.instance(&mut cl, T3_XLARGE, 0, None);
         let draining = self.instance(&mut cl, M5_XLARGE, 1, None);
         cl.instances[draining].instance.status = "DRAINING".into();
         const L: &[&Sidecar] = &[&LOG_ROUTER];

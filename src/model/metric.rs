@@ -1,0 +1,147 @@
+//! CloudWatch metrics as the console thinks of them: which series a row or chart shows, their
+//! points, and the alarms watching them. Free of SDK types; the sources translate.
+
+use super::Time;
+
+/// The statistic CloudWatch aggregates each period with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum Stat {
+    Average,
+    Sum,
+    Maximum,
+}
+
+impl Stat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stat::Average => "Average",
+            Stat::Sum => "Sum",
+            Stat::Maximum => "Maximum",
+        }
+    }
+}
+
+/// One CloudWatch metric: namespace, name, dimensions (sorted by name, so equal metrics are
+/// equal keys) and the statistic.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct MetricId {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: Vec<(String, String)>,
+    pub stat: Stat,
+}
+
+impl MetricId {
+    pub fn new(namespace: &str, name: &str, dimensions: &[(&str, &str)], stat: Stat) -> Self {
+        let mut dimensions: Vec<(String, String)> = dimensions
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        dimensions.sort();
+        MetricId {
+            namespace: namespace.into(),
+            name: name.into(),
+            dimensions,
+            stat,
+        }
+    }
+
+    pub fn dimension(&self, name: &str) -> Option<&str> {
+        self.dimensions
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Percentages draw on a fixed 0–100 scale; counts and times scale to their own range.
+    pub fn is_percent(&self) -> bool {
+        self.name.ends_with("Utilization") || self.name.ends_with("Reservation")
+    }
+
+    /// The unit to print after a value.
+    pub fn unit(&self) -> Unit {
+        if self.is_percent() {
+            Unit::Percent
+        } else if self.name == "TargetResponseTime" {
+            Unit::Seconds
+        } else if self.name.ends_with("Utilized") && self.name.starts_with("Memory") {
+            Unit::Megabytes
+        } else {
+            Unit::Count
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Percent,
+    Seconds,
+    Megabytes,
+    Count,
+}
+
+/// A metric at one resolution: what the history store keys on and what a query asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct SeriesKey {
+    pub metric: MetricId,
+    /// Seconds per point (60, 300, 3600…).
+    pub period: u32,
+}
+
+/// One value of a series: the aggregate of the period starting at `at`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub at: Time,
+    pub value: f64,
+}
+
+/// One `GetMetricData` round: every series shares the time range, each has its own period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRequest {
+    pub series: Vec<SeriesKey>,
+    pub start: Time,
+    pub end: Time,
+}
+
+/// The points CloudWatch returned for one series, oldest first. No point for a period means
+/// no data for it (not zero).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesData {
+    pub key: SeriesKey,
+    pub points: Vec<Point>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum AlarmState {
+    Ok,
+    Alarm,
+    InsufficientData,
+}
+
+/// A CloudWatch metric alarm, matched to rows by its metric.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Alarm {
+    pub name: String,
+    pub state: AlarmState,
+    /// Namespace, metric name and dimensions (the statistic is ignored when matching).
+    pub namespace: String,
+    pub metric: String,
+    pub dimensions: Vec<(String, String)>,
+    pub threshold: f64,
+    /// `GreaterThanThreshold`, `LessThanOrEqualToThreshold`…
+    pub comparison: String,
+    pub reason: String,
+    pub updated_at: Option<Time>,
+}
+
+impl Alarm {
+    /// Whether this alarm watches `metric` (same namespace, name and dimensions).
+    pub fn watches(&self, metric: &MetricId) -> bool {
+        if self.namespace != metric.namespace || self.metric != metric.name {
+            return false;
+        }
+        let mut dims = self.dimensions.clone();
+        dims.sort();
+        dims == metric.dimensions
+    }
+}

@@ -1,0 +1,235 @@
+//! Which CloudWatch metrics describe which object: the one list the rows, the charts, the
+//! sources and (later) the triage rules agree on.
+
+use super::metric::{MetricId, Stat};
+use super::{Cluster, Instance, Service, Task};
+
+pub const ECS: &str = "AWS/ECS";
+pub const INSIGHTS: &str = "ECS/ContainerInsights";
+pub const EC2: &str = "AWS/EC2";
+pub const ALB: &str = "AWS/ApplicationELB";
+pub const NLB: &str = "AWS/NetworkELB";
+
+/// Instance families that run on CPU credits: when the balance reaches zero the host is held
+/// to its baseline (a fraction of a core) without any other sign.
+const BURSTABLE: [&str; 4] = ["t2.", "t3.", "t3a.", "t4g."];
+
+fn ecs_cluster(cluster: &str, name: &str) -> MetricId {
+    MetricId::new(ECS, name, &[("ClusterName", cluster)], Stat::Average)
+}
+
+pub fn cluster_cpu(c: &Cluster) -> MetricId {
+    ecs_cluster(&c.name, "CPUUtilization")
+}
+pub fn cluster_memory(c: &Cluster) -> MetricId {
+    ecs_cluster(&c.name, "MemoryUtilization")
+}
+pub fn cluster_cpu_reserved(c: &Cluster) -> MetricId {
+    ecs_cluster(&c.name, "CPUReservation")
+}
+pub fn cluster_memory_reserved(c: &Cluster) -> MetricId {
+    ecs_cluster(&c.name, "MemoryReservation")
+}
+
+pub fn cluster_row(c: &Cluster) -> Vec<MetricId> {
+    vec![
+        cluster_cpu(c),
+        cluster_memory(c),
+        cluster_cpu_reserved(c),
+        cluster_memory_reserved(c),
+    ]
+}
+
+/// The cluster name of a service, task or instance, from its cluster ARN.
+pub fn cluster_of(cluster_arn: &str) -> &str {
+    super::arn_tail(cluster_arn)
+}
+
+fn ecs_service(s: &Service, name: &str) -> MetricId {
+    MetricId::new(
+        ECS,
+        name,
+        &[
+            ("ClusterName", cluster_of(&s.cluster_arn)),
+            ("ServiceName", &s.name),
+        ],
+        Stat::Average,
+    )
+}
+
+pub fn service_cpu(s: &Service) -> MetricId {
+    ecs_service(s, "CPUUtilization")
+}
+pub fn service_memory(s: &Service) -> MetricId {
+    ecs_service(s, "MemoryUtilization")
+}
+
+/// A load balancer's metric for one of the service's target groups. Needs the load balancer
+/// (CloudWatch keys target-group metrics on both), so target groups not attached yet have none.
+fn target_group_metric(tg_arn: &str, lb_arn: &str, name: &str, stat: Stat) -> Option<MetricId> {
+    // Dimension values are the ARNs' resource parts: `targetgroup/web/0123…`, `app/edge/4567…`.
+    let tg = tg_arn.split_once(":targetgroup/").map(|(_, r)| r)?;
+    let lb = lb_arn.split_once(":loadbalancer/").map(|(_, r)| r)?;
+    let namespace = if lb.starts_with("net/") { NLB } else { ALB };
+    if namespace == NLB && !matches!(name, "HealthyHostCount" | "UnHealthyHostCount") {
+        return None;
+    }
+    Some(MetricId::new(
+        namespace,
+        name,
+        &[
+            ("TargetGroup", &format!("targetgroup/{tg}")),
+            ("LoadBalancer", lb),
+        ],
+        stat,
+    ))
+}
+
+fn load_balancer_metrics(s: &Service, names: &[(&str, Stat)]) -> Vec<MetricId> {
+    s.target_group_lbs
+        .iter()
+        .flat_map(|(tg, lb)| {
+            names
+                .iter()
+                .filter_map(move |(name, stat)| target_group_metric(tg, lb, name, *stat))
+        })
+        .collect()
+}
+
+/// What a service row shows: CPU and memory, and its targets' health and errors.
+pub fn service_row(s: &Service) -> Vec<MetricId> {
+    let mut ids = vec![service_cpu(s), service_memory(s)];
+    ids.extend(service_targets(s));
+    ids
+}
+
+/// Healthy and unhealthy target counts and 5xx count, per target group.
+pub fn service_targets(s: &Service) -> Vec<MetricId> {
+    load_balancer_metrics(
+        s,
+        &[
+            ("HealthyHostCount", Stat::Average),
+            ("UnHealthyHostCount", Stat::Average),
+            ("HTTPCode_Target_5XX_Count", Stat::Sum),
+        ],
+    )
+}
+
+/// Everything the service chart draws.
+pub fn service_chart(s: &Service) -> Vec<MetricId> {
+    let mut ids = vec![service_cpu(s), service_memory(s)];
+    ids.extend(load_balancer_metrics(
+        s,
+        &[
+            ("RequestCount", Stat::Sum),
+            ("HTTPCode_Target_5XX_Count", Stat::Sum),
+            ("TargetResponseTime", Stat::Average),
+            ("HealthyHostCount", Stat::Average),
+            ("UnHealthyHostCount", Stat::Average),
+        ],
+    ));
+    ids
+}
+
+/// Per-task CPU (CPU units) and memory (MiB) from Container Insights with enhanced
+/// observability; only clusters with it turned on publish them.
+pub fn task_cpu(t: &Task) -> MetricId {
+    task_metric(t, "CpuUtilized")
+}
+pub fn task_memory(t: &Task) -> MetricId {
+    task_metric(t, "MemoryUtilized")
+}
+
+fn task_metric(t: &Task, name: &str) -> MetricId {
+    MetricId::new(
+        INSIGHTS,
+        name,
+        &[
+            ("ClusterName", cluster_of(&t.cluster_arn)),
+            ("TaskDefinitionFamily", &t.task_definition.family),
+            ("TaskId", t.id()),
+        ],
+        Stat::Average,
+    )
+}
+
+pub fn task_row(t: &Task) -> Vec<MetricId> {
+    vec![task_cpu(t), task_memory(t)]
+}
+
+pub fn instance_cpu(i: &Instance) -> MetricId {
+    MetricId::new(
+        EC2,
+        "CPUUtilization",
+        &[("InstanceId", &i.ec2_instance_id)],
+        Stat::Average,
+    )
+}
+
+/// `None` for instance types that do not run on credits.
+pub fn instance_credits(i: &Instance) -> Option<MetricId> {
+    is_burstable(&i.instance_type).then(|| {
+        MetricId::new(
+            EC2,
+            "CPUCreditBalance",
+            &[("InstanceId", &i.ec2_instance_id)],
+            Stat::Average,
+        )
+    })
+}
+
+pub fn is_burstable(instance_type: &str) -> bool {
+    BURSTABLE.iter().any(|f| instance_type.starts_with(f))
+}
+
+pub fn instance_row(i: &Instance) -> Vec<MetricId> {
+    let mut ids = vec![instance_cpu(i)];
+    ids.extend(instance_credits(i));
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_group_dimensions_are_the_arn_resource_parts() {
+        let id = target_group_metric(
+            "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/web/73e2d6bc24d8a067",
+            "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/edge/50dc6c495c0c9188",
+            "HealthyHostCount",
+            Stat::Average,
+        )
+        .unwrap();
+        assert_eq!(id.namespace, ALB);
+        assert_eq!(
+            id.dimension("TargetGroup"),
+            Some("targetgroup/web/73e2d6bc24d8a067")
+        );
+        assert_eq!(
+            id.dimension("LoadBalancer"),
+            Some("app/edge/50dc6c495c0c9188")
+        );
+    }
+
+    #[test]
+    fn network_load_balancers_have_only_host_counts() {
+        let tg = "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/db/1";
+        let lb = "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/net/inner/2";
+        assert_eq!(
+            target_group_metric(tg, lb, "HealthyHostCount", Stat::Average)
+                .unwrap()
+                .namespace,
+            NLB
+        );
+        assert!(target_group_metric(tg, lb, "RequestCount", Stat::Sum).is_none());
+    }
+
+    #[test]
+    fn burstable_families_are_recognised() {
+        assert!(is_burstable("t3.micro"));
+        assert!(is_burstable("t4g.large"));
+        assert!(!is_burstable("m5.large"));
+        assert!(!is_burstable("t3"));
+    }
+}

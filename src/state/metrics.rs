@@ -1,0 +1,276 @@
+//! CloudWatch history the console holds: points per series, pruned by a retention window,
+//! the alarms of the region, and what the metrics poller has under way.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::TimeDelta;
+
+use crate::model::{Alarm, AlarmState, MetricId, Point, SeriesData, SeriesKey, Time};
+use crate::source::SourceError;
+
+/// A series nobody has looked at for this long is forgotten.
+const FORGET_AFTER: TimeDelta = TimeDelta::minutes(15);
+
+/// How long points of a resolution are kept: the longest chart window drawn with it.
+pub fn retention(period: u32) -> TimeDelta {
+    match period {
+        0..=60 => TimeDelta::hours(3),
+        61..=300 => TimeDelta::hours(24),
+        _ => TimeDelta::days(7),
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct History {
+    /// Epoch seconds of the period start → value. A period without a point had no data.
+    points: BTreeMap<i64, f64>,
+    /// The history is complete from here to `loaded_until` (no request left a hole).
+    pub covered_from: Option<Time>,
+    pub loaded_until: Option<Time>,
+    /// Last time a pane or chart wanted this series.
+    pub wanted_at: Option<Time>,
+}
+
+impl History {
+    pub fn points(&self) -> impl DoubleEndedIterator<Item = Point> + '_ {
+        self.points.iter().map(|(&at, &value)| Point {
+            at: Time::from_timestamp(at, 0).unwrap_or_default(),
+            value,
+        })
+    }
+
+    /// Points from `since` on, oldest first.
+    pub fn since(&self, since: Time) -> impl DoubleEndedIterator<Item = Point> + '_ {
+        self.points
+            .range(since.timestamp()..)
+            .map(|(&at, &value)| Point {
+                at: Time::from_timestamp(at, 0).unwrap_or_default(),
+                value,
+            })
+    }
+
+    pub fn latest(&self) -> Option<Point> {
+        self.points().next_back()
+    }
+
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// Whether the history covers `[since, now)` without holes the console knows of.
+    pub fn covers(&self, since: Time) -> bool {
+        self.covered_from.is_some_and(|from| from <= since) && self.loaded_until.is_some()
+    }
+}
+
+/// The metrics poller's book-keeping: one request at a time, a cycle, backoff on failure.
+#[derive(Debug, Default, Clone)]
+pub struct MetricsPoll {
+    pub next_seq: u64,
+    /// Answers to requests up to this sequence came from a previous source: ignored.
+    pub min_seq: u64,
+    /// Sequence and send time of the request under way.
+    pub in_flight: Option<(u64, Time)>,
+    /// When the last full cycle (every wanted series) was sent.
+    pub last_cycle: Option<Time>,
+    pub failures: u32,
+    pub retry_at: Option<Time>,
+    pub alarms_in_flight: Option<Time>,
+    pub alarms_sent: Option<Time>,
+}
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    series: HashMap<SeriesKey, History>,
+    pub alarms: Vec<Alarm>,
+    pub alarms_error: Option<SourceError>,
+    /// The error of the latest metrics request, cleared by the next success.
+    pub error: Option<SourceError>,
+    pub fetched_at: Option<Time>,
+    pub poll: MetricsPoll,
+}
+
+impl Metrics {
+    pub fn get(&self, key: &SeriesKey) -> Option<&History> {
+        self.series.get(key)
+    }
+
+    pub fn series_count(&self) -> usize {
+        self.series.len()
+    }
+
+    pub fn point_count(&self) -> usize {
+        self.series.values().map(History::len).sum()
+    }
+
+    /// Notes that a pane or chart shows this series now (it is kept, and polled).
+    pub fn want(&mut self, key: &SeriesKey, now: Time) {
+        self.series.entry(key.clone()).or_default().wanted_at = Some(now);
+    }
+
+    /// Merges an answer for `[start, end)`: the points returned replace what was held in that
+    /// range (CloudWatch revises the latest periods), points outside it stay.
+    pub fn merge(&mut self, start: Time, end: Time, answer: Vec<SeriesData>, keys: &[SeriesKey]) {
+        let mut answer: HashMap<SeriesKey, Vec<Point>> =
+            answer.into_iter().map(|s| (s.key, s.points)).collect();
+        for key in keys {
+            let history = self.series.entry(key.clone()).or_default();
+            let stale: Vec<i64> = history
+                .points
+                .range(start.timestamp()..end.timestamp())
+                .map(|(&at, _)| at)
+                .collect();
+            for at in stale {
+                history.points.remove(&at);
+            }
+            for p in answer.remove(key).unwrap_or_default() {
+                if p.value.is_finite() {
+                    history.points.insert(p.at.timestamp(), p.value);
+                }
+            }
+            // Contiguous with what was held: the covered range grows; otherwise it restarts.
+            let joined = match (history.covered_from, history.loaded_until) {
+                (Some(from), Some(until)) if until >= start && end >= from => Some((from, until)),
+                _ => None,
+            };
+            (history.covered_from, history.loaded_until) = match joined {
+                Some((from, until)) => (Some(from.min(start)), Some(until.max(end))),
+                None => (Some(start), Some(end)),
+            };
+        }
+    }
+
+    /// Drops points older than their retention window and series nobody wanted lately.
+    pub fn prune(&mut self, now: Time) {
+        self.series.retain(|key, history| {
+            let keep_from = (now - retention(key.period)).timestamp();
+            history.points = history.points.split_off(&keep_from);
+            if let Some(from) = history.covered_from
+                && from.timestamp() < keep_from
+            {
+                history.covered_from = Time::from_timestamp(keep_from, 0);
+            }
+            history.wanted_at.is_some_and(|at| now - at < FORGET_AFTER)
+        });
+    }
+
+    /// Alarms watching `metric`, worst state first.
+    pub fn alarms_on<'a>(&'a self, metric: &'a MetricId) -> impl Iterator<Item = &'a Alarm> + 'a {
+        self.alarms.iter().filter(move |a| a.watches(metric))
+    }
+
+    /// Whether any alarm on any of these metrics is firing.
+    pub fn in_alarm(&self, metrics: &[MetricId]) -> bool {
+        metrics
+            .iter()
+            .any(|m| self.alarms_on(m).any(|a| a.state == AlarmState::Alarm))
+    }
+
+    /// Forgets everything (another region, profile or account).
+    pub fn reset(&mut self) {
+        let next_seq = self.poll.next_seq;
+        *self = Metrics::default();
+        self.poll.next_seq = next_seq;
+        self.poll.min_seq = next_seq;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Stat;
+
+    fn t(min: i64) -> Time {
+        Time::from_timestamp(1_800_000_000 + min * 60, 0).unwrap()
+    }
+    fn key() -> SeriesKey {
+        SeriesKey {
+            metric: MetricId::new(
+                "AWS/ECS",
+                "CPUUtilization",
+                &[("ClusterName", "p")],
+                Stat::Average,
+            ),
+            period: 60,
+        }
+    }
+    fn data(points: &[(i64, f64)]) -> Vec<SeriesData> {
+        vec![SeriesData {
+            key: key(),
+            points: points
+                .iter()
+                .map(|&(m, v)| Point { at: t(m), value: v })
+                .collect(),
+        }]
+    }
+    fn values(m: &Metrics) -> Vec<(i64, f64)> {
+        m.get(&key())
+            .unwrap()
+            .points()
+            .map(|p| ((p.at - t(0)).num_minutes(), p.value))
+            .collect()
+    }
+
+    #[test]
+    fn a_later_answer_replaces_its_range_and_keeps_older_points() {
+        let mut m = Metrics::default();
+        m.merge(t(0), t(10), data(&[(0, 1.0), (5, 2.0), (9, 3.0)]), &[key()]);
+        // The increment re-reads the last two periods: 9 is revised, 10 and 11 are new.
+        m.merge(t(8), t(12), data(&[(9, 3.5), (11, 4.0)]), &[key()]);
+        assert_eq!(values(&m), vec![(0, 1.0), (5, 2.0), (9, 3.5), (11, 4.0)]);
+        let h = m.get(&key()).unwrap();
+        assert_eq!((h.covered_from, h.loaded_until), (Some(t(0)), Some(t(12))));
+    }
+
+    #[test]
+    fn missing_periods_stay_missing_and_nan_is_not_a_point() {
+        let mut m = Metrics::default();
+        m.merge(t(0), t(5), data(&[(0, 0.0), (3, f64::NAN)]), &[key()]);
+        assert_eq!(
+            values(&m),
+            vec![(0, 0.0)],
+            "zero kept, NaN dropped, gaps not filled"
+        );
+    }
+
+    #[test]
+    fn an_empty_answer_clears_the_range() {
+        let mut m = Metrics::default();
+        m.merge(t(0), t(5), data(&[(1, 1.0), (4, 1.0)]), &[key()]);
+        m.merge(t(3), t(6), Vec::new(), &[key()]);
+        assert_eq!(values(&m), vec![(1, 1.0)]);
+    }
+
+    #[test]
+    fn a_gap_between_requests_restarts_coverage() {
+        let mut m = Metrics::default();
+        m.merge(t(0), t(5), data(&[(1, 1.0)]), &[key()]);
+        m.merge(t(30), t(40), data(&[(31, 1.0)]), &[key()]);
+        let h = m.get(&key()).unwrap();
+        assert_eq!(h.covered_from, Some(t(30)));
+        assert!(h.covers(t(30)) && !h.covers(t(0)));
+    }
+
+    #[test]
+    fn prune_drops_old_points_and_unwanted_series() {
+        let mut m = Metrics::default();
+        m.want(&key(), t(0));
+        m.merge(t(0), t(300), data(&[(0, 1.0), (200, 2.0)]), &[key()]);
+        m.prune(t(10));
+        assert_eq!(
+            values(&m).len(),
+            2,
+            "within 3 h retention and wanted lately"
+        );
+        m.prune(t(240));
+        assert!(m.get(&key()).is_none(), "not wanted for 4 hours");
+        m.want(&key(), t(240));
+        m.merge(t(0), t(300), data(&[(0, 1.0), (200, 2.0)]), &[key()]);
+        m.prune(t(240));
+        assert_eq!(values(&m), vec![(200, 2.0)], "older than 3 h dropped");
+    }
+}

@@ -1,0 +1,297 @@
+//! Sparkline cells: the last hour of a metric in a few characters, then its current value.
+//!
+//! Percentages are drawn on a fixed 0–100 scale (so 40 % looks like 40 % on every row); counts
+//! and times scale to their own maximum. A period without data is a dim `·`, never a zero bar:
+//! a service that stopped reporting must not look idle.
+
+use chrono::TimeDelta;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use crate::model::{SeriesKey, Time, Unit};
+use crate::state::{History, Metrics};
+use crate::theme::Theme;
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+pub const MISSING: char = '·';
+/// Room the value takes after the bars (`100%`, `12.3k`, `0.25s`).
+pub const VALUE_WIDTH: usize = 5;
+/// Fewer bars than this say nothing: the cell shows the value alone.
+pub const MIN_BARS: usize = 4;
+
+/// A metric cell: which series, and how to turn its values into what the row means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spark {
+    pub key: SeriesKey,
+    /// Values are multiplied by this (task CPU units → % of the task's CPU).
+    pub scale: f64,
+    /// Draw as a percentage (0–100 scale) whatever the metric's own unit.
+    pub percent: bool,
+}
+
+impl Spark {
+    /// A row metric at the row resolution, in its own unit.
+    pub fn of(metric: crate::model::MetricId) -> Self {
+        let percent = metric.is_percent();
+        Spark {
+            key: SeriesKey {
+                metric,
+                period: crate::update::metrics::ROW_PERIOD,
+            },
+            scale: 1.0,
+            percent,
+        }
+    }
+
+    /// Shown as a share of `capacity` (e.g. CPU units used of the task's CPU units).
+    pub fn share_of(metric: crate::model::MetricId, capacity: Option<u32>) -> Self {
+        match capacity.filter(|&c| c > 0) {
+            Some(c) => Spark {
+                scale: 100.0 / f64::from(c),
+                percent: true,
+                ..Spark::of(metric)
+            },
+            None => Spark::of(metric),
+        }
+    }
+
+    fn unit(&self) -> Unit {
+        if self.percent {
+            Unit::Percent
+        } else {
+            self.key.metric.unit()
+        }
+    }
+
+    /// The latest value, if it is recent (a value older than five periods is no longer "now").
+    pub fn current(&self, metrics: &Metrics, now: Time) -> Option<f64> {
+        let latest = metrics.get(&self.key)?.latest()?;
+        let fresh = now - latest.at <= TimeDelta::seconds(i64::from(self.key.period) * 5);
+        fresh.then_some(latest.value * self.scale)
+    }
+
+    pub fn value_text(&self, metrics: &Metrics, now: Time) -> String {
+        self.current(metrics, now)
+            .map_or_else(|| "-".into(), |v| format_value(v, self.unit()))
+    }
+}
+
+/// `87%`, `12.3k`, `0.25s`, `512M`.
+pub fn format_value(v: f64, unit: Unit) -> String {
+    match unit {
+        Unit::Percent => format!("{v:.0}%"),
+        Unit::Seconds if v < 10.0 => format!("{v:.2}s"),
+        Unit::Seconds => format!("{v:.0}s"),
+        Unit::Megabytes if v >= 1024.0 => format!("{:.1}G", v / 1024.0),
+        Unit::Megabytes => format!("{v:.0}M"),
+        Unit::Count if v >= 1e6 => format!("{:.1}M", v / 1e6),
+        Unit::Count if v >= 1e4 => format!("{:.0}k", v / 1e3),
+        Unit::Count if v >= 1e3 => format!("{:.1}k", v / 1e3),
+        Unit::Count if v.fract() == 0.0 || v >= 100.0 => format!("{v:.0}"),
+        Unit::Count => format!("{v:.1}"),
+    }
+}
+
+/// `width` buckets covering `[now - window, now)`, each the largest value in it (a spike
+/// must not be averaged away), `None` where the bucket has no point.
+pub fn buckets(
+    history: Option<&History>,
+    now: Time,
+    window: TimeDelta,
+    width: usize,
+    scale: f64,
+) -> Vec<Option<f64>> {
+    let mut out = vec![None; width];
+    let Some(history) = history else {
+        return out;
+    };
+    if width == 0 {
+        return out;
+    }
+    let start = now - window;
+    let span = window.num_seconds().max(1) as f64;
+    for p in history.since(start) {
+        let offset = (p.at - start).num_seconds() as f64;
+        let i = ((offset / span) * width as f64) as usize;
+        if let Some(slot) = out.get_mut(i) {
+            let v = p.value * scale;
+            *slot = Some(slot.map_or(v, |old: f64| old.max(v)));
+        }
+    }
+    out
+}
+
+/// Bar characters for bucket values: 0–100 for percentages, else 0 to the largest value.
+pub fn bars(values: &[Option<f64>], percent: bool) -> String {
+    let top = if percent {
+        100.0
+    } else {
+        values.iter().flatten().copied().fold(0.0, f64::max)
+    };
+    values
+        .iter()
+        .map(|v| match v {
+            None => MISSING,
+            Some(_) if top <= 0.0 => BARS[0],
+            Some(v) => {
+                let level = ((v / top).clamp(0.0, 1.0) * (BARS.len() - 1) as f64).round();
+                BARS[level as usize]
+            }
+        })
+        .collect()
+}
+
+/// The whole cell for a column `width` wide: bars, a space, the value right-aligned. Narrow
+/// columns drop the bars first; the value is what an operator reads.
+pub fn cell(
+    spark: &Spark,
+    metrics: &Metrics,
+    now: Time,
+    width: usize,
+    theme: &Theme,
+    value_style: Style,
+) -> Line<'static> {
+    let value = spark.value_text(metrics, now);
+    let bars_width = width.saturating_sub(VALUE_WIDTH + 1);
+    // Never more bars than periods in the window: a bucket narrower than a period would be
+    // empty, and would look like missing data.
+    let periods = (super::super::update::metrics::ROW_WINDOW.num_seconds()
+        / i64::from(spark.key.period.max(1))) as usize;
+    let bars_width = bars_width.min(periods);
+    let mut spans = Vec::with_capacity(4);
+    if bars_width >= MIN_BARS {
+        let values = buckets(
+            metrics.get(&spark.key),
+            now,
+            super::super::update::metrics::ROW_WINDOW,
+            bars_width,
+            spark.scale,
+        );
+        let text = bars(&values, spark.percent);
+        // Missing points dim, bars in the spark colour.
+        let mut run = String::new();
+        let mut run_missing = None;
+        for c in text.chars() {
+            let missing = c == MISSING;
+            if run_missing.is_some_and(|m| m != missing) {
+                let style = if run_missing == Some(true) {
+                    theme.dim
+                } else {
+                    theme.spark
+                };
+                spans.push(Span::styled(std::mem::take(&mut run), style));
+            }
+            run_missing = Some(missing);
+            run.push(c);
+        }
+        if !run.is_empty() {
+            let style = if run_missing == Some(true) {
+                theme.dim
+            } else {
+                theme.spark
+            };
+            spans.push(Span::styled(run, style));
+        }
+        spans.push(Span::raw(" "));
+    }
+    spans.push(Span::styled(
+        format!("{value:>w$}", w = VALUE_WIDTH),
+        value_style,
+    ));
+    Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{MetricId, Point, SeriesData, Stat};
+
+    fn t(min: i64) -> Time {
+        Time::from_timestamp(1_800_000_000 + min * 60, 0).unwrap()
+    }
+
+    fn metrics_with(metric: &MetricId, points: &[(i64, f64)]) -> (Metrics, Spark) {
+        let spark = Spark::of(metric.clone());
+        let mut m = Metrics::default();
+        let data = vec![SeriesData {
+            key: spark.key.clone(),
+            points: points
+                .iter()
+                .map(|&(min, value)| Point { at: t(min), value })
+                .collect(),
+        }];
+        m.merge(t(0), t(60), data, std::slice::from_ref(&spark.key));
+        (m, spark)
+    }
+
+    fn cpu() -> MetricId {
+        MetricId::new(
+            "AWS/ECS",
+            "CPUUtilization",
+            &[("ClusterName", "p")],
+            Stat::Average,
+        )
+    }
+
+    #[test]
+    fn percentages_use_a_fixed_scale_and_counts_their_own() {
+        let values = [Some(0.0), Some(50.0), Some(100.0)];
+        assert_eq!(bars(&values, true), "▁▅█");
+        let small = [Some(0.0), Some(5.0), Some(10.0)];
+        assert_eq!(bars(&small, true), "▁▁▂", "10 % is a low bar");
+        assert_eq!(bars(&small, false), "▁▅█", "counts scale to their maximum");
+    }
+
+    #[test]
+    fn missing_points_are_not_zero() {
+        let values = [Some(0.0), None, Some(0.0)];
+        assert_eq!(bars(&values, true), "▁·▁");
+        assert_eq!(bars(&[None, None], false), "··");
+        assert_eq!(
+            bars(&[Some(0.0), Some(0.0)], false),
+            "▁▁",
+            "all zero is flat, not missing"
+        );
+    }
+
+    #[test]
+    fn buckets_keep_the_peak_and_leave_holes() {
+        let (m, spark) = metrics_with(&cpu(), &[(0, 10.0), (1, 90.0), (2, 20.0), (40, 5.0)]);
+        let b = buckets(m.get(&spark.key), t(60), TimeDelta::hours(1), 6, 1.0);
+        assert_eq!(b, vec![Some(90.0), None, None, None, Some(5.0), None]);
+    }
+
+    #[test]
+    fn the_cell_adapts_to_its_width() {
+        let points: Vec<(i64, f64)> = (0..60).map(|m| (m, m as f64)).collect();
+        let (m, spark) = metrics_with(&cpu(), &points);
+        let theme = Theme::default();
+        let text = |w| cell(&spark, &m, t(60), w, &theme, theme.base).to_string();
+        assert_eq!(text(5), "  59%", "too narrow for bars: the value only");
+        let wide = text(16);
+        assert_eq!(wide.chars().count(), 16, "{wide}");
+        assert!(wide.starts_with('▁') && wide.ends_with(" 59%"), "{wide}");
+        assert_eq!(
+            text(200).chars().count(),
+            60 + 1 + 5,
+            "no more bars than periods"
+        );
+    }
+
+    #[test]
+    fn an_old_value_is_not_current() {
+        let (m, spark) = metrics_with(&cpu(), &[(10, 42.0)]);
+        assert_eq!(spark.current(&m, t(12)), Some(42.0));
+        assert_eq!(spark.value_text(&m, t(30)), "-");
+    }
+
+    #[test]
+    fn values_are_short_and_carry_their_unit() {
+        assert_eq!(format_value(87.4, Unit::Percent), "87%");
+        assert_eq!(format_value(12_345.0, Unit::Count), "12k");
+        assert_eq!(format_value(1_234.0, Unit::Count), "1.2k");
+        assert_eq!(format_value(3.0, Unit::Count), "3");
+        assert_eq!(format_value(0.25, Unit::Seconds), "0.25s");
+        assert_eq!(format_value(2048.0, Unit::Megabytes), "2.0G");
+    }
+}

@@ -1,0 +1,361 @@
+//! What CloudWatch history the console needs, when to ask for it, and what to do with answers.
+//!
+//! Only series on screen are polled: the visible rows of the focused pane and an open chart.
+//! A cycle (default 60 s) asks for all of them in as few `GetMetricData` rounds as possible —
+//! after the first load only the newest periods, so a steady view is one request a cycle.
+//! Series that come into view between cycles (scrolling, a chart) are fetched at once.
+
+use std::collections::BTreeMap;
+
+use chrono::TimeDelta;
+
+use crate::action::Effect;
+use crate::model::{Insights, MetricRequest, SeriesData, SeriesKey, Time, metric_catalog as cat};
+use crate::poll;
+use crate::source::SourceError;
+use crate::state::{Level, Popup, State};
+use crate::ui::layout;
+use crate::ui::panes::{self, Items};
+
+/// Rows show the last hour at one-minute resolution.
+pub const ROW_PERIOD: u32 = 60;
+pub const ROW_WINDOW: TimeDelta = TimeDelta::hours(1);
+/// Periods re-read on each increment: CloudWatch completes and revises the latest ones.
+const OVERLAP_PERIODS: i32 = 2;
+
+/// Series on screen now, with how far back each must reach.
+pub fn wanted(state: &State) -> Vec<(SeriesKey, TimeDelta)> {
+    let mut out: Vec<(SeriesKey, TimeDelta)> = Vec::new();
+    let row = |metric| {
+        (
+            SeriesKey {
+                metric,
+                period: ROW_PERIOD,
+            },
+            ROW_WINDOW,
+        )
+    };
+    let view = state.focused();
+    let height = layout::visible_rows(state.screen);
+    let offset = view.offset.min(view.rows.len().saturating_sub(height));
+    let visible = view.rows.iter().skip(offset).take(height).copied();
+    match panes::items(&view.pane, &state.fleet) {
+        Items::Clusters(items) => {
+            for i in visible {
+                out.extend(cat::cluster_row(&items[i]).into_iter().map(row));
+            }
+        }
+        Items::Services(items) => {
+            for i in visible {
+                out.extend(cat::service_row(&items[i]).into_iter().map(row));
+            }
+        }
+        Items::Tasks(items, false, true) => {
+            for i in visible {
+                let task = &items[i];
+                if insights(state, cat::cluster_of(&task.cluster_arn)) == Some(Insights::Enhanced) {
+                    out.extend(cat::task_row(task).into_iter().map(row));
+                }
+            }
+        }
+        Items::Instances(items) => {
+            for i in visible {
+                out.extend(cat::instance_row(&items[i]).into_iter().map(row));
+            }
+        }
+        Items::Tasks(..) | Items::Containers(_) => {}
+    }
+    if let Some(chart) = state.popups.iter().rev().find_map(|p| match p {
+        Popup::Chart(c) => Some(c),
+        _ => None,
+    }) {
+        let span = chart.window.span();
+        out.extend(chart.series().map(|k| (k, span)));
+    }
+    out
+}
+
+/// The cluster's Container Insights setting, when the clusters list has been loaded.
+pub fn insights(state: &State, cluster: &str) -> Option<Insights> {
+    state
+        .fleet
+        .clusters()
+        .iter()
+        .find(|c| c.name == cluster)
+        .map(|c| c.container_insights)
+}
+
+/// Metric and alarm requests due now.
+pub fn schedule(state: &mut State) -> Vec<Effect> {
+    let now = state.now;
+    let cadence = state.refresh.metrics;
+    let wanted = wanted(state);
+    for (key, _) in &wanted {
+        state.metrics.want(key, now);
+    }
+    let mut effects = Vec::new();
+
+    let poll = &mut state.metrics.poll;
+    let lost = chrono_duration(poll::LOST_AFTER);
+    if poll.alarms_in_flight.is_none_or(|sent| now - sent >= lost)
+        && poll
+            .alarms_sent
+            .is_none_or(|sent| now - sent >= chrono_duration(cadence))
+    {
+        poll.alarms_in_flight = Some(now);
+        poll.alarms_sent = Some(now);
+        effects.push(Effect::FetchAlarms);
+    }
+
+    let busy = poll.in_flight.is_some_and(|(_, sent)| now - sent < lost);
+    let backing_off = poll.retry_at.is_some_and(|at| now < at);
+    if wanted.is_empty() || busy || backing_off {
+        return effects;
+    }
+    let cycle_due = poll.retry_at.is_some()
+        || poll
+            .last_cycle
+            .is_none_or(|at| now - at >= chrono_duration(cadence));
+    let metrics = &state.metrics;
+    let uncovered = |(key, window): &&(SeriesKey, TimeDelta)| {
+        metrics.get(key).is_none_or(|h| !h.covers(now - *window))
+    };
+    let chosen: Vec<&(SeriesKey, TimeDelta)> = if cycle_due {
+        wanted.iter().collect()
+    } else {
+        wanted.iter().filter(uncovered).collect()
+    };
+    if chosen.is_empty() {
+        return effects;
+    }
+    let Some(request) = plan(&chosen, state, now) else {
+        return effects;
+    };
+    let poll = &mut state.metrics.poll;
+    if cycle_due {
+        poll.last_cycle = Some(now);
+    }
+    poll.next_seq += 1;
+    poll.in_flight = Some((poll.next_seq, now));
+    effects.push(Effect::FetchMetrics {
+        request,
+        seq: poll.next_seq,
+    });
+    effects
+}
+
+/// One request for the chosen series: from the oldest point any of them lacks to now.
+/// Series already held only need their newest periods; the source splits the request into
+/// `GetMetricData` calls of at most 500 series.
+fn plan(chosen: &[&(SeriesKey, TimeDelta)], state: &State, now: Time) -> Option<MetricRequest> {
+    let mut series = BTreeMap::new();
+    let mut start = now;
+    for (key, window) in chosen {
+        let from = match state.metrics.get(key) {
+            Some(h) if h.covers(now - *window) => h
+                .loaded_until
+                .map(|until| {
+                    until - TimeDelta::seconds(i64::from(key.period) * OVERLAP_PERIODS as i64)
+                })
+                .unwrap_or(now - *window),
+            _ => now - *window,
+        };
+        start = start.min(from);
+        series.insert(key.clone(), ());
+    }
+    // Whole minutes: CloudWatch aligns periods to them anyway.
+    let start = Time::from_timestamp(start.timestamp() - start.timestamp().rem_euclid(60), 0)?;
+    Some(MetricRequest {
+        series: series.into_keys().collect(),
+        start,
+        end: now,
+    })
+}
+
+pub fn metrics_loaded(
+    state: &mut State,
+    request: MetricRequest,
+    seq: u64,
+    at: Time,
+    result: Result<Vec<SeriesData>, SourceError>,
+) {
+    let poll = &mut state.metrics.poll;
+    if seq <= poll.min_seq {
+        return; // asked of a previous source
+    }
+    if poll.in_flight.is_some_and(|(s, _)| s == seq) {
+        poll.in_flight = None;
+    }
+    match result {
+        Ok(data) => {
+            poll.failures = 0;
+            poll.retry_at = None;
+            state
+                .metrics
+                .merge(request.start, request.end, data, &request.series);
+            state.metrics.error = None;
+            state.metrics.fetched_at = Some(at);
+            state.metrics.prune(state.now);
+        }
+        Err(e) => {
+            poll.failures += 1;
+            let wait = e
+                .retry_after
+                .unwrap_or_else(|| poll::backoff(state.refresh.metrics, poll.failures, seq));
+            poll.retry_at = Some(state.now + chrono_duration(wait));
+            if state.metrics.error.is_none() {
+                state.set_status(Level::Warn, format!("CloudWatch metrics: {}", e.message));
+            }
+            state.metrics.error = Some(e);
+        }
+    }
+}
+
+pub fn alarms_loaded(state: &mut State, result: Result<Vec<crate::model::Alarm>, SourceError>) {
+    state.metrics.poll.alarms_in_flight = None;
+    match result {
+        Ok(alarms) => {
+            state.metrics.alarms = alarms;
+            state.metrics.alarms_error = None;
+        }
+        Err(e) => state.metrics.alarms_error = Some(e),
+    }
+}
+
+fn chrono_duration(d: std::time::Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::Action;
+    use crate::source::ErrorKind;
+    use crate::testkit::Harness;
+
+    fn requests(h: &Harness) -> Vec<MetricRequest> {
+        h.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::FetchMetrics { request, .. } => Some(request.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_steady_view_costs_one_request_a_cycle_and_asks_only_for_new_points() {
+        let mut h = Harness::new("default", 160, 45);
+        let first = requests(&h);
+        assert_eq!(first.len(), 1, "the clusters pane's series in one request");
+        assert_eq!(
+            first[0].series.len(),
+            3 * 4,
+            "four metrics for each of three clusters"
+        );
+        assert_eq!(first[0].end - first[0].start, ROW_WINDOW);
+        h.advance(59);
+        assert_eq!(requests(&h).len(), 1, "nothing new before the cycle");
+        h.advance(1);
+        let all = requests(&h);
+        assert_eq!(all.len(), 2);
+        let increment = &all[1];
+        assert_eq!(increment.series, first[0].series);
+        // Only the periods since the last answer, plus two re-read (CloudWatch revises them).
+        assert!(
+            increment.end - increment.start <= TimeDelta::minutes(4),
+            "{:?}",
+            increment.end - increment.start
+        );
+    }
+
+    #[test]
+    fn rows_that_come_into_view_are_fetched_at_once_and_alone() {
+        let mut h = Harness::new("large", 160, 45);
+        h.press("<enter>");
+        let before = requests(&h).len();
+        let shown = requests(&h).last().unwrap().series.clone();
+        assert!(
+            shown
+                .iter()
+                .any(|k| k.metric.dimension("ServiceName").is_some())
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|k| k.metric.dimension("TargetGroup").is_some())
+        );
+        h.press("<pgdn>");
+        let after = requests(&h);
+        assert_eq!(
+            after.len(),
+            before + 1,
+            "the next page is asked for at once"
+        );
+        let new = &after.last().unwrap().series;
+        assert!(
+            new.iter().all(|k| !shown.contains(k)),
+            "series already held are not asked for again"
+        );
+        assert_eq!(
+            after.last().unwrap().end - after.last().unwrap().start,
+            ROW_WINDOW
+        );
+    }
+
+    #[test]
+    fn a_longer_chart_window_fetches_its_own_resolution() {
+        let mut h = Harness::new("default", 160, 45);
+        h.press("<enter>"); // prod's services
+        let rows = requests(&h).last().unwrap().series.clone();
+        h.press("m");
+        let chart = requests(&h).last().unwrap().clone();
+        // The 1 h chart shares the rows' series; only what rows do not show is asked for.
+        assert!(
+            chart
+                .series
+                .iter()
+                .all(|k| !rows.contains(k) && k.period == 60)
+        );
+        let names: Vec<&str> = chart
+            .series
+            .iter()
+            .map(|k| k.metric.name.as_str())
+            .collect();
+        assert!(names.contains(&"RequestCount") && names.contains(&"TargetResponseTime"));
+        let before = requests(&h).len();
+        h.press("4");
+        let last = requests(&h).last().unwrap().clone();
+        assert_eq!(requests(&h).len(), before + 1);
+        assert!(last.series.iter().all(|k| k.period == 300));
+        assert_eq!(last.end - last.start, TimeDelta::hours(24));
+    }
+
+    #[test]
+    fn failures_back_off_keep_history_and_say_so() {
+        let mut h = Harness::new("default", 160, 45);
+        let held = h.state.metrics.point_count();
+        assert!(held > 0);
+        let request = requests(&h)[0].clone();
+        h.state.metrics.poll.in_flight = Some((99, h.state.now));
+        h.state.metrics.poll.next_seq = 99;
+        h.dispatch(Action::MetricsLoaded {
+            request,
+            seq: 99,
+            at: h.state.now,
+            result: Err(SourceError::new(
+                ErrorKind::Throttled,
+                "CloudWatch is throttling",
+            )),
+        });
+        assert_eq!(h.state.metrics.point_count(), held, "nothing lost");
+        let retry = h.state.metrics.poll.retry_at.expect("backing off");
+        assert!(retry > h.state.now);
+        assert!(h.render().contains("metrics: CloudWatch is throttling"));
+        let sent = requests(&h).len();
+        h.advance((retry - h.state.now).num_seconds() - 1);
+        assert_eq!(requests(&h).len(), sent, "no retry before the backoff ends");
+        h.advance(2);
+        assert_eq!(requests(&h).len(), sent + 1, "retried after it");
+    }
+}
