@@ -121,7 +121,7 @@ impl AwsSource {
             // Alarms on metric math (no single metric) cannot be matched to a row: skipped.
             alarms.extend(page.metric_alarms().iter().filter_map(|a| {
                 Some(Alarm {
-                    name: a.alarm_name()?.to_string(),
+                    name: crate::sanitize::clean(a.alarm_name()?).into_owned(),
                     state: match a.state_value()? {
                         StateValue::Alarm => AlarmState::Alarm,
                         StateValue::Ok => AlarmState::Ok,
@@ -144,7 +144,8 @@ impl AwsSource {
                         .comparison_operator()
                         .map(|c| c.as_str().to_string())
                         .unwrap_or_default(),
-                    reason: a.state_reason().unwrap_or_default().to_string(),
+                    reason: crate::sanitize::clean(a.state_reason().unwrap_or_default())
+                        .into_owned(),
                     updated_at: time(a.state_updated_timestamp()),
                 })
             }));

@@ -13,8 +13,10 @@ pub fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<Time> {
     DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
+/// Every string AWS sends is untrusted (event messages, reasons, tags, names): stripped of
+/// control characters and escape sequences here, once, before anything can draw it.
 fn text(s: Option<&str>) -> String {
-    s.unwrap_or_default().to_string()
+    crate::sanitize::clean(s.unwrap_or_default()).into_owned()
 }
 
 fn tags(tags: &[ecs::Tag]) -> Vec<(String, String)> {
@@ -45,7 +47,11 @@ pub fn cluster(c: &ecs::Cluster) -> Cluster {
         // ECS does not report reservation; it comes from CloudWatch (CPUReservation).
         cpu_reserved_pct: None,
         memory_reserved_pct: None,
-        capacity_providers: c.capacity_providers().to_vec(),
+        capacity_providers: c
+            .capacity_providers()
+            .iter()
+            .map(|p| text(Some(p)))
+            .collect(),
         container_insights: insights,
         tags: tags(c.tags()),
         fetched_at: None,
@@ -58,7 +64,7 @@ pub fn service(s: &ecs::Service) -> Service {
         None => s
             .capacity_provider_strategy()
             .first()
-            .map(|p| p.capacity_provider().to_string())
+            .map(|p| text(Some(p.capacity_provider())))
             .unwrap_or_default(),
     };
     Service {
@@ -306,5 +312,40 @@ pub fn instance(
         memory_remaining: resource(ci.remaining_resources(), "MEMORY"),
         launched_at: ec2.and_then(|e| e.launched_at),
         registered_at: time(ci.registered_at()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_from_aws_cannot_drive_the_terminal() {
+        let hostile = "(service cart) \x1b]0;pwned\x07has \x1b[2Jreached\x1b]52;c;ZXZpbA==\x07 a \
+                       steady state.\r\n\u{9b}6n";
+        let svc = ecs::Service::builder()
+            .service_name("cart\x1b[31m")
+            .events(
+                ecs::ServiceEvent::builder()
+                    .id("1")
+                    .created_at(aws_smithy_types::DateTime::from_secs(0))
+                    .message(hostile)
+                    .build(),
+            )
+            .tags(
+                ecs::Tag::builder()
+                    .key("team\x07")
+                    .value("\u{202e}yrtne")
+                    .build(),
+            )
+            .build();
+        let s = service(&svc);
+        let message = &s.events[0].message;
+        assert_eq!(message, "(service cart) has reached a steady state. ");
+        assert_eq!(s.name, "cart");
+        assert_eq!(s.tags, vec![("team^G".to_string(), "yrtne".to_string())]);
+        for text in [message, &s.name, &s.tags[0].0, &s.tags[0].1] {
+            assert!(!text.chars().any(|c| c.is_control()), "{text:?}");
+        }
     }
 }

@@ -29,9 +29,10 @@ where
     let service = op.split(':').next().unwrap_or("AWS").to_uppercase();
     match err {
         SdkError::ServiceError(e) => {
-            let code = e.err().code().unwrap_or("Unknown");
-            let message = e.err().message().unwrap_or_default();
-            from_code(code, message, op, resource, &service, ctx)
+            // Both come from the server: never drawn raw.
+            let code = crate::sanitize::clean(e.err().code().unwrap_or("Unknown"));
+            let message = crate::sanitize::clean(e.err().message().unwrap_or_default());
+            from_code(&code, &message, op, resource, &service, ctx)
         }
         SdkError::TimeoutError(_) => SourceError::new(
             ErrorKind::Network,
@@ -54,6 +55,7 @@ where
             format!("{service} sent an answer ecsmon could not read ({op})"),
         ),
         _ => credentials_problem(&chain, ctx).unwrap_or_else(|| {
+            let chain = crate::sanitize::clean(&chain);
             SourceError::new(ErrorKind::Service, format!("{op} failed: {chain}"))
         }),
     }
