@@ -4,6 +4,7 @@
 mod cluster;
 mod identity;
 mod instance;
+mod log;
 mod metric;
 pub mod metric_catalog;
 mod scope;
@@ -14,6 +15,7 @@ mod taskdef;
 pub use cluster::{Cluster, Insights};
 pub use identity::Identity;
 pub use instance::Instance;
+pub use log::{LogEvent, LogQuery, LogStreamRef, log_streams};
 pub use metric::{
     Alarm, AlarmState, MetricId, MetricRequest, Point, SeriesData, SeriesKey, Stat, Unit,
 };

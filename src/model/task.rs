@@ -1,6 +1,6 @@
 use super::{TaskDefRef, Time, arn_tail};
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct Task {
     pub arn: String,
     pub cluster_arn: String,

@@ -12,7 +12,8 @@ pub use unavailable::Unavailable;
 use async_trait::async_trait;
 
 use crate::model::{
-    Alarm, Cluster, Identity, Instance, MetricRequest, Query, SeriesData, Service, Task,
+    Alarm, Cluster, Identity, Instance, LogEvent, LogQuery, MetricRequest, Query, SeriesData,
+    Service, Task,
 };
 
 /// The answer to one [`Query`], owned, so a poller can send it to the UI as an action.
@@ -25,6 +26,11 @@ pub enum Snapshot {
     Task(Option<Box<Task>>),
     Instances(Vec<Instance>),
 }
+
+/// A Live Tail session: batches of new events until the session ends (`None`) or fails.
+pub type LogTail = std::pin::Pin<
+    Box<dyn futures::Stream<Item = Result<Vec<LogEvent>, SourceError>> + Send + 'static>,
+>;
 
 /// AWS calls made for one operation, for the `:stats` view and the benchmarks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -85,6 +91,27 @@ pub trait FleetSource: Send + Sync {
     /// The region's metric alarms (CloudWatch `DescribeAlarms`).
     async fn alarms(&self) -> Result<Vec<Alarm>, SourceError> {
         Ok(Vec::new())
+    }
+
+    /// Log events of some streams of one group (CloudWatch Logs `FilterLogEvents`, at most 100
+    /// streams a call, every page), oldest first.
+    async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>, SourceError> {
+        let _ = query;
+        Err(SourceError::new(
+            ErrorKind::Service,
+            "this source has no CloudWatch Logs",
+        ))
+    }
+
+    /// New events of some streams of one group as they arrive (CloudWatch Logs
+    /// `StartLiveTail`). An error means Live Tail is not available (no permission, an endpoint
+    /// without it): the console then follows by polling [`FleetSource::log_events`].
+    async fn live_tail(&self, group: &str, streams: &[String]) -> Result<LogTail, SourceError> {
+        let _ = (group, streams);
+        Err(SourceError::new(
+            ErrorKind::Service,
+            "Live Tail is not available from this source",
+        ))
     }
 
     /// AWS calls made so far, by operation. Sources that make none return nothing.

@@ -89,6 +89,7 @@ impl AwsSource {
             sts: clients.sts,
             cloudwatch: clients.cloudwatch,
             elb: clients.elb,
+            logs: clients.logs,
             errors: ErrorContext {
                 host,
                 profile: settings.profile.clone(),
@@ -112,6 +113,7 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 impl Clients {
@@ -131,6 +133,7 @@ impl Clients {
             sts: client!(aws_sdk_sts),
             cloudwatch: client!(aws_sdk_cloudwatch),
             elb: client!(aws_sdk_elasticloadbalancingv2),
+            logs: client!(aws_sdk_cloudwatchlogs),
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct AwsSource {
     sts: aws_sdk_sts::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     elb: aws_sdk_elasticloadbalancingv2::Client,
+    #[allow(dead_code)] // read by logs.rs (next commit)
+    logs: aws_sdk_cloudwatchlogs::Client,
     settings: AwsSettings,
     /// Region the SDK resolved (flag, environment or profile).
     region: String,
