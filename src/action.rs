@@ -5,9 +5,12 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use crate::model::{Alarm, Identity, MetricRequest, Query, SeriesData, Time};
+use crate::model::{
+    Alarm, Identity, LogEvent, LogStreamRef, MetricRequest, Query, SeriesData, Time,
+};
 use crate::source::aws::AwsSettings;
 use crate::source::{CallStat, SharedSource, Snapshot, SourceError};
+use crate::state::LogSubject;
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -39,6 +42,35 @@ pub enum Action {
         at: Time,
         result: Result<Vec<Alarm>, SourceError>,
     },
+    /// The streams of a log pane's subject, or why there are none.
+    LogsResolved {
+        id: u64,
+        result: Result<Vec<LogStreamRef>, String>,
+    },
+    /// A read for a log pane answered.
+    LogsRead {
+        id: u64,
+        read: LogRead,
+        result: Result<Vec<LogEvent>, SourceError>,
+    },
+    /// Live Tail is streaming for this pane.
+    LiveTailStarted {
+        id: u64,
+    },
+    LiveTailEvents {
+        id: u64,
+        events: Vec<LogEvent>,
+    },
+    /// The Live Tail session ended (`error`: it failed or never started): poll instead.
+    LiveTailEnded {
+        id: u64,
+        error: Option<String>,
+    },
+    /// `S` wrote (or failed to write) the log buffer.
+    FileSaved {
+        path: std::path::PathBuf,
+        result: Result<(), String>,
+    },
     /// The `:stats` numbers, read from the source.
     StatsLoaded(Vec<CallStat>),
     /// Profile names from the AWS config files, for the `:profile` picker.
@@ -65,6 +97,32 @@ pub enum Effect {
         seq: u64,
     },
     FetchAlarms,
+    /// Find the log streams of a subject (task definitions, a service's tasks).
+    ResolveLogs {
+        id: u64,
+        subject: LogSubject,
+    },
+    ReadLogs {
+        id: u64,
+        streams: Vec<LogStreamRef>,
+        read: LogRead,
+    },
+    /// Follow with Live Tail until `StopLogs`; its end comes back as `LiveTailEnded`.
+    StartLiveTail {
+        id: u64,
+        streams: Vec<LogStreamRef>,
+    },
+    /// The pane closed: end its Live Tail session.
+    StopLogs {
+        id: u64,
+    },
+    /// Put text on the terminal's clipboard (OSC 52: works over SSH).
+    Copy(String),
+    /// Write a file (the log buffer).
+    SaveFile {
+        path: std::path::PathBuf,
+        contents: String,
+    },
     /// Read the source's call statistics (cheap, synchronous) and send `StatsLoaded`.
     ShowStats,
     LoadProfiles,
@@ -73,4 +131,13 @@ pub enum Effect {
     /// Hand the terminal back to the shell (Ctrl-z) and resume on `fg`.
     Suspend,
     Quit,
+}
+
+/// What a log read asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogRead {
+    /// The last `count` events before `before` (now when `None`): backfill and older lines.
+    Last { count: usize, before: Option<Time> },
+    /// Everything from this instant on: a follow poll.
+    Since(Time),
 }

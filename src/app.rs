@@ -4,6 +4,7 @@
 //! One loop iteration: wait for something (a key, a data arrival, the 1 s tick, a signal),
 //! apply it and everything else already queued, then draw once.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub struct App {
     pub keymap: KeyMap,
     pub theme: Theme,
     pub source: Arc<dyn FleetSource>,
+    /// Live Tail sessions by log pane id, ended when the pane closes.
+    pub tails: HashMap<u64, tokio::task::AbortHandle>,
 }
 
 impl App {
@@ -99,7 +102,7 @@ impl App {
     }
 
     /// Starts an effect as a tokio task whose result comes back as an action.
-    fn start(&self, effect: Effect, tx: &mpsc::UnboundedSender<Action>) {
+    fn start(&mut self, effect: Effect, tx: &mpsc::UnboundedSender<Action>) {
         let source = Arc::clone(&self.source);
         let tx = tx.clone();
         match effect {
@@ -141,6 +144,46 @@ impl App {
                         at: chrono::Utc::now(),
                         result,
                     }
+                });
+            }
+            Effect::ResolveLogs { id, subject } => {
+                guarded(
+                    tx,
+                    async move { Ok(crate::poll::logs::resolve(&*source, &subject).await) },
+                    move |result| Action::LogsResolved {
+                        id,
+                        result: result.unwrap_or_else(|e| Err(e.message)),
+                    },
+                );
+            }
+            Effect::ReadLogs { id, streams, read } => {
+                let r = read.clone();
+                guarded(
+                    tx,
+                    async move {
+                        crate::poll::logs::read(&*source, &streams, &r, chrono::Utc::now()).await
+                    },
+                    move |result| Action::LogsRead { id, read, result },
+                );
+            }
+            Effect::StartLiveTail { id, streams } => {
+                let task = tokio::spawn(crate::poll::logs::follow(source, id, streams, tx));
+                if let Some(old) = self.tails.insert(id, task.abort_handle()) {
+                    old.abort();
+                }
+            }
+            Effect::StopLogs { id } => {
+                if let Some(task) = self.tails.remove(&id) {
+                    task.abort();
+                }
+            }
+            Effect::Copy(text) => crate::tui::copy_to_clipboard(&text),
+            Effect::SaveFile { path, contents } => {
+                tokio::spawn(async move {
+                    let result = tokio::fs::write(&path, contents)
+                        .await
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::FileSaved { path, result });
                 });
             }
             Effect::ShowStats => {

@@ -27,6 +27,8 @@ pub struct Config {
     pub mouse: bool,
     /// How far back "recently stopped" tasks reach when the tasks pane shows them.
     pub stopped_tasks_window: Duration,
+    /// Lines a log pane keeps; the oldest go first.
+    pub log_lines: usize,
 }
 
 /// Poll intervals: the focused pane is refreshed often, the panes behind it rarely.
@@ -120,6 +122,7 @@ struct RawConfig {
     theme: Option<String>,
     mouse: Option<bool>,
     stopped_tasks_window: Option<String>,
+    log_lines: Option<usize>,
     refresh: Option<RawRefresh>,
 }
 
@@ -143,6 +146,7 @@ impl Config {
             theme: raw.theme.clone().expect("embedded config sets theme"),
             mouse: raw.mouse.expect("embedded config sets mouse"),
             stopped_tasks_window: Duration::ZERO,
+            log_lines: 0,
             refresh: Refresh {
                 focused: secs(refresh.and_then(|r| r.focused_secs)),
                 background: secs(refresh.and_then(|r| r.background_secs)),
@@ -206,6 +210,15 @@ impl Config {
                 ));
             }
             self.stopped_tasks_window = d;
+        }
+        if let Some(lines) = raw.log_lines {
+            if !(100..=1_000_000).contains(&lines) {
+                return Err(err(
+                    "log_lines",
+                    format!("must be between 100 and 1000000, got {lines}"),
+                ));
+            }
+            self.log_lines = lines;
         }
         if let Some(refresh) = raw.refresh {
             let check = |key: &str, secs: u64| {
@@ -286,6 +299,7 @@ pub(crate) mod tests {
         assert_eq!(c.refresh.focused, Duration::from_secs(5));
         assert_eq!(c.refresh.background, Duration::from_secs(30));
         assert_eq!(c.stopped_tasks_window, Duration::from_secs(3600));
+        assert_eq!(c.log_lines, 20_000);
     }
 
     #[test]
@@ -341,6 +355,14 @@ pub(crate) mod tests {
             e.to_string().starts_with("config file /x/config.toml: "),
             "{e}"
         );
+    }
+
+    #[test]
+    fn log_lines_are_bounded() {
+        assert_eq!(merge("log_lines = 500").unwrap().log_lines, 500);
+        let e = merge("log_lines = 5").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("log_lines"));
+        assert!(e.to_string().contains("between 100 and 1000000"), "{e}");
     }
 
     #[test]

@@ -106,6 +106,29 @@ named_enum! {
         Window3 = "window_3",
         Window4 = "window_4",
         Window5 = "window_5",
+        /// Open the log pane for the selected task, container or service.
+        Logs = "logs",
+        /// Move the keys between the list and the log pane.
+        FocusNext = "focus_next",
+        /// Log pane: pause or resume following.
+        LogFollow = "log_follow",
+        LogSearch = "log_search",
+        LogNext = "log_next",
+        LogPrevious = "log_previous",
+        /// Log pane: show only the lines matching the search.
+        LogOnlyMatching = "log_only_matching",
+        LogWrap = "log_wrap",
+        LogTimestamps = "log_timestamps",
+        /// Log pane: full screen, or sharing the screen with the list.
+        LogZoom = "log_zoom",
+        LogGrow = "log_grow",
+        LogShrink = "log_shrink",
+        /// Log pane: read older lines.
+        LogOlder = "log_older",
+        /// Log pane: copy the line under the cursor to the clipboard (OSC 52).
+        LogCopy = "log_copy",
+        /// Log pane: write the buffer to a file.
+        LogSave = "log_save",
     }
 }
 
@@ -125,6 +148,8 @@ named_enum! {
         Text = "text",
         /// The metrics chart popup (falls back to `text`).
         Chart = "chart",
+        /// The log pane while it has the keys (falls back to `text`).
+        Logs = "logs",
     }
 }
 
@@ -143,6 +168,7 @@ impl Context {
             Instances => &[Instances, Table, Global],
             Text => &[Text, Global],
             Chart => &[Chart, Text, Global],
+            Logs => &[Logs, Text, Global],
         }
     }
 }

@@ -78,6 +78,7 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
     state.aws = aws;
     state.mouse = settings.config.mouse;
     state.stopped_window = settings.config.stopped_tasks_window;
+    state.log_cap = settings.config.log_lines;
     if let Some(cluster) = &cli.cluster {
         state.nav = vec![
             View::new(Pane::Clusters).with_selected_key(Some(cluster.clone())),
@@ -93,6 +94,7 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
         keymap: settings.keymap,
         theme: settings.theme,
         source,
+        tails: Default::default(),
     };
     let mut tui = Tui::new(settings.config.mouse)?;
     tui.enter()?;

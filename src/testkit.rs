@@ -38,6 +38,8 @@ pub struct Harness {
     demo: Option<Arc<DemoSource>>,
     /// Every effect update asked for, in order, for assertions.
     pub effects: Vec<Effect>,
+    /// Live Tail sessions by log pane id; `advance` delivers what they have ready.
+    tails: Vec<(u64, crate::source::LogTail)>,
 }
 
 impl Harness {
@@ -76,6 +78,7 @@ impl Harness {
         let config = Config::defaults();
         let mut state = State::new(Identity::default(), now, config.refresh, (width, height));
         state.stopped_window = config.stopped_tasks_window;
+        state.log_cap = config.log_lines;
         state.aws = aws;
         Harness {
             state,
@@ -84,6 +87,7 @@ impl Harness {
             source,
             demo: None,
             effects: Vec::new(),
+            tails: Vec::new(),
         }
     }
 
@@ -127,6 +131,41 @@ impl Harness {
                 at: self.state.now,
                 result: block_on(self.source.alarms()),
             },
+            Effect::ResolveLogs { id, subject } => Action::LogsResolved {
+                id,
+                result: block_on(crate::poll::logs::resolve(&*self.source, &subject)),
+            },
+            Effect::ReadLogs { id, streams, read } => {
+                let now = self.state.now;
+                let result = block_on(crate::poll::logs::read(&*self.source, &streams, &read, now));
+                Action::LogsRead { id, read, result }
+            }
+            Effect::StartLiveTail { id, streams } => {
+                let groups: std::collections::BTreeSet<&str> =
+                    streams.iter().map(|s| s.group.as_str()).collect();
+                let names: Vec<String> = streams.iter().map(|s| s.stream.clone()).collect();
+                let group = groups.iter().next().copied().unwrap_or_default();
+                match block_on(self.source.live_tail(group, &names)) {
+                    Ok(tail) => {
+                        self.tails.push((id, tail));
+                        Action::LiveTailStarted { id }
+                    }
+                    Err(e) => Action::LiveTailEnded {
+                        id,
+                        error: Some(e.message),
+                    },
+                }
+            }
+            Effect::StopLogs { id } => {
+                self.tails.retain(|(tail, _)| *tail != id);
+                return;
+            }
+            // Recorded in `effects`; a test terminal has no clipboard and writes no files.
+            Effect::Copy(_) => return,
+            Effect::SaveFile { path, .. } => Action::FileSaved {
+                path,
+                result: Ok(()),
+            },
             Effect::ShowStats => Action::StatsLoaded(self.source.stats()),
             Effect::LoadProfiles => Action::ProfilesLoaded(block_on(aws::profile_names())),
             Effect::Connect(settings) => {
@@ -158,6 +197,40 @@ impl Harness {
                 demo.advance_to(now);
             }
             self.dispatch(Action::Tick(now));
+            self.deliver_tails();
+        }
+    }
+
+    /// Hands over what the Live Tail sessions have ready, as the runtime would.
+    fn deliver_tails(&mut self) {
+        use futures::{FutureExt, StreamExt};
+        let mut actions = Vec::new();
+        self.tails.retain_mut(|(id, tail)| {
+            loop {
+                match tail.next().now_or_never() {
+                    None => return true,
+                    Some(Some(Ok(events))) => {
+                        actions.push(Action::LiveTailEvents { id: *id, events })
+                    }
+                    Some(Some(Err(e))) => {
+                        actions.push(Action::LiveTailEnded {
+                            id: *id,
+                            error: Some(e.message),
+                        });
+                        return false;
+                    }
+                    Some(None) => {
+                        actions.push(Action::LiveTailEnded {
+                            id: *id,
+                            error: None,
+                        });
+                        return false;
+                    }
+                }
+            }
+        });
+        for action in actions {
+            self.dispatch(action);
         }
     }
 

@@ -99,3 +99,24 @@ pub fn install_panic_hook() {
         previous(info);
     }));
 }
+
+/// Puts `text` on the clipboard of the terminal the operator sits at (OSC 52): it works over
+/// SSH and inside tmux (with `set-clipboard on`). The text is ours (a sanitized log line).
+pub fn copy_to_clipboard(text: &str) {
+    let _ = stdout().write_all(osc52(text).as_bytes());
+    let _ = stdout().flush();
+}
+
+fn osc52(text: &str) -> String {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    format!("\x1b]52;c;{encoded}\x07")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn osc52_carries_base64_text() {
+        assert_eq!(super::osc52("hi"), "\x1b]52;c;aGk=\x07");
+    }
+}

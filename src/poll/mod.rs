@@ -2,6 +2,8 @@
 //! the panes behind it in the navigation stack rarely, nothing else. Failures back off
 //! exponentially (with jitter) instead of retrying in a tight loop.
 
+pub mod logs;
+
 use std::collections::HashMap;
 use std::time::Duration;
 

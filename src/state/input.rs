@@ -7,6 +7,8 @@ pub enum InputMode {
     Filter(LineEditor),
     /// `:` typed: a command with completion.
     Command(LineEditor),
+    /// `/` in the log pane: a search, applied on Enter.
+    LogSearch(LineEditor),
 }
 
 /// A single-line editor: text plus a cursor measured in chars.

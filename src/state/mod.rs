@@ -3,6 +3,7 @@
 mod chart;
 mod fleet;
 mod input;
+mod logs;
 mod metrics;
 mod nav;
 mod popup;
@@ -12,6 +13,9 @@ mod view;
 pub use chart::{Chart, ChartLine, ChartWindow};
 pub use fleet::{Fleet, Slot};
 pub use input::{InputMode, LineEditor};
+pub use logs::{
+    BACKFILL, DEFAULT_CAP, LogLine, LogMode, LogPane, LogSubject, contains_ignore_case,
+};
 pub use metrics::{History, Metrics, retention};
 pub use nav::{Pane, PaneKind};
 pub use popup::{PickerKind, Popup};
@@ -31,6 +35,12 @@ pub struct State {
     pub fleet: Fleet,
     /// CloudWatch history and alarms for what the panes and charts show.
     pub metrics: Metrics,
+    /// The log pane (`l`), sharing the screen with the list it was opened from.
+    pub logs: Option<LogPane>,
+    /// Ids for log panes, so answers meant for a closed pane are recognised.
+    pub next_log_id: u64,
+    /// Lines a log pane keeps (config `log_lines`).
+    pub log_cap: usize,
     /// The navigation stack; the last view is the focused one. Never empty.
     pub nav: Vec<View>,
     /// Popups drawn over the panes; the top one gets keys first.
@@ -58,6 +68,9 @@ impl State {
             now,
             fleet: Fleet::default(),
             metrics: Metrics::default(),
+            logs: None,
+            next_log_id: 0,
+            log_cap: DEFAULT_CAP,
             nav: vec![View::new(Pane::Clusters)],
             popups: Vec::new(),
             input: InputMode::Normal,

@@ -48,7 +48,7 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
         title: title(view),
         note,
         hint: metrics_hint(state),
-        focused: true,
+        focused: !state.logs.as_ref().is_some_and(|l| l.focused),
         theme: t,
         ctx: RowCtx {
             now: state.now,

@@ -16,6 +16,10 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
             ("esc".into(), "clear".into()),
             ("!".into(), "invert (as first char)".into()),
         ],
+        (InputMode::LogSearch(_), _) => vec![
+            ("enter".into(), "search".into()),
+            ("esc".into(), "cancel".into()),
+        ],
         (InputMode::Command(_), _) => vec![
             ("tab".into(), "complete".into()),
             ("enter".into(), "run".into()),
@@ -25,6 +29,9 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
             ctx.keymap.footer(Context::Chart.chain())
         }
         (InputMode::Normal, Some(_)) => ctx.keymap.footer(Context::Text.chain()),
+        (InputMode::Normal, None) if state.logs.as_ref().is_some_and(|l| l.focused) => {
+            ctx.keymap.footer(Context::Logs.chain())
+        }
         (InputMode::Normal, None) => ctx.keymap.footer(&state.focused().pane.kind().contexts()),
     };
     let mut spans = vec![Span::raw(" ")];

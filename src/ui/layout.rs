@@ -15,6 +15,8 @@
 
 use ratatui::layout::Rect;
 
+use crate::state::{LogPane, State};
+
 /// Smaller than this, the console shows a note instead of the layout.
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 8;
@@ -58,8 +60,44 @@ pub fn table_rows(body: Rect) -> Rect {
     )
 }
 
-/// How many table rows fit on a screen of this size.
+/// How many table rows fit on a screen of this size (no log pane).
 pub fn visible_rows(screen: (u16, u16)) -> usize {
     let rect = Rect::new(0, 0, screen.0, screen.1);
     table_rows(areas(rect).body).height.max(1) as usize
+}
+
+/// The body split between the list and the log pane: the log pane below, taking its share
+/// (or all of it when zoomed); the list keeps at least a few rows.
+pub fn split_body(body: Rect, logs: Option<&LogPane>) -> (Rect, Option<Rect>) {
+    let Some(pane) = logs else {
+        return (body, None);
+    };
+    if pane.zoom {
+        return (Rect::new(body.x, body.y, body.width, 0), Some(body));
+    }
+    let wanted = body.height as u32 * pane.height_pct as u32 / 100;
+    let log_height =
+        (wanted as u16).clamp(3.min(body.height), body.height.saturating_sub(4).max(3));
+    let log_height = log_height.min(body.height);
+    let list = Rect::new(body.x, body.y, body.width, body.height - log_height);
+    let logs = Rect::new(body.x, body.y + list.height, body.width, log_height);
+    (list, Some(logs))
+}
+
+fn screen_body(state: &State) -> Rect {
+    areas(Rect::new(0, 0, state.screen.0, state.screen.1)).body
+}
+
+/// Where the list is drawn, given the log pane.
+pub fn list_area(state: &State) -> Rect {
+    split_body(screen_body(state), state.logs.as_ref()).0
+}
+
+pub fn log_area(state: &State) -> Option<Rect> {
+    split_body(screen_body(state), state.logs.as_ref()).1
+}
+
+/// How many table rows the list shows now.
+pub fn list_rows(state: &State) -> usize {
+    table_rows(list_area(state)).height.max(1) as usize
 }

@@ -7,6 +7,7 @@ mod footer;
 pub mod format;
 mod header;
 pub mod layout;
+mod logs;
 pub mod panes;
 pub mod popups;
 pub mod spark;
@@ -48,7 +49,13 @@ pub fn render(f: &mut Frame, state: &State, ctx: &Ctx) {
     let areas = layout::areas(screen);
     header::render(f, areas.header, state, ctx);
     crumb::render(f, areas.crumb, state, ctx);
-    body::render(f, areas.body, state, ctx);
+    let (list, logs) = layout::split_body(areas.body, state.logs.as_ref());
+    if list.height > 0 {
+        body::render(f, list, state, ctx);
+    }
+    if let (Some(area), Some(pane)) = (logs, &state.logs) {
+        logs::render(f, area, pane, ctx);
+    }
     status::render(f, areas.status, state, ctx);
     footer::render(f, areas.footer, state, ctx);
     popups::render(f, areas.body, state, ctx);

@@ -14,6 +14,7 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
     let t = ctx.theme;
     let (prompt, editor, hint) = match &state.input {
         InputMode::Filter(e) => ("/", e, String::new()),
+        InputMode::LogSearch(e) => ("search log: ", e, String::new()),
         InputMode::Command(e) => ("", e, command::completion_hint(&e.text)),
         InputMode::Normal => {
             f.render_widget(Paragraph::new(message(state, ctx)), area);
@@ -28,7 +29,7 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
     ]);
     f.render_widget(Paragraph::new(line), area);
     let before: String = editor.text.chars().take(editor.cursor).collect();
-    let x = area.x + 2 + before.width() as u16;
+    let x = area.x + 1 + lead.width() as u16 + before.width() as u16;
     f.set_cursor_position(Position::new(x.min(area.right().saturating_sub(1)), area.y));
 }
 

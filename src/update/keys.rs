@@ -7,7 +7,7 @@ use crate::keymap::{Command, Context, KeyMap};
 use crate::state::{InputMode, Level, LineEditor, Pane, Popup, State};
 use crate::ui::layout;
 
-use super::{chart, describe, nav, rows};
+use super::{chart, describe, logs, nav, rows};
 
 pub fn handle(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
@@ -15,6 +15,16 @@ pub fn handle(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> 
     }
     if !state.popups.is_empty() {
         return popup_key(state, key, keymap);
+    }
+    if state.logs.as_ref().is_some_and(|l| l.focused) {
+        let Some(command) = keymap.lookup(Context::Logs.chain(), &key) else {
+            return vec![];
+        };
+        let page = log_page(state);
+        if let Some(effects) = logs::key(state, command, page) {
+            return effects;
+        }
+        return run(state, command);
     }
     let contexts = state.focused().pane.kind().contexts();
     let Some(command) = keymap.lookup(&contexts, &key) else {
@@ -25,7 +35,7 @@ pub fn handle(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> 
 
 /// Carries out a key-map command on the focused pane.
 pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
-    let page = layout::visible_rows(state.screen) as isize;
+    let page = layout::list_rows(state) as isize;
     match command {
         Command::Quit => {
             state.should_quit = true;
@@ -74,8 +84,26 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
         }
         Command::ToggleStopped => toggle_stopped(state),
         Command::Metrics => chart::open(state),
-        // Chart keys do nothing on a pane.
-        Command::WindowNext
+        Command::Logs => return logs::open(state),
+        Command::FocusNext => match state.logs.as_mut() {
+            Some(pane) => pane.focused = true,
+            None => state.set_status(Level::Info, "no log pane open: l opens one"),
+        },
+        // Chart and log keys do nothing on a list.
+        Command::LogFollow
+        | Command::LogSearch
+        | Command::LogNext
+        | Command::LogPrevious
+        | Command::LogOnlyMatching
+        | Command::LogWrap
+        | Command::LogTimestamps
+        | Command::LogZoom
+        | Command::LogGrow
+        | Command::LogShrink
+        | Command::LogOlder
+        | Command::LogCopy
+        | Command::LogSave
+        | Command::WindowNext
         | Command::WindowPrevious
         | Command::Window1
         | Command::Window2
@@ -173,7 +201,7 @@ fn clamp_popup_scroll(state: &mut State, keymap: &KeyMap) {
 }
 
 fn move_selection(state: &mut State, delta: isize) {
-    let height = layout::visible_rows(state.screen);
+    let height = layout::list_rows(state);
     let view = state.focused_mut();
     view.move_by(delta);
     view.scroll_into_view(height);
@@ -229,4 +257,9 @@ fn toggle_stopped(state: &mut State) {
         "recently stopped"
     };
     state.set_status(Level::Info, format!("showing {what} tasks"));
+}
+
+/// Lines a page of the log pane moves.
+fn log_page(state: &State) -> usize {
+    crate::ui::layout::log_area(state).map_or(10, |a| a.height.saturating_sub(3) as usize)
 }

@@ -36,7 +36,7 @@ pub fn wanted(state: &State) -> Vec<(SeriesKey, TimeDelta)> {
         )
     };
     let view = state.focused();
-    let height = layout::visible_rows(state.screen);
+    let height = layout::list_rows(state);
     let offset = view.offset.min(view.rows.len().saturating_sub(height));
     let visible = view.rows.iter().skip(offset).take(height).copied();
     match panes::items(&view.pane, &state.fleet) {

@@ -10,6 +10,7 @@ pub mod context;
 mod data;
 mod describe;
 mod keys;
+pub mod logs;
 pub mod metrics;
 mod mouse;
 mod nav;
@@ -37,7 +38,7 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
         Action::Mouse(ev) => mouse::handle(state, ev),
         Action::Resize { width, height } => {
             state.screen = (width, height);
-            let height = layout::visible_rows(state.screen);
+            let height = layout::list_rows(state);
             for view in &mut state.nav {
                 view.scroll_into_view(height);
             }
@@ -79,6 +80,32 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             metrics::alarms_loaded(state, result);
             vec![]
         }
+        Action::LogsResolved { id, result } => logs::resolved(state, id, result),
+        Action::LogsRead { id, read, result } => logs::read(state, id, read, result),
+        Action::LiveTailStarted { id } => {
+            logs::live_tail_started(state, id);
+            vec![]
+        }
+        Action::LiveTailEvents { id, events } => {
+            logs::live_tail_events(state, id, events);
+            vec![]
+        }
+        Action::LiveTailEnded { id, error } => {
+            logs::live_tail_ended(state, id, error);
+            vec![]
+        }
+        Action::FileSaved { path, result } => {
+            match result {
+                Ok(()) => {
+                    state.set_status(Level::Info, format!("saved the log to {}", path.display()))
+                }
+                Err(e) => state.set_status(
+                    Level::Error,
+                    format!("could not save {}: {e}", path.display()),
+                ),
+            }
+            vec![]
+        }
         Action::StatsLoaded(stats) => {
             state.popups.push(command::stats_popup(&stats));
             vec![]
@@ -116,5 +143,6 @@ fn schedule(state: &mut State) -> Vec<Effect> {
     let wanted = wanted(state);
     let mut effects = state.polls.due(&wanted, state.now);
     effects.extend(metrics::schedule(state));
+    effects.extend(logs::schedule(state));
     effects
 }

@@ -1,7 +1,6 @@
 //! Mouse: a click selects a row, the wheel scrolls the table or the top popup.
 
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
-use ratatui::layout::Rect;
 
 use crate::action::Effect;
 use crate::keymap::Command;
@@ -44,8 +43,7 @@ pub fn handle(state: &mut State, ev: MouseEvent) -> Vec<Effect> {
 }
 
 fn click(state: &mut State, column: u16, row: u16) {
-    let (w, h) = state.screen;
-    let table = layout::table_rows(layout::areas(Rect::new(0, 0, w, h)).body);
+    let table = layout::table_rows(layout::list_area(state));
     if !table.contains(ratatui::layout::Position::new(column, row)) {
         return;
     }

@@ -30,7 +30,14 @@ pub fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             view.selected_key = None;
             rows::refresh_focused(state);
         }
-        (InputMode::Command(_), KeyCode::Esc) => state.input = InputMode::Normal,
+        (InputMode::Command(_) | InputMode::LogSearch(_), KeyCode::Esc) => {
+            state.input = InputMode::Normal
+        }
+        (InputMode::LogSearch(editor), KeyCode::Enter) => {
+            let text = editor.text.clone();
+            state.input = InputMode::Normal;
+            super::logs::search(state, text);
+        }
         (InputMode::Command(editor), KeyCode::Enter) => {
             let line = editor.text.clone();
             state.input = InputMode::Normal;
@@ -41,7 +48,10 @@ pub fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 *editor = LineEditor::with_text(&done);
             }
         }
-        (InputMode::Filter(editor) | InputMode::Command(editor), code) => {
+        (
+            InputMode::Filter(editor) | InputMode::Command(editor) | InputMode::LogSearch(editor),
+            code,
+        ) => {
             if edit(editor, code, ctrl) && matches!(state.input, InputMode::Filter(_)) {
                 live_filter(state);
             }
@@ -59,7 +69,7 @@ pub fn paste(state: &mut State, text: &str) -> Vec<Effect> {
             editor.insert_str(first_line);
             live_filter(state);
         }
-        InputMode::Command(editor) => editor.insert_str(first_line),
+        InputMode::Command(editor) | InputMode::LogSearch(editor) => editor.insert_str(first_line),
         InputMode::Normal => {}
     }
     vec![]

@@ -113,7 +113,7 @@ pub fn refresh_all(state: &mut State, query: &crate::model::Query) {
 
 /// Rebuilds the focused view's rows from the cache and keeps its selection on screen.
 pub fn refresh_focused(state: &mut State) {
-    let height = layout::visible_rows(state.screen);
+    let height = layout::list_rows(state);
     let ctx = RowCtx {
         now: state.now,
         metrics: &state.metrics,

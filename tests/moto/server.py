@@ -22,6 +22,8 @@ against moto and breaks against AWS. This front sits between the SDK and moto an
   ListServices respect the cluster, RunTask reports the tasks it could not place.
 * CloudWatch: the Rust SDK speaks Smithy RPC v2 CBOR to it, which moto 5.2 does not; the front
   translates each call to moto's JSON 1.0 and the answer back to CBOR (`CloudWatchBridge`).
+* CloudWatch Logs FilterLogEvents (`LogsFront`): at most 100 `logStreamNames`, a named stream that
+  does not exist fails the call, and events of several streams come interleaved by time.
 * Counting: every request is counted by operation (`ecs:ListTasks`, `ec2:DescribeInstances`, ...).
   `GET /_ecsmon/stats` returns the counts as JSON, `POST /_ecsmon/reset` zeroes them, so tests can
   assert what a refresh costs.
@@ -529,6 +531,67 @@ def epoch_seconds(value: int | float | str | datetime) -> float:
 
 
 # --------------------------------------------------------------------------------------------------
+# CloudWatch Logs, like AWS
+
+LOGS_TARGET = "Logs_20140328"
+MAX_LOG_STREAM_NAMES = 100
+
+
+class LogsFront:
+    """moto's FilterLogEvents differs from AWS's where a client depends on it: it takes any number
+    of `logStreamNames` (AWS: at most 100), it skips names of streams that do not exist (AWS fails
+    the whole call: ResourceNotFoundException, "The specified log stream does not exist."), and it
+    returns one stream's events after another's unless `interleaved` is set (AWS has ignored that
+    flag since 2019 and always interleaves by time). The front checks the first two and sets the
+    flag; moto does the rest (time range, paging at `limit`, 10,000 by default)."""
+
+    def __init__(self, moto: Moto) -> None:
+        self._moto = moto
+
+    def handle(self, op: str, req: Request) -> Response | None:
+        if op != "logs:FilterLogEvents":
+            return None
+        try:
+            payload = json.loads(req.body or b"{}")
+        except ValueError:
+            return None
+        if not isinstance(payload, dict):
+            return None
+        names = payload.get("logStreamNames") or []
+        if len(names) > MAX_LOG_STREAM_NAMES:
+            return invalid(
+                f"1 validation error detected: Value at 'logStreamNames' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {MAX_LOG_STREAM_NAMES}"
+            ).response()
+        existing = self.stream_names(req, payload.get("logGroupName")) if names else None
+        if existing is not None and not set(names) <= existing:
+            return AwsError("ResourceNotFoundException", "The specified log stream does not exist.").response()
+        payload["interleaved"] = True
+        return self._moto.forward(Request(req.method, req.path, req.headers, json.dumps(payload).encode()))
+
+    def stream_names(self, origin: Request, group: object) -> set[str] | None:
+        """Every stream of `group`, or None when moto cannot list them (no such group: the
+        forwarded call then fails as AWS does)."""
+        names: set[str] = set()
+        token = None
+        while True:
+            payload = {"logGroupName": group, **({"nextToken": token} if token else {})}
+            headers = [
+                ("Content-Type", JSON_CONTENT_TYPE),
+                ("X-Amz-Target", f"{LOGS_TARGET}.DescribeLogStreams"),
+                ("Authorization", origin.header("authorization") or ""),
+            ]
+            resp = self._moto.forward(Request("POST", "/", headers, json.dumps(payload).encode()))
+            if resp.status >= 300:
+                return None
+            out = json.loads(resp.body or b"{}")
+            names.update(s["logStreamName"] for s in out.get("logStreams", []))
+            token = out.get("nextToken")
+            if not token:
+                return names
+
+
+# --------------------------------------------------------------------------------------------------
 # Hooks for later work
 
 
@@ -537,6 +600,7 @@ class Hooks:
 
     * The CloudWatch bridge (Smithy RPC v2 CBOR <-> moto's JSON 1.0): `before` answers requests to
       `/service/GraniteServiceVersion20100801/operation/<Op>` itself (`CloudWatchBridge`).
+    * CloudWatch Logs' FilterLogEvents checks (`LogsFront`).
     * Fault injection (throttling, 5xx, delays, connection resets): `before` may return a Response
       to answer instead of moto (e.g. a ThrottlingException), sleep, or raise ConnectionReset to
       drop the connection, keyed by the operation name. Configure it through `/_ecsmon/...` admin
@@ -545,9 +609,10 @@ class Hooks:
 
     def __init__(self, moto: Moto) -> None:
         self.cloudwatch = CloudWatchBridge(moto)
+        self.logs = LogsFront(moto)
 
     def before(self, op: str, req: Request) -> Response | None:
-        return self.cloudwatch.handle(req)
+        return self.cloudwatch.handle(req) or self.logs.handle(op, req)
 
     def after(self, op: str, req: Request, resp: Response) -> Response:
         return resp

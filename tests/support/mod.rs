@@ -1,6 +1,6 @@
 //! Test support for ecsmon's AWS paths: moto behind a front that behaves like AWS where it matters
 //! (`tests/moto/server.py`: paging, `ListTasks` filters, batch limits, call counting), SDK
-//! configuration pointing at it, and fleet seeding (`seed`).
+//! configuration pointing at it, fleet seeding (`seed`), and a Live Tail endpoint (`live_tail`).
 //!
 //! Include it from an integration test with `mod support;` (this file is `tests/support/mod.rs`).
 //!
@@ -11,6 +11,7 @@
 
 #![allow(dead_code, unused_imports)] // each test binary uses a different part of this module
 
+pub mod live_tail;
 pub mod seed;
 
 use std::collections::HashMap;

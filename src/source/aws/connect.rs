@@ -101,6 +101,8 @@ impl AwsSource {
             ec2_ids: Mutex::new(HashMap::new()),
             task_defs: Mutex::new(HashMap::new()),
             load_balancers: Mutex::new(HashMap::new()),
+            regional_logs: Mutex::new(HashMap::new()),
+            caller: Mutex::new(None),
         }
     }
 }

@@ -99,6 +99,7 @@ fn from_code(
         "ServiceNotFoundException" => {
             SourceError::not_found(format!("{resource} no longer exists"))
         }
+        "ResourceNotFoundException" if op.starts_with("logs:") => logs_not_found(message, resource),
         "ServerException" | "InternalFailure" | "InternalError" | "ServiceUnavailable"
         | "Unavailable" => SourceError::new(
             ErrorKind::Service,
@@ -106,6 +107,22 @@ fn from_code(
         ),
         _ if message.is_empty() => SourceError::new(ErrorKind::Service, format!("{op}: {code}")),
         _ => SourceError::new(ErrorKind::Service, format!("{op}: {code}: {message}")),
+    }
+}
+
+/// CloudWatch Logs says what is missing only in its message ("The specified log stream does not
+/// exist."). `resource` is `log group <name>`, or `log stream <name> in <group>` when the caller
+/// has singled out the stream.
+fn logs_not_found(message: &str, resource: &str) -> SourceError {
+    if message.to_lowercase().contains("log stream") {
+        // awslogs creates a task's stream with its first line.
+        SourceError::not_found(format!(
+            "{resource} does not exist yet: the task has not logged anything"
+        ))
+    } else {
+        SourceError::not_found(format!(
+            "{resource} does not exist (check awslogs-group in the task definition)"
+        ))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Client-side token buckets, one per API operation, so a burst of polls (a 10,000-task cluster,
 //! several panes falling due at once) is spread out instead of tripping AWS's own throttling.
-//! The rates follow the ECS documentation's defaults for the calls ecsmon makes: a burst, then a
-//! sustained refill.
+//! The rates follow the ECS and CloudWatch Logs documentation's defaults for the calls ecsmon
+//! makes: a burst, then a sustained refill.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -31,6 +31,12 @@ fn rate(op: &str) -> (f64, f64) {
         "ecs:DescribeClusters" | "ecs:ListClusters" => (50.0, 20.0),
         "ecs:DescribeTaskDefinition" => (20.0, 5.0),
         "ec2:DescribeInstances" => (50.0, 20.0),
+        // CloudWatch Logs allows 5 FilterLogEvents a second per account and region, shared with
+        // every other tool reading logs there: never more than that, no burst above it.
+        "logs:FilterLogEvents" => (5.0, 5.0),
+        // A Live Tail session lasts until it is closed; a new one is needed only when the pane
+        // changes, and an account may hold only a few at once.
+        "logs:StartLiveTail" => (5.0, 1.0),
         _ => (20.0, 5.0),
     }
 }

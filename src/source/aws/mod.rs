@@ -12,6 +12,7 @@ mod ecs;
 mod elb;
 mod errors;
 mod limiter;
+mod logs;
 mod stats;
 
 pub use connect::{AwsSettings, Clients, connect, profile_names};
@@ -23,10 +24,10 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use crate::model::{
-    Alarm, Cluster, Identity, Instance, MetricRequest, SeriesData, Service, Task, TaskDefinition,
-    TaskScope,
+    Alarm, Cluster, Identity, Instance, LogEvent, LogQuery, MetricRequest, SeriesData, Service,
+    Task, TaskDefinition, TaskScope,
 };
-use crate::source::{CallStat, FleetSource, SourceError};
+use crate::source::{CallStat, FleetSource, LogTail, SourceError};
 
 use limiter::RateLimiter;
 
@@ -39,7 +40,6 @@ pub struct AwsSource {
     sts: aws_sdk_sts::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     elb: aws_sdk_elasticloadbalancingv2::Client,
-    #[allow(dead_code)] // read by logs.rs (next commit)
     logs: aws_sdk_cloudwatchlogs::Client,
     settings: AwsSettings,
     /// Region the SDK resolved (flag, environment or profile).
@@ -53,6 +53,32 @@ pub struct AwsSource {
     task_defs: Mutex<HashMap<String, Arc<TaskDefinition>>>,
     /// Target group ARN → its load balancer's ARN (`None`: not attached to one).
     load_balancers: Mutex<HashMap<String, Option<String>>>,
+    /// CloudWatch Logs clients for `awslogs-region`s other than `region`, built on first use.
+    regional_logs: Mutex<HashMap<String, aws_sdk_cloudwatchlogs::Client>>,
+    /// Who the credentials belong to, from the last `GetCallerIdentity`: Live Tail needs the
+    /// account and partition to name a log group by ARN.
+    caller: Mutex<Option<Caller>>,
+}
+
+/// The account and partition (`aws`, `aws-cn`, `aws-us-gov`) of the credentials.
+#[derive(Debug, Clone)]
+struct Caller {
+    account: String,
+    partition: String,
+}
+
+impl Caller {
+    fn of(out: &aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput) -> Caller {
+        // arn:aws-cn:sts::123456789012:assumed-role/Admin/alice → aws-cn
+        let partition = out
+            .arn()
+            .and_then(|arn| arn.split(':').nth(1))
+            .filter(|p| !p.is_empty());
+        Caller {
+            account: out.account().unwrap_or_default().to_string(),
+            partition: partition.unwrap_or("aws").to_string(),
+        }
+    }
 }
 
 impl AwsSource {
@@ -66,10 +92,36 @@ impl AwsSource {
         E: aws_sdk_ecs::error::ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
     {
-        let err = errors::explain(op, resource, e, &self.errors);
-        self.stats
-            .failed(op, err.kind == crate::source::ErrorKind::Throttled);
-        err
+        failed(&self.stats, &self.errors, op, resource, e)
+    }
+
+    /// Asks STS who the credentials belong to, and remembers the account for Live Tail.
+    async fn get_caller_identity(
+        &self,
+    ) -> Result<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput, SourceError>
+    {
+        self.limiter.acquire("sts:GetCallerIdentity").await;
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| self.error("sts:GetCallerIdentity", "your identity", &e))?;
+        *self.caller.lock().unwrap_or_else(|e| e.into_inner()) = Some(Caller::of(&out));
+        Ok(out)
+    }
+
+    /// The remembered caller, asking STS only if `identity` has not run yet.
+    async fn caller(&self) -> Result<Caller, SourceError> {
+        let known = self
+            .caller
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        match known {
+            Some(caller) => Ok(caller),
+            None => Ok(Caller::of(&self.get_caller_identity().await?)),
+        }
     }
 
     fn source_label(&self) -> String {
@@ -80,16 +132,28 @@ impl AwsSource {
     }
 }
 
+/// Explains a failed call and counts it. Free of `AwsSource` so that a Live Tail session, which
+/// outlives the borrow of its source, can use it too.
+fn failed<E, R>(
+    stats: &CallStats,
+    ctx: &ErrorContext,
+    op: &str,
+    resource: &str,
+    e: &aws_sdk_ecs::error::SdkError<E, R>,
+) -> SourceError
+where
+    E: aws_sdk_ecs::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let err = errors::explain(op, resource, e, ctx);
+    stats.failed(op, err.kind == crate::source::ErrorKind::Throttled);
+    err
+}
+
 #[async_trait]
 impl FleetSource for AwsSource {
     async fn identity(&self) -> Result<Identity, SourceError> {
-        self.limiter.acquire("sts:GetCallerIdentity").await;
-        let out = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| self.error("sts:GetCallerIdentity", "your identity", &e))?;
+        let out = self.get_caller_identity().await?;
         let arn = out.arn().unwrap_or_default();
         // arn:aws:sts::123456789012:assumed-role/Admin/alice → assumed-role/Admin/alice
         let principal = arn.splitn(6, ':').nth(5).unwrap_or(arn).to_string();
@@ -174,6 +238,14 @@ impl FleetSource for AwsSource {
 
     async fn alarms(&self) -> Result<Vec<Alarm>, SourceError> {
         self.describe_alarms().await
+    }
+
+    async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>, SourceError> {
+        self.filter_log_events(query).await
+    }
+
+    async fn live_tail(&self, group: &str, streams: &[String]) -> Result<LogTail, SourceError> {
+        self.start_live_tail(group, streams).await
     }
 
     fn stats(&self) -> Vec<CallStat> {

@@ -6,10 +6,12 @@
 mod fleet;
 mod generate;
 mod lifecycle;
+mod logs;
 mod metrics;
 mod names;
 mod simulate;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -17,8 +19,8 @@ use async_trait::async_trait;
 use self::fleet::Fleet;
 use super::{FleetSource, SourceError};
 use crate::model::{
-    Alarm, Cluster, ContainerDefinition, Identity, Instance, MetricRequest, SeriesData, Service,
-    Task, TaskDefinition, TaskScope, Time,
+    Alarm, Cluster, ContainerDefinition, Identity, Instance, LogEvent, LogQuery, MetricRequest,
+    SeriesData, Service, Task, TaskDefinition, TaskScope, Time,
 };
 
 /// Where the demo's "now" comes from.
@@ -42,6 +44,8 @@ impl DemoClock {
 pub struct DemoSource {
     fleet: Mutex<Fleet>,
     clock: DemoClock,
+    /// The latest instant the fleet was moved to (epoch ms): a fixed clock's "now" moves with it.
+    advanced: AtomicI64,
 }
 
 impl DemoSource {
@@ -51,6 +55,7 @@ impl DemoSource {
         Ok(DemoSource {
             fleet: Mutex::new(generate::build(scenario, seed, start)?),
             clock,
+            advanced: AtomicI64::new(start.timestamp_millis()),
         })
     }
 
@@ -62,12 +67,15 @@ impl DemoSource {
     /// Moves the simulation to `t` (no-op if `t` is not later than the simulation time).
     /// Advancing in one call or in many smaller ones gives the same fleet.
     pub fn advance_to(&self, t: Time) {
+        self.advanced
+            .fetch_max(t.timestamp_millis(), Ordering::SeqCst);
         self.lock().advance_to(t);
     }
 
-    /// The clock's now.
+    /// The clock's now, or the instant the fleet was last moved to if that is later.
     pub fn now(&self) -> Time {
-        self.clock.now()
+        let advanced = Time::from_timestamp_millis(self.advanced.load(Ordering::SeqCst));
+        self.clock.now().max(advanced.unwrap_or_default())
     }
 
     fn lock(&self) -> MutexGuard<'_, Fleet> {
@@ -116,6 +124,11 @@ impl FleetSource for DemoSource {
 
     async fn alarms(&self) -> Result<Vec<Alarm>, SourceError> {
         Ok(self.query(metrics::alarms))
+    }
+
+    /// The demo follows by polling: it has no Live Tail (the default `live_tail` says so).
+    async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>, SourceError> {
+        Ok(logs::log_events(query, self.now()))
     }
 
     async fn task_definition(&self, arn: &str) -> Result<Arc<TaskDefinition>, SourceError> {

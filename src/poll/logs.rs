@@ -1,0 +1,178 @@
+//! Log reads as the console needs them, over any [`FleetSource`]: finding a subject's streams,
+//! the last N lines before a time (reading backwards in growing windows, so a chatty service
+//! costs one small read and a quiet one still finds its last lines), and following.
+
+use std::collections::BTreeMap;
+
+use chrono::TimeDelta;
+
+use crate::action::LogRead;
+use crate::model::{LogEvent, LogQuery, LogStreamRef, TaskScope, Time, log_streams};
+use crate::source::{FleetSource, SourceError};
+use crate::state::LogSubject;
+
+/// Windows read backwards from `before` until enough lines are found: 1 min, then 5 min,
+/// 30 min, 3 h, 24 h (cumulative).
+const WINDOWS: [i64; 5] = [60, 300, 1800, 3 * 3600, 24 * 3600];
+/// At most this many events from one window: a burst cannot exhaust memory.
+const WINDOW_LIMIT: usize = 20_000;
+
+/// The streams of a task's containers, or of every running task of a service.
+pub async fn resolve(
+    source: &dyn FleetSource,
+    subject: &LogSubject,
+) -> Result<Vec<LogStreamRef>, String> {
+    match subject {
+        LogSubject::Task(task) => {
+            let def = source
+                .task_definition(&task.task_definition.arn)
+                .await
+                .map_err(|e| e.message)?;
+            log_streams(task, &def, false)
+        }
+        LogSubject::Service { cluster, service } => {
+            let scope = TaskScope::Service {
+                cluster: cluster.clone(),
+                service: service.clone(),
+            };
+            let tasks = source.tasks(&scope, false).await.map_err(|e| e.message)?;
+            if tasks.is_empty() {
+                return Err(format!(
+                    "service {service} has no running tasks: nothing is logging"
+                ));
+            }
+            let mut streams = Vec::new();
+            let mut problem = None;
+            for task in &tasks {
+                let def = source
+                    .task_definition(&task.task_definition.arn)
+                    .await
+                    .map_err(|e| e.message)?;
+                match log_streams(task, &def, true) {
+                    Ok(found) => streams.extend(found),
+                    Err(why) => problem = Some(why),
+                }
+            }
+            match (streams.is_empty(), problem) {
+                (true, Some(why)) => Err(why),
+                _ => Ok(streams),
+            }
+        }
+    }
+}
+
+/// Streams grouped by (log group, region): one query each.
+fn by_group(streams: &[LogStreamRef]) -> BTreeMap<(String, Option<String>), Vec<String>> {
+    let mut groups: BTreeMap<(String, Option<String>), Vec<String>> = BTreeMap::new();
+    for s in streams {
+        groups
+            .entry((s.group.clone(), s.region.clone()))
+            .or_default()
+            .push(s.stream.clone());
+    }
+    groups
+}
+
+async fn read_range(
+    source: &dyn FleetSource,
+    streams: &[LogStreamRef],
+    start: Time,
+    end: Option<Time>,
+) -> Result<Vec<LogEvent>, SourceError> {
+    let mut events = Vec::new();
+    for ((group, region), names) in by_group(streams) {
+        let query = LogQuery {
+            group,
+            region,
+            streams: names,
+            start,
+            end,
+            limit: Some(WINDOW_LIMIT),
+        };
+        events.extend(source.log_events(&query).await?);
+    }
+    events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+    Ok(events)
+}
+
+pub async fn read(
+    source: &dyn FleetSource,
+    streams: &[LogStreamRef],
+    read: &LogRead,
+    now: Time,
+) -> Result<Vec<LogEvent>, SourceError> {
+    match read {
+        LogRead::Since(start) => read_range(source, streams, *start, None).await,
+        LogRead::Last { count, before } => {
+            let end = before.unwrap_or(now);
+            let mut found: Vec<LogEvent> = Vec::new();
+            let mut upper = end;
+            for secs in WINDOWS {
+                let lower = end - TimeDelta::seconds(secs);
+                let mut older = read_range(source, streams, lower, Some(upper)).await?;
+                older.append(&mut found);
+                found = older;
+                upper = lower;
+                if found.len() >= *count {
+                    break;
+                }
+            }
+            let skip = found.len().saturating_sub(*count);
+            Ok(found.split_off(skip))
+        }
+    }
+}
+
+/// Follows a pane's streams with Live Tail, sending batches as actions, until the session
+/// ends or the pane closes (the runtime aborts this task). Any failure sends `LiveTailEnded`
+/// with the reason, and the pane falls back to polling.
+pub async fn follow(
+    source: std::sync::Arc<dyn FleetSource>,
+    id: u64,
+    streams: Vec<LogStreamRef>,
+    tx: tokio::sync::mpsc::UnboundedSender<crate::action::Action>,
+) {
+    use crate::action::Action;
+    use futures::StreamExt;
+
+    let groups = by_group(&streams);
+    if groups.len() != 1 {
+        let _ = tx.send(Action::LiveTailEnded {
+            id,
+            error: Some("the streams are in several log groups".into()),
+        });
+        return;
+    }
+    let Some(((group, _), names)) = groups.into_iter().next() else {
+        return;
+    };
+    let mut tail = match source.live_tail(&group, &names).await {
+        Ok(tail) => tail,
+        Err(e) => {
+            let _ = tx.send(Action::LiveTailEnded {
+                id,
+                error: Some(e.message),
+            });
+            return;
+        }
+    };
+    let _ = tx.send(Action::LiveTailStarted { id });
+    while let Some(batch) = tail.next().await {
+        match batch {
+            Ok(events) if events.is_empty() => {}
+            Ok(events) => {
+                if tx.send(Action::LiveTailEvents { id, events }).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Action::LiveTailEnded {
+                    id,
+                    error: Some(e.message),
+                });
+                return;
+            }
+        }
+    }
+    let _ = tx.send(Action::LiveTailEnded { id, error: None });
+}
