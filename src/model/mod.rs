@@ -7,6 +7,7 @@ mod instance;
 mod log;
 mod metric;
 pub mod metric_catalog;
+mod ops;
 mod scope;
 mod service;
 mod task;
@@ -18,6 +19,9 @@ pub use instance::Instance;
 pub use log::{LogEvent, LogQuery, LogStreamRef, log_streams};
 pub use metric::{
     Alarm, AlarmState, MetricId, MetricRequest, Point, SeriesData, SeriesKey, Stat, Unit,
+};
+pub use ops::{
+    HealthCheck, Operation, ScalingBounds, SessionHandoff, TargetGroupHealth, TargetHealth,
 };
 pub use scope::{Query, TaskScope};
 pub use service::{Deployment, Service, ServiceEvent};

@@ -12,8 +12,8 @@ pub use unavailable::Unavailable;
 use async_trait::async_trait;
 
 use crate::model::{
-    Alarm, Cluster, Identity, Instance, LogEvent, LogQuery, MetricRequest, Query, SeriesData,
-    Service, Task,
+    Alarm, Cluster, Identity, Instance, LogEvent, LogQuery, MetricRequest, Operation, Query,
+    ScalingBounds, SeriesData, Service, SessionHandoff, TargetGroupHealth, Task,
 };
 
 /// The answer to one [`Query`], owned, so a poller can send it to the UI as an action.
@@ -112,6 +112,47 @@ pub trait FleetSource: Send + Sync {
             ErrorKind::Service,
             "Live Tail is not available from this source",
         ))
+    }
+
+    /// Carries out a mutating operation (scale, redeploy, stop, drain/activate) and says what
+    /// happened. Only the action gate calls this, after confirmation, never under read-only.
+    async fn apply(&self, op: &Operation) -> Result<String, SourceError> {
+        let _ = op;
+        Err(SourceError::new(
+            ErrorKind::Service,
+            "this source cannot change anything",
+        ))
+    }
+
+    /// Opens an interactive session (ECS Exec `ExecuteCommand`, SSM `StartSession`) for
+    /// `session-manager-plugin` to take over. Only the action gate calls this.
+    async fn open_session(&self, op: &Operation) -> Result<SessionHandoff, SourceError> {
+        let _ = op;
+        Err(SourceError::new(
+            ErrorKind::Service,
+            "this source has no shells to open",
+        ))
+    }
+
+    /// Application Auto Scaling bounds of a service's desired count (`DescribeScalableTargets`);
+    /// `None` when the service is not a scalable target.
+    async fn scaling_bounds(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Option<ScalingBounds>, SourceError> {
+        let _ = (cluster, service);
+        Ok(None)
+    }
+
+    /// Health of the targets of these target groups (`DescribeTargetHealth`) with each
+    /// group's health check settings.
+    async fn target_health(
+        &self,
+        target_groups: &[String],
+    ) -> Result<Vec<TargetGroupHealth>, SourceError> {
+        let _ = target_groups;
+        Ok(Vec::new())
     }
 
     /// AWS calls made so far, by operation. Sources that make none return nothing.
