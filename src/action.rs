@@ -6,8 +6,10 @@
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::model::{
-    Alarm, Identity, LogEvent, LogStreamRef, MetricRequest, Query, SeriesData, Time,
+    Alarm, Identity, LogEvent, LogStreamRef, MetricRequest, Operation, Query, ScalingBounds,
+    SeriesData, SessionHandoff, TargetGroupHealth, Time,
 };
+use crate::source::audit::AuditRecord;
 use crate::source::aws::AwsSettings;
 use crate::source::{CallStat, SharedSource, Snapshot, SourceError};
 use crate::state::LogSubject;
@@ -71,6 +73,30 @@ pub enum Action {
         path: std::path::PathBuf,
         result: Result<(), String>,
     },
+    /// A confirmed operation was carried out (or failed).
+    Performed {
+        op: Operation,
+        result: Result<String, SourceError>,
+    },
+    /// The session for ECS Exec or an instance shell is open (or why not): hand over next.
+    SessionReady {
+        op: Operation,
+        result: Result<SessionHandoff, String>,
+    },
+    /// session-manager-plugin returned the terminal.
+    SessionEnded {
+        op: Operation,
+        result: Result<String, String>,
+    },
+    ScalingLoaded {
+        service_arn: String,
+        result: Result<Option<ScalingBounds>, SourceError>,
+    },
+    TargetHealthLoaded {
+        service_arn: String,
+        at: Time,
+        result: Result<Vec<TargetGroupHealth>, SourceError>,
+    },
     /// The `:stats` numbers, read from the source.
     StatsLoaded(Vec<CallStat>),
     /// Profile names from the AWS config files, for the `:profile` picker.
@@ -115,6 +141,26 @@ pub enum Effect {
     /// The pane closed: end its Live Tail session.
     StopLogs {
         id: u64,
+    },
+    /// Carry out a confirmed operation (never sent under read-only: the gate refuses first).
+    Perform(Operation),
+    /// Check the session-manager-plugin and the task, then open the session.
+    OpenSession(Operation),
+    /// Hand the terminal to session-manager-plugin until the session ends.
+    HandOff {
+        op: Operation,
+        handoff: SessionHandoff,
+    },
+    /// Append a line to the audit log.
+    Audit(Box<AuditRecord>),
+    FetchScalingBounds {
+        cluster: String,
+        service: String,
+        service_arn: String,
+    },
+    FetchTargetHealth {
+        service_arn: String,
+        target_groups: Vec<String>,
     },
     /// Put text on the terminal's clipboard (OSC 52: works over SSH).
     Copy(String),

@@ -64,6 +64,18 @@ impl App {
                             tui.suspend()?;
                             events = EventStream::new();
                         }
+                        Effect::HandOff { op, handoff } => {
+                            // The input reader stops first, or it would steal the shell's keys.
+                            drop(events);
+                            tui.exit()?;
+                            let result = tokio::task::block_in_place(|| {
+                                crate::source::session::run_plugin(&handoff)
+                            });
+                            tui.enter()?;
+                            tui.terminal.clear()?;
+                            events = EventStream::new();
+                            let _ = tx.send(Action::SessionEnded { op, result });
+                        }
                         other => self.start(other, &tx),
                     }
                 }
@@ -177,6 +189,62 @@ impl App {
                     task.abort();
                 }
             }
+            Effect::Perform(op) => {
+                let o = op.clone();
+                guarded(tx, async move { source.apply(&o).await }, move |result| {
+                    Action::Performed { op, result }
+                });
+            }
+            Effect::OpenSession(op) => {
+                let o = op.clone();
+                guarded(
+                    tx,
+                    async move { Ok(crate::source::session::prepare(&*source, &o).await) },
+                    move |result| Action::SessionReady {
+                        op,
+                        result: result.unwrap_or_else(|e| Err(e.message)),
+                    },
+                );
+            }
+            Effect::HandOff { .. } | Effect::Quit | Effect::Suspend => {}
+            Effect::Audit(record) => {
+                tokio::task::spawn_blocking(move || match crate::source::audit::default_path() {
+                    Some(path) => {
+                        if let Err(e) = crate::source::audit::append(&path, &record) {
+                            tracing::error!(path = %path.display(), "audit log not written: {e}");
+                        }
+                    }
+                    None => tracing::error!("no state directory for the audit log"),
+                });
+            }
+            Effect::FetchScalingBounds {
+                cluster,
+                service,
+                service_arn,
+            } => {
+                guarded(
+                    tx,
+                    async move { source.scaling_bounds(&cluster, &service).await },
+                    move |result| Action::ScalingLoaded {
+                        service_arn,
+                        result,
+                    },
+                );
+            }
+            Effect::FetchTargetHealth {
+                service_arn,
+                target_groups,
+            } => {
+                guarded(
+                    tx,
+                    async move { source.target_health(&target_groups).await },
+                    move |result| Action::TargetHealthLoaded {
+                        service_arn,
+                        at: chrono::Utc::now(),
+                        result,
+                    },
+                );
+            }
             Effect::Copy(text) => crate::tui::copy_to_clipboard(&text),
             Effect::SaveFile { path, contents } => {
                 tokio::spawn(async move {
@@ -204,7 +272,6 @@ impl App {
                     });
                 });
             }
-            Effect::Quit | Effect::Suspend => {}
         }
     }
 }

@@ -29,6 +29,8 @@ pub struct Config {
     pub stopped_tasks_window: Duration,
     /// Lines a log pane keeps; the oldest go first.
     pub log_lines: usize,
+    /// What ECS Exec runs in the container.
+    pub exec_shell: String,
 }
 
 /// Poll intervals: the focused pane is refreshed often, the panes behind it rarely.
@@ -123,6 +125,7 @@ struct RawConfig {
     mouse: Option<bool>,
     stopped_tasks_window: Option<String>,
     log_lines: Option<usize>,
+    exec_shell: Option<String>,
     refresh: Option<RawRefresh>,
 }
 
@@ -147,6 +150,7 @@ impl Config {
             mouse: raw.mouse.expect("embedded config sets mouse"),
             stopped_tasks_window: Duration::ZERO,
             log_lines: 0,
+            exec_shell: String::new(),
             refresh: Refresh {
                 focused: secs(refresh.and_then(|r| r.focused_secs)),
                 background: secs(refresh.and_then(|r| r.background_secs)),
@@ -210,6 +214,15 @@ impl Config {
                 ));
             }
             self.stopped_tasks_window = d;
+        }
+        if let Some(shell) = raw.exec_shell {
+            if shell.trim().is_empty() {
+                return Err(err(
+                    "exec_shell",
+                    "must name a command, e.g. \"/bin/sh\"".into(),
+                ));
+            }
+            self.exec_shell = shell;
         }
         if let Some(lines) = raw.log_lines {
             if !(100..=1_000_000).contains(&lines) {

@@ -129,6 +129,16 @@ named_enum! {
         LogCopy = "log_copy",
         /// Log pane: write the buffer to a file.
         LogSave = "log_save",
+        /// Services: the scale dialog.
+        Scale = "scale",
+        /// Tasks and containers: ECS Exec; instances: an SSM shell on the host.
+        Shell = "shell",
+        Redeploy = "redeploy",
+        StopTask = "stop_task",
+        /// Instances: drain, or activate a draining one.
+        Drain = "drain",
+        /// Services: health of the load balancer targets.
+        TargetHealth = "target_health",
     }
 }
 

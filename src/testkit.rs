@@ -79,6 +79,7 @@ impl Harness {
         let mut state = State::new(Identity::default(), now, config.refresh, (width, height));
         state.stopped_window = config.stopped_tasks_window;
         state.log_cap = config.log_lines;
+        state.exec_shell = config.exec_shell.clone();
         state.aws = aws;
         Harness {
             state,
@@ -165,6 +166,37 @@ impl Harness {
             Effect::SaveFile { path, .. } => Action::FileSaved {
                 path,
                 result: Ok(()),
+            },
+            Effect::Perform(op) => {
+                let result = block_on(self.source.apply(&op));
+                Action::Performed { op, result }
+            }
+            Effect::OpenSession(op) => {
+                let result = block_on(crate::source::session::prepare(&*self.source, &op));
+                Action::SessionReady { op, result }
+            }
+            // A test has no terminal to hand over: the session "ends" at once.
+            Effect::HandOff { op, .. } => Action::SessionEnded {
+                op,
+                result: Ok("session ended".into()),
+            },
+            // Recorded in `effects`; tests read the records from there.
+            Effect::Audit(_) => return,
+            Effect::FetchScalingBounds {
+                cluster,
+                service,
+                service_arn,
+            } => Action::ScalingLoaded {
+                service_arn,
+                result: block_on(self.source.scaling_bounds(&cluster, &service)),
+            },
+            Effect::FetchTargetHealth {
+                service_arn,
+                target_groups,
+            } => Action::TargetHealthLoaded {
+                service_arn,
+                at: self.state.now,
+                result: block_on(self.source.target_health(&target_groups)),
             },
             Effect::ShowStats => Action::StatsLoaded(self.source.stats()),
             Effect::LoadProfiles => Action::ProfilesLoaded(block_on(aws::profile_names())),

@@ -312,8 +312,8 @@ async fn more_than_100_streams_are_read_in_calls_of_100() {
     assert_eq!(moto.calls("logs:FilterLogEvents").await, 2, "100 + 50");
 }
 
-/// AWS fails a FilterLogEvents call naming a stream that does not exist yet, which every task
-/// that has not logged has; the other streams must still be read.
+/// AWS fails a FilterLogEvents call naming a stream that does not exist yet, as the streams of a
+/// task still pulling its images do; the other streams must still be read.
 #[tokio::test(flavor = "multi_thread")]
 async fn streams_not_created_yet_read_as_empty_and_alone_are_not_found() {
     let moto = Moto::start(); // its own server: this test counts calls
@@ -345,7 +345,7 @@ async fn streams_not_created_yet_read_as_empty_and_alone_are_not_found() {
     assert_eq!(err.kind, ErrorKind::NotFound);
     assert_eq!(
         err.message,
-        "log stream ecs/app/b in /ecs/deploying does not exist yet: the task has not logged anything"
+        "log stream ecs/app/b in /ecs/deploying does not exist yet: the container has not started logging"
     );
 
     let err = source
@@ -355,7 +355,7 @@ async fn streams_not_created_yet_read_as_empty_and_alone_are_not_found() {
     assert_eq!(err.kind, ErrorKind::NotFound);
     assert_eq!(
         err.message,
-        "none of the 2 log streams in /ecs/deploying exists yet: the tasks have not logged anything"
+        "none of the 2 log streams in /ecs/deploying exists yet: the containers have not started logging"
     );
 }
 
@@ -491,12 +491,9 @@ const GROUP_ARN: &str = "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/cart
 /// group's ARN) and everything else go to moto.
 async fn stub_source(moto: &Moto, stub: &LiveTailStub) -> AwsSource {
     let config = sdk_config(&moto.endpoint).await;
-    eprintln!("DBG config");
     let stats = CallStats::default();
-    let logs = stub.client("us-east-1", &stats);
-    eprintln!("DBG client");
     let clients = Clients {
-        logs,
+        logs: stub.client("us-east-1", &stats),
         ..Clients::new(&config, &stats)
     };
     let settings = AwsSettings {
@@ -526,13 +523,12 @@ fn tailed(id: &str, millis: i64, stream: &str, message: &str) -> LogEvent {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn live_tail_delivers_each_update_as_it_arrives_until_the_session_ends() {
-    eprintln!("DBG start");
     let moto = Moto::shared();
-    eprintln!("DBG moto");
     let mut stub = LiveTailStub::start(Answer::Stream).await;
-    eprintln!("DBG stub");
     let source = stub_source(moto, &stub).await;
     let streams = vec!["ecs/app/t1".to_string(), "ecs/app/t2".to_string()];
+    // AWS starts every session with SessionStart, and the SDK's `send` waits for it.
+    stub.send(session_start(GROUP_ARN));
     let mut tail = source
         .live_tail("/ecs/cart", &streams)
         .await
@@ -546,7 +542,6 @@ async fn live_tail_delivers_each_update_as_it_arrives_until_the_session_ends() {
     assert_eq!(request.body["logStreamNames"], json!(streams));
 
     let t0 = base();
-    stub.send(session_start(GROUP_ARN));
     // Out of order within the update: the batch comes oldest first.
     stub.send(session_update(
         GROUP_ARN,
@@ -605,12 +600,12 @@ async fn an_error_in_the_session_ends_the_tail_with_the_reason() {
     let moto = Moto::shared();
     let stub = LiveTailStub::start(Answer::Stream).await;
     let source = stub_source(moto, &stub).await;
+    stub.send(session_start(GROUP_ARN));
     let mut tail = source
         .live_tail("/ecs/cart", &["ecs/app/t1".to_string()])
         .await
         .expect("a session");
     let t0 = base();
-    stub.send(session_start(GROUP_ARN));
     stub.send(session_update(
         GROUP_ARN,
         &[("ecs/app/t1", t0, "last words")],
@@ -654,5 +649,29 @@ async fn live_tail_refused_by_aws_is_not_available_in_plain_words() {
     assert_eq!(
         stub.received().await.body["logGroupIdentifiers"],
         json!([GROUP_ARN])
+    );
+}
+
+/// A server that accepts StartLiveTail but never starts the session: the SDK would wait for the
+/// first event forever.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_that_never_starts_is_not_available_after_10_seconds() {
+    let moto = Moto::shared();
+    let stub = LiveTailStub::start(Answer::Stream).await;
+    let source = stub_source(moto, &stub).await;
+    let started = Instant::now();
+    let err = source
+        .live_tail("/ecs/cart", &["ecs/app/t1".to_string()])
+        .await
+        .err()
+        .expect("no session");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(10), "{waited:?}");
+    assert!(waited < Duration::from_secs(20), "{waited:?}");
+    let stub_host = stub.endpoint.trim_start_matches("http://");
+    assert_eq!(err.kind, ErrorKind::Network);
+    assert_eq!(
+        err.message,
+        format!("Live Tail not available: no answer from stream-{stub_host} in time")
     );
 }

@@ -1,9 +1,11 @@
 //! Everything that talks to the world. The app knows only [`FleetSource`]; the demo fleet
 //! implements it now, the AWS SDK source implements it next.
 
+pub mod audit;
 pub mod aws;
 pub mod demo;
 mod error;
+pub mod session;
 mod unavailable;
 
 pub use error::{ErrorKind, SourceError};

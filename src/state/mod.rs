@@ -1,6 +1,7 @@
 //! Everything the console knows, changed only by `crate::update`.
 
 mod chart;
+mod dialogs;
 mod fleet;
 mod input;
 mod logs;
@@ -11,6 +12,7 @@ mod status;
 mod view;
 
 pub use chart::{Chart, ChartLine, ChartWindow};
+pub use dialogs::{MAX_DESIRED, ScaleDialog, TargetHealthView, parse_desired};
 pub use fleet::{Fleet, Slot};
 pub use input::{InputMode, LineEditor};
 pub use logs::{
@@ -41,6 +43,10 @@ pub struct State {
     pub next_log_id: u64,
     /// Lines a log pane keeps (config `log_lines`).
     pub log_cap: usize,
+    /// The task whose container is being picked for ECS Exec.
+    pub pending_exec: Option<Box<crate::model::Task>>,
+    /// What ECS Exec runs (config `exec_shell`).
+    pub exec_shell: String,
     /// The navigation stack; the last view is the focused one. Never empty.
     pub nav: Vec<View>,
     /// Popups drawn over the panes; the top one gets keys first.
@@ -71,6 +77,8 @@ impl State {
             logs: None,
             next_log_id: 0,
             log_cap: DEFAULT_CAP,
+            pending_exec: None,
+            exec_shell: "/bin/sh".into(),
             nav: vec![View::new(Pane::Clusters)],
             popups: Vec::new(),
             input: InputMode::Normal,

@@ -14,6 +14,16 @@ pub enum Popup {
     },
     /// CloudWatch charts of one service, task or instance (`m`).
     Chart(super::Chart),
+    /// "Are you sure?" for an operation, showing exactly what changes and where.
+    Confirm {
+        op: crate::model::Operation,
+        lines: Vec<String>,
+        scroll: usize,
+    },
+    /// The scale dialog (`s` on a service).
+    Scale(super::ScaleDialog),
+    /// Target health of a service's target groups (`t`), refreshed while open.
+    TargetHealth(super::TargetHealthView),
     /// Choose one of a list (a region, a profile).
     Picker {
         kind: PickerKind,
@@ -26,6 +36,8 @@ pub enum Popup {
 pub enum PickerKind {
     Region,
     Profile,
+    /// The container of a task to open ECS Exec in.
+    Container,
 }
 
 impl PickerKind {
@@ -33,6 +45,7 @@ impl PickerKind {
         match self {
             PickerKind::Region => "Switch region",
             PickerKind::Profile => "Switch profile",
+            PickerKind::Container => "Shell in which container?",
         }
     }
 }
@@ -43,6 +56,9 @@ impl Popup {
             Popup::Help { scroll, .. } | Popup::Describe { scroll, .. } => scroll,
             Popup::Picker { selected, .. } => selected,
             Popup::Chart(chart) => &mut chart.scroll,
+            Popup::TargetHealth(view) => &mut view.scroll,
+            Popup::Confirm { scroll, .. } => scroll,
+            Popup::Scale(dialog) => &mut dialog.scroll,
         }
     }
 }

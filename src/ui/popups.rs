@@ -22,6 +22,14 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
                 selected,
             } => draw_picker(f, area, kind.title(), items, *selected, ctx),
             Popup::Chart(chart) => super::chart::render(f, area, state, chart, ctx),
+            Popup::Confirm { lines, .. } => draw_confirm(f, area, lines, ctx),
+            Popup::Scale(dialog) => draw_scale(f, area, dialog, ctx),
+            Popup::TargetHealth(view) => {
+                let tasks = service_tasks(state, view);
+                let lines = target_health_lines(view, tasks, state.now, ctx.theme);
+                let title = format!("Target health · {}", view.service);
+                draw_text(f, area, &title, lines, view.scroll, ctx);
+            }
             Popup::Describe {
                 title,
                 lines,
@@ -180,4 +188,217 @@ fn centered(area: Rect, pct_w: u16, pct_h: u16) -> Rect {
         w,
         h,
     )
+}
+
+fn boxed(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+/// The gate's question: what changes, where, and how to answer.
+fn draw_confirm(f: &mut Frame, area: Rect, lines: &[String], ctx: &Ctx) {
+    let t = ctx.theme;
+    let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(20) as u16 + 6;
+    let popup = boxed(area, width.max(40), lines.len() as u16 + 2);
+    let text: Vec<Line> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => Line::from(Span::styled(l.as_str(), t.title)),
+            _ if l.starts_with("y or enter") => Line::from(Span::styled(l.as_str(), t.key)),
+            _ => Line::from(Span::styled(l.as_str(), t.base)),
+        })
+        .collect();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.warn)
+        .style(t.base)
+        .title(Span::styled(" Confirm ", t.warn));
+    f.render_widget(Clear, popup);
+    f.render_widget(Paragraph::new(text).block(block), popup);
+}
+
+fn draw_scale(f: &mut Frame, area: Rect, d: &crate::state::ScaleDialog, ctx: &Ctx) {
+    let t = ctx.theme;
+    let bounds = match &d.bounds {
+        None => Span::styled("auto scaling: looking…", t.dim),
+        Some(Ok(None)) => Span::styled("auto scaling: none", t.dim),
+        Some(Ok(Some(b))) => Span::styled(
+            format!(
+                "auto scaling: min {} · max {}{}",
+                b.min,
+                b.max,
+                if b.suspended { " · suspended" } else { "" }
+            ),
+            t.base,
+        ),
+        Some(Err(e)) => Span::styled(format!("auto scaling: unknown ({})", e.message), t.stale),
+    };
+    let mut lines = vec![
+        Line::from(Span::styled(
+            format!(
+                "desired {} · running {} · pending {}",
+                d.desired, d.running, d.pending
+            ),
+            t.base,
+        )),
+        Line::from(bounds),
+        Line::default(),
+        Line::from(vec![
+            Span::styled("new desired count: ", t.prompt),
+            Span::styled(d.editor.text.clone(), t.header_value),
+        ]),
+    ];
+    if let Some(check) = &d.zero_check {
+        lines.push(Line::from(vec![
+            Span::styled(format!("type {} to confirm: ", d.service), t.warn),
+            Span::styled(check.text.clone(), t.header_value),
+        ]));
+    }
+    lines.push(Line::default());
+    if let Some(message) = &d.message {
+        lines.push(Line::from(Span::styled(message.clone(), t.warn)));
+    }
+    lines.push(Line::from(Span::styled(
+        "enter: next    esc: cancel (nothing is sent before you confirm)",
+        t.dim,
+    )));
+    // Room for a long typed value wrapping onto a second row.
+    let popup = boxed(area, 76, lines.len() as u16 + 3);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focused)
+        .style(t.base)
+        .title(Span::styled(format!(" Scale {} ", d.service), t.title));
+    f.render_widget(Clear, popup);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(ratatui::widgets::Wrap { trim: false }),
+        popup,
+    );
+}
+
+/// The service's tasks, from whichever list of them the console holds, to name targets.
+fn service_tasks<'a>(
+    state: &'a State,
+    view: &crate::state::TargetHealthView,
+) -> &'a [crate::model::Task] {
+    use crate::model::{Query, TaskScope};
+    let by_service = Query::Tasks {
+        scope: TaskScope::Service {
+            cluster: view.cluster.clone(),
+            service: view.service.clone(),
+        },
+        stopped: false,
+    };
+    let tasks = state.fleet.tasks(&by_service);
+    if !tasks.is_empty() {
+        return tasks;
+    }
+    state.fleet.tasks(&Query::Tasks {
+        scope: TaskScope::Cluster {
+            cluster: view.cluster.clone(),
+        },
+        stopped: false,
+    })
+}
+
+pub fn target_health_line_count(view: &crate::state::TargetHealthView) -> usize {
+    let theme = crate::theme::Theme::no_color();
+    target_health_lines(view, &[], crate::model::Time::default(), &theme).len()
+}
+
+/// Per target group: its health check, then a row per target (matched to its task by IP).
+fn target_health_lines<'a>(
+    view: &crate::state::TargetHealthView,
+    tasks: &[crate::model::Task],
+    now: crate::model::Time,
+    t: &crate::theme::Theme,
+) -> Vec<Line<'a>> {
+    let mut lines = Vec::new();
+    if let Some(e) = &view.error {
+        lines.push(Line::from(Span::styled(format!("stale: {e}"), t.stale)));
+    }
+    let Some(groups) = &view.groups else {
+        lines.push(Line::from(Span::styled("asking the load balancer…", t.dim)));
+        return lines;
+    };
+    if let Some(at) = view.fetched_at {
+        lines.push(Line::from(Span::styled(
+            format!("updated {} ago, every 5 s", super::format::age(now, at)),
+            t.dim,
+        )));
+    }
+    for g in groups {
+        let hc = &g.health_check;
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(g.name.clone(), t.title)));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "health check {} {} on port {} · every {}s, timeout {}s · healthy after {}, unhealthy after {} · expects {}",
+                hc.protocol,
+                if hc.path.is_empty() { "-" } else { &hc.path },
+                hc.port,
+                hc.interval_secs,
+                hc.timeout_secs,
+                hc.healthy_threshold,
+                hc.unhealthy_threshold,
+                if hc.matcher.is_empty() { "-" } else { &hc.matcher }
+            ),
+            t.dim,
+        )));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{:<22} {:<6} {:<12} {:<10} {:<9} {:<32} {}",
+                "TARGET", "PORT", "AZ", "STATE", "TASK", "REASON", "DESCRIPTION"
+            ),
+            t.column_header,
+        )));
+        if g.targets.is_empty() {
+            lines.push(Line::from(Span::styled("no targets registered", t.warn)));
+        }
+        for target in &g.targets {
+            let task = tasks
+                .iter()
+                .find(|task| {
+                    task.private_ip == target.id
+                        || task.ec2_instance_id.as_deref() == Some(target.id.as_str())
+                })
+                .map_or("-", |task| task.short_id());
+            let style = super::panes::state_style(&target.state.to_uppercase(), t);
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!(
+                        "{:<22} {:<6} {:<12} ",
+                        target.id,
+                        target.port.map_or("-".into(), |p| p.to_string()),
+                        target.availability_zone
+                    ),
+                    t.base,
+                ),
+                Span::styled(format!("{:<10} ", target.state), style),
+                Span::styled(
+                    format!(
+                        "{:<9} {:<32} {}",
+                        task,
+                        if target.reason.is_empty() {
+                            "-"
+                        } else {
+                            &target.reason
+                        },
+                        target.description
+                    ),
+                    t.base,
+                ),
+            ]));
+        }
+    }
+    lines
 }

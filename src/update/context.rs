@@ -143,6 +143,7 @@ pub fn picked(state: &mut State, kind: PickerKind, choice: &str) -> Vec<Effect> 
     match kind {
         PickerKind::Region => region(state, Some(choice)),
         PickerKind::Profile => profile(state, Some(choice)),
+        PickerKind::Container => super::actions::exec_picked(state, choice),
     }
 }
 

@@ -7,7 +7,7 @@ use crate::keymap::{Command, Context, KeyMap};
 use crate::state::{InputMode, Level, LineEditor, Pane, Popup, State};
 use crate::ui::layout;
 
-use super::{chart, describe, logs, nav, rows};
+use super::{actions, chart, describe, gate, logs, nav, rows};
 
 pub fn handle(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
@@ -85,6 +85,11 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
         Command::ToggleStopped => toggle_stopped(state),
         Command::Metrics => chart::open(state),
         Command::Logs => return logs::open(state),
+        Command::Scale | Command::Shell => return actions::shell_or_scale(state),
+        Command::Redeploy => return actions::redeploy(state),
+        Command::StopTask => return actions::stop_task(state),
+        Command::Drain => return actions::drain(state),
+        Command::TargetHealth => return actions::target_health(state),
         Command::FocusNext => match state.logs.as_mut() {
             Some(pane) => pane.focused = true,
             None => state.set_status(Level::Info, "no log pane open: l opens one"),
@@ -115,6 +120,24 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
 }
 
 fn popup_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+    match state.popups.last() {
+        // The confirmation takes y/enter or n/esc and nothing else: no key does anything by
+        // accident while it is up.
+        Some(Popup::Confirm { .. }) if !ctrl_c => {
+            return match key.code {
+                KeyCode::Char('y' | 'Y') | KeyCode::Enter => gate::confirmed(state),
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                    gate::cancelled(state);
+                    vec![]
+                }
+                _ => vec![],
+            };
+        }
+        Some(Popup::Scale(_)) if !ctrl_c => return actions::scale_key(state, key),
+        _ => {}
+    }
     if let Some(Popup::Picker {
         kind,
         items,
@@ -194,6 +217,9 @@ fn clamp_popup_scroll(state: &mut State, keymap: &KeyMap) {
             Popup::Picker { items, .. } => items.len().saturating_sub(1),
             // A chart's "scroll" is its first group shown.
             Popup::Chart(chart) => chart.groups.len().saturating_sub(1),
+            Popup::Confirm { .. } | Popup::Scale(_) => 0,
+            Popup::TargetHealth(view) => crate::ui::popups::target_health_line_count(view)
+                .saturating_sub(height.saturating_sub(2)),
         };
         let scroll = popup.scroll_mut();
         *scroll = (*scroll).min(max);

@@ -4,11 +4,13 @@
 //! them and asks for I/O by returning [`Effect`]s, which keeps every behaviour testable without
 //! a terminal or a network.
 
+mod actions;
 mod chart;
 pub mod command;
 pub mod context;
 mod data;
 mod describe;
+pub mod gate;
 mod keys;
 pub mod logs;
 pub mod metrics;
@@ -106,6 +108,27 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             }
             vec![]
         }
+        Action::Performed { op, result } => gate::performed(state, op, result),
+        Action::SessionReady { op, result } => match result {
+            Ok(handoff) => vec![Effect::HandOff { op, handoff }],
+            Err(why) => gate::session_result(state, op, Err(why)),
+        },
+        Action::SessionEnded { op, result } => gate::session_result(state, op, result),
+        Action::ScalingLoaded {
+            service_arn,
+            result,
+        } => {
+            actions::scaling_loaded(state, &service_arn, result);
+            vec![]
+        }
+        Action::TargetHealthLoaded {
+            service_arn,
+            at,
+            result,
+        } => {
+            actions::target_health_loaded(state, &service_arn, at, result);
+            vec![]
+        }
         Action::StatsLoaded(stats) => {
             state.popups.push(command::stats_popup(&stats));
             vec![]
@@ -144,5 +167,6 @@ fn schedule(state: &mut State) -> Vec<Effect> {
     let mut effects = state.polls.due(&wanted, state.now);
     effects.extend(metrics::schedule(state));
     effects.extend(logs::schedule(state));
+    effects.extend(actions::schedule(state));
     effects
 }

@@ -24,6 +24,14 @@ against moto and breaks against AWS. This front sits between the SDK and moto an
   translates each call to moto's JSON 1.0 and the answer back to CBOR (`CloudWatchBridge`).
 * CloudWatch Logs FilterLogEvents (`LogsFront`): at most 100 `logStreamNames`, a named stream that
   does not exist fails the call, and events of several streams come interleaved by time.
+* ECS Exec and Session Manager, which moto 5.2 lacks: ECS `ExecuteCommand`
+  (`EcsFront.execute_command`) checks the cluster, the task (it must exist, be RUNNING and have
+  been run with `enableExecuteCommand`) and the container, and answers with a session as AWS does;
+  tasks run with `enableExecuteCommand` say so in DescribeTasks and carry a RUNNING
+  `ExecuteCommandAgent`, and started containers carry a `runtimeId`. SSM `StartSession`
+  (`SsmFront`) on an EC2 instance that exists and is running answers with a session too, else
+  `TargetNotConnected`. Nothing listens behind either session.
+* StopTask of a task the cluster does not hold is AWS's InvalidParameterException (moto: HTTP 500).
 * Counting: every request is counted by operation (`ecs:ListTasks`, `ec2:DescribeInstances`, ...).
   `GET /_ecsmon/stats` returns the counts as JSON, `POST /_ecsmon/reset` zeroes them, so tests can
   assert what a refresh costs.
@@ -50,6 +58,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from xml.etree import ElementTree
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -108,6 +117,16 @@ class Request:
                 if len(scope) >= 5:
                     return scope[3]
         return None
+
+    def signing_region(self) -> str:
+        """The region named in the SigV4 credential scope (`us-east-1` when there is none)."""
+        auth = self.header("authorization") or ""
+        for part in auth.replace(",", " ").split():
+            if part.startswith("Credential="):
+                scope = part[len("Credential=") :].split("/")
+                if len(scope) >= 5:
+                    return scope[2]
+        return "us-east-1"
 
     def form_action(self) -> str | None:
         """`Action=` of a query-protocol call (EC2, STS...), from the body or the query string."""
@@ -200,6 +219,7 @@ class Ecs:
     def __init__(self, moto: Moto, origin: Request):
         self._moto = moto
         self._auth = origin.header("authorization") or ""
+        self.region = origin.signing_region()
 
     def call(self, op: str, payload: dict) -> dict:
         req = Request(
@@ -358,6 +378,8 @@ class TaskFacts:
     launch_type: str
     created_at: float
     stopped_at: float | None = None
+    # moto ignores RunTask's enableExecuteCommand: the front remembers it (set from the request).
+    enable_execute_command: bool = False
 
     @property
     def family(self) -> str:
@@ -387,6 +409,7 @@ class Memory:
                     task_definition_arn=task.get("taskDefinitionArn", ""),
                     launch_type=task.get("launchType", ""),
                     created_at=time.time(),
+                    enable_execute_command=bool(task.get("enableExecuteCommand")),
                 )
                 self.tasks[arn] = facts
             if task.get("lastStatus") == "STOPPED" and facts.stopped_at is None:
@@ -592,6 +615,62 @@ class LogsFront:
 
 
 # --------------------------------------------------------------------------------------------------
+# SSM Session Manager, which moto lacks
+
+EC2_API_VERSION = "2016-11-15"
+
+
+class SsmFront:
+    """`StartSession` (moto 5.2 has none): an EC2 instance that exists and is running gets a
+    session of the shape AWS returns; anything else is `TargetNotConnected`, as AWS answers for a
+    target whose SSM agent is not connected. The rest of SSM goes to moto."""
+
+    def __init__(self, moto: Moto) -> None:
+        self._moto = moto
+
+    def handle(self, op: str, req: Request) -> Response | None:
+        if op != "ssm:StartSession":
+            return None
+        try:
+            payload = json.loads(req.body or b"{}")
+        except ValueError:
+            return None
+        target = payload.get("Target") if isinstance(payload, dict) else None
+        if not target:
+            message = "1 validation error detected: Value null at 'target' failed to satisfy constraint"
+            return AwsError("ValidationException", message).response()
+        if self.instance_state(req, target) != "running":
+            return AwsError("TargetNotConnected", f"{target} is not connected.").response()
+        region = req.signing_region()
+        session_id = f"ecsmon-test-{secrets.token_hex(9)}"
+        return json_response(
+            {
+                "SessionId": session_id,
+                "TokenValue": base64.b64encode(secrets.token_bytes(48)).decode(),
+                "StreamUrl": f"wss://ssmmessages.{region}.amazonaws.com/v1/data-channel/{session_id}"
+                "?role=publish_subscribe&cell-number=AAEAAQ",
+            }
+        )
+
+    def instance_state(self, origin: Request, instance_id: str) -> str | None:
+        """The instance's state name from moto's EC2 (`running`, `stopped`...), None if unknown.
+        moto routes by the SigV4 scope's service: the caller's Authorization, rescoped to ec2."""
+        auth = (origin.header("authorization") or "").replace("/ssm/aws4_request", "/ec2/aws4_request")
+        query = {"Action": "DescribeInstances", "Version": EC2_API_VERSION, "InstanceId.1": instance_id}
+        body = urllib.parse.urlencode(query)
+        headers = [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"), ("Authorization", auth)]
+        resp = self._moto.forward(Request("POST", "/", headers, body.encode()))
+        if resp.status >= 300:
+            return None
+        root = ElementTree.fromstring(resp.body)
+        for elem in root.iter():
+            if elem.tag.endswith("instanceState"):
+                name = next((c.text for c in elem if c.tag.endswith("name")), None)
+                return name
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
 # Hooks for later work
 
 
@@ -601,6 +680,7 @@ class Hooks:
     * The CloudWatch bridge (Smithy RPC v2 CBOR <-> moto's JSON 1.0): `before` answers requests to
       `/service/GraniteServiceVersion20100801/operation/<Op>` itself (`CloudWatchBridge`).
     * CloudWatch Logs' FilterLogEvents checks (`LogsFront`).
+    * SSM StartSession (`SsmFront`).
     * Fault injection (throttling, 5xx, delays, connection resets): `before` may return a Response
       to answer instead of moto (e.g. a ThrottlingException), sleep, or raise ConnectionReset to
       drop the connection, keyed by the operation name. Configure it through `/_ecsmon/...` admin
@@ -610,9 +690,10 @@ class Hooks:
     def __init__(self, moto: Moto) -> None:
         self.cloudwatch = CloudWatchBridge(moto)
         self.logs = LogsFront(moto)
+        self.ssm = SsmFront(moto)
 
     def before(self, op: str, req: Request) -> Response | None:
-        return self.cloudwatch.handle(req) or self.logs.handle(op, req)
+        return self.cloudwatch.handle(req) or self.logs.handle(op, req) or self.ssm.handle(op, req)
 
     def after(self, op: str, req: Request, resp: Response) -> Response:
         return resp
@@ -647,6 +728,7 @@ class EcsFront:
                 "RunTask": self.tasks_call,
                 "StartTask": self.tasks_call,
                 "StopTask": self.tasks_call,
+                "ExecuteCommand": self.execute_command,
             }.get(op)
             if special is None:
                 return self.moto.forward(req)
@@ -709,8 +791,18 @@ class EcsFront:
         return out
 
     def tasks_call(self, ecs: Ecs, op: str, payload: dict) -> dict:
+        if op == "StopTask":
+            # moto fails with HTTP 500 (a bare Exception) on a task the cluster does not hold.
+            require_cluster(ecs, payload.get("cluster"))
+            cluster = payload.get("cluster") or "default"
+            described = ecs.call("DescribeTasks", {"cluster": cluster, "tasks": [payload.get("task") or ""]})
+            wanted = cluster_name(payload.get("cluster"))
+            if not any(cluster_name(t.get("clusterArn")) == wanted for t in described.get("tasks", [])):
+                raise invalid("The referenced task was not found.")
         out = ecs.call(op, payload)
         for task in out.get("tasks", []) + ([out["task"]] if "task" in out else []):
+            if op in ("RunTask", "StartTask"):
+                task["enableExecuteCommand"] = bool(payload.get("enableExecuteCommand"))
             self.normalise_task(ecs, task)
         if op == "RunTask":
             # moto places what fits and silently drops the rest; AWS reports each unplaced task.
@@ -719,6 +811,53 @@ class EcsFront:
                 {"reason": "RESOURCE:MEMORY", "detail": "no container instance has the CPU and memory the task needs"}
             ] * max(unplaced, 0)
         return out
+
+    def execute_command(self, ecs: Ecs, op: str, payload: dict) -> dict:
+        """ECS Exec, which moto lacks: the checks AWS makes before it opens a session, then a
+        session of the shape AWS returns (nothing listens at its stream URL)."""
+        if not payload.get("command"):
+            raise invalid("command must be specified.")
+        if payload.get("interactive") is not True:
+            raise invalid("Interactive is the only mode supported currently.")
+        cluster = payload.get("cluster") or "default"
+        require_cluster(ecs, cluster)
+        request = {"cluster": cluster, "tasks": [payload.get("task") or ""]}
+        described = self.describe_tasks(ecs, "DescribeTasks", request)
+        tasks = described.get("tasks", [])
+        if not tasks:
+            raise invalid("The referenced task was not found.")
+        task = tasks[0]
+        if task.get("lastStatus") != "RUNNING" or not task.get("enableExecuteCommand"):
+            raise invalid(
+                "The execute command failed because execute command was not enabled when the task was run "
+                "or the execute command agent isn't running. Wait and try again or run a new task with "
+                "execute command enabled and try again."
+            )
+        containers = task.get("containers", [])
+        name = payload.get("container")
+        if name:
+            container = next((c for c in containers if c.get("name") == name), None)
+            if container is None:
+                raise invalid(f"The container {name} does not exist in the task.")
+        elif len(containers) == 1:
+            container = containers[0]
+        else:
+            raise invalid("Container name must be specified when the task has more than one container.")
+        region = ecs.region
+        session_id = f"ecs-execute-command-{secrets.token_hex(8)}"
+        return {
+            "clusterArn": task["clusterArn"],
+            "containerArn": container["containerArn"],
+            "containerName": container["name"],
+            "interactive": True,
+            "session": {
+                "sessionId": session_id,
+                "streamUrl": f"wss://ssmmessages.{region}.amazonaws.com/v1/data-channel/{session_id}"
+                "?role=publish_subscribe&cell-number=AAEAAQ",
+                "tokenValue": base64.b64encode(secrets.token_bytes(48)).decode(),
+            },
+            "taskArn": task["taskArn"],
+        }
 
     def describe_services(self, ecs: Ecs, op: str, payload: dict) -> dict:
         out = ecs.call(op, payload)
@@ -775,8 +914,9 @@ class EcsFront:
         for key in ("cpu", "memory"):
             if definition.get(key):
                 task.setdefault(key, str(definition[key]))
+        task["enableExecuteCommand"] = facts.enable_execute_command
         task["containers"] = [
-            container_of(task, d, status) for d in definition.get("containerDefinitions", [])
+            container_of(task, d, status, facts) for d in definition.get("containerDefinitions", [])
         ] or task.get("containers", [])
 
 
@@ -843,7 +983,7 @@ def derive_service_counts(service: dict, running: int) -> None:
             deployment["rolloutStateReason"] = f"ECS deployment {deployment.get('id', '')} {verb}."
 
 
-def container_of(task: dict, definition: dict, status: str | None) -> dict:
+def container_of(task: dict, definition: dict, status: str | None, facts: TaskFacts) -> dict:
     task_arn = task["taskArn"]
     arn_prefix = task_arn.split(":task/")[0]
     cluster = cluster_name(task.get("clusterArn"))
@@ -860,6 +1000,14 @@ def container_of(task: dict, definition: dict, status: str | None) -> dict:
     for key in ("cpu", "memory", "memoryReservation"):
         if definition.get(key) is not None:
             container[key] = str(definition[key])
+    if status in ("RUNNING", "DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED"):
+        # A started container's Docker id (EC2 launch type: 64 hex digits).
+        container["runtimeId"] = hashlib.sha256(container["containerArn"].encode()).hexdigest()
+    if facts.enable_execute_command:
+        agent_status = "RUNNING" if status == "RUNNING" else ("STOPPED" if status == "STOPPED" else "PENDING")
+        container["managedAgents"] = [
+            {"name": "ExecuteCommandAgent", "lastStatus": agent_status, "lastStartedAt": facts.created_at}
+        ]
     if status == "STOPPED":
         container["exitCode"] = 0  # moto cannot set exit codes
     return container

@@ -90,6 +90,8 @@ impl AwsSource {
             cloudwatch: clients.cloudwatch,
             elb: clients.elb,
             logs: clients.logs,
+            ssm: clients.ssm,
+            autoscaling: clients.autoscaling,
             errors: ErrorContext {
                 host,
                 profile: settings.profile.clone(),
@@ -116,6 +118,10 @@ pub struct Clients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// SSM Session Manager: `StartSession` for a shell on a container instance.
+    pub ssm: aws_sdk_ssm::Client,
+    /// Application Auto Scaling: a service's desired-count bounds.
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
 }
 
 impl Clients {
@@ -136,6 +142,8 @@ impl Clients {
             cloudwatch: client!(aws_sdk_cloudwatch),
             elb: client!(aws_sdk_elasticloadbalancingv2),
             logs: client!(aws_sdk_cloudwatchlogs),
+            ssm: client!(aws_sdk_ssm),
+            autoscaling: client!(aws_sdk_applicationautoscaling),
         }
     }
 }

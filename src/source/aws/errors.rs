@@ -115,9 +115,9 @@ fn from_code(
 /// has singled out the stream.
 fn logs_not_found(message: &str, resource: &str) -> SourceError {
     if message.to_lowercase().contains("log stream") {
-        // awslogs creates a task's stream with its first line.
+        // awslogs creates a container's stream when the container starts.
         SourceError::not_found(format!(
-            "{resource} does not exist yet: the task has not logged anything"
+            "{resource} does not exist yet: the container has not started logging"
         ))
     } else {
         SourceError::not_found(format!(

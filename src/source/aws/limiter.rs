@@ -37,6 +37,12 @@ fn rate(op: &str) -> (f64, f64) {
         // A Live Tail session lasts until it is closed; a new one is needed only when the pane
         // changes, and an account may hold only a few at once.
         "logs:StartLiveTail" => (5.0, 1.0),
+        // Operator actions, one confirmed request each: a few at once, never a runaway loop.
+        "ecs:UpdateService"
+        | "ecs:StopTask"
+        | "ecs:UpdateContainerInstancesState"
+        | "ecs:ExecuteCommand"
+        | "ssm:StartSession" => (10.0, 1.0),
         _ => (20.0, 5.0),
     }
 }

@@ -1,6 +1,8 @@
 //! CloudWatch Logs: a time range of some streams of a group (`FilterLogEvents`), and new events
 //! as they arrive (`StartLiveTail`).
 
+use std::time::Duration;
+
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::config::Region;
 use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
@@ -24,6 +26,11 @@ pub const STREAMS_PER_CALL: usize = 100;
 
 /// The most events one `FilterLogEvents` page holds (its `limit`, which is also the default).
 const EVENTS_PER_PAGE: usize = 10_000;
+
+/// How long opening a Live Tail session may take. The SDK's `send` returns only once the first
+/// event (SessionStart) has arrived, and no SDK timeout covers that wait: a server that accepts
+/// the request but never starts the session would otherwise hold the pane forever.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What reading some streams found: their events, and for each stream that does not exist
 /// yet, the error that says so.
@@ -53,8 +60,8 @@ impl AwsSource {
     /// FilterLogEvents reads from the start of the range (`startFromHead`) and pages stop as
     /// soon as enough have come. No streams, an empty range or a limit of 0 read nothing.
     ///
-    /// Streams that do not exist yet (a task that has not logged) are read as empty, as long
-    /// as one of the streams exists; when none does, the answer is `NotFound`.
+    /// Streams that do not exist yet (a container that has not started) are read as empty, as
+    /// long as one of the streams exists; when none does, the answer is `NotFound`.
     pub(super) async fn filter_log_events(
         &self,
         q: &LogQuery,
@@ -81,9 +88,11 @@ impl AwsSource {
     }
 
     /// Reads `streams` (at most [`STREAMS_PER_CALL`]). AWS fails the whole call when any one
-    /// named stream does not exist, which is common right after a deployment (a new task's
-    /// stream appears with its first line): such a read is halved until the missing streams
-    /// are singled out, so the others are still read.
+    /// named stream does not exist, which is common during a deployment (awslogs creates a
+    /// container's stream when the container starts, and new tasks are still pulling images):
+    /// such a read is halved until the missing streams are singled out, so the others are still
+    /// read. That costs about two calls per missing stream and halving, and only while a stream
+    /// is missing.
     fn read_streams<'a>(
         &'a self,
         client: &'a Client,
@@ -138,12 +147,16 @@ impl AwsSource {
             .into_paginator()
             .send();
         let mut events = Vec::new();
-        while events.len() < wanted {
+        // The last page is known by its missing token: no token is taken for a call that the
+        // paginator would not make (at 5 a second, each counts).
+        let mut more = true;
+        while more && events.len() < wanted {
             self.limiter.acquire(FILTER).await;
             let Some(page) = pages.next().await else {
                 break;
             };
             let page = page.map_err(|e| self.filter_failed(&q.group, streams, &e))?;
+            more = page.next_token().is_some();
             events.extend(
                 page.events()
                     .iter()
@@ -228,13 +241,21 @@ impl AwsSource {
         );
         let errors = self.live_tail_errors();
         self.limiter.acquire(LIVE_TAIL).await;
-        let out = self
+        let opening = self
             .logs
             .start_live_tail()
             .log_group_identifiers(arn)
             .set_log_stream_names(Some(streams.to_vec()))
-            .send()
+            .send();
+        let out = tokio::time::timeout(OPEN_TIMEOUT, opening)
             .await
+            .map_err(|_| {
+                self.stats.failed(LIVE_TAIL, false);
+                unavailable(SourceError::new(
+                    ErrorKind::Network,
+                    format!("no answer from {} in time", errors.host),
+                ))
+            })?
             .map_err(|e| {
                 let what = format!("log group {group}");
                 unavailable(failed(&self.stats, &errors, LIVE_TAIL, &what, &e))
@@ -382,7 +403,7 @@ fn none_exist(q: &LogQuery, mut missing: Vec<SourceError>) -> SourceError {
     match missing.len() {
         1 => missing.remove(0),
         n => SourceError::not_found(format!(
-            "none of the {n} log streams in {} exists yet: the tasks have not logged anything",
+            "none of the {n} log streams in {} exists yet: the containers have not started logging",
             q.group
         )),
     }
@@ -444,7 +465,7 @@ mod tests {
         assert_eq!(both.kind, ErrorKind::NotFound);
         assert_eq!(
             both.message,
-            "none of the 2 log streams in /ecs/cart exists yet: the tasks have not logged anything"
+            "none of the 2 log streams in /ecs/cart exists yet: the containers have not started logging"
         );
     }
 }

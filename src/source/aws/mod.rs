@@ -1,4 +1,5 @@
-//! The live source: ECS, EC2, CloudWatch, ELBv2 and STS through the official AWS SDK for Rust.
+//! The live source: ECS, EC2, CloudWatch, CloudWatch Logs, ELBv2, SSM, Application Auto Scaling
+//! and STS through the official AWS SDK for Rust.
 //!
 //! Every list is read to its last page and every describe is split into batches within AWS's
 //! limits (10 services, 100 tasks, 100 container instances, 100 clusters), sent with bounded
@@ -13,6 +14,7 @@ mod elb;
 mod errors;
 mod limiter;
 mod logs;
+mod ops;
 mod stats;
 
 pub use connect::{AwsSettings, Clients, connect, profile_names};
@@ -24,8 +26,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use crate::model::{
-    Alarm, Cluster, Identity, Instance, LogEvent, LogQuery, MetricRequest, SeriesData, Service,
-    Task, TaskDefinition, TaskScope,
+    Alarm, Cluster, Identity, Instance, LogEvent, LogQuery, MetricRequest, Operation,
+    ScalingBounds, SeriesData, Service, SessionHandoff, TargetGroupHealth, Task, TaskDefinition,
+    TaskScope,
 };
 use crate::source::{CallStat, FleetSource, LogTail, SourceError};
 
@@ -41,6 +44,8 @@ pub struct AwsSource {
     cloudwatch: aws_sdk_cloudwatch::Client,
     elb: aws_sdk_elasticloadbalancingv2::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
+    ssm: aws_sdk_ssm::Client,
+    autoscaling: aws_sdk_applicationautoscaling::Client,
     settings: AwsSettings,
     /// Region the SDK resolved (flag, environment or profile).
     region: String,
@@ -246,6 +251,29 @@ impl FleetSource for AwsSource {
 
     async fn live_tail(&self, group: &str, streams: &[String]) -> Result<LogTail, SourceError> {
         self.start_live_tail(group, streams).await
+    }
+
+    async fn apply(&self, op: &Operation) -> Result<String, SourceError> {
+        self.apply_operation(op).await
+    }
+
+    async fn open_session(&self, op: &Operation) -> Result<SessionHandoff, SourceError> {
+        self.start_session(op).await
+    }
+
+    async fn scaling_bounds(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Option<ScalingBounds>, SourceError> {
+        self.describe_scalable_target(cluster, service).await
+    }
+
+    async fn target_health(
+        &self,
+        target_groups: &[String],
+    ) -> Result<Vec<TargetGroupHealth>, SourceError> {
+        self.describe_target_health(target_groups).await
     }
 
     fn stats(&self) -> Vec<CallStat> {

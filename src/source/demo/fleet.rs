@@ -155,6 +155,8 @@ pub enum StopKind {
     SpotInterruption,
     PullFailure,
     SecretsFailure,
+    /// An operator's `StopTask` (the demo's `apply`).
+    UserInitiated,
 }
 
 impl InstanceState {
@@ -293,14 +295,14 @@ impl ClusterState {
         }
     }
 
-    fn service_named(&self, service: &str) -> Result<usize, SourceError> {
+    pub fn service_named(&self, service: &str) -> Result<usize, SourceError> {
         let name = arn_tail(service);
         self.service_index.get(name).copied().ok_or_else(|| {
             SourceError::not_found(format!("service {name} no longer exists in {}", self.name))
         })
     }
 
-    fn instance_named(&self, instance: &str) -> Result<usize, SourceError> {
+    pub fn instance_named(&self, instance: &str) -> Result<usize, SourceError> {
         let id = arn_tail(instance);
         self.instance_index.get(id).copied().ok_or_else(|| {
             SourceError::not_found(format!(

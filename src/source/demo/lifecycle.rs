@@ -30,12 +30,16 @@ impl StopKind {
             }
             StopKind::SpotInterruption => "SpotInterruption",
             StopKind::PullFailure | StopKind::SecretsFailure => "TaskFailedToStart",
+            StopKind::UserInitiated => "UserInitiated",
         }
     }
 
     /// Stops that count as failures of the deployment that started the task.
     pub fn is_failure(self) -> bool {
-        !matches!(self, StopKind::Deployment | StopKind::SpotInterruption)
+        !matches!(
+            self,
+            StopKind::Deployment | StopKind::SpotInterruption | StopKind::UserInitiated
+        )
     }
 
     fn before_start(self) -> bool {
@@ -364,6 +368,8 @@ impl ClusterState {
                 t.task.task_definition.family,
                 names::hex(rng, 6)
             ),
+            // `StopTask` without a reason; the operation's reason replaces it.
+            StopKind::UserInitiated => "Task stopped by user".into(),
         };
         match kind {
             StopKind::HealthCheck => {
@@ -394,12 +400,13 @@ impl ClusterState {
         let svc = &mut self.services[s];
         let t = &mut svc.tasks[i];
         let scheduler_stop = kind.stop_code() == "ServiceSchedulerInitiated";
+        let user_stop = kind == StopKind::UserInitiated;
         if scheduler_stop {
             svc.stopped_now.push(id);
         }
-        if web && (scheduler_stop || kind == StopKind::SpotInterruption) {
+        if web && (scheduler_stop || user_stop || kind == StopKind::SpotInterruption) {
             // Load-balanced tasks drain their connections before they stop.
-            if scheduler_stop {
+            if scheduler_stop || user_stop {
                 svc.draining_now += 1;
             }
             t.task.last_status = "DEACTIVATING".into();
@@ -423,7 +430,9 @@ impl ClusterState {
         task.desired_status = "STOPPED".into();
         task.stopping_at.get_or_insert(now);
         task.stopped_at = Some(now);
-        let never_started = kind.before_start();
+        // An operator may stop a task that never got as far as RUNNING.
+        let never_started =
+            kind.before_start() || (kind == StopKind::UserInitiated && task.started_at.is_none());
         // Java services under a rolling deploy sometimes outlive stopTimeout and get SIGKILL.
         let killed_after_timeout = kind == StopKind::Deployment && task.id().ends_with('7');
         for (n, c) in task.containers.iter_mut().enumerate() {

@@ -9,6 +9,7 @@ mod lifecycle;
 mod logs;
 mod metrics;
 mod names;
+mod ops;
 mod simulate;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -20,7 +21,8 @@ use self::fleet::Fleet;
 use super::{FleetSource, SourceError};
 use crate::model::{
     Alarm, Cluster, ContainerDefinition, Identity, Instance, LogEvent, LogQuery, MetricRequest,
-    SeriesData, Service, Task, TaskDefinition, TaskScope, Time,
+    Operation, ScalingBounds, SeriesData, Service, TargetGroupHealth, Task, TaskDefinition,
+    TaskScope, Time,
 };
 
 /// Where the demo's "now" comes from.
@@ -131,6 +133,30 @@ impl FleetSource for DemoSource {
         Ok(logs::log_events(query, self.now()))
     }
 
+    /// Changes the fleet at the clock's now; the simulation carries the change out from there.
+    /// Interactive sessions (`open_session`) stay unsupported: the demo has no shells.
+    async fn apply(&self, op: &Operation) -> Result<String, SourceError> {
+        let now = self.now();
+        let mut fleet = self.lock();
+        fleet.advance_to(now);
+        ops::apply(&mut fleet, now, op)
+    }
+
+    async fn scaling_bounds(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Option<ScalingBounds>, SourceError> {
+        self.query(|f, _| ops::scaling_bounds(f, cluster, service))
+    }
+
+    async fn target_health(
+        &self,
+        target_groups: &[String],
+    ) -> Result<Vec<TargetGroupHealth>, SourceError> {
+        self.query(|f, now| ops::target_health(f, now, target_groups))
+    }
+
     async fn task_definition(&self, arn: &str) -> Result<Arc<TaskDefinition>, SourceError> {
         // The demo keeps no registry of definitions: read one back from a task that runs it.
         self.query(|f, now| {
@@ -201,7 +227,7 @@ mod tests {
     use super::*;
     use crate::source::ErrorKind;
 
-    fn start() -> Time {
+    pub(super) fn start() -> Time {
         Utc.with_ymd_and_hms(2026, 11, 21, 9, 30, 0).unwrap()
     }
 
@@ -240,7 +266,7 @@ mod tests {
     }
 
     /// Everything the source can tell, as text, to compare two fleets.
-    fn dump(src: &DemoSource) -> String {
+    pub(super) fn dump(src: &DemoSource) -> String {
         let mut out = format!("{:?}\n", block_on(src.identity()).unwrap());
         for c in block_on(src.clusters()).unwrap() {
             out += &format!("{c:?}\n{:?}\n", services(src, &c.name));
@@ -256,7 +282,7 @@ mod tests {
     }
 
     /// Every count the source reports agrees with the tasks it lists.
-    fn assert_consistent(src: &DemoSource) {
+    pub(super) fn assert_consistent(src: &DemoSource) {
         let mut seen = HashSet::new();
         for c in block_on(src.clusters()).unwrap() {
             let svcs = services(src, &c.name);
@@ -821,6 +847,44 @@ mod tests {
                         s.desired
                     );
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod baseline_tmp {
+    use chrono::{TimeZone, Utc};
+    use futures::executor::block_on;
+
+    use super::*;
+
+    #[test]
+    fn write_baseline_dump() {
+        let start = Utc.with_ymd_and_hms(2026, 11, 21, 9, 30, 0).unwrap();
+        let out_dir =
+            std::env::var("BASELINE_OUT").unwrap_or_else(|_| "/tmp/ecsmon_baseline".into());
+        std::fs::create_dir_all(&out_dir).unwrap();
+        for (scenario, seeds, hours) in [
+            ("default", vec![1u64, 5, 11, 42], 6i64),
+            ("large", vec![1], 1),
+        ] {
+            for seed in seeds {
+                let src = DemoSource::new(scenario, seed, start, DemoClock::Fixed(start)).unwrap();
+                let mut out = String::new();
+                for h in 0..=hours {
+                    src.advance_to(start + chrono::TimeDelta::minutes(60 * h));
+                    for c in block_on(src.clusters()).unwrap() {
+                        out += &format!("{c:?}\n{:?}\n", block_on(src.services(&c.name)).unwrap());
+                        let scope = TaskScope::Cluster {
+                            cluster: c.name.clone(),
+                        };
+                        out += &format!("{:?}\n", block_on(src.tasks(&scope, false)).unwrap());
+                        out += &format!("{:?}\n", block_on(src.tasks(&scope, true)).unwrap());
+                        out += &format!("{:?}\n", block_on(src.instances(&c.name)).unwrap());
+                    }
+                }
+                std::fs::write(format!("{out_dir}/{scenario}-{seed}.txt"), out).unwrap();
             }
         }
     }

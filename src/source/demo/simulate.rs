@@ -232,6 +232,13 @@ fn process_service(
     }
     if cluster.services[s].deploying() {
         roll(cluster, s, now, rng, tuning);
+    } else if cluster.needs_rescheduling(s) {
+        // Tasks on a draining instance, or more tasks than desired after a scale-in.
+        let primary = cluster.services[s]
+            .primary_id()
+            .unwrap_or_default()
+            .to_string();
+        replace(cluster, s, &primary, now, rng, tuning);
     } else {
         let svc = &cluster.services[s];
         let missing = svc.service.desired.saturating_sub(svc.active());
@@ -258,7 +265,7 @@ fn process_service(
 }
 
 /// The scheduler starts `n` tasks, stopping at the first that cannot be placed.
-fn start_tasks(
+pub fn start_tasks(
     cluster: &mut ClusterState,
     s: usize,
     deployment: &str,
@@ -300,55 +307,20 @@ fn start_tasks(
 /// One pass of a rolling deployment: start new tasks within maximumPercent, stop old ones
 /// while keeping minimumHealthyPercent, and finish when only new, healthy tasks remain.
 fn roll(cluster: &mut ClusterState, s: usize, now: Time, rng: &mut Rng, tuning: &Tuning) {
+    let primary = cluster.services[s]
+        .primary_id()
+        .unwrap_or_default()
+        .to_string();
+    replace(cluster, s, &primary, now, rng, tuning);
+
     let svc = &cluster.services[s];
-    let primary = svc.primary_id().unwrap_or_default().to_string();
-    let desired = svc.service.desired;
     let health_check = svc.health_check;
-    let max_total = (desired * MAXIMUM_PERCENT / 100).max(desired + 1);
-    let is_new = |t: &&super::fleet::SimTask| t.deployment == primary;
-    let new_active = svc
+    let desired = svc.service.desired;
+    let old_left = svc
         .tasks
         .iter()
-        .filter(is_new)
-        .filter(|t| t.wants_running())
-        .count() as u32;
-    let active = svc.active();
-    let want = desired
-        .saturating_sub(new_active)
-        .min(max_total.saturating_sub(active));
-    if want > 0 {
-        start_tasks(cluster, s, &primary, want, now, rng, tuning);
-    }
-
-    let svc = &cluster.services[s];
-    let ready = svc
-        .tasks
-        .iter()
-        .filter(|t| t.is_ready(health_check))
-        .count() as u32;
-    let mut can_stop = ready.saturating_sub(desired);
-    let mut old: Vec<(bool, usize)> = svc
-        .tasks
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.deployment != primary && t.wants_running())
-        .map(|(i, t)| (t.is_ready(health_check), i))
-        .collect();
-    // Old tasks that serve nothing go first; they don't count toward the healthy minimum.
-    old.sort();
-    for (was_ready, i) in old {
-        if was_ready {
-            if can_stop == 0 {
-                break;
-            }
-            can_stop -= 1;
-        }
-        // Deployment stops never remove a task at once, so the indices stay valid.
-        cluster.begin_stop(s, i, StopKind::Deployment, now, rng);
-    }
-
+        .any(|t| t.deployment != primary || cluster.is_displaced(t));
     let svc = &mut cluster.services[s];
-    let old_left = svc.tasks.iter().any(|t| t.deployment != primary);
     let new_ready = svc
         .tasks
         .iter()
@@ -367,6 +339,65 @@ fn roll(cluster: &mut ClusterState, s: usize, now: Time, rng: &mut Rng, tuning: 
         );
         svc.push_event(rng, now, message);
     }
+}
+
+/// Moves service `s` towards `desired` tasks of deployment `primary` on instances that take
+/// tasks: starts them within maximumPercent, then stops the others (older deployments, tasks on
+/// draining instances) while keeping minimumHealthyPercent, and any surplus.
+pub fn replace(
+    cluster: &mut ClusterState,
+    s: usize,
+    primary: &str,
+    now: Time,
+    rng: &mut Rng,
+    tuning: &Tuning,
+) {
+    let svc = &cluster.services[s];
+    let desired = svc.service.desired;
+    let health_check = svc.health_check;
+    let max_total = (desired * MAXIMUM_PERCENT / 100).max(desired + 1);
+    let is_new = |t: &&super::fleet::SimTask| t.deployment == primary && !cluster.is_displaced(t);
+    let new_active = svc
+        .tasks
+        .iter()
+        .filter(is_new)
+        .filter(|t| t.wants_running())
+        .count() as u32;
+    let active = svc.active();
+    let want = desired
+        .saturating_sub(new_active)
+        .min(max_total.saturating_sub(active));
+    if want > 0 {
+        start_tasks(cluster, s, primary, want, now, rng, tuning);
+    }
+
+    let svc = &cluster.services[s];
+    let ready = svc
+        .tasks
+        .iter()
+        .filter(|t| t.is_ready(health_check))
+        .count() as u32;
+    let mut can_stop = ready.saturating_sub(desired);
+    let mut old: Vec<(bool, usize)> = svc
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| (t.deployment != primary || cluster.is_displaced(t)) && t.wants_running())
+        .map(|(i, t)| (t.is_ready(health_check), i))
+        .collect();
+    // Old tasks that serve nothing go first; they don't count toward the healthy minimum.
+    old.sort();
+    for (was_ready, i) in old {
+        if was_ready {
+            if can_stop == 0 {
+                break;
+            }
+            can_stop -= 1;
+        }
+        // Deployment stops never remove a task at once, so the indices stay valid.
+        cluster.begin_stop(s, i, StopKind::Deployment, now, rng);
+    }
+    cluster.trim_surplus(s, primary, now, rng);
 }
 
 fn task_list(ids: &[String]) -> String {

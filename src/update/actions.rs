@@ -1,0 +1,483 @@
+//! Operator actions from the keys: scale (`s` on a service), redeploy (`R`), stop a task (`x`),
+//! drain or activate an instance (`D`), ECS Exec (`s` on a task or container), a shell on an
+//! instance (`s`), target health (`t`). Each builds an [`Operation`] and hands it to the gate;
+//! the checks an operator would otherwise learn from a failed call come first.
+
+use chrono::TimeDelta;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::action::Effect;
+use crate::model::{Operation, Task, metric_catalog::cluster_of};
+use crate::state::{
+    Level, LineEditor, Pane, PickerKind, Popup, ScaleDialog, State, TargetHealthView, parse_desired,
+};
+use crate::ui::panes::{self, Items};
+
+use super::gate;
+
+/// Target health refreshes this often while it is open.
+const HEALTH_EVERY: TimeDelta = TimeDelta::seconds(5);
+const LOST_AFTER: TimeDelta = TimeDelta::seconds(60);
+
+/// The selected row's item, by pane kind.
+fn selected<'a, T>(state: &'a State, pick: impl Fn(Items<'a>) -> Option<&'a [T]>) -> Option<&'a T> {
+    let view = state.focused();
+    let i = view.selected_item()?;
+    pick(panes::items(&view.pane, &state.fleet))?.get(i)
+}
+
+fn selected_task(state: &State) -> Option<Task> {
+    if let Pane::Containers { .. } = &state.focused().pane {
+        return state
+            .fleet
+            .tasks(&state.focused().pane.query())
+            .first()
+            .cloned();
+    }
+    selected(state, |items| match items {
+        Items::Tasks(v, ..) => Some(v),
+        _ => None,
+    })
+    .cloned()
+}
+
+/// `s`: scale a service, shell into a task's container, or a shell on an instance.
+pub fn shell_or_scale(state: &mut State) -> Vec<Effect> {
+    match state.focused().pane.kind() {
+        crate::state::PaneKind::Services => scale(state),
+        crate::state::PaneKind::Instances => instance_shell(state),
+        _ => exec(state),
+    }
+}
+
+fn scale(state: &mut State) -> Vec<Effect> {
+    let Some(s) = selected(state, |items| match items {
+        Items::Services(v) => Some(v),
+        _ => None,
+    }) else {
+        state.set_status(Level::Info, "select a service to scale");
+        return vec![];
+    };
+    let dialog = ScaleDialog {
+        cluster: cluster_of(&s.cluster_arn).to_string(),
+        service: s.name.clone(),
+        service_arn: s.arn.clone(),
+        desired: s.desired,
+        running: s.running,
+        pending: s.pending,
+        bounds: None,
+        editor: LineEditor::with_text(&s.desired.to_string()),
+        message: None,
+        warned_for: None,
+        zero_check: None,
+        scroll: 0,
+    };
+    let effect = Effect::FetchScalingBounds {
+        cluster: dialog.cluster.clone(),
+        service: dialog.service.clone(),
+        service_arn: dialog.service_arn.clone(),
+    };
+    state.popups.push(Popup::Scale(dialog));
+    vec![effect]
+}
+
+/// Keys in the scale dialog: it takes every key (letters included, so they can be refused
+/// with a message rather than run as commands).
+pub fn scale_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let Some(Popup::Scale(dialog)) = state.popups.last_mut() else {
+        return vec![];
+    };
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let editor = dialog.zero_check.as_mut().unwrap_or(&mut dialog.editor);
+    match key.code {
+        KeyCode::Esc => {
+            state.popups.pop();
+            state.set_status(Level::Info, "scale cancelled: nothing was sent");
+        }
+        KeyCode::Enter => return submit_scale(state),
+        KeyCode::Backspace => editor.backspace(),
+        KeyCode::Delete => editor.delete(),
+        KeyCode::Left => editor.left(),
+        KeyCode::Right => editor.right(),
+        KeyCode::Char('u') if ctrl => *editor = LineEditor::default(),
+        KeyCode::Char(c) if !ctrl => {
+            // A 10,000-character paste stays a short line: the count is never that long.
+            if editor.text.chars().count() < 64 {
+                editor.insert(c);
+            }
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+/// Pasted text in the scale dialog: its first line, cut short.
+pub fn scale_paste(state: &mut State, text: &str) -> bool {
+    let Some(Popup::Scale(dialog)) = state.popups.last_mut() else {
+        return false;
+    };
+    let editor = dialog.zero_check.as_mut().unwrap_or(&mut dialog.editor);
+    let first: String = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(64)
+        .collect();
+    editor.insert_str(&first);
+    true
+}
+
+fn submit_scale(state: &mut State) -> Vec<Effect> {
+    let Some(Popup::Scale(dialog)) = state.popups.last_mut() else {
+        return vec![];
+    };
+    let to = match parse_desired(&dialog.editor.text) {
+        Ok(n) => n,
+        Err(why) => {
+            dialog.message = Some(why);
+            return vec![];
+        }
+    };
+    if let Some(Ok(Some(bounds))) = &dialog.bounds
+        && (to < bounds.min || to > bounds.max)
+        && dialog.warned_for != Some(to)
+    {
+        dialog.message = Some(format!(
+            "{to} is outside auto scaling's {}–{}: it will move the count back{}. \
+             Enter again to set it anyway",
+            bounds.min,
+            bounds.max,
+            if bounds.suspended {
+                " once scaling is resumed"
+            } else {
+                ""
+            }
+        ));
+        dialog.warned_for = Some(to);
+        return vec![];
+    }
+    if to == 0 {
+        match &dialog.zero_check {
+            None => {
+                dialog.zero_check = Some(LineEditor::default());
+                dialog.message = Some(format!(
+                    "scaling to 0 stops every task: type {} and Enter to confirm",
+                    dialog.service
+                ));
+                return vec![];
+            }
+            Some(typed) if typed.text.trim() != dialog.service => {
+                dialog.message = Some(format!(
+                    "that is not {}: type the service name exactly",
+                    dialog.service
+                ));
+                return vec![];
+            }
+            Some(_) => {}
+        }
+    }
+    let op = Operation::Scale {
+        cluster: dialog.cluster.clone(),
+        service: dialog.service.clone(),
+        service_arn: dialog.service_arn.clone(),
+        from: dialog.desired,
+        to,
+    };
+    state.popups.pop();
+    gate::request(state, op)
+}
+
+pub fn scaling_loaded(
+    state: &mut State,
+    service_arn: &str,
+    result: Result<Option<crate::model::ScalingBounds>, crate::source::SourceError>,
+) {
+    for popup in &mut state.popups {
+        if let Popup::Scale(d) = popup
+            && d.service_arn == service_arn
+        {
+            d.bounds = Some(result.clone());
+        }
+    }
+}
+
+/// `R`: force a new deployment.
+pub fn redeploy(state: &mut State) -> Vec<Effect> {
+    let Some(s) = selected(state, |items| match items {
+        Items::Services(v) => Some(v),
+        _ => None,
+    }) else {
+        state.set_status(Level::Info, "select a service to redeploy");
+        return vec![];
+    };
+    let op = Operation::Redeploy {
+        cluster: cluster_of(&s.cluster_arn).to_string(),
+        service: s.name.clone(),
+        service_arn: s.arn.clone(),
+    };
+    gate::request(state, op)
+}
+
+/// `x`: stop the selected task, with a reason that says who asked.
+pub fn stop_task(state: &mut State) -> Vec<Effect> {
+    let Some(task) = selected_task(state) else {
+        state.set_status(Level::Info, "select a task to stop");
+        return vec![];
+    };
+    if task.is_stopped() || task.desired_status == "STOPPED" {
+        state.set_status(
+            Level::Info,
+            format!("task {} is already stopping", task.short_id()),
+        );
+        return vec![];
+    }
+    let who = if state.identity.principal.is_empty() {
+        "an operator".to_string()
+    } else {
+        state.identity.principal.clone()
+    };
+    let op = Operation::StopTask {
+        cluster: cluster_of(&task.cluster_arn).to_string(),
+        task_arn: task.arn.clone(),
+        reason: format!("Stopped by ecsmon ({who})"),
+    };
+    gate::request(state, op)
+}
+
+/// `D`: drain an active instance, or activate a draining one.
+pub fn drain(state: &mut State) -> Vec<Effect> {
+    let Some(i) = selected(state, |items| match items {
+        Items::Instances(v) => Some(v),
+        _ => None,
+    }) else {
+        state.set_status(
+            Level::Info,
+            "select a container instance to drain or activate",
+        );
+        return vec![];
+    };
+    let op = Operation::SetInstanceState {
+        cluster: cluster_of(&i.cluster_arn).to_string(),
+        instance_arn: i.arn.clone(),
+        ec2_instance_id: i.ec2_instance_id.clone(),
+        draining: i.status != "DRAINING",
+    };
+    gate::request(state, op)
+}
+
+fn instance_shell(state: &mut State) -> Vec<Effect> {
+    let Some(i) = selected(state, |items| match items {
+        Items::Instances(v) => Some(v),
+        _ => None,
+    }) else {
+        return vec![];
+    };
+    if i.ec2_instance_id.is_empty() {
+        state.set_status(
+            Level::Warn,
+            "this container instance has no EC2 instance id",
+        );
+        return vec![];
+    }
+    let op = Operation::InstanceShell {
+        cluster: cluster_of(&i.cluster_arn).to_string(),
+        ec2_instance_id: i.ec2_instance_id.clone(),
+    };
+    gate::request(state, op)
+}
+
+/// Why ECS Exec into this container would fail, checked from what the console already knows
+/// (amazon-ecs-exec-checker's list; the plugin and read-only root are checked when the session
+/// is opened).
+pub fn exec_preflight(task: &Task, container: &str) -> Result<(), String> {
+    task_preflight(task)?;
+    container_preflight(task, container)
+}
+
+/// The task-level half: checked before asking which container.
+fn task_preflight(task: &Task) -> Result<(), String> {
+    if task.last_status != "RUNNING" {
+        return Err(format!(
+            "task {} is {}: ECS Exec needs a RUNNING task",
+            task.short_id(),
+            task.last_status
+        ));
+    }
+    if !task.enable_execute_command {
+        return Err(format!(
+            "ECS Exec is off for task {}: turn it on for the service \
+             (aws ecs update-service --enable-execute-command --force-new-deployment) \
+             and use a task started after that",
+            task.short_id()
+        ));
+    }
+    Ok(())
+}
+
+fn container_preflight(task: &Task, container: &str) -> Result<(), String> {
+    let Some(c) = task.containers.iter().find(|c| c.name == container) else {
+        return Err(format!(
+            "task {} has no container {container}",
+            task.short_id()
+        ));
+    };
+    match c.exec_agent.as_deref() {
+        Some("RUNNING") => {}
+        Some(other) => {
+            return Err(format!(
+                "the ExecuteCommandAgent in {container} is {other}, not RUNNING: the SSM agent \
+                 in the container has not started (task role needs ssmmessages:* permissions)"
+            ));
+        }
+        None => {
+            return Err(format!(
+                "{container} has no ExecuteCommandAgent: the task was started without ECS Exec"
+            ));
+        }
+    }
+    if c.runtime_id.is_empty() {
+        return Err(format!(
+            "{container} has no runtime id yet (still starting?)"
+        ));
+    }
+    Ok(())
+}
+
+/// `s` on a task or container: the container (picked when there are several), checked, then
+/// the gate.
+fn exec(state: &mut State) -> Vec<Effect> {
+    let Some(task) = selected_task(state) else {
+        state.set_status(Level::Info, "select a task or container to open a shell in");
+        return vec![];
+    };
+    if let Err(why) = task_preflight(&task) {
+        state.set_status(Level::Warn, why);
+        return vec![];
+    }
+    let container = match &state.focused().pane {
+        Pane::Containers { .. } => selected(state, |items| match items {
+            Items::Containers(v) => Some(v),
+            _ => None,
+        })
+        .map(|c| c.name.clone()),
+        _ if task.containers.len() == 1 => task.containers.first().map(|c| c.name.clone()),
+        _ => None,
+    };
+    match container {
+        Some(container) => exec_into(state, &task, &container),
+        None => {
+            let items = task.containers.iter().map(|c| c.name.clone()).collect();
+            state.pending_exec = Some(Box::new(task));
+            state.popups.push(Popup::Picker {
+                kind: PickerKind::Container,
+                items,
+                selected: 0,
+            });
+            vec![]
+        }
+    }
+}
+
+/// The container picked for ECS Exec.
+pub fn exec_picked(state: &mut State, container: &str) -> Vec<Effect> {
+    match state.pending_exec.take() {
+        Some(task) => exec_into(state, &task, container),
+        None => vec![],
+    }
+}
+
+fn exec_into(state: &mut State, task: &Task, container: &str) -> Vec<Effect> {
+    if let Err(why) = exec_preflight(task, container) {
+        state.set_status(Level::Warn, why);
+        return vec![];
+    }
+    let runtime_id = task
+        .containers
+        .iter()
+        .find(|c| c.name == container)
+        .map(|c| c.runtime_id.clone())
+        .unwrap_or_default();
+    let op = Operation::Exec {
+        cluster: cluster_of(&task.cluster_arn).to_string(),
+        task_arn: task.arn.clone(),
+        container: container.to_string(),
+        runtime_id,
+        command: state.exec_shell.clone(),
+    };
+    gate::request(state, op)
+}
+
+/// `t`: the service's target groups' health, live.
+pub fn target_health(state: &mut State) -> Vec<Effect> {
+    let Some(s) = selected(state, |items| match items {
+        Items::Services(v) => Some(v),
+        _ => None,
+    }) else {
+        state.set_status(Level::Info, "select a service to see its targets");
+        return vec![];
+    };
+    if s.target_group_arns.is_empty() {
+        let name = s.name.clone();
+        state.set_status(
+            Level::Info,
+            format!("{name} has no load balancer target groups"),
+        );
+        return vec![];
+    }
+    state.popups.push(Popup::TargetHealth(TargetHealthView {
+        cluster: cluster_of(&s.cluster_arn).to_string(),
+        service: s.name.clone(),
+        service_arn: s.arn.clone(),
+        target_groups: s.target_group_arns.clone(),
+        groups: None,
+        error: None,
+        fetched_at: None,
+        in_flight: None,
+        last_sent: None,
+        scroll: 0,
+    }));
+    vec![]
+}
+
+/// Target health polls while its view is open.
+pub fn schedule(state: &mut State) -> Vec<Effect> {
+    let now = state.now;
+    let Some(Popup::TargetHealth(view)) = state.popups.last_mut() else {
+        return vec![];
+    };
+    if view.in_flight.is_some_and(|at| now - at < LOST_AFTER)
+        || view.last_sent.is_some_and(|at| now - at < HEALTH_EVERY)
+    {
+        return vec![];
+    }
+    view.in_flight = Some(now);
+    view.last_sent = Some(now);
+    vec![Effect::FetchTargetHealth {
+        service_arn: view.service_arn.clone(),
+        target_groups: view.target_groups.clone(),
+    }]
+}
+
+pub fn target_health_loaded(
+    state: &mut State,
+    service_arn: &str,
+    at: crate::model::Time,
+    result: Result<Vec<crate::model::TargetGroupHealth>, crate::source::SourceError>,
+) {
+    for popup in &mut state.popups {
+        if let Popup::TargetHealth(view) = popup
+            && view.service_arn == service_arn
+        {
+            view.in_flight = None;
+            match &result {
+                Ok(groups) => {
+                    view.groups = Some(groups.clone());
+                    view.error = None;
+                    view.fetched_at = Some(at);
+                }
+                Err(e) => view.error = Some(e.message.clone()),
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The action gate: the one way a mutating request leaves the console. Under `--read-only` it
+//! refuses (nothing is sent, the refusal is audited); otherwise it shows exactly what will
+//! change, in which account and region, and waits for `y`/Enter; every outcome is audited.
+
+use crate::action::Effect;
+use crate::model::Operation;
+use crate::source::SourceError;
+use crate::source::audit::AuditRecord;
+use crate::state::{Level, Popup, State};
+
+fn audit(state: &State, op: &Operation, result: String) -> Effect {
+    let profile = state.aws.as_ref().and_then(|a| a.profile.clone());
+    Effect::Audit(Box::new(AuditRecord::new(
+        state.now,
+        &state.identity,
+        profile,
+        op,
+        result,
+    )))
+}
+
+/// Asks for an operation: refused under read-only, else confirmed first.
+pub fn request(state: &mut State, op: Operation) -> Vec<Effect> {
+    if state.read_only {
+        state.set_status(
+            Level::Warn,
+            format!(
+                "read-only mode is on (--read-only): {} was not sent",
+                op.summary()
+            ),
+        );
+        return vec![audit(state, &op, "refused: read-only".into())];
+    }
+    let id = &state.identity;
+    let mut lines = vec![
+        op.summary(),
+        String::new(),
+        format!("account  {}", or_unknown(&id.account)),
+        format!("region   {}", or_unknown(&id.region)),
+        format!("as       {}", or_unknown(&id.principal)),
+    ];
+    if op.is_session() {
+        lines.push(String::new());
+        lines.push("The terminal goes to session-manager-plugin until you exit the shell.".into());
+    }
+    lines.push(String::new());
+    lines.push("y or enter: do it    n or esc: cancel".into());
+    state.popups.push(Popup::Confirm {
+        op,
+        lines,
+        scroll: 0,
+    });
+    vec![]
+}
+
+fn or_unknown(s: &str) -> &str {
+    if s.is_empty() { "(unknown yet)" } else { s }
+}
+
+/// `y`/Enter on the confirmation.
+pub fn confirmed(state: &mut State) -> Vec<Effect> {
+    let Some(Popup::Confirm { op, .. }) = state.popups.pop() else {
+        return vec![];
+    };
+    state.set_status(Level::Info, format!("{}…", op.summary()));
+    if op.is_session() {
+        vec![Effect::OpenSession(op)]
+    } else {
+        vec![Effect::Perform(op)]
+    }
+}
+
+/// `n`/Esc on the confirmation: nothing is sent (and nothing to audit: nothing happened).
+pub fn cancelled(state: &mut State) {
+    if let Some(Popup::Confirm { op, .. }) = state.popups.pop() {
+        state.set_status(Level::Info, format!("cancelled: {}", op.summary()));
+    }
+}
+
+/// The outcome of a performed operation: said, audited, and the affected pane refreshed.
+pub fn performed(
+    state: &mut State,
+    op: Operation,
+    result: Result<String, SourceError>,
+) -> Vec<Effect> {
+    let outcome = match &result {
+        Ok(done) => {
+            state.set_status(Level::Info, done.clone());
+            format!("ok: {done}")
+        }
+        Err(e) => {
+            state.set_status(Level::Error, format!("{} failed: {}", op.verb(), e.message));
+            format!("failed: {}", e.message)
+        }
+    };
+    let mut effects = vec![audit(state, &op, outcome)];
+    // See the change at once: refresh what the focused pane shows.
+    let query = state.focused().pane.query();
+    effects.push(state.polls.force(query, state.now));
+    effects
+}
+
+/// A session could not be opened, or ended: said and audited.
+pub fn session_result(
+    state: &mut State,
+    op: Operation,
+    result: Result<String, String>,
+) -> Vec<Effect> {
+    let outcome = match result {
+        Ok(done) => {
+            state.set_status(Level::Info, done.clone());
+            format!("ok: {done}")
+        }
+        Err(why) => {
+            state.set_status(Level::Error, why.clone());
+            format!("failed: {why}")
+        }
+    };
+    vec![audit(state, &op, outcome)]
+}

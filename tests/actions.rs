@@ -1,0 +1,256 @@
+//! Operator actions through the real update path on the demo fleet: the gate (read-only,
+//! confirmation, audit), the scale dialog's input checks, ECS Exec's preflight, stop, drain,
+//! redeploy and target health.
+
+use ecsmon::action::Effect;
+use ecsmon::model::Operation;
+use ecsmon::source::audit::AuditRecord;
+use ecsmon::state::Popup;
+use ecsmon::testkit::Harness;
+
+fn console() -> Harness {
+    Harness::new("default", 140, 40)
+}
+
+/// prod › payments selected.
+fn payments() -> Harness {
+    let mut h = console();
+    h.press("/prod<enter><enter>/payments<enter>");
+    h
+}
+
+fn performed(h: &Harness) -> Vec<Operation> {
+    h.effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Perform(op) | Effect::OpenSession(op) => Some(op.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn audits(h: &Harness) -> Vec<AuditRecord> {
+    h.effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Audit(r) => Some((**r).clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn status(h: &Harness) -> String {
+    h.state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default()
+}
+
+fn confirm_lines(h: &Harness) -> Vec<String> {
+    match h.state.popups.last() {
+        Some(Popup::Confirm { lines, .. }) => lines.clone(),
+        other => panic!("expected the confirmation, got {other:?}"),
+    }
+}
+
+#[test]
+fn read_only_refuses_every_action_without_sending_it() {
+    let mut h = payments();
+    h.state.read_only = true;
+    h.press("R");
+    assert!(performed(&h).is_empty(), "nothing may leave the process");
+    assert!(h.state.popups.is_empty(), "not even a confirmation");
+    assert!(
+        status(&h).contains("read-only mode is on"),
+        "{}",
+        status(&h)
+    );
+    let audit = audits(&h);
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "redeploy");
+    assert_eq!(audit[0].result, "refused: read-only");
+    // Stop and drain too.
+    h.press("<enter>x");
+    h.press(":instances<enter>D");
+    assert!(performed(&h).is_empty());
+    assert_eq!(audits(&h).len(), 3);
+}
+
+#[test]
+fn the_confirmation_shows_what_changes_and_where_and_no_declines() {
+    let mut h = payments();
+    h.press("R");
+    let lines = confirm_lines(&h);
+    assert_eq!(
+        lines[0],
+        "payments: force a new deployment (every task replaced)"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("123456789012")),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l.contains("eu-west-1")), "{lines:?}");
+    // Keys other than y/n/enter/esc do nothing while it is up.
+    h.press("jqx");
+    assert!(matches!(h.state.popups.last(), Some(Popup::Confirm { .. })));
+    assert!(!h.state.should_quit);
+    h.press("n");
+    assert!(h.state.popups.is_empty());
+    assert!(performed(&h).is_empty());
+    assert!(status(&h).starts_with("cancelled"));
+    h.press("R<esc>");
+    assert!(performed(&h).is_empty());
+}
+
+#[test]
+fn confirmed_actions_are_sent_once_and_audited_with_their_outcome() {
+    let mut h = payments();
+    h.press("Ry");
+    let ops = performed(&h);
+    assert_eq!(ops.len(), 1);
+    assert!(matches!(&ops[0], Operation::Redeploy { service, .. } if service == "payments"));
+    let audit = audits(&h);
+    assert_eq!(audit.len(), 1);
+    let record = &audit[0];
+    assert_eq!(record.action, "redeploy");
+    assert!(
+        record.target.ends_with("service/prod/payments"),
+        "{}",
+        record.target
+    );
+    assert_eq!(record.account, "123456789012");
+    assert_eq!(record.principal, "assumed-role/Operator/demo");
+    assert!(
+        record.result.starts_with("ok: ") || record.result.starts_with("failed: "),
+        "{}",
+        record.result
+    );
+}
+
+#[test]
+fn the_scale_dialog_refuses_anything_but_a_whole_number() {
+    let mut h = payments();
+    h.press("s");
+    assert!(matches!(h.state.popups.last(), Some(Popup::Scale(_))));
+    let message = |h: &Harness| match h.state.popups.last() {
+        Some(Popup::Scale(d)) => d.message.clone().unwrap_or_default(),
+        other => panic!("the dialog stays open: {other:?}"),
+    };
+    for typed in ["abc", "-3", "2.5", "99999999999", "٣", " "] {
+        h.press("<c-u>");
+        for c in typed.chars() {
+            h.press(&c.to_string());
+        }
+        h.press("<enter>");
+        assert!(!message(&h).is_empty(), "{typed:?} refused");
+        assert!(performed(&h).is_empty());
+    }
+    h.press("<c-u><enter>");
+    assert!(message(&h).contains("type the new desired count"));
+    // A huge paste is cut and refused.
+    h.press("<c-u>");
+    h.dispatch(ecsmon::action::Action::Paste("7".repeat(10_000)));
+    h.press("<enter>");
+    assert!(message(&h).contains("quota"), "{}", message(&h));
+    assert!(performed(&h).is_empty());
+    insta::assert_snapshot!("scale_dialog_refusing_input", h.render());
+    // A good count goes to the gate.
+    h.press("<c-u>9<enter>");
+    assert_eq!(confirm_lines(&h)[0], "payments: desired 6 → 9");
+    h.press("y");
+    assert!(matches!(
+        performed(&h).as_slice(),
+        [Operation::Scale { from: 6, to: 9, .. }]
+    ));
+}
+
+#[test]
+fn scaling_to_zero_needs_the_service_name() {
+    let mut h = payments();
+    h.press("s<c-u>0<enter>");
+    assert!(matches!(h.state.popups.last(), Some(Popup::Scale(_))));
+    h.press("cart<enter>");
+    assert!(
+        matches!(h.state.popups.last(), Some(Popup::Scale(_))),
+        "wrong name"
+    );
+    h.press("<c-u>payments<enter>");
+    assert_eq!(confirm_lines(&h)[0], "payments: desired 6 → 0");
+}
+
+#[test]
+fn stop_task_names_ecsmon_and_the_principal() {
+    let mut h = payments();
+    h.press("<enter>xy");
+    match performed(&h).as_slice() {
+        [Operation::StopTask { reason, .. }] => {
+            assert_eq!(reason, "Stopped by ecsmon (assumed-role/Operator/demo)")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn drain_toggles_with_the_instance_state() {
+    let mut h = console();
+    h.press("/prod<enter>:instances<enter>D");
+    assert!(confirm_lines(&h)[0].contains("ACTIVE → DRAINING"));
+    h.press("y");
+    assert!(matches!(
+        performed(&h).as_slice(),
+        [Operation::SetInstanceState { draining: true, .. }]
+    ));
+}
+
+#[test]
+fn exec_checks_what_it_can_before_asking() {
+    // ECS Exec is off for notifications' tasks in the demo.
+    let mut h = console();
+    h.press("/prod<enter><enter>/notifications<enter><enter>s");
+    assert!(
+        status(&h).contains("ECS Exec is off"),
+        "{:?}",
+        h.state.status
+    );
+    assert!(h.state.popups.is_empty());
+    // payments has it on; its tasks have two containers: the picker asks which.
+    let mut h = payments();
+    h.press("<enter>s");
+    match h.state.popups.last() {
+        Some(Popup::Picker { items, .. }) => assert_eq!(items.len(), 2, "{items:?}"),
+        other => panic!("{other:?}"),
+    }
+    h.press("<enter>");
+    let lines = confirm_lines(&h);
+    assert!(
+        lines[0].starts_with("run /bin/sh in payments of task"),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l.contains("session-manager-plugin")));
+}
+
+#[test]
+fn target_health_opens_for_a_load_balanced_service_only() {
+    let mut h = console();
+    h.press("/prod<enter><enter>/inventory<enter>t");
+    assert!(status(&h).contains("no load balancer target groups"));
+    let mut h = payments();
+    h.press("t");
+    assert!(matches!(
+        h.state.popups.last(),
+        Some(Popup::TargetHealth(_))
+    ));
+    let fetches = |h: &Harness| {
+        h.effects
+            .iter()
+            .filter(|e| matches!(e, Effect::FetchTargetHealth { .. }))
+            .count()
+    };
+    assert_eq!(fetches(&h), 1);
+    h.advance(5);
+    assert_eq!(fetches(&h), 2, "refreshed every 5 s while open");
+    h.press("<esc>");
+    h.advance(10);
+    assert_eq!(fetches(&h), 2, "not once closed");
+}
