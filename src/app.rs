@@ -71,8 +71,8 @@ impl App {
                             let result = tokio::task::block_in_place(|| {
                                 crate::source::session::run_plugin(&handoff)
                             });
+                            // `enter` redraws everything (no cursor-position round trip).
                             tui.enter()?;
-                            tui.terminal.clear()?;
                             events = EventStream::new();
                             let _ = tx.send(Action::SessionEnded { op, result });
                         }

@@ -2,9 +2,13 @@
 //! `tests/moto/server.py`, which makes it behave like AWS where moto does not: at most 100
 //! `logStreamNames`, a named stream that does not exist fails the whole call, and events of
 //! several streams come interleaved by time. moto pages FilterLogEvents at 10,000 events, as AWS
-//! does by default. Live Tail runs against a local stub speaking the event-stream protocol over
-//! HTTP (`support::live_tail`): the SDK sends StartLiveTail to `stream-<host>`, which an emulator
-//! on 127.0.0.1 cannot receive.
+//! does by default.
+//!
+//! The SDK sends StartLiveTail to `stream-<host>`: against moto at 127.0.0.1 that host does not
+//! resolve, and the source must say Live Tail is not available at once (the console then polls).
+//! Through a client whose resolver sends every name to loopback (`support::live_tail`), moto's
+//! StartLiveTail answers a finished session; a local stub speaking the event-stream protocol
+//! over HTTP covers a live one: updates as they come, a quiet second, errors, the end.
 
 mod support;
 
@@ -22,7 +26,9 @@ use serde_json::json;
 use ecsmon::model::{LogEvent, LogQuery, Time};
 use ecsmon::source::aws::{AwsSettings, AwsSource, CallStats, Clients};
 use ecsmon::source::{ErrorKind, FleetSource, LogTail, SourceError};
-use support::live_tail::{Answer, LiveTailStub, exception, session_start, session_update};
+use support::live_tail::{
+    Answer, LiveTailStub, exception, loopback_client, session_start, session_update,
+};
 use support::{Moto, sdk_config, sdk_config_in};
 
 fn source(moto: &Moto, config: &aws_config::SdkConfig) -> AwsSource {
@@ -483,6 +489,65 @@ async fn live_tail_against_moto_fails_at_once() {
         err.message,
         format!("Live Tail not available: cannot reach stream-{host}")
     );
+}
+
+/// moto 5.2.5 serves StartLiveTail as a finished session: the streams' stored events in one
+/// update, then the end. Reached at its `stream-` host through a resolver that sends every name
+/// to loopback, it proves the source reads an event stream encoded by someone else than the test.
+#[tokio::test(flavor = "multi_thread")]
+async fn moto_reached_at_its_stream_host_replays_the_stored_events_then_ends() {
+    // Its own server: moto's StartLiveTail answers for the region's last log group, whatever
+    // the ARN asked for, so there must be only this one.
+    let moto = Moto::start();
+    let config = sdk_config(&moto.endpoint).await;
+    let logs = Client::new(&config);
+    let (group, t0) = ("/ecs/replayed", base());
+    create(
+        &logs,
+        group,
+        &["ecs/app/t1", "ecs/app/t2", "ecs/sidecar/t1"],
+    )
+    .await;
+    put(
+        &logs,
+        group,
+        "ecs/app/t1",
+        &lines(&[(t0, "one"), (t0 + 2, "three")]),
+    )
+    .await;
+    put(&logs, group, "ecs/app/t2", &lines(&[(t0 + 1, "two")])).await;
+    put(
+        &logs,
+        group,
+        "ecs/sidecar/t1",
+        &lines(&[(t0, "not asked for")]),
+    )
+    .await;
+    let stats = CallStats::default();
+    let clients = Clients {
+        logs: loopback_client(&moto.endpoint, "us-east-1", &stats),
+        ..Clients::new(&config, &stats)
+    };
+    let settings = AwsSettings {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(moto.endpoint.clone()),
+    };
+    let source = AwsSource::from_clients(clients, settings, "us-east-1".into(), stats);
+
+    let streams = ["ecs/app/t1".to_string(), "ecs/app/t2".to_string()];
+    let mut tail = source.live_tail(group, &streams).await.expect("a session");
+    let batch = next(&mut tail).await.expect("the replay").expect("events");
+    assert_eq!(
+        seen(&batch, t0),
+        vec![
+            line("ecs/app/t1", 0, "one"),
+            line("ecs/app/t2", 1, "two"),
+            line("ecs/app/t1", 2, "three"),
+        ]
+    );
+    assert!(next(&mut tail).await.is_none(), "moto ends the session");
+    assert_eq!(moto.calls("logs:StartLiveTail").await, 1);
 }
 
 const GROUP_ARN: &str = "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/cart";

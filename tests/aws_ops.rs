@@ -489,6 +489,15 @@ async fn ecs_exec_opens_a_session_for_the_plugin() {
         .expect("ExecuteCommand");
     assert_eq!(looked_up.target_json, handoff.target_json);
 
+    // A task that is gone.
+    let gone = task_arn.replace(&task_id, "0123456789abcdef0123456789abcdef");
+    let err = source
+        .open_session(&exec_op(&seeded.cluster, &gone, &runtime_id))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    assert_eq!(err.message, "task 01234567 in ops-exec no longer exists");
+
     // A task run without ECS Exec.
     let plain = run(false).await.expect("RunTask").tasks()[0]
         .task_arn()

@@ -24,7 +24,7 @@ struct Console {
     raw: Arc<Mutex<Vec<u8>>>,
     /// Set by the reader thread at end of output (every holder of the pty has closed it).
     eof: Arc<std::sync::atomic::AtomicBool>,
-    _home: tempdir::Dir,
+    home: tempdir::Dir,
 }
 
 mod tempdir {
@@ -117,7 +117,7 @@ impl Console {
             screen,
             raw,
             eof,
-            _home: home,
+            home,
         }
     }
 
@@ -438,4 +438,102 @@ fn without_a_region_the_console_opens_and_says_how_to_set_one() {
     assert!(screen.contains("--region"), "{screen}");
     c.send("q");
     assert!(c.wait_exit().success());
+}
+
+/// A stand-in for session-manager-plugin: it records its arguments, the session variable and
+/// the terminal's mode, says it is open, and ends when a line is typed.
+fn fake_plugin(dir: &std::path::Path, record: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = format!(
+        "#!/bin/sh\n\
+         if [ \"$1\" = \"--version\" ]; then echo 1.2.707.0; exit 0; fi\n\
+         {{ for a in \"$@\"; do echo \"ARG $a\"; done; echo \"ENV $AWS_SSM_START_SESSION_RESPONSE\"; stty -a; }} > {record}\n\
+         echo 'fake plugin: shell open'\n\
+         read line\n\
+         echo \"remote got $line\" >> {record}\n",
+        record = record.display()
+    );
+    let path = dir.join("session-manager-plugin");
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn an_instance_shell_hands_the_terminal_to_the_plugin_and_takes_it_back() {
+    let moto = support::Moto::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = support::sdk_config(&moto.endpoint).await;
+        support::seed(&config, &support::FleetSpec::new("shell", 1, 1, 1)).await;
+    });
+    // Its own directory: the scratch directories' names hold colons, which PATH cannot.
+    let bin = std::env::temp_dir().join(format!("ecsmon-plugin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&bin);
+    std::fs::create_dir_all(&bin).unwrap();
+    let record = bin.join("record.txt");
+    fake_plugin(&bin, &record);
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut c = Console::start(
+        "shell",
+        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
+        &[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("PATH", &path),
+        ],
+    );
+    c.wait_for("Clusters (1)");
+    c.wait_for("account 123456789012");
+    c.send(":instances\r");
+    c.wait_for("Instances (1)");
+    c.send("s");
+    let confirm = c.wait_for("Confirm");
+    assert!(confirm.contains("open a shell on i-"), "{confirm}");
+    c.send("y");
+    c.wait_for("fake plugin: shell open");
+    assert!(c.is_cooked(), "the plugin gets a cooked terminal");
+    c.send("whoami\r");
+    c.wait_for("Instances (1)");
+    c.wait_for("session ended");
+    let recorded = std::fs::read_to_string(&record).unwrap();
+    let args: Vec<&str> = recorded
+        .lines()
+        .filter_map(|l| l.strip_prefix("ARG "))
+        .collect();
+    assert_eq!(args.len(), 6, "{recorded}");
+    assert_eq!(
+        args[0], "AWS_SSM_START_SESSION_RESPONSE",
+        "the token is not in the process list"
+    );
+    assert_eq!(args[1], "us-east-1");
+    assert_eq!(args[2], "StartSession");
+    assert!(args[4].contains("\"Target\":\"i-"), "{}", args[4]);
+    assert!(
+        recorded.contains("ENV {"),
+        "the session JSON in the environment: {recorded}"
+    );
+    assert!(recorded.contains("SessionId"), "{recorded}");
+    assert!(
+        recorded.contains(" icanon"),
+        "cooked mode (icanon) for the plugin: {recorded}"
+    );
+    assert!(
+        recorded.contains("remote got whoami"),
+        "keys went to the plugin: {recorded}"
+    );
+    // Audited.
+    let audit = std::fs::read_to_string(c.home.path().join("state/ecsmon/audit.jsonl")).unwrap();
+    assert!(audit.contains("\"action\":\"instance-shell\""), "{audit}");
+    assert!(
+        audit.contains("\"result\":\"ok: session ended\""),
+        "{audit}"
+    );
+    c.send("q");
+    assert!(c.wait_exit().success());
+    assert!(c.is_cooked());
+    let _ = std::fs::remove_dir_all(&bin);
 }

@@ -100,12 +100,8 @@ pub fn scale_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Left => editor.left(),
         KeyCode::Right => editor.right(),
         KeyCode::Char('u') if ctrl => *editor = LineEditor::default(),
-        KeyCode::Char(c) if !ctrl => {
-            // A 10,000-character paste stays a short line: the count is never that long.
-            if editor.text.chars().count() < 64 {
-                editor.insert(c);
-            }
-        }
+        // A 10,000-character paste stays a short line: the count is never that long.
+        KeyCode::Char(c) if !ctrl && editor.text.chars().count() < 64 => editor.insert(c),
         _ => {}
     }
     vec![]

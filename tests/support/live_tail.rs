@@ -1,11 +1,12 @@
-//! A CloudWatch Logs Live Tail endpoint over real HTTP, for what moto cannot serve.
+//! CloudWatch Logs Live Tail for tests, over real HTTP.
 //!
 //! The SDK sends StartLiveTail to `stream-<host>` (the operation's endpoint prefix, applied to a
-//! custom endpoint too), so against moto at `127.0.0.1` it goes to `stream-127.0.0.1`, which does
-//! not resolve. This stub answers one StartLiveTail on a loopback port, and [`LiveTailStub::client`]
-//! builds a CloudWatch Logs client whose resolver sends every host name to loopback. The stub
-//! answers either an error or HTTP 200 with an `application/vnd.amazon.eventstream` body that the
-//! test writes message by message ([`LiveTailStub::send`]) and ends ([`LiveTailStub::end`]).
+//! custom endpoint too), so against an emulator at `127.0.0.1` it goes to `stream-127.0.0.1`, which
+//! does not resolve. [`loopback_client`] builds a CloudWatch Logs client whose resolver sends every
+//! host name to loopback. moto 5.2.5 answers StartLiveTail only with a finished session (its
+//! stored events in one update, then the end), so [`LiveTailStub`] answers one StartLiveTail the
+//! way a test needs: an error, or HTTP 200 with an `application/vnd.amazon.eventstream` body that
+//! the test writes message by message ([`LiveTailStub::send`]) and ends ([`LiveTailStub::end`]).
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -61,26 +62,9 @@ impl LiveTailStub {
         }
     }
 
-    /// A CloudWatch Logs client for this stub in `region`, with test credentials, counting its
-    /// calls into `stats`. Every host name resolves to loopback, so `stream-127.0.0.1` reaches
-    /// the stub.
+    /// A CloudWatch Logs client for this stub: [`loopback_client`] at its endpoint.
     pub fn client(&self, region: &str, stats: &CallStats) -> aws_sdk_cloudwatchlogs::Client {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .build_with_resolver(Loopback);
-        let config = aws_sdk_cloudwatchlogs::Config::builder()
-            .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
-            .region(aws_sdk_cloudwatchlogs::config::Region::new(
-                region.to_string(),
-            ))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::for_tests())
-            .http_client(http)
-            .interceptor(stats.interceptor())
-            .build();
-        aws_sdk_cloudwatchlogs::Client::from_conf(config)
+        loopback_client(&self.endpoint, region, stats)
     }
 
     /// The request the stub answered (waits for it).
@@ -107,6 +91,34 @@ impl LiveTailStub {
     pub fn end(&mut self) {
         self.frames = None;
     }
+}
+
+/// A CloudWatch Logs client for `endpoint` in `region`, with test credentials, counting its
+/// calls into `stats`. Every host name resolves to loopback, so StartLiveTail's
+/// `stream-127.0.0.1` reaches the endpoint's port.
+pub fn loopback_client(
+    endpoint: &str,
+    region: &str,
+    stats: &CallStats,
+) -> aws_sdk_cloudwatchlogs::Client {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .build_with_resolver(Loopback);
+    let config = aws_sdk_cloudwatchlogs::Config::builder()
+        .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudwatchlogs::config::Region::new(
+            region.to_string(),
+        ))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .http_client(http)
+        .interceptor(stats.interceptor())
+        .build();
+    aws_sdk_cloudwatchlogs::Client::from_conf(config)
 }
 
 /// A `sessionStart` event, as AWS sends first.

@@ -413,7 +413,7 @@ fn none_exist(q: &LogQuery, mut missing: Vec<SourceError>) -> SourceError {
 /// fall inside a millisecond: events of that millisecond are before it.
 fn first_millisecond_from(start: Time) -> i64 {
     let millis = start.timestamp_millis();
-    if start.timestamp_subsec_nanos() % 1_000_000 == 0 {
+    if start.timestamp_subsec_nanos().is_multiple_of(1_000_000) {
         millis
     } else {
         millis + 1
@@ -424,7 +424,7 @@ fn first_millisecond_from(start: Time) -> i64 {
 /// the one it falls inside.
 fn last_millisecond_before(end: Time) -> i64 {
     let millis = end.timestamp_millis();
-    if end.timestamp_subsec_nanos() % 1_000_000 == 0 {
+    if end.timestamp_subsec_nanos().is_multiple_of(1_000_000) {
         millis - 1
     } else {
         millis

@@ -33,7 +33,12 @@ fn target_group_name(arn: &str) -> &str {
     arn.rsplit('/').nth(1).unwrap_or(arn)
 }
 
-/// The session as `session-manager-plugin` reads it.
+/// A server's string, safe to draw.
+fn text(s: Option<&str>) -> String {
+    crate::sanitize::clean(s.unwrap_or_default()).into_owned()
+}
+
+/// The session as `session-manager-plugin` reads it (never drawn: not cleaned).
 fn session_json(session_id: &str, stream_url: &str, token: &str) -> String {
     serde_json::json!({
         "SessionId": session_id,
@@ -231,10 +236,8 @@ impl AwsSource {
                     .map_err(|e| self.op_error(name, cluster, &what, &e))?;
                 // The call succeeds as a whole and reports each instance it could not change.
                 if let Some(failure) = out.failures().first() {
-                    let reason = crate::sanitize::clean(failure.reason().unwrap_or("no reason"))
-                        .into_owned();
-                    let detail =
-                        crate::sanitize::clean(failure.detail().unwrap_or_default()).into_owned();
+                    let reason = text(failure.reason().or(Some("no reason")));
+                    let detail = text(failure.detail());
                     self.stats.failed(name, false);
                     if reason == "MISSING" {
                         return Err(SourceError::not_found(format!("{what} no longer exists")));
@@ -503,33 +506,22 @@ impl AwsSource {
                         let target = d.target();
                         let health = d.target_health();
                         TargetHealth {
-                            id: target.and_then(|t| t.id()).unwrap_or_default().to_string(),
+                            id: text(target.and_then(|t| t.id())),
                             port: target.and_then(|t| t.port()),
-                            availability_zone: target
-                                .and_then(|t| t.availability_zone())
-                                .unwrap_or_default()
-                                .to_string(),
-                            state: health
-                                .and_then(|h| h.state())
-                                .map(|s| s.as_str().to_string())
-                                .unwrap_or_default(),
-                            reason: health
-                                .and_then(|h| h.reason())
-                                .map(|r| r.as_str().to_string())
-                                .unwrap_or_default(),
-                            description: crate::sanitize::clean(
-                                health.and_then(|h| h.description()).unwrap_or_default(),
-                            )
-                            .into_owned(),
+                            availability_zone: text(target.and_then(|t| t.availability_zone())),
+                            state: text(health.and_then(|h| h.state()).map(|s| s.as_str())),
+                            reason: text(health.and_then(|h| h.reason()).map(|r| r.as_str())),
+                            description: text(health.and_then(|h| h.description())),
                         }
                     })
                     .collect();
                 let group = groups.get(&arn);
                 Ok::<_, SourceError>(TargetGroupHealth {
-                    name: group
-                        .and_then(|g| g.target_group_name())
-                        .unwrap_or_else(|| target_group_name(&arn))
-                        .to_string(),
+                    name: text(
+                        group
+                            .and_then(|g| g.target_group_name())
+                            .or(Some(target_group_name(&arn))),
+                    ),
                     health_check: group.map(health_check).unwrap_or_default(),
                     targets,
                     fetched_at: Some(chrono::Utc::now()),
@@ -549,33 +541,33 @@ impl AwsSource {
     {
         let (code, _) = code_and_message(e);
         let names: Vec<&str> = arns.iter().map(|a| target_group_name(a)).collect();
-        let what = format!("target group {}", names.join(", "));
+        let what = match names.as_slice() {
+            [one] => format!("target group {one}"),
+            many => format!("target groups {}", many.join(", ")),
+        };
         let err = self.error(op, &what, e);
-        if code == "TargetGroupNotFound" {
-            SourceError::not_found(format!("{what} no longer exists"))
-        } else {
-            err
+        match (code.as_str(), names.len()) {
+            ("TargetGroupNotFound", 1) => {
+                SourceError::not_found(format!("{what} no longer exists"))
+            }
+            ("TargetGroupNotFound", _) => {
+                SourceError::not_found(format!("one of the {what} no longer exists"))
+            }
+            _ => err,
         }
     }
 }
 
 fn health_check(tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup) -> HealthCheck {
     HealthCheck {
-        protocol: tg
-            .health_check_protocol()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_default(),
-        path: tg.health_check_path().unwrap_or_default().to_string(),
-        port: tg.health_check_port().unwrap_or_default().to_string(),
+        protocol: text(tg.health_check_protocol().map(|p| p.as_str())),
+        path: text(tg.health_check_path()),
+        port: text(tg.health_check_port()),
         interval_secs: tg.health_check_interval_seconds().unwrap_or_default(),
         timeout_secs: tg.health_check_timeout_seconds().unwrap_or_default(),
         healthy_threshold: tg.healthy_threshold_count().unwrap_or_default(),
         unhealthy_threshold: tg.unhealthy_threshold_count().unwrap_or_default(),
-        matcher: tg
-            .matcher()
-            .and_then(|m| m.http_code().or(m.grpc_code()))
-            .unwrap_or_default()
-            .to_string(),
+        matcher: text(tg.matcher().and_then(|m| m.http_code().or(m.grpc_code()))),
     }
 }
 
