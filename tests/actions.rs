@@ -254,3 +254,130 @@ fn target_health_opens_for_a_load_balanced_service_only() {
     h.advance(10);
     assert_eq!(fetches(&h), 2, "not once closed");
 }
+
+#[test]
+fn a_failed_action_is_audited_as_failed_and_said_in_plain_words() {
+    let mut h = payments();
+    let op = Operation::Redeploy {
+        cluster: "prod".into(),
+        service: "payments".into(),
+        service_arn: "arn:aws:ecs:eu-west-1:123456789012:service/prod/payments".into(),
+    };
+    h.dispatch(ecsmon::action::Action::Performed {
+        op,
+        result: Err(ecsmon::source::SourceError::new(
+            ecsmon::source::ErrorKind::AccessDenied,
+            "AccessDenied for ecs:UpdateService on service payments",
+        )),
+    });
+    let audit = audits(&h);
+    assert_eq!(
+        audit.last().unwrap().result,
+        "failed: AccessDenied for ecs:UpdateService on service payments"
+    );
+    assert!(
+        status(&h).contains("redeploy failed: AccessDenied"),
+        "{}",
+        status(&h)
+    );
+}
+
+#[test]
+fn scaling_the_demo_fleet_converges_and_is_audited_as_done() {
+    let mut h = payments();
+    h.press("s<c-u>8<enter>y");
+    assert!(audits(&h)[0].result.starts_with("ok: "), "{:?}", audits(&h));
+    h.advance(120);
+    let frame = h.render();
+    let row = frame.lines().find(|l| l.contains("payments")).unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(&cells[0..4], ["│payments", "ACTIVE", "8", "8"], "{row}");
+}
+
+#[test]
+fn outside_the_auto_scaling_bounds_asks_twice() {
+    // prod web: auto scaling between 2 and 20 in the demo.
+    let mut h = console();
+    h.press("/prod<enter><enter>/web<enter>s<c-u>30<enter>");
+    match h.state.popups.last() {
+        Some(Popup::Scale(d)) => {
+            let m = d.message.clone().unwrap_or_default();
+            assert!(m.contains("outside auto scaling's 2–20"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+    h.press("<enter>");
+    assert_eq!(confirm_lines(&h)[0], "web: desired 12 → 30");
+}
+
+#[test]
+fn target_health_shows_each_target_with_its_task() {
+    let mut h = console();
+    h.press("/prod<enter><enter>/checkout<enter>t");
+    h.advance(1);
+    insta::assert_snapshot!("target_health_of_checkout", h.render());
+}
+
+#[test]
+fn exec_preflight_names_each_failure() {
+    use ecsmon::model::{Container, Task};
+    use ecsmon::update::actions::exec_preflight;
+    let running = Task {
+        arn: "arn:aws:ecs:eu-west-1:1:task/prod/0123456789abcdef".into(),
+        last_status: "RUNNING".into(),
+        enable_execute_command: true,
+        containers: vec![Container {
+            name: "app".into(),
+            runtime_id: "abc-123".into(),
+            exec_agent: Some("RUNNING".into()),
+            ..Container::default()
+        }],
+        ..Task::default()
+    };
+    assert_eq!(exec_preflight(&running, "app"), Ok(()));
+    let cases: Vec<(Task, &str)> = vec![
+        (
+            Task {
+                last_status: "PENDING".into(),
+                ..running.clone()
+            },
+            "needs a RUNNING task",
+        ),
+        (
+            Task {
+                enable_execute_command: false,
+                ..running.clone()
+            },
+            "ECS Exec is off",
+        ),
+        (
+            Task {
+                containers: vec![Container {
+                    exec_agent: Some("PENDING".into()),
+                    ..running.containers[0].clone()
+                }],
+                ..running.clone()
+            },
+            "ExecuteCommandAgent in app is PENDING",
+        ),
+        (
+            Task {
+                containers: vec![Container {
+                    exec_agent: None,
+                    ..running.containers[0].clone()
+                }],
+                ..running.clone()
+            },
+            "no ExecuteCommandAgent",
+        ),
+    ];
+    for (task, expected) in cases {
+        let why = exec_preflight(&task, "app").unwrap_err();
+        assert!(why.contains(expected), "{why}");
+    }
+    assert!(
+        exec_preflight(&running, "sidecar")
+            .unwrap_err()
+            .contains("no container sidecar")
+    );
+}

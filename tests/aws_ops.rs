@@ -748,3 +748,60 @@ async fn a_failure_in_the_answer_of_update_container_instances_state_is_an_error
         "i-0123456789abcdef0 was not set to DRAINING: INACTIVE (the container instance is deregistered)"
     );
 }
+
+/// The console on moto under `--read-only`: every action key ends at the gate, and moto counts
+/// no mutating call at all. Without read-only, the same keys and `y` do send one.
+#[tokio::test(flavor = "multi_thread")]
+async fn read_only_sends_no_request_and_confirming_sends_exactly_one() {
+    let moto = Moto::start(); // its own server: this test counts calls
+    let config = sdk_config(&moto.endpoint).await;
+    let seeded = seed(&config, &FleetSpec::new("gate", 1, 2, 1)).await;
+    let mutating = [
+        "ecs:UpdateService",
+        "ecs:StopTask",
+        "ecs:UpdateContainerInstancesState",
+        "ecs:ExecuteCommand",
+        "ssm:StartSession",
+    ];
+    let total = |stats: std::collections::HashMap<String, u64>| -> u64 {
+        mutating
+            .iter()
+            .map(|op| stats.get(*op).copied().unwrap_or(0))
+            .sum()
+    };
+
+    let src = std::sync::Arc::new(source(&moto, &config));
+    let mut h = ecsmon::testkit::Harness::with_source(src, None, 140, 40);
+    h.state.read_only = true;
+    let cluster = seeded.cluster.clone();
+    h.press(&format!("/{cluster}<enter><enter>"));
+    h.press("Ry");
+    h.press("s<c-u>5<enter>y");
+    h.press("<enter>xy");
+    h.press("<esc><esc>:instances<enter>Dy");
+    h.press("sy");
+    assert_eq!(
+        total(moto.stats().await),
+        0,
+        "nothing mutating left the process"
+    );
+    assert!(
+        h.state
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("read-only mode is on")
+    );
+
+    h.state.read_only = false;
+    h.press("<esc><esc>");
+    h.press(&format!(":services {cluster}<enter>Ry"));
+    assert_eq!(
+        moto.calls("ecs:UpdateService").await,
+        1,
+        "{:?}",
+        moto.stats().await
+    );
+    assert_eq!(total(moto.stats().await), 1);
+}

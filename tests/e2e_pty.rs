@@ -537,3 +537,39 @@ fn an_instance_shell_hands_the_terminal_to_the_plugin_and_takes_it_back() {
     assert!(c.is_cooked());
     let _ = std::fs::remove_dir_all(&bin);
 }
+
+#[test]
+fn without_the_plugin_the_shell_is_refused_with_how_to_install_it() {
+    let moto = support::Moto::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = support::sdk_config(&moto.endpoint).await;
+        support::seed(&config, &support::FleetSpec::new("noplugin", 1, 1, 1)).await;
+    });
+    let mut c = Console::start(
+        "noplugin",
+        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
+        &[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            // Nothing on PATH can be session-manager-plugin.
+            ("PATH", "/nonexistent"),
+        ],
+    );
+    c.wait_for("Clusters (1)");
+    c.send(":instances\r");
+    c.wait_for("Instances (1)");
+    c.send("sy");
+    let screen = c.wait_for("session-manager-plugin is not installed");
+    assert!(
+        screen.contains("Instances (1)"),
+        "the console stays: {screen}"
+    );
+    let audit = std::fs::read_to_string(c.home.path().join("state/ecsmon/audit.jsonl")).unwrap();
+    assert!(
+        audit.contains("\"result\":\"failed: session-manager-plugin is not installed"),
+        "{audit}"
+    );
+    c.send("q");
+    assert!(c.wait_exit().success());
+}

@@ -71,7 +71,7 @@ impl Task {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct Container {
     pub name: String,
     pub image: String,

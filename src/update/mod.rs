@@ -4,7 +4,7 @@
 //! them and asks for I/O by returning [`Effect`]s, which keeps every behaviour testable without
 //! a terminal or a network.
 
-mod actions;
+pub mod actions;
 mod chart;
 pub mod command;
 pub mod context;
@@ -158,6 +158,20 @@ pub fn wanted(state: &State) -> Vec<(Query, Duration)> {
     wanted.push((state.focused().pane.query(), state.refresh.focused));
     for view in state.nav.iter().rev().skip(1) {
         wanted.push((view.pane.query(), state.refresh.background));
+    }
+    // Target health names each target's task: the service's tasks are needed while it is open.
+    if let Some(crate::state::Popup::TargetHealth(view)) = state.popups.last() {
+        let scope = crate::model::TaskScope::Service {
+            cluster: view.cluster.clone(),
+            service: view.service.clone(),
+        };
+        wanted.push((
+            Query::Tasks {
+                scope,
+                stopped: false,
+            },
+            state.refresh.focused,
+        ));
     }
     wanted
 }
