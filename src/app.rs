@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use crate::action::{Action, Effect};
 use crate::keymap::KeyMap;
 use crate::source::{ErrorKind, FleetSource, SharedSource, SourceError};
-use crate::state::State;
+use crate::state::{Popup, State};
 use crate::theme::Theme;
 use crate::tui::Tui;
 use crate::ui;
@@ -52,7 +52,9 @@ impl App {
         self.start(Effect::FetchIdentity, &tx);
 
         loop {
-            for action in queue.drain(..) {
+            let mut pending: std::collections::VecDeque<Action> = queue.drain(..).collect();
+            while let Some(action) = pending.pop_front() {
+                let confirming = matches!(self.state.popups.last(), Some(Popup::Confirm { .. }));
                 // A region or profile switch: the new source serves every poll from now on.
                 if let Action::SourceChanged { source, .. } = &action {
                     self.source = Arc::clone(&source.0);
@@ -65,19 +67,15 @@ impl App {
                             events = EventStream::new();
                         }
                         Effect::HandOff { op, handoff } => {
-                            // The input reader stops first, or it would steal the shell's keys.
-                            drop(events);
-                            tui.exit()?;
-                            let result = tokio::task::block_in_place(|| {
-                                crate::source::session::run_plugin(&handoff)
-                            });
-                            // `enter` redraws everything (no cursor-position round trip).
-                            tui.enter()?;
-                            events = EventStream::new();
-                            let _ = tx.send(Action::SessionEnded { op, result });
+                            self.hand_off(tui, &mut events, op, handoff, &tx)?;
                         }
                         other => self.start(other, &tx),
                     }
+                }
+                // A confirmation must be seen before it can be answered: keys typed ahead
+                // (R then y, a repeated Enter) wait until it has been drawn.
+                if !confirming && matches!(self.state.popups.last(), Some(Popup::Confirm { .. })) {
+                    queue.extend(pending.drain(..));
                 }
             }
             if self.state.should_quit {
@@ -94,6 +92,9 @@ impl App {
             };
             tui.terminal.draw(|f| ui::render(f, &self.state, &ctx))?;
 
+            if !queue.is_empty() {
+                continue; // deferred keys: answer them now that the frame is drawn
+            }
             // Wait for the next thing to happen…
             let first = tokio::select! {
                 Some(event) = events.next() => from_event(event?),
@@ -111,6 +112,35 @@ impl App {
                 queue.extend(from_event(event?));
             }
         }
+    }
+
+    /// Hands the terminal to session-manager-plugin until the session ends. Live Tail
+    /// sessions are ended first (their lines would pile up unread); those panes poll after.
+    fn hand_off(
+        &mut self,
+        tui: &mut Tui,
+        events: &mut EventStream,
+        op: crate::model::Operation,
+        handoff: crate::model::SessionHandoff,
+        tx: &mpsc::UnboundedSender<Action>,
+    ) -> Result<()> {
+        for (id, task) in self.tails.drain() {
+            task.abort();
+            let _ = tx.send(Action::LiveTailEnded {
+                id,
+                error: Some("paused during the shell session".into()),
+            });
+        }
+        // The input reader stops first (dropping the stream ends its thread), or it would steal
+        // the shell's keys; the new stream reads nothing until it is polled after the session.
+        *events = EventStream::new();
+        tui.exit()?;
+        let result = tokio::task::block_in_place(|| crate::source::session::run_plugin(&handoff));
+        // `enter` redraws everything (no cursor-position round trip).
+        tui.enter()?;
+        *events = EventStream::new();
+        let _ = tx.send(Action::SessionEnded { op, result });
+        Ok(())
     }
 
     /// Starts an effect as a tokio task whose result comes back as an action.

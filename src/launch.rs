@@ -164,10 +164,29 @@ fn init_logging(
         .and_then(|l| l.parse::<tracing::Level>().ok())
         .unwrap_or(tracing::Level::INFO);
     let (writer, guard) = tracing_appender::non_blocking(file);
-    tracing_subscriber::fmt()
-        .with_writer(writer)
-        .with_ansi(false)
-        .with_max_level(level)
+    // ecsmon at the chosen level; the SDK and HTTP stack never below info: at debug/trace they
+    // log request and response bodies, and SSM StartSession's carries the session token.
+    let quiet = level.min(tracing::Level::INFO);
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_default(level)
+        .with_target("aws_smithy_runtime", quiet)
+        .with_target("aws_smithy_runtime_api", quiet)
+        .with_target("aws_smithy_http_client", quiet)
+        .with_target("aws_sdk_ssm", quiet)
+        .with_target("aws_sdk_ecs", quiet)
+        .with_target("aws_config", quiet)
+        .with_target("hyper", quiet)
+        .with_target("hyper_util", quiet)
+        .with_target("rustls", quiet);
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false),
+        )
         .init();
     Ok(Some(guard))
 }

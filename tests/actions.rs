@@ -381,3 +381,31 @@ fn exec_preflight_names_each_failure() {
             .contains("no container sidecar")
     );
 }
+
+/// An answer about who we are from before a profile switch must not be shown (or used to
+/// confirm an action) under the new one.
+#[test]
+fn an_identity_from_the_previous_profile_is_ignored() {
+    use ecsmon::model::Identity;
+    let mut h = payments();
+    h.state.aws = Some(ecsmon::source::aws::AwsSettings {
+        profile: Some("prod".into()),
+        region: Some("eu-west-1".into()),
+        endpoint_url: None,
+    });
+    h.state.identity = Identity::default();
+    h.dispatch(ecsmon::action::Action::IdentityLoaded(Ok(Identity {
+        source: "profile staging".into(),
+        region: "eu-west-1".into(),
+        account: "999999999999".into(),
+        principal: "assumed-role/Dev/bob".into(),
+    })));
+    assert_eq!(h.state.identity.account, "", "stale answer dropped");
+    h.dispatch(ecsmon::action::Action::IdentityLoaded(Ok(Identity {
+        source: "profile prod".into(),
+        region: "eu-west-1".into(),
+        account: "123456789012".into(),
+        principal: "assumed-role/Admin/alice".into(),
+    })));
+    assert_eq!(h.state.identity.account, "123456789012");
+}

@@ -128,7 +128,7 @@ impl Operation {
 
 /// What `session-manager-plugin` needs to take over: the session (as the JSON the plugin
 /// reads), the region, the target, and the endpoint it was opened against.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SessionHandoff {
     /// `{"SessionId": …, "StreamUrl": …, "TokenValue": …}`. Secret: never logged.
     pub session_json: String,
@@ -138,6 +138,19 @@ pub struct SessionHandoff {
     /// The API endpoint (`https://ecs.<region>.amazonaws.com`, or the override).
     pub endpoint: String,
     pub profile: Option<String>,
+}
+
+/// The session token never reaches a log through `{:?}`.
+impl std::fmt::Debug for SessionHandoff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionHandoff")
+            .field("session_json", &"<redacted>")
+            .field("region", &self.region)
+            .field("target_json", &self.target_json)
+            .field("endpoint", &self.endpoint)
+            .field("profile", &self.profile)
+            .finish()
+    }
 }
 
 /// Application Auto Scaling's hold on a service's desired count.

@@ -117,6 +117,8 @@ pub struct LogPane {
     pub in_flight: Option<Time>,
     pub older_in_flight: bool,
     pub last_poll: Option<Time>,
+    /// The next poll starts after the newest line instead of overlapping (after Live Tail).
+    pub no_overlap: bool,
 }
 
 impl LogPane {
@@ -149,6 +151,7 @@ impl LogPane {
             in_flight: None,
             older_in_flight: false,
             last_poll: None,
+            no_overlap: false,
         }
     }
 
@@ -224,9 +227,18 @@ impl LogPane {
             self.lines.push_front(line);
         }
         let added = self.lines.len() - before;
-        // A cursor counts from the top: older lines above it move it down.
+        // A cursor counts shown lines from the top: older shown lines above it move it down.
+        let shown_added = if self.filtering() {
+            self.lines
+                .iter()
+                .take(added)
+                .filter(|l| self.matches(l))
+                .count()
+        } else {
+            added
+        };
         if let Some(c) = self.cursor.as_mut() {
-            *c += added;
+            *c += shown_added;
         }
         self.enforce_cap();
         added
@@ -235,12 +247,15 @@ impl LogPane {
     fn enforce_cap(&mut self) {
         while self.lines.len() > self.cap {
             if let Some(gone) = self.lines.pop_front() {
-                self.matching -= usize::from(self.matches(&gone));
+                let matched = self.matches(&gone);
+                self.matching -= usize::from(matched);
+                if (matched || !self.filtering())
+                    && let Some(c) = self.cursor.as_mut()
+                {
+                    *c = c.saturating_sub(1);
+                }
             }
             self.dropped += 1;
-            if let Some(c) = self.cursor.as_mut() {
-                *c = c.saturating_sub(1);
-            }
         }
         if let Some(first) = self.lines.front() {
             self.oldest = Some(first.at);
@@ -268,9 +283,14 @@ impl LogPane {
         }
     }
 
+    /// `&` with a search: only matching lines are shown.
+    fn filtering(&self) -> bool {
+        self.only_matching && self.search.as_deref().is_some_and(|s| !s.is_empty())
+    }
+
     /// Indices into `lines` of what is shown (all, or only matches under `&`).
     pub fn shown(&self) -> Vec<usize> {
-        if self.only_matching && self.search.as_deref().is_some_and(|s| !s.is_empty()) {
+        if self.filtering() {
             (0..self.lines.len())
                 .filter(|&i| self.matches(&self.lines[i]))
                 .collect()
@@ -471,5 +491,26 @@ mod tests {
         assert_eq!(line.text, "ERROR boom");
         assert!(line.colored.is_some());
         assert_eq!(line.label, "abc");
+    }
+
+    #[test]
+    fn under_only_matching_the_cursor_stays_on_its_line_as_lines_come_and_go() {
+        let mut p = pane(6);
+        p.append(vec![
+            event("3", 3, "ERROR c"),
+            event("4", 4, "ok d"),
+            event("5", 5, "ERROR e"),
+        ]);
+        p.set_search(Some("error".into()));
+        p.only_matching = true;
+        p.cursor = Some(1); // "ERROR e"
+        p.prepend(vec![event("1", 1, "ERROR a"), event("2", 2, "ok b")]);
+        assert_eq!(p.current_line().unwrap().text, "ERROR e");
+        p.append((6..9).map(|i| event(&i.to_string(), i, "ok")).collect());
+        assert_eq!(
+            p.current_line().unwrap().text,
+            "ERROR e",
+            "the cap dropped lines above"
+        );
     }
 }

@@ -47,6 +47,9 @@ pub struct State {
     pub pending_exec: Option<Box<crate::model::Task>>,
     /// What ECS Exec runs (config `exec_shell`).
     pub exec_shell: String,
+    /// Confirmed operations awaiting their outcome, with whom they were confirmed as (for
+    /// the audit line).
+    pub in_progress: Vec<(crate::model::Operation, (Identity, Option<String>))>,
     /// The navigation stack; the last view is the focused one. Never empty.
     pub nav: Vec<View>,
     /// Popups drawn over the panes; the top one gets keys first.
@@ -79,6 +82,7 @@ impl State {
             log_cap: DEFAULT_CAP,
             pending_exec: None,
             exec_shell: "/bin/sh".into(),
+            in_progress: Vec::new(),
             nav: vec![View::new(Pane::Clusters)],
             popups: Vec::new(),
             input: InputMode::Normal,

@@ -135,6 +135,21 @@ fn submit_scale(state: &mut State) -> Vec<Effect> {
             return vec![];
         }
     };
+    // Unknown bounds (still loading, or unreadable) are said, not silently passed over.
+    if !matches!(dialog.bounds, Some(Ok(_))) && dialog.warned_for != Some(to) {
+        dialog.message = Some(match &dialog.bounds {
+            Some(Err(e)) => format!(
+                "auto scaling bounds unknown ({}): auto scaling may move the count back. \
+                 Enter again to set {to} anyway",
+                e.message
+            ),
+            _ => format!(
+                "still reading the auto scaling bounds: Enter again to set {to} without them"
+            ),
+        });
+        dialog.warned_for = Some(to);
+        return vec![];
+    }
     if let Some(Ok(Some(bounds))) = &dialog.bounds
         && (to < bounds.min || to > bounds.max)
         && dialog.warned_for != Some(to)

@@ -156,6 +156,8 @@ pub fn source_changed(
     let last_seq = state.polls.reset();
     state.fleet.reset(last_seq);
     state.metrics.reset();
+    // The log pane follows the old account's streams: close it (and its Live Tail).
+    let mut effects = super::logs::close(state);
     state.nav = vec![View::new(Pane::Clusters)];
     state.popups.clear();
     state.identity = Default::default();
@@ -167,7 +169,8 @@ pub fn source_changed(
     };
     state.set_status(Level::Info, format!("now looking at {what}"));
     state.aws = Some(settings);
-    vec![Effect::FetchIdentity]
+    effects.push(Effect::FetchIdentity);
+    effects
 }
 
 #[cfg(test)]

@@ -8,6 +8,10 @@ use super::rows;
 
 pub fn identity_loaded(state: &mut State, result: Result<Identity, SourceError>) {
     match result {
+        // An answer from before a region or profile switch must not name the wrong account.
+        Ok(identity) if !from_current_source(state, &identity) => {
+            tracing::debug!("identity from a previous source ignored");
+        }
         Ok(identity) => {
             state.identity = identity;
             state.identity_error = None;
@@ -20,6 +24,19 @@ pub fn identity_loaded(state: &mut State, result: Result<Identity, SourceError>)
             state.identity_error = Some(e.message);
         }
     }
+}
+
+/// Whether an identity answer belongs to the settings in use (region and profile).
+fn from_current_source(state: &State, identity: &Identity) -> bool {
+    let Some(aws) = &state.aws else {
+        return true;
+    };
+    let region_ok = aws.region.as_ref().is_none_or(|r| *r == identity.region);
+    let profile_ok = match &aws.profile {
+        Some(p) => identity.source == format!("profile {p}"),
+        None => !identity.source.starts_with("profile "),
+    };
+    region_ok && profile_ok
 }
 
 /// A parent list that no longer has (or has retired) the object a deeper pane shows means that

@@ -3,20 +3,44 @@
 //! change, in which account and region, and waits for `y`/Enter; every outcome is audited.
 
 use crate::action::Effect;
-use crate::model::Operation;
+use crate::model::{Identity, Operation};
 use crate::source::SourceError;
 use crate::source::audit::AuditRecord;
 use crate::state::{Level, Popup, State};
 
-fn audit(state: &State, op: &Operation, result: String) -> Effect {
+/// Who the operator was acting as: the identity and profile shown when it was asked for.
+fn acting_as(state: &State) -> (Identity, Option<String>) {
     let profile = state.aws.as_ref().and_then(|a| a.profile.clone());
+    (state.identity.clone(), profile)
+}
+
+fn audit(state: &State, op: &Operation, result: String) -> Effect {
+    let (identity, profile) = acting_as(state);
+    record(state, op, result, &identity, profile)
+}
+
+fn record(
+    state: &State,
+    op: &Operation,
+    result: String,
+    identity: &Identity,
+    profile: Option<String>,
+) -> Effect {
     Effect::Audit(Box::new(AuditRecord::new(
-        state.now,
-        &state.identity,
-        profile,
-        op,
-        result,
+        state.now, identity, profile, op, result,
     )))
+}
+
+/// The outcome's audit line, under the identity confirmed with (a region or profile switch
+/// while the call was under way must not change whose action it was).
+fn audit_outcome(state: &mut State, op: &Operation, result: String) -> Effect {
+    let who = state
+        .in_progress
+        .iter()
+        .position(|(o, _)| o == op)
+        .map(|i| state.in_progress.remove(i).1);
+    let (identity, profile) = who.unwrap_or_else(|| acting_as(state));
+    record(state, op, result, &identity, profile)
 }
 
 /// Asks for an operation: refused under read-only, else confirmed first.
@@ -63,6 +87,8 @@ pub fn confirmed(state: &mut State) -> Vec<Effect> {
         return vec![];
     };
     state.set_status(Level::Info, format!("{}…", op.summary()));
+    let who = acting_as(state);
+    state.in_progress.push((op.clone(), who));
     if op.is_session() {
         vec![Effect::OpenSession(op)]
     } else {
@@ -93,7 +119,7 @@ pub fn performed(
             format!("failed: {}", e.message)
         }
     };
-    let mut effects = vec![audit(state, &op, outcome)];
+    let mut effects = vec![audit_outcome(state, &op, outcome)];
     // See the change at once: refresh what the focused pane shows.
     let query = state.focused().pane.query();
     effects.push(state.polls.force(query, state.now));
@@ -116,5 +142,5 @@ pub fn session_result(
             format!("failed: {why}")
         }
     };
-    vec![audit(state, &op, outcome)]
+    vec![audit_outcome(state, &op, outcome)]
 }

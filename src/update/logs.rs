@@ -200,6 +200,11 @@ pub fn live_tail_events(state: &mut State, id: u64, events: Vec<LogEvent>) {
 pub fn live_tail_ended(state: &mut State, id: u64, error: Option<String>) {
     if let Some(pane) = pane(state, id) {
         let why = error.unwrap_or_else(|| "the Live Tail session ended".into());
+        // Live Tail's lines carry no event ids: re-reading their last seconds by polling would
+        // show them twice, so the first poll starts just after the newest one.
+        if pane.mode == LogMode::LiveTail {
+            pane.no_overlap = true;
+        }
         pane.mode = LogMode::Polling { why };
     }
 }
@@ -221,9 +226,14 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     }
     pane.in_flight = Some(now);
     pane.last_poll = Some(now);
+    let overlap = if std::mem::take(&mut pane.no_overlap) {
+        -TimeDelta::milliseconds(1)
+    } else {
+        OVERLAP
+    };
     let since = pane
         .newest
-        .map_or(now - TimeDelta::minutes(1), |n| n - OVERLAP);
+        .map_or(now - TimeDelta::minutes(1), |n| n - overlap);
     vec![Effect::ReadLogs {
         id: pane.id,
         streams: pane.streams.clone(),

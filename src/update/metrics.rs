@@ -120,10 +120,13 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     let uncovered = |(key, window): &&(SeriesKey, TimeDelta)| {
         metrics.get(key).is_none_or(|h| !h.covers(now - *window))
     };
-    let chosen: Vec<&(SeriesKey, TimeDelta)> = if cycle_due {
-        wanted.iter().collect()
+    // A cycle asks only for the newest periods of what is held; series that need a longer
+    // reach go in a request of their own, so one new chart never drags every row back a week.
+    let (missing, held): (Vec<_>, Vec<_>) = wanted.iter().partition(uncovered);
+    let (chosen, cycle) = if cycle_due && !held.is_empty() {
+        (held, true)
     } else {
-        wanted.iter().filter(uncovered).collect()
+        (missing, cycle_due && held.is_empty())
     };
     if chosen.is_empty() {
         return effects;
@@ -132,7 +135,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
         return effects;
     };
     let poll = &mut state.metrics.poll;
-    if cycle_due {
+    if cycle {
         poll.last_cycle = Some(now);
     }
     poll.next_seq += 1;

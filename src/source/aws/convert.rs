@@ -193,7 +193,7 @@ fn container(c: &ecs::Container) -> Container {
                 a.name()
                     .is_some_and(|n| n.as_str() == "ExecuteCommandAgent")
             })
-            .and_then(|a| a.last_status().map(str::to_string)),
+            .and_then(|a| a.last_status().map(|s| text(Some(s)))),
     }
 }
 
@@ -222,13 +222,15 @@ pub fn task_definition(td: &ecs::TaskDefinition) -> TaskDefinition {
                     essential: c.essential().unwrap_or(true),
                     readonly_root_filesystem: c.readonly_root_filesystem().unwrap_or(false),
                     log_driver: log
-                        .map(|l| l.log_driver().as_str().to_string())
+                        .map(|l| text(Some(l.log_driver().as_str())))
                         .unwrap_or_default(),
                     log_options: log
                         .and_then(|l| l.options())
                         .map(|o| {
-                            let mut v: Vec<_> =
-                                o.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                            let mut v: Vec<_> = o
+                                .iter()
+                                .map(|(k, v)| (text(Some(k)), text(Some(v))))
+                                .collect();
                             v.sort();
                             v
                         })

@@ -52,7 +52,16 @@ impl AwsSource {
                     }
                 }
                 Err(e) => {
+                    // Said once (logged): without ELB access the load balancer metrics are
+                    // simply absent; asking again on every services poll would only repeat it.
                     let _ = self.error(op, "target groups", &e);
+                    let mut known = self
+                        .load_balancers
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
+                    for tg in batch {
+                        known.insert(tg.clone(), None);
+                    }
                 }
             }
         }
