@@ -67,7 +67,13 @@ impl App {
                             events = EventStream::new();
                         }
                         Effect::HandOff { op, handoff } => {
-                            self.hand_off(tui, &mut events, op, handoff, &tx)?;
+                            // The input reader stops first (dropping the stream ends it), or it
+                            // would steal the shell's keys; a new one starts after the session.
+                            // Not before: creating it while the old reader still holds the
+                            // terminal's event lock would wait for a key that never comes.
+                            drop(events);
+                            self.hand_off(tui, op, handoff, &tx)?;
+                            events = EventStream::new();
                         }
                         other => self.start(other, &tx),
                     }
@@ -119,7 +125,6 @@ impl App {
     fn hand_off(
         &mut self,
         tui: &mut Tui,
-        events: &mut EventStream,
         op: crate::model::Operation,
         handoff: crate::model::SessionHandoff,
         tx: &mpsc::UnboundedSender<Action>,
@@ -131,14 +136,10 @@ impl App {
                 error: Some("paused during the shell session".into()),
             });
         }
-        // The input reader stops first (dropping the stream ends its thread), or it would steal
-        // the shell's keys; the new stream reads nothing until it is polled after the session.
-        *events = EventStream::new();
         tui.exit()?;
         let result = tokio::task::block_in_place(|| crate::source::session::run_plugin(&handoff));
         // `enter` redraws everything (no cursor-position round trip).
         tui.enter()?;
-        *events = EventStream::new();
         let _ = tx.send(Action::SessionEnded { op, result });
         Ok(())
     }
