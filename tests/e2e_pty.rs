@@ -27,6 +27,16 @@ struct Console {
     home: tempdir::Dir,
 }
 
+/// A test that fails half-way must not leave its console running (and spinning) behind it.
+impl Drop for Console {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 mod tempdir {
     use std::path::{Path, PathBuf};
 
