@@ -11,7 +11,7 @@ use crate::action::Effect;
 use crate::model::{Query, Time};
 
 /// A request unanswered for this long is presumed lost, so a new one may go out.
-pub const LOST_AFTER: Duration = Duration::from_secs(60);
+pub const LOST_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 /// Backoff never waits longer than this between attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(120);
 
@@ -107,7 +107,7 @@ impl PollBook {
 
 fn is_due(entry: &Entry, every: Duration, now: Time) -> bool {
     if let Some((_, sent)) = entry.in_flight
-        && now - sent < chrono_duration(LOST_AFTER)
+        && now - sent < LOST_AFTER
     {
         return false;
     }
@@ -133,7 +133,8 @@ pub fn backoff(cadence: Duration, failures: u32, seq: u64) -> Duration {
     capped.mul_f64(1.0 + jitter).min(MAX_BACKOFF.mul_f64(1.2))
 }
 
-fn chrono_duration(d: Duration) -> chrono::TimeDelta {
+/// A std duration as chrono's, saturating (config durations are far below the limit).
+pub fn chrono_duration(d: Duration) -> chrono::TimeDelta {
     chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX)
 }
 

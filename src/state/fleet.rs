@@ -92,6 +92,14 @@ impl Fleet {
         }
     }
 
+    /// A cluster's Container Insights setting, once the clusters list has been loaded.
+    pub fn insights(&self, cluster: &str) -> Option<crate::model::Insights> {
+        self.clusters()
+            .iter()
+            .find(|c| c.name == cluster)
+            .map(|c| c.container_insights)
+    }
+
     pub fn services(&self, query: &Query) -> &[Service] {
         match self.data(query) {
             Some(Snapshot::Services(v)) => v,

@@ -75,7 +75,7 @@ fn metrics_hint(state: &State) -> Option<String> {
         return None;
     };
     let cluster = scope.cluster();
-    match crate::update::metrics::insights(state, cluster)? {
+    match state.fleet.insights(cluster)? {
         Insights::Enhanced => None,
         Insights::On => Some(format!(
             "per-task CPU and memory need Container Insights with enhanced observability; \

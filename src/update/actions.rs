@@ -17,7 +17,6 @@ use super::gate;
 
 /// Target health refreshes this often while it is open.
 const HEALTH_EVERY: TimeDelta = TimeDelta::seconds(5);
-const LOST_AFTER: TimeDelta = TimeDelta::seconds(60);
 
 /// The selected row's item, by pane kind.
 fn selected<'a, T>(state: &'a State, pick: impl Fn(Items<'a>) -> Option<&'a [T]>) -> Option<&'a T> {
@@ -457,7 +456,9 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     let Some(Popup::TargetHealth(view)) = state.popups.last_mut() else {
         return vec![];
     };
-    if view.in_flight.is_some_and(|at| now - at < LOST_AFTER)
+    if view
+        .in_flight
+        .is_some_and(|at| now - at < crate::poll::LOST_AFTER)
         || view.last_sent.is_some_and(|at| now - at < HEALTH_EVERY)
     {
         return vec![];

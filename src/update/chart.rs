@@ -6,8 +6,6 @@ use crate::model::{Insights, MetricId, Task, metric_catalog as cat};
 use crate::state::{Chart, ChartLine, ChartWindow, Level, Pane, Popup, State};
 use crate::ui::panes::{self, Items};
 
-use super::metrics::insights;
-
 fn line(label: &str, metric: MetricId) -> ChartLine {
     ChartLine {
         label: label.into(),
@@ -36,7 +34,7 @@ fn target_group_name(arn: &str) -> &str {
 
 fn task_chart(state: &State, task: &Task) -> Chart {
     let cluster = cat::cluster_of(&task.cluster_arn);
-    let note = match insights(state, cluster) {
+    let note = match state.fleet.insights(cluster) {
         Some(Insights::Enhanced) | None => None,
         Some(_) => Some(format!(
             "no per-task metrics: turn on Container Insights with enhanced observability for {cluster}"

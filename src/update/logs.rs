@@ -18,8 +18,6 @@ pub const POLL_EVERY: TimeDelta = TimeDelta::seconds(2);
 /// A poll re-reads this far before the newest line held: CloudWatch Logs makes events
 /// searchable a little after their timestamp; ids keep the overlap from doubling lines.
 const OVERLAP: TimeDelta = TimeDelta::seconds(10);
-/// A read unanswered this long is presumed lost.
-const LOST_AFTER: TimeDelta = TimeDelta::seconds(60);
 
 /// What `l` on the focused pane's selection opens, or why nothing.
 fn subject(state: &State) -> Result<(String, LogSubject), String> {
@@ -218,7 +216,10 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     if !matches!(pane.mode, LogMode::Polling { .. }) {
         return vec![];
     }
-    if pane.in_flight.is_some_and(|sent| now - sent < LOST_AFTER) {
+    if pane
+        .in_flight
+        .is_some_and(|sent| now - sent < crate::poll::LOST_AFTER)
+    {
         return vec![];
     }
     if pane.last_poll.is_some_and(|at| now - at < POLL_EVERY) {

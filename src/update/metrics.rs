@@ -53,7 +53,9 @@ pub fn wanted(state: &State) -> Vec<(SeriesKey, TimeDelta)> {
         Items::Tasks(items, false, true) => {
             for i in visible {
                 let task = &items[i];
-                if insights(state, cat::cluster_of(&task.cluster_arn)) == Some(Insights::Enhanced) {
+                if state.fleet.insights(cat::cluster_of(&task.cluster_arn))
+                    == Some(Insights::Enhanced)
+                {
                     out.extend(cat::task_row(task).into_iter().map(row));
                 }
             }
@@ -75,16 +77,6 @@ pub fn wanted(state: &State) -> Vec<(SeriesKey, TimeDelta)> {
     out
 }
 
-/// The cluster's Container Insights setting, when the clusters list has been loaded.
-pub fn insights(state: &State, cluster: &str) -> Option<Insights> {
-    state
-        .fleet
-        .clusters()
-        .iter()
-        .find(|c| c.name == cluster)
-        .map(|c| c.container_insights)
-}
-
 /// Metric and alarm requests due now.
 pub fn schedule(state: &mut State) -> Vec<Effect> {
     let now = state.now;
@@ -96,11 +88,11 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     let mut effects = Vec::new();
 
     let poll = &mut state.metrics.poll;
-    let lost = chrono_duration(poll::LOST_AFTER);
+    let lost = poll::LOST_AFTER;
     if poll.alarms_in_flight.is_none_or(|sent| now - sent >= lost)
         && poll
             .alarms_sent
-            .is_none_or(|sent| now - sent >= chrono_duration(cadence))
+            .is_none_or(|sent| now - sent >= poll::chrono_duration(cadence))
     {
         poll.alarms_in_flight = Some(now);
         poll.alarms_sent = Some(now);
@@ -115,7 +107,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     let cycle_due = poll.retry_at.is_some()
         || poll
             .last_cycle
-            .is_none_or(|at| now - at >= chrono_duration(cadence));
+            .is_none_or(|at| now - at >= poll::chrono_duration(cadence));
     let metrics = &state.metrics;
     let uncovered = |(key, window): &&(SeriesKey, TimeDelta)| {
         metrics.get(key).is_none_or(|h| !h.covers(now - *window))
@@ -205,7 +197,7 @@ pub fn metrics_loaded(
             let wait = e
                 .retry_after
                 .unwrap_or_else(|| poll::backoff(state.refresh.metrics, poll.failures, seq));
-            poll.retry_at = Some(state.now + chrono_duration(wait));
+            poll.retry_at = Some(state.now + poll::chrono_duration(wait));
             if state.metrics.error.is_none() {
                 state.set_status(Level::Warn, format!("CloudWatch metrics: {}", e.message));
             }
@@ -223,10 +215,6 @@ pub fn alarms_loaded(state: &mut State, result: Result<Vec<crate::model::Alarm>,
         }
         Err(e) => state.metrics.alarms_error = Some(e),
     }
-}
-
-fn chrono_duration(d: std::time::Duration) -> TimeDelta {
-    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ecs::operation::update_service::builders::UpdateServiceFluentBuilder;
 use aws_sdk_ecs::types::ContainerInstanceStatus;
 use futures::{StreamExt, TryStreamExt, stream};
 
@@ -140,6 +141,29 @@ impl AwsSource {
         explain_op(op, &code, &message, cluster, what, err)
     }
 
+    /// `UpdateService` on a service (by ARN when known), with `change` setting what changes.
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        service_arn: &str,
+        change: impl FnOnce(UpdateServiceFluentBuilder) -> UpdateServiceFluentBuilder,
+    ) -> Result<(), SourceError> {
+        let name = "ecs:UpdateService";
+        let what = format!("service {service} in {cluster}");
+        self.limiter.acquire(name).await;
+        let target = if service_arn.is_empty() {
+            service
+        } else {
+            service_arn
+        };
+        change(self.ecs.update_service().cluster(cluster).service(target))
+            .send()
+            .await
+            .map_err(|e| self.op_error(name, cluster, &what, &e))?;
+        Ok(())
+    }
+
     pub(super) async fn apply_operation(&self, op: &Operation) -> Result<String, SourceError> {
         match op {
             Operation::Scale {
@@ -149,21 +173,9 @@ impl AwsSource {
                 from,
                 to,
             } => {
-                let name = "ecs:UpdateService";
-                let what = format!("service {service} in {cluster}");
-                self.limiter.acquire(name).await;
-                self.ecs
-                    .update_service()
-                    .cluster(cluster)
-                    .service(if service_arn.is_empty() {
-                        service
-                    } else {
-                        service_arn
-                    })
-                    .desired_count(i32::try_from(*to).unwrap_or(i32::MAX))
-                    .send()
-                    .await
-                    .map_err(|e| self.op_error(name, cluster, &what, &e))?;
+                let count = i32::try_from(*to).unwrap_or(i32::MAX);
+                self.update_service(cluster, service, service_arn, |u| u.desired_count(count))
+                    .await?;
                 Ok(format!("{service}: desired count set to {to} (was {from})"))
             }
             Operation::Redeploy {
@@ -171,21 +183,10 @@ impl AwsSource {
                 service,
                 service_arn,
             } => {
-                let name = "ecs:UpdateService";
-                let what = format!("service {service} in {cluster}");
-                self.limiter.acquire(name).await;
-                self.ecs
-                    .update_service()
-                    .cluster(cluster)
-                    .service(if service_arn.is_empty() {
-                        service
-                    } else {
-                        service_arn
-                    })
-                    .force_new_deployment(true)
-                    .send()
-                    .await
-                    .map_err(|e| self.op_error(name, cluster, &what, &e))?;
+                self.update_service(cluster, service, service_arn, |u| {
+                    u.force_new_deployment(true)
+                })
+                .await?;
                 Ok(format!("{service}: new deployment started"))
             }
             Operation::StopTask {

@@ -54,10 +54,7 @@ pub fn items<'a>(pane: &Pane, fleet: &'a Fleet) -> Items<'a> {
         Pane::Tasks { stopped, scope } => {
             // Per-task metrics exist only with Container Insights' enhanced observability;
             // without it the columns are left out and the pane says why, once.
-            let metrics = fleet
-                .clusters()
-                .iter()
-                .any(|c| c.name == scope.cluster() && c.container_insights == Insights::Enhanced);
+            let metrics = fleet.insights(scope.cluster()) == Some(Insights::Enhanced);
             Items::Tasks(fleet.tasks(&query), *stopped, metrics)
         }
         Pane::Containers { .. } => Items::Containers(
