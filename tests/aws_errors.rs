@@ -3,6 +3,8 @@
 //! deleted cluster, empty pages that still carry a `nextToken`, an unreachable endpoint and
 //! missing credentials. Each checks the plain words the operator will read.
 
+mod support;
+
 use std::time::Duration;
 
 use aws_sdk_ecs::config::retry::RetryConfig;
@@ -13,25 +15,12 @@ use aws_sdk_ecs::types::Task;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
 use ecsmon::model::TaskScope;
-use ecsmon::source::aws::{AwsSettings, AwsSource, CallStats, Clients};
+use ecsmon::source::aws::{AwsSettings, AwsSource, Clients};
 use ecsmon::source::{ErrorKind, FleetSource};
 
 fn source(ecs: aws_sdk_ecs::Client) -> AwsSource {
     // Every other client from a plain configuration; only ECS answers (mocked).
-    let config = aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("eu-west-3"))
-        .build();
-    let stats = CallStats::default();
-    let clients = Clients {
-        ecs,
-        ..Clients::new(&config, &stats)
-    };
-    let settings = AwsSettings {
-        profile: Some("prod".into()),
-        ..AwsSettings::default()
-    };
-    AwsSource::from_clients(clients, settings, "eu-west-3".into(), stats)
+    support::mocked_source("eu-west-3", Some("prod"), |c| Clients { ecs, ..c })
 }
 
 fn cart() -> TaskScope {

@@ -442,17 +442,7 @@ async fn access_denied_names_the_permission() {
         )
     });
     let logs = mock_client!(aws_sdk_cloudwatchlogs, [&denied]);
-    let config = aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("eu-west-3"))
-        .build();
-    let stats = CallStats::default();
-    let clients = Clients {
-        logs,
-        ..Clients::new(&config, &stats)
-    };
-    let source =
-        AwsSource::from_clients(clients, AwsSettings::default(), "eu-west-3".into(), stats);
+    let source = support::mocked_source("eu-west-3", None, |c| Clients { logs, ..c });
     let err = source
         .log_events(&query("/ecs/cart", &["ecs/app/t1"], base(), None))
         .await

@@ -17,7 +17,7 @@ use aws_smithy_mocks::{mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
 
 use ecsmon::model::{Operation, ScalingBounds, arn_tail};
-use ecsmon::source::aws::{AwsSettings, AwsSource, CallStats, Clients};
+use ecsmon::source::aws::{AwsSettings, AwsSource, Clients};
 use ecsmon::source::{ErrorKind, FleetSource};
 use support::{FleetSpec, Moto, Seeded, sdk_config, seed};
 
@@ -600,20 +600,7 @@ async fn an_instance_shell_opens_an_ssm_session() {
 // ---- Mocked: what an emulator cannot produce
 
 fn mocked(ecs: aws_sdk_ecs::Client, region: &str) -> AwsSource {
-    let config = aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(region.to_string()))
-        .build();
-    let stats = CallStats::default();
-    let clients = Clients {
-        ecs,
-        ..Clients::new(&config, &stats)
-    };
-    let settings = AwsSettings {
-        profile: Some("prod".into()),
-        ..AwsSettings::default()
-    };
-    AwsSource::from_clients(clients, settings, region.into(), stats)
+    support::mocked_source(region, Some("prod"), |c| Clients { ecs, ..c })
 }
 
 const TASK: &str = "arn:aws:ecs:eu-west-3:123456789012:task/prod/1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6";

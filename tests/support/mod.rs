@@ -190,3 +190,25 @@ fn http(address: &str, method: &str, path: &str) -> String {
     );
     body.to_owned()
 }
+
+/// An AWS source whose clients come from a plain configuration in `region`, with some of them
+/// replaced (mocked with aws-smithy-mocks) by `replace`: for the failures an emulator cannot
+/// produce.
+pub fn mocked_source(
+    region: &str,
+    profile: Option<&str>,
+    replace: impl FnOnce(ecsmon::source::aws::Clients) -> ecsmon::source::aws::Clients,
+) -> ecsmon::source::aws::AwsSource {
+    use ecsmon::source::aws::{AwsSettings, AwsSource, CallStats, Clients};
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()))
+        .build();
+    let stats = CallStats::default();
+    let clients = replace(Clients::new(&config, &stats));
+    let settings = AwsSettings {
+        profile: profile.map(str::to_string),
+        ..AwsSettings::default()
+    };
+    AwsSource::from_clients(clients, settings, region.into(), stats)
+}
