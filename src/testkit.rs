@@ -142,18 +142,14 @@ impl Harness {
                 Action::LogsRead { id, read, result }
             }
             Effect::StartLiveTail { id, streams } => {
-                let groups: std::collections::BTreeSet<&str> =
-                    streams.iter().map(|s| s.group.as_str()).collect();
-                let names: Vec<String> = streams.iter().map(|s| s.stream.clone()).collect();
-                let group = groups.iter().next().copied().unwrap_or_default();
-                match block_on(self.source.live_tail(group, &names)) {
+                match block_on(crate::poll::logs::open_tail(&*self.source, &streams)) {
                     Ok(tail) => {
                         self.tails.push((id, tail));
                         Action::LiveTailStarted { id }
                     }
-                    Err(e) => Action::LiveTailEnded {
+                    Err(why) => Action::LiveTailEnded {
                         id,
-                        error: Some(e.message),
+                        error: Some(why),
                     },
                 }
             }

@@ -123,6 +123,24 @@ pub async fn read(
     }
 }
 
+/// A Live Tail session on the streams, which must all be in one log group (a session with
+/// stream names covers one group); otherwise why not.
+pub async fn open_tail(
+    source: &dyn FleetSource,
+    streams: &[LogStreamRef],
+) -> Result<crate::source::LogTail, String> {
+    let groups = by_group(streams);
+    let mut groups = groups.into_iter();
+    match (groups.next(), groups.next()) {
+        (Some(((group, _), names)), None) => source
+            .live_tail(&group, &names)
+            .await
+            .map_err(|e| e.message),
+        (Some(_), Some(_)) => Err("the streams are in several log groups".into()),
+        (None, _) => Err("no log streams to follow".into()),
+    }
+}
+
 /// Follows a pane's streams with Live Tail, sending batches as actions, until the session
 /// ends or the pane closes (the runtime aborts this task). Any failure sends `LiveTailEnded`
 /// with the reason, and the pane falls back to polling.
@@ -135,23 +153,12 @@ pub async fn follow(
     use crate::action::Action;
     use futures::StreamExt;
 
-    let groups = by_group(&streams);
-    if groups.len() != 1 {
-        let _ = tx.send(Action::LiveTailEnded {
-            id,
-            error: Some("the streams are in several log groups".into()),
-        });
-        return;
-    }
-    let Some(((group, _), names)) = groups.into_iter().next() else {
-        return;
-    };
-    let mut tail = match source.live_tail(&group, &names).await {
+    let mut tail = match open_tail(&*source, &streams).await {
         Ok(tail) => tail,
-        Err(e) => {
+        Err(why) => {
             let _ = tx.send(Action::LiveTailEnded {
                 id,
-                error: Some(e.message),
+                error: Some(why),
             });
             return;
         }
