@@ -18,6 +18,7 @@ pub mod state;
 #[doc(hidden)]
 pub mod testkit;
 pub mod theme;
+pub mod triage;
 pub mod tui;
 pub mod ui;
 pub mod update;

@@ -2,6 +2,7 @@
 //! them, `triage/` judges them. Nothing here knows about the AWS SDK.
 
 mod cluster;
+mod finding;
 mod identity;
 mod instance;
 mod log;
@@ -14,6 +15,7 @@ mod task;
 mod taskdef;
 
 pub use cluster::{Cluster, Insights};
+pub use finding::{Evidence, Finding, FindingId, Observation, Remedy, Severity, Subject};
 pub use identity::Identity;
 pub use instance::Instance;
 pub use log::{LogEvent, LogQuery, LogStreamRef, log_streams};
@@ -24,7 +26,7 @@ pub use ops::{
     HealthCheck, Operation, ScalingBounds, SessionHandoff, TargetGroupHealth, TargetHealth,
 };
 pub use scope::{Query, TaskScope};
-pub use service::{Deployment, Service, ServiceEvent};
+pub use service::{Deployment, DeploymentConfig, LbBinding, Service, ServiceEvent};
 pub use task::{Container, Task};
 pub use taskdef::{ContainerDefinition, TaskDefRef, TaskDefinition};
 

@@ -1,6 +1,6 @@
 use super::{TaskDefRef, Time};
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct Service {
     pub arn: String,
     pub name: String,
@@ -22,6 +22,17 @@ pub struct Service {
     /// (target group ARN, load balancer ARN) for the target groups whose load balancer is
     /// known: CloudWatch keys target-group metrics on both.
     pub target_group_lbs: Vec<(String, String)>,
+    /// Which container and port each target group sends traffic to.
+    pub lb_bindings: Vec<LbBinding>,
+    /// Seconds ECS ignores failing ELB health checks after a task starts (None: not set).
+    pub health_check_grace_secs: Option<u32>,
+    pub deployment_config: DeploymentConfig,
+    /// `memberOf(attribute:ecs.instance-type == m5.large)`, `distinctInstance`.
+    pub placement_constraints: Vec<String>,
+    /// `spread(attribute:ecs.availability-zone)`, `binpack(memory)`.
+    pub placement_strategy: Vec<String>,
+    /// awsvpc subnets (empty for bridge/host networking).
+    pub subnets: Vec<String>,
     pub tags: Vec<(String, String)>,
 }
 
@@ -37,7 +48,23 @@ impl Service {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct LbBinding {
+    pub target_group_arn: String,
+    pub container_name: String,
+    pub container_port: u32,
+}
+
+/// How ECS replaces tasks in a deployment.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct DeploymentConfig {
+    pub minimum_healthy_percent: Option<u32>,
+    pub maximum_percent: Option<u32>,
+    pub circuit_breaker: bool,
+    pub rollback: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct Deployment {
     pub id: String,
     /// PRIMARY, ACTIVE, INACTIVE.
@@ -54,7 +81,7 @@ pub struct Deployment {
     pub updated_at: Option<Time>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct ServiceEvent {
     pub id: String,
     pub at: Time,

@@ -98,6 +98,56 @@ pub fn service(s: &ecs::Service) -> Service {
             .collect(),
         // Filled in by the source from ELBv2 (DescribeTargetGroups), which ECS does not report.
         target_group_lbs: Vec::new(),
+        lb_bindings: s
+            .load_balancers()
+            .iter()
+            .filter_map(|lb| {
+                Some(crate::model::LbBinding {
+                    target_group_arn: lb.target_group_arn()?.to_string(),
+                    container_name: text(lb.container_name()),
+                    container_port: lb.container_port().unwrap_or(0).max(0) as u32,
+                })
+            })
+            .collect(),
+        health_check_grace_secs: s
+            .health_check_grace_period_seconds()
+            .map(|g| g.max(0) as u32),
+        deployment_config: s
+            .deployment_configuration()
+            .map(|c| {
+                let breaker = c.deployment_circuit_breaker();
+                crate::model::DeploymentConfig {
+                    minimum_healthy_percent: c.minimum_healthy_percent().map(|p| p.max(0) as u32),
+                    maximum_percent: c.maximum_percent().map(|p| p.max(0) as u32),
+                    circuit_breaker: breaker.is_some_and(|b| b.enable()),
+                    rollback: breaker.is_some_and(|b| b.rollback()),
+                }
+            })
+            .unwrap_or_default(),
+        placement_constraints: s
+            .placement_constraints()
+            .iter()
+            .map(|c| {
+                let kind = c.r#type().map(|t| t.as_str()).unwrap_or_default();
+                match c.expression() {
+                    Some(e) => text(Some(&format!("{kind}({e})"))),
+                    None => text(Some(kind)),
+                }
+            })
+            .collect(),
+        placement_strategy: s
+            .placement_strategy()
+            .iter()
+            .map(|p| {
+                let kind = p.r#type().map(|t| t.as_str()).unwrap_or_default();
+                text(Some(&format!("{kind}({})", p.field().unwrap_or_default())))
+            })
+            .collect(),
+        subnets: s
+            .network_configuration()
+            .and_then(|n| n.awsvpc_configuration())
+            .map(|a| a.subnets().to_vec())
+            .unwrap_or_default(),
         tags: tags(s.tags()),
     }
 }

@@ -200,6 +200,14 @@ impl Generator {
         } else {
             Vec::new()
         };
+        let target_group_arns_bindings = target_group_arns
+            .iter()
+            .map(|tg| crate::model::LbBinding {
+                target_group_arn: tg.clone(),
+                container_name: p.name.clone(),
+                container_port: 8080,
+            })
+            .collect();
         let service = Service {
             arn: names::service_arn(&cl.name, &p.name),
             name: p.name.clone(),
@@ -223,6 +231,15 @@ impl Generator {
                 ("team".into(), names::team_for(&p.name).into()),
                 ("env".into(), cl.name.clone()),
             ],
+            lb_bindings: target_group_arns_bindings,
+            health_check_grace_secs: p.web.then_some(60),
+            deployment_config: crate::model::DeploymentConfig {
+                minimum_healthy_percent: Some(100),
+                maximum_percent: Some(150),
+                circuit_breaker: true,
+                rollback: true,
+            },
+            ..Service::default()
         };
         cl.add_service(ServiceState {
             service,

@@ -1,0 +1,290 @@
+//! What the rules read: one consistent view of everything the console knows, borrowed from the
+//! state (or from [`Facts`] in tests). Rules are pure functions `&Input -> Vec<Observation>`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+
+use crate::model::{
+    Alarm, AlarmState, Cluster, Instance, MetricId, Point, ScalingBounds, SeriesKey, Service,
+    Subject, TargetGroupHealth, Task, TaskDefinition, Time, metric_catalog,
+};
+use crate::state::{History, Metrics};
+
+/// The resolution the rules read metrics at.
+pub const PERIOD: u32 = 60;
+
+/// Log lines a rule can match: the console's open log pane and any lines sampled for triage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogSample {
+    pub cluster: String,
+    pub service: Option<String>,
+    pub task_arn: String,
+    pub container: String,
+    pub at: Time,
+    pub message: String,
+}
+
+pub struct Input<'a> {
+    pub now: Time,
+    pub clusters: Vec<&'a Cluster>,
+    pub services: Vec<&'a Service>,
+    /// Tasks that are not stopped (RUNNING, PENDING, PROVISIONING, DEACTIVATING…).
+    pub tasks: Vec<&'a Task>,
+    /// Stopped tasks the console has seen (its own history: ECS forgets them after an hour).
+    pub stopped: Vec<&'a Task>,
+    pub instances: Vec<&'a Instance>,
+    pub metrics: &'a Metrics,
+    /// Recent DescribeTargetHealth answers per target group ARN, oldest first.
+    pub target_health: &'a HashMap<String, Vec<TargetGroupHealth>>,
+    pub task_definitions: &'a HashMap<String, Arc<TaskDefinition>>,
+    /// Auto scaling bounds per (cluster, service), where known.
+    pub scaling: &'a HashMap<(String, String), ScalingBounds>,
+    pub logs: &'a [LogSample],
+}
+
+impl<'a> Input<'a> {
+    pub fn cluster_name(arn: &str) -> &str {
+        metric_catalog::cluster_of(arn)
+    }
+
+    pub fn service(&self, cluster: &str, name: &str) -> Option<&'a Service> {
+        self.services
+            .iter()
+            .copied()
+            .find(|s| s.name == name && Self::cluster_name(&s.cluster_arn) == cluster)
+    }
+
+    /// The service a task belongs to (by its `service:` group), if known.
+    pub fn service_of(&self, task: &Task) -> Option<&'a Service> {
+        let name = task.service_name()?;
+        self.service(Self::cluster_name(&task.cluster_arn), name)
+    }
+
+    /// Tasks of a service that are not stopped.
+    pub fn tasks_of(&self, service: &Service) -> impl Iterator<Item = &'a Task> + '_ {
+        let group = format!("service:{}", service.name);
+        let cluster = service.cluster_arn.clone();
+        self.tasks
+            .iter()
+            .copied()
+            .filter(move |t| t.group == group && t.cluster_arn == cluster)
+    }
+
+    /// Stopped tasks of a service that stopped at or after `since`, newest first.
+    pub fn stops_of(&self, service: &Service, since: Time) -> Vec<&'a Task> {
+        let group = format!("service:{}", service.name);
+        let mut out: Vec<&Task> = self
+            .stopped
+            .iter()
+            .copied()
+            .filter(|t| t.group == group && t.cluster_arn == service.cluster_arn)
+            .filter(|t| t.stopped_at.or(t.stopping_at).is_some_and(|at| at >= since))
+            .collect();
+        out.sort_by_key(|t| std::cmp::Reverse(t.stopped_at.or(t.stopping_at)));
+        out
+    }
+
+    pub fn instances_of(&self, cluster: &str) -> impl Iterator<Item = &'a Instance> + '_ {
+        let cluster = cluster.to_string();
+        self.instances
+            .iter()
+            .copied()
+            .filter(move |i| Self::cluster_name(&i.cluster_arn) == cluster)
+    }
+
+    /// The container instance a task runs on.
+    pub fn instance_of(&self, task: &Task) -> Option<&'a Instance> {
+        let arn = task.container_instance_arn.as_deref()?;
+        self.instances.iter().copied().find(|i| i.arn == arn)
+    }
+
+    pub fn task_definition(&self, arn: &str) -> Option<&'a TaskDefinition> {
+        self.task_definitions.get(arn).map(|d| d.as_ref())
+    }
+
+    /// The 1-minute history of a metric, if polled.
+    pub fn series(&self, metric: &MetricId) -> Option<&'a History> {
+        self.metrics.get(&SeriesKey {
+            metric: metric.clone(),
+            period: PERIOD,
+        })
+    }
+
+    /// Points of the last `minutes` minutes, oldest first (empty when not polled).
+    pub fn window(&self, metric: &MetricId, minutes: i64) -> Vec<Point> {
+        let since = self.now - TimeDelta::minutes(minutes);
+        self.series(metric)
+            .map(|h| h.since(since).collect())
+            .unwrap_or_default()
+    }
+
+    /// The latest value, if it is recent (within 5 periods).
+    pub fn latest(&self, metric: &MetricId) -> Option<f64> {
+        let p = self.series(metric)?.latest()?;
+        (self.now - p.at <= TimeDelta::minutes(5)).then_some(p.value)
+    }
+
+    /// Whether every point of the last `minutes` minutes satisfies `cond`, with at least
+    /// `minutes - 1` points present (one missing minute is tolerated: CloudWatch is late).
+    pub fn held(&self, metric: &MetricId, minutes: i64, cond: impl Fn(f64) -> bool) -> bool {
+        let points = self.window(metric, minutes);
+        points.len() as i64 >= (minutes - 1).max(1) && points.iter().all(|p| cond(p.value))
+    }
+
+    /// Alarms watching `metric` that are firing.
+    pub fn alarms_firing(&self, metric: &MetricId) -> Vec<&'a Alarm> {
+        self.metrics
+            .alarms
+            .iter()
+            .filter(|a| a.state == AlarmState::Alarm && a.watches(metric))
+            .collect()
+    }
+
+    /// DescribeTargetHealth answers for a target group, oldest first.
+    pub fn target_polls(&self, target_group_arn: &str) -> &'a [TargetGroupHealth] {
+        self.target_health
+            .get(target_group_arn)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn scaling_bounds(&self, service: &Service) -> Option<&'a ScalingBounds> {
+        self.scaling.get(&(
+            Self::cluster_name(&service.cluster_arn).to_string(),
+            service.name.clone(),
+        ))
+    }
+
+    /// Log lines of a service (or of any task when `service` is None) since `since`.
+    pub fn logs_of(&self, service: &Service, since: Time) -> impl Iterator<Item = &'a LogSample> {
+        let cluster = Self::cluster_name(&service.cluster_arn).to_string();
+        let name = service.name.clone();
+        self.logs.iter().filter(move |l| {
+            l.at >= since && l.cluster == cluster && l.service.as_deref() == Some(&name)
+        })
+    }
+}
+
+/// Subjects named the way findings name them.
+pub fn service_subject(s: &Service) -> Subject {
+    Subject::Service {
+        cluster: Input::cluster_name(&s.cluster_arn).to_string(),
+        service: s.name.clone(),
+    }
+}
+
+pub fn task_subject(t: &Task) -> Subject {
+    Subject::Task {
+        cluster: Input::cluster_name(&t.cluster_arn).to_string(),
+        service: t.service_name().map(str::to_string),
+        task_arn: t.arn.clone(),
+    }
+}
+
+pub fn container_subject(t: &Task, container: &str) -> Subject {
+    Subject::Container {
+        cluster: Input::cluster_name(&t.cluster_arn).to_string(),
+        service: t.service_name().map(str::to_string),
+        task_arn: t.arn.clone(),
+        container: container.to_string(),
+    }
+}
+
+pub fn instance_subject(i: &Instance) -> Subject {
+    Subject::Instance {
+        cluster: Input::cluster_name(&i.cluster_arn).to_string(),
+        instance_arn: i.arn.clone(),
+        ec2_instance_id: i.ec2_instance_id.clone(),
+    }
+}
+
+pub fn cluster_subject(c: &Cluster) -> Subject {
+    Subject::Cluster {
+        cluster: c.name.clone(),
+    }
+}
+
+pub fn target_group_subject(s: &Service, target_group_arn: &str) -> Subject {
+    Subject::TargetGroup {
+        cluster: Input::cluster_name(&s.cluster_arn).to_string(),
+        service: s.name.clone(),
+        target_group_arn: target_group_arn.to_string(),
+    }
+}
+
+/// Owned data an [`Input`] can borrow: what tests build rule inputs from.
+#[derive(Default)]
+pub struct Facts {
+    pub now: Time,
+    pub clusters: Vec<Cluster>,
+    pub services: Vec<Service>,
+    pub tasks: Vec<Task>,
+    pub stopped: Vec<Task>,
+    pub instances: Vec<Instance>,
+    pub metrics: Metrics,
+    pub target_health: HashMap<String, Vec<TargetGroupHealth>>,
+    pub task_definitions: HashMap<String, Arc<TaskDefinition>>,
+    pub scaling: HashMap<(String, String), ScalingBounds>,
+    pub logs: Vec<LogSample>,
+}
+
+impl Facts {
+    pub fn at(now: Time) -> Self {
+        Facts {
+            now,
+            ..Facts::default()
+        }
+    }
+
+    pub fn input(&self) -> Input<'_> {
+        Input {
+            now: self.now,
+            clusters: self.clusters.iter().collect(),
+            services: self.services.iter().collect(),
+            tasks: self.tasks.iter().collect(),
+            stopped: self.stopped.iter().collect(),
+            instances: self.instances.iter().collect(),
+            metrics: &self.metrics,
+            target_health: &self.target_health,
+            task_definitions: &self.task_definitions,
+            scaling: &self.scaling,
+            logs: &self.logs,
+        }
+    }
+
+    /// Sets a metric's 1-minute history: `values[i]` is the minute `values.len() - i` minutes
+    /// before now (the last value is the latest complete minute); NaN leaves a gap.
+    pub fn series(&mut self, metric: MetricId, values: &[f64]) {
+        let key = SeriesKey {
+            metric,
+            period: PERIOD,
+        };
+        let minute = |i: usize| {
+            let ago = (values.len() - i) as i64;
+            let t = self.now - TimeDelta::minutes(ago);
+            Time::from_timestamp(t.timestamp() / 60 * 60, 0).unwrap_or(t)
+        };
+        let points = values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| !v.is_nan())
+            .map(|(i, &value)| Point {
+                at: minute(i),
+                value,
+            })
+            .collect();
+        let start = minute(0);
+        self.metrics.want(&key, self.now);
+        self.metrics.merge(
+            start,
+            self.now,
+            vec![crate::model::SeriesData {
+                key: key.clone(),
+                points,
+            }],
+            &[key],
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! The triage engine: the runbooks in `../shared/design/triage-catalog.md` as rules over what the
+//! console knows. Rules are pure functions of an [`Input`]; the findings lifecycle (open, still
+//! active, resolved) lives in `state::findings`.
+
+pub mod input;
+pub mod rules;
+
+pub use input::{Facts, Input, LogSample};
+
+use crate::model::Observation;
+
+/// Every rule's observations for this input, in catalog order.
+pub fn evaluate(input: &Input) -> Vec<Observation> {
+    rules::all().flat_map(|rule| (rule.check)(input)).collect()
+}

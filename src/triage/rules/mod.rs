@@ -1,0 +1,26 @@
+//! One file per rule (or small family of rules), each with its own tests. A rule reports what
+//! holds now; how long it must hold comes from the data itself (metric windows, timestamps) or
+//! from the observation's `hold`, so a rule never keeps state of its own.
+//!
+//! Two registries: rules over ECS state (tasks, services, deployments, instances, logs) and
+//! rules over metrics and target health.
+
+mod metric_rules;
+mod service_under_replicated;
+mod state_rules;
+
+use super::Input;
+use crate::model::Observation;
+
+pub use metric_rules::wanted_metrics;
+
+pub struct Rule {
+    /// The catalog's id.
+    pub id: &'static str,
+    pub check: fn(&Input) -> Vec<Observation>,
+}
+
+/// Every rule.
+pub fn all() -> impl Iterator<Item = &'static Rule> {
+    state_rules::RULES.iter().chain(metric_rules::RULES)
+}
