@@ -97,6 +97,31 @@ pub enum Action {
         at: Time,
         result: Result<Vec<TargetGroupHealth>, SourceError>,
     },
+    /// A task definition the triage engine asked for.
+    TaskDefinitionLoaded {
+        arn: String,
+        result: Result<std::sync::Arc<crate::model::TaskDefinition>, SourceError>,
+    },
+    /// `:export` wrote (or failed to write) the incident snapshot.
+    ExportWritten {
+        path: std::path::PathBuf,
+        result: Result<(), String>,
+    },
+    /// A task definition family's revisions, newest first.
+    RevisionsLoaded {
+        family: String,
+        result: Result<Vec<crate::model::TaskDefRef>, SourceError>,
+    },
+    /// A port forward started (what it does), or why it did not.
+    ForwardStarted {
+        id: u64,
+        result: Result<String, String>,
+    },
+    /// A port forward's plugin (or the demo's listener) ended, and why.
+    ForwardEnded {
+        id: u64,
+        reason: String,
+    },
     /// The `:stats` numbers, read from the source.
     StatsLoaded(Vec<CallStat>),
     /// Profile names from the AWS config files, for the `:profile` picker.
@@ -161,6 +186,28 @@ pub enum Effect {
     FetchTargetHealth {
         service_arn: String,
         target_groups: Vec<String>,
+    },
+    /// Read a task definition for the triage engine.
+    FetchTaskDefinition {
+        arn: String,
+    },
+    /// Write the `:export` incident snapshot (creating its directory).
+    WriteExport {
+        path: std::path::PathBuf,
+        contents: String,
+    },
+    /// List a task definition family's revisions (`ListTaskDefinitions`).
+    LoadRevisions {
+        family: String,
+    },
+    /// Start a confirmed port forward in the background (never sent under read-only).
+    StartForward {
+        id: u64,
+        op: Operation,
+    },
+    /// Stop a port forward: end its plugin, terminate its session.
+    StopForward {
+        id: u64,
     },
     /// Put text on the terminal's clipboard (OSC 52: works over SSH).
     Copy(String),

@@ -30,6 +30,8 @@ pub struct App {
     pub source: Arc<dyn FleetSource>,
     /// Live Tail sessions by log pane id, ended when the pane closes.
     pub tails: HashMap<u64, tokio::task::AbortHandle>,
+    /// Port forwards running in the background; the launcher stops them all when `run` ends.
+    pub forwards: Arc<crate::source::forward::ForwardRunner>,
 }
 
 impl App {
@@ -47,7 +49,7 @@ impl App {
                 width: size.width,
                 height: size.height,
             },
-            Action::Tick(chrono::Utc::now()),
+            Action::Tick(self.source.now()),
         ];
         self.start(Effect::FetchIdentity, &tx);
 
@@ -105,7 +107,7 @@ impl App {
             let first = tokio::select! {
                 Some(event) = events.next() => from_event(event?),
                 Some(action) = rx.recv() => Some(action),
-                _ = tick.tick() => Some(Action::Tick(chrono::Utc::now())),
+                _ = tick.tick() => Some(Action::Tick(self.source.now())),
                 _ = sigterm.recv() => Some(Action::Quit),
                 _ = sighup.recv() => Some(Action::Quit),
             };
@@ -147,6 +149,8 @@ impl App {
     /// Starts an effect as a tokio task whose result comes back as an action.
     fn start(&mut self, effect: Effect, tx: &mpsc::UnboundedSender<Action>) {
         let source = Arc::clone(&self.source);
+        // Answers are stamped with the source's time (a replayed incident runs faster).
+        let clock = Arc::clone(&self.source);
         let tx = tx.clone();
         match effect {
             Effect::Fetch { query, seq } => {
@@ -156,7 +160,7 @@ impl App {
                     Action::Loaded {
                         query,
                         seq,
-                        at: chrono::Utc::now(),
+                        at: clock.now(),
                         result,
                     }
                 });
@@ -176,15 +180,15 @@ impl App {
                     move |result| Action::MetricsLoaded {
                         request,
                         seq,
-                        at: chrono::Utc::now(),
+                        at: clock.now(),
                         result,
                     },
                 );
             }
             Effect::FetchAlarms => {
-                guarded(tx, async move { source.alarms().await }, |result| {
+                guarded(tx, async move { source.alarms().await }, move |result| {
                     Action::AlarmsLoaded {
-                        at: chrono::Utc::now(),
+                        at: clock.now(),
                         result,
                     }
                 });
@@ -204,7 +208,8 @@ impl App {
                 guarded(
                     tx,
                     async move {
-                        crate::poll::logs::read(&*source, &streams, &r, chrono::Utc::now()).await
+                        let now = source.now();
+                        crate::poll::logs::read(&*source, &streams, &r, now).await
                     },
                     move |result| Action::LogsRead { id, read, result },
                 );
@@ -271,10 +276,52 @@ impl App {
                     async move { source.target_health(&target_groups).await },
                     move |result| Action::TargetHealthLoaded {
                         service_arn,
-                        at: chrono::Utc::now(),
+                        at: clock.now(),
                         result,
                     },
                 );
+            }
+            Effect::FetchTaskDefinition { arn } => {
+                let key = arn.clone();
+                guarded(
+                    tx,
+                    async move { source.task_definition(&key).await },
+                    move |result| Action::TaskDefinitionLoaded { arn, result },
+                );
+            }
+            Effect::WriteExport { path, contents } => {
+                tokio::task::spawn_blocking(move || {
+                    let result = path
+                        .parent()
+                        .filter(|d| !d.as_os_str().is_empty())
+                        .map_or(Ok(()), std::fs::create_dir_all)
+                        .and_then(|()| std::fs::write(&path, contents))
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::ExportWritten { path, result });
+                });
+            }
+            Effect::LoadRevisions { family } => {
+                let f = family.clone();
+                guarded(
+                    tx,
+                    async move { source.task_definition_revisions(&f).await },
+                    move |result| Action::RevisionsLoaded { family, result },
+                );
+            }
+            Effect::StartForward { id, op } => {
+                let runner = Arc::clone(&self.forwards);
+                let ended = tx.clone();
+                let notify: crate::source::forward::Notify = Arc::new(move |id, reason| {
+                    let _ = ended.send(Action::ForwardEnded { id, reason });
+                });
+                tokio::spawn(async move {
+                    let result = runner.start(id, &op, source, notify).await;
+                    let _ = tx.send(Action::ForwardStarted { id, result });
+                });
+            }
+            Effect::StopForward { id } => {
+                let runner = Arc::clone(&self.forwards);
+                tokio::spawn(async move { runner.stop(id).await });
             }
             Effect::Copy(text) => crate::tui::copy_to_clipboard(&text),
             Effect::SaveFile { path, contents } => {
@@ -343,3 +390,6 @@ fn from_event(event: Event) -> Option<Action> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,8 +13,15 @@ use clap::Parser;
     after_help = "Try it without an AWS account: ecsmon --demo"
 )]
 pub struct Cli {
-    /// Run on the embedded demo fleet instead of AWS (scenarios: default, large)
-    #[arg(long, value_name = "SCENARIO", num_args = 0..=1, default_missing_value = "default")]
+    /// Run on the embedded demo fleet instead of AWS (scenarios: default, large; replayed
+    /// incidents: memory-leak, cpu-credits, bad-deploy, capacity, image-pull, sg-outage)
+    #[arg(
+        long,
+        value_name = "SCENARIO",
+        num_args = 0..=1,
+        default_missing_value = "default",
+        long_help = DEMO_HELP
+    )]
     pub demo: Option<String>,
 
     /// Seed of the demo fleet (the same seed gives the same fleet)
@@ -87,6 +94,18 @@ fn endpoint(s: &str) -> Result<String, String> {
     Ok(s.trim_end_matches('/').to_string())
 }
 
+/// `--help` on `--demo`: the fleets and the incidents it can replay.
+const DEMO_HELP: &str = "Run on the embedded demo fleet instead of AWS. SCENARIO is one of:
+  default       3 clusters, ~150 tasks that start, crash and get replaced while you watch
+  large         one cluster of 10,000 tasks in 200 services on 500 instances
+A replayed incident, in compressed time (one to three minutes, recovering on its own):
+  memory-leak   web's memory climbs until its tasks are OOM-killed (exit 137) and restart (x30)
+  cpu-credits   a t3 host runs out of CPU credits: CPU flat at baseline, service CPU pegged (x60)
+  bad-deploy    a new revision fails its health check (404); the circuit breaker rolls back (x5)
+  capacity      a scale-out cannot be placed: no instance has enough memory (x10)
+  image-pull    after a deploy, tasks cannot pull their image (CannotPullContainerError) (x10)
+  sg-outage     a security group change makes every target time out: ELB 504s (x10)";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +122,23 @@ mod tests {
             Some("large")
         );
         assert_eq!(parse(&[]).unwrap().demo, None);
+        assert_eq!(
+            parse(&["--demo", "bad-deploy"]).unwrap().demo.as_deref(),
+            Some("bad-deploy")
+        );
+    }
+
+    #[test]
+    fn the_long_help_lists_every_replayed_incident_with_its_ratio() {
+        use crate::source::demo::DemoSource;
+        for (name, _, _) in DemoSource::replays() {
+            let line = DEMO_HELP
+                .lines()
+                .find(|l| l.trim_start().starts_with(name))
+                .unwrap_or_else(|| panic!("{name} missing from --help"));
+            let ratio = DemoSource::replay_ratio(name).unwrap();
+            assert!(line.ends_with(&format!("(x{ratio})")), "{line}");
+        }
     }
 
     #[test]

@@ -139,6 +139,18 @@ named_enum! {
         Drain = "drain",
         /// Services: health of the load balancer targets.
         TargetHealth = "target_health",
+        /// Services: the revisions of the service's task definition family.
+        TaskDefs = "taskdefs",
+        /// Revision list: mark a revision to compare another against.
+        Mark = "mark",
+        /// Revision list: diff the selected revision against the marked one (or the previous).
+        Compare = "compare",
+        /// Revision list: update the service to the selected revision.
+        Rollback = "rollback",
+        /// Tasks, containers, instances: forward a local port through SSM.
+        PortForward = "port_forward",
+        /// Forwards view: stop the selected forward (or clear an ended one).
+        StopForward = "stop_forward",
     }
 }
 
@@ -160,6 +172,10 @@ named_enum! {
         Chart = "chart",
         /// The log pane while it has the keys (falls back to `text`).
         Logs = "logs",
+        /// The revision list of a task definition family (falls back to `text`).
+        Taskdefs = "taskdefs",
+        /// The port forwards view (falls back to `text`).
+        Forwards = "forwards",
     }
 }
 
@@ -179,6 +195,8 @@ impl Context {
             Text => &[Text, Global],
             Chart => &[Chart, Text, Global],
             Logs => &[Logs, Text, Global],
+            Taskdefs => &[Taskdefs, Text, Global],
+            Forwards => &[Forwards, Text, Global],
         }
     }
 }

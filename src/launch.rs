@@ -70,7 +70,7 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
     let size = crossterm::terminal::size().unwrap_or((80, 24));
     let mut state = State::new(
         Identity::default(),
-        chrono::Utc::now(),
+        source.now(),
         settings.config.refresh,
         size,
     );
@@ -90,17 +90,29 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
     }
     tracing::info!(demo = ?cli.demo, read_only = cli.read_only, "starting");
 
+    let forwards = crate::source::forward::ForwardRunner::new();
     let app = App {
         state,
         keymap: settings.keymap,
         theme: settings.theme,
         source,
         tails: Default::default(),
+        forwards: std::sync::Arc::clone(&forwards),
     };
     let mut tui = Tui::new(settings.config.mouse)?;
     tui.enter()?;
     let result = runtime.block_on(app.run(&mut tui));
-    tui.exit()?;
+    let exited = tui.exit();
+    // Whatever ended the loop (quit, a signal, an error), no port forward outlives ecsmon: each
+    // plugin is ended and its SSM session terminated.
+    let stopped = runtime.block_on(forwards.shutdown());
+    if stopped > 0 {
+        eprintln!(
+            "ecsmon: stopped {stopped} port forward{}",
+            if stopped == 1 { "" } else { "s" }
+        );
+    }
+    exited?;
     // Pollers may be waiting on slow networks; don't let them hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(200));
     tracing::info!("stopped");
@@ -112,8 +124,14 @@ type SourceChoice = (Arc<dyn FleetSource>, Option<AwsSettings>);
 fn make_source(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<SourceChoice, LaunchError> {
     match &cli.demo {
         Some(scenario) => {
-            let source = DemoSource::new(scenario, cli.seed, chrono::Utc::now(), DemoClock::System)
-                .map_err(LaunchError::Usage)?;
+            let now = chrono::Utc::now();
+            // A replayed incident runs on compressed time from the moment it opens.
+            let clock = match DemoSource::replay_ratio(scenario) {
+                Some(ratio) => DemoClock::Scaled { origin: now, ratio },
+                None => DemoClock::System,
+            };
+            let source =
+                DemoSource::new(scenario, cli.seed, now, clock).map_err(LaunchError::Usage)?;
             Ok((Arc::new(source), None))
         }
         None => {

@@ -40,6 +40,10 @@ pub struct Harness {
     pub effects: Vec<Effect>,
     /// Live Tail sessions by log pane id; `advance` delivers what they have ready.
     tails: Vec<(u64, crate::source::LogTail)>,
+    /// Port forwards, carried for real (plugin child processes, the demo's listeners).
+    pub forwards: Arc<crate::source::forward::ForwardRunner>,
+    /// Forwards that ended, waiting to be delivered as `ForwardEnded`.
+    forward_ends: Arc<std::sync::Mutex<Vec<(u64, String)>>>,
 }
 
 impl Harness {
@@ -89,6 +93,8 @@ impl Harness {
             demo: None,
             effects: Vec::new(),
             tails: Vec::new(),
+            forwards: crate::source::forward::ForwardRunner::new(),
+            forward_ends: Arc::default(),
         }
     }
 
@@ -194,6 +200,43 @@ impl Harness {
                 at: self.state.now,
                 result: block_on(self.source.target_health(&target_groups)),
             },
+            Effect::FetchTaskDefinition { arn } => {
+                let result = block_on(self.source.task_definition(&arn));
+                Action::TaskDefinitionLoaded { arn, result }
+            }
+            // Recorded in `effects`; the test reads the contents from there.
+            Effect::WriteExport { path, .. } => Action::ExportWritten {
+                path,
+                result: Ok(()),
+            },
+            Effect::LoadRevisions { family } => {
+                let result = block_on(self.source.task_definition_revisions(&family));
+                Action::RevisionsLoaded { family, result }
+            }
+            Effect::StartForward { id, op } => {
+                let ends = Arc::clone(&self.forward_ends);
+                let notify: crate::source::forward::Notify = Arc::new(move |id, reason| {
+                    ends.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((id, reason));
+                });
+                let result =
+                    block_on(
+                        self.forwards
+                            .start(id, &op, Arc::clone(&self.source), notify),
+                    );
+                Action::ForwardStarted { id, result }
+            }
+            Effect::StopForward { id } => {
+                block_on(self.forwards.stop(id));
+                // The watcher says it ended just after: wait for it, so tests see it at once.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+                while std::time::Instant::now() < deadline && !self.forward_ended(id) {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                self.deliver_forwards();
+                return;
+            }
             Effect::ShowStats => Action::StatsLoaded(self.source.stats()),
             Effect::LoadProfiles => Action::ProfilesLoaded(block_on(aws::profile_names())),
             Effect::Connect(settings) => {
@@ -226,6 +269,24 @@ impl Harness {
             }
             self.dispatch(Action::Tick(now));
             self.deliver_tails();
+            self.deliver_forwards();
+        }
+    }
+
+    fn forward_ended(&self, id: u64) -> bool {
+        self.forward_ends
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|(ended, _)| *ended == id)
+    }
+
+    /// Hands over the forwards that ended, as the runtime would.
+    pub fn deliver_forwards(&mut self) {
+        let ended =
+            std::mem::take(&mut *self.forward_ends.lock().unwrap_or_else(|e| e.into_inner()));
+        for (id, reason) in ended {
+            self.dispatch(Action::ForwardEnded { id, reason });
         }
     }
 

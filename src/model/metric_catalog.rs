@@ -131,6 +131,54 @@ pub fn service_chart(s: &Service) -> Vec<MetricId> {
     ids
 }
 
+/// The service's highest task memory share of its reservation (above 100 when usage runs past
+/// a soft limit): what the memory rules read, where the row shows the average.
+pub fn service_memory_max(s: &Service) -> MetricId {
+    MetricId {
+        stat: Stat::Maximum,
+        ..ecs_service(s, "MemoryUtilization")
+    }
+}
+
+/// One target group's load balancer metric, for the triage rules (`None` when the ARNs do not
+/// parse, or for metrics a network load balancer does not publish).
+pub fn target_group_requests(tg_arn: &str, lb_arn: &str) -> Option<MetricId> {
+    target_group_metric(tg_arn, lb_arn, "RequestCount", Stat::Sum)
+}
+pub fn target_group_5xx(tg_arn: &str, lb_arn: &str) -> Option<MetricId> {
+    target_group_metric(tg_arn, lb_arn, "HTTPCode_Target_5XX_Count", Stat::Sum)
+}
+pub fn target_group_response_time(tg_arn: &str, lb_arn: &str) -> Option<MetricId> {
+    target_group_metric(tg_arn, lb_arn, "TargetResponseTime", Stat::Average)
+}
+pub fn target_group_connection_errors(tg_arn: &str, lb_arn: &str) -> Option<MetricId> {
+    target_group_metric(tg_arn, lb_arn, "TargetConnectionErrorCount", Stat::Sum)
+}
+pub fn target_group_healthy(tg_arn: &str, lb_arn: &str) -> Option<MetricId> {
+    target_group_metric(tg_arn, lb_arn, "HealthyHostCount", Stat::Average)
+}
+pub fn target_group_unhealthy(tg_arn: &str, lb_arn: &str) -> Option<MetricId> {
+    target_group_metric(tg_arn, lb_arn, "UnHealthyHostCount", Stat::Average)
+}
+
+/// An application load balancer's own metric (errors the load balancer answers itself are
+/// published per load balancer, not per target group). `None` for network load balancers.
+fn load_balancer_metric(lb_arn: &str, name: &str) -> Option<MetricId> {
+    let lb = lb_arn.split_once(":loadbalancer/").map(|(_, r)| r)?;
+    lb.starts_with("app/")
+        .then(|| MetricId::new(ALB, name, &[("LoadBalancer", lb)], Stat::Sum))
+}
+pub fn load_balancer_requests(lb_arn: &str) -> Option<MetricId> {
+    load_balancer_metric(lb_arn, "RequestCount")
+}
+/// `HTTPCode_ELB_5XX_Count`, or one code of it (`502`, `503`, `504`).
+pub fn load_balancer_5xx(lb_arn: &str, code: Option<u16>) -> Option<MetricId> {
+    match code {
+        Some(code) => load_balancer_metric(lb_arn, &format!("HTTPCode_ELB_{code}_Count")),
+        None => load_balancer_metric(lb_arn, "HTTPCode_ELB_5XX_Count"),
+    }
+}
+
 /// Per-task CPU (CPU units) and memory (MiB) from Container Insights with enhanced
 /// observability; only clusters with it turned on publish them.
 pub fn task_cpu(t: &Task) -> MetricId {
@@ -180,6 +228,16 @@ pub fn instance_credits(i: &Instance) -> Option<MetricId> {
 
 pub fn is_burstable(instance_type: &str) -> bool {
     BURSTABLE.iter().any(|f| instance_type.starts_with(f))
+}
+
+/// 1 while the instance fails an EC2 status check (system or instance), else 0.
+pub fn instance_status_check(i: &Instance) -> MetricId {
+    MetricId::new(
+        EC2,
+        "StatusCheckFailed",
+        &[("InstanceId", &i.ec2_instance_id)],
+        Stat::Maximum,
+    )
 }
 
 pub fn instance_row(i: &Instance) -> Vec<MetricId> {

@@ -3,6 +3,7 @@
 
 mod cluster;
 mod finding;
+mod forward;
 mod identity;
 mod instance;
 mod log;
@@ -13,9 +14,13 @@ mod scope;
 mod service;
 mod task;
 mod taskdef;
+pub mod taskdef_diff;
 
 pub use cluster::{Cluster, Insights};
 pub use finding::{Evidence, Finding, FindingId, Observation, Remedy, Severity, Subject};
+pub use forward::{
+    FORWARD_DOCUMENT, FORWARD_REMOTE_DOCUMENT, ForwardOpening, ForwardTarget, forward_document,
+};
 pub use identity::Identity;
 pub use instance::Instance;
 pub use log::{LogEvent, LogQuery, LogStreamRef, log_streams};
@@ -28,7 +33,9 @@ pub use ops::{
 pub use scope::{Query, TaskScope};
 pub use service::{Deployment, DeploymentConfig, LbBinding, Service, ServiceEvent};
 pub use task::{Container, Task};
-pub use taskdef::{ContainerDefinition, TaskDefRef, TaskDefinition};
+pub use taskdef::{
+    ContainerDefinition, ContainerHealthCheck, PortMapping, TaskDefRef, TaskDefinition, Ulimit,
+};
 
 /// Wall-clock instant used throughout the model. AWS reports UTC; so do we.
 pub type Time = chrono::DateTime<chrono::Utc>;

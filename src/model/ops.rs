@@ -48,6 +48,27 @@ pub enum Operation {
         cluster: String,
         ec2_instance_id: String,
     },
+    /// `UpdateService taskDefinition=family:to forceNewDeployment`: run another revision.
+    Rollback {
+        cluster: String,
+        service: String,
+        service_arn: String,
+        family: String,
+        from: u32,
+        to: u32,
+        /// The revision's ARN (what is sent).
+        task_definition_arn: String,
+    },
+    /// A local port forwarded through SSM Session Manager (`AWS-StartPortForwardingSession`,
+    /// or `…ToRemoteHost` with `remote_host`) to a port of a task or instance, or to a host
+    /// reachable from it. Runs in the background until stopped.
+    PortForward {
+        cluster: String,
+        target: super::ForwardTarget,
+        local_port: u16,
+        remote_host: Option<String>,
+        remote_port: u16,
+    },
 }
 
 impl Operation {
@@ -63,20 +84,26 @@ impl Operation {
             } => "activate",
             Operation::Exec { .. } => "exec",
             Operation::InstanceShell { .. } => "instance-shell",
+            Operation::Rollback { .. } => "rollback",
+            Operation::PortForward { .. } => "port-forward",
         }
     }
 
     /// The ARN (or id) of what the action changes.
     pub fn target(&self) -> &str {
         match self {
-            Operation::Scale { service_arn, .. } | Operation::Redeploy { service_arn, .. } => {
-                service_arn
-            }
+            Operation::Scale { service_arn, .. }
+            | Operation::Redeploy { service_arn, .. }
+            | Operation::Rollback { service_arn, .. } => service_arn,
             Operation::StopTask { task_arn, .. } | Operation::Exec { task_arn, .. } => task_arn,
             Operation::SetInstanceState { instance_arn, .. } => instance_arn,
             Operation::InstanceShell {
                 ec2_instance_id, ..
             } => ec2_instance_id,
+            Operation::PortForward { target, .. } => match target {
+                super::ForwardTarget::Task { task_arn, .. } => task_arn,
+                super::ForwardTarget::Instance { ec2_instance_id } => ec2_instance_id,
+            },
         }
     }
 
@@ -114,6 +141,31 @@ impl Operation {
             Operation::InstanceShell {
                 ec2_instance_id, ..
             } => format!("open a shell on {ec2_instance_id} (SSM Session Manager)"),
+            Operation::Rollback {
+                service,
+                family,
+                from,
+                to,
+                ..
+            } => format!(
+                "{service}: {family}:{from} → {family}:{to} (a new deployment replaces every task)"
+            ),
+            Operation::PortForward {
+                target,
+                local_port,
+                remote_host,
+                remote_port,
+                ..
+            } => match remote_host {
+                Some(host) => format!(
+                    "forward localhost:{local_port} → {host}:{remote_port} through {}",
+                    target.label()
+                ),
+                None => format!(
+                    "forward localhost:{local_port} → port {remote_port} of {}",
+                    target.label()
+                ),
+            },
         }
     }
 
@@ -123,6 +175,11 @@ impl Operation {
             self,
             Operation::Exec { .. } | Operation::InstanceShell { .. }
         )
+    }
+
+    /// A port forward runs in the background (session-manager-plugin as a child process).
+    pub fn is_forward(&self) -> bool {
+        matches!(self, Operation::PortForward { .. })
     }
 }
 

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod aws;
 pub mod demo;
 mod error;
+pub mod forward;
 pub mod session;
 mod unavailable;
 
@@ -60,6 +61,12 @@ impl std::fmt::Debug for SharedSource {
 /// from many pollers at once.
 #[async_trait]
 pub trait FleetSource: Send + Sync {
+    /// The time the console runs on: the wall clock, except for a replayed demo incident,
+    /// which runs on incident time (faster than the wall clock).
+    fn now(&self) -> crate::model::Time {
+        chrono::Utc::now()
+    }
+
     /// Account, principal and region, for the header.
     async fn identity(&self) -> Result<Identity, SourceError>;
 
@@ -134,6 +141,44 @@ pub trait FleetSource: Send + Sync {
             ErrorKind::Service,
             "this source has no shells to open",
         ))
+    }
+
+    /// The revisions of a task definition family, newest first (`ListTaskDefinitions`, every
+    /// page, ACTIVE ones).
+    async fn task_definition_revisions(
+        &self,
+        family: &str,
+    ) -> Result<Vec<crate::model::TaskDefRef>, SourceError> {
+        let _ = family;
+        Err(SourceError::new(
+            ErrorKind::Service,
+            "this source has no task definition registry",
+        ))
+    }
+
+    /// Opens an SSM port forwarding session (`StartSession` with a port forwarding document)
+    /// for session-manager-plugin to carry in the background. Only the action gate calls this.
+    async fn open_forward(
+        &self,
+        op: &Operation,
+    ) -> Result<crate::model::ForwardOpening, SourceError> {
+        let _ = op;
+        Err(SourceError::new(
+            ErrorKind::Service,
+            "this source cannot forward ports",
+        ))
+    }
+
+    /// Whether [`FleetSource::open_forward`]'s sessions need session-manager-plugin (the demo's
+    /// do not: it has no SSM).
+    fn forwards_need_plugin(&self) -> bool {
+        true
+    }
+
+    /// Ends an SSM session (`TerminateSession`) when its forward stops.
+    async fn terminate_session(&self, session_id: &str) -> Result<(), SourceError> {
+        let _ = session_id;
+        Ok(())
     }
 
     /// Application Auto Scaling bounds of a service's desired count (`DescribeScalableTargets`);

@@ -122,6 +122,61 @@ impl Fleet {
         }
     }
 
+    /// Every service any answer holds, once each (the freshest answer wins).
+    pub fn all_services(&self) -> Vec<&Service> {
+        self.freshest(
+            |q, d| match (q, d) {
+                (Query::Services { .. }, Snapshot::Services(v)) => v.iter().collect(),
+                _ => Vec::new(),
+            },
+            |s| &s.arn,
+        )
+    }
+
+    /// Every task any answer holds, once each: (not stopped, stopped).
+    pub fn all_tasks(&self) -> (Vec<&Task>, Vec<&Task>) {
+        let all = self.freshest(
+            |_, d| match d {
+                Snapshot::Tasks(v) => v.iter().collect(),
+                Snapshot::Task(Some(t)) => vec![&**t],
+                _ => Vec::new(),
+            },
+            |t| &t.arn,
+        );
+        all.into_iter().partition(|t| !t.is_stopped())
+    }
+
+    pub fn all_instances(&self) -> Vec<&Instance> {
+        self.freshest(
+            |q, d| match (q, d) {
+                (Query::Instances { .. }, Snapshot::Instances(v)) => v.iter().collect(),
+                _ => Vec::new(),
+            },
+            |i| &i.arn,
+        )
+    }
+
+    /// Items of every slot, deduplicated by `key`, the copy from the latest answer kept; in
+    /// a stable order (by key).
+    fn freshest<'a, T>(
+        &'a self,
+        items: impl Fn(&'a Query, &'a Snapshot) -> Vec<&'a T>,
+        key: impl Fn(&'a T) -> &'a String,
+    ) -> Vec<&'a T> {
+        let mut best: std::collections::BTreeMap<&'a String, (&'a T, Option<Time>)> =
+            std::collections::BTreeMap::new();
+        for (query, slot) in &self.slots {
+            let Some(data) = &slot.data else { continue };
+            for item in items(query, data) {
+                let entry = best.entry(key(item)).or_insert((item, slot.fetched_at));
+                if slot.fetched_at > entry.1 {
+                    *entry = (item, slot.fetched_at);
+                }
+            }
+        }
+        best.into_values().map(|(item, _)| item).collect()
+    }
+
     fn data(&self, query: &Query) -> Option<&Snapshot> {
         self.slots.get(query)?.data.as_ref()
     }

@@ -2,26 +2,37 @@
 
 mod chart;
 mod dialogs;
+mod findings;
 mod fleet;
+mod forwards;
 mod input;
 mod logs;
 mod metrics;
 mod nav;
 mod popup;
 mod status;
+mod taskdefs;
+mod timeline;
 mod view;
 
 pub use chart::{Chart, ChartLine, ChartWindow};
 pub use dialogs::{MAX_DESIRED, ScaleDialog, TargetHealthView, parse_desired};
+pub use findings::{CLEAR_AFTER, Triage};
 pub use fleet::{Fleet, Slot};
+pub use forwards::{
+    Forward, ForwardDialog, ForwardState, Forwards, Remote, container_for, default_local,
+    parse_port, parse_remote, target_of,
+};
+pub use timeline::{Timeline, TimelineEntry, TimelineKind};
 pub use input::{InputMode, LineEditor};
 pub use logs::{
     BACKFILL, DEFAULT_CAP, LogLine, LogMode, LogPane, LogSubject, contains_ignore_case,
 };
 pub use metrics::{History, Metrics, retention};
 pub use nav::{Pane, PaneKind};
-pub use popup::{PickerKind, Popup};
+pub use popup::{FindingsView, PickerKind, Popup, TimelineView, TimelineWindow};
 pub use status::{Level, Status};
+pub use taskdefs::{TaskDefCache, TaskDefText, TaskDefsView};
 pub use view::{SortSpec, View};
 
 use crate::config::Refresh;
@@ -37,6 +48,12 @@ pub struct State {
     pub fleet: Fleet,
     /// CloudWatch history and alarms for what the panes and charts show.
     pub metrics: Metrics,
+    /// The triage engine's findings, stop history, timeline and what its rules read.
+    pub triage: Triage,
+    /// Task definition revisions read so far (they never change once registered).
+    pub task_defs: TaskDefCache,
+    /// Port forwards started from this console (`F`, `:forwards`).
+    pub forwards: Forwards,
     /// The log pane (`l`), sharing the screen with the list it was opened from.
     pub logs: Option<LogPane>,
     /// Ids for log panes, so answers meant for a closed pane are recognised.
@@ -77,6 +94,9 @@ impl State {
             now,
             fleet: Fleet::default(),
             metrics: Metrics::default(),
+            triage: Triage::default(),
+            task_defs: TaskDefCache::default(),
+            forwards: Forwards::default(),
             logs: None,
             next_log_id: 0,
             log_cap: DEFAULT_CAP,

@@ -24,6 +24,21 @@ pub enum Popup {
     Scale(super::ScaleDialog),
     /// Target health of a service's target groups (`t`), refreshed while open.
     TargetHealth(super::TargetHealthView),
+    /// The revisions of a service's task definition family (`T`, `:taskdefs`).
+    TaskDefs(super::TaskDefsView),
+    /// A diff of two revisions, or one in full.
+    TaskDefText {
+        view: super::TaskDefText,
+        scroll: usize,
+    },
+    /// The port forward dialog (`F` on a task, container or instance).
+    ForwardDialog(super::ForwardDialog),
+    /// The port forwards of this console (`:forwards`); `selected` is the row.
+    Forwards { selected: usize },
+    /// `:findings`: the triage engine's findings, with the selected one's evidence.
+    Findings(FindingsView),
+    /// `:timeline`: what happened, newest first.
+    Timeline(TimelineView),
     /// Choose one of a list (a region, a profile).
     Picker {
         kind: PickerKind,
@@ -59,6 +74,68 @@ impl Popup {
             Popup::TargetHealth(view) => &mut view.scroll,
             Popup::Confirm { scroll, .. } => scroll,
             Popup::Scale(dialog) => &mut dialog.scroll,
+            Popup::TaskDefs(view) => &mut view.selected,
+            Popup::TaskDefText { scroll, .. } => scroll,
+            Popup::ForwardDialog(dialog) => &mut dialog.scroll,
+            Popup::Forwards { selected } => selected,
+            Popup::Findings(view) => &mut view.selected,
+            Popup::Timeline(view) => &mut view.scroll,
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FindingsView {
+    /// Index into the listed findings.
+    pub selected: usize,
+    /// Resolved findings are listed too (after the active ones).
+    pub show_resolved: bool,
+}
+
+/// How far back the timeline looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimelineWindow {
+    #[default]
+    Minutes30,
+    Hour1,
+    Hours6,
+    All,
+}
+
+impl TimelineWindow {
+    pub fn label(self) -> &'static str {
+        match self {
+            TimelineWindow::Minutes30 => "last 30 min",
+            TimelineWindow::Hour1 => "last hour",
+            TimelineWindow::Hours6 => "last 6 h",
+            TimelineWindow::All => "everything",
+        }
+    }
+
+    pub fn span(self) -> Option<chrono::TimeDelta> {
+        match self {
+            TimelineWindow::Minutes30 => Some(chrono::TimeDelta::minutes(30)),
+            TimelineWindow::Hour1 => Some(chrono::TimeDelta::hours(1)),
+            TimelineWindow::Hours6 => Some(chrono::TimeDelta::hours(6)),
+            TimelineWindow::All => None,
+        }
+    }
+
+    pub fn next(self) -> Self {
+        match self {
+            TimelineWindow::Minutes30 => TimelineWindow::Hour1,
+            TimelineWindow::Hour1 => TimelineWindow::Hours6,
+            TimelineWindow::Hours6 => TimelineWindow::All,
+            TimelineWindow::All => TimelineWindow::Minutes30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TimelineView {
+    /// First entry drawn (0 = newest).
+    pub scroll: usize,
+    /// Only this service's entries (cluster, service); `None`: everything.
+    pub service: Option<(String, String)>,
+    pub window: TimelineWindow,
 }

@@ -53,6 +53,7 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
         ctx: RowCtx {
             now: state.now,
             metrics: &state.metrics,
+            triage: &state.triage,
         },
     };
     with_table!(

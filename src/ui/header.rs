@@ -37,7 +37,21 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
     f.render_widget(Paragraph::new(Line::from(left)).style(t.base), area);
 
     let slot = state.fleet.slot(&state.focused().pane.query());
-    let right = match slot.and_then(|s| s.fetched_at.map(|at| (at, s.is_stale()))) {
+    let (crit, warn, info) = state.triage.counts();
+    let mut right = Vec::new();
+    if state.triage.last_evaluated.is_some() {
+        let count = |n: usize, word: &str, style| {
+            Span::styled(format!(" {n} {word} "), if n > 0 { style } else { t.dim })
+        };
+        right.extend([
+            Span::styled("findings", t.dim),
+            count(crit, "crit", t.error),
+            count(warn, "warn", t.warn),
+            count(info, "info", t.dim),
+            Span::styled("│", t.dim),
+        ]);
+    }
+    let age_span = match slot.and_then(|s| s.fetched_at.map(|at| (at, s.is_stale()))) {
         Some((at, true)) => Span::styled(
             format!(" STALE · data {} old ", age(state.now, at)),
             t.stale,
@@ -45,5 +59,6 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
         Some((at, false)) => Span::styled(format!(" data {} old ", age(state.now, at)), t.dim),
         None => Span::styled(" loading… ", t.dim),
     };
+    right.push(age_span);
     f.render_widget(Paragraph::new(Line::from(right).right_aligned()), area);
 }

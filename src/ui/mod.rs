@@ -3,7 +3,10 @@
 mod body;
 mod chart;
 mod crumb;
+pub mod export;
+pub mod findings;
 mod footer;
+mod forwards;
 pub mod format;
 mod header;
 pub mod layout;
@@ -12,7 +15,9 @@ pub mod panes;
 pub mod popups;
 pub mod spark;
 mod status;
+mod timeline;
 pub mod table;
+mod taskdefs;
 
 use ratatui::Frame;
 use ratatui::layout::Alignment;

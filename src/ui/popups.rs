@@ -22,8 +22,18 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
                 selected,
             } => draw_picker(f, area, kind.title(), items, *selected, ctx),
             Popup::Chart(chart) => super::chart::render(f, area, state, chart, ctx),
+            Popup::Findings(view) => super::findings::render(f, area, state, view, ctx),
+            Popup::Timeline(view) => super::timeline::render(f, area, state, view, ctx),
             Popup::Confirm { lines, .. } => draw_confirm(f, area, lines, ctx),
             Popup::Scale(dialog) => draw_scale(f, area, dialog, ctx),
+            Popup::TaskDefs(view) => super::taskdefs::render_list(f, area, state, view, ctx),
+            Popup::TaskDefText { view, scroll } => {
+                super::taskdefs::render_text(f, area, state, view, *scroll, ctx);
+            }
+            Popup::ForwardDialog(dialog) => super::forwards::render_dialog(f, area, dialog, ctx),
+            Popup::Forwards { selected } => {
+                super::forwards::render_list(f, area, state, *selected, ctx);
+            }
             Popup::TargetHealth(view) => {
                 let tasks = service_tasks(state, view);
                 let lines = target_health_lines(view, tasks, state.now, ctx.theme);
@@ -57,12 +67,22 @@ enum HelpLine {
 fn help_entries(pane: PaneKind, keymap: &KeyMap) -> Vec<HelpLine> {
     let mut contexts = pane.contexts().to_vec();
     contexts.push(Context::Text);
+    // The views those panes open, with keys of their own.
+    match pane {
+        PaneKind::Services => contexts.push(Context::Taskdefs),
+        PaneKind::Tasks | PaneKind::Containers | PaneKind::Instances => {
+            contexts.push(Context::Forwards)
+        }
+        _ => {}
+    }
     let mut out = Vec::new();
     for context in contexts {
         let heading = match context {
             Context::Global => "Everywhere".to_string(),
             Context::Table => "Every list".to_string(),
             Context::Text => "Help and describe".to_string(),
+            Context::Taskdefs => "Task definitions (T)".to_string(),
+            Context::Forwards => "Port forwards (:forwards)".to_string(),
             other => format!("{other:?} pane"),
         };
         let bindings: Vec<_> = keymap.bindings(context).collect();
@@ -90,6 +110,14 @@ fn help_entries(pane: PaneKind, keymap: &KeyMap) -> Vec<HelpLine> {
     out
 }
 
+/// Lines of a revision diff or describe, for scrolling.
+pub fn taskdef_text_line_count(
+    view: &crate::state::TaskDefText,
+    cache: &crate::state::TaskDefCache,
+) -> usize {
+    super::taskdefs::text_line_count(view, cache)
+}
+
 pub fn help_line_count(pane: PaneKind, keymap: &KeyMap) -> usize {
     help_entries(pane, keymap).len()
 }
@@ -110,7 +138,7 @@ fn help_lines<'a>(pane: PaneKind, ctx: &Ctx<'a>) -> Vec<Line<'a>> {
         .collect()
 }
 
-fn draw_text(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, scroll: usize, ctx: &Ctx) {
+pub(super) fn draw_text(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, scroll: usize, ctx: &Ctx) {
     let t = ctx.theme;
     let popup = centered(area, 90, 90);
     let total = lines.len();
@@ -179,7 +207,7 @@ fn draw_picker(
     f.render_stateful_widget(list, popup, &mut state);
 }
 
-fn centered(area: Rect, pct_w: u16, pct_h: u16) -> Rect {
+pub(super) fn centered(area: Rect, pct_w: u16, pct_h: u16) -> Rect {
     let w = area.width * pct_w / 100;
     let h = area.height * pct_h / 100;
     Rect::new(
@@ -190,7 +218,7 @@ fn centered(area: Rect, pct_w: u16, pct_h: u16) -> Rect {
     )
 }
 
-fn boxed(area: Rect, width: u16, height: u16) -> Rect {
+pub(super) fn boxed(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
     Rect::new(

@@ -21,6 +21,8 @@ use super::spark::{self, Spark};
 pub struct RowCtx<'a> {
     pub now: Time,
     pub metrics: &'a Metrics,
+    /// Active findings, for the rows' triage badges.
+    pub triage: &'a crate::state::Triage,
 }
 
 /// The widest a variable column grows, so one long value cannot push the rest off screen.
@@ -59,6 +61,8 @@ pub struct Column<T> {
     /// A metric column: a sparkline of the series and its current value (which is also what
     /// the column filters and sorts by). `None` from the function: the row has no such metric.
     pub spark: Option<fn(&T) -> Option<Spark>>,
+    /// Colour a cell by its own text (badges whose meaning is computed from the context).
+    pub text_style: Option<fn(&str, &Theme) -> Style>,
 }
 
 impl<T> Column<T> {
@@ -71,6 +75,7 @@ impl<T> Column<T> {
             sort: None,
             style: None,
             spark: None,
+            text_style: None,
         }
     }
 
@@ -110,6 +115,11 @@ impl<T> Column<T> {
 
     pub fn by(mut self, key: fn(&T) -> f64) -> Self {
         self.sort = Some(key);
+        self
+    }
+
+    pub fn styled_by_text(mut self, style: fn(&str, &Theme) -> Style) -> Self {
+        self.text_style = Some(style);
         self
     }
 
@@ -279,7 +289,10 @@ pub fn draw<T>(
         .collect();
     let rows = visible.iter().zip(texts).map(|(item, texts)| {
         Row::new(columns.iter().zip(texts).enumerate().map(|(i, (c, text))| {
-            let style = c.style.map_or(theme.base, |style| style(item, theme));
+            let style = match c.text_style {
+                Some(by_text) => by_text(&text, theme),
+                None => c.style.map_or(theme.base, |style| style(item, theme)),
+            };
             match c.spark.and_then(|s| s(item)) {
                 Some(s) => Cell::from(spark::cell(
                     &s,
@@ -294,7 +307,9 @@ pub fn draw<T>(
                     "-",
                     w = real.get(i).copied().unwrap_or(0) as usize
                 )),
-                None if c.style.is_some() => Cell::from(text).style(style),
+                None if c.style.is_some() || c.text_style.is_some() => {
+                    Cell::from(text).style(style)
+                }
                 None => Cell::from(text),
             }
         }))

@@ -25,7 +25,7 @@ fn selected<'a, T>(state: &'a State, pick: impl Fn(Items<'a>) -> Option<&'a [T]>
     pick(panes::items(&view.pane, &state.fleet))?.get(i)
 }
 
-fn selected_task(state: &State) -> Option<Task> {
+pub(super) fn selected_task(state: &State) -> Option<Task> {
     if let Pane::Containers { .. } = &state.focused().pane {
         return state
             .fleet

@@ -15,6 +15,12 @@ const COMMANDS: &[(&str, &[&str])] = &[
         "instances",
         &["instance", "ci", "inst", "containerinstances"],
     ),
+    ("findings", &["find", "fi", "triage"]),
+    ("timeline", &["tl", "events"]),
+    ("export", &["exp"]),
+    ("taskdefs", &["td", "taskdef", "revisions"]),
+    ("diff", &["taskdiff"]),
+    ("forwards", &["fw", "pf", "portforwards"]),
     ("region", &["reg"]),
     ("profile", &["prof"]),
     ("stats", &["calls"]),
@@ -78,6 +84,12 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
         Some("services") => nav::jump(state, PaneKind::Services),
         Some("tasks") => nav::jump(state, PaneKind::Tasks),
         Some("instances") => nav::jump(state, PaneKind::Instances),
+        Some("findings") => super::findings::open_findings(state),
+        Some("timeline") => super::findings::open_timeline(state, arg),
+        Some("export") => return super::findings::export(state, arg),
+        Some("taskdefs") => return super::taskdefs::open(state, false),
+        Some("diff") => return super::taskdefs::open(state, true),
+        Some("forwards") => super::forwards::open_view(state),
         Some("region") => return context::region(state, arg),
         Some("profile") => return context::profile(state, arg),
         Some("stats") => return vec![Effect::ShowStats],
@@ -143,7 +155,10 @@ mod tests {
 
     #[test]
     fn tab_completes_unique_prefixes_and_common_parts() {
-        assert_eq!(complete("ta").as_deref(), Some("tasks"));
+        assert_eq!(complete("ta").as_deref(), Some("task"));
+        assert_eq!(complete("tas").as_deref(), Some("task"));
+        assert_eq!(complete("taskd").as_deref(), Some("taskdefs"));
+        assert_eq!(complete("fo").as_deref(), Some("forwards"));
         assert_eq!(complete("in").as_deref(), Some("instances"));
         assert_eq!(complete("tasks"), None);
         assert_eq!(complete("zz"), None);

@@ -156,6 +156,7 @@ pub fn source_changed(
     let last_seq = state.polls.reset();
     state.fleet.reset(last_seq);
     state.metrics.reset();
+    state.triage.reset();
     // The log pane follows the old account's streams: close it (and its Live Tail).
     let mut effects = super::logs::close(state);
     state.nav = vec![View::new(Pane::Clusters)];

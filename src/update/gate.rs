@@ -14,21 +14,50 @@ fn acting_as(state: &State) -> (Identity, Option<String>) {
     (state.identity.clone(), profile)
 }
 
-fn audit(state: &State, op: &Operation, result: String) -> Effect {
+fn audit(state: &mut State, op: &Operation, result: String) -> Effect {
     let (identity, profile) = acting_as(state);
     record(state, op, result, &identity, profile)
 }
 
 fn record(
-    state: &State,
+    state: &mut State,
     op: &Operation,
     result: String,
     identity: &Identity,
     profile: Option<String>,
 ) -> Effect {
+    // The operator's own actions belong on the incident timeline, next to what they caused.
+    let (cluster, service) = op_scope(state, op);
+    let now = state.now;
+    state.triage.timeline.operator(
+        now,
+        cluster,
+        service,
+        format!("{} — {result}", op.summary()),
+    );
     Effect::Audit(Box::new(AuditRecord::new(
         state.now, identity, profile, op, result,
     )))
+}
+
+/// The cluster and service an operation is about, for the timeline's service filter.
+fn op_scope(state: &State, op: &Operation) -> (Option<String>, Option<String>) {
+    let target = op.target();
+    if let Some((cluster, service)) = super::triage::service_key(target) {
+        return (Some(cluster), Some(service));
+    }
+    let cluster = target
+        .split_once(":task/")
+        .or_else(|| target.split_once(":container-instance/"))
+        .and_then(|(_, rest)| rest.split('/').next())
+        .map(str::to_string);
+    let (running, stopped) = state.fleet.all_tasks();
+    let service = running
+        .into_iter()
+        .chain(stopped)
+        .find(|t| t.arn == target)
+        .and_then(|t| t.service_name().map(str::to_string));
+    (cluster, service)
 }
 
 /// The outcome's audit line, under the identity confirmed with (a region or profile switch
@@ -67,6 +96,11 @@ pub fn request(state: &mut State, op: Operation) -> Vec<Effect> {
         lines.push(String::new());
         lines.push("The terminal goes to session-manager-plugin until you exit the shell.".into());
     }
+    if op.is_forward() {
+        lines.push(String::new());
+        lines
+            .push("It runs in the background until you stop it (:forwards) or quit ecsmon.".into());
+    }
     lines.push(String::new());
     lines.push("y or enter: do it    n or esc: cancel".into());
     state.popups.push(Popup::Confirm {
@@ -89,6 +123,9 @@ pub fn confirmed(state: &mut State) -> Vec<Effect> {
     state.set_status(Level::Info, format!("{}…", op.summary()));
     let who = acting_as(state);
     state.in_progress.push((op.clone(), who));
+    if op.is_forward() {
+        return super::forwards::start(state, op);
+    }
     if op.is_session() {
         vec![Effect::OpenSession(op)]
     } else {

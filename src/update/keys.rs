@@ -90,6 +90,10 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
         Command::StopTask => return actions::stop_task(state),
         Command::Drain => return actions::drain(state),
         Command::TargetHealth => return actions::target_health(state),
+        Command::TaskDefs => return super::taskdefs::open(state, false),
+        Command::PortForward => return super::forwards::open(state),
+        // Keys of the revision list and the forwards view.
+        Command::Mark | Command::Compare | Command::Rollback | Command::StopForward => {}
         Command::FocusNext => match state.logs.as_mut() {
             Some(pane) => pane.focused = true,
             None => state.set_status(Level::Info, "no log pane open: l opens one"),
@@ -136,6 +140,15 @@ fn popup_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
             };
         }
         Some(Popup::Scale(_)) if !ctrl_c => return actions::scale_key(state, key),
+        Some(Popup::ForwardDialog(_)) if !ctrl_c => {
+            return super::forwards::dialog_key(state, key);
+        }
+        Some(Popup::Findings(_)) if !ctrl_c => {
+            return super::findings::findings_key(state, key, keymap);
+        }
+        Some(Popup::Timeline(_)) if !ctrl_c => {
+            return super::findings::timeline_key(state, key, keymap);
+        }
         _ => {}
     }
     if let Some(Popup::Picker {
@@ -154,6 +167,8 @@ fn popup_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
     }
     let contexts = match state.popups.last() {
         Some(Popup::Chart(_)) => Context::Chart.chain(),
+        Some(Popup::TaskDefs(_)) => Context::Taskdefs.chain(),
+        Some(Popup::Forwards { .. }) => Context::Forwards.chain(),
         _ => Context::Text.chain(),
     };
     let Some(command) = keymap.lookup(contexts, &key) else {
@@ -163,6 +178,12 @@ fn popup_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
         && chart::key(c, command)
     {
         return vec![];
+    }
+    if let Some(effects) = super::taskdefs::key(state, command) {
+        return effects;
+    }
+    if let Some(effects) = super::forwards::key(state, command) {
+        return effects;
     }
     let page = layout::visible_rows(state.screen);
     let Some(popup) = state.popups.last_mut() else {
@@ -217,7 +238,19 @@ fn clamp_popup_scroll(state: &mut State, keymap: &KeyMap) {
             Popup::Picker { items, .. } => items.len().saturating_sub(1),
             // A chart's "scroll" is its first group shown.
             Popup::Chart(chart) => chart.groups.len().saturating_sub(1),
-            Popup::Confirm { .. } | Popup::Scale(_) => 0,
+            Popup::Confirm { .. } | Popup::Scale(_) | Popup::ForwardDialog(_) => 0,
+            // A list's "scroll" is its selected row.
+            Popup::TaskDefs(view) => view
+                .revisions
+                .as_ref()
+                .map_or(0, |r| r.len().saturating_sub(1)),
+            Popup::Forwards { .. } => state.forwards.list.len().saturating_sub(1),
+            Popup::TaskDefText { view, .. } => {
+                crate::ui::popups::taskdef_text_line_count(view, &state.task_defs)
+                    .saturating_sub(height.saturating_sub(2))
+            }
+            // Both keep their own selection in range.
+            Popup::Findings(_) | Popup::Timeline(_) => return,
             Popup::TargetHealth(view) => crate::ui::popups::target_health_line_count(view)
                 .saturating_sub(height.saturating_sub(2)),
         };

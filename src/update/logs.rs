@@ -135,6 +135,9 @@ pub fn read(
     result: Result<Vec<LogEvent>, SourceError>,
 ) -> Vec<Effect> {
     let now = state.now;
+    if let Ok(events) = &result {
+        super::triage::log_lines(state, id, events);
+    }
     let Some(pane) = pane(state, id) else {
         return vec![];
     };
@@ -190,6 +193,7 @@ pub fn live_tail_started(state: &mut State, id: u64) {
 }
 
 pub fn live_tail_events(state: &mut State, id: u64, events: Vec<LogEvent>) {
+    super::triage::log_lines(state, id, &events);
     if let Some(pane) = pane(state, id) {
         pane.append(events);
     }

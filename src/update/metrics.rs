@@ -74,6 +74,16 @@ pub fn wanted(state: &State) -> Vec<(SeriesKey, TimeDelta)> {
         let span = chart.window.span();
         out.extend(chart.series().map(|k| (k, span)));
     }
+    // What the triage rules read, for the whole fleet (refreshed at each evaluation).
+    let shown: std::collections::HashSet<SeriesKey> = out.iter().map(|(k, _)| k.clone()).collect();
+    out.extend(
+        state
+            .triage
+            .metrics_wanted
+            .iter()
+            .map(|m| row(m.clone()))
+            .filter(|(k, _)| !shown.contains(k)),
+    );
     out
 }
 

@@ -10,6 +10,8 @@ pub mod command;
 pub mod context;
 mod data;
 mod describe;
+pub mod findings;
+pub mod forwards;
 pub mod gate;
 mod keys;
 pub mod logs;
@@ -18,6 +20,8 @@ mod mouse;
 mod nav;
 mod prompt;
 pub mod rows;
+pub mod taskdefs;
+pub mod triage;
 
 use std::time::Duration;
 
@@ -66,7 +70,8 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             at,
             result,
         } => {
-            data::loaded(state, query, seq, at, result);
+            data::loaded(state, query.clone(), seq, at, result);
+            triage::fleet_loaded(state, &query);
             vec![]
         }
         Action::MetricsLoaded {
@@ -76,10 +81,16 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             result,
         } => {
             metrics::metrics_loaded(state, request, seq, at, result);
+            state.triage.dirty = true;
             vec![]
         }
         Action::AlarmsLoaded { at: _, result } => {
             metrics::alarms_loaded(state, result);
+            let now = state.now;
+            let alarms = std::mem::take(&mut state.metrics.alarms);
+            state.triage.timeline.alarms(now, &alarms);
+            state.metrics.alarms = alarms;
+            state.triage.dirty = true;
             vec![]
         }
         Action::LogsResolved { id, result } => logs::resolved(state, id, result),
@@ -118,6 +129,7 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             service_arn,
             result,
         } => {
+            triage::scaling_loaded(state, &service_arn, &result);
             actions::scaling_loaded(state, &service_arn, result);
             vec![]
         }
@@ -126,7 +138,37 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             at,
             result,
         } => {
+            if let Ok(groups) = &result {
+                state.triage.remember_target_health(groups, at);
+            }
             actions::target_health_loaded(state, &service_arn, at, result);
+            vec![]
+        }
+        Action::TaskDefinitionLoaded { arn, result } => {
+            taskdefs::definition_loaded(state, &arn, result.clone());
+            triage::task_definition_loaded(state, arn, result);
+            vec![]
+        }
+        Action::RevisionsLoaded { family, result } => {
+            taskdefs::revisions_loaded(state, &family, result);
+            vec![]
+        }
+        Action::ForwardStarted { id, result } => forwards::started(state, id, result),
+        Action::ForwardEnded { id, reason } => {
+            forwards::ended(state, id, reason);
+            vec![]
+        }
+        Action::ExportWritten { path, result } => {
+            match result {
+                Ok(()) => state.set_status(
+                    Level::Info,
+                    format!("incident snapshot written to {}", path.display()),
+                ),
+                Err(e) => state.set_status(
+                    Level::Error,
+                    format!("could not write {}: {e}", path.display()),
+                ),
+            }
             vec![]
         }
         Action::StatsLoaded(stats) => {
@@ -173,6 +215,7 @@ pub fn wanted(state: &State) -> Vec<(Query, Duration)> {
             state.refresh.focused,
         ));
     }
+    wanted.extend(triage::wanted(state));
     wanted
 }
 
@@ -182,5 +225,7 @@ fn schedule(state: &mut State) -> Vec<Effect> {
     effects.extend(metrics::schedule(state));
     effects.extend(logs::schedule(state));
     effects.extend(actions::schedule(state));
+    effects.extend(taskdefs::schedule(state));
+    effects.extend(triage::schedule(state));
     effects
 }

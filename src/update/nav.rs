@@ -141,6 +141,7 @@ pub fn jump(state: &mut State, kind: PaneKind) {
     let ctx = crate::ui::table::RowCtx {
         now: state.now,
         metrics: &state.metrics,
+        triage: &state.triage,
     };
     for view in &mut state.nav {
         rows::refresh(view, &state.fleet, &ctx, state.stopped_window);

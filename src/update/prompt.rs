@@ -63,7 +63,7 @@ pub fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 
 /// Bracketed paste goes into the open prompt, as typed text; elsewhere it is ignored.
 pub fn paste(state: &mut State, text: &str) -> Vec<Effect> {
-    if super::actions::scale_paste(state, text) {
+    if super::actions::scale_paste(state, text) || super::forwards::dialog_paste(state, text) {
         return vec![];
     }
     let first_line = text.lines().next().unwrap_or_default();

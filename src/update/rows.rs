@@ -105,6 +105,7 @@ pub fn refresh_all(state: &mut State, query: &crate::model::Query) {
     let ctx = RowCtx {
         now: state.now,
         metrics: &state.metrics,
+        triage: &state.triage,
     };
     for view in state.nav.iter_mut().filter(|v| &v.pane.query() == query) {
         refresh(view, &state.fleet, &ctx, state.stopped_window);
@@ -117,6 +118,7 @@ pub fn refresh_focused(state: &mut State) {
     let ctx = RowCtx {
         now: state.now,
         metrics: &state.metrics,
+        triage: &state.triage,
     };
     let view = state.nav.last_mut().expect("never empty");
     refresh(view, &state.fleet, &ctx, state.stopped_window);

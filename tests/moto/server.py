@@ -29,12 +29,26 @@ against moto and breaks against AWS. This front sits between the SDK and moto an
   been run with `enableExecuteCommand`) and the container, and answers with a session as AWS does;
   tasks run with `enableExecuteCommand` say so in DescribeTasks and carry a RUNNING
   `ExecuteCommandAgent`, and started containers carry a `runtimeId`. SSM `StartSession`
-  (`SsmFront`) on an EC2 instance that exists and is running answers with a session too, else
-  `TargetNotConnected`. Nothing listens behind either session.
+  (`SsmFront`) on an EC2 instance that exists and is running, or on a task's container
+  (`ecs:<cluster>_<task-id>_<runtime-id>`, ECS Exec's target: the task RUNNING and the container's
+  ExecuteCommandAgent RUNNING), answers with a session too, else `TargetNotConnected`; the port
+  forwarding documents (`AWS-StartPortForwardingSession`, `...ToRemoteHost`) must come with their
+  parameters. `TerminateSession` ends a session. `GET /_ecsmon/sessions` lists the sessions
+  started (target, document, parameters, whether terminated). Nothing listens behind a session.
 * StopTask of a task the cluster does not hold is AWS's InvalidParameterException (moto: HTTP 500).
 * Counting: every request is counted by operation (`ecs:ListTasks`, `ec2:DescribeInstances`, ...).
   `GET /_ecsmon/stats` returns the counts as JSON, `POST /_ecsmon/reset` zeroes them, so tests can
   assert what a refresh costs.
+* Faults (`Faults`), for tests of how ecsmon copes when AWS struggles: `POST /_ecsmon/faults` with
+  `{"op": "ecs:ListClusters" | "ecs:*" | "*", "kind": ..., "seconds": S, "count": N}` makes the
+  matching requests fail, for S seconds or N requests or until `DELETE /_ecsmon/faults`. Kinds:
+  `throttle` (the protocol's own throttling error: JSON `ThrottlingException`, EC2
+  `RequestLimitExceeded` with 503, Query and CBOR `Throttling`), `http429` (a bare 429 with no AWS
+  error code, as a proxy or gateway sends), `5xx` (`status`, default 500, with the protocol's
+  internal-error shape), `slow` (answers normally after `delay` seconds), `reset` (the connection is
+  reset once the request is read), `hang` (read, never answered: held until the fault ends, then
+  reset), `malformed` (HTTP 200 whose body cannot be parsed). `GET /_ecsmon/faults` lists the
+  rules with the requests each has hit. Faulted requests are counted in the stats like any other.
 
 Everything else is forwarded to moto verbatim. Run: `server.py [--port N]`; it prints one line
 `READY http://127.0.0.1:<port>` and serves until killed or until its stdin reaches end of file (so a
@@ -53,6 +67,8 @@ import json
 import logging
 import os
 import secrets
+import socket
+import struct
 import sys
 import threading
 import time
@@ -625,10 +641,27 @@ class SsmFront:
     session of the shape AWS returns; anything else is `TargetNotConnected`, as AWS answers for a
     target whose SSM agent is not connected. The rest of SSM goes to moto."""
 
+    # Documents a session may name, with the parameters each needs.
+    DOCUMENTS = {
+        "AWS-StartPortForwardingSession": ("portNumber", "localPortNumber"),
+        "AWS-StartPortForwardingSessionToRemoteHost": ("host", "portNumber", "localPortNumber"),
+        "AWS-StartInteractiveCommand": ("command",),
+    }
+
     def __init__(self, moto: Moto) -> None:
         self._moto = moto
+        # Set by the front: ECS targets are checked against its view of the tasks.
+        self.ecs_front: EcsFront | None = None
+        self._sessions: list[dict] = []
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> list[dict]:
+        with self._lock:
+            return [dict(s) for s in self._sessions]
 
     def handle(self, op: str, req: Request) -> Response | None:
+        if op == "ssm:TerminateSession":
+            return self.terminate(req)
         if op != "ssm:StartSession":
             return None
         try:
@@ -639,10 +672,35 @@ class SsmFront:
         if not target:
             message = "1 validation error detected: Value null at 'target' failed to satisfy constraint"
             return AwsError("ValidationException", message).response()
-        if self.instance_state(req, target) != "running":
+        document = payload.get("DocumentName")
+        parameters = payload.get("Parameters") or {}
+        if document is not None:
+            needed = self.DOCUMENTS.get(document)
+            if needed is None:
+                return AwsError("InvalidDocument", f"Document {document} does not exist.").response()
+            missing = [p for p in needed if not parameters.get(p)]
+            bad = [k for k, v in parameters.items() if not isinstance(v, list) or not all(isinstance(x, str) for x in v)]
+            if missing or bad:
+                message = f"Parameters {missing or bad} are missing or not lists of strings for {document}."
+                return AwsError("InvalidParameters", message).response()
+        if target.startswith("ecs:"):
+            why = self.task_target_problem(req, target)
+            if why is not None:
+                return AwsError("TargetNotConnected", why).response()
+        elif self.instance_state(req, target) != "running":
             return AwsError("TargetNotConnected", f"{target} is not connected.").response()
         region = req.signing_region()
         session_id = f"ecsmon-test-{secrets.token_hex(9)}"
+        with self._lock:
+            self._sessions.append(
+                {
+                    "SessionId": session_id,
+                    "Target": target,
+                    "DocumentName": document,
+                    "Parameters": parameters,
+                    "Terminated": False,
+                }
+            )
         return json_response(
             {
                 "SessionId": session_id,
@@ -651,6 +709,45 @@ class SsmFront:
                 "?role=publish_subscribe&cell-number=AAEAAQ",
             }
         )
+
+    def terminate(self, req: Request) -> Response:
+        try:
+            payload = json.loads(req.body or b"{}")
+        except ValueError:
+            payload = {}
+        session_id = payload.get("SessionId") if isinstance(payload, dict) else None
+        if not session_id:
+            message = "1 validation error detected: Value null at 'sessionId' failed to satisfy constraint"
+            return AwsError("ValidationException", message).response()
+        with self._lock:
+            for session in self._sessions:
+                if session["SessionId"] == session_id:
+                    session["Terminated"] = True
+        # AWS answers the same for a session that already ended.
+        return json_response({"SessionId": session_id})
+
+    def task_target_problem(self, origin: Request, target: str) -> str | None:
+        """None when `ecs:<cluster>_<task-id>_<runtime-id>` names a RUNNING task's container whose
+        ExecuteCommandAgent runs, else why the session cannot reach it."""
+        cluster, _, rest = target[len("ecs:") :].partition("_")
+        task_id, _, runtime_id = rest.partition("_")
+        if self.ecs_front is None or not (cluster and task_id and runtime_id):
+            return f"{target} is not a valid ECS target."
+        auth = (origin.header("authorization") or "").replace("/ssm/aws4_request", "/ecs/aws4_request")
+        ecs = Ecs(self._moto, Request("POST", "/", [("Authorization", auth)], b""))
+        try:
+            described = self.ecs_front.describe_tasks(ecs, "DescribeTasks", {"cluster": cluster, "tasks": [task_id]})
+        except (AwsError, MotoError):
+            return f"{target} is not connected."
+        tasks = described.get("tasks", [])
+        if not tasks or tasks[0].get("lastStatus") != "RUNNING":
+            return f"{target} is not connected."
+        for container in tasks[0].get("containers", []):
+            if container.get("runtimeId") == runtime_id:
+                agents = {a.get("name"): a.get("lastStatus") for a in container.get("managedAgents", [])}
+                if agents.get("ExecuteCommandAgent") == "RUNNING":
+                    return None
+        return f"{target} is not connected."
 
     def instance_state(self, origin: Request, instance_id: str) -> str | None:
         """The instance's state name from moto's EC2 (`running`, `stopped`...), None if unknown.
@@ -681,10 +778,7 @@ class Hooks:
       `/service/GraniteServiceVersion20100801/operation/<Op>` itself (`CloudWatchBridge`).
     * CloudWatch Logs' FilterLogEvents checks (`LogsFront`).
     * SSM StartSession (`SsmFront`).
-    * Fault injection (throttling, 5xx, delays, connection resets): `before` may return a Response
-      to answer instead of moto (e.g. a ThrottlingException), sleep, or raise ConnectionReset to
-      drop the connection, keyed by the operation name. Configure it through `/_ecsmon/...` admin
-      routes next to stats.
+    * Fault injection is not a hook: `Front.handle` asks `Faults` first (`/_ecsmon/faults`).
     `after` may rewrite any response before it is sent."""
 
     def __init__(self, moto: Moto) -> None:
@@ -754,6 +848,14 @@ class EcsFront:
             items = [a for a in items if len(a.split("/")) < 3 or a.split("/")[-2] == name]
         if op == "ListTaskDefinitions":
             items = sort_task_definitions(items, request.get("sort", "ASC"))
+            prefix = request.get("familyPrefix")
+            if prefix:
+                # moto matches the family exactly; AWS by prefix (`cart` lists `cart-api` too).
+                unfiltered = {k: v for k, v in request.items() if k != "familyPrefix"}
+                items = sort_task_definitions(
+                    list(ecs.call(op, unfiltered).get(field_name, [])), request.get("sort", "ASC")
+                )
+                items = [a for a in items if last_segment(a).rpartition(":")[0].startswith(prefix)]
         return items
 
     def list_tasks(self, ecs: Ecs, request: dict) -> list[str]:
@@ -1014,6 +1116,164 @@ def container_of(task: dict, definition: dict, status: str | None, facts: TaskFa
 
 
 # --------------------------------------------------------------------------------------------------
+# Faults: AWS having a bad day, on demand
+
+
+class DropConnection(Exception):
+    """Raised by a fault to end the connection with a TCP reset instead of an answer."""
+
+
+FAULT_KINDS = ("throttle", "http429", "5xx", "slow", "reset", "hang", "malformed")
+
+
+@dataclass
+class FaultRule:
+    op: str  # `ecs:ListClusters`, `ecs:*` or `*`
+    kind: str
+    until: float | None  # time.monotonic() after which the rule is gone
+    count: int | None  # requests left to fault
+    status: int
+    delay: float
+    code: str | None
+    hits: int = 0
+    ended: threading.Event = field(default_factory=threading.Event)
+
+    def matches(self, op: str) -> bool:
+        if self.op == "*" or self.op == op:
+            return True
+        return self.op.endswith(":*") and op.startswith(self.op[:-1])
+
+    def live(self, now: float) -> bool:
+        over = (self.until is not None and now >= self.until) or (self.count is not None and self.count <= 0)
+        if over:
+            self.ended.set()
+        return not over
+
+
+class Faults:
+    """Rules set by tests through `/_ecsmon/faults`; the first live rule matching a request's
+    operation decides what happens to it (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._rules: list[FaultRule] = []
+        self._lock = threading.Lock()
+
+    def add(self, spec: object) -> None:
+        if not isinstance(spec, dict) or spec.get("kind") not in FAULT_KINDS:
+            raise ValueError(f"a fault needs a kind, one of {FAULT_KINDS}: {spec!r}")
+        seconds = spec.get("seconds")
+        rule = FaultRule(
+            op=str(spec.get("op", "*")),
+            kind=spec["kind"],
+            until=time.monotonic() + float(seconds) if seconds is not None else None,
+            count=int(spec["count"]) if spec.get("count") is not None else None,
+            status=int(spec.get("status", 500)),
+            delay=float(spec.get("delay", 3.0)),
+            code=spec.get("code"),
+        )
+        with self._lock:
+            self._rules.append(rule)
+
+    def clear(self) -> None:
+        with self._lock:
+            for rule in self._rules:
+                rule.ended.set()
+            self._rules.clear()
+
+    def snapshot(self) -> list[dict]:
+        now = time.monotonic()
+        with self._lock:
+            return [{"op": r.op, "kind": r.kind, "hits": r.hits, "live": r.live(now)} for r in self._rules]
+
+    def pick(self, op: str) -> FaultRule | None:
+        now = time.monotonic()
+        with self._lock:
+            for rule in self._rules:
+                if rule.live(now) and rule.matches(op):
+                    rule.hits += 1
+                    if rule.count is not None:
+                        rule.count -= 1
+                    return rule
+        return None
+
+    @staticmethod
+    def apply(rule: FaultRule, req: Request) -> Response | None:
+        """The answer instead of moto's, or None to go on to moto (after a delay). Raises
+        DropConnection for a reset."""
+        if rule.kind == "slow":
+            time.sleep(rule.delay)
+            return None
+        if rule.kind == "reset":
+            raise DropConnection()
+        if rule.kind == "hang":
+            # Read, never answered: held until the fault is over (its time is up, or it is
+            # cleared), or for `delay` seconds when it is a number of requests; then reset.
+            hold = rule.until - time.monotonic() if rule.until is not None else rule.delay
+            rule.ended.wait(timeout=max(hold, 0.0))
+            raise DropConnection()
+        if rule.kind == "throttle":
+            return protocol_error(req, rule.code or "", 400, throttling=True)
+        if rule.kind == "http429":
+            # What a proxy or API gateway in front of AWS sends: no AWS error code at all.
+            return Response(429, [("Content-Type", "application/json")], b'{"message":"Too Many Requests"}')
+        if rule.kind == "5xx":
+            return protocol_error(req, rule.code or "", rule.status, throttling=False)
+        return malformed(req)
+
+
+def protocol(req: Request) -> str:
+    """`cbor` (CloudWatch), `ec2` (EC2 Query), `query` (STS, ELBv2...), else `json`."""
+    if urllib.parse.urlsplit(req.path).path.startswith(CBOR_OPERATION_PATH):
+        return "cbor"
+    if req.header("x-amz-target"):
+        return "json"
+    if req.signing_service() == "ec2":
+        return "ec2"
+    return "query" if req.form_action() else "json"
+
+
+def protocol_error(req: Request, code: str, status: int, throttling: bool) -> Response:
+    """An error in the shape the request's protocol uses, as AWS sends it."""
+    kind = protocol(req)
+    request_id = str(uuid.uuid4())
+    if kind == "ec2":
+        # EC2 answers throttling with 503 RequestLimitExceeded.
+        code = code or ("RequestLimitExceeded" if throttling else "InternalError")
+        status = 503 if throttling else status
+        body = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>injected fault</Message></Error></Errors>"
+            f"<RequestID>{request_id}</RequestID></Response>"
+        )
+        return Response(status, [("Content-Type", "text/xml")], body.encode())
+    if kind == "query":
+        code = code or ("Throttling" if throttling else "InternalFailure")
+        side = "Sender" if status < 500 else "Receiver"
+        body = (
+            f"<ErrorResponse><Error><Type>{side}</Type><Code>{code}</Code><Message>Rate exceeded</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        return Response(status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body.encode())
+    if kind == "cbor":
+        # CloudWatch is awsQueryCompatible: its codes are the Query ones.
+        code = code or ("Throttling" if throttling else "InternalFailure")
+        headers = [("smithy-protocol", "rpc-v2-cbor"), ("Content-Type", "application/cbor")]
+        return Response(status, headers, cbor2.dumps({"__type": code, "message": "Rate exceeded"}))
+    code = code or ("ThrottlingException" if throttling else "ServerException")
+    message = "Rate exceeded" if throttling else "Service encountered an internal error"
+    return json_response({"__type": code, "message": message}, status)
+
+
+def malformed(req: Request) -> Response:
+    """HTTP 200 whose body the protocol's parser cannot read."""
+    kind = protocol(req)
+    if kind == "cbor":
+        return Response(200, [("smithy-protocol", "rpc-v2-cbor"), ("Content-Type", "application/cbor")], b"\xff\x00\x9f garbage")
+    if kind in ("ec2", "query"):
+        return Response(200, [("Content-Type", "text/xml")], b"<Response><unterminated")
+    return Response(200, [("Content-Type", JSON_CONTENT_TYPE)], b'{"clusterArns": ["arn:aws:ecs:trunc')
+
+
+# --------------------------------------------------------------------------------------------------
 # The HTTP front
 
 
@@ -1023,6 +1283,8 @@ class Front:
         self.stats = Stats()
         self.hooks = Hooks(moto)
         self.ecs = EcsFront(moto)
+        self.hooks.ssm.ecs_front = self.ecs
+        self.faults = Faults()
 
     def handle(self, req: Request) -> Response:
         admin = self.admin(req)
@@ -1030,6 +1292,11 @@ class Front:
             return admin
         op = operation_name(req)
         self.stats.count(op)
+        fault = self.faults.pick(op)
+        if fault is not None:
+            faulted = self.faults.apply(fault, req)
+            if faulted is not None:
+                return faulted
         resp = self.hooks.before(op, req)
         if resp is None:
             target = req.header("x-amz-target") or ""
@@ -1043,9 +1310,23 @@ class Front:
         path = urllib.parse.urlsplit(req.path).path
         if path == "/_ecsmon/stats" and req.method == "GET":
             return json_response(self.stats.snapshot())
+        if path == "/_ecsmon/sessions" and req.method == "GET":
+            return json_response(self.hooks.ssm.snapshot())
         if path == "/_ecsmon/reset" and req.method == "POST":
             self.stats.reset()
             return json_response({})
+        if path == "/_ecsmon/faults":
+            if req.method == "POST":
+                try:
+                    self.faults.add(json.loads(req.body or b"{}"))
+                except (ValueError, TypeError) as exc:
+                    return json_response({"message": str(exc)}, 400)
+                return json_response({})
+            if req.method == "DELETE":
+                self.faults.clear()
+                return json_response({})
+            if req.method == "GET":
+                return json_response(self.faults.snapshot())
         return None
 
 
@@ -1058,6 +1339,12 @@ class Handler(BaseHTTPRequestHandler):
         try:
             req = Request(self.command, self.path, list(self.headers.items()), self.read_body())
             resp = self.front.handle(req)
+        except DropConnection:
+            # SO_LINGER 0, then close: the peer gets a TCP reset, not an answer or a clean end.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
         except Exception as exc:  # a bug in the front: say so, as a 500 the test will see
             logging.exception("front failed")
             resp = json_response({"__type": "InternalFailure", "message": f"ecsmon moto front: {exc!r}"}, 500)

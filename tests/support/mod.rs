@@ -101,19 +101,49 @@ impl Moto {
         self.stats().await.get(op).copied().unwrap_or(0)
     }
 
+    /// The SSM sessions started (`Target`, `DocumentName`, `Parameters`, `Terminated`), oldest
+    /// first.
+    pub async fn sessions(&self) -> Vec<serde_json::Value> {
+        let body = self.admin("GET", "/_ecsmon/sessions").await;
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("bad sessions {body:?}: {e}"))
+    }
+
     /// Zeroes the counts.
     pub async fn reset_stats(&self) {
         self.admin("POST", "/_ecsmon/reset").await;
     }
 
+    /// Makes the front fail matching requests (`tests/moto/server.py`, `Faults`): e.g.
+    /// `{"op": "ecs:*", "kind": "throttle", "seconds": 30}`. Rules stack; the first live one
+    /// matching a request decides.
+    pub async fn inject(&self, fault: serde_json::Value) {
+        self.admin_with("POST", "/_ecsmon/faults", fault.to_string())
+            .await;
+    }
+
+    /// Ends every fault (requests held by `hang` are reset now).
+    pub async fn clear_faults(&self) {
+        self.admin("DELETE", "/_ecsmon/faults").await;
+    }
+
+    /// The fault rules with how many requests each has hit.
+    pub async fn faults(&self) -> serde_json::Value {
+        let body = self.admin("GET", "/_ecsmon/faults").await;
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("bad faults {body:?}: {e}"))
+    }
+
     /// A request to the front's own routes, over a plain TCP connection; returns the body.
     async fn admin(&self, method: &'static str, path: &'static str) -> String {
+        self.admin_with(method, path, String::new()).await
+    }
+
+    async fn admin_with(&self, method: &'static str, path: &'static str, body: String) -> String {
         let address = self
             .endpoint
             .strip_prefix("http://")
             .expect("http endpoint")
             .to_owned();
-        tokio::task::spawn_blocking(move || http(&address, method, path))
+        tokio::task::spawn_blocking(move || http(&address, method, path, &body))
             .await
             .expect("admin request thread")
     }
@@ -171,12 +201,13 @@ fn python(root: &Path) -> PathBuf {
     panic!("moto is not installed: run scripts/test (it installs moto into .venv)")
 }
 
-fn http(address: &str, method: &str, path: &str) -> String {
+fn http(address: &str, method: &str, path: &str, body: &str) -> String {
     let mut stream =
         TcpStream::connect(address).unwrap_or_else(|e| panic!("connect to {address}: {e}"));
     stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    let length = body.len();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{body}"
     );
     stream.write_all(request.as_bytes()).expect("send");
     let mut response = String::new();

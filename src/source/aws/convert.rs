@@ -4,8 +4,8 @@ use aws_sdk_ecs::types as ecs;
 use chrono::{DateTime, Utc};
 
 use crate::model::{
-    Cluster, Container, ContainerDefinition, Deployment, Insights, Instance, Service, ServiceEvent,
-    Task, TaskDefRef, TaskDefinition, Time,
+    Cluster, Container, ContainerDefinition, ContainerHealthCheck, Deployment, Insights, Instance,
+    PortMapping, Service, ServiceEvent, Task, TaskDefRef, TaskDefinition, Time, Ulimit,
 };
 
 pub fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<Time> {
@@ -250,44 +250,122 @@ fn container(c: &ecs::Container) -> Container {
 pub fn task_definition(td: &ecs::TaskDefinition) -> TaskDefinition {
     TaskDefinition {
         reference: TaskDefRef::from_arn(td.task_definition_arn().unwrap_or_default()),
+        status: td
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        registered_at: time(td.registered_at()),
         cpu: number(td.cpu()),
         memory: number(td.memory()),
         network_mode: td
             .network_mode()
             .map(|m| m.as_str().to_string())
             .unwrap_or_default(),
+        requires_compatibilities: td
+            .requires_compatibilities()
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect(),
         execution_role_arn: text(td.execution_role_arn()),
         task_role_arn: text(td.task_role_arn()),
         containers: td
             .container_definitions()
             .iter()
-            .map(|c| {
-                let log = c.log_configuration();
-                ContainerDefinition {
-                    name: text(c.name()),
-                    image: text(c.image()),
-                    cpu: (c.cpu() > 0).then_some(c.cpu() as u32),
-                    memory: c.memory().map(|m| m.max(0) as u32),
-                    memory_reservation: c.memory_reservation().map(|m| m.max(0) as u32),
-                    essential: c.essential().unwrap_or(true),
-                    readonly_root_filesystem: c.readonly_root_filesystem().unwrap_or(false),
-                    log_driver: log
-                        .map(|l| text(Some(l.log_driver().as_str())))
-                        .unwrap_or_default(),
-                    log_options: log
-                        .and_then(|l| l.options())
-                        .map(|o| {
-                            let mut v: Vec<_> = o
-                                .iter()
-                                .map(|(k, v)| (text(Some(k)), text(Some(v))))
-                                .collect();
-                            v.sort();
-                            v
-                        })
-                        .unwrap_or_default(),
-                }
+            .map(container_definition)
+            .collect(),
+    }
+}
+
+/// `(name, valueFrom)` of secrets: references, cleaned like any text.
+fn secret_refs(secrets: &[ecs::Secret]) -> Vec<(String, String)> {
+    let mut v: Vec<_> = secrets
+        .iter()
+        .map(|s| (text(Some(s.name())), text(Some(s.value_from()))))
+        .collect();
+    v.sort();
+    v
+}
+
+fn texts(v: &[String]) -> Vec<String> {
+    v.iter().map(|s| text(Some(s))).collect()
+}
+
+fn seconds(v: Option<i32>) -> Option<u32> {
+    v.map(|n| n.max(0) as u32)
+}
+
+fn container_definition(c: &ecs::ContainerDefinition) -> ContainerDefinition {
+    let log = c.log_configuration();
+    let mut environment: Vec<(String, String)> = c
+        .environment()
+        .iter()
+        .map(|kv| (text(kv.name()), text(kv.value())))
+        .collect();
+    environment.sort();
+    ContainerDefinition {
+        name: text(c.name()),
+        image: text(c.image()),
+        cpu: (c.cpu() > 0).then_some(c.cpu() as u32),
+        memory: c.memory().map(|m| m.max(0) as u32),
+        memory_reservation: c.memory_reservation().map(|m| m.max(0) as u32),
+        essential: c.essential().unwrap_or(true),
+        readonly_root_filesystem: c.readonly_root_filesystem().unwrap_or(false),
+        log_driver: log
+            .map(|l| text(Some(l.log_driver().as_str())))
+            .unwrap_or_default(),
+        log_options: log
+            .and_then(|l| l.options())
+            .map(|o| {
+                let mut v: Vec<_> = o
+                    .iter()
+                    .map(|(k, v)| (text(Some(k)), text(Some(v))))
+                    .collect();
+                v.sort();
+                v
+            })
+            .unwrap_or_default(),
+        log_secret_options: log
+            .map(|l| secret_refs(l.secret_options()))
+            .unwrap_or_default(),
+        environment,
+        secrets: secret_refs(c.secrets()),
+        entry_point: texts(c.entry_point()),
+        command: texts(c.command()),
+        port_mappings: c
+            .port_mappings()
+            .iter()
+            .map(|p| PortMapping {
+                container_port: p.container_port().unwrap_or(0).clamp(0, 65535) as u16,
+                host_port: p.host_port().map(|h| h.clamp(0, 65535) as u16),
+                protocol: p
+                    .protocol()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default(),
+                name: text(p.name()),
+                app_protocol: p
+                    .app_protocol()
+                    .map(|a| a.as_str().to_string())
+                    .unwrap_or_default(),
             })
             .collect(),
+        health_check: c.health_check().map(|h| ContainerHealthCheck {
+            command: texts(h.command()),
+            interval_secs: seconds(h.interval()),
+            timeout_secs: seconds(h.timeout()),
+            retries: seconds(h.retries()),
+            start_period_secs: seconds(h.start_period()),
+        }),
+        ulimits: c
+            .ulimits()
+            .iter()
+            .map(|u| Ulimit {
+                name: u.name().as_str().to_string(),
+                soft: u.soft_limit().into(),
+                hard: u.hard_limit().into(),
+            })
+            .collect(),
+        init_process_enabled: c.linux_parameters().and_then(|l| l.init_process_enabled()),
+        stop_timeout: seconds(c.stop_timeout()),
     }
 }
 

@@ -42,7 +42,7 @@ where
 impl AwsSource {
     /// Reads every page of a paginator, one token from `op`'s bucket per page, and returns the
     /// ids `ids` takes from each page.
-    async fn all_pages<O, E, R>(
+    pub(super) async fn all_pages<O, E, R>(
         &self,
         op: &'static str,
         what: &str,

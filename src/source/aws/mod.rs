@@ -16,6 +16,7 @@ mod limiter;
 mod logs;
 mod ops;
 mod stats;
+mod taskdefs;
 
 pub use connect::{AwsSettings, Clients, connect, profile_names};
 pub use errors::ErrorContext;
@@ -267,6 +268,24 @@ impl FleetSource for AwsSource {
         service: &str,
     ) -> Result<Option<ScalingBounds>, SourceError> {
         self.describe_scalable_target(cluster, service).await
+    }
+
+    async fn task_definition_revisions(
+        &self,
+        family: &str,
+    ) -> Result<Vec<crate::model::TaskDefRef>, SourceError> {
+        self.list_revisions(family).await
+    }
+
+    async fn open_forward(
+        &self,
+        op: &Operation,
+    ) -> Result<crate::model::ForwardOpening, SourceError> {
+        self.start_forward(op).await
+    }
+
+    async fn terminate_session(&self, session_id: &str) -> Result<(), SourceError> {
+        self.terminate(session_id).await
     }
 
     async fn target_health(

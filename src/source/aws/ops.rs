@@ -15,8 +15,8 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{AwsSource, CONCURRENCY};
 use crate::model::{
-    HealthCheck, Operation, ScalingBounds, SessionHandoff, TargetGroupHealth, TargetHealth,
-    arn_tail,
+    ForwardOpening, HealthCheck, Operation, ScalingBounds, SessionHandoff, TargetGroupHealth,
+    TargetHealth, arn_tail, forward_document,
 };
 use crate::source::{ErrorKind, SourceError};
 
@@ -86,6 +86,17 @@ fn explain_op(
              ssmmessages:CreateControlChannel/CreateDataChannel/OpenControlChannel/\
              OpenDataChannel, or the task cannot reach the SSM endpoints)",
         ),
+        // SSM Session Manager on a container: ECS Exec's agent is not connected.
+        "TargetNotConnected" if op == "ssm:StartSession" && what.starts_with("task ") => {
+            SourceError::new(
+                ErrorKind::Service,
+                format!(
+                    "{what} is not reachable through Session Manager: its ExecuteCommandAgent is \
+                     not running or not connected (ECS Exec must be on for the task, and the task \
+                     role needs the ssmmessages:* permissions)"
+                ),
+            )
+        }
         // SSM Session Manager: the instance is not a connected managed node.
         "TargetNotConnected" => SourceError::new(
             ErrorKind::Service,
@@ -258,11 +269,111 @@ impl AwsSource {
                 }
                 Ok(format!("{label}: {}", status.as_str()))
             }
-            Operation::Exec { .. } | Operation::InstanceShell { .. } => Err(SourceError::new(
+            Operation::Rollback {
+                cluster,
+                service,
+                service_arn,
+                family,
+                from,
+                to,
+                task_definition_arn,
+            } => {
+                let revision = if task_definition_arn.is_empty() {
+                    format!("{family}:{to}")
+                } else {
+                    task_definition_arn.clone()
+                };
+                self.update_service(cluster, service, service_arn, |u| {
+                    u.task_definition(revision).force_new_deployment(true)
+                })
+                .await?;
+                Ok(format!(
+                    "{service}: {family}:{from} → {family}:{to}; new deployment started"
+                ))
+            }
+            Operation::Exec { .. }
+            | Operation::InstanceShell { .. }
+            | Operation::PortForward { .. } => Err(SourceError::new(
                 ErrorKind::Service,
-                "a shell is opened as a session, not applied",
+                "a session is opened, not applied",
             )),
         }
+    }
+
+    /// SSM `StartSession` with a port forwarding document on a task's container (ECS Exec's
+    /// target) or an instance. The runtime hands the session to session-manager-plugin in the
+    /// background.
+    pub(super) async fn start_forward(&self, op: &Operation) -> Result<ForwardOpening, SourceError> {
+        let Operation::PortForward {
+            cluster,
+            target,
+            local_port,
+            remote_host,
+            remote_port,
+        } = op
+        else {
+            return Err(SourceError::new(
+                ErrorKind::Service,
+                format!("{} is not a port forward", op.verb()),
+            ));
+        };
+        let name = "ssm:StartSession";
+        let ssm_target = target.ssm_target(cluster);
+        let what = target.label();
+        let (document, parameters) =
+            forward_document(*local_port, remote_host.as_deref(), *remote_port);
+        let mut call = self
+            .ssm
+            .start_session()
+            .target(&ssm_target)
+            .document_name(document);
+        for (key, value) in &parameters {
+            call = call.parameters(*key, vec![value.clone()]);
+        }
+        self.limiter.acquire(name).await;
+        let out = call
+            .send()
+            .await
+            .map_err(|e| self.op_error(name, cluster, &what, &e))?;
+        let session_id = out.session_id().unwrap_or_default().to_string();
+        // What the AWS CLI passes the plugin: the StartSession request itself.
+        let request: serde_json::Map<String, serde_json::Value> = parameters
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::json!([v])))
+            .collect();
+        let target_json = serde_json::json!({
+            "Target": ssm_target,
+            "DocumentName": document,
+            "Parameters": request,
+        })
+        .to_string();
+        Ok(ForwardOpening::Plugin {
+            handoff: SessionHandoff {
+                session_json: session_json(
+                    &session_id,
+                    out.stream_url().unwrap_or_default(),
+                    out.token_value().unwrap_or_default(),
+                ),
+                region: self.region.clone(),
+                target_json,
+                endpoint: self.endpoint("ssm").await,
+                profile: self.settings.profile.clone(),
+            },
+            session_id,
+        })
+    }
+
+    /// SSM `TerminateSession`: the forward's session ends on AWS's side too.
+    pub(super) async fn terminate(&self, session_id: &str) -> Result<(), SourceError> {
+        let name = "ssm:TerminateSession";
+        self.limiter.acquire(name).await;
+        self.ssm
+            .terminate_session()
+            .session_id(session_id)
+            .send()
+            .await
+            .map_err(|e| self.error(name, &format!("session {session_id}"), &e))?;
+        Ok(())
     }
 
     pub(super) async fn start_session(

@@ -30,6 +30,10 @@ pub struct Fleet {
     pub clusters: Vec<ClusterState>,
     pub tuning: Tuning,
     pub next_deployment_at: Time,
+    /// Every revision of every family the services have run.
+    pub taskdefs: super::taskdefs::Registry,
+    /// The replayed incident (`--demo memory-leak`, …) this fleet plays, if any.
+    pub incident: Option<Box<super::scenario::Incident>>,
 }
 
 /// Rates of the random things that happen to a fleet, per scenario.
@@ -129,6 +133,9 @@ pub struct SimTask {
     pub fail_start: Option<StopKind>,
     /// Set when a stop begins; shapes the exit codes once the task is STOPPED.
     pub stop_kind: Option<StopKind>,
+    /// Whether its load balancer target passes health checks, where a replayed incident models
+    /// the load balancer (`None` elsewhere: the task serves once it is RUNNING).
+    pub target_healthy: Option<bool>,
 }
 
 /// The transition due at `next_at`.
@@ -186,6 +193,7 @@ impl SimTask {
         self.wants_running()
             && self.is_running()
             && (!health_check || self.task.health == "HEALTHY")
+            && self.target_healthy != Some(false)
     }
 }
 

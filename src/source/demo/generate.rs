@@ -2,6 +2,7 @@
 //! `start`, including the recent past (stopped tasks, service events) that led there.
 //! This file has the building blocks; `scenarios.rs` puts them together.
 
+mod incidents;
 mod scenarios;
 
 use std::collections::{HashSet, VecDeque};
@@ -15,7 +16,16 @@ use super::lifecycle::{Placement, secs, set_health};
 use super::names::{self, AZS, InstanceType, Sidecar};
 use crate::model::{Deployment, Instance, Service, Time};
 
-pub const SCENARIOS: &[&str] = &["default", "large"];
+pub const SCENARIOS: &[&str] = &[
+    "default",
+    "large",
+    "memory-leak",
+    "cpu-credits",
+    "bad-deploy",
+    "capacity",
+    "image-pull",
+    "sg-outage",
+];
 
 pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {
     let mut generator = Generator {
@@ -25,26 +35,39 @@ pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {
         round_robin: scenario == "large",
         cursor: 0,
     };
+    let mut script = None;
     let (clusters, tuning) = match scenario {
         "default" => (generator.default_fleet(), DEFAULT_TUNING),
         "large" => (vec![generator.large_cluster()], LARGE_TUNING),
         other => {
-            return Err(format!(
-                "unknown demo scenario '{other}'; known scenarios: {}",
-                SCENARIOS.join(", ")
-            ));
+            let Some(found) = super::scenario::find(other) else {
+                return Err(format!(
+                    "unknown demo scenario '{other}'; known scenarios: {}",
+                    SCENARIOS.join(", ")
+                ));
+            };
+            let clusters = generator.incident_fleet(&found.fixture);
+            script = Some(found);
+            (clusters, INCIDENT_TUNING)
         }
     };
     let mut rng = generator.rng;
     let (min, max) = tuning.deployment_every_secs;
-    Ok(Fleet {
+    let mut fleet = Fleet {
         scenario: scenario.to_string(),
         next_deployment_at: start + secs(rng.i64(min..=max)),
         rng,
         now: start,
         clusters,
         tuning,
-    })
+        taskdefs: Default::default(),
+        incident: None,
+    };
+    if let Some(script) = script {
+        let incident = super::scenario::Incident::new(script, start, &mut fleet);
+        fleet.incident = Some(Box::new(incident));
+    }
+    Ok(fleet)
 }
 
 const DEFAULT_TUNING: Tuning = Tuning {
@@ -59,6 +82,14 @@ const LARGE_TUNING: Tuning = Tuning {
     health_flaps_per_hour: 30.0,
     deployment_every_secs: (120, 300),
     start_failure_rate: 0.03,
+};
+
+/// A replayed incident changes only what its script says: nothing random happens besides.
+const INCIDENT_TUNING: Tuning = Tuning {
+    stops_per_hour: 0.0,
+    health_flaps_per_hour: 0.0,
+    deployment_every_secs: (100 * 365 * DAY, 100 * 365 * DAY),
+    start_failure_rate: 0.0,
 };
 
 const HOUR: i64 = 3600;

@@ -220,6 +220,7 @@ impl ClusterState {
             next: Next::Advance,
             fail_start,
             stop_kind: None,
+            target_healthy: None,
         });
         svc.started_now.push(id.clone());
         svc.unsteady = true;

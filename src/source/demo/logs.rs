@@ -4,7 +4,19 @@
 //! them: payments runs out of heap before it is OOM-killed, checkout times out on its
 //! database, and now and then a line arrives with ANSI colours (drawn as styles, never raw).
 
+mod incident;
+
+use super::fleet::Fleet;
 use crate::model::{LogEvent, LogQuery, Time};
+
+/// Events of the query's streams in `[start, end)`: a replayed incident's tasks log what
+/// happens to them (`incident.rs`); the generated fleets' streams are made up from their names.
+pub fn fleet_log_events(fleet: &Fleet, query: &LogQuery, now: Time) -> Vec<LogEvent> {
+    match &fleet.incident {
+        Some(replay) => incident::log_events(replay, query, now),
+        None => log_events(query, now),
+    }
+}
 
 /// One hash for everything random here.
 fn hash(text: &str, n: i64) -> u64 {

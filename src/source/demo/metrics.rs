@@ -4,6 +4,8 @@
 //! incidents: payments' memory climbs until it is OOM-killed, search runs hot, checkout answers
 //! some 5xx while a target is unhealthy. Alarms watch those.
 
+mod incident;
+
 use std::collections::HashMap;
 
 use chrono::Timelike;
@@ -240,6 +242,9 @@ fn aggregate(facts: &Facts, key: &SeriesKey, start: i64, period: i64) -> Option<
 }
 
 pub fn metric_data(fleet: &Fleet, now: Time, request: &MetricRequest) -> Vec<SeriesData> {
+    if let Some(replay) = &fleet.incident {
+        return incident::metric_data(fleet, replay, now, request);
+    }
     let facts = facts(fleet, now);
     let end = request.end.min(now);
     request
@@ -269,6 +274,9 @@ pub fn metric_data(fleet: &Fleet, now: Time, request: &MetricRequest) -> Vec<Ser
 
 /// The demo's alarms, in the state their metric puts them in now.
 pub fn alarms(fleet: &Fleet, now: Time) -> Vec<Alarm> {
+    if let Some(replay) = &fleet.incident {
+        return incident::alarms(fleet, replay, now);
+    }
     let facts = facts(fleet, now);
     let mut out = Vec::new();
     let Some(prod) = fleet.clusters.iter().find(|c| c.name == "prod") else {

@@ -10,7 +10,10 @@ mod logs;
 mod metrics;
 mod names;
 mod ops;
+mod replay;
+mod scenario;
 mod simulate;
+mod taskdefs;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -32,6 +35,9 @@ pub enum DemoClock {
     System,
     /// A frozen instant (tests and snapshots); move the fleet with [`DemoSource::advance_to`].
     Fixed(Time),
+    /// A replayed incident's time: from `origin` on, `ratio` seconds pass per wall second, so
+    /// an incident of an hour unfolds in minutes (`--demo bad-deploy`).
+    Scaled { origin: Time, ratio: i64 },
 }
 
 impl DemoClock {
@@ -39,6 +45,10 @@ impl DemoClock {
         match self {
             DemoClock::System => chrono::Utc::now(),
             DemoClock::Fixed(t) => *t,
+            DemoClock::Scaled { origin, ratio } => {
+                let wall = (chrono::Utc::now() - *origin).num_milliseconds();
+                *origin + chrono::TimeDelta::milliseconds(wall.saturating_mul(*ratio))
+            }
         }
     }
 }
@@ -54,8 +64,10 @@ impl DemoSource {
     /// Builds `scenario` as it looks at `start`. Unknown scenario → Err(message listing the
     /// known ones).
     pub fn new(scenario: &str, seed: u64, start: Time, clock: DemoClock) -> Result<Self, String> {
+        let mut fleet = generate::build(scenario, seed, start)?;
+        fleet.taskdefs.record_all(&fleet.clusters, start);
         Ok(DemoSource {
-            fleet: Mutex::new(generate::build(scenario, seed, start)?),
+            fleet: Mutex::new(fleet),
             clock,
             advanced: AtomicI64::new(start.timestamp_millis()),
         })
@@ -130,7 +142,12 @@ impl FleetSource for DemoSource {
 
     /// The demo follows by polling: it has no Live Tail (the default `live_tail` says so).
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>, SourceError> {
-        Ok(logs::log_events(query, self.now()))
+        Ok(self.query(|f, now| logs::fleet_log_events(f, query, now)))
+    }
+
+    /// Incident time for a replayed scenario, so the console's clock and windows follow it.
+    fn now(&self) -> Time {
+        DemoSource::now(self)
     }
 
     /// Changes the fleet at the clock's now; the simulation carries the change out from there.
@@ -139,7 +156,49 @@ impl FleetSource for DemoSource {
         let now = self.now();
         let mut fleet = self.lock();
         fleet.advance_to(now);
+        if let Operation::Rollback {
+            cluster,
+            service,
+            task_definition_arn,
+            ..
+        } = op
+        {
+            let def = fleet.taskdefs.get(task_definition_arn).ok_or_else(|| {
+                SourceError::not_found(format!(
+                    "task definition {} is not registered",
+                    crate::model::arn_tail(task_definition_arn)
+                ))
+            })?;
+            return ops::rollback(&mut fleet, now, cluster, service, &def);
+        }
         ops::apply(&mut fleet, now, op)
+    }
+
+    async fn task_definition_revisions(
+        &self,
+        family: &str,
+    ) -> Result<Vec<crate::model::TaskDefRef>, SourceError> {
+        let revisions = self.query(|f, _| f.taskdefs.revisions(family));
+        if revisions.is_empty() {
+            return Err(SourceError::not_found(format!(
+                "no task definition family {family}"
+            )));
+        }
+        Ok(revisions)
+    }
+
+    fn forwards_need_plugin(&self) -> bool {
+        false
+    }
+
+    /// The demo has no SSM: a forward is a local listener that says what it stands for.
+    async fn open_forward(
+        &self,
+        op: &Operation,
+    ) -> Result<crate::model::ForwardOpening, SourceError> {
+        Ok(crate::model::ForwardOpening::Simulated {
+            banner: format!("ecsmon demo: {}\n", op.summary()),
+        })
     }
 
     async fn scaling_bounds(
@@ -158,7 +217,10 @@ impl FleetSource for DemoSource {
     }
 
     async fn task_definition(&self, arn: &str) -> Result<Arc<TaskDefinition>, SourceError> {
-        // The demo keeps no registry of definitions: read one back from a task that runs it.
+        if let Some(def) = self.query(|f, _| f.taskdefs.get(arn)) {
+            return Ok(def);
+        }
+        // Not registered (older than the seeded history): read one back from a task that runs it.
         self.query(|f, now| {
             let task = f
                 .cluster_snapshots(now)
@@ -185,6 +247,7 @@ fn definition_of(task: &Task) -> TaskDefinition {
     let family = &task.task_definition.family;
     TaskDefinition {
         reference: task.task_definition.clone(),
+        status: "ACTIVE".into(),
         cpu: task.cpu,
         memory: task.memory,
         network_mode: if task.launch_type == "FARGATE" {
@@ -195,6 +258,8 @@ fn definition_of(task: &Task) -> TaskDefinition {
         .into(),
         execution_role_arn: format!("arn:aws:iam::123456789012:role/{family}-execution"),
         task_role_arn: format!("arn:aws:iam::123456789012:role/{family}-task"),
+        requires_compatibilities: vec![task.launch_type.clone()],
+        registered_at: None,
         containers: task
             .containers
             .iter()
@@ -212,6 +277,7 @@ fn definition_of(task: &Task) -> TaskDefinition {
                     ("awslogs-region".into(), "eu-west-1".into()),
                     ("awslogs-stream-prefix".into(), "ecs".into()),
                 ],
+                ..Default::default()
             })
             .collect(),
     }

@@ -162,6 +162,18 @@ pub struct InstanceType {
     pub memory: u32,
 }
 
+/// The replayed incidents' fixture: two vCPUs, 8 GiB.
+pub const M5_LARGE: InstanceType = InstanceType {
+    name: "m5.large",
+    cpu: 2048,
+    memory: 7680,
+};
+/// Burstable, two vCPUs, 4 GiB: a 20 % baseline once its CPU credits run out.
+pub const T3_MEDIUM: InstanceType = InstanceType {
+    name: "t3.medium",
+    cpu: 2048,
+    memory: 3891,
+};
 pub const M5_XLARGE: InstanceType = InstanceType {
     name: "m5.xlarge",
     cpu: 4096,

@@ -53,7 +53,58 @@ pub fn apply(fleet: &mut Fleet, now: Time, op: &Operation) -> Result<String, Sou
             ErrorKind::Service,
             "interactive sessions are not something the demo fleet can apply",
         )),
+        Operation::PortForward { .. } => Err(SourceError::new(
+            ErrorKind::Service,
+            "a port forward is opened as a session, not applied",
+        )),
+        // The source looks the revision up in its registry first (`rollback`).
+        Operation::Rollback { family, to, .. } => Err(SourceError::not_found(format!(
+            "task definition {family}:{to} is not registered"
+        ))),
     }
+}
+
+/// `UpdateService taskDefinition=family:M forceNewDeployment`: the service runs revision `def`
+/// from a new PRIMARY deployment, which the scheduler rolls every task onto.
+pub fn rollback(
+    fleet: &mut Fleet,
+    now: Time,
+    cluster: &str,
+    service: &str,
+    def: &crate::model::TaskDefinition,
+) -> Result<String, SourceError> {
+    let (cl, rng) = cluster_mut(fleet, cluster)?;
+    let s = cl.service_named(service)?;
+    let svc = &mut cl.services[s];
+    let spec = &mut svc.spec;
+    if def.reference.family != spec.family {
+        return Err(SourceError::new(
+            ErrorKind::Service,
+            format!(
+                "{} is not a revision of {}: a service keeps its family",
+                def.reference, spec.family
+            ),
+        ));
+    }
+    let from = spec.revision;
+    spec.revision = def.reference.revision;
+    if let Some(app) = def.container(&spec.app_name) {
+        spec.image = app.image.clone();
+    }
+    spec.cpu = def.cpu.unwrap_or(spec.cpu);
+    spec.memory = def.memory.unwrap_or(spec.memory);
+    let id = names::deployment_id(rng);
+    begin_deployment(svc, id.clone(), now);
+    let name = svc.name().to_string();
+    let message = format!(
+        "(service {name}) updated to task definition {}; (deployment {id}) deployment started.",
+        def.reference
+    );
+    svc.push_event(rng, now, message);
+    Ok(format!(
+        "{name}: {}:{from} → {}; deployment {id} started",
+        def.reference.family, def.reference
+    ))
 }
 
 /// The cluster to change, and the fleet's RNG for the ids and events the change makes.
@@ -283,6 +334,8 @@ pub fn scaling_bounds(
         ("default", "prod", "web" | "cart") => bounds(2, 20, false),
         // Someone paused scaling during an incident and never resumed it.
         ("default", "prod", "api-gateway") => bounds(2, 20, true),
+        // The replayed incidents' fixture: `web` scales on CPU between 2 and 6 tasks.
+        (_, "demo-prod", "web") if fleet.incident.is_some() => bounds(2, 6, false),
         ("large", "large", api) if api.ends_with("-api") => {
             bounds(20, 100, hash(api).is_multiple_of(10))
         }
@@ -303,6 +356,12 @@ pub fn target_health(
     now: Time,
     target_groups: &[String],
 ) -> Result<Vec<TargetGroupHealth>, SourceError> {
+    // A replayed incident models the load balancer's health checks itself.
+    if let Some(incident) = &fleet.incident {
+        return incident
+            .targets
+            .describe(fleet, &incident.world, now, target_groups);
+    }
     target_groups
         .iter()
         .map(|arn| {

@@ -18,7 +18,8 @@ pub const STEP_SECS: i64 = 5;
 /// A source left idle for days does not replay every step on its next call: anything beyond this
 /// much catching up is skipped (the fleet simply sat still meanwhile).
 const MAX_CATCH_UP_SECS: i64 = 86_400;
-/// Rolling deployments run with maximumPercent 150 and minimumHealthyPercent 100.
+/// Rolling deployments run with the service's deployment configuration; without one, with
+/// maximumPercent 150 and minimumHealthyPercent 100.
 const MAXIMUM_PERCENT: u32 = 150;
 /// A retried placement failure is announced at most this often.
 const PLACE_EVENT_EVERY_SECS: i64 = 600;
@@ -32,7 +33,17 @@ impl Fleet {
         }
         while self.now + secs(STEP_SECS) <= t {
             self.now += secs(STEP_SECS);
+            let now = self.now;
+            // A replayed incident acts around the scheduler's pass (see `scenario`).
+            let mut incident = self.incident.take();
+            if let Some(incident) = incident.as_mut() {
+                incident.before_step(self, now);
+            }
             self.step();
+            if let Some(incident) = incident.as_mut() {
+                incident.after_step(self, now);
+            }
+            self.incident = incident;
         }
     }
 
@@ -43,6 +54,7 @@ impl Fleet {
             clusters,
             tuning,
             next_deployment_at,
+            taskdefs,
             ..
         } = self;
         let per_step = STEP_SECS as f64 / 3600.0;
@@ -53,7 +65,7 @@ impl Fleet {
             random_health_flap(clusters, rng, now);
         }
         if now >= *next_deployment_at {
-            start_random_deployment(clusters, rng, now);
+            start_random_deployment(clusters, rng, now, taskdefs);
             let (min, max) = tuning.deployment_every_secs;
             *next_deployment_at = now + secs(rng.i64(min..=max));
         }
@@ -145,7 +157,12 @@ fn random_health_flap(clusters: &mut [ClusterState], rng: &mut Rng, now: Time) {
 }
 
 /// Someone ships a new revision of a service that is currently steady.
-fn start_random_deployment(clusters: &mut [ClusterState], rng: &mut Rng, now: Time) {
+fn start_random_deployment(
+    clusters: &mut [ClusterState],
+    rng: &mut Rng,
+    now: Time,
+    taskdefs: &mut super::taskdefs::Registry,
+) {
     let candidates: Vec<(usize, usize)> = clusters
         .iter()
         .enumerate()
@@ -162,9 +179,11 @@ fn start_random_deployment(clusters: &mut [ClusterState], rng: &mut Rng, now: Ti
         return;
     }
     let (c, s) = candidates[rng.usize(0..candidates.len())];
+    let fargate = clusters[c].fargate;
     let svc = &mut clusters[c].services[s];
     let build = rng.u32(1..6);
-    svc.spec.revision += 1;
+    // The next number of the family, even after a rollback to an older revision.
+    svc.spec.revision = taskdefs.next_revision(&svc.spec.family, svc.spec.revision);
     let repo = svc
         .spec
         .image
@@ -173,6 +192,7 @@ fn start_random_deployment(clusters: &mut [ClusterState], rng: &mut Rng, now: Ti
     svc.spec.image = format!("{repo}:{}", names::release_tag(now, build));
     let id = names::deployment_id(rng);
     begin_deployment(svc, id, now);
+    taskdefs.record(svc, fargate, now);
 }
 
 /// Makes a new PRIMARY deployment of the service's current spec; the old one turns ACTIVE.
@@ -355,7 +375,12 @@ pub fn replace(
     let svc = &cluster.services[s];
     let desired = svc.service.desired;
     let health_check = svc.health_check;
-    let max_total = (desired * MAXIMUM_PERCENT / 100).max(desired + 1);
+    let config = &svc.service.deployment_config;
+    let maximum = config.maximum_percent.unwrap_or(MAXIMUM_PERCENT);
+    let minimum = config.minimum_healthy_percent.unwrap_or(100);
+    // Below 100 % healthy, old tasks may go first; at 100 % one extra task must fit.
+    let floor = if minimum < 100 { desired } else { desired + 1 };
+    let max_total = (desired * maximum / 100).max(floor);
     let is_new = |t: &&super::fleet::SimTask| t.deployment == primary && !cluster.is_displaced(t);
     let new_active = svc
         .tasks
@@ -377,7 +402,7 @@ pub fn replace(
         .iter()
         .filter(|t| t.is_ready(health_check))
         .count() as u32;
-    let mut can_stop = ready.saturating_sub(desired);
+    let mut can_stop = ready.saturating_sub((desired * minimum).div_ceil(100));
     let mut old: Vec<(bool, usize)> = svc
         .tasks
         .iter()

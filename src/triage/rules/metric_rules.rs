@@ -1,18 +1,297 @@
 //! Registry of the rules over CloudWatch metrics, alarms and target health, and the metrics
 //! those rules need polled.
+//!
+//! Left out on purpose: nat-connection-saturation and nat-drops-and-port-errors need NAT
+//! gateway metrics and route tables, which the console does not poll.
+
+mod alb_5xx_spike;
+mod autoscaling;
+mod cpu_credits;
+mod elb_deregistration_timeout;
+mod health_check_grace;
+mod healthy_host_count_flapping;
+mod instance_placement_hotspot;
+mod instance_status_check_failed;
+mod memory_leak_trend;
+mod memory_over_soft_limit;
+mod service_cpu_saturated;
+mod target_az_not_enabled;
+mod target_response_time_spike;
+mod target_unhealthy;
+#[cfg(test)]
+mod testing;
+mod util;
+
+// The correlations read these rules' findings; the file sits next to the registries.
+// TODO(lead): declare it in rules/mod.rs (`mod correlations; pub use correlations::correlate;`)
+// and drop these lines.
+#[path = "correlations.rs"]
+#[allow(dead_code)]
+mod correlations;
+#[allow(unused_imports)]
+pub use correlations::correlate;
+
+use std::collections::{BTreeMap, HashSet};
 
 use super::Rule;
-use crate::model::{Cluster, Instance, MetricId, Service, Task};
+use crate::model::{Cluster, Insights, Instance, MetricId, Service, Task, metric_catalog as cat};
 
-pub static RULES: &[Rule] = &[];
+pub static RULES: &[Rule] = &[
+    Rule {
+        id: elb_deregistration_timeout::ID,
+        check: elb_deregistration_timeout::check,
+    },
+    Rule {
+        id: target_unhealthy::RESPONSE_CODE_MISMATCH,
+        check: target_unhealthy::check_response_code_mismatch,
+    },
+    Rule {
+        id: target_unhealthy::TIMEOUT,
+        check: target_unhealthy::check_timeout,
+    },
+    Rule {
+        id: target_unhealthy::FAILED_HEALTH_CHECKS,
+        check: target_unhealthy::check_failed_health_checks,
+    },
+    Rule {
+        id: target_az_not_enabled::ID,
+        check: target_az_not_enabled::check,
+    },
+    Rule {
+        id: health_check_grace::ID,
+        check: health_check_grace::check,
+    },
+    Rule {
+        id: cpu_credits::EXHAUSTED,
+        check: cpu_credits::check_exhausted,
+    },
+    Rule {
+        id: cpu_credits::PLATEAU,
+        check: cpu_credits::check_plateau,
+    },
+    Rule {
+        id: service_cpu_saturated::ID,
+        check: service_cpu_saturated::check,
+    },
+    Rule {
+        id: instance_placement_hotspot::ID,
+        check: instance_placement_hotspot::check,
+    },
+    Rule {
+        id: memory_leak_trend::ID,
+        check: memory_leak_trend::check,
+    },
+    Rule {
+        id: memory_over_soft_limit::ID,
+        check: memory_over_soft_limit::check,
+    },
+    Rule {
+        id: autoscaling::AT_MAX,
+        check: autoscaling::check_at_max,
+    },
+    Rule {
+        id: autoscaling::SCALE_IN_SUSPENDED,
+        check: autoscaling::check_scale_in_suspended,
+    },
+    Rule {
+        id: alb_5xx_spike::ID,
+        check: alb_5xx_spike::check,
+    },
+    Rule {
+        id: target_response_time_spike::ID,
+        check: target_response_time_spike::check,
+    },
+    Rule {
+        id: healthy_host_count_flapping::ID,
+        check: healthy_host_count_flapping::check,
+    },
+    Rule {
+        id: instance_status_check_failed::ID,
+        check: instance_status_check_failed::check,
+    },
+];
+
+/// Per-task memory series, at most (each is one CloudWatch query).
+pub const MAX_TASK_SERIES: usize = 500;
 
 /// The 1-minute series the metric rules read, for every object the console knows of (the
 /// metrics poller fetches them whether or not a pane shows them).
+///
+/// Per cluster: CPU/memory reservation. Per service: CPU and memory (Average, as the rows
+/// show) and memory Maximum. Per target group of an application load balancer: healthy and
+/// unhealthy hosts, requests, target 5xx, response time, connection errors (network load
+/// balancers: host counts only); per application load balancer: requests and its own 5xx with
+/// the 502/503/504 breakdown. Per instance: CPU, CPU credits (burstable types) and status
+/// checks. Per running task of a cluster with Container Insights `enhanced`: memory used, at
+/// most [`MAX_TASK_SERIES`], shared round-robin between services so each gets some.
 pub fn wanted_metrics(
-    _clusters: &[&Cluster],
-    _services: &[&Service],
-    _instances: &[&Instance],
-    _tasks: &[&Task],
+    clusters: &[&Cluster],
+    services: &[&Service],
+    instances: &[&Instance],
+    tasks: &[&Task],
 ) -> Vec<MetricId> {
-    Vec::new()
+    let mut out = Vec::new();
+    for c in clusters {
+        out.push(cat::cluster_cpu_reserved(c));
+        out.push(cat::cluster_memory_reserved(c));
+    }
+    let mut load_balancers: Vec<&str> = Vec::new();
+    for s in services.iter().filter(|s| s.status != "INACTIVE") {
+        out.push(cat::service_cpu(s));
+        out.push(cat::service_memory(s));
+        out.push(cat::service_memory_max(s));
+        for (tg, lb) in &s.target_group_lbs {
+            out.extend(
+                [
+                    cat::target_group_healthy(tg, lb),
+                    cat::target_group_unhealthy(tg, lb),
+                    cat::target_group_requests(tg, lb),
+                    cat::target_group_5xx(tg, lb),
+                    cat::target_group_response_time(tg, lb),
+                    cat::target_group_connection_errors(tg, lb),
+                ]
+                .into_iter()
+                .flatten(),
+            );
+            if !load_balancers.contains(&lb.as_str()) {
+                load_balancers.push(lb);
+            }
+        }
+    }
+    for lb in load_balancers {
+        out.extend(
+            [
+                cat::load_balancer_requests(lb),
+                cat::load_balancer_5xx(lb, None),
+                cat::load_balancer_5xx(lb, Some(502)),
+                cat::load_balancer_5xx(lb, Some(503)),
+                cat::load_balancer_5xx(lb, Some(504)),
+            ]
+            .into_iter()
+            .flatten(),
+        );
+    }
+    for i in instances.iter().filter(|i| i.status != "INACTIVE") {
+        out.push(cat::instance_cpu(i));
+        out.extend(cat::instance_credits(i));
+        out.push(cat::instance_status_check(i));
+    }
+    out.extend(task_memory_series(clusters, tasks));
+    let mut seen = HashSet::new();
+    out.retain(|m| seen.insert(m.clone()));
+    out
+}
+
+/// Running tasks of enhanced clusters, taken in turn from each service (then standalone
+/// tasks) up to the cap.
+fn task_memory_series(clusters: &[&Cluster], tasks: &[&Task]) -> Vec<MetricId> {
+    let enhanced: HashSet<&str> = clusters
+        .iter()
+        .filter(|c| c.container_insights == Insights::Enhanced)
+        .map(|c| c.name.as_str())
+        .collect();
+    let mut groups: BTreeMap<(&str, &str), Vec<&Task>> = BTreeMap::new();
+    for &t in tasks {
+        if t.last_status == "RUNNING" && enhanced.contains(cat::cluster_of(&t.cluster_arn)) {
+            groups
+                .entry((cat::cluster_of(&t.cluster_arn), t.group.as_str()))
+                .or_default()
+                .push(t);
+        }
+    }
+    let mut queues: Vec<std::vec::IntoIter<&Task>> = groups.into_values().map(Vec::into_iter).collect();
+    let mut out = Vec::new();
+    while out.len() < MAX_TASK_SERIES {
+        let before = out.len();
+        for q in &mut queues {
+            if out.len() >= MAX_TASK_SERIES {
+                break;
+            }
+            if let Some(t) = q.next() {
+                out.push(cat::task_memory(t));
+            }
+        }
+        if out.len() == before {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
+    #[test]
+    fn every_rule_is_registered_once() {
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        assert_eq!(ids.len(), 18);
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 18);
+    }
+
+    #[test]
+    fn correlations_read_the_tags_the_rules_write() {
+        use correlations::tag;
+        assert_eq!(tag::CPU_BOUND, format!("→ {}", target_response_time_spike::CPU_BOUND));
+        assert_eq!(tag::HOST_BOUND, format!("→ {}", service_cpu_saturated::HOST_BOUND));
+        assert_eq!(tag::TASK_BOUND, format!("→ {}", service_cpu_saturated::TASK_BOUND));
+        assert!(target_unhealthy::ALL_AT_ONCE.starts_with(tag::ALL_AT_ONCE));
+        assert!(target_unhealthy::YOUNG.starts_with(tag::SLOW_START));
+        assert!(target_unhealthy::SOME.contains(tag::STARVATION));
+        assert_eq!(tag::SAWTOOTH, memory_leak_trend::SAWTOOTH);
+    }
+
+    #[test]
+    fn wanted_metrics_cover_what_the_rules_read() {
+        let c = cluster(Insights::Enhanced);
+        let s = service("web", 2);
+        let t3 = instance(1, "t3.medium");
+        let m5 = instance(2, "m5.large");
+        let tasks = [task("web", 1, 60), task("web", 2, 60)];
+        let task_refs: Vec<&Task> = tasks.iter().collect();
+        let wanted = wanted_metrics(&[&c], &[&s], &[&t3, &m5], &task_refs);
+        let names: Vec<String> = wanted
+            .iter()
+            .map(|m| format!("{} {} {:?}", m.namespace, m.name, m.stat))
+            .collect();
+        // 2 cluster + 3 service + 6 target group + 5 load balancer + (3 + 2) instance + 2 task.
+        assert_eq!(wanted.len(), 23, "{names:#?}");
+        for expected in [
+            cat::service_memory_max(&s),
+            cat::target_group_response_time(TG, LB).unwrap(),
+            cat::load_balancer_5xx(LB, Some(504)).unwrap(),
+            cat::instance_credits(&t3).unwrap(),
+            cat::instance_status_check(&m5),
+            cat::task_memory(&tasks[0]),
+        ] {
+            assert!(wanted.contains(&expected), "{expected:?} missing");
+        }
+        // The rows' own series are the same keys (one poll serves both).
+        for m in cat::service_targets(&s) {
+            assert!(wanted.contains(&m), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn per_task_series_only_for_enhanced_clusters_and_capped_fairly() {
+        let c = cluster(Insights::On);
+        let s = service("web", 2);
+        let tasks = [task("web", 1, 60)];
+        let refs: Vec<&Task> = tasks.iter().collect();
+        let wanted = wanted_metrics(&[&c], &[&s], &[], &refs);
+        assert!(!wanted.iter().any(|m| m.namespace == cat::INSIGHTS));
+
+        let c = cluster(Insights::Enhanced);
+        let many: Vec<Task> = (0..600).map(|n| task("big", n, 60)).collect();
+        let few: Vec<Task> = (1000..1003).map(|n| task("small", n, 60)).collect();
+        let refs: Vec<&Task> = many.iter().chain(&few).collect();
+        let series = task_memory_series(&[&c], &refs);
+        assert_eq!(series.len(), MAX_TASK_SERIES);
+        for t in &few {
+            assert!(series.contains(&cat::task_memory(t)), "small service left out");
+        }
+    }
 }

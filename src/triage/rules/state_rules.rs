@@ -1,8 +1,126 @@
 //! Registry of the rules over ECS state: tasks, stops, services, deployments, instances, logs.
+//! The rules live in `state_rules/`, one file per rule; `stops` and `support` are what they
+//! share.
+
+mod agent_disconnected;
+mod cluster_reservation_high;
+mod crash_loop;
+mod deployment_failed_rollback;
+mod deployment_stuck;
+mod ecs_exec_prerequisites;
+mod elb_health_kills;
+mod iam_access_denied;
+mod image_pull_failed;
+mod instance_draining_stuck;
+mod lb_registration_misconfig;
+mod log_db_connectivity;
+mod log_jvm_memory_pressure;
+mod placement_constraint_unsatisfied;
+mod placement_insufficient_resources;
+mod placement_no_usable_instances;
+mod resource_init_error;
+mod service_discovery_dns;
+mod single_point_of_failure;
+mod taskdef_memory_limit_risk;
+mod stops;
+mod support;
+mod task_oom_killed;
+mod task_stuck_early_lifecycle;
 
 use super::{Rule, service_under_replicated};
 
-pub static RULES: &[Rule] = &[Rule {
-    id: service_under_replicated::ID,
-    check: service_under_replicated::check,
-}];
+/// In catalog order.
+pub static RULES: &[Rule] = &[
+    Rule {
+        id: task_oom_killed::ID,
+        check: task_oom_killed::check,
+    },
+    Rule {
+        id: crash_loop::ID,
+        check: crash_loop::check,
+    },
+    Rule {
+        id: image_pull_failed::ID,
+        check: image_pull_failed::check,
+    },
+    Rule {
+        id: resource_init_error::ID,
+        check: resource_init_error::check,
+    },
+    Rule {
+        id: iam_access_denied::ID,
+        check: iam_access_denied::check,
+    },
+    Rule {
+        id: placement_insufficient_resources::ID,
+        check: placement_insufficient_resources::check,
+    },
+    Rule {
+        id: placement_constraint_unsatisfied::ID,
+        check: placement_constraint_unsatisfied::check,
+    },
+    Rule {
+        id: placement_no_usable_instances::ID,
+        check: placement_no_usable_instances::check,
+    },
+    Rule {
+        id: task_stuck_early_lifecycle::ID,
+        check: task_stuck_early_lifecycle::check,
+    },
+    Rule {
+        id: service_under_replicated::ID,
+        check: service_under_replicated::check,
+    },
+    Rule {
+        id: deployment_stuck::ID,
+        check: deployment_stuck::check,
+    },
+    Rule {
+        id: deployment_failed_rollback::ID,
+        check: deployment_failed_rollback::check,
+    },
+    Rule {
+        id: elb_health_kills::ID,
+        check: elb_health_kills::check,
+    },
+    Rule {
+        id: lb_registration_misconfig::ID,
+        check: lb_registration_misconfig::check,
+    },
+    Rule {
+        id: agent_disconnected::ID,
+        check: agent_disconnected::check,
+    },
+    Rule {
+        id: instance_draining_stuck::ID,
+        check: instance_draining_stuck::check,
+    },
+    Rule {
+        id: single_point_of_failure::ID,
+        check: single_point_of_failure::check,
+    },
+    Rule {
+        id: taskdef_memory_limit_risk::ID,
+        check: taskdef_memory_limit_risk::check,
+    },
+    Rule {
+        id: ecs_exec_prerequisites::ID,
+        check: ecs_exec_prerequisites::check,
+    },
+    Rule {
+        id: cluster_reservation_high::ID,
+        check: cluster_reservation_high::check,
+    },
+    Rule {
+        id: service_discovery_dns::ID,
+        check: service_discovery_dns::check,
+    },
+    Rule {
+        id: log_jvm_memory_pressure::ID,
+        check: log_jvm_memory_pressure::check,
+    },
+    Rule {
+        id: log_db_connectivity::ID,
+        check: log_db_connectivity::check,
+    },
+];

@@ -3,7 +3,7 @@ use crate::ui::format::{or_dash, pct};
 use crate::ui::spark::Spark;
 use crate::ui::table::{Column, RowCtx};
 
-use super::{alarm_badge, state_style};
+use super::{alarm_badge, badge_style, findings_badge, state_style};
 
 /// Reservation as ECS reports it (the demo fleet) or as CloudWatch last measured it.
 fn reserved(known: Option<f64>, metric: crate::model::MetricId, ctx: &RowCtx) -> Option<f64> {
@@ -16,6 +16,10 @@ type C = Column<Cluster>;
 pub fn columns() -> Vec<Column<Cluster>> {
     vec![
         C::fill("NAME", 16, |c, _| c.name.clone()),
+        C::new("TRIAGE", 6, |c, ctx| {
+            findings_badge(ctx, |sub| sub.cluster() == c.name)
+        })
+        .styled_by_text(badge_style),
         C::new("STATUS", 6, |c, _| c.status.clone()).styled(|c, t| state_style(&c.status, t)),
         C::new("SERVICES", 8, |c, _| c.active_services.to_string())
             .by(|c| c.active_services as f64),

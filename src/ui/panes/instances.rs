@@ -3,7 +3,7 @@ use crate::ui::format::or_dash;
 use crate::ui::spark::Spark;
 use crate::ui::table::Column;
 
-use super::{alarm_badge, state_style};
+use super::{alarm_badge, badge_style, findings_badge, state_style};
 
 /// Column of this pane (named once so the closures below infer their item type).
 type C = Column<Instance>;
@@ -16,6 +16,12 @@ fn usage(registered: u32, remaining: u32) -> String {
 pub fn columns() -> Vec<Column<Instance>> {
     vec![
         C::new("EC2 ID", 19, |i, _| i.ec2_instance_id.clone()),
+        C::new("TRIAGE", 6, |i, ctx| {
+            findings_badge(ctx, |sub| {
+                matches!(sub, crate::model::Subject::Instance { instance_arn, .. } if *instance_arn == i.arn)
+            })
+        })
+        .styled_by_text(badge_style),
         C::new("TYPE", 11, |i, _| or_dash(&i.instance_type)),
         C::new("AZ", 10, |i, _| or_dash(&i.availability_zone)),
         C::new("STATUS", 6, |i, _| i.status.clone()).styled(|i, t| state_style(&i.status, t)),

@@ -22,6 +22,37 @@ pub fn alarm_badge(ctx: &RowCtx, metrics: &[MetricId]) -> String {
     }
 }
 
+/// The triage badge of a row: the worst active finding's severity and how many there are
+/// (`CRIT 2`, `WARN`, `INFO`), empty when none.
+pub fn findings_badge(ctx: &RowCtx, matches: impl Fn(&crate::model::Subject) -> bool) -> String {
+    use crate::model::Severity;
+    match ctx.triage.badge(matches) {
+        None => String::new(),
+        Some((severity, n)) => {
+            let word = match severity {
+                Severity::Critical => "CRIT",
+                Severity::Warning => "WARN",
+                Severity::Info => "INFO",
+            };
+            if n > 1 {
+                format!("{word} {n}")
+            } else {
+                word.to_string()
+            }
+        }
+    }
+}
+
+/// Colours a triage badge by the severity it names.
+pub fn badge_style(text: &str, theme: &Theme) -> Style {
+    match text.split(' ').next() {
+        Some("CRIT") => theme.error,
+        Some("WARN") => theme.warn,
+        Some("INFO") => theme.dim,
+        _ => theme.base,
+    }
+}
+
 /// Colours the words ECS uses for states, so the eye finds trouble before reading.
 pub fn state_style(word: &str, theme: &Theme) -> Style {
     match word {

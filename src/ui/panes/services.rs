@@ -3,7 +3,7 @@ use crate::ui::format::{age_opt, or_dash};
 use crate::ui::spark::Spark;
 use crate::ui::table::{Column, RowCtx};
 
-use super::{alarm_badge, state_style};
+use super::{alarm_badge, badge_style, findings_badge, state_style};
 
 /// Column of this pane (named once so the closures below infer their item type).
 type C = Column<Service>;
@@ -41,6 +41,13 @@ fn first_5xx(s: &Service) -> Option<Spark> {
 pub fn columns() -> Vec<Column<Service>> {
     vec![
         C::fill("NAME", 16, |s, _| s.name.clone()),
+        C::new("TRIAGE", 6, |s, ctx| {
+            let cluster = cat::cluster_of(&s.cluster_arn);
+            findings_badge(ctx, |sub| {
+                sub.cluster() == cluster && sub.service() == Some(s.name.as_str())
+            })
+        })
+        .styled_by_text(badge_style),
         C::new("STATUS", 6, |s, _| s.status.clone()).styled(|s, t| state_style(&s.status, t)),
         C::new("DESIRED", 7, |s, _| s.desired.to_string()).by(|s| s.desired as f64),
         C::new("RUNNING", 7, |s, _| s.running.to_string())

@@ -3,7 +3,7 @@ use crate::ui::format::{age_opt, opt, or_dash};
 use crate::ui::spark::Spark;
 use crate::ui::table::Column;
 
-use super::state_style;
+use super::{badge_style, findings_badge, state_style};
 
 /// Column of this pane (named once so the closures below infer their item type).
 type C = Column<Task>;
@@ -12,6 +12,14 @@ type C = Column<Task>;
 pub fn columns(stopped: bool, metrics: bool) -> Vec<Column<Task>> {
     let mut cols = vec![
         C::new("ID", 8, |t, _| t.short_id().to_string()),
+        C::new("TRIAGE", 6, |t, ctx| {
+            findings_badge(ctx, |sub| match sub {
+                crate::model::Subject::Task { task_arn, .. }
+                | crate::model::Subject::Container { task_arn, .. } => *task_arn == t.arn,
+                _ => false,
+            })
+        })
+        .styled_by_text(badge_style),
         C::new("SERVICE", 8, |t, _| {
             or_dash(t.service_name().unwrap_or_default())
         }),

@@ -1,0 +1,390 @@
+//! What the triage engine holds between evaluations: the findings with their lifecycle, the
+//! stop history ECS itself forgets after an hour, recent target-health polls, task definitions
+//! and scaling bounds the rules read, and the incident timeline.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+
+use crate::model::{
+    Finding, FindingId, Observation, ScalingBounds, Severity, TargetGroupHealth, Task,
+    TaskDefinition, Time,
+};
+use crate::triage::LogSample;
+
+use super::timeline::{Timeline, TimelineKind};
+
+/// A finding resolves once its condition has been absent this long and for two evaluations
+/// in a row: one missing data point never closes it.
+pub const CLEAR_AFTER: TimeDelta = TimeDelta::seconds(90);
+/// A resolved finding whose condition comes back within this long reopens (no duplicate).
+const REOPEN_WITHIN: TimeDelta = TimeDelta::minutes(10);
+/// Resolved findings stay listed this long (the export covers the last hour).
+const KEEP_RESOLVED: TimeDelta = TimeDelta::hours(2);
+/// Stopped tasks are remembered this long (rules look back at most 30 min; sawtooth: 24 h).
+const KEEP_STOPS: TimeDelta = TimeDelta::hours(24);
+/// Target-health polls kept per target group.
+const KEEP_TARGET_POLLS: usize = 6;
+/// Log samples kept for the log rules.
+const KEEP_LOG_SAMPLES: usize = 5_000;
+
+#[derive(Debug, Default)]
+pub struct Triage {
+    findings: HashMap<FindingId, Finding>,
+    /// Conditions seen but still inside their `hold`: first seen at.
+    pending: HashMap<FindingId, Time>,
+    /// Evaluations so far in which each active finding was absent.
+    misses: HashMap<FindingId, u32>,
+    pub stops: HashMap<String, Task>,
+    pub target_health: HashMap<String, Vec<TargetGroupHealth>>,
+    pub task_definitions: HashMap<String, Arc<TaskDefinition>>,
+    /// When each of the engine's own requests was last sent (`th <service arn>`…).
+    sent: HashMap<String, Time>,
+    pub scaling: HashMap<(String, String), ScalingBounds>,
+    pub logs: Vec<LogSample>,
+    log_ids: HashSet<String>,
+    /// The metric series the rules read (set at each evaluation, polled by the metrics poller).
+    pub metrics_wanted: Vec<crate::model::MetricId>,
+    pub timeline: Timeline,
+    /// Something the rules read changed since the last evaluation.
+    pub dirty: bool,
+    pub last_evaluated: Option<Time>,
+    /// How long the last evaluation took (for :stats and the benchmarks).
+    pub last_cost: std::time::Duration,
+}
+
+impl Triage {
+    /// Whether the request named `key` is due (not sent within `every`); if so, notes it sent.
+    pub fn due(&mut self, key: &str, now: Time, every: TimeDelta) -> bool {
+        match self.sent.get(key) {
+            Some(at) if now - *at < every && *at <= now => false,
+            _ => {
+                self.sent.insert(key.to_string(), now);
+                true
+            }
+        }
+    }
+
+    /// Active findings, most severe first, then most recently opened.
+    pub fn active(&self) -> Vec<&Finding> {
+        let mut out: Vec<&Finding> = self.findings.values().filter(|f| f.is_active()).collect();
+        sort(&mut out);
+        out
+    }
+
+    /// Active findings first (as [`Triage::active`]), then resolved ones, newest first.
+    pub fn listed(&self) -> Vec<&Finding> {
+        let mut active = self.active();
+        let mut resolved: Vec<&Finding> =
+            self.findings.values().filter(|f| !f.is_active()).collect();
+        resolved.sort_by(|a, b| {
+            b.resolved_at
+                .cmp(&a.resolved_at)
+                .then(a.current.id().cmp(&b.current.id()))
+        });
+        active.extend(resolved);
+        active
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.values()
+    }
+
+    /// The worst severity and the number of active findings whose subject `matches`.
+    pub fn badge(
+        &self,
+        matches: impl Fn(&crate::model::Subject) -> bool,
+    ) -> Option<(Severity, usize)> {
+        let mut out: Option<(Severity, usize)> = None;
+        for f in self.findings.values().filter(|f| f.is_active()) {
+            if matches(&f.current.subject) {
+                let (worst, n) = out.get_or_insert((f.severity(), 0));
+                *worst = (*worst).max(f.severity());
+                *n += 1;
+            }
+        }
+        out
+    }
+
+    /// Active findings per severity: (critical, warning, info).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let mut c = (0, 0, 0);
+        for f in self.findings.values().filter(|f| f.is_active()) {
+            match f.severity() {
+                Severity::Critical => c.0 += 1,
+                Severity::Warning => c.1 += 1,
+                Severity::Info => c.2 += 1,
+            }
+        }
+        c
+    }
+
+    /// Applies one evaluation's observations at `now`: opens, updates and resolves findings,
+    /// and writes the openings and closings to the timeline.
+    pub fn apply(&mut self, now: Time, observations: Vec<Observation>) {
+        let mut seen: HashSet<FindingId> = HashSet::with_capacity(observations.len());
+        for obs in observations {
+            let id = obs.id();
+            if !seen.insert(id.clone()) {
+                continue; // one observation per finding and evaluation: the first wins
+            }
+            if let Some(finding) = self.findings.get_mut(&id) {
+                self.misses.remove(&id);
+                let reopened = match finding.resolved_at {
+                    None => false,
+                    Some(at) if now - at <= REOPEN_WITHIN => true,
+                    Some(_) => {
+                        // Long gone: a new episode of the same condition.
+                        self.findings.remove(&id);
+                        self.open(id, obs, now);
+                        continue;
+                    }
+                };
+                let escalated = obs.severity > finding.current.severity && !reopened;
+                finding.peak = finding.peak.max(obs.severity);
+                finding.current = obs;
+                finding.last_seen = now;
+                if reopened {
+                    finding.resolved_at = None;
+                    self.timeline
+                        .finding(now, TimelineKind::FindingOpened, finding, "reopened");
+                } else if escalated {
+                    self.timeline.finding(
+                        now,
+                        TimelineKind::FindingEscalated,
+                        finding,
+                        "escalated",
+                    );
+                }
+                continue;
+            }
+            if let Some(hold) = obs.hold {
+                let first = *self.pending.entry(id.clone()).or_insert(now);
+                if now - first < hold {
+                    continue;
+                }
+            }
+            self.open(id, obs, now);
+        }
+        self.pending.retain(|id, _| seen.contains(id));
+        let mut resolved = Vec::new();
+        for (id, finding) in &mut self.findings {
+            if !finding.is_active() || seen.contains(id) {
+                continue;
+            }
+            let misses = self.misses.entry(id.clone()).or_default();
+            *misses += 1;
+            if *misses >= 2 && now - finding.last_seen >= CLEAR_AFTER {
+                finding.resolved_at = Some(now);
+                resolved.push(id.clone());
+            }
+        }
+        for id in resolved {
+            self.misses.remove(&id);
+            if let Some(f) = self.findings.get(&id) {
+                self.timeline
+                    .finding(now, TimelineKind::FindingResolved, f, "resolved");
+            }
+        }
+        self.findings
+            .retain(|_, f| f.resolved_at.is_none_or(|at| now - at <= KEEP_RESOLVED));
+        self.last_evaluated = Some(now);
+        self.dirty = false;
+    }
+
+    fn open(&mut self, id: FindingId, obs: Observation, now: Time) {
+        self.pending.remove(&id);
+        let finding = Finding {
+            peak: obs.severity,
+            current: obs,
+            opened_at: now,
+            last_seen: now,
+            resolved_at: None,
+        };
+        self.timeline
+            .finding(now, TimelineKind::FindingOpened, &finding, "opened");
+        self.findings.insert(id, finding);
+    }
+
+    /// Remembers stopped tasks (and notes their stops on the timeline once).
+    pub fn remember_stops<'a>(&mut self, now: Time, tasks: impl IntoIterator<Item = &'a Task>) {
+        for task in tasks.into_iter().filter(|t| t.is_stopped()) {
+            if !self.stops.contains_key(&task.arn) {
+                self.timeline.task_stopped(task);
+                self.stops.insert(task.arn.clone(), task.clone());
+                self.dirty = true;
+            }
+        }
+        self.stops.retain(|_, t| {
+            t.stopped_at
+                .or(t.stopping_at)
+                .is_none_or(|at| now - at <= KEEP_STOPS)
+        });
+    }
+
+    pub fn remember_target_health(&mut self, answers: &[TargetGroupHealth], at: Time) {
+        for tg in answers {
+            let polls = self.target_health.entry(tg.arn.clone()).or_default();
+            let mut tg = tg.clone();
+            tg.fetched_at = tg.fetched_at.or(Some(at));
+            polls.push(tg);
+            if polls.len() > KEEP_TARGET_POLLS {
+                polls.remove(0);
+            }
+        }
+        self.dirty = true;
+    }
+
+    /// Remembers log lines (by event id, so overlapping reads add nothing twice).
+    pub fn remember_logs(&mut self, samples: impl IntoIterator<Item = (String, LogSample)>) {
+        for (id, sample) in samples {
+            if self.log_ids.insert(id) {
+                self.logs.push(sample);
+            }
+        }
+        if self.log_ids.len() > 4 * KEEP_LOG_SAMPLES {
+            self.log_ids.clear();
+        }
+        if self.logs.len() > KEEP_LOG_SAMPLES {
+            let drop = self.logs.len() - KEEP_LOG_SAMPLES;
+            self.logs.drain(..drop);
+        }
+        self.dirty = true;
+    }
+
+    /// Everything came from another account or region.
+    pub fn reset(&mut self) {
+        *self = Triage {
+            timeline: std::mem::take(&mut self.timeline),
+            ..Triage::default()
+        };
+    }
+}
+
+fn sort(findings: &mut [&Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity()
+            .cmp(&a.severity())
+            .then(b.opened_at.cmp(&a.opened_at))
+            .then(a.current.id().cmp(&b.current.id()))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Subject;
+    use chrono::{TimeZone, Utc};
+
+    fn t(secs: i64) -> Time {
+        Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap() + TimeDelta::seconds(secs)
+    }
+
+    fn obs(rule: &'static str, severity: Severity) -> Observation {
+        Observation::new(
+            rule,
+            severity,
+            Subject::Service {
+                cluster: "prod".into(),
+                service: "web".into(),
+            },
+            "web is unwell",
+        )
+    }
+
+    #[test]
+    fn opens_at_once_and_resolves_only_after_two_misses_and_the_clear_time() {
+        let mut tr = Triage::default();
+        tr.apply(t(0), vec![obs("r", Severity::Warning)]);
+        assert_eq!(tr.counts(), (0, 1, 0));
+        // One missing evaluation (a late data point) keeps it.
+        tr.apply(t(30), vec![]);
+        assert_eq!(tr.active().len(), 1);
+        // Two misses but not yet the clear time.
+        tr.apply(t(60), vec![]);
+        assert_eq!(tr.active().len(), 1);
+        tr.apply(t(100), vec![]);
+        assert!(tr.active().is_empty());
+        let f = tr.listed()[0];
+        assert_eq!(f.resolved_at, Some(t(100)));
+        assert_eq!(f.opened_at, t(0));
+    }
+
+    #[test]
+    fn a_seen_again_condition_resets_the_misses() {
+        let mut tr = Triage::default();
+        tr.apply(t(0), vec![obs("r", Severity::Warning)]);
+        tr.apply(t(30), vec![]);
+        tr.apply(t(60), vec![obs("r", Severity::Warning)]);
+        tr.apply(t(90), vec![]);
+        tr.apply(t(140), vec![]);
+        assert_eq!(
+            tr.active().len(),
+            1,
+            "two misses, but only 80 s since last seen"
+        );
+        tr.apply(t(170), vec![]);
+        assert!(tr.active().is_empty());
+    }
+
+    #[test]
+    fn hold_delays_the_opening_and_a_break_restarts_it() {
+        let mut tr = Triage::default();
+        let held = || obs("h", Severity::Warning).hold(TimeDelta::minutes(5));
+        tr.apply(t(0), vec![held()]);
+        tr.apply(t(200), vec![held()]);
+        assert!(tr.active().is_empty());
+        tr.apply(t(310), vec![held()]);
+        assert_eq!(tr.active().len(), 1);
+        assert_eq!(tr.active()[0].opened_at, t(310));
+
+        let mut tr = Triage::default();
+        tr.apply(t(0), vec![held()]);
+        tr.apply(t(100), vec![]);
+        tr.apply(t(200), vec![held()]);
+        tr.apply(t(310), vec![held()]);
+        assert!(tr.active().is_empty(), "the break restarted the hold");
+    }
+
+    #[test]
+    fn reopens_within_ten_minutes_and_records_the_story() {
+        let mut tr = Triage::default();
+        tr.apply(t(0), vec![obs("r", Severity::Warning)]);
+        tr.apply(t(60), vec![]);
+        tr.apply(t(120), vec![]);
+        assert!(tr.active().is_empty());
+        tr.apply(t(300), vec![obs("r", Severity::Critical)]);
+        let active = tr.active();
+        assert_eq!(active.len(), 1);
+        assert_eq!(active[0].opened_at, t(0), "same finding reopened");
+        assert_eq!(active[0].peak, Severity::Critical);
+        let kinds: Vec<_> = tr.timeline.entries().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                TimelineKind::FindingOpened,
+                TimelineKind::FindingResolved,
+                TimelineKind::FindingOpened
+            ]
+        );
+    }
+
+    #[test]
+    fn sorted_by_severity_then_recency() {
+        let mut tr = Triage::default();
+        tr.apply(t(0), vec![obs("a", Severity::Warning)]);
+        tr.apply(
+            t(10),
+            vec![
+                obs("a", Severity::Warning),
+                obs("b", Severity::Warning),
+                obs("c", Severity::Critical),
+                obs("d", Severity::Info),
+            ],
+        );
+        let rules: Vec<_> = tr.active().iter().map(|f| f.current.rule).collect();
+        assert_eq!(rules, vec!["c", "b", "a", "d"]);
+        assert_eq!(tr.counts(), (1, 2, 1));
+    }
+}

@@ -1,0 +1,404 @@
+//! The incident timeline: service events, deployments and rollbacks, task stops, findings
+//! opening and closing, alarm state changes and the operator's own actions, in time order.
+
+use std::collections::HashSet;
+
+use crate::model::{Alarm, AlarmState, Finding, Service, Severity, Task, Time, metric_catalog};
+
+/// Entries kept (oldest dropped first).
+const KEEP: usize = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum TimelineKind {
+    ServiceEvent,
+    Deployment,
+    Rollback,
+    TaskStopped,
+    FindingOpened,
+    FindingEscalated,
+    FindingResolved,
+    Alarm,
+    Operator,
+}
+
+impl TimelineKind {
+    /// The short word shown in the kind column.
+    pub fn label(self) -> &'static str {
+        match self {
+            TimelineKind::ServiceEvent => "event",
+            TimelineKind::Deployment => "deploy",
+            TimelineKind::Rollback => "rollback",
+            TimelineKind::TaskStopped => "stop",
+            TimelineKind::FindingOpened => "finding",
+            TimelineKind::FindingEscalated => "finding",
+            TimelineKind::FindingResolved => "resolved",
+            TimelineKind::Alarm => "alarm",
+            TimelineKind::Operator => "you",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TimelineEntry {
+    pub at: Time,
+    pub kind: TimelineKind,
+    pub cluster: Option<String>,
+    pub service: Option<String>,
+    /// What it is about, as operators name it (`prod/web`, `i-0abc…`).
+    pub subject: String,
+    pub text: String,
+    /// Findings carry their severity (for colour); other entries have none.
+    pub severity: Option<Severity>,
+}
+
+#[derive(Debug, Default)]
+pub struct Timeline {
+    entries: Vec<TimelineEntry>,
+    /// Identities of what was already recorded (event ids, deployment states, stops).
+    seen: HashSet<String>,
+    /// The last recorded state of each alarm.
+    alarm_states: std::collections::HashMap<String, String>,
+}
+
+impl Timeline {
+    pub fn entries(&self) -> impl DoubleEndedIterator<Item = &TimelineEntry> {
+        self.entries.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Entries from `since` on, optionally of one service (`cluster/service`), oldest first.
+    pub fn since<'a>(
+        &'a self,
+        since: Time,
+        service: Option<&'a (String, String)>,
+    ) -> impl DoubleEndedIterator<Item = &'a TimelineEntry> + 'a {
+        let start = self.entries.partition_point(|e| e.at < since);
+        self.entries[start..].iter().filter(move |e| match service {
+            None => true,
+            Some((c, s)) => {
+                e.cluster.as_deref() == Some(c.as_str()) && e.service.as_deref() == Some(s.as_str())
+            }
+        })
+    }
+
+    pub fn push(&mut self, entry: TimelineEntry) {
+        // Mostly appends; events arrive with their own (earlier) times, so insert in order.
+        let at = self.entries.partition_point(|e| e.at <= entry.at);
+        self.entries.insert(at, entry);
+        if self.entries.len() > KEEP {
+            let drop = self.entries.len() - KEEP;
+            self.entries.drain(..drop);
+        }
+    }
+
+    fn once(&mut self, key: String) -> bool {
+        self.seen.insert(key)
+    }
+
+    pub fn finding(&mut self, now: Time, kind: TimelineKind, f: &Finding, what: &str) {
+        let subject = &f.current.subject;
+        self.push(TimelineEntry {
+            at: now,
+            kind,
+            cluster: Some(subject.cluster().to_string()),
+            service: subject.service().map(str::to_string),
+            subject: subject.label(),
+            text: format!("{} {what}: {}", f.current.rule, f.current.message),
+            severity: Some(f.current.severity),
+        });
+    }
+
+    /// Records a service's events and deployment state changes not recorded yet.
+    pub fn service(&mut self, service: &Service) {
+        let cluster = metric_catalog::cluster_of(&service.cluster_arn).to_string();
+        let subject = format!("{cluster}/{}", service.name);
+        for event in &service.events {
+            if !self.once(format!("event {}", event.id)) {
+                continue;
+            }
+            let rollback = event.message.contains("rolling back")
+                || event.message.contains("deployment failed");
+            self.push(TimelineEntry {
+                at: event.at,
+                kind: if rollback {
+                    TimelineKind::Rollback
+                } else {
+                    TimelineKind::ServiceEvent
+                },
+                cluster: Some(cluster.clone()),
+                service: Some(service.name.clone()),
+                subject: subject.clone(),
+                text: event.message.clone(),
+                severity: None,
+            });
+        }
+        for d in &service.deployments {
+            let state = if d.rollout_state.is_empty() {
+                d.status.as_str()
+            } else {
+                d.rollout_state.as_str()
+            };
+            if !self.once(format!("deployment {} {state}", d.id)) {
+                continue;
+            }
+            let Some(at) = d.updated_at.or(d.created_at) else {
+                continue;
+            };
+            let failed = d.rollout_state == "FAILED";
+            let mut text = format!(
+                "deployment of {} {}",
+                d.task_definition,
+                state.to_lowercase()
+            );
+            if !d.rollout_reason.is_empty() && (failed || d.rollout_state == "COMPLETED") {
+                text.push_str(&format!(": {}", d.rollout_reason));
+            }
+            self.push(TimelineEntry {
+                at,
+                kind: if failed {
+                    TimelineKind::Rollback
+                } else {
+                    TimelineKind::Deployment
+                },
+                cluster: Some(cluster.clone()),
+                service: Some(service.name.clone()),
+                subject: subject.clone(),
+                text,
+                severity: None,
+            });
+        }
+    }
+
+    pub fn task_stopped(&mut self, task: &Task) {
+        if !self.once(format!("stop {}", task.arn)) {
+            return;
+        }
+        let Some(at) = task.stopped_at.or(task.stopping_at) else {
+            return;
+        };
+        let cluster = metric_catalog::cluster_of(&task.cluster_arn).to_string();
+        let mut text = format!("task {} stopped", task.short_id());
+        if !task.stop_code.is_empty() {
+            text.push_str(&format!(" ({})", task.stop_code));
+        }
+        let codes = task.exit_codes();
+        if !codes.is_empty() {
+            text.push_str(&format!(", exit {codes}"));
+        }
+        if !task.stopped_reason.is_empty() {
+            text.push_str(&format!(": {}", task.stopped_reason));
+        }
+        let service = task.service_name().map(str::to_string);
+        self.push(TimelineEntry {
+            at,
+            kind: TimelineKind::TaskStopped,
+            subject: match &service {
+                Some(s) => format!("{cluster}/{s}"),
+                None => cluster.clone(),
+            },
+            cluster: Some(cluster),
+            service,
+            text,
+            severity: None,
+        });
+    }
+
+    /// Records alarms whose state differs from the one last recorded for them.
+    pub fn alarms(&mut self, now: Time, alarms: &[Alarm]) {
+        for alarm in alarms {
+            let state = match alarm.state {
+                AlarmState::Ok => "OK",
+                AlarmState::Alarm => "ALARM",
+                AlarmState::InsufficientData => "INSUFFICIENT_DATA",
+            };
+            let key = format!("{state} {:?}", alarm.updated_at);
+            let previous = self.alarm_states.insert(alarm.name.clone(), key.clone());
+            if previous.as_ref() == Some(&key) {
+                continue;
+            }
+            // The first sight of an alarm that is not firing is not a change worth a line.
+            if previous.is_none() && alarm.state != AlarmState::Alarm {
+                continue;
+            }
+            self.push(TimelineEntry {
+                at: alarm.updated_at.unwrap_or(now),
+                kind: TimelineKind::Alarm,
+                cluster: alarm
+                    .dimensions
+                    .iter()
+                    .find(|(k, _)| k == "ClusterName")
+                    .map(|(_, v)| v.clone()),
+                service: alarm
+                    .dimensions
+                    .iter()
+                    .find(|(k, _)| k == "ServiceName")
+                    .map(|(_, v)| v.clone()),
+                subject: alarm.name.clone(),
+                text: format!("{} → {state}: {}", alarm.name, alarm.reason),
+                severity: None,
+            });
+        }
+    }
+
+    /// The operator's own action (from the audit record the gate writes).
+    pub fn operator(
+        &mut self,
+        at: Time,
+        cluster: Option<String>,
+        service: Option<String>,
+        text: String,
+    ) {
+        let subject = match (&cluster, &service) {
+            (Some(c), Some(s)) => format!("{c}/{s}"),
+            (Some(c), None) => c.clone(),
+            _ => String::new(),
+        };
+        self.push(TimelineEntry {
+            at,
+            kind: TimelineKind::Operator,
+            cluster,
+            service,
+            subject,
+            text,
+            severity: None,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Deployment, ServiceEvent, TaskDefRef};
+    use chrono::{TimeDelta, TimeZone, Utc};
+
+    fn t(secs: i64) -> Time {
+        Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap() + TimeDelta::seconds(secs)
+    }
+
+    fn web(events: Vec<ServiceEvent>, deployments: Vec<Deployment>) -> Service {
+        Service {
+            name: "web".into(),
+            cluster_arn: "arn:aws:ecs:eu-west-1:1:cluster/prod".into(),
+            events,
+            deployments,
+            ..Service::default()
+        }
+    }
+
+    #[test]
+    fn events_and_deployment_states_are_recorded_once_in_time_order() {
+        let mut tl = Timeline::default();
+        let ev = |id: &str, at, msg: &str| ServiceEvent {
+            id: id.into(),
+            at,
+            message: msg.into(),
+        };
+        let dep = |state: &str, at| Deployment {
+            id: "ecs-svc/1".into(),
+            status: "PRIMARY".into(),
+            task_definition: TaskDefRef::from_arn("web:17"),
+            rollout_state: state.into(),
+            rollout_reason: "tasks failed to start; circuit breaker".into(),
+            updated_at: Some(at),
+            ..Deployment::default()
+        };
+        let svc = web(
+            vec![
+                ev("b", t(20), "(service web) has started 1 tasks"),
+                ev("a", t(10), "(service web) has reached a steady state."),
+            ],
+            vec![dep("IN_PROGRESS", t(5))],
+        );
+        tl.service(&svc);
+        tl.service(&svc);
+        let svc = web(vec![], vec![dep("FAILED", t(30))]);
+        tl.service(&svc);
+        let got: Vec<_> = tl.entries().map(|e| (e.at, e.kind)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (t(5), TimelineKind::Deployment),
+                (t(10), TimelineKind::ServiceEvent),
+                (t(20), TimelineKind::ServiceEvent),
+                (t(30), TimelineKind::Rollback),
+            ]
+        );
+        assert!(
+            tl.entries()
+                .last()
+                .unwrap()
+                .text
+                .contains("circuit breaker")
+        );
+        let key = ("prod".to_string(), "web".to_string());
+        assert_eq!(tl.since(t(15), Some(&key)).count(), 2);
+        let other = ("prod".to_string(), "api".to_string());
+        assert_eq!(tl.since(t(0), Some(&other)).count(), 0);
+    }
+
+    #[test]
+    fn stops_carry_code_exit_and_reason() {
+        let mut tl = Timeline::default();
+        let task = Task {
+            arn: "arn:aws:ecs:eu-west-1:1:task/prod/0123456789abcdef".into(),
+            cluster_arn: "arn:aws:ecs:eu-west-1:1:cluster/prod".into(),
+            group: "service:web".into(),
+            last_status: "STOPPED".into(),
+            stop_code: "EssentialContainerExited".into(),
+            stopped_reason: "Essential container in task exited".into(),
+            stopped_at: Some(t(3)),
+            containers: vec![crate::model::Container {
+                name: "web".into(),
+                exit_code: Some(137),
+                ..Default::default()
+            }],
+            ..Task::default()
+        };
+        tl.task_stopped(&task);
+        tl.task_stopped(&task);
+        assert_eq!(tl.len(), 1);
+        let e = tl.entries().next().unwrap();
+        assert_eq!(e.subject, "prod/web");
+        assert_eq!(
+            e.text,
+            "task 01234567 stopped (EssentialContainerExited), exit web=137: Essential container in task exited"
+        );
+    }
+
+    #[test]
+    fn alarm_changes_only() {
+        let mut tl = Timeline::default();
+        let alarm = |state, at| Alarm {
+            name: "web-cpu-high".into(),
+            state,
+            namespace: "AWS/ECS".into(),
+            metric: "CPUUtilization".into(),
+            dimensions: vec![
+                ("ServiceName".into(), "web".into()),
+                ("ClusterName".into(), "prod".into()),
+            ],
+            threshold: 80.0,
+            comparison: "GreaterThanThreshold".into(),
+            reason: "Threshold crossed".into(),
+            updated_at: Some(at),
+        };
+        tl.alarms(t(0), &[alarm(AlarmState::Ok, t(0))]);
+        assert!(tl.is_empty(), "an alarm first seen OK is no news");
+        tl.alarms(t(60), &[alarm(AlarmState::Alarm, t(50))]);
+        tl.alarms(t(120), &[alarm(AlarmState::Alarm, t(50))]);
+        tl.alarms(t(180), &[alarm(AlarmState::Ok, t(170))]);
+        let got: Vec<_> = tl
+            .entries()
+            .map(|e| (e.at, e.text.contains("→ ALARM")))
+            .collect();
+        assert_eq!(got, vec![(t(50), true), (t(170), false)]);
+        assert_eq!(tl.entries().next().unwrap().service.as_deref(), Some("web"));
+    }
+}

@@ -1,0 +1,166 @@
+//! `:export`: the incident snapshot as Markdown — who and where, the active findings with their
+//! evidence, the last hour of the timeline, and the services table. Pure: state in, text out.
+
+use std::fmt::Write;
+
+use crate::model::{Finding, Service, metric_catalog as cat};
+use crate::state::State;
+use crate::update::findings::EXPORT_WINDOW;
+
+pub fn markdown(state: &State) -> String {
+    let mut out = String::new();
+    let id = &state.identity;
+    let _ = writeln!(
+        out,
+        "# ecsmon incident snapshot — {}",
+        state.now.format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let _ = writeln!(out, "| Source | {} |", cell(&id.source));
+    let _ = writeln!(out, "| Account | {} |", cell(&id.account));
+    let _ = writeln!(out, "| Region | {} |", cell(&id.region));
+    let _ = writeln!(out, "| Principal | {} |", cell(&id.principal));
+    let (crit, warn, info) = state.triage.counts();
+    let _ = writeln!(
+        out,
+        "| Findings | {crit} critical, {warn} warning, {info} info |"
+    );
+    if state.read_only {
+        let _ = writeln!(out, "| Mode | read-only |");
+    }
+    let _ = writeln!(out);
+
+    let _ = writeln!(out, "## Active findings");
+    let _ = writeln!(out);
+    let active = state.triage.active();
+    if active.is_empty() {
+        let _ = writeln!(out, "None.");
+        let _ = writeln!(out);
+    }
+    for finding in active {
+        finding_section(&mut out, state, finding);
+    }
+
+    let span = EXPORT_WINDOW.span().unwrap_or(chrono::TimeDelta::hours(1));
+    let _ = writeln!(out, "## Timeline (last {} min)", span.num_minutes());
+    let _ = writeln!(out);
+    let entries: Vec<_> = state
+        .triage
+        .timeline
+        .since(state.now - span, None)
+        .collect();
+    if entries.is_empty() {
+        let _ = writeln!(out, "Nothing recorded.");
+    } else {
+        let _ = writeln!(
+            out,
+            "| Time (UTC) | Kind | Subject | What |\n|---|---|---|---|"
+        );
+        for e in entries {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                e.at.format("%H:%M:%S"),
+                e.kind.label(),
+                cell(&e.subject),
+                cell(&e.text)
+            );
+        }
+    }
+    let _ = writeln!(out);
+
+    let _ = writeln!(out, "## Services");
+    let _ = writeln!(out);
+    let services = state.fleet.all_services();
+    if services.is_empty() {
+        let _ = writeln!(out, "No services loaded.");
+    } else {
+        let _ = writeln!(
+            out,
+            "| Cluster | Service | Desired | Running | Pending | Rollout | Task definition | CPU % | Memory % | Findings |\n|---|---|---:|---:|---:|---|---|---:|---:|---|"
+        );
+        for s in services {
+            service_row(&mut out, state, s);
+        }
+    }
+    out
+}
+
+fn finding_section(out: &mut String, state: &State, f: &Finding) {
+    let obs = &f.current;
+    let _ = writeln!(
+        out,
+        "### {} · {} · {}",
+        obs.severity.label().to_uppercase(),
+        obs.rule,
+        obs.subject.label()
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}", obs.message);
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "- Opened {} ({} ago)",
+        f.opened_at.format("%H:%M:%S UTC"),
+        super::format::age(state.now, f.opened_at)
+    );
+    for e in &obs.evidence {
+        match e.at {
+            Some(at) => {
+                let _ = writeln!(out, "- {}: {}", at.format("%H:%M:%S"), e.text);
+            }
+            None => {
+                let _ = writeln!(out, "- {}", e.text);
+            }
+        }
+    }
+    if !obs.next.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "**Next:** {}", obs.next);
+    }
+    let _ = writeln!(out);
+}
+
+fn service_row(out: &mut String, state: &State, s: &Service) {
+    let latest = |m| {
+        let key = crate::model::SeriesKey {
+            metric: m,
+            period: crate::triage::input::PERIOD,
+        };
+        state
+            .metrics
+            .get(&key)
+            .and_then(|h| h.latest())
+            .map_or_else(|| "-".to_string(), |p| format!("{:.0}", p.value))
+    };
+    let cluster = cat::cluster_of(&s.cluster_arn);
+    let findings = state
+        .triage
+        .badge(|sub| sub.cluster() == cluster && sub.service() == Some(s.name.as_str()))
+        .map_or_else(String::new, |(sev, n)| {
+            format!("{n} ({} worst)", sev.label())
+        });
+    let rollout = s
+        .primary_deployment()
+        .map_or("-", |d| d.rollout_state.as_str());
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        cell(cluster),
+        cell(&s.name),
+        s.desired,
+        s.running,
+        s.pending,
+        cell(rollout),
+        cell(&s.task_definition.to_string()),
+        latest(cat::service_cpu(s)),
+        latest(cat::service_memory(s)),
+        findings
+    );
+}
+
+/// A table cell: pipes escaped, line breaks flattened.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}

@@ -1,0 +1,221 @@
+//! `:findings`: the triage engine's findings, most severe first, and the selected one's
+//! evidence, next step and the keys that act on it.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::Ctx;
+use super::format::age;
+use crate::keymap::{Command, Context};
+use crate::model::{Finding, Remedy, Severity, Subject};
+use crate::state::{FindingsView, State};
+use crate::theme::Theme;
+use crate::update::findings::listed;
+
+pub fn severity_style(severity: Severity, t: &Theme) -> Style {
+    match severity {
+        Severity::Critical => t.error,
+        Severity::Warning => t.warn,
+        Severity::Info => t.dim,
+    }
+}
+
+fn severity_word(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "CRIT",
+        Severity::Warning => "WARN",
+        Severity::Info => "INFO",
+    }
+}
+
+pub fn render(f: &mut Frame, body: Rect, state: &State, view: &FindingsView, ctx: &Ctx) {
+    let t = ctx.theme;
+    let findings = listed(state, view);
+    let (crit, warn, info) = state.triage.counts();
+    let title = format!(" Findings ({}) ", crit + warn + info);
+    let scope = if view.show_resolved {
+        "active and resolved"
+    } else {
+        "active"
+    };
+    let hint = " enter go to · a resolved too · esc close ";
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focused)
+        .style(t.base)
+        .title(Span::styled(title, t.title))
+        .title(Span::styled(format!(" {scope} "), t.dim))
+        .title_bottom(Line::from(Span::styled(hint, t.dim)));
+    f.render_widget(Clear, body);
+    let inner = block.inner(body);
+    f.render_widget(block, body);
+    if findings.is_empty() {
+        let text = if state.triage.last_evaluated.is_none() {
+            "Waiting for the first data…"
+        } else {
+            "No findings: nothing in the triage catalog matches what the console sees."
+        };
+        f.render_widget(Paragraph::new(Span::styled(text, t.dim)), inner);
+        return;
+    }
+    let detail_height = (inner.height / 2).clamp(3, 16);
+    let [list_area, detail_area] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(detail_height)]).areas(inner);
+    let selected = view.selected.min(findings.len() - 1);
+    let rows = list_area.height as usize;
+    let offset = selected.saturating_sub(rows.saturating_sub(1));
+    let lines: Vec<Line> = findings
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(rows)
+        .map(|(i, finding)| list_line(state, finding, i == selected, list_area.width, t))
+        .collect();
+    f.render_widget(Paragraph::new(lines), list_area);
+    let detail = detail_lines(state, findings[selected], ctx);
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(t.border)
+        .title(Span::styled(" evidence ", t.dim));
+    f.render_widget(
+        Paragraph::new(detail)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        detail_area,
+    );
+}
+
+fn list_line<'a>(
+    state: &State,
+    finding: &'a Finding,
+    selected: bool,
+    width: u16,
+    t: &Theme,
+) -> Line<'a> {
+    let obs = &finding.current;
+    let when = match finding.resolved_at {
+        Some(at) => format!("resolved {} ago", age(state.now, at)),
+        None => format!("{} ago", age(state.now, finding.opened_at)),
+    };
+    let sev_style = if finding.is_active() {
+        severity_style(obs.severity, t)
+    } else {
+        t.dim
+    };
+    let head = format!(
+        " {:<4}  {:<34}  {:<28}  ",
+        severity_word(obs.severity),
+        truncate(obs.rule, 34),
+        truncate(&obs.subject.label(), 28)
+    );
+    let room = (width as usize).saturating_sub(head.chars().count() + when.chars().count() + 2);
+    let message = truncate(&obs.message, room);
+    let pad = room.saturating_sub(message.chars().count());
+    let line = Line::from(vec![
+        Span::styled(head, sev_style),
+        Span::styled(message, if finding.is_active() { t.base } else { t.dim }),
+        Span::raw(" ".repeat(pad + 1)),
+        Span::styled(when, t.dim),
+    ]);
+    if selected {
+        line.style(t.selected)
+    } else {
+        line
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else if max == 0 {
+        String::new()
+    } else {
+        let mut out: String = s.chars().take(max - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
+fn detail_lines<'a>(state: &State, finding: &'a Finding, ctx: &Ctx) -> Vec<Line<'a>> {
+    let t = ctx.theme;
+    let obs = &finding.current;
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!("{} ", severity_word(obs.severity)),
+            severity_style(obs.severity, t),
+        ),
+        Span::styled(obs.message.as_str(), t.header_value),
+    ])];
+    let mut status = format!(
+        "{} · {} · opened {} ago",
+        obs.rule,
+        obs.subject.label(),
+        age(state.now, finding.opened_at)
+    );
+    if let Some(at) = finding.resolved_at {
+        status.push_str(&format!(" · resolved {} ago", age(state.now, at)));
+    }
+    if finding.peak > obs.severity {
+        status.push_str(&format!(" · peaked {}", finding.peak.label()));
+    }
+    lines.push(Line::from(Span::styled(status, t.dim)));
+    for e in &obs.evidence {
+        let when =
+            e.at.map(|at| format!("{} ", at.format("%H:%M:%S")))
+                .unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {when}"), t.dim),
+            Span::styled(e.text.as_str(), t.base),
+        ]));
+    }
+    if !obs.next.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled("next: ", t.title),
+            Span::styled(obs.next.as_str(), t.base),
+        ]));
+    }
+    let keys = remedy_keys(&obs.subject, &obs.remedies, ctx);
+    if !keys.is_empty() {
+        lines.push(Line::from(Span::styled(format!("keys: {keys}"), t.dim)));
+    }
+    lines
+}
+
+/// The keys of the remedies that work on this subject, as the key map binds them.
+fn remedy_keys(subject: &Subject, remedies: &[Remedy], ctx: &Ctx) -> String {
+    let own = match subject {
+        Subject::Cluster { .. } => Context::Clusters,
+        Subject::Service { .. } | Subject::TargetGroup { .. } => Context::Services,
+        Subject::Task { .. } => Context::Tasks,
+        Subject::Container { .. } => Context::Containers,
+        Subject::Instance { .. } => Context::Instances,
+    };
+    let chain = [own, Context::Table, Context::Global];
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |command: Command, label: &str| {
+        if let Some(key) = ctx.keymap.key_for(&chain, command) {
+            let entry = format!("{key} {label}");
+            if !out.contains(&entry) {
+                out.push(entry);
+            }
+        }
+    };
+    push(Command::Enter, "go to");
+    for remedy in remedies {
+        let command = match (remedy, own) {
+            (Remedy::OpenLogs, _) => Command::Logs,
+            (Remedy::Chart, _) => Command::Metrics,
+            (Remedy::Scale, Context::Services) => Command::Scale,
+            (Remedy::Exec, Context::Tasks | Context::Containers) => Command::Shell,
+            (Remedy::Redeploy, Context::Services) => Command::Redeploy,
+            (Remedy::Drain, Context::Instances) => Command::Drain,
+            (Remedy::TargetHealth, Context::Services) => Command::TargetHealth,
+            _ => continue,
+        };
+        push(command, remedy.label());
+    }
+    out.join(" · ")
+}

@@ -1,0 +1,336 @@
+//! `:findings`, `:timeline` and `:export`: reading what the triage engine concluded, jumping to
+//! the object a finding is about, and acting on it from there.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use crate::action::Effect;
+use crate::keymap::{Command, Context, KeyMap};
+use crate::model::{Finding, Subject, TaskScope, metric_catalog};
+use crate::state::{FindingsView, Level, Pane, Popup, State, TimelineView, TimelineWindow, View};
+use crate::ui::layout;
+
+use super::rows;
+
+pub fn open_findings(state: &mut State) {
+    state.popups.retain(|p| !matches!(p, Popup::Findings(_)));
+    state.popups.push(Popup::Findings(FindingsView::default()));
+}
+
+/// `:timeline [service]`: everything, or one service's entries (by name, in any cluster).
+pub fn open_timeline(state: &mut State, service: Option<&str>) {
+    let service = match service {
+        Some(name) => match state
+            .fleet
+            .all_services()
+            .into_iter()
+            .find(|s| s.name == name)
+        {
+            Some(s) => Some((
+                metric_catalog::cluster_of(&s.cluster_arn).to_string(),
+                s.name.clone(),
+            )),
+            None => {
+                state.set_status(Level::Warn, format!("no service named {name}"));
+                return;
+            }
+        },
+        None => None,
+    };
+    state.popups.retain(|p| !matches!(p, Popup::Timeline(_)));
+    state.popups.push(Popup::Timeline(TimelineView {
+        service,
+        ..TimelineView::default()
+    }));
+}
+
+/// The findings the pane lists, in its order.
+pub fn listed<'a>(state: &'a State, view: &FindingsView) -> Vec<&'a Finding> {
+    if view.show_resolved {
+        state.triage.listed()
+    } else {
+        state.triage.active()
+    }
+}
+
+/// The key-map contexts for acting on a subject: its pane's, then every list's.
+fn contexts(subject: &Subject) -> [Context; 4] {
+    let own = match subject {
+        Subject::Cluster { .. } => Context::Clusters,
+        Subject::Service { .. } | Subject::TargetGroup { .. } => Context::Services,
+        Subject::Task { .. } => Context::Tasks,
+        Subject::Container { .. } => Context::Containers,
+        Subject::Instance { .. } => Context::Instances,
+    };
+    [own, Context::Table, Context::Text, Context::Global]
+}
+
+pub fn findings_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
+    let Some(Popup::Findings(view)) = state.popups.last() else {
+        return vec![];
+    };
+    let view = view.clone();
+    let listed = listed(state, &view);
+    let subject = listed.get(view.selected).map(|f| f.current.subject.clone());
+    let count = listed.len();
+    if key.code == KeyCode::Char('a') {
+        if let Some(Popup::Findings(v)) = state.popups.last_mut() {
+            v.show_resolved = !v.show_resolved;
+            v.selected = 0;
+        }
+        return vec![];
+    }
+    let chain: Vec<Context> = match &subject {
+        Some(s) => contexts(s).to_vec(),
+        None => vec![Context::Text, Context::Global],
+    };
+    let Some(command) = keymap.lookup(&chain, &key) else {
+        return vec![];
+    };
+    let page = layout::visible_rows(state.screen);
+    let Some(Popup::Findings(v)) = state.popups.last_mut() else {
+        return vec![];
+    };
+    let last = count.saturating_sub(1);
+    match command {
+        Command::Up => v.selected = v.selected.saturating_sub(1),
+        Command::Down => v.selected = (v.selected + 1).min(last),
+        Command::PageUp => v.selected = v.selected.saturating_sub(page),
+        Command::PageDown => v.selected = (v.selected + page).min(last),
+        Command::Top => v.selected = 0,
+        Command::Bottom => v.selected = last,
+        Command::Back => {
+            state.popups.pop();
+        }
+        Command::Quit => {
+            state.should_quit = true;
+            return vec![Effect::Quit];
+        }
+        Command::CommandMode => {
+            state.popups.clear();
+            state.input = crate::state::InputMode::Command(crate::state::LineEditor::default());
+        }
+        Command::Enter | Command::Describe => {
+            if let Some(subject) = subject {
+                state.popups.pop();
+                jump(state, &subject);
+            }
+        }
+        // An action key: go to the object and act on it as its own pane would; the findings
+        // stay underneath whatever the action opens (confirmation, dialog, chart).
+        Command::Logs
+        | Command::Metrics
+        | Command::Scale
+        | Command::Shell
+        | Command::Redeploy
+        | Command::StopTask
+        | Command::Drain
+        | Command::TargetHealth => {
+            let Some(subject) = subject else {
+                return vec![];
+            };
+            let findings = state.popups.pop();
+            if !jump(state, &subject) {
+                return vec![];
+            }
+            let before = state.popups.len();
+            let effects = super::keys::handle(state, key, keymap);
+            let opened = state.popups.len() > before;
+            if opened && let Some(findings) = findings {
+                state.popups.insert(before, findings);
+            }
+            return effects;
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+pub fn timeline_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
+    let Some(Popup::Timeline(view)) = state.popups.last_mut() else {
+        return vec![];
+    };
+    match key.code {
+        KeyCode::Char('w') => {
+            view.window = view.window.next();
+            view.scroll = 0;
+            return vec![];
+        }
+        KeyCode::Char('a') => {
+            view.service = None;
+            view.scroll = 0;
+            return vec![];
+        }
+        _ => {}
+    }
+    let Some(command) = keymap.lookup(Context::Text.chain(), &key) else {
+        return vec![];
+    };
+    let page = layout::visible_rows(state.screen);
+    let total = timeline_len(state);
+    let Some(Popup::Timeline(view)) = state.popups.last_mut() else {
+        return vec![];
+    };
+    let last = total.saturating_sub(1);
+    match command {
+        Command::Up => view.scroll = view.scroll.saturating_sub(1),
+        Command::Down => view.scroll = (view.scroll + 1).min(last),
+        Command::PageUp => view.scroll = view.scroll.saturating_sub(page),
+        Command::PageDown => view.scroll = (view.scroll + page).min(last),
+        Command::Top => view.scroll = 0,
+        Command::Bottom => view.scroll = last,
+        Command::Back => {
+            state.popups.pop();
+        }
+        Command::Quit => {
+            state.should_quit = true;
+            return vec![Effect::Quit];
+        }
+        Command::CommandMode => {
+            state.popups.clear();
+            state.input = crate::state::InputMode::Command(crate::state::LineEditor::default());
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+fn timeline_len(state: &State) -> usize {
+    match state.popups.last() {
+        Some(Popup::Timeline(view)) => timeline_entries(state, view).len(),
+        _ => 0,
+    }
+}
+
+/// The entries a timeline view shows, newest first.
+pub fn timeline_entries<'a>(
+    state: &'a State,
+    view: &'a TimelineView,
+) -> Vec<&'a crate::state::TimelineEntry> {
+    let since = match view.window.span() {
+        Some(span) => state.now - span,
+        None => crate::model::Time::MIN_UTC,
+    };
+    state
+        .triage
+        .timeline
+        .since(since, view.service.as_ref())
+        .rev()
+        .collect()
+}
+
+/// Opens the panes down to a finding's object and selects it. Returns whether the object's row
+/// is there (its data may still be loading).
+pub fn jump(state: &mut State, subject: &Subject) -> bool {
+    let cluster = subject.cluster().to_string();
+    let mut nav = vec![View::new(Pane::Clusters).with_selected_key(Some(cluster.clone()))];
+    let services = |selected: Option<&str>| {
+        View::new(Pane::Services {
+            cluster: cluster.clone(),
+        })
+        .with_selected_key(selected.map(str::to_string))
+    };
+    match subject {
+        Subject::Cluster { .. } => nav.push(View::new(Pane::Instances {
+            cluster: cluster.clone(),
+        })),
+        Subject::Service { service, .. } | Subject::TargetGroup { service, .. } => {
+            nav.push(services(Some(service)))
+        }
+        Subject::Task {
+            service, task_arn, ..
+        }
+        | Subject::Container {
+            service, task_arn, ..
+        } => {
+            let stopped = state.triage.stops.contains_key(task_arn);
+            let scope = match service {
+                Some(s) => {
+                    nav.push(services(Some(s)));
+                    TaskScope::Service {
+                        cluster: cluster.clone(),
+                        service: s.clone(),
+                    }
+                }
+                None => TaskScope::Cluster {
+                    cluster: cluster.clone(),
+                },
+            };
+            nav.push(
+                View::new(Pane::Tasks { scope, stopped }).with_selected_key(Some(task_arn.clone())),
+            );
+            if let Subject::Container { container, .. } = subject {
+                nav.push(
+                    View::new(Pane::Containers {
+                        cluster: cluster.clone(),
+                        task: task_arn.clone(),
+                    })
+                    .with_selected_key(Some(container.clone())),
+                );
+            }
+        }
+        Subject::Instance { instance_arn, .. } => nav.push(
+            View::new(Pane::Instances {
+                cluster: cluster.clone(),
+            })
+            .with_selected_key(Some(instance_arn.clone())),
+        ),
+    }
+    state.nav = nav;
+    let ctx = crate::ui::table::RowCtx {
+        now: state.now,
+        metrics: &state.metrics,
+        triage: &state.triage,
+    };
+    let height = layout::list_rows(state);
+    for view in &mut state.nav {
+        let wanted = view.selected_key.clone();
+        rows::refresh(view, &state.fleet, &ctx, state.stopped_window);
+        view.selected_key = wanted.or(view.selected_key.take());
+        view.scroll_into_view(height);
+    }
+    let view = state.focused();
+    let found = view.selected_item().is_some()
+        && (view.selected_key.is_none()
+            || matches!(subject, Subject::Cluster { .. })
+            || row_is(state, view.selected_key.as_deref()));
+    if !found {
+        state.set_status(
+            Level::Info,
+            format!("{} — its data is loading", subject.label()),
+        );
+    }
+    found
+}
+
+/// Whether the focused view's selected row is the item with this key.
+fn row_is(state: &State, key: Option<&str>) -> bool {
+    let view = state.focused();
+    let Some(i) = view.selected_item() else {
+        return false;
+    };
+    let got = crate::with_table!(
+        crate::ui::panes::items(&view.pane, &state.fleet),
+        |items, _cols, key_of| key_of(&items[i]).to_string()
+    );
+    Some(got.as_str()) == key
+}
+
+/// `:export [path]`: the incident snapshot as Markdown.
+pub fn export(state: &mut State, path: Option<&str>) -> Vec<Effect> {
+    let path = match path {
+        Some(p) => std::path::PathBuf::from(p),
+        None => {
+            let name = format!("ecsmon-incident-{}.md", state.now.format("%Y%m%d-%H%M%S"));
+            match crate::config::state_dir() {
+                Some(dir) => dir.join("exports").join(name),
+                None => std::path::PathBuf::from(name),
+            }
+        }
+    };
+    let contents = crate::ui::export::markdown(state);
+    state.set_status(Level::Info, format!("writing {}…", path.display()));
+    vec![Effect::WriteExport { path, contents }]
+}
+
+/// The timeline window of the export.
+pub const EXPORT_WINDOW: TimelineWindow = TimelineWindow::Hour1;

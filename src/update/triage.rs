@@ -1,0 +1,368 @@
+//! Feeding the triage engine: what it polls beyond the panes (every cluster's services and
+//! instances, stopped tasks of services that show stops, target health of services in trouble,
+//! task definitions, scaling bounds), and when it evaluates.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+
+use crate::action::Effect;
+use crate::model::{Instance, Query, Service, Task, TaskScope, Time, metric_catalog};
+use crate::state::State;
+use crate::triage::{self, Input};
+
+/// Rules are evaluated at most this often while data keeps arriving…
+const EVALUATE_EVERY: TimeDelta = TimeDelta::seconds(3);
+/// …and at least this often (holds and resolutions move with time alone).
+const EVALUATE_IDLE: TimeDelta = TimeDelta::seconds(15);
+/// Fleet-wide polls for the engine (services, instances, stopped tasks).
+const FLEET_EVERY: Duration = Duration::from_secs(30);
+/// Stopped tasks vanish from ECS about an hour after they stop: poll at least every minute.
+const STOPPED_EVERY: Duration = Duration::from_secs(60);
+/// Running tasks of a whole cluster are polled for the engine only up to this many.
+const CLUSTER_TASKS_MAX: u32 = 1_000;
+/// Target health of a service in trouble.
+const TARGET_HEALTH_EVERY: TimeDelta = TimeDelta::seconds(30);
+/// Auto scaling bounds of a busy service.
+const SCALING_EVERY: TimeDelta = TimeDelta::minutes(5);
+/// A task definition that could not be read is asked for again after this long.
+const TASK_DEFINITION_RETRY: TimeDelta = TimeDelta::minutes(5);
+/// How far back a service's events count as "recent" when deciding what to poll.
+const RECENT: TimeDelta = TimeDelta::minutes(30);
+
+/// The fleet queries the engine needs beyond what the panes poll, at background cadences.
+pub fn wanted(state: &State) -> Vec<(Query, Duration)> {
+    let mut wanted = vec![(Query::Clusters, FLEET_EVERY)];
+    for cluster in state.fleet.clusters() {
+        if cluster.status == "INACTIVE" {
+            continue;
+        }
+        let name = cluster.name.clone();
+        wanted.push((
+            Query::Services {
+                cluster: name.clone(),
+            },
+            FLEET_EVERY,
+        ));
+        if cluster.instances > 0 {
+            wanted.push((
+                Query::Instances {
+                    cluster: name.clone(),
+                },
+                FLEET_EVERY,
+            ));
+        }
+        if cluster.running_tasks + cluster.pending_tasks <= CLUSTER_TASKS_MAX {
+            let scope = TaskScope::Cluster {
+                cluster: name.clone(),
+            };
+            wanted.push((
+                Query::Tasks {
+                    scope,
+                    stopped: false,
+                },
+                FLEET_EVERY,
+            ));
+        }
+        let services = state.fleet.services(&Query::Services {
+            cluster: name.clone(),
+        });
+        for service in services.iter().filter(|s| shows_stops(s, state.now)) {
+            let scope = TaskScope::Service {
+                cluster: name.clone(),
+                service: service.name.clone(),
+            };
+            wanted.push((
+                Query::Tasks {
+                    scope: scope.clone(),
+                    stopped: true,
+                },
+                STOPPED_EVERY,
+            ));
+            if cluster.running_tasks + cluster.pending_tasks > CLUSTER_TASKS_MAX {
+                // Too many to poll the whole cluster: this service's tasks at least.
+                wanted.push((
+                    Query::Tasks {
+                        scope,
+                        stopped: false,
+                    },
+                    FLEET_EVERY,
+                ));
+            }
+        }
+    }
+    wanted
+}
+
+/// Whether a service shows signs of tasks stopping: fewer running than desired, tasks pending,
+/// a deployment with failed tasks or still rolling, or recent events about starting/stopping
+/// tasks or failing health checks.
+fn shows_stops(s: &Service, now: Time) -> bool {
+    s.running < s.desired
+        || s.pending > 0
+        || s.deployments.len() > 1
+        || s.deployments.iter().any(|d| {
+            d.failed > 0 || d.rollout_state == "IN_PROGRESS" || d.rollout_state == "FAILED"
+        })
+        || s.events
+            .iter()
+            .take_while(|e| now - e.at <= RECENT)
+            .any(|e| {
+                let m = e.message.as_str();
+                m.contains("has started")
+                    || m.contains("has stopped")
+                    || m.contains("unhealthy")
+                    || m.contains("unable to place")
+            })
+}
+
+/// Whether a service's load balancer targets are worth polling now.
+fn targets_in_question(state: &State, s: &Service) -> bool {
+    if s.target_group_arns.is_empty() {
+        return false;
+    }
+    let unhealthy_metric = metric_catalog::service_targets(s).into_iter().any(|m| {
+        m.name == "UnHealthyHostCount"
+            && state
+                .metrics
+                .get(&crate::model::SeriesKey {
+                    metric: m,
+                    period: triage::input::PERIOD,
+                })
+                .and_then(|h| h.latest())
+                .is_some_and(|p| p.value > 0.0)
+    });
+    unhealthy_metric
+        || shows_stops(s, state.now)
+        || state.triage.all().any(|f| {
+            f.is_active()
+                && f.current.subject.cluster() == metric_catalog::cluster_of(&s.cluster_arn)
+                && f.current.subject.service() == Some(s.name.as_str())
+        })
+}
+
+/// Effects the engine needs now: target health, task definitions, scaling bounds.
+pub fn schedule(state: &mut State) -> Vec<Effect> {
+    let now = state.now;
+    let mut effects = Vec::new();
+    let services: Vec<Service> = state.fleet.all_services().into_iter().cloned().collect();
+    for s in &services {
+        want_task_definition(state, &s.task_definition.arn, &mut effects);
+        if targets_in_question(state, s)
+            && state
+                .triage
+                .due(&format!("th {}", s.arn), now, TARGET_HEALTH_EVERY)
+        {
+            effects.push(Effect::FetchTargetHealth {
+                service_arn: s.arn.clone(),
+                target_groups: s.target_group_arns.clone(),
+            });
+        }
+        let busy = state
+            .metrics
+            .get(&crate::model::SeriesKey {
+                metric: metric_catalog::service_cpu(s),
+                period: triage::input::PERIOD,
+            })
+            .and_then(|h| h.latest())
+            .is_some_and(|p| p.value >= 80.0);
+        if busy
+            && state
+                .triage
+                .due(&format!("sb {}", s.arn), now, SCALING_EVERY)
+        {
+            effects.push(Effect::FetchScalingBounds {
+                cluster: metric_catalog::cluster_of(&s.cluster_arn).to_string(),
+                service: s.name.clone(),
+                service_arn: s.arn.clone(),
+            });
+        }
+    }
+    // Task definitions of running tasks too (a deployment's old and new revisions differ).
+    let task_defs: Vec<String> = state
+        .fleet
+        .all_tasks()
+        .0
+        .into_iter()
+        .map(|t| t.task_definition.arn.clone())
+        .filter(|a| !a.is_empty())
+        .collect();
+    for arn in task_defs {
+        want_task_definition(state, &arn, &mut effects);
+    }
+    if should_evaluate(state) {
+        evaluate(state);
+    }
+    effects
+}
+
+/// Task definitions never change once registered: fetched once (a failure is retried later).
+fn want_task_definition(state: &mut State, arn: &str, effects: &mut Vec<Effect>) {
+    if arn.is_empty() || state.triage.task_definitions.contains_key(arn) {
+        return;
+    }
+    if state
+        .triage
+        .due(&format!("td {arn}"), state.now, TASK_DEFINITION_RETRY)
+    {
+        effects.push(Effect::FetchTaskDefinition {
+            arn: arn.to_string(),
+        });
+    }
+}
+
+fn should_evaluate(state: &State) -> bool {
+    match state.triage.last_evaluated {
+        None => state.fleet.all_services().len() + state.fleet.clusters().len() > 0,
+        Some(at) => {
+            let since = state.now - at;
+            (state.triage.dirty && since >= EVALUATE_EVERY) || since >= EVALUATE_IDLE
+        }
+    }
+}
+
+/// Runs every rule over what the console knows and updates the findings.
+pub fn evaluate(state: &mut State) {
+    let started = std::time::Instant::now();
+    let (running, _) = state.fleet.all_tasks();
+    // The engine's own stop history covers what ECS already forgot.
+    let stopped: Vec<&Task> = state.triage.stops.values().collect();
+    let input = Input {
+        now: state.now,
+        clusters: state.fleet.clusters().iter().collect(),
+        services: state.fleet.all_services(),
+        tasks: running,
+        stopped,
+        instances: state.fleet.all_instances(),
+        metrics: &state.metrics,
+        target_health: &state.triage.target_health,
+        task_definitions: &state.triage.task_definitions,
+        scaling: &state.triage.scaling,
+        logs: &state.triage.logs,
+    };
+    let observations = triage::evaluate(&input);
+    let now = state.now;
+    state.triage.apply(now, observations);
+    state.triage.metrics_wanted = wanted_metrics(state);
+    state.triage.last_cost = started.elapsed();
+}
+
+/// A fleet answer arrived: remember stops and service history for the timeline.
+pub fn fleet_loaded(state: &mut State, query: &Query) {
+    let now = state.now;
+    match query {
+        Query::Services { .. } => {
+            let services: Vec<Service> = state.fleet.services(query).to_vec();
+            for s in &services {
+                state.triage.timeline.service(s);
+            }
+        }
+        Query::Tasks { .. } | Query::Task { .. } => {
+            let tasks: Vec<Task> = state
+                .fleet
+                .tasks(query)
+                .iter()
+                .filter(|t| t.is_stopped())
+                .cloned()
+                .collect();
+            state.triage.remember_stops(now, &tasks);
+        }
+        _ => {}
+    }
+    state.triage.dirty = true;
+}
+
+/// The metric series the rules read, for everything the console knows of.
+pub fn wanted_metrics(state: &State) -> Vec<crate::model::MetricId> {
+    let clusters: Vec<_> = state.fleet.clusters().iter().collect();
+    let services = state.fleet.all_services();
+    let instances: Vec<&Instance> = state.fleet.all_instances();
+    let (tasks, _) = state.fleet.all_tasks();
+    triage::rules::wanted_metrics(&clusters, &services, &instances, &tasks)
+}
+
+/// Parses `arn:aws:ecs:region:acct:service/cluster/name` into (cluster, name).
+pub fn service_key(service_arn: &str) -> Option<(String, String)> {
+    let rest = service_arn.split_once(":service/")?.1;
+    let (cluster, name) = rest.split_once('/')?;
+    Some((cluster.to_string(), name.to_string()))
+}
+
+/// Keeps the scaling bounds the rules read.
+pub fn scaling_loaded(
+    state: &mut State,
+    service_arn: &str,
+    result: &Result<Option<crate::model::ScalingBounds>, crate::source::SourceError>,
+) {
+    let Some(key) = service_key(service_arn) else {
+        return;
+    };
+    match result {
+        Ok(Some(bounds)) => {
+            state.triage.scaling.insert(key, bounds.clone());
+        }
+        Ok(None) => {
+            state.triage.scaling.remove(&key);
+        }
+        Err(_) => {}
+    }
+    state.triage.dirty = true;
+}
+
+pub fn task_definition_loaded(
+    state: &mut State,
+    arn: String,
+    result: Result<std::sync::Arc<crate::model::TaskDefinition>, crate::source::SourceError>,
+) {
+    match result {
+        Ok(def) => {
+            state.triage.task_definitions.insert(arn, def);
+            state.triage.dirty = true;
+        }
+        // Asked again after TASK_DEFINITION_RETRY.
+        Err(e) => tracing::debug!(arn, "task definition for triage: {}", e.message),
+    }
+}
+
+/// Lines a log pane received also feed the log rules (JVM memory, database, DNS, access
+/// denied): the stream name `<prefix>/<container>/<task-id>` tells whose line it is.
+pub fn log_lines(state: &mut State, id: u64, events: &[crate::model::LogEvent]) {
+    let Some(pane) = state.logs.as_ref().filter(|p| p.id == id) else {
+        return;
+    };
+    let (cluster, service) = match &pane.subject {
+        crate::state::LogSubject::Service { cluster, service } => {
+            (cluster.clone(), Some(service.clone()))
+        }
+        crate::state::LogSubject::Task(task) => (
+            metric_catalog::cluster_of(&task.cluster_arn).to_string(),
+            task.service_name().map(str::to_string),
+        ),
+    };
+    let (running, stopped) = state.fleet.all_tasks();
+    let task_arn = |task_id: &str| {
+        running
+            .iter()
+            .chain(stopped.iter())
+            .find(|t| t.id() == task_id)
+            .map_or_else(|| task_id.to_string(), |t| t.arn.clone())
+    };
+    let samples: Vec<triage::LogSample> = events
+        .iter()
+        .map(|e| {
+            let mut parts = e.stream.rsplit('/');
+            let task_id = parts.next().unwrap_or_default();
+            let container = parts.next().unwrap_or_default();
+            triage::LogSample {
+                cluster: cluster.clone(),
+                service: service.clone(),
+                task_arn: task_arn(task_id),
+                container: container.to_string(),
+                at: e.at,
+                message: crate::sanitize::clean(&e.message).into_owned(),
+            }
+        })
+        .collect();
+    let ids = events.iter().map(|e| e.id.clone());
+    state.triage.remember_logs(ids.zip(samples));
+}
