@@ -1,0 +1,371 @@
+//! The facts of a scenario that are not ECS state — a target group's health check path, a
+//! security group rule, the execution role's ECR rights, a host's credit mode, how fast a
+//! revision leaks memory — kept as timelines so any past instant can be answered; and
+//! [`Ctx`], what a scripted step can do.
+
+use std::collections::HashMap;
+
+use super::super::fleet::{Fleet, InstanceState, TaskSpec};
+use super::super::lifecycle::secs;
+use super::super::names::{self, AZS, InstanceType};
+use super::super::simulate::begin_deployment;
+use crate::model::{Instance, Time};
+
+/// A value that changes at known instants. Before the first change it has its initial value.
+#[derive(Debug, Clone)]
+pub struct Timeline<T: Clone> {
+    initial: T,
+    changes: Vec<(Time, T)>,
+}
+
+impl<T: Clone> Timeline<T> {
+    pub fn new(initial: T) -> Self {
+        Timeline {
+            initial,
+            changes: Vec::new(),
+        }
+    }
+
+    /// From `at` on the value is `value`. Changes are made in time order.
+    pub fn set(&mut self, at: Time, value: T) {
+        self.changes.push((at, value));
+    }
+
+    pub fn at(&self, t: Time) -> &T {
+        self.changes
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= t)
+            .map_or(&self.initial, |(_, v)| v)
+    }
+}
+
+/// How a revision of `web` uses memory over a task's life.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Memory {
+    /// Starts at `start` MiB when the task starts and climbs `per_hour` MiB an hour: a leak.
+    Leak { start: f64, per_hour: f64 },
+    /// Holds near `level` MiB.
+    Flat { level: f64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct World {
+    /// `tg-web`'s HealthCheckPath.
+    pub health_check_path: Timeline<&'static str>,
+    /// The paths each `web` revision answers 200 on; revisions not listed serve only
+    /// `/actuator/health` (Spring Boot Actuator's default).
+    pub serves: Vec<(u32, &'static [&'static str])>,
+    /// `sg-web` admits `sg-alb` on tcp 8080.
+    pub ingress_open: Timeline<bool>,
+    /// `web` revisions whose image sits in a private repository the execution role may read
+    /// only while `ecr_access` holds.
+    pub private_revisions: Vec<u32>,
+    pub ecr_access: Timeline<bool>,
+    /// Burstable hosts run in unlimited credit mode.
+    pub unlimited_credits: Timeline<bool>,
+    /// Memory use per `web` revision; `default_memory` for the others.
+    pub memory: Vec<(u32, Memory)>,
+    pub default_memory: Memory,
+    /// Replay seconds at which each of `web`'s tasks at the start runs out of memory (in start
+    /// order); their leak rates are fitted to it. Empty: every task leaks at its revision's rate.
+    pub oom_at: Vec<f64>,
+    /// Leak rate (MiB/h) per task id, where fitted.
+    pub leak_rates: HashMap<String, f64>,
+    /// Failed tasks that trip `web`'s deployment circuit breaker (`thresholdConfiguration`
+    /// COUNT); `None`: ECS's default, half the desired count within 3…200.
+    pub breaker_threshold: Option<u32>,
+    /// Seconds from RUNNING until the application answers (`Started WebApplication in 18.4
+    /// seconds`).
+    pub startup_secs: f64,
+    /// Seconds an image pull takes (PENDING), and a denied one before it gives up.
+    pub pull_secs: i64,
+    pub denied_pull_secs: i64,
+    /// `tg-web` and the load balancer in front of it (set when the incident starts).
+    pub web_target_group: String,
+    pub load_balancer: String,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        World {
+            health_check_path: Timeline::new("/actuator/health"),
+            serves: Vec::new(),
+            ingress_open: Timeline::new(true),
+            private_revisions: Vec::new(),
+            ecr_access: Timeline::new(true),
+            unlimited_credits: Timeline::new(false),
+            memory: Vec::new(),
+            default_memory: Memory::Flat { level: 560.0 },
+            oom_at: Vec::new(),
+            leak_rates: HashMap::new(),
+            breaker_threshold: None,
+            startup_secs: 18.4,
+            pull_secs: 12,
+            denied_pull_secs: 95,
+            web_target_group: String::new(),
+            load_balancer: String::new(),
+        }
+    }
+}
+
+pub const WEB: &str = "web";
+pub const CLUSTER: &str = "demo-prod";
+
+impl World {
+    /// Fits the leak rates of `web`'s first tasks to `oom_at` and notes the target group.
+    pub fn prepare(&mut self, fleet: &Fleet, start: Time, ratio: i64) {
+        let Some(web) = fleet
+            .clusters
+            .iter()
+            .flat_map(|c| &c.services)
+            .find(|s| s.name() == WEB)
+        else {
+            return;
+        };
+        self.web_target_group = web
+            .service
+            .target_group_arns
+            .first()
+            .cloned()
+            .unwrap_or_default();
+        self.load_balancer = web
+            .service
+            .target_group_lbs
+            .first()
+            .map(|(_, lb)| lb.clone())
+            .unwrap_or_default();
+        let Memory::Leak { start: base, .. } = self.memory_of(web.spec.revision) else {
+            return;
+        };
+        for (t, oom) in web.tasks.iter().zip(&self.oom_at) {
+            let (Some(started), Some(limit)) = (t.task.started_at, t.task.memory) else {
+                continue;
+            };
+            let dies = start + secs((oom * ratio as f64) as i64);
+            let hours = (dies - started).num_seconds() as f64 / 3600.0;
+            if hours > 0.0 {
+                let rate = (f64::from(limit) - base) / hours;
+                self.leak_rates.insert(t.task.id().to_string(), rate);
+            }
+        }
+    }
+
+    pub fn memory_of(&self, revision: u32) -> Memory {
+        self.memory
+            .iter()
+            .find(|(r, _)| *r == revision)
+            .map_or(self.default_memory, |(_, m)| *m)
+    }
+
+    /// MiB a `web` task of `revision` that started at `started` uses at `at`.
+    pub fn web_memory(&self, task_id: &str, revision: u32, started: Time, at: Time) -> f64 {
+        let hours = (at - started).num_milliseconds().max(0) as f64 / 3_600_000.0;
+        match self.memory_of(revision) {
+            Memory::Leak { start, per_hour } => {
+                let rate = self
+                    .leak_rates
+                    .get(task_id)
+                    .copied()
+                    // Tasks leak at slightly different rates: they serve different requests.
+                    .unwrap_or_else(|| per_hour * (0.94 + 0.12 * unit(task_id)));
+                start + rate * hours
+            }
+            Memory::Flat { level } => {
+                // Warm-up over the first minutes, then a level that differs a little per task.
+                let warm = (hours * 12.0).min(1.0);
+                level * (0.75 + 0.25 * warm) * (0.96 + 0.08 * unit(task_id))
+            }
+        }
+    }
+
+    /// Whether revision `revision` of `web` answers 200 on `path`.
+    pub fn serves(&self, revision: u32, path: &str) -> bool {
+        match self.serves.iter().find(|(r, _)| *r == revision) {
+            Some((_, paths)) => paths.contains(&path),
+            None => path == "/actuator/health",
+        }
+    }
+
+    /// Whether pulling `web`'s `revision` at `at` is refused.
+    pub fn pull_denied(&self, revision: u32, at: Time) -> bool {
+        self.private_revisions.contains(&revision) && !*self.ecr_access.at(at)
+    }
+}
+
+/// A number in [0, 1) fixed per text.
+pub fn unit(text: &str) -> f64 {
+    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    ((h ^ (h >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// What a scripted step can do: the API calls an operator, a pipeline or autoscaling makes,
+/// and the changes outside ECS the scenario stands for.
+pub struct Ctx<'a> {
+    pub fleet: &'a mut Fleet,
+    pub world: &'a mut World,
+    pub specs: &'a mut HashMap<(String, u32), TaskSpec>,
+    pub now: Time,
+}
+
+impl Ctx<'_> {
+    fn service_mut(&mut self, service: &str) -> Option<(usize, usize)> {
+        self.fleet
+            .clusters
+            .iter()
+            .enumerate()
+            .find_map(|(c, cl)| cl.service_index.get(service).map(|&s| (c, s)))
+    }
+
+    /// `RegisterTaskDefinition` of the service's next revision (new image tag, optionally a
+    /// new memory size) and `UpdateService` onto it: a new PRIMARY deployment.
+    pub fn deploy(&mut self, service: &str, tag: &str, memory: Option<u32>) {
+        let Some((c, s)) = self.service_mut(service) else {
+            return;
+        };
+        let now = self.now;
+        let Fleet {
+            clusters,
+            rng,
+            taskdefs,
+            ..
+        } = &mut *self.fleet;
+        let fargate = clusters[c].fargate;
+        let svc = &mut clusters[c].services[s];
+        svc.spec.revision = taskdefs.next_revision(&svc.spec.family, svc.spec.revision);
+        svc.spec.image = names::ecr_image(&svc.spec.app_name, tag);
+        if let Some(memory) = memory {
+            svc.spec.memory = memory;
+        }
+        self.specs
+            .insert((service.to_string(), svc.spec.revision), svc.spec.clone());
+        let id = names::deployment_id(rng);
+        begin_deployment(svc, id.clone(), now);
+        taskdefs.record(svc, fargate, now);
+        let message = format!(
+            "(service {service}) updated to task definition {}; (deployment {id}) deployment started.",
+            svc.spec.task_definition()
+        );
+        svc.push_event(rng, now, message);
+    }
+
+    /// `UpdateService taskDefinition` onto a revision the service ran before.
+    pub fn update_to(&mut self, service: &str, revision: u32) {
+        let Some(spec) = self.specs.get(&(service.to_string(), revision)).cloned() else {
+            return;
+        };
+        let Some((c, s)) = self.service_mut(service) else {
+            return;
+        };
+        let now = self.now;
+        let Fleet { clusters, rng, .. } = &mut *self.fleet;
+        let svc = &mut clusters[c].services[s];
+        svc.spec = spec;
+        let id = names::deployment_id(rng);
+        begin_deployment(svc, id.clone(), now);
+        let message = format!(
+            "(service {service}) updated to task definition {}; (deployment {id}) deployment started.",
+            svc.spec.task_definition()
+        );
+        svc.push_event(rng, now, message);
+    }
+
+    /// `UpdateService deploymentConfiguration`.
+    pub fn deployment_config(&mut self, service: &str, minimum: u32, maximum: u32) {
+        if let Some((c, s)) = self.service_mut(service) {
+            let config = &mut self.fleet.clusters[c].services[s]
+                .service
+                .deployment_config;
+            config.minimum_healthy_percent = Some(minimum);
+            config.maximum_percent = Some(maximum);
+        }
+    }
+
+    /// `UpdateService desiredCount` (autoscaling or a person).
+    pub fn scale(&mut self, service: &str, to: u32) {
+        if let Some((c, s)) = self.service_mut(service) {
+            let svc = &mut self.fleet.clusters[c].services[s];
+            svc.service.desired = to;
+            if let Some(d) = svc
+                .service
+                .deployments
+                .iter_mut()
+                .find(|d| d.status == "PRIMARY")
+            {
+                d.desired = to;
+            }
+            svc.dirty = true;
+            svc.unsteady = true;
+        }
+    }
+
+    /// The Auto Scaling group launched an instance and its ECS agent registered it.
+    pub fn register_instance(&mut self, ty: InstanceType, az: usize) {
+        let now = self.now;
+        let Fleet { clusters, rng, .. } = &mut *self.fleet;
+        let Some(cl) = clusters.iter_mut().find(|c| c.name == CLUSTER) else {
+            return;
+        };
+        let id = names::hex(rng, 32);
+        let instance = Instance {
+            arn: names::container_instance_arn(&cl.name, &id),
+            cluster_arn: cl.arn.clone(),
+            ec2_instance_id: names::ec2_instance_id(rng),
+            instance_type: ty.name.into(),
+            availability_zone: AZS[az].into(),
+            status: "ACTIVE".into(),
+            agent_connected: true,
+            agent_version: names::AGENT_VERSION.into(),
+            running_tasks: 0,
+            pending_tasks: 0,
+            cpu_registered: ty.cpu,
+            cpu_remaining: ty.cpu,
+            memory_registered: ty.memory,
+            memory_remaining: ty.memory,
+            launched_at: Some(now - secs(95)),
+            registered_at: Some(now),
+        };
+        cl.add_instance(InstanceState {
+            instance,
+            az,
+            pool: None,
+            cpu_used: 0,
+            memory_used: 0,
+        });
+        for svc in &mut cl.services {
+            // A service waiting to place a task tries again at its next pass.
+            if svc.service.desired > svc.active() {
+                svc.place_retry_at = None;
+                svc.dirty = true;
+            }
+        }
+    }
+
+    /// `UpdateContainerInstancesState DRAINING` on the cluster's instances of `family`
+    /// (`t3.`) that are still ACTIVE — unless someone already did.
+    pub fn drain(&mut self, family: &str) {
+        let Some(cl) = self
+            .fleet
+            .clusters
+            .iter_mut()
+            .find(|c| c.name == CLUSTER)
+        else {
+            return;
+        };
+        let mut drained = Vec::new();
+        for (n, i) in cl.instances.iter_mut().enumerate() {
+            if i.instance.instance_type.starts_with(family) && i.instance.status == "ACTIVE" {
+                i.instance.status = "DRAINING".into();
+                drained.push(n);
+            }
+        }
+        for svc in &mut cl.services {
+            if svc.tasks.iter().any(|t| t.instance.is_some_and(|n| drained.contains(&n))) {
+                svc.dirty = true;
+                svc.unsteady = true;
+            }
+        }
+    }
+}

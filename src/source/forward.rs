@@ -1,0 +1,472 @@
+//! Port forwards carried in the background: the local port checked free, the SSM session opened
+//! through the source, `session-manager-plugin` started as a child process (stdin closed, its
+//! output drained and kept for the reason it ends, in a process group of its own so the
+//! terminal's Ctrl-C and Ctrl-Z never reach it), watched until it ends, and stopped — plugin
+//! ended, `TerminateSession` — when asked or when ecsmon exits.
+//!
+//! The demo fleet has no SSM: its forwards are a local listener that answers each connection
+//! with a line saying what it stands for.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::model::{ForwardOpening, Operation, SessionHandoff};
+use crate::source::FleetSource;
+use crate::source::session::{self, PLUGIN, SESSION_ENV};
+
+/// Called with the forward's id and why when its plugin (or listener) ends.
+pub type Notify = Arc<dyn Fn(u64, String) + Send + Sync>;
+
+/// How long a new plugin has to say it listens (or to die trying) before it counts as started.
+const READY_WITHIN: Duration = Duration::from_secs(3);
+/// The plugin's line once its local listener is up.
+const READY_LINE: &str = "Waiting for connections";
+/// How long a stopped plugin has to end after SIGTERM before SIGKILL.
+const TERM_GRACE: Duration = Duration::from_millis(1500);
+/// `TerminateSession` may take this long at exit; a slow network must not hold ecsmon.
+const TERMINATE_WITHIN: Duration = Duration::from_secs(3);
+/// Output lines kept per plugin, for the reason it ended.
+const KEPT_LINES: usize = 20;
+
+/// The forwards of one console.
+#[derive(Default)]
+pub struct ForwardRunner {
+    entries: Mutex<HashMap<u64, Entry>>,
+}
+
+struct Entry {
+    process: Process,
+    session_id: Option<String>,
+    source: Arc<dyn FleetSource>,
+    stopping: Arc<AtomicBool>,
+    ended: Arc<AtomicBool>,
+}
+
+enum Process {
+    /// The plugin's pid (also its process group). `exited` turns true, under its lock, before
+    /// the child is reaped: a signal sent while it is false cannot reach a recycled pid.
+    Plugin {
+        pid: i32,
+        exited: Arc<Mutex<bool>>,
+    },
+    Listener,
+}
+
+impl Process {
+    fn signal(&self, sig: libc::c_int) {
+        if let Process::Plugin { pid, exited } = self {
+            let exited = exited.lock().unwrap_or_else(|e| e.into_inner());
+            if !*exited {
+                // SAFETY: kill(2) on the plugin's own process group, which is still alive.
+                unsafe {
+                    libc::kill(-*pid, sig);
+                }
+            }
+        }
+    }
+}
+
+/// The local port is free to listen on, or why not, in plain words.
+pub fn check_local_port(port: u16) -> Result<(), String> {
+    match TcpListener::bind(("127.0.0.1", port)) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(port_error(port, &e)),
+    }
+}
+
+fn port_error(port: u16, e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "local port {port} is already in use on this machine (another program or forward \
+             listens there): pick another local port"
+        ),
+        std::io::ErrorKind::PermissionDenied => format!(
+            "local port {port} needs root (ports below 1024): pick one above 1023"
+        ),
+        _ => format!("cannot listen on localhost:{port}: {e}"),
+    }
+}
+
+impl ForwardRunner {
+    pub fn new() -> Arc<ForwardRunner> {
+        Arc::new(ForwardRunner::default())
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Entry>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forwards still running.
+    pub fn live(&self) -> usize {
+        self.entries()
+            .values()
+            .filter(|e| !e.ended.load(Ordering::SeqCst))
+            .count()
+    }
+
+    /// Checks the local port, opens the session, starts the plugin; says what it does, or why
+    /// it could not.
+    pub async fn start(
+        &self,
+        id: u64,
+        op: &Operation,
+        source: Arc<dyn FleetSource>,
+        notify: Notify,
+    ) -> Result<String, String> {
+        let Operation::PortForward { local_port, .. } = op else {
+            return Err(format!("{} is not a port forward", op.verb()));
+        };
+        let port = *local_port;
+        check_local_port(port)?;
+        // Before any session is opened: a missing plugin would leave it dangling.
+        let version = if source.forwards_need_plugin() {
+            Some(
+                tokio::task::spawn_blocking(session::plugin_version)
+                    .await
+                    .map_err(|e| e.to_string())??,
+            )
+        } else {
+            None
+        };
+        let opening = source.open_forward(op).await.map_err(|e| e.message)?;
+        match opening {
+            ForwardOpening::Plugin {
+                handoff,
+                session_id,
+            } => {
+                let started = self
+                    .start_plugin(
+                        id,
+                        &handoff,
+                        version.as_deref().unwrap_or_default(),
+                        &session_id,
+                        Arc::clone(&source),
+                        notify,
+                    )
+                    .await;
+                if started.is_err() && !session_id.is_empty() {
+                    // The session was opened for nothing: end it on AWS's side too.
+                    let _ = tokio::time::timeout(
+                        TERMINATE_WITHIN,
+                        source.terminate_session(&session_id),
+                    )
+                    .await;
+                    self.entries().remove(&id);
+                }
+                started.map(|()| format!("{} (session {session_id})", op.summary()))
+            }
+            ForwardOpening::Simulated { banner } => {
+                self.start_listener(id, port, banner, source, notify)?;
+                Ok(format!(
+                    "{} (demo: a local listener stands in for SSM)",
+                    op.summary()
+                ))
+            }
+        }
+    }
+
+    async fn start_plugin(
+        &self,
+        id: u64,
+        handoff: &SessionHandoff,
+        version: &str,
+        session_id: &str,
+        source: Arc<dyn FleetSource>,
+        notify: Notify,
+    ) -> Result<(), String> {
+        let mut child = spawn_plugin(handoff, session::reads_env(version))?;
+        let output: Arc<Mutex<VecDeque<String>>> = Arc::default();
+        for pipe in [
+            child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            drain(pipe, Arc::clone(&output));
+        }
+        let pid = child.id() as i32;
+        let exited = Arc::new(Mutex::new(false));
+        let stopping = Arc::new(AtomicBool::new(false));
+        let ended = Arc::new(AtomicBool::new(false));
+        self.entries().insert(
+            id,
+            Entry {
+                process: Process::Plugin {
+                    pid,
+                    exited: Arc::clone(&exited),
+                },
+                session_id: (!session_id.is_empty()).then(|| session_id.to_string()),
+                source,
+                stopping: Arc::clone(&stopping),
+                ended: Arc::clone(&ended),
+            },
+        );
+        watch(
+            id,
+            child,
+            exited,
+            stopping,
+            Arc::clone(&ended),
+            Arc::clone(&output),
+            notify,
+        );
+        // Started once it listens; a plugin that dies first says why.
+        let deadline = std::time::Instant::now() + READY_WITHIN;
+        while std::time::Instant::now() < deadline {
+            if ended.load(Ordering::SeqCst) {
+                return Err(format!(
+                    "{PLUGIN} ended at once: {}",
+                    last_words(&output).unwrap_or_else(|| "it said nothing".into())
+                ));
+            }
+            if lines(&output).iter().any(|l| l.contains(READY_LINE)) {
+                break;
+            }
+            pause(Duration::from_millis(25)).await;
+        }
+        Ok(())
+    }
+
+    fn start_listener(
+        &self,
+        id: u64,
+        port: u16,
+        banner: String,
+        source: Arc<dyn FleetSource>,
+        notify: Notify,
+    ) -> Result<(), String> {
+        let listener =
+            TcpListener::bind(("127.0.0.1", port)).map_err(|e| port_error(port, &e))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| format!("cannot listen on localhost:{port}: {e}"))?;
+        let stopping = Arc::new(AtomicBool::new(false));
+        let ended = Arc::new(AtomicBool::new(false));
+        self.entries().insert(
+            id,
+            Entry {
+                process: Process::Listener,
+                session_id: None,
+                source,
+                stopping: Arc::clone(&stopping),
+                ended: Arc::clone(&ended),
+            },
+        );
+        std::thread::spawn(move || {
+            let reason = loop {
+                if stopping.load(Ordering::SeqCst) {
+                    break "stopped".to_string();
+                }
+                match listener.accept() {
+                    Ok((mut conn, _)) => {
+                        let _ = conn.set_nonblocking(false);
+                        let _ = conn.write_all(banner.as_bytes());
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    Err(e) => break format!("the listener failed: {e}"),
+                }
+            };
+            drop(listener);
+            ended.store(true, Ordering::SeqCst);
+            notify(id, reason);
+        });
+        Ok(())
+    }
+
+    /// Stops one forward: its plugin ended (SIGTERM, then SIGKILL), its session terminated.
+    pub async fn stop(&self, id: u64) {
+        let entry = self.entries().remove(&id);
+        if let Some(entry) = entry {
+            stop_entry(entry).await;
+        }
+    }
+
+    /// Stops every forward, all at once; returns how many were running. For ecsmon's exit.
+    pub async fn shutdown(&self) -> usize {
+        let entries: Vec<Entry> = self.entries().drain().map(|(_, e)| e).collect();
+        let live = entries
+            .iter()
+            .filter(|e| !e.ended.load(Ordering::SeqCst))
+            .count();
+        futures::future::join_all(entries.into_iter().map(stop_entry)).await;
+        live
+    }
+}
+
+/// A panic or an error path that never reached `shutdown`: no plugin outlives ecsmon.
+impl Drop for ForwardRunner {
+    fn drop(&mut self) {
+        for entry in self.entries().values() {
+            entry.stopping.store(true, Ordering::SeqCst);
+            entry.process.signal(libc::SIGKILL);
+        }
+    }
+}
+
+/// Sleeps on tokio's timer when there is a runtime (the console), else the thread (a test
+/// harness on a plain executor).
+async fn pause(d: Duration) {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        tokio::time::sleep(d).await;
+    } else {
+        std::thread::sleep(d);
+    }
+}
+
+async fn stop_entry(entry: Entry) {
+    entry.stopping.store(true, Ordering::SeqCst);
+    entry.process.signal(libc::SIGTERM);
+    let deadline = std::time::Instant::now() + TERM_GRACE;
+    while !entry.ended.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
+        pause(Duration::from_millis(20)).await;
+    }
+    if !entry.ended.load(Ordering::SeqCst) {
+        entry.process.signal(libc::SIGKILL);
+    }
+    if let Some(session_id) = &entry.session_id {
+        match tokio::time::timeout(
+            TERMINATE_WITHIN,
+            entry.source.terminate_session(session_id),
+        )
+        .await
+        {
+            Ok(Ok(())) => tracing::info!(session_id, "port forward session terminated"),
+            Ok(Err(e)) => tracing::warn!(session_id, "TerminateSession failed: {}", e.message),
+            Err(_) => tracing::warn!(session_id, "TerminateSession did not answer in time"),
+        }
+    }
+}
+
+/// The plugin with the AWS CLI's six arguments, in the background: no terminal, a process
+/// group of its own.
+fn spawn_plugin(handoff: &SessionHandoff, in_env: bool) -> Result<Child, String> {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(PLUGIN);
+    command
+        .args(session::plugin_args(handoff, in_env))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    if in_env {
+        command.env(SESSION_ENV, &handoff.session_json);
+    }
+    command
+        .spawn()
+        .map_err(|e| format!("could not start {PLUGIN}: {e}"))
+}
+
+/// Reads a pipe to its end, keeping the last lines (cleaned: they are drawn).
+fn drain(pipe: Box<dyn Read + Send>, kept: Arc<Mutex<VecDeque<String>>>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            let line = crate::sanitize::clean(line.trim()).into_owned();
+            if line.is_empty() {
+                continue;
+            }
+            let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+            if kept.len() == KEPT_LINES {
+                kept.pop_front();
+            }
+            kept.push_back(line);
+        }
+    });
+}
+
+fn lines(output: &Mutex<VecDeque<String>>) -> Vec<String> {
+    output
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .cloned()
+        .collect()
+}
+
+/// The plugin's last line that says something (not its banner lines).
+fn last_words(output: &Mutex<VecDeque<String>>) -> Option<String> {
+    lines(output)
+        .into_iter()
+        .rev()
+        .find(|l| !l.starts_with("Starting session") && !l.contains(READY_LINE))
+}
+
+/// Waits for the plugin to end, in a thread of its own, and says why it ended.
+fn watch(
+    id: u64,
+    mut child: Child,
+    exited: Arc<Mutex<bool>>,
+    stopping: Arc<AtomicBool>,
+    ended: Arc<AtomicBool>,
+    output: Arc<Mutex<VecDeque<String>>>,
+    notify: Notify,
+) {
+    std::thread::spawn(move || {
+        wait_without_reaping(child.id() as i32);
+        *exited.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        let status = child.wait();
+        // Let the readers take the last lines it wrote.
+        std::thread::sleep(Duration::from_millis(50));
+        let reason = if stopping.load(Ordering::SeqCst) {
+            "stopped".to_string()
+        } else {
+            let how = match status {
+                Ok(s) => match (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)) {
+                    (Some(code), _) => format!("{PLUGIN} exited with status {code}"),
+                    (None, Some(sig)) => format!("{PLUGIN} was killed by signal {sig}"),
+                    (None, None) => format!("{PLUGIN} ended"),
+                },
+                Err(e) => format!("{PLUGIN} could not be waited for: {e}"),
+            };
+            match last_words(&output) {
+                Some(said) => format!("{how}: {said}"),
+                None => how,
+            }
+        };
+        ended.store(true, Ordering::SeqCst);
+        notify(id, reason);
+    });
+}
+
+/// Blocks until the process has ended, leaving it unreaped (`WNOWAIT`).
+fn wait_without_reaping(pid: i32) {
+    loop {
+        // SAFETY: a zeroed siginfo_t is a valid out-parameter for waitid(2).
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: waits on our own child; WNOWAIT leaves it to `Child::wait`.
+        let rc = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if rc == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_in_use_is_said_plainly() {
+        let held = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = held.local_addr().unwrap().port();
+        let err = check_local_port(port).unwrap_err();
+        assert!(err.contains(&format!("local port {port} is already in use")), "{err}");
+        drop(held);
+        assert_eq!(check_local_port(port), Ok(()));
+    }
+}
