@@ -97,6 +97,12 @@ pub enum Action {
         at: Time,
         result: Result<Vec<TargetGroupHealth>, SourceError>,
     },
+    /// The triage engine's look at a service's latest log lines (for the log rules).
+    LogsScanned {
+        cluster: String,
+        service: String,
+        result: Result<Vec<LogEvent>, String>,
+    },
     /// A task definition the triage engine asked for.
     TaskDefinitionLoaded {
         arn: String,
@@ -186,6 +192,11 @@ pub enum Effect {
     FetchTargetHealth {
         service_arn: String,
         target_groups: Vec<String>,
+    },
+    /// Read a service's latest log lines for the triage engine's log rules.
+    ScanLogs {
+        cluster: String,
+        service: String,
     },
     /// Read a task definition for the triage engine.
     FetchTaskDefinition {

@@ -281,6 +281,21 @@ impl App {
                     },
                 );
             }
+            Effect::ScanLogs { cluster, service } => {
+                let now = source.now();
+                let (c, s) = (cluster.clone(), service.clone());
+                guarded(
+                    tx,
+                    async move {
+                        Ok::<_, SourceError>(crate::poll::logs::scan(&*source, &c, &s, now).await)
+                    },
+                    move |result| Action::LogsScanned {
+                        cluster,
+                        service,
+                        result: result.map_err(|e| e.message).and_then(|r| r),
+                    },
+                );
+            }
             Effect::FetchTaskDefinition { arn } => {
                 let key = arn.clone();
                 guarded(

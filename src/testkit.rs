@@ -200,6 +200,20 @@ impl Harness {
                 at: self.state.now,
                 result: block_on(self.source.target_health(&target_groups)),
             },
+            Effect::ScanLogs { cluster, service } => {
+                let now = self.state.now;
+                let result = block_on(crate::poll::logs::scan(
+                    &*self.source,
+                    &cluster,
+                    &service,
+                    now,
+                ));
+                Action::LogsScanned {
+                    cluster,
+                    service,
+                    result,
+                }
+            }
             Effect::FetchTaskDefinition { arn } => {
                 let result = block_on(self.source.task_definition(&arn));
                 Action::TaskDefinitionLoaded { arn, result }

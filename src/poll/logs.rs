@@ -183,3 +183,29 @@ pub async fn follow(
     }
     let _ = tx.send(Action::LiveTailEnded { id, error: None });
 }
+
+/// Lines a log scan reads per service: enough for the log rules' 5-minute windows on a
+/// service in trouble, little enough to cost one or two calls.
+pub const SCAN_LINES: usize = 500;
+
+/// The latest lines of every running task of a service (the triage engine's log rules read
+/// them without a log pane open).
+pub async fn scan(
+    source: &dyn FleetSource,
+    cluster: &str,
+    service: &str,
+    now: Time,
+) -> Result<Vec<LogEvent>, String> {
+    let subject = LogSubject::Service {
+        cluster: cluster.to_string(),
+        service: service.to_string(),
+    };
+    let streams = resolve(source, &subject).await?;
+    let last = LogRead::Last {
+        count: SCAN_LINES,
+        before: None,
+    };
+    read(source, &streams, &last, now)
+        .await
+        .map_err(|e| e.message)
+}

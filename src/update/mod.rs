@@ -144,6 +144,14 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             actions::target_health_loaded(state, &service_arn, at, result);
             vec![]
         }
+        Action::LogsScanned {
+            cluster,
+            service,
+            result,
+        } => {
+            triage::logs_scanned(state, &cluster, &service, result);
+            vec![]
+        }
         Action::TaskDefinitionLoaded { arn, result } => {
             taskdefs::definition_loaded(state, &arn, result.clone());
             triage::task_definition_loaded(state, arn, result);

@@ -25,6 +25,10 @@ const CLUSTER_TASKS_MAX: u32 = 1_000;
 const TARGET_HEALTH_EVERY: TimeDelta = TimeDelta::seconds(30);
 /// Auto scaling bounds of a busy service.
 const SCALING_EVERY: TimeDelta = TimeDelta::minutes(5);
+/// A service in trouble has its latest log lines read this often (for the log rules)…
+const LOG_SCAN_EVERY: TimeDelta = TimeDelta::seconds(60);
+/// …and at most this many services at a time.
+const LOG_SCANS_MAX: usize = 5;
 /// A task definition that could not be read is asked for again after this long.
 const TASK_DEFINITION_RETRY: TimeDelta = TimeDelta::minutes(5);
 /// How far back a service's events count as "recent" when deciding what to poll.
@@ -178,6 +182,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
             });
         }
     }
+    effects.extend(log_scans(state));
     // Task definitions of running tasks too (a deployment's old and new revisions differ).
     let task_defs: Vec<String> = state
         .fleet
@@ -194,6 +199,63 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
         evaluate(state);
     }
     effects
+}
+
+/// Services whose logs the log rules should read: those with active findings or recent stops,
+/// the most severe first, a few at a time.
+fn log_scans(state: &mut State) -> Vec<Effect> {
+    let now = state.now;
+    let mut troubled: Vec<(crate::model::Severity, String, String)> = Vec::new();
+    for f in state.triage.active() {
+        if let Some(service) = f.current.subject.service() {
+            let key = (f.current.subject.cluster().to_string(), service.to_string());
+            if !troubled.iter().any(|(_, c, s)| (c, s) == (&key.0, &key.1)) {
+                troubled.push((f.severity(), key.0, key.1));
+            }
+        }
+    }
+    for task in state.triage.stops.values() {
+        let recent = task
+            .stopped_at
+            .is_some_and(|at| now - at <= TimeDelta::minutes(15));
+        if let (true, Some(service)) = (recent, task.service_name()) {
+            let cluster = metric_catalog::cluster_of(&task.cluster_arn);
+            if !troubled
+                .iter()
+                .any(|(_, c, s)| c == cluster && s == service)
+            {
+                troubled.push((crate::model::Severity::Info, cluster.into(), service.into()));
+            }
+        }
+    }
+    troubled.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut effects = Vec::new();
+    for (_, cluster, service) in troubled.into_iter().take(LOG_SCANS_MAX) {
+        if state
+            .triage
+            .due(&format!("ls {cluster}/{service}"), now, LOG_SCAN_EVERY)
+        {
+            effects.push(Effect::ScanLogs { cluster, service });
+        }
+    }
+    effects
+}
+
+/// A log scan answered: its lines feed the log rules.
+pub fn logs_scanned(
+    state: &mut State,
+    cluster: &str,
+    service: &str,
+    result: Result<Vec<crate::model::LogEvent>, String>,
+) {
+    let events = match result {
+        Ok(events) => events,
+        Err(why) => {
+            tracing::debug!(cluster, service, "log scan for triage: {why}");
+            return;
+        }
+    };
+    remember_lines(state, cluster, Some(service), &events);
 }
 
 /// Task definitions never change once registered: fetched once (a failure is retried later).
@@ -325,7 +387,7 @@ pub fn task_definition_loaded(
 }
 
 /// Lines a log pane received also feed the log rules (JVM memory, database, DNS, access
-/// denied): the stream name `<prefix>/<container>/<task-id>` tells whose line it is.
+/// denied).
 pub fn log_lines(state: &mut State, id: u64, events: &[crate::model::LogEvent]) {
     let Some(pane) = state.logs.as_ref().filter(|p| p.id == id) else {
         return;
@@ -339,6 +401,16 @@ pub fn log_lines(state: &mut State, id: u64, events: &[crate::model::LogEvent]) 
             task.service_name().map(str::to_string),
         ),
     };
+    remember_lines(state, &cluster, service.as_deref(), events);
+}
+
+/// The stream name `<prefix>/<container>/<task-id>` tells whose line it is.
+fn remember_lines(
+    state: &mut State,
+    cluster: &str,
+    service: Option<&str>,
+    events: &[crate::model::LogEvent],
+) {
     let (running, stopped) = state.fleet.all_tasks();
     let task_arn = |task_id: &str| {
         running
@@ -347,22 +419,22 @@ pub fn log_lines(state: &mut State, id: u64, events: &[crate::model::LogEvent]) 
             .find(|t| t.id() == task_id)
             .map_or_else(|| task_id.to_string(), |t| t.arn.clone())
     };
-    let samples: Vec<triage::LogSample> = events
+    let samples: Vec<(String, triage::LogSample)> = events
         .iter()
         .map(|e| {
             let mut parts = e.stream.rsplit('/');
             let task_id = parts.next().unwrap_or_default();
             let container = parts.next().unwrap_or_default();
-            triage::LogSample {
-                cluster: cluster.clone(),
-                service: service.clone(),
+            let sample = triage::LogSample {
+                cluster: cluster.to_string(),
+                service: service.map(str::to_string),
                 task_arn: task_arn(task_id),
                 container: container.to_string(),
                 at: e.at,
                 message: crate::sanitize::clean(&e.message).into_owned(),
-            }
+            };
+            (format!("{}/{}", e.stream, e.id), sample)
         })
         .collect();
-    let ids = events.iter().map(|e| e.id.clone());
-    state.triage.remember_logs(ids.zip(samples));
+    state.triage.remember_logs(samples);
 }
