@@ -228,7 +228,7 @@ fn log_scans(state: &mut State) -> Vec<Effect> {
             }
         }
     }
-    troubled.sort_by(|a, b| b.0.cmp(&a.0));
+    troubled.sort_by_key(|t| std::cmp::Reverse(t.0));
     let mut effects = Vec::new();
     for (_, cluster, service) in troubled.into_iter().take(LOG_SCANS_MAX) {
         if state

@@ -67,8 +67,10 @@ mod tests {
 
     #[test]
     fn fires_with_a_hold_while_running_is_below_desired() {
-        let mut facts = Facts::default();
-        facts.services = vec![service(4, 3)];
+        let facts = Facts {
+            services: vec![service(4, 3)],
+            ..Facts::default()
+        };
         let found = check(&facts.input());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].severity, Severity::Warning);
@@ -82,8 +84,10 @@ mod tests {
 
     #[test]
     fn critical_below_half_and_quiet_when_full() {
-        let mut facts = Facts::default();
-        facts.services = vec![service(4, 1), service(4, 4), service(4, 5)];
+        let facts = Facts {
+            services: vec![service(4, 1), service(4, 4), service(4, 5)],
+            ..Facts::default()
+        };
         let found = check(&facts.input());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].severity, Severity::Critical);

@@ -1,6 +1,6 @@
 //! Registry of the rules over ECS state: tasks, stops, services, deployments, instances, logs.
-//! The rules live in `state_rules/`, one file per rule; `stops` and `support` are what they
-//! share.
+//! The rules live in `state_rules/`, one file per rule; `stops` (what a stopped task says)
+//! and `support` (windows, sizes, test fixtures) are what they share.
 
 mod agent_disconnected;
 mod cluster_reservation_high;
@@ -21,11 +21,11 @@ mod placement_no_usable_instances;
 mod resource_init_error;
 mod service_discovery_dns;
 mod single_point_of_failure;
-mod taskdef_memory_limit_risk;
 mod stops;
 mod support;
 mod task_oom_killed;
 mod task_stuck_early_lifecycle;
+mod taskdef_memory_limit_risk;
 
 use super::{Rule, service_under_replicated};
 
@@ -88,6 +88,14 @@ pub static RULES: &[Rule] = &[
         check: lb_registration_misconfig::check,
     },
     Rule {
+        id: taskdef_memory_limit_risk::ID,
+        check: taskdef_memory_limit_risk::check,
+    },
+    Rule {
+        id: cluster_reservation_high::ID,
+        check: cluster_reservation_high::check,
+    },
+    Rule {
         id: agent_disconnected::ID,
         check: agent_disconnected::check,
     },
@@ -100,16 +108,8 @@ pub static RULES: &[Rule] = &[
         check: single_point_of_failure::check,
     },
     Rule {
-        id: taskdef_memory_limit_risk::ID,
-        check: taskdef_memory_limit_risk::check,
-    },
-    Rule {
         id: ecs_exec_prerequisites::ID,
         check: ecs_exec_prerequisites::check,
-    },
-    Rule {
-        id: cluster_reservation_high::ID,
-        check: cluster_reservation_high::check,
     },
     Rule {
         id: service_discovery_dns::ID,
@@ -124,3 +124,50 @@ pub static RULES: &[Rule] = &[
         check: log_db_connectivity::check,
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::triage::Facts;
+
+    #[test]
+    fn every_state_rule_is_registered_once_in_catalog_order() {
+        let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "task-oom-killed",
+                "essential-container-crash-loop",
+                "image-pull-failed",
+                "task-resource-initialization-error",
+                "iam-access-denied",
+                "placement-insufficient-resources",
+                "placement-constraint-unsatisfied",
+                "placement-no-usable-instances",
+                "task-stuck-early-lifecycle",
+                "service-under-replicated",
+                "deployment-stuck-in-progress",
+                "deployment-failed-rollback",
+                "tasks-failing-elb-health-checks",
+                "lb-registration-misconfig",
+                "taskdef-memory-limit-risk",
+                "cluster-reservation-high",
+                "agent-disconnected",
+                "instance-draining-stuck",
+                "single-point-of-failure-placement",
+                "ecs-exec-prerequisites-missing",
+                "service-discovery-dns-failure",
+                "log-jvm-memory-pressure",
+                "log-db-connectivity-failure"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_rule_is_quiet_on_an_empty_fleet() {
+        let facts = Facts::default();
+        for rule in RULES {
+            assert!((rule.check)(&facts.input()).is_empty(), "{}", rule.id);
+        }
+    }
+}

@@ -88,8 +88,10 @@ mod tests {
         draining.status = "DRAINING".into();
         f.instances = vec![idle, gone, draining, instance("i-4", "eu-west-1b")];
         let found = check(&f.input());
-        let labels: Vec<(String, Severity)> =
-            found.iter().map(|o| (o.subject.label(), o.severity)).collect();
+        let labels: Vec<(String, Severity)> = found
+            .iter()
+            .map(|o| (o.subject.label(), o.severity))
+            .collect();
         assert_eq!(
             labels,
             [

@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 
 use chrono::TimeDelta;
 
-use super::support::{cluster_named, instance_label, is_fargate, primary_task_definition, task_size, usable};
+use super::support::{
+    cluster_named, instance_label, is_fargate, primary_task_definition, task_size, usable,
+};
 use crate::model::{Evidence, Instance, Observation, Remedy, Severity, Time, metric_catalog};
 use crate::triage::Input;
 
@@ -59,7 +61,12 @@ pub fn check(input: &Input) -> Vec<Observation> {
         .clusters
         .iter()
         .map(|c| c.name.as_str())
-        .chain(input.instances.iter().map(|i| Input::cluster_name(&i.cluster_arn)))
+        .chain(
+            input
+                .instances
+                .iter()
+                .map(|i| Input::cluster_name(&i.cluster_arn)),
+        )
         .collect();
     clusters
         .into_iter()
@@ -91,10 +98,14 @@ fn observe(input: &Input, cluster: &str, r: Resource) -> Option<Observation> {
     let computed = (total > 0).then(|| 100.0 * (total.saturating_sub(free)) as f64 / total as f64);
 
     // CloudWatch's own CPUReservation/MemoryReservation, when the metrics are polled.
-    let metric = input.clusters.iter().find(|c| c.name == cluster).map(|c| match r {
-        Resource::Cpu => metric_catalog::cluster_cpu_reserved(c),
-        Resource::Memory => metric_catalog::cluster_memory_reserved(c),
-    });
+    let metric = input
+        .clusters
+        .iter()
+        .find(|c| c.name == cluster)
+        .map(|c| match r {
+            Resource::Cpu => metric_catalog::cluster_cpu_reserved(c),
+            Resource::Memory => metric_catalog::cluster_memory_reserved(c),
+        });
     let metric_held = metric
         .as_ref()
         .filter(|m| input.held(m, WINDOW_MINUTES, |v| v >= HIGH));
@@ -104,7 +115,10 @@ fn observe(input: &Input, cluster: &str, r: Resource) -> Option<Observation> {
 
     let usable: Vec<&Instance> = registered.iter().copied().filter(|i| usable(i)).collect();
     // The first instance with the most room (ties keep the polled order).
-    let best = usable.iter().copied().min_by_key(|i| std::cmp::Reverse(r.remaining(i)));
+    let best = usable
+        .iter()
+        .copied()
+        .min_by_key(|i| std::cmp::Reverse(r.remaining(i)));
     let largest = largest_task(input, cluster);
     let fragmented = match (largest, usable.is_empty()) {
         (Some((cpu, memory)), false) => {
@@ -190,9 +204,13 @@ fn observe(input: &Input, cluster: &str, r: Resource) -> Option<Observation> {
         ));
     }
     Some(match metric_since {
-        Some(at) => obs
-            .since(at)
-            .evidence(Evidence::at(at, format!("AWS/ECS {}Reservation ≥{HIGH:.0}% for {WINDOW_MINUTES} min", if r == Resource::Cpu { "CPU" } else { "Memory" }))),
+        Some(at) => obs.since(at).evidence(Evidence::at(
+            at,
+            format!(
+                "AWS/ECS {}Reservation ≥{HIGH:.0}% for {WINDOW_MINUTES} min",
+                if r == Resource::Cpu { "CPU" } else { "Memory" }
+            ),
+        )),
         // Read from polled instances, which have no history: the lifecycle holds it.
         None => obs.hold(TimeDelta::minutes(WINDOW_MINUTES)),
     })
@@ -272,8 +290,17 @@ mod tests {
         // 2 × 2000 MiB free = 74% reserved, but no instance has 2048.
         let found = check(&fleet([2000, 2000]).input());
         assert_eq!(found.len(), 1);
-        assert!(found[0].message.starts_with("prod: MEMORY reservation 74% — largest free block 2000 MiB"));
-        assert!(found[0].evidence.iter().any(|e| e.text.starts_with("fragmented")));
+        assert!(
+            found[0]
+                .message
+                .starts_with("prod: MEMORY reservation 74% — largest free block 2000 MiB")
+        );
+        assert!(
+            found[0]
+                .evidence
+                .iter()
+                .any(|e| e.text.starts_with("fragmented"))
+        );
     }
 
     #[test]

@@ -139,9 +139,9 @@ fn next_step(s: &Service, crashes: &[&Task]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::triage::Facts;
     use crate::triage::rules::state_rules::stops::{ESSENTIAL_EXITED, FAILED_TO_START};
     use crate::triage::rules::state_rules::support::fixtures::*;
-    use crate::triage::Facts;
 
     fn with_stops(stops: Vec<Task>) -> Facts {
         let mut f = facts();
@@ -151,12 +151,23 @@ mod tests {
     }
 
     fn crash(id: &str, mins: i64, lived: i64, code: i32) -> Task {
-        stopped("web", id, mins_ago(mins), lived, ESSENTIAL_EXITED, Some(code))
+        stopped(
+            "web",
+            id,
+            mins_ago(mins),
+            lived,
+            ESSENTIAL_EXITED,
+            Some(code),
+        )
     }
 
     #[test]
     fn fires_on_three_crashes_in_ten_minutes() {
-        let f = with_stops(vec![crash("t1", 1, 300, 1), crash("t2", 4, 200, 1), crash("t3", 9, 400, 139)]);
+        let f = with_stops(vec![
+            crash("t1", 1, 300, 1),
+            crash("t2", 4, 200, 1),
+            crash("t3", 9, 400, 139),
+        ]);
         let found = check(&f.input());
         assert_eq!(found.len(), 1);
         let o = &found[0];
@@ -174,13 +185,24 @@ mod tests {
     fn two_crashes_or_crashes_outside_the_window_are_quiet() {
         let f = with_stops(vec![crash("t1", 1, 300, 1), crash("t2", 4, 300, 1)]);
         assert!(check(&f.input()).is_empty());
-        let f = with_stops(vec![crash("t1", 1, 300, 1), crash("t2", 4, 300, 1), crash("t3", 11, 300, 1)]);
+        let f = with_stops(vec![
+            crash("t1", 1, 300, 1),
+            crash("t2", 4, 300, 1),
+            crash("t3", 11, 300, 1),
+        ]);
         assert!(check(&f.input()).is_empty());
     }
 
     #[test]
     fn sigterm_scheduler_and_failed_to_start_stops_do_not_count() {
-        let mut sched = stopped("web", "t4", mins_ago(2), 300, "ServiceSchedulerInitiated", Some(137));
+        let mut sched = stopped(
+            "web",
+            "t4",
+            mins_ago(2),
+            300,
+            "ServiceSchedulerInitiated",
+            Some(137),
+        );
         sched.stopped_reason = "Task failed ELB health checks in (target-group arn:x)".into();
         let pull = stopped("web", "t5", mins_ago(2), 0, FAILED_TO_START, None);
         let f = with_stops(vec![
@@ -195,9 +217,17 @@ mod tests {
 
     #[test]
     fn suppressed_when_every_crash_is_an_oom_but_counted_when_mixed() {
-        let f = with_stops(vec![crash("t1", 1, 300, 137), crash("t2", 2, 300, 137), crash("t3", 3, 300, 137)]);
+        let f = with_stops(vec![
+            crash("t1", 1, 300, 137),
+            crash("t2", 2, 300, 137),
+            crash("t3", 3, 300, 137),
+        ]);
         assert!(check(&f.input()).is_empty());
-        let f = with_stops(vec![crash("t1", 1, 300, 137), crash("t2", 2, 300, 137), crash("t3", 3, 300, 1)]);
+        let f = with_stops(vec![
+            crash("t1", 1, 300, 137),
+            crash("t2", 2, 300, 137),
+            crash("t3", 3, 300, 1),
+        ]);
         let found = check(&f.input());
         assert_eq!(found.len(), 1);
         assert!(found[0].message.contains("137 (SIGKILL/OOM)"));
@@ -205,19 +235,35 @@ mod tests {
 
     #[test]
     fn tagged_crash_on_startup_below_a_median_of_120s() {
-        let f = with_stops(vec![crash("t1", 1, 30, 1), crash("t2", 2, 119, 1), crash("t3", 3, 500, 1)]);
+        let f = with_stops(vec![
+            crash("t1", 1, 30, 1),
+            crash("t2", 2, 119, 1),
+            crash("t3", 3, 500, 1),
+        ]);
         assert!(check(&f.input())[0].message.ends_with("— crash on startup"));
-        let f = with_stops(vec![crash("t1", 1, 30, 1), crash("t2", 2, 120, 1), crash("t3", 3, 500, 1)]);
+        let f = with_stops(vec![
+            crash("t1", 1, 30, 1),
+            crash("t2", 2, 120, 1),
+            crash("t3", 3, 500, 1),
+        ]);
         assert!(!check(&f.input())[0].message.contains("crash on startup"));
     }
 
     #[test]
     fn suggests_rolling_back_when_only_the_new_revision_crashes() {
-        let mut f = with_stops(vec![crash("t1", 1, 30, 1), crash("t2", 2, 30, 1), crash("t3", 3, 30, 1)]);
+        let mut f = with_stops(vec![
+            crash("t1", 1, 30, 1),
+            crash("t2", 2, 30, 1),
+            crash("t3", 3, 30, 1),
+        ]);
         f.services[0]
             .deployments
             .push(deployment("ecs-svc/0", "ACTIVE", td_ref("web", 16)));
         let found = check(&f.input());
-        assert!(found[0].next.contains("roll back with redeploy on web:16"), "{}", found[0].next);
+        assert!(
+            found[0].next.contains("roll back with redeploy on web:16"),
+            "{}",
+            found[0].next
+        );
     }
 }

@@ -67,9 +67,7 @@ fn observe(input: &Input, s: &Service) -> Option<Observation> {
     if let Some(d) = failed {
         obs = obs.key(d.id.clone());
         if let Some(at) = d.updated_at.or(d.created_at) {
-            obs = obs
-                .since(at)
-                .evidence(Evidence::at(at, describe(d)));
+            obs = obs.since(at).evidence(Evidence::at(at, describe(d)));
         }
     } else if let Some(first) = events.iter().map(|e| e.at).min() {
         obs = obs.since(first);
@@ -104,7 +102,11 @@ mod tests {
             failed: 4,
             created_at: Some(mins_ago(12)),
             updated_at: Some(mins_ago(3)),
-            ..deployment("ecs-svc/17", if rolled_back { "ACTIVE" } else { "PRIMARY" }, td_ref("web", 17))
+            ..deployment(
+                "ecs-svc/17",
+                if rolled_back { "ACTIVE" } else { "PRIMARY" },
+                td_ref("web", 17),
+            )
         };
         s.deployments = if rolled_back {
             vec![
@@ -139,7 +141,11 @@ mod tests {
     #[test]
     fn a_failed_rollout_without_rollback() {
         let found = check(&failed_deploy(false).input());
-        assert!(found[0].message.ends_with("no automatic rollback — service is mixed/degraded"));
+        assert!(
+            found[0]
+                .message
+                .ends_with("no automatic rollback — service is mixed/degraded")
+        );
     }
 
     #[test]
@@ -153,7 +159,11 @@ mod tests {
         f.services = vec![s];
         let found = check(&f.input());
         assert_eq!(found.len(), 1);
-        assert!(found[0].message.starts_with("web: a deployment failed ((service web)"));
+        assert!(
+            found[0]
+                .message
+                .starts_with("web: a deployment failed ((service web)")
+        );
         assert!(found[0].message.ends_with("rolled back to web:17"));
         // Events older than the window are history.
         f.services[0].events[0].at = mins_ago(31);
@@ -164,7 +174,10 @@ mod tests {
     fn quiet_on_healthy_deployments() {
         let mut f = facts();
         f.services = vec![service("web")];
-        f.services[0].events = vec![event(mins_ago(1), "(service web) has reached a steady state.")];
+        f.services[0].events = vec![event(
+            mins_ago(1),
+            "(service web) has reached a steady state.",
+        )];
         assert!(check(&f.input()).is_empty());
     }
 }

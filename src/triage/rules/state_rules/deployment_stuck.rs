@@ -90,7 +90,12 @@ fn observe(input: &Input, s: &Service, d: &Deployment) -> Option<Observation> {
             ),
         ))
         .next(next)
-        .remedies(&[Remedy::ShowTask, Remedy::TargetHealth, Remedy::Redeploy, Remedy::Events]);
+        .remedies(&[
+            Remedy::ShowTask,
+            Remedy::TargetHealth,
+            Remedy::Redeploy,
+            Remedy::Events,
+        ]);
     if early {
         let last = input
             .stops_of(s, input.now - STUCK_FAILING)
@@ -101,7 +106,12 @@ fn observe(input: &Input, s: &Service, d: &Deployment) -> Option<Observation> {
         {
             obs = obs.evidence(Evidence::at(
                 at,
-                format!("task {} of {} stopped: {}", t.short_id(), d.task_definition, t.stopped_reason),
+                format!(
+                    "task {} of {} stopped: {}",
+                    t.short_id(),
+                    d.task_definition,
+                    t.stopped_reason
+                ),
             ));
         }
     }
@@ -141,7 +151,14 @@ mod tests {
     }
 
     fn failing_task(f: &mut Facts, mins: i64) {
-        let mut t = stopped("web", "t1", mins_ago(mins), 120, "ServiceSchedulerInitiated", Some(143));
+        let mut t = stopped(
+            "web",
+            "t1",
+            mins_ago(mins),
+            120,
+            "ServiceSchedulerInitiated",
+            Some(143),
+        );
         t.task_definition = td_ref("web", 9);
         t.stopped_reason = "Task failed ELB health checks in (target-group arn:x)".into();
         f.stopped = vec![t];

@@ -33,7 +33,8 @@ fn observe(input: &Input, s: &Service, t: &Task) -> Option<Observation> {
     let mut missing = Vec::new();
     let mut container = None;
     if !t.enable_execute_command {
-        missing.push("exec was off when the task started (only new tasks get the agent)".to_string());
+        missing
+            .push("exec was off when the task started (only new tasks get the agent)".to_string());
     } else if input.now - started > AGENT_GRACE {
         for c in &t.containers {
             if let Some(status) = c.exec_agent.as_deref().filter(|s| *s != "RUNNING") {
@@ -102,7 +103,10 @@ mod tests {
         t.started_at = Some(secs_ago(started_secs_ago));
         t.containers[0].exec_agent = agent.map(str::to_string);
         f.tasks = vec![t];
-        add_task_definition(&mut f, task_definition("web", 17, ContainerDefinition::default()));
+        add_task_definition(
+            &mut f,
+            task_definition("web", 17, ContainerDefinition::default()),
+        );
         f
     }
 
@@ -112,7 +116,10 @@ mod tests {
         let found = check(&f.input());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].severity, Severity::Info);
-        assert_eq!(found[0].message, "Exec unavailable for abcdef01/app: ExecuteCommandAgent PENDING in app");
+        assert_eq!(
+            found[0].message,
+            "Exec unavailable for abcdef01/app: ExecuteCommandAgent PENDING in app"
+        );
         assert!(check(&exec_service(Some("PENDING"), 120).input()).is_empty());
         assert!(check(&exec_service(Some("RUNNING"), 600).input()).is_empty());
     }
@@ -121,13 +128,21 @@ mod tests {
     fn a_task_started_before_exec_was_enabled_or_without_a_task_role() {
         let mut f = exec_service(None, 600);
         f.tasks[0].enable_execute_command = false;
-        assert!(check(&f.input())[0].message.ends_with("exec was off when the task started (only new tasks get the agent)"));
+        assert!(
+            check(&f.input())[0]
+                .message
+                .ends_with("exec was off when the task started (only new tasks get the agent)")
+        );
 
         let mut f = exec_service(Some("RUNNING"), 600);
         let mut td = task_definition("web", 17, ContainerDefinition::default());
         td.task_role_arn.clear();
         add_task_definition(&mut f, td);
-        assert!(check(&f.input())[0].message.ends_with("no task role (it needs ssmmessages:* permissions)"));
+        assert!(
+            check(&f.input())[0]
+                .message
+                .ends_with("no task role (it needs ssmmessages:* permissions)")
+        );
     }
 
     #[test]

@@ -134,10 +134,18 @@ mod tests {
     use crate::triage::Facts;
     use crate::triage::rules::state_rules::support::fixtures::*;
 
-    const TG: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg-web/73e2d6bc24d8a067";
+    const TG: &str =
+        "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg-web/73e2d6bc24d8a067";
 
     fn kill(id: &str, mins: i64) -> Task {
-        let mut t = stopped("web", id, mins_ago(mins), 150, "ServiceSchedulerInitiated", Some(143));
+        let mut t = stopped(
+            "web",
+            id,
+            mins_ago(mins),
+            150,
+            "ServiceSchedulerInitiated",
+            Some(143),
+        );
         t.stopped_reason = format!("Task failed ELB health checks in (target-group {TG})");
         t
     }
@@ -187,14 +195,25 @@ mod tests {
             "web: 2 tasks killed for failing ELB health checks on tg-web in 15m; latest target \
              reason Target.ResponseCodeMismatch (\"Health checks failed with these codes: [404]\")"
         );
-        assert!(o.next.contains("curl -i localhost:8080/health"), "{}", o.next);
+        assert!(
+            o.next.contains("curl -i localhost:8080/health"),
+            "{}",
+            o.next
+        );
     }
 
     #[test]
     fn one_kill_or_kills_spread_wider_than_the_window_are_quiet() {
         assert!(check(&with_kills(vec![kill("t1", 2)]).input()).is_empty());
         assert!(check(&with_kills(vec![kill("t1", 2), kill("t2", 16)]).input()).is_empty());
-        let other = stopped("web", "t3", mins_ago(3), 100, "EssentialContainerExited", Some(1));
+        let other = stopped(
+            "web",
+            "t3",
+            mins_ago(3),
+            100,
+            "EssentialContainerExited",
+            Some(1),
+        );
         assert!(check(&with_kills(vec![kill("t1", 2), other]).input()).is_empty());
     }
 
@@ -205,6 +224,10 @@ mod tests {
             mins_ago(3),
             "(service web) (port 8080) is unhealthy in (target-group arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg-web/73e2d6bc24d8a067) due to (reason Request timed out).",
         )];
-        assert!(check(&f.input())[0].message.ends_with("latest target reason (\"Request timed out\")"));
+        assert!(
+            check(&f.input())[0]
+                .message
+                .ends_with("latest target reason (\"Request timed out\")")
+        );
     }
 }

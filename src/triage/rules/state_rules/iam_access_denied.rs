@@ -79,9 +79,10 @@ fn observe(input: &Input, s: &Service) -> Option<Observation> {
     }
 
     // (b) service events.
-    let events: Vec<(Time, String)> = events_since(s, input.now - RECENT, |m| ASSUME_ROLE.is_match(m))
-        .map(|e| (e.at, e.message.clone()))
-        .collect();
+    let events: Vec<(Time, String)> =
+        events_since(s, input.now - RECENT, |m| ASSUME_ROLE.is_match(m))
+            .map(|e| (e.at, e.message.clone()))
+            .collect();
     if !events.is_empty() {
         sources.push(Source {
             name: "events",
@@ -116,20 +117,39 @@ fn observe(input: &Input, s: &Service) -> Option<Observation> {
     } else {
         Severity::Warning
     };
-    let texts = || sources.iter().flat_map(|src| src.samples.iter().map(|(_, t)| t.as_str()));
+    let texts = || {
+        sources
+            .iter()
+            .flat_map(|src| src.samples.iter().map(|(_, t)| t.as_str()))
+    };
     let action = texts()
         .find_map(|t| ACTION.captures(t).map(|c| c["action"].to_string()))
         .or_else(|| {
-            texts().find_map(|t| SDK_SERVICE.captures(t).map(|c| format!("{} call", &c["svc"])))
+            texts().find_map(|t| {
+                SDK_SERVICE
+                    .captures(t)
+                    .map(|c| format!("{} call", &c["svc"]))
+            })
         })
-        .or_else(|| texts().any(|t| ASSUME_ROLE.is_match(t)).then(|| "sts:AssumeRole".into()))
+        .or_else(|| {
+            texts()
+                .any(|t| ASSUME_ROLE.is_match(t))
+                .then(|| "sts:AssumeRole".into())
+        })
         .unwrap_or_else(|| "AWS call".into());
     let resource = texts()
         .find_map(|t| RESOURCE.captures(t).map(|c| c["arn"].to_string()))
         .unwrap_or_else(|| "an unnamed resource".into());
     let counts: Vec<String> = sources
         .iter()
-        .map(|src| format!("{} in {}, source {}", src.count, duration(src.window), src.name))
+        .map(|src| {
+            format!(
+                "{} in {}, source {}",
+                src.count,
+                duration(src.window),
+                src.name
+            )
+        })
         .collect();
     let message = format!(
         "{}: AWS call denied — {action} on {resource} ({})",
@@ -142,13 +162,21 @@ fn observe(input: &Input, s: &Service) -> Option<Observation> {
         .min();
     let mut obs = Observation::new(ID, severity, service_subject(s), message)
         .next(next_step(input, s, &sources))
-        .remedies(&[Remedy::Exec, Remedy::OpenLogs, Remedy::ShowTask, Remedy::Events]);
+        .remedies(&[
+            Remedy::Exec,
+            Remedy::OpenLogs,
+            Remedy::ShowTask,
+            Remedy::Events,
+        ]);
     if let Some(at) = since {
         obs = obs.since(at);
     }
     for src in &sources {
         for (at, text) in src.samples.iter().take(2) {
-            obs = obs.evidence(Evidence::at(*at, format!("{}: {}", src.name, short(text, 300))));
+            obs = obs.evidence(Evidence::at(
+                *at,
+                format!("{}: {}", src.name, short(text, 300)),
+            ));
         }
     }
     Some(obs)
@@ -209,16 +237,19 @@ mod tests {
     fn two_log_matches_or_old_ones_are_quiet() {
         assert!(check(&with_logs(&[(10, S3), (70, S3)]).input()).is_empty());
         assert!(check(&with_logs(&[(10, S3), (70, S3), (301, S3)]).input()).is_empty());
-        assert!(check(&with_logs(&[(10, "GET /health 200"), (20, "ok"), (30, "fine")]).input()).is_empty());
+        assert!(
+            check(&with_logs(&[(10, "GET /health 200"), (20, "ok"), (30, "fine")]).input())
+                .is_empty()
+        );
     }
 
     #[test]
     fn names_the_action_and_resource_when_the_text_does() {
         let found = check(&with_logs(&[(10, IAM), (20, IAM), (30, IAM)]).input());
         assert!(
-            found[0].message.contains(
-                "dynamodb:PutItem on arn:aws:dynamodb:eu-west-1:1:table/orders"
-            ),
+            found[0]
+                .message
+                .contains("dynamodb:PutItem on arn:aws:dynamodb:eu-west-1:1:table/orders"),
             "{}",
             found[0].message
         );
@@ -228,12 +259,25 @@ mod tests {
     fn a_stop_reason_or_an_event_is_critical_on_sight() {
         let mut f = facts();
         f.services = vec![service("web")];
-        let mut t = stopped("web", "t1", mins_ago(2), 30, "EssentialContainerExited", Some(1));
+        let mut t = stopped(
+            "web",
+            "t1",
+            mins_ago(2),
+            30,
+            "EssentialContainerExited",
+            Some(1),
+        );
         t.containers[0].reason = "AccessDeniedException: not allowed".into();
         f.stopped = vec![t];
         let found = check(&f.input());
         assert_eq!(found[0].severity, Severity::Critical);
-        assert!(found[0].message.ends_with("(1 in 30m, source stoppedReason)"), "{}", found[0].message);
+        assert!(
+            found[0]
+                .message
+                .ends_with("(1 in 30m, source stoppedReason)"),
+            "{}",
+            found[0].message
+        );
 
         let mut f = facts();
         f.services = vec![service("web")];
@@ -243,7 +287,11 @@ mod tests {
         )];
         let found = check(&f.input());
         assert_eq!(found[0].severity, Severity::Critical);
-        assert!(found[0].message.contains("sts:AssumeRole"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("sts:AssumeRole"),
+            "{}",
+            found[0].message
+        );
         assert!(found[0].next.contains("AWSServiceRoleForECS"));
     }
 

@@ -18,9 +18,8 @@ pub const ID: &str = "image-pull-failed";
 const ESCALATE_AT: usize = 2;
 const WINDOW: TimeDelta = TimeDelta::minutes(10);
 
-static ACCESS_DENIED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)access denied|accessdenied|not authorized|\b403\b").unwrap()
-});
+static ACCESS_DENIED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)access denied|accessdenied|not authorized|\b403\b").unwrap());
 static NOT_FOUND: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)not found|manifest unknown").unwrap());
 static NETWORK: LazyLock<Regex> = LazyLock::new(|| {
@@ -196,7 +195,11 @@ mod tests {
         f.stopped = vec![pull("t1", 1, 16, DENIED)];
         assert_eq!(check(&f.input())[0].severity, Severity::Warning);
         f.stopped.push(pull("t2", 11, 16, DENIED));
-        assert!(check(&f.input()).iter().all(|o| o.severity == Severity::Warning));
+        assert!(
+            check(&f.input())
+                .iter()
+                .all(|o| o.severity == Severity::Warning)
+        );
         f.stopped.push(pull("t3", 9, 16, DENIED));
         let found = check(&f.input());
         assert_eq!(found.len(), 3);
@@ -206,11 +209,23 @@ mod tests {
     #[test]
     fn variants_come_from_the_text() {
         for (text, variant) in [
-            ("CannotPullContainerError: ... not authorized to perform ecr:BatchGetImage", "access-denied"),
-            ("CannotPullContainerError: ref web:9.9: not found", "not-found"),
+            (
+                "CannotPullContainerError: ... not authorized to perform ecr:BatchGetImage",
+                "access-denied",
+            ),
+            (
+                "CannotPullContainerError: ref web:9.9: not found",
+                "not-found",
+            ),
             ("CannotPullContainerError: manifest unknown", "not-found"),
-            ("CannotPullContainerError: failed to resolve ref x: dial tcp 52.95.150.1:443: i/o timeout", "network"),
-            ("CannotPullContainerError: context deadline exceeded", "network"),
+            (
+                "CannotPullContainerError: failed to resolve ref x: dial tcp 52.95.150.1:443: i/o timeout",
+                "network",
+            ),
+            (
+                "CannotPullContainerError: context deadline exceeded",
+                "network",
+            ),
             ("CannotPullContainerError: something else", "other"),
         ] {
             assert_eq!(Variant::of(text).label(), variant, "{text}");
@@ -223,8 +238,20 @@ mod tests {
         f.services = vec![service("web")];
         f.stopped = vec![
             pull("t1", 31, 17, DENIED),
-            pull("t2", 1, 17, "ResourceInitializationError: unable to pull secrets"),
-            stopped("web", "t3", mins_ago(1), 60, "EssentialContainerExited", Some(1)),
+            pull(
+                "t2",
+                1,
+                17,
+                "ResourceInitializationError: unable to pull secrets",
+            ),
+            stopped(
+                "web",
+                "t3",
+                mins_ago(1),
+                60,
+                "EssentialContainerExited",
+                Some(1),
+            ),
         ];
         assert!(check(&f.input()).is_empty());
     }

@@ -79,7 +79,10 @@ fn blocker(input: &Input, i: &Instance, tasks: &[&Task]) -> String {
             continue;
         };
         if s.deployment_config.minimum_healthy_percent == Some(100) {
-            return format!("{} has minimumHealthyPercent 100, which holds its old tasks", s.name);
+            return format!(
+                "{} has minimumHealthyPercent 100, which holds its old tasks",
+                s.name
+            );
         }
         if let Some((cpu, memory)) = primary_task_definition(input, s).map(task_size) {
             let (cpu, memory) = (cpu.unwrap_or(0), memory.unwrap_or(0));
@@ -131,11 +134,19 @@ mod tests {
     fn names_the_blocker() {
         let mut f = draining();
         f.tasks[1].group = "family:batch".into();
-        assert!(check(&f.input())[0].message.ends_with("1 standalone task(s) are never stopped by draining"));
+        assert!(
+            check(&f.input())[0]
+                .message
+                .ends_with("1 standalone task(s) are never stopped by draining")
+        );
 
         let mut f = draining();
         f.services[0].deployment_config.minimum_healthy_percent = Some(100);
-        assert!(check(&f.input())[0].message.ends_with("web has minimumHealthyPercent 100, which holds its old tasks"));
+        assert!(
+            check(&f.input())[0]
+                .message
+                .ends_with("web has minimumHealthyPercent 100, which holds its old tasks")
+        );
 
         let mut f = draining();
         add_task_definition(
@@ -146,7 +157,11 @@ mod tests {
                 ..task_definition("web", 17, ContainerDefinition::default())
             },
         );
-        assert!(check(&f.input())[0].message.ends_with("no other instance has room for a web task (512 CPU units / 4096 MiB)"));
+        assert!(
+            check(&f.input())[0]
+                .message
+                .ends_with("no other instance has room for a web task (512 CPU units / 4096 MiB)")
+        );
     }
 
     #[test]

@@ -60,7 +60,11 @@ fn observe(input: &Input, s: &Service) -> Option<Observation> {
         .map(target_group_name)
         .collect();
     let groups = if groups.is_empty() {
-        let all: Vec<&str> = s.lb_bindings.iter().map(|b| target_group_name(&b.target_group_arn)).collect();
+        let all: Vec<&str> = s
+            .lb_bindings
+            .iter()
+            .map(|b| target_group_name(&b.target_group_arn))
+            .collect();
         if all.is_empty() {
             "its target group".to_string()
         } else {
@@ -121,8 +125,11 @@ fn mismatches(input: &Input, s: &Service) -> Vec<Cause> {
                     return None;
                 }
                 Some(c) => {
-                    let ports: Vec<String> =
-                        c.port_mappings.iter().map(|p| p.container_port.to_string()).collect();
+                    let ports: Vec<String> = c
+                        .port_mappings
+                        .iter()
+                        .map(|p| p.container_port.to_string())
+                        .collect();
                     format!(
                         "container {} in {} maps port {}, not {}",
                         c.name,
@@ -214,7 +221,8 @@ mod tests {
     use crate::triage::Facts;
     use crate::triage::rules::state_rules::support::fixtures::*;
 
-    const TG: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg-web/73e2d6bc24d8a067";
+    const TG: &str =
+        "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg-web/73e2d6bc24d8a067";
 
     fn bound(container: &str, port: u32) -> Facts {
         let mut f = facts();
@@ -282,20 +290,27 @@ mod tests {
     fn running_tasks_and_an_empty_target_group_for_more_than_three_minutes() {
         let mut f = bound("app", 8080);
         f.tasks = vec![running("web", "t1")];
-        f.target_health.insert(TG.into(), vec![poll(6, 1), poll(4, 0), poll(2, 0), poll(0, 0)]);
+        f.target_health.insert(
+            TG.into(),
+            vec![poll(6, 1), poll(4, 0), poll(2, 0), poll(0, 0)],
+        );
         let found = check(&f.input());
         assert_eq!(found.len(), 1);
         assert!(
-            found[0].message.ends_with("1 task(s) running but 0 targets registered for 4m"),
+            found[0]
+                .message
+                .ends_with("1 task(s) running but 0 targets registered for 4m"),
             "{}",
             found[0].message
         );
         assert_eq!(found[0].since, Some(mins_ago(1)));
         // Empty for only 3 minutes: quiet.
-        f.target_health.insert(TG.into(), vec![poll(4, 1), poll(3, 0), poll(0, 0)]);
+        f.target_health
+            .insert(TG.into(), vec![poll(4, 1), poll(3, 0), poll(0, 0)]);
         assert!(check(&f.input()).is_empty());
         // Tasks that only just started are still registering.
-        f.target_health.insert(TG.into(), vec![poll(10, 0), poll(0, 0)]);
+        f.target_health
+            .insert(TG.into(), vec![poll(10, 0), poll(0, 0)]);
         f.tasks[0].started_at = Some(mins_ago(2));
         assert!(check(&f.input()).is_empty());
     }
@@ -304,7 +319,8 @@ mod tests {
     fn a_stale_poll_says_nothing() {
         let mut f = bound("app", 8080);
         f.tasks = vec![running("web", "t1")];
-        f.target_health.insert(TG.into(), vec![poll(10, 0), poll(4, 0)]);
+        f.target_health
+            .insert(TG.into(), vec![poll(10, 0), poll(4, 0)]);
         assert!(check(&f.input()).is_empty());
     }
 
@@ -317,7 +333,9 @@ mod tests {
         )];
         let found = check(&f.input());
         assert_eq!(found.len(), 1);
-        assert!(found[0].message.starts_with("web: tasks are not registered in tg-web — ECS reports: \"(service web) failed"));
+        assert!(found[0].message.starts_with(
+            "web: tasks are not registered in tg-web — ECS reports: \"(service web) failed"
+        ));
         f.services[0].events[0].at = mins_ago(31);
         assert!(check(&f.input()).is_empty());
     }

@@ -9,8 +9,8 @@ use regex::Regex;
 
 use super::support::{duration, short};
 use crate::model::{Evidence, Observation, Remedy, Service, Severity};
-use crate::triage::{Input, LogSample};
 use crate::triage::input::service_subject;
+use crate::triage::{Input, LogSample};
 
 pub const ID: &str = "log-db-connectivity-failure";
 /// Matches of one variant per service within `WINDOW` (our default).
@@ -124,7 +124,10 @@ fn next_step(variant: &str, lines: &[&LogSample]) -> String {
                 .find_map(|l| {
                     let c = HOST.captures(&l.message)?;
                     let host = c.name("h1").or(c.name("h2"))?.as_str().to_string();
-                    let port = c.name("p1").or(c.name("p2")).map(|p| p.as_str().to_string());
+                    let port = c
+                        .name("p1")
+                        .or(c.name("p2"))
+                        .map(|p| p.as_str().to_string());
                     Some((host, port))
                 })
                 .unwrap_or_else(|| ("{host}".into(), None));
@@ -164,7 +167,13 @@ mod tests {
 
     #[test]
     fn five_matches_of_one_variant_fire() {
-        let f = with_lines(&[("t1", 10, POOL), ("t1", 20, POOL), ("t1", 30, POOL), ("t1", 40, POOL), ("t1", 50, POOL)]);
+        let f = with_lines(&[
+            ("t1", 10, POOL),
+            ("t1", 20, POOL),
+            ("t1", 30, POOL),
+            ("t1", 40, POOL),
+            ("t1", 50, POOL),
+        ]);
         let found = check(&f.input());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].key, "pool");
@@ -179,7 +188,12 @@ mod tests {
 
     #[test]
     fn four_matches_or_mixed_variants_are_quiet() {
-        let four = [("t1", 10, POOL), ("t1", 20, POOL), ("t1", 30, POOL), ("t1", 40, POOL)];
+        let four = [
+            ("t1", 10, POOL),
+            ("t1", 20, POOL),
+            ("t1", 30, POOL),
+            ("t1", 40, POOL),
+        ];
         assert!(check(&with_lines(&four).input()).is_empty());
         let mut mixed = four.to_vec();
         mixed.push(("t1", 50, REFUSED));
@@ -191,12 +205,22 @@ mod tests {
 
     #[test]
     fn critical_on_every_task_and_names_the_host() {
-        let f = with_lines(&[("t1", 10, REFUSED), ("t2", 20, REFUSED), ("t1", 30, REFUSED), ("t2", 40, REFUSED), ("t1", 50, REFUSED)]);
+        let f = with_lines(&[
+            ("t1", 10, REFUSED),
+            ("t2", 20, REFUSED),
+            ("t1", 30, REFUSED),
+            ("t2", 40, REFUSED),
+            ("t1", 50, REFUSED),
+        ]);
         let found = check(&f.input());
         assert_eq!(found[0].key, "network");
         assert_eq!(found[0].severity, Severity::Critical);
         assert!(found[0].message.contains("on 2/2 tasks"));
-        assert!(found[0].next.contains("nc -vz db.internal 5432"), "{}", found[0].next);
+        assert!(
+            found[0].next.contains("nc -vz db.internal 5432"),
+            "{}",
+            found[0].next
+        );
     }
 
     #[test]

@@ -84,7 +84,12 @@ fn observe(input: &Input, lines: &[&LogSample]) -> Option<Observation> {
     let first = lines[0];
     let (kind, at, count, matches): (String, Time, usize, Vec<&LogSample>) =
         if let Some((last, kind)) = ooms.last() {
-            (kind.clone(), last.at, ooms.len(), ooms.iter().map(|(l, _)| *l).collect())
+            (
+                kind.clone(),
+                last.at,
+                ooms.len(),
+                ooms.iter().map(|(l, _)| *l).collect(),
+            )
         } else if gc_bound {
             let kind = if full >= FULL_GCS {
                 format!("{full} full GCs")
@@ -103,7 +108,11 @@ fn observe(input: &Input, lines: &[&LogSample]) -> Option<Observation> {
         .iter()
         .find(|t| t.arn == first.task_arn)
         .and_then(|t| stop_time(t))
-        .filter(|&stop| matches.iter().any(|l| stop >= l.at && stop - l.at <= STOP_AFTER));
+        .filter(|&stop| {
+            matches
+                .iter()
+                .any(|l| stop >= l.at && stop - l.at <= STOP_AFTER)
+        });
     let severity = if stopped_after.is_some() {
         Severity::Critical
     } else {
@@ -116,7 +125,9 @@ fn observe(input: &Input, lines: &[&LogSample]) -> Option<Observation> {
         short_task_id(&first.task_arn),
         clock(at),
         duration(WINDOW),
-        memory.map_or(String::new(), |p| format!("; container memory {p:.0}% of limit"))
+        memory.map_or(String::new(), |p| format!(
+            "; container memory {p:.0}% of limit"
+        ))
     );
     let mut obs = Observation::new(ID, severity, log_subject(first), message)
         .since(matches[0].at)
@@ -131,7 +142,10 @@ fn observe(input: &Input, lines: &[&LogSample]) -> Option<Observation> {
         obs = obs.evidence(Evidence::at(l.at, short(&l.message, 300)));
     }
     if let Some(stop) = stopped_after {
-        obs = obs.evidence(Evidence::at(stop, "the task stopped within 5 min of the match"));
+        obs = obs.evidence(Evidence::at(
+            stop,
+            "the task stopped within 5 min of the match",
+        ));
     }
     Some(obs)
 }
@@ -182,12 +196,21 @@ mod tests {
 
     #[test]
     fn kinds() {
-        assert_eq!(oom_kind("java.lang.OutOfMemoryError: Metaspace").as_deref(), Some("OutOfMemoryError: Metaspace"));
-        assert_eq!(oom_kind("Exception java.lang.OutOfMemoryError").as_deref(), Some("OutOfMemoryError"));
+        assert_eq!(
+            oom_kind("java.lang.OutOfMemoryError: Metaspace").as_deref(),
+            Some("OutOfMemoryError: Metaspace")
+        );
+        assert_eq!(
+            oom_kind("Exception java.lang.OutOfMemoryError").as_deref(),
+            Some("OutOfMemoryError")
+        );
         assert_eq!(oom_kind("Killed").as_deref(), Some("Killed"));
         assert_eq!(oom_kind("Process Killed by user"), None);
         assert_eq!(
-            oom_kind("FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory").as_deref(),
+            oom_kind(
+                "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"
+            )
+            .as_deref(),
             Some("JavaScript heap out of memory")
         );
         assert_eq!(oom_kind("GET /memory 200"), None);
@@ -196,13 +219,26 @@ mod tests {
     #[test]
     fn critical_when_the_task_stops_within_five_minutes_and_adds_memory_use() {
         let mut f = with_lines(&[(240, "java.lang.OutOfMemoryError: Java heap space")]);
-        let mut t = stopped("web", "abcdef0123", secs_ago(60), 600, "EssentialContainerExited", Some(137));
+        let mut t = stopped(
+            "web",
+            "abcdef0123",
+            secs_ago(60),
+            600,
+            "EssentialContainerExited",
+            Some(137),
+        );
         t.containers[0].memory = Some(1000);
         f.stopped = vec![t.clone()];
         f.series(metric_catalog::task_memory(&t), &[950.0]);
         let found = check(&f.input());
         assert_eq!(found[0].severity, Severity::Critical);
-        assert!(found[0].message.ends_with("; container memory 95% of limit"), "{}", found[0].message);
+        assert!(
+            found[0]
+                .message
+                .ends_with("; container memory 95% of limit"),
+            "{}",
+            found[0].message
+        );
         // A stop before the match does not count.
         f.stopped[0].stopped_at = Some(secs_ago(250));
         assert_eq!(check(&f.input())[0].severity, Severity::Warning);
@@ -214,7 +250,13 @@ mod tests {
         let lines: Vec<(i64, &str)> = (0..5).map(|n| (10 + n * 50, full)).collect();
         let found = check(&with_lines(&lines).input());
         assert_eq!(found.len(), 1);
-        assert!(found[0].message.starts_with("app/abcdef01: 5 full GCs at 11:59:50 (5 in 5m)"), "{}", found[0].message);
+        assert!(
+            found[0]
+                .message
+                .starts_with("app/abcdef01: 5 full GCs at 11:59:50 (5 in 5m)"),
+            "{}",
+            found[0].message
+        );
         assert!(check(&with_lines(&lines[..4]).input()).is_empty());
         // The fifth is older than the window.
         let mut old = lines.clone();
@@ -224,12 +266,20 @@ mod tests {
 
     #[test]
     fn pauses_over_a_fifth_of_the_time() {
-        let young = "[gc] GC(3) Pause Young (Normal) (G1 Evacuation Pause) 500M->300M(1024M) 15000.0ms";
+        let young =
+            "[gc] GC(3) Pause Young (Normal) (G1 Evacuation Pause) 500M->300M(1024M) 15000.0ms";
         // 4 × 15 s = 60 s of 300 s: exactly 20%, quiet; a fifth pause tips it.
         let lines: Vec<(i64, &str)> = (0..4).map(|n| (10 + n * 30, young)).collect();
         assert!(check(&with_lines(&lines).input()).is_empty());
         let mut more = lines.clone();
-        more.push((200, "[gc] GC(4) Pause Young (Normal) 500M->300M(1024M) 1.0ms"));
-        assert!(check(&with_lines(&more).input())[0].message.contains("GC pauses 20% of wall-clock time"));
+        more.push((
+            200,
+            "[gc] GC(4) Pause Young (Normal) 500M->300M(1024M) 1.0ms",
+        ));
+        assert!(
+            check(&with_lines(&more).input())[0]
+                .message
+                .contains("GC pauses 20% of wall-clock time")
+        );
     }
 }

@@ -63,9 +63,8 @@ fn term_holds(term: &str, i: &Instance) -> Option<bool> {
             .map(|v| v.trim().trim_matches(|ch| ch == '"' || ch == '\''))
             .any(|v| v == actual)
     };
-    let matches = || -> Option<bool> {
-        Some(Regex::new(&format!("^(?:{value})$")).ok()?.is_match(actual))
-    };
+    let matches =
+        || -> Option<bool> { Some(Regex::new(&format!("^(?:{value})$")).ok()?.is_match(actual)) };
     Some(match &c["op"] {
         "==" | "equals" => actual == value,
         "!=" | "not_equals" => actual != value,
@@ -124,7 +123,10 @@ fn computed(input: &Input, s: &Service) -> Option<Shortfall> {
         constraint: if expressions.is_empty() {
             "distinctInstance".into()
         } else {
-            format!("distinctInstance with memberOf({})", expressions.join(") and memberOf("))
+            format!(
+                "distinctInstance with memberOf({})",
+                expressions.join(") and memberOf(")
+            )
         },
         eligible: eligible.len(),
     })
@@ -214,12 +216,27 @@ mod tests {
     #[test]
     fn member_of_expressions() {
         let i = instance("i-1", "eu-west-1a");
-        assert_eq!(member_of("attribute:ecs.instance-type == m5.large", &i), Some(true));
-        assert_eq!(member_of("attribute:ecs.instance-type != m5.large", &i), Some(false));
-        assert_eq!(member_of("attribute:ecs.instance-type =~ m5.*", &i), Some(true));
-        assert_eq!(member_of("attribute:ecs.instance-type =~ t3.*", &i), Some(false));
         assert_eq!(
-            member_of("attribute:ecs.availability-zone in [eu-west-1b, eu-west-1c]", &i),
+            member_of("attribute:ecs.instance-type == m5.large", &i),
+            Some(true)
+        );
+        assert_eq!(
+            member_of("attribute:ecs.instance-type != m5.large", &i),
+            Some(false)
+        );
+        assert_eq!(
+            member_of("attribute:ecs.instance-type =~ m5.*", &i),
+            Some(true)
+        );
+        assert_eq!(
+            member_of("attribute:ecs.instance-type =~ t3.*", &i),
+            Some(false)
+        );
+        assert_eq!(
+            member_of(
+                "attribute:ecs.availability-zone in [eu-west-1b, eu-west-1c]",
+                &i
+            ),
             Some(false)
         );
         assert_eq!(
@@ -263,7 +280,11 @@ mod tests {
     fn disconnected_instances_are_not_eligible() {
         let mut f = two_instances(&["distinctInstance"], 2);
         f.instances[1].agent_connected = false;
-        assert!(check(&f.input())[0].message.contains("on 1 instance(s) but 2"));
+        assert!(
+            check(&f.input())[0]
+                .message
+                .contains("on 1 instance(s) but 2")
+        );
     }
 
     #[test]
@@ -274,16 +295,28 @@ mod tests {
             found[0].message,
             "web: constraint memberOf(attribute:ecs.instance-type == m5.xlarge) is satisfiable on 0 instance(s) but 2 tasks are wanted"
         );
-        assert!(check(&two_instances(&["memberOf(attribute:ecs.instance-type == c5.large)"], 2).input()).is_empty());
+        assert!(
+            check(
+                &two_instances(&["memberOf(attribute:ecs.instance-type == c5.large)"], 2).input()
+            )
+            .is_empty()
+        );
     }
 
     #[test]
     fn member_of_narrows_distinct_instance() {
         let f = two_instances(
-            &["distinctInstance", "memberOf(attribute:ecs.availability-zone == eu-west-1a)"],
+            &[
+                "distinctInstance",
+                "memberOf(attribute:ecs.availability-zone == eu-west-1a)",
+            ],
             2,
         );
-        assert!(check(&f.input())[0].message.contains("satisfiable on 1 instance(s) but 2"));
+        assert!(
+            check(&f.input())[0]
+                .message
+                .contains("satisfiable on 1 instance(s) but 2")
+        );
     }
 
     #[test]

@@ -12,7 +12,9 @@ use super::support::{
     events_since, instance_label, is_fargate, primary_task_definition, short, task_size,
     usable_instances,
 };
-use crate::model::{Evidence, Instance, Observation, Remedy, Service, ServiceEvent, Severity, Time};
+use crate::model::{
+    Evidence, Instance, Observation, Remedy, Service, ServiceEvent, Severity, Time,
+};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
 
@@ -26,16 +28,31 @@ const CRITICAL_AFTER: TimeDelta = TimeDelta::minutes(10);
 const COMPUTED_HOLD: TimeDelta = TimeDelta::minutes(2);
 
 pub static UNABLE_TO_PLACE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)unable to place a task because no container instance met all of its requirements").unwrap()
+    Regex::new(
+        r"(?i)unable to place a task because no container instance met all of its requirements",
+    )
+    .unwrap()
 });
 static RESOURCES: LazyLock<[(&'static str, Regex); 4]> = LazyLock::new(|| {
     [
-        ("MEMORY", Regex::new(r"(?i)insufficient memory available|RESOURCE:MEMORY").unwrap()),
-        ("CPU", Regex::new(r"(?i)insufficient CPU units available|RESOURCE:CPU").unwrap()),
-        ("PORTS", Regex::new(r"(?i)already using a port required by your task|RESOURCE:PORTS").unwrap()),
+        (
+            "MEMORY",
+            Regex::new(r"(?i)insufficient memory available|RESOURCE:MEMORY").unwrap(),
+        ),
+        (
+            "CPU",
+            Regex::new(r"(?i)insufficient CPU units available|RESOURCE:CPU").unwrap(),
+        ),
+        (
+            "PORTS",
+            Regex::new(r"(?i)already using a port required by your task|RESOURCE:PORTS").unwrap(),
+        ),
         (
             "ENI",
-            Regex::new(r"(?i)RESOURCE:ENI|\bENIs?\b|elastic network interfaces?|network interfaces").unwrap(),
+            Regex::new(
+                r"(?i)RESOURCE:ENI|\bENIs?\b|elastic network interfaces?|network interfaces",
+            )
+            .unwrap(),
         ),
     ]
 });
@@ -84,9 +101,13 @@ fn gap<'a>(input: &Input<'a>, s: &Service) -> Option<Gap<'a>> {
     };
     // The first instance with the most of the short resource (ties keep the polled order).
     let best = if resource == "CPU" {
-        instances.iter().min_by_key(|i| std::cmp::Reverse(i.cpu_remaining))
+        instances
+            .iter()
+            .min_by_key(|i| std::cmp::Reverse(i.cpu_remaining))
     } else {
-        instances.iter().min_by_key(|i| std::cmp::Reverse(i.memory_remaining))
+        instances
+            .iter()
+            .min_by_key(|i| std::cmp::Reverse(i.memory_remaining))
     }?;
     Some(Gap {
         resource,
@@ -146,7 +167,7 @@ fn observe(input: &Input, s: &Service) -> Vec<Observation> {
                 "tasks".into()
             };
             let message = format!(
-                "{} cannot place {count} (missing = desired − running − pending): {resource} exhausted — {detail}",
+                "{} cannot place {count}: {resource} exhausted — {detail}",
                 s.name
             );
             let severity = if critical {
@@ -198,58 +219,61 @@ fn detail(input: &Input, s: &Service, resource: &str, g: Option<&Gap>) -> String
             if ports.is_empty() {
                 "a host port the task needs is taken on every instance".into()
             } else {
-                format!("task needs host port(s) {}, taken on every instance", ports.join(", "))
+                format!(
+                    "task needs host port(s) {}, taken on every instance",
+                    ports.join(", ")
+                )
             }
         }
-        "ENI" => "awsvpc tasks need a free ENI on the instance (instance ENI limits are not polled)"
-            .into(),
-        _ => {
-            match (g, td.map(task_size)) {
-                (Some(g), _) => format!(
-                    "task needs {} CPU units / {} MiB, best instance {} has {} / {}",
-                    g.cpu,
-                    g.memory,
-                    instance_label(g.best),
-                    g.best.cpu_remaining,
-                    g.best.memory_remaining
-                ),
-                (None, Some((cpu, memory))) => {
-                    let best = usable_instances(input, Input::cluster_name(&s.cluster_arn))
-                        .into_iter()
-                        .min_by_key(|i| {
-                            std::cmp::Reverse(if resource == "CPU" {
-                                i.cpu_remaining
-                            } else {
-                                i.memory_remaining
-                            })
-                        });
-                    let need = format!(
-                        "task needs {} CPU units / {} MiB",
-                        cpu.map_or("?".into(), |c| c.to_string()),
-                        memory.map_or("?".into(), |m| m.to_string())
-                    );
-                    match best {
-                        Some(i) => format!(
-                            "{need}, best instance {} has {} / {}",
-                            instance_label(i),
-                            i.cpu_remaining,
+        "ENI" => {
+            "awsvpc tasks need a free ENI on the instance (instance ENI limits are not polled)"
+                .into()
+        }
+        _ => match (g, td.map(task_size)) {
+            (Some(g), _) => format!(
+                "task needs {} CPU units / {} MiB, best instance {} has {} / {}",
+                g.cpu,
+                g.memory,
+                instance_label(g.best),
+                g.best.cpu_remaining,
+                g.best.memory_remaining
+            ),
+            (None, Some((cpu, memory))) => {
+                let best = usable_instances(input, Input::cluster_name(&s.cluster_arn))
+                    .into_iter()
+                    .min_by_key(|i| {
+                        std::cmp::Reverse(if resource == "CPU" {
+                            i.cpu_remaining
+                        } else {
                             i.memory_remaining
-                        ),
-                        None => format!("{need}, no usable instance"),
-                    }
+                        })
+                    });
+                let need = format!(
+                    "task needs {} CPU units / {} MiB",
+                    cpu.map_or("?".into(), |c| c.to_string()),
+                    memory.map_or("?".into(), |m| m.to_string())
+                );
+                match best {
+                    Some(i) => format!(
+                        "{need}, best instance {} has {} / {}",
+                        instance_label(i),
+                        i.cpu_remaining,
+                        i.memory_remaining
+                    ),
+                    None => format!("{need}, no usable instance"),
                 }
-                (None, None) => format!(
-                    "per the service event: \"{}\"",
-                    short(
-                        s.events
-                            .iter()
-                            .find(|e| UNABLE_TO_PLACE.is_match(&e.message))
-                            .map_or("", |e| e.message.as_str()),
-                        160
-                    )
-                ),
             }
-        }
+            (None, None) => format!(
+                "per the service event: \"{}\"",
+                short(
+                    s.events
+                        .iter()
+                        .find(|e| UNABLE_TO_PLACE.is_match(&e.message))
+                        .map_or("", |e| e.message.as_str()),
+                    160
+                )
+            ),
+        },
     }
 }
 
@@ -317,7 +341,7 @@ mod tests {
         assert_eq!(o.since, Some(mins_ago(1)));
         assert_eq!(
             o.message,
-            "web cannot place 1 task(s) (missing = desired − running − pending): MEMORY exhausted \
+            "web cannot place 1 task(s): MEMORY exhausted \
              — task needs 512 CPU units / 2048 MiB, best instance i-1 has 1024 / 512"
         );
         assert_eq!(o.evidence[0].text, MEMORY_EVENT);
@@ -330,7 +354,11 @@ mod tests {
         let found = check(&f.input());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].hold, Some(COMPUTED_HOLD));
-        assert!(found[0].evidence[0].text.starts_with("no ACTIVE connected instance"));
+        assert!(
+            found[0].evidence[0]
+                .text
+                .starts_with("no ACTIVE connected instance")
+        );
     }
 
     #[test]
@@ -352,10 +380,18 @@ mod tests {
             event(mins_ago(30), "(service web) has reached a steady state."),
         ];
         assert_eq!(check(&f.input())[0].severity, Severity::Warning);
-        f.services[0].events.insert(2, event(mins_ago(11), MEMORY_EVENT));
+        f.services[0]
+            .events
+            .insert(2, event(mins_ago(11), MEMORY_EVENT));
         assert_eq!(check(&f.input())[0].severity, Severity::Critical);
         // A steady state after the first failure restarts the clock.
-        f.services[0].events.insert(2, event(mins_ago(10) - TimeDelta::seconds(30), "(service web) has reached a steady state."));
+        f.services[0].events.insert(
+            2,
+            event(
+                mins_ago(10) - TimeDelta::seconds(30),
+                "(service web) has reached a steady state.",
+            ),
+        );
         assert_eq!(check(&f.input())[0].severity, Severity::Warning);
     }
 
@@ -381,13 +417,23 @@ mod tests {
         };
         add_task_definition(&mut f, td);
         f.services[0].events = vec![
-            event(mins_ago(1), "(service web) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance 1) is already using a port required by your task."),
-            event(mins_ago(2), "(service web) was unable to place a task because no container instance met all of its requirements. Reason: RESOURCE:ENI."),
+            event(
+                mins_ago(1),
+                "(service web) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance 1) is already using a port required by your task.",
+            ),
+            event(
+                mins_ago(2),
+                "(service web) was unable to place a task because no container instance met all of its requirements. Reason: RESOURCE:ENI.",
+            ),
         ];
         let found = check(&f.input());
         let keys: Vec<&str> = found.iter().map(|o| o.key.as_str()).collect();
         assert_eq!(keys, ["ENI", "PORTS"]);
-        assert!(found[1].message.ends_with("task needs host port(s) 8080, taken on every instance"));
+        assert!(
+            found[1]
+                .message
+                .ends_with("task needs host port(s) 8080, taken on every instance")
+        );
         assert!(found[1].next.contains("hostPort 0"));
     }
 

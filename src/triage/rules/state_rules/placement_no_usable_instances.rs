@@ -23,7 +23,12 @@ pub fn check(input: &Input) -> Vec<Observation> {
     // Cluster → EC2 services short of tasks, and recent "no instances" events.
     let mut short: BTreeMap<&str, Vec<&Service>> = BTreeMap::new();
     let mut events: BTreeMap<&str, Vec<&ServiceEvent>> = BTreeMap::new();
-    for s in input.services.iter().copied().filter(|s| s.status == "ACTIVE") {
+    for s in input
+        .services
+        .iter()
+        .copied()
+        .filter(|s| s.status == "ACTIVE")
+    {
         let cluster = Input::cluster_name(&s.cluster_arn);
         if !is_fargate(s) && s.desired > s.running {
             short.entry(cluster).or_default().push(s);
@@ -61,7 +66,9 @@ fn observe(
     if instances.is_empty() && described.is_none_or(|c| c.instances > 0) && events.is_empty() {
         return None;
     }
-    let registered = instances.len().max(described.map_or(0, |c| c.instances as usize));
+    let registered = instances
+        .len()
+        .max(described.map_or(0, |c| c.instances as usize));
     let connected = instances.iter().filter(|i| i.agent_connected).count();
     let active = instances.iter().filter(|i| i.status == "ACTIVE").count();
     let usable = instances
@@ -158,7 +165,11 @@ mod tests {
     fn fires_on_an_empty_cluster() {
         let mut f = short_of_tasks();
         f.clusters = vec![cluster(0)];
-        assert!(check(&f.input())[0].message.contains("(0 registered, 0 agent-connected, 0 ACTIVE)"));
+        assert!(
+            check(&f.input())[0]
+                .message
+                .contains("(0 registered, 0 agent-connected, 0 ACTIVE)")
+        );
     }
 
     #[test]

@@ -45,7 +45,8 @@ pub fn check(input: &Input) -> Vec<Observation> {
     // (subject, variant) → failures, newest first.
     let mut groups: BTreeMap<(Subject, &str), Vec<&Task>> = BTreeMap::new();
     for t in input.stopped.iter().copied() {
-        if !stop_time(t).is_some_and(|at| at >= since)
+        let recent = stop_time(t).is_some_and(|at| at >= since);
+        if !recent
             || !stops::failed_to_start(t)
             || !stops::is_resource_init_error(&t.stopped_reason)
         {
@@ -185,7 +186,14 @@ mod tests {
             init("t1", 5, SECRET),
             init("t2", 2, SECRET),
             init("t3", 1, LOGS),
-            stopped("web", "t4", mins_ago(1), 60, "EssentialContainerExited", Some(1)),
+            stopped(
+                "web",
+                "t4",
+                mins_ago(1),
+                60,
+                "EssentialContainerExited",
+                Some(1),
+            ),
         ];
         let found = check(&f.input());
         assert_eq!(found.len(), 2);
@@ -199,10 +207,20 @@ mod tests {
             "{}",
             secrets.message
         );
-        assert!(secrets.message.contains("(execution role arn:aws:iam::123456789012:role/web-exec) (2 tasks in 30 min)"));
-        assert!(secrets.next.contains("arn:aws:secretsmanager:eu-west-1:1:secret:db"));
+        assert!(secrets.message.contains(
+            "(execution role arn:aws:iam::123456789012:role/web-exec) (2 tasks in 30 min)"
+        ));
+        assert!(
+            secrets
+                .next
+                .contains("arn:aws:secretsmanager:eu-west-1:1:secret:db")
+        );
         let logging = found.iter().find(|o| o.key == "logging").unwrap();
-        assert!(logging.message.contains("— logging: failed to validate logger args"));
+        assert!(
+            logging
+                .message
+                .contains("— logging: failed to validate logger args")
+        );
     }
 
     #[test]
@@ -210,7 +228,9 @@ mod tests {
         assert_eq!(variant(SECRET), "secrets");
         assert_eq!(variant(LOGS), "logging");
         assert_eq!(
-            variant("ResourceInitializationError: failed to get registry auth: dial tcp 1.2.3.4:443: i/o timeout"),
+            variant(
+                "ResourceInitializationError: failed to get registry auth: dial tcp 1.2.3.4:443: i/o timeout"
+            ),
             "network"
         );
         assert_eq!(variant("ResourceInitializationError: something"), "other");

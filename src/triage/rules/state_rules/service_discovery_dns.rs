@@ -38,7 +38,10 @@ fn observe(input: &Input, s: &Service) -> Option<Observation> {
         .logs_of(s, input.now - WINDOW)
         .filter_map(|l| {
             let c = LOOKUP_FAILED.captures(&l.message)?;
-            let host = c.name("h1").or(c.name("h2")).map(|h| h.as_str().to_string());
+            let host = c
+                .name("h1")
+                .or(c.name("h2"))
+                .map(|h| h.as_str().to_string());
             Some((l, host))
         })
         .collect();
@@ -117,7 +120,10 @@ mod tests {
         let found = check(&with_lines(5, 200).input());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].severity, Severity::Warning);
-        assert_eq!(found[0].message, "svc-a: 5 lookups of b.service.local failed in 5m on 2/6 tasks");
+        assert_eq!(
+            found[0].message,
+            "svc-a: 5 lookups of b.service.local failed in 5m on 2/6 tasks"
+        );
         assert_eq!(found[0].since, Some(secs_ago(200)));
         assert!(found[0].next.contains("nslookup b.service.local"));
     }
@@ -132,8 +138,19 @@ mod tests {
     fn node_and_resolver_wording() {
         let mut f = with_lines(0, 0);
         f.logs = (0..5)
-            .map(|i| log("svc-a", "t1", secs_ago(10 + i), "Error: getaddrinfo ENOTFOUND payments.internal"))
+            .map(|i| {
+                log(
+                    "svc-a",
+                    "t1",
+                    secs_ago(10 + i),
+                    "Error: getaddrinfo ENOTFOUND payments.internal",
+                )
+            })
             .collect();
-        assert!(check(&f.input())[0].message.contains("lookups of payments.internal"));
+        assert!(
+            check(&f.input())[0]
+                .message
+                .contains("lookups of payments.internal")
+        );
     }
 }

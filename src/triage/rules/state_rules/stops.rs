@@ -127,7 +127,11 @@ pub fn crash_codes(t: &Task) -> Vec<i32> {
 
 /// The text that says why the pull failed: the task's reason, or the container's.
 pub fn pull_failure(t: &Task) -> Option<(&str, Option<&Container>)> {
-    if let Some(c) = t.containers.iter().find(|c| PULL_FAILED.is_match(&c.reason)) {
+    if let Some(c) = t
+        .containers
+        .iter()
+        .find(|c| PULL_FAILED.is_match(&c.reason))
+    {
         let text = if PULL_FAILED.is_match(&t.stopped_reason) {
             &t.stopped_reason
         } else {
@@ -196,7 +200,14 @@ mod tests {
 
     #[test]
     fn elb_health_kills_name_their_target_group() {
-        let mut t = stopped("web", "t1", now(), 60, "ServiceSchedulerInitiated", Some(143));
+        let mut t = stopped(
+            "web",
+            "t1",
+            now(),
+            60,
+            "ServiceSchedulerInitiated",
+            Some(143),
+        );
         t.stopped_reason = "Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/tg-web/abc)".into();
         assert_eq!(
             elb_health_kill(&t),

@@ -308,7 +308,9 @@ pub mod fixtures {
         t.stop_code = stop_code.into();
         t.stopped_reason = match stop_code {
             "EssentialContainerExited" => "Essential container in task exited".into(),
-            "ServiceSchedulerInitiated" => "Scaling activity initiated by (deployment ecs-svc/1)".into(),
+            "ServiceSchedulerInitiated" => {
+                "Scaling activity initiated by (deployment ecs-svc/1)".into()
+            }
             _ => String::new(),
         };
         t.containers[0].last_status = "STOPPED".into();
@@ -343,7 +345,11 @@ pub mod fixtures {
     }
 
     /// A task definition with one container `app`.
-    pub fn task_definition(family: &str, revision: u32, app: ContainerDefinition) -> TaskDefinition {
+    pub fn task_definition(
+        family: &str,
+        revision: u32,
+        app: ContainerDefinition,
+    ) -> TaskDefinition {
         TaskDefinition {
             reference: td_ref(family, revision),
             status: "ACTIVE".into(),

@@ -72,27 +72,37 @@ fn observe(input: &Input, task: &Task, stopped_at: Time, kill: OomKill) -> Obser
     } else {
         Severity::Warning
     };
-    let mut obs = Observation::new(ID, severity, container_subject(task, &container.name), message)
-        .key(task.arn.clone())
-        .since(stopped_at)
-        .evidence(Evidence::at(
-            stopped_at,
-            format!(
-                "stopCode {}, stoppedReason \"{}\", {} exit {}, reason \"{}\"",
-                task.stop_code,
-                task.stopped_reason,
-                container.name,
-                container.exit_code.map_or("-".into(), |c| c.to_string()),
-                container.reason
-            ),
-        ))
-        .next(
-            "Open the metrics chart for task memory to tell a steady climb (a leak, see \
+    let mut obs = Observation::new(
+        ID,
+        severity,
+        container_subject(task, &container.name),
+        message,
+    )
+    .key(task.arn.clone())
+    .since(stopped_at)
+    .evidence(Evidence::at(
+        stopped_at,
+        format!(
+            "stopCode {}, stoppedReason \"{}\", {} exit {}, reason \"{}\"",
+            task.stop_code,
+            task.stopped_reason,
+            container.name,
+            container.exit_code.map_or("-".into(), |c| c.to_string()),
+            container.reason
+        ),
+    ))
+    .next(
+        "Open the metrics chart for task memory to tell a steady climb (a leak, see \
              memory-leak-trend) from a load spike; open logs for the last lines before the \
              kill. Mitigate by raising the container memory limit (keep -Xmx below it) in a \
              new revision, then redeploy.",
-        )
-        .remedies(&[Remedy::Chart, Remedy::OpenLogs, Remedy::ShowTask, Remedy::Redeploy]);
+    )
+    .remedies(&[
+        Remedy::Chart,
+        Remedy::OpenLogs,
+        Remedy::ShowTask,
+        Remedy::Redeploy,
+    ]);
     if let (Some(l), Some(lim)) = (last, limit) {
         obs = obs.evidence(Evidence::at(
             stopped_at,
@@ -111,7 +121,10 @@ fn hard_limit(input: &Input, task: &Task, container: &str) -> Option<u32> {
         .and_then(|c| c.memory);
     let td = input.task_definition(&task.task_definition.arn);
     from_task
-        .or_else(|| td.and_then(|d| d.container(container)).and_then(|c| c.memory))
+        .or_else(|| {
+            td.and_then(|d| d.container(container))
+                .and_then(|c| c.memory)
+        })
         .or(task.memory)
         .or_else(|| td.and_then(|d| d.memory))
 }
@@ -172,9 +185,23 @@ mod tests {
         let mut f = facts();
         f.stopped = vec![
             stopped("web", "t1", mins_ago(1), 60, ESSENTIAL_EXITED, Some(1)),
-            stopped("web", "t2", mins_ago(1), 60, "ServiceSchedulerInitiated", Some(137)),
+            stopped(
+                "web",
+                "t2",
+                mins_ago(1),
+                60,
+                "ServiceSchedulerInitiated",
+                Some(137),
+            ),
             stopped("web", "t3", mins_ago(1), 60, "UserInitiated", Some(137)),
-            stopped("web", "t4", mins_ago(1), 60, "ServiceSchedulerInitiated", Some(143)),
+            stopped(
+                "web",
+                "t4",
+                mins_ago(1),
+                60,
+                "ServiceSchedulerInitiated",
+                Some(143),
+            ),
         ];
         assert!(check(&f.input()).is_empty());
     }
@@ -182,22 +209,45 @@ mod tests {
     #[test]
     fn a_bare_137_under_essential_exit_is_a_warning_unless_memory_was_at_the_limit() {
         let mut f = facts();
-        f.stopped = vec![stopped("web", "t1", mins_ago(1), 60, ESSENTIAL_EXITED, Some(137))];
+        f.stopped = vec![stopped(
+            "web",
+            "t1",
+            mins_ago(1),
+            60,
+            ESSENTIAL_EXITED,
+            Some(137),
+        )];
         let found = check(&f.input());
         assert_eq!(found[0].severity, Severity::Warning);
-        assert!(found[0].message.contains("SIGKILL (exit 137), possible OOM"), "{}", found[0].message);
+        assert!(
+            found[0]
+                .message
+                .contains("SIGKILL (exit 137), possible OOM"),
+            "{}",
+            found[0].message
+        );
 
         // Container Insights saw 1000 MiB of 1024 in the minute before the stop.
         let task = f.stopped[0].clone();
-        f.series(metric_catalog::task_memory(&task), &[990.0, 1000.0, f64::NAN]);
+        f.series(
+            metric_catalog::task_memory(&task),
+            &[990.0, 1000.0, f64::NAN],
+        );
         let found = check(&f.input());
         assert_eq!(found[0].severity, Severity::Critical);
-        assert!(found[0].message.contains("last seen 1000 MiB"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("last seen 1000 MiB"),
+            "{}",
+            found[0].message
+        );
 
         // 800 of 1024 (78%) is not memory evidence.
         let mut f2 = facts();
         f2.stopped = vec![task.clone()];
-        f2.series(metric_catalog::task_memory(&task), &[800.0, 800.0, f64::NAN]);
+        f2.series(
+            metric_catalog::task_memory(&task),
+            &[800.0, 800.0, f64::NAN],
+        );
         assert_eq!(check(&f2.input())[0].severity, Severity::Warning);
     }
 
@@ -208,13 +258,19 @@ mod tests {
         // t2 is older than the finding window and than the repeat window: one kill counts.
         let found = check(&f.input());
         assert_eq!(found.len(), 1);
-        assert!(found[0].message.ends_with("1 OOM kill in 30 min"), "{}", found[0].message);
+        assert!(
+            found[0].message.ends_with("1 OOM kill in 30 min"),
+            "{}",
+            found[0].message
+        );
 
         f.stopped.push(oom("t3", mins_ago(29)));
         let found = check(&f.input());
         assert_eq!(found.len(), 2);
         assert!(
-            found.iter().all(|o| o.message.ends_with("2 OOM kills in 30 min (repeating)")),
+            found
+                .iter()
+                .all(|o| o.message.ends_with("2 OOM kills in 30 min (repeating)")),
             "{found:?}"
         );
     }

@@ -16,8 +16,7 @@ pub const ID: &str = "taskdef-memory-limit-risk";
 /// Heap at or above this share of the hard limit leaves no room off-heap (our default).
 const HEAP_SHARE: f64 = 0.9;
 
-static XMX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"-Xmx(?<n>\d+)(?<u>[kKmMgG])").unwrap());
+static XMX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"-Xmx(?<n>\d+)(?<u>[kKmMgG])").unwrap());
 static MAX_RAM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"MaxRAMPercentage=(?<p>[\d.]+)").unwrap());
 static JVM_IMAGE: LazyLock<Regex> = LazyLock::new(|| {
@@ -51,7 +50,9 @@ fn heap_settings(c: &ContainerDefinition) -> (Option<u64>, Option<f64>) {
 
 fn is_jvm(c: &ContainerDefinition) -> bool {
     JVM_IMAGE.is_match(&c.image)
-        || c.environment.iter().any(|(k, _)| JAVA_ENV.contains(&k.as_str()))
+        || c.environment
+            .iter()
+            .any(|(k, _)| JAVA_ENV.contains(&k.as_str()))
         || c.entry_point
             .iter()
             .chain(&c.command)
@@ -67,8 +68,10 @@ fn non_production(input: &Input, s: &Service) -> bool {
         .filter(|c| c.name == name)
         .flat_map(|c| &c.tags)
         .any(|(k, v)| {
-            matches!(k.to_ascii_lowercase().as_str(), "env" | "environment" | "stage")
-                && !v.to_ascii_lowercase().starts_with("prod")
+            matches!(
+                k.to_ascii_lowercase().as_str(),
+                "env" | "environment" | "stage"
+            ) && !v.to_ascii_lowercase().starts_with("prod")
         })
 }
 
@@ -99,40 +102,45 @@ fn observe(
         && td.requires_compatibilities.iter().all(|r| r == "FARGATE");
     let ec2 = !is_fargate(s) && !fargate_only;
     // A single container's ceiling is the task size when it has no limit of its own.
-    let hard = c.memory.or(if td.containers.len() == 1 { td.memory } else { None });
-    let (xmx, pct) = heap_settings(c);
-    let (kind, issue, severity) = if ec2 && td.memory.is_none() && c.memory.is_none() && c.memory_reservation.is_some() {
-        (
-            "no-hard-limit",
-            "no hard memory limit (soft limit only, no task-level memory)".to_string(),
-            Severity::Warning,
-        )
-    } else if let (Some(x), Some(h)) = (xmx, hard)
-        && x as f64 >= HEAP_SHARE * f64::from(h)
-    {
-        (
-            "heap-near-limit",
-            format!(
-                "-Xmx{x}m is {:.0}% of the hard limit",
-                100.0 * x as f64 / f64::from(h)
-            ),
-            Severity::Warning,
-        )
-    } else if let Some(p) = pct.filter(|&p| p >= HEAP_SHARE * 100.0) {
-        (
-            "heap-near-limit",
-            format!("MaxRAMPercentage={p} leaves no room off-heap"),
-            Severity::Warning,
-        )
-    } else if xmx.is_none() && pct.is_none() && is_jvm(c) {
-        (
-            "heap-unset",
-            "JVM without an explicit heap setting".to_string(),
-            Severity::Info,
-        )
+    let hard = c.memory.or(if td.containers.len() == 1 {
+        td.memory
     } else {
-        return None;
-    };
+        None
+    });
+    let (xmx, pct) = heap_settings(c);
+    let (kind, issue, severity) =
+        if ec2 && td.memory.is_none() && c.memory.is_none() && c.memory_reservation.is_some() {
+            (
+                "no-hard-limit",
+                "no hard memory limit (soft limit only, no task-level memory)".to_string(),
+                Severity::Warning,
+            )
+        } else if let (Some(x), Some(h)) = (xmx, hard)
+            && x as f64 >= HEAP_SHARE * f64::from(h)
+        {
+            (
+                "heap-near-limit",
+                format!(
+                    "-Xmx{x}m is {:.0}% of the hard limit",
+                    100.0 * x as f64 / f64::from(h)
+                ),
+                Severity::Warning,
+            )
+        } else if let Some(p) = pct.filter(|&p| p >= HEAP_SHARE * 100.0) {
+            (
+                "heap-near-limit",
+                format!("MaxRAMPercentage={p} leaves no room off-heap"),
+                Severity::Warning,
+            )
+        } else if xmx.is_none() && pct.is_none() && is_jvm(c) {
+            (
+                "heap-unset",
+                "JVM without an explicit heap setting".to_string(),
+                Severity::Info,
+            )
+        } else {
+            return None;
+        };
     let severity = if severity == Severity::Warning && non_production(input, s) {
         Severity::Info
     } else {
@@ -235,10 +243,22 @@ mod tests {
             "web:17:app: -Xmx922m is 90% of the hard limit (hard 1024 MiB, soft none, heap -Xmx922m)"
         );
         let found = check(&with_container(java("-Xmx1g", None), Some(1024)).input());
-        assert!(found[0].message.contains("-Xmx1024m is 100%"), "{}", found[0].message);
-        let found = check(&with_container(java("-XX:MaxRAMPercentage=90.0", Some(1024)), None).input());
-        assert!(found[0].message.contains("MaxRAMPercentage=90 leaves no room"));
-        assert!(check(&with_container(java("-XX:MaxRAMPercentage=75", Some(1024)), None).input()).is_empty());
+        assert!(
+            found[0].message.contains("-Xmx1024m is 100%"),
+            "{}",
+            found[0].message
+        );
+        let found =
+            check(&with_container(java("-XX:MaxRAMPercentage=90.0", Some(1024)), None).input());
+        assert!(
+            found[0]
+                .message
+                .contains("MaxRAMPercentage=90 leaves no room")
+        );
+        assert!(
+            check(&with_container(java("-XX:MaxRAMPercentage=75", Some(1024)), None).input())
+                .is_empty()
+        );
     }
 
     #[test]
