@@ -284,6 +284,28 @@ mod tests {
     }
 
     #[test]
+    fn load_balancer_errors_are_keyed_on_the_load_balancer_alone() {
+        let alb = "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/edge/50dc6c495c0c9188";
+        let nlb = "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/net/inner/2";
+        let e504 = load_balancer_5xx(alb, Some(504)).unwrap();
+        assert_eq!(e504.name, "HTTPCode_ELB_504_Count");
+        assert_eq!(e504.stat, Stat::Sum);
+        assert_eq!(
+            e504.dimensions,
+            vec![(
+                "LoadBalancer".to_string(),
+                "app/edge/50dc6c495c0c9188".to_string()
+            )]
+        );
+        assert_eq!(
+            load_balancer_5xx(alb, None).unwrap().name,
+            "HTTPCode_ELB_5XX_Count"
+        );
+        assert!(load_balancer_requests(nlb).is_none());
+        assert!(target_group_response_time("arn:…:targetgroup/db/1", nlb).is_none());
+    }
+
+    #[test]
     fn burstable_families_are_recognised() {
         assert!(is_burstable("t3.micro"));
         assert!(is_burstable("t4g.large"));

@@ -24,8 +24,11 @@ const REOPEN_WITHIN: TimeDelta = TimeDelta::minutes(10);
 const KEEP_RESOLVED: TimeDelta = TimeDelta::hours(2);
 /// Stopped tasks are remembered this long (rules look back at most 30 min; sawtooth: 24 h).
 const KEEP_STOPS: TimeDelta = TimeDelta::hours(24);
-/// Target-health polls kept per target group.
-const KEEP_TARGET_POLLS: usize = 6;
+/// Target-health polls are kept this long per target group (flapping looks back 15 min, a
+/// startup is measured from task start to its first healthy poll)…
+const KEEP_TARGET_HISTORY: TimeDelta = TimeDelta::minutes(16);
+/// …and at most this many.
+const KEEP_TARGET_POLLS: usize = 64;
 /// Log samples kept for the log rules.
 const KEEP_LOG_SAMPLES: usize = 5_000;
 
@@ -229,6 +232,7 @@ impl Triage {
             let mut tg = tg.clone();
             tg.fetched_at = tg.fetched_at.or(Some(at));
             polls.push(tg);
+            polls.retain(|p| p.fetched_at.is_none_or(|t| at - t <= KEEP_TARGET_HISTORY));
             if polls.len() > KEEP_TARGET_POLLS {
                 polls.remove(0);
             }

@@ -9,7 +9,12 @@ pub use input::{Facts, Input, LogSample};
 
 use crate::model::Observation;
 
-/// Every rule's observations for this input, in catalog order.
+/// Every rule's observations for this input, in catalog order, then the correlations that
+/// combine them (parent findings naming their members).
 pub fn evaluate(input: &Input) -> Vec<Observation> {
-    rules::all().flat_map(|rule| (rule.check)(input)).collect()
+    let mut observations: Vec<Observation> =
+        rules::all().flat_map(|rule| (rule.check)(input)).collect();
+    let parents = rules::correlate(&observations, input);
+    observations.extend(parents);
+    observations
 }

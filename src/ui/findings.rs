@@ -155,6 +155,9 @@ fn detail_lines<'a>(state: &State, finding: &'a Finding, ctx: &Ctx) -> Vec<Line<
         obs.subject.label(),
         age(state.now, finding.opened_at)
     );
+    if let Some(since) = obs.since.filter(|s| *s < finding.opened_at) {
+        status.push_str(&format!(" · condition since {}", since.format("%H:%M:%S")));
+    }
     if let Some(at) = finding.resolved_at {
         status.push_str(&format!(" · resolved {} ago", age(state.now, at)));
     }

@@ -399,7 +399,12 @@ fn memory_leak_lifecycle(v: &View) -> Option<Observation> {
         &members,
         format!("{}: memory leak — {}{tag}", v.s.name, stages.join(" → ")),
         &fix,
-        &[Remedy::Chart, Remedy::Redeploy, Remedy::Exec, Remedy::OpenLogs],
+        &[
+            Remedy::Chart,
+            Remedy::Redeploy,
+            Remedy::Exec,
+            Remedy::OpenLogs,
+        ],
     ))
 }
 
@@ -438,12 +443,11 @@ fn oom_under_load(v: &View) -> Option<Observation> {
     let surge = v
         .requests()
         .filter(|(before, recent)| *recent >= SURGE * *before);
-    let started: Vec<&crate::model::ServiceEvent> = v
-        .s
-        .events
-        .iter()
-        .filter(|e| e.at >= since && e.message.contains("has started"))
-        .collect();
+    let started: Vec<&crate::model::ServiceEvent> =
+        v.s.events
+            .iter()
+            .filter(|e| e.at >= since && e.message.contains("has started"))
+            .collect();
     let load = match surge {
         Some((before, recent)) => format!("a load surge (requests {before:.0}→{recent:.0}/min)"),
         None if !at_max.is_empty() => "scale-out to the maximum".to_string(),
@@ -763,9 +767,13 @@ mod tests {
     fn cpu_starved_latency_needs_both_members_and_rising_load() {
         let mut f = facts();
         requests(&mut f, 6000.0, 12_000.0);
-        let slow = tg_obs(rule::RESPONSE_TIME, Severity::Warning, "tg-web: avg 1.4s → cpu-bound")
-            .since(fixed_now() - TimeDelta::minutes(6))
-            .hold(TimeDelta::minutes(1));
+        let slow = tg_obs(
+            rule::RESPONSE_TIME,
+            Severity::Warning,
+            "tg-web: avg 1.4s → cpu-bound",
+        )
+        .since(fixed_now() - TimeDelta::minutes(6))
+        .hold(TimeDelta::minutes(1));
         let busy = service_obs(
             rule::CPU_SATURATED,
             Severity::Critical,
@@ -777,16 +785,31 @@ mod tests {
         assert_eq!(p.severity, Severity::Critical, "the worst member");
         assert_eq!(p.since, slow.since);
         assert_eq!(p.hold, Some(TimeDelta::minutes(1)));
-        assert!(p.message.contains("the cluster is saturated; requests rose 6000→12000/min"), "{}", p.message);
+        assert!(
+            p.message
+                .contains("the cluster is saturated; requests rose 6000→12000/min"),
+            "{}",
+            p.message
+        );
         assert_eq!(p.evidence.len(), 2);
-        assert!(p.evidence[0].text.starts_with("member target-response-time-spike"));
+        assert!(
+            p.evidence[0]
+                .text
+                .starts_with("member target-response-time-spike")
+        );
 
-        assert!(correlate(&[busy.clone()], &f.input()).is_empty(), "no latency");
+        assert!(
+            correlate(std::slice::from_ref(&busy), &f.input()).is_empty(),
+            "no latency"
+        );
         let dependency = tg_obs(rule::RESPONSE_TIME, Severity::Warning, "→ dependency-bound");
         assert!(correlate(&[dependency, busy.clone()], &f.input()).is_empty());
         let mut flat_load = facts();
         requests(&mut flat_load, 6000.0, 6500.0);
-        assert!(correlate(&[slow, busy], &flat_load.input()).is_empty(), "load not rising");
+        assert!(
+            correlate(&[slow, busy], &flat_load.input()).is_empty(),
+            "load not rising"
+        );
     }
 
     #[test]
@@ -807,7 +830,10 @@ mod tests {
         let t = task(1);
         f.tasks = vec![t.clone()];
         let leak = task_obs(rule::LEAK, &t, "web/00000001: memory 720 MiB, rising");
-        assert!(correlate(&[leak.clone()], &f.input()).is_empty(), "a trend alone");
+        assert!(
+            correlate(std::slice::from_ref(&leak), &f.input()).is_empty(),
+            "a trend alone"
+        );
         let oom = task_obs(rule::OOM, &task(2), "OutOfMemoryError");
         let found = correlate(&[leak.clone(), oom], &f.input());
         assert_eq!(names(&found), [MEMORY_LEAK_LIFECYCLE]);
@@ -819,10 +845,17 @@ mod tests {
             created_at: Some(fixed_now() - TimeDelta::hours(2)),
             ..Deployment::default()
         }];
-        let found = correlate(&[leak.clone()], &f.input());
-        assert!(found[0].message.ends_with("; regression in web:42"), "{}", found[0].message);
+        let found = correlate(std::slice::from_ref(&leak), &f.input());
+        assert!(
+            found[0].message.ends_with("; regression in web:42"),
+            "{}",
+            found[0].message
+        );
         f.services[0].deployments[0].created_at = Some(fixed_now() - TimeDelta::hours(30));
-        assert!(correlate(&[leak], &f.input()).is_empty(), "an old deployment");
+        assert!(
+            correlate(&[leak], &f.input()).is_empty(),
+            "an old deployment"
+        );
     }
 
     fn stopped(n: u32, secs_ago: i64) -> Task {
@@ -845,7 +878,11 @@ mod tests {
             .collect();
         let found = correlate(&kills, &f.input());
         assert_eq!(names(&found), [OOM_UNDER_LOAD]);
-        assert!(found[0].message.contains("3 tasks OOM-killed within 240s"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("3 tasks OOM-killed within 240s"),
+            "{}",
+            found[0].message
+        );
 
         let mut calm = facts();
         calm.stopped = f.stopped.clone();
@@ -858,7 +895,11 @@ mod tests {
                 message: "(service web) has started 3 tasks: (task a)".into(),
             })
             .collect();
-        assert_eq!(names(&correlate(&kills, &calm.input())), [OOM_UNDER_LOAD], "scale-out");
+        assert_eq!(
+            names(&correlate(&kills, &calm.input())),
+            [OOM_UNDER_LOAD],
+            "scale-out"
+        );
 
         let mut apart = facts();
         apart.stopped = vec![stopped(1, 800), stopped(2, 60)];
@@ -868,7 +909,10 @@ mod tests {
             .iter()
             .map(|t| task_obs(rule::OOM, t, "OOM"))
             .collect();
-        assert!(correlate(&kills, &apart.input()).is_empty(), "not at the same moment");
+        assert!(
+            correlate(&kills, &apart.input()).is_empty(),
+            "not at the same moment"
+        );
         let mut with_leak = kills.clone();
         with_leak.push(task_obs(rule::LEAK, &task(5), "rising"));
         assert!(!names(&correlate(&with_leak, &f.input())).contains(&OOM_UNDER_LOAD));
@@ -878,14 +922,21 @@ mod tests {
     fn health_check_cycling_names_the_cause() {
         let f = facts();
         let kills = service_obs(rule::ELB_KILLS, Severity::Critical, "2 tasks killed");
-        let path = tg_obs(rule::CODE_MISMATCH, Severity::Critical, "tg-web: 4/4 targets answer /health with HTTP 404 (expected 200)");
+        let path = tg_obs(
+            rule::CODE_MISMATCH,
+            Severity::Critical,
+            "tg-web: 4/4 targets answer /health with HTTP 404 (expected 200)",
+        );
         let found = correlate(&[kills.clone(), path], &f.input());
         assert_eq!(names(&found), [HEALTH_CHECK_CYCLING]);
         assert!(found[0].message.contains("path the app does not serve"));
         let grace = service_obs(rule::GRACE, Severity::Warning, "grace");
         let found = correlate(&[kills.clone(), grace], &f.input());
         assert!(found[0].message.contains("grace period is too short"));
-        assert!(correlate(&[kills], &f.input()).is_empty(), "no cause among the members");
+        assert!(
+            correlate(&[kills], &f.input()).is_empty(),
+            "no cause among the members"
+        );
     }
 
     #[test]
@@ -901,11 +952,18 @@ mod tests {
         let found = correlate(&[timeout.clone(), zero.clone()], &f.input());
         assert!(names(&found).contains(&NETWORK_PATH_OUTAGE));
         assert!(found[0].message.contains("(CPU 3%)"));
-        assert!(correlate(&[timeout.clone()], &f.input()).is_empty());
-        let some = tg_obs(rule::TIMEOUT, Severity::Warning, "1/4 — some targets: app starvation");
+        assert!(correlate(std::slice::from_ref(&timeout), &f.input()).is_empty());
+        let some = tg_obs(
+            rule::TIMEOUT,
+            Severity::Warning,
+            "1/4 — some targets: app starvation",
+        );
         assert!(correlate(&[some, zero.clone()], &f.input()).is_empty());
         f.series(cat::service_cpu(&f.services[0].clone()), &[95.0, 95.0]);
-        assert!(correlate(&[timeout, zero], &f.input()).is_empty(), "busy tasks");
+        assert!(
+            correlate(&[timeout, zero], &f.input()).is_empty(),
+            "busy tasks"
+        );
     }
 
     #[test]
@@ -931,7 +989,10 @@ mod tests {
         let kills = service_obs(rule::ELB_KILLS, Severity::Critical, "killed");
         let found = correlate(&[stuck.clone(), drain.clone(), kills], &f.input());
         assert!(names(&found).contains(&STUCK_ROLLOUT_BY_DRAIN));
-        assert!(correlate(&[stuck, drain], &f.input()).is_empty(), "new tasks are fine");
+        assert!(
+            correlate(&[stuck, drain], &f.input()).is_empty(),
+            "new tasks are fine"
+        );
     }
 
     #[test]

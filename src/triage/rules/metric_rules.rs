@@ -22,15 +22,6 @@ mod target_unhealthy;
 mod testing;
 mod util;
 
-// The correlations read these rules' findings; the file sits next to the registries.
-// TODO(lead): declare it in rules/mod.rs (`mod correlations; pub use correlations::correlate;`)
-// and drop these lines.
-#[path = "correlations.rs"]
-#[allow(dead_code)]
-mod correlations;
-#[allow(unused_imports)]
-pub use correlations::correlate;
-
 use std::collections::{BTreeMap, HashSet};
 
 use super::Rule;
@@ -199,7 +190,8 @@ fn task_memory_series(clusters: &[&Cluster], tasks: &[&Task]) -> Vec<MetricId> {
                 .push(t);
         }
     }
-    let mut queues: Vec<std::vec::IntoIter<&Task>> = groups.into_values().map(Vec::into_iter).collect();
+    let mut queues: Vec<std::vec::IntoIter<&Task>> =
+        groups.into_values().map(Vec::into_iter).collect();
     let mut out = Vec::new();
     while out.len() < MAX_TASK_SERIES {
         let before = out.len();
@@ -234,10 +226,19 @@ mod tests {
 
     #[test]
     fn correlations_read_the_tags_the_rules_write() {
-        use correlations::tag;
-        assert_eq!(tag::CPU_BOUND, format!("→ {}", target_response_time_spike::CPU_BOUND));
-        assert_eq!(tag::HOST_BOUND, format!("→ {}", service_cpu_saturated::HOST_BOUND));
-        assert_eq!(tag::TASK_BOUND, format!("→ {}", service_cpu_saturated::TASK_BOUND));
+        use super::super::correlations::tag;
+        assert_eq!(
+            tag::CPU_BOUND,
+            format!("→ {}", target_response_time_spike::CPU_BOUND)
+        );
+        assert_eq!(
+            tag::HOST_BOUND,
+            format!("→ {}", service_cpu_saturated::HOST_BOUND)
+        );
+        assert_eq!(
+            tag::TASK_BOUND,
+            format!("→ {}", service_cpu_saturated::TASK_BOUND)
+        );
         assert!(target_unhealthy::ALL_AT_ONCE.starts_with(tag::ALL_AT_ONCE));
         assert!(target_unhealthy::YOUNG.starts_with(tag::SLOW_START));
         assert!(target_unhealthy::SOME.contains(tag::STARVATION));
@@ -291,7 +292,10 @@ mod tests {
         let series = task_memory_series(&[&c], &refs);
         assert_eq!(series.len(), MAX_TASK_SERIES);
         for t in &few {
-            assert!(series.contains(&cat::task_memory(t)), "small service left out");
+            assert!(
+                series.contains(&cat::task_memory(t)),
+                "small service left out"
+            );
         }
     }
 }

@@ -5,6 +5,7 @@
 //! Two registries: rules over ECS state (tasks, services, deployments, instances, logs) and
 //! rules over metrics and target health.
 
+mod correlations;
 mod metric_rules;
 mod service_under_replicated;
 mod state_rules;
@@ -12,6 +13,7 @@ mod state_rules;
 use super::Input;
 use crate::model::Observation;
 
+pub use correlations::correlate;
 pub use metric_rules::wanted_metrics;
 
 pub struct Rule {

@@ -96,13 +96,31 @@ fn spikes(input: &Input, s: &Service, per_lb: &BTreeMap<&str, usize>) -> Vec<Spi
                 f(m, p.value);
             }
         };
-        put(input.window(&requests, LOOKBACK), &|m, v| m.requests = Some(v));
-        put(series(input, cat::target_group_5xx(tg, lb)), &|m, v| m.target = v);
-        put(series(input, cat::target_group_connection_errors(tg, lb)), &|m, v| m.conn = v);
-        put(series(input, cat::load_balancer_5xx(lb, None)), &|m, v| m.elb = v);
-        put(series(input, cat::load_balancer_5xx(lb, Some(502))), &|m, v| m.e502 = v);
-        put(series(input, cat::load_balancer_5xx(lb, Some(503))), &|m, v| m.e503 = v);
-        put(series(input, cat::load_balancer_5xx(lb, Some(504))), &|m, v| m.e504 = v);
+        put(input.window(&requests, LOOKBACK), &|m, v| {
+            m.requests = Some(v)
+        });
+        put(series(input, cat::target_group_5xx(tg, lb)), &|m, v| {
+            m.target = v
+        });
+        put(
+            series(input, cat::target_group_connection_errors(tg, lb)),
+            &|m, v| m.conn = v,
+        );
+        put(series(input, cat::load_balancer_5xx(lb, None)), &|m, v| {
+            m.elb = v
+        });
+        put(
+            series(input, cat::load_balancer_5xx(lb, Some(502))),
+            &|m, v| m.e502 = v,
+        );
+        put(
+            series(input, cat::load_balancer_5xx(lb, Some(503))),
+            &|m, v| m.e503 = v,
+        );
+        put(
+            series(input, cat::load_balancer_5xx(lb, Some(504))),
+            &|m, v| m.e504 = v,
+        );
         if shared {
             // The group's share of the load balancer's requests takes that share of its errors.
             let lb_requests: BTreeMap<Time, f64> = series(input, cat::load_balancer_requests(lb))
@@ -123,7 +141,10 @@ fn spikes(input: &Input, s: &Service, per_lb: &BTreeMap<&str, usize>) -> Vec<Spi
         let rates: Vec<Point> = minutes
             .iter()
             .filter(|(_, m)| m.any)
-            .map(|(&at, m)| Point { at, value: m.rate() })
+            .map(|(&at, m)| Point {
+                at,
+                value: m.rate(),
+            })
             .collect();
         if !held_points(&rates, input.now, WINDOW, |r| r >= MIN_RATE) {
             continue;
@@ -141,11 +162,9 @@ fn spikes(input: &Input, s: &Service, per_lb: &BTreeMap<&str, usize>) -> Vec<Spi
             totals.conn += m.conn;
         }
         let recent = input.now - chrono::TimeDelta::minutes(WINDOW);
-        let (errors, requests) = minutes
-            .range(recent..)
-            .fold((0.0, 0.0), |(e, r), (_, m)| {
-                (e + m.errors(), r + m.requests.unwrap_or(0.0))
-            });
+        let (errors, requests) = minutes.range(recent..).fold((0.0, 0.0), |(e, r), (_, m)| {
+            (e + m.errors(), r + m.requests.unwrap_or(0.0))
+        });
         out.push(Spike {
             tg: tg.clone(),
             lb: lb.clone(),
@@ -222,10 +241,22 @@ pub fn check(input: &Input) -> Vec<Observation> {
 /// The catalog's reading of each kind of 5xx, worst first.
 fn next(t: &Minute) -> String {
     let mut kinds = [
-        (t.target, "Target 5xx: unhandled application exceptions; open the logs filtered on ERROR|Exception."),
-        (t.e502, "ELB 502: the target reset or closed the connection, often a crash or an OOM kill (see task-oom-killed)."),
-        (t.e503, "ELB 503: no registered targets (e.g. every task being replaced); show target health. When every target is unhealthy the ALB fails open, so that shows as 502/504, not 503."),
-        (t.e504, "ELB 504: the target answered after the idle timeout (a hung dependency call; see target-response-time-spike and tighten client timeouts) or the LB could not connect at all (security group or NACL; TargetConnectionErrorCount rises)."),
+        (
+            t.target,
+            "Target 5xx: unhandled application exceptions; open the logs filtered on ERROR|Exception.",
+        ),
+        (
+            t.e502,
+            "ELB 502: the target reset or closed the connection, often a crash or an OOM kill (see task-oom-killed).",
+        ),
+        (
+            t.e503,
+            "ELB 503: no registered targets (e.g. every task being replaced); show target health. When every target is unhealthy the ALB fails open, so that shows as 502/504, not 503.",
+        ),
+        (
+            t.e504,
+            "ELB 504: the target answered after the idle timeout (a hung dependency call; see target-response-time-spike and tighten client timeouts) or the LB could not connect at all (security group or NACL; TargetConnectionErrorCount rises).",
+        ),
     ];
     kinds.sort_by(|a, b| b.0.total_cmp(&a.0));
     kinds
@@ -250,9 +281,14 @@ mod tests {
         let spike = |v: f64| {
             let mut s = flat(f64::NAN, 20);
             s.extend(flat(v, minutes));
-            s.iter().map(|x| if *x == 0.0 { f64::NAN } else { *x }).collect::<Vec<_>>()
+            s.iter()
+                .map(|x| if *x == 0.0 { f64::NAN } else { *x })
+                .collect::<Vec<_>>()
         };
-        f.series(cat::target_group_requests(TG, LB).unwrap(), &flat(rpm, 20 + minutes));
+        f.series(
+            cat::target_group_requests(TG, LB).unwrap(),
+            &flat(rpm, 20 + minutes),
+        );
         f.series(cat::target_group_5xx(TG, LB).unwrap(), &spike(t5xx));
         f.series(cat::load_balancer_5xx(LB, None).unwrap(), &spike(e504));
         f.series(cat::load_balancer_5xx(LB, Some(504)).unwrap(), &spike(e504));
@@ -288,8 +324,14 @@ mod tests {
 
     #[test]
     fn critical_at_ten_percent() {
-        assert_eq!(check(&fleet(1000.0, 0.0, 100.0, 4).input())[0].severity, Severity::Critical);
-        assert_eq!(check(&fleet(1000.0, 0.0, 99.0, 4).input())[0].severity, Severity::Warning);
+        assert_eq!(
+            check(&fleet(1000.0, 0.0, 100.0, 4).input())[0].severity,
+            Severity::Critical
+        );
+        assert_eq!(
+            check(&fleet(1000.0, 0.0, 99.0, 4).input())[0].severity,
+            Severity::Warning
+        );
     }
 
     #[test]
@@ -297,10 +339,17 @@ mod tests {
         let mut f = fleet(1000.0, 0.0, 50.0, 3);
         f.metrics = Default::default();
         f.series(cat::load_balancer_5xx(LB, None).unwrap(), &flat(50.0, 5));
-        f.series(cat::load_balancer_5xx(LB, Some(503)).unwrap(), &flat(50.0, 5));
+        f.series(
+            cat::load_balancer_5xx(LB, Some(503)).unwrap(),
+            &flat(50.0, 5),
+        );
         let found = check(&f.input());
         assert_eq!(found[0].severity, Severity::Critical);
-        assert!(found[0].message.contains("100.0% 5xx"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("100.0% 5xx"),
+            "{}",
+            found[0].message
+        );
         assert!(found[0].next.starts_with("ELB 503"));
     }
 
@@ -313,7 +362,10 @@ mod tests {
         api.target_group_lbs = vec![(other_tg.into(), LB.into())];
         f.services.push(api);
         // web takes a tenth of the load balancer's 10 000 requests: 10 of its 100 504s.
-        f.series(cat::load_balancer_requests(LB).unwrap(), &flat(10_000.0, 24));
+        f.series(
+            cat::load_balancer_requests(LB).unwrap(),
+            &flat(10_000.0, 24),
+        );
         let found = check(&f.input());
         assert!(found.is_empty(), "1 % for web: {found:?}");
     }

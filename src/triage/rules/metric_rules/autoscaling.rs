@@ -39,7 +39,9 @@ fn named_alarms<'a>(input: &Input<'a>, s: &Service, kind: &str) -> Vec<&'a Alarm
         .metrics
         .alarms
         .iter()
-        .filter(|a| a.state == AlarmState::Alarm && a.name.contains(&resource) && a.name.contains(kind))
+        .filter(|a| {
+            a.state == AlarmState::Alarm && a.name.contains(&resource) && a.name.contains(kind)
+        })
         .collect()
 }
 
@@ -128,7 +130,10 @@ pub fn check_at_max(input: &Input) -> Vec<Observation> {
             });
         }
         if slow {
-            o = o.evidence(Evidence::at(input.now, "target-response-time-spike is active"));
+            o = o.evidence(Evidence::at(
+                input.now,
+                "target-response-time-spike is active",
+            ));
         }
         if failing {
             o = o.evidence(Evidence::at(input.now, "alb-5xx-spike is active"));
@@ -145,7 +150,10 @@ pub fn check_scale_in_suspended(input: &Input) -> Vec<Observation> {
         // The scale-in alarm firing for 15 minutes while a deployment runs.
         let low: Vec<&Alarm> = named_alarms(input, s, "AlarmLow")
             .into_iter()
-            .filter(|a| a.updated_at.is_some_and(|at| input.now - at >= SUSPENDED_HOLD))
+            .filter(|a| {
+                a.updated_at
+                    .is_some_and(|at| input.now - at >= SUSPENDED_HOLD)
+            })
             .collect();
         let deploying = s
             .deployments
@@ -162,13 +170,21 @@ pub fn check_scale_in_suspended(input: &Input) -> Vec<Observation> {
             .iter()
             .filter_map(|a| a.updated_at)
             .min()
-            .map(|at| format!(" though the low alarm has been ALARM for {}", duration(input.now - at)))
+            .map(|at| {
+                format!(
+                    " though the low alarm has been ALARM for {}",
+                    duration(input.now - at)
+                )
+            })
             .unwrap_or_default();
         let mut o = Observation::new(
             SCALE_IN_SUSPENDED,
             Severity::Info,
             service_subject(s),
-            format!("{}: scale-in {cause}; desired stays {}{low_for}", s.name, s.desired),
+            format!(
+                "{}: scale-in {cause}; desired stays {}{low_for}",
+                s.name, s.desired
+            ),
         )
         .next(
             "If the flag was set by hand, resume scaling (RegisterScalableTarget with \
@@ -177,7 +193,10 @@ pub fn check_scale_in_suspended(input: &Input) -> Vec<Observation> {
         )
         .remedies(&[Remedy::Scale, Remedy::Events]);
         if flag {
-            o = o.evidence(Evidence::at(input.now, "SuspendedState: a scaling activity is suspended"));
+            o = o.evidence(Evidence::at(
+                input.now,
+                "SuspendedState: a scaling activity is suspended",
+            ));
             o = o.hold(SUSPENDED_HOLD);
         }
         for a in &low {
@@ -248,14 +267,24 @@ mod tests {
     fn at_max_needs_high_cpu_or_a_firing_alarm() {
         assert!(check_at_max(&fleet(6, 6, 79.9).input()).is_empty());
         assert_eq!(check_at_max(&fleet(6, 6, 80.0).input()).len(), 1);
-        assert!(check_at_max(&fleet(5, 6, 95.0).input()).is_empty(), "below max");
+        assert!(
+            check_at_max(&fleet(5, 6, 95.0).input()).is_empty(),
+            "below max"
+        );
         let mut f = fleet(6, 6, 50.0);
         f.metrics.alarms = vec![alarm("TargetTracking-service/prod/web-AlarmHigh-1a2b", 60)];
         let found = check_at_max(&f.input());
-        assert!(found[0].message.contains("ALARM (TargetTracking-service/prod/web-AlarmHigh-1a2b)"));
+        assert!(
+            found[0]
+                .message
+                .contains("ALARM (TargetTracking-service/prod/web-AlarmHigh-1a2b)")
+        );
         let mut f = fleet(6, 6, 50.0);
         f.metrics.alarms = vec![alarm("TargetTracking-service/prod/web-AlarmLow-1a2b", 60)];
-        assert!(check_at_max(&f.input()).is_empty(), "the low alarm is not scale-out");
+        assert!(
+            check_at_max(&f.input()).is_empty(),
+            "the low alarm is not scale-out"
+        );
     }
 
     #[test]
@@ -275,7 +304,10 @@ mod tests {
         let found = check_scale_in_suspended(&f.input());
         assert_eq!(found[0].severity, Severity::Info);
         assert_eq!(found[0].hold, Some(SUSPENDED_HOLD));
-        assert_eq!(found[0].message, "web: scale-in suspended by flag; desired stays 4");
+        assert_eq!(
+            found[0].message,
+            "web: scale-in suspended by flag; desired stays 4"
+        );
     }
 
     #[test]
@@ -287,8 +319,14 @@ mod tests {
             rollout_state: "IN_PROGRESS".into(),
             ..Deployment::default()
         }];
-        f.metrics.alarms = vec![alarm("TargetTracking-service/prod/web-AlarmLow-1a2b", 14 * 60)];
-        assert!(check_scale_in_suspended(&f.input()).is_empty(), "14 minutes");
+        f.metrics.alarms = vec![alarm(
+            "TargetTracking-service/prod/web-AlarmLow-1a2b",
+            14 * 60,
+        )];
+        assert!(
+            check_scale_in_suspended(&f.input()).is_empty(),
+            "14 minutes"
+        );
         f.metrics.alarms[0].updated_at = Some(ago(15 * 60));
         let found = check_scale_in_suspended(&f.input());
         assert_eq!(
@@ -297,6 +335,9 @@ mod tests {
              has been ALARM for 15m"
         );
         f.services[0].deployments[0].rollout_state = "COMPLETED".into();
-        assert!(check_scale_in_suspended(&f.input()).is_empty(), "no deployment");
+        assert!(
+            check_scale_in_suspended(&f.input()).is_empty(),
+            "no deployment"
+        );
     }
 }

@@ -253,7 +253,13 @@ mod tests {
         // 54 credits an hour: 9 every 10 min; 45 left → 50 min.
         let found = check_exhausted(&fleet(&[63.0, 58.5, 54.0, 49.5, 45.0]).input());
         assert_eq!(found.len(), 1);
-        assert!(found[0].message.contains("balance 45 (falling 54/h, empty in ~50m)"), "{}", found[0].message);
+        assert!(
+            found[0]
+                .message
+                .contains("balance 45 (falling 54/h, empty in ~50m)"),
+            "{}",
+            found[0].message
+        );
         // 60 left at 54/h: 67 minutes.
         assert!(check_exhausted(&fleet(&[78.0, 73.5, 69.0, 64.5, 60.0]).input()).is_empty());
         // Two points do not make a trend.
@@ -281,7 +287,13 @@ mod tests {
         let mut f = fleet(&[2.0]);
         let i = f.instances[0].clone();
         let mut v = flat(85.0, 30);
-        v.extend((0..minutes).map(|k| if k % 2 == 0 { cpu + wobble } else { cpu - wobble }));
+        v.extend((0..minutes).map(|k| {
+            if k % 2 == 0 {
+                cpu + wobble
+            } else {
+                cpu - wobble
+            }
+        }));
         f.series(cat::instance_cpu(&i), &v);
         let s = f.services[0].clone();
         f.series(cat::service_cpu(&s), &flat(svc, 20));
@@ -302,10 +314,22 @@ mod tests {
 
     #[test]
     fn plateau_edges() {
-        assert!(check_plateau(&plateau_fleet(22.0, 1.0, 13, 100.0).input()).is_empty(), "13 min");
-        assert!(check_plateau(&plateau_fleet(22.0, 2.5, 16, 100.0).input()).is_empty(), "σ 2.5");
-        assert!(check_plateau(&plateau_fleet(31.0, 0.5, 16, 100.0).input()).is_empty(), "above band");
-        assert!(check_plateau(&plateau_fleet(22.0, 1.0, 16, 89.0).input()).is_empty(), "service idle");
+        assert!(
+            check_plateau(&plateau_fleet(22.0, 1.0, 13, 100.0).input()).is_empty(),
+            "13 min"
+        );
+        assert!(
+            check_plateau(&plateau_fleet(22.0, 2.5, 16, 100.0).input()).is_empty(),
+            "σ 2.5"
+        );
+        assert!(
+            check_plateau(&plateau_fleet(31.0, 0.5, 16, 100.0).input()).is_empty(),
+            "above band"
+        );
+        assert!(
+            check_plateau(&plateau_fleet(22.0, 1.0, 16, 89.0).input()).is_empty(),
+            "service idle"
+        );
         let mut f = plateau_fleet(22.0, 1.0, 16, 100.0);
         let key = cat::instance_credits(&f.instances[0]).unwrap();
         f.series(key, &[5.0, f64::NAN]);

@@ -8,6 +8,8 @@
 //! polls that bracket it (so a 30 s poll interval still measures to about ±15 s).
 
 use chrono::TimeDelta;
+use std::sync::LazyLock;
+
 use regex::Regex;
 
 use super::util::{duration, fresh_polls, target_group_name, target_groups};
@@ -17,6 +19,10 @@ use crate::triage::Input;
 use crate::triage::input::service_subject;
 
 pub const ID: &str = "elb-deregistration-timeout";
+
+/// ECS's words for a drain cut off by the delay.
+static DEREGISTRATION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)deregistration (timeout|delay)").expect("static regex"));
 
 /// The AWS default deregistration delay, assumed (the attribute is not polled).
 pub const DELAY_SECS: i64 = 300;
@@ -62,7 +68,9 @@ fn drains(polls: &[TargetGroupHealth]) -> Vec<Drain> {
             let mut last = at;
             let mut ended = None;
             for next in &polls[i + 1..] {
-                let Some(next_at) = next.fetched_at else { continue };
+                let Some(next_at) = next.fetched_at else {
+                    continue;
+                };
                 if draining(next, &t.id, t.port) {
                     last = next_at;
                 } else {
@@ -84,7 +92,9 @@ fn drains(polls: &[TargetGroupHealth]) -> Vec<Drain> {
 fn rolling_out(s: &Service) -> Option<&str> {
     s.deployments
         .iter()
-        .find(|d| d.status == "PRIMARY" && (d.rollout_state == "IN_PROGRESS" || s.deployments.len() > 1))
+        .find(|d| {
+            d.status == "PRIMARY" && (d.rollout_state == "IN_PROGRESS" || s.deployments.len() > 1)
+        })
         .map(|d| d.id.as_str())
 }
 
@@ -168,18 +178,17 @@ fn check_service(input: &Input, s: &Service) -> Option<Observation> {
     }
 
     // ECS saying it in an event or a stop reason.
-    let re = Regex::new(r"(?i)deregistration (timeout|delay)").expect("static regex");
     let since = input.now - RECENT;
     let said: Vec<Evidence> = s
         .events
         .iter()
-        .filter(|e| e.at >= since && re.is_match(&e.message))
+        .filter(|e| e.at >= since && DEREGISTRATION.is_match(&e.message))
         .map(|e| Evidence::at(e.at, clean(&e.message).into_owned()))
         .chain(
             input
                 .stops_of(s, since)
                 .into_iter()
-                .filter(|t| re.is_match(&t.stopped_reason))
+                .filter(|t| DEREGISTRATION.is_match(&t.stopped_reason))
                 .map(|t| {
                     Evidence::at(
                         t.stopped_at.or(t.stopping_at).unwrap_or(input.now),
@@ -224,7 +233,9 @@ fn check_service(input: &Input, s: &Service) -> Option<Observation> {
 mod tests {
     use super::super::testing::*;
     use super::*;
-    use crate::model::{ContainerDefinition, Deployment, ServiceEvent, TargetHealth, TaskDefinition};
+    use crate::model::{
+        ContainerDefinition, Deployment, ServiceEvent, TargetHealth, TaskDefinition,
+    };
     use crate::triage::Facts;
     use std::sync::Arc;
 
@@ -353,7 +364,11 @@ mod tests {
         }];
         f.services = vec![s.clone()];
         let found = check(&f.input());
-        assert!(found[0].message.contains("ECS reports a deregistration timeout"));
+        assert!(
+            found[0]
+                .message
+                .contains("ECS reports a deregistration timeout")
+        );
         s.events[0].at = ago(16 * 60);
         f.services = vec![s];
         assert!(check(&f.input()).is_empty(), "too old");

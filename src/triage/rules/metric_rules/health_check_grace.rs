@@ -12,6 +12,8 @@
 //! was up, the check is wrong).
 
 use chrono::TimeDelta;
+use std::sync::LazyLock;
+
 use regex::Regex;
 
 use super::util::{duration, percentile, target_groups};
@@ -23,6 +25,10 @@ use crate::triage::Input;
 use crate::triage::input::service_subject;
 
 pub const ID: &str = "health-check-grace-too-short";
+
+/// Spring Boot's startup line.
+static STARTED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"Started \S+ in ([\d.]+) seconds").expect("static regex"));
 
 /// Startup samples: the newest tasks, and how many are needed (our defaults).
 const LAST_TASKS: usize = 10;
@@ -83,11 +89,10 @@ fn time_to_healthy(input: &Input, s: &Service, task: &Task) -> Option<i64> {
 
 /// The log says the app started, and how long it took (Spring Boot's line).
 fn logged_startup(input: &Input, s: &Service, task: &Task, since: Time) -> Option<f64> {
-    let re = Regex::new(r"Started \S+ in ([\d.]+) seconds").expect("static regex");
     input
         .logs_of(s, since)
         .filter(|l| l.task_arn == task.arn)
-        .find_map(|l| re.captures(&l.message)?[1].parse().ok())
+        .find_map(|l| STARTED.captures(&l.message)?[1].parse().ok())
 }
 
 /// The load balancer got an HTTP answer from this task at some point: the app was up.
@@ -95,9 +100,9 @@ fn answered(input: &Input, s: &Service, task: &Task) -> bool {
     !task.private_ip.is_empty()
         && target_groups(s).into_iter().any(|tg| {
             input.target_polls(tg).iter().any(|p| {
-                p.targets.iter().any(|t| {
-                    t.id == task.private_ip && t.reason == "Target.ResponseCodeMismatch"
-                })
+                p.targets
+                    .iter()
+                    .any(|t| t.id == task.private_ip && t.reason == "Target.ResponseCodeMismatch")
             })
         })
 }
@@ -160,9 +165,7 @@ fn check_service(input: &Input, s: &Service) -> Option<Observation> {
     if slow_start.is_none() && !killed_early {
         return None;
     }
-    let budget_text = format!(
-        "grace is {grace}s (+{interval}s × {threshold} checks = {budget}s)"
-    );
+    let budget_text = format!("grace is {grace}s (+{interval}s × {threshold} checks = {budget}s)");
     let message = match slow_start {
         Some(p90) if !killed_early => format!(
             "{}: tasks need ~{p90:.0}s to become healthy, {budget_text} — tasks risk being \
@@ -190,7 +193,12 @@ fn check_service(input: &Input, s: &Service) -> Option<Observation> {
              initialisation, unused starters); the log's \"Started … in N seconds\" line shows it.",
             interval * threshold
         ))
-        .remedies(&[Remedy::TargetHealth, Remedy::OpenLogs, Remedy::Redeploy, Remedy::Events]);
+        .remedies(&[
+            Remedy::TargetHealth,
+            Remedy::OpenLogs,
+            Remedy::Redeploy,
+            Remedy::Events,
+        ]);
     if !samples.is_empty() {
         let list: Vec<String> = samples
             .iter()
@@ -329,11 +337,16 @@ mod tests {
         let found = check(&kills(&[120, 149]).input());
         assert_eq!(found.len(), 1);
         assert!(
-            found[0].message.starts_with("web: 2 tasks killed by ELB health checks after 120s, 149s of life"),
+            found[0]
+                .message
+                .starts_with("web: 2 tasks killed by ELB health checks after 120s, 149s of life"),
             "{}",
             found[0].message
         );
-        assert!(check(&kills(&[120, 150]).input()).is_empty(), "150 s is not early");
+        assert!(
+            check(&kills(&[120, 150]).input()).is_empty(),
+            "150 s is not early"
+        );
         assert!(check(&kills(&[120]).input()).is_empty(), "one kill");
     }
 
@@ -361,11 +374,13 @@ mod tests {
                 task_arn: t.arn.clone(),
                 container: "app".into(),
                 at: ago(200),
-                message: "Started WebApplication in 18.4 seconds (process running for 19.1)"
-                    .into(),
+                message: "Started WebApplication in 18.4 seconds (process running for 19.1)".into(),
             })
             .collect();
-        assert!(check(&f.input()).is_empty(), "the log says it started in time");
+        assert!(
+            check(&f.input()).is_empty(),
+            "the log says it started in time"
+        );
 
         let mut f = kills(&[120, 120]);
         let targets: Vec<TargetHealth> = f

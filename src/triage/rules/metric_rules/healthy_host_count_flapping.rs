@@ -9,8 +9,12 @@
 
 use chrono::TimeDelta;
 
-use super::util::{fresh_polls, held_points, load_balancer, num, target_group_name, target_groups, values};
-use crate::model::{Evidence, Observation, Remedy, Service, Severity, TargetGroupHealth, metric_catalog as cat};
+use super::util::{
+    fresh_polls, held_points, load_balancer, num, target_group_name, target_groups, values,
+};
+use crate::model::{
+    Evidence, Observation, Remedy, Service, Severity, TargetGroupHealth, metric_catalog as cat,
+};
 use crate::triage::Input;
 use crate::triage::input::target_group_subject;
 
@@ -70,7 +74,12 @@ fn check_group(input: &Input, s: &Service, tg: &str) -> Option<Observation> {
     let healthy_now = healthy_metric.as_ref().and_then(|m| input.latest(m));
     let unhealthy_now = unhealthy_metric.as_ref().and_then(|m| input.latest(m));
     let unhealthy_held = unhealthy_metric.as_ref().is_some_and(|m| {
-        held_points(&input.window(m, UNHEALTHY_MINUTES), input.now, UNHEALTHY_MINUTES, |v| v >= 1.0)
+        held_points(
+            &input.window(m, UNHEALTHY_MINUTES),
+            input.now,
+            UNHEALTHY_MINUTES,
+            |v| v >= 1.0,
+        )
     });
     let some_unhealthy =
         unhealthy_now.is_some_and(|v| v >= 1.0) || count("unhealthy").is_some_and(|n| n > 0);
@@ -140,12 +149,18 @@ fn check_group(input: &Input, s: &Service, tg: &str) -> Option<Observation> {
         ));
     }
     if none_healthy {
-        o = o.evidence(Evidence::at(input.now, "HealthyHostCount 0 in the latest minute"));
+        o = o.evidence(Evidence::at(
+            input.now,
+            "HealthyHostCount 0 in the latest minute",
+        ));
     }
     if swings > 0 {
         o = o.evidence(Evidence::at(
             input.now,
-            format!("{swings} healthy↔unhealthy transitions over {} polls", polls.len()),
+            format!(
+                "{swings} healthy↔unhealthy transitions over {} polls",
+                polls.len()
+            ),
         ));
     }
     Some(o)
@@ -203,7 +218,12 @@ mod tests {
         ]);
         assert!(check(&f.input()).is_empty());
         // Three transitions, the first 16 minutes ago (polls a minute apart: 17 polls).
-        let mut polls = vec![vec![healthy(1)], vec![sick(1)], vec![healthy(1)], vec![sick(1)]];
+        let mut polls = vec![
+            vec![healthy(1)],
+            vec![sick(1)],
+            vec![healthy(1)],
+            vec![sick(1)],
+        ];
         polls.extend((0..14).map(|_| vec![sick(1)]));
         assert!(check(&fleet(polls).input()).is_empty());
     }

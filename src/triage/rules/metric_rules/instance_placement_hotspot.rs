@@ -168,10 +168,16 @@ mod tests {
     #[test]
     fn cpu_edges_and_window() {
         // 40 points above the median, at 85 %: fires; 39.9 above: quiet.
-        assert_eq!(check(&fleet(&[85.0, 45.0, 45.0], &[2, 2, 2], 10).input()).len(), 1);
+        assert_eq!(
+            check(&fleet(&[85.0, 45.0, 45.0], &[2, 2, 2], 10).input()).len(),
+            1
+        );
         assert!(check(&fleet(&[85.0, 45.1, 45.1], &[2, 2, 2], 10).input()).is_empty());
         assert!(check(&fleet(&[84.9, 10.0, 10.0], &[2, 2, 2], 10).input()).is_empty());
-        assert!(check(&fleet(&[95.0, 10.0, 10.0], &[2, 2, 2], 8).input()).is_empty(), "8 min");
+        assert!(
+            check(&fleet(&[95.0, 10.0, 10.0], &[2, 2, 2], 8).input()).is_empty(),
+            "8 min"
+        );
     }
 
     #[test]

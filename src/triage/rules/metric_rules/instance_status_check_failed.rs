@@ -84,6 +84,10 @@ mod tests {
         assert!(check(&fleet(&[0.0, 0.0, 0.0, 1.0, 1.0]).input()).is_empty());
         assert!(check(&fleet(&[0.0, 0.0, 0.0, 0.0]).input()).is_empty());
         assert!(check(&fleet(&[1.0, f64::NAN, f64::NAN]).input()).is_empty());
-        assert_eq!(check(&fleet(&[1.0, f64::NAN, 1.0]).input()).len(), 1, "one gap");
+        assert_eq!(
+            check(&fleet(&[1.0, f64::NAN, 1.0]).input()).len(),
+            1,
+            "one gap"
+        );
     }
 }

@@ -110,7 +110,10 @@ impl Trend {
                 num(slope),
                 hours(eta)
             ),
-            _ => format!("at ≥{:.0}% of the limit for {HIGH_MINUTES}m", HIGH_SHARE * 100.0),
+            _ => format!(
+                "at ≥{:.0}% of the limit for {HIGH_MINUTES}m",
+                HIGH_SHARE * 100.0
+            ),
         }
     }
 }
@@ -156,7 +159,10 @@ fn observation(
     if trend.high {
         o = o.evidence(Evidence::at(
             input.now,
-            format!("≥{:.0}% of the limit for {HIGH_MINUTES} min", HIGH_SHARE * 100.0),
+            format!(
+                "≥{:.0}% of the limit for {HIGH_MINUTES} min",
+                HIGH_SHARE * 100.0
+            ),
         ));
     }
     o
@@ -196,7 +202,13 @@ pub fn check(input: &Input) -> Vec<Observation> {
                 num(limit),
                 trend.outlook("MiB"),
             );
-            out.push(observation(input, task_subject(t), severity, message, &trend));
+            out.push(observation(
+                input,
+                task_subject(t),
+                severity,
+                message,
+                &trend,
+            ));
         }
         if per_task {
             continue;
@@ -276,9 +288,15 @@ mod tests {
     #[test]
     fn needs_thirty_minutes_a_good_fit_and_sixty_percent() {
         assert!(check(&fleet(560.0, 720.0, 29).input()).is_empty(), "29 min");
-        assert!(check(&fleet(400.0, 600.0, 40).input()).is_empty(), "59 % of the limit");
+        assert!(
+            check(&fleet(400.0, 600.0, 40).input()).is_empty(),
+            "59 % of the limit"
+        );
         assert_eq!(check(&fleet(400.0, 620.0, 40).input()).len(), 1);
-        assert!(check(&fleet(720.0, 560.0, 40).input()).is_empty(), "falling");
+        assert!(
+            check(&fleet(720.0, 560.0, 40).input()).is_empty(),
+            "falling"
+        );
         let mut f = fleet(600.0, 700.0, 40);
         let t = f.tasks[0].clone();
         let zigzag: Vec<f64> = (0..40)
@@ -292,7 +310,11 @@ mod tests {
     fn ninety_percent_for_fifteen_minutes_is_critical_without_a_trend() {
         let mut f = fleet(930.0, 930.0, 15);
         assert_eq!(check(&f.input())[0].severity, Severity::Critical);
-        assert!(check(&f.input())[0].message.contains("at ≥90% of the limit for 15m"));
+        assert!(
+            check(&f.input())[0]
+                .message
+                .contains("at ≥90% of the limit for 15m")
+        );
         f = fleet(930.0, 930.0, 13);
         assert!(check(&f.input()).is_empty(), "13 minutes");
     }
@@ -334,7 +356,11 @@ mod tests {
             }];
             f.stopped.push(t);
         }
-        assert!(check(&f.input())[0].message.ends_with("; sawtooth: 2 restarts"));
+        assert!(
+            check(&f.input())[0]
+                .message
+                .ends_with("; sawtooth: 2 restarts")
+        );
     }
 
     #[test]

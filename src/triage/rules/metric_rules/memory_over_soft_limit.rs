@@ -8,7 +8,9 @@
 //! host memory is not collected.
 
 use super::util::{hosts_of, num, run_start};
-use crate::model::{Evidence, Observation, Remedy, Severity, TaskDefinition, metric_catalog as cat};
+use crate::model::{
+    Evidence, Observation, Remedy, Severity, TaskDefinition, metric_catalog as cat,
+};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
 
@@ -53,7 +55,11 @@ pub fn check(input: &Input) -> Vec<Observation> {
         let (severity, hard_text, warn) = match (def, hard) {
             (Some(_), Some(h)) => {
                 let near = used.is_none_or(|u| u >= NEAR_HARD * f64::from(h));
-                let severity = if near { Severity::Warning } else { Severity::Info };
+                let severity = if near {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                };
                 (severity, format!("{h} MiB"), "")
             }
             (Some(_), None) => (
@@ -95,7 +101,10 @@ pub fn check(input: &Input) -> Vec<Observation> {
         )
         .remedies(&[Remedy::Chart, Remedy::Drain, Remedy::Redeploy]);
         if let Some(u) = used {
-            o = o.evidence(Evidence::at(input.now, format!("≈{} MiB in use per task", num(u))));
+            o = o.evidence(Evidence::at(
+                input.now,
+                format!("≈{} MiB in use per task", num(u)),
+            ));
         }
         if let Some(at) = run_start(&input.window(&metric, 180), input.now, |v| v > THRESHOLD) {
             o = o.since(at);
@@ -155,14 +164,26 @@ mod tests {
     #[test]
     fn a_hard_limit_far_away_is_only_info() {
         // 130 % of 512 = 666 MiB: below 90 % of 1024, at or above 90 % of 700.
-        assert_eq!(check(&fleet(Some(1024), 130.0, 10).input())[0].severity, Severity::Info);
-        assert_eq!(check(&fleet(Some(700), 130.0, 10).input())[0].severity, Severity::Warning);
+        assert_eq!(
+            check(&fleet(Some(1024), 130.0, 10).input())[0].severity,
+            Severity::Info
+        );
+        assert_eq!(
+            check(&fleet(Some(700), 130.0, 10).input())[0].severity,
+            Severity::Warning
+        );
     }
 
     #[test]
     fn threshold_and_window_edges() {
-        assert!(check(&fleet(None, 100.0, 10).input()).is_empty(), "100 % is not over");
+        assert!(
+            check(&fleet(None, 100.0, 10).input()).is_empty(),
+            "100 % is not over"
+        );
         assert_eq!(check(&fleet(None, 100.1, 10).input()).len(), 1);
-        assert!(check(&fleet(None, 130.0, 8).input()).is_empty(), "8 minutes");
+        assert!(
+            check(&fleet(None, 130.0, 8).input()).is_empty(),
+            "8 minutes"
+        );
     }
 }

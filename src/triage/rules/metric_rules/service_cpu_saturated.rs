@@ -44,8 +44,8 @@ pub fn check(input: &Input) -> Vec<Observation> {
             continue;
         };
         let since = run_start(&input.window(&metric, 180), input.now, |v| v >= THRESHOLD);
-        let fargate = s.launch_type == "FARGATE"
-            || input.tasks_of(s).any(|t| t.launch_type == "FARGATE");
+        let fargate =
+            s.launch_type == "FARGATE" || input.tasks_of(s).any(|t| t.launch_type == "FARGATE");
         let hosts = host_cpu(input, s);
         let (host_text, class) = match &hosts {
             Some((h, _)) if *h >= HOSTS_BUSY => (format!("{}%", num(*h)), HOST_BOUND),
@@ -89,7 +89,10 @@ pub fn check(input: &Input) -> Vec<Observation> {
         )
         .evidence(Evidence::at(
             input.now,
-            format!("AWS/ECS CPUUtilization ≥ {THRESHOLD}% for {WINDOW} min (latest {}%)", num(cpu)),
+            format!(
+                "AWS/ECS CPUUtilization ≥ {THRESHOLD}% for {WINDOW} min (latest {}%)",
+                num(cpu)
+            ),
         ))
         .next(next)
         .remedies(&[Remedy::Scale, Remedy::Chart, Remedy::Exec]);

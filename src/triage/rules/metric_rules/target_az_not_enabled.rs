@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use super::util::{
-    fresh_polls, load_balancer, load_balancer_name, same_target, target_group_name,
-    target_groups, task_of_target,
+    fresh_polls, load_balancer, load_balancer_name, same_target, target_group_name, target_groups,
+    task_of_target,
 };
 use crate::model::{Evidence, Observation, Remedy, Severity, TargetGroupHealth, TargetHealth};
 use crate::sanitize::clean;
@@ -29,9 +29,10 @@ fn zone_not_enabled(poll: &TargetGroupHealth, t: &TargetHealth) -> bool {
         return true;
     }
     description.is_empty()
-        && poll.targets.iter().any(|o| {
-            o.state != "unused" && o.availability_zone != t.availability_zone
-        })
+        && poll
+            .targets
+            .iter()
+            .any(|o| o.state != "unused" && o.availability_zone != t.availability_zone)
 }
 
 pub fn check(input: &Input) -> Vec<Observation> {
@@ -85,7 +86,9 @@ pub fn check(input: &Input) -> Vec<Observation> {
             }
             let lb = load_balancer(s, tg)
                 .map(load_balancer_name)
-                .unwrap_or_else(|| format!("the load balancer of {}", target_group_name(tg, polls)));
+                .unwrap_or_else(|| {
+                    format!("the load balancer of {}", target_group_name(tg, polls))
+                });
             let lb_azs = if enabled.is_empty() {
                 "other zones".to_string()
             } else {

@@ -142,11 +142,7 @@ pub fn check(input: &Input) -> Vec<Observation> {
 
 /// Seconds with two decimals below 10, like the console's charts.
 fn num2(v: f64) -> String {
-    if v < 10.0 {
-        format!("{v:.2}")
-    } else {
-        num(v)
-    }
+    if v < 10.0 { format!("{v:.2}") } else { num(v) }
 }
 
 #[cfg(test)]
@@ -168,7 +164,10 @@ mod tests {
         f.series(rt(), &v);
         f.series(cat::service_cpu(&s), &flat(cpu, 10));
         f.series(cat::service_memory(&s), &flat(55.0, 10));
-        f.series(cat::target_group_requests(TG, LB).unwrap(), &flat(6000.0, 10));
+        f.series(
+            cat::target_group_requests(TG, LB).unwrap(),
+            &flat(6000.0, 10),
+        );
         f.services = vec![s];
         f
     }

@@ -6,6 +6,8 @@
 //! registered target is affected.
 
 use chrono::TimeDelta;
+use std::sync::LazyLock;
+
 use regex::Regex;
 
 use super::util::{
@@ -26,6 +28,10 @@ pub const FAILED_HEALTH_CHECKS: &str = "target-unhealthy-failed-health-checks";
 pub const ALL_AT_ONCE: &str = "all targets at once: network path";
 pub const SOME: &str = "some targets: app starvation under load";
 pub const YOUNG: &str = "only young targets: slow start";
+
+/// The codes in "Health checks failed with these codes: [404]".
+static CODES: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\[([^\]]*)\]").expect("static regex"));
 
 /// A task younger than this is "young" for the timeout pattern (our default).
 const YOUNG_AGE: TimeDelta = TimeDelta::minutes(15);
@@ -131,14 +137,13 @@ fn curl(a: &Affected) -> String {
 }
 
 pub fn check_response_code_mismatch(input: &Input) -> Vec<Observation> {
-    let codes_re = Regex::new(r"\[([^\]]*)\]").expect("static regex");
     affected(input, "Target.ResponseCodeMismatch")
         .into_iter()
         .map(|a| {
             let mut codes: Vec<String> = a
                 .targets
                 .iter()
-                .filter_map(|t| codes_re.captures(&t.description))
+                .filter_map(|t| CODES.captures(&t.description))
                 .flat_map(|c| {
                     c[1].split(',')
                         .map(|code| clean(code.trim()).into_owned())
@@ -174,7 +179,10 @@ pub fn check_response_code_mismatch(input: &Input) -> Vec<Observation> {
                 clean(&hc.matcher),
             );
             a.observation(input, RESPONSE_CODE_MISMATCH, message)
-                .next(format!("{hint} Check it from inside a task with {}.", curl(&a)))
+                .next(format!(
+                    "{hint} Check it from inside a task with {}.",
+                    curl(&a)
+                ))
                 .remedies(&[Remedy::TargetHealth, Remedy::Exec])
         })
         .collect()
@@ -322,7 +330,11 @@ mod tests {
             "tg-web: 2/4 targets answer /health with HTTP 404 (expected 200)"
         );
         assert!(o.next.contains("/actuator/health"), "{}", o.next);
-        assert!(o.next.contains("curl -i localhost:8080/health"), "{}", o.next);
+        assert!(
+            o.next.contains("curl -i localhost:8080/health"),
+            "{}",
+            o.next
+        );
         assert!(o.evidence[0].text.contains(CODES));
     }
 
@@ -367,12 +379,7 @@ mod tests {
     }
 
     fn timeout(n: u32) -> TargetHealth {
-        target(
-            n,
-            "unhealthy",
-            "Target.Timeout",
-            "Request timed out",
-        )
+        target(n, "unhealthy", "Target.Timeout", "Request timed out")
     }
 
     #[test]
@@ -454,7 +461,9 @@ mod tests {
         let found = check_failed_health_checks(&f.input());
         assert_eq!(found[0].severity, Severity::Critical);
         assert!(
-            found[0].message.contains("port traffic-port (app port 8080) — the app is not"),
+            found[0]
+                .message
+                .contains("port traffic-port (app port 8080) — the app is not"),
             "{}",
             found[0].message
         );

@@ -12,7 +12,8 @@ use crate::triage::Facts;
 
 pub const CLUSTER_ARN: &str = "arn:aws:ecs:us-east-1:1:cluster/prod";
 pub const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tg-web/73e2d6bc24d8a067";
-pub const LB: &str = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/edge/50dc6c495c0c9188";
+pub const LB: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/edge/50dc6c495c0c9188";
 
 pub fn now() -> Time {
     fixed_now()

@@ -224,8 +224,7 @@ pub fn task_of_target<'a>(input: &Input<'a>, s: &Service, t: &TargetHealth) -> O
 /// grace period ago). No grace set means none.
 pub fn in_grace(input: &Input, s: &Service, task: &Task) -> bool {
     let grace = TimeDelta::seconds(i64::from(s.health_check_grace_secs.unwrap_or(0)));
-    task.started_at
-        .is_some_and(|at| input.now - at < grace)
+    task.started_at.is_some_and(|at| input.now - at < grace)
 }
 
 /// Targets of the latest poll that satisfy `cond` in it and in the poll before (two
@@ -250,7 +249,10 @@ pub fn persistent<'a>(
 
 /// Targets that take traffic or are checked: everything registered but draining ones.
 pub fn registered(poll: &TargetGroupHealth) -> usize {
-    poll.targets.iter().filter(|t| t.state != "draining").count()
+    poll.targets
+        .iter()
+        .filter(|t| t.state != "draining")
+        .count()
 }
 
 /// The instances hosting the service's running tasks, once each.
