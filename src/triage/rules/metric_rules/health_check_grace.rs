@@ -130,6 +130,12 @@ fn check_service(input: &Input, s: &Service) -> Option<Observation> {
     tasks.sort_by_key(|t| std::cmp::Reverse(t.started_at));
     let samples: Vec<(String, i64)> = tasks
         .iter()
+        // The app's own log saying it was up within the grace means the wait for `healthy`
+        // was something else (a blocked network path, a failing dependency), not its boot.
+        .filter(|t| {
+            let since = t.started_at.unwrap_or(input.now - SAMPLE_SINCE);
+            !logged_startup(input, s, t, since).is_some_and(|secs| secs <= grace as f64)
+        })
         .filter_map(|t| Some((t.short_id().to_string(), time_to_healthy(input, s, t)?)))
         .take(LAST_TASKS)
         .collect();
@@ -286,6 +292,30 @@ mod tests {
              tasks risk being killed while still booting"
         );
         assert!(found[0].evidence[0].text.contains("150s"));
+    }
+
+    #[test]
+    fn a_logged_start_inside_the_grace_is_not_a_slow_boot() {
+        // Slow to turn healthy, but each app logged it was up after 12 s: the wait was
+        // something else (the sg-outage replay: a blocked network path).
+        let mut f = fleet(&[150, 150, 150]);
+        let started = f.tasks[0].started_at.unwrap();
+        f.logs = f
+            .tasks
+            .iter()
+            .map(|t| crate::triage::LogSample {
+                cluster: "prod".into(),
+                service: Some("web".into()),
+                task_arn: t.arn.clone(),
+                container: "web".into(),
+                at: started + chrono::TimeDelta::seconds(12),
+                message: "Started WebApplication in 12.0 seconds (process running for 12.6)".into(),
+            })
+            .collect();
+        assert!(check(&f.input()).is_empty());
+        // One app that never logged its start still counts, but one sample is not enough.
+        f.logs.pop();
+        assert!(check(&f.input()).is_empty());
     }
 
     #[test]

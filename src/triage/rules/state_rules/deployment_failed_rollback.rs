@@ -43,6 +43,15 @@ fn observe(input: &Input, s: &Service) -> Option<Observation> {
     if failed.is_none() && events.is_empty() {
         return None;
     }
+    // Rolled back (or fixed) and steady since the last sign of failure: recovered.
+    let last_sign = failed
+        .and_then(|d| d.updated_at.or(d.created_at))
+        .into_iter()
+        .chain(events.iter().map(|e| e.at))
+        .max();
+    if last_sign.is_some_and(|at| super::support::recovered_after(s, at)) {
+        return None;
+    }
     let what = failed.map_or("a deployment".to_string(), |d| {
         format!("deployment of {}", d.task_definition)
     });

@@ -50,6 +50,10 @@ fn observe(input: &Input, s: &Service) -> Vec<Observation> {
     by_tg
         .into_iter()
         .filter(|(_, kills)| kills.len() >= MIN_KILLS)
+        // Newest first: once the service is steady after the latest kill, it has recovered.
+        .filter(|(_, kills)| {
+            !stop_time(kills[0]).is_some_and(|at| super::support::recovered_after(s, at))
+        })
         .map(|(tg, kills)| {
             let name = target_group_name(tg);
             let latest = latest_reason(input, s, tg);

@@ -86,6 +86,12 @@ pub fn check(input: &Input) -> Vec<Observation> {
         .copied()
         .filter_map(|t| {
             let at = stop_time(t).filter(|&at| at >= since)?;
+            if input
+                .service_of(t)
+                .is_some_and(|s| super::support::recovered_after(s, at))
+            {
+                return None;
+            }
             let (reason, image) = pull_failure(input, t)?;
             Some(observe(input, t, at, &reason, &image))
         })
@@ -186,6 +192,38 @@ mod tests {
             o.message
         );
         assert_eq!(o.evidence[0].text, DENIED);
+    }
+
+    #[test]
+    fn closes_once_the_service_is_steady_after_the_failure() {
+        let mut f = facts();
+        let mut web = service("web");
+        web.desired = 2;
+        web.running = 2;
+        web.events = vec![event(
+            mins_ago(5),
+            "(service web) has reached a steady state.",
+        )];
+        f.services = vec![web.clone()];
+        f.stopped = vec![pull("t1", 2, 17, DENIED)];
+        assert_eq!(
+            check(&f.input()).len(),
+            1,
+            "steady before the failure: still open"
+        );
+        web.events.insert(
+            0,
+            event(mins_ago(1), "(service web) has reached a steady state."),
+        );
+        f.services = vec![web.clone()];
+        assert!(check(&f.input()).is_empty(), "steady after it: recovered");
+        web.running = 1;
+        f.services = vec![web];
+        assert_eq!(
+            check(&f.input()).len(),
+            1,
+            "not every task runs: not recovered"
+        );
     }
 
     #[test]

@@ -12,6 +12,17 @@ use crate::triage::{Input, LogSample};
 pub const RECENT: TimeDelta = TimeDelta::minutes(30);
 
 /// When a stopped task stopped (`stoppingAt` when ECS has not filled `stoppedAt` yet).
+/// ECS says the service recovered after `at`: every desired task runs and a "has reached a
+/// steady state" event came later. Findings about failures before that moment close then
+/// (the timeline keeps them).
+pub fn recovered_after(s: &Service, at: Time) -> bool {
+    s.desired > 0
+        && s.running >= s.desired
+        && s.events
+            .iter()
+            .any(|e| e.at > at && e.message.contains("has reached a steady state"))
+}
+
 pub fn stop_time(t: &Task) -> Option<Time> {
     t.stopped_at.or(t.stopping_at)
 }
