@@ -105,7 +105,9 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
     let exited = tui.exit();
     // Whatever ended the loop (quit, a signal, an error), no port forward outlives ecsmon: each
     // plugin is ended and its SSM session terminated.
+    tracing::info!(live = forwards.live(), "stopping the port forwards");
     let stopped = runtime.block_on(forwards.shutdown());
+    tracing::info!(stopped, "port forwards stopped");
     if stopped > 0 {
         eprintln!(
             "ecsmon: stopped {stopped} port forward{}",

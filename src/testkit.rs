@@ -304,6 +304,26 @@ impl Harness {
         }
     }
 
+    /// Moves a replayed incident (`Harness::new("bad-deploy", …)`, replay second 0 at
+    /// [`fixed_now`]) to replay second `secs`, one tick per replay second as the runtime ticks
+    /// once a wall second (each tick moves the scenario's compression ratio in incident time).
+    /// A fleet that replays nothing does not move.
+    pub fn advance_replay(&mut self, secs: f64) {
+        let Some(demo) = self.demo.clone() else {
+            return;
+        };
+        let (Some(target), Some(tick)) = (demo.replay_time(secs), demo.replay_time(1.0)) else {
+            return;
+        };
+        let step = tick - demo.replay_time(0.0).unwrap_or(tick);
+        while self.state.now < target {
+            let now = (self.state.now + step).min(target);
+            demo.advance_to(now);
+            self.dispatch(Action::Tick(now));
+            self.deliver_tails();
+        }
+    }
+
     /// Hands over what the Live Tail sessions have ready, as the runtime would.
     fn deliver_tails(&mut self) {
         use futures::{FutureExt, StreamExt};

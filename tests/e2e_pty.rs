@@ -583,3 +583,145 @@ fn without_the_plugin_the_shell_is_refused_with_how_to_install_it() {
     c.send("q");
     assert!(c.wait_exit().success());
 }
+
+/// A stand-in for session-manager-plugin in port forwarding: records its pid and arguments,
+/// says what the real one says once it listens, and stays alive until it is ended.
+fn fake_forward_plugin(dir: &std::path::Path, record: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = format!(
+        "#!/bin/sh\n\
+         if [ \"$1\" = \"--version\" ]; then echo 1.2.707.0; exit 0; fi\n\
+         {{ echo \"PID $$\"; for a in \"$@\"; do echo \"ARG $a\"; done; }} > {record}\n\
+         echo 'Waiting for connections...'\n\
+         exec sleep 600\n",
+        record = record.display()
+    );
+    let path = dir.join("session-manager-plugin");
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn quitting_ends_every_port_forward_plugin_and_terminates_its_session() {
+    let moto = support::Moto::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = support::sdk_config(&moto.endpoint).await;
+        support::seed(&config, &support::FleetSpec::new("fwexit", 1, 1, 1)).await;
+    });
+    let bin = std::env::temp_dir().join(format!("ecsmon-fwexit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&bin);
+    std::fs::create_dir_all(&bin).unwrap();
+    let record = bin.join("record.txt");
+    fake_forward_plugin(&bin, &record);
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut c = Console::start(
+        "fwexit",
+        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
+        &[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("PATH", &path),
+        ],
+    );
+    c.wait_for("Clusters (1)");
+    c.wait_for("account 123456789012");
+    c.send(":instances\r");
+    c.wait_for("Instances (1)");
+    c.send("F");
+    c.wait_for("Forward a port through i-");
+    c.send(&format!("{port}\r"));
+    c.send("db.internal:5432\r");
+    let confirm = c.wait_for("Confirm");
+    assert!(
+        confirm.contains(&format!(
+            "forward localhost:{port} → db.internal:5432 through i-"
+        )),
+        "{confirm}"
+    );
+    c.send("y");
+    c.wait_for(":forwards lists it");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let pid: i32 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("PID "))
+        .and_then(|p| p.parse().ok())
+        .expect("the plugin's pid");
+    // SAFETY: kill(pid, 0) only asks whether the process exists.
+    assert_eq!(unsafe { libc::kill(pid, 0) }, 0, "the plugin runs");
+    assert!(
+        text.contains("AWS-StartPortForwardingSessionToRemoteHost"),
+        "{text}"
+    );
+    // The console keeps the terminal: the plugin runs in the background.
+    assert!(!c.is_cooked());
+    c.send(":forwards\r");
+    c.wait_for("Port forwards (1 running)");
+    // q closes the view, the next q quits.
+    c.send("q");
+    c.send("q");
+    assert!(c.wait_exit().success());
+    assert!(c.is_cooked());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    // SAFETY: as above.
+    while unsafe { libc::kill(pid, 0) } == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_ne!(
+        unsafe { libc::kill(pid, 0) },
+        0,
+        "the plugin outlived ecsmon"
+    );
+    let terminated = runtime.block_on(moto.calls("ssm:TerminateSession"));
+    assert_eq!(terminated, 1);
+    assert!(
+        c.raw_output().contains("ecsmon: stopped 1 port forward"),
+        "said on the way out"
+    );
+    let _ = std::fs::remove_dir_all(&bin);
+}
+
+#[test]
+fn without_the_plugin_a_port_forward_is_refused_before_any_session() {
+    let moto = support::Moto::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = support::sdk_config(&moto.endpoint).await;
+        support::seed(&config, &support::FleetSpec::new("fwnoplugin", 1, 1, 1)).await;
+    });
+    let mut c = Console::start(
+        "fwnoplugin",
+        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
+        &[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("PATH", "/nonexistent"),
+        ],
+    );
+    c.wait_for("Clusters (1)");
+    c.send(":instances\r");
+    c.wait_for("Instances (1)");
+    c.send("F");
+    c.wait_for("Forward a port through i-");
+    c.send("15999\r");
+    c.send("5432\r");
+    c.wait_for("Confirm");
+    c.send("y");
+    let screen = c.wait_for("session-manager-plugin is not installed");
+    assert!(
+        screen.contains("Instances (1)"),
+        "the console stays: {screen}"
+    );
+    assert_eq!(runtime.block_on(moto.calls("ssm:StartSession")), 0);
+    c.send("q");
+    assert!(c.wait_exit().success());
+}

@@ -183,7 +183,10 @@ async fn rig(cluster: &str) -> Rig {
         "the log pane holds the task's lines: {:?}",
         h.state.logs.as_ref().map(|p| (&p.mode, &p.lines))
     );
-    assert!(matches!(h.state.popups.last(), Some(Popup::Describe { .. })));
+    assert!(matches!(
+        h.state.popups.last(),
+        Some(Popup::Describe { .. })
+    ));
     Rig { moto, h, tasks }
 }
 
@@ -267,6 +270,10 @@ async fn fault_for_a_while_then_gone(cluster: &str, fault: Value, words: &str) {
         second_calls * 2 <= healthy_calls,
         "{fault}: {op} requests per {WINDOW} s healthy {healthy_calls}, then {first_calls}, {second_calls}"
     );
+    eprintln!(
+        "{fault}: per {WINDOW} s, polls {healthy_polls} → {first_polls} → {second_polls}, \
+         {op} requests {healthy_calls} → {first_calls} → {second_calls}; said {error:?}"
+    );
     let faulted = rig.moto.faults().await;
     assert!(
         faulted[0]["hits"].as_u64().unwrap() > 0,
@@ -277,7 +284,10 @@ async fn fault_for_a_while_then_gone(cluster: &str, fault: Value, words: &str) {
     window(&mut rig, op, RECOVERY).await;
     let frame = rig.h.render();
     let slot = rig.h.state.fleet.slot(&rig.tasks).unwrap();
-    assert!(!slot.is_stale(), "{fault}: still stale after it ended\n{frame}");
+    assert!(
+        !slot.is_stale(),
+        "{fault}: still stale after it ended\n{frame}"
+    );
     let age = rig.h.state.now - slot.fetched_at.unwrap();
     assert!(age.num_seconds() <= 6, "fresh data: {age}");
     assert!(!frame.contains("STALE"), "{frame}");

@@ -195,7 +195,11 @@ async fn a_forward_to_a_container_port_runs_the_plugin_in_the_background_and_sto
     );
     assert_eq!(moto.calls("ssm:StartSession").await, 0, "nothing before y");
     h.press("y");
-    assert!(status(&h).contains(&format!("localhost:{port}")), "{}", status(&h));
+    assert!(
+        status(&h).contains(&format!("localhost:{port}")),
+        "{}",
+        status(&h)
+    );
     assert_eq!(h.state.forwards.list[0].state, ForwardState::Active);
 
     // What the plugin was given: the AWS CLI's six arguments, the request in the fifth.
@@ -239,7 +243,10 @@ async fn a_forward_to_a_container_port_runs_the_plugin_in_the_background_and_sto
         .find(|l| l.contains(&port.to_string()) && l.contains("ACTIVE"))
         .unwrap_or_else(|| panic!("{screen}"));
     assert!(row.contains("port 80"), "{row}");
-    assert!(row.contains(&format!("task {} (app)", &arn_tail(&task)[..8])), "{row}");
+    assert!(
+        row.contains(&format!("task {} (app)", &arn_tail(&task)[..8])),
+        "{row}"
+    );
 
     // Stopped: plugin gone, session terminated, listed as ended.
     h.press("x");
@@ -267,21 +274,42 @@ async fn a_forward_to_a_remote_host_through_an_instance_and_cleanup_on_exit() {
     let Some(Popup::ForwardDialog(dialog)) = h.state.popups.last() else {
         panic!("the dialog: {:?} / {}", h.state.popups.last(), status(&h));
     };
-    assert_eq!(dialog.local.text, "", "an instance has no port mappings to offer");
+    assert_eq!(
+        dialog.local.text, "",
+        "an instance has no port mappings to offer"
+    );
     let port = free_port();
     // An empty field is refused with a message, then typed.
     h.press("<enter>");
     let Some(Popup::ForwardDialog(dialog)) = h.state.popups.last() else {
         panic!();
     };
-    assert!(dialog.message.as_deref().unwrap_or_default().contains("type a port"));
+    assert!(
+        dialog
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("type a port")
+    );
     h.press(&format!("{port}<enter>db.internal:99999<enter>"));
     let Some(Popup::ForwardDialog(dialog)) = h.state.popups.last() else {
         panic!();
     };
-    assert!(dialog.message.as_deref().unwrap_or_default().contains("not a port"), "{dialog:?}");
+    assert!(
+        dialog
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("not a port"),
+        "{dialog:?}"
+    );
     h.press("<c-u>db.internal:5432<enter>y");
-    assert_eq!(h.state.forwards.list[0].state, ForwardState::Active, "{}", status(&h));
+    assert_eq!(
+        h.state.forwards.list[0].state,
+        ForwardState::Active,
+        "{}",
+        status(&h)
+    );
     let (pid, args, _) = recorded(port);
     let request: serde_json::Value = serde_json::from_str(&args[4]).unwrap();
     assert_eq!(
@@ -332,7 +360,10 @@ async fn clear_messages_for_a_port_in_use_an_unreachable_target_and_a_plugin_tha
         "{}",
         status(&h)
     );
-    assert!(matches!(h.state.forwards.list[0].state, ForwardState::Failed(_)));
+    assert!(matches!(
+        h.state.forwards.list[0].state,
+        ForwardState::Failed(_)
+    ));
     assert_eq!(moto.calls("ssm:StartSession").await, 0);
     drop(held);
 
@@ -352,10 +383,17 @@ async fn clear_messages_for_a_port_in_use_an_unreachable_target_and_a_plugin_tha
     std::fs::write(plugin_dir().join(format!("die-later-{port}")), "").unwrap();
     h.press(&format!("F<c-u>{port}<enter><enter>y"));
     let id = h.state.forwards.list.last().unwrap().id;
-    assert_eq!(h.state.forwards.list.last().unwrap().state, ForwardState::Active);
+    assert_eq!(
+        h.state.forwards.list.last().unwrap().state,
+        ForwardState::Active
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline
-        && h.state.forwards.list.iter().any(|f| f.id == id && f.state == ForwardState::Active)
+        && h.state
+            .forwards
+            .list
+            .iter()
+            .any(|f| f.id == id && f.state == ForwardState::Active)
     {
         std::thread::sleep(Duration::from_millis(50));
         h.advance(1);
@@ -369,7 +407,11 @@ async fn clear_messages_for_a_port_in_use_an_unreachable_target_and_a_plugin_tha
                 .into()
         )
     );
-    assert!(status(&h).starts_with("port forward ended:"), "{}", status(&h));
+    assert!(
+        status(&h).starts_with("port forward ended:"),
+        "{}",
+        status(&h)
+    );
 
     // A target SSM cannot reach: the instance is stopped.
     let config = sdk_config(&moto.endpoint).await;
@@ -393,7 +435,11 @@ async fn clear_messages_for_a_port_in_use_an_unreachable_target_and_a_plugin_tha
     h.state.read_only = true;
     let port = free_port();
     h.press(&format!("F{port}<enter>5432<enter>"));
-    assert!(status(&h).contains("read-only mode is on"), "{}", status(&h));
+    assert!(
+        status(&h).contains("read-only mode is on"),
+        "{}",
+        status(&h)
+    );
     assert_eq!(moto.calls("ssm:StartSession").await, 0);
     assert!(h.state.popups.is_empty());
     assert_eq!(audits(&h).last().unwrap().result, "refused: read-only");
@@ -402,7 +448,8 @@ async fn clear_messages_for_a_port_in_use_an_unreachable_target_and_a_plugin_tha
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_task_without_ecs_exec_is_refused_before_the_dialog() {
-    let (_, seeded, _, mut h) = console("fw-noexec").await;
+    // The server lives as long as its value: bound, not dropped at once.
+    let (_moto, seeded, _, mut h) = console("fw-noexec").await;
     let plain = &seeded.task_arns_by_service[&seeded.services[0]][0];
     on_exec_task(&mut h, "fw-noexec", plain);
     h.press("F");
@@ -412,9 +459,12 @@ async fn a_task_without_ecs_exec_is_refused_before_the_dialog() {
 
 // ---- On the demo fleet (snapshots)
 
-/// The demo's forwards are local listeners: the port they hold is picked free and masked.
+/// The demo's forwards are local listeners: the port they hold is picked free and masked
+/// where the view shows it (its column, `localhost:<port>`), nowhere else.
 fn masked(screen: String, port: u16) -> String {
-    screen.replace(&port.to_string(), "PORT!")
+    screen
+        .replace(&format!("│{port}   "), "│PORT!   ")
+        .replace(&format!("localhost:{port}"), "localhost:PORT!")
 }
 
 #[test]
@@ -424,10 +474,28 @@ fn the_dialog_offers_the_task_definitions_ports() {
     let Some(Popup::ForwardDialog(dialog)) = h.state.popups.last() else {
         panic!("{:?} / {}", h.state.popups.last(), status(&h));
     };
-    assert_eq!((dialog.local.text.as_str(), dialog.remote.text.as_str()), ("8080", "8080"));
+    assert_eq!(
+        (dialog.local.text.as_str(), dialog.remote.text.as_str()),
+        ("8080", "8080")
+    );
     insta::assert_snapshot!("forward_dialog_on_a_demo_task", h.render());
+    // Typing over a default replaces it; an edit key keeps it and edits.
+    h.press("18080<enter>db.internal:5432");
+    let Some(Popup::ForwardDialog(dialog)) = h.state.popups.last() else {
+        panic!();
+    };
+    assert_eq!(
+        (dialog.local.text.as_str(), dialog.remote.text.as_str()),
+        ("18080", "db.internal:5432")
+    );
+    h.press("<tab><end>1");
+    let Some(Popup::ForwardDialog(dialog)) = h.state.popups.last() else {
+        panic!();
+    };
+    assert_eq!(dialog.local.text, "180801");
     h.press("<esc>");
     assert!(status(&h).contains("nothing was started"), "{}", status(&h));
+    assert!(h.state.popups.is_empty());
 }
 
 #[test]
@@ -438,17 +506,31 @@ fn the_forwards_view_lists_a_demo_forward_and_stops_it() {
     h.press("<esc>/prod<enter><enter>/cart<enter><enter>");
     let port = free_port();
     h.press(&format!("F<c-u>{port}<enter><enter>y"));
-    assert_eq!(h.state.forwards.list[0].state, ForwardState::Active, "{}", status(&h));
+    assert_eq!(
+        h.state.forwards.list[0].state,
+        ForwardState::Active,
+        "{}",
+        status(&h)
+    );
     // The demo's listener answers.
     let mut reply = String::new();
     let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     std::io::Read::read_to_string(&mut conn, &mut reply).unwrap();
-    assert!(reply.starts_with("ecsmon demo: forward localhost:"), "{reply}");
+    assert!(
+        reply.starts_with("ecsmon demo: forward localhost:"),
+        "{reply}"
+    );
     h.press(":forwards<enter>");
     insta::assert_snapshot!("forwards_view_with_one", masked(h.render(), port));
     h.press("x");
-    assert_eq!(h.state.forwards.list[0].state, ForwardState::Ended("stopped".into()));
-    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the port is free again");
+    assert_eq!(
+        h.state.forwards.list[0].state,
+        ForwardState::Ended("stopped".into())
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the port is free again"
+    );
     let Operation::PortForward { local_port, .. } = &h.state.forwards.list[0].op else {
         panic!();
     };

@@ -50,6 +50,7 @@ fn check(scenario: &str, must: &[&str], must_not: &[&str], by: f64) {
         + (900.0 / ratio).max(30.0)
         + 10.0;
     let run = run(scenario, end);
+    eprintln!("{scenario}: opened at (replay s) {:?}", run.opened);
     for rule in must {
         let at = run.opened.get(*rule).copied();
         assert!(

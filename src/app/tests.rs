@@ -57,7 +57,11 @@ fn dispatch(app: &mut App, action: Action, tx: &mpsc::UnboundedSender<Action>) {
 }
 
 /// Applies every answer that arrives within a moment.
-async fn settle(app: &mut App, tx: &mpsc::UnboundedSender<Action>, rx: &mut mpsc::UnboundedReceiver<Action>) {
+async fn settle(
+    app: &mut App,
+    tx: &mpsc::UnboundedSender<Action>,
+    rx: &mut mpsc::UnboundedReceiver<Action>,
+) {
     while let Ok(Some(action)) = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await {
         dispatch(app, action, tx);
     }
@@ -87,7 +91,12 @@ async fn a_panicking_poller_is_an_error_on_screen_and_polling_goes_on() {
     });
     let config = Config::defaults();
     let mut app = App {
-        state: State::new(Identity::default(), fixed_now(), config.refresh, (120, 30)),
+        state: State::new(
+            Identity::default(),
+            chrono::Utc::now(),
+            config.refresh,
+            (120, 30),
+        ),
         keymap: KeyMap::defaults(),
         theme: Theme::builtin("dark").unwrap(),
         source,
@@ -96,13 +105,15 @@ async fn a_panicking_poller_is_an_error_on_screen_and_polling_goes_on() {
     };
     let (tx, mut rx) = mpsc::unbounded_channel();
 
-    let mut now = fixed_now();
+    // The runtime stamps answers with the wall clock: the ticks must start from it too.
+    let mut now = chrono::Utc::now();
     dispatch(&mut app, Action::Tick(now), &tx);
     settle(&mut app, &tx, &mut rx).await;
     let slot = app.state.fleet.slot(&Query::Clusters).expect("an answer");
     let error = slot.error.as_ref().expect("the panic is an error");
     assert!(
-        error.message.starts_with("internal error while polling") && error.message.ends_with("will retry"),
+        error.message.starts_with("internal error while polling")
+            && error.message.ends_with("will retry"),
         "{}",
         error.message
     );
@@ -116,7 +127,15 @@ async fn a_panicking_poller_is_an_error_on_screen_and_polling_goes_on() {
         let effects = update(&mut app.state, Action::Tick(now), &app.keymap);
         fetches += effects
             .iter()
-            .filter(|e| matches!(e, Effect::Fetch { query: Query::Clusters, .. }))
+            .filter(|e| {
+                matches!(
+                    e,
+                    Effect::Fetch {
+                        query: Query::Clusters,
+                        ..
+                    }
+                )
+            })
             .count();
         if !effects.is_empty() {
             for effect in effects {

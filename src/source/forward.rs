@@ -37,7 +37,13 @@ const KEPT_LINES: usize = 20;
 #[derive(Default)]
 pub struct ForwardRunner {
     entries: Mutex<HashMap<u64, Entry>>,
+    /// Set (under the entries' lock) when ecsmon is quitting: a forward still starting then
+    /// ends at once instead of outliving the shutdown.
+    closing: AtomicBool,
 }
+
+/// ecsmon is quitting: what a forward that was still starting says.
+const QUITTING: &str = "ecsmon is quitting";
 
 struct Entry {
     process: Process,
@@ -85,9 +91,9 @@ fn port_error(port: u16, e: &std::io::Error) -> String {
             "local port {port} is already in use on this machine (another program or forward \
              listens there): pick another local port"
         ),
-        std::io::ErrorKind::PermissionDenied => format!(
-            "local port {port} needs root (ports below 1024): pick one above 1023"
-        ),
+        std::io::ErrorKind::PermissionDenied => {
+            format!("local port {port} needs root (ports below 1024): pick one above 1023")
+        }
         _ => format!("cannot listen on localhost:{port}: {e}"),
     }
 }
@@ -99,6 +105,16 @@ impl ForwardRunner {
 
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Entry>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps a started forward, unless ecsmon is quitting (then `false`).
+    fn register(&self, id: u64, entry: Entry) -> bool {
+        let mut entries = self.entries();
+        if self.closing.load(Ordering::SeqCst) {
+            return false;
+        }
+        entries.insert(id, entry);
+        true
     }
 
     /// Forwards still running.
@@ -182,8 +198,14 @@ impl ForwardRunner {
         let mut child = spawn_plugin(handoff, session::reads_env(version))?;
         let output: Arc<Mutex<VecDeque<String>>> = Arc::default();
         for pipe in [
-            child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
-            child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
         ]
         .into_iter()
         .flatten()
@@ -194,19 +216,21 @@ impl ForwardRunner {
         let exited = Arc::new(Mutex::new(false));
         let stopping = Arc::new(AtomicBool::new(false));
         let ended = Arc::new(AtomicBool::new(false));
-        self.entries().insert(
-            id,
-            Entry {
-                process: Process::Plugin {
-                    pid,
-                    exited: Arc::clone(&exited),
-                },
-                session_id: (!session_id.is_empty()).then(|| session_id.to_string()),
-                source,
-                stopping: Arc::clone(&stopping),
-                ended: Arc::clone(&ended),
+        let entry = Entry {
+            process: Process::Plugin {
+                pid,
+                exited: Arc::clone(&exited),
             },
-        );
+            session_id: (!session_id.is_empty()).then(|| session_id.to_string()),
+            source,
+            stopping: Arc::clone(&stopping),
+            ended: Arc::clone(&ended),
+        };
+        if !self.register(id, entry) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(QUITTING.into());
+        }
         watch(
             id,
             child,
@@ -241,23 +265,22 @@ impl ForwardRunner {
         source: Arc<dyn FleetSource>,
         notify: Notify,
     ) -> Result<(), String> {
-        let listener =
-            TcpListener::bind(("127.0.0.1", port)).map_err(|e| port_error(port, &e))?;
+        let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| port_error(port, &e))?;
         listener
             .set_nonblocking(true)
             .map_err(|e| format!("cannot listen on localhost:{port}: {e}"))?;
         let stopping = Arc::new(AtomicBool::new(false));
         let ended = Arc::new(AtomicBool::new(false));
-        self.entries().insert(
-            id,
-            Entry {
-                process: Process::Listener,
-                session_id: None,
-                source,
-                stopping: Arc::clone(&stopping),
-                ended: Arc::clone(&ended),
-            },
-        );
+        let entry = Entry {
+            process: Process::Listener,
+            session_id: None,
+            source,
+            stopping: Arc::clone(&stopping),
+            ended: Arc::clone(&ended),
+        };
+        if !self.register(id, entry) {
+            return Err(QUITTING.into());
+        }
         std::thread::spawn(move || {
             let reason = loop {
                 if stopping.load(Ordering::SeqCst) {
@@ -291,7 +314,11 @@ impl ForwardRunner {
 
     /// Stops every forward, all at once; returns how many were running. For ecsmon's exit.
     pub async fn shutdown(&self) -> usize {
-        let entries: Vec<Entry> = self.entries().drain().map(|(_, e)| e).collect();
+        let entries: Vec<Entry> = {
+            let mut entries = self.entries();
+            self.closing.store(true, Ordering::SeqCst);
+            entries.drain().map(|(_, e)| e).collect()
+        };
         let live = entries
             .iter()
             .filter(|e| !e.ended.load(Ordering::SeqCst))
@@ -332,11 +359,8 @@ async fn stop_entry(entry: Entry) {
         entry.process.signal(libc::SIGKILL);
     }
     if let Some(session_id) = &entry.session_id {
-        match tokio::time::timeout(
-            TERMINATE_WITHIN,
-            entry.source.terminate_session(session_id),
-        )
-        .await
+        match tokio::time::timeout(TERMINATE_WITHIN, entry.source.terminate_session(session_id))
+            .await
         {
             Ok(Ok(())) => tracing::info!(session_id, "port forward session terminated"),
             Ok(Err(e)) => tracing::warn!(session_id, "TerminateSession failed: {}", e.message),
@@ -465,8 +489,64 @@ mod tests {
         let held = TcpListener::bind(("127.0.0.1", 0)).unwrap();
         let port = held.local_addr().unwrap().port();
         let err = check_local_port(port).unwrap_err();
-        assert!(err.contains(&format!("local port {port} is already in use")), "{err}");
+        assert!(
+            err.contains(&format!("local port {port} is already in use")),
+            "{err}"
+        );
         drop(held);
+        assert_eq!(check_local_port(port), Ok(()));
+    }
+
+    fn demo_forward(port: u16) -> (Arc<dyn FleetSource>, Operation) {
+        let now = chrono::Utc::now();
+        let demo = crate::source::demo::DemoSource::new(
+            "default",
+            1,
+            now,
+            crate::source::demo::DemoClock::Fixed(now),
+        )
+        .unwrap();
+        let op = Operation::PortForward {
+            cluster: "prod".into(),
+            target: crate::model::ForwardTarget::Instance {
+                ec2_instance_id: "i-0abc".into(),
+            },
+            local_port: port,
+            remote_host: None,
+            remote_port: 22,
+        };
+        (Arc::new(demo), op)
+    }
+
+    #[test]
+    fn a_demo_forward_listens_until_stopped_and_none_starts_once_quitting() {
+        use futures::executor::block_on;
+        let port = TcpListener::bind(("127.0.0.1", 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let (source, op) = demo_forward(port);
+        let ended: Arc<Mutex<Vec<(u64, String)>>> = Arc::default();
+        let seen = Arc::clone(&ended);
+        let notify: Notify = Arc::new(move |id, why| seen.lock().unwrap().push((id, why)));
+        let runner = ForwardRunner::new();
+        let said = block_on(runner.start(7, &op, Arc::clone(&source), Arc::clone(&notify)));
+        assert!(said.unwrap().contains("demo"));
+        assert_eq!(runner.live(), 1);
+        let mut reply = String::new();
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        conn.read_to_string(&mut reply).unwrap();
+        assert!(reply.contains("forward localhost:"), "{reply}");
+        assert_eq!(block_on(runner.shutdown()), 1);
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while ended.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(*ended.lock().unwrap(), vec![(7, "stopped".to_string())]);
+        // Quitting: a forward that was still starting does not outlive it.
+        let err = block_on(runner.start(8, &op, source, notify)).unwrap_err();
+        assert_eq!(err, QUITTING);
         assert_eq!(check_local_port(port), Ok(()));
     }
 }

@@ -123,6 +123,9 @@ pub struct ForwardDialog {
     pub field: usize,
     /// The operator typed: defaults that arrive later leave the fields alone.
     pub touched: bool,
+    /// The field just got the keys and holds its default: the first character typed replaces
+    /// it (as selected text would be), an edit key keeps it.
+    pub replace: bool,
     /// The task definition's port mappings by container, once read.
     pub ports: Option<Vec<(String, PortMapping)>>,
     pub message: Option<String>,
@@ -136,6 +139,12 @@ impl ForwardDialog {
             (None, Some(id)) => format!("Forward a port through {id}"),
             (None, None) => "Forward a port".into(),
         }
+    }
+
+    /// Gives the keys to the other field, its text ready to be replaced.
+    pub fn switch_field(&mut self, field: usize) {
+        self.field = field.min(1);
+        self.replace = true;
     }
 
     pub fn editor_mut(&mut self) -> &mut LineEditor {
@@ -277,7 +286,10 @@ mod tests {
                 port: 5432
             })
         );
-        assert_eq!(parse_remote("[fd00::1]:443").unwrap().host.unwrap(), "fd00::1");
+        assert_eq!(
+            parse_remote("[fd00::1]:443").unwrap().host.unwrap(),
+            "fd00::1"
+        );
         assert!(parse_remote(":5432").is_err());
         assert!(parse_remote("db internal:5432").is_err());
         assert!(parse_remote("db:99999").is_err());

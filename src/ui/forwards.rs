@@ -44,9 +44,16 @@ pub fn render_dialog(f: &mut Frame, area: Rect, d: &ForwardDialog, ctx: &Ctx) {
     let field = |label: &str, text: &str, active: bool| {
         let style = if active { t.prompt } else { t.dim };
         let cursor = if active { "█" } else { "" };
+        // A default about to be replaced by what is typed is marked, as selected text is.
+        let value = if active && d.replace {
+            t.highlight
+        } else {
+            t.header_value
+        };
         Line::from(vec![
-            Span::styled(format!("{label:<26}"), style),
-            Span::styled(format!("{text}{cursor}"), t.header_value),
+            Span::styled(format!("{label:<30} "), style),
+            Span::styled(text.to_string(), value),
+            Span::styled(cursor, t.header_value),
         ])
     };
     lines.push(field("local port", &d.local.text, d.field == 0));
@@ -129,7 +136,11 @@ pub fn render_list(f: &mut Frame, area: Rect, state: &State, selected: usize, ct
             ),
             Span::styled(
                 format!("{:<9} ", fw.state.word()),
-                if i == selected { t.selected } else { state_style },
+                if i == selected {
+                    t.selected
+                } else {
+                    state_style
+                },
             ),
             Span::styled(detail, row_style),
         ]));

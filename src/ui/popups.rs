@@ -105,9 +105,15 @@ fn help_entries(pane: PaneKind, keymap: &KeyMap) -> Vec<HelpLine> {
     }
     out.push(HelpLine::Blank);
     out.push(HelpLine::Note(
-        "Commands: :clusters :services :tasks :instances :region :profile :stats :help :quit (tab completes)",
+        "Commands: :clusters :services :tasks :instances :taskdefs :diff :forwards :region :profile :stats :help :quit (tab completes)",
     ));
     out
+}
+
+/// Lines of text a scrollable popup shows at once on this screen (inside its border).
+pub fn text_rows(screen: (u16, u16)) -> usize {
+    let body = super::layout::areas(Rect::new(0, 0, screen.0, screen.1)).body;
+    centered(body, 90, 90).height.saturating_sub(2) as usize
 }
 
 /// Lines of a revision diff or describe, for scrolling.
@@ -138,7 +144,14 @@ fn help_lines<'a>(pane: PaneKind, ctx: &Ctx<'a>) -> Vec<Line<'a>> {
         .collect()
 }
 
-pub(super) fn draw_text(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, scroll: usize, ctx: &Ctx) {
+pub(super) fn draw_text(
+    f: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line>,
+    scroll: usize,
+    ctx: &Ctx,
+) {
     let t = ctx.theme;
     let popup = centered(area, 90, 90);
     let total = lines.len();

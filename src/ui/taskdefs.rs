@@ -178,7 +178,13 @@ pub fn render_text(
     ctx: &Ctx,
 ) {
     let running = running_below(state);
-    let lines = text_lines(view, &state.task_defs, running.as_ref(), state.now, ctx.theme);
+    let lines = text_lines(
+        view,
+        &state.task_defs,
+        running.as_ref(),
+        state.now,
+        ctx.theme,
+    );
     super::popups::draw_text(f, area, &view.title(), lines, scroll, ctx);
 }
 
@@ -260,7 +266,10 @@ fn text_lines(
                 lines.extend(diff.task.iter().map(|l| diff_line(l, t)));
             }
             for (name, changes) in diff.containers.iter().filter(|(_, l)| !l.is_empty()) {
-                lines.push(Line::from(Span::styled(format!("container {name}"), t.title)));
+                lines.push(Line::from(Span::styled(
+                    format!("container {name}"),
+                    t.title,
+                )));
                 lines.extend(changes.iter().map(|l| diff_line(l, t)));
             }
             lines

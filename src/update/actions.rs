@@ -106,18 +106,21 @@ pub fn scale_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
-/// Pasted text in the scale dialog: its first line, cut short.
+/// Pasted text in the scale dialog: its first line, cut short. Like typing, never beyond 64
+/// characters in all: repeated pastes would otherwise fill the dialog and push out the message
+/// that says why the count was refused.
 pub fn scale_paste(state: &mut State, text: &str) -> bool {
     let Some(Popup::Scale(dialog)) = state.popups.last_mut() else {
         return false;
     };
     let editor = dialog.zero_check.as_mut().unwrap_or(&mut dialog.editor);
+    let room = 64usize.saturating_sub(editor.text.chars().count());
     let first: String = text
         .lines()
         .next()
         .unwrap_or_default()
         .chars()
-        .take(64)
+        .take(room)
         .collect();
     editor.insert_str(&first);
     true

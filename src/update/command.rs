@@ -67,7 +67,9 @@ pub fn completion_hint(text: &str) -> String {
     let found = candidates(text);
     match found.as_slice() {
         [] => String::new(),
-        [one] => one[text.trim().len()..].to_string(),
+        // Cut at the lowercased prefix, which `one` starts with: the typed text may be longer
+        // in bytes (KELVIN SIGN lowercases to `k`).
+        [one] => one[text.trim().to_lowercase().len()..].to_string(),
         many => format!("  ({})", many.join(" ")),
     }
 }

@@ -50,6 +50,7 @@ pub fn open(state: &mut State) -> Vec<Effect> {
                 remote: LineEditor::default(),
                 field: 0,
                 touched: false,
+                replace: true,
                 ports: None,
                 message: None,
                 scroll: 0,
@@ -105,6 +106,7 @@ pub fn open(state: &mut State) -> Vec<Effect> {
                 remote: LineEditor::default(),
                 field: 0,
                 touched: false,
+                replace: true,
                 ports: None,
                 message: None,
                 scroll: 0,
@@ -193,29 +195,39 @@ pub fn dialog_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         KeyCode::Enter => return submit(state),
         KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-            dialog.field = 1 - dialog.field.min(1);
+            let other = 1 - dialog.field.min(1);
+            dialog.switch_field(other);
         }
-        KeyCode::Backspace => {
+        KeyCode::Char(c) if !ctrl => {
+            if std::mem::take(&mut dialog.replace) {
+                *dialog.editor_mut() = LineEditor::default();
+            }
             dialog.touched = true;
-            dialog.editor_mut().backspace();
+            if dialog.editor_mut().text.chars().count() < MAX_FIELD {
+                dialog.editor_mut().insert(c);
+            }
         }
-        KeyCode::Delete => {
-            dialog.touched = true;
-            dialog.editor_mut().delete();
+        code => {
+            // Editing keys keep the text: it is no longer replaced by the next character.
+            dialog.replace = false;
+            let editor = dialog.editor_mut();
+            match code {
+                KeyCode::Backspace => editor.backspace(),
+                KeyCode::Delete => editor.delete(),
+                KeyCode::Left => editor.left(),
+                KeyCode::Right => editor.right(),
+                KeyCode::Home => editor.home(),
+                KeyCode::End => editor.end(),
+                KeyCode::Char('u') if ctrl => *editor = LineEditor::default(),
+                _ => return vec![],
+            }
+            if !matches!(
+                code,
+                KeyCode::Left | KeyCode::Right | KeyCode::Home | KeyCode::End
+            ) {
+                dialog.touched = true;
+            }
         }
-        KeyCode::Left => dialog.editor_mut().left(),
-        KeyCode::Right => dialog.editor_mut().right(),
-        KeyCode::Home => dialog.editor_mut().home(),
-        KeyCode::End => dialog.editor_mut().end(),
-        KeyCode::Char('u') if ctrl => {
-            dialog.touched = true;
-            *dialog.editor_mut() = LineEditor::default();
-        }
-        KeyCode::Char(c) if !ctrl && dialog.editor_mut().text.chars().count() < MAX_FIELD => {
-            dialog.touched = true;
-            dialog.editor_mut().insert(c);
-        }
-        _ => {}
     }
     vec![]
 }
@@ -232,6 +244,9 @@ pub fn dialog_paste(state: &mut State, text: &str) -> bool {
         .chars()
         .take(MAX_FIELD)
         .collect();
+    if std::mem::take(&mut dialog.replace) {
+        *dialog.editor_mut() = LineEditor::default();
+    }
     dialog.touched = true;
     dialog.editor_mut().insert_str(&first);
     true
@@ -261,7 +276,7 @@ fn submit(state: &mut State) -> Vec<Effect> {
     }
     if dialog.field == 0 {
         if let Some(Popup::ForwardDialog(d)) = state.popups.last_mut() {
-            d.field = 1;
+            d.switch_field(1);
             d.message = None;
         }
         return vec![];
@@ -304,7 +319,9 @@ fn submit(state: &mut State) -> Vec<Effect> {
 /// A refusal in the dialog, on the field it is about.
 fn say(state: &mut State, field: usize, message: String) -> Vec<Effect> {
     if let Some(Popup::ForwardDialog(d)) = state.popups.last_mut() {
-        d.field = field;
+        if d.field != field {
+            d.switch_field(field);
+        }
         d.message = Some(message);
     }
     vec![]

@@ -247,7 +247,7 @@ fn clamp_popup_scroll(state: &mut State, keymap: &KeyMap) {
             Popup::Forwards { .. } => state.forwards.list.len().saturating_sub(1),
             Popup::TaskDefText { view, .. } => {
                 crate::ui::popups::taskdef_text_line_count(view, &state.task_defs)
-                    .saturating_sub(height.saturating_sub(2))
+                    .saturating_sub(crate::ui::popups::text_rows(state.screen))
             }
             // Both keep their own selection in range.
             Popup::Findings(_) | Popup::Timeline(_) => return,

@@ -64,10 +64,7 @@ pub fn open(state: &mut State, diff_on_load: bool) -> Vec<Effect> {
         );
         return vec![];
     };
-    let running = service.primary_deployment().map_or_else(
-        || service.task_definition.clone(),
-        |d| d.task_definition.clone(),
-    );
+    let running = running_of(&service);
     let deployments = service
         .deployments
         .iter()
@@ -107,14 +104,22 @@ pub fn live_deployments(
         .find(|s| s.arn == view.service_arn);
     match live {
         Some(s) => (
-            s.primary_deployment()
-                .map_or_else(|| s.task_definition.clone(), |d| d.task_definition.clone()),
+            running_of(s),
             s.deployments
                 .iter()
                 .map(|d| (d.task_definition.clone(), d.status.clone()))
                 .collect(),
         ),
         None => (view.running.clone(), view.deployments.clone()),
+    }
+}
+
+/// What the service runs: its task definition (its PRIMARY deployment's on AWS), else the
+/// PRIMARY deployment's.
+fn running_of(service: &Service) -> TaskDefRef {
+    match service.primary_deployment() {
+        Some(d) if service.task_definition.arn.is_empty() => d.task_definition.clone(),
+        _ => service.task_definition.clone(),
     }
 }
 

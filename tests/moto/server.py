@@ -47,7 +47,9 @@ against moto and breaks against AWS. This front sits between the SDK and moto an
   error code, as a proxy or gateway sends), `5xx` (`status`, default 500, with the protocol's
   internal-error shape), `slow` (answers normally after `delay` seconds), `reset` (the connection is
   reset once the request is read), `hang` (read, never answered: held until the fault ends, then
-  reset), `malformed` (HTTP 200 whose body cannot be parsed). `GET /_ecsmon/faults` lists the
+  reset), `malformed` (HTTP 200 whose body cannot be parsed), `answer` (this `body_b64`, byte for
+  byte, with `status`, default 200), `poison` (moto's answer with escape sequences and control
+  characters added to its names and free text, see `HOSTILE`). `GET /_ecsmon/faults` lists the
   rules with the requests each has hit. Faulted requests are counted in the stats like any other.
 
 Everything else is forwarded to moto verbatim. Run: `server.py [--port N]`; it prints one line
@@ -1123,7 +1125,24 @@ class DropConnection(Exception):
     """Raised by a fault to end the connection with a TCP reset instead of an answer."""
 
 
-FAULT_KINDS = ("throttle", "http429", "5xx", "slow", "reset", "hang", "malformed")
+FAULT_KINDS = ("throttle", "http429", "5xx", "slow", "reset", "hang", "malformed", "answer", "poison")
+
+# `poison`: what is added to strings of an answer. Names the console calls AWS with again get only
+# what sanitizing removes entirely (escape sequences, bidi and zero-width characters), so they
+# still name the same object once cleaned; free text also gets what is drawn as a visible marker
+# (tab, line breaks, BEL, DEL, a C1 control). The payloads (PWNED, 2J, 31m) must never be seen.
+ERASABLE = "\x1b[2J\x1b]0;PWNED\x07\u202e\u200b\x9b31m\x1bP1$qPWNED\x1b\\"
+HOSTILE = ERASABLE + "\tTAB\nNL\rCR\x07BEL\x7fDEL\x84C1\u2066ISO\u2069"
+POISON_NAMES = {
+    "clusterName", "serviceName", "name", "group",
+    # Values the console compares (and the SDK's enums, passed on as sent when unknown).
+    "status", "lastStatus", "desiredStatus", "launchType", "healthStatus", "rolloutState", "stopCode",
+    "networkMode", "requiresCompatibilities", "protocol", "appProtocol", "connectivity", "type",
+}
+POISON_TEXT = {
+    "startedBy", "stoppedReason", "reason", "message", "image", "value", "key", "family",
+    "rolloutStateReason", "availabilityZone", "platformVersion", "agentVersion", "dockerVersion",
+}
 
 
 @dataclass
@@ -1135,6 +1154,7 @@ class FaultRule:
     status: int
     delay: float
     code: str | None
+    body: bytes | None = None
     hits: int = 0
     ended: threading.Event = field(default_factory=threading.Event)
 
@@ -1167,9 +1187,10 @@ class Faults:
             kind=spec["kind"],
             until=time.monotonic() + float(seconds) if seconds is not None else None,
             count=int(spec["count"]) if spec.get("count") is not None else None,
-            status=int(spec.get("status", 500)),
+            status=int(spec.get("status", 200 if spec["kind"] == "answer" else 500)),
             delay=float(spec.get("delay", 3.0)),
             code=spec.get("code"),
+            body=base64.b64decode(spec["body_b64"]) if spec.get("body_b64") else None,
         )
         with self._lock:
             self._rules.append(rule)
@@ -1203,6 +1224,12 @@ class Faults:
         if rule.kind == "slow":
             time.sleep(rule.delay)
             return None
+        if rule.kind == "poison":
+            return None  # see `poison`, applied to moto's answer
+        if rule.kind == "answer":
+            # A fixed answer, byte for byte (invalid UTF-8, odd JSON), in the protocol's content type.
+            content_type = {"cbor": "application/cbor", "ec2": "text/xml", "query": "text/xml"}.get(protocol(req), JSON_CONTENT_TYPE)
+            return Response(rule.status, [("Content-Type", content_type)], rule.body or b"")
         if rule.kind == "reset":
             raise DropConnection()
         if rule.kind == "hang":
@@ -1263,6 +1290,34 @@ def protocol_error(req: Request, code: str, status: int, throttling: bool) -> Re
     return json_response({"__type": code, "message": message}, status)
 
 
+def poison(resp: Response) -> Response:
+    """moto's JSON answer with hostile text added to its names and free text (see HOSTILE), and a
+    hostile event on every service; anything else is left as it is."""
+    if resp.status != 200:
+        return resp
+    try:
+        answer = json.loads(resp.body or b"{}")
+    except ValueError:
+        return resp
+
+    def walk(value: object, key: str = "") -> object:
+        if isinstance(value, str):
+            if key in POISON_NAMES:
+                return value + ERASABLE
+            return value + HOSTILE if key in POISON_TEXT else value
+        if isinstance(value, list):
+            return [walk(v, key) for v in value]
+        if isinstance(value, dict):
+            out = {k: walk(v, k) for k, v in value.items()}
+            if "serviceArn" in out and "serviceName" in out:
+                event = {"id": str(uuid.uuid4()), "createdAt": time.time(), "message": "(service x) " + HOSTILE}
+                out["events"] = [event] + list(out.get("events") or [])
+            return out
+        return value
+
+    return Response(resp.status, resp.headers, json.dumps(walk(answer)).encode())
+
+
 def malformed(req: Request) -> Response:
     """HTTP 200 whose body the protocol's parser cannot read."""
     kind = protocol(req)
@@ -1304,6 +1359,8 @@ class Front:
                 resp = self.ecs.handle(target.split(".", 1)[1], req)
             else:
                 resp = self.moto.forward(req)
+        if fault is not None and fault.kind == "poison":
+            resp = poison(resp)
         return self.hooks.after(op, req, resp)
 
     def admin(self, req: Request) -> Response | None:

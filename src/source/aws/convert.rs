@@ -13,8 +13,9 @@ pub fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<Time> {
     DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
-/// Every string AWS sends is untrusted (event messages, reasons, tags, names): stripped of
-/// control characters and escape sequences here, once, before anything can draw it.
+/// Every string AWS sends is untrusted (event messages, reasons, tags, names, and enum values,
+/// which the SDK passes on as sent when it does not know them): stripped of control characters
+/// and escape sequences here, once, before anything can draw it.
 fn text(s: Option<&str>) -> String {
     crate::sanitize::clean(s.unwrap_or_default()).into_owned()
 }
@@ -60,7 +61,7 @@ pub fn cluster(c: &ecs::Cluster) -> Cluster {
 
 pub fn service(s: &ecs::Service) -> Service {
     let launch_type = match s.launch_type() {
-        Some(lt) => lt.as_str().to_string(),
+        Some(lt) => text(Some(lt.as_str())),
         None => s
             .capacity_provider_strategy()
             .first()
@@ -163,7 +164,7 @@ fn deployment(d: &ecs::Deployment) -> Deployment {
         failed: d.failed_tasks().max(0) as u32,
         rollout_state: d
             .rollout_state()
-            .map(|r| r.as_str().to_string())
+            .map(|r| text(Some(r.as_str())))
             .unwrap_or_default(),
         rollout_reason: text(d.rollout_state_reason()),
         created_at: time(d.created_at()),
@@ -193,12 +194,12 @@ pub fn task(t: &ecs::Task) -> Task {
         desired_status: text(t.desired_status()),
         health: t
             .health_status()
-            .map(|h| h.as_str().to_string())
+            .map(|h| text(Some(h.as_str())))
             .unwrap_or_default(),
         group: text(t.group()),
         launch_type: t
             .launch_type()
-            .map(|l| l.as_str().to_string())
+            .map(|l| text(Some(l.as_str())))
             .unwrap_or_default(),
         availability_zone: text(t.availability_zone()),
         private_ip: eni_ip.or(container_ip).unwrap_or_default(),
@@ -212,7 +213,7 @@ pub fn task(t: &ecs::Task) -> Task {
         stopped_at: time(t.stopped_at()),
         stop_code: t
             .stop_code()
-            .map(|c| c.as_str().to_string())
+            .map(|c| text(Some(c.as_str())))
             .unwrap_or_default(),
         stopped_reason: text(t.stopped_reason()),
         enable_execute_command: t.enable_execute_command(),
@@ -229,7 +230,7 @@ fn container(c: &ecs::Container) -> Container {
         last_status: text(c.last_status()),
         health: c
             .health_status()
-            .map(|h| h.as_str().to_string())
+            .map(|h| text(Some(h.as_str())))
             .unwrap_or_default(),
         exit_code: c.exit_code(),
         reason: text(c.reason()),
@@ -252,19 +253,19 @@ pub fn task_definition(td: &ecs::TaskDefinition) -> TaskDefinition {
         reference: TaskDefRef::from_arn(td.task_definition_arn().unwrap_or_default()),
         status: td
             .status()
-            .map(|s| s.as_str().to_string())
+            .map(|s| text(Some(s.as_str())))
             .unwrap_or_default(),
         registered_at: time(td.registered_at()),
         cpu: number(td.cpu()),
         memory: number(td.memory()),
         network_mode: td
             .network_mode()
-            .map(|m| m.as_str().to_string())
+            .map(|m| text(Some(m.as_str())))
             .unwrap_or_default(),
         requires_compatibilities: td
             .requires_compatibilities()
             .iter()
-            .map(|c| c.as_str().to_string())
+            .map(|c| text(Some(c.as_str())))
             .collect(),
         execution_role_arn: text(td.execution_role_arn()),
         task_role_arn: text(td.task_role_arn()),
@@ -339,12 +340,12 @@ fn container_definition(c: &ecs::ContainerDefinition) -> ContainerDefinition {
                 host_port: p.host_port().map(|h| h.clamp(0, 65535) as u16),
                 protocol: p
                     .protocol()
-                    .map(|p| p.as_str().to_string())
+                    .map(|p| text(Some(p.as_str())))
                     .unwrap_or_default(),
                 name: text(p.name()),
                 app_protocol: p
                     .app_protocol()
-                    .map(|a| a.as_str().to_string())
+                    .map(|a| text(Some(a.as_str())))
                     .unwrap_or_default(),
             })
             .collect(),
@@ -359,7 +360,7 @@ fn container_definition(c: &ecs::ContainerDefinition) -> ContainerDefinition {
             .ulimits()
             .iter()
             .map(|u| Ulimit {
-                name: u.name().as_str().to_string(),
+                name: text(Some(u.name().as_str())),
                 soft: u.soft_limit().into(),
                 hard: u.hard_limit().into(),
             })
@@ -425,15 +426,12 @@ pub fn instance(
         arn: text(ci.container_instance_arn()),
         cluster_arn: cluster_arn.to_string(),
         ec2_instance_id: text(ci.ec2_instance_id()),
-        instance_type,
-        availability_zone,
+        // From EC2 or the agent's attributes: AWS's text all the same.
+        instance_type: text(Some(&instance_type)),
+        availability_zone: text(Some(&availability_zone)),
         status: text(ci.status()),
         agent_connected: ci.agent_connected(),
-        agent_version: ci
-            .version_info()
-            .and_then(|v| v.agent_version())
-            .unwrap_or_default()
-            .to_string(),
+        agent_version: text(ci.version_info().and_then(|v| v.agent_version())),
         running_tasks: ci.running_tasks_count().max(0) as u32,
         pending_tasks: ci.pending_tasks_count().max(0) as u32,
         cpu_registered: resource(ci.registered_resources(), "CPU"),

@@ -51,7 +51,7 @@ impl AwsSource {
     ) -> Result<Vec<String>, SourceError>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         let mut all = Vec::new();
         loop {

@@ -22,11 +22,14 @@ pub fn explain<E, R>(
 ) -> SourceError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     let chain = DisplayErrorContext(err).to_string();
     tracing::warn!(op, resource, error = %chain, "AWS call failed");
     let service = op.split(':').next().unwrap_or("AWS").to_uppercase();
+    if too_many_requests(err) {
+        return SourceError::new(ErrorKind::Throttled, format!("throttled by {service}"));
+    }
     match err {
         SdkError::ServiceError(e) => {
             // Both come from the server: never drawn raw.
@@ -59,6 +62,15 @@ where
             SourceError::new(ErrorKind::Service, format!("{op} failed: {chain}"))
         }),
     }
+}
+
+/// HTTP 429: throttling, whatever the body says. A proxy or gateway in front of the endpoint
+/// sends it with no AWS error code, which the SDK cannot parse into one.
+fn too_many_requests<E, R: 'static>(err: &SdkError<E, R>) -> bool {
+    let response = err.raw_response().map(|r| r as &dyn std::any::Any);
+    response
+        .and_then(|r| r.downcast_ref::<aws_smithy_runtime_api::http::Response>())
+        .is_some_and(|r| r.status().as_u16() == 429)
 }
 
 fn from_code(

@@ -341,7 +341,7 @@ impl Session {
 
     /// Why the session ended. Its two modelled errors carry their kind only in the event
     /// stream's `:exception-type` header, not in the error code `explain` reads: named here.
-    fn failed<R: std::fmt::Debug>(
+    fn failed<R: std::fmt::Debug + 'static>(
         &self,
         e: &SdkError<StartLiveTailResponseStreamError, R>,
     ) -> SourceError {

@@ -96,7 +96,7 @@ impl AwsSource {
     ) -> SourceError
     where
         E: aws_sdk_ecs::error::ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         failed(&self.stats, &self.errors, op, resource, e)
     }
@@ -149,7 +149,7 @@ fn failed<E, R>(
 ) -> SourceError
 where
     E: aws_sdk_ecs::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     let err = errors::explain(op, resource, e, ctx);
     stats.failed(op, err.kind == crate::source::ErrorKind::Throttled);

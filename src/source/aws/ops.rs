@@ -145,7 +145,7 @@ impl AwsSource {
     fn op_error<E, R>(&self, op: &str, cluster: &str, what: &str, e: &SdkError<E, R>) -> SourceError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         let (code, message) = code_and_message(e);
         let err = self.error(op, what, e);
@@ -303,7 +303,10 @@ impl AwsSource {
     /// SSM `StartSession` with a port forwarding document on a task's container (ECS Exec's
     /// target) or an instance. The runtime hands the session to session-manager-plugin in the
     /// background.
-    pub(super) async fn start_forward(&self, op: &Operation) -> Result<ForwardOpening, SourceError> {
+    pub(super) async fn start_forward(
+        &self,
+        op: &Operation,
+    ) -> Result<ForwardOpening, SourceError> {
         let Operation::PortForward {
             cluster,
             target,
@@ -649,7 +652,7 @@ impl AwsSource {
     fn target_group_error<E, R>(&self, op: &str, arns: &[String], e: &SdkError<E, R>) -> SourceError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         let (code, _) = code_and_message(e);
         let names: Vec<&str> = arns.iter().map(|a| target_group_name(a)).collect();

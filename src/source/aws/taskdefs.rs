@@ -7,7 +7,10 @@ use crate::source::SourceError;
 impl AwsSource {
     /// The ACTIVE revisions of `family`, newest first. `familyPrefix` matches by prefix (`cart`
     /// also lists `cart-api`'s), so only the family's own are kept.
-    pub(super) async fn list_revisions(&self, family: &str) -> Result<Vec<TaskDefRef>, SourceError> {
+    pub(super) async fn list_revisions(
+        &self,
+        family: &str,
+    ) -> Result<Vec<TaskDefRef>, SourceError> {
         let op = "ecs:ListTaskDefinitions";
         let pages = self
             .ecs
@@ -28,7 +31,7 @@ impl AwsSource {
             .filter(|r| r.family == family)
             .collect();
         // Newest first whatever order the pages came in.
-        revisions.sort_by(|a, b| b.revision.cmp(&a.revision));
+        revisions.sort_by_key(|r| std::cmp::Reverse(r.revision));
         revisions.dedup_by_key(|r| r.revision);
         Ok(revisions)
     }

@@ -192,11 +192,18 @@ fn value(facts: &Facts, key: &SeriesKey, at: Time) -> Option<f64> {
                     (200.0 - hours * 40.0).max(0.0)
                 }
                 "CPUCreditBalance" => return None,
+                // The default fleet's hosts pass their status checks.
+                n if n.starts_with("StatusCheckFailed") => 0.0,
                 _ => (used * 70.0 * daily(at) + 8.0 * wave(dim("InstanceId"), at) + 5.0 * jitter)
                     .clamp(0.0, 100.0),
             })
         }
         (cat::ALB | cat::NLB, name) => {
+            // Load-balancer-wide series (its own 5xx, all requests): the default fleet's load
+            // balancers answer no errors of their own, and ELB publishes nothing for zero.
+            if dim("TargetGroup").is_empty() {
+                return None;
+            }
             let tg = facts
                 .target_groups
                 .iter()
@@ -218,6 +225,7 @@ fn value(facts: &Facts, key: &SeriesKey, at: Time) -> Option<f64> {
                         0.0
                     }
                 }
+                "TargetConnectionErrorCount" => return None,
                 _ => (level(&tg.1, 0.02, 0.3) * (1.0 + 0.5 * jitter)).max(0.001),
             })
         }

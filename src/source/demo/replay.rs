@@ -61,11 +61,13 @@ impl DemoSource {
         self.lock().incident.as_ref().map(|i| i.replay_secs(now))
     }
 
+    /// The replay second of incident time `at`.
+    pub fn replay_secs_at(&self, at: Time) -> Option<f64> {
+        self.lock().incident.as_ref().map(|i| i.replay_secs(at))
+    }
+
     /// Replay second by which the scenario has recovered on its own.
     pub fn recovered_by(&self) -> Option<f64> {
-        self.lock()
-            .incident
-            .as_ref()
-            .map(|i| i.script.recovered_by)
+        self.lock().incident.as_ref().map(|i| i.script.recovered_by)
     }
 }

@@ -47,12 +47,7 @@ impl Registry {
     pub fn revisions(&self, family: &str) -> Vec<TaskDefRef> {
         self.families
             .get(family)
-            .map(|revs| {
-                revs.values()
-                    .rev()
-                    .map(|d| d.reference.clone())
-                    .collect()
-            })
+            .map(|revs| revs.values().rev().map(|d| d.reference.clone()).collect())
             .unwrap_or_default()
     }
 
@@ -152,7 +147,13 @@ impl Registry {
 /// Some families grew their memory in the last deploy, others two deploys ago: a diff of the
 /// running revision against an older one shows it.
 fn older_memory(spec: &TaskSpec, back: i64) -> u32 {
-    let grew_at: i64 = if spec.family.bytes().map(u32::from).sum::<u32>() % 2 == 0 {
+    let grew_at: i64 = if spec
+        .family
+        .bytes()
+        .map(u32::from)
+        .sum::<u32>()
+        .is_multiple_of(2)
+    {
         1
     } else {
         2
@@ -170,7 +171,12 @@ fn environment(spec: &TaskSpec, revision: u32) -> Vec<(String, String)> {
         ("SERVICE_NAME".to_string(), spec.app_name.clone()),
         (
             "LOG_LEVEL".to_string(),
-            if revision % 3 == 0 { "debug" } else { "info" }.to_string(),
+            if revision.is_multiple_of(3) {
+                "debug"
+            } else {
+                "info"
+            }
+            .to_string(),
         ),
         (
             "DB_POOL_SIZE".to_string(),
@@ -178,7 +184,7 @@ fn environment(spec: &TaskSpec, revision: u32) -> Vec<(String, String)> {
         ),
         ("AWS_REGION".to_string(), "eu-west-1".to_string()),
     ];
-    if revision % 2 == 0 {
+    if revision.is_multiple_of(2) {
         env.push(("FEATURE_FAST_CHECKOUT".to_string(), "on".to_string()));
     }
     env.sort();
@@ -246,7 +252,11 @@ fn definition(svc: &ServiceState, fargate: bool, shape: &Shape) -> TaskDefinitio
                 "CMD-SHELL".into(),
                 "curl -fs http://localhost:8080/health || exit 1".into(),
             ],
-            interval_secs: Some(if shape.revision % 4 == 0 { 15 } else { 30 }),
+            interval_secs: Some(if shape.revision.is_multiple_of(4) {
+                15
+            } else {
+                30
+            }),
             timeout_secs: Some(5),
             retries: Some(3),
             start_period_secs: Some(60),
@@ -257,7 +267,11 @@ fn definition(svc: &ServiceState, fargate: bool, shape: &Shape) -> TaskDefinitio
             hard: 65_536,
         }],
         init_process_enabled: Some(true),
-        stop_timeout: Some(if shape.revision % 5 == 0 { 60 } else { 30 }),
+        stop_timeout: Some(if shape.revision.is_multiple_of(5) {
+            60
+        } else {
+            30
+        }),
         ..Default::default()
     };
     let mut containers = vec![app];
@@ -428,7 +442,9 @@ mod tests {
         let fleet = src.lock();
         let latest = s.task_definition.revision;
         assert_eq!(
-            fleet.taskdefs.next_revision(&s.task_definition.family, latest - 3),
+            fleet
+                .taskdefs
+                .next_revision(&s.task_definition.family, latest - 3),
             latest + 1
         );
         assert_eq!(fleet.taskdefs.next_revision("new-family", 0), 1);

@@ -1,9 +1,9 @@
 //! The shared fixture of the replayed incidents (`../shared/design/triage-catalog.md`, "Demo
 //! scenarios"): cluster `demo-prod` with Container Insights (enhanced), its instances split over
 //! two AZs, an ALB `demo-alb` with `tg-web` in front of the Spring Boot service `web` (awsvpc,
-//! grace 60 s, circuit breaker with rollback), and quiet neighbours; plus a small Fargate
-//! cluster `demo-batch` so the screen looks like a real account. Each scenario's [`Fixture`]
-//! says what it changes.
+//! grace 60 s, circuit breaker with rollback), and quiet neighbours (behind an internal ALB);
+//! plus a small Fargate cluster `demo-batch` so the screen looks like a real account. Each
+//! scenario's [`Fixture`] says what it changes.
 
 use super::{Generator, plan};
 use crate::model::{DeploymentConfig, LbBinding};
@@ -24,10 +24,9 @@ impl Generator {
         for &(ty, az) in &f.instances {
             self.instance(&mut cl, ty, az, None);
         }
-        let lb = format!(
-            "arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/demo-alb/{}",
-            names::hex(&mut self.rng, 16)
-        );
+        let lb = self.load_balancer("demo-alb");
+        // The neighbours sit behind an internal ALB, so demo-alb's numbers are web's alone.
+        let internal = self.load_balancer("demo-internal");
 
         let w = &f.web;
         let p = plan("web", w.desired, w.cpu, w.memory, &[], true, true, false);
@@ -54,7 +53,7 @@ impl Generator {
             let tag = format!("1.{}.{}", self.rng.u32(2..9), self.rng.u32(0..20));
             self.shape_service(&mut cl, s, n.name, revision, &tag);
             if n.load_balanced {
-                self.front(&mut cl, s, &format!("tg-{}", n.name), &lb);
+                self.front(&mut cl, s, &format!("tg-{}", n.name), &internal);
             }
             for pin in &n.tasks {
                 match pin {
@@ -82,7 +81,14 @@ impl Generator {
     }
 
     /// The family is the service's own name, at a known revision and image tag.
-    fn shape_service(&mut self, cl: &mut ClusterState, s: usize, family: &str, revision: u32, tag: &str) {
+    fn shape_service(
+        &mut self,
+        cl: &mut ClusterState,
+        s: usize,
+        family: &str,
+        revision: u32,
+        tag: &str,
+    ) {
         let svc = &mut cl.services[s];
         svc.spec.family = family.to_string();
         svc.spec.revision = revision;
@@ -103,6 +109,13 @@ impl Generator {
                 "spread(instanceId)".into(),
             ];
         }
+    }
+
+    fn load_balancer(&mut self, name: &str) -> String {
+        format!(
+            "arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/{name}/{}",
+            names::hex(&mut self.rng, 16)
+        )
     }
 
     /// Puts target group `name` of load balancer `lb` in front of the service.

@@ -79,7 +79,13 @@ fn millis(ms: i64) -> chrono::TimeDelta {
 }
 
 /// The task's lines that may fall in `[from, to)`: (line number, time, text).
-fn lines(inc: &Incident, life: &TaskLife, stream: &str, from: Time, to: Time) -> Vec<(i64, Time, String)> {
+fn lines(
+    inc: &Incident,
+    life: &TaskLife,
+    stream: &str,
+    from: Time,
+    to: Time,
+) -> Vec<(i64, Time, String)> {
     let mut out = Vec::new();
     let Some(started) = life.started else {
         return out; // never started (its image could not be pulled)
@@ -97,7 +103,10 @@ fn lines(inc: &Incident, life: &TaskLife, stream: &str, from: Time, to: Time) ->
             0.6,
             "main",
             format!("com.example.{}", class),
-            format!("Starting {class} v{} using Java 17.0.12 with PID 1", life.revision),
+            format!(
+                "Starting {class} v{} using Java 17.0.12 with PID 1",
+                life.revision
+            ),
         ),
         (
             startup * 0.35,
@@ -130,7 +139,11 @@ fn lines(inc: &Incident, life: &TaskLife, stream: &str, from: Time, to: Time) ->
     for (k, (secs, thread, logger, text)) in boot.into_iter().enumerate() {
         let at = started + millis((secs * 1000.0) as i64);
         if at < end {
-            out.push((-(k as i64) - 1, at, spring(at, "INFO", thread, &logger, &text)));
+            out.push((
+                -(k as i64) - 1,
+                at,
+                spring(at, "INFO", thread, &logger, &text),
+            ));
         }
     }
 
@@ -159,7 +172,10 @@ fn lines(inc: &Incident, life: &TaskLife, stream: &str, from: Time, to: Time) ->
     {
         let logger = "o.s.b.w.e.tomcat.GracefulShutdown";
         for (k, (ms, text)) in [
-            (400, "Commencing graceful shutdown. Waiting for active requests to complete"),
+            (
+                400,
+                "Commencing graceful shutdown. Waiting for active requests to complete",
+            ),
             (1900, "Graceful shutdown complete"),
         ]
         .into_iter()
@@ -176,16 +192,37 @@ fn lines(inc: &Incident, life: &TaskLife, stream: &str, from: Time, to: Time) ->
 }
 
 /// Regular line `n` of the task at `at`, or nothing.
-fn line(inc: &Incident, life: &TaskLife, stream: &str, n: i64, at: Time, started: Time) -> Option<String> {
+fn line(
+    inc: &Incident,
+    life: &TaskLife,
+    stream: &str,
+    n: i64,
+    at: Time,
+    started: Time,
+) -> Option<String> {
     let h = hash(stream, n);
     let t = inc.replay_secs(at);
     if life.service != WEB {
         let text = match h % 6 {
             0 => format!("GET /actuator/health 200 {}ms", 1 + h % 4),
-            1 => format!("processed {} messages from orders-events in {}ms", 1 + h % 40, 5 + h % 90),
-            _ => format!("GET /api/v1/{} 200 {}ms", ["session", "token", "user"][(h % 3) as usize], 3 + h % 30),
+            1 => format!(
+                "processed {} messages from orders-events in {}ms",
+                1 + h % 40,
+                5 + h % 90
+            ),
+            _ => format!(
+                "GET /api/v1/{} 200 {}ms",
+                ["session", "token", "user"][(h % 3) as usize],
+                3 + h % 30
+            ),
         };
-        return Some(spring(at, "INFO", "nio-8080-exec-3", "com.example.RequestLog", &text));
+        return Some(spring(
+            at,
+            "INFO",
+            "nio-8080-exec-3",
+            "com.example.RequestLog",
+            &text,
+        ));
     }
 
     let limit = f64::from(life.memory.max(1));
@@ -237,16 +274,14 @@ fn line(inc: &Incident, life: &TaskLife, stream: &str, n: i64, at: Time, started
     }
     // The load balancer's check, every 30 s, on a path this revision does not serve.
     let path = *inc.world.health_check_path.at(at);
-    if *inc.world.ingress_open.at(at) && !inc.world.serves(life.revision, path) {
-        if n % 15 == 5 {
-            return Some(spring(
-                at,
-                "WARN",
-                "nio-8080-exec-2",
-                "o.s.web.servlet.PageNotFound",
-                &format!("No mapping for GET {path}"),
-            ));
-        }
+    if *inc.world.ingress_open.at(at) && !inc.world.serves(life.revision, path) && n % 15 == 5 {
+        return Some(spring(
+            at,
+            "WARN",
+            "nio-8080-exec-2",
+            "o.s.web.servlet.PageNotFound",
+            &format!("No mapping for GET {path}"),
+        ));
     }
     // Requests, as long as the load balancer can reach the task.
     if !*inc.world.ingress_open.at(at) {
@@ -256,7 +291,11 @@ fn line(inc: &Incident, life: &TaskLife, stream: &str, n: i64, at: Time, started
                 "INFO",
                 "   scheduling-1",
                 "c.e.web.cache.CatalogRefresher",
-                &format!("refreshed {} catalog entries in {}ms", 380 + h % 60, 20 + h % 40),
+                &format!(
+                    "refreshed {} catalog entries in {}ms",
+                    380 + h % 60,
+                    20 + h % 40
+                ),
             )
         });
     }
@@ -269,9 +308,12 @@ fn line(inc: &Incident, life: &TaskLife, stream: &str, n: i64, at: Time, started
         "/api/quote",
         "/api/checkout",
     ][(h % 5) as usize];
-    let method = if h % 4 == 0 { "POST" } else { "GET" };
+    let method = if h.is_multiple_of(4) { "POST" } else { "GET" };
     let (level, text) = if ms >= 2000 {
-        ("WARN", format!("{method} {path} 200 {ms}ms (slow: over 2000ms)"))
+        (
+            "WARN",
+            format!("{method} {path} 200 {ms}ms (slow: over 2000ms)"),
+        )
     } else {
         ("INFO", format!("{method} {path} 200 {ms}ms"))
     };

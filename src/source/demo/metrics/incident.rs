@@ -128,7 +128,7 @@ fn cpu_share(inc: &Incident, life: &TaskLife, at: Time) -> f64 {
     if life.service == WEB {
         let busy = curve_at(inc.script.shape.web_cpu, inc.replay_secs(at));
         let served = served(inc, &inc.world.web_target_group, at);
-        (busy * served + IDLE_SHARE + 0.03 * j).max(0.005)
+        ((busy * served).max(IDLE_SHARE) + 0.02 * j).clamp(0.005, 1.0)
     } else {
         0.08 + 0.12 * noise(&life.id, 0) + 0.02 * j
     }
@@ -208,9 +208,7 @@ fn instance_value(
         .filter(|l| l.ec2_instance_id.as_deref() == Some(instance) && l.running_at(mid))
         .collect();
     match name {
-        "CPUCreditBalance" if burstable => {
-            Some(curve_at(inc.script.shape.credits, t).max(0.0))
-        }
+        "CPUCreditBalance" if burstable => Some(curve_at(inc.script.shape.credits, t).max(0.0)),
         "StatusCheckFailed" | "StatusCheckFailed_System" | "StatusCheckFailed_Instance" => {
             Some(0.0)
         }
@@ -416,8 +414,18 @@ pub fn alarms(fleet: &Fleet, incident: &Incident, now: Time) -> Vec<Alarm> {
         });
     };
     let scaling = "TargetTracking-service/demo-prod/web-Alarm";
-    add(format!("{scaling}High-{suffix}"), cat::service_cpu(web), 60.0, true);
-    add(format!("{scaling}Low-{suffix}"), cat::service_cpu(web), 54.0, false);
+    add(
+        format!("{scaling}High-{suffix}"),
+        cat::service_cpu(web),
+        60.0,
+        true,
+    );
+    add(
+        format!("{scaling}Low-{suffix}"),
+        cat::service_cpu(web),
+        54.0,
+        false,
+    );
     add(
         "demo-prod-web-memory-high".into(),
         cat::service_memory(web),
@@ -433,10 +441,18 @@ pub fn alarms(fleet: &Fleet, incident: &Incident, now: Time) -> Vec<Alarm> {
     if let Some((_, lb)) = web.target_group_lbs.first()
         && let Some(lb) = lb.split_once(":loadbalancer/").map(|(_, r)| r)
     {
-        let errors = MetricId::new(cat::ALB, "HTTPCode_ELB_5XX_Count", &[("LoadBalancer", lb)], Stat::Sum);
+        let errors = MetricId::new(
+            cat::ALB,
+            "HTTPCode_ELB_5XX_Count",
+            &[("LoadBalancer", lb)],
+            Stat::Sum,
+        );
         add("demo-alb-5xx".into(), errors, 100.0, true);
     }
-    for i in fleet.instances(super::super::scenario::world::CLUSTER).unwrap_or_default() {
+    for i in fleet
+        .instances(super::super::scenario::world::CLUSTER)
+        .unwrap_or_default()
+    {
         if let Some(credits) = cat::instance_credits(&i) {
             let name = format!("{}-cpu-credits-low", i.ec2_instance_id);
             add(name, credits, 10.0, false);

@@ -19,12 +19,12 @@
 //! - t=70 (operator): ModifyTargetGroup HealthCheckPath `/actuator/health` (which every
 //!   revision serves), and minimumHealthyPercent back to 100.
 //! - t≈73: the rolled-back tasks are healthy; 5xx stop.
-//! - t=80: the pipeline ships web:17 again; it passes the fixed check and completes.
+//! - t=80: the pipeline ships web:17 again; it passes the fixed check and completes by t≈115.
 //!
 //! The console's [redeploy] before t=70 redeploys whatever is PRIMARY (web:17 fails again,
 //! web:16 recovers); after t=70 every revision passes.
 
-use super::world::{WEB, World, Timeline};
+use super::world::{Timeline, WEB, World};
 use super::{Fixture, STEADY, Script, Shape, WebPlan, step, usual_neighbours};
 use crate::source::demo::names::M5_LARGE;
 
@@ -34,7 +34,7 @@ pub fn script() -> Script {
         catalog: "health-check-path-404",
         rehearses: "a new revision fails its target group's health check (404); the circuit breaker rolls back",
         ratio: 5,
-        recovered_by: 100.0,
+        recovered_by: 120.0,
         fixture: Fixture {
             instances: vec![(M5_LARGE, 0), (M5_LARGE, 0), (M5_LARGE, 1)],
             web: WebPlan {

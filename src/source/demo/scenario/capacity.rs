@@ -82,9 +82,11 @@ pub fn script() -> Script {
             ..STEADY
         },
         steps: vec![
-            step(10.0, "autoscaling: AlarmHigh, web desiredCount 2 → 4", |ctx| {
-                ctx.scale(WEB, 4)
-            }),
+            step(
+                10.0,
+                "autoscaling: AlarmHigh, web desiredCount 2 → 4",
+                |ctx| ctx.scale(WEB, 4),
+            ),
             step(
                 140.0,
                 "operator raised the Auto Scaling group to 3 at t=100; the new m5.large registers",

@@ -16,8 +16,8 @@ use crate::model::Time;
 /// Seconds a start phase takes in a scenario (the generic fleet draws them at random).
 const PROVISIONING_SECS: i64 = 5;
 const ACTIVATING_SECS: i64 = 5;
-/// ECS stops a task whose target has been unhealthy this long (and is past its grace period).
-const UNHEALTHY_STOP_SECS: i64 = 60;
+const DEACTIVATING_SECS: i64 = 20;
+const STOPPING_SECS: i64 = 6;
 /// ECS stops at most a batch of unhealthy tasks per service this often.
 const STOP_BATCH_EVERY_SECS: i64 = 60;
 
@@ -34,8 +34,20 @@ pub struct Ecs {
 }
 
 impl Ecs {
-    /// Gives every new start phase the scenario's duration: a cached image pulls in seconds, a
-    /// denied one retries for a minute and a half before ECS gives up.
+    /// ECS's scheduler acts continuously: a service that is short of tasks or in the middle of
+    /// a deployment is looked at every step, not only when one of its tasks changes.
+    pub fn keep_scheduling(&mut self, fleet: &mut Fleet, now: Time) {
+        for cl in &mut fleet.clusters {
+            for svc in &mut cl.services {
+                if svc.deploying() || svc.active() < svc.service.desired {
+                    svc.wake_by(now);
+                }
+            }
+        }
+    }
+
+    /// Gives every new start or stop phase the scenario's duration: a cached image pulls in
+    /// seconds, a denied one retries for almost two minutes before ECS gives up.
     pub fn pace_starts(&mut self, fleet: &mut Fleet, world: &World, now: Time) {
         for cl in &mut fleet.clusters {
             for svc in &mut cl.services {
@@ -45,7 +57,12 @@ impl Ecs {
                     let status = t.task.last_status.clone();
                     let duration = match status.as_str() {
                         "PROVISIONING" => PROVISIONING_SECS,
-                        "PENDING" if web && world.pull_denied(t.task.task_definition.revision, now) => {
+                        // Requests are short: a target drains in seconds, Spring stops in a few.
+                        "DEACTIVATING" => DEACTIVATING_SECS,
+                        "STOPPING" => STOPPING_SECS,
+                        "PENDING"
+                            if web && world.pull_denied(t.task.task_definition.revision, now) =>
+                        {
                             world.denied_pull_secs
                         }
                         "PENDING" => world.pull_secs,
@@ -111,7 +128,13 @@ impl Ecs {
 
     /// ECS stops tasks whose target stays unhealthy past the grace period, a batch at a time:
     /// as many as `minimumHealthyPercent` allows, at least half the service.
-    pub fn stop_unhealthy_targets(&mut self, fleet: &mut Fleet, targets: &mut Targets, now: Time) {
+    pub fn stop_unhealthy_targets(
+        &mut self,
+        fleet: &mut Fleet,
+        world: &World,
+        targets: &mut Targets,
+        now: Time,
+    ) {
         let Fleet { clusters, rng, .. } = fleet;
         for cl in clusters.iter_mut() {
             for s in 0..cl.services.len() {
@@ -125,7 +148,10 @@ impl Ecs {
                     .unwrap_or(100);
                 let keep = (desired * minimum).div_ceil(100);
                 let batch = desired.saturating_sub(keep).max(desired / 2).max(1) as usize;
-                let recent = self.stopped_unhealthy.entry(svc.name().to_string()).or_default();
+                let recent = self
+                    .stopped_unhealthy
+                    .entry(svc.name().to_string())
+                    .or_default();
                 recent.retain(|at| (now - *at).num_seconds() < STOP_BATCH_EVERY_SECS);
                 let mut due: Vec<(String, Probe)> = svc
                     .tasks
@@ -140,12 +166,17 @@ impl Ecs {
                         let track = targets.get(t.task.id())?;
                         let since = track.unhealthy_since?;
                         (track.state == TargetState::Unhealthy
-                            && (now - since).num_seconds() >= UNHEALTHY_STOP_SECS)
+                            && (now - since).num_seconds() >= world.unhealthy_stop_secs)
                             .then(|| (t.task.id().to_string(), track.cause))
                     })
                     .collect();
                 due.truncate(batch.saturating_sub(recent.len()));
-                let tg = svc.service.target_group_arns.first().cloned().unwrap_or_default();
+                let tg = svc
+                    .service
+                    .target_group_arns
+                    .first()
+                    .cloned()
+                    .unwrap_or_default();
                 let name = svc.name().to_string();
                 for (id, probe) in due {
                     let Some(i) = cl.services[s].tasks.iter().position(|t| t.task.id() == id)
@@ -153,7 +184,10 @@ impl Ecs {
                         continue;
                     };
                     cl.begin_stop(s, i, StopKind::ElbHealth, now, rng);
-                    self.stopped_unhealthy.entry(name.clone()).or_default().push(now);
+                    self.stopped_unhealthy
+                        .entry(name.clone())
+                        .or_default()
+                        .push(now);
                     // `begin_stop` words the event for a 502; say what the checks really saw.
                     let svc = &mut cl.services[s];
                     let message = format!(
@@ -264,7 +298,8 @@ impl Ecs {
                 for d in &mut svc.service.deployments {
                     if d.id == primary.id {
                         d.rollout_state = "FAILED".into();
-                        d.rollout_reason = "ECS deployment circuit breaker: tasks failed to start.".into();
+                        d.rollout_reason =
+                            "ECS deployment circuit breaker: tasks failed to start.".into();
                         d.updated_at = Some(now);
                     }
                 }

@@ -143,6 +143,7 @@ impl Targets {
                     continue;
                 };
                 let name = svc.service.name.clone();
+                let mut changed = false;
                 for t in &mut svc.tasks {
                     let id = t.task.id().to_string();
                     let Some(started) = t.task.started_at else {
@@ -169,11 +170,18 @@ impl Targets {
                     };
                     while track.state != TargetState::Draining && track.next_check <= now {
                         let at = track.next_check;
-                        let seen = probe(world, &name, t.task.task_definition.revision, started, at);
+                        let seen =
+                            probe(world, &name, t.task.task_definition.revision, started, at);
                         track.record(seen, at);
                         track.next_check = at + secs(INTERVAL_SECS);
                     }
-                    t.target_healthy = Some(track.state == TargetState::Healthy);
+                    let healthy = Some(track.state == TargetState::Healthy);
+                    // The scheduler looks again when a target starts or stops serving.
+                    changed |= t.target_healthy != healthy;
+                    t.target_healthy = healthy;
+                }
+                if changed {
+                    svc.wake_by(now);
                 }
             }
         }
@@ -226,7 +234,9 @@ impl Targets {
                     .iter()
                     .flat_map(|c| &c.services)
                     .find(|s| s.service.target_group_arns.contains(arn))
-                    .ok_or_else(|| SourceError::not_found(format!("target group {name} not found")))?;
+                    .ok_or_else(|| {
+                        SourceError::not_found(format!("target group {name} not found"))
+                    })?;
                 let path = if svc.name() == WEB {
                     *world.health_check_path.at(now)
                 } else {

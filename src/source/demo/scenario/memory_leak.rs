@@ -45,14 +45,20 @@ pub fn script() -> Script {
         },
         world: World {
             memory: vec![
-                (16, Memory::Leak {
-                    start: 530.0,
-                    per_hour: 320.0,
-                }),
-                (17, Memory::Leak {
-                    start: 560.0,
-                    per_hour: 320.0,
-                }),
+                (
+                    16,
+                    Memory::Leak {
+                        start: 530.0,
+                        per_hour: 320.0,
+                    },
+                ),
+                (
+                    17,
+                    Memory::Leak {
+                        start: 560.0,
+                        per_hour: 320.0,
+                    },
+                ),
                 (18, Memory::Flat { level: 600.0 }),
             ],
             oom_at: vec![138.0, 150.0, 163.0, 195.0],

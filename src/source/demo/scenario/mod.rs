@@ -129,22 +129,25 @@ pub struct Neighbour {
     pub tasks: Vec<Option<usize>>,
 }
 
-/// The usual neighbours on the usual three instances.
+/// The usual neighbours on the usual three instances (two in the first AZ, one in the
+/// second): one task each, on the first AZ's instances, because `web`'s spread puts two of its
+/// tasks on the second AZ's lone instance. Every instance runs two tasks: no hotspot, and a
+/// single-task service is no single point of failure to flag.
 pub fn usual_neighbours() -> Vec<Neighbour> {
     vec![
         Neighbour {
-            name: "auth",
+            name: "admin",
             cpu: 256,
             memory: 512,
             load_balanced: true,
-            tasks: vec![None, None],
+            tasks: vec![Some(0)],
         },
         Neighbour {
             name: "orders-worker",
             cpu: 256,
             memory: 1024,
             load_balanced: false,
-            tasks: vec![None, None],
+            tasks: vec![Some(1)],
         },
     ]
 }
@@ -214,7 +217,9 @@ impl Incident {
         let ratio = incident.script.ratio;
         incident.world.prepare(fleet, start, ratio);
         incident.targets.settle(fleet, start);
-        incident.record.observe(fleet, &incident.targets, start, &[]);
+        incident
+            .record
+            .observe(fleet, &incident.targets, &incident.world, start, &[]);
         incident
     }
 
@@ -236,7 +241,12 @@ impl Incident {
                 break;
             }
             let run = step.run;
-            tracing::info!(scenario = self.script.name, at = step.at, "demo step: {}", step.what);
+            tracing::info!(
+                scenario = self.script.name,
+                at = step.at,
+                "demo step: {}",
+                step.what
+            );
             self.next_step += 1;
             let mut ctx = Ctx {
                 fleet: &mut *fleet,
@@ -247,20 +257,24 @@ impl Incident {
             run(&mut ctx);
         }
         self.remember_specs(fleet);
+        self.ecs.keep_scheduling(fleet, now);
         self.ecs.pace_starts(fleet, &self.world, now);
         self.ecs.fail_denied_pulls(fleet, &self.world, now);
         self.targets.check(fleet, &self.world, now);
         self.ecs
-            .stop_unhealthy_targets(fleet, &mut self.targets, now);
-        self.ecs.kill_out_of_memory(fleet, &self.world, &mut self.targets, now);
-        self.ecs.circuit_breaker(fleet, &self.world, &self.specs, now);
+            .stop_unhealthy_targets(fleet, &self.world, &mut self.targets, now);
+        self.ecs
+            .kill_out_of_memory(fleet, &self.world, &mut self.targets, now);
+        self.ecs
+            .circuit_breaker(fleet, &self.world, &self.specs, now);
     }
 
     /// After the scheduler's pass: what the step left behind, for metrics, logs and health.
     pub fn after_step(&mut self, fleet: &mut Fleet, now: Time) {
         self.targets.follow(fleet, now);
         let resets = std::mem::take(&mut self.ecs.resets);
-        self.record.observe(fleet, &self.targets, now, &resets);
+        self.record
+            .observe(fleet, &self.targets, &self.world, now, &resets);
     }
 
     fn remember_specs(&mut self, fleet: &Fleet) {
@@ -280,4 +294,3 @@ impl Incident {
         self.script.steps.len() - self.next_step
     }
 }
-

@@ -2,10 +2,11 @@
 //! instant the same way every time: the life of every task (ECS forgets stopped ones after an
 //! hour; CloudWatch does not), when each instance joined, and every step's target states.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::super::fleet::Fleet;
-use super::elb::{Probe, TargetState, Targets};
+use super::elb::{TargetState, Targets};
+use super::world::World;
 use crate::model::Time;
 
 /// Samples older than this are dropped (charts look back a few hours at most).
@@ -63,8 +64,8 @@ pub struct GroupSample {
     pub unhealthy: u16,
     pub initial: u16,
     pub draining: u16,
-    /// The unhealthy targets time out (the ALB cannot reach them).
-    pub timeouts: bool,
+    /// The network path is blocked: nothing the ALB sends reaches a target.
+    pub blocked: bool,
     /// Serving tasks that died abruptly in this step.
     pub resets: u16,
 }
@@ -73,16 +74,13 @@ impl GroupSample {
     /// Share of requests the ALB answers itself with 503 (nothing to route to), 504 (fails
     /// open to targets it cannot reach) and 502 (connections reset).
     pub fn errors(&self) -> (f64, f64, f64) {
-        if self.healthy > 0 {
-            return (0.0, 0.0, 0.0);
+        if self.blocked {
+            // Whatever it routes to (healthy, or failing open to unhealthy targets) times out.
+            return (0.0, 0.985, 0.0);
         }
-        if self.unhealthy > 0 {
+        if self.healthy > 0 || self.unhealthy > 0 {
             // Every target unhealthy: the ALB fails open and sends traffic to all of them.
-            return if self.timeouts {
-                (0.0, 0.985, 0.0)
-            } else {
-                (0.0, 0.0, 0.0)
-            };
+            return (0.0, 0.0, 0.0);
         }
         if self.draining > 0 {
             (0.9, 0.0, 0.1)
@@ -101,14 +99,22 @@ pub struct Sample {
 
 #[derive(Default)]
 pub struct Record {
-    pub lives: HashMap<String, TaskLife>,
+    /// By task id (ordered, so sums over tasks come out the same every time).
+    pub lives: BTreeMap<String, TaskLife>,
     pub instances: Vec<InstanceLife>,
     pub samples: Vec<Sample>,
 }
 
 impl Record {
     /// Takes down what the fleet looks like at `now` (after a step).
-    pub fn observe(&mut self, fleet: &Fleet, targets: &Targets, now: Time, resets: &[String]) {
+    pub fn observe(
+        &mut self,
+        fleet: &Fleet,
+        targets: &Targets,
+        world: &World,
+        now: Time,
+        resets: &[String],
+    ) {
         for cl in &fleet.clusters {
             for i in &cl.instances {
                 if !self
@@ -169,13 +175,15 @@ impl Record {
             let g = groups.entry(track.target_group.clone()).or_default();
             match track.state {
                 TargetState::Healthy => g.healthy += 1,
-                TargetState::Unhealthy => {
-                    g.unhealthy += 1;
-                    g.timeouts |= track.cause == Probe::Timeout;
-                }
+                TargetState::Unhealthy => g.unhealthy += 1,
                 TargetState::Initial => g.initial += 1,
                 TargetState::Draining => g.draining += 1,
             }
+        }
+        if !*world.ingress_open.at(now)
+            && let Some(g) = groups.get_mut(&world.web_target_group)
+        {
+            g.blocked = true;
         }
         for tg in resets {
             groups.entry(tg.clone()).or_default().resets += 1;
@@ -210,5 +218,37 @@ impl Record {
         self.lives
             .values()
             .filter(move |l| l.cluster == cluster && l.service == service)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GroupSample;
+
+    fn group(healthy: u16, unhealthy: u16, initial: u16, draining: u16) -> GroupSample {
+        GroupSample {
+            healthy,
+            unhealthy,
+            initial,
+            draining,
+            ..GroupSample::default()
+        }
+    }
+
+    #[test]
+    fn the_alb_answers_what_its_targets_allow() {
+        // A healthy target serves everything, even next to failing ones.
+        assert_eq!(group(1, 3, 1, 1).errors(), (0.0, 0.0, 0.0));
+        // All unhealthy: it fails open, and the application still answers.
+        assert_eq!(group(0, 4, 0, 0).errors(), (0.0, 0.0, 0.0));
+        // Nothing registered that it may route to: 503, and resets from the leaving ones.
+        assert_eq!(group(0, 0, 4, 0).errors(), (1.0, 0.0, 0.0));
+        assert_eq!(group(0, 0, 0, 2).errors(), (0.9, 0.0, 0.1));
+        // A blocked network path: whatever it routes to times out.
+        let blocked = GroupSample {
+            blocked: true,
+            ..group(4, 0, 0, 0)
+        };
+        assert_eq!(blocked.errors(), (0.0, 0.985, 0.0));
     }
 }

@@ -8,10 +8,10 @@
 //!   HealthyHostCount 0. The ALB fails open and its connections time out too: ELB 504 on
 //!   ~100 % of requests, TargetConnectionErrorCount climbing. The tasks idle at ~3 % CPU and log
 //!   no errors: nothing reaches them.
-//! - t≈32 on: ECS stops the tasks for failing ELB health checks, two at a time; their
-//!   replacements time out as well.
-//! - t=100 (operator): the rule is restored. New targets pass their first check; within
-//!   ~15 s every target is healthy and the 504s stop.
+//! - t≈75: ECS stops two tasks for failing ELB health checks (`Task failed ELB health checks
+//!   in (target-group …)`), two more at t≈81; their replacements time out as well.
+//! - t=100 (operator): the rule is restored. The replacements pass five checks in a row and
+//!   are healthy by t≈120; the 504s stop at once.
 
 use super::world::World;
 use super::{Fixture, STEADY, Script, Shape, WebPlan, step, usual_neighbours};
@@ -38,7 +38,11 @@ pub fn script() -> Script {
             },
             neighbours: usual_neighbours(),
         },
-        world: World::default(),
+        world: World {
+            // ECS gives the long-running tasks several minutes before replacing them.
+            unhealthy_stop_secs: 480,
+            ..World::default()
+        },
         shape: Shape {
             requests: &[(0.0, 5000.0)],
             ..STEADY

@@ -75,6 +75,10 @@ pub struct World {
     /// Failed tasks that trip `web`'s deployment circuit breaker (`thresholdConfiguration`
     /// COUNT); `None`: ECS's default, half the desired count within 3…200.
     pub breaker_threshold: Option<u32>,
+    /// Seconds a target stays unhealthy (past the grace period) before ECS replaces its task.
+    /// A new task failing its first checks goes within a minute; the catalog has long-running
+    /// tasks that lose their network path stay for several (sg-rule-removed-outage).
+    pub unhealthy_stop_secs: i64,
     /// Seconds from RUNNING until the application answers (`Started WebApplication in 18.4
     /// seconds`).
     pub startup_secs: f64,
@@ -100,6 +104,7 @@ impl Default for World {
             oom_at: Vec::new(),
             leak_rates: HashMap::new(),
             breaker_threshold: None,
+            unhealthy_stop_secs: 60,
             startup_secs: 18.4,
             pull_secs: 12,
             denied_pull_secs: 95,
@@ -275,9 +280,7 @@ impl Ctx<'_> {
     /// `UpdateService deploymentConfiguration`.
     pub fn deployment_config(&mut self, service: &str, minimum: u32, maximum: u32) {
         if let Some((c, s)) = self.service_mut(service) {
-            let config = &mut self.fleet.clusters[c].services[s]
-                .service
-                .deployment_config;
+            let config = &mut self.fleet.clusters[c].services[s].service.deployment_config;
             config.minimum_healthy_percent = Some(minimum);
             config.maximum_percent = Some(maximum);
         }
@@ -346,12 +349,7 @@ impl Ctx<'_> {
     /// `UpdateContainerInstancesState DRAINING` on the cluster's instances of `family`
     /// (`t3.`) that are still ACTIVE — unless someone already did.
     pub fn drain(&mut self, family: &str) {
-        let Some(cl) = self
-            .fleet
-            .clusters
-            .iter_mut()
-            .find(|c| c.name == CLUSTER)
-        else {
+        let Some(cl) = self.fleet.clusters.iter_mut().find(|c| c.name == CLUSTER) else {
             return;
         };
         let mut drained = Vec::new();
@@ -362,7 +360,11 @@ impl Ctx<'_> {
             }
         }
         for svc in &mut cl.services {
-            if svc.tasks.iter().any(|t| t.instance.is_some_and(|n| drained.contains(&n))) {
+            if svc
+                .tasks
+                .iter()
+                .any(|t| t.instance.is_some_and(|n| drained.contains(&n)))
+            {
                 svc.dirty = true;
                 svc.unsteady = true;
             }

@@ -130,11 +130,16 @@ fn check_group(input: &Input, s: &Service, tg: &str) -> Option<Observation> {
         ID,
         severity,
         target_group_subject(s, tg),
-        format!(
-            "{}: healthy targets swinging {swing} ({swings} transitions in 15m); now \
-             {now_healthy} healthy / {now_unhealthy} unhealthy",
-            target_group_name(tg, input.target_polls(tg))
-        ),
+        {
+            let name = target_group_name(tg, input.target_polls(tg));
+            // Without transitions there is no swing to speak of: say what holds instead.
+            let what = match (swings, none_healthy) {
+                (0, true) => "no healthy target for over a minute".to_string(),
+                (0, false) => "unhealthy targets for 5 minutes".to_string(),
+                _ => format!("healthy targets swinging {swing} ({swings} transitions in 15m)"),
+            };
+            format!("{name}: {what}; now {now_healthy} healthy / {now_unhealthy} unhealthy")
+        },
     )
     .next(
         "Flapping under load usually means starved tasks (CPU, GC pauses) missing health \
@@ -236,6 +241,11 @@ mod tests {
         f.series(cat::target_group_healthy(TG, LB).unwrap(), &flat(3.0, 6));
         let found = check(&f.input());
         assert_eq!(found[0].severity, Severity::Warning);
+        assert!(
+            found[0].message.starts_with("tg-web: unhealthy targets for 5 minutes; now"),
+            "{}",
+            found[0].message
+        );
         f.series(unhealthy, &[0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
         assert!(check(&f.input()).is_empty(), "3 minutes");
     }
@@ -248,6 +258,11 @@ mod tests {
         let found = check(&f.input());
         assert_eq!(found[0].severity, Severity::Critical);
         assert!(found[0].message.ends_with("now 0 healthy / 4 unhealthy"));
+        assert!(
+            found[0].message.contains("no healthy target for over a minute"),
+            "{}",
+            found[0].message
+        );
         // No targets at all (scaled to zero, or still initial): not this rule's business.
         let mut f = fleet(vec![vec![]]);
         f.series(cat::target_group_healthy(TG, LB).unwrap(), &[0.0, 0.0]);
