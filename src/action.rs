@@ -193,6 +193,11 @@ pub enum Effect {
         service_arn: String,
         target_groups: Vec<String>,
     },
+    /// Target health for the triage engine (answered as `TargetHealthLoaded`, like the view's).
+    TriageTargetHealth {
+        service_arn: String,
+        target_groups: Vec<String>,
+    },
     /// Read a service's latest log lines for the triage engine's log rules.
     ScanLogs {
         cluster: String,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use color_eyre::Result;
 use crossterm::event::{Event, EventStream, KeyEventKind, MouseEventKind};
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
@@ -116,7 +116,10 @@ impl App {
             while let Ok(action) = rx.try_recv() {
                 queue.push(action);
             }
-            while let Some(Some(event)) = events.next().now_or_never() {
+            // Polled with this task's waker, not `now_or_never`'s no-op one: crossterm's
+            // EventStream wakes only the waker of the first poll that found nothing, so a
+            // no-op waker here left every later key waiting for the 1 s tick.
+            while let std::task::Poll::Ready(Some(event)) = futures::poll!(events.next()) {
                 queue.extend(from_event(event?));
             }
         }
@@ -268,6 +271,10 @@ impl App {
                 );
             }
             Effect::FetchTargetHealth {
+                service_arn,
+                target_groups,
+            }
+            | Effect::TriageTargetHealth {
                 service_arn,
                 target_groups,
             } => {

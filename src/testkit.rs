@@ -195,6 +195,10 @@ impl Harness {
             Effect::FetchTargetHealth {
                 service_arn,
                 target_groups,
+            }
+            | Effect::TriageTargetHealth {
+                service_arn,
+                target_groups,
             } => Action::TargetHealthLoaded {
                 service_arn,
                 at: self.state.now,

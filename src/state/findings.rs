@@ -53,6 +53,8 @@ pub struct Triage {
     /// Something the rules read changed since the last evaluation.
     pub dirty: bool,
     pub last_evaluated: Option<Time>,
+    /// When the engine last decided what to poll.
+    pub last_scheduled: Option<Time>,
     /// How long the last evaluation took (for :stats and the benchmarks).
     pub last_cost: std::time::Duration,
 }

@@ -81,6 +81,8 @@ pub struct MetricsPoll {
     pub retry_at: Option<Time>,
     pub alarms_in_flight: Option<Time>,
     pub alarms_sent: Option<Time>,
+    /// The clock reading at which the triage engine's series were last marked wanted.
+    pub triage_marked: Option<Time>,
 }
 
 #[derive(Debug, Default)]

@@ -42,7 +42,13 @@ pub struct Input<'a> {
     /// Auto scaling bounds per (cluster, service), where known.
     pub scaling: &'a HashMap<(String, String), ScalingBounds>,
     pub logs: &'a [LogSample],
+    /// Built on first use: which log samples belong to which service.
+    pub log_index: LogIndex,
 }
+
+/// Log samples by (cluster, service), so the log rules don't scan every line per service.
+#[derive(Default)]
+pub struct LogIndex(std::cell::OnceCell<HashMap<(String, String), Vec<usize>>>);
 
 impl<'a> Input<'a> {
     pub fn cluster_name(arn: &str) -> &str {
@@ -157,13 +163,32 @@ impl<'a> Input<'a> {
         ))
     }
 
-    /// Log lines of a service (or of any task when `service` is None) since `since`.
+    /// Log lines of a service since `since`, oldest first.
     pub fn logs_of(&self, service: &Service, since: Time) -> impl Iterator<Item = &'a LogSample> {
-        let cluster = Self::cluster_name(&service.cluster_arn).to_string();
-        let name = service.name.clone();
-        self.logs.iter().filter(move |l| {
-            l.at >= since && l.cluster == cluster && l.service.as_deref() == Some(&name)
-        })
+        let index = self.log_index.0.get_or_init(|| {
+            let mut index: HashMap<(String, String), Vec<usize>> = HashMap::new();
+            for (i, l) in self.logs.iter().enumerate() {
+                if let Some(s) = &l.service {
+                    index
+                        .entry((l.cluster.clone(), s.clone()))
+                        .or_default()
+                        .push(i);
+                }
+            }
+            index
+        });
+        let key = (
+            Self::cluster_name(&service.cluster_arn).to_string(),
+            service.name.clone(),
+        );
+        let logs = self.logs;
+        index
+            .get(&key)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(move |&i| &logs[i])
+            .filter(move |l| l.at >= since)
     }
 }
 
@@ -251,6 +276,7 @@ impl Facts {
             task_definitions: &self.task_definitions,
             scaling: &self.scaling,
             logs: &self.logs,
+            log_index: LogIndex::default(),
         }
     }
 

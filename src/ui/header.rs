@@ -34,23 +34,30 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
             Span::styled(" READ-ONLY ", t.badge_read_only),
         ]);
     }
-    f.render_widget(Paragraph::new(Line::from(left)).style(t.base), area);
+    let left = Line::from(left);
+    let left_width = left.width();
+    f.render_widget(Paragraph::new(left).style(t.base), area);
 
     let slot = state.fleet.slot(&state.focused().pane.query());
     let (crit, warn, info) = state.triage.counts();
-    let mut right = Vec::new();
-    if state.triage.last_evaluated.is_some() {
-        let count = |n: usize, word: &str, style| {
-            Span::styled(format!(" {n} {word} "), if n > 0 { style } else { t.dim })
-        };
-        right.extend([
-            Span::styled("findings", t.dim),
-            count(crit, "crit", t.error),
-            count(warn, "warn", t.warn),
-            count(info, "info", t.dim),
-            Span::styled("│", t.dim),
-        ]);
-    }
+    let count = |n: usize, word: &str, style| {
+        Span::styled(format!(" {n} {word} "), if n > 0 { style } else { t.dim })
+    };
+    // The findings counts in words when there is room, in letters when the context (which
+    // always wins) leaves little.
+    let long = vec![
+        Span::styled("findings", t.dim),
+        count(crit, "crit", t.error),
+        count(warn, "warn", t.warn),
+        count(info, "info", t.dim),
+        Span::styled("│", t.dim),
+    ];
+    let short = vec![
+        count(crit, "C", t.error),
+        count(warn, "W", t.warn),
+        count(info, "I", t.dim),
+        Span::styled("│", t.dim),
+    ];
     let age_span = match slot.and_then(|s| s.fetched_at.map(|at| (at, s.is_stale()))) {
         Some((at, true)) => Span::styled(
             format!(" STALE · data {} old ", age(state.now, at)),
@@ -59,6 +66,23 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
         Some((at, false)) => Span::styled(format!(" data {} old ", age(state.now, at)), t.dim),
         None => Span::styled(" loading… ", t.dim),
     };
-    right.push(age_span);
-    f.render_widget(Paragraph::new(Line::from(right).right_aligned()), area);
+    let room = (area.width as usize).saturating_sub(left_width + 1);
+    let fits = |spans: &[Span]| spans.iter().map(Span::width).sum::<usize>() <= room;
+    let mut right: Vec<Span> = Vec::new();
+    if state.triage.last_evaluated.is_some() {
+        let with_age = |counts: Vec<Span<'static>>| {
+            let mut all = counts;
+            all.push(age_span.clone());
+            fits(&all).then_some(all)
+        };
+        right = with_age(long)
+            .or_else(|| with_age(short))
+            .unwrap_or_default();
+    }
+    if right.is_empty() && fits(std::slice::from_ref(&age_span)) {
+        right.push(age_span);
+    }
+    if !right.is_empty() {
+        f.render_widget(Paragraph::new(Line::from(right).right_aligned()), area);
+    }
 }

@@ -24,7 +24,7 @@ pub const ROW_WINDOW: TimeDelta = TimeDelta::hours(1);
 const OVERLAP_PERIODS: i32 = 2;
 
 /// Series on screen now, with how far back each must reach.
-pub fn wanted(state: &State) -> Vec<(SeriesKey, TimeDelta)> {
+pub fn wanted(state: &State, with_triage: bool) -> Vec<(SeriesKey, TimeDelta)> {
     let mut out: Vec<(SeriesKey, TimeDelta)> = Vec::new();
     let row = |metric| {
         (
@@ -74,7 +74,11 @@ pub fn wanted(state: &State) -> Vec<(SeriesKey, TimeDelta)> {
         let span = chart.window.span();
         out.extend(chart.series().map(|k| (k, span)));
     }
-    // What the triage rules read, for the whole fleet (refreshed at each evaluation).
+    // What the triage rules read, for the whole fleet (refreshed at each evaluation); a few
+    // thousand series on a big fleet, so only once per tick of the clock, never per key.
+    if !with_triage {
+        return out;
+    }
     let shown: std::collections::HashSet<SeriesKey> = out.iter().map(|(k, _)| k.clone()).collect();
     out.extend(
         state
@@ -91,7 +95,9 @@ pub fn wanted(state: &State) -> Vec<(SeriesKey, TimeDelta)> {
 pub fn schedule(state: &mut State) -> Vec<Effect> {
     let now = state.now;
     let cadence = state.refresh.metrics;
-    let wanted = wanted(state);
+    let with_triage = state.metrics.poll.triage_marked != Some(now);
+    state.metrics.poll.triage_marked = Some(now);
+    let wanted = wanted(state, with_triage);
     for (key, _) in &wanted {
         state.metrics.want(key, now);
     }

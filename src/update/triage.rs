@@ -145,19 +145,38 @@ fn targets_in_question(state: &State, s: &Service) -> bool {
         })
 }
 
+/// The target-health view polls this service already (its answers feed the engine too).
+fn target_health_open(state: &State, service_arn: &str) -> bool {
+    state
+        .popups
+        .iter()
+        .any(|p| matches!(p, crate::state::Popup::TargetHealth(v) if v.service_arn == service_arn))
+}
+
 /// Effects the engine needs now: target health, task definitions, scaling bounds.
 pub fn schedule(state: &mut State) -> Vec<Effect> {
     let now = state.now;
+    // Keys and data arrive many times a second; the engine's polls are decided at most once
+    // a second of the console's clock (keys never pay for a fleet-wide look).
+    if state
+        .triage
+        .last_scheduled
+        .is_some_and(|at| now - at < TimeDelta::seconds(1))
+    {
+        return Vec::new();
+    }
+    state.triage.last_scheduled = Some(now);
     let mut effects = Vec::new();
     let services: Vec<Service> = state.fleet.all_services().into_iter().cloned().collect();
     for s in &services {
         want_task_definition(state, &s.task_definition.arn, &mut effects);
         if targets_in_question(state, s)
+            && !target_health_open(state, &s.arn)
             && state
                 .triage
                 .due(&format!("th {}", s.arn), now, TARGET_HEALTH_EVERY)
         {
-            effects.push(Effect::FetchTargetHealth {
+            effects.push(Effect::TriageTargetHealth {
                 service_arn: s.arn.clone(),
                 target_groups: s.target_group_arns.clone(),
             });
@@ -301,6 +320,7 @@ pub fn evaluate(state: &mut State) {
         task_definitions: &state.triage.task_definitions,
         scaling: &state.triage.scaling,
         logs: &state.triage.logs,
+        log_index: Default::default(),
     };
     let observations = triage::evaluate(&input);
     let now = state.now;
