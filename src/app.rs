@@ -38,7 +38,7 @@ impl App {
     pub async fn run(mut self, tui: &mut Tui) -> Result<()> {
         let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
         let mut events = EventStream::new();
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut tick = tokio::time::interval(self.source.tick());
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut sigterm = signal(SignalKind::terminate())?;
         let mut sighup = signal(SignalKind::hangup())?;

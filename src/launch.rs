@@ -109,7 +109,9 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
     let stopped = runtime.block_on(forwards.shutdown());
     tracing::info!(stopped, "port forwards stopped");
     if stopped > 0 {
-        eprintln!(
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
             "ecsmon: stopped {stopped} port forward{}",
             if stopped == 1 { "" } else { "s" }
         );

@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -10,12 +11,18 @@ fn main() -> ExitCode {
     match launch::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(LaunchError::Usage(message)) => {
-            eprintln!("ecsmon: {message}");
+            say(&format!("ecsmon: {message}"));
             ExitCode::from(2)
         }
         Err(LaunchError::Runtime(report)) => {
-            eprintln!("ecsmon: {report:?}");
+            say(&format!("ecsmon: {report:?}"));
             ExitCode::FAILURE
         }
     }
+}
+
+/// To stderr, if there still is one: after a hang-up (the terminal closed) writing would fail,
+/// and failing to say why we stopped must not turn into a panic.
+fn say(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
 }

@@ -2,6 +2,7 @@
 //! an error on the poller's pane, shown like any other, and the poll is retried on its backoff.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

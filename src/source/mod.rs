@@ -67,6 +67,13 @@ pub trait FleetSource: Send + Sync {
         chrono::Utc::now()
     }
 
+    /// How often the console's clock ticks (ages, polls falling due, triage). A replayed
+    /// incident running many times faster than the wall clock ticks faster too, so its
+    /// one-minute metrics and rule windows are not read a minute late.
+    fn tick(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(1)
+    }
+
     /// Account, principal and region, for the header.
     async fn identity(&self) -> Result<Identity, SourceError>;
 

@@ -83,6 +83,8 @@ pub struct MetricsPoll {
     pub alarms_sent: Option<Time>,
     /// The clock reading at which the triage engine's series were last marked wanted.
     pub triage_marked: Option<Time>,
+    /// A cycle went out while some wanted series were still uncovered: ask for them next.
+    pub triage_owed: bool,
 }
 
 #[derive(Debug, Default)]

@@ -95,7 +95,9 @@ pub fn wanted(state: &State, with_triage: bool) -> Vec<(SeriesKey, TimeDelta)> {
 pub fn schedule(state: &mut State) -> Vec<Effect> {
     let now = state.now;
     let cadence = state.refresh.metrics;
-    let with_triage = state.metrics.poll.triage_marked != Some(now);
+    // Series left uncovered by the last look (a cycle went first) are still owed a request.
+    let with_triage =
+        state.metrics.poll.triage_marked != Some(now) || state.metrics.poll.triage_owed;
     state.metrics.poll.triage_marked = Some(now);
     let wanted = wanted(state, with_triage);
     for (key, _) in &wanted {
@@ -131,6 +133,10 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     // A cycle asks only for the newest periods of what is held; series that need a longer
     // reach go in a request of their own, so one new chart never drags every row back a week.
     let (missing, held): (Vec<_>, Vec<_>) = wanted.iter().partition(uncovered);
+    let owed = cycle_due && !held.is_empty() && !missing.is_empty();
+    if with_triage {
+        state.metrics.poll.triage_owed = owed;
+    }
     let (chosen, cycle) = if cycle_due && !held.is_empty() {
         (held, true)
     } else {
@@ -261,13 +267,40 @@ mod tests {
             "four metrics for each of three clusters"
         );
         assert_eq!(first[0].end - first[0].start, ROW_WINDOW);
-        h.advance(59);
-        assert_eq!(requests(&h).len(), 1, "nothing new before the cycle");
-        h.advance(1);
+        // The triage engine's fleet-wide series join once it has looked at the fleet: fetched
+        // at once, in a request of their own, the last hour.
+        h.advance(5);
+        let settled = requests(&h);
+        assert!(settled.len() >= 2, "{}", settled.len());
+        let triage = &settled[1];
+        assert!(triage.series.iter().all(|k| !first[0].series.contains(k)));
+        let reach = triage.end - triage.start;
+        assert!(
+            reach >= ROW_WINDOW && reach <= ROW_WINDOW + TimeDelta::minutes(1),
+            "{reach:?}"
+        );
+        // Once every fleet-wide poll has answered (30 s), a minute costs one request for
+        // everything held; other requests only bring series that just came into being (a new
+        // task's memory), never a held one again.
+        h.advance(40);
+        let before = requests(&h).len();
+        h.advance(60);
         let all = requests(&h);
-        assert_eq!(all.len(), 2);
-        let increment = &all[1];
-        assert_eq!(increment.series, first[0].series);
+        let new = &all[before..];
+        let cycles: Vec<&MetricRequest> = new
+            .iter()
+            .filter(|r| first[0].series.iter().all(|k| r.series.contains(k)))
+            .collect();
+        assert_eq!(cycles.len(), 1, "one request a cycle");
+        for other in new.iter().filter(|r| !cycles.contains(r)) {
+            assert!(
+                other.series.iter().all(|k| !cycles[0].series.contains(k)),
+                "a held series asked for twice"
+            );
+        }
+        let increment = cycles[0];
+        assert!(first[0].series.iter().all(|k| increment.series.contains(k)));
+        assert!(triage.series.iter().all(|k| increment.series.contains(k)));
         // Only the periods since the last answer, plus two re-read (CloudWatch revises them).
         assert!(
             increment.end - increment.start <= TimeDelta::minutes(4),
@@ -344,6 +377,7 @@ mod tests {
         let held = h.state.metrics.point_count();
         assert!(held > 0);
         let request = requests(&h)[0].clone();
+        let first = request.clone();
         h.state.metrics.poll.in_flight = Some((99, h.state.now));
         h.state.metrics.poll.next_seq = 99;
         h.dispatch(Action::MetricsLoaded {
@@ -363,6 +397,11 @@ mod tests {
         h.advance((retry - h.state.now).num_seconds() - 1);
         assert_eq!(requests(&h).len(), sent, "no retry before the backoff ends");
         h.advance(2);
-        assert_eq!(requests(&h).len(), sent + 1, "retried after it");
+        let after = requests(&h);
+        assert!(after.len() > sent, "retried after it");
+        // The retry is a whole cycle (everything held); series the engine wanted meanwhile
+        // may follow in a request of their own.
+        let retry = &after[sent];
+        assert!(first.series.iter().all(|k| retry.series.contains(k)));
     }
 }

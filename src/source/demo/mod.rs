@@ -150,6 +150,16 @@ impl FleetSource for DemoSource {
         DemoSource::now(self)
     }
 
+    /// About ten seconds of incident time a tick, at most ten ticks a wall second.
+    fn tick(&self) -> std::time::Duration {
+        match self.clock {
+            DemoClock::Scaled { ratio, .. } if ratio > 1 => {
+                std::time::Duration::from_millis((10_000 / ratio as u64).clamp(100, 1_000))
+            }
+            _ => std::time::Duration::from_secs(1),
+        }
+    }
+
     /// Changes the fleet at the clock's now; the simulation carries the change out from there.
     /// Interactive sessions (`open_session`) stay unsupported: the demo has no shells.
     async fn apply(&self, op: &Operation) -> Result<String, SourceError> {

@@ -455,25 +455,3 @@ fn a_harness_drives_a_replay_in_incident_time() {
     let frame = h.render();
     assert!(frame.contains("demo-prod"), "{frame}");
 }
-
-#[test]
-#[ignore]
-fn probe_engine() {
-    let name = std::env::var("SCENARIO").unwrap_or("cpu-credits".into());
-    let until: f64 = std::env::var("UNTIL").ok().and_then(|s| s.parse().ok()).unwrap_or(80.0);
-    let mut h = crate::testkit::Harness::new(&name, 160, 45);
-    h.press("<enter>");
-    let mut t = 0.0;
-    while t < until {
-        t += 10.0;
-        if std::env::var("FINE").is_ok() {
-            let secs = (h.state.now - crate::testkit::fixed_now()).num_seconds();
-            let target = (t * ratio(&demo(&name))) as i64;
-            h.advance(target - secs);
-        } else {
-            h.advance_replay(t);
-        }
-        let ids: Vec<String> = h.state.triage.active().iter().map(|f| f.current.rule.to_string()).collect();
-        eprintln!("t={t} {ids:?} wanted={}", h.state.triage.metrics_wanted.len());
-    }
-}
