@@ -195,11 +195,12 @@ fn timeout_pattern(input: &Input, a: &Affected) -> &'static str {
             .and_then(|task| task.started_at)
             .is_some_and(|at| input.now - at < YOUNG_AGE)
     };
-    let all_young = a.targets.iter().all(|t| young(t));
-    if all_young {
-        YOUNG
-    } else if a.targets.len() >= a.total {
+    // Every target failing is the network path even when they are all young: replacements of
+    // tasks killed by the same outage are young too (the sg-outage replay).
+    if a.targets.len() >= a.total {
         ALL_AT_ONCE
+    } else if a.targets.iter().all(|t| young(t)) {
+        YOUNG
     } else {
         SOME
     }
@@ -417,6 +418,17 @@ mod tests {
         f.tasks[1].started_at = Some(ago(15 * 60));
         let found = check_timeout(&f.input());
         assert!(found[0].message.ends_with(SOME), "{}", found[0].message);
+    }
+
+    #[test]
+    fn every_target_timing_out_is_the_network_path_even_when_all_are_young() {
+        let t = vec![timeout(1), timeout(2), timeout(3), timeout(4)];
+        let mut f = fleet(vec![(30, t.clone()), (0, t)]);
+        for task in &mut f.tasks {
+            task.started_at = Some(ago(120));
+        }
+        let found = check_timeout(&f.input());
+        assert!(found[0].message.ends_with(ALL_AT_ONCE), "{}", found[0].message);
     }
 
     #[test]
