@@ -247,3 +247,40 @@ fn export_writes_markdown_with_findings_timeline_and_services() {
             .contains("incident snapshot written to /tmp/ecsmon-test-export.md")
     );
 }
+
+#[test]
+fn snapshot_findings_pane() {
+    let mut h = console();
+    h.press(":findings<enter>");
+    insta::assert_snapshot!(h.render());
+}
+
+#[test]
+fn snapshot_services_with_triage_badges() {
+    let mut h = console();
+    h.press("/prod<enter><enter>");
+    insta::assert_snapshot!(h.render());
+}
+
+#[test]
+fn snapshot_timeline_pane() {
+    let mut h = console();
+    h.press(":timeline<enter>");
+    insta::assert_snapshot!(h.render());
+}
+
+#[test]
+fn snapshot_export_markdown() {
+    let mut h = console();
+    h.press(":export /tmp/ecsmon-snapshot-export.md<enter>");
+    let contents = h
+        .effects
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Effect::WriteExport { contents, .. } => Some(contents.clone()),
+            _ => None,
+        })
+        .expect("an export");
+    insta::assert_snapshot!(contents);
+}
