@@ -284,3 +284,28 @@ fn snapshot_export_markdown() {
         .expect("an export");
     insta::assert_snapshot!(contents);
 }
+
+#[test]
+fn a_combined_diagnosis_lists_its_members_folded_under_it() {
+    let mut h = Harness::new("memory-leak", 160, 45);
+    h.advance_replay(150.0);
+    let view = ecsmon::state::FindingsView::default();
+    let listed = ecsmon::update::findings::listed_with_depth(&h.state, &view);
+    let parent = listed
+        .iter()
+        .position(|(f, _)| f.current.rule == "memory-leak-lifecycle")
+        .expect("the memory-leak lifecycle diagnosis");
+    assert_eq!(listed[parent].1, 0);
+    let members: Vec<&str> = listed[parent + 1..]
+        .iter()
+        .take_while(|(_, depth)| *depth == 1)
+        .map(|(f, _)| f.current.rule)
+        .collect();
+    assert!(members.contains(&"memory-leak-trend"), "{members:?}");
+    assert!(members.contains(&"task-oom-killed"), "{members:?}");
+    // Every finding is listed exactly once.
+    assert_eq!(listed.len(), h.state.triage.active().len());
+    h.press(":findings<enter>");
+    let frame = h.render();
+    assert!(frame.contains("└ memory-leak-trend"), "{frame}");
+}

@@ -13,7 +13,7 @@ use crate::keymap::{Command, Context};
 use crate::model::{Finding, Remedy, Severity, Subject};
 use crate::state::{FindingsView, State};
 use crate::theme::Theme;
-use crate::update::findings::listed;
+use crate::update::findings::listed_with_depth;
 
 pub fn severity_style(severity: Severity, t: &Theme) -> Style {
     match severity {
@@ -33,7 +33,8 @@ fn severity_word(severity: Severity) -> &'static str {
 
 pub fn render(f: &mut Frame, body: Rect, state: &State, view: &FindingsView, ctx: &Ctx) {
     let t = ctx.theme;
-    let findings = listed(state, view);
+    let listed = listed_with_depth(state, view);
+    let findings: Vec<&Finding> = listed.iter().map(|(f, _)| *f).collect();
     let (crit, warn, info) = state.triage.counts();
     let title = format!(" Findings ({}) ", crit + warn + info);
     let scope = if view.show_resolved {
@@ -72,7 +73,10 @@ pub fn render(f: &mut Frame, body: Rect, state: &State, view: &FindingsView, ctx
         .enumerate()
         .skip(offset)
         .take(rows)
-        .map(|(i, finding)| list_line(state, finding, i == selected, list_area.width, t))
+        .map(|(i, finding)| {
+            let depth = listed[i].1;
+            list_line(state, finding, depth, i == selected, list_area.width, t)
+        })
         .collect();
     f.render_widget(Paragraph::new(lines), list_area);
     let detail = detail_lines(state, findings[selected], ctx);
@@ -91,6 +95,7 @@ pub fn render(f: &mut Frame, body: Rect, state: &State, view: &FindingsView, ctx
 fn list_line<'a>(
     state: &State,
     finding: &'a Finding,
+    depth: u8,
     selected: bool,
     width: u16,
     t: &Theme,
@@ -105,10 +110,16 @@ fn list_line<'a>(
     } else {
         t.dim
     };
+    // Members of a combined diagnosis are folded under it.
+    let rule = if depth > 0 {
+        format!("└ {}", truncate(obs.rule, 32))
+    } else {
+        truncate(obs.rule, 34)
+    };
     let head = format!(
         " {:<4}  {:<34}  {:<28}  ",
         severity_word(obs.severity),
-        truncate(obs.rule, 34),
+        rule,
         truncate(&obs.subject.label(), 28)
     );
     let room = (width as usize).saturating_sub(head.chars().count() + when.chars().count() + 2);
