@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use color_eyre::Result;
 use crossterm::event::{Event, EventStream, KeyEventKind, MouseEventKind};
