@@ -1,0 +1,83 @@
+//! Triage engine costs: one evaluation of every rule over what the console holds (the default
+//! demo fleet, and `--demo large`: 200 services, 500 instances), the key path with the engine
+//! on, and a replayed incident end to end. Run: `cargo bench --bench triage --profile dev`.
+
+use std::time::{Duration, Instant};
+
+use ecsmon::testkit::Harness;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn evaluation(name: &str) {
+    let mut h = Harness::new(name, 160, 45);
+    // Let every fleet-wide poll answer and the metrics arrive.
+    h.advance(10);
+    h.advance(30);
+    let runs: Vec<Duration> = (0..20)
+        .map(|_| {
+            let t = Instant::now();
+            ecsmon::update::triage::evaluate(&mut h.state);
+            t.elapsed()
+        })
+        .collect();
+    let (running, stopped) = h.state.fleet.all_tasks();
+    println!(
+        "{name:8} evaluate: median {:>9.2?} over 20 runs — {} services, {} instances, {} tasks \
+         ({} stopped held), {} metric series, {} log lines, {} active findings",
+        median(runs),
+        h.state.fleet.all_services().len(),
+        h.state.fleet.all_instances().len(),
+        running.len(),
+        stopped.len() + h.state.triage.stops.len(),
+        h.state.triage.metrics_wanted.len(),
+        h.state.triage.logs.len(),
+        h.state.triage.active().len(),
+    );
+    let keys: Vec<Duration> = (0..50)
+        .map(|i| {
+            let t = Instant::now();
+            h.press(if i % 2 == 0 { "j" } else { "k" });
+            let _ = h.render();
+            t.elapsed()
+        })
+        .collect();
+    println!(
+        "{name:8} key + frame with the engine on: median {:>9.2?}, max {:>9.2?}",
+        median(keys.clone()),
+        keys.iter().max().copied().unwrap_or_default()
+    );
+}
+
+fn replay(name: &str, secs: f64) {
+    let t = Instant::now();
+    let mut h = Harness::new(name, 160, 45);
+    h.advance_replay(secs);
+    println!(
+        "{name:12} replayed {secs} s (ticks, polls, rules) in {:>9.2?}; {} findings opened",
+        t.elapsed(),
+        h.state
+            .triage
+            .timeline
+            .entries()
+            .filter(|e| e.kind == ecsmon::state::TimelineKind::FindingOpened)
+            .count()
+    );
+}
+
+fn main() {
+    println!(
+        "triage (build profile: {})",
+        if cfg!(debug_assertions) {
+            "dev"
+        } else {
+            "release"
+        }
+    );
+    evaluation("default");
+    evaluation("large");
+    replay("memory-leak", 200.0);
+    replay("sg-outage", 200.0);
+}
