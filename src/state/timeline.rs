@@ -218,7 +218,8 @@ impl Timeline {
                 AlarmState::Alarm => "ALARM",
                 AlarmState::InsufficientData => "INSUFFICIENT_DATA",
             };
-            let key = format!("{state} {:?}", alarm.updated_at);
+            // A change of state is news; a new evaluation time in the same state is not.
+            let key = state.to_string();
             let previous = self.alarm_states.insert(alarm.name.clone(), key.clone());
             if previous.as_ref() == Some(&key) {
                 continue;
@@ -390,9 +391,10 @@ mod tests {
             updated_at: Some(at),
         };
         tl.alarms(t(0), &[alarm(AlarmState::Ok, t(0))]);
-        assert!(tl.is_empty(), "an alarm first seen OK is no news");
+        tl.alarms(t(30), &[alarm(AlarmState::Ok, t(30))]);
+        assert!(tl.is_empty(), "an alarm seen OK, evaluated again OK, is no news");
         tl.alarms(t(60), &[alarm(AlarmState::Alarm, t(50))]);
-        tl.alarms(t(120), &[alarm(AlarmState::Alarm, t(50))]);
+        tl.alarms(t(120), &[alarm(AlarmState::Alarm, t(110))]);
         tl.alarms(t(180), &[alarm(AlarmState::Ok, t(170))]);
         let got: Vec<_> = tl
             .entries()
