@@ -101,11 +101,7 @@ fn the_scale_dialog_refuses_pasted_and_typed_nonsense() {
         h.dispatch(Action::Paste("ü".repeat(10_000)));
     }
     let text = scale_text(&h);
-    assert!(
-        text.chars().count() <= 64,
-        "{} chars",
-        text.chars().count()
-    );
+    assert!(text.chars().count() <= 64, "{} chars", text.chars().count());
     h.press("<enter>");
     assert!(
         scale_message(&h).chars().count() < 100,

@@ -1,6 +1,7 @@
 //! Test support for ecsmon's AWS paths: moto behind a front that behaves like AWS where it matters
-//! (`tests/moto/server.py`: paging, `ListTasks` filters, batch limits, call counting), SDK
-//! configuration pointing at it, fleet seeding (`seed`), and a Live Tail endpoint (`live_tail`).
+//! (`tests/moto/server.py`: paging, `ListTasks` filters, batch limits, call counting, and faults
+//! on demand: `Moto::inject`), SDK configuration pointing at it, fleet seeding (`seed`), and a
+//! Live Tail endpoint (`live_tail`).
 //!
 //! Include it from an integration test with `mod support;` (this file is `tests/support/mod.rs`).
 //!

@@ -1,0 +1,267 @@
+//! Costs at scale, in process on `--demo large` (10,000 tasks, 200 services, 500 instances),
+//! through the real update and render paths: frame render time by rows in the focused pane, the
+//! update when a 10,000-task answer arrives, key-press-to-frame latency, and memory per task.
+//! Run: `cargo bench --bench scale --profile dev` (or `--release`).
+//!
+//! Frames are drawn into ratatui's TestBackend, as the runtime draws into the terminal: the
+//! frame is built, diffed against the last one and the changes written (here, to memory).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use ecsmon::action::Action;
+use ecsmon::model::{Query, Task};
+use ecsmon::source::Snapshot;
+use ecsmon::testkit::{Harness, parse_keys};
+use ecsmon::ui;
+use ecsmon::update::update;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+/// Counts live heap bytes, for memory per task.
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const WIDTH: u16 = 200;
+const HEIGHT: u16 = 60;
+
+/// Median and 95th percentile of `runs` timings of `f`.
+fn time(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
+    let mut samples: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    samples.sort();
+    (samples[runs / 2], samples[runs * 95 / 100])
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+struct Bench {
+    h: Harness,
+    terminal: Terminal<TestBackend>,
+    query: Query,
+    all: Vec<Task>,
+    seq: u64,
+}
+
+impl Bench {
+    /// The large fleet with the cluster's 10,000 tasks in the focused pane.
+    fn new() -> Bench {
+        let t = Instant::now();
+        let mut h = Harness::new("large", WIDTH, HEIGHT);
+        println!(
+            "\n--demo large: built and first frame's data loaded in {:.2?}",
+            t.elapsed()
+        );
+        h.press(":tasks<enter>");
+        let query = h.state.focused().pane.query();
+        let all = h.state.fleet.tasks(&query).to_vec();
+        assert_eq!(all.len(), 10_000, "the large cluster's tasks");
+        Bench {
+            h,
+            terminal: Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap(),
+            query,
+            all,
+            seq: 1 << 40,
+        }
+    }
+
+    /// One action through `update`, as the runtime applies it: the effects it asks for (polls,
+    /// metrics) would run as tasks of their own, not before the frame, so they are dropped.
+    fn update(&mut self, action: Action) {
+        black_box(update(&mut self.h.state, action, &self.h.keymap));
+    }
+
+    /// An answer of `tasks` to the focused pane's query, as a poller delivers it.
+    fn arrive(&mut self, tasks: Vec<Task>) {
+        self.seq += 1;
+        let at = self.h.state.now;
+        self.update(Action::Loaded {
+            query: self.query.clone(),
+            seq: self.seq,
+            at,
+            result: Ok(Snapshot::Tasks(tasks)),
+        });
+    }
+
+    fn draw(&mut self) {
+        let ctx = ui::Ctx {
+            theme: &self.h.theme,
+            keymap: &self.h.keymap,
+        };
+        let state = &self.h.state;
+        self.terminal.draw(|f| ui::render(f, state, &ctx)).unwrap();
+    }
+
+    fn rows(&self) -> usize {
+        self.h.state.focused().rows.len()
+    }
+}
+
+fn render_by_rows(b: &mut Bench) {
+    println!("\nframe render, {WIDTH}×{HEIGHT}, tasks pane (median / p95 of 200 frames)");
+    for n in [10, 1_000, 10_000] {
+        b.arrive(b.all[..n].to_vec());
+        assert_eq!(b.rows(), n);
+        for (label, keys) in [("top", "gj"), ("bottom", "G")] {
+            b.h.press(keys);
+            // Alternate two visible selections so every frame has something to change.
+            let at = b.h.state.focused().selected;
+            let mut flip = false;
+            let (median, p95) = time(200, || {
+                flip = !flip;
+                b.h.state.focused_mut().selected = if flip { at.saturating_sub(1) } else { at };
+                b.draw();
+            });
+            println!(
+                "  {n:>6} rows, selection at the {label:<6}: {} / {}",
+                ms(median),
+                ms(p95)
+            );
+        }
+        let (median, p95) = time(200, || b.draw());
+        println!(
+            "  {n:>6} rows, nothing changed:          {} / {}",
+            ms(median),
+            ms(p95)
+        );
+    }
+    b.h.press("g");
+}
+
+fn update_per_arrival(b: &mut Bench) {
+    println!(
+        "\nupdate when a 10,000-task answer arrives (median / p95 of 30; the copy made outside the timing)"
+    );
+    for (label, keys) in [
+        ("no filter, natural order", ""),
+        ("filter active", "/RUNNING<enter>"),
+        ("filter and sort active", "o"),
+    ] {
+        b.h.press(keys);
+        let mut answers: Vec<Vec<Task>> = (0..30).map(|_| b.all.clone()).collect();
+        let (median, p95) = time(30, || {
+            let tasks = answers.pop().unwrap();
+            b.arrive(tasks);
+        });
+        println!("  {label:<28} {} / {}", ms(median), ms(p95));
+    }
+    b.h.press("/<c-u><enter>");
+    // Back to the natural order: `o` cycles through the columns, then none.
+    while b.h.state.focused().sort.column.is_some() {
+        b.h.press("o");
+    }
+}
+
+fn key_to_frame(b: &mut Bench) {
+    println!("\nkey press to frame drawn, 10,000 rows (update + render; median / p95 of 50)");
+    b.arrive(b.all.clone());
+    let keys: &[(&str, &str, &str)] = &[
+        ("j / k (move)", "j", "k"),
+        ("pgdn / pgup", "<pgdn>", "<pgup>"),
+        ("G / g (last, first row)", "G", "g"),
+        ("o (sort by the next column)", "o", "o"),
+        ("a filter letter, then backspace", "/x", "<bs><esc>"),
+        ("d (describe) / esc", "d", "<esc>"),
+    ];
+    for (label, there, back) in keys {
+        let (there, back) = (parse_keys(there), parse_keys(back));
+        let (median, p95) = time(50, || {
+            for key in &there {
+                b.update(Action::Key(*key));
+            }
+            b.draw();
+            for key in &back {
+                b.update(Action::Key(*key));
+            }
+            b.draw();
+        });
+        // Each sample is two presses and two frames.
+        println!("  {label:<34} {} / {}", ms(median / 2), ms(p95 / 2));
+    }
+    while b.h.state.focused().sort.column.is_some() {
+        b.h.press("o");
+    }
+}
+
+/// What the clock costs: a tick a second later (update and the schedule after it: polls due,
+/// metrics, logs, and the triage engine's fleet-wide look, which it takes once a tick).
+fn per_tick(b: &mut Bench) {
+    println!("\na tick, one second later each, 10,000 tasks loaded (median / p95 of 50)");
+    b.arrive(b.all.clone());
+    let mut now = b.h.state.now;
+    let (median, p95) = time(50, || {
+        now += chrono::TimeDelta::seconds(1);
+        b.update(Action::Tick(now));
+    });
+    println!(
+        "  update + schedule (effects not run)   {} / {}",
+        ms(median),
+        ms(p95)
+    );
+}
+
+fn memory_per_task(b: &mut Bench) {
+    println!("\nmemory per task (live heap bytes, counting allocator)");
+    let before = LIVE.load(Ordering::Relaxed);
+    let copy = black_box(b.all.clone());
+    let model = LIVE.load(Ordering::Relaxed) - before;
+    println!(
+        "  the model alone: {} bytes a task ({:.1} MiB for 10,000)",
+        model / copy.len(),
+        model as f64 / 1048576.0
+    );
+    drop(copy);
+    let mut held = Vec::new();
+    for n in [0, 1_000, 5_000, 10_000] {
+        b.arrive(b.all[..n].to_vec());
+        b.draw();
+        held.push((n, LIVE.load(Ordering::Relaxed)));
+    }
+    let (n0, base) = held[0];
+    for &(n, live) in &held[1..] {
+        println!(
+            "  console holding {n:>6} tasks in the focused pane: +{:.2} MiB over {n0}, {} bytes a task",
+            (live - base) as f64 / 1048576.0,
+            (live - base) / n
+        );
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing to parse.
+    let mut b = Bench::new();
+    b.draw();
+    render_by_rows(&mut b);
+    update_per_arrival(&mut b);
+    key_to_frame(&mut b);
+    per_tick(&mut b);
+    memory_per_task(&mut b);
+}
