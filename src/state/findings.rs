@@ -49,6 +49,7 @@ pub struct Triage {
     log_ids: HashSet<String>,
     /// The metric series the rules read (set at each evaluation, polled by the metrics poller).
     pub metrics_wanted: Vec<crate::model::MetricId>,
+    pub metrics_wanted_at: Option<Time>,
     pub timeline: Timeline,
     /// Something the rules read changed since the last evaluation.
     pub dirty: bool,

@@ -103,6 +103,11 @@ impl Metrics {
         self.series.get(key)
     }
 
+    /// Every series held (in no particular order).
+    pub fn keys(&self) -> impl Iterator<Item = &SeriesKey> {
+        self.series.keys()
+    }
+
     pub fn series_count(&self) -> usize {
         self.series.len()
     }

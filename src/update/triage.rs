@@ -297,7 +297,11 @@ fn should_evaluate(state: &State) -> bool {
         None => state.fleet.all_services().len() + state.fleet.clusters().len() > 0,
         Some(at) => {
             let since = state.now - at;
-            (state.triage.dirty && since >= EVALUATE_EVERY) || since >= EVALUATE_IDLE
+            // The engine runs between frames: on a fleet where one evaluation is costly, it
+            // waits longer, so it never takes more than about a twentieth of the time.
+            let cost = TimeDelta::from_std(state.triage.last_cost * 20).unwrap_or(EVALUATE_IDLE);
+            let every = EVALUATE_EVERY.max(cost).min(EVALUATE_IDLE);
+            (state.triage.dirty && since >= every) || since >= EVALUATE_IDLE
         }
     }
 }
@@ -321,11 +325,20 @@ pub fn evaluate(state: &mut State) {
         scaling: &state.triage.scaling,
         logs: &state.triage.logs,
         log_index: Default::default(),
+        task_index: Default::default(),
     };
     let observations = triage::evaluate(&input);
     let now = state.now;
     state.triage.apply(now, observations);
-    state.triage.metrics_wanted = wanted_metrics(state);
+    // Which series the rules read changes with the fleet, slowly: recomputed every 30 s.
+    if state
+        .triage
+        .metrics_wanted_at
+        .is_none_or(|at| now - at >= TimeDelta::seconds(30))
+    {
+        state.triage.metrics_wanted = wanted_metrics(state);
+        state.triage.metrics_wanted_at = Some(now);
+    }
     state.triage.last_cost = started.elapsed();
 }
 

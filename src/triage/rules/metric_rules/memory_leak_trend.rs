@@ -169,6 +169,18 @@ fn observation(
 }
 
 pub fn check(input: &Input) -> Vec<Observation> {
+    // Tasks with a per-task memory series at all (a few hundred at most are polled): the
+    // other thousands of tasks are skipped without building a metric id for each.
+    let with_series: std::collections::HashSet<&str> = input
+        .metrics
+        .keys()
+        .filter(|k| {
+            k.period == crate::triage::input::PERIOD
+                && k.metric.name == "MemoryUtilized"
+                && k.metric.namespace == cat::INSIGHTS
+        })
+        .filter_map(|k| k.metric.dimension("TaskId"))
+        .collect();
     let mut out = Vec::new();
     for &s in &input.services {
         let stops = oom_stops(input, s);
@@ -178,7 +190,10 @@ pub fn check(input: &Input) -> Vec<Observation> {
             String::new()
         };
         let mut per_task = false;
-        for t in input.tasks_of(s).filter(|t| t.last_status == "RUNNING") {
+        for t in input
+            .tasks_of(s)
+            .filter(|t| t.last_status == "RUNNING" && with_series.contains(t.id()))
+        {
             let metric = cat::task_memory(t);
             if input.series(&metric).is_none_or(|h| h.is_empty()) {
                 continue;

@@ -31,17 +31,22 @@ fn observe(input: &Input, s: &Service) -> Option<Observation> {
     if tasks.len() < 2 {
         return None;
     }
+    let task_azs: BTreeSet<&str> = tasks.iter().map(|t| t.availability_zone.as_str()).collect();
+    let hosts: BTreeSet<Option<&str>> = tasks
+        .iter()
+        .map(|t| t.container_instance_arn.as_deref())
+        .collect();
+    // Spread over zones and hosts: nothing to check against the cluster (the common case; it
+    // spares a scan of the cluster's instances per service).
+    if task_azs.len() > 1 && hosts.len() > 1 {
+        return None;
+    }
     let cluster = Input::cluster_name(&s.cluster_arn);
     let instances: Vec<_> = input.instances_of(cluster).filter(|i| usable(i)).collect();
     let cluster_azs: BTreeSet<&str> = instances
         .iter()
         .map(|i| i.availability_zone.as_str())
         .filter(|az| !az.is_empty())
-        .collect();
-    let task_azs: BTreeSet<&str> = tasks.iter().map(|t| t.availability_zone.as_str()).collect();
-    let hosts: BTreeSet<Option<&str>> = tasks
-        .iter()
-        .map(|t| t.container_instance_arn.as_deref())
         .collect();
 
     let one_az = task_azs.len() == 1 && !task_azs.contains("") && cluster_azs.len() >= 2;
