@@ -23,7 +23,6 @@ pub use forwards::{
     Forward, ForwardDialog, ForwardState, Forwards, Remote, container_for, default_local,
     parse_port, parse_remote, target_of,
 };
-pub use timeline::{Timeline, TimelineEntry, TimelineKind};
 pub use input::{InputMode, LineEditor};
 pub use logs::{
     BACKFILL, DEFAULT_CAP, LogLine, LogMode, LogPane, LogSubject, contains_ignore_case,
@@ -33,6 +32,7 @@ pub use nav::{Pane, PaneKind};
 pub use popup::{FindingsView, PickerKind, Popup, TimelineView, TimelineWindow};
 pub use status::{Level, Status};
 pub use taskdefs::{TaskDefCache, TaskDefText, TaskDefsView};
+pub use timeline::{Timeline, TimelineEntry, TimelineKind};
 pub use view::{SortSpec, View};
 
 use crate::config::Refresh;

@@ -392,7 +392,10 @@ mod tests {
         };
         tl.alarms(t(0), &[alarm(AlarmState::Ok, t(0))]);
         tl.alarms(t(30), &[alarm(AlarmState::Ok, t(30))]);
-        assert!(tl.is_empty(), "an alarm seen OK, evaluated again OK, is no news");
+        assert!(
+            tl.is_empty(),
+            "an alarm seen OK, evaluated again OK, is no news"
+        );
         tl.alarms(t(60), &[alarm(AlarmState::Alarm, t(50))]);
         tl.alarms(t(120), &[alarm(AlarmState::Alarm, t(110))]);
         tl.alarms(t(180), &[alarm(AlarmState::Ok, t(170))]);

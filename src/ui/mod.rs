@@ -15,9 +15,9 @@ pub mod panes;
 pub mod popups;
 pub mod spark;
 mod status;
-mod timeline;
 pub mod table;
 mod taskdefs;
+mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::Alignment;

@@ -126,21 +126,16 @@ fn check_group(input: &Input, s: &Service, tg: &str) -> Option<Observation> {
     } else {
         Severity::Warning
     };
-    let mut o = Observation::new(
-        ID,
-        severity,
-        target_group_subject(s, tg),
-        {
-            let name = target_group_name(tg, input.target_polls(tg));
-            // Without transitions there is no swing to speak of: say what holds instead.
-            let what = match (swings, none_healthy) {
-                (0, true) => "no healthy target for over a minute".to_string(),
-                (0, false) => "unhealthy targets for 5 minutes".to_string(),
-                _ => format!("healthy targets swinging {swing} ({swings} transitions in 15m)"),
-            };
-            format!("{name}: {what}; now {now_healthy} healthy / {now_unhealthy} unhealthy")
-        },
-    )
+    let mut o = Observation::new(ID, severity, target_group_subject(s, tg), {
+        let name = target_group_name(tg, input.target_polls(tg));
+        // Without transitions there is no swing to speak of: say what holds instead.
+        let what = match (swings, none_healthy) {
+            (0, true) => "no healthy target for over a minute".to_string(),
+            (0, false) => "unhealthy targets for 5 minutes".to_string(),
+            _ => format!("healthy targets swinging {swing} ({swings} transitions in 15m)"),
+        };
+        format!("{name}: {what}; now {now_healthy} healthy / {now_unhealthy} unhealthy")
+    })
     .next(
         "Flapping under load usually means starved tasks (CPU, GC pauses) missing health \
          checks: check service-cpu-saturated and log-jvm-memory-pressure before loosening the \
@@ -242,7 +237,9 @@ mod tests {
         let found = check(&f.input());
         assert_eq!(found[0].severity, Severity::Warning);
         assert!(
-            found[0].message.starts_with("tg-web: unhealthy targets for 5 minutes; now"),
+            found[0]
+                .message
+                .starts_with("tg-web: unhealthy targets for 5 minutes; now"),
             "{}",
             found[0].message
         );
@@ -259,7 +256,9 @@ mod tests {
         assert_eq!(found[0].severity, Severity::Critical);
         assert!(found[0].message.ends_with("now 0 healthy / 4 unhealthy"));
         assert!(
-            found[0].message.contains("no healthy target for over a minute"),
+            found[0]
+                .message
+                .contains("no healthy target for over a minute"),
             "{}",
             found[0].message
         );

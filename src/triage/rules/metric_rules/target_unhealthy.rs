@@ -428,7 +428,11 @@ mod tests {
             task.started_at = Some(ago(120));
         }
         let found = check_timeout(&f.input());
-        assert!(found[0].message.ends_with(ALL_AT_ONCE), "{}", found[0].message);
+        assert!(
+            found[0].message.ends_with(ALL_AT_ONCE),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]
