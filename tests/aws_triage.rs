@@ -1,0 +1,100 @@
+//! The triage engine on the AWS source: moto (through the real SDK over HTTP) holds a service
+//! whose task definition gives the JVM a heap of nearly the container's hard limit; the engine
+//! polls the service and its task definition on its own (no pane shows them) and reports it.
+
+mod support;
+
+use std::sync::Arc;
+
+use aws_sdk_ecs::types::{Compatibility, ContainerDefinition, KeyValuePair, LaunchType};
+use ecsmon::source::FleetSource;
+use ecsmon::source::aws::{AwsSettings, AwsSource};
+use ecsmon::testkit::Harness;
+use support::{Moto, sdk_config};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_heap_near_the_hard_limit_is_found_without_opening_anything() {
+    let moto = Moto::shared();
+    let config = sdk_config(&moto.endpoint).await;
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    ecs.create_cluster()
+        .cluster_name("triage")
+        .send()
+        .await
+        .expect("cluster");
+    let def = ecs
+        .register_task_definition()
+        .family("risky")
+        .requires_compatibilities(Compatibility::Ec2)
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("app")
+                .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1")
+                .memory(512)
+                .environment(
+                    KeyValuePair::builder()
+                        .name("JAVA_OPTS")
+                        .value("-Xmx500m")
+                        .build(),
+                )
+                .essential(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("task definition");
+    let def_arn = def
+        .task_definition()
+        .and_then(|d| d.task_definition_arn())
+        .expect("arn")
+        .to_string();
+    ecs.create_service()
+        .cluster("triage")
+        .service_name("risky")
+        .task_definition(&def_arn)
+        .desired_count(0)
+        .launch_type(LaunchType::Ec2)
+        .send()
+        .await
+        .expect("service");
+
+    let settings = AwsSettings {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(moto.endpoint.clone()),
+    };
+    let source: Arc<dyn FleetSource> =
+        Arc::new(AwsSource::from_config(&config, settings.clone()).expect("region set"));
+    let mut h = Harness::with_source(source, Some(settings), 160, 45);
+    // Only the clusters pane is open: the engine reads services and task definitions itself.
+    h.advance(40);
+    let found = h
+        .state
+        .triage
+        .active()
+        .into_iter()
+        .find(|f| {
+            f.current.rule == "taskdef-memory-limit-risk"
+                && f.current.subject.service() == Some("risky")
+        })
+        .map(|f| f.current.message.clone());
+    let message = found.unwrap_or_else(|| {
+        panic!(
+            "no finding for risky; active: {:?}",
+            h.state
+                .triage
+                .active()
+                .iter()
+                .map(|f| (f.current.rule, f.current.subject.label()))
+                .collect::<Vec<_>>()
+        )
+    });
+    assert!(message.contains("risky"), "{message}");
+    assert!(message.contains("hard 512"), "{message}");
+    assert!(message.contains("500"), "{message}");
+    // The services pane shows the badge; the header counts it.
+    h.press("/triage<enter><enter>");
+    let frame = h.render();
+    let row = frame.lines().find(|l| l.contains("risky")).expect("row");
+    assert!(row.contains("WARN") || row.contains("INFO"), "{row}");
+}
