@@ -98,3 +98,30 @@ async fn a_heap_near_the_hard_limit_is_found_without_opening_anything() {
     let row = frame.lines().find(|l| l.contains("risky")).expect("row");
     assert!(row.contains("WARN") || row.contains("INFO"), "{row}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_steady_fleet_costs_the_engine_few_evaluations() {
+    let moto = Moto::shared();
+    let config = sdk_config(&moto.endpoint).await;
+    support::seed(&config, &support::FleetSpec::new("steady", 3, 2, 1)).await;
+    let settings = AwsSettings {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(moto.endpoint.clone()),
+    };
+    let source: Arc<dyn FleetSource> =
+        Arc::new(AwsSource::from_config(&config, settings.clone()).expect("region set"));
+    let mut h = Harness::with_source(source, Some(settings), 160, 45);
+    h.press("/steady<enter><enter>");
+    h.advance(40);
+    let before = h.state.triage.evaluations;
+    // A minute of polls (the services pane every 5 s, the fleet-wide ones every 30 s) that
+    // bring the same answers: the rules run on the clock alone (every 15 s) and once for the
+    // minute's metrics, not on every answer.
+    h.advance(60);
+    let evaluations = h.state.triage.evaluations - before;
+    assert!(
+        (3..=7).contains(&evaluations),
+        "{evaluations} evaluations in a steady minute"
+    );
+}

@@ -56,6 +56,8 @@ pub struct Triage {
     pub last_evaluated: Option<Time>,
     /// When the engine last decided what to poll.
     pub last_scheduled: Option<Time>,
+    /// Evaluations so far (a steady fleet should cost few).
+    pub evaluations: u64,
     /// How long the last evaluation took (for :stats and the benchmarks).
     pub last_cost: std::time::Duration,
 }

@@ -16,6 +16,9 @@ pub struct Slot {
     pub error: Option<SourceError>,
     /// The latest request sequence applied: older answers are ignored.
     pub applied_seq: u64,
+    /// When an answer last differed from the one before (the triage engine re-evaluates only
+    /// then: a steady fleet costs it nothing).
+    pub changed_at: Option<Time>,
 }
 
 impl Slot {
@@ -70,6 +73,9 @@ impl Fleet {
         slot.applied_seq = seq;
         match result {
             Ok(data) => {
+                if slot.data.as_ref() != Some(&data) {
+                    slot.changed_at = Some(at);
+                }
                 slot.data = Some(data);
                 slot.fetched_at = Some(at);
                 slot.error = None;
@@ -213,5 +219,29 @@ mod tests {
         assert_eq!(slot.fetched_at, Some(t(10)));
         fleet.apply(Query::Clusters, 3, t(30), Ok(Snapshot::Clusters(vec![])));
         assert!(!fleet.slot(&Query::Clusters).unwrap().is_stale());
+    }
+
+    #[test]
+    fn an_unchanged_answer_is_not_a_change() {
+        let mut fleet = Fleet::default();
+        let services = |desired| {
+            Snapshot::Services(vec![Service {
+                name: "web".into(),
+                desired,
+                ..Service::default()
+            }])
+        };
+        let q = Query::Services {
+            cluster: "prod".into(),
+        };
+        fleet.apply(q.clone(), 1, t(10), Ok(services(2)));
+        fleet.apply(q.clone(), 2, t(20), Ok(services(2)));
+        let slot = fleet.slot(&q).unwrap();
+        assert_eq!(
+            (slot.changed_at, slot.fetched_at),
+            (Some(t(10)), Some(t(20)))
+        );
+        fleet.apply(q.clone(), 3, t(30), Ok(services(3)));
+        assert_eq!(fleet.slot(&q).unwrap().changed_at, Some(t(30)));
     }
 }

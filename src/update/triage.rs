@@ -340,6 +340,7 @@ pub fn evaluate(state: &mut State) {
         state.triage.metrics_wanted_at = Some(now);
     }
     state.triage.last_cost = started.elapsed();
+    state.triage.evaluations += 1;
 }
 
 /// A fleet answer arrived: remember stops and service history for the timeline.
@@ -364,7 +365,11 @@ pub fn fleet_loaded(state: &mut State, query: &Query) {
         }
         _ => {}
     }
-    state.triage.dirty = true;
+    // Only an answer that differs from the last one is news for the rules.
+    let slot = state.fleet.slot(query);
+    if slot.is_none_or(|s| s.changed_at.is_some() && s.changed_at == s.fetched_at) {
+        state.triage.dirty = true;
+    }
 }
 
 /// The metric series the rules read, for everything the console knows of.
