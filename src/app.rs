@@ -316,7 +316,7 @@ impl App {
                         .parent()
                         .filter(|d| !d.as_os_str().is_empty())
                         .map_or(Ok(()), std::fs::create_dir_all)
-                        .and_then(|()| std::fs::write(&path, contents))
+                        .and_then(|()| write_private(&path, &contents))
                         .map_err(|e| e.to_string());
                     let _ = tx.send(Action::ExportWritten { path, result });
                 });
@@ -414,3 +414,17 @@ fn from_event(event: Event) -> Option<Action> {
 
 #[cfg(test)]
 mod tests;
+
+/// Writes a file only its owner can read: an incident snapshot holds the account, the
+/// principal and application log lines.
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}

@@ -202,7 +202,7 @@ fn the_timeline_merges_stops_events_and_findings_newest_first() {
         "newest first"
     );
     // One service only.
-    h.press("<esc>:timeline payments<enter>");
+    h.press("<esc>:timeline prod/payments<enter>");
     let Some(Popup::Timeline(view)) = h.state.popups.last() else {
         panic!("timeline open")
     };
@@ -308,4 +308,62 @@ fn a_combined_diagnosis_lists_its_members_folded_under_it() {
     h.press(":findings<enter>");
     let frame = h.render();
     assert!(frame.contains("└ memory-leak-trend"), "{frame}");
+}
+
+#[test]
+fn a_service_name_in_several_clusters_asks_which() {
+    let mut h = console();
+    // The demo has a `web` in prod and one in staging.
+    h.press(":timeline web<enter>");
+    assert!(!matches!(h.state.popups.last(), Some(Popup::Timeline(_))));
+    let frame = h.render();
+    assert!(frame.contains("web is in several clusters"), "{frame}");
+    h.press(":timeline staging/web<enter>");
+    let Some(Popup::Timeline(view)) = h.state.popups.last() else {
+        panic!("timeline open")
+    };
+    assert_eq!(
+        view.service,
+        Some(("staging".to_string(), "web".to_string()))
+    );
+}
+
+#[test]
+fn the_cursor_stays_on_its_finding_when_the_list_moves() {
+    let mut h = console();
+    h.press(":findings<enter>");
+    let n = h.state.triage.active().len();
+    assert!(n >= 3, "{n}");
+    h.press("jj");
+    let Some(Popup::Findings(view)) = h.state.popups.last() else {
+        panic!("findings open")
+    };
+    let chosen = view
+        .selected_id
+        .clone()
+        .expect("a finding under the cursor");
+    // A new critical finding sorts above it.
+    let now = h.state.now;
+    let mut list: Vec<ecsmon::model::Observation> = h
+        .state
+        .triage
+        .active()
+        .iter()
+        .map(|f| f.current.clone())
+        .collect();
+    list.push(ecsmon::model::Observation::new(
+        "test-rule",
+        Severity::Critical,
+        Subject::Cluster {
+            cluster: "prod".into(),
+        },
+        "new",
+    ));
+    h.state.triage.apply(now, list, false);
+    let Some(Popup::Findings(view)) = h.state.popups.last() else {
+        panic!("findings open")
+    };
+    let listed = ecsmon::update::findings::listed(&h.state, view);
+    let at = ecsmon::update::findings::selected_index(&listed, view);
+    assert_eq!(listed[at].current.id(), chosen);
 }

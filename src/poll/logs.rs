@@ -201,11 +201,20 @@ pub async fn scan(
         service: service.to_string(),
     };
     let streams = resolve(source, &subject).await?;
-    let last = LogRead::Last {
-        count: SCAN_LINES,
-        before: None,
-    };
-    read(source, &streams, &last, now)
-        .await
-        .map_err(|e| e.message)
+    // The log rules look back 5 minutes: never further than 10, whatever the service logs.
+    let mut events = Vec::new();
+    for secs in SCAN_WINDOWS {
+        events = read_range(source, &streams, now - TimeDelta::seconds(secs), None)
+            .await
+            .map_err(|e| e.message)?;
+        if events.len() >= SCAN_LINES {
+            break;
+        }
+    }
+    let drop = events.len().saturating_sub(SCAN_LINES);
+    events.drain(..drop);
+    Ok(events)
 }
+
+/// How far back a scan reads, widening while it has found fewer than [`SCAN_LINES`] lines.
+const SCAN_WINDOWS: [i64; 3] = [60, 300, 600];

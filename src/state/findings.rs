@@ -130,26 +130,29 @@ impl Triage {
 
     /// Applies one evaluation's observations at `now`: opens, updates and resolves findings,
     /// and writes the openings and closings to the timeline.
-    pub fn apply(&mut self, now: Time, observations: Vec<Observation>) {
+    /// `blind`: the data the rules read is failing or stale (throttling, an outage): nothing
+    /// resolves meanwhile — not seeing a condition is not the same as it being gone.
+    pub fn apply(&mut self, now: Time, observations: Vec<Observation>, blind: bool) {
         let mut seen: HashSet<FindingId> = HashSet::with_capacity(observations.len());
         for obs in observations {
             let id = obs.id();
             if !seen.insert(id.clone()) {
                 continue; // one observation per finding and evaluation: the first wins
             }
+            // Long gone: a new episode of the same condition, which waits out its hold again.
+            if self
+                .findings
+                .get(&id)
+                .and_then(|f| f.resolved_at)
+                .is_some_and(|at| now - at > REOPEN_WITHIN)
+            {
+                self.findings.remove(&id);
+            }
             if let Some(finding) = self.findings.get_mut(&id) {
                 self.misses.remove(&id);
-                let reopened = match finding.resolved_at {
-                    None => false,
-                    Some(at) if now - at <= REOPEN_WITHIN => true,
-                    Some(_) => {
-                        // Long gone: a new episode of the same condition.
-                        self.findings.remove(&id);
-                        self.open(id, obs, now);
-                        continue;
-                    }
-                };
-                let escalated = obs.severity > finding.current.severity && !reopened;
+                let reopened = finding.resolved_at.is_some();
+                // A new high, not every swing back up, is worth a line.
+                let escalated = obs.severity > finding.peak && !reopened;
                 finding.peak = finding.peak.max(obs.severity);
                 finding.current = obs;
                 finding.last_seen = now;
@@ -178,7 +181,7 @@ impl Triage {
         self.pending.retain(|id, _| seen.contains(id));
         let mut resolved = Vec::new();
         for (id, finding) in &mut self.findings {
-            if !finding.is_active() || seen.contains(id) {
+            if !finding.is_active() || seen.contains(id) || blind {
                 continue;
             }
             let misses = self.misses.entry(id.clone()).or_default();
@@ -262,12 +265,10 @@ impl Triage {
         self.dirty = true;
     }
 
-    /// Everything came from another account or region.
+    /// Everything came from another account or region: its findings, history and timeline
+    /// would be mistaken for this one's (same-named clusters are common), so all of it goes.
     pub fn reset(&mut self) {
-        *self = Triage {
-            timeline: std::mem::take(&mut self.timeline),
-            ..Triage::default()
-        };
+        *self = Triage::default();
     }
 }
 
@@ -290,6 +291,12 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap() + TimeDelta::seconds(secs)
     }
 
+    impl Triage {
+        fn apply_at(&mut self, now: Time, observations: Vec<Observation>) {
+            self.apply(now, observations, false);
+        }
+    }
+
     fn obs(rule: &'static str, severity: Severity) -> Observation {
         Observation::new(
             rule,
@@ -305,15 +312,15 @@ mod tests {
     #[test]
     fn opens_at_once_and_resolves_only_after_two_misses_and_the_clear_time() {
         let mut tr = Triage::default();
-        tr.apply(t(0), vec![obs("r", Severity::Warning)]);
+        tr.apply_at(t(0), vec![obs("r", Severity::Warning)]);
         assert_eq!(tr.counts(), (0, 1, 0));
         // One missing evaluation (a late data point) keeps it.
-        tr.apply(t(30), vec![]);
+        tr.apply_at(t(30), vec![]);
         assert_eq!(tr.active().len(), 1);
         // Two misses but not yet the clear time.
-        tr.apply(t(60), vec![]);
+        tr.apply_at(t(60), vec![]);
         assert_eq!(tr.active().len(), 1);
-        tr.apply(t(100), vec![]);
+        tr.apply_at(t(100), vec![]);
         assert!(tr.active().is_empty());
         let f = tr.listed()[0];
         assert_eq!(f.resolved_at, Some(t(100)));
@@ -323,17 +330,17 @@ mod tests {
     #[test]
     fn a_seen_again_condition_resets_the_misses() {
         let mut tr = Triage::default();
-        tr.apply(t(0), vec![obs("r", Severity::Warning)]);
-        tr.apply(t(30), vec![]);
-        tr.apply(t(60), vec![obs("r", Severity::Warning)]);
-        tr.apply(t(90), vec![]);
-        tr.apply(t(140), vec![]);
+        tr.apply_at(t(0), vec![obs("r", Severity::Warning)]);
+        tr.apply_at(t(30), vec![]);
+        tr.apply_at(t(60), vec![obs("r", Severity::Warning)]);
+        tr.apply_at(t(90), vec![]);
+        tr.apply_at(t(140), vec![]);
         assert_eq!(
             tr.active().len(),
             1,
             "two misses, but only 80 s since last seen"
         );
-        tr.apply(t(170), vec![]);
+        tr.apply_at(t(170), vec![]);
         assert!(tr.active().is_empty());
     }
 
@@ -341,29 +348,29 @@ mod tests {
     fn hold_delays_the_opening_and_a_break_restarts_it() {
         let mut tr = Triage::default();
         let held = || obs("h", Severity::Warning).hold(TimeDelta::minutes(5));
-        tr.apply(t(0), vec![held()]);
-        tr.apply(t(200), vec![held()]);
+        tr.apply_at(t(0), vec![held()]);
+        tr.apply_at(t(200), vec![held()]);
         assert!(tr.active().is_empty());
-        tr.apply(t(310), vec![held()]);
+        tr.apply_at(t(310), vec![held()]);
         assert_eq!(tr.active().len(), 1);
         assert_eq!(tr.active()[0].opened_at, t(310));
 
         let mut tr = Triage::default();
-        tr.apply(t(0), vec![held()]);
-        tr.apply(t(100), vec![]);
-        tr.apply(t(200), vec![held()]);
-        tr.apply(t(310), vec![held()]);
+        tr.apply_at(t(0), vec![held()]);
+        tr.apply_at(t(100), vec![]);
+        tr.apply_at(t(200), vec![held()]);
+        tr.apply_at(t(310), vec![held()]);
         assert!(tr.active().is_empty(), "the break restarted the hold");
     }
 
     #[test]
     fn reopens_within_ten_minutes_and_records_the_story() {
         let mut tr = Triage::default();
-        tr.apply(t(0), vec![obs("r", Severity::Warning)]);
-        tr.apply(t(60), vec![]);
-        tr.apply(t(120), vec![]);
+        tr.apply_at(t(0), vec![obs("r", Severity::Warning)]);
+        tr.apply_at(t(60), vec![]);
+        tr.apply_at(t(120), vec![]);
         assert!(tr.active().is_empty());
-        tr.apply(t(300), vec![obs("r", Severity::Critical)]);
+        tr.apply_at(t(300), vec![obs("r", Severity::Critical)]);
         let active = tr.active();
         assert_eq!(active.len(), 1);
         assert_eq!(active[0].opened_at, t(0), "same finding reopened");
@@ -382,8 +389,8 @@ mod tests {
     #[test]
     fn sorted_by_severity_then_recency() {
         let mut tr = Triage::default();
-        tr.apply(t(0), vec![obs("a", Severity::Warning)]);
-        tr.apply(
+        tr.apply_at(t(0), vec![obs("a", Severity::Warning)]);
+        tr.apply_at(
             t(10),
             vec![
                 obs("a", Severity::Warning),
@@ -395,5 +402,31 @@ mod tests {
         let rules: Vec<_> = tr.active().iter().map(|f| f.current.rule).collect();
         assert_eq!(rules, vec!["c", "b", "a", "d"]);
         assert_eq!(tr.counts(), (1, 2, 1));
+    }
+
+    #[test]
+    fn nothing_resolves_while_the_data_is_failing() {
+        let mut tr = Triage::default();
+        tr.apply_at(t(0), vec![obs("r", Severity::Warning)]);
+        tr.apply(t(60), vec![], true);
+        tr.apply(t(200), vec![], true);
+        assert_eq!(tr.active().len(), 1, "blind: not resolved");
+        tr.apply_at(t(260), vec![]);
+        tr.apply_at(t(300), vec![]);
+        assert!(tr.active().is_empty(), "seeing again: resolved");
+    }
+
+    #[test]
+    fn a_condition_back_long_after_it_resolved_waits_out_its_hold() {
+        let mut tr = Triage::default();
+        let held = || obs("h", Severity::Warning).hold(TimeDelta::minutes(5));
+        tr.apply_at(t(0), vec![held()]);
+        tr.apply_at(t(301), vec![held()]);
+        tr.apply_at(t(400), vec![]);
+        tr.apply_at(t(500), vec![]);
+        assert!(tr.active().is_empty());
+        // 20 minutes later one blip: not a finding yet.
+        tr.apply_at(t(1700), vec![held()]);
+        assert!(tr.active().is_empty(), "hold applies to a new episode");
     }
 }

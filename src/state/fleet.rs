@@ -130,7 +130,23 @@ impl Fleet {
 
     /// Every service any answer holds, once each (the freshest answer wins).
     pub fn all_services(&self) -> Vec<&Service> {
+        self.services_since(Time::MIN_UTC)
+    }
+
+    /// Every task any answer holds, once each: (not stopped, stopped).
+    pub fn all_tasks(&self) -> (Vec<&Task>, Vec<&Task>) {
+        self.tasks_since(Time::MIN_UTC)
+    }
+
+    pub fn all_instances(&self) -> Vec<&Instance> {
+        self.instances_since(Time::MIN_UTC)
+    }
+
+    /// As [`Fleet::all_services`], from answers fetched at or after `since` only: a pane left
+    /// long ago must not keep a deleted service (or a task's old state) alive for the rules.
+    pub fn services_since(&self, since: Time) -> Vec<&Service> {
         self.freshest(
+            since,
             |q, d| match (q, d) {
                 (Query::Services { .. }, Snapshot::Services(v)) => v.iter().collect(),
                 _ => Vec::new(),
@@ -139,9 +155,9 @@ impl Fleet {
         )
     }
 
-    /// Every task any answer holds, once each: (not stopped, stopped).
-    pub fn all_tasks(&self) -> (Vec<&Task>, Vec<&Task>) {
+    pub fn tasks_since(&self, since: Time) -> (Vec<&Task>, Vec<&Task>) {
         let all = self.freshest(
+            since,
             |_, d| match d {
                 Snapshot::Tasks(v) => v.iter().collect(),
                 Snapshot::Task(Some(t)) => vec![&**t],
@@ -152,8 +168,9 @@ impl Fleet {
         all.into_iter().partition(|t| !t.is_stopped())
     }
 
-    pub fn all_instances(&self) -> Vec<&Instance> {
+    pub fn instances_since(&self, since: Time) -> Vec<&Instance> {
         self.freshest(
+            since,
             |q, d| match (q, d) {
                 (Query::Instances { .. }, Snapshot::Instances(v)) => v.iter().collect(),
                 _ => Vec::new(),
@@ -166,6 +183,7 @@ impl Fleet {
     /// a stable order (by key).
     fn freshest<'a, T>(
         &'a self,
+        since: Time,
         items: impl Fn(&'a Query, &'a Snapshot) -> Vec<&'a T>,
         key: impl Fn(&'a T) -> &'a String,
     ) -> Vec<&'a T> {
@@ -173,6 +191,9 @@ impl Fleet {
             std::collections::BTreeMap::new();
         for (query, slot) in &self.slots {
             let Some(data) = &slot.data else { continue };
+            if slot.fetched_at.is_none_or(|at| at < since) {
+                continue;
+            }
             for item in items(query, data) {
                 let entry = best.entry(key(item)).or_insert((item, slot.fetched_at));
                 if slot.fetched_at > entry.1 {

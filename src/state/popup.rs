@@ -86,8 +86,11 @@ impl Popup {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FindingsView {
-    /// Index into the listed findings.
+    /// Index into the listed findings (re-found from `selected_id` whenever the list moves).
     pub selected: usize,
+    /// The finding under the cursor: the list re-sorts as findings open and close, the
+    /// cursor stays on the same finding.
+    pub selected_id: Option<crate::model::FindingId>,
     /// Resolved findings are listed too (after the active ones).
     pub show_resolved: bool,
 }

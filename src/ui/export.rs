@@ -61,7 +61,7 @@ pub fn markdown(state: &State) -> String {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} |",
-                e.at.format("%H:%M:%S"),
+                e.at.format("%Y-%m-%d %H:%M:%S"),
                 e.kind.label(),
                 cell(&e.subject),
                 cell(&e.text)
@@ -94,10 +94,10 @@ fn finding_section(out: &mut String, state: &State, f: &Finding) {
         "### {} · {} · {}",
         obs.severity.label().to_uppercase(),
         obs.rule,
-        obs.subject.label()
+        md(&obs.subject.label())
     );
     let _ = writeln!(out);
-    let _ = writeln!(out, "{}", obs.message);
+    let _ = writeln!(out, "{}", md(&obs.message));
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -108,16 +108,16 @@ fn finding_section(out: &mut String, state: &State, f: &Finding) {
     for e in &obs.evidence {
         match e.at {
             Some(at) => {
-                let _ = writeln!(out, "- {}: {}", at.format("%H:%M:%S"), e.text);
+                let _ = writeln!(out, "- {}: {}", at.format("%Y-%m-%d %H:%M:%S"), md(&e.text));
             }
             None => {
-                let _ = writeln!(out, "- {}", e.text);
+                let _ = writeln!(out, "- {}", md(&e.text));
             }
         }
     }
     if !obs.next.is_empty() {
         let _ = writeln!(out);
-        let _ = writeln!(out, "**Next:** {}", obs.next);
+        let _ = writeln!(out, "**Next:** {}", md(&obs.next));
     }
     let _ = writeln!(out);
 }
@@ -160,7 +160,37 @@ fn service_row(out: &mut String, state: &State, s: &Service) {
     );
 }
 
-/// A table cell: pipes escaped, line breaks flattened.
+/// A table cell: Markdown escaped, pipes too, line breaks flattened.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+    md(text).replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// Text from AWS as Markdown that stays text: no code fence, emphasis, link or HTML can start
+/// inside a log line or an event message.
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_text_cannot_open_markdown_structure() {
+        assert_eq!(md("```x``` *y* <b>"), r"\`\`\`x\`\`\` \*y\* &lt;b&gt;");
+        assert_eq!(cell("a|b\nc"), r"a\|b c");
+        assert_eq!(md("# [l](u)"), r"\# \[l\](u)");
+    }
 }

@@ -65,7 +65,7 @@ pub fn render(f: &mut Frame, body: Rect, state: &State, view: &FindingsView, ctx
     let detail_height = (inner.height / 2).clamp(3, 16);
     let [list_area, detail_area] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(detail_height)]).areas(inner);
-    let selected = view.selected.min(findings.len() - 1);
+    let selected = crate::update::findings::selected_index(&findings, view);
     let rows = list_area.height as usize;
     let offset = selected.saturating_sub(rows.saturating_sub(1));
     let lines: Vec<Line> = findings

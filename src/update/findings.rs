@@ -19,21 +19,48 @@ pub fn open_findings(state: &mut State) {
 /// `:timeline [service]`: everything, or one service's entries (by name, in any cluster).
 pub fn open_timeline(state: &mut State, service: Option<&str>) {
     let service = match service {
-        Some(name) => match state
-            .fleet
-            .all_services()
-            .into_iter()
-            .find(|s| s.name == name)
-        {
-            Some(s) => Some((
-                metric_catalog::cluster_of(&s.cluster_arn).to_string(),
-                s.name.clone(),
-            )),
-            None => {
-                state.set_status(Level::Warn, format!("no service named {name}"));
-                return;
+        Some(arg) => {
+            // `cluster/service`, or a service name: in the cluster on screen if it has one.
+            let (cluster, name) = match arg.split_once('/') {
+                Some((c, n)) => (Some(c.to_string()), n),
+                None => (state.focused().pane.cluster().map(str::to_string), arg),
+            };
+            let candidates: Vec<(String, String)> = state
+                .fleet
+                .all_services()
+                .into_iter()
+                .filter(|s| s.name == name)
+                .map(|s| {
+                    (
+                        metric_catalog::cluster_of(&s.cluster_arn).to_string(),
+                        s.name.clone(),
+                    )
+                })
+                .collect();
+            let in_cluster: Vec<&(String, String)> = candidates
+                .iter()
+                .filter(|(c, _)| cluster.as_deref().is_none_or(|want| want == c))
+                .collect();
+            match (in_cluster.as_slice(), candidates.as_slice()) {
+                ([one], _) => Some((*one).clone()),
+                ([], [one]) if !arg.contains('/') => Some(one.clone()),
+                ([], _) | (_, []) => {
+                    state.set_status(Level::Warn, format!("no service named {arg}"));
+                    return;
+                }
+                (many, _) => {
+                    let names: Vec<String> = many.iter().map(|(c, n)| format!("{c}/{n}")).collect();
+                    state.set_status(
+                        Level::Warn,
+                        format!(
+                            "{name} is in several clusters: say which ({})",
+                            names.join(", ")
+                        ),
+                    );
+                    return;
+                }
             }
-        },
+        }
         None => None,
     };
     state.popups.retain(|p| !matches!(p, Popup::Timeline(_)));
@@ -98,6 +125,16 @@ pub fn listed_with_depth<'a>(state: &'a State, view: &FindingsView) -> Vec<(&'a 
     out
 }
 
+/// Where the cursor is in `listed`: on the finding it was put on, wherever the list moved it;
+/// else at its last index, kept inside the list.
+pub fn selected_index(listed: &[&Finding], view: &FindingsView) -> usize {
+    view.selected_id
+        .as_ref()
+        .and_then(|id| listed.iter().position(|f| f.current.id() == *id))
+        .unwrap_or(view.selected)
+        .min(listed.len().saturating_sub(1))
+}
+
 /// The key-map contexts for acting on a subject: its pane's, then every list's.
 fn contexts(subject: &Subject) -> [Context; 4] {
     let own = match subject {
@@ -116,12 +153,13 @@ pub fn findings_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Ef
     };
     let view = view.clone();
     let listed = listed(state, &view);
-    let subject = listed.get(view.selected).map(|f| f.current.subject.clone());
+    let at = selected_index(&listed, &view);
+    let subject = listed.get(at).map(|f| f.current.subject.clone());
+    let ids: Vec<crate::model::FindingId> = listed.iter().map(|f| f.current.id()).collect();
     let count = listed.len();
     if key.code == KeyCode::Char('a') {
         if let Some(Popup::Findings(v)) = state.popups.last_mut() {
             v.show_resolved = !v.show_resolved;
-            v.selected = 0;
         }
         return vec![];
     }
@@ -137,13 +175,21 @@ pub fn findings_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Ef
         return vec![];
     };
     let last = count.saturating_sub(1);
+    let moved = match command {
+        Command::Up => Some(at.saturating_sub(1)),
+        Command::Down => Some((at + 1).min(last)),
+        Command::PageUp => Some(at.saturating_sub(page)),
+        Command::PageDown => Some((at + page).min(last)),
+        Command::Top => Some(0),
+        Command::Bottom => Some(last),
+        _ => None,
+    };
+    if let Some(to) = moved {
+        v.selected = to;
+        v.selected_id = ids.get(to).cloned();
+        return vec![];
+    }
     match command {
-        Command::Up => v.selected = v.selected.saturating_sub(1),
-        Command::Down => v.selected = (v.selected + 1).min(last),
-        Command::PageUp => v.selected = v.selected.saturating_sub(page),
-        Command::PageDown => v.selected = (v.selected + page).min(last),
-        Command::Top => v.selected = 0,
-        Command::Bottom => v.selected = last,
         Command::Back => {
             state.popups.pop();
         }
@@ -157,8 +203,13 @@ pub fn findings_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Ef
         }
         Command::Enter | Command::Describe => {
             if let Some(subject) = subject {
-                state.popups.pop();
-                jump(state, &subject);
+                let findings = state.popups.pop();
+                let nav = state.nav.clone();
+                if !jump(state, &subject) {
+                    // Not loaded yet: stay where the operator was (the status line says why).
+                    state.nav = nav;
+                    state.popups.extend(findings);
+                }
             }
         }
         // An action key: go to the object and act on it as its own pane would; the findings
@@ -175,7 +226,10 @@ pub fn findings_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Ef
                 return vec![];
             };
             let findings = state.popups.pop();
+            let nav = state.nav.clone();
             if !jump(state, &subject) {
+                state.nav = nav;
+                state.popups.extend(findings);
                 return vec![];
             }
             let before = state.popups.len();
@@ -276,9 +330,8 @@ pub fn jump(state: &mut State, subject: &Subject) -> bool {
         .with_selected_key(selected.map(str::to_string))
     };
     match subject {
-        Subject::Cluster { .. } => nav.push(View::new(Pane::Instances {
-            cluster: cluster.clone(),
-        })),
+        // The cluster's own row: its keys (chart, services) act on the cluster.
+        Subject::Cluster { .. } => {}
         Subject::Service { service, .. } | Subject::TargetGroup { service, .. } => {
             nav.push(services(Some(service)))
         }
@@ -334,23 +387,29 @@ pub fn jump(state: &mut State, subject: &Subject) -> bool {
         view.selected_key = wanted.or(view.selected_key.take());
         view.scroll_into_view(height);
     }
-    let view = state.focused();
-    let found = view.selected_item().is_some()
-        && (view.selected_key.is_none()
-            || matches!(subject, Subject::Cluster { .. })
-            || row_is(state, view.selected_key.as_deref()));
+    // Found unless a pane that has its data lacks the object (it is gone); a pane still
+    // loading selects it as soon as its answer arrives.
+    let found = state.nav.iter().all(|view| {
+        let loaded = state
+            .fleet
+            .slot(&view.pane.query())
+            .is_some_and(|s| s.data.is_some());
+        !loaded || view.selected_key.is_none() || row_is(state, view)
+    });
     if !found {
         state.set_status(
             Level::Info,
-            format!("{} — its data is loading", subject.label()),
+            format!(
+                "{} — not there any more, or not loaded yet",
+                subject.label()
+            ),
         );
     }
     found
 }
 
-/// Whether the focused view's selected row is the item with this key.
-fn row_is(state: &State, key: Option<&str>) -> bool {
-    let view = state.focused();
+/// Whether a view's selected row is the item its `selected_key` names.
+fn row_is(state: &State, view: &View) -> bool {
     let Some(i) = view.selected_item() else {
         return false;
     };
@@ -358,7 +417,7 @@ fn row_is(state: &State, key: Option<&str>) -> bool {
         crate::ui::panes::items(&view.pane, &state.fleet),
         |items, _cols, key_of| key_of(&items[i]).to_string()
     );
-    Some(got.as_str()) == key
+    view.selected_key.as_deref() == Some(got.as_str())
 }
 
 /// `:export [path]`: the incident snapshot as Markdown.

@@ -43,7 +43,7 @@ fn record(
 /// The cluster and service an operation is about, for the timeline's service filter.
 fn op_scope(state: &State, op: &Operation) -> (Option<String>, Option<String>) {
     let target = op.target();
-    if let Some((cluster, service)) = super::triage::service_key(target) {
+    if let Some((cluster, service)) = super::triage::service_of_arn(state, target) {
         return (Some(cluster), Some(service));
     }
     let cluster = target

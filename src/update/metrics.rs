@@ -120,6 +120,10 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     let busy = poll.in_flight.is_some_and(|(_, sent)| now - sent < lost);
     let backing_off = poll.retry_at.is_some_and(|at| now < at);
     if wanted.is_empty() || busy || backing_off {
+        // The engine's series were left out of this look: the next one must include them.
+        if with_triage {
+            state.metrics.poll.triage_owed = true;
+        }
         return effects;
     }
     let cycle_due = poll.retry_at.is_some()

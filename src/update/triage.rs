@@ -167,7 +167,12 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     }
     state.triage.last_scheduled = Some(now);
     let mut effects = Vec::new();
-    let services: Vec<Service> = state.fleet.all_services().into_iter().cloned().collect();
+    let services: Vec<Service> = state
+        .fleet
+        .services_since(fresh_since(state))
+        .into_iter()
+        .cloned()
+        .collect();
     for s in &services {
         want_task_definition(state, &s.task_definition.arn, &mut effects);
         if targets_in_question(state, s)
@@ -205,7 +210,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     // Task definitions of running tasks too (a deployment's old and new revisions differ).
     let task_defs: Vec<String> = state
         .fleet
-        .all_tasks()
+        .tasks_since(fresh_since(state))
         .0
         .into_iter()
         .map(|t| t.task_definition.arn.clone())
@@ -248,8 +253,13 @@ fn log_scans(state: &mut State) -> Vec<Effect> {
         }
     }
     troubled.sort_by_key(|t| std::cmp::Reverse(t.0));
+    // The most severe first, but every troubled service gets its turn: those scanned a moment
+    // ago are not due and leave their place to the next.
     let mut effects = Vec::new();
-    for (_, cluster, service) in troubled.into_iter().take(LOG_SCANS_MAX) {
+    for (_, cluster, service) in troubled {
+        if effects.len() >= LOG_SCANS_MAX {
+            break;
+        }
         if state
             .triage
             .due(&format!("ls {cluster}/{service}"), now, LOG_SCAN_EVERY)
@@ -294,7 +304,11 @@ fn want_task_definition(state: &mut State, arn: &str, effects: &mut Vec<Effect>)
 
 fn should_evaluate(state: &State) -> bool {
     match state.triage.last_evaluated {
-        None => state.fleet.all_services().len() + state.fleet.clusters().len() > 0,
+        // Once the clusters list has answered, even an account without any cluster.
+        None => state
+            .fleet
+            .slot(&Query::Clusters)
+            .is_some_and(|s| s.data.is_some()),
         Some(at) => {
             let since = state.now - at;
             // The engine runs between frames: on a fleet where one evaluation is costly, it
@@ -309,16 +323,17 @@ fn should_evaluate(state: &State) -> bool {
 /// Runs every rule over what the console knows and updates the findings.
 pub fn evaluate(state: &mut State) {
     let started = std::time::Instant::now();
-    let (running, _) = state.fleet.all_tasks();
+    let since = fresh_since(state);
+    let (running, _) = state.fleet.tasks_since(since);
     // The engine's own stop history covers what ECS already forgot.
     let stopped: Vec<&Task> = state.triage.stops.values().collect();
     let input = Input {
         now: state.now,
         clusters: state.fleet.clusters().iter().collect(),
-        services: state.fleet.all_services(),
+        services: state.fleet.services_since(since),
         tasks: running,
         stopped,
-        instances: state.fleet.all_instances(),
+        instances: state.fleet.instances_since(since),
         metrics: &state.metrics,
         target_health: &state.triage.target_health,
         task_definitions: &state.triage.task_definitions,
@@ -329,7 +344,8 @@ pub fn evaluate(state: &mut State) {
     };
     let observations = triage::evaluate(&input);
     let now = state.now;
-    state.triage.apply(now, observations);
+    let blind = blind(state);
+    state.triage.apply(now, observations, blind);
     // Which series the rules read changes with the fleet, slowly: recomputed every 30 s.
     if state
         .triage
@@ -341,6 +357,37 @@ pub fn evaluate(state: &mut State) {
     }
     state.triage.last_cost = started.elapsed();
     state.triage.evaluations += 1;
+}
+
+/// Answers older than this are no longer the fleet as it is (nobody polls them any more).
+const FRESH_FOR: TimeDelta = TimeDelta::minutes(5);
+
+fn fresh_since(state: &State) -> Time {
+    state.now - FRESH_FOR
+}
+
+/// Whether what the rules read is failing or stale: metrics erroring or older than three
+/// cycles, or the services of a cluster failing to load. Findings do not resolve meanwhile.
+fn blind(state: &State) -> bool {
+    let cycles = crate::poll::chrono_duration(state.refresh.metrics * 3);
+    let metrics_blind = state.metrics.error.is_some()
+        || (!state.triage.metrics_wanted.is_empty()
+            && state
+                .metrics
+                .fetched_at
+                .is_none_or(|at| state.now - at > cycles));
+    let fleet_blind = state.fleet.clusters().iter().any(|c| {
+        state
+            .fleet
+            .slot(&Query::Services {
+                cluster: c.name.clone(),
+            })
+            .is_some_and(|s| s.is_stale())
+    }) || state
+        .fleet
+        .slot(&Query::Clusters)
+        .is_some_and(|s| s.is_stale());
+    metrics_blind || fleet_blind
 }
 
 /// A fleet answer arrived: remember stops and service history for the timeline.
@@ -374,11 +421,30 @@ pub fn fleet_loaded(state: &mut State, query: &Query) {
 
 /// The metric series the rules read, for everything the console knows of.
 pub fn wanted_metrics(state: &State) -> Vec<crate::model::MetricId> {
+    let since = fresh_since(state);
     let clusters: Vec<_> = state.fleet.clusters().iter().collect();
-    let services = state.fleet.all_services();
-    let instances: Vec<&Instance> = state.fleet.all_instances();
-    let (tasks, _) = state.fleet.all_tasks();
+    let services = state.fleet.services_since(since);
+    let instances: Vec<&Instance> = state.fleet.instances_since(since);
+    let (tasks, _) = state.fleet.tasks_since(since);
     triage::rules::wanted_metrics(&clusters, &services, &instances, &tasks)
+}
+
+/// (cluster, service) of a service ARN: from the ARN when it names the cluster, else (the
+/// short, pre-2021 format `service/name`) from the services the console holds.
+pub fn service_of_arn(state: &State, service_arn: &str) -> Option<(String, String)> {
+    service_key(service_arn).or_else(|| {
+        state
+            .fleet
+            .all_services()
+            .into_iter()
+            .find(|s| s.arn == service_arn)
+            .map(|s| {
+                (
+                    metric_catalog::cluster_of(&s.cluster_arn).to_string(),
+                    s.name.clone(),
+                )
+            })
+    })
 }
 
 /// Parses `arn:aws:ecs:region:acct:service/cluster/name` into (cluster, name).
@@ -394,7 +460,7 @@ pub fn scaling_loaded(
     service_arn: &str,
     result: &Result<Option<crate::model::ScalingBounds>, crate::source::SourceError>,
 ) {
-    let Some(key) = service_key(service_arn) else {
+    let Some(key) = service_of_arn(state, service_arn) else {
         return;
     };
     match result {
@@ -450,12 +516,16 @@ fn remember_lines(
     events: &[crate::model::LogEvent],
 ) {
     let (running, stopped) = state.fleet.all_tasks();
+    let arns: std::collections::HashMap<&str, &str> = running
+        .iter()
+        .chain(stopped.iter())
+        .map(|t| (t.id(), t.arn.as_str()))
+        .collect();
     let task_arn = |task_id: &str| {
-        running
-            .iter()
-            .chain(stopped.iter())
-            .find(|t| t.id() == task_id)
-            .map_or_else(|| task_id.to_string(), |t| t.arn.clone())
+        arns.get(task_id).map_or_else(
+            || crate::sanitize::clean(task_id).into_owned(),
+            |a| a.to_string(),
+        )
     };
     let samples: Vec<(String, triage::LogSample)> = events
         .iter()
@@ -467,12 +537,28 @@ fn remember_lines(
                 cluster: cluster.to_string(),
                 service: service.map(str::to_string),
                 task_arn: task_arn(task_id),
-                container: container.to_string(),
+                container: crate::sanitize::clean(container).into_owned(),
                 at: e.at,
                 message: crate::sanitize::clean(&e.message).into_owned(),
             };
-            (format!("{}/{}", e.stream, e.id), sample)
+            // The same line by Live Tail and by a scan has two ids: its stream, time and text
+            // tell it apart (a rule must not count it twice).
+            let key = format!(
+                "{}/{}/{:x}",
+                e.stream,
+                e.at.timestamp_millis(),
+                fxhash(&e.message)
+            );
+            (key, sample)
         })
         .collect();
     state.triage.remember_logs(samples);
+}
+
+/// A cheap, stable hash of a log line (de-duplication only).
+fn fxhash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
