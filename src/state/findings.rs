@@ -50,10 +50,14 @@ pub struct Triage {
     /// The metric series the rules read (set at each evaluation, polled by the metrics poller).
     pub metrics_wanted: Vec<crate::model::MetricId>,
     pub metrics_wanted_at: Option<Time>,
+    /// (services, instances, tasks) held when `metrics_wanted` was worked out.
+    pub metrics_wanted_basis: (usize, usize, usize),
     pub timeline: Timeline,
     /// Something the rules read changed since the last evaluation.
     pub dirty: bool,
     pub last_evaluated: Option<Time>,
+    /// The fleet queries the engine wants polled (see `update::triage::wanted`).
+    pub wanted_queries: Vec<(crate::model::Query, std::time::Duration)>,
     /// When the engine last decided what to poll.
     pub last_scheduled: Option<Time>,
     /// Evaluations so far (a steady fleet should cost few).
@@ -200,6 +204,14 @@ impl Triage {
         }
         self.findings
             .retain(|_, f| f.resolved_at.is_none_or(|at| now - at <= KEEP_RESOLVED));
+        // Book-keeping of requests and target groups nobody polls any more.
+        self.sent.retain(|_, at| now - *at <= TimeDelta::hours(1));
+        self.target_health.retain(|_, polls| {
+            polls
+                .last()
+                .and_then(|p| p.fetched_at)
+                .is_some_and(|at| now - at <= KEEP_TARGET_HISTORY)
+        });
         self.last_evaluated = Some(now);
         self.dirty = false;
     }

@@ -1,8 +1,6 @@
 //! The incident timeline: service events, deployments and rollbacks, task stops, findings
 //! opening and closing, alarm state changes and the operator's own actions, in time order.
 
-use std::collections::HashSet;
-
 use crate::model::{Alarm, AlarmState, Finding, Service, Severity, Task, Time, metric_catalog};
 
 /// Entries kept (oldest dropped first).
@@ -55,7 +53,9 @@ pub struct TimelineEntry {
 pub struct Timeline {
     entries: Vec<TimelineEntry>,
     /// Identities of what was already recorded (event ids, deployment states, stops).
-    seen: HashSet<String>,
+    /// With when each happened: keys older than the oldest entry kept are forgotten (what
+    /// they name would be dropped again at once), so the set stays bounded.
+    seen: std::collections::HashMap<String, Time>,
     /// The last recorded state of each alarm.
     alarm_states: std::collections::HashMap<String, String>,
 }
@@ -95,11 +95,16 @@ impl Timeline {
         if self.entries.len() > KEEP {
             let drop = self.entries.len() - KEEP;
             self.entries.drain(..drop);
+            if self.seen.len() > 2 * KEEP {
+                let oldest = self.entries[0].at;
+                self.seen.retain(|_, at| *at >= oldest);
+            }
         }
     }
 
-    fn once(&mut self, key: String) -> bool {
-        self.seen.insert(key)
+    /// Whether `key` (happening at `at`) is recorded for the first time.
+    fn once(&mut self, key: String, at: Time) -> bool {
+        self.seen.insert(key, at).is_none()
     }
 
     pub fn finding(&mut self, now: Time, kind: TimelineKind, f: &Finding, what: &str) {
@@ -120,7 +125,7 @@ impl Timeline {
         let cluster = metric_catalog::cluster_of(&service.cluster_arn).to_string();
         let subject = format!("{cluster}/{}", service.name);
         for event in &service.events {
-            if !self.once(format!("event {}", event.id)) {
+            if !self.once(format!("event {}", event.id), event.at) {
                 continue;
             }
             let rollback = event.message.contains("rolling back")
@@ -145,7 +150,10 @@ impl Timeline {
             } else {
                 d.rollout_state.as_str()
             };
-            if !self.once(format!("deployment {} {state}", d.id)) {
+            if !self.once(
+                format!("deployment {} {state}", d.id),
+                d.updated_at.or(d.created_at).unwrap_or_default(),
+            ) {
                 continue;
             }
             let Some(at) = d.updated_at.or(d.created_at) else {
@@ -177,7 +185,10 @@ impl Timeline {
     }
 
     pub fn task_stopped(&mut self, task: &Task) {
-        if !self.once(format!("stop {}", task.arn)) {
+        if !self.once(
+            format!("stop {}", task.arn),
+            task.stopped_at.or(task.stopping_at).unwrap_or_default(),
+        ) {
             return;
         }
         let Some(at) = task.stopped_at.or(task.stopping_at) else {

@@ -273,7 +273,7 @@ mod tests {
         assert_eq!(first[0].end - first[0].start, ROW_WINDOW);
         // The triage engine's fleet-wide series join once it has looked at the fleet: fetched
         // at once, in a request of their own, the last hour.
-        h.advance(5);
+        h.advance(10);
         let settled = requests(&h);
         assert!(settled.len() >= 2, "{}", settled.len());
         let triage = &settled[1];

@@ -34,8 +34,13 @@ const TASK_DEFINITION_RETRY: TimeDelta = TimeDelta::minutes(5);
 /// How far back a service's events count as "recent" when deciding what to poll.
 const RECENT: TimeDelta = TimeDelta::minutes(30);
 
-/// The fleet queries the engine needs beyond what the panes poll, at background cadences.
+/// The fleet queries the engine needs beyond what the panes poll, at background cadences
+/// (worked out once a clock tick in [`schedule`], not on every key).
 pub fn wanted(state: &State) -> Vec<(Query, Duration)> {
+    state.triage.wanted_queries.clone()
+}
+
+fn fleet_queries(state: &State) -> Vec<(Query, Duration)> {
     let mut wanted = vec![(Query::Clusters, FLEET_EVERY)];
     for cluster in state.fleet.clusters() {
         if cluster.status == "INACTIVE" {
@@ -166,6 +171,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     state.triage.last_scheduled = Some(now);
+    state.triage.wanted_queries = fleet_queries(state);
     let mut effects = Vec::new();
     let services: Vec<Service> = state
         .fleet
@@ -346,14 +352,23 @@ pub fn evaluate(state: &mut State) {
     let now = state.now;
     let blind = blind(state);
     state.triage.apply(now, observations, blind);
-    // Which series the rules read changes with the fleet, slowly: recomputed every 30 s.
-    if state
-        .triage
-        .metrics_wanted_at
-        .is_none_or(|at| now - at >= TimeDelta::seconds(30))
+    // Which series the rules read changes with the fleet: recomputed when what it holds grew
+    // or shrank, else every 30 s (a replaced task keeps the counts).
+    let since = fresh_since(state);
+    let basis = (
+        state.fleet.services_since(since).len(),
+        state.fleet.instances_since(since).len(),
+        state.fleet.tasks_since(since).0.len(),
+    );
+    if state.triage.metrics_wanted_basis != basis
+        || state
+            .triage
+            .metrics_wanted_at
+            .is_none_or(|at| now - at >= TimeDelta::seconds(30))
     {
         state.triage.metrics_wanted = wanted_metrics(state);
         state.triage.metrics_wanted_at = Some(now);
+        state.triage.metrics_wanted_basis = basis;
     }
     state.triage.last_cost = started.elapsed();
     state.triage.evaluations += 1;
