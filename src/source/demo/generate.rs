@@ -9,12 +9,10 @@ use std::collections::{HashSet, VecDeque};
 
 use fastrand::Rng;
 
-use super::fleet::{
-    ClusterState, Fleet, InstanceState, Next, ServiceState, StopKind, TaskSpec, Tuning,
-};
-use super::lifecycle::{Placement, secs, set_health};
-use super::names::{self, AZS, InstanceType, Sidecar};
-use crate::model::{Deployment, Instance, Service, Time};
+use super::fleet::{ClusterState, Fleet, Next, ServiceState, StopKind, TaskSpec, Tuning};
+use super::lifecycle::{Placement, add_instance, secs, set_health};
+use super::names::{self, InstanceType, Sidecar};
+use crate::model::{Deployment, Service, Time};
 
 pub const SCENARIOS: &[&str] = &[
     "default",
@@ -157,34 +155,16 @@ impl Generator {
         az: usize,
         pool: Option<&'static str>,
     ) -> usize {
-        let rng = &mut self.rng;
-        let id = names::hex(rng, 32);
-        let launched = self.start - secs(rng.i64(2 * DAY..=25 * DAY));
-        let instance = Instance {
-            arn: names::container_instance_arn(&cl.name, &id),
-            cluster_arn: cl.arn.clone(),
-            ec2_instance_id: names::ec2_instance_id(rng),
-            instance_type: ty.name.into(),
-            availability_zone: AZS[az].into(),
-            status: "ACTIVE".into(),
-            agent_connected: true,
-            agent_version: names::AGENT_VERSION.into(),
-            running_tasks: 0,
-            pending_tasks: 0,
-            cpu_registered: ty.cpu,
-            cpu_remaining: ty.cpu,
-            memory_registered: ty.memory,
-            memory_remaining: ty.memory,
-            launched_at: Some(launched),
-            registered_at: Some(launched + secs(rng.i64(60..=180))),
-        };
-        cl.add_instance(InstanceState {
-            instance,
+        let start = self.start;
+        add_instance(
+            cl,
+            &mut self.rng,
+            ty,
             az,
             pool,
-            cpu_used: 0,
-            memory_used: 0,
-        })
+            |rng| start - secs(rng.i64(2 * DAY..=25 * DAY)),
+            |rng, launched| launched + secs(rng.i64(60..=180)),
+        )
     }
 
     /// A service whose current deployment finished `deployed_ago` seconds before start.

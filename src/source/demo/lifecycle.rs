@@ -6,12 +6,56 @@
 use chrono::TimeDelta;
 use fastrand::Rng;
 
-use super::fleet::{ClusterState, Next, SimTask, StopKind};
-use super::names::{self, AZS};
-use crate::model::{Container, Task, Time};
+use super::fleet::{ClusterState, InstanceState, Next, SimTask, StopKind};
+use super::names::{self, AZS, InstanceType};
+use crate::model::{Container, Instance, Task, Time};
 
 pub fn secs(n: i64) -> TimeDelta {
     TimeDelta::seconds(n)
+}
+
+/// A new, empty container instance of `ty` in `az`, registered with the cluster; returns its
+/// index. The generated fleets and the replayed incidents' Auto Scaling both add hosts so.
+/// `launched` and `registered` may draw from `rng`; they are called in the order that keeps
+/// a seed's fleet what it always was.
+pub fn add_instance(
+    cl: &mut ClusterState,
+    rng: &mut Rng,
+    ty: InstanceType,
+    az: usize,
+    pool: Option<&'static str>,
+    launched: impl FnOnce(&mut Rng) -> Time,
+    registered: impl FnOnce(&mut Rng, Time) -> Time,
+) -> usize {
+    let id = names::hex(rng, 32);
+    let launched_at = launched(rng);
+    let ec2_instance_id = names::ec2_instance_id(rng);
+    let registered_at = registered(rng, launched_at);
+    let instance = Instance {
+        arn: names::container_instance_arn(&cl.name, &id),
+        cluster_arn: cl.arn.clone(),
+        ec2_instance_id,
+        instance_type: ty.name.into(),
+        availability_zone: AZS[az].into(),
+        status: "ACTIVE".into(),
+        agent_connected: true,
+        agent_version: names::AGENT_VERSION.into(),
+        running_tasks: 0,
+        pending_tasks: 0,
+        cpu_registered: ty.cpu,
+        cpu_remaining: ty.cpu,
+        memory_registered: ty.memory,
+        memory_remaining: ty.memory,
+        launched_at: Some(launched_at),
+        registered_at: Some(registered_at),
+    };
+    cl.add_instance(InstanceState {
+        instance,
+        az,
+        pool,
+        cpu_used: 0,
+        memory_used: 0,
+    })
 }
 
 /// Where a new task goes: its container instance (EC2) and availability zone.

@@ -5,11 +5,11 @@
 
 use std::collections::HashMap;
 
-use super::super::fleet::{Fleet, InstanceState, TaskSpec};
-use super::super::lifecycle::secs;
-use super::super::names::{self, AZS, InstanceType};
+use super::super::fleet::{Fleet, TaskSpec};
+use super::super::lifecycle::{add_instance, secs};
+use super::super::names::{self, InstanceType};
 use super::super::simulate::begin_deployment;
-use crate::model::{Instance, Time};
+use crate::model::Time;
 
 /// A value that changes at known instants. Before the first change it has its initial value.
 #[derive(Debug, Clone)]
@@ -311,32 +311,7 @@ impl Ctx<'_> {
         let Some(cl) = clusters.iter_mut().find(|c| c.name == CLUSTER) else {
             return;
         };
-        let id = names::hex(rng, 32);
-        let instance = Instance {
-            arn: names::container_instance_arn(&cl.name, &id),
-            cluster_arn: cl.arn.clone(),
-            ec2_instance_id: names::ec2_instance_id(rng),
-            instance_type: ty.name.into(),
-            availability_zone: AZS[az].into(),
-            status: "ACTIVE".into(),
-            agent_connected: true,
-            agent_version: names::AGENT_VERSION.into(),
-            running_tasks: 0,
-            pending_tasks: 0,
-            cpu_registered: ty.cpu,
-            cpu_remaining: ty.cpu,
-            memory_registered: ty.memory,
-            memory_remaining: ty.memory,
-            launched_at: Some(now - secs(95)),
-            registered_at: Some(now),
-        };
-        cl.add_instance(InstanceState {
-            instance,
-            az,
-            pool: None,
-            cpu_used: 0,
-            memory_used: 0,
-        });
+        add_instance(cl, rng, ty, az, None, |_| now - secs(95), |_, _| now);
         for svc in &mut cl.services {
             // A service waiting to place a task tries again at its next pass.
             if svc.service.desired > svc.active() {
