@@ -11,6 +11,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The four letters on badges and in lists.
+    pub fn badge(self) -> &'static str {
+        match self {
+            Severity::Info => "INFO",
+            Severity::Warning => "WARN",
+            Severity::Critical => "CRIT",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Severity::Info => "info",

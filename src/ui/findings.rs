@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::Ctx;
-use super::format::age;
+use super::format::{age, truncate};
 use crate::keymap::{Command, Context};
 use crate::model::{Finding, Remedy, Severity, Subject};
 use crate::state::{FindingsView, State};
@@ -20,14 +20,6 @@ pub fn severity_style(severity: Severity, t: &Theme) -> Style {
         Severity::Critical => t.error,
         Severity::Warning => t.warn,
         Severity::Info => t.dim,
-    }
-}
-
-fn severity_word(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Critical => "CRIT",
-        Severity::Warning => "WARN",
-        Severity::Info => "INFO",
     }
 }
 
@@ -118,7 +110,7 @@ fn list_line<'a>(
     };
     let head = format!(
         " {:<4}  {:<34}  {:<28}  ",
-        severity_word(obs.severity),
+        obs.severity.badge(),
         rule,
         truncate(&obs.subject.label(), 28)
     );
@@ -138,24 +130,12 @@ fn list_line<'a>(
     }
 }
 
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else if max == 0 {
-        String::new()
-    } else {
-        let mut out: String = s.chars().take(max - 1).collect();
-        out.push('…');
-        out
-    }
-}
-
 fn detail_lines<'a>(state: &State, finding: &'a Finding, ctx: &Ctx) -> Vec<Line<'a>> {
     let t = ctx.theme;
     let obs = &finding.current;
     let mut lines = vec![Line::from(vec![
         Span::styled(
-            format!("{} ", severity_word(obs.severity)),
+            format!("{} ", obs.severity.badge()),
             severity_style(obs.severity, t),
         ),
         Span::styled(obs.message.as_str(), t.header_value),
@@ -200,14 +180,8 @@ fn detail_lines<'a>(state: &State, finding: &'a Finding, ctx: &Ctx) -> Vec<Line<
 
 /// The keys of the remedies that work on this subject, as the key map binds them.
 fn remedy_keys(subject: &Subject, remedies: &[Remedy], ctx: &Ctx) -> String {
-    let own = match subject {
-        Subject::Cluster { .. } => Context::Clusters,
-        Subject::Service { .. } | Subject::TargetGroup { .. } => Context::Services,
-        Subject::Task { .. } => Context::Tasks,
-        Subject::Container { .. } => Context::Containers,
-        Subject::Instance { .. } => Context::Instances,
-    };
-    let chain = [own, Context::Table, Context::Global];
+    let chain = crate::update::findings::contexts(subject);
+    let own = chain[0];
     let mut out: Vec<String> = Vec::new();
     let mut push = |command: Command, label: &str| {
         if let Some(key) = ctx.keymap.key_for(&chain, command) {

@@ -31,6 +31,18 @@ pub fn or_dash(s: &str) -> String {
     if s.is_empty() { "-".into() } else { s.into() }
 }
 
+/// At most `max` characters, the last one `…` when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    if max > 0 {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +57,12 @@ mod tests {
         assert_eq!(ago(3 * 3600 + 5 * 60), "3h05m");
         assert_eq!(ago(4 * 86_400 + 2 * 3600), "4d02h");
         assert_eq!(ago(-30), "0s");
+    }
+
+    #[test]
+    fn truncation_marks_the_cut() {
+        assert_eq!(truncate("prod/payments", 20), "prod/payments");
+        assert_eq!(truncate("prod/payments", 6), "prod/…");
+        assert_eq!(truncate("abc", 0), "");
     }
 }

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::Ctx;
+use super::format::truncate;
 use crate::state::{State, TimelineKind, TimelineView};
 use crate::update::findings::timeline_entries;
 
@@ -63,14 +64,4 @@ pub fn render(f: &mut Frame, body: Rect, state: &State, view: &TimelineView, ctx
         })
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
 }

@@ -136,7 +136,7 @@ pub fn selected_index(listed: &[&Finding], view: &FindingsView) -> usize {
 }
 
 /// The key-map contexts for acting on a subject: its pane's, then every list's.
-fn contexts(subject: &Subject) -> [Context; 4] {
+pub fn contexts(subject: &Subject) -> [Context; 4] {
     let own = match subject {
         Subject::Cluster { .. } => Context::Clusters,
         Subject::Service { .. } | Subject::TargetGroup { .. } => Context::Services,

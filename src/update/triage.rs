@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::TimeDelta;
 
 use crate::action::Effect;
-use crate::model::{Instance, Query, Service, Task, TaskScope, Time, metric_catalog};
+use crate::model::{Query, Service, Task, TaskScope, Time, metric_catalog};
 use crate::state::State;
 use crate::triage::{self, Input};
 
@@ -348,25 +348,33 @@ pub fn evaluate(state: &mut State) {
         log_index: Default::default(),
         task_index: Default::default(),
     };
+    // What the fleet held, for deciding below whether the rules' series need working out again.
+    let basis = (
+        input.services.len(),
+        input.instances.len(),
+        input.tasks.len(),
+    );
+    // Which series the rules read changes with the fleet: worked out again (from the same
+    // view the rules read) when what it holds grew or shrank, else every 30 s.
+    let wanted = (state.triage.metrics_wanted_basis != basis
+        || state
+            .triage
+            .metrics_wanted_at
+            .is_none_or(|at| input.now - at >= TimeDelta::seconds(30)))
+    .then(|| {
+        triage::rules::wanted_metrics(
+            &input.clusters,
+            &input.services,
+            &input.instances,
+            &input.tasks,
+        )
+    });
     let observations = triage::evaluate(&input);
     let now = state.now;
     let blind = blind(state);
     state.triage.apply(now, observations, blind);
-    // Which series the rules read changes with the fleet: recomputed when what it holds grew
-    // or shrank, else every 30 s (a replaced task keeps the counts).
-    let since = fresh_since(state);
-    let basis = (
-        state.fleet.services_since(since).len(),
-        state.fleet.instances_since(since).len(),
-        state.fleet.tasks_since(since).0.len(),
-    );
-    if state.triage.metrics_wanted_basis != basis
-        || state
-            .triage
-            .metrics_wanted_at
-            .is_none_or(|at| now - at >= TimeDelta::seconds(30))
-    {
-        state.triage.metrics_wanted = wanted_metrics(state);
+    if let Some(wanted) = wanted {
+        state.triage.metrics_wanted = wanted;
         state.triage.metrics_wanted_at = Some(now);
         state.triage.metrics_wanted_basis = basis;
     }
@@ -432,16 +440,6 @@ pub fn fleet_loaded(state: &mut State, query: &Query) {
     if slot.is_none_or(|s| s.changed_at.is_some() && s.changed_at == s.fetched_at) {
         state.triage.dirty = true;
     }
-}
-
-/// The metric series the rules read, for everything the console knows of.
-pub fn wanted_metrics(state: &State) -> Vec<crate::model::MetricId> {
-    let since = fresh_since(state);
-    let clusters: Vec<_> = state.fleet.clusters().iter().collect();
-    let services = state.fleet.services_since(since);
-    let instances: Vec<&Instance> = state.fleet.instances_since(since);
-    let (tasks, _) = state.fleet.tasks_since(since);
-    triage::rules::wanted_metrics(&clusters, &services, &instances, &tasks)
 }
 
 /// (cluster, service) of a service ARN: from the ARN when it names the cluster, else (the

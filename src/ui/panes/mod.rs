@@ -25,21 +25,10 @@ pub fn alarm_badge(ctx: &RowCtx, metrics: &[MetricId]) -> String {
 /// The triage badge of a row: the worst active finding's severity and how many there are
 /// (`CRIT 2`, `WARN`, `INFO`), empty when none.
 pub fn findings_badge(ctx: &RowCtx, matches: impl Fn(&crate::model::Subject) -> bool) -> String {
-    use crate::model::Severity;
     match ctx.triage.badge(matches) {
         None => String::new(),
-        Some((severity, n)) => {
-            let word = match severity {
-                Severity::Critical => "CRIT",
-                Severity::Warning => "WARN",
-                Severity::Info => "INFO",
-            };
-            if n > 1 {
-                format!("{word} {n}")
-            } else {
-                word.to_string()
-            }
-        }
+        Some((severity, 1)) => severity.badge().to_string(),
+        Some((severity, n)) => format!("{} {n}", severity.badge()),
     }
 }
 
