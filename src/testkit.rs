@@ -361,6 +361,26 @@ impl Harness {
         }
     }
 
+    /// The audit records the gate asked to append, in order.
+    pub fn audits(&self) -> Vec<crate::source::audit::AuditRecord> {
+        self.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Audit(r) => Some((**r).clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The status line's text (empty when there is none).
+    pub fn status(&self) -> String {
+        self.state
+            .status
+            .as_ref()
+            .map(|s| s.text.clone())
+            .unwrap_or_default()
+    }
+
     pub fn resize(&mut self, width: u16, height: u16) {
         self.dispatch(Action::Resize { width, height });
     }

@@ -4,7 +4,6 @@
 
 use ecsmon::action::Effect;
 use ecsmon::model::Operation;
-use ecsmon::source::audit::AuditRecord;
 use ecsmon::state::Popup;
 use ecsmon::testkit::Harness;
 
@@ -29,24 +28,6 @@ fn performed(h: &Harness) -> Vec<Operation> {
         .collect()
 }
 
-fn audits(h: &Harness) -> Vec<AuditRecord> {
-    h.effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Audit(r) => Some((**r).clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn status(h: &Harness) -> String {
-    h.state
-        .status
-        .as_ref()
-        .map(|s| s.text.clone())
-        .unwrap_or_default()
-}
-
 fn confirm_lines(h: &Harness) -> Vec<String> {
     match h.state.popups.last() {
         Some(Popup::Confirm { lines, .. }) => lines.clone(),
@@ -62,11 +43,11 @@ fn read_only_refuses_every_action_without_sending_it() {
     assert!(performed(&h).is_empty(), "nothing may leave the process");
     assert!(h.state.popups.is_empty(), "not even a confirmation");
     assert!(
-        status(&h).contains("read-only mode is on"),
+        h.status().contains("read-only mode is on"),
         "{}",
-        status(&h)
+        h.status()
     );
-    let audit = audits(&h);
+    let audit = h.audits();
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].action, "redeploy");
     assert_eq!(audit[0].result, "refused: read-only");
@@ -74,7 +55,7 @@ fn read_only_refuses_every_action_without_sending_it() {
     h.press("<enter>x");
     h.press(":instances<enter>D");
     assert!(performed(&h).is_empty());
-    assert_eq!(audits(&h).len(), 3);
+    assert_eq!(h.audits().len(), 3);
 }
 
 #[test]
@@ -98,7 +79,7 @@ fn the_confirmation_shows_what_changes_and_where_and_no_declines() {
     h.press("n");
     assert!(h.state.popups.is_empty());
     assert!(performed(&h).is_empty());
-    assert!(status(&h).starts_with("cancelled"));
+    assert!(h.status().starts_with("cancelled"));
     h.press("R<esc>");
     assert!(performed(&h).is_empty());
 }
@@ -110,7 +91,7 @@ fn confirmed_actions_are_sent_once_and_audited_with_their_outcome() {
     let ops = performed(&h);
     assert_eq!(ops.len(), 1);
     assert!(matches!(&ops[0], Operation::Redeploy { service, .. } if service == "payments"));
-    let audit = audits(&h);
+    let audit = h.audits();
     assert_eq!(audit.len(), 1);
     let record = &audit[0];
     assert_eq!(record.action, "redeploy");
@@ -209,7 +190,7 @@ fn exec_checks_what_it_can_before_asking() {
     let mut h = console();
     h.press("/prod<enter><enter>/notifications<enter><enter>s");
     assert!(
-        status(&h).contains("ECS Exec is off"),
+        h.status().contains("ECS Exec is off"),
         "{:?}",
         h.state.status
     );
@@ -234,7 +215,7 @@ fn exec_checks_what_it_can_before_asking() {
 fn target_health_opens_for_a_load_balanced_service_only() {
     let mut h = console();
     h.press("/prod<enter><enter>/inventory<enter>t");
-    assert!(status(&h).contains("no load balancer target groups"));
+    assert!(h.status().contains("no load balancer target groups"));
     let mut h = payments();
     h.press("t");
     assert!(matches!(
@@ -270,15 +251,15 @@ fn a_failed_action_is_audited_as_failed_and_said_in_plain_words() {
             "AccessDenied for ecs:UpdateService on service payments",
         )),
     });
-    let audit = audits(&h);
+    let audit = h.audits();
     assert_eq!(
         audit.last().unwrap().result,
         "failed: AccessDenied for ecs:UpdateService on service payments"
     );
     assert!(
-        status(&h).contains("redeploy failed: AccessDenied"),
+        h.status().contains("redeploy failed: AccessDenied"),
         "{}",
-        status(&h)
+        h.status()
     );
 }
 
@@ -286,7 +267,7 @@ fn a_failed_action_is_audited_as_failed_and_said_in_plain_words() {
 fn scaling_the_demo_fleet_converges_and_is_audited_as_done() {
     let mut h = payments();
     h.press("s<c-u>8<enter>y");
-    assert!(audits(&h)[0].result.starts_with("ok: "), "{:?}", audits(&h));
+    assert!(h.audits()[0].result.starts_with("ok: "), "{:?}", h.audits());
     h.advance(120);
     let frame = h.render();
     let row = frame.lines().find(|l| l.contains("payments")).unwrap();

@@ -16,14 +16,6 @@ fn console() -> Harness {
     Harness::new("default", 140, 40)
 }
 
-fn status(h: &Harness) -> String {
-    h.state
-        .status
-        .as_ref()
-        .map(|s| s.text.clone())
-        .unwrap_or_default()
-}
-
 fn sent_anything(h: &Harness) -> bool {
     h.effects
         .iter()
@@ -242,7 +234,7 @@ fn unknown_and_partial_commands_are_refused_in_words() {
         h.press(":<c-u>");
         h.dispatch(Action::Paste(typed.into()));
         h.press("<enter>");
-        let said = status(&h);
+        let said = h.status();
         assert!(
             said.starts_with(&format!("unknown command :{typed}")) && said.contains("clusters"),
             "{typed:?}: {said:?}"
@@ -258,8 +250,8 @@ fn unknown_and_partial_commands_are_refused_in_words() {
     h.press(":");
     h.dispatch(Action::Paste("z".repeat(10_000)));
     h.press("<enter>");
-    assert!(status(&h).starts_with("unknown command :zzz"));
-    assert!(status(&h).chars().count() < 500, "{}", status(&h).len());
+    assert!(h.status().starts_with("unknown command :zzz"));
+    assert!(h.status().chars().count() < 500, "{}", h.status().len());
     h.render();
     // Extra words after a command are ignored, not misread.
     h.press(":tasks now please<enter>");

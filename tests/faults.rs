@@ -210,14 +210,6 @@ async fn window(rig: &mut Rig, op: &str, secs: i64) -> (usize, u64) {
     (polls(&rig.h, &rig.tasks) - before, calls)
 }
 
-fn status(h: &Harness) -> String {
-    h.state
-        .status
-        .as_ref()
-        .map(|s| s.text.clone())
-        .unwrap_or_default()
-}
-
 /// The whole story of one fault: healthy, faulty for two windows, gone, recovered.
 /// `words`: what the operator must read about it.
 async fn fault_for_a_while_then_gone(cluster: &str, fault: Value, words: &str) {
@@ -238,7 +230,7 @@ async fn fault_for_a_while_then_gone(cluster: &str, fault: Value, words: &str) {
     let error = slot.error.as_ref().unwrap().message.clone();
     assert!(error.contains(words), "{fault}: {error:?} lacks {words:?}");
     assert!(frame.contains("STALE · data"), "{fault}: header\n{frame}");
-    let said = status(&rig.h);
+    let said = rig.h.status();
     assert!(
         said.contains(words) && said.contains("retrying in"),
         "{fault}: status {said:?}"
@@ -291,7 +283,7 @@ async fn fault_for_a_while_then_gone(cluster: &str, fault: Value, words: &str) {
     let age = rig.h.state.now - slot.fetched_at.unwrap();
     assert!(age.num_seconds() <= 6, "fresh data: {age}");
     assert!(!frame.contains("STALE"), "{frame}");
-    assert!(!status(&rig.h).contains(words), "{}", status(&rig.h));
+    assert!(!rig.h.status().contains(words), "{}", rig.h.status());
     let (recovered_polls, _) = window(&mut rig, op, WINDOW).await;
     assert!(
         recovered_polls >= healthy_polls - 1,

@@ -14,10 +14,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::types::LaunchType;
 
-use ecsmon::action::Effect;
 use ecsmon::model::{Operation, arn_tail};
 use ecsmon::source::FleetSource;
-use ecsmon::source::audit::AuditRecord;
 use ecsmon::source::aws::{AwsSettings, AwsSource};
 use ecsmon::state::{ForwardState, Popup};
 use ecsmon::testkit::Harness;
@@ -142,24 +140,6 @@ async fn console(cluster: &str) -> (Moto, Seeded, String, Harness) {
     (moto, seeded, task, h)
 }
 
-fn status(h: &Harness) -> String {
-    h.state
-        .status
-        .as_ref()
-        .map(|s| s.text.clone())
-        .unwrap_or_default()
-}
-
-fn audits(h: &Harness) -> Vec<AuditRecord> {
-    h.effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Audit(r) => Some((**r).clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 async fn sessions(moto: &Moto) -> Vec<serde_json::Value> {
     moto.sessions().await
 }
@@ -176,7 +156,7 @@ async fn a_forward_to_a_container_port_runs_the_plugin_in_the_background_and_sto
     on_exec_task(&mut h, "fw-task", &task);
     h.press("F");
     let Some(Popup::ForwardDialog(dialog)) = h.state.popups.last() else {
-        panic!("the dialog: {:?} / {}", h.state.popups.last(), status(&h));
+        panic!("the dialog: {:?} / {}", h.state.popups.last(), h.status());
     };
     // Defaults from the task definition's port mapping (80: offered as 10080 locally).
     assert_eq!(dialog.remote.text, "80");
@@ -196,9 +176,9 @@ async fn a_forward_to_a_container_port_runs_the_plugin_in_the_background_and_sto
     assert_eq!(moto.calls("ssm:StartSession").await, 0, "nothing before y");
     h.press("y");
     assert!(
-        status(&h).contains(&format!("localhost:{port}")),
+        h.status().contains(&format!("localhost:{port}")),
         "{}",
-        status(&h)
+        h.status()
     );
     assert_eq!(h.state.forwards.list[0].state, ForwardState::Active);
 
@@ -257,11 +237,11 @@ async fn a_forward_to_a_container_port_runs_the_plugin_in_the_background_and_sto
         h.state.forwards.list[0].state,
         ForwardState::Ended("stopped".into())
     );
-    assert!(status(&h).starts_with("stopped: forward"), "{}", status(&h));
+    assert!(h.status().starts_with("stopped: forward"), "{}", h.status());
     // x again clears the ended row.
     h.press("x");
     assert!(h.state.forwards.list.is_empty());
-    let record = audits(&h).pop().unwrap();
+    let record = h.audits().pop().unwrap();
     assert_eq!(record.action, "port-forward");
     assert!(record.result.starts_with("ok: "), "{}", record.result);
     assert_eq!(h.forwards.shutdown().await, 0, "nothing left running");
@@ -272,7 +252,7 @@ async fn a_forward_to_a_remote_host_through_an_instance_and_cleanup_on_exit() {
     let (moto, seeded, _, mut h) = console("fw-host").await;
     h.press("/fw-host<enter>:instances<enter>F");
     let Some(Popup::ForwardDialog(dialog)) = h.state.popups.last() else {
-        panic!("the dialog: {:?} / {}", h.state.popups.last(), status(&h));
+        panic!("the dialog: {:?} / {}", h.state.popups.last(), h.status());
     };
     assert_eq!(
         dialog.local.text, "",
@@ -308,7 +288,7 @@ async fn a_forward_to_a_remote_host_through_an_instance_and_cleanup_on_exit() {
         h.state.forwards.list[0].state,
         ForwardState::Active,
         "{}",
-        status(&h)
+        h.status()
     );
     let (pid, args, _) = recorded(port);
     let request: serde_json::Value = serde_json::from_str(&args[4]).unwrap();
@@ -356,9 +336,10 @@ async fn clear_messages_for_a_port_in_use_an_unreachable_target_and_a_plugin_tha
     let busy = held.local_addr().unwrap().port();
     h.press(&format!("F<c-u>{busy}<enter><enter>y"));
     assert!(
-        status(&h).contains(&format!("local port {busy} is already in use")),
+        h.status()
+            .contains(&format!("local port {busy} is already in use")),
         "{}",
-        status(&h)
+        h.status()
     );
     assert!(matches!(
         h.state.forwards.list[0].state,
@@ -371,7 +352,7 @@ async fn clear_messages_for_a_port_in_use_an_unreachable_target_and_a_plugin_tha
     let port = free_port();
     std::fs::write(plugin_dir().join(format!("die-{port}")), "").unwrap();
     h.press(&format!("F<c-u>{port}<enter><enter>y"));
-    let why = status(&h);
+    let why = h.status();
     assert!(
         why.contains("ended at once") && why.contains("fake refusal"),
         "{why}"
@@ -408,9 +389,9 @@ async fn clear_messages_for_a_port_in_use_an_unreachable_target_and_a_plugin_tha
         )
     );
     assert!(
-        status(&h).starts_with("port forward ended:"),
+        h.status().starts_with("port forward ended:"),
         "{}",
-        status(&h)
+        h.status()
     );
 
     // A target SSM cannot reach: the instance is stopped.
@@ -425,9 +406,9 @@ async fn clear_messages_for_a_port_in_use_an_unreachable_target_and_a_plugin_tha
     let port = free_port();
     h.press(&format!("F{port}<enter>5432<enter>y"));
     assert!(
-        status(&h).contains("is not connected to Session Manager"),
+        h.status().contains("is not connected to Session Manager"),
         "{}",
-        status(&h)
+        h.status()
     );
 
     // Read-only: refused at the gate, nothing sent.
@@ -436,13 +417,13 @@ async fn clear_messages_for_a_port_in_use_an_unreachable_target_and_a_plugin_tha
     let port = free_port();
     h.press(&format!("F{port}<enter>5432<enter>"));
     assert!(
-        status(&h).contains("read-only mode is on"),
+        h.status().contains("read-only mode is on"),
         "{}",
-        status(&h)
+        h.status()
     );
     assert_eq!(moto.calls("ssm:StartSession").await, 0);
     assert!(h.state.popups.is_empty());
-    assert_eq!(audits(&h).last().unwrap().result, "refused: read-only");
+    assert_eq!(h.audits().last().unwrap().result, "refused: read-only");
     h.forwards.shutdown().await;
 }
 
@@ -454,7 +435,7 @@ async fn a_task_without_ecs_exec_is_refused_before_the_dialog() {
     on_exec_task(&mut h, "fw-noexec", plain);
     h.press("F");
     assert!(h.state.popups.is_empty());
-    assert!(status(&h).contains("ECS Exec is off"), "{}", status(&h));
+    assert!(h.status().contains("ECS Exec is off"), "{}", h.status());
 }
 
 // ---- On the demo fleet (snapshots)
@@ -472,7 +453,7 @@ fn the_dialog_offers_the_task_definitions_ports() {
     let mut h = Harness::new("default", 140, 40);
     h.press("/prod<enter><enter>/cart<enter><enter>F");
     let Some(Popup::ForwardDialog(dialog)) = h.state.popups.last() else {
-        panic!("{:?} / {}", h.state.popups.last(), status(&h));
+        panic!("{:?} / {}", h.state.popups.last(), h.status());
     };
     assert_eq!(
         (dialog.local.text.as_str(), dialog.remote.text.as_str()),
@@ -494,7 +475,7 @@ fn the_dialog_offers_the_task_definitions_ports() {
     };
     assert_eq!(dialog.local.text, "180801");
     h.press("<esc>");
-    assert!(status(&h).contains("nothing was started"), "{}", status(&h));
+    assert!(h.status().contains("nothing was started"), "{}", h.status());
     assert!(h.state.popups.is_empty());
 }
 
@@ -510,7 +491,7 @@ fn the_forwards_view_lists_a_demo_forward_and_stops_it() {
         h.state.forwards.list[0].state,
         ForwardState::Active,
         "{}",
-        status(&h)
+        h.status()
     );
     // The demo's listener answers.
     let mut reply = String::new();

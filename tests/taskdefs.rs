@@ -10,10 +10,8 @@ use aws_sdk_ecs::types::{
     PortMapping, Secret, TransportProtocol, Ulimit, UlimitName,
 };
 
-use ecsmon::action::Effect;
 use ecsmon::model::{Operation, taskdef_diff};
 use ecsmon::source::FleetSource;
-use ecsmon::source::audit::AuditRecord;
 use ecsmon::source::aws::{AwsSettings, AwsSource};
 use ecsmon::state::{Popup, TaskDefText};
 use ecsmon::testkit::Harness;
@@ -205,24 +203,6 @@ async fn the_diff_of_two_registered_revisions_says_exactly_what_changed() {
     }
 }
 
-fn audits(h: &Harness) -> Vec<AuditRecord> {
-    h.effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Audit(r) => Some((**r).clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn status(h: &Harness) -> String {
-    h.state
-        .status
-        .as_ref()
-        .map(|s| s.text.clone())
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rollback_goes_through_the_gate_and_moto_runs_the_chosen_revision() {
     let moto = Moto::start();
@@ -264,12 +244,12 @@ async fn a_rollback_goes_through_the_gate_and_moto_runs_the_chosen_revision() {
     h.state.read_only = true;
     h.press("jR");
     assert!(
-        status(&h).contains("read-only mode is on"),
+        h.status().contains("read-only mode is on"),
         "{}",
-        status(&h)
+        h.status()
     );
     assert_eq!(moto.calls("ecs:UpdateService").await, 0);
-    assert_eq!(audits(&h).last().unwrap().result, "refused: read-only");
+    assert_eq!(h.audits().last().unwrap().result, "refused: read-only");
 
     h.state.read_only = false;
     h.press("R");
@@ -303,7 +283,7 @@ async fn a_rollback_goes_through_the_gate_and_moto_runs_the_chosen_revision() {
         "{:?}",
         service.task_definition()
     );
-    let record = audits(&h).pop().unwrap();
+    let record = h.audits().pop().unwrap();
     assert_eq!(record.action, "rollback");
     assert!(record.result.starts_with("ok: "), "{}", record.result);
     assert!(matches!(
@@ -445,7 +425,7 @@ fn a_rollback_on_the_demo_is_confirmed_performed_and_shown() {
     h.press("/prod<enter><enter>/cart<enter>T");
     // R on the running revision does nothing but say so.
     h.press("R");
-    assert!(status(&h).contains("already runs"), "{}", status(&h));
+    assert!(h.status().contains("already runs"), "{}", h.status());
     h.press("jjR");
     let Some(Popup::Confirm { lines, .. }) = h.state.popups.last() else {
         panic!("{:?}", h.state.popups.last());
@@ -453,8 +433,8 @@ fn a_rollback_on_the_demo_is_confirmed_performed_and_shown() {
     let summary = lines[0].clone();
     assert!(summary.starts_with("cart: cart:"), "{summary}");
     h.press("y");
-    assert!(status(&h).contains("deployment"), "{}", status(&h));
-    let record = audits(&h).pop().unwrap();
+    assert!(h.status().contains("deployment"), "{}", h.status());
+    let record = h.audits().pop().unwrap();
     assert_eq!(record.action, "rollback");
     assert!(record.result.starts_with("ok: "), "{}", record.result);
     // The list now marks the chosen revision as the PRIMARY deployment's.
@@ -478,5 +458,5 @@ fn t_on_something_other_than_a_service_says_what_to_select() {
     assert!(h.state.popups.is_empty());
     h.press(":taskdefs<enter>");
     assert!(h.state.popups.is_empty());
-    assert!(status(&h).contains("select a service"), "{}", status(&h));
+    assert!(h.status().contains("select a service"), "{}", h.status());
 }
