@@ -463,17 +463,13 @@ async fn access_denied_names_the_permission() {
 async fn live_tail_against_moto_fails_at_once() {
     let moto = Moto::shared();
     let config = sdk_config(&moto.endpoint).await;
-    let started = Instant::now();
+    // "At once" is the message: unreachable, not the 10 s "no answer in time" (timing it
+    // would race a busy machine).
     let err = source(moto, &config)
         .live_tail("/ecs/cart", &["ecs/app/t1".to_string()])
         .await
         .err()
         .expect("no Live Tail from moto");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
     let host = moto.endpoint.trim_start_matches("http://");
     assert_eq!(
         err.message,
@@ -720,9 +716,10 @@ async fn a_session_that_never_starts_is_not_available_after_10_seconds() {
         .await
         .err()
         .expect("no session");
+    // The timer starts after `started`, so this bound holds however busy the machine is; the
+    // message below says it was the timeout (no upper bound: that would race a busy machine).
     let waited = started.elapsed();
     assert!(waited >= Duration::from_secs(10), "{waited:?}");
-    assert!(waited < Duration::from_secs(20), "{waited:?}");
     let stub_host = stub.endpoint.trim_start_matches("http://");
     assert_eq!(err.kind, ErrorKind::Network);
     assert_eq!(

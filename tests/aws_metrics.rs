@@ -29,11 +29,27 @@ fn source(moto: &Moto, config: &aws_config::SdkConfig) -> AwsSource {
     AwsSource::from_config(config, settings).expect("region set")
 }
 
-/// The start of the current minute, `minutes` ago.
-fn minute(minutes: i64) -> Time {
-    let now = Utc::now();
-    Time::from_timestamp(now.timestamp() - now.timestamp().rem_euclid(60), 0).unwrap()
-        - TimeDelta::minutes(minutes)
+/// One "now" for a whole test, read from the clock once: seeding and checking both count
+/// minutes back from it, so a minute boundary passing mid-test cannot shift one against the
+/// other.
+#[derive(Clone, Copy)]
+struct Minutes {
+    /// The start of the minute the test began in.
+    start: Time,
+}
+
+impl Minutes {
+    fn now() -> Self {
+        let now = Utc::now().timestamp();
+        Minutes {
+            start: Time::from_timestamp(now - now.rem_euclid(60), 0).unwrap(),
+        }
+    }
+
+    /// The start of the minute `minutes` before the test's.
+    fn ago(self, minutes: i64) -> Time {
+        self.start - TimeDelta::minutes(minutes)
+    }
 }
 
 fn cpu(cluster: &str, service: &str) -> MetricId {
@@ -46,7 +62,12 @@ fn cpu(cluster: &str, service: &str) -> MetricId {
 }
 
 /// One datum per (minutes ago, value).
-async fn put(cw: &aws_sdk_cloudwatch::Client, metric: &MetricId, points: &[(i64, f64)]) {
+async fn put(
+    cw: &aws_sdk_cloudwatch::Client,
+    at: Minutes,
+    metric: &MetricId,
+    points: &[(i64, f64)],
+) {
     let data = points
         .iter()
         .map(|&(ago, value)| {
@@ -60,7 +81,7 @@ async fn put(cw: &aws_sdk_cloudwatch::Client, metric: &MetricId, points: &[(i64,
                         .collect(),
                 ))
                 // Mid-minute, so the datum is inside its period whatever the rounding.
-                .timestamp(DateTime::from_secs(minute(ago).timestamp() + 30))
+                .timestamp(DateTime::from_secs(at.ago(ago).timestamp() + 30))
                 .value(value)
                 .build()
         })
@@ -73,11 +94,12 @@ async fn put(cw: &aws_sdk_cloudwatch::Client, metric: &MetricId, points: &[(i64,
         .expect("PutMetricData through the CBOR bridge");
 }
 
-fn request(series: Vec<SeriesKey>) -> MetricRequest {
+/// The last hour up to the end of the test's minute.
+fn request(at: Minutes, series: Vec<SeriesKey>) -> MetricRequest {
     MetricRequest {
         series,
-        start: minute(60),
-        end: Utc::now(),
+        start: at.ago(60),
+        end: at.ago(-1),
     }
 }
 
@@ -92,13 +114,14 @@ async fn history_comes_back_point_by_point_with_gaps_left_as_gaps() {
         .filter(|&m| m != 5)
         .map(|m| (m, 10.0 * m as f64))
         .collect();
-    put(&cw, &metric, &seeded).await;
+    let at = Minutes::now();
+    put(&cw, at, &metric, &seeded).await;
 
     let key = SeriesKey {
         metric: metric.clone(),
         period: 60,
     };
-    let req = request(vec![key.clone()]);
+    let req = request(at, vec![key.clone()]);
     let answer = source(moto, &config)
         .metric_data(&req)
         .await
@@ -107,7 +130,7 @@ async fn history_comes_back_point_by_point_with_gaps_left_as_gaps() {
     let points: Vec<(i64, f64)> = answer[0]
         .points
         .iter()
-        .map(|p| ((minute(0) - p.at).num_minutes(), p.value))
+        .map(|p| ((at.ago(0) - p.at).num_minutes(), p.value))
         .collect();
     let mut expected = seeded.clone();
     expected.sort_by_key(|&(m, _)| -m);
@@ -119,7 +142,7 @@ async fn history_comes_back_point_by_point_with_gaps_left_as_gaps() {
     let history = metrics.get(&key).unwrap();
     assert_eq!(history.len(), 9);
     assert_eq!(history.latest().unwrap().value, 10.0);
-    assert!(history.covers(minute(60)));
+    assert!(history.covers(at.ago(60)));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -128,7 +151,8 @@ async fn more_than_500_series_are_split_into_calls_of_500() {
     let config = sdk_config(&moto.endpoint).await;
     let cw = aws_sdk_cloudwatch::Client::new(&config);
     let first = cpu("metrics-batch", "svc-0000");
-    put(&cw, &first, &[(2, 42.0)]).await;
+    let at = Minutes::now();
+    put(&cw, at, &first, &[(2, 42.0)]).await;
     let series: Vec<SeriesKey> = (0..1201)
         .map(|i| SeriesKey {
             metric: cpu("metrics-batch", &format!("svc-{i:04}")),
@@ -138,7 +162,7 @@ async fn more_than_500_series_are_split_into_calls_of_500() {
     moto.reset_stats().await;
 
     let answer = source(&moto, &config)
-        .metric_data(&request(series))
+        .metric_data(&request(at, series))
         .await
         .expect("GetMetricData");
     assert_eq!(answer.len(), 1201, "one answer per series, data or not");
@@ -306,6 +330,7 @@ async fn the_services_pane_draws_cloudwatch_values() {
     let svc = &fleet.services[0];
     put(
         &cw,
+        Minutes::now(),
         &cpu("metrics-pane", svc),
         &[(3, 20.0), (2, 50.0), (1, 73.0)],
     )

@@ -671,7 +671,7 @@ fn quitting_ends_every_port_forward_plugin_and_terminates_its_session() {
     c.send("q");
     assert!(c.wait_exit().success());
     assert!(c.is_cooked());
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + PATIENCE;
     // SAFETY: as above.
     while unsafe { libc::kill(pid, 0) } == 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));

@@ -94,8 +94,10 @@ fn alive(pid: i32) -> bool {
     unsafe { libc::kill(pid, 0) == 0 }
 }
 
+/// Gone within a generous limit: the wait ends as soon as it is, and a busy machine must not
+/// fail the test.
 fn gone_soon(pid: i32) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if !alive(pid) {
             return true;
@@ -368,7 +370,7 @@ async fn clear_messages_for_a_port_in_use_an_unreachable_target_and_a_plugin_tha
         h.state.forwards.list.last().unwrap().state,
         ForwardState::Active
     );
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline
         && h.state
             .forwards
