@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use crate::action::{Action, Effect};
 use crate::keymap::KeyMap;
 use crate::source::{ErrorKind, FleetSource, SharedSource, SourceError};
-use crate::state::{Popup, State};
+use crate::state::State;
 use crate::theme::Theme;
 use crate::tui::Tui;
 use crate::ui;
@@ -53,9 +53,7 @@ impl App {
         self.start(Effect::FetchIdentity, &tx);
 
         loop {
-            let mut pending: std::collections::VecDeque<Action> = queue.drain(..).collect();
-            while let Some(action) = pending.pop_front() {
-                let confirming = matches!(self.state.popups.last(), Some(Popup::Confirm { .. }));
+            for action in queue.drain(..) {
                 // A region or profile switch: the new source serves every poll from now on.
                 if let Action::SourceChanged { source, .. } = &action {
                     self.source = Arc::clone(&source.0);
@@ -79,11 +77,6 @@ impl App {
                         other => self.start(other, &tx),
                     }
                 }
-                // A confirmation must be seen before it can be answered: keys typed ahead
-                // (R then y, a repeated Enter) wait until it has been drawn.
-                if !confirming && matches!(self.state.popups.last(), Some(Popup::Confirm { .. })) {
-                    queue.extend(pending.drain(..));
-                }
             }
             if self.state.should_quit {
                 // Lets the end-to-end test prove a panic hands the terminal back first.
@@ -98,10 +91,9 @@ impl App {
                 keymap: &self.keymap,
             };
             tui.terminal.draw(|f| ui::render(f, &self.state, &ctx))?;
-
-            if !queue.is_empty() {
-                continue; // deferred keys: answer them now that the frame is drawn
-            }
+            // Every key handled so far was read before this frame: a confirmation it shows
+            // may be answered only by keys read from now on (R then y typed ahead do not).
+            crate::update::frame_drawn(&mut self.state);
             // Wait for the next thing to happen…
             let first = tokio::select! {
                 Some(event) = events.next() => from_event(event?),

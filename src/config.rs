@@ -31,6 +31,9 @@ pub struct Config {
     pub log_lines: usize,
     /// What ECS Exec runs in the container.
     pub exec_shell: String,
+    /// A shell (ECS Exec, an instance shell) asks for confirmation first; by default `s`
+    /// opens it at once (it changes nothing in the fleet).
+    pub confirm_exec: bool,
 }
 
 /// Poll intervals: the focused pane is refreshed often, the panes behind it rarely.
@@ -126,6 +129,7 @@ struct RawConfig {
     stopped_tasks_window: Option<String>,
     log_lines: Option<usize>,
     exec_shell: Option<String>,
+    confirm_exec: Option<bool>,
     refresh: Option<RawRefresh>,
 }
 
@@ -151,6 +155,7 @@ impl Config {
             stopped_tasks_window: Duration::ZERO,
             log_lines: 0,
             exec_shell: String::new(),
+            confirm_exec: raw.confirm_exec.expect("embedded config sets confirm_exec"),
             refresh: Refresh {
                 focused: secs(refresh.and_then(|r| r.focused_secs)),
                 background: secs(refresh.and_then(|r| r.background_secs)),
@@ -223,6 +228,9 @@ impl Config {
                 ));
             }
             self.exec_shell = shell;
+        }
+        if let Some(confirm) = raw.confirm_exec {
+            self.confirm_exec = confirm;
         }
         if let Some(lines) = raw.log_lines {
             if !(100..=1_000_000).contains(&lines) {
@@ -313,6 +321,14 @@ pub(crate) mod tests {
         assert_eq!(c.refresh.background, Duration::from_secs(30));
         assert_eq!(c.stopped_tasks_window, Duration::from_secs(3600));
         assert_eq!(c.log_lines, 20_000);
+        assert!(!c.confirm_exec, "a shell opens without asking by default");
+    }
+
+    #[test]
+    fn confirm_exec_brings_the_shell_confirmation_back() {
+        assert!(merge("confirm_exec = true").unwrap().confirm_exec);
+        let e = merge("confirm_exec = \"yes\"").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("confirm_exec"), "{e}");
     }
 
     #[test]

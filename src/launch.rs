@@ -80,6 +80,7 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
     state.stopped_window = settings.config.stopped_tasks_window;
     state.log_cap = settings.config.log_lines;
     state.exec_shell = settings.config.exec_shell.clone();
+    state.confirm_exec = settings.config.confirm_exec;
     if let Some(cluster) = &cli.cluster {
         state.nav = vec![
             View::new(Pane::Clusters).with_selected_key(Some(cluster.clone())),

@@ -84,6 +84,7 @@ impl Harness {
         state.stopped_window = config.stopped_tasks_window;
         state.log_cap = config.log_lines;
         state.exec_shell = config.exec_shell.clone();
+        state.confirm_exec = config.confirm_exec;
         state.aws = aws;
         Harness {
             state,
@@ -272,11 +273,22 @@ impl Harness {
         self.dispatch(next);
     }
 
-    /// Types keys written like `j`, `/cart<enter>`, `<esc>`, `<c-c>`, `<pgdn>`, `G`.
+    /// Types keys written like `j`, `/cart<enter>`, `<esc>`, `<c-c>`, `<pgdn>`, `G`, one at a
+    /// time as an operator does: each is answered and drawn before the next is read.
     pub fn press(&mut self, keys: &str) {
         for key in parse_keys(keys) {
             self.dispatch(Action::Key(key));
+            crate::update::frame_drawn(&mut self.state);
         }
+    }
+
+    /// Types keys ahead of the screen: all read in one go, before the frame that answers the
+    /// first is drawn (the runtime handles a burst in one batch, then draws once).
+    pub fn press_ahead(&mut self, keys: &str) {
+        for key in parse_keys(keys) {
+            self.dispatch(Action::Key(key));
+        }
+        crate::update::frame_drawn(&mut self.state);
     }
 
     /// Moves the clock (and the demo fleet) forward, one tick per second like the runtime.
@@ -389,6 +401,19 @@ impl Harness {
     /// The current frame as text, one line per row.
     pub fn render(&self) -> String {
         let (w, h) = self.state.screen;
+        let buffer = self.frame();
+        (0..h)
+            .map(|y| {
+                let line: String = (0..w).map(|x| buffer[(x, y)].symbol()).collect();
+                line.trim_end().to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The current frame, cells with their styles.
+    pub fn frame(&self) -> ratatui::buffer::Buffer {
+        let (w, h) = self.state.screen;
         let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
         let ctx = ui::Ctx {
             theme: &self.theme,
@@ -397,14 +422,34 @@ impl Harness {
         terminal
             .draw(|f| ui::render(f, &self.state, &ctx))
             .expect("draw");
-        let buffer = terminal.backend().buffer();
-        (0..h)
-            .map(|y| {
-                let line: String = (0..w).map(|x| buffer[(x, y)].symbol()).collect();
-                line.trim_end().to_string()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        terminal.backend().buffer().clone()
+    }
+
+    /// The style of the cell just after the first `label` on screen (searched row by row),
+    /// if it is there: how a field's value is drawn.
+    pub fn style_after(&self, label: &str) -> Option<ratatui::style::Style> {
+        let buffer = self.frame();
+        let (w, h) = self.state.screen;
+        (0..h).find_map(|y| {
+            let row: Vec<&str> = (0..w).map(|x| buffer[(x, y)].symbol()).collect();
+            let end = row.concat().find(label)? + label.len();
+            // The cell whose symbol starts where the label ends.
+            let mut bytes = 0;
+            let x = row.iter().position(|s| {
+                let here = bytes;
+                bytes += s.len();
+                here >= end
+            })?;
+            Some(buffer[(x as u16, y)].style())
+        })
+    }
+
+    /// The value after `label` is drawn as selected text (the theme's selected style).
+    pub fn shown_selected_after(&self, label: &str) -> bool {
+        let selected = self.theme.selected;
+        self.style_after(label).is_some_and(|s| {
+            (s.fg, s.bg, s.add_modifier) == (selected.fg, selected.bg, selected.add_modifier)
+        })
     }
 
     /// Number of fetches issued so far.

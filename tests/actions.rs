@@ -203,12 +203,12 @@ fn exec_checks_what_it_can_before_asking() {
         other => panic!("{other:?}"),
     }
     h.press("<enter>");
-    let lines = confirm_lines(&h);
-    assert!(
-        lines[0].starts_with("run /bin/sh in payments of task"),
-        "{lines:?}"
-    );
-    assert!(lines.iter().any(|l| l.contains("session-manager-plugin")));
+    // No confirmation: the session is asked for at once.
+    assert!(h.state.popups.is_empty(), "{:?}", h.state.popups);
+    assert!(matches!(
+        performed(&h).as_slice(),
+        [Operation::Exec { container, .. }] if container == "payments"
+    ));
 }
 
 #[test]
@@ -391,4 +391,187 @@ fn an_identity_from_the_previous_profile_is_ignored() {
         principal: "assumed-role/Admin/alice".into(),
     })));
     assert_eq!(h.state.identity.account, "123456789012");
+}
+
+fn scale_text(h: &Harness) -> String {
+    match h.state.popups.last() {
+        Some(Popup::Scale(d)) => d.editor.text.clone(),
+        other => panic!("expected the scale dialog, got {other:?}"),
+    }
+}
+
+/// Issue 14: typing `7` over the current count gave `47`.
+#[test]
+fn typing_over_the_current_count_replaces_it() {
+    let mut h = payments();
+    h.press("s");
+    assert_eq!(scale_text(&h), "6");
+    assert!(
+        h.shown_selected_after("new desired count: "),
+        "the count is shown selected"
+    );
+    h.press("7");
+    assert_eq!(scale_text(&h), "7", "replaced, not 67");
+    assert!(!h.shown_selected_after("new desired count: "));
+    h.press("<enter>");
+    assert_eq!(confirm_lines(&h)[0], "payments: desired 6 → 7");
+    // A paste replaces it too.
+    h.press("n");
+    h.press("s");
+    h.dispatch(ecsmon::action::Action::Paste("12".into()));
+    assert_eq!(scale_text(&h), "12");
+}
+
+#[test]
+fn backspace_clears_the_prefilled_count_and_arrows_edit_it() {
+    let mut h = payments();
+    h.press("s<bs>");
+    assert_eq!(scale_text(&h), "", "backspace clears the selection");
+    h.press("8");
+    assert_eq!(scale_text(&h), "8");
+    for (keys, expected) in [("<home>1", "16"), ("<end>0", "60"), ("<end><bs>9", "9")] {
+        h.press("<esc>s");
+        h.press(keys);
+        assert_eq!(scale_text(&h), expected, "{keys}");
+    }
+}
+
+/// Keys typed before a confirmation was on screen (R then y, a repeated enter) never answer
+/// it; esc and n typed ahead still cancel.
+#[test]
+fn keys_typed_before_the_confirmation_was_drawn_never_answer_it() {
+    let mut h = payments();
+    h.press_ahead("Ry");
+    assert!(performed(&h).is_empty(), "y typed ahead confirmed it");
+    assert!(matches!(h.state.popups.last(), Some(Popup::Confirm { .. })));
+    // Now it is on the screen: the next y answers it.
+    h.press_ahead("y");
+    assert_eq!(performed(&h).len(), 1);
+    // A repeated enter: the first submits the scale dialog, the second was not meant for the
+    // confirmation that the first opened.
+    let mut h = payments();
+    h.press("s7");
+    h.press_ahead("<enter><enter>");
+    assert_eq!(confirm_lines(&h)[0], "payments: desired 6 → 7");
+    assert!(performed(&h).is_empty(), "the second enter confirmed it");
+    h.press("<enter>");
+    assert!(matches!(
+        performed(&h).as_slice(),
+        [Operation::Scale { to: 7, .. }]
+    ));
+    // Cancelling ahead is safe, and does.
+    let mut h = payments();
+    h.press_ahead("R<esc>");
+    assert!(h.state.popups.is_empty());
+    assert!(performed(&h).is_empty());
+}
+
+fn sessions(h: &Harness) -> Vec<Operation> {
+    h.effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::OpenSession(op) => Some(op.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One key into a container: no confirmation, the session is asked for at once, and audited.
+#[test]
+fn s_on_a_single_container_task_opens_the_shell_at_once() {
+    let mut h = console();
+    h.press("/prod<enter><enter>/catalog<enter><enter>s");
+    assert!(h.state.popups.is_empty(), "{:?}", h.state.popups);
+    match sessions(&h).as_slice() {
+        [Operation::Exec { container, .. }] => assert_eq!(container, "catalog"),
+        other => panic!("{other:?} / {}", h.status()),
+    }
+    let audit = h.audits();
+    assert!(
+        !audit.is_empty() && audit.iter().all(|r| r.action == "exec"),
+        "{audit:?}"
+    );
+}
+
+#[test]
+fn the_container_picker_remembers_the_last_pick_per_service() {
+    let mut h = payments();
+    h.press("<enter>s");
+    let picked = |h: &Harness| match h.state.popups.last() {
+        Some(Popup::Picker {
+            items, selected, ..
+        }) => items[*selected].clone(),
+        other => panic!("expected the container picker, got {other:?}"),
+    };
+    assert_eq!(picked(&h), "payments", "the first container first");
+    h.press("j<enter>");
+    match sessions(&h).as_slice() {
+        [Operation::Exec { container, .. }] => assert_eq!(container, "datadog-agent"),
+        other => panic!("{other:?}"),
+    }
+    assert!(h.state.popups.is_empty(), "no confirmation after the pick");
+    // Another task of the same service: the last pick is offered first.
+    h.press("js");
+    assert_eq!(picked(&h), "datadog-agent");
+    h.press("<enter>");
+    assert_eq!(sessions(&h).len(), 2);
+    // Another service has its own.
+    h.press("<esc><esc>/ledger<enter><enter>s");
+    assert_eq!(picked(&h), "ledger");
+}
+
+#[test]
+fn confirm_exec_brings_the_confirmation_back() {
+    let mut h = console();
+    h.state.confirm_exec = true;
+    h.press("/prod<enter><enter>/catalog<enter><enter>s");
+    let lines = confirm_lines(&h);
+    assert!(
+        lines[0].starts_with("run /bin/sh in catalog of task"),
+        "{lines:?}"
+    );
+    assert!(sessions(&h).is_empty());
+    h.press("y");
+    assert_eq!(sessions(&h).len(), 1);
+}
+
+#[test]
+fn read_only_refuses_a_shell_without_sending_anything() {
+    let mut h = console();
+    h.state.read_only = true;
+    h.press("/prod<enter><enter>/catalog<enter><enter>s");
+    h.press(":instances<enter>s");
+    assert!(sessions(&h).is_empty(), "nothing may leave the process");
+    assert!(h.state.popups.is_empty());
+    assert!(
+        h.status().contains("read-only mode is on"),
+        "{}",
+        h.status()
+    );
+    let audit = h.audits();
+    let results: Vec<(&str, &str)> = audit
+        .iter()
+        .map(|r| (r.action, r.result.as_str()))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            ("exec", "refused: read-only"),
+            ("instance-shell", "refused: read-only")
+        ]
+    );
+}
+
+#[test]
+fn s_on_a_container_instance_opens_its_shell_at_once() {
+    let mut h = console();
+    h.press("/prod<enter>:instances<enter>s");
+    assert!(h.state.popups.is_empty(), "{:?}", h.state.popups);
+    assert!(matches!(
+        sessions(&h).as_slice(),
+        [Operation::InstanceShell { .. }]
+    ));
+    // Drain keeps its confirmation.
+    h.press("D");
+    assert!(confirm_lines(&h)[0].contains("DRAINING"));
 }

@@ -245,6 +245,45 @@ fn drill_down_by_keys_and_quit_restores_the_terminal() {
     assert!(c.left_alternate_screen(), "alternate screen not left");
 }
 
+/// Issue 14: `s` then `7` on a service whose count is 4 gave 47.
+#[test]
+fn typing_a_count_into_the_scale_dialog_replaces_the_current_one() {
+    let mut c = Console::start("scale", &["--demo"], &[]);
+    c.wait_for("Clusters (");
+    c.send("/prod");
+    c.wait_for("Clusters (1 of");
+    c.send("\r");
+    c.send("\r");
+    c.wait_for("Services (");
+    c.send("s");
+    c.wait_for("new desired count: ");
+    c.send("7");
+    let typed = |screen: &str| {
+        screen
+            .lines()
+            .find_map(|l| l.split_once("new desired count: "))
+            .map(|(_, rest)| {
+                rest.split('│')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string()
+            })
+    };
+    let start = Instant::now();
+    let mut screen = c.text();
+    while typed(&screen).as_deref() != Some("7") && start.elapsed() < PATIENCE {
+        std::thread::sleep(Duration::from_millis(50));
+        screen = c.text();
+    }
+    assert_eq!(typed(&screen).as_deref(), Some("7"), "{screen}");
+    // Not confirmed: esc leaves without sending anything.
+    c.send("\x1b");
+    c.wait_for("scale cancelled: nothing was sent");
+    c.send("q");
+    assert!(c.wait_exit().success());
+}
+
 #[test]
 fn sigterm_quits_cleanly() {
     let mut c = Console::start("sigterm", &["--demo"], &[]);
@@ -500,10 +539,8 @@ fn an_instance_shell_hands_the_terminal_to_the_plugin_and_takes_it_back() {
     c.wait_for("account 123456789012");
     c.send(":instances\r");
     c.wait_for("Instances (1)");
+    // One key: no confirmation for a shell.
     c.send("s");
-    let confirm = c.wait_for("Confirm");
-    assert!(confirm.contains("open a shell on i-"), "{confirm}");
-    c.send("y");
     c.wait_for("fake plugin: shell open");
     assert!(c.is_cooked(), "the plugin gets a cooked terminal");
     c.send("whoami\r");
@@ -569,7 +606,7 @@ fn without_the_plugin_the_shell_is_refused_with_how_to_install_it() {
     c.wait_for("Clusters (1)");
     c.send(":instances\r");
     c.wait_for("Instances (1)");
-    c.send("sy");
+    c.send("s");
     let screen = c.wait_for("session-manager-plugin is not installed");
     assert!(
         screen.contains("Instances (1)"),

@@ -393,3 +393,80 @@ fn a_service_deleted_while_its_tasks_are_viewed_says_so() {
         "{frame}"
     );
 }
+
+fn prompt_text(h: &Harness) -> (String, bool) {
+    match &h.state.input {
+        InputMode::Filter(e) | InputMode::Command(e) => (e.text.clone(), e.selected),
+        other => panic!("expected a prompt, got {other:?}"),
+    }
+}
+
+/// Issue 14: `/` then `ledger` over the filter `cart` gave `cartledger`.
+#[test]
+fn slash_over_an_active_filter_shows_it_selected_and_typing_starts_a_new_one() {
+    let mut h = console();
+    h.press("/prod<enter><enter>/cart<enter>");
+    h.press("/");
+    assert_eq!(prompt_text(&h), ("cart".into(), true));
+    assert!(
+        h.shown_selected_after(" /"),
+        "the old filter is shown selected"
+    );
+    h.press("l");
+    assert!(!h.shown_selected_after(" /"));
+    h.press("edger");
+    assert_eq!(h.state.focused().filter, "ledger");
+    assert_eq!(h.state.focused().rows.len(), 1);
+    h.press("<enter>");
+    assert_eq!(selected_name(&h), "ledger");
+    // An arrow keeps the old filter and edits it.
+    h.press("/<end>s");
+    assert_eq!(h.state.focused().filter, "ledgers");
+}
+
+#[test]
+fn up_and_down_recall_earlier_filters() {
+    let mut h = console();
+    h.press("/prod<enter><enter>/cart<enter><esc>/ledger<enter><esc>");
+    assert_eq!(h.state.focused().filter, "");
+    h.press("/<up>");
+    assert_eq!(prompt_text(&h), ("ledger".into(), false));
+    assert_eq!(
+        h.state.focused().filter,
+        "ledger",
+        "applied as it is recalled"
+    );
+    h.press("<up><up>");
+    assert_eq!(prompt_text(&h).0, "prod", "the oldest");
+    h.press("<up>");
+    assert_eq!(prompt_text(&h).0, "prod", "nothing older");
+    h.press("<down>");
+    assert_eq!(prompt_text(&h).0, "cart");
+    h.press("<down><down>");
+    assert_eq!(prompt_text(&h).0, "", "back to what was typed");
+    h.press("<up><enter>");
+    assert_eq!(h.state.focused().filter, "ledger");
+}
+
+#[test]
+fn colon_offers_the_last_command_selected_and_up_recalls_older_ones() {
+    let mut h = console();
+    h.press(":");
+    assert_eq!(prompt_text(&h), (String::new(), false), "no command yet");
+    h.press("<esc>/prod<enter>:tasks<enter>");
+    h.press(":");
+    assert_eq!(prompt_text(&h), ("tasks".into(), true));
+    assert!(h.shown_selected_after(" :"), "shown selected");
+    // Typing replaces it.
+    h.press("instances<enter>");
+    assert_eq!(h.state.focused().pane.kind(), PaneKind::Instances);
+    h.press(":cl<up>");
+    assert_eq!(prompt_text(&h), ("instances".into(), false));
+    h.press("<up>");
+    assert_eq!(prompt_text(&h).0, "tasks");
+    h.press("<enter>");
+    assert_eq!(h.state.focused().pane.kind(), PaneKind::Tasks);
+    // Enter on the offered command runs it again.
+    h.press(":<enter>");
+    assert_eq!(h.state.focused().pane.kind(), PaneKind::Tasks);
+}

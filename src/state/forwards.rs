@@ -123,9 +123,6 @@ pub struct ForwardDialog {
     pub field: usize,
     /// The operator typed: defaults that arrive later leave the fields alone.
     pub touched: bool,
-    /// The field just got the keys and holds its default: the first character typed replaces
-    /// it (as selected text would be), an edit key keeps it.
-    pub replace: bool,
     /// The task definition's port mappings by container, once read.
     pub ports: Option<Vec<(String, PortMapping)>>,
     pub message: Option<String>,
@@ -141,10 +138,10 @@ impl ForwardDialog {
         }
     }
 
-    /// Gives the keys to the other field, its text ready to be replaced.
+    /// Gives the keys to the other field, its text selected (typing replaces it).
     pub fn switch_field(&mut self, field: usize) {
         self.field = field.min(1);
-        self.replace = true;
+        self.editor_mut().select_all();
     }
 
     pub fn editor_mut(&mut self) -> &mut LineEditor {

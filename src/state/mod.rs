@@ -23,7 +23,7 @@ pub use forwards::{
     Forward, ForwardDialog, ForwardState, Forwards, Remote, container_for, default_local,
     parse_port, parse_remote, target_of,
 };
-pub use input::{InputMode, LineEditor};
+pub use input::{InputMode, LineEditor, PromptHistory};
 pub use logs::{
     BACKFILL, DEFAULT_CAP, LogLine, LogMode, LogPane, LogSubject, contains_ignore_case,
 };
@@ -64,6 +64,11 @@ pub struct State {
     pub pending_exec: Option<Box<crate::model::Task>>,
     /// What ECS Exec runs (config `exec_shell`).
     pub exec_shell: String,
+    /// A shell (ECS Exec, an instance shell) waits for `y` first (config `confirm_exec`).
+    pub confirm_exec: bool,
+    /// The container last shelled into, by cluster and service (or task family): the
+    /// container picker offers it first next time.
+    pub exec_picks: std::collections::HashMap<(String, String), String>,
     /// Confirmed operations awaiting their outcome, with whom they were confirmed as (for
     /// the audit line).
     pub in_progress: Vec<(crate::model::Operation, (Identity, Option<String>))>,
@@ -72,6 +77,9 @@ pub struct State {
     /// Popups drawn over the panes; the top one gets keys first.
     pub popups: Vec<Popup>,
     pub input: InputMode,
+    /// Filters (`/`) and commands (`:`) entered this session, for `↑`/`↓` at the prompt.
+    pub filter_history: PromptHistory,
+    pub command_history: PromptHistory,
     pub status: Option<Status>,
     pub polls: PollBook,
     pub refresh: Refresh,
@@ -102,10 +110,14 @@ impl State {
             log_cap: DEFAULT_CAP,
             pending_exec: None,
             exec_shell: "/bin/sh".into(),
+            confirm_exec: false,
+            exec_picks: Default::default(),
             in_progress: Vec::new(),
             nav: vec![View::new(Pane::Clusters)],
             popups: Vec::new(),
             input: InputMode::Normal,
+            filter_history: PromptHistory::default(),
+            command_history: PromptHistory::default(),
             status: None,
             polls: PollBook::default(),
             refresh,

@@ -19,6 +19,8 @@ pub enum Popup {
         op: crate::model::Operation,
         lines: Vec<String>,
         scroll: usize,
+        /// It has been on the screen: only keys read after that may confirm it.
+        drawn: bool,
     },
     /// The scale dialog (`s` on a service).
     Scale(super::ScaleDialog),

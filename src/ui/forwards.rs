@@ -6,8 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::Ctx;
-use super::format::age;
-use crate::state::{ForwardDialog, ForwardState, State};
+use super::format::{age, editor_text};
+use crate::state::{ForwardDialog, ForwardState, LineEditor, State};
 
 pub fn render_dialog(f: &mut Frame, area: Rect, d: &ForwardDialog, ctx: &Ctx) {
     let t = ctx.theme;
@@ -41,28 +41,22 @@ pub fn render_dialog(f: &mut Frame, area: Rect, d: &ForwardDialog, ctx: &Ctx) {
         )));
     }
     lines.push(Line::default());
-    let field = |label: &str, text: &str, active: bool| {
+    let field = |label: &str, editor: &LineEditor, active: bool| {
         let style = if active { t.prompt } else { t.dim };
         let cursor = if active { "█" } else { "" };
-        // A default about to be replaced by what is typed is marked, as selected text is.
-        let value = if active && d.replace {
-            t.highlight
-        } else {
-            t.header_value
-        };
         Line::from(vec![
             Span::styled(format!("{label:<30} "), style),
-            Span::styled(text.to_string(), value),
+            editor_text(editor, active, t.header_value, t),
             Span::styled(cursor, t.header_value),
         ])
     };
-    lines.push(field("local port", &d.local.text, d.field == 0));
+    lines.push(field("local port", &d.local, d.field == 0));
     let remote_label = if d.task.is_some() {
         "container port, or host:port"
     } else {
         "port, or host:port"
     };
-    lines.push(field(remote_label, &d.remote.text, d.field == 1));
+    lines.push(field(remote_label, &d.remote, d.field == 1));
     lines.push(Line::default());
     if let Some(message) = &d.message {
         lines.push(Line::from(Span::styled(message.clone(), t.warn)));

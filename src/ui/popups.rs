@@ -293,7 +293,7 @@ fn draw_scale(f: &mut Frame, area: Rect, d: &crate::state::ScaleDialog, ctx: &Ct
         Line::default(),
         Line::from(vec![
             Span::styled("new desired count: ", t.prompt),
-            Span::styled(d.editor.text.clone(), t.header_value),
+            super::format::editor_text(&d.editor, d.zero_check.is_none(), t.header_value, t),
         ]),
     ];
     if let Some(check) = &d.zero_check {

@@ -5,6 +5,7 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::Ctx;
+use super::format::editor_text;
 use crate::state::{InputMode, Level, State};
 use crate::update::command;
 
@@ -15,6 +16,8 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
     let (prompt, editor, hint) = match &state.input {
         InputMode::Filter(e) => ("/", e, String::new()),
         InputMode::LogSearch(e) => ("search log: ", e, String::new()),
+        // No completion offered for a selection: typing replaces it.
+        InputMode::Command(e) if e.selected => ("", e, String::new()),
         InputMode::Command(e) => ("", e, command::completion_hint(&e.text)),
         InputMode::Normal => {
             f.render_widget(Paragraph::new(message(state, ctx)), area);
@@ -24,7 +27,7 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
     let lead = if prompt.is_empty() { ":" } else { prompt };
     let line = Line::from(vec![
         Span::styled(format!(" {lead}"), t.prompt),
-        Span::styled(editor.text.clone(), t.base),
+        editor_text(editor, true, t.base, t),
         Span::styled(hint, t.dim),
     ]);
     f.render_widget(Paragraph::new(line), area);

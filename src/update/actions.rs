@@ -15,6 +15,9 @@ use crate::ui::panes::{self, Items};
 
 use super::gate;
 
+/// What the scale dialog takes, typed or pasted: a count is never longer.
+const MAX_TYPED: usize = 64;
+
 /// Target health refreshes this often while it is open.
 const HEALTH_EVERY: TimeDelta = TimeDelta::seconds(5);
 
@@ -65,7 +68,8 @@ fn scale(state: &mut State) -> Vec<Effect> {
         running: s.running,
         pending: s.pending,
         bounds: None,
-        editor: LineEditor::with_text(&s.desired.to_string()),
+        // Selected: typing `7` gives 7, not 47.
+        editor: LineEditor::prefilled(&s.desired.to_string()),
         message: None,
         warned_for: None,
         zero_check: None,
@@ -94,14 +98,12 @@ pub fn scale_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             state.set_status(Level::Info, "scale cancelled: nothing was sent");
         }
         KeyCode::Enter => return submit_scale(state),
-        KeyCode::Backspace => editor.backspace(),
-        KeyCode::Delete => editor.delete(),
-        KeyCode::Left => editor.left(),
-        KeyCode::Right => editor.right(),
-        KeyCode::Char('u') if ctrl => *editor = LineEditor::default(),
         // A 10,000-character paste stays a short line: the count is never that long.
-        KeyCode::Char(c) if !ctrl && editor.text.chars().count() < 64 => editor.insert(c),
-        _ => {}
+        KeyCode::Char(_)
+            if !ctrl && !editor.selected && editor.text.chars().count() >= MAX_TYPED => {}
+        code => {
+            super::prompt::edit(editor, code, ctrl);
+        }
     }
     vec![]
 }
@@ -114,7 +116,13 @@ pub fn scale_paste(state: &mut State, text: &str) -> bool {
         return false;
     };
     let editor = dialog.zero_check.as_mut().unwrap_or(&mut dialog.editor);
-    let room = 64usize.saturating_sub(editor.text.chars().count());
+    // A selection is replaced: all of the room is free.
+    let kept = if editor.selected {
+        0
+    } else {
+        editor.text.chars().count()
+    };
+    let room = MAX_TYPED.saturating_sub(kept);
     let first: String = text
         .lines()
         .next()
@@ -297,7 +305,27 @@ fn instance_shell(state: &mut State) -> Vec<Effect> {
         cluster: cluster_of(&i.cluster_arn).to_string(),
         ec2_instance_id: i.ec2_instance_id.clone(),
     };
-    gate::request(state, op)
+    open_shell(state, op)
+}
+
+/// A shell opens at once: it changes nothing in the fleet ("one key into a container").
+/// `confirm_exec = true` asks first. Read-only and the audit apply either way (the gate).
+fn open_shell(state: &mut State, op: Operation) -> Vec<Effect> {
+    if state.confirm_exec {
+        gate::request(state, op)
+    } else {
+        gate::request_unconfirmed(state, op)
+    }
+}
+
+/// Whose container choice a task shares: its service's (else its task family's), per cluster.
+fn pick_key(task: &Task) -> (String, String) {
+    let group = if task.group.is_empty() {
+        format!("family:{}", task.task_definition.family)
+    } else {
+        task.group.clone()
+    };
+    (cluster_of(&task.cluster_arn).to_string(), group)
 }
 
 /// Why ECS Exec into this container would fail, checked from what the console already knows
@@ -358,7 +386,7 @@ fn container_preflight(task: &Task, container: &str) -> Result<(), String> {
 }
 
 /// `s` on a task or container: the container (picked when there are several), checked, then
-/// the gate.
+/// the gate, which opens the shell at once (see [`open_shell`]).
 fn exec(state: &mut State) -> Vec<Effect> {
     let Some(task) = selected_task(state) else {
         state.set_status(Level::Info, "select a task or container to open a shell in");
@@ -380,12 +408,18 @@ fn exec(state: &mut State) -> Vec<Effect> {
     match container {
         Some(container) => exec_into(state, &task, &container),
         None => {
-            let items = task.containers.iter().map(|c| c.name.clone()).collect();
+            let items: Vec<String> = task.containers.iter().map(|c| c.name.clone()).collect();
+            // The container picked last time for this service comes first.
+            let selected = state
+                .exec_picks
+                .get(&pick_key(&task))
+                .and_then(|last| items.iter().position(|name| name == last))
+                .unwrap_or(0);
             state.pending_exec = Some(Box::new(task));
             state.popups.push(Popup::Picker {
                 kind: PickerKind::Container,
                 items,
-                selected: 0,
+                selected,
             });
             vec![]
         }
@@ -411,6 +445,11 @@ fn exec_into(state: &mut State, task: &Task, container: &str) -> Vec<Effect> {
         .find(|c| c.name == container)
         .map(|c| c.runtime_id.clone())
         .unwrap_or_default();
+    if task.containers.len() > 1 {
+        state
+            .exec_picks
+            .insert(pick_key(task), container.to_string());
+    }
     let op = Operation::Exec {
         cluster: cluster_of(&task.cluster_arn).to_string(),
         task_arn: task.arn.clone(),
@@ -418,7 +457,7 @@ fn exec_into(state: &mut State, task: &Task, container: &str) -> Vec<Effect> {
         runtime_id,
         command: state.exec_shell.clone(),
     };
-    gate::request(state, op)
+    open_shell(state, op)
 }
 
 /// `t`: the service's target groups' health, live.

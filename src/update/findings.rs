@@ -199,7 +199,7 @@ pub fn findings_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Ef
         }
         Command::CommandMode => {
             state.popups.clear();
-            state.input = crate::state::InputMode::Command(crate::state::LineEditor::default());
+            super::prompt::open_command(state);
         }
         Command::Enter | Command::Describe => {
             if let Some(subject) = subject {
@@ -287,7 +287,7 @@ pub fn timeline_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Ef
         }
         Command::CommandMode => {
             state.popups.clear();
-            state.input = crate::state::InputMode::Command(crate::state::LineEditor::default());
+            super::prompt::open_command(state);
         }
         _ => {}
     }

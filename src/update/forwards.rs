@@ -50,7 +50,6 @@ pub fn open(state: &mut State) -> Vec<Effect> {
                 remote: LineEditor::default(),
                 field: 0,
                 touched: false,
-                replace: true,
                 ports: None,
                 message: None,
                 scroll: 0,
@@ -106,7 +105,6 @@ pub fn open(state: &mut State) -> Vec<Effect> {
                 remote: LineEditor::default(),
                 field: 0,
                 touched: false,
-                replace: true,
                 ports: None,
                 message: None,
                 scroll: 0,
@@ -169,8 +167,9 @@ pub fn definition_arrived(state: &mut State, arn: &str) {
                     while taken.contains(&local) && local < u16::MAX {
                         local += 1;
                     }
-                    dialog.local = LineEditor::with_text(&local.to_string());
-                    dialog.remote = LineEditor::with_text(&remote.to_string());
+                    // Selected, as the field with the keys shows: typing replaces them.
+                    dialog.local = LineEditor::prefilled(&local.to_string());
+                    dialog.remote = LineEditor::prefilled(&remote.to_string());
                 }
                 None => {
                     dialog.message =
@@ -198,33 +197,14 @@ pub fn dialog_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             let other = 1 - dialog.field.min(1);
             dialog.switch_field(other);
         }
-        KeyCode::Char(c) if !ctrl => {
-            if std::mem::take(&mut dialog.replace) {
-                *dialog.editor_mut() = LineEditor::default();
-            }
-            dialog.touched = true;
-            if dialog.editor_mut().text.chars().count() < MAX_FIELD {
-                dialog.editor_mut().insert(c);
-            }
-        }
+        // A host name is never longer.
+        KeyCode::Char(_)
+            if !ctrl
+                && !dialog.editor_mut().selected
+                && dialog.editor_mut().text.chars().count() >= MAX_FIELD => {}
         code => {
-            // Editing keys keep the text: it is no longer replaced by the next character.
-            dialog.replace = false;
-            let editor = dialog.editor_mut();
-            match code {
-                KeyCode::Backspace => editor.backspace(),
-                KeyCode::Delete => editor.delete(),
-                KeyCode::Left => editor.left(),
-                KeyCode::Right => editor.right(),
-                KeyCode::Home => editor.home(),
-                KeyCode::End => editor.end(),
-                KeyCode::Char('u') if ctrl => *editor = LineEditor::default(),
-                _ => return vec![],
-            }
-            if !matches!(
-                code,
-                KeyCode::Left | KeyCode::Right | KeyCode::Home | KeyCode::End
-            ) {
+            // Moving the cursor is not typing: defaults arriving later may still fill in.
+            if super::prompt::edit(dialog.editor_mut(), code, ctrl) {
                 dialog.touched = true;
             }
         }
@@ -244,9 +224,6 @@ pub fn dialog_paste(state: &mut State, text: &str) -> bool {
         .chars()
         .take(MAX_FIELD)
         .collect();
-    if std::mem::take(&mut dialog.replace) {
-        *dialog.editor_mut() = LineEditor::default();
-    }
     dialog.touched = true;
     dialog.editor_mut().insert_str(&first);
     true

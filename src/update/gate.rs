@@ -107,8 +107,21 @@ pub fn request(state: &mut State, op: Operation) -> Vec<Effect> {
         op,
         lines,
         scroll: 0,
+        drawn: false,
     });
     vec![]
+}
+
+/// Asks for an operation that changes nothing in the fleet (a shell) without a confirmation:
+/// through [`request`] and [`confirmed`] as if `y` had been pressed, so the read-only refusal
+/// and the audit are the same as for a confirmed one.
+pub fn request_unconfirmed(state: &mut State, op: Operation) -> Vec<Effect> {
+    let before = state.popups.len();
+    let mut effects = request(state, op);
+    if state.popups.len() > before {
+        effects.extend(confirmed(state));
+    }
+    effects
 }
 
 fn or_unknown(s: &str) -> &str {

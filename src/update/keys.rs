@@ -4,10 +4,10 @@ use crossterm::event::{KeyEvent, KeyEventKind};
 
 use crate::action::Effect;
 use crate::keymap::{Command, Context, KeyMap};
-use crate::state::{InputMode, Level, LineEditor, Pane, Popup, State};
+use crate::state::{Level, Pane, Popup, State};
 use crate::ui::layout;
 
-use super::{actions, chart, describe, gate, logs, nav, rows};
+use super::{actions, chart, describe, gate, logs, nav, prompt, rows};
 
 pub fn handle(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
@@ -50,11 +50,8 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
         Command::Bottom => move_selection(state, isize::MAX / 2),
         Command::Enter => nav::drill_down(state),
         Command::Back => back(state),
-        Command::Filter => {
-            let current = state.focused().filter.clone();
-            state.input = InputMode::Filter(LineEditor::with_text(&current));
-        }
-        Command::CommandMode => state.input = InputMode::Command(LineEditor::default()),
+        Command::Filter => prompt::open_filter(state),
+        Command::CommandMode => prompt::open_command(state),
         Command::Help => state.popups.push(Popup::Help {
             pane: state.focused().pane.kind(),
             scroll: 0,
@@ -123,14 +120,24 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
     vec![]
 }
 
+/// The runtime drew a frame: a confirmation on top of it has now been seen, and keys read
+/// from here on may answer it.
+pub fn frame_drawn(state: &mut State) {
+    if let Some(Popup::Confirm { drawn, .. }) = state.popups.last_mut() {
+        *drawn = true;
+    }
+}
+
 fn popup_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
     use crossterm::event::{KeyCode, KeyModifiers};
     let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
     match state.popups.last() {
         // The confirmation takes y/enter or n/esc and nothing else: no key does anything by
-        // accident while it is up.
-        Some(Popup::Confirm { .. }) if !ctrl_c => {
+        // accident while it is up. A `y` or enter read before it was on the screen (typed
+        // ahead, a repeated enter) was not meant for it: only esc and n answer such keys.
+        Some(Popup::Confirm { drawn, .. }) if !ctrl_c => {
             return match key.code {
+                KeyCode::Char('y' | 'Y') | KeyCode::Enter if !drawn => vec![],
                 KeyCode::Char('y' | 'Y') | KeyCode::Enter => gate::confirmed(state),
                 KeyCode::Char('n' | 'N') | KeyCode::Esc => {
                     gate::cancelled(state);
@@ -208,7 +215,7 @@ fn popup_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
         Command::CommandMode => {
             // `:` works over popups too: close them and take the command.
             state.popups.clear();
-            state.input = InputMode::Command(LineEditor::default());
+            prompt::open_command(state);
             return vec![];
         }
         Command::Help => {

@@ -281,7 +281,7 @@ pub fn key(state: &mut State, command: Command, page: usize) -> Option<Vec<Effec
         }
         Command::Filter | Command::LogSearch => {
             let current = pane.search().unwrap_or_default().to_string();
-            state.input = InputMode::LogSearch(LineEditor::with_text(&current));
+            state.input = InputMode::LogSearch(LineEditor::prefilled(&current));
         }
         Command::LogNext | Command::LogPrevious => {
             if pane.search().is_none() {

@@ -25,6 +25,8 @@ pub mod triage;
 
 use std::time::Duration;
 
+pub use keys::frame_drawn;
+
 use crate::action::{Action, Effect};
 use crate::keymap::KeyMap;
 use crate::model::Query;

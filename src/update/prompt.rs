@@ -1,4 +1,5 @@
-//! Keys while the filter (`/`) or command (`:`) prompt is open.
+//! Keys while the filter (`/`) or command (`:`) prompt is open, and the line editing keys
+//! every text field shares (the prompts, the scale and port forward dialogs).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -6,6 +7,20 @@ use crate::action::Effect;
 use crate::state::{InputMode, LineEditor, State};
 
 use super::{command, rows};
+
+/// `/`: opens on the active filter, selected, so typing starts a new one.
+pub fn open_filter(state: &mut State) {
+    let current = state.focused().filter.clone();
+    state.filter_history.restart();
+    state.input = InputMode::Filter(LineEditor::prefilled(&current));
+}
+
+/// `:`: opens on the last command, selected: Enter runs it again, typing starts another.
+pub fn open_command(state: &mut State) {
+    state.command_history.restart();
+    let last = state.command_history.last().unwrap_or_default().to_string();
+    state.input = InputMode::Command(LineEditor::prefilled(&last));
+}
 
 pub fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
@@ -21,8 +36,9 @@ pub fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             state.input = InputMode::Normal;
             set_filter(state, String::new());
         }
-        (InputMode::Filter(_), KeyCode::Enter) => {
+        (InputMode::Filter(editor), KeyCode::Enter) => {
             // The filter stays; the first match is selected so Enter again drills into it.
+            state.filter_history.remember(&editor.text);
             state.input = InputMode::Normal;
             let view = state.focused_mut();
             view.select(0);
@@ -40,6 +56,7 @@ pub fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         (InputMode::Command(editor), KeyCode::Enter) => {
             let line = editor.text.clone();
+            state.command_history.remember(&line);
             state.input = InputMode::Normal;
             return command::run(state, &line);
         }
@@ -47,6 +64,14 @@ pub fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             if let Some(done) = command::complete(&editor.text) {
                 *editor = LineEditor::with_text(&done);
             }
+        }
+        (InputMode::Filter(editor), KeyCode::Up | KeyCode::Down) => {
+            if recall(&mut state.filter_history, editor, key.code) {
+                live_filter(state);
+            }
+        }
+        (InputMode::Command(editor), KeyCode::Up | KeyCode::Down) => {
+            recall(&mut state.command_history, editor, key.code);
         }
         (
             InputMode::Filter(editor) | InputMode::Command(editor) | InputMode::LogSearch(editor),
@@ -78,12 +103,33 @@ pub fn paste(state: &mut State, text: &str) -> Vec<Effect> {
     vec![]
 }
 
-/// Applies an editing key. Returns whether the text changed.
-fn edit(editor: &mut LineEditor, code: KeyCode, ctrl: bool) -> bool {
-    let before = editor.text.len();
+/// `↑`/`↓`: an older or newer entry into the prompt, ready to edit. Returns whether it did.
+fn recall(
+    history: &mut crate::state::PromptHistory,
+    editor: &mut LineEditor,
+    code: KeyCode,
+) -> bool {
+    let entry = if code == KeyCode::Up {
+        history.older(&editor.text)
+    } else {
+        history.newer()
+    };
+    match entry {
+        Some(text) => {
+            *editor = LineEditor::with_text(&text);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Applies a line editing key (shell-like: ctrl-w, ctrl-u, ctrl-a, ctrl-e). Returns whether
+/// the text changed.
+pub(super) fn edit(editor: &mut LineEditor, code: KeyCode, ctrl: bool) -> bool {
+    let before = editor.text.clone();
     match code {
         KeyCode::Char('w') if ctrl => editor.delete_word(),
-        KeyCode::Char('u') if ctrl => *editor = LineEditor::default(),
+        KeyCode::Char('u') if ctrl => editor.clear(),
         KeyCode::Char('a') if ctrl => editor.home(),
         KeyCode::Char('e') if ctrl => editor.end(),
         KeyCode::Char(_) if ctrl => {}
@@ -96,7 +142,7 @@ fn edit(editor: &mut LineEditor, code: KeyCode, ctrl: bool) -> bool {
         KeyCode::End => editor.end(),
         _ => {}
     }
-    editor.text.len() != before
+    editor.text != before
 }
 
 fn live_filter(state: &mut State) {
