@@ -462,15 +462,15 @@ fn the_dialog_offers_the_task_definitions_ports() {
         ("8080", "8080")
     );
     insta::assert_snapshot!("forward_dialog_on_a_demo_task", h.render());
-    // The default is shown selected; backspace clears it, typing replaces it.
+    // The default is shown selected; backspace edits it, typing replaces it.
     let local_label = format!("{:<30} ", "local port");
     assert!(h.shown_selected_after(&local_label));
     h.press("<bs>");
     let Some(Popup::ForwardDialog(dialog)) = h.state.popups.last() else {
         panic!();
     };
-    assert_eq!(dialog.local.text, "");
-    h.press("18080<enter>db.internal:5432");
+    assert_eq!(dialog.local.text, "808");
+    h.press("<c-u>18080<enter>db.internal:5432");
     let Some(Popup::ForwardDialog(dialog)) = h.state.popups.last() else {
         panic!();
     };

@@ -14,9 +14,9 @@ pub enum InputMode {
 /// A single-line editor: text plus a cursor measured in chars.
 ///
 /// A field that opens with text (the current count, the active filter, the last command)
-/// opens with all of it `selected`, as a GUI field does: the first character typed (or a
-/// paste) replaces it, backspace and delete clear it, the arrows, home and end keep it and
-/// move the cursor.
+/// opens with all of it `selected`: the first character typed (or a paste) replaces it, the
+/// editing keys (backspace, delete, ctrl-w, the arrows, home and end) edit it instead — the
+/// selection goes and they act on the text as it stands, so `40` then backspace is `4`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LineEditor {
     pub text: String,
@@ -78,9 +78,7 @@ impl LineEditor {
     }
 
     pub fn backspace(&mut self) {
-        if self.selected {
-            return self.clear();
-        }
+        self.selected = false;
         if self.cursor == 0 {
             return;
         }
@@ -90,9 +88,7 @@ impl LineEditor {
     }
 
     pub fn delete(&mut self) {
-        if self.selected {
-            return self.clear();
-        }
+        self.selected = false;
         if self.cursor < self.text.chars().count() {
             let at = self.byte_index(self.cursor);
             self.text.remove(at);
@@ -119,11 +115,9 @@ impl LineEditor {
         self.cursor = self.text.chars().count();
     }
 
-    /// Ctrl-w: delete the word before the cursor, as shells do (the selection, if any).
+    /// Ctrl-w: delete the word before the cursor, as shells do.
     pub fn delete_word(&mut self) {
-        if self.selected {
-            return self.clear();
-        }
+        self.selected = false;
         while self.cursor > 0 && self.char_before().is_some_and(char::is_whitespace) {
             self.backspace();
         }
@@ -266,16 +260,24 @@ mod tests {
     }
 
     #[test]
-    fn backspace_clears_a_selection_and_arrows_keep_the_text() {
-        for clear in [
-            LineEditor::backspace,
-            LineEditor::delete,
-            LineEditor::delete_word,
-        ] {
-            let mut e = LineEditor::prefilled("12");
-            clear(&mut e);
-            assert_eq!(e, LineEditor::default());
-        }
+    fn editing_keys_edit_the_selected_text_instead_of_replacing_it() {
+        let mut e = LineEditor::prefilled("40");
+        e.backspace();
+        assert_eq!((e.text.as_str(), e.selected), ("4", false));
+        e.insert('2');
+        assert_eq!(e.text, "42", "typed after an edit: appended, not replacing");
+        let mut e = LineEditor::prefilled("40");
+        e.delete();
+        assert_eq!(
+            (e.text.as_str(), e.selected),
+            ("40", false),
+            "nothing after the cursor"
+        );
+        e.insert('1');
+        assert_eq!(e.text, "401");
+        let mut e = LineEditor::prefilled("my cart");
+        e.delete_word();
+        assert_eq!((e.text.as_str(), e.selected), ("my ", false));
         let mut e = LineEditor::prefilled("12");
         e.end();
         e.backspace();
