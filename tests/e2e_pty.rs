@@ -149,6 +149,21 @@ impl Console {
         }
     }
 
+    /// Waits for the first of `needles` to appear; the screen then.
+    fn wait_for_any(&self, needles: &[&str]) -> String {
+        let start = Instant::now();
+        loop {
+            let text = self.text();
+            if needles.iter().any(|n| text.contains(n)) {
+                return text;
+            }
+            if start.elapsed() > PATIENCE {
+                panic!("none of {needles:?} appeared; the screen shows:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn send(&mut self, bytes: &str) {
         self.writer.write_all(bytes.as_bytes()).unwrap();
         self.writer.flush().unwrap();
@@ -724,4 +739,170 @@ fn without_the_plugin_a_port_forward_is_refused_before_any_session() {
     assert_eq!(runtime.block_on(moto.calls("ssm:StartSession")), 0);
     c.send("q");
     assert!(c.wait_exit().success());
+}
+
+/// A stand-in session-manager-plugin that says it is `version` and records every call's
+/// arguments (one `CALL` line each).
+fn fake_plugin_of_version(dir: &std::path::Path, record: &std::path::Path, version: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = format!(
+        "#!/bin/sh\n\
+         echo \"CALL $*\" >> {record}\n\
+         if [ \"$1\" = \"--version\" ]; then echo {version}; exit 0; fi\n\
+         echo 'Waiting for connections...'\n\
+         exec sleep 600\n",
+        record = record.display()
+    );
+    let path = dir.join("session-manager-plugin");
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A directory of its own on PATH (scratch names hold colons, which PATH cannot).
+fn plugin_bin(tag: &str) -> (PathBuf, String) {
+    let bin = std::env::temp_dir().join(format!("ecsmon-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&bin);
+    std::fs::create_dir_all(&bin).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (bin, path)
+}
+
+#[test]
+fn a_plugin_too_old_to_keep_the_token_off_the_command_line_is_refused() {
+    let moto = support::Moto::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = support::sdk_config(&moto.endpoint).await;
+        support::seed(&config, &support::FleetSpec::new("oldplugin", 1, 1, 1)).await;
+    });
+    let (bin, path) = plugin_bin("oldplugin");
+    let record = bin.join("calls.txt");
+    fake_plugin_of_version(&bin, &record, "1.2.497.0");
+    let mut c = Console::start(
+        "oldplugin",
+        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
+        &[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("PATH", &path),
+        ],
+    );
+    c.wait_for("Clusters (1)");
+    c.send(":instances\r");
+    c.wait_for("Instances (1)");
+    // The shell on the instance (confirmed first where it asks): refused, and says why.
+    c.send("s");
+    if c.wait_for_any(&["Confirm", "too old"]).contains("Confirm") {
+        c.send("y");
+    }
+    let screen = c.wait_for("session-manager-plugin 1.2.497.0 is too old");
+    assert!(
+        screen.contains("Instances (1)"),
+        "the console stays: {screen}"
+    );
+    // A port forward: refused the same way, before any session is opened.
+    c.send("F");
+    c.wait_for("Forward a port through i-");
+    c.send("15998\r");
+    c.send("5432\r");
+    c.wait_for("Confirm");
+    c.send("y");
+    let audit_file = c.home.path().join("state/ecsmon/audit.jsonl");
+    let start = Instant::now();
+    let audit = loop {
+        let audit = std::fs::read_to_string(&audit_file).unwrap_or_default();
+        if audit.contains("\"action\":\"port-forward\"") || start.elapsed() > PATIENCE {
+            break audit;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    for action in ["instance-shell", "port-forward"] {
+        let line = audit
+            .lines()
+            .find(|l| l.contains(&format!("\"action\":\"{action}\"")))
+            .unwrap_or_else(|| panic!("{action} audited: {audit}"));
+        assert!(
+            line.contains("failed: session-manager-plugin 1.2.497.0 is too old"),
+            "{line}"
+        );
+    }
+    assert_eq!(
+        runtime.block_on(moto.calls("ssm:StartSession")),
+        0,
+        "no session was opened for a plugin that would be refused"
+    );
+    // The plugin was only ever asked its version: no call carried a session.
+    let calls = std::fs::read_to_string(&record).unwrap();
+    assert!(
+        !calls.is_empty() && calls.lines().all(|l| l == "CALL --version"),
+        "{calls}"
+    );
+    c.send("q");
+    assert!(c.wait_exit().success());
+    let _ = std::fs::remove_dir_all(&bin);
+}
+
+#[test]
+fn a_port_forward_plugin_dies_with_ecsmon_even_when_ecsmon_is_killed() {
+    let moto = support::Moto::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = support::sdk_config(&moto.endpoint).await;
+        support::seed(&config, &support::FleetSpec::new("fwkill", 1, 1, 1)).await;
+    });
+    let (bin, path) = plugin_bin("fwkill");
+    let record = bin.join("record.txt");
+    fake_forward_plugin(&bin, &record);
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut c = Console::start(
+        "fwkill",
+        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
+        &[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("PATH", &path),
+        ],
+    );
+    c.wait_for("Clusters (1)");
+    c.send(":instances\r");
+    c.wait_for("Instances (1)");
+    c.send("F");
+    c.wait_for("Forward a port through i-");
+    c.send(&format!("{port}\r"));
+    c.send("db.internal:5432\r");
+    c.wait_for("Confirm");
+    c.send("y");
+    c.wait_for(":forwards lists it");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let pid: i32 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("PID "))
+        .and_then(|p| p.parse().ok())
+        .expect("the plugin's pid");
+    // SAFETY: kill(pid, 0) only asks whether the process exists.
+    assert_eq!(unsafe { libc::kill(pid, 0) }, 0, "the plugin runs");
+    // Killed: no chance to stop anything itself.
+    // SAFETY: SIGKILL to the ecsmon this test started.
+    assert_eq!(unsafe { libc::kill(c.pid(), libc::SIGKILL) }, 0);
+    let status = c.wait_exit();
+    assert!(!status.success());
+    let deadline = Instant::now() + PATIENCE;
+    // SAFETY: as above.
+    while unsafe { libc::kill(pid, 0) } == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_ne!(
+        unsafe { libc::kill(pid, 0) },
+        0,
+        "the plugin outlived a killed ecsmon"
+    );
+    let _ = std::fs::remove_dir_all(&bin);
 }
