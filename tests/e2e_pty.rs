@@ -94,6 +94,8 @@ impl Console {
         cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
         cmd.env("XDG_STATE_HOME", home.path().join("state"));
         cmd.env("HOME", home.path());
+        // Files saved by name only (`S` in a log pane) land in the scratch directory.
+        cmd.cwd(home.path());
         // The machine's own AWS setup must not leak into what the test expects.
         for var in support::AWS_ENV_VARS {
             cmd.env_remove(var);
@@ -905,4 +907,90 @@ fn a_port_forward_plugin_dies_with_ecsmon_even_when_ecsmon_is_killed() {
         "the plugin outlived a killed ecsmon"
     );
     let _ = std::fs::remove_dir_all(&bin);
+}
+
+/// The permission bits of `path` (not following a link).
+fn mode_of(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn every_file_ecsmon_writes_is_private_and_none_is_overwritten() {
+    let mut c = Console::start("files", &["--demo"], &[]);
+    let home = c.home.path().to_path_buf();
+    c.wait_for("Clusters (");
+    // An export to a name that exists, then to one where a link waits: neither is touched.
+    let taken = home.join("incident.md");
+    std::fs::write(&taken, "mine").unwrap();
+    let victim = home.join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    std::os::unix::fs::symlink(&victim, home.join("linked.md")).unwrap();
+    // Relative names (the console runs in `home`), so the status line holds the whole message.
+    c.send(":export incident.md\r");
+    c.wait_for("written to incident-2.md (incident.md exists: ecsmon never overwrites a file)");
+    c.send(":export linked.md\r");
+    c.wait_for("written to linked-2.md (linked.md exists");
+    assert_eq!(std::fs::read_to_string(&taken).unwrap(), "mine");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(
+        std::fs::read_to_string(home.join("incident-2.md"))
+            .unwrap()
+            .contains("| Account | 123456789012 |")
+    );
+    // The default place: the state directory's exports, created 0700.
+    c.send(":export\r");
+    c.wait_for("incident snapshot written to");
+    let exports = home.join("state/ecsmon/exports");
+    assert_eq!(mode_of(&exports), 0o700);
+    // A log pane saved twice in the same second: two files.
+    c.send("/prod\r");
+    c.send("\r");
+    c.wait_for("Services (");
+    c.send("/cart\r");
+    c.send("\r");
+    c.wait_for("Tasks (");
+    c.send("l");
+    c.send("S");
+    c.wait_for("saved the log to");
+    c.send("S");
+    c.wait_for("never overwrites");
+    // An action, for the audit log.
+    c.send("\x1b");
+    c.send("x");
+    c.wait_for("Confirm");
+    c.send("y");
+    let audit = home.join("state/ecsmon/audit.jsonl");
+    let start = Instant::now();
+    while !audit.exists() && start.elapsed() < PATIENCE {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    c.send("q");
+    assert!(c.wait_exit().success());
+
+    let saved: Vec<PathBuf> = std::fs::read_dir(&home)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    assert_eq!(saved.len(), 2, "{saved:?}");
+    let mut written = saved;
+    written.extend([
+        home.join("incident-2.md"),
+        home.join("linked-2.md"),
+        audit,
+        home.join("state/ecsmon/ecsmon.log"),
+    ]);
+    written.extend(
+        std::fs::read_dir(&exports)
+            .unwrap()
+            .map(|e| e.unwrap().path()),
+    );
+    for file in &written {
+        assert_eq!(mode_of(file), 0o600, "{}", file.display());
+    }
+    assert_eq!(mode_of(&home.join("state/ecsmon")), 0o700);
 }
