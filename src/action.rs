@@ -68,10 +68,11 @@ pub enum Action {
         id: u64,
         error: Option<String>,
     },
-    /// `S` wrote (or failed to write) the log buffer.
+    /// `S` wrote (or failed to write) the log buffer: `result` is where it went, another name
+    /// when `path` was taken.
     FileSaved {
         path: std::path::PathBuf,
-        result: Result<(), String>,
+        result: Result<std::path::PathBuf, String>,
     },
     /// A confirmed operation was carried out (or failed).
     Performed {
@@ -108,10 +109,11 @@ pub enum Action {
         arn: String,
         result: Result<std::sync::Arc<crate::model::TaskDefinition>, SourceError>,
     },
-    /// `:export` wrote (or failed to write) the incident snapshot.
+    /// `:export` wrote (or failed to write) the incident snapshot: `result` is where it went,
+    /// another name when `path` was taken.
     ExportWritten {
         path: std::path::PathBuf,
-        result: Result<(), String>,
+        result: Result<std::path::PathBuf, String>,
     },
     /// A task definition family's revisions, newest first.
     RevisionsLoaded {
@@ -207,7 +209,8 @@ pub enum Effect {
     FetchTaskDefinition {
         arn: String,
     },
-    /// Write the `:export` incident snapshot (creating its directory).
+    /// Write the `:export` incident snapshot to a new private file (creating its directory),
+    /// under another name when `path` is taken.
     WriteExport {
         path: std::path::PathBuf,
         contents: String,
@@ -227,7 +230,7 @@ pub enum Effect {
     },
     /// Put text on the terminal's clipboard (OSC 52: works over SSH).
     Copy(String),
-    /// Write a file (the log buffer).
+    /// Write a new private file (the log buffer), under another name when `path` is taken.
     SaveFile {
         path: std::path::PathBuf,
         contents: String,

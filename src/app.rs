@@ -304,11 +304,7 @@ impl App {
             }
             Effect::WriteExport { path, contents } => {
                 tokio::task::spawn_blocking(move || {
-                    let result = path
-                        .parent()
-                        .filter(|d| !d.as_os_str().is_empty())
-                        .map_or(Ok(()), std::fs::create_dir_all)
-                        .and_then(|()| write_private(&path, &contents))
+                    let result = crate::files::write_new(&path, contents.as_bytes())
                         .map_err(|e| e.to_string());
                     let _ = tx.send(Action::ExportWritten { path, result });
                 });
@@ -338,9 +334,8 @@ impl App {
             }
             Effect::Copy(text) => crate::tui::copy_to_clipboard(&text),
             Effect::SaveFile { path, contents } => {
-                tokio::spawn(async move {
-                    let result = tokio::fs::write(&path, contents)
-                        .await
+                tokio::task::spawn_blocking(move || {
+                    let result = crate::files::write_new(&path, contents.as_bytes())
                         .map_err(|e| e.to_string());
                     let _ = tx.send(Action::FileSaved { path, result });
                 });
@@ -406,17 +401,3 @@ fn from_event(event: Event) -> Option<Action> {
 
 #[cfg(test)]
 mod tests;
-
-/// Writes a file only its owner can read: an incident snapshot holds the account, the
-/// principal and application log lines.
-fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(contents.as_bytes())
-}

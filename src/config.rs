@@ -111,13 +111,46 @@ pub(crate) fn parse_toml<T: DeserializeOwned>(file: &Path, text: &str) -> Result
     })
 }
 
-/// Reads a user file; `Ok(None)` when it does not exist (optional files are optional).
+/// Config, key-map and theme files larger than this are refused before they are parsed: a
+/// real one is a few KiB, and a wrong path (a log, a device) must not be read into memory.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Reads a user file (config, key map, theme); `Ok(None)` when it does not exist (optional
+/// files are optional). One above [`MAX_FILE_BYTES`] is refused unread.
 pub(crate) fn read_optional(file: &Path) -> Result<Option<String>, ConfigError> {
-    match std::fs::read_to_string(file) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(ConfigError::new(file, None, format!("cannot read: {e}"))),
+    use std::io::Read;
+    let cannot = |e: std::io::Error| ConfigError::new(file, None, format!("cannot read: {e}"));
+    let too_big = |size: String| {
+        ConfigError::new(
+            file,
+            None,
+            format!(
+                "is {size}: more than the 1 MiB a config file may have (is it the right file?)"
+            ),
+        )
+    };
+    let opened = match std::fs::File::open(file) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(cannot(e)),
+    };
+    let size = opened.metadata().map_err(cannot)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(too_big(format!("{size} bytes")));
     }
+    // The size a file reports is not always what it holds (a pipe, /dev/zero): read one byte
+    // past the limit at most.
+    let mut bytes = Vec::new();
+    opened
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big("larger than 1 MiB".into()));
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| ConfigError::new(file, None, "cannot read: it is not UTF-8 text"))
 }
 
 /// The file as written: every key optional, so a user file only states what it changes.

@@ -161,7 +161,7 @@ pub async fn aws_source(settings: AwsSettings) -> Arc<dyn FleetSource> {
 }
 
 /// Logs go to a file (the terminal belongs to the UI): `--log-file`, or `ecsmon.log` in the
-/// state directory. Level from `ECSMON_LOG` (error, warn, info, debug, trace; default info).
+/// state directory; private, size-capped and rotated ([`crate::files::rotating_log`]). Level from `ECSMON_LOG` (error, warn, info, debug, trace; default info).
 fn init_logging(
     path: Option<PathBuf>,
 ) -> Result<Option<tracing_appender::non_blocking::WorkerGuard>, LaunchError> {
@@ -169,18 +169,7 @@ fn init_logging(
         Some(p) => p,
         None => return Ok(None),
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            LaunchError::Usage(format!(
-                "cannot create log directory {}: {e}",
-                dir.display()
-            ))
-        })?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
+    let file = crate::files::rotating_log(&path)
         .map_err(|e| LaunchError::Usage(format!("cannot open log file {}: {e}", path.display())))?;
     let level = std::env::var("ECSMON_LOG")
         .ok()

@@ -167,8 +167,8 @@ impl Harness {
             // Recorded in `effects`; a test terminal has no clipboard and writes no files.
             Effect::Copy(_) => return,
             Effect::SaveFile { path, .. } => Action::FileSaved {
+                result: Ok(path.clone()),
                 path,
-                result: Ok(()),
             },
             Effect::Perform(op) => {
                 let result = block_on(self.source.apply(&op));
@@ -225,8 +225,8 @@ impl Harness {
             }
             // Recorded in `effects`; the test reads the contents from there.
             Effect::WriteExport { path, .. } => Action::ExportWritten {
+                result: Ok(path.clone()),
                 path,
-                result: Ok(()),
             },
             Effect::LoadRevisions { family } => {
                 let result = block_on(self.source.task_definition_revisions(&family));

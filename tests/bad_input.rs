@@ -456,6 +456,52 @@ fn bad_key_maps_name_the_file_the_key_and_what_is_wrong() {
     }
 }
 
+#[test]
+fn config_key_map_and_theme_files_over_1_mib_are_refused_before_parsing() {
+    use ecsmon::theme::Theme;
+    let dir = TempDir::new("huge");
+    // Valid TOML all the way (a comment), so only the size can refuse it.
+    let mut huge = b"mouse = false\n#".to_vec();
+    huge.resize(1024 * 1024 + 1, b'x');
+    huge.push(b'\n');
+    let size = huge.len();
+    let refused = |said: String, file: &Path| {
+        assert!(said.contains(&file.display().to_string()), "{said}");
+        assert!(
+            said.contains(&format!("is {size} bytes: more than the 1 MiB")),
+            "{said}"
+        );
+    };
+    let config = dir.write("config.toml", &huge);
+    refused(
+        Config::load(Some(&config), None).unwrap_err().to_string(),
+        &config,
+    );
+    let keymap = dir.write("keymap.toml", &huge);
+    refused(
+        KeyMap::load(Some(&keymap)).unwrap_err().to_string(),
+        &keymap,
+    );
+    let theme = dir.write("themes/big.toml", &huge);
+    refused(
+        Theme::load("big", Some(&dir.0), false)
+            .unwrap_err()
+            .to_string(),
+        &theme,
+    );
+    // Exactly 1 MiB is still read (and here parsed: a valid file).
+    huge.truncate(1024 * 1024 - 1);
+    huge.push(b'\n');
+    let config = dir.write("config.toml", &huge);
+    let read = Config::load(Some(&config), None).expect("a 1 MiB file is read");
+    assert!(!read.mouse, "and parsed");
+    // A file whose size says nothing (a device) is cut off while reading, not read forever.
+    let said = Config::load(Some(Path::new("/dev/zero")), None)
+        .unwrap_err()
+        .to_string();
+    assert!(said.contains("larger than 1 MiB"), "{said}");
+}
+
 fn ecsmon(args: &[&str], config_home: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_ecsmon"))
         .args(args)

@@ -94,6 +94,8 @@ impl Console {
         cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
         cmd.env("XDG_STATE_HOME", home.path().join("state"));
         cmd.env("HOME", home.path());
+        // Files saved by name only (`S` in a log pane) land in the scratch directory.
+        cmd.cwd(home.path());
         // The machine's own AWS setup must not leak into what the test expects.
         for var in support::AWS_ENV_VARS {
             cmd.env_remove(var);
@@ -144,6 +146,21 @@ impl Console {
             }
             if start.elapsed() > PATIENCE {
                 panic!("`{needle}` never appeared; the screen shows:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits for the first of `needles` to appear; the screen then.
+    fn wait_for_any(&self, needles: &[&str]) -> String {
+        let start = Instant::now();
+        loop {
+            let text = self.text();
+            if needles.iter().any(|n| text.contains(n)) {
+                return text;
+            }
+            if start.elapsed() > PATIENCE {
+                panic!("none of {needles:?} appeared; the screen shows:\n{text}");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -761,4 +778,256 @@ fn without_the_plugin_a_port_forward_is_refused_before_any_session() {
     assert_eq!(runtime.block_on(moto.calls("ssm:StartSession")), 0);
     c.send("q");
     assert!(c.wait_exit().success());
+}
+
+/// A stand-in session-manager-plugin that says it is `version` and records every call's
+/// arguments (one `CALL` line each).
+fn fake_plugin_of_version(dir: &std::path::Path, record: &std::path::Path, version: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = format!(
+        "#!/bin/sh\n\
+         echo \"CALL $*\" >> {record}\n\
+         if [ \"$1\" = \"--version\" ]; then echo {version}; exit 0; fi\n\
+         echo 'Waiting for connections...'\n\
+         exec sleep 600\n",
+        record = record.display()
+    );
+    let path = dir.join("session-manager-plugin");
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A directory of its own on PATH (scratch names hold colons, which PATH cannot).
+fn plugin_bin(tag: &str) -> (PathBuf, String) {
+    let bin = std::env::temp_dir().join(format!("ecsmon-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&bin);
+    std::fs::create_dir_all(&bin).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (bin, path)
+}
+
+#[test]
+fn a_plugin_too_old_to_keep_the_token_off_the_command_line_is_refused() {
+    let moto = support::Moto::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = support::sdk_config(&moto.endpoint).await;
+        support::seed(&config, &support::FleetSpec::new("oldplugin", 1, 1, 1)).await;
+    });
+    let (bin, path) = plugin_bin("oldplugin");
+    let record = bin.join("calls.txt");
+    fake_plugin_of_version(&bin, &record, "1.2.497.0");
+    let mut c = Console::start(
+        "oldplugin",
+        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
+        &[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("PATH", &path),
+        ],
+    );
+    c.wait_for("Clusters (1)");
+    c.send(":instances\r");
+    c.wait_for("Instances (1)");
+    // The shell on the instance (confirmed first where it asks): refused, and says why.
+    c.send("s");
+    if c.wait_for_any(&["Confirm", "too old"]).contains("Confirm") {
+        c.send("y");
+    }
+    let screen = c.wait_for("session-manager-plugin 1.2.497.0 is too old");
+    assert!(
+        screen.contains("Instances (1)"),
+        "the console stays: {screen}"
+    );
+    // A port forward: refused the same way, before any session is opened.
+    c.send("F");
+    c.wait_for("Forward a port through i-");
+    c.send("15998\r");
+    c.send("5432\r");
+    c.wait_for("Confirm");
+    c.send("y");
+    let audit_file = c.home.path().join("state/ecsmon/audit.jsonl");
+    let start = Instant::now();
+    let audit = loop {
+        let audit = std::fs::read_to_string(&audit_file).unwrap_or_default();
+        if audit.contains("\"action\":\"port-forward\"") || start.elapsed() > PATIENCE {
+            break audit;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    for action in ["instance-shell", "port-forward"] {
+        let line = audit
+            .lines()
+            .find(|l| l.contains(&format!("\"action\":\"{action}\"")))
+            .unwrap_or_else(|| panic!("{action} audited: {audit}"));
+        assert!(
+            line.contains("failed: session-manager-plugin 1.2.497.0 is too old"),
+            "{line}"
+        );
+    }
+    assert_eq!(
+        runtime.block_on(moto.calls("ssm:StartSession")),
+        0,
+        "no session was opened for a plugin that would be refused"
+    );
+    // The plugin was only ever asked its version: no call carried a session.
+    let calls = std::fs::read_to_string(&record).unwrap();
+    assert!(
+        !calls.is_empty() && calls.lines().all(|l| l == "CALL --version"),
+        "{calls}"
+    );
+    c.send("q");
+    assert!(c.wait_exit().success());
+    let _ = std::fs::remove_dir_all(&bin);
+}
+
+#[test]
+fn a_port_forward_plugin_dies_with_ecsmon_even_when_ecsmon_is_killed() {
+    let moto = support::Moto::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = support::sdk_config(&moto.endpoint).await;
+        support::seed(&config, &support::FleetSpec::new("fwkill", 1, 1, 1)).await;
+    });
+    let (bin, path) = plugin_bin("fwkill");
+    let record = bin.join("record.txt");
+    fake_forward_plugin(&bin, &record);
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut c = Console::start(
+        "fwkill",
+        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
+        &[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("PATH", &path),
+        ],
+    );
+    c.wait_for("Clusters (1)");
+    c.send(":instances\r");
+    c.wait_for("Instances (1)");
+    c.send("F");
+    c.wait_for("Forward a port through i-");
+    c.send(&format!("{port}\r"));
+    c.send("db.internal:5432\r");
+    c.wait_for("Confirm");
+    c.send("y");
+    c.wait_for(":forwards lists it");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let pid: i32 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("PID "))
+        .and_then(|p| p.parse().ok())
+        .expect("the plugin's pid");
+    // SAFETY: kill(pid, 0) only asks whether the process exists.
+    assert_eq!(unsafe { libc::kill(pid, 0) }, 0, "the plugin runs");
+    // Killed: no chance to stop anything itself.
+    // SAFETY: SIGKILL to the ecsmon this test started.
+    assert_eq!(unsafe { libc::kill(c.pid(), libc::SIGKILL) }, 0);
+    let status = c.wait_exit();
+    assert!(!status.success());
+    let deadline = Instant::now() + PATIENCE;
+    // SAFETY: as above.
+    while unsafe { libc::kill(pid, 0) } == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_ne!(
+        unsafe { libc::kill(pid, 0) },
+        0,
+        "the plugin outlived a killed ecsmon"
+    );
+    let _ = std::fs::remove_dir_all(&bin);
+}
+
+/// The permission bits of `path` (not following a link).
+fn mode_of(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn every_file_ecsmon_writes_is_private_and_none_is_overwritten() {
+    let mut c = Console::start("files", &["--demo"], &[]);
+    let home = c.home.path().to_path_buf();
+    c.wait_for("Clusters (");
+    // An export to a name that exists, then to one where a link waits: neither is touched.
+    let taken = home.join("incident.md");
+    std::fs::write(&taken, "mine").unwrap();
+    let victim = home.join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    std::os::unix::fs::symlink(&victim, home.join("linked.md")).unwrap();
+    // Relative names (the console runs in `home`), so the status line holds the whole message.
+    c.send(":export incident.md\r");
+    c.wait_for("written to incident-2.md (incident.md exists: ecsmon never overwrites a file)");
+    c.send(":export linked.md\r");
+    c.wait_for("written to linked-2.md (linked.md exists");
+    assert_eq!(std::fs::read_to_string(&taken).unwrap(), "mine");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(
+        std::fs::read_to_string(home.join("incident-2.md"))
+            .unwrap()
+            .contains("| Account | 123456789012 |")
+    );
+    // The default place: the state directory's exports, created 0700.
+    c.send(":export\r");
+    c.wait_for("incident snapshot written to");
+    let exports = home.join("state/ecsmon/exports");
+    assert_eq!(mode_of(&exports), 0o700);
+    // A log pane saved twice in the same second: two files.
+    c.send("/prod\r");
+    c.send("\r");
+    c.wait_for("Services (");
+    c.send("/cart\r");
+    c.send("\r");
+    c.wait_for("Tasks (");
+    c.send("l");
+    c.send("S");
+    c.wait_for("saved the log to");
+    c.send("S");
+    c.wait_for("never overwrites");
+    // An action, for the audit log.
+    c.send("\x1b");
+    c.send("x");
+    c.wait_for("Confirm");
+    c.send("y");
+    let audit = home.join("state/ecsmon/audit.jsonl");
+    let start = Instant::now();
+    while !audit.exists() && start.elapsed() < PATIENCE {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    c.send("q");
+    assert!(c.wait_exit().success());
+
+    let saved: Vec<PathBuf> = std::fs::read_dir(&home)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    assert_eq!(saved.len(), 2, "{saved:?}");
+    let mut written = saved;
+    written.extend([
+        home.join("incident-2.md"),
+        home.join("linked-2.md"),
+        audit,
+        home.join("state/ecsmon/ecsmon.log"),
+    ]);
+    written.extend(
+        std::fs::read_dir(&exports)
+            .unwrap()
+            .map(|e| e.unwrap().path()),
+    );
+    for file in &written {
+        assert_eq!(mode_of(file), 0o600, "{}", file.display());
+    }
+    assert_eq!(mode_of(&home.join("state/ecsmon")), 0o700);
 }

@@ -27,6 +27,26 @@ pub struct LogEvent {
     pub message: String,
 }
 
+/// CloudWatch Logs takes events of up to 256 KiB; the console keeps at most this much of one
+/// (a long stack trace fits), so the log pane's line cap (`log_lines`) also caps its memory.
+pub const MESSAGE_LIMIT: usize = 16 * 1024;
+
+/// An event's message as the console keeps it: whole within [`MESSAGE_LIMIT`] bytes; else its
+/// first [`MESSAGE_LIMIT`] bytes (to a character boundary) and `… [cut: N bytes]`, N the
+/// event's full size. A cut message is cleaned here, so that an escape sequence cut in half
+/// cannot swallow the mark when it is drawn; it loses its colours.
+pub fn bounded_message(message: String) -> String {
+    if message.len() <= MESSAGE_LIMIT {
+        return message;
+    }
+    let mut end = MESSAGE_LIMIT;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let kept = crate::sanitize::clean(&message[..end]);
+    format!("{kept}… [cut: {} bytes]", message.len())
+}
+
 /// A FilterLogEvents read: one group, some of its streams (at most 100 a call), a time range.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogQuery {
@@ -118,6 +138,32 @@ fn elsewhere(driver: &str) -> String {
 mod tests {
     use super::*;
     use crate::model::{ContainerDefinition, TaskDefRef};
+
+    #[test]
+    fn a_message_past_16_kib_is_cut_with_a_mark_that_says_its_size() {
+        let short = "x".repeat(MESSAGE_LIMIT);
+        assert_eq!(bounded_message(short.clone()), short);
+        // CloudWatch's largest event, multi-byte characters across the cut.
+        let huge = "é".repeat(128 * 1024);
+        let kept = bounded_message(huge.clone());
+        assert!(kept.len() <= MESSAGE_LIMIT + 32, "{}", kept.len());
+        assert!(
+            kept.ends_with("é… [cut: 262144 bytes]"),
+            "{}",
+            &kept[kept.len() - 40..]
+        );
+        assert!(huge.starts_with(kept.trim_end_matches("… [cut: 262144 bytes]")));
+        // An escape sequence open at the cut cannot hide the mark.
+        let open = format!(
+            "{}\x1b]0;{}",
+            "a".repeat(MESSAGE_LIMIT - 10),
+            "b".repeat(100)
+        );
+        let kept = bounded_message(open);
+        let tail = &kept[kept.len() - 40..];
+        assert!(kept.ends_with("a… [cut: 16478 bytes]"), "{tail}");
+        assert_eq!(crate::sanitize::clean(&kept), kept, "drawn as it is");
+    }
 
     fn task() -> Task {
         Task {

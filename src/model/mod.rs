@@ -23,7 +23,7 @@ pub use forward::{
 };
 pub use identity::Identity;
 pub use instance::Instance;
-pub use log::{LogEvent, LogQuery, LogStreamRef, log_streams};
+pub use log::{LogEvent, LogQuery, LogStreamRef, MESSAGE_LIMIT, bounded_message, log_streams};
 pub use metric::{
     Alarm, AlarmState, MetricId, MetricRequest, Point, SeriesData, SeriesKey, Stat, Unit,
 };

@@ -48,17 +48,11 @@ pub fn default_path() -> Option<PathBuf> {
     crate::config::state_dir().map(|d| d.join("audit.jsonl"))
 }
 
-/// Appends one line. Creates the file (and its directory) when missing.
+/// Appends one line. Creates the file (and its directory) when missing, private.
 pub fn append(path: &Path, record: &AuditRecord) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
     let mut line = serde_json::to_string(record).map_err(std::io::Error::other)?;
     line.push('\n');
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
+    let mut file = crate::files::open_append(path)?;
     // One write call per line: concurrent consoles never interleave inside a line.
     file.write_all(line.as_bytes())
 }

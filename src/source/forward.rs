@@ -139,16 +139,10 @@ impl ForwardRunner {
         };
         let port = *local_port;
         check_local_port(port)?;
-        // Before any session is opened: a missing plugin would leave it dangling.
-        let version = if source.forwards_need_plugin() {
-            Some(
-                tokio::task::spawn_blocking(session::plugin_version)
-                    .await
-                    .map_err(|e| e.to_string())??,
-            )
-        } else {
-            None
-        };
+        // Before any session is opened: a missing or unfit plugin would leave it dangling.
+        if source.forwards_need_plugin() {
+            session::check_plugin().await?;
+        }
         let opening = source.open_forward(op).await.map_err(|e| e.message)?;
         match opening {
             ForwardOpening::Plugin {
@@ -156,14 +150,7 @@ impl ForwardRunner {
                 session_id,
             } => {
                 let started = self
-                    .start_plugin(
-                        id,
-                        &handoff,
-                        version.as_deref().unwrap_or_default(),
-                        &session_id,
-                        Arc::clone(&source),
-                        notify,
-                    )
+                    .start_plugin(id, &handoff, &session_id, Arc::clone(&source), notify)
                     .await;
                 if started.is_err() && !session_id.is_empty() {
                     // The session was opened for nothing: end it on AWS's side too.
@@ -190,12 +177,11 @@ impl ForwardRunner {
         &self,
         id: u64,
         handoff: &SessionHandoff,
-        version: &str,
         session_id: &str,
         source: Arc<dyn FleetSource>,
         notify: Notify,
     ) -> Result<(), String> {
-        let mut child = spawn_plugin(handoff, session::reads_env(version))?;
+        let mut child = spawn_plugin(handoff)?;
         let output: Arc<Mutex<VecDeque<String>>> = Arc::default();
         for pipe in [
             child
@@ -369,23 +355,74 @@ async fn stop_entry(entry: Entry) {
     }
 }
 
-/// The plugin with the AWS CLI's six arguments, in the background: no terminal, a process
-/// group of its own.
-fn spawn_plugin(handoff: &SessionHandoff, in_env: bool) -> Result<Child, String> {
+/// The plugin with the AWS CLI's six arguments (the session in [`SESSION_ENV`]), in the
+/// background: no terminal, a process group of its own, and ended by the kernel if ecsmon
+/// dies without stopping it (killed, crashed), so no local port or SSM session outlives it.
+fn spawn_plugin(handoff: &SessionHandoff) -> Result<Child, String> {
     use std::os::unix::process::CommandExt;
     let mut command = Command::new(PLUGIN);
     command
-        .args(session::plugin_args(handoff, in_env))
+        .args(session::plugin_args(handoff))
+        .env(SESSION_ENV, &handoff.session_json)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    if in_env {
-        command.env(SESSION_ENV, &handoff.session_json);
+    die_with_ecsmon(&mut command);
+    spawn_from_lasting_thread(command).map_err(|e| format!("could not start {PLUGIN}: {e}"))
+}
+
+/// Asks the kernel to send the child SIGTERM when ecsmon ends, however it ends
+/// (`PR_SET_PDEATHSIG`; SIGTERM lets the plugin close its session on the way out).
+#[cfg(target_os = "linux")]
+fn die_with_ecsmon(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let ecsmon = std::process::id() as libc::pid_t;
+    // SAFETY: between fork and exec only prctl(2) and getppid(2), both async-signal-safe, and
+    // an error built without allocating.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // ecsmon died before the prctl took hold: the signal will never come.
+            if libc::getppid() != ecsmon {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
     }
-    command
-        .spawn()
-        .map_err(|e| format!("could not start {PLUGIN}: {e}"))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_ecsmon(_command: &mut Command) {}
+
+/// Spawns `command` from one thread that lives as long as ecsmon. Linux sends the
+/// parent-death signal when the *thread* that forked the child ends, not the process, and the
+/// tokio worker or blocking thread that starts a forward may end long before ecsmon does.
+fn spawn_from_lasting_thread(command: Command) -> std::io::Result<Child> {
+    type Request = (Command, std::sync::mpsc::Sender<std::io::Result<Child>>);
+    static SPAWNER: std::sync::OnceLock<std::sync::mpsc::Sender<Request>> =
+        std::sync::OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Request>();
+        std::thread::Builder::new()
+            .name("ecsmon-spawner".into())
+            .spawn(move || {
+                for (mut command, reply) in rx {
+                    let _ = reply.send(command.spawn());
+                }
+            })
+            .expect("a thread to start background plugins from");
+        tx
+    });
+    let (reply, answer) = std::sync::mpsc::channel();
+    spawner
+        .send((command, reply))
+        .map_err(|_| std::io::Error::other("the spawner thread is gone"))?;
+    answer
+        .recv()
+        .map_err(|_| std::io::Error::other("the spawner thread is gone"))?
 }
 
 /// Reads a pipe to its end, keeping the last lines (cleaned: they are drawn).

@@ -111,9 +111,10 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
         }
         Action::FileSaved { path, result } => {
             match result {
-                Ok(()) => {
-                    state.set_status(Level::Info, format!("saved the log to {}", path.display()))
-                }
+                Ok(written) => state.set_status(
+                    Level::Info,
+                    format!("saved the log to {}", written_to(&path, &written)),
+                ),
                 Err(e) => state.set_status(
                     Level::Error,
                     format!("could not save {}: {e}", path.display()),
@@ -170,9 +171,12 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
         }
         Action::ExportWritten { path, result } => {
             match result {
-                Ok(()) => state.set_status(
+                Ok(written) => state.set_status(
                     Level::Info,
-                    format!("incident snapshot written to {}", path.display()),
+                    format!(
+                        "incident snapshot written to {}",
+                        written_to(&path, &written)
+                    ),
                 ),
                 Err(e) => state.set_status(
                     Level::Error,
@@ -201,6 +205,19 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
         effects.extend(schedule(state));
     }
     effects
+}
+
+/// Where a file went, saying so when its name was taken and it went to another.
+fn written_to(asked: &std::path::Path, written: &std::path::Path) -> String {
+    if asked == written {
+        written.display().to_string()
+    } else {
+        format!(
+            "{} ({} exists: ecsmon never overwrites a file)",
+            written.display(),
+            asked.display()
+        )
+    }
 }
 
 /// What the current view needs polled, with cadences: the focused pane often, the panes behind

@@ -1138,6 +1138,10 @@ POISON_NAMES = {
     # Values the console compares (and the SDK's enums, passed on as sent when unknown).
     "status", "lastStatus", "desiredStatus", "launchType", "healthStatus", "rolloutState", "stopCode",
     "networkMode", "requiresCompatibilities", "protocol", "appProtocol", "connectivity", "type",
+    # Identifiers the console draws and also sends back (task definitions, target groups,
+    # container instances, SSM sessions, log streams).
+    "taskDefinition", "taskDefinitionArn", "targetGroupArn", "containerInstanceArn", "SessionId",
+    "logStreamName",
 }
 POISON_TEXT = {
     "startedBy", "stoppedReason", "reason", "message", "image", "value", "key", "family",
@@ -1308,10 +1312,18 @@ def poison(resp: Response) -> Response:
         if isinstance(value, list):
             return [walk(v, key) for v in value]
         if isinstance(value, dict):
-            out = {k: walk(v, k) for k, v in value.items()}
+            # An attachment's details are found by name: only their values are poisoned.
+            out = {k: v if key == "details" and k == "name" else walk(v, k) for k, v in value.items()}
             if "serviceArn" in out and "serviceName" in out:
                 event = {"id": str(uuid.uuid4()), "createdAt": time.time(), "message": "(service x) " + HOSTILE}
                 out["events"] = [event] + list(out.get("events") or [])
+                # Subnets too (moto's services on EC2 have none).
+                if not (out.get("networkConfiguration") or {}).get("awsvpcConfiguration"):
+                    out["networkConfiguration"] = {"awsvpcConfiguration": {"subnets": ["subnet-0a1" + HOSTILE]}}
+            if "taskArn" in out and "containers" in out and not out.get("attachments"):
+                # A private IP too (moto's bridge-mode tasks have none).
+                detail = {"name": "privateIPv4Address", "value": "10.0.9.9" + HOSTILE}
+                out["attachments"] = [{"id": "eni-attach", "type": "ElasticNetworkInterface", "status": "ATTACHED", "details": [detail]}]
             return out
         return value
 

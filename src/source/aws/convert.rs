@@ -20,6 +20,11 @@ fn text(s: Option<&str>) -> String {
     crate::sanitize::clean(s.unwrap_or_default()).into_owned()
 }
 
+/// A task definition named by its ARN, cleaned like any text.
+fn taskdef(arn: Option<&str>) -> TaskDefRef {
+    TaskDefRef::from_arn(&text(arn))
+}
+
 fn tags(tags: &[ecs::Tag]) -> Vec<(String, String)> {
     tags.iter()
         .map(|t| (text(t.key()), text(t.value())))
@@ -77,7 +82,7 @@ pub fn service(s: &ecs::Service) -> Service {
         running: s.running_count().max(0) as u32,
         pending: s.pending_count().max(0) as u32,
         launch_type,
-        task_definition: TaskDefRef::from_arn(s.task_definition().unwrap_or_default()),
+        task_definition: taskdef(s.task_definition()),
         deployments: s.deployments().iter().map(deployment).collect(),
         events: s
             .events()
@@ -95,7 +100,7 @@ pub fn service(s: &ecs::Service) -> Service {
         target_group_arns: s
             .load_balancers()
             .iter()
-            .filter_map(|lb| lb.target_group_arn().map(str::to_string))
+            .filter_map(|lb| lb.target_group_arn().map(|arn| text(Some(arn))))
             .collect(),
         // Filled in by the source from ELBv2 (DescribeTargetGroups), which ECS does not report.
         target_group_lbs: Vec::new(),
@@ -104,7 +109,7 @@ pub fn service(s: &ecs::Service) -> Service {
             .iter()
             .filter_map(|lb| {
                 Some(crate::model::LbBinding {
-                    target_group_arn: lb.target_group_arn()?.to_string(),
+                    target_group_arn: text(Some(lb.target_group_arn()?)),
                     container_name: text(lb.container_name()),
                     container_port: lb.container_port().unwrap_or(0).max(0) as u32,
                 })
@@ -147,7 +152,7 @@ pub fn service(s: &ecs::Service) -> Service {
         subnets: s
             .network_configuration()
             .and_then(|n| n.awsvpc_configuration())
-            .map(|a| a.subnets().to_vec())
+            .map(|a| texts(a.subnets()))
             .unwrap_or_default(),
         tags: tags(s.tags()),
     }
@@ -157,7 +162,7 @@ fn deployment(d: &ecs::Deployment) -> Deployment {
     Deployment {
         id: text(d.id()),
         status: text(d.status()),
-        task_definition: TaskDefRef::from_arn(d.task_definition().unwrap_or_default()),
+        task_definition: taskdef(d.task_definition()),
         desired: d.desired_count().max(0) as u32,
         running: d.running_count().max(0) as u32,
         pending: d.pending_count().max(0) as u32,
@@ -180,16 +185,16 @@ pub fn task(t: &ecs::Task) -> Task {
         .iter()
         .flat_map(|a| a.details())
         .find(|kv| kv.name() == Some("privateIPv4Address"))
-        .and_then(|kv| kv.value().map(str::to_string));
+        .and_then(|kv| kv.value());
     let container_ip = t
         .containers()
         .iter()
         .flat_map(|c| c.network_interfaces())
-        .find_map(|n| n.private_ipv4_address().map(str::to_string));
+        .find_map(|n| n.private_ipv4_address());
     Task {
         arn: text(t.task_arn()),
         cluster_arn: text(t.cluster_arn()),
-        task_definition: TaskDefRef::from_arn(t.task_definition_arn().unwrap_or_default()),
+        task_definition: taskdef(t.task_definition_arn()),
         last_status: text(t.last_status()),
         desired_status: text(t.desired_status()),
         health: t
@@ -202,8 +207,8 @@ pub fn task(t: &ecs::Task) -> Task {
             .map(|l| text(Some(l.as_str())))
             .unwrap_or_default(),
         availability_zone: text(t.availability_zone()),
-        private_ip: eni_ip.or(container_ip).unwrap_or_default(),
-        container_instance_arn: t.container_instance_arn().map(str::to_string),
+        private_ip: text(eni_ip.or(container_ip)),
+        container_instance_arn: t.container_instance_arn().map(|arn| text(Some(arn))),
         ec2_instance_id: None,
         cpu: number(t.cpu()),
         memory: number(t.memory()),
@@ -242,7 +247,7 @@ fn container(c: &ecs::Container) -> Container {
             .iter()
             .find(|a| {
                 a.name()
-                    .is_some_and(|n| n.as_str() == "ExecuteCommandAgent")
+                    .is_some_and(|n| text(Some(n.as_str())) == "ExecuteCommandAgent")
             })
             .and_then(|a| a.last_status().map(|s| text(Some(s)))),
     }
@@ -250,7 +255,7 @@ fn container(c: &ecs::Container) -> Container {
 
 pub fn task_definition(td: &ecs::TaskDefinition) -> TaskDefinition {
     TaskDefinition {
-        reference: TaskDefRef::from_arn(td.task_definition_arn().unwrap_or_default()),
+        reference: taskdef(td.task_definition_arn()),
         status: td
             .status()
             .map(|s| text(Some(s.as_str())))

@@ -70,7 +70,9 @@ impl AwsSource {
         let mut known = self.ec2_ids.lock().unwrap_or_else(|e| e.into_inner());
         for ci in found {
             if let (Some(arn), Some(id)) = (ci.container_instance_arn(), ci.ec2_instance_id()) {
-                known.insert(arn.to_string(), id.to_string());
+                // Drawn as a task's instance: cleaned like the instance's own fields.
+                let clean = |s: &str| crate::sanitize::clean(s).into_owned();
+                known.insert(clean(arn), clean(id));
             }
         }
     }

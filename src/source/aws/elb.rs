@@ -47,7 +47,9 @@ impl AwsSource {
                     }
                     for tg in out.target_groups() {
                         if let Some(arn) = tg.target_group_arn() {
-                            known.insert(arn.to_string(), tg.load_balancer_arns().first().cloned());
+                            let lb = tg.load_balancer_arns().first();
+                            let clean = |s: &str| crate::sanitize::clean(s).into_owned();
+                            known.insert(clean(arn), lb.map(|lb| clean(lb)));
                         }
                     }
                 }

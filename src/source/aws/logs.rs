@@ -15,7 +15,7 @@ use aws_sdk_cloudwatchlogs::types::{
 use futures::future::BoxFuture;
 
 use super::{AwsSource, CallStats, ErrorContext, failed};
-use crate::model::{LogEvent, LogQuery, Time};
+use crate::model::{LogEvent, LogQuery, Time, bounded_message};
 use crate::source::{ErrorKind, LogTail, SourceError};
 
 const FILTER: &str = "logs:FilterLogEvents";
@@ -330,8 +330,8 @@ impl Session {
                     id: format!("lt-{millis}-{stream}-{}", self.received),
                     at,
                     group: self.group.clone(),
-                    stream: stream.to_string(),
-                    message: e.message().unwrap_or_default().to_string(),
+                    stream: crate::sanitize::clean(stream).into_owned(),
+                    message: bounded_message(e.message().unwrap_or_default().to_string()),
                 })
             })
             .collect();
@@ -392,9 +392,9 @@ fn filtered_event(group: &str, e: &FilteredLogEvent) -> Option<LogEvent> {
         id: e.event_id().unwrap_or_default().to_string(),
         at: Time::from_timestamp_millis(e.timestamp()?)?,
         group: group.to_string(),
-        stream: e.log_stream_name().unwrap_or_default().to_string(),
-        // Raw: the pane sanitizes what it draws.
-        message: e.message().unwrap_or_default().to_string(),
+        stream: crate::sanitize::clean(e.log_stream_name().unwrap_or_default()).into_owned(),
+        // Raw (the pane sanitizes what it draws, keeping colours), but bounded.
+        message: bounded_message(e.message().unwrap_or_default().to_string()),
     })
 }
 

@@ -81,8 +81,8 @@ impl Caller {
             .and_then(|arn| arn.split(':').nth(1))
             .filter(|p| !p.is_empty());
         Caller {
-            account: out.account().unwrap_or_default().to_string(),
-            partition: partition.unwrap_or("aws").to_string(),
+            account: crate::sanitize::clean(out.account().unwrap_or_default()).into_owned(),
+            partition: crate::sanitize::clean(partition.unwrap_or("aws")).into_owned(),
         }
     }
 }
@@ -162,12 +162,13 @@ impl FleetSource for AwsSource {
         let out = self.get_caller_identity().await?;
         let arn = out.arn().unwrap_or_default();
         // arn:aws:sts::123456789012:assumed-role/Admin/alice → assumed-role/Admin/alice
-        let principal = arn.splitn(6, ':').nth(5).unwrap_or(arn).to_string();
+        let principal = arn.splitn(6, ':').nth(5).unwrap_or(arn);
+        // Drawn in the header, written in every audit record and export: STS's text, cleaned.
         Ok(Identity {
             source: self.source_label(),
             region: self.region.clone(),
-            account: out.account().unwrap_or_default().to_string(),
-            principal,
+            account: crate::sanitize::clean(out.account().unwrap_or_default()).into_owned(),
+            principal: crate::sanitize::clean(principal).into_owned(),
         })
     }
 

@@ -338,7 +338,8 @@ impl AwsSource {
             .send()
             .await
             .map_err(|e| self.op_error(name, cluster, &what, &e))?;
-        let session_id = out.session_id().unwrap_or_default().to_string();
+        // Drawn and logged (the raw one travels to the plugin in the session JSON).
+        let session_id = text(out.session_id());
         // What the AWS CLI passes the plugin: the StartSession request itself.
         let request: serde_json::Map<String, serde_json::Value> = parameters
             .iter()
@@ -353,7 +354,7 @@ impl AwsSource {
         Ok(ForwardOpening::Plugin {
             handoff: SessionHandoff {
                 session_json: session_json(
-                    &session_id,
+                    out.session_id().unwrap_or_default(),
                     out.stream_url().unwrap_or_default(),
                     out.token_value().unwrap_or_default(),
                 ),
@@ -598,7 +599,7 @@ impl AwsSource {
                 .map_err(|e| self.target_group_error(name, batch, &e))?;
             for tg in out.target_groups() {
                 if let Some(arn) = tg.target_group_arn() {
-                    groups.insert(arn.to_string(), tg.clone());
+                    groups.insert(text(Some(arn)), tg.clone());
                 }
             }
         }

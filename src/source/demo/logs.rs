@@ -7,7 +7,7 @@
 mod incident;
 
 use super::fleet::Fleet;
-use crate::model::{LogEvent, LogQuery, Time};
+use crate::model::{LogEvent, LogQuery, Time, bounded_message};
 
 /// Events of the query's streams in `[start, end)`: a replayed incident's tasks log what
 /// happens to them (`incident.rs`); the generated fleets' streams are made up from their names.
@@ -137,7 +137,7 @@ pub fn log_events(query: &LogQuery, now: Time) -> Vec<LogEvent> {
                     at,
                     group: query.group.clone(),
                     stream: stream.clone(),
-                    message: message(service, stream, n, at),
+                    message: bounded_message(message(service, stream, n, at)),
                 });
             }
             n += 1;

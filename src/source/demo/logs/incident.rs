@@ -12,7 +12,7 @@ use super::super::scenario::record::TaskLife;
 use super::super::scenario::world::{Memory, WEB};
 use super::super::scenario::{Incident, curve_at};
 use super::hash;
-use crate::model::{LogEvent, LogQuery, Time};
+use crate::model::{LogEvent, LogQuery, Time, bounded_message};
 
 /// Seconds between a task's regular lines.
 fn interval(service: &str) -> i64 {
@@ -62,7 +62,7 @@ pub fn log_events(inc: &Incident, query: &LogQuery, now: Time) -> Vec<LogEvent> 
                     at,
                     group: query.group.clone(),
                     stream: stream.clone(),
-                    message,
+                    message: bounded_message(message),
                 });
             }
         }
