@@ -39,6 +39,18 @@ pub fn focused(state: &State) -> Duration {
     stretched(state.refresh.focused, state.refresh.background, quiet)
 }
 
+/// The polls behind the focused pane — the panes behind it, the triage engine's fleet-wide
+/// polls — at twice their cadence once the focused pane has stretched all the way: nobody at
+/// the keys, nothing changing for a minute. A new finding still shows within two cycles, and
+/// any key brings the usual cadences back.
+pub fn behind(state: &State, every: Duration) -> Duration {
+    if focused(state) >= state.refresh.background.max(state.refresh.focused) {
+        every.saturating_mul(2)
+    } else {
+        every
+    }
+}
+
 /// The cadence to show in the header: `Some` only while it is stretched.
 pub fn shown(state: &State) -> Option<Duration> {
     let cadence = focused(state);
@@ -79,10 +91,12 @@ mod tests {
         state.now = later(120);
         assert_eq!(focused(&state), THIRTY, "two quiet minutes");
         assert_eq!(shown(&state), Some(THIRTY));
+        assert_eq!(behind(&state, THIRTY), secs(60));
 
         state.last_input = state.now;
         assert_eq!(focused(&state), FIVE, "a key");
         assert_eq!(shown(&state), None);
+        assert_eq!(behind(&state, THIRTY), THIRTY);
 
         state.now = later(240);
         assert_eq!(focused(&state), THIRTY);

@@ -215,8 +215,9 @@ pub fn wanted(state: &State) -> Vec<(Query, Duration)> {
         state.focused().pane.query(),
         crate::poll::cadence::focused(state),
     ));
+    let behind = crate::poll::cadence::behind(state, state.refresh.background);
     for view in state.nav.iter().rev().skip(1) {
-        wanted.push((view.pane.query(), state.refresh.background));
+        wanted.push((view.pane.query(), behind));
     }
     // Target health names each target's task: the service's tasks are needed while it is open.
     if let Some(crate::state::Popup::TargetHealth(view)) = state.popups.last() {
