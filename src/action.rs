@@ -11,7 +11,7 @@ use crate::model::{
 };
 use crate::source::audit::AuditRecord;
 use crate::source::aws::AwsSettings;
-use crate::source::{CallStat, SharedSource, Snapshot, SourceError};
+use crate::source::{CallReport, SharedSource, Snapshot, SourceError};
 use crate::state::LogSubject;
 
 #[derive(Debug, Clone)]
@@ -131,7 +131,7 @@ pub enum Action {
         reason: String,
     },
     /// The `:stats` numbers, read from the source.
-    StatsLoaded(Vec<CallStat>),
+    StatsLoaded(CallReport),
     /// Profile names from the AWS config files, for the `:profile` picker.
     ProfilesLoaded(Vec<String>),
     /// A new source (another region or profile) is ready; the runtime swaps it in first.

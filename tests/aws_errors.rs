@@ -1,5 +1,5 @@
 //! The failure paths an emulator cannot produce, at the SDK level with mocked responses:
-//! throttling (retried by the SDK, then explained), AccessDenied, expired credentials, a
+//! throttling (not retried by the SDK: the budget slows down; then explained), AccessDenied, expired credentials, a
 //! deleted cluster, empty pages that still carry a `nextToken`, an unreachable endpoint and
 //! missing credentials. Each checks the plain words the operator will read.
 
@@ -15,7 +15,7 @@ use aws_sdk_ecs::types::Task;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
 use ecsmon::model::TaskScope;
-use ecsmon::source::aws::{AwsSettings, AwsSource, Clients};
+use ecsmon::source::aws::{AwsSettings, AwsSource, CallStats, Clients};
 use ecsmon::source::{ErrorKind, FleetSource};
 
 fn source(ecs: aws_sdk_ecs::Client) -> AwsSource {
@@ -35,19 +35,59 @@ fn list_tasks_error(code: &str, message: &str) -> ListTasksError {
 }
 
 #[tokio::test]
-async fn throttling_is_retried_by_the_sdk_then_explained() {
+async fn throttling_is_not_retried_by_the_sdk_but_halves_the_budget_then_is_explained() {
     let throttled = mock!(aws_sdk_ecs::Client::list_tasks)
         .then_error(|| list_tasks_error("ThrottlingException", "Rate exceeded"));
+    let stats = CallStats::default();
     let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&throttled], |c| c
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(3)
                 .with_initial_backoff(Duration::from_millis(1))
-        ));
-    let err = source(ecs).tasks(&cart(), false).await.unwrap_err();
+        )
+        .retry_classifier(stats.feedback("ecs")));
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-west-3"))
+        .build();
+    let clients = Clients {
+        ecs,
+        ..Clients::new(&config, &stats)
+    };
+    let source =
+        AwsSource::from_clients(clients, AwsSettings::default(), "eu-west-3".into(), stats);
+    let err = source.tasks(&cart(), false).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Throttled);
     assert_eq!(err.message, "throttled by ECS");
-    assert_eq!(throttled.num_calls(), 3, "the SDK retried before giving up");
+    assert_eq!(
+        throttled.num_calls(),
+        1,
+        "not retried: the budget slows down instead"
+    );
+    let ecs = source
+        .stats()
+        .budgets
+        .into_iter()
+        .find(|b| b.service == "ecs")
+        .unwrap();
+    assert_eq!((ecs.allowed, ecs.ceiling, ecs.throttled), (10.0, 20.0, 1));
+}
+
+#[tokio::test]
+async fn transient_errors_are_still_retried_by_the_sdk() {
+    let failing = mock!(aws_sdk_ecs::Client::list_tasks)
+        .then_error(|| list_tasks_error("RequestTimeoutException", "Request timed out"));
+    let stats = CallStats::default();
+    let ecs = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&failing], |c| c
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1))
+        )
+        .retry_classifier(stats.feedback("ecs")));
+    let err = source(ecs).tasks(&cart(), false).await.unwrap_err();
+    assert_ne!(err.kind, ErrorKind::Throttled);
+    assert_eq!(failing.num_calls(), 3, "the SDK retried before giving up");
 }
 
 #[tokio::test]

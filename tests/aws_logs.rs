@@ -640,6 +640,7 @@ async fn live_tail_delivers_each_update_as_it_arrives_until_the_session_ends() {
     );
     let stat = source
         .stats()
+        .calls
         .into_iter()
         .find(|s| s.operation == "logs:StartLiveTail")
         .expect("counted");

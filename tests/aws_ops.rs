@@ -636,6 +636,7 @@ async fn an_agent_that_is_not_connected_is_explained() {
     );
     let failed: Vec<_> = source
         .stats()
+        .calls
         .into_iter()
         .filter(|s| s.operation == "ecs:ExecuteCommand")
         .collect();

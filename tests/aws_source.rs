@@ -28,6 +28,7 @@ fn settings(moto: &Moto) -> AwsSettings {
 fn calls(source: &AwsSource, op: &str) -> u64 {
     source
         .stats()
+        .calls
         .iter()
         .find(|s| s.operation == op)
         .map_or(0, |s| s.calls)

@@ -9,6 +9,11 @@
 //! the operator had is lost: the navigation stack, filter, selection, the open popup and the
 //! log pane's lines.
 //!
+//! Throttling is different: the console answers it with its per-service request budgets, which
+//! pace requests on the real clock, so those tests run in real time (`support::live`) and count
+//! requests per 30 s at the front — healthy, throttled, recovered. So does the steady-view
+//! test, on the simulated clock: a quiet view is polled less.
+//!
 //! Each test has its own moto (faults and call counts are global to a server). Time in the
 //! console is the harness's clock, moved a second at a time; the SDK's retries and timeouts run
 //! on the real clock, with the production retry policy (3 attempts) but shorter waits (see
@@ -28,6 +33,7 @@ use ecsmon::source::aws::{AwsSettings, AwsSource};
 use ecsmon::state::{Pane, Popup, SortSpec};
 use ecsmon::testkit::Harness;
 use serde_json::{Value, json};
+use support::live::{self, Operator::AtTheKeys};
 use support::{FleetSpec, Moto, seed};
 
 /// Per attempt and per operation (all attempts): production uses 10 s and 30 s.
@@ -203,6 +209,9 @@ async fn window(rig: &mut Rig, op: &str, secs: i64) -> (usize, u64) {
     rig.moto.reset_stats().await;
     let before = polls(&rig.h, &rig.tasks);
     for _ in 0..secs {
+        // The operator is at the console (without moving anything `kept` compares): the
+        // focused pane keeps its 5 s cadence, as it does for someone watching an incident.
+        rig.h.state.last_input = rig.h.state.now;
         rig.h.advance(1);
         rig.h.render(); // every second drawn, as the runtime would: never a panic
     }
@@ -297,18 +306,6 @@ async fn fault_for_a_while_then_gone(cluster: &str, fault: Value, words: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn throttling_backs_off_and_recovers() {
-    let fault = json!({"op": "*", "kind": "throttle"});
-    fault_for_a_while_then_gone("throttled", fault, "throttled by ECS").await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_bare_429_is_throttling_too() {
-    let fault = json!({"op": "*", "kind": "http429"});
-    fault_for_a_while_then_gone("http429", fault, "throttled by ECS").await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn server_errors_back_off_and_recover() {
     let fault = json!({"op": "*", "kind": "5xx", "status": 500});
     fault_for_a_while_then_gone("fivexx", fault, "ECS had an internal error").await;
@@ -353,4 +350,124 @@ async fn slow_answers_within_the_timeout_are_only_slow() {
     assert!(!rig.h.render().contains("STALE"));
     assert_eq!(slow_polls, healthy_polls, "no backoff for a slow success");
     assert_eq!(kept(&rig.h), before);
+}
+
+/// Throttling, in real time (the budgets pace requests on the real clock): the console at the
+/// keys on a 130-task view, healthy, then every call throttled, then the fault gone.
+async fn throttled_then_recovered(cluster: &str, fault: Value) {
+    let moto = Moto::start();
+    let (mut h, tasks) = live::tasks_view(&moto, cluster).await;
+    let healthy = live::window(&moto, &mut h, 30, AtTheKeys).await;
+
+    moto.inject(fault.clone()).await;
+    live::run_live(&mut h, 20, AtTheKeys, |_| false);
+    let throttled = live::window(&moto, &mut h, 30, AtTheKeys).await;
+    eprintln!("{fault}: requests per 30 s healthy {healthy}, throttled (after 20 s) {throttled}");
+    assert!(
+        throttled * 2 < healthy,
+        "{fault}: {throttled} requests per 30 s throttled against {healthy} healthy"
+    );
+    let slot = h.state.fleet.slot(&tasks).unwrap();
+    assert!(slot.is_stale() && slot.data.is_some(), "stale, rows kept");
+    let error = &slot.error.as_ref().unwrap().message;
+    assert!(error.contains("throttled by ECS"), "{error}");
+    assert!(h.status().contains("throttled by"), "{}", h.status());
+
+    // The budget says what it did.
+    let ecs = h
+        .source
+        .stats()
+        .budgets
+        .into_iter()
+        .find(|b| b.service == "ecs")
+        .expect("an ECS budget");
+    assert!(ecs.allowed <= 1.0 && ecs.throttled > 0, "{ecs:?}");
+    h.press(":stats<enter>");
+    let Some(Popup::Describe { lines, .. }) = h.state.popups.last() else {
+        panic!("no :stats popup: {}", h.render());
+    };
+    assert!(lines[0].contains("ALLOWED") && lines[0].contains("THROTTLED (LAST MIN)"));
+    assert!(
+        lines.iter().any(|l| l.starts_with("ecs ")
+            && l.contains(&format!("{} of {}", ecs.throttled, ecs.answers))),
+        "{lines:#?}"
+    );
+    h.press("<esc>");
+
+    moto.clear_faults().await;
+    let fresh = |h: &Harness| {
+        let slot = h.state.fleet.slot(&tasks).unwrap();
+        !slot.is_stale()
+            && !h.status().contains("retrying")
+            && !h.status().contains("throttled")
+            && !h.render().contains("STALE")
+    };
+    let started = std::time::Instant::now();
+    assert!(
+        live::run_live(&mut h, 30, AtTheKeys, fresh),
+        "{fault}: still stale 30 s after the fault ended: {}\n{}",
+        h.status(),
+        h.render()
+    );
+    eprintln!(
+        "{fault}: fresh again {:?} after the fault ended",
+        started.elapsed()
+    );
+    let recovered = live::window(&moto, &mut h, 30, AtTheKeys).await;
+    assert!(
+        recovered * 10 >= healthy * 8,
+        "{fault}: back to the healthy rate: {recovered} against {healthy}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn throttling_slows_every_poller_below_half_and_recovers_within_30_s() {
+    let fault = json!({"op": "*", "kind": "throttle"});
+    throttled_then_recovered("throttled", fault).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bare_429_is_throttling_too() {
+    let fault = json!({"op": "*", "kind": "http429"});
+    throttled_then_recovered("http429", fault).await;
+}
+
+/// A steady 130-task view nobody touches: after a minute its polls have stretched toward the
+/// background cadence, and the header says so; a key brings a fresh answer at once and the
+/// 5-second cadence back. On the console's (simulated) clock: nothing here waits for a budget.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_steady_untouched_view_is_polled_less_and_a_key_makes_it_live_again() {
+    let moto = Moto::start();
+    let (mut h, tasks) = live::tasks_view(&moto, "steady").await;
+    h.advance(60);
+    // A minute, measured: the fleet-wide polls come once a minute then, all at once.
+    moto.reset_stats().await;
+    let before = polls(&h, &tasks);
+    for _ in 0..60 {
+        h.advance(1);
+        h.render();
+    }
+    let steady = live::requests(&moto).await;
+    let by_op = moto.stats().await;
+    eprintln!(
+        "steady untouched view: {steady} requests per 60 s ({} polls of the tasks): {by_op:?}",
+        polls(&h, &tasks) - before
+    );
+    assert!(steady <= 30, "{steady} requests per 60 s: {by_op:?}");
+    assert!(h.render().contains("every 30s"), "{}", h.render());
+
+    let before = polls(&h, &tasks);
+    h.press("j");
+    assert_eq!(
+        polls(&h, &tasks),
+        before + 1,
+        "a key: a fresh answer at once"
+    );
+    assert!(!h.render().contains("every "), "{}", h.render());
+    let before = polls(&h, &tasks);
+    for _ in 0..6 {
+        h.advance(5);
+        h.press("j");
+    }
+    assert_eq!(polls(&h, &tasks) - before, 6, "every 5 s at the keys");
 }

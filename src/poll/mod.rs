@@ -1,7 +1,12 @@
-//! What to poll, and when. Only what the current view needs is polled: the focused pane often,
-//! the panes behind it in the navigation stack rarely, nothing else. Failures back off
-//! exponentially (with jitter) instead of retrying in a tight loop.
+//! What to poll, and when. Only what the current view needs is polled: the focused pane often
+//! (less often while nothing happens: `cadence`), the panes behind it in the navigation stack
+//! rarely, nothing else. Failures back off exponentially (with jitter) instead of retrying in a
+//! tight loop — except throttling, which the source's per-service budget already answers by
+//! slowing down: a throttled poll comes again soon, and waits there for the budget's pace.
+//! A poll that falls due while the same one is still under way (waiting for its budget, say)
+//! is not sent twice: it is coalesced, and counted for `:stats`.
 
+pub mod cadence;
 pub mod logs;
 
 use std::collections::HashMap;
@@ -14,11 +19,37 @@ use crate::model::{Query, Time};
 pub const LOST_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 /// Backoff never waits longer than this between attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(120);
+/// A throttled poll comes again after at most this long: it then waits for a token of the
+/// service's budget, whose rate throttling has cut, so it probes at that rate and the pane is
+/// fresh again within seconds of the throttling's end instead of after a long backoff.
+pub const THROTTLED_RETRY: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Default)]
 pub struct PollBook {
     entries: HashMap<Query, Entry>,
     next_seq: u64,
+    /// Polls that fell due while the same poll was still under way, and were not sent.
+    coalesced: u64,
+}
+
+/// How a poll ended, as far as its schedule cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// AWS throttled it: retried soon, at the pace of the service's budget.
+    Throttled,
+    /// Anything else: retried after an exponential backoff.
+    Failed,
+}
+
+impl Outcome {
+    pub fn of<T>(result: &Result<T, crate::source::SourceError>) -> Outcome {
+        match result {
+            Ok(_) => Outcome::Ok,
+            Err(e) if e.kind == crate::source::ErrorKind::Throttled => Outcome::Throttled,
+            Err(_) => Outcome::Failed,
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -30,6 +61,8 @@ struct Entry {
     failures: u32,
     /// No new attempt before this (backoff after a failure).
     retry_at: Option<Time>,
+    /// When a poll falling due was last coalesced into the one under way.
+    coalesced_at: Option<Time>,
 }
 
 impl PollBook {
@@ -45,11 +78,21 @@ impl PollBook {
                 continue;
             }
             let entry = self.entries.entry(query.clone()).or_default();
-            if is_due(entry, *every, now) {
-                effects.push(self.send(query.clone(), now));
+            match is_due(entry, *every, now) {
+                Due::Yes => effects.push(self.send(query.clone(), now)),
+                Due::UnderWay => {
+                    entry.coalesced_at = Some(now);
+                    self.coalesced += 1;
+                }
+                Due::No => {}
             }
         }
         effects
+    }
+
+    /// Polls not sent because the same one was still under way when they fell due.
+    pub fn coalesced(&self) -> u64 {
+        self.coalesced
     }
 
     /// `r`: poll now, whatever the schedule says (a newer answer wins over one under way).
@@ -57,12 +100,12 @@ impl PollBook {
         self.send(query, now)
     }
 
-    /// Records an answer. `retry_after` overrides the computed backoff (throttling hints).
+    /// Records an answer. `retry_after` overrides the computed wait (a server's hint).
     pub fn finished(
         &mut self,
         query: &Query,
         seq: u64,
-        ok: bool,
+        outcome: Outcome,
         retry_after: Option<Duration>,
         cadence: Duration,
         now: Time,
@@ -73,12 +116,13 @@ impl PollBook {
         if entry.in_flight.is_some_and(|(s, _)| s == seq) {
             entry.in_flight = None;
         }
-        if ok {
+        if outcome == Outcome::Ok {
             entry.failures = 0;
             entry.retry_at = None;
         } else {
             entry.failures += 1;
-            let wait = retry_after.unwrap_or_else(|| backoff(cadence, entry.failures, seq));
+            let wait =
+                retry_after.unwrap_or_else(|| retry_wait(outcome, cadence, entry.failures, seq));
             entry.retry_at = Some(now + wait);
         }
     }
@@ -105,21 +149,45 @@ impl PollBook {
     }
 }
 
-fn is_due(entry: &Entry, every: Duration, now: Time) -> bool {
-    if let Some((_, sent)) = entry.in_flight
-        && now - sent < LOST_AFTER
-    {
-        return false;
+enum Due {
+    Yes,
+    No,
+    /// Due, but the same poll is still under way: the answer on its way serves both.
+    UnderWay,
+}
+
+fn is_due(entry: &Entry, every: Duration, now: Time) -> Due {
+    let due = if entry.retry_at.is_some_and(|at| now < at) {
+        false
+    } else if entry.retry_at.is_some() {
+        true
+    } else {
+        match entry.last_sent {
+            None => true,
+            Some(sent) => now - sent >= chrono_duration(every),
+        }
+    };
+    if !due {
+        return Due::No;
     }
-    if entry.retry_at.is_some_and(|at| now < at) {
-        return false;
+    match entry.in_flight {
+        Some((_, sent)) if now - sent < LOST_AFTER => {
+            // Counted once a cadence, not on every update while it waits.
+            let counted = entry
+                .coalesced_at
+                .is_some_and(|at| at >= sent && now - at < chrono_duration(every));
+            if counted { Due::No } else { Due::UnderWay }
+        }
+        _ => Due::Yes,
     }
-    if entry.retry_at.is_some() {
-        return true;
-    }
-    match entry.last_sent {
-        None => true,
-        Some(sent) => now - sent >= chrono_duration(every),
+}
+
+/// How long a failed poll waits before it is sent again: throttling soon (the budget sets the
+/// pace), anything else after an exponential backoff.
+pub fn retry_wait(outcome: Outcome, cadence: Duration, failures: u32, seq: u64) -> Duration {
+    match outcome {
+        Outcome::Throttled => cadence.min(THROTTLED_RETRY),
+        _ => backoff(cadence, failures, seq),
     }
 }
 
@@ -165,7 +233,7 @@ mod tests {
         let first = fetched(&book.due(&wanted, t(0)));
         assert_eq!(first.len(), 1);
         assert!(book.due(&wanted, t(6)).is_empty(), "still in flight");
-        book.finished(&Query::Clusters, first[0].1, true, None, FIVE, t(1));
+        book.finished(&Query::Clusters, first[0].1, Outcome::Ok, None, FIVE, t(1));
         assert!(book.due(&wanted, t(4)).is_empty(), "not due yet");
         assert_eq!(fetched(&book.due(&wanted, t(6))).len(), 1);
     }
@@ -188,7 +256,14 @@ mod tests {
         for _ in 0..4 {
             let sent = fetched(&book.due(&wanted, t(now)));
             assert_eq!(sent.len(), 1, "due at {now}");
-            book.finished(&Query::Clusters, sent[0].1, false, None, FIVE, t(now));
+            book.finished(
+                &Query::Clusters,
+                sent[0].1,
+                Outcome::Failed,
+                None,
+                FIVE,
+                t(now),
+            );
             let retry = book.retry_at(&Query::Clusters).unwrap();
             let wait = (retry - t(now)).num_seconds();
             waits.push(wait);
@@ -203,7 +278,7 @@ mod tests {
             "waits grow: {waits:?}"
         );
         let sent = fetched(&book.due(&wanted, t(now)));
-        book.finished(&Query::Clusters, sent[0].1, true, None, FIVE, t(now));
+        book.finished(&Query::Clusters, sent[0].1, Outcome::Ok, None, FIVE, t(now));
         assert_eq!(book.retry_at(&Query::Clusters), None);
     }
 
@@ -212,8 +287,55 @@ mod tests {
         let mut book = PollBook::default();
         let sent = fetched(&book.due(&[(Query::Clusters, FIVE)], t(0)));
         let hint = Some(Duration::from_secs(42));
-        book.finished(&Query::Clusters, sent[0].1, false, hint, FIVE, t(0));
+        book.finished(
+            &Query::Clusters,
+            sent[0].1,
+            Outcome::Failed,
+            hint,
+            FIVE,
+            t(0),
+        );
         assert_eq!(book.retry_at(&Query::Clusters), Some(t(42)));
+    }
+
+    #[test]
+    fn throttled_polls_come_again_soon_however_often_they_were_throttled() {
+        let mut book = PollBook::default();
+        let thirty = Duration::from_secs(30);
+        let wanted = [(Query::Clusters, thirty)];
+        let mut now = 0;
+        for _ in 0..10 {
+            let sent = fetched(&book.due(&wanted, t(now)));
+            assert_eq!(sent.len(), 1, "due at {now}");
+            book.finished(
+                &Query::Clusters,
+                sent[0].1,
+                Outcome::Throttled,
+                None,
+                thirty,
+                t(now),
+            );
+            let wait = (book.retry_at(&Query::Clusters).unwrap() - t(now)).num_seconds();
+            assert_eq!(wait, THROTTLED_RETRY.as_secs() as i64);
+            now += wait;
+        }
+    }
+
+    #[test]
+    fn a_poll_due_while_the_same_one_waits_is_coalesced_and_counted_once_a_cadence() {
+        let mut book = PollBook::default();
+        let wanted = [(Query::Clusters, FIVE)];
+        let first = fetched(&book.due(&wanted, t(0)));
+        // Still waiting (for its budget, say) when the next two fall due: nothing is sent,
+        // two polls are saved, however many updates look in between.
+        for s in 1..=12 {
+            assert!(book.due(&wanted, t(s)).is_empty(), "sent again at {s}");
+        }
+        assert_eq!(book.coalesced(), 2);
+        book.finished(&Query::Clusters, first[0].1, Outcome::Ok, None, FIVE, t(12));
+        // The answer is that of a request sent at 0: the next one goes out at once.
+        assert_eq!(fetched(&book.due(&wanted, t(13))).len(), 1);
+        assert_eq!(book.coalesced(), 2);
     }
 
     #[test]

@@ -47,6 +47,26 @@ pub struct CallStat {
     pub throttled: u64,
 }
 
+/// One AWS service's request budget (see `aws::limiter`), for the `:stats` view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetStat {
+    /// `ecs`, `cloudwatch`…
+    pub service: String,
+    /// Requests per second allowed now: the ceiling, or less after throttling.
+    pub allowed: f64,
+    pub ceiling: f64,
+    /// Answers and throttled answers in the last minute.
+    pub answers: u64,
+    pub throttled: u64,
+}
+
+/// What a source has sent so far and what it allows itself now.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallReport {
+    pub calls: Vec<CallStat>,
+    pub budgets: Vec<BudgetStat>,
+}
+
 /// A shared source, carried in an action when the operator switches region or profile.
 #[derive(Clone)]
 pub struct SharedSource(pub std::sync::Arc<dyn FleetSource>);
@@ -209,9 +229,10 @@ pub trait FleetSource: Send + Sync {
         Ok(Vec::new())
     }
 
-    /// AWS calls made so far, by operation. Sources that make none return nothing.
-    fn stats(&self) -> Vec<CallStat> {
-        Vec::new()
+    /// AWS calls made so far, by operation, and the budgets. Sources that make none return
+    /// nothing.
+    fn stats(&self) -> CallReport {
+        CallReport::default()
     }
 
     /// Runs one query. The default dispatches to the methods above.

@@ -83,6 +83,9 @@ pub struct State {
     pub status: Option<Status>,
     pub polls: PollBook,
     pub refresh: Refresh,
+    /// The last key, mouse click or paste: the focused pane is polled live for a while after
+    /// (`crate::poll::cadence`).
+    pub last_input: Time,
     /// How far back the stopped-tasks view looks.
     pub stopped_window: std::time::Duration,
     pub mouse: bool,
@@ -121,6 +124,7 @@ impl State {
             status: None,
             polls: PollBook::default(),
             refresh,
+            last_input: now,
             stopped_window: std::time::Duration::from_secs(3600),
             mouse: true,
             aws: None,

@@ -8,7 +8,8 @@ use super::format::age;
 use crate::state::State;
 
 /// Context first, so nobody acts in the wrong account: source, region, account, principal.
-/// On the right, how old the focused pane's data is.
+/// On the right, how old the focused pane's data is, and how often it is polled while a quiet
+/// view has stretched that (`every 20s`).
 pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
     let t = ctx.theme;
     let id = &state.identity;
@@ -63,7 +64,12 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
             format!(" STALE · data {} old ", age(state.now, at)),
             t.stale,
         ),
-        Some((at, false)) => Span::styled(format!(" data {} old ", age(state.now, at)), t.dim),
+        Some((at, false)) => {
+            let every = crate::poll::cadence::shown(state)
+                .map(|c| format!("· every {}s ", c.as_secs()))
+                .unwrap_or_default();
+            Span::styled(format!(" data {} old {every}", age(state.now, at)), t.dim)
+        }
         None => Span::styled(" loading… ", t.dim),
     };
     let room = (area.width as usize).saturating_sub(left_width + 1);

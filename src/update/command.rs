@@ -4,7 +4,7 @@ use crate::action::Effect;
 use crate::state::{Level, PaneKind, Popup, State};
 
 use super::{context, nav};
-use crate::source::CallStat;
+use crate::source::CallReport;
 
 /// Command names and their aliases. The first name is the one completion offers.
 const COMMANDS: &[(&str, &[&str])] = &[
@@ -114,32 +114,65 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
     vec![]
 }
 
-/// The `:stats` popup: AWS calls by operation since the console started.
-pub fn stats_popup(stats: &[CallStat]) -> Popup {
+/// The `:stats` popup: each AWS service's budget (the rate allowed now, how much of the last
+/// minute was throttled, the polls saved by coalescing), then the calls by operation since
+/// the console started. `coalesced` counts fleet polls, which all go to ECS.
+pub fn stats_popup(report: &CallReport, coalesced: u64) -> Popup {
     let mut lines = Vec::new();
-    if stats.is_empty() {
+    if report.calls.is_empty() && report.budgets.is_empty() {
         lines.push("No AWS calls: the demo fleet is simulated in the process.".to_string());
     } else {
+        lines.push(format!(
+            "{:<24} {:>9} {:>9} {:>22} {:>10}",
+            "SERVICE", "ALLOWED", "CEILING", "THROTTLED (LAST MIN)", "COALESCED"
+        ));
+        for b in &report.budgets {
+            let share = (b.throttled * 100).checked_div(b.answers).unwrap_or(0);
+            let throttled = format!("{} of {} ({share}%)", b.throttled, b.answers);
+            let saved = if b.service == "ecs" {
+                coalesced.to_string()
+            } else {
+                "–".into()
+            };
+            lines.push(format!(
+                "{:<24} {:>9} {:>9} {throttled:>22} {saved:>10}",
+                b.service,
+                per_sec(b.allowed),
+                per_sec(b.ceiling)
+            ));
+        }
+        lines.push(String::new());
         lines.push(format!(
             "{:<36} {:>8} {:>8} {:>10}",
             "OPERATION", "CALLS", "ERRORS", "THROTTLED"
         ));
-        for s in stats {
+        for s in &report.calls {
             lines.push(format!(
                 "{:<36} {:>8} {:>8} {:>10}",
                 s.operation, s.calls, s.errors, s.throttled
             ));
         }
-        let total: u64 = stats.iter().map(|s| s.calls).sum();
+        let total: u64 = report.calls.iter().map(|s| s.calls).sum();
         lines.push(String::new());
         lines.push(format!(
-            "{total} calls in all (pages and retries count one each)"
+            "{total} calls in all (pages and retries count one each). A throttled service's \
+             allowed rate is halved, and grows back with each good answer; a poll that falls \
+             due while the same one still waits is coalesced, not sent twice."
         ));
     }
     Popup::Describe {
         title: "AWS calls".into(),
         lines,
         scroll: 0,
+    }
+}
+
+/// `20/s`, `2.5/s`, `0.2/s`.
+fn per_sec(rate: f64) -> String {
+    if rate >= 10.0 || rate.fract() == 0.0 {
+        format!("{rate:.0}/s")
+    } else {
+        format!("{rate:.1}/s")
     }
 }
 

@@ -111,9 +111,10 @@ pub fn loaded(
         state.refresh.background
     };
     let retry_hint = error.as_ref().and_then(|e| e.retry_after);
+    let outcome = crate::poll::Outcome::of(&result);
     state
         .polls
-        .finished(&query, seq, error.is_none(), retry_hint, cadence, at);
+        .finished(&query, seq, outcome, retry_hint, cadence, at);
     if !state.fleet.apply(query.clone(), seq, at, result) {
         return; // a newer answer is already shown
     }

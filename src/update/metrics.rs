@@ -22,6 +22,8 @@ pub const ROW_PERIOD: u32 = 60;
 pub const ROW_WINDOW: TimeDelta = TimeDelta::hours(1);
 /// Periods re-read on each increment: CloudWatch completes and revises the latest ones.
 const OVERLAP_PERIODS: i32 = 2;
+/// How the status line names this poller's problems (and recognises them once over).
+const METRICS_WARNING: &str = "CloudWatch metrics: ";
 
 /// Series on screen now, with how far back each must reach.
 pub fn wanted(state: &State, with_triage: bool) -> Vec<(SeriesKey, TimeDelta)> {
@@ -207,10 +209,20 @@ pub fn metrics_loaded(
     if poll.in_flight.is_some_and(|(s, _)| s == seq) {
         poll.in_flight = None;
     }
+    let outcome = poll::Outcome::of(&result);
     match result {
         Ok(data) => {
             poll.failures = 0;
             poll.retry_at = None;
+            // The warning this poller raised is over: take it down.
+            if state.metrics.error.is_some()
+                && state
+                    .status
+                    .as_ref()
+                    .is_some_and(|s| s.level != Level::Info && s.text.starts_with(METRICS_WARNING))
+            {
+                state.status = None;
+            }
             state
                 .metrics
                 .merge(request.start, request.end, data, &request.series);
@@ -220,12 +232,12 @@ pub fn metrics_loaded(
         }
         Err(e) => {
             poll.failures += 1;
-            let wait = e
-                .retry_after
-                .unwrap_or_else(|| poll::backoff(state.refresh.metrics, poll.failures, seq));
+            let wait = e.retry_after.unwrap_or_else(|| {
+                poll::retry_wait(outcome, state.refresh.metrics, poll.failures, seq)
+            });
             poll.retry_at = Some(state.now + poll::chrono_duration(wait));
             if state.metrics.error.is_none() {
-                state.set_status(Level::Warn, format!("CloudWatch metrics: {}", e.message));
+                state.set_status(Level::Warn, format!("{METRICS_WARNING}{}", e.message));
             }
             state.metrics.error = Some(e);
         }

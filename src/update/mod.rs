@@ -37,6 +37,10 @@ use crate::ui::layout;
 const INFO_TTL_SECS: i64 = 6;
 
 pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect> {
+    if matches!(action, Action::Key(_) | Action::Mouse(_) | Action::Paste(_)) {
+        // The operator is at the keys: the focused pane goes live again.
+        state.last_input = state.now;
+    }
     let mut effects = match action {
         Action::Key(key) => match state.input {
             InputMode::Normal => keys::handle(state, key, keymap),
@@ -186,7 +190,9 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             vec![]
         }
         Action::StatsLoaded(stats) => {
-            state.popups.push(command::stats_popup(&stats));
+            state
+                .popups
+                .push(command::stats_popup(&stats, state.polls.coalesced()));
             vec![]
         }
         Action::ProfilesLoaded(names) => {
@@ -220,13 +226,17 @@ fn written_to(asked: &std::path::Path, written: &std::path::Path) -> String {
     }
 }
 
-/// What the current view needs polled, with cadences: the focused pane often, the panes behind
-/// it rarely, nothing else.
+/// What the current view needs polled, with cadences: the focused pane often (less often while
+/// nothing happens), the panes behind it rarely, nothing else.
 pub fn wanted(state: &State) -> Vec<(Query, Duration)> {
     let mut wanted = Vec::with_capacity(state.nav.len());
-    wanted.push((state.focused().pane.query(), state.refresh.focused));
+    wanted.push((
+        state.focused().pane.query(),
+        crate::poll::cadence::focused(state),
+    ));
+    let behind = crate::poll::cadence::behind(state, state.refresh.background);
     for view in state.nav.iter().rev().skip(1) {
-        wanted.push((view.pane.query(), state.refresh.background));
+        wanted.push((view.pane.query(), behind));
     }
     // Target health names each target's task: the service's tasks are needed while it is open.
     if let Some(crate::state::Popup::TargetHealth(view)) = state.popups.last() {

@@ -35,9 +35,15 @@ const TASK_DEFINITION_RETRY: TimeDelta = TimeDelta::minutes(5);
 const RECENT: TimeDelta = TimeDelta::minutes(30);
 
 /// The fleet queries the engine needs beyond what the panes poll, at background cadences
-/// (worked out once a clock tick in [`schedule`], not on every key).
+/// (worked out once a clock tick in [`schedule`], not on every key), stretched while the
+/// console is quiet (`poll::cadence::behind`).
 pub fn wanted(state: &State) -> Vec<(Query, Duration)> {
-    state.triage.wanted_queries.clone()
+    state
+        .triage
+        .wanted_queries
+        .iter()
+        .map(|(query, every)| (query.clone(), crate::poll::cadence::behind(state, *every)))
+        .collect()
 }
 
 fn fleet_queries(state: &State) -> Vec<(Query, Duration)> {

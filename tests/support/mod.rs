@@ -12,6 +12,7 @@
 
 #![allow(dead_code, unused_imports)] // each test binary uses a different part of this module
 
+pub mod live;
 pub mod live_tail;
 pub mod seed;
 

@@ -10,7 +10,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
-use super::{AwsSource, ErrorContext, limiter::RateLimiter, stats::CallStats};
+use super::{AwsSource, ErrorContext, stats::CallStats};
 use crate::source::{ErrorKind, SourceError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,8 +24,11 @@ pub struct AwsSettings {
 /// region); credential problems surface, explained, on the first call, so `r` can retry them.
 pub async fn connect(settings: AwsSettings) -> Result<AwsSource, SourceError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        // The SDK retries throttling and 5xx with exponential backoff and jitter; the poll
-        // scheduler backs off further between polls.
+        // The SDK retries 5xx, timeouts and dropped connections with exponential backoff and
+        // jitter, each retry charged to the service's budget; it never retries throttling
+        // (`stats::ThrottleFeedback`): the budget halves the rate instead. Not the SDK's
+        // adaptive mode: its rate limiter would slow the retries of one client, where the
+        // budget slows every poller of the service and shows in `:stats`.
         .retry_config(RetryConfig::standard().with_max_attempts(3))
         .timeout_config(
             TimeoutConfig::builder()
@@ -67,7 +70,8 @@ impl AwsSource {
         Ok(AwsSource::from_clients(clients, settings, region, stats))
     }
 
-    /// Builds the source from clients (tests swap a mocked one in).
+    /// Builds the source from clients (tests swap a mocked one in). The clients should be built
+    /// with `stats` (`Clients::new`), whose budgets they feed and the source draws on.
     pub fn from_clients(
         clients: Clients,
         settings: AwsSettings,
@@ -98,7 +102,7 @@ impl AwsSource {
             },
             settings,
             region,
-            limiter: RateLimiter::default(),
+            limiter: stats.budget(),
             stats,
             ec2_ids: Mutex::new(HashMap::new()),
             task_defs: Mutex::new(HashMap::new()),
@@ -109,7 +113,8 @@ impl AwsSource {
     }
 }
 
-/// One SDK client per AWS service ecsmon talks to, all counting their calls into `stats`.
+/// One SDK client per AWS service ecsmon talks to, all counting their calls into `stats` and
+/// telling its budgets which answers were throttling.
 #[derive(Clone, Debug)]
 pub struct Clients {
     pub ecs: aws_sdk_ecs::Client,
@@ -127,23 +132,24 @@ pub struct Clients {
 impl Clients {
     pub fn new(config: &SdkConfig, stats: &CallStats) -> Self {
         macro_rules! client {
-            ($sdk:ident) => {
+            ($sdk:ident, $service:literal) => {
                 $sdk::Client::from_conf(
                     $sdk::config::Builder::from(config)
                         .interceptor(stats.interceptor())
+                        .retry_classifier(stats.feedback($service))
                         .build(),
                 )
             };
         }
         Clients {
-            ecs: client!(aws_sdk_ecs),
-            ec2: client!(aws_sdk_ec2),
-            sts: client!(aws_sdk_sts),
-            cloudwatch: client!(aws_sdk_cloudwatch),
-            elb: client!(aws_sdk_elasticloadbalancingv2),
-            logs: client!(aws_sdk_cloudwatchlogs),
-            ssm: client!(aws_sdk_ssm),
-            autoscaling: client!(aws_sdk_applicationautoscaling),
+            ecs: client!(aws_sdk_ecs, "ecs"),
+            ec2: client!(aws_sdk_ec2, "ec2"),
+            sts: client!(aws_sdk_sts, "sts"),
+            cloudwatch: client!(aws_sdk_cloudwatch, "cloudwatch"),
+            elb: client!(aws_sdk_elasticloadbalancingv2, "elasticloadbalancing"),
+            logs: client!(aws_sdk_cloudwatchlogs, "logs"),
+            ssm: client!(aws_sdk_ssm, "ssm"),
+            autoscaling: client!(aws_sdk_applicationautoscaling, "application-autoscaling"),
         }
     }
 }

@@ -64,13 +64,16 @@ where
     }
 }
 
+/// HTTP 429 Too Many Requests.
+pub const TOO_MANY_REQUESTS: u16 = 429;
+
 /// HTTP 429: throttling, whatever the body says. A proxy or gateway in front of the endpoint
 /// sends it with no AWS error code, which the SDK cannot parse into one.
 fn too_many_requests<E, R: 'static>(err: &SdkError<E, R>) -> bool {
     let response = err.raw_response().map(|r| r as &dyn std::any::Any);
     response
         .and_then(|r| r.downcast_ref::<aws_smithy_runtime_api::http::Response>())
-        .is_some_and(|r| r.status().as_u16() == 429)
+        .is_some_and(|r| r.status().as_u16() == TOO_MANY_REQUESTS)
 }
 
 fn from_code(
@@ -82,7 +85,8 @@ fn from_code(
     ctx: &ErrorContext,
 ) -> SourceError {
     match code {
-        // The poll scheduler backs off from here; the SDK already retried with jitter.
+        // Never retried by the SDK (`stats::ThrottleFeedback`): the service's budget has
+        // halved its rate, and the poll comes again at that pace.
         "ThrottlingException"
         | "Throttling"
         | "RequestLimitExceeded"

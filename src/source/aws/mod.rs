@@ -3,7 +3,7 @@
 //!
 //! Every list is read to its last page and every describe is split into batches within AWS's
 //! limits (10 services, 100 tasks, 100 container instances, 100 clusters), sent with bounded
-//! concurrency behind per-operation token buckets. Facts that never change — a container
+//! concurrency within one request budget per AWS service (`limiter`). Facts that never change — a container
 //! instance's EC2 id, a task definition — are fetched once and cached.
 
 mod cloudwatch;
@@ -31,7 +31,7 @@ use crate::model::{
     ScalingBounds, SeriesData, Service, SessionHandoff, TargetGroupHealth, Task, TaskDefinition,
     TaskScope,
 };
-use crate::source::{CallStat, FleetSource, LogTail, SourceError};
+use crate::source::{CallReport, FleetSource, LogTail, SourceError};
 
 use limiter::RateLimiter;
 
@@ -51,7 +51,8 @@ pub struct AwsSource {
     /// Region the SDK resolved (flag, environment or profile).
     region: String,
     errors: ErrorContext,
-    limiter: RateLimiter,
+    /// The per-service budgets, shared with the clients' feedback (`stats::ThrottleFeedback`).
+    limiter: Arc<RateLimiter>,
     stats: CallStats,
     /// Container instance ARN → EC2 instance id. Immutable for the instance's life.
     ec2_ids: Mutex<HashMap<String, String>>,
@@ -296,7 +297,7 @@ impl FleetSource for AwsSource {
         self.describe_target_health(target_groups).await
     }
 
-    fn stats(&self) -> Vec<CallStat> {
+    fn stats(&self) -> CallReport {
         self.stats.snapshot()
     }
 }
