@@ -16,6 +16,9 @@ pub enum ErrorKind {
     NotFound,
     /// Anything else the server said.
     Service,
+    /// A change was sent but no answer came back (a timeout, a dropped connection, a 5xx):
+    /// it may or may not have been carried out.
+    OutcomeUnknown,
 }
 
 /// A failure explained in plain words, ready for the status line.
