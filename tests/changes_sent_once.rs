@@ -2,7 +2,7 @@
 //! (`tests/moto/server.py`): a mutating call is retried only when AWS's answer proves it was
 //! not carried out (throttling); a timeout, a connection lost after the request left, or a 5xx
 //! ends it, is never sent again (a retried `forceNewDeployment` is a second deployment), and is
-//! reported as an unknown outcome with the command that checks it. Reads keep
+//! reported — and audited — as an unknown outcome with the command that checks it. Reads keep
 //! the SDK's retries.
 //!
 //! Each test has its own moto (faults and call counts are global to a server). The SDK runs
@@ -11,13 +11,16 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use ecsmon::model::Operation;
+use ecsmon::source::audit::Stage;
 use ecsmon::source::aws::{AwsSettings, AwsSource};
 use ecsmon::source::{ErrorKind, FleetSource};
+use ecsmon::testkit::Harness;
 use serde_json::json;
 use support::{FleetSpec, Moto, Seeded, seed};
 
@@ -227,4 +230,41 @@ async fn a_refused_connection_is_a_plain_failure_nothing_was_sent() {
     let err = source.apply(&op).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Network, "{err}");
     assert!(err.message.starts_with("cannot reach"), "{err}");
+}
+
+/// Through the console: `R`, `y` on a service whose answer never comes is audited
+/// `requested`, then `unknown` under the same id, and the status line says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_audits_a_lost_redeploy_as_unknown() {
+    let rig = rig("once-console").await;
+    let settings = AwsSettings {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(rig.moto.endpoint.clone()),
+    };
+    let config = console_config(&rig.moto.endpoint).await;
+    let source = AwsSource::from_config(&config, settings.clone()).unwrap();
+    let mut h = Harness::with_source(Arc::new(source), Some(settings), 140, 40);
+    h.press("/once-console<enter><enter>");
+    assert!(h.render().contains("svc-000"), "{}", h.render());
+    rig.moto
+        .inject(json!({"op": "ecs:UpdateService", "kind": "lost", "count": 1, "delay": 4}))
+        .await;
+    h.press("Ry");
+    let audit = h.audits();
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert_eq!(audit[0].stage, Stage::Requested);
+    assert_eq!(audit[1].stage, Stage::Unknown);
+    assert_eq!(audit[0].id, audit[1].id);
+    assert!(
+        audit[1].result.starts_with("unknown: outcome unknown"),
+        "{}",
+        audit[1].result
+    );
+    assert!(
+        h.status().contains("may or may not have been carried out"),
+        "{}",
+        h.status()
+    );
+    assert_eq!(rig.moto.calls("ecs:UpdateService").await, 1);
 }
