@@ -555,8 +555,7 @@ fn quitting_with_a_change_under_way_waits_then_audits_it_unknown_and_says_how_to
     );
     assert!(
         said[0].contains(
-            "aws ecs describe-services --cluster prod --services payments --query \
-             'services[0].[desiredCount,deployments]' --region eu-west-1"
+            "aws ecs describe-services --cluster prod --services payments --region eu-west-1"
         ),
         "{said:?}"
     );

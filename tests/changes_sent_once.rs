@@ -117,11 +117,18 @@ async fn a_redeploy_whose_answer_times_out_is_sent_once_and_its_outcome_is_unkno
     let err = rig.source.apply(&rig.redeploy()).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::OutcomeUnknown, "{err}");
     assert!(
-        err.message
-            .starts_with("outcome unknown: ecs:UpdateService on service svc-000"),
+        err.message.starts_with(
+            "outcome unknown, not sent again — check with: aws ecs describe-services \
+             --cluster once-timeout --services svc-000 --region us-east-1 (ecs:UpdateService on \
+             service svc-000 in once-timeout was sent, but no answer came in time: it may or may \
+             not have been carried out;"
+        ),
         "{err}"
     );
-    assert!(err.message.contains("was not sent again"), "{err}");
+    assert!(
+        err.message.contains("was sent, but no answer came in time"),
+        "{err}"
+    );
     assert!(
         err.message.contains(
             "check with: aws ecs describe-services --cluster once-timeout --services svc-000"
@@ -154,6 +161,11 @@ async fn a_connection_lost_after_the_request_left_is_unknown_and_not_retried() {
     assert_eq!(err.kind, ErrorKind::OutcomeUnknown, "{err}");
     assert!(
         err.message
+            .contains("was sent, but the connection was lost before the answer"),
+        "{err}"
+    );
+    assert!(
+        err.message
             .contains("aws ecs describe-tasks --cluster once-reset"),
         "{err}"
     );
@@ -168,6 +180,11 @@ async fn a_server_error_on_a_change_is_not_retried_and_its_outcome_is_unknown() 
         .await;
     let err = rig.source.apply(&rig.redeploy()).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::OutcomeUnknown, "{err}");
+    assert!(
+        err.message
+            .contains("AWS answered with a server error: it may or may not have been carried out; ECS had an internal error (ServerException)"),
+        "{err}"
+    );
     assert_eq!(rig.moto.calls("ecs:UpdateService").await, 1);
 }
 

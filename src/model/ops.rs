@@ -184,23 +184,17 @@ impl Operation {
             }
             | Operation::Rollback {
                 cluster, service, ..
-            } => format!(
-                "aws ecs describe-services --cluster {cluster} --services {service} \
-                 --query 'services[0].[desiredCount,deployments]'"
-            ),
+            } => format!("aws ecs describe-services --cluster {cluster} --services {service}"),
             Operation::StopTask {
                 cluster, task_arn, ..
-            } => format!(
-                "aws ecs describe-tasks --cluster {cluster} --tasks {task_arn} \
-                 --query 'tasks[0].[lastStatus,desiredStatus,stoppedReason]'"
-            ),
+            } => format!("aws ecs describe-tasks --cluster {cluster} --tasks {task_arn}"),
             Operation::SetInstanceState {
                 cluster,
                 instance_arn,
                 ..
             } => format!(
                 "aws ecs describe-container-instances --cluster {cluster} \
-                 --container-instances {instance_arn} --query 'containerInstances[0].status'"
+                 --container-instances {instance_arn}"
             ),
             Operation::Exec { .. } => "aws ssm describe-sessions --state Active".to_string(),
             Operation::InstanceShell {

@@ -47,9 +47,10 @@ against moto and breaks against AWS. This front sits between the SDK and moto an
   error code, as a proxy or gateway sends), `5xx` (`status`, default 500, with the protocol's
   internal-error shape), `slow` (answers normally after `delay` seconds), `reset` (the connection is
   reset once the request is read), `hang` (read, never answered: held until the fault ends, then
-  reset), `lost` (carried out by moto, but the answer never leaves: held like `hang`, then reset;
-  `delay` 0 resets at once), `malformed` (HTTP 200 whose body cannot be parsed), `answer` (this `body_b64`, byte for
-  byte, with `status`, default 200), `poison` (moto's answer with escape sequences and control
+  reset), `lost` (carried out by moto, but the answer never leaves: held for the rule's
+  `seconds`, or `delay` seconds when it counts requests, then reset; `delay` 0 resets at once),
+  `malformed` (HTTP 200 whose body cannot be parsed), `answer` (this `body_b64`, byte for byte,
+  with `status`, default 200), `poison` (moto's answer with escape sequences and control
   characters added to its names and free text, see `HOSTILE`). `GET /_ecsmon/faults` lists the
   rules with the requests each has hit. Faulted requests are counted in the stats like any other.
 
@@ -1218,12 +1219,16 @@ class Faults:
                     return rule
         return None
 
-    @staticmethod
-    def lose(rule: FaultRule) -> None:
+    def lose(self, rule: FaultRule) -> None:
         """`lost`: the request was carried out, but its answer never leaves. The connection is
-        held like `hang` (until the fault is over, or `delay` seconds), then reset."""
-        hold = rule.until - time.monotonic() if rule.until is not None else rule.delay
-        rule.ended.wait(timeout=max(hold, 0.0))
+        held until the rule's time is up (or `delay` seconds when it is a number of requests:
+        other requests keep their answers meanwhile) or the faults are cleared, then reset."""
+        end = rule.until if rule.until is not None else time.monotonic() + rule.delay
+        while time.monotonic() < end:
+            with self._lock:
+                if all(r is not rule for r in self._rules):
+                    break
+            time.sleep(0.05)
         raise DropConnection()
 
     @staticmethod

@@ -1,7 +1,7 @@
 //! Calls that change the fleet are never retried blindly: a retried `forceNewDeployment` is a
 //! second deployment, a retried `ExecuteCommand` an orphan session. Only an answer that proves
 //! the request was not carried out — throttling — is retried; a timeout, a dropped connection,
-//! an unreadable answer or a 5xx ends the call, and its outcome is unknown ([`outcome_unknown`]).
+//! an unreadable answer or a 5xx ends the call, and its outcome is unknown ([`unknown_because`]).
 //!
 //! The clients keep the SDK's standard retries for reads; each mutating call overrides them for
 //! itself (`.customize().config_override(mutating::ecs())`).
@@ -61,28 +61,36 @@ pub fn ssm() -> aws_sdk_ssm::config::Builder {
     aws_sdk_ssm::config::Builder::default().retry_classifier(OnlyThrottling)
 }
 
-/// Whether a failed mutating call may have been carried out anyway: the request left (or may
-/// have left) and no answer saying otherwise came back — a timeout, a connection lost after
-/// sending, an answer that could not be read, or a server error. A refused connection, a
-/// request never built, or a 4xx answer mean nothing happened.
-pub fn outcome_unknown<E, R>(e: &SdkError<E, R>) -> bool
+/// Why a failed mutating call may have been carried out anyway, if it may: the request left
+/// (or may have left) and no answer saying otherwise came back — a timeout, a connection lost
+/// after sending, an answer that could not be read, or a server error. `None`: a refused
+/// connection, a request never built, or a 4xx answer: nothing happened.
+pub fn unknown_because<E, R>(e: &SdkError<E, R>) -> Option<&'static str>
 where
     E: std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
     match e {
-        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::TimeoutError(_) => Some("no answer came in time"),
+        SdkError::ResponseError(_) => Some("its answer could not be read"),
         SdkError::DispatchFailure(f) => {
             // The HTTP client names a failure to connect `Connect`: nothing was sent.
             let chain = DisplayErrorContext(e).to_string();
-            (f.is_io() || f.is_timeout() || f.is_other()) && !chain.contains("(Connect)")
+            let sent =
+                (f.is_io() || f.is_timeout() || f.is_other()) && !chain.contains("(Connect)");
+            sent.then_some(if f.is_timeout() {
+                "no answer came in time"
+            } else {
+                "the connection was lost before the answer"
+            })
         }
         SdkError::ServiceError(_) => {
             let response = e.raw_response().map(|r| r as &dyn std::any::Any);
             response
                 .and_then(|r| r.downcast_ref::<aws_smithy_runtime_api::http::Response>())
                 .is_some_and(|r| r.status().is_server_error())
+                .then_some("AWS answered with a server error")
         }
-        _ => false,
+        _ => None,
     }
 }

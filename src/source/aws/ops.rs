@@ -142,12 +142,13 @@ fn explain_op(
     }
 }
 
-/// The error of a change whose outcome is unknown: what was sent, why no answer counts, and the
-/// command that shows whether it took effect.
-fn unknown_outcome(name: &str, what: &str, why: &str, check: &str) -> String {
+/// The error of a change whose outcome is unknown: what was sent, why no answer counts
+/// (`because`, and the error in detail), and the command that shows whether it took effect.
+fn unknown_outcome(name: &str, what: &str, because: &str, detail: &str, check: &str) -> String {
+    // The command first: a status line is one row.
     format!(
-        "outcome unknown: {name} on {what} was sent but no answer came ({why}); it may or may \
-         not have been carried out, and was not sent again — check with: {check}"
+        "outcome unknown, not sent again — check with: {check} ({name} on {what} was sent, but \
+         {because}: it may or may not have been carried out; {detail})"
     )
 }
 
@@ -179,13 +180,13 @@ impl AwsSource {
         R: std::fmt::Debug + 'static,
     {
         let err = self.op_error(name, cluster, what, e);
-        if !mutating::outcome_unknown(e) {
+        let Some(because) = mutating::unknown_because(e) else {
             return err;
-        }
+        };
         let check = change.how_to_check(&self.region, self.settings.profile.as_deref());
         SourceError::new(
             ErrorKind::OutcomeUnknown,
-            unknown_outcome(name, what, &err.message, &check),
+            unknown_outcome(name, what, because, &err.message, &check),
         )
     }
 
