@@ -620,3 +620,27 @@ fn a_shell_ready_after_quitting_is_not_opened() {
     let audit = h.audits();
     assert_eq!(audit.last().unwrap().stage, Stage::Failed);
 }
+
+#[test]
+fn a_session_whose_opening_got_no_answer_is_audited_unknown() {
+    let mut h = payments();
+    let op = Operation::InstanceShell {
+        cluster: "prod".into(),
+        ec2_instance_id: "i-0123".into(),
+    };
+    let requested = audit_of(&gate::send(&mut h.state, op.clone()))
+        .pop()
+        .unwrap();
+    let why = format!(
+        "{} — check with: aws ssm describe-sessions --state Active (ssm:StartSession on \
+         instance i-0123 was sent, but no answer came in time: …)",
+        ecsmon::source::OUTCOME_UNKNOWN
+    );
+    h.dispatch(Action::SessionReady {
+        op,
+        result: Err(why),
+    });
+    let outcome = h.audits().pop().unwrap();
+    assert_eq!(outcome.stage, Stage::Unknown, "{outcome:?}");
+    assert_eq!(outcome.id, requested.id);
+}

@@ -173,6 +173,49 @@ async fn a_connection_lost_after_the_request_left_is_unknown_and_not_retried() {
 }
 
 #[tokio::test]
+async fn an_execute_command_without_an_answer_is_sent_once_orphaning_no_second_session() {
+    let rig = rig("once-exec").await;
+    let task_arn = rig
+        .ecs
+        .run_task()
+        .cluster(&rig.seeded.cluster)
+        .task_definition(&rig.seeded.task_definition_arn)
+        .launch_type(aws_sdk_ecs::types::LaunchType::Ec2)
+        .enable_execute_command(true)
+        .send()
+        .await
+        .expect("RunTask")
+        .tasks()[0]
+        .task_arn()
+        .expect("task ARN")
+        .to_owned();
+    let task = rig
+        .source
+        .task(&rig.seeded.cluster, &task_arn)
+        .await
+        .expect("task")
+        .expect("exists");
+    rig.moto
+        .inject(json!({"op": "ecs:ExecuteCommand", "kind": "lost", "count": 1, "delay": 4}))
+        .await;
+    let op = Operation::Exec {
+        cluster: rig.seeded.cluster.clone(),
+        task_arn,
+        container: task.containers[0].name.clone(),
+        runtime_id: task.containers[0].runtime_id.clone(),
+        command: "/bin/sh".into(),
+    };
+    let err = rig.source.open_session(&op).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::OutcomeUnknown, "{err}");
+    assert!(
+        err.message
+            .contains("check with: aws ssm describe-sessions --state Active"),
+        "{err}"
+    );
+    assert_eq!(rig.moto.calls("ecs:ExecuteCommand").await, 1);
+}
+
+#[tokio::test]
 async fn a_server_error_on_a_change_is_not_retried_and_its_outcome_is_unknown() {
     let rig = rig("once-5xx").await;
     rig.moto

@@ -21,6 +21,10 @@ pub enum ErrorKind {
     OutcomeUnknown,
 }
 
+/// How the message of an [`ErrorKind::OutcomeUnknown`] error begins, so that paths which carry
+/// only the message (a session that could not be opened) still tell it from a failure.
+pub const OUTCOME_UNKNOWN: &str = "outcome unknown, not sent again";
+
 /// A failure explained in plain words, ready for the status line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceError {

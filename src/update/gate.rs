@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::action::Effect;
 use crate::model::{Identity, Operation};
 use crate::source::audit::{AuditRecord, Stage};
-use crate::source::{ErrorKind, SourceError};
+use crate::source::{ErrorKind, OUTCOME_UNKNOWN, SourceError};
 use crate::state::{Level, Popup, Sent, State};
 
 /// How long quitting waits for the answers of changes under way.
@@ -249,6 +249,11 @@ pub fn session_result(
         Ok(done) => {
             state.set_status(Level::Info, done.clone());
             (Stage::Done, format!("ok: {done}"))
+        }
+        // ExecuteCommand or StartSession sent, no answer: a session may exist on AWS's side.
+        Err(why) if why.starts_with(OUTCOME_UNKNOWN) => {
+            state.set_status(Level::Error, why.clone());
+            (Stage::Unknown, format!("unknown: {why}"))
         }
         Err(why) => {
             state.set_status(Level::Error, why.clone());

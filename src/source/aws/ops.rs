@@ -20,7 +20,7 @@ use crate::model::{
     ForwardOpening, HealthCheck, Operation, ScalingBounds, SessionHandoff, TargetGroupHealth,
     TargetHealth, arn_tail, forward_document,
 };
-use crate::source::{ErrorKind, SourceError};
+use crate::source::{ErrorKind, OUTCOME_UNKNOWN, SourceError};
 
 /// Target groups per `DescribeTargetGroups` call.
 const TARGET_GROUPS_PER_CALL: usize = 20;
@@ -147,8 +147,8 @@ fn explain_op(
 fn unknown_outcome(name: &str, what: &str, because: &str, detail: &str, check: &str) -> String {
     // The command first: a status line is one row.
     format!(
-        "outcome unknown, not sent again — check with: {check} ({name} on {what} was sent, but \
-         {because}: it may or may not have been carried out; {detail})"
+        "{OUTCOME_UNKNOWN} — check with: {check} ({name} on {what} was sent, but {because}: it \
+         may or may not have been carried out; {detail})"
     )
 }
 
