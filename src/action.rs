@@ -139,8 +139,16 @@ pub enum Action {
         source: SharedSource,
         settings: AwsSettings,
     },
-    /// SIGTERM, SIGHUP or an explicit request from outside the key handling.
+    /// SIGTERM, SIGHUP, SIGINT, SIGQUIT or an explicit request from outside the key handling.
     Quit,
+    /// The wait for answers before quitting (`Effect::WaitToQuit`) is over.
+    QuitWaitOver,
+    /// A background task (`what`: Live Tail, a port forward, the audit log…) panicked. The
+    /// console keeps running and says so.
+    Crashed {
+        what: String,
+        message: String,
+    },
 }
 
 /// Work for the runtime. Kept as data so tests can run it synchronously and assert on it.
@@ -184,7 +192,8 @@ pub enum Effect {
         op: Operation,
         handoff: SessionHandoff,
     },
-    /// Append a line to the audit log.
+    /// Append a line to the audit log. Written before any effect that follows it starts: a
+    /// `requested` line is on disk before its request leaves.
     Audit(Box<AuditRecord>),
     FetchScalingBounds {
         cluster: String,
@@ -243,6 +252,8 @@ pub enum Effect {
     /// Hand the terminal back to the shell (Ctrl-z) and resume on `fg`.
     Suspend,
     Quit,
+    /// Changes are under way while quitting: send `QuitWaitOver` after this long.
+    WaitToQuit(std::time::Duration),
 }
 
 /// What a log read asks for.

@@ -31,16 +31,26 @@ pub struct App {
     pub tails: HashMap<u64, tokio::task::AbortHandle>,
     /// Port forwards running in the background; the launcher stops them all when `run` ends.
     pub forwards: Arc<crate::source::forward::ForwardRunner>,
+    /// `audit.jsonl` (`None`: no state directory, nothing can be written).
+    pub audit_log: Option<std::path::PathBuf>,
 }
 
 impl App {
-    pub async fn run(mut self, tui: &mut Tui) -> Result<()> {
+    /// Runs until the operator quits (and the changes under way are answered, or the wait for
+    /// them is over). Returns what to say once the terminal is restored: the changes whose
+    /// answer never came, and how to check each.
+    pub async fn run(mut self, tui: &mut Tui) -> Result<Vec<String>> {
         let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
         let mut events = EventStream::new();
         let mut tick = tokio::time::interval(self.source.tick());
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut sigterm = signal(SignalKind::terminate())?;
         let mut sighup = signal(SignalKind::hangup())?;
+        // In raw mode the keyboard sends Ctrl-C and Ctrl-\ as keys: these come from outside
+        // (kill -INT, kill -QUIT). While a shell session runs, ecsmon ignores both
+        // (`source::session`): they belong to the remote shell.
+        let mut sigint = signal(SignalKind::interrupt())?;
+        let mut sigquit = signal(SignalKind::quit())?;
 
         let size = tui.terminal.size()?;
         let mut queue = vec![
@@ -78,13 +88,13 @@ impl App {
                     }
                 }
             }
-            if self.state.should_quit {
+            if self.state.may_exit() {
                 // Lets the end-to-end test prove a panic hands the terminal back first.
                 #[cfg(debug_assertions)]
                 if std::env::var_os("ECSMON_TEST_PANIC").is_some() {
                     panic!("deliberate test panic");
                 }
-                return Ok(());
+                return Ok(std::mem::take(&mut self.state.in_flight.unanswered));
             }
             let ctx = ui::Ctx {
                 theme: &self.theme,
@@ -101,6 +111,8 @@ impl App {
                 _ = tick.tick() => Some(Action::Tick(self.source.now())),
                 _ = sigterm.recv() => Some(Action::Quit),
                 _ = sighup.recv() => Some(Action::Quit),
+                _ = sigint.recv() => Some(Action::Quit),
+                _ = sigquit.recv() => Some(Action::Quit),
             };
             queue.extend(first);
             // …then take everything else already waiting, so a burst costs one frame.
@@ -149,7 +161,17 @@ impl App {
         match effect {
             Effect::Fetch { query, seq } => {
                 let q = query.clone();
-                guarded(tx, async move { source.fetch(&q).await }, move |result| {
+                // Lets the end-to-end test prove a background panic leaves the terminal alone.
+                #[cfg(debug_assertions)]
+                let test_panic = test_poller_panic();
+                let call = async move {
+                    #[cfg(debug_assertions)]
+                    if test_panic {
+                        panic!("deliberate test panic in a poller");
+                    }
+                    source.fetch(&q).await
+                };
+                guarded(tx, call, move |result| {
                     tracing::debug!(query = ?query, ok = result.is_ok(), "poll finished");
                     Action::Loaded {
                         query,
@@ -209,8 +231,12 @@ impl App {
                 );
             }
             Effect::StartLiveTail { id, streams } => {
-                let task = tokio::spawn(crate::poll::logs::follow(source, id, streams, tx));
-                if let Some(old) = self.tails.insert(id, task.abort_handle()) {
+                let follow = crate::poll::logs::follow(source, id, streams, tx.clone());
+                let task = supervised(tx, tokio::spawn(follow), move |why| Action::LiveTailEnded {
+                    id,
+                    error: Some(format!("Live Tail stopped by an internal error ({why})")),
+                });
+                if let Some(old) = self.tails.insert(id, task) {
                     old.abort();
                 }
             }
@@ -237,16 +263,23 @@ impl App {
                 );
             }
             Effect::HandOff { .. } | Effect::Quit | Effect::Suspend => {}
-            Effect::Audit(record) => {
-                tokio::task::spawn_blocking(move || match crate::source::audit::default_path() {
-                    Some(path) => {
-                        if let Err(e) = crate::source::audit::append(&path, &record) {
-                            tracing::error!(path = %path.display(), "audit log not written: {e}");
-                        }
-                    }
-                    None => tracing::error!("no state directory for the audit log"),
+            Effect::WaitToQuit(grace) => {
+                tokio::spawn(async move {
+                    tokio::time::sleep(grace).await;
+                    let _ = tx.send(Action::QuitWaitOver);
                 });
             }
+            // Written here and now, not in a task: the `requested` line must be on disk before
+            // the request that follows it starts, and the last outcome before ecsmon exits. One
+            // small append.
+            Effect::Audit(record) => match &self.audit_log {
+                Some(path) => {
+                    if let Err(e) = crate::source::audit::append(path, &record) {
+                        tracing::error!(path = %path.display(), "audit log not written: {e}");
+                    }
+                }
+                None => tracing::error!("no state directory for the audit log"),
+            },
             Effect::FetchScalingBounds {
                 cluster,
                 service,
@@ -303,10 +336,15 @@ impl App {
                 );
             }
             Effect::WriteExport { path, contents } => {
-                tokio::task::spawn_blocking(move || {
+                let (answer, p) = (tx.clone(), path.clone());
+                let write = tokio::task::spawn_blocking(move || {
                     let result = crate::files::write_new(&path, contents.as_bytes())
                         .map_err(|e| e.to_string());
-                    let _ = tx.send(Action::ExportWritten { path, result });
+                    let _ = answer.send(Action::ExportWritten { path, result });
+                });
+                supervised(tx, write, move |why| Action::ExportWritten {
+                    path: p,
+                    result: Err(format!("internal error ({why})")),
                 });
             }
             Effect::LoadRevisions { family } => {
@@ -319,43 +357,59 @@ impl App {
             }
             Effect::StartForward { id, op } => {
                 let runner = Arc::clone(&self.forwards);
-                let ended = tx.clone();
+                let (ended, answer) = (tx.clone(), tx.clone());
                 let notify: crate::source::forward::Notify = Arc::new(move |id, reason| {
                     let _ = ended.send(Action::ForwardEnded { id, reason });
                 });
-                tokio::spawn(async move {
+                let start = tokio::spawn(async move {
                     let result = runner.start(id, &op, source, notify).await;
-                    let _ = tx.send(Action::ForwardStarted { id, result });
+                    let _ = answer.send(Action::ForwardStarted { id, result });
+                });
+                supervised(tx, start, move |why| Action::ForwardStarted {
+                    id,
+                    result: Err(format!("internal error while starting it ({why})")),
                 });
             }
             Effect::StopForward { id } => {
                 let runner = Arc::clone(&self.forwards);
-                tokio::spawn(async move { runner.stop(id).await });
+                let stop = tokio::spawn(async move { runner.stop(id).await });
+                supervised(tx, stop, |why| crashed_in("stopping a port forward", why));
             }
             Effect::Copy(text) => crate::tui::copy_to_clipboard(&text),
             Effect::SaveFile { path, contents } => {
-                tokio::task::spawn_blocking(move || {
+                let (answer, p) = (tx.clone(), path.clone());
+                let save = tokio::task::spawn_blocking(move || {
                     let result = crate::files::write_new(&path, contents.as_bytes())
                         .map_err(|e| e.to_string());
-                    let _ = tx.send(Action::FileSaved { path, result });
+                    let _ = answer.send(Action::FileSaved { path, result });
+                });
+                supervised(tx, save, move |why| Action::FileSaved {
+                    path: p,
+                    result: Err(format!("internal error ({why})")),
                 });
             }
             Effect::ShowStats => {
                 let _ = tx.send(Action::StatsLoaded(source.stats()));
             }
             Effect::LoadProfiles => {
-                tokio::spawn(async move {
+                let answer = tx.clone();
+                let load = tokio::spawn(async move {
                     let names = crate::source::aws::profile_names().await;
-                    let _ = tx.send(Action::ProfilesLoaded(names));
+                    let _ = answer.send(Action::ProfilesLoaded(names));
                 });
+                supervised(tx, load, |why| crashed_in("reading the AWS profiles", why));
             }
             Effect::Connect(settings) => {
-                tokio::spawn(async move {
+                let answer = tx.clone();
+                let connect = tokio::spawn(async move {
                     let source = crate::launch::aws_source(settings.clone()).await;
-                    let _ = tx.send(Action::SourceChanged {
+                    let _ = answer.send(Action::SourceChanged {
                         source: SharedSource(source),
                         settings,
                     });
+                });
+                supervised(tx, connect, |why| {
+                    crashed_in("switching the region or profile", why)
                 });
             }
         }
@@ -379,11 +433,62 @@ fn guarded<T, F>(
 }
 
 fn crashed(e: tokio::task::JoinError) -> SourceError {
-    tracing::error!("poller crashed: {e}");
+    let why = join_error_message(e);
+    tracing::error!("poller crashed: {why}");
     SourceError::new(
         ErrorKind::Service,
-        format!("internal error while polling ({e}); will retry"),
+        format!("internal error while polling ({why}); will retry"),
     )
+}
+
+/// Watches a background task: if it panics, `on_panic` (given the panic's message) says so
+/// as an action — on the task's own pane where it has one — and the console keeps running.
+/// Returns the task's abort handle (an aborted task is not a crash: nothing is said).
+fn supervised<T: Send + 'static>(
+    tx: mpsc::UnboundedSender<Action>,
+    task: tokio::task::JoinHandle<T>,
+    on_panic: impl FnOnce(String) -> Action + Send + 'static,
+) -> tokio::task::AbortHandle {
+    let abort = task.abort_handle();
+    tokio::spawn(async move {
+        if let Err(e) = task.await
+            && e.is_panic()
+        {
+            let why = join_error_message(e);
+            tracing::error!("background task crashed: {why}");
+            let _ = tx.send(on_panic(why));
+        }
+    });
+    abort
+}
+
+fn crashed_in(what: &str, why: String) -> Action {
+    Action::Crashed {
+        what: what.to_string(),
+        message: why,
+    }
+}
+
+/// A panicked task's message (`index out of bounds…`), or what else ended it.
+fn join_error_message(e: tokio::task::JoinError) -> String {
+    if !e.is_panic() {
+        return e.to_string();
+    }
+    let payload = e.into_panic();
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into());
+    crate::sanitize::clean(&text).into_owned()
+}
+
+/// `ECSMON_TEST_PANIC_POLLER`: the first poll panics inside its task (debug builds only).
+#[cfg(debug_assertions)]
+fn test_poller_panic() -> bool {
+    static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    std::env::var_os("ECSMON_TEST_PANIC_POLLER").is_some()
+        && !DONE.swap(true, std::sync::atomic::Ordering::SeqCst)
 }
 
 /// Terminal events worth an update. Mouse motion is dropped here so it never costs a frame.

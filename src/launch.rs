@@ -75,6 +75,7 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
         size,
     );
     state.read_only = cli.read_only;
+    state.in_flight.session = audit_session();
     state.aws = aws;
     state.mouse = settings.config.mouse;
     state.stopped_window = settings.config.stopped_tasks_window;
@@ -99,6 +100,7 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
         source,
         tails: Default::default(),
         forwards: std::sync::Arc::clone(&forwards),
+        audit_log: crate::source::audit::default_path(),
     };
     let mut tui = Tui::new(settings.config.mouse)?;
     tui.enter()?;
@@ -117,11 +119,30 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
             if stopped == 1 { "" } else { "s" }
         );
     }
+    // Changes sent whose answer never came (the wait on quitting ran out): said once the
+    // terminal is the shell's again, with how to check each.
+    if let Ok(unanswered) = &result {
+        use std::io::Write;
+        for line in unanswered {
+            tracing::warn!("{line}");
+            let _ = writeln!(std::io::stderr(), "{line}");
+        }
+    }
     exited?;
     // Pollers may be waiting on slow networks; don't let them hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(200));
     tracing::info!("stopped");
-    result.map_err(LaunchError::Runtime)
+    result.map(drop).map_err(LaunchError::Runtime)
+}
+
+/// This console's part of its audit ids (`<start time>.<pid>` in hex), so two consoles writing
+/// the same audit log never pair each other's lines.
+fn audit_session() -> String {
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    format!("{started:x}.{:x}", std::process::id())
 }
 
 type SourceChoice = (Arc<dyn FleetSource>, Option<AwsSettings>);

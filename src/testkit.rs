@@ -269,6 +269,8 @@ impl Harness {
                 }
             }
             Effect::Quit | Effect::Suspend => return,
+            // A test says when the wait is over: `dispatch(Action::QuitWaitOver)`.
+            Effect::WaitToQuit(_) => return,
         };
         self.dispatch(next);
     }

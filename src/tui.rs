@@ -1,9 +1,12 @@
 //! Owns the terminal: raw mode and the alternate screen on the way in, and always restored on
-//! the way out — on quit, on drop, on a panic (before the message is printed), and around
-//! Ctrl-z suspension.
+//! the way out — on quit, on drop, on a panic that takes the console down (before the message
+//! is printed), and around Ctrl-z suspension. A panic in a background task does not take it
+//! down: the terminal stays the console's, and the task's supervisor shows the error.
 
 use std::io::{self, Stdout, Write, stdout};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::ThreadId;
 
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
@@ -90,14 +93,30 @@ pub fn restore() -> io::Result<()> {
     disable_raw_mode()
 }
 
-/// Restores the terminal before the panic message is printed, so it is readable.
+/// The thread that draws (and runs the loop): a panic there takes the console down.
+static UI_THREAD: OnceLock<ThreadId> = OnceLock::new();
+
+/// Call on the thread that will run the console. A panic on that thread (the process is going
+/// down) restores the terminal before the message is printed, so it is readable. A panic on
+/// any other thread while the console runs — a poller, Live Tail, a port forward, caught by
+/// the runtime and shown on its pane — leaves the terminal alone and goes to the log only:
+/// printed, it would scribble over the screen.
 pub fn install_panic_hook() {
+    let _ = UI_THREAD.set(std::thread::current().id());
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = restore();
-        tracing::error!("panic: {info}");
-        previous(info);
+        if takes_the_console_down() {
+            let _ = restore();
+            tracing::error!("panic: {info}");
+            previous(info);
+        } else {
+            tracing::error!("panic in a background task (the console goes on): {info}");
+        }
     }));
+}
+
+fn takes_the_console_down() -> bool {
+    !ACTIVE.load(Ordering::SeqCst) || UI_THREAD.get() == Some(&std::thread::current().id())
 }
 
 /// Puts `text` on the clipboard of the terminal the operator sits at (OSC 52): it works over

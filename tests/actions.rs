@@ -2,10 +2,13 @@
 //! confirmation, audit), the scale dialog's input checks, ECS Exec's preflight, stop, drain,
 //! redeploy and target health.
 
-use ecsmon::action::Effect;
+use ecsmon::action::{Action, Effect};
 use ecsmon::model::Operation;
+use ecsmon::source::audit::Stage;
+use ecsmon::source::{ErrorKind, SourceError};
 use ecsmon::state::Popup;
 use ecsmon::testkit::Harness;
+use ecsmon::update::gate;
 
 fn console() -> Harness {
     Harness::new("default", 140, 40)
@@ -48,8 +51,9 @@ fn read_only_refuses_every_action_without_sending_it() {
         h.status()
     );
     let audit = h.audits();
-    assert_eq!(audit.len(), 1);
+    assert_eq!(audit.len(), 1, "a refusal is one line");
     assert_eq!(audit[0].action, "redeploy");
+    assert_eq!(audit[0].stage, Stage::Refused);
     assert_eq!(audit[0].result, "refused: read-only");
     // Stop and drain too.
     h.press("<enter>x");
@@ -85,28 +89,50 @@ fn the_confirmation_shows_what_changes_and_where_and_no_declines() {
 }
 
 #[test]
-fn confirmed_actions_are_sent_once_and_audited_with_their_outcome() {
+fn confirmed_actions_are_sent_once_and_audited_before_and_after() {
     let mut h = payments();
     h.press("Ry");
     let ops = performed(&h);
     assert_eq!(ops.len(), 1);
     assert!(matches!(&ops[0], Operation::Redeploy { service, .. } if service == "payments"));
     let audit = h.audits();
-    assert_eq!(audit.len(), 1);
-    let record = &audit[0];
-    assert_eq!(record.action, "redeploy");
-    assert!(
-        record.target.ends_with("service/prod/payments"),
-        "{}",
-        record.target
-    );
-    assert_eq!(record.account, "123456789012");
-    assert_eq!(record.principal, "assumed-role/Operator/demo");
-    assert!(
-        record.result.starts_with("ok: ") || record.result.starts_with("failed: "),
-        "{}",
-        record.result
-    );
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    let (requested, outcome) = (&audit[0], &audit[1]);
+    assert_eq!(requested.stage, Stage::Requested);
+    assert_eq!(requested.result, "requested");
+    assert_eq!(outcome.stage, Stage::Done);
+    assert!(outcome.result.starts_with("ok: "), "{}", outcome.result);
+    assert_eq!(requested.id, outcome.id, "one id pairs the two lines");
+    assert!(!requested.id.is_empty());
+    for record in [requested, outcome] {
+        assert_eq!(record.action, "redeploy");
+        assert!(
+            record.target.ends_with("service/prod/payments"),
+            "{}",
+            record.target
+        );
+        assert_eq!(record.account, "123456789012");
+        assert_eq!(record.principal, "assumed-role/Operator/demo");
+    }
+    // The `requested` line comes before the request in the runtime's effects (it writes each
+    // audit line before starting what follows it).
+    let audit_at = h
+        .effects
+        .iter()
+        .position(|e| matches!(e, Effect::Audit(r) if r.stage == Stage::Requested))
+        .unwrap();
+    let perform_at = h
+        .effects
+        .iter()
+        .position(|e| matches!(e, Effect::Perform(_)))
+        .unwrap();
+    assert!(audit_at < perform_at);
+    // A second action gets an id of its own.
+    h.press("Ry");
+    let ids: Vec<String> = h.audits().iter().map(|r| r.id.clone()).collect();
+    assert_eq!(ids.len(), 4);
+    assert_eq!(ids[2], ids[3]);
+    assert_ne!(ids[0], ids[2]);
 }
 
 #[test]
@@ -267,7 +293,8 @@ fn a_failed_action_is_audited_as_failed_and_said_in_plain_words() {
 fn scaling_the_demo_fleet_converges_and_is_audited_as_done() {
     let mut h = payments();
     h.press("s<c-u>8<enter>y");
-    assert!(h.audits()[0].result.starts_with("ok: "), "{:?}", h.audits());
+    assert_eq!(h.audits()[1].stage, Stage::Done, "{:?}", h.audits());
+    assert!(h.audits()[1].result.starts_with("ok: "), "{:?}", h.audits());
     h.advance(120);
     let frame = h.render();
     let row = frame.lines().find(|l| l.contains("payments")).unwrap();
@@ -391,6 +418,231 @@ fn an_identity_from_the_previous_profile_is_ignored() {
         principal: "assumed-role/Admin/alice".into(),
     })));
     assert_eq!(h.state.identity.account, "123456789012");
+}
+
+fn redeploy_payments() -> Operation {
+    Operation::Redeploy {
+        cluster: "prod".into(),
+        service: "payments".into(),
+        service_arn: "arn:aws:ecs:eu-west-1:123456789012:service/prod/payments".into(),
+    }
+}
+
+/// Sends `op` through the gate as a confirmation would, but holds its answer: the effects are
+/// returned, not carried out, so the change stays under way.
+fn send_and_hold(h: &mut Harness, op: Operation) -> Vec<Effect> {
+    let effects = gate::send(&mut h.state, op.clone());
+    assert!(effects.contains(&Effect::Perform(op)), "{effects:?}");
+    effects
+}
+
+fn audit_of(effects: &[Effect]) -> Vec<ecsmon::source::audit::AuditRecord> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Audit(r) => Some((**r).clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_change_whose_answer_never_came_is_audited_unknown_and_said_so() {
+    let mut h = payments();
+    let sent = send_and_hold(&mut h, redeploy_payments());
+    let requested = audit_of(&sent).pop().unwrap();
+    h.dispatch(Action::Performed {
+        op: redeploy_payments(),
+        result: Err(SourceError::new(
+            ErrorKind::OutcomeUnknown,
+            "outcome unknown: ecs:UpdateService on service payments in prod was sent but no \
+             answer came (no answer from ecs in time); it may or may not have been carried out",
+        )),
+    });
+    let outcome = h.audits().pop().unwrap();
+    assert_eq!(outcome.stage, Stage::Unknown);
+    assert_eq!(outcome.id, requested.id);
+    assert!(
+        outcome.result.starts_with("unknown: outcome unknown"),
+        "{}",
+        outcome.result
+    );
+    assert!(
+        h.status().contains("may or may not have been carried out"),
+        "{}",
+        h.status()
+    );
+    assert!(
+        !h.status().contains("failed"),
+        "not worded as a failure: {}",
+        h.status()
+    );
+}
+
+#[test]
+fn the_same_change_is_not_sent_again_while_it_is_under_way() {
+    let mut h = payments();
+    h.press("R");
+    let op = match h.state.popups.last() {
+        Some(Popup::Confirm { op, .. }) => op.clone(),
+        other => panic!("{other:?}"),
+    };
+    // Confirmed, but the answer is held.
+    let held = gate::confirmed(&mut h.state);
+    assert!(held.contains(&Effect::Perform(op.clone())));
+    h.press("R");
+    assert!(
+        h.state.popups.is_empty(),
+        "not even asked: {:?}",
+        h.state.popups
+    );
+    assert!(h.status().contains("already under way"), "{}", h.status());
+    assert!(performed(&h).is_empty(), "nothing sent twice");
+    // Once answered it can be asked for again.
+    h.dispatch(Action::Performed {
+        op,
+        result: Ok("payments: new deployment started".into()),
+    });
+    h.press("R");
+    assert!(matches!(h.state.popups.last(), Some(Popup::Confirm { .. })));
+}
+
+#[test]
+fn quitting_with_a_change_under_way_waits_then_audits_it_unknown_and_says_how_to_check() {
+    let mut h = payments();
+    let sent = send_and_hold(&mut h, redeploy_payments());
+    let requested = audit_of(&sent).pop().unwrap();
+    assert_eq!(requested.stage, Stage::Requested);
+    h.press("q");
+    assert!(h.state.should_quit);
+    assert!(!h.state.may_exit(), "waits for the answer");
+    assert!(
+        h.effects
+            .contains(&Effect::WaitToQuit(std::time::Duration::from_secs(5))),
+        "a 5 s wait"
+    );
+    assert!(
+        h.status()
+            .starts_with("quitting: waiting up to 5 s for the answer to payments: force a new"),
+        "{}",
+        h.status()
+    );
+    // Nothing new is sent on the way out.
+    h.press("<esc>");
+    h.press("Ry");
+    assert!(performed(&h).is_empty());
+    assert_eq!(h.audits().len(), 0);
+
+    h.dispatch(Action::QuitWaitOver);
+    assert!(h.state.may_exit());
+    let audit = h.audits();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0].stage, Stage::Unknown);
+    assert_eq!(audit[0].id, requested.id);
+    assert_eq!(
+        audit[0].result,
+        "unknown: no answer within 5 s before ecsmon quit"
+    );
+    let said = &h.state.in_flight.unanswered;
+    assert_eq!(said.len(), 1);
+    assert!(
+        said[0].contains("payments: force a new deployment"),
+        "{said:?}"
+    );
+    assert!(
+        said[0].contains("may or may not have been carried out"),
+        "{said:?}"
+    );
+    assert!(
+        said[0].contains(
+            "aws ecs describe-services --cluster prod --services payments --region eu-west-1"
+        ),
+        "{said:?}"
+    );
+}
+
+#[test]
+fn quitting_ends_as_soon_as_the_answer_comes() {
+    let mut h = payments();
+    send_and_hold(&mut h, redeploy_payments());
+    h.dispatch(Action::Quit);
+    assert!(!h.state.may_exit());
+    h.dispatch(Action::Performed {
+        op: redeploy_payments(),
+        result: Ok("payments: new deployment started".into()),
+    });
+    assert!(h.state.may_exit());
+    let audit = h.audits();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].stage, Stage::Done);
+    // The timer going off later changes nothing.
+    h.dispatch(Action::QuitWaitOver);
+    assert_eq!(h.audits().len(), 1);
+    assert!(h.state.in_flight.unanswered.is_empty());
+}
+
+#[test]
+fn quitting_with_nothing_under_way_does_not_wait() {
+    let mut h = payments();
+    h.press("Ry");
+    h.press("q");
+    assert!(h.state.may_exit());
+    assert!(!h.effects.iter().any(|e| matches!(e, Effect::WaitToQuit(_))));
+}
+
+#[test]
+fn a_shell_ready_after_quitting_is_not_opened() {
+    let mut h = payments();
+    let op = Operation::InstanceShell {
+        cluster: "prod".into(),
+        ec2_instance_id: "i-0123".into(),
+    };
+    let effects = gate::send(&mut h.state, op.clone());
+    assert!(effects.contains(&Effect::OpenSession(op.clone())));
+    h.dispatch(Action::Quit);
+    let handoff = ecsmon::model::SessionHandoff {
+        session_json: "{}".into(),
+        region: "eu-west-1".into(),
+        target_json: "{}".into(),
+        endpoint: "https://ssm.eu-west-1.amazonaws.com".into(),
+        profile: None,
+    };
+    h.dispatch(Action::SessionReady {
+        op,
+        result: Ok(handoff),
+    });
+    assert!(
+        !h.effects
+            .iter()
+            .any(|e| matches!(e, Effect::HandOff { .. }))
+    );
+    assert!(h.state.may_exit());
+    let audit = h.audits();
+    assert_eq!(audit.last().unwrap().stage, Stage::Failed);
+}
+
+#[test]
+fn a_session_whose_opening_got_no_answer_is_audited_unknown() {
+    let mut h = payments();
+    let op = Operation::InstanceShell {
+        cluster: "prod".into(),
+        ec2_instance_id: "i-0123".into(),
+    };
+    let requested = audit_of(&gate::send(&mut h.state, op.clone()))
+        .pop()
+        .unwrap();
+    let why = format!(
+        "{} — check with: aws ssm describe-sessions --state Active (ssm:StartSession on \
+         instance i-0123 was sent, but no answer came in time: …)",
+        ecsmon::source::OUTCOME_UNKNOWN
+    );
+    h.dispatch(Action::SessionReady {
+        op,
+        result: Err(why),
+    });
+    let outcome = h.audits().pop().unwrap();
+    assert_eq!(outcome.stage, Stage::Unknown, "{outcome:?}");
+    assert_eq!(outcome.id, requested.id);
 }
 
 fn scale_text(h: &Harness) -> String {

@@ -1031,3 +1031,129 @@ fn every_file_ecsmon_writes_is_private_and_none_is_overwritten() {
     }
     assert_eq!(mode_of(&home.join("state/ecsmon")), 0o700);
 }
+
+#[test]
+fn a_panic_in_a_background_task_leaves_the_console_running_with_the_error_shown() {
+    // The first poll panics inside its task (a debug-build hook).
+    let mut c = Console::start(
+        "taskpanic",
+        &["--demo"],
+        &[("ECSMON_TEST_PANIC_POLLER", "1")],
+    );
+    let screen = c.wait_for("internal error while polling");
+    assert!(
+        screen.contains("deliberate test panic in a poller"),
+        "{screen}"
+    );
+    assert!(!c.is_cooked(), "the terminal is still the console's");
+    assert!(!c.left_alternate_screen(), "still on the alternate screen");
+    assert!(
+        !c.raw_output().contains("panicked at"),
+        "no panic message printed over the screen"
+    );
+    // The poll is retried and answers: the console went on.
+    c.wait_for("prod");
+    c.send("\r");
+    c.wait_for("Services (");
+    c.send("q");
+    assert!(c.wait_exit().success());
+    assert!(c.is_cooked());
+    assert!(c.left_alternate_screen());
+}
+
+#[test]
+fn sigint_and_sigquit_from_outside_quit_cleanly() {
+    for (tag, sig) in [("sigint", libc::SIGINT), ("sigquit", libc::SIGQUIT)] {
+        let mut c = Console::start(tag, &["--demo"], &[]);
+        c.wait_for("Clusters (");
+        assert!(!c.is_cooked());
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(c.pid(), sig) };
+        let status = c.wait_exit();
+        assert!(status.success(), "{tag}: exit status {status:?}");
+        assert!(c.is_cooked(), "{tag}: terminal left raw");
+        assert!(
+            c.left_alternate_screen(),
+            "{tag}: alternate screen not left"
+        );
+    }
+}
+
+/// Every line of the audit log under `dir` (the console's XDG dirs), parsed.
+fn audit_lines(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    fn find(dir: &std::path::Path) -> Option<PathBuf> {
+        for entry in std::fs::read_dir(dir).ok()?.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if let Some(found) = find(&path) {
+                    return Some(found);
+                }
+            } else if path.file_name().is_some_and(|n| n == "audit.jsonl") {
+                return Some(path);
+            }
+        }
+        None
+    }
+    let Some(path) = find(dir) else {
+        return Vec::new();
+    };
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn quitting_with_a_change_under_way_waits_then_audits_it_unknown_and_says_how_to_check() {
+    let moto = support::Moto::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = support::sdk_config(&moto.endpoint).await;
+        support::seed(&config, &support::FleetSpec::new("e2equit", 1, 1, 1)).await;
+        // moto carries the redeploy out; its answer is held for a minute.
+        moto.inject(serde_json::json!({
+            "op": "ecs:UpdateService", "kind": "lost", "count": 1, "delay": 60
+        }))
+        .await;
+    });
+    let mut c = Console::start(
+        "quitwait",
+        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
+        &[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+        ],
+    );
+    c.wait_for("Clusters (1)");
+    c.wait_for("account 123456789012");
+    c.send("\r");
+    c.wait_for("Services (1)");
+    c.send("R");
+    c.wait_for("Confirm");
+    c.send("y");
+    c.wait_for("force a new deployment");
+    c.send("q");
+    c.wait_for("quitting: waiting up to 5 s for the answer to svc-000");
+    let status = c.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(c.is_cooked());
+    let out = c.raw_output();
+    let restored = out.rfind("\x1b[?1049l").expect("alternate screen left");
+    let said = out
+        .rfind("no answer came within 5 s before quitting")
+        .expect("said on the way out");
+    assert!(said > restored, "said once the terminal is restored");
+    assert!(
+        out[said..].contains("aws ecs describe-services --cluster e2equit --services svc-000"),
+        "{}",
+        &out[said..]
+    );
+    let audit = audit_lines(c.home.path());
+    let stages: Vec<&str> = audit.iter().map(|l| l["stage"].as_str().unwrap()).collect();
+    assert_eq!(stages, ["requested", "unknown"], "{audit:?}");
+    assert_eq!(audit[0]["id"], audit[1]["id"]);
+    assert_eq!(audit[1]["action"], "redeploy");
+    let sent = runtime.block_on(moto.calls("ecs:UpdateService"));
+    assert_eq!(sent, 1, "sent once");
+}

@@ -169,6 +169,51 @@ impl Operation {
         }
     }
 
+    /// The AWS CLI command that shows whether the operation took effect, for when its answer
+    /// never came (a timeout, a dropped connection, quitting before it arrived).
+    pub fn how_to_check(&self, region: &str, profile: Option<&str>) -> String {
+        let ssm_sessions = |target: &str| {
+            format!("aws ssm describe-sessions --state Active --filters key=Target,value={target}")
+        };
+        let command = match self {
+            Operation::Scale {
+                cluster, service, ..
+            }
+            | Operation::Redeploy {
+                cluster, service, ..
+            }
+            | Operation::Rollback {
+                cluster, service, ..
+            } => format!("aws ecs describe-services --cluster {cluster} --services {service}"),
+            Operation::StopTask {
+                cluster, task_arn, ..
+            } => format!("aws ecs describe-tasks --cluster {cluster} --tasks {task_arn}"),
+            Operation::SetInstanceState {
+                cluster,
+                instance_arn,
+                ..
+            } => format!(
+                "aws ecs describe-container-instances --cluster {cluster} \
+                 --container-instances {instance_arn}"
+            ),
+            Operation::Exec { .. } => "aws ssm describe-sessions --state Active".to_string(),
+            Operation::InstanceShell {
+                ec2_instance_id, ..
+            } => ssm_sessions(ec2_instance_id),
+            Operation::PortForward {
+                cluster, target, ..
+            } => ssm_sessions(&target.ssm_target(cluster)),
+        };
+        let mut command = command;
+        if !region.is_empty() {
+            command.push_str(&format!(" --region {region}"));
+        }
+        if let Some(profile) = profile {
+            command.push_str(&format!(" --profile {profile}"));
+        }
+        command
+    }
+
     /// Interactive sessions hand the terminal to session-manager-plugin.
     pub fn is_session(&self) -> bool {
         matches!(

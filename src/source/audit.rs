@@ -1,14 +1,35 @@
-//! The audit log: one JSON line per action the operator asked for (done, failed or refused),
-//! appended to `audit.jsonl` in the state directory, so "who scaled cart at 14:02?" has an
-//! answer after the incident.
+//! The audit log: a JSON line for each step of every action the operator asked for, appended to
+//! `audit.jsonl` in the state directory, so "who scaled cart at 14:02, and did it happen?" has an
+//! answer after the incident. A change sent to AWS has two lines with the same `id`: `requested`,
+//! written before the request leaves, and its outcome (`done`, `failed`, or `unknown` when no
+//! answer came). A change refused under `--read-only` has one line, `refused`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::model::{Identity, Operation, Time};
 
+/// Where an action stands, as of this line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// About to be sent (written before the request leaves).
+    Requested,
+    /// AWS said it was carried out.
+    Done,
+    /// AWS said no, or it could not be sent.
+    Failed,
+    /// Sent, but no answer came: it may or may not have been carried out.
+    Unknown,
+    /// Never sent (`--read-only`).
+    Refused,
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AuditRecord {
+    /// The same on an action's `requested` line and its outcome's.
+    pub id: String,
+    pub stage: Stage,
     pub time: Time,
     pub profile: Option<String>,
     pub account: String,
@@ -17,19 +38,21 @@ pub struct AuditRecord {
     pub action: &'static str,
     pub target: String,
     pub parameters: Operation,
-    /// `ok: …`, `failed: …`, `refused: read-only`, `cancelled`.
+    /// In words: `requested`, `ok: …`, `failed: …`, `unknown: …`, `refused: read-only`.
     pub result: String,
 }
 
 impl AuditRecord {
     pub fn new(
+        (id, stage): (String, Stage),
         time: Time,
-        identity: &Identity,
-        profile: Option<String>,
+        (identity, profile): (&Identity, Option<String>),
         op: &Operation,
         result: String,
     ) -> Self {
         AuditRecord {
+            id,
+            stage,
             time,
             profile,
             account: identity.account.clone(),
@@ -80,8 +103,17 @@ mod tests {
             to: 7,
         };
         let at = Time::from_timestamp(1_800_000_000, 0).unwrap();
-        for result in ["ok: cart: desired count set to 7", "failed: AccessDenied"] {
-            let record = AuditRecord::new(at, &identity, Some("prod".into()), &op, result.into());
+        for (stage, result) in [
+            (Stage::Requested, "requested"),
+            (Stage::Done, "ok: cart: desired count set to 7"),
+        ] {
+            let record = AuditRecord::new(
+                ("a1-7".into(), stage),
+                at,
+                (&identity, Some("prod".into())),
+                &op,
+                result.into(),
+            );
             append(&path, &record).unwrap();
         }
         let text = std::fs::read_to_string(&path).unwrap();
@@ -90,12 +122,16 @@ mod tests {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["id"], "a1-7");
+        assert_eq!(lines[1]["id"], "a1-7");
+        assert_eq!(lines[0]["stage"], "requested");
+        assert_eq!(lines[1]["stage"], "done");
         assert_eq!(lines[0]["action"], "scale");
         assert_eq!(lines[0]["account"], "123456789012");
         assert_eq!(lines[0]["principal"], "assumed-role/Admin/alice");
         assert_eq!(lines[0]["profile"], "prod");
         assert_eq!(lines[0]["parameters"]["to"], 7);
-        assert_eq!(lines[1]["result"], "failed: AccessDenied");
+        assert_eq!(lines[1]["result"], "ok: cart: desired count set to 7");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

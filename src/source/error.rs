@@ -16,7 +16,14 @@ pub enum ErrorKind {
     NotFound,
     /// Anything else the server said.
     Service,
+    /// A change was sent but no answer came back (a timeout, a dropped connection, a 5xx):
+    /// it may or may not have been carried out.
+    OutcomeUnknown,
 }
+
+/// How the message of an [`ErrorKind::OutcomeUnknown`] error begins, so that paths which carry
+/// only the message (a session that could not be opened) still tell it from a failure.
+pub const OUTCOME_UNKNOWN: &str = "outcome unknown, not sent again";
 
 /// A failure explained in plain words, ready for the status line.
 #[derive(Debug, Clone, PartialEq, Eq)]

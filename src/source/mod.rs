@@ -9,7 +9,7 @@ pub mod forward;
 pub mod session;
 mod unavailable;
 
-pub use error::{ErrorKind, SourceError};
+pub use error::{ErrorKind, OUTCOME_UNKNOWN, SourceError};
 pub use unavailable::Unavailable;
 
 use async_trait::async_trait;

@@ -181,27 +181,36 @@ pub fn run_plugin(handoff: &SessionHandoff) -> Result<String, String> {
     }
 }
 
-/// Ignores the terminal's job-control signals in ecsmon for as long as it lives.
-struct IgnoreSignals(Vec<(libc::c_int, libc::sighandler_t)>);
+/// Ignores the terminal's job-control signals in ecsmon for as long as it lives. The previous
+/// dispositions are saved and restored whole (`sigaction`, flags included): the runtime's own
+/// SIGINT and SIGQUIT handlers (`kill -INT` quits the console) need theirs back as they were.
+struct IgnoreSignals(Vec<(libc::c_int, libc::sigaction)>);
 
 impl IgnoreSignals {
     fn new() -> Self {
-        // SAFETY: replacing and later restoring the dispositions of three signals.
-        IgnoreSignals(
-            [libc::SIGINT, libc::SIGQUIT, libc::SIGTSTP]
-                .into_iter()
-                .map(|sig| (sig, unsafe { libc::signal(sig, libc::SIG_IGN) }))
-                .collect(),
-        )
+        let saved = [libc::SIGINT, libc::SIGQUIT, libc::SIGTSTP]
+            .into_iter()
+            .filter_map(|sig| {
+                // SAFETY: a zeroed sigaction is a valid SIG_IGN action with no flags; the old
+                // action is written into `previous`.
+                unsafe {
+                    let mut ignore: libc::sigaction = std::mem::zeroed();
+                    ignore.sa_sigaction = libc::SIG_IGN;
+                    let mut previous: libc::sigaction = std::mem::zeroed();
+                    (libc::sigaction(sig, &ignore, &mut previous) == 0).then_some((sig, previous))
+                }
+            })
+            .collect();
+        IgnoreSignals(saved)
     }
 }
 
 impl Drop for IgnoreSignals {
     fn drop(&mut self) {
-        for &(sig, previous) in &self.0 {
-            // SAFETY: restores what `new` replaced.
+        for (sig, previous) in &self.0 {
+            // SAFETY: restores exactly what `new` replaced.
             unsafe {
-                libc::signal(sig, previous);
+                libc::sigaction(*sig, previous, std::ptr::null_mut());
             }
         }
     }

@@ -5,6 +5,7 @@ mod dialogs;
 mod findings;
 mod fleet;
 mod forwards;
+mod in_flight;
 mod input;
 mod logs;
 mod metrics;
@@ -23,6 +24,7 @@ pub use forwards::{
     Forward, ForwardDialog, ForwardState, Forwards, Remote, container_for, default_local,
     parse_port, parse_remote, target_of,
 };
+pub use in_flight::{InFlight, Sent};
 pub use input::{InputMode, LineEditor, PromptHistory};
 pub use logs::{
     BACKFILL, DEFAULT_CAP, LogLine, LogMode, LogPane, LogSubject, contains_ignore_case,
@@ -69,9 +71,8 @@ pub struct State {
     /// The container last shelled into, by cluster and service (or task family): the
     /// container picker offers it first next time.
     pub exec_picks: std::collections::HashMap<(String, String), String>,
-    /// Confirmed operations awaiting their outcome, with whom they were confirmed as (for
-    /// the audit line).
-    pub in_progress: Vec<(crate::model::Operation, (Identity, Option<String>))>,
+    /// Confirmed changes awaiting their outcome (for the audit log, and for quitting).
+    pub in_flight: InFlight,
     /// The navigation stack; the last view is the focused one. Never empty.
     pub nav: Vec<View>,
     /// Popups drawn over the panes; the top one gets keys first.
@@ -93,6 +94,7 @@ pub struct State {
     pub aws: Option<crate::source::aws::AwsSettings>,
     /// Terminal size, for paging and mouse hit-testing.
     pub screen: (u16, u16),
+    /// The operator (or a signal) asked to quit; the runtime ends once [`State::may_exit`].
     pub should_quit: bool,
 }
 
@@ -115,7 +117,7 @@ impl State {
             exec_shell: "/bin/sh".into(),
             confirm_exec: false,
             exec_picks: Default::default(),
-            in_progress: Vec::new(),
+            in_flight: InFlight::default(),
             nav: vec![View::new(Pane::Clusters)],
             popups: Vec::new(),
             input: InputMode::Normal,
@@ -141,6 +143,11 @@ impl State {
         self.nav
             .last_mut()
             .expect("navigation stack is never empty")
+    }
+
+    /// The operator asked to quit and no change is waiting for its answer any more.
+    pub fn may_exit(&self) -> bool {
+        self.should_quit && self.in_flight.sent.is_empty()
     }
 
     pub fn set_status(&mut self, level: Level, text: impl Into<String>) {

@@ -1,42 +1,51 @@
 //! The action gate: the one way a mutating request leaves the console. Under `--read-only` it
 //! refuses (nothing is sent, the refusal is audited); otherwise it shows exactly what will
-//! change, in which account and region, and waits for `y`/Enter; every outcome is audited.
+//! change, in which account and region, and waits for `y`/Enter. A confirmed change is audited
+//! `requested` before it is sent and again with its outcome, under one id; quitting while one
+//! is under way waits for its answer a little, then audits it `unknown` and says how to check.
+
+use std::time::Duration;
 
 use crate::action::Effect;
 use crate::model::{Identity, Operation};
-use crate::source::SourceError;
-use crate::source::audit::AuditRecord;
-use crate::state::{Level, Popup, State};
+use crate::source::audit::{AuditRecord, Stage};
+use crate::source::{ErrorKind, OUTCOME_UNKNOWN, SourceError};
+use crate::state::{Level, Popup, Sent, State};
 
-/// Who the operator was acting as: the identity and profile shown when it was asked for.
+/// How long quitting waits for the answers of changes under way.
+pub const QUIT_GRACE: Duration = Duration::from_secs(5);
+
+/// Who the operator is acting as now: the identity and profile shown.
 fn acting_as(state: &State) -> (Identity, Option<String>) {
     let profile = state.aws.as_ref().and_then(|a| a.profile.clone());
     (state.identity.clone(), profile)
 }
 
-fn audit(state: &mut State, op: &Operation, result: String) -> Effect {
-    let (identity, profile) = acting_as(state);
-    record(state, op, result, &identity, profile)
-}
-
+/// One audit line. Outcomes (and refusals) also go on the incident timeline, next to what they
+/// caused; the `requested` line does not (its outcome follows within seconds).
 fn record(
     state: &mut State,
+    (id, stage): (String, Stage),
     op: &Operation,
     result: String,
-    identity: &Identity,
-    profile: Option<String>,
+    (identity, profile): (&Identity, Option<String>),
 ) -> Effect {
-    // The operator's own actions belong on the incident timeline, next to what they caused.
-    let (cluster, service) = op_scope(state, op);
-    let now = state.now;
-    state.triage.timeline.operator(
-        now,
-        cluster,
-        service,
-        format!("{} — {result}", op.summary()),
-    );
+    if stage != Stage::Requested {
+        let (cluster, service) = op_scope(state, op);
+        let now = state.now;
+        state.triage.timeline.operator(
+            now,
+            cluster,
+            service,
+            format!("{} — {result}", op.summary()),
+        );
+    }
     Effect::Audit(Box::new(AuditRecord::new(
-        state.now, identity, profile, op, result,
+        (id, stage),
+        state.now,
+        (identity, profile),
+        op,
+        result,
     )))
 }
 
@@ -60,20 +69,35 @@ fn op_scope(state: &State, op: &Operation) -> (Option<String>, Option<String>) {
     (cluster, service)
 }
 
-/// The outcome's audit line, under the identity confirmed with (a region or profile switch
-/// while the call was under way must not change whose action it was).
-fn audit_outcome(state: &mut State, op: &Operation, result: String) -> Effect {
-    let who = state
-        .in_progress
-        .iter()
-        .position(|(o, _)| o == op)
-        .map(|i| state.in_progress.remove(i).1);
-    let (identity, profile) = who.unwrap_or_else(|| acting_as(state));
-    record(state, op, result, &identity, profile)
+/// The outcome's audit line, paired with the `requested` one and under the identity confirmed
+/// with (a region or profile switch while the call was under way must not change whose action
+/// it was).
+fn audit_outcome(state: &mut State, op: &Operation, stage: Stage, result: String) -> Effect {
+    let sent = state.in_flight.answered(op).unwrap_or_else(|| {
+        // Not sent through `send` (cannot happen today): still one line, with an id of its own.
+        let (identity, profile) = acting_as(state);
+        Sent {
+            id: state.in_flight.next_id(),
+            op: op.clone(),
+            identity,
+            profile,
+        }
+    });
+    record(
+        state,
+        (sent.id, stage),
+        op,
+        result,
+        (&sent.identity, sent.profile),
+    )
 }
 
 /// Asks for an operation: refused under read-only, else confirmed first.
 pub fn request(state: &mut State, op: Operation) -> Vec<Effect> {
+    if let Some(why) = not_now(state, &op) {
+        state.set_status(Level::Warn, why);
+        return vec![];
+    }
     if state.read_only {
         state.set_status(
             Level::Warn,
@@ -82,7 +106,15 @@ pub fn request(state: &mut State, op: Operation) -> Vec<Effect> {
                 op.summary()
             ),
         );
-        return vec![audit(state, &op, "refused: read-only".into())];
+        let id = state.in_flight.next_id();
+        let (identity, profile) = acting_as(state);
+        return vec![record(
+            state,
+            (id, Stage::Refused),
+            &op,
+            "refused: read-only".into(),
+            (&identity, profile),
+        )];
     }
     let id = &state.identity;
     let mut lines = vec![
@@ -124,6 +156,20 @@ pub fn request_unconfirmed(state: &mut State, op: Operation) -> Vec<Effect> {
     effects
 }
 
+/// Why `op` cannot be sent now, if it cannot: ecsmon is quitting, or the very same change is
+/// still under way (sending it again would do it twice: a second deployment, a second stop).
+fn not_now(state: &State, op: &Operation) -> Option<String> {
+    if state.should_quit {
+        return Some(format!("quitting: {} was not sent", op.summary()));
+    }
+    state.in_flight.is_under_way(op).then(|| {
+        format!(
+            "{} is already under way: waiting for its answer (not sent twice)",
+            op.summary()
+        )
+    })
+}
+
 fn or_unknown(s: &str) -> &str {
     if s.is_empty() { "(unknown yet)" } else { s }
 }
@@ -133,17 +179,41 @@ pub fn confirmed(state: &mut State) -> Vec<Effect> {
     let Some(Popup::Confirm { op, .. }) = state.popups.pop() else {
         return vec![];
     };
+    send(state, op)
+}
+
+/// Sends a change the operator has agreed to: audited `requested` first (the runtime writes
+/// the line before it starts the request that follows it), then carried out.
+pub fn send(state: &mut State, op: Operation) -> Vec<Effect> {
+    if let Some(why) = not_now(state, &op) {
+        state.set_status(Level::Warn, why);
+        return vec![];
+    }
     state.set_status(Level::Info, format!("{}…", op.summary()));
-    let who = acting_as(state);
-    state.in_progress.push((op.clone(), who));
+    let (identity, profile) = acting_as(state);
+    let id = state.in_flight.next_id();
+    let requested = record(
+        state,
+        (id.clone(), Stage::Requested),
+        &op,
+        "requested".into(),
+        (&identity, profile.clone()),
+    );
+    state.in_flight.sent.push(Sent {
+        id,
+        op: op.clone(),
+        identity,
+        profile,
+    });
+    let mut effects = vec![requested];
     if op.is_forward() {
-        return super::forwards::start(state, op);
-    }
-    if op.is_session() {
-        vec![Effect::OpenSession(op)]
+        effects.extend(super::forwards::start(state, op));
+    } else if op.is_session() {
+        effects.push(Effect::OpenSession(op));
     } else {
-        vec![Effect::Perform(op)]
+        effects.push(Effect::Perform(op));
     }
+    effects
 }
 
 /// `n`/Esc on the confirmation: nothing is sent (and nothing to audit: nothing happened).
@@ -159,20 +229,26 @@ pub fn performed(
     op: Operation,
     result: Result<String, SourceError>,
 ) -> Vec<Effect> {
-    let outcome = match &result {
+    let (stage, outcome) = match &result {
         Ok(done) => {
             state.set_status(Level::Info, done.clone());
-            format!("ok: {done}")
+            (Stage::Done, format!("ok: {done}"))
+        }
+        Err(e) if e.kind == ErrorKind::OutcomeUnknown => {
+            state.set_status(Level::Error, format!("{}: {}", op.verb(), e.message));
+            (Stage::Unknown, format!("unknown: {}", e.message))
         }
         Err(e) => {
             state.set_status(Level::Error, format!("{} failed: {}", op.verb(), e.message));
-            format!("failed: {}", e.message)
+            (Stage::Failed, format!("failed: {}", e.message))
         }
     };
-    let mut effects = vec![audit_outcome(state, &op, outcome)];
-    // See the change at once: refresh what the focused pane shows.
-    let query = state.focused().pane.query();
-    effects.push(state.polls.force(query, state.now));
+    let mut effects = vec![audit_outcome(state, &op, stage, outcome)];
+    // See the change at once: refresh what the focused pane shows (not on the way out).
+    if !state.should_quit {
+        let query = state.focused().pane.query();
+        effects.push(state.polls.force(query, state.now));
+    }
     effects
 }
 
@@ -182,15 +258,69 @@ pub fn session_result(
     op: Operation,
     result: Result<String, String>,
 ) -> Vec<Effect> {
-    let outcome = match result {
+    let (stage, outcome) = match result {
         Ok(done) => {
             state.set_status(Level::Info, done.clone());
-            format!("ok: {done}")
+            (Stage::Done, format!("ok: {done}"))
+        }
+        // ExecuteCommand or StartSession sent, no answer: a session may exist on AWS's side.
+        Err(why) if why.starts_with(OUTCOME_UNKNOWN) => {
+            state.set_status(Level::Error, why.clone());
+            (Stage::Unknown, format!("unknown: {why}"))
         }
         Err(why) => {
             state.set_status(Level::Error, why.clone());
-            format!("failed: {why}")
+            (Stage::Failed, format!("failed: {why}"))
         }
     };
-    vec![audit_outcome(state, &op, outcome)]
+    vec![audit_outcome(state, &op, stage, outcome)]
+}
+
+/// The operator asked to quit (a key, `:q`, a signal). With changes under way, the console
+/// waits up to [`QUIT_GRACE`] for their answers first, and says so.
+pub fn quitting(state: &mut State) -> Vec<Effect> {
+    if state.in_flight.sent.is_empty() || state.in_flight.waiting_to_quit {
+        return vec![];
+    }
+    state.in_flight.waiting_to_quit = true;
+    let what: Vec<String> = state
+        .in_flight
+        .sent
+        .iter()
+        .map(|s| s.op.summary())
+        .collect();
+    state.set_status(
+        Level::Warn,
+        format!(
+            "quitting: waiting up to {} s for the answer to {}",
+            QUIT_GRACE.as_secs(),
+            what.join("; ")
+        ),
+    );
+    vec![Effect::WaitToQuit(QUIT_GRACE)]
+}
+
+/// The wait is over: every change still unanswered is audited `unknown`, and what to check is
+/// kept to be said once the terminal is restored.
+pub fn quit_wait_over(state: &mut State) -> Vec<Effect> {
+    let waited = QUIT_GRACE.as_secs();
+    let unanswered = std::mem::take(&mut state.in_flight.sent);
+    let mut effects = Vec::with_capacity(unanswered.len());
+    for sent in unanswered {
+        let region = sent.identity.region.clone();
+        let check = sent.op.how_to_check(&region, sent.profile.as_deref());
+        state.in_flight.unanswered.push(format!(
+            "ecsmon: {} was sent, but no answer came within {waited} s before quitting: it may \
+             or may not have been carried out. Check with: {check}",
+            sent.op.summary()
+        ));
+        effects.push(record(
+            state,
+            (sent.id, Stage::Unknown),
+            &sent.op,
+            format!("unknown: no answer within {waited} s before ecsmon quit"),
+            (&sent.identity, sent.profile),
+        ));
+    }
+    effects
 }

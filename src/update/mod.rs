@@ -128,6 +128,12 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
         }
         Action::Performed { op, result } => gate::performed(state, op, result),
         Action::SessionReady { op, result } => match result {
+            // On the way out the terminal is not handed over any more.
+            Ok(_) if state.should_quit => gate::session_result(
+                state,
+                op,
+                Err("the shell was not opened: ecsmon was quitting".into()),
+            ),
             Ok(handoff) => vec![Effect::HandOff { op, handoff }],
             Err(why) => gate::session_result(state, op, Err(why)),
         },
@@ -206,8 +212,18 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             state.should_quit = true;
             vec![Effect::Quit]
         }
+        Action::QuitWaitOver => gate::quit_wait_over(state),
+        Action::Crashed { what, message } => {
+            state.set_status(
+                Level::Error,
+                format!("internal error in {what} ({message}); ecsmon keeps running"),
+            );
+            vec![]
+        }
     };
-    if !state.should_quit {
+    if state.should_quit {
+        effects.extend(gate::quitting(state));
+    } else {
         effects.extend(schedule(state));
     }
     effects

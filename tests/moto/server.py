@@ -47,8 +47,10 @@ against moto and breaks against AWS. This front sits between the SDK and moto an
   error code, as a proxy or gateway sends), `5xx` (`status`, default 500, with the protocol's
   internal-error shape), `slow` (answers normally after `delay` seconds), `reset` (the connection is
   reset once the request is read), `hang` (read, never answered: held until the fault ends, then
-  reset), `malformed` (HTTP 200 whose body cannot be parsed), `answer` (this `body_b64`, byte for
-  byte, with `status`, default 200), `poison` (moto's answer with escape sequences and control
+  reset), `lost` (carried out by moto, but the answer never leaves: held for the rule's
+  `seconds`, or `delay` seconds when it counts requests, then reset; `delay` 0 resets at once),
+  `malformed` (HTTP 200 whose body cannot be parsed), `answer` (this `body_b64`, byte for byte,
+  with `status`, default 200), `poison` (moto's answer with escape sequences and control
   characters added to its names and free text, see `HOSTILE`). `GET /_ecsmon/faults` lists the
   rules with the requests each has hit. Faulted requests are counted in the stats like any other.
 
@@ -1125,7 +1127,7 @@ class DropConnection(Exception):
     """Raised by a fault to end the connection with a TCP reset instead of an answer."""
 
 
-FAULT_KINDS = ("throttle", "http429", "5xx", "slow", "reset", "hang", "malformed", "answer", "poison")
+FAULT_KINDS = ("throttle", "http429", "5xx", "slow", "reset", "hang", "lost", "malformed", "answer", "poison")
 
 # `poison`: what is added to strings of an answer. Names the console calls AWS with again get only
 # what sanitizing removes entirely (escape sequences, bidi and zero-width characters), so they
@@ -1221,6 +1223,18 @@ class Faults:
                     return rule
         return None
 
+    def lose(self, rule: FaultRule) -> None:
+        """`lost`: the request was carried out, but its answer never leaves. The connection is
+        held until the rule's time is up (or `delay` seconds when it is a number of requests:
+        other requests keep their answers meanwhile) or the faults are cleared, then reset."""
+        end = rule.until if rule.until is not None else time.monotonic() + rule.delay
+        while time.monotonic() < end:
+            with self._lock:
+                if all(r is not rule for r in self._rules):
+                    break
+            time.sleep(0.05)
+        raise DropConnection()
+
     @staticmethod
     def apply(rule: FaultRule, req: Request) -> Response | None:
         """The answer instead of moto's, or None to go on to moto (after a delay). Raises
@@ -1228,8 +1242,8 @@ class Faults:
         if rule.kind == "slow":
             time.sleep(rule.delay)
             return None
-        if rule.kind == "poison":
-            return None  # see `poison`, applied to moto's answer
+        if rule.kind in ("poison", "lost"):
+            return None  # applied to moto's answer: see `poison` and `lose`
         if rule.kind == "answer":
             # A fixed answer, byte for byte (invalid UTF-8, odd JSON), in the protocol's content type.
             content_type = {"cbor": "application/cbor", "ec2": "text/xml", "query": "text/xml"}.get(protocol(req), JSON_CONTENT_TYPE)
@@ -1373,7 +1387,10 @@ class Front:
                 resp = self.moto.forward(req)
         if fault is not None and fault.kind == "poison":
             resp = poison(resp)
-        return self.hooks.after(op, req, resp)
+        resp = self.hooks.after(op, req, resp)
+        if fault is not None and fault.kind == "lost":
+            self.faults.lose(fault)
+        return resp
 
     def admin(self, req: Request) -> Response | None:
         path = urllib.parse.urlsplit(req.path).path

@@ -14,6 +14,7 @@ mod elb;
 mod errors;
 mod limiter;
 mod logs;
+mod mutating;
 mod ops;
 mod stats;
 mod taskdefs;

@@ -5,7 +5,9 @@
 //!
 //! Every call goes through the operation's token bucket and is explained in plain words when it
 //! fails; codes that mean something particular here (the container's SSM agent not connected,
-//! ECS Exec off for the task, a task that is gone) get their own sentence.
+//! ECS Exec off for the task, a task that is gone) get their own sentence. Calls that change
+//! something are retried only when throttled (`mutating`); when their answer never came the
+//! error says the outcome is unknown and how to check it.
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
@@ -13,12 +15,12 @@ use aws_sdk_ecs::operation::update_service::builders::UpdateServiceFluentBuilder
 use aws_sdk_ecs::types::ContainerInstanceStatus;
 use futures::{StreamExt, TryStreamExt, stream};
 
-use super::{AwsSource, CONCURRENCY};
+use super::{AwsSource, CONCURRENCY, mutating};
 use crate::model::{
     ForwardOpening, HealthCheck, Operation, ScalingBounds, SessionHandoff, TargetGroupHealth,
     TargetHealth, arn_tail, forward_document,
 };
-use crate::source::{ErrorKind, SourceError};
+use crate::source::{ErrorKind, OUTCOME_UNKNOWN, SourceError};
 
 /// Target groups per `DescribeTargetGroups` call.
 const TARGET_GROUPS_PER_CALL: usize = 20;
@@ -140,6 +142,16 @@ fn explain_op(
     }
 }
 
+/// The error of a change whose outcome is unknown: what was sent, why no answer counts
+/// (`because`, and the error in detail), and the command that shows whether it took effect.
+fn unknown_outcome(name: &str, what: &str, because: &str, detail: &str, check: &str) -> String {
+    // The command first: a status line is one row.
+    format!(
+        "{OUTCOME_UNKNOWN} — check with: {check} ({name} on {what} was sent, but {because}: it \
+         may or may not have been carried out; {detail})"
+    )
+}
+
 impl AwsSource {
     /// `self.error`, then [`explain_op`].
     fn op_error<E, R>(&self, op: &str, cluster: &str, what: &str, e: &SdkError<E, R>) -> SourceError
@@ -152,12 +164,37 @@ impl AwsSource {
         explain_op(op, &code, &message, cluster, what, err)
     }
 
+    /// [`Self::op_error`] for a call that changes something (`change`): when the request may
+    /// have been carried out although no answer said so, the error says the outcome is unknown
+    /// and how to check it.
+    fn change_error<E, R>(
+        &self,
+        name: &str,
+        change: &Operation,
+        cluster: &str,
+        what: &str,
+        e: &SdkError<E, R>,
+    ) -> SourceError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let err = self.op_error(name, cluster, what, e);
+        let Some(because) = mutating::unknown_because(e) else {
+            return err;
+        };
+        let check = change.how_to_check(&self.region, self.settings.profile.as_deref());
+        SourceError::new(
+            ErrorKind::OutcomeUnknown,
+            unknown_outcome(name, what, because, &err.message, &check),
+        )
+    }
+
     /// `UpdateService` on a service (by ARN when known), with `change` setting what changes.
     async fn update_service(
         &self,
-        cluster: &str,
-        service: &str,
-        service_arn: &str,
+        op: &Operation,
+        (cluster, service, service_arn): (&str, &str, &str),
         change: impl FnOnce(UpdateServiceFluentBuilder) -> UpdateServiceFluentBuilder,
     ) -> Result<(), SourceError> {
         let name = "ecs:UpdateService";
@@ -169,9 +206,11 @@ impl AwsSource {
             service_arn
         };
         change(self.ecs.update_service().cluster(cluster).service(target))
+            .customize()
+            .config_override(mutating::ecs())
             .send()
             .await
-            .map_err(|e| self.op_error(name, cluster, &what, &e))?;
+            .map_err(|e| self.change_error(name, op, cluster, &what, &e))?;
         Ok(())
     }
 
@@ -185,8 +224,10 @@ impl AwsSource {
                 to,
             } => {
                 let count = i32::try_from(*to).unwrap_or(i32::MAX);
-                self.update_service(cluster, service, service_arn, |u| u.desired_count(count))
-                    .await?;
+                self.update_service(op, (cluster, service, service_arn), |u| {
+                    u.desired_count(count)
+                })
+                .await?;
                 Ok(format!("{service}: desired count set to {to} (was {from})"))
             }
             Operation::Redeploy {
@@ -194,7 +235,7 @@ impl AwsSource {
                 service,
                 service_arn,
             } => {
-                self.update_service(cluster, service, service_arn, |u| {
+                self.update_service(op, (cluster, service, service_arn), |u| {
                     u.force_new_deployment(true)
                 })
                 .await?;
@@ -213,9 +254,11 @@ impl AwsSource {
                     .cluster(cluster)
                     .task(task_arn)
                     .reason(reason)
+                    .customize()
+                    .config_override(mutating::ecs())
                     .send()
                     .await
-                    .map_err(|e| self.op_error(name, cluster, &what, &e))?;
+                    .map_err(|e| self.change_error(name, op, cluster, &what, &e))?;
                 Ok(format!("task {} stopping", short(task_arn)))
             }
             Operation::SetInstanceState {
@@ -243,9 +286,11 @@ impl AwsSource {
                     .cluster(cluster)
                     .container_instances(instance_arn)
                     .status(status.clone())
+                    .customize()
+                    .config_override(mutating::ecs())
                     .send()
                     .await
-                    .map_err(|e| self.op_error(name, cluster, &what, &e))?;
+                    .map_err(|e| self.change_error(name, op, cluster, &what, &e))?;
                 // The call succeeds as a whole and reports each instance it could not change.
                 if let Some(failure) = out.failures().first() {
                     let reason = text(failure.reason().or(Some("no reason")));
@@ -283,7 +328,7 @@ impl AwsSource {
                 } else {
                     task_definition_arn.clone()
                 };
-                self.update_service(cluster, service, service_arn, |u| {
+                self.update_service(op, (cluster, service, service_arn), |u| {
                     u.task_definition(revision).force_new_deployment(true)
                 })
                 .await?;
@@ -335,9 +380,11 @@ impl AwsSource {
         }
         self.limiter.acquire(name).await;
         let out = call
+            .customize()
+            .config_override(mutating::ssm())
             .send()
             .await
-            .map_err(|e| self.op_error(name, cluster, &what, &e))?;
+            .map_err(|e| self.change_error(name, op, cluster, &what, &e))?;
         // Drawn and logged (the raw one travels to the plugin in the session JSON).
         let session_id = text(out.session_id());
         // What the AWS CLI passes the plugin: the StartSession request itself.
@@ -374,6 +421,8 @@ impl AwsSource {
         self.ssm
             .terminate_session()
             .session_id(session_id)
+            .customize()
+            .config_override(mutating::ssm())
             .send()
             .await
             .map_err(|e| self.error(name, &format!("session {session_id}"), &e))?;
@@ -392,13 +441,16 @@ impl AwsSource {
                 runtime_id,
                 command,
             } => {
-                self.execute_command(cluster, task_arn, container, runtime_id, command)
+                self.execute_command(op, cluster, task_arn, (container, runtime_id), command)
                     .await
             }
             Operation::InstanceShell {
                 cluster,
                 ec2_instance_id,
-            } => self.start_instance_session(cluster, ec2_instance_id).await,
+            } => {
+                self.start_instance_session(op, cluster, ec2_instance_id)
+                    .await
+            }
             _ => Err(SourceError::new(
                 ErrorKind::Service,
                 format!("{} is not an interactive session", op.verb()),
@@ -410,10 +462,10 @@ impl AwsSource {
     /// task when the console did not know it yet), then `ExecuteCommand`.
     async fn execute_command(
         &self,
+        op: &Operation,
         cluster: &str,
         task_arn: &str,
-        container: &str,
-        runtime_id: &str,
+        (container, runtime_id): (&str, &str),
         command: &str,
     ) -> Result<SessionHandoff, SourceError> {
         let name = "ecs:ExecuteCommand";
@@ -447,9 +499,11 @@ impl AwsSource {
             .container(container)
             .command(command)
             .interactive(true)
+            .customize()
+            .config_override(mutating::ecs())
             .send()
             .await
-            .map_err(|e| self.op_error(name, cluster, &what, &e))?;
+            .map_err(|e| self.change_error(name, op, cluster, &what, &e))?;
         let session = out.session().ok_or_else(|| {
             SourceError::new(
                 ErrorKind::Service,
@@ -474,6 +528,7 @@ impl AwsSource {
     /// SSM Session Manager on the EC2 host behind a container instance.
     async fn start_instance_session(
         &self,
+        op: &Operation,
         cluster: &str,
         instance: &str,
     ) -> Result<SessionHandoff, SourceError> {
@@ -484,9 +539,11 @@ impl AwsSource {
             .ssm
             .start_session()
             .target(instance)
+            .customize()
+            .config_override(mutating::ssm())
             .send()
             .await
-            .map_err(|e| self.op_error(name, cluster, &what, &e))?;
+            .map_err(|e| self.change_error(name, op, cluster, &what, &e))?;
         Ok(SessionHandoff {
             session_json: session_json(
                 out.session_id().unwrap_or_default(),
