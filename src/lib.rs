@@ -13,6 +13,7 @@ pub mod launch;
 pub mod model;
 pub mod poll;
 pub mod sanitize;
+pub mod screen;
 pub mod source;
 pub mod state;
 #[doc(hidden)]

@@ -9,7 +9,6 @@ mod footer;
 pub mod format;
 mod forwards;
 mod header;
-pub mod layout;
 mod logs;
 pub mod panes;
 pub mod popups;
@@ -24,6 +23,7 @@ use ratatui::layout::Alignment;
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::keymap::KeyMap;
+use crate::screen::layout;
 use crate::state::State;
 use crate::theme::Theme;
 

@@ -112,7 +112,7 @@ fn help_entries(pane: PaneKind, keymap: &KeyMap) -> Vec<HelpLine> {
 
 /// Lines of text a scrollable popup shows at once on this screen (inside its border).
 pub fn text_rows(screen: (u16, u16)) -> usize {
-    let body = super::layout::areas(Rect::new(0, 0, screen.0, screen.1)).body;
+    let body = crate::screen::layout::areas(Rect::new(0, 0, screen.0, screen.1)).body;
     centered(body, 90, 90).height.saturating_sub(2) as usize
 }
 

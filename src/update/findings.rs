@@ -6,8 +6,8 @@ use crossterm::event::{KeyCode, KeyEvent};
 use crate::action::Effect;
 use crate::keymap::{Command, Context, KeyMap};
 use crate::model::{Finding, Subject, TaskScope, metric_catalog};
+use crate::screen::layout;
 use crate::state::{FindingsView, Level, Pane, Popup, State, TimelineView, TimelineWindow, View};
-use crate::ui::layout;
 
 use super::rows;
 

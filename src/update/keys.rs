@@ -4,8 +4,8 @@ use crossterm::event::{KeyEvent, KeyEventKind};
 
 use crate::action::Effect;
 use crate::keymap::{Command, Context, KeyMap};
+use crate::screen::layout;
 use crate::state::{Level, Pane, Popup, State};
-use crate::ui::layout;
 
 use super::{actions, chart, describe, gate, logs, nav, prompt, rows};
 
@@ -327,5 +327,5 @@ fn toggle_stopped(state: &mut State) {
 
 /// Lines a page of the log pane moves.
 fn log_page(state: &State) -> usize {
-    crate::ui::layout::log_area(state).map_or(10, |a| a.height.saturating_sub(3) as usize)
+    layout::log_area(state).map_or(10, |a| a.height.saturating_sub(3) as usize)
 }

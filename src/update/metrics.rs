@@ -12,9 +12,9 @@ use chrono::TimeDelta;
 use crate::action::Effect;
 use crate::model::{Insights, MetricRequest, SeriesData, SeriesKey, Time, metric_catalog as cat};
 use crate::poll;
+use crate::screen::layout;
 use crate::source::SourceError;
 use crate::state::{Level, Popup, State};
-use crate::ui::layout;
 use crate::ui::panes::{self, Items};
 
 /// Rows show the last hour at one-minute resolution.

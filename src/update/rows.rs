@@ -6,8 +6,8 @@ use std::time::Duration;
 use chrono::TimeDelta;
 
 use crate::model::{Task, Time};
+use crate::screen::layout;
 use crate::state::{Fleet, State, View};
-use crate::ui::layout;
 use crate::ui::panes::{self, Items};
 use crate::ui::table::{Column, RowCtx};
 use crate::with_table;
