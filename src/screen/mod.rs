@@ -8,4 +8,8 @@
 //! widget (that is `ui/`), and anything that changes the state (that is `update/`). This module
 //! imports neither of them.
 
+pub mod format;
 pub mod layout;
+pub mod panes;
+pub mod spark;
+pub mod table;

@@ -103,7 +103,7 @@ fn finding_section(out: &mut String, state: &State, f: &Finding) {
         out,
         "- Opened {} ({} ago)",
         f.opened_at.format("%H:%M:%S UTC"),
-        super::format::age(state.now, f.opened_at)
+        crate::screen::format::age(state.now, f.opened_at)
     );
     for e in &obs.evidence {
         match e.at {

@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::Ctx;
-use super::format::{age, truncate};
 use crate::keymap::{Command, Context};
 use crate::model::{Finding, Remedy, Severity, Subject};
+use crate::screen::format::{age, truncate};
 use crate::state::{FindingsView, State};
 use crate::theme::Theme;
 use crate::update::findings::listed_with_depth;

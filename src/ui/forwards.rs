@@ -6,7 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::Ctx;
-use super::format::{age, editor_text};
+use super::editor::editor_text;
+use crate::screen::format::age;
 use crate::state::{ForwardDialog, ForwardState, LineEditor, State};
 
 pub fn render_dialog(f: &mut Frame, area: Rect, d: &ForwardDialog, ctx: &Ctx) {

@@ -3,14 +3,13 @@
 mod body;
 mod chart;
 mod crumb;
+mod editor;
 pub mod export;
 pub mod findings;
 mod footer;
-pub mod format;
 mod forwards;
 mod header;
 mod logs;
-pub mod panes;
 pub mod popups;
 pub mod spark;
 mod status;

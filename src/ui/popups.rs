@@ -293,7 +293,7 @@ fn draw_scale(f: &mut Frame, area: Rect, d: &crate::state::ScaleDialog, ctx: &Ct
         Line::default(),
         Line::from(vec![
             Span::styled("new desired count: ", t.prompt),
-            super::format::editor_text(&d.editor, d.zero_check.is_none(), t.header_value, t),
+            super::editor::editor_text(&d.editor, d.zero_check.is_none(), t.header_value, t),
         ]),
     ];
     if let Some(check) = &d.zero_check {
@@ -373,7 +373,10 @@ fn target_health_lines<'a>(
     };
     if let Some(at) = view.fetched_at {
         lines.push(Line::from(Span::styled(
-            format!("updated {} ago, every 5 s", super::format::age(now, at)),
+            format!(
+                "updated {} ago, every 5 s",
+                crate::screen::format::age(now, at)
+            ),
             t.dim,
         )));
     }
@@ -413,7 +416,7 @@ fn target_health_lines<'a>(
                         || task.ec2_instance_id.as_deref() == Some(target.id.as_str())
                 })
                 .map_or("-", |task| task.short_id());
-            let style = super::panes::state_style(&target.state.to_uppercase(), t);
+            let style = crate::screen::panes::state_style(&target.state.to_uppercase(), t);
             lines.push(Line::from(vec![
                 Span::styled(
                     format!(

@@ -5,7 +5,7 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::Ctx;
-use super::format::editor_text;
+use super::editor::editor_text;
 use crate::state::{InputMode, Level, State};
 use crate::update::command;
 

@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::Ctx;
-use super::format::age;
 use crate::model::taskdef_diff::{self, DiffLine, Mark};
 use crate::model::{TaskDefRef, TaskDefinition, Time};
+use crate::screen::format::age;
 use crate::state::{Popup, State, TaskDefCache, TaskDefText, TaskDefsView};
 use crate::theme::Theme;
 

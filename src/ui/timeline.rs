@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::Ctx;
-use super::format::truncate;
+use crate::screen::format::truncate;
 use crate::state::{State, TimelineKind, TimelineView};
 use crate::update::findings::timeline_entries;
 

@@ -375,7 +375,7 @@ pub fn jump(state: &mut State, subject: &Subject) -> bool {
         ),
     }
     state.nav = nav;
-    let ctx = crate::ui::table::RowCtx {
+    let ctx = crate::screen::table::RowCtx {
         now: state.now,
         metrics: &state.metrics,
         triage: &state.triage,
@@ -414,7 +414,7 @@ fn row_is(state: &State, view: &View) -> bool {
         return false;
     };
     let got = crate::with_table!(
-        crate::ui::panes::items(&view.pane, &state.fleet),
+        crate::screen::panes::items(&view.pane, &state.fleet),
         |items, _cols, key_of| key_of(&items[i]).to_string()
     );
     view.selected_key.as_deref() == Some(got.as_str())

@@ -298,7 +298,7 @@ fn cycle_sort(state: &mut State) {
 }
 
 fn column_count(state: &State) -> usize {
-    use crate::ui::panes;
+    use crate::screen::panes;
     crate::with_table!(
         panes::items(&state.focused().pane, &state.fleet),
         |_items, cols, _k| cols.len()

@@ -11,9 +11,9 @@ use crate::keymap::Command;
 use crate::model::{
     Operation, Query, Service, TaskDefRef, TaskDefinition, metric_catalog::cluster_of,
 };
+use crate::screen::panes::{self, Items};
 use crate::source::SourceError;
 use crate::state::{Level, Pane, Popup, State, TaskDefText, TaskDefsView};
-use crate::ui::panes::{self, Items};
 
 use super::{forwards, gate};
 

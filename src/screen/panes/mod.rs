@@ -10,8 +10,8 @@ pub mod tasks;
 use ratatui::style::Style;
 
 use crate::model::MetricId;
+use crate::screen::table::RowCtx;
 use crate::theme::Theme;
-use crate::ui::table::RowCtx;
 
 /// `ALARM` when a CloudWatch alarm on one of these metrics is firing, else nothing.
 pub fn alarm_badge(ctx: &RowCtx, metrics: &[MetricId]) -> String {
@@ -92,7 +92,7 @@ pub fn items<'a>(pane: &Pane, fleet: &'a Fleet) -> Items<'a> {
 #[macro_export]
 macro_rules! with_table {
     ($items_enum:expr, |$items:ident, $cols:ident, $key:ident| $body:expr) => {{
-        use $crate::ui::panes::{self as p, Items};
+        use $crate::screen::panes::{self as p, Items};
         match $items_enum {
             Items::Clusters($items) => {
                 let $cols = p::clusters::columns();
