@@ -8,8 +8,11 @@
 //! widget (that is `ui/`), and anything that changes the state (that is `update/`). This module
 //! imports neither of them.
 
+pub mod export;
+pub mod findings;
 pub mod format;
 pub mod layout;
 pub mod panes;
 pub mod spark;
 pub mod table;
+pub mod timeline;

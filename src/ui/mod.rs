@@ -4,7 +4,6 @@ mod body;
 mod chart;
 mod crumb;
 mod editor;
-pub mod export;
 pub mod findings;
 mod footer;
 mod forwards;
