@@ -8,6 +8,7 @@
 //! widget (that is `ui/`), and anything that changes the state (that is `update/`). This module
 //! imports neither of them.
 
+pub mod commands;
 pub mod export;
 pub mod findings;
 pub mod format;
