@@ -84,7 +84,7 @@ pub fn render_dialog(f: &mut Frame, area: Rect, d: &ForwardDialog, ctx: &Ctx) {
 
 pub fn render_list(f: &mut Frame, area: Rect, state: &State, selected: usize, ctx: &Ctx) {
     let t = ctx.theme;
-    let popup = super::popups::centered(area, 90, 60);
+    let popup = crate::screen::layout::centered(area, 90, 60);
     let mut lines = vec![Line::from(Span::styled(
         format!(
             "{:<7} {:<26} {:<24} {:<18} {:<9} {}",

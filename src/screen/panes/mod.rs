@@ -11,6 +11,7 @@ use ratatui::style::Style;
 
 use crate::model::MetricId;
 use crate::screen::table::RowCtx;
+use crate::screen::text::Tone;
 use crate::theme::Theme;
 
 /// `ALARM` when a CloudWatch alarm on one of these metrics is firing, else nothing.
@@ -44,12 +45,17 @@ pub fn badge_style(text: &str, theme: &Theme) -> Style {
 
 /// Colours the words ECS uses for states, so the eye finds trouble before reading.
 pub fn state_style(word: &str, theme: &Theme) -> Style {
+    state_tone(word).style(theme)
+}
+
+/// What a state word means: fine, on its way, or trouble.
+pub fn state_tone(word: &str) -> Tone {
     match word {
-        "ACTIVE" | "RUNNING" | "HEALTHY" | "COMPLETED" | "PRIMARY" => theme.ok,
+        "ACTIVE" | "RUNNING" | "HEALTHY" | "COMPLETED" | "PRIMARY" => Tone::Ok,
         "DRAINING" | "PENDING" | "PROVISIONING" | "ACTIVATING" | "IN_PROGRESS" | "STOPPING"
-        | "DEACTIVATING" | "DEPROVISIONING" | "REGISTERING" | "DEREGISTERING" => theme.warn,
-        "UNHEALTHY" | "FAILED" | "STOPPED" | "INACTIVE" => theme.error,
-        _ => theme.dim,
+        | "DEACTIVATING" | "DEPROVISIONING" | "REGISTERING" | "DEREGISTERING" => Tone::Warn,
+        "UNHEALTHY" | "FAILED" | "STOPPED" | "INACTIVE" => Tone::Error,
+        _ => Tone::Dim,
     }
 }
 
