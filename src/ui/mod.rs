@@ -1,4 +1,5 @@
-//! Drawing. Pure: reads `State`, never changes it, never does I/O; `now` comes from the state.
+//! Drawing. Pure: reads `State` and what `screen/` makes of it, never changes it, never does I/O;
+//! `now` comes from the state.
 
 mod body;
 mod chart;
