@@ -1,8 +1,10 @@
 //! ecsmon: a full-screen terminal console for AWS ECS.
 //!
 //! Folders say what each part does: `source/` talks to the world, `state/` holds it, `update/`
-//! is the one way it changes, `poll/` decides what to ask for, `ui/` draws it; `model/` has the
-//! domain types they share. `app.rs` is the runtime loop and `launch.rs` wires it together.
+//! is the one way it changes, `poll/` decides what to ask for, `screen/` is what the screen shows
+//! (read by both `update/` and `ui/`, which never import each other), `ui/` draws it; `model/`
+//! has the domain types they share. `app.rs` is the runtime loop and `launch.rs` wires it
+//! together.
 
 pub mod action;
 pub mod app;
@@ -14,6 +16,7 @@ pub mod launch;
 pub mod model;
 pub mod poll;
 pub mod sanitize;
+pub mod screen;
 pub mod source;
 pub mod state;
 #[doc(hidden)]

@@ -178,7 +178,7 @@ fn sort_cycles_columns_then_back_to_natural_order() {
     let mut h = console();
     h.press("/prod<enter><enter>");
     let natural = h.state.focused().rows.clone();
-    let columns = ecsmon::ui::panes::services::columns().len();
+    let columns = ecsmon::screen::panes::services::columns().len();
     h.press("o");
     assert_eq!(h.state.focused().sort.column, Some(0));
     for _ in 1..columns {

@@ -15,7 +15,7 @@ fn console() -> Harness {
 
 fn position(h: &Harness, pred: impl Fn(&ecsmon::model::Finding) -> bool) -> usize {
     let view = ecsmon::state::FindingsView::default();
-    ecsmon::update::findings::listed(&h.state, &view)
+    ecsmon::screen::findings::listed(&h.state, &view)
         .iter()
         .position(|f| pred(f))
         .expect("such a finding is listed")
@@ -186,7 +186,7 @@ fn the_timeline_merges_stops_events_and_findings_newest_first() {
     let Some(Popup::Timeline(view)) = h.state.popups.last() else {
         panic!("timeline open")
     };
-    let entries = ecsmon::update::findings::timeline_entries(&h.state, view);
+    let entries = ecsmon::screen::timeline::timeline_entries(&h.state, view);
     assert!(
         entries
             .iter()
@@ -206,7 +206,7 @@ fn the_timeline_merges_stops_events_and_findings_newest_first() {
     let Some(Popup::Timeline(view)) = h.state.popups.last() else {
         panic!("timeline open")
     };
-    let entries = ecsmon::update::findings::timeline_entries(&h.state, view);
+    let entries = ecsmon::screen::timeline::timeline_entries(&h.state, view);
     assert!(!entries.is_empty());
     assert!(
         entries
@@ -290,7 +290,7 @@ fn a_combined_diagnosis_lists_its_members_folded_under_it() {
     let mut h = Harness::new("memory-leak", 160, 45);
     h.advance_replay(150.0);
     let view = ecsmon::state::FindingsView::default();
-    let listed = ecsmon::update::findings::listed_with_depth(&h.state, &view);
+    let listed = ecsmon::screen::findings::listed_with_depth(&h.state, &view);
     let parent = listed
         .iter()
         .position(|(f, _)| f.current.rule == "memory-leak-lifecycle")
@@ -363,7 +363,7 @@ fn the_cursor_stays_on_its_finding_when_the_list_moves() {
     let Some(Popup::Findings(view)) = h.state.popups.last() else {
         panic!("findings open")
     };
-    let listed = ecsmon::update::findings::listed(&h.state, view);
-    let at = ecsmon::update::findings::selected_index(&listed, view);
+    let listed = ecsmon::screen::findings::listed(&h.state, view);
+    let at = ecsmon::screen::findings::selected_index(&listed, view);
     assert_eq!(listed[at].current.id(), chosen);
 }

@@ -5,10 +5,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::Ctx;
-use super::format::age;
-use super::panes;
-use super::table::{self, RowCtx, TableFrame};
+use super::table::{self, TableFrame};
 use crate::model::Insights;
+use crate::screen::format::age;
+use crate::screen::panes;
+use crate::screen::table::RowCtx;
 use crate::state::{Pane, State, View};
 use crate::with_table;
 

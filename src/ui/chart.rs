@@ -10,8 +10,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Clear, Dataset, GraphType, Paragraph};
 
 use super::Ctx;
-use super::spark::format_value;
 use crate::model::{AlarmState, SeriesKey, Time, Unit};
+use crate::screen::spark::format_value;
 use crate::state::{Chart as ChartState, ChartLine, State};
 
 /// Consecutive points of a line: (seconds into the window, value).
@@ -53,7 +53,7 @@ pub fn render(f: &mut Frame, body: Rect, state: &State, chart: &ChartState, ctx:
     let age = match (&state.metrics.error, state.metrics.fetched_at) {
         (Some(e), _) => Span::styled(format!(" stale: {} ", e.message), t.stale),
         (None, Some(at)) => Span::styled(
-            format!(" updated {} ", super::format::age(state.now, at)),
+            format!(" updated {} ", crate::screen::format::age(state.now, at)),
             t.dim,
         ),
         (None, None) => Span::styled(" loading… ", t.dim),

@@ -8,12 +8,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::Ctx;
-use super::format::{age, truncate};
 use crate::keymap::{Command, Context};
 use crate::model::{Finding, Remedy, Severity, Subject};
+use crate::screen::findings::listed_with_depth;
+use crate::screen::format::{age, truncate};
 use crate::state::{FindingsView, State};
 use crate::theme::Theme;
-use crate::update::findings::listed_with_depth;
 
 pub fn severity_style(severity: Severity, t: &Theme) -> Style {
     match severity {
@@ -57,7 +57,7 @@ pub fn render(f: &mut Frame, body: Rect, state: &State, view: &FindingsView, ctx
     let detail_height = (inner.height / 2).clamp(3, 16);
     let [list_area, detail_area] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(detail_height)]).areas(inner);
-    let selected = crate::update::findings::selected_index(&findings, view);
+    let selected = crate::screen::findings::selected_index(&findings, view);
     let rows = list_area.height as usize;
     let offset = selected.saturating_sub(rows.saturating_sub(1));
     let lines: Vec<Line> = findings
@@ -180,7 +180,7 @@ fn detail_lines<'a>(state: &State, finding: &'a Finding, ctx: &Ctx) -> Vec<Line<
 
 /// The keys of the remedies that work on this subject, as the key map binds them.
 fn remedy_keys(subject: &Subject, remedies: &[Remedy], ctx: &Ctx) -> String {
-    let chain = crate::update::findings::contexts(subject);
+    let chain = crate::screen::findings::contexts(subject);
     let own = chain[0];
     let mut out: Vec<String> = Vec::new();
     let mut push = |command: Command, label: &str| {

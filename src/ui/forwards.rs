@@ -6,7 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::Ctx;
-use super::format::{age, editor_text};
+use super::editor::editor_text;
+use crate::screen::format::age;
 use crate::state::{ForwardDialog, ForwardState, LineEditor, State};
 
 pub fn render_dialog(f: &mut Frame, area: Rect, d: &ForwardDialog, ctx: &Ctx) {
@@ -83,7 +84,7 @@ pub fn render_dialog(f: &mut Frame, area: Rect, d: &ForwardDialog, ctx: &Ctx) {
 
 pub fn render_list(f: &mut Frame, area: Rect, state: &State, selected: usize, ctx: &Ctx) {
     let t = ctx.theme;
-    let popup = super::popups::centered(area, 90, 60);
+    let popup = crate::screen::layout::centered(area, 90, 60);
     let mut lines = vec![Line::from(Span::styled(
         format!(
             "{:<7} {:<26} {:<24} {:<18} {:<9} {}",

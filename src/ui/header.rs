@@ -4,7 +4,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::Ctx;
-use super::format::age;
+use crate::screen::format::age;
 use crate::state::State;
 
 /// Context first, so nobody acts in the wrong account: source, region, account, principal.

@@ -1,21 +1,19 @@
-//! Drawing. Pure: reads `State`, never changes it, never does I/O; `now` comes from the state.
+//! Drawing. Pure: reads `State` and what `screen/` makes of it, never changes it, never does I/O;
+//! `now` comes from the state.
 
 mod body;
 mod chart;
 mod crumb;
-pub mod export;
-pub mod findings;
+mod editor;
+mod findings;
 mod footer;
-pub mod format;
 mod forwards;
 mod header;
-pub mod layout;
 mod logs;
-pub mod panes;
-pub mod popups;
-pub mod spark;
+mod popups;
+mod spark;
 mod status;
-pub mod table;
+mod table;
 mod taskdefs;
 mod timeline;
 
@@ -24,6 +22,7 @@ use ratatui::layout::Alignment;
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::keymap::KeyMap;
+use crate::screen::layout;
 use crate::state::State;
 use crate::theme::Theme;
 

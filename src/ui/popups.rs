@@ -6,7 +6,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::Ctx;
-use crate::keymap::{Context, KeyMap};
+use crate::screen::help::{self, HelpLine};
+use crate::screen::layout::centered;
+use crate::screen::target_health;
+use crate::screen::text::TextLine;
 use crate::state::{PaneKind, Popup, State};
 
 pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
@@ -35,8 +38,8 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
                 super::forwards::render_list(f, area, state, *selected, ctx);
             }
             Popup::TargetHealth(view) => {
-                let tasks = service_tasks(state, view);
-                let lines = target_health_lines(view, tasks, state.now, ctx.theme);
+                let tasks = target_health::service_tasks(state, view);
+                let lines = styled(target_health::lines(view, tasks, state.now), ctx.theme);
                 let title = format!("Target health · {}", view.service);
                 draw_text(f, area, &title, lines, view.scroll, ctx);
             }
@@ -55,82 +58,9 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
     }
 }
 
-/// One line of the help screen, before styling.
-enum HelpLine {
-    Blank,
-    Heading(String),
-    Binding(String, String),
-    Note(&'static str),
-}
-
-/// Every binding of the pane's contexts, grouped, straight from the key map.
-fn help_entries(pane: PaneKind, keymap: &KeyMap) -> Vec<HelpLine> {
-    let mut contexts = pane.contexts().to_vec();
-    contexts.push(Context::Text);
-    // The views those panes open, with keys of their own.
-    match pane {
-        PaneKind::Services => contexts.push(Context::Taskdefs),
-        PaneKind::Tasks | PaneKind::Containers | PaneKind::Instances => {
-            contexts.push(Context::Forwards)
-        }
-        _ => {}
-    }
-    let mut out = Vec::new();
-    for context in contexts {
-        let heading = match context {
-            Context::Global => "Everywhere".to_string(),
-            Context::Table => "Every list".to_string(),
-            Context::Text => "Help and describe".to_string(),
-            Context::Taskdefs => "Task definitions (T)".to_string(),
-            Context::Forwards => "Port forwards (:forwards)".to_string(),
-            other => format!("{other:?} pane"),
-        };
-        let bindings: Vec<_> = keymap.bindings(context).collect();
-        if bindings.is_empty() {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push(HelpLine::Blank);
-        }
-        out.push(HelpLine::Heading(heading));
-        for b in bindings {
-            let keys = b
-                .keys
-                .iter()
-                .map(|k| k.to_string())
-                .collect::<Vec<_>>()
-                .join(" ");
-            out.push(HelpLine::Binding(keys, b.desc.clone()));
-        }
-    }
-    out.push(HelpLine::Blank);
-    out.push(HelpLine::Note(
-        "Commands: :clusters :services :tasks :instances :taskdefs :diff :forwards :region :profile :stats :help :quit (tab completes)",
-    ));
-    out
-}
-
-/// Lines of text a scrollable popup shows at once on this screen (inside its border).
-pub fn text_rows(screen: (u16, u16)) -> usize {
-    let body = super::layout::areas(Rect::new(0, 0, screen.0, screen.1)).body;
-    centered(body, 90, 90).height.saturating_sub(2) as usize
-}
-
-/// Lines of a revision diff or describe, for scrolling.
-pub fn taskdef_text_line_count(
-    view: &crate::state::TaskDefText,
-    cache: &crate::state::TaskDefCache,
-) -> usize {
-    super::taskdefs::text_line_count(view, cache)
-}
-
-pub fn help_line_count(pane: PaneKind, keymap: &KeyMap) -> usize {
-    help_entries(pane, keymap).len()
-}
-
 fn help_lines<'a>(pane: PaneKind, ctx: &Ctx<'a>) -> Vec<Line<'a>> {
     let t = ctx.theme;
-    help_entries(pane, ctx.keymap)
+    help::entries(pane, ctx.keymap)
         .into_iter()
         .map(|entry| match entry {
             HelpLine::Blank => Line::default(),
@@ -140,6 +70,20 @@ fn help_lines<'a>(pane: PaneKind, ctx: &Ctx<'a>) -> Vec<Line<'a>> {
                 Span::styled(desc, t.key_desc),
             ]),
             HelpLine::Note(n) => Line::from(Span::styled(n, t.dim)),
+        })
+        .collect()
+}
+
+/// A popup's text in the theme's colours.
+pub(super) fn styled(text: Vec<TextLine>, t: &crate::theme::Theme) -> Vec<Line<'static>> {
+    text.into_iter()
+        .map(|pieces| {
+            Line::from(
+                pieces
+                    .into_iter()
+                    .map(|(text, tone)| Span::styled(text, tone.style(t)))
+                    .collect::<Vec<_>>(),
+            )
         })
         .collect()
 }
@@ -220,17 +164,6 @@ fn draw_picker(
     f.render_stateful_widget(list, popup, &mut state);
 }
 
-pub(super) fn centered(area: Rect, pct_w: u16, pct_h: u16) -> Rect {
-    let w = area.width * pct_w / 100;
-    let h = area.height * pct_h / 100;
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
-}
-
 pub(super) fn boxed(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
@@ -293,7 +226,7 @@ fn draw_scale(f: &mut Frame, area: Rect, d: &crate::state::ScaleDialog, ctx: &Ct
         Line::default(),
         Line::from(vec![
             Span::styled("new desired count: ", t.prompt),
-            super::format::editor_text(&d.editor, d.zero_check.is_none(), t.header_value, t),
+            super::editor::editor_text(&d.editor, d.zero_check.is_none(), t.header_value, t),
         ]),
     ];
     if let Some(check) = &d.zero_check {
@@ -324,122 +257,4 @@ fn draw_scale(f: &mut Frame, area: Rect, d: &crate::state::ScaleDialog, ctx: &Ct
             .wrap(ratatui::widgets::Wrap { trim: false }),
         popup,
     );
-}
-
-/// The service's tasks, from whichever list of them the console holds, to name targets.
-fn service_tasks<'a>(
-    state: &'a State,
-    view: &crate::state::TargetHealthView,
-) -> &'a [crate::model::Task] {
-    use crate::model::{Query, TaskScope};
-    let by_service = Query::Tasks {
-        scope: TaskScope::Service {
-            cluster: view.cluster.clone(),
-            service: view.service.clone(),
-        },
-        stopped: false,
-    };
-    let tasks = state.fleet.tasks(&by_service);
-    if !tasks.is_empty() {
-        return tasks;
-    }
-    state.fleet.tasks(&Query::Tasks {
-        scope: TaskScope::Cluster {
-            cluster: view.cluster.clone(),
-        },
-        stopped: false,
-    })
-}
-
-pub fn target_health_line_count(view: &crate::state::TargetHealthView) -> usize {
-    let theme = crate::theme::Theme::no_color();
-    target_health_lines(view, &[], crate::model::Time::default(), &theme).len()
-}
-
-/// Per target group: its health check, then a row per target (matched to its task by IP).
-fn target_health_lines<'a>(
-    view: &crate::state::TargetHealthView,
-    tasks: &[crate::model::Task],
-    now: crate::model::Time,
-    t: &crate::theme::Theme,
-) -> Vec<Line<'a>> {
-    let mut lines = Vec::new();
-    if let Some(e) = &view.error {
-        lines.push(Line::from(Span::styled(format!("stale: {e}"), t.stale)));
-    }
-    let Some(groups) = &view.groups else {
-        lines.push(Line::from(Span::styled("asking the load balancer…", t.dim)));
-        return lines;
-    };
-    if let Some(at) = view.fetched_at {
-        lines.push(Line::from(Span::styled(
-            format!("updated {} ago, every 5 s", super::format::age(now, at)),
-            t.dim,
-        )));
-    }
-    for g in groups {
-        let hc = &g.health_check;
-        lines.push(Line::default());
-        lines.push(Line::from(Span::styled(g.name.clone(), t.title)));
-        lines.push(Line::from(Span::styled(
-            format!(
-                "health check {} {} on port {} · every {}s, timeout {}s · healthy after {}, unhealthy after {} · expects {}",
-                hc.protocol,
-                if hc.path.is_empty() { "-" } else { &hc.path },
-                hc.port,
-                hc.interval_secs,
-                hc.timeout_secs,
-                hc.healthy_threshold,
-                hc.unhealthy_threshold,
-                if hc.matcher.is_empty() { "-" } else { &hc.matcher }
-            ),
-            t.dim,
-        )));
-        lines.push(Line::from(Span::styled(
-            format!(
-                "{:<22} {:<6} {:<12} {:<10} {:<9} {:<32} {}",
-                "TARGET", "PORT", "AZ", "STATE", "TASK", "REASON", "DESCRIPTION"
-            ),
-            t.column_header,
-        )));
-        if g.targets.is_empty() {
-            lines.push(Line::from(Span::styled("no targets registered", t.warn)));
-        }
-        for target in &g.targets {
-            let task = tasks
-                .iter()
-                .find(|task| {
-                    task.private_ip == target.id
-                        || task.ec2_instance_id.as_deref() == Some(target.id.as_str())
-                })
-                .map_or("-", |task| task.short_id());
-            let style = super::panes::state_style(&target.state.to_uppercase(), t);
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!(
-                        "{:<22} {:<6} {:<12} ",
-                        target.id,
-                        target.port.map_or("-".into(), |p| p.to_string()),
-                        target.availability_zone
-                    ),
-                    t.base,
-                ),
-                Span::styled(format!("{:<10} ", target.state), style),
-                Span::styled(
-                    format!(
-                        "{:<9} {:<32} {}",
-                        task,
-                        if target.reason.is_empty() {
-                            "-"
-                        } else {
-                            &target.reason
-                        },
-                        target.description
-                    ),
-                    t.base,
-                ),
-            ]));
-        }
-    }
-    lines
 }

@@ -1,4 +1,5 @@
-//! Sparkline cells: the last hour of a metric in a few characters, then its current value.
+//! Sparkline cells: the last hour of a metric in a few characters, then its current value
+//! (which series and its value are `screen::spark`).
 //!
 //! Percentages are drawn on a fixed 0–100 scale (so 40 % looks like 40 % on every row); counts
 //! and times scale to their own maximum. A period without data is a dim `·`, never a zero bar:
@@ -8,89 +9,15 @@ use chrono::TimeDelta;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::model::{SeriesKey, Time, Unit};
+use crate::model::Time;
+use crate::screen::spark::{ROW_WINDOW, Spark, VALUE_WIDTH};
 use crate::state::{History, Metrics};
 use crate::theme::Theme;
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 pub const MISSING: char = '·';
-/// Room the value takes after the bars (`100%`, `12.3k`, `0.25s`).
-pub const VALUE_WIDTH: usize = 5;
 /// Fewer bars than this say nothing: the cell shows the value alone.
 pub const MIN_BARS: usize = 4;
-
-/// A metric cell: which series, and how to turn its values into what the row means.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Spark {
-    pub key: SeriesKey,
-    /// Values are multiplied by this (task CPU units → % of the task's CPU).
-    pub scale: f64,
-    /// Draw as a percentage (0–100 scale) whatever the metric's own unit.
-    pub percent: bool,
-}
-
-impl Spark {
-    /// A row metric at the row resolution, in its own unit.
-    pub fn of(metric: crate::model::MetricId) -> Self {
-        let percent = metric.is_percent();
-        Spark {
-            key: SeriesKey {
-                metric,
-                period: crate::update::metrics::ROW_PERIOD,
-            },
-            scale: 1.0,
-            percent,
-        }
-    }
-
-    /// Shown as a share of `capacity` (e.g. CPU units used of the task's CPU units).
-    pub fn share_of(metric: crate::model::MetricId, capacity: Option<u32>) -> Self {
-        match capacity.filter(|&c| c > 0) {
-            Some(c) => Spark {
-                scale: 100.0 / f64::from(c),
-                percent: true,
-                ..Spark::of(metric)
-            },
-            None => Spark::of(metric),
-        }
-    }
-
-    fn unit(&self) -> Unit {
-        if self.percent {
-            Unit::Percent
-        } else {
-            self.key.metric.unit()
-        }
-    }
-
-    /// The latest value, if it is recent (a value older than five periods is no longer "now").
-    pub fn current(&self, metrics: &Metrics, now: Time) -> Option<f64> {
-        let latest = metrics.get(&self.key)?.latest()?;
-        let fresh = now - latest.at <= TimeDelta::seconds(i64::from(self.key.period) * 5);
-        fresh.then_some(latest.value * self.scale)
-    }
-
-    pub fn value_text(&self, metrics: &Metrics, now: Time) -> String {
-        self.current(metrics, now)
-            .map_or_else(|| "-".into(), |v| format_value(v, self.unit()))
-    }
-}
-
-/// `87%`, `12.3k`, `0.25s`, `512M`.
-pub fn format_value(v: f64, unit: Unit) -> String {
-    match unit {
-        Unit::Percent => format!("{v:.0}%"),
-        Unit::Seconds if v < 10.0 => format!("{v:.2}s"),
-        Unit::Seconds => format!("{v:.0}s"),
-        Unit::Megabytes if v >= 1024.0 => format!("{:.1}G", v / 1024.0),
-        Unit::Megabytes => format!("{v:.0}M"),
-        Unit::Count if v >= 1e6 => format!("{:.1}M", v / 1e6),
-        Unit::Count if v >= 1e4 => format!("{:.0}k", v / 1e3),
-        Unit::Count if v >= 1e3 => format!("{:.1}k", v / 1e3),
-        Unit::Count if v.fract() == 0.0 || v >= 100.0 => format!("{v:.0}"),
-        Unit::Count => format!("{v:.1}"),
-    }
-}
 
 /// `width` buckets covering `[now - window, now)`, each the largest value in it (a spike
 /// must not be averaged away), `None` where the bucket has no point.
@@ -155,15 +82,14 @@ pub fn cell(
     let bars_width = width.saturating_sub(VALUE_WIDTH + 1);
     // Never more bars than periods in the window: a bucket narrower than a period would be
     // empty, and would look like missing data.
-    let periods = (super::super::update::metrics::ROW_WINDOW.num_seconds()
-        / i64::from(spark.key.period.max(1))) as usize;
+    let periods = (ROW_WINDOW.num_seconds() / i64::from(spark.key.period.max(1))) as usize;
     let bars_width = bars_width.min(periods);
     let mut spans = Vec::with_capacity(4);
     if bars_width >= MIN_BARS {
         let values = buckets(
             metrics.get(&spark.key),
             now,
-            super::super::update::metrics::ROW_WINDOW,
+            ROW_WINDOW,
             bars_width,
             spark.scale,
         );
@@ -283,15 +209,5 @@ mod tests {
         let (m, spark) = metrics_with(&cpu(), &[(10, 42.0)]);
         assert_eq!(spark.current(&m, t(12)), Some(42.0));
         assert_eq!(spark.value_text(&m, t(30)), "-");
-    }
-
-    #[test]
-    fn values_are_short_and_carry_their_unit() {
-        assert_eq!(format_value(87.4, Unit::Percent), "87%");
-        assert_eq!(format_value(12_345.0, Unit::Count), "12k");
-        assert_eq!(format_value(1_234.0, Unit::Count), "1.2k");
-        assert_eq!(format_value(3.0, Unit::Count), "3");
-        assert_eq!(format_value(0.25, Unit::Seconds), "0.25s");
-        assert_eq!(format_value(2048.0, Unit::Megabytes), "2.0G");
     }
 }

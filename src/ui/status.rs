@@ -5,9 +5,9 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::Ctx;
-use super::format::editor_text;
+use super::editor::editor_text;
+use crate::screen::commands;
 use crate::state::{InputMode, Level, State};
-use crate::update::command;
 
 /// The prompt while typing a filter or a command; otherwise the last message, or the active
 /// filter as a reminder.
@@ -18,7 +18,7 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
         InputMode::LogSearch(e) => ("search log: ", e, String::new()),
         // No completion offered for a selection: typing replaces it.
         InputMode::Command(e) if e.selected => ("", e, String::new()),
-        InputMode::Command(e) => ("", e, command::completion_hint(&e.text)),
+        InputMode::Command(e) => ("", e, commands::completion_hint(&e.text)),
         InputMode::Normal => {
             f.render_widget(Paragraph::new(message(state, ctx)), area);
             return;

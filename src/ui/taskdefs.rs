@@ -1,16 +1,16 @@
-//! The revision list of a task definition family, a diff of two revisions, one in full.
+//! The revision list of a task definition family, a diff of two revisions, one in full (their
+//! text is `screen::taskdefs`).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::Ctx;
-use super::format::age;
-use crate::model::taskdef_diff::{self, DiffLine, Mark};
-use crate::model::{TaskDefRef, TaskDefinition, Time};
-use crate::state::{Popup, State, TaskDefCache, TaskDefText, TaskDefsView};
+use crate::model::{TaskDefRef, TaskDefinition};
+use crate::screen::format::age;
+use crate::screen::taskdefs::{live_deployments, running_below, text_lines};
+use crate::state::{State, TaskDefText, TaskDefsView};
 use crate::theme::Theme;
 
 /// `1.4.3` from `…/cart:1.4.3`; a digest shortened.
@@ -45,8 +45,8 @@ fn size(def: &TaskDefinition) -> String {
 
 pub fn render_list(f: &mut Frame, area: Rect, state: &State, view: &TaskDefsView, ctx: &Ctx) {
     let t = ctx.theme;
-    let popup = super::popups::centered(area, 90, 90);
-    let (running, deployments) = crate::update::taskdefs::live_deployments(state, view);
+    let popup = crate::screen::layout::centered(area, 90, 90);
+    let (running, deployments) = live_deployments(state, view);
     let mut lines = vec![Line::from(Span::styled(
         format!(
             "{}  {:<22} {:<18} {:<11} {:<11} {}",
@@ -161,14 +161,6 @@ fn row<'a>(
     Line::from(Span::styled(text, style))
 }
 
-/// The running revision shown by the revision list under a text view, if any.
-fn running_below(state: &State) -> Option<TaskDefRef> {
-    state.popups.iter().rev().find_map(|p| match p {
-        Popup::TaskDefs(view) => Some(crate::update::taskdefs::live_deployments(state, view).0),
-        _ => None,
-    })
-}
-
 pub fn render_text(
     f: &mut Frame,
     area: Rect,
@@ -178,113 +170,7 @@ pub fn render_text(
     ctx: &Ctx,
 ) {
     let running = running_below(state);
-    let lines = text_lines(
-        view,
-        &state.task_defs,
-        running.as_ref(),
-        state.now,
-        ctx.theme,
-    );
+    let text = text_lines(view, &state.task_defs, running.as_ref(), state.now);
+    let lines = super::popups::styled(text, ctx.theme);
     super::popups::draw_text(f, area, &view.title(), lines, scroll, ctx);
-}
-
-pub fn text_line_count(view: &TaskDefText, cache: &TaskDefCache) -> usize {
-    let theme = Theme::no_color();
-    text_lines(view, cache, None, Time::default(), &theme).len()
-}
-
-fn named(r: &TaskDefRef, running: Option<&TaskDefRef>) -> String {
-    if running.is_some_and(|x| x.revision == r.revision && x.family == r.family) {
-        format!("{r} (running)")
-    } else {
-        r.to_string()
-    }
-}
-
-/// The diff or the describe, or what it is waiting for.
-fn text_lines(
-    view: &TaskDefText,
-    cache: &TaskDefCache,
-    running: Option<&TaskDefRef>,
-    now: Time,
-    t: &Theme,
-) -> Vec<Line<'static>> {
-    let mut missing = Vec::new();
-    let mut defs = Vec::new();
-    for r in view.needs() {
-        match cache.get(&r.arn) {
-            Some(d) => defs.push(d.clone()),
-            None => missing.push(match cache.errors.get(&r.arn) {
-                Some(e) => Line::from(Span::styled(format!("{r}: {e}"), t.error)),
-                None => Line::from(Span::styled(format!("reading {r}…"), t.dim)),
-            }),
-        }
-    }
-    if !missing.is_empty() {
-        return missing;
-    }
-    match view {
-        TaskDefText::Describe(r) => {
-            let mut lines = vec![Line::from(Span::styled(named(r, running), t.title))];
-            if let Some(at) = defs[0].registered_at {
-                lines.push(Line::from(Span::styled(
-                    format!("registered {} ago", age(now, at)),
-                    t.dim,
-                )));
-            }
-            lines.extend(
-                taskdef_diff::describe(&defs[0])
-                    .into_iter()
-                    .skip(1)
-                    .map(|l| Line::from(Span::styled(l, t.base))),
-            );
-            lines
-        }
-        TaskDefText::Diff { from, to } => {
-            let diff = taskdef_diff::diff(&defs[0], &defs[1]);
-            let mut lines = vec![
-                Line::from(Span::styled(
-                    format!("{} → {}", named(from, running), named(to, running)),
-                    t.title,
-                )),
-                Line::from(Span::styled(
-                    "+ added   - removed   ~ changed   (secret values are never shown)",
-                    t.dim,
-                )),
-                Line::default(),
-            ];
-            if diff.is_empty() {
-                lines.push(Line::from(Span::styled(
-                    "no differences in what ecsmon compares (images, environment, secrets, \
-                     sizes, ports, health check, logging, command, ulimits, flags)",
-                    t.ok,
-                )));
-                return lines;
-            }
-            if !diff.task.is_empty() {
-                lines.push(Line::from(Span::styled("task", t.title)));
-                lines.extend(diff.task.iter().map(|l| diff_line(l, t)));
-            }
-            for (name, changes) in diff.containers.iter().filter(|(_, l)| !l.is_empty()) {
-                lines.push(Line::from(Span::styled(
-                    format!("container {name}"),
-                    t.title,
-                )));
-                lines.extend(changes.iter().map(|l| diff_line(l, t)));
-            }
-            lines
-        }
-    }
-}
-
-fn diff_line(l: &DiffLine, t: &Theme) -> Line<'static> {
-    let style: Style = match l.mark {
-        Mark::Added => t.ok,
-        Mark::Removed => t.error,
-        Mark::Changed => t.warn,
-    };
-    Line::from(vec![
-        Span::styled(format!("  {} {:<22} ", l.mark.sign(), l.field), style),
-        Span::styled(l.detail.clone(), t.base),
-    ])
 }

@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::Ctx;
-use super::format::truncate;
+use crate::screen::format::truncate;
+use crate::screen::timeline::timeline_entries;
 use crate::state::{State, TimelineKind, TimelineView};
-use crate::update::findings::timeline_entries;
 
 pub fn render(f: &mut Frame, body: Rect, state: &State, view: &TimelineView, ctx: &Ctx) {
     let t = ctx.theme;

@@ -8,10 +8,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::action::Effect;
 use crate::model::{Operation, Task, metric_catalog::cluster_of};
+use crate::screen::panes::{self, Items};
 use crate::state::{
     Level, LineEditor, Pane, PickerKind, Popup, ScaleDialog, State, TargetHealthView, parse_desired,
 };
-use crate::ui::panes::{self, Items};
 
 use super::gate;
 

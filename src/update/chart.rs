@@ -3,8 +3,8 @@
 
 use crate::keymap::Command;
 use crate::model::{Insights, MetricId, Task, metric_catalog as cat};
+use crate::screen::panes::{self, Items};
 use crate::state::{Chart, ChartLine, ChartWindow, Level, Pane, Popup, State};
-use crate::ui::panes::{self, Items};
 
 fn line(label: &str, metric: MetricId) -> ChartLine {
     ChartLine {

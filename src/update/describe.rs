@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::screen::panes::{self, Items};
 use crate::state::{Popup, State};
-use crate::ui::panes::{self, Items};
 
 pub fn open(state: &mut State) -> Option<Popup> {
     let view = state.focused();

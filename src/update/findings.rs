@@ -5,9 +5,11 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::action::Effect;
 use crate::keymap::{Command, Context, KeyMap};
-use crate::model::{Finding, Subject, TaskScope, metric_catalog};
-use crate::state::{FindingsView, Level, Pane, Popup, State, TimelineView, TimelineWindow, View};
-use crate::ui::layout;
+use crate::model::{Subject, TaskScope, metric_catalog};
+use crate::screen::findings::{contexts, listed, selected_index};
+use crate::screen::layout;
+use crate::screen::timeline::timeline_entries;
+use crate::state::{FindingsView, Level, Pane, Popup, State, TimelineView, View};
 
 use super::rows;
 
@@ -68,83 +70,6 @@ pub fn open_timeline(state: &mut State, service: Option<&str>) {
         service,
         ..TimelineView::default()
     }));
-}
-
-/// The findings the pane lists, in its order.
-pub fn listed<'a>(state: &'a State, view: &FindingsView) -> Vec<&'a Finding> {
-    listed_with_depth(state, view)
-        .into_iter()
-        .map(|(f, _)| f)
-        .collect()
-}
-
-/// The findings the pane lists with their depth: a diagnosis that combines findings (a
-/// correlation) comes first and its members follow it, folded under it (depth 1).
-pub fn listed_with_depth<'a>(state: &'a State, view: &FindingsView) -> Vec<(&'a Finding, u8)> {
-    let all = if view.show_resolved {
-        state.triage.listed()
-    } else {
-        state.triage.active()
-    };
-    // A parent names each member in its evidence: "member <rule> (<severity>, <subject>): …".
-    let member_of = |parent: &Finding, f: &Finding| {
-        let tag = format!("member {} (", f.current.rule);
-        let label = format!(", {}): ", f.current.subject.label());
-        parent
-            .current
-            .evidence
-            .iter()
-            .any(|e| e.text.starts_with(&tag) && e.text.contains(&label))
-    };
-    let is_parent = |f: &Finding| {
-        f.current
-            .evidence
-            .iter()
-            .any(|e| e.text.starts_with("member "))
-    };
-    let parents: Vec<usize> = (0..all.len()).filter(|&i| is_parent(all[i])).collect();
-    let has_parent = |f: &Finding| !is_parent(f) && parents.iter().any(|&p| member_of(all[p], f));
-    let mut out: Vec<(&Finding, u8)> = Vec::with_capacity(all.len());
-    let mut placed = vec![false; all.len()];
-    // In the engine's order (most severe, then newest); members go with their parent.
-    for (i, f) in all.iter().enumerate() {
-        if placed[i] || has_parent(f) {
-            continue;
-        }
-        placed[i] = true;
-        out.push((f, 0));
-        if is_parent(f) {
-            for (j, m) in all.iter().enumerate() {
-                if !placed[j] && !is_parent(m) && member_of(f, m) {
-                    placed[j] = true;
-                    out.push((m, 1));
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Where the cursor is in `listed`: on the finding it was put on, wherever the list moved it;
-/// else at its last index, kept inside the list.
-pub fn selected_index(listed: &[&Finding], view: &FindingsView) -> usize {
-    view.selected_id
-        .as_ref()
-        .and_then(|id| listed.iter().position(|f| f.current.id() == *id))
-        .unwrap_or(view.selected)
-        .min(listed.len().saturating_sub(1))
-}
-
-/// The key-map contexts for acting on a subject: its pane's, then every list's.
-pub fn contexts(subject: &Subject) -> [Context; 4] {
-    let own = match subject {
-        Subject::Cluster { .. } => Context::Clusters,
-        Subject::Service { .. } | Subject::TargetGroup { .. } => Context::Services,
-        Subject::Task { .. } => Context::Tasks,
-        Subject::Container { .. } => Context::Containers,
-        Subject::Instance { .. } => Context::Instances,
-    };
-    [own, Context::Table, Context::Text, Context::Global]
 }
 
 pub fn findings_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
@@ -301,23 +226,6 @@ fn timeline_len(state: &State) -> usize {
     }
 }
 
-/// The entries a timeline view shows, newest first.
-pub fn timeline_entries<'a>(
-    state: &'a State,
-    view: &'a TimelineView,
-) -> Vec<&'a crate::state::TimelineEntry> {
-    let since = match view.window.span() {
-        Some(span) => state.now - span,
-        None => crate::model::Time::MIN_UTC,
-    };
-    state
-        .triage
-        .timeline
-        .since(since, view.service.as_ref())
-        .rev()
-        .collect()
-}
-
 /// Opens the panes down to a finding's object and selects it. Returns whether the object's row
 /// is there (its data may still be loading).
 pub fn jump(state: &mut State, subject: &Subject) -> bool {
@@ -375,7 +283,7 @@ pub fn jump(state: &mut State, subject: &Subject) -> bool {
         ),
     }
     state.nav = nav;
-    let ctx = crate::ui::table::RowCtx {
+    let ctx = crate::screen::table::RowCtx {
         now: state.now,
         metrics: &state.metrics,
         triage: &state.triage,
@@ -414,7 +322,7 @@ fn row_is(state: &State, view: &View) -> bool {
         return false;
     };
     let got = crate::with_table!(
-        crate::ui::panes::items(&view.pane, &state.fleet),
+        crate::screen::panes::items(&view.pane, &state.fleet),
         |items, _cols, key_of| key_of(&items[i]).to_string()
     );
     view.selected_key.as_deref() == Some(got.as_str())
@@ -432,10 +340,7 @@ pub fn export(state: &mut State, path: Option<&str>) -> Vec<Effect> {
             }
         }
     };
-    let contents = crate::ui::export::markdown(state);
+    let contents = crate::screen::export::markdown(state);
     state.set_status(Level::Info, format!("writing {}…", path.display()));
     vec![Effect::WriteExport { path, contents }]
 }
-
-/// The timeline window of the export.
-pub const EXPORT_WINDOW: TimelineWindow = TimelineWindow::Hour1;

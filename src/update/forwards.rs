@@ -7,11 +7,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::action::Effect;
 use crate::keymap::Command;
 use crate::model::{Operation, metric_catalog::cluster_of};
+use crate::screen::panes::{self, Items};
 use crate::state::{
     Forward, ForwardDialog, ForwardState, Level, LineEditor, Pane, PaneKind, Popup, State,
     container_for, default_local, parse_port, parse_remote, target_of,
 };
-use crate::ui::panes::{self, Items};
 
 use super::{actions, gate};
 

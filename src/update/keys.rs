@@ -4,8 +4,8 @@ use crossterm::event::{KeyEvent, KeyEventKind};
 
 use crate::action::Effect;
 use crate::keymap::{Command, Context, KeyMap};
+use crate::screen::layout;
 use crate::state::{Level, Pane, Popup, State};
-use crate::ui::layout;
 
 use super::{actions, chart, describe, gate, logs, nav, prompt, rows};
 
@@ -238,7 +238,7 @@ fn clamp_popup_scroll(state: &mut State, keymap: &KeyMap) {
     let height = layout::visible_rows(state.screen) + 1;
     if let Some(popup) = state.popups.last_mut() {
         let max = match popup {
-            Popup::Help { pane, .. } => crate::ui::popups::help_line_count(*pane, keymap)
+            Popup::Help { pane, .. } => crate::screen::help::line_count(*pane, keymap)
                 .saturating_sub(height.saturating_sub(2)),
             Popup::Describe { lines, .. } => lines.len().saturating_sub(height.saturating_sub(2)),
             // A picker's "scroll" is its selected row.
@@ -253,12 +253,12 @@ fn clamp_popup_scroll(state: &mut State, keymap: &KeyMap) {
                 .map_or(0, |r| r.len().saturating_sub(1)),
             Popup::Forwards { .. } => state.forwards.list.len().saturating_sub(1),
             Popup::TaskDefText { view, .. } => {
-                crate::ui::popups::taskdef_text_line_count(view, &state.task_defs)
-                    .saturating_sub(crate::ui::popups::text_rows(state.screen))
+                crate::screen::taskdefs::text_line_count(view, &state.task_defs)
+                    .saturating_sub(layout::text_rows(state.screen))
             }
             // Both keep their own selection in range.
             Popup::Findings(_) | Popup::Timeline(_) => return,
-            Popup::TargetHealth(view) => crate::ui::popups::target_health_line_count(view)
+            Popup::TargetHealth(view) => crate::screen::target_health::line_count(view)
                 .saturating_sub(height.saturating_sub(2)),
         };
         let scroll = popup.scroll_mut();
@@ -298,7 +298,7 @@ fn cycle_sort(state: &mut State) {
 }
 
 fn column_count(state: &State) -> usize {
-    use crate::ui::panes;
+    use crate::screen::panes;
     crate::with_table!(
         panes::items(&state.focused().pane, &state.fleet),
         |_items, cols, _k| cols.len()
@@ -327,5 +327,5 @@ fn toggle_stopped(state: &mut State) {
 
 /// Lines a page of the log pane moves.
 fn log_page(state: &State) -> usize {
-    crate::ui::layout::log_area(state).map_or(10, |a| a.height.saturating_sub(3) as usize)
+    layout::log_area(state).map_or(10, |a| a.height.saturating_sub(3) as usize)
 }

@@ -7,11 +7,11 @@ use chrono::TimeDelta;
 use crate::action::{Effect, LogRead};
 use crate::keymap::Command;
 use crate::model::{LogEvent, LogStreamRef};
+use crate::screen::panes::{self, Items};
 use crate::source::{ErrorKind, SourceError};
 use crate::state::{
     BACKFILL, InputMode, Level, LineEditor, LogMode, LogPane, LogSubject, Pane, State,
 };
-use crate::ui::panes::{self, Items};
 
 /// How often a polling pane asks for new lines.
 pub const POLL_EVERY: TimeDelta = TimeDelta::seconds(2);

@@ -12,14 +12,12 @@ use chrono::TimeDelta;
 use crate::action::Effect;
 use crate::model::{Insights, MetricRequest, SeriesData, SeriesKey, Time, metric_catalog as cat};
 use crate::poll;
+use crate::screen::layout;
+use crate::screen::panes::{self, Items};
+use crate::screen::spark::{ROW_PERIOD, ROW_WINDOW};
 use crate::source::SourceError;
 use crate::state::{Level, Popup, State};
-use crate::ui::layout;
-use crate::ui::panes::{self, Items};
 
-/// Rows show the last hour at one-minute resolution.
-pub const ROW_PERIOD: u32 = 60;
-pub const ROW_WINDOW: TimeDelta = TimeDelta::hours(1);
 /// Periods re-read on each increment: CloudWatch completes and revises the latest ones.
 const OVERLAP_PERIODS: i32 = 2;
 /// How the status line names this poller's problems (and recognises them once over).

@@ -30,8 +30,8 @@ pub use keys::frame_drawn;
 use crate::action::{Action, Effect};
 use crate::keymap::KeyMap;
 use crate::model::Query;
+use crate::screen::layout;
 use crate::state::{InputMode, Level, State};
-use crate::ui::layout;
 
 /// Info messages fade after this long; warnings and errors stay until replaced.
 const INFO_TTL_SECS: i64 = 6;

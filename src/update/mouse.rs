@@ -4,8 +4,8 @@ use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 
 use crate::action::Effect;
 use crate::keymap::Command;
+use crate::screen::layout;
 use crate::state::State;
-use crate::ui::layout;
 
 use super::{keys, rows};
 

@@ -1,8 +1,8 @@
 //! Moving through the navigation stack: drill down, go back, jump by command.
 
 use crate::model::TaskScope;
+use crate::screen::panes::{self, Items};
 use crate::state::{Level, Pane, PaneKind, State, View};
-use crate::ui::panes::{self, Items};
 
 use super::{describe, rows};
 
@@ -138,7 +138,7 @@ pub fn jump(state: &mut State, kind: PaneKind) {
             _ => new,
         })
         .collect();
-    let ctx = crate::ui::table::RowCtx {
+    let ctx = crate::screen::table::RowCtx {
         now: state.now,
         metrics: &state.metrics,
         triage: &state.triage,

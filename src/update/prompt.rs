@@ -4,6 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::action::Effect;
+use crate::screen::commands;
 use crate::state::{InputMode, LineEditor, State};
 
 use super::{command, rows};
@@ -61,7 +62,7 @@ pub fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             return command::run(state, &line);
         }
         (InputMode::Command(editor), KeyCode::Tab) => {
-            if let Some(done) = command::complete(&editor.text) {
+            if let Some(done) = commands::complete(&editor.text) {
                 *editor = LineEditor::with_text(&done);
             }
         }

@@ -6,10 +6,10 @@ use std::time::Duration;
 use chrono::TimeDelta;
 
 use crate::model::{Task, Time};
+use crate::screen::layout;
+use crate::screen::panes::{self, Items};
+use crate::screen::table::{Column, RowCtx};
 use crate::state::{Fleet, State, View};
-use crate::ui::layout;
-use crate::ui::panes::{self, Items};
-use crate::ui::table::{Column, RowCtx};
 use crate::with_table;
 
 /// `stopped_window`: how far back a stopped-tasks pane looks.

@@ -11,9 +11,10 @@ use crate::keymap::Command;
 use crate::model::{
     Operation, Query, Service, TaskDefRef, TaskDefinition, metric_catalog::cluster_of,
 };
+use crate::screen::panes::{self, Items};
+use crate::screen::taskdefs::{live_deployments, running_of};
 use crate::source::SourceError;
 use crate::state::{Level, Pane, Popup, State, TaskDefText, TaskDefsView};
-use crate::ui::panes::{self, Items};
 
 use super::{forwards, gate};
 
@@ -87,40 +88,6 @@ pub fn open(state: &mut State, diff_on_load: bool) -> Vec<Effect> {
         diff_on_load,
     }));
     vec![]
-}
-
-/// The service's revision and deployments now: the fleet's latest data, else what the view
-/// opened with.
-pub fn live_deployments(
-    state: &State,
-    view: &TaskDefsView,
-) -> (TaskDefRef, Vec<(TaskDefRef, String)>) {
-    let live = state
-        .fleet
-        .services(&Query::Services {
-            cluster: view.cluster.clone(),
-        })
-        .iter()
-        .find(|s| s.arn == view.service_arn);
-    match live {
-        Some(s) => (
-            running_of(s),
-            s.deployments
-                .iter()
-                .map(|d| (d.task_definition.clone(), d.status.clone()))
-                .collect(),
-        ),
-        None => (view.running.clone(), view.deployments.clone()),
-    }
-}
-
-/// What the service runs: its task definition (its PRIMARY deployment's on AWS), else the
-/// PRIMARY deployment's.
-fn running_of(service: &Service) -> TaskDefRef {
-    match service.primary_deployment() {
-        Some(d) if service.task_definition.arn.is_empty() => d.task_definition.clone(),
-        _ => service.task_definition.clone(),
-    }
 }
 
 fn top_view(state: &State) -> Option<&TaskDefsView> {

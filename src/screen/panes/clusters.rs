@@ -1,7 +1,7 @@
 use crate::model::{Cluster, metric_catalog as cat};
-use crate::ui::format::{or_dash, pct};
-use crate::ui::spark::Spark;
-use crate::ui::table::{Column, RowCtx};
+use crate::screen::format::{or_dash, pct};
+use crate::screen::spark::Spark;
+use crate::screen::table::{Column, RowCtx};
 
 use super::{alarm_badge, badge_style, findings_badge, state_style};
 

@@ -101,3 +101,21 @@ pub fn log_area(state: &State) -> Option<Rect> {
 pub fn list_rows(state: &State) -> usize {
     table_rows(list_area(state)).height.max(1) as usize
 }
+
+/// Lines of text a scrollable popup shows at once on this screen (inside its border).
+pub fn text_rows(screen: (u16, u16)) -> usize {
+    let body = areas(Rect::new(0, 0, screen.0, screen.1)).body;
+    centered(body, 90, 90).height.saturating_sub(2) as usize
+}
+
+/// A box `pct_w` × `pct_h` percent of `area`, in its middle: where the text popups go.
+pub fn centered(area: Rect, pct_w: u16, pct_h: u16) -> Rect {
+    let w = area.width * pct_w / 100;
+    let h = area.height * pct_h / 100;
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}

@@ -1,7 +1,7 @@
 use crate::model::{Service, metric_catalog as cat};
-use crate::ui::format::{age_opt, or_dash};
-use crate::ui::spark::Spark;
-use crate::ui::table::{Column, RowCtx};
+use crate::screen::format::{age_opt, or_dash};
+use crate::screen::spark::Spark;
+use crate::screen::table::{Column, RowCtx};
 
 use super::{alarm_badge, badge_style, findings_badge, state_style};
 

@@ -1,6 +1,6 @@
 use crate::model::Container;
-use crate::ui::format::{opt, or_dash};
-use crate::ui::table::Column;
+use crate::screen::format::{opt, or_dash};
+use crate::screen::table::Column;
 
 use super::state_style;
 

@@ -1,22 +1,6 @@
-//! Small text formatters shared by the panes.
+//! Small text formatters shared by the panes, the popups and the export.
 
 use crate::model::Time;
-
-/// A text field's text, shown selected (as the selected row is) while what is typed next
-/// would replace it — on the field that has the keys only.
-pub fn editor_text<'a>(
-    editor: &crate::state::LineEditor,
-    focused: bool,
-    style: ratatui::style::Style,
-    theme: &crate::theme::Theme,
-) -> ratatui::text::Span<'a> {
-    let style = if focused && editor.selected {
-        theme.selected
-    } else {
-        style
-    };
-    ratatui::text::Span::styled(editor.text.clone(), style)
-}
 
 /// Compact age with two units at most: `45s`, `12m`, `3h05m`, `4d02h`. Future times read `0s`.
 pub fn age(now: Time, then: Time) -> String {

@@ -10,8 +10,9 @@ pub mod tasks;
 use ratatui::style::Style;
 
 use crate::model::MetricId;
+use crate::screen::table::RowCtx;
+use crate::screen::text::Tone;
 use crate::theme::Theme;
-use crate::ui::table::RowCtx;
 
 /// `ALARM` when a CloudWatch alarm on one of these metrics is firing, else nothing.
 pub fn alarm_badge(ctx: &RowCtx, metrics: &[MetricId]) -> String {
@@ -44,12 +45,17 @@ pub fn badge_style(text: &str, theme: &Theme) -> Style {
 
 /// Colours the words ECS uses for states, so the eye finds trouble before reading.
 pub fn state_style(word: &str, theme: &Theme) -> Style {
+    state_tone(word).style(theme)
+}
+
+/// What a state word means: fine, on its way, or trouble.
+pub fn state_tone(word: &str) -> Tone {
     match word {
-        "ACTIVE" | "RUNNING" | "HEALTHY" | "COMPLETED" | "PRIMARY" => theme.ok,
+        "ACTIVE" | "RUNNING" | "HEALTHY" | "COMPLETED" | "PRIMARY" => Tone::Ok,
         "DRAINING" | "PENDING" | "PROVISIONING" | "ACTIVATING" | "IN_PROGRESS" | "STOPPING"
-        | "DEACTIVATING" | "DEPROVISIONING" | "REGISTERING" | "DEREGISTERING" => theme.warn,
-        "UNHEALTHY" | "FAILED" | "STOPPED" | "INACTIVE" => theme.error,
-        _ => theme.dim,
+        | "DEACTIVATING" | "DEPROVISIONING" | "REGISTERING" | "DEREGISTERING" => Tone::Warn,
+        "UNHEALTHY" | "FAILED" | "STOPPED" | "INACTIVE" => Tone::Error,
+        _ => Tone::Dim,
     }
 }
 
@@ -92,7 +98,7 @@ pub fn items<'a>(pane: &Pane, fleet: &'a Fleet) -> Items<'a> {
 #[macro_export]
 macro_rules! with_table {
     ($items_enum:expr, |$items:ident, $cols:ident, $key:ident| $body:expr) => {{
-        use $crate::ui::panes::{self as p, Items};
+        use $crate::screen::panes::{self as p, Items};
         match $items_enum {
             Items::Clusters($items) => {
                 let $cols = p::clusters::columns();

@@ -1,11 +1,14 @@
 //! `:export`: the incident snapshot as Markdown — who and where, the active findings with their
-//! evidence, the last hour of the timeline, and the services table. Pure: state in, text out.
+//! evidence, the last hour of the timeline, and the services table. Pure: state in, text out;
+//! a listing of what the console knows, not a drawing of it.
 
 use std::fmt::Write;
 
 use crate::model::{Finding, Service, metric_catalog as cat};
-use crate::state::State;
-use crate::update::findings::EXPORT_WINDOW;
+use crate::state::{State, TimelineWindow};
+
+/// The timeline window of the export.
+pub const EXPORT_WINDOW: TimelineWindow = TimelineWindow::Hour1;
 
 pub fn markdown(state: &State) -> String {
     let mut out = String::new();
@@ -103,7 +106,7 @@ fn finding_section(out: &mut String, state: &State, f: &Finding) {
         out,
         "- Opened {} ({} ago)",
         f.opened_at.format("%H:%M:%S UTC"),
-        super::format::age(state.now, f.opened_at)
+        crate::screen::format::age(state.now, f.opened_at)
     );
     for e in &obs.evidence {
         match e.at {

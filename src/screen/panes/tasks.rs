@@ -1,7 +1,7 @@
 use crate::model::{Task, metric_catalog as cat};
-use crate::ui::format::{age_opt, opt, or_dash};
-use crate::ui::spark::Spark;
-use crate::ui::table::Column;
+use crate::screen::format::{age_opt, opt, or_dash};
+use crate::screen::spark::Spark;
+use crate::screen::table::Column;
 
 use super::{badge_style, findings_badge, state_style};
 

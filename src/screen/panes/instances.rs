@@ -1,7 +1,7 @@
 use crate::model::{Instance, metric_catalog as cat};
-use crate::ui::format::or_dash;
-use crate::ui::spark::Spark;
-use crate::ui::table::Column;
+use crate::screen::format::or_dash;
+use crate::screen::spark::Spark;
+use crate::screen::table::Column;
 
 use super::{alarm_badge, badge_style, findings_badge, state_style};
 
