@@ -854,15 +854,22 @@ fn a_plugin_too_old_to_keep_the_token_off_the_command_line_is_refused() {
     let start = Instant::now();
     let audit = loop {
         let audit = std::fs::read_to_string(&audit_file).unwrap_or_default();
-        if audit.contains("\"action\":\"port-forward\"") || start.elapsed() > PATIENCE {
+        let outcome = audit
+            .lines()
+            .any(|l| l.contains("\"action\":\"port-forward\"") && !l.contains("\"requested\""));
+        if outcome || start.elapsed() > PATIENCE {
             break audit;
         }
         std::thread::sleep(Duration::from_millis(50));
     };
     for action in ["instance-shell", "port-forward"] {
+        // Its outcome, after the `requested` line of the operator's intent.
         let line = audit
             .lines()
-            .find(|l| l.contains(&format!("\"action\":\"{action}\"")))
+            .find(|l| {
+                l.contains(&format!("\"action\":\"{action}\""))
+                    && l.contains("\"stage\":\"failed\"")
+            })
             .unwrap_or_else(|| panic!("{action} audited: {audit}"));
         assert!(
             line.contains("failed: session-manager-plugin 1.2.497.0 is too old"),

@@ -1,10 +1,13 @@
 //! Calls that change the fleet are never retried blindly: a retried `forceNewDeployment` is a
 //! second deployment, a retried `ExecuteCommand` an orphan session. Only an answer that proves
-//! the request was not carried out — throttling — is retried; a timeout, a dropped connection,
-//! an unreadable answer or a 5xx ends the call, and its outcome is unknown ([`unknown_because`]).
+//! the request was not carried out — throttling — is sent again, by `ops` itself once the
+//! service's budget allows (the SDK never retries throttling: `stats::ThrottleFeedback`); a
+//! timeout, a dropped connection, an unreadable answer or a 5xx ends the call, and its outcome
+//! is unknown ([`unknown_because`]).
 //!
 //! The clients keep the SDK's standard retries for reads; each mutating call overrides them for
-//! itself (`.customize().config_override(mutating::ecs())`).
+//! itself (`.customize().config_override(mutating::ecs())`), so the SDK retries none of its
+//! failures.
 
 use aws_sdk_ecs::error::SdkError;
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
@@ -14,7 +17,8 @@ use aws_smithy_runtime_api::client::retries::classifiers::{
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::retry::ErrorKind;
 
-/// Runs after the SDK's own classifiers and keeps only their throttling verdicts.
+/// Runs after the SDK's own classifiers and forbids every retry but throttling's (which
+/// `stats::ThrottleFeedback` forbids in turn, leaving it to `ops`).
 #[derive(Debug, Clone, Copy)]
 pub struct OnlyThrottling;
 

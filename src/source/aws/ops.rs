@@ -24,6 +24,8 @@ use crate::source::{ErrorKind, OUTCOME_UNKNOWN, SourceError};
 
 /// Target groups per `DescribeTargetGroups` call.
 const TARGET_GROUPS_PER_CALL: usize = 20;
+/// A change AWS throttled is sent at most this many times in all.
+const CHANGE_ATTEMPTS: u32 = 3;
 
 /// The first eight characters of a task id, as the panes show it.
 fn short(task_arn: &str) -> &str {
@@ -164,6 +166,30 @@ impl AwsSource {
         explain_op(op, &code, &message, cluster, what, err)
     }
 
+    /// Sends a change, and sends it again only when AWS throttled it — an answer that proves it
+    /// was not carried out — at most [`CHANGE_ATTEMPTS`] times in all, each when the service's
+    /// budget allows. The SDK itself never retries throttling (`stats::ThrottleFeedback`: the
+    /// budget slows down instead) nor, for a change, anything else (`mutating`).
+    async fn again_if_throttled<T, Fut>(
+        &self,
+        name: &'static str,
+        mut send: impl FnMut() -> Fut,
+    ) -> Result<T, SourceError>
+    where
+        Fut: std::future::Future<Output = Result<T, SourceError>>,
+    {
+        let mut attempt = 1;
+        loop {
+            self.limiter.acquire(name).await;
+            match send().await {
+                Err(e) if e.kind == ErrorKind::Throttled && attempt < CHANGE_ATTEMPTS => {
+                    attempt += 1;
+                }
+                answer => return answer,
+            }
+        }
+    }
+
     /// [`Self::op_error`] for a call that changes something (`change`): when the request may
     /// have been carried out although no answer said so, the error says the outcome is unknown
     /// and how to check it.
@@ -180,6 +206,10 @@ impl AwsSource {
         R: std::fmt::Debug + 'static,
     {
         let err = self.op_error(name, cluster, what, e);
+        // Throttling, even a bare 429 whose body the SDK could not read, proves it was refused.
+        if err.kind == ErrorKind::Throttled {
+            return err;
+        }
         let Some(because) = mutating::unknown_because(e) else {
             return err;
         };
@@ -199,18 +229,24 @@ impl AwsSource {
     ) -> Result<(), SourceError> {
         let name = "ecs:UpdateService";
         let what = format!("service {service} in {cluster}");
-        self.limiter.acquire(name).await;
         let target = if service_arn.is_empty() {
             service
         } else {
             service_arn
         };
-        change(self.ecs.update_service().cluster(cluster).service(target))
-            .customize()
-            .config_override(mutating::ecs())
-            .send()
-            .await
-            .map_err(|e| self.change_error(name, op, cluster, &what, &e))?;
+        let call = change(self.ecs.update_service().cluster(cluster).service(target));
+        self.again_if_throttled(name, || {
+            let call = call.clone();
+            let what = &what;
+            async move {
+                call.customize()
+                    .config_override(mutating::ecs())
+                    .send()
+                    .await
+                    .map_err(|e| self.change_error(name, op, cluster, &what, &e))
+            }
+        })
+        .await?;
         Ok(())
     }
 
@@ -248,17 +284,24 @@ impl AwsSource {
             } => {
                 let name = "ecs:StopTask";
                 let what = format!("task {} in {cluster}", short(task_arn));
-                self.limiter.acquire(name).await;
-                self.ecs
+                let call = self
+                    .ecs
                     .stop_task()
                     .cluster(cluster)
                     .task(task_arn)
-                    .reason(reason)
-                    .customize()
-                    .config_override(mutating::ecs())
-                    .send()
-                    .await
-                    .map_err(|e| self.change_error(name, op, cluster, &what, &e))?;
+                    .reason(reason);
+                self.again_if_throttled(name, || {
+                    let call = call.clone();
+                    let what = &what;
+                    async move {
+                        call.customize()
+                            .config_override(mutating::ecs())
+                            .send()
+                            .await
+                            .map_err(|e| self.change_error(name, op, cluster, &what, &e))
+                    }
+                })
+                .await?;
                 Ok(format!("task {} stopping", short(task_arn)))
             }
             Operation::SetInstanceState {
@@ -279,18 +322,25 @@ impl AwsSource {
                 } else {
                     ContainerInstanceStatus::Active
                 };
-                self.limiter.acquire(name).await;
-                let out = self
+                let call = self
                     .ecs
                     .update_container_instances_state()
                     .cluster(cluster)
                     .container_instances(instance_arn)
-                    .status(status.clone())
-                    .customize()
-                    .config_override(mutating::ecs())
-                    .send()
-                    .await
-                    .map_err(|e| self.change_error(name, op, cluster, &what, &e))?;
+                    .status(status.clone());
+                let out = self
+                    .again_if_throttled(name, || {
+                        let call = call.clone();
+                        let what = &what;
+                        async move {
+                            call.customize()
+                                .config_override(mutating::ecs())
+                                .send()
+                                .await
+                                .map_err(|e| self.change_error(name, op, cluster, &what, &e))
+                        }
+                    })
+                    .await?;
                 // The call succeeds as a whole and reports each instance it could not change.
                 if let Some(failure) = out.failures().first() {
                     let reason = text(failure.reason().or(Some("no reason")));
@@ -378,13 +428,19 @@ impl AwsSource {
         for (key, value) in &parameters {
             call = call.parameters(*key, vec![value.clone()]);
         }
-        self.limiter.acquire(name).await;
-        let out = call
-            .customize()
-            .config_override(mutating::ssm())
-            .send()
-            .await
-            .map_err(|e| self.change_error(name, op, cluster, &what, &e))?;
+        let out = self
+            .again_if_throttled(name, || {
+                let call = call.clone();
+                let what = &what;
+                async move {
+                    call.customize()
+                        .config_override(mutating::ssm())
+                        .send()
+                        .await
+                        .map_err(|e| self.change_error(name, op, cluster, &what, &e))
+                }
+            })
+            .await?;
         // Drawn and logged (the raw one travels to the plugin in the session JSON).
         let session_id = text(out.session_id());
         // What the AWS CLI passes the plugin: the StartSession request itself.
@@ -417,15 +473,18 @@ impl AwsSource {
     /// SSM `TerminateSession`: the forward's session ends on AWS's side too.
     pub(super) async fn terminate(&self, session_id: &str) -> Result<(), SourceError> {
         let name = "ssm:TerminateSession";
-        self.limiter.acquire(name).await;
-        self.ssm
-            .terminate_session()
-            .session_id(session_id)
-            .customize()
-            .config_override(mutating::ssm())
-            .send()
-            .await
-            .map_err(|e| self.error(name, &format!("session {session_id}"), &e))?;
+        let call = self.ssm.terminate_session().session_id(session_id);
+        self.again_if_throttled(name, || {
+            let call = call.clone();
+            async move {
+                call.customize()
+                    .config_override(mutating::ssm())
+                    .send()
+                    .await
+                    .map_err(|e| self.error(name, &format!("session {session_id}"), &e))
+            }
+        })
+        .await?;
         Ok(())
     }
 
@@ -490,20 +549,27 @@ impl AwsSource {
         } else {
             runtime_id.to_string()
         };
-        self.limiter.acquire(name).await;
-        let out = self
+        let call = self
             .ecs
             .execute_command()
             .cluster(cluster)
             .task(task_arn)
             .container(container)
             .command(command)
-            .interactive(true)
-            .customize()
-            .config_override(mutating::ecs())
-            .send()
-            .await
-            .map_err(|e| self.change_error(name, op, cluster, &what, &e))?;
+            .interactive(true);
+        let out = self
+            .again_if_throttled(name, || {
+                let call = call.clone();
+                let what = &what;
+                async move {
+                    call.customize()
+                        .config_override(mutating::ecs())
+                        .send()
+                        .await
+                        .map_err(|e| self.change_error(name, op, cluster, &what, &e))
+                }
+            })
+            .await?;
         let session = out.session().ok_or_else(|| {
             SourceError::new(
                 ErrorKind::Service,
@@ -534,16 +600,20 @@ impl AwsSource {
     ) -> Result<SessionHandoff, SourceError> {
         let name = "ssm:StartSession";
         let what = format!("instance {instance}");
-        self.limiter.acquire(name).await;
+        let call = self.ssm.start_session().target(instance);
         let out = self
-            .ssm
-            .start_session()
-            .target(instance)
-            .customize()
-            .config_override(mutating::ssm())
-            .send()
-            .await
-            .map_err(|e| self.change_error(name, op, cluster, &what, &e))?;
+            .again_if_throttled(name, || {
+                let call = call.clone();
+                let what = &what;
+                async move {
+                    call.customize()
+                        .config_override(mutating::ssm())
+                        .send()
+                        .await
+                        .map_err(|e| self.change_error(name, op, cluster, &what, &e))
+                }
+            })
+            .await?;
         Ok(SessionHandoff {
             session_json: session_json(
                 out.session_id().unwrap_or_default(),
