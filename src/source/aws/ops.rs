@@ -243,7 +243,7 @@ impl AwsSource {
                     .config_override(mutating::ecs())
                     .send()
                     .await
-                    .map_err(|e| self.change_error(name, op, cluster, &what, &e))
+                    .map_err(|e| self.change_error(name, op, cluster, what, &e))
             }
         })
         .await?;
@@ -298,7 +298,7 @@ impl AwsSource {
                             .config_override(mutating::ecs())
                             .send()
                             .await
-                            .map_err(|e| self.change_error(name, op, cluster, &what, &e))
+                            .map_err(|e| self.change_error(name, op, cluster, what, &e))
                     }
                 })
                 .await?;
@@ -337,7 +337,7 @@ impl AwsSource {
                                 .config_override(mutating::ecs())
                                 .send()
                                 .await
-                                .map_err(|e| self.change_error(name, op, cluster, &what, &e))
+                                .map_err(|e| self.change_error(name, op, cluster, what, &e))
                         }
                     })
                     .await?;
@@ -437,7 +437,7 @@ impl AwsSource {
                         .config_override(mutating::ssm())
                         .send()
                         .await
-                        .map_err(|e| self.change_error(name, op, cluster, &what, &e))
+                        .map_err(|e| self.change_error(name, op, cluster, what, &e))
                 }
             })
             .await?;
@@ -566,7 +566,7 @@ impl AwsSource {
                         .config_override(mutating::ecs())
                         .send()
                         .await
-                        .map_err(|e| self.change_error(name, op, cluster, &what, &e))
+                        .map_err(|e| self.change_error(name, op, cluster, what, &e))
                 }
             })
             .await?;
@@ -610,7 +610,7 @@ impl AwsSource {
                         .config_override(mutating::ssm())
                         .send()
                         .await
-                        .map_err(|e| self.change_error(name, op, cluster, &what, &e))
+                        .map_err(|e| self.change_error(name, op, cluster, what, &e))
                 }
             })
             .await?;
