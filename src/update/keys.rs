@@ -403,3 +403,165 @@ fn toggle_stopped(state: &mut State) {
 fn log_page(state: &State) -> usize {
     layout::log_area(state).map_or(10, |a| a.height.saturating_sub(3) as usize)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::model::Identity;
+    use crate::state::{FindingsView, InputMode, PickerKind, TimelineView};
+    use crossterm::event::KeyCode;
+
+    fn state_with(popups: Vec<Popup>) -> State {
+        let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("valid");
+        let mut state = State::new(
+            Identity::default(),
+            now,
+            Config::defaults().refresh,
+            (120, 40),
+        );
+        state.popups = popups;
+        state
+    }
+
+    fn describe(lines: usize) -> Popup {
+        Popup::Describe {
+            title: "a service".into(),
+            lines: (0..lines).map(|i| format!("line {i}")).collect(),
+            scroll: 0,
+        }
+    }
+
+    fn press(state: &mut State, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
+        handle(state, KeyEvent::new(code, mods), &KeyMap::defaults())
+    }
+
+    fn ch(state: &mut State, c: char) -> Vec<Effect> {
+        press(state, KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    /// Every list popup, as the key path meets them.
+    fn list_popups() -> Vec<Popup> {
+        vec![
+            describe(100),
+            Popup::Help {
+                pane: crate::state::PaneKind::Clusters,
+                scroll: 0,
+            },
+            Popup::Forwards { selected: 0 },
+            Popup::Findings(FindingsView::default()),
+            Popup::Timeline(TimelineView::default()),
+            Popup::Picker {
+                kind: PickerKind::Region,
+                items: vec!["eu-west-1".into(), "eu-west-3".into()],
+                selected: 0,
+            },
+        ]
+    }
+
+    #[test]
+    fn no_popup_handles_a_global_key_itself() {
+        let keymap = KeyMap::defaults();
+        let key = KeyEvent::new(KeyCode::Null, KeyModifiers::NONE);
+        for popup in list_popups() {
+            for command in [
+                Command::Back,
+                Command::Quit,
+                Command::Suspend,
+                Command::CommandMode,
+                Command::Help,
+            ] {
+                let mut state = state_with(vec![popup.clone()]);
+                assert_eq!(
+                    top_command(&mut state, command, key, &keymap),
+                    Handled::NotMine,
+                    "{command} on {popup:?}"
+                );
+                assert_eq!(state.popups, vec![popup.clone()], "untouched by {command}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_list_popup_consumes_its_scrolling_and_the_pane_never_sees_it() {
+        let keymap = KeyMap::defaults();
+        let key = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
+        for popup in list_popups() {
+            let mut state = state_with(vec![popup.clone()]);
+            let before = state.focused().selected;
+            let answer = top_command(&mut state, Command::Down, key, &keymap);
+            assert_eq!(answer, Handled::Consumed(vec![]), "{popup:?}");
+            assert_eq!(state.focused().selected, before);
+        }
+        let mut state = state_with(vec![describe(100)]);
+        ch(&mut state, 'j');
+        ch(&mut state, 'j');
+        assert_eq!(*state.popups[0].scroll_mut(), 2);
+        // A pane-only key over a popup does nothing at all (the popup is modal).
+        ch(&mut state, 'o');
+        assert_eq!(state.focused().sort.column, None);
+        assert_eq!(state.popups.len(), 1);
+    }
+
+    #[test]
+    fn global_keys_answer_the_same_over_every_list_popup() {
+        for popup in list_popups() {
+            // q closes the top popup, as esc does.
+            for close in [KeyCode::Char('q'), KeyCode::Esc] {
+                let mut state = state_with(vec![describe(3), popup.clone()]);
+                assert!(press(&mut state, close, KeyModifiers::NONE).is_empty());
+                assert_eq!(state.popups, vec![describe(3)], "{close:?} on {popup:?}");
+                assert!(!state.should_quit);
+            }
+            let mut state = state_with(vec![popup.clone()]);
+            let effects = press(&mut state, KeyCode::Char('c'), KeyModifiers::CONTROL);
+            assert_eq!(effects, vec![Effect::Quit], "ctrl+c on {popup:?}");
+            assert!(state.should_quit);
+
+            let mut state = state_with(vec![describe(3), popup.clone()]);
+            ch(&mut state, ':');
+            assert!(state.popups.is_empty(), ": closes the popups");
+            assert!(matches!(state.input, InputMode::Command(_)));
+
+            let mut state = state_with(vec![popup.clone()]);
+            ch(&mut state, '?');
+            let top = state.popups.last().cloned();
+            if matches!(popup, Popup::Help { .. }) {
+                assert!(state.popups.is_empty(), "? closes the help screen");
+            } else {
+                assert!(matches!(top, Some(Popup::Help { .. })), "? over {popup:?}");
+                assert_eq!(state.popups.len(), 2);
+                ch(&mut state, '?');
+                assert_eq!(state.popups, vec![popup.clone()], "and ? closes it again");
+            }
+        }
+    }
+
+    #[test]
+    fn without_a_popup_the_global_keys_then_the_pane_answer() {
+        let mut state = state_with(vec![]);
+        ch(&mut state, '?');
+        assert!(matches!(state.popups.last(), Some(Popup::Help { .. })));
+        state.popups.clear();
+        assert_eq!(ch(&mut state, 'q'), vec![Effect::Quit]);
+        let mut state = state_with(vec![]);
+        ch(&mut state, 'o');
+        assert_eq!(state.focused().sort.column, Some(0), "the pane's own key");
+        let mut state = state_with(vec![]);
+        state.focused_mut().filter = "prod".into();
+        press(&mut state, KeyCode::Esc, KeyModifiers::NONE);
+        assert!(
+            state.focused().filter.is_empty(),
+            "esc clears the filter first"
+        );
+    }
+
+    #[test]
+    fn a_released_key_does_nothing() {
+        let mut state = state_with(vec![describe(3)]);
+        let mut key = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+        key.kind = KeyEventKind::Release;
+        assert!(handle(&mut state, key, &KeyMap::defaults()).is_empty());
+        assert_eq!(state.popups.len(), 1);
+    }
+}
