@@ -934,6 +934,69 @@ mod tests {
     }
 
     #[test]
+    fn every_popup_has_its_keys_in_the_key_map() {
+        let map = KeyMap::defaults();
+        let key = |code| ev(code, KeyModifiers::NONE);
+        let cases = [
+            (Findings, ch('a'), Command::ToggleResolved),
+            (Findings, ch('q'), Command::Back),
+            (Timeline, ch('w'), Command::WindowNext),
+            (Timeline, ch('a'), Command::AllServices),
+            (Picker, key(KeyCode::Enter), Command::Enter),
+            (Picker, ch('j'), Command::Down),
+            (ScaleDialog, key(KeyCode::Enter), Command::Enter),
+            (ScaleDialog, key(KeyCode::Esc), Command::Back),
+            (ForwardDialog, key(KeyCode::Tab), Command::FocusNext),
+            (ForwardDialog, key(KeyCode::BackTab), Command::FocusNext),
+            (ForwardDialog, key(KeyCode::Down), Command::FocusNext),
+            (
+                Confirm,
+                ev(KeyCode::Char('Y'), KeyModifiers::SHIFT),
+                Command::Enter,
+            ),
+            (Confirm, key(KeyCode::Enter), Command::Enter),
+            (Confirm, ch('n'), Command::Back),
+            (Confirm, key(KeyCode::Esc), Command::Back),
+        ];
+        for (context, e, command) in cases {
+            assert_eq!(
+                map.lookup(context.chain(), &e),
+                Some(command),
+                "{context} {e:?}"
+            );
+        }
+        // A confirmation's own section has nothing for other keys (the key path lets only
+        // ctrl+c through to the global ones).
+        assert_eq!(map.lookup(&[Confirm], &ch('q')), None);
+        assert_eq!(map.lookup(&[ScaleDialog], &ch('q')), None);
+    }
+
+    #[test]
+    fn a_popup_you_type_into_hints_its_own_keys_and_the_ctrl_ones() {
+        let map = KeyMap::defaults();
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(k, d)| (k.to_string(), d.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            map.footer_typing(ScaleDialog.chain()),
+            pairs(&[
+                ("enter", "set the count"),
+                ("esc", "cancel"),
+                ("ctrl+c", "quit")
+            ])
+        );
+        assert_eq!(
+            map.footer_typing(Confirm.chain()),
+            pairs(&[("y", "yes, do it"), ("n", "no, cancel"), ("ctrl+c", "quit")])
+        );
+        // The same sections as a list popup would offer q, ? and :, which are text here.
+        let listed = map.footer(ScaleDialog.chain());
+        assert!(listed.contains(&("q".into(), "quit".into())));
+    }
+
+    #[test]
     fn names_round_trip() {
         for &c in Command::ALL {
             assert_eq!(Command::from_name(c.name()), Some(c));
