@@ -170,7 +170,7 @@ named_enum! {
         Tasks = "tasks",
         Containers = "containers",
         Instances = "instances",
-        /// The scrollable describe/help popups.
+        /// The scrollable popups (describe, help); every list popup falls back to it.
         Text = "text",
         /// The metrics chart popup (falls back to `text`).
         Chart = "chart",
