@@ -151,6 +151,10 @@ named_enum! {
         PortForward = "port_forward",
         /// Forwards view: stop the selected forward (or clear an ended one).
         StopForward = "stop_forward",
+        /// Findings: show or hide the resolved ones.
+        ToggleResolved = "toggle_resolved",
+        /// Timeline: every service's entries, not only the one it was opened on.
+        AllServices = "all_services",
     }
 }
 
@@ -166,7 +170,7 @@ named_enum! {
         Tasks = "tasks",
         Containers = "containers",
         Instances = "instances",
-        /// The scrollable describe/help popups.
+        /// The scrollable popups (describe, help); every list popup falls back to it.
         Text = "text",
         /// The metrics chart popup (falls back to `text`).
         Chart = "chart",
@@ -176,12 +180,25 @@ named_enum! {
         Taskdefs = "taskdefs",
         /// The port forwards view (falls back to `text`).
         Forwards = "forwards",
+        /// `:findings` (falls back to the selected finding's pane keys, then `text`).
+        Findings = "findings",
+        /// `:timeline` (falls back to `text`).
+        Timeline = "timeline",
+        /// A list to choose from: region, profile, container (falls back to `text`).
+        Picker = "picker",
+        /// "Are you sure?" before a change: only its own keys and ctrl+c work.
+        Confirm = "confirm",
+        /// The scale dialog; printable keys are typed into its field.
+        ScaleDialog = "scale_dialog",
+        /// The port forward dialog; printable keys are typed into its fields.
+        ForwardDialog = "forward_dialog",
     }
 }
 
 impl Context {
     /// The lookup order for a screen whose innermost context is `self`: a pane falls back to
-    /// `Table` then `Global`, the popups to `Global`.
+    /// `Table` then `Global`, the list popups to `Text` then `Global`, the popups you type
+    /// into (and the confirmation) straight to `Global`.
     pub fn chain(self) -> &'static [Context] {
         use Context::*;
         match self {
@@ -197,6 +214,12 @@ impl Context {
             Logs => &[Logs, Text, Global],
             Taskdefs => &[Taskdefs, Text, Global],
             Forwards => &[Forwards, Text, Global],
+            Findings => &[Findings, Text, Global],
+            Timeline => &[Timeline, Text, Global],
+            Picker => &[Picker, Text, Global],
+            Confirm => &[Confirm, Global],
+            ScaleDialog => &[ScaleDialog, Global],
+            ForwardDialog => &[ForwardDialog, Global],
         }
     }
 }
@@ -519,6 +542,24 @@ impl KeyMap {
     /// `footer = false`). Keys shadowed by a more specific context are not shown: in a popup
     /// `q` closes, so quit is hinted as `ctrl+c`.
     pub fn footer(&self, contexts: &[Context]) -> Vec<(String, String)> {
+        self.footer_where(contexts, |_, _| true)
+    }
+
+    /// Footer hints for a popup you type into (a dialog, the confirmation): its own section's
+    /// keys, then only the keys with ctrl of the sections after it, since every other key is
+    /// text (see `update/keys.rs`).
+    pub fn footer_typing(&self, contexts: &[Context]) -> Vec<(String, String)> {
+        let own = contexts.first().copied();
+        self.footer_where(contexts, |context, key| {
+            Some(context) == own || key.mods.contains(KeyModifiers::CONTROL)
+        })
+    }
+
+    fn footer_where(
+        &self,
+        contexts: &[Context],
+        works: impl Fn(Context, &Key) -> bool,
+    ) -> Vec<(String, String)> {
         let mut seen = HashSet::new();
         let mut taken: HashSet<&Key> = HashSet::new();
         let mut out = Vec::new();
@@ -527,7 +568,10 @@ impl KeyMap {
                 if !seen.insert(b.command) {
                     continue;
                 }
-                let live = b.keys.iter().find(|k| !taken.contains(k));
+                let live = b
+                    .keys
+                    .iter()
+                    .find(|k| !taken.contains(k) && works(context, k));
                 if let (true, Some(key)) = (b.footer, live) {
                     out.push((key.to_string(), b.desc.clone()));
                 }
@@ -887,6 +931,69 @@ mod tests {
         assert_eq!(footer[0], ("esc".to_string(), "close".to_string()));
         assert!(footer.contains(&("ctrl+c".into(), "quit".into())));
         assert!(!footer.contains(&("q".into(), "quit".into())));
+    }
+
+    #[test]
+    fn every_popup_has_its_keys_in_the_key_map() {
+        let map = KeyMap::defaults();
+        let key = |code| ev(code, KeyModifiers::NONE);
+        let cases = [
+            (Findings, ch('a'), Command::ToggleResolved),
+            (Findings, ch('q'), Command::Back),
+            (Timeline, ch('w'), Command::WindowNext),
+            (Timeline, ch('a'), Command::AllServices),
+            (Picker, key(KeyCode::Enter), Command::Enter),
+            (Picker, ch('j'), Command::Down),
+            (ScaleDialog, key(KeyCode::Enter), Command::Enter),
+            (ScaleDialog, key(KeyCode::Esc), Command::Back),
+            (ForwardDialog, key(KeyCode::Tab), Command::FocusNext),
+            (ForwardDialog, key(KeyCode::BackTab), Command::FocusNext),
+            (ForwardDialog, key(KeyCode::Down), Command::FocusNext),
+            (
+                Confirm,
+                ev(KeyCode::Char('Y'), KeyModifiers::SHIFT),
+                Command::Enter,
+            ),
+            (Confirm, key(KeyCode::Enter), Command::Enter),
+            (Confirm, ch('n'), Command::Back),
+            (Confirm, key(KeyCode::Esc), Command::Back),
+        ];
+        for (context, e, command) in cases {
+            assert_eq!(
+                map.lookup(context.chain(), &e),
+                Some(command),
+                "{context} {e:?}"
+            );
+        }
+        // A confirmation's own section has nothing for other keys (the key path lets only
+        // ctrl+c through to the global ones).
+        assert_eq!(map.lookup(&[Confirm], &ch('q')), None);
+        assert_eq!(map.lookup(&[ScaleDialog], &ch('q')), None);
+    }
+
+    #[test]
+    fn a_popup_you_type_into_hints_its_own_keys_and_the_ctrl_ones() {
+        let map = KeyMap::defaults();
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(k, d)| (k.to_string(), d.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            map.footer_typing(ScaleDialog.chain()),
+            pairs(&[
+                ("enter", "set the count"),
+                ("esc", "cancel"),
+                ("ctrl+c", "quit")
+            ])
+        );
+        assert_eq!(
+            map.footer_typing(Confirm.chain()),
+            pairs(&[("y", "yes, do it"), ("n", "no, cancel"), ("ctrl+c", "quit")])
+        );
+        // The same sections as a list popup would offer q, ? and :, which are text here.
+        let listed = map.footer(ScaleDialog.chain());
+        assert!(listed.contains(&("q".into(), "quit".into())));
     }
 
     #[test]

@@ -12,26 +12,55 @@ pub enum HelpLine {
     Note(&'static str),
 }
 
-/// Every binding of the pane's contexts, grouped, straight from the key map.
+/// The line editor's own keys in every field (the `/` and `:` prompts, the log search, the
+/// scale and port forward dialogs): fixed, not in the key map, so typing always types.
+pub const FIELD_KEYS: &[(&str, &str)] = &[
+    ("left right", "move the cursor"),
+    ("home ctrl+a", "start of the line"),
+    ("end ctrl+e", "end of the line"),
+    ("backspace delete", "delete a character"),
+    ("ctrl+w", "delete a word"),
+    ("ctrl+u", "clear the line"),
+    ("up down", "older / newer entry (/ and : prompts)"),
+    ("tab", "complete a command (: prompt)"),
+    ("enter", "apply, run, accept"),
+    ("esc", "cancel"),
+];
+
+/// Every binding of the pane's contexts and of the popups it can open, grouped, straight from
+/// the key map; then the keys of a text field.
 pub fn entries(pane: PaneKind, keymap: &KeyMap) -> Vec<HelpLine> {
     let mut contexts = pane.contexts().to_vec();
-    contexts.push(Context::Text);
+    contexts.extend([Context::Text, Context::Chart]);
     // The views those panes open, with keys of their own.
     match pane {
-        PaneKind::Services => contexts.push(Context::Taskdefs),
+        PaneKind::Services => contexts.extend([Context::ScaleDialog, Context::Taskdefs]),
         PaneKind::Tasks | PaneKind::Containers | PaneKind::Instances => {
-            contexts.push(Context::Forwards)
+            contexts.extend([Context::ForwardDialog, Context::Forwards])
         }
         _ => {}
     }
+    contexts.extend([
+        Context::Findings,
+        Context::Timeline,
+        Context::Picker,
+        Context::Confirm,
+    ]);
     let mut out = Vec::new();
     for context in contexts {
         let heading = match context {
             Context::Global => "Everywhere".to_string(),
             Context::Table => "Every list".to_string(),
             Context::Text => "Help and describe".to_string(),
+            Context::Chart => "Metrics chart (m)".to_string(),
             Context::Taskdefs => "Task definitions (T)".to_string(),
             Context::Forwards => "Port forwards (:forwards)".to_string(),
+            Context::ScaleDialog => "Scale dialog (s)".to_string(),
+            Context::ForwardDialog => "Port forward dialog (F)".to_string(),
+            Context::Findings => "Findings (:findings)".to_string(),
+            Context::Timeline => "Timeline (:timeline)".to_string(),
+            Context::Picker => "Choosing from a list".to_string(),
+            Context::Confirm => "Are you sure?".to_string(),
             other => format!("{other:?} pane"),
         };
         let bindings: Vec<_> = keymap.bindings(context).collect();
@@ -51,6 +80,11 @@ pub fn entries(pane: PaneKind, keymap: &KeyMap) -> Vec<HelpLine> {
                 .join(" ");
             out.push(HelpLine::Binding(keys, b.desc.clone()));
         }
+    }
+    out.push(HelpLine::Blank);
+    out.push(HelpLine::Heading("Typing in a field".to_string()));
+    for (keys, desc) in FIELD_KEYS {
+        out.push(HelpLine::Binding(keys.to_string(), desc.to_string()));
     }
     out.push(HelpLine::Blank);
     out.push(HelpLine::Note(

@@ -13,6 +13,7 @@ pub mod export;
 pub mod findings;
 pub mod format;
 pub mod help;
+pub mod keys;
 pub mod layout;
 pub mod panes;
 pub mod spark;

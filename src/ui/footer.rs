@@ -4,46 +4,34 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::Ctx;
-use crate::keymap::Context;
 use crate::state::{InputMode, State};
 
 /// The keys that work right now, from the key map, so the footer never lies.
 pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
     let t = ctx.theme;
-    let pairs: Vec<(String, String)> = match (&state.input, state.popups.last()) {
-        (InputMode::Filter(_), _) => vec![
+    let pairs: Vec<(String, String)> = match &state.input {
+        InputMode::Filter(_) => vec![
             ("enter".into(), "apply".into()),
             ("esc".into(), "clear".into()),
             ("!".into(), "invert (as first char)".into()),
         ],
-        (InputMode::LogSearch(_), _) => vec![
+        InputMode::LogSearch(_) => vec![
             ("enter".into(), "search".into()),
             ("esc".into(), "cancel".into()),
         ],
-        (InputMode::Command(_), _) => vec![
+        InputMode::Command(_) => vec![
             ("tab".into(), "complete".into()),
             ("enter".into(), "run".into()),
             ("esc".into(), "cancel".into()),
         ],
-        (InputMode::Normal, Some(crate::state::Popup::Chart(_))) => {
-            ctx.keymap.footer(Context::Chart.chain())
+        InputMode::Normal => {
+            let live = crate::screen::keys::live(state);
+            if live.typing {
+                ctx.keymap.footer_typing(&live.contexts)
+            } else {
+                ctx.keymap.footer(&live.contexts)
+            }
         }
-        (InputMode::Normal, Some(crate::state::Popup::TaskDefs(_))) => {
-            ctx.keymap.footer(Context::Taskdefs.chain())
-        }
-        (InputMode::Normal, Some(crate::state::Popup::Forwards { .. })) => {
-            ctx.keymap.footer(Context::Forwards.chain())
-        }
-        (InputMode::Normal, Some(crate::state::Popup::ForwardDialog(_))) => vec![
-            ("enter".into(), "accept field".into()),
-            ("tab".into(), "other field".into()),
-            ("esc".into(), "cancel".into()),
-        ],
-        (InputMode::Normal, Some(_)) => ctx.keymap.footer(Context::Text.chain()),
-        (InputMode::Normal, None) if state.logs.as_ref().is_some_and(|l| l.focused) => {
-            ctx.keymap.footer(Context::Logs.chain())
-        }
-        (InputMode::Normal, None) => ctx.keymap.footer(&state.focused().pane.kind().contexts()),
     };
     let mut spans = vec![Span::raw(" ")];
     for (key, desc) in pairs {

@@ -7,6 +7,7 @@ use chrono::TimeDelta;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::action::Effect;
+use crate::keymap::Command;
 use crate::model::{Operation, Task, metric_catalog::cluster_of};
 use crate::screen::panes::{self, Items};
 use crate::state::{
@@ -86,18 +87,27 @@ fn scale(state: &mut State) -> Vec<Effect> {
 
 /// Keys in the scale dialog: it takes every key (letters included, so they can be refused
 /// with a message rather than run as commands).
-pub fn scale_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+/// The scale dialog's own keys (`[[scale_dialog]]`): enter sets, esc cancels.
+pub fn scale_command(state: &mut State, command: Command) -> Vec<Effect> {
+    match command {
+        Command::Back => {
+            state.popups.pop();
+            state.set_status(Level::Info, "scale cancelled: nothing was sent");
+            vec![]
+        }
+        Command::Enter => submit_scale(state),
+        _ => vec![],
+    }
+}
+
+/// A key typed into the scale dialog's field.
+pub fn scale_typed(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let Some(Popup::Scale(dialog)) = state.popups.last_mut() else {
         return vec![];
     };
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let editor = dialog.zero_check.as_mut().unwrap_or(&mut dialog.editor);
     match key.code {
-        KeyCode::Esc => {
-            state.popups.pop();
-            state.set_status(Level::Info, "scale cancelled: nothing was sent");
-        }
-        KeyCode::Enter => return submit_scale(state),
         // A 10,000-character paste stays a short line: the count is never that long.
         KeyCode::Char(_)
             if !ctrl && !editor.selected && editor.text.chars().count() >= MAX_TYPED => {}

@@ -1,7 +1,7 @@
 //! `:findings`, `:timeline` and `:export`: reading what the triage engine concluded, jumping to
 //! the object a finding is about, and acting on it from there.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 
 use crate::action::Effect;
 use crate::keymap::{Command, Context, KeyMap};
@@ -11,6 +11,7 @@ use crate::screen::layout;
 use crate::screen::timeline::timeline_entries;
 use crate::state::{FindingsView, Level, Pane, Popup, State, TimelineView, View};
 
+use super::keys::Handled;
 use super::rows;
 
 pub fn open_findings(state: &mut State) {
@@ -72,9 +73,34 @@ pub fn open_timeline(state: &mut State, service: Option<&str>) {
     }));
 }
 
-pub fn findings_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
+/// The key-map sections of the findings popup: its own, then the selected finding's pane keys
+/// (so `l` on a service's finding opens its logs), then `[[text]]` and `[[global]]`.
+pub fn key_contexts(state: &State) -> Vec<Context> {
+    let subject = match state.popups.last() {
+        Some(Popup::Findings(view)) => {
+            let listed = listed(state, view);
+            let at = selected_index(&listed, view);
+            listed.get(at).map(|f| f.current.subject.clone())
+        }
+        _ => None,
+    };
+    match subject {
+        Some(s) => std::iter::once(Context::Findings)
+            .chain(contexts(&s))
+            .collect(),
+        None => Context::Findings.chain().to_vec(),
+    }
+}
+
+/// The findings popup's commands; back, quit, `:` and `?` are the global ones.
+pub fn findings_command(
+    state: &mut State,
+    command: Command,
+    key: KeyEvent,
+    keymap: &KeyMap,
+) -> Handled {
     let Some(Popup::Findings(view)) = state.popups.last() else {
-        return vec![];
+        return Handled::NotMine;
     };
     let view = view.clone();
     let listed = listed(state, &view);
@@ -82,22 +108,9 @@ pub fn findings_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Ef
     let subject = listed.get(at).map(|f| f.current.subject.clone());
     let ids: Vec<crate::model::FindingId> = listed.iter().map(|f| f.current.id()).collect();
     let count = listed.len();
-    if key.code == KeyCode::Char('a') {
-        if let Some(Popup::Findings(v)) = state.popups.last_mut() {
-            v.show_resolved = !v.show_resolved;
-        }
-        return vec![];
-    }
-    let chain: Vec<Context> = match &subject {
-        Some(s) => contexts(s).to_vec(),
-        None => vec![Context::Text, Context::Global],
-    };
-    let Some(command) = keymap.lookup(&chain, &key) else {
-        return vec![];
-    };
     let page = layout::visible_rows(state.screen);
     let Some(Popup::Findings(v)) = state.popups.last_mut() else {
-        return vec![];
+        return Handled::NotMine;
     };
     let last = count.saturating_sub(1);
     let moved = match command {
@@ -112,20 +125,10 @@ pub fn findings_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Ef
     if let Some(to) = moved {
         v.selected = to;
         v.selected_id = ids.get(to).cloned();
-        return vec![];
+        return Handled::Consumed(vec![]);
     }
     match command {
-        Command::Back => {
-            state.popups.pop();
-        }
-        Command::Quit => {
-            state.should_quit = true;
-            return vec![Effect::Quit];
-        }
-        Command::CommandMode => {
-            state.popups.clear();
-            super::prompt::open_command(state);
-        }
+        Command::ToggleResolved => v.show_resolved = !v.show_resolved,
         Command::Enter | Command::Describe => {
             if let Some(subject) = subject {
                 let findings = state.popups.pop();
@@ -148,14 +151,14 @@ pub fn findings_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Ef
         | Command::Drain
         | Command::TargetHealth => {
             let Some(subject) = subject else {
-                return vec![];
+                return Handled::Consumed(vec![]);
             };
             let findings = state.popups.pop();
             let nav = state.nav.clone();
             if !jump(state, &subject) {
                 state.nav = nav;
                 state.popups.extend(findings);
-                return vec![];
+                return Handled::Consumed(vec![]);
             }
             let before = state.popups.len();
             let effects = super::keys::handle(state, key, keymap);
@@ -163,60 +166,39 @@ pub fn findings_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Ef
             if opened && let Some(findings) = findings {
                 state.popups.insert(before, findings);
             }
-            return effects;
+            return Handled::Consumed(effects);
         }
-        _ => {}
+        _ => return Handled::NotMine,
     }
-    vec![]
+    Handled::Consumed(vec![])
 }
 
-pub fn timeline_key(state: &mut State, key: KeyEvent, keymap: &KeyMap) -> Vec<Effect> {
-    let Some(Popup::Timeline(view)) = state.popups.last_mut() else {
-        return vec![];
-    };
-    match key.code {
-        KeyCode::Char('w') => {
-            view.window = view.window.next();
-            view.scroll = 0;
-            return vec![];
-        }
-        KeyCode::Char('a') => {
-            view.service = None;
-            view.scroll = 0;
-            return vec![];
-        }
-        _ => {}
-    }
-    let Some(command) = keymap.lookup(Context::Text.chain(), &key) else {
-        return vec![];
-    };
+/// The timeline popup's commands; back, quit, `:` and `?` are the global ones.
+pub fn timeline_command(state: &mut State, command: Command) -> Handled {
     let page = layout::visible_rows(state.screen);
     let total = timeline_len(state);
     let Some(Popup::Timeline(view)) = state.popups.last_mut() else {
-        return vec![];
+        return Handled::NotMine;
     };
     let last = total.saturating_sub(1);
     match command {
+        Command::WindowNext => {
+            view.window = view.window.next();
+            view.scroll = 0;
+        }
+        Command::AllServices => {
+            view.service = None;
+            view.scroll = 0;
+        }
         Command::Up => view.scroll = view.scroll.saturating_sub(1),
         Command::Down => view.scroll = (view.scroll + 1).min(last),
         Command::PageUp => view.scroll = view.scroll.saturating_sub(page),
         Command::PageDown => view.scroll = (view.scroll + page).min(last),
         Command::Top => view.scroll = 0,
         Command::Bottom => view.scroll = last,
-        Command::Back => {
-            state.popups.pop();
-        }
-        Command::Quit => {
-            state.should_quit = true;
-            return vec![Effect::Quit];
-        }
-        Command::CommandMode => {
-            state.popups.clear();
-            super::prompt::open_command(state);
-        }
-        _ => {}
+        _ => return Handled::NotMine,
     }
-    vec![]
+    Handled::Consumed(vec![])
 }
 
 fn timeline_len(state: &State) -> usize {

@@ -181,22 +181,34 @@ pub fn definition_arrived(state: &mut State, arn: &str) {
     }
 }
 
-/// Keys in the dialog: it takes every key, as the scale dialog does.
-pub fn dialog_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+/// The dialog's own keys (`[[forward_dialog]]`): enter accepts a field, tab (and the arrows)
+/// moves to the other one, esc cancels.
+pub fn dialog_command(state: &mut State, command: Command) -> Vec<Effect> {
+    let Some(Popup::ForwardDialog(dialog)) = state.popups.last_mut() else {
+        return vec![];
+    };
+    match command {
+        Command::Back => {
+            state.popups.pop();
+            state.set_status(Level::Info, "port forward cancelled: nothing was started");
+        }
+        Command::Enter => return submit(state),
+        Command::FocusNext => {
+            let other = 1 - dialog.field.min(1);
+            dialog.switch_field(other);
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+/// A key typed into the dialog's field.
+pub fn dialog_typed(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let Some(Popup::ForwardDialog(dialog)) = state.popups.last_mut() else {
         return vec![];
     };
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     match key.code {
-        KeyCode::Esc => {
-            state.popups.pop();
-            state.set_status(Level::Info, "port forward cancelled: nothing was started");
-        }
-        KeyCode::Enter => return submit(state),
-        KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-            let other = 1 - dialog.field.min(1);
-            dialog.switch_field(other);
-        }
         // A host name is never longer.
         KeyCode::Char(_)
             if !ctrl
