@@ -14,41 +14,21 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use ecsmon::model::Operation;
 use ecsmon::source::audit::Stage;
 use ecsmon::source::aws::{AwsSettings, AwsSource};
 use ecsmon::source::{ErrorKind, FleetSource};
 use ecsmon::testkit::Harness;
 use serde_json::json;
-use support::{FleetSpec, Moto, Seeded, seed};
+use support::{FleetSpec, Moto, Seeded, Waits, console_config, seed};
 
-/// `connect()`'s retry policy (standard, 3 attempts) with waits short enough for a test: one
-/// second per attempt.
-async fn console_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .empty_test_environment()
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
-            "test", "test", None, None, "moto",
-        ))
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(50)),
-        )
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(1))
-                .operation_timeout(Duration::from_secs(5))
-                .build(),
-        )
-        .load()
-        .await
-}
+/// `connect()`'s retry policy with waits short enough for a test: one second an attempt.
+const WAITS: Waits = Waits {
+    connect: Duration::from_secs(1),
+    attempt: Duration::from_secs(1),
+    operation: Duration::from_secs(5),
+    first_backoff: Duration::from_millis(50),
+};
 
 struct Rig {
     moto: Moto,
@@ -66,7 +46,7 @@ async fn rig(cluster: &str) -> Rig {
         region: Some("us-east-1".into()),
         endpoint_url: Some(moto.endpoint.clone()),
     };
-    let config = console_config(&moto.endpoint).await;
+    let config = console_config(&moto.endpoint, WAITS).await;
     let source = AwsSource::from_config(&config, settings).expect("region set");
     moto.reset_stats().await;
     Rig {
@@ -281,7 +261,7 @@ async fn a_refused_connection_is_a_plain_failure_nothing_was_sent() {
         region: Some("us-east-1".into()),
         endpoint_url: Some(endpoint.clone()),
     };
-    let source = AwsSource::from_config(&console_config(&endpoint).await, settings).unwrap();
+    let source = AwsSource::from_config(&console_config(&endpoint, WAITS).await, settings).unwrap();
     let op = Operation::Redeploy {
         cluster: "prod".into(),
         service: "cart".into(),
@@ -302,7 +282,7 @@ async fn the_console_audits_a_lost_redeploy_as_unknown() {
         region: Some("us-east-1".into()),
         endpoint_url: Some(rig.moto.endpoint.clone()),
     };
-    let config = console_config(&rig.moto.endpoint).await;
+    let config = console_config(&rig.moto.endpoint, WAITS).await;
     let source = AwsSource::from_config(&config, settings.clone()).unwrap();
     let mut h = Harness::with_source(Arc::new(source), Some(settings), 140, 40);
     h.press("/once-console<enter><enter>");

@@ -24,8 +24,6 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use ecsmon::action::Effect;
 use ecsmon::model::Query;
@@ -34,7 +32,7 @@ use ecsmon::state::{Pane, Popup, SortSpec};
 use ecsmon::testkit::Harness;
 use serde_json::{Value, json};
 use support::live::{self, Operator::AtTheKeys};
-use support::{FleetSpec, Moto, seed};
+use support::{FleetSpec, Moto, Waits, console_config, seed};
 
 /// Per attempt and per operation (all attempts): production uses 10 s and 30 s.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -43,32 +41,6 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
 const WINDOW: i64 = 60;
 /// Enough console time after a fault for the longest backoff (120 s, plus jitter) to run out.
 const RECOVERY: i64 = 160;
-
-/// The SDK configuration `connect()` builds (standard retries, 3 attempts; connect, attempt and
-/// operation timeouts), pointed at moto, with shorter waits.
-async fn console_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .empty_test_environment()
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
-            "test", "test", None, None, "moto",
-        ))
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(50)),
-        )
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                .operation_timeout(OPERATION_TIMEOUT)
-                .build(),
-        )
-        .load()
-        .await
-}
 
 /// A console on a moto fleet, opened the way an operator would have it when trouble starts.
 struct Rig {
@@ -166,7 +138,16 @@ async fn rig(cluster: &str) -> Rig {
         region: Some("us-east-1".into()),
         endpoint_url: Some(moto.endpoint.clone()),
     };
-    let config = console_config(&moto.endpoint).await;
+    let config = console_config(
+        &moto.endpoint,
+        Waits {
+            connect: Duration::from_secs(1),
+            attempt: ATTEMPT_TIMEOUT,
+            operation: OPERATION_TIMEOUT,
+            first_backoff: Duration::from_millis(50),
+        },
+    )
+    .await;
     let source = AwsSource::from_config(&config, settings.clone()).unwrap();
     let mut h = Harness::with_source(Arc::new(source), Some(settings), 140, 40);
     // Drill to svc-001's tasks, filter, select the second row, open its logs, hand the keys back

@@ -6,8 +6,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use ecsmon::action::Action;
 use ecsmon::model::Query;
 use ecsmon::source::aws::{AwsSettings, AwsSource};
@@ -17,28 +15,6 @@ use super::{FleetSpec, Moto, seed};
 
 /// Tasks in the service the console looks at.
 pub const TASKS: usize = 130;
-
-/// The SDK configuration `connect()` builds (standard retries, 3 attempts; its timeouts),
-/// pointed at moto.
-pub async fn console_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .empty_test_environment()
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
-            "test", "test", None, None, "moto",
-        ))
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .operation_attempt_timeout(Duration::from_secs(10))
-                .operation_timeout(Duration::from_secs(30))
-                .build(),
-        )
-        .load()
-        .await
-}
 
 /// A console on `cluster` (two services of 130 tasks, four instances), drilled down to the
 /// tasks of `svc-001`, on the real clock. Returns it with the focused pane's query.
@@ -50,7 +26,7 @@ pub async fn tasks_view(moto: &Moto, cluster: &str) -> (Harness, Query) {
         region: Some("us-east-1".into()),
         endpoint_url: Some(moto.endpoint.clone()),
     };
-    let config = console_config(&moto.endpoint).await;
+    let config = super::console_config(&moto.endpoint, super::Waits::CONSOLE).await;
     let source = AwsSource::from_config(&config, settings.clone()).unwrap();
     let mut h = Harness::with_source(Arc::new(source), Some(settings), 160, 40);
     h.press(&format!("/{cluster}<enter><enter>/svc-001<enter><enter>"));

@@ -190,6 +190,53 @@ pub async fn sdk_config_in(endpoint: &str, region: &str) -> aws_config::SdkConfi
         .await
 }
 
+/// How long the console's SDK waits: `connect()`'s own values, or shorter ones where a test
+/// sits out fault windows.
+#[derive(Debug, Clone, Copy)]
+pub struct Waits {
+    pub connect: Duration,
+    pub attempt: Duration,
+    pub operation: Duration,
+    /// Before the SDK's first retry (it doubles, with jitter, after that).
+    pub first_backoff: Duration,
+}
+
+impl Waits {
+    /// What `connect()` sets (the SDK's standard first backoff: 1 s).
+    pub const CONSOLE: Waits = Waits {
+        connect: Duration::from_secs(3),
+        attempt: Duration::from_secs(10),
+        operation: Duration::from_secs(30),
+        first_backoff: Duration::from_secs(1),
+    };
+}
+
+/// The SDK configuration `connect()` builds (standard retries, 3 attempts; connect, attempt and
+/// operation timeouts), pointed at moto, with `waits`.
+pub async fn console_config(endpoint: &str, waits: Waits) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .empty_test_environment()
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
+            "test", "test", None, None, "moto",
+        ))
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(waits.first_backoff),
+        )
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(waits.connect)
+                .operation_attempt_timeout(waits.attempt)
+                .operation_timeout(waits.operation)
+                .build(),
+        )
+        .load()
+        .await
+}
+
 fn python(root: &Path) -> PathBuf {
     let candidates = std::env::var_os("ECSMON_MOTO_PYTHON")
         .map(PathBuf::from)
