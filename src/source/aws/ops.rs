@@ -24,6 +24,24 @@ use crate::source::{ErrorKind, OUTCOME_UNKNOWN, SourceError};
 
 /// Target groups per `DescribeTargetGroups` call.
 const TARGET_GROUPS_PER_CALL: usize = 20;
+/// Sends the change built in `$call` (a fluent builder) with the mutating calls' retry rule
+/// (`mutating::$client`: the SDK retries none of its failures), again only when throttled
+/// ([`AwsSource::again_if_throttled`]); `$err` explains the SDK's error.
+macro_rules! send_change {
+    ($source:expr, $name:expr, $call:expr, $client:ident, $err:expr) => {
+        $source.again_if_throttled($name, || {
+            let call = $call.clone();
+            async move {
+                call.customize()
+                    .config_override(mutating::$client())
+                    .send()
+                    .await
+                    .map_err($err)
+            }
+        })
+    };
+}
+
 /// A change AWS throttled is sent at most this many times in all.
 const CHANGE_ATTEMPTS: u32 = 3;
 
@@ -228,24 +246,15 @@ impl AwsSource {
         change: impl FnOnce(UpdateServiceFluentBuilder) -> UpdateServiceFluentBuilder,
     ) -> Result<(), SourceError> {
         let name = "ecs:UpdateService";
-        let what = format!("service {service} in {cluster}");
+        let what = &format!("service {service} in {cluster}");
         let target = if service_arn.is_empty() {
             service
         } else {
             service_arn
         };
         let call = change(self.ecs.update_service().cluster(cluster).service(target));
-        self.again_if_throttled(name, || {
-            let call = call.clone();
-            let what = &what;
-            async move {
-                call.customize()
-                    .config_override(mutating::ecs())
-                    .send()
-                    .await
-                    .map_err(|e| self.change_error(name, op, cluster, what, &e))
-            }
-        })
+        send_change!(self, name, call, ecs, |e| self
+            .change_error(name, op, cluster, what, &e))
         .await?;
         Ok(())
     }
@@ -283,24 +292,15 @@ impl AwsSource {
                 reason,
             } => {
                 let name = "ecs:StopTask";
-                let what = format!("task {} in {cluster}", short(task_arn));
+                let what = &format!("task {} in {cluster}", short(task_arn));
                 let call = self
                     .ecs
                     .stop_task()
                     .cluster(cluster)
                     .task(task_arn)
                     .reason(reason);
-                self.again_if_throttled(name, || {
-                    let call = call.clone();
-                    let what = &what;
-                    async move {
-                        call.customize()
-                            .config_override(mutating::ecs())
-                            .send()
-                            .await
-                            .map_err(|e| self.change_error(name, op, cluster, what, &e))
-                    }
-                })
+                send_change!(self, name, call, ecs, |e| self
+                    .change_error(name, op, cluster, what, &e))
                 .await?;
                 Ok(format!("task {} stopping", short(task_arn)))
             }
@@ -316,7 +316,7 @@ impl AwsSource {
                 } else {
                     ec2_instance_id
                 };
-                let what = format!("instance {label} in {cluster}");
+                let what = &format!("instance {label} in {cluster}");
                 let status = if *draining {
                     ContainerInstanceStatus::Draining
                 } else {
@@ -328,19 +328,9 @@ impl AwsSource {
                     .cluster(cluster)
                     .container_instances(instance_arn)
                     .status(status.clone());
-                let out = self
-                    .again_if_throttled(name, || {
-                        let call = call.clone();
-                        let what = &what;
-                        async move {
-                            call.customize()
-                                .config_override(mutating::ecs())
-                                .send()
-                                .await
-                                .map_err(|e| self.change_error(name, op, cluster, what, &e))
-                        }
-                    })
-                    .await?;
+                let out = send_change!(self, name, call, ecs, |e| self
+                    .change_error(name, op, cluster, what, &e))
+                .await?;
                 // The call succeeds as a whole and reports each instance it could not change.
                 if let Some(failure) = out.failures().first() {
                     let reason = text(failure.reason().or(Some("no reason")));
@@ -417,7 +407,7 @@ impl AwsSource {
         };
         let name = "ssm:StartSession";
         let ssm_target = target.ssm_target(cluster);
-        let what = target.label();
+        let what = &target.label();
         let (document, parameters) =
             forward_document(*local_port, remote_host.as_deref(), *remote_port);
         let mut call = self
@@ -428,19 +418,9 @@ impl AwsSource {
         for (key, value) in &parameters {
             call = call.parameters(*key, vec![value.clone()]);
         }
-        let out = self
-            .again_if_throttled(name, || {
-                let call = call.clone();
-                let what = &what;
-                async move {
-                    call.customize()
-                        .config_override(mutating::ssm())
-                        .send()
-                        .await
-                        .map_err(|e| self.change_error(name, op, cluster, what, &e))
-                }
-            })
-            .await?;
+        let out = send_change!(self, name, call, ssm, |e| self
+            .change_error(name, op, cluster, what, &e))
+        .await?;
         // Drawn and logged (the raw one travels to the plugin in the session JSON).
         let session_id = text(out.session_id());
         // What the AWS CLI passes the plugin: the StartSession request itself.
@@ -474,16 +454,11 @@ impl AwsSource {
     pub(super) async fn terminate(&self, session_id: &str) -> Result<(), SourceError> {
         let name = "ssm:TerminateSession";
         let call = self.ssm.terminate_session().session_id(session_id);
-        self.again_if_throttled(name, || {
-            let call = call.clone();
-            async move {
-                call.customize()
-                    .config_override(mutating::ssm())
-                    .send()
-                    .await
-                    .map_err(|e| self.error(name, &format!("session {session_id}"), &e))
-            }
-        })
+        send_change!(self, name, call, ssm, |e| self.error(
+            name,
+            &format!("session {session_id}"),
+            &e
+        ))
         .await?;
         Ok(())
     }
@@ -528,7 +503,7 @@ impl AwsSource {
         command: &str,
     ) -> Result<SessionHandoff, SourceError> {
         let name = "ecs:ExecuteCommand";
-        let what = format!("task {} in {cluster}", short(task_arn));
+        let what = &format!("task {} in {cluster}", short(task_arn));
         let runtime_id = if runtime_id.is_empty() {
             let task = self
                 .describe_tasks(cluster, vec![task_arn.to_string()])
@@ -557,19 +532,9 @@ impl AwsSource {
             .container(container)
             .command(command)
             .interactive(true);
-        let out = self
-            .again_if_throttled(name, || {
-                let call = call.clone();
-                let what = &what;
-                async move {
-                    call.customize()
-                        .config_override(mutating::ecs())
-                        .send()
-                        .await
-                        .map_err(|e| self.change_error(name, op, cluster, what, &e))
-                }
-            })
-            .await?;
+        let out = send_change!(self, name, call, ecs, |e| self
+            .change_error(name, op, cluster, what, &e))
+        .await?;
         let session = out.session().ok_or_else(|| {
             SourceError::new(
                 ErrorKind::Service,
@@ -599,21 +564,11 @@ impl AwsSource {
         instance: &str,
     ) -> Result<SessionHandoff, SourceError> {
         let name = "ssm:StartSession";
-        let what = format!("instance {instance}");
+        let what = &format!("instance {instance}");
         let call = self.ssm.start_session().target(instance);
-        let out = self
-            .again_if_throttled(name, || {
-                let call = call.clone();
-                let what = &what;
-                async move {
-                    call.customize()
-                        .config_override(mutating::ssm())
-                        .send()
-                        .await
-                        .map_err(|e| self.change_error(name, op, cluster, what, &e))
-                }
-            })
-            .await?;
+        let out = send_change!(self, name, call, ssm, |e| self
+            .change_error(name, op, cluster, what, &e))
+        .await?;
         Ok(SessionHandoff {
             session_json: session_json(
                 out.session_id().unwrap_or_default(),
