@@ -97,10 +97,12 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
         state,
         keymap: settings.keymap,
         theme: settings.theme,
-        source,
-        tails: Default::default(),
-        forwards: std::sync::Arc::clone(&forwards),
-        audit_log: crate::source::audit::default_path(),
+        effects: crate::app::Effects {
+            source,
+            tails: Default::default(),
+            forwards: std::sync::Arc::clone(&forwards),
+            audit_log: crate::source::audit::default_path(),
+        },
     };
     let mut tui = Tui::new(settings.config.mouse)?;
     tui.enter()?;
