@@ -11,6 +11,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod files;
+pub mod headless;
 pub mod keymap;
 pub mod launch;
 pub mod model;
