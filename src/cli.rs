@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
     name = "ecsmon",
     version,
     about = "A live terminal console for AWS ECS: clusters, services, tasks, containers and instances.",
-    after_help = "Try it without an AWS account: ecsmon --demo"
+    after_help = "Try it without an AWS account: ecsmon --demo (or: ecsmon findings --demo)"
 )]
 pub struct Cli {
     /// Without a command, the console opens. The commands run the same engine with no
@@ -52,7 +52,7 @@ pub struct Cli {
     #[arg(global = true, long, env = "AWS_ENDPOINT_URL", value_parser = endpoint)]
     pub endpoint_url: Option<String>,
 
-    /// Open straight on this cluster's services
+    /// Open straight on this cluster's services (findings, watch: only this cluster's findings)
     #[arg(global = true, long, value_name = "NAME", value_parser = non_empty)]
     pub cluster: Option<String>,
 

@@ -187,8 +187,16 @@ fn make_source(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<SourceCho
                 Some(ratio) => DemoClock::Scaled { origin: now, ratio },
                 None => DemoClock::System,
             };
-            let source =
-                DemoSource::new(scenario, cli.seed, now, clock).map_err(LaunchError::Usage)?;
+            let source = DemoSource::new(scenario, cli.seed, now, clock).map_err(|e| {
+                // `ecsmon --demo findings`: the command was taken for the scenario.
+                let command = <Cli as clap::CommandFactory>::command();
+                match command.find_subcommand(scenario) {
+                    Some(_) => LaunchError::Usage(format!(
+                        "{e} (for the command, put it first: ecsmon {scenario} --demo)"
+                    )),
+                    None => LaunchError::Usage(e),
+                }
+            })?;
             Ok((Arc::new(source), None))
         }
         None => {

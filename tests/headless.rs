@@ -127,6 +127,8 @@ fn bad_flags_and_unknown_scenarios_exit_2_before_looking() {
         // --at is incident time: meaningless without a replayed incident.
         &["findings", "--demo", "--at", "30"],
         &["report", "--json"],
+        // The command taken for the scenario: said how to put it.
+        &["--demo", "findings"],
     ] {
         let out = run(args, &home.0);
         assert_eq!(
@@ -137,6 +139,12 @@ fn bad_flags_and_unknown_scenarios_exit_2_before_looking() {
         );
         assert!(out.stdout.is_empty(), "{args:?}");
     }
+    let out = run(&["--demo", "findings"], &home.0);
+    assert!(
+        text(&out.stderr).contains("put it first: ecsmon findings --demo"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

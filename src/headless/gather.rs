@@ -280,6 +280,7 @@ impl Picture {
 pub async fn gather(engine: &mut Engine) -> Result<(), LaunchError> {
     let mut picture = Picture::default();
     let progress = std::io::stderr().is_terminal();
+    let mut shown = String::new();
     let limit = tokio::time::sleep(LIMIT);
     tokio::pin!(limit);
     engine.begin(&mut picture);
@@ -291,7 +292,11 @@ pub async fn gather(engine: &mut Engine) -> Result<(), LaunchError> {
             break Ok(());
         }
         if progress {
-            let _ = write!(std::io::stderr(), "\r\x1b[2K{}", picture.progress());
+            let line = picture.progress();
+            if line != shown {
+                let _ = write!(std::io::stderr(), "\r\x1b[2K{line}");
+                shown = line;
+            }
         }
         tokio::select! {
             _ = engine.step(&mut picture) => {}
@@ -330,5 +335,108 @@ pub async fn run_until(engine: &mut Engine, started: crate::model::Time, at: chr
     let mut quiet = ();
     while engine.state.now - started < at {
         engine.step(&mut quiet).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::model::{Identity, Query};
+    use crate::source::{ErrorKind, SourceError};
+    use crate::testkit::fixed_now;
+
+    fn state() -> State {
+        State::new(
+            Identity::default(),
+            fixed_now(),
+            Config::defaults().refresh,
+            (120, 40),
+        )
+    }
+
+    fn loaded(query: Query, error: bool) -> Action {
+        Action::Loaded {
+            query,
+            seq: 1,
+            at: fixed_now(),
+            result: if error {
+                Err(SourceError::new(ErrorKind::Service, "no route to ECS"))
+            } else {
+                Ok(crate::source::Snapshot::Clusters(Vec::new()))
+            },
+        }
+    }
+
+    #[test]
+    fn an_answer_names_the_request_it_answers() {
+        let query = Query::Services {
+            cluster: "prod".into(),
+        };
+        let asked = requests(&Effect::Fetch {
+            query: query.clone(),
+            seq: 1,
+        });
+        let answer = answer(&loaded(query, false)).unwrap();
+        assert_eq!(asked[0].id, answer.requests[0].id);
+        assert!(asked[0].essential);
+        let scan = requests(&Effect::ScanLogs {
+            cluster: "prod".into(),
+            service: "web".into(),
+        });
+        let scanned = super::answer(&Action::LogsScanned {
+            cluster: "prod".into(),
+            service: "web".into(),
+            result: Err("no log group".into()),
+        })
+        .unwrap();
+        assert_eq!(scan[0].id, scanned.requests[0].id);
+        assert!(!scan[0].essential);
+        assert_eq!(scanned.error.as_deref(), Some("no log group"));
+        assert!(super::answer(&Action::Tick(fixed_now())).is_none());
+    }
+
+    #[test]
+    fn the_picture_is_complete_once_answered_evaluated_and_scheduled_again() {
+        let mut state = state();
+        let mut picture = Picture::default();
+        assert!(!picture.complete(&state), "nothing asked yet");
+        picture.asked(requests(&Effect::Fetch {
+            query: Query::Clusters,
+            seq: 1,
+        }));
+        assert_eq!(picture.missing(&state), ["clusters"]);
+        let answer = answer(&loaded(Query::Clusters, false)).unwrap();
+        picture.answered(&state, &answer);
+        assert!(picture.missing(&state).is_empty());
+        assert!(!picture.complete(&state), "the rules have not run since");
+        state.triage.evaluations += 1;
+        state.triage.last_evaluated = Some(fixed_now());
+        state.triage.last_scheduled = Some(fixed_now());
+        assert!(
+            !picture.complete(&state),
+            "not scheduled after the evaluation"
+        );
+        state.triage.last_scheduled = Some(fixed_now() + chrono::TimeDelta::seconds(1));
+        assert!(picture.complete(&state));
+        // What the engine wants next (a service to poll) makes it incomplete again.
+        state.triage.wanted_queries = vec![(
+            Query::Services {
+                cluster: "prod".into(),
+            },
+            std::time::Duration::from_secs(30),
+        )];
+        assert_eq!(picture.missing(&state), ["services of prod"]);
+        assert!(!picture.complete(&state));
+    }
+
+    #[test]
+    fn a_failed_fleet_answer_is_fatal_until_a_later_one_succeeds() {
+        let state = state();
+        let mut picture = Picture::default();
+        picture.answered(&state, &answer(&loaded(Query::Clusters, true)).unwrap());
+        assert_eq!(picture.fatal(), ["clusters: no route to ECS"]);
+        picture.answered(&state, &answer(&loaded(Query::Clusters, false)).unwrap());
+        assert!(picture.fatal().is_empty());
     }
 }
