@@ -353,3 +353,51 @@ fn findings_exit_2_when_aws_cannot_be_reached() {
     assert!(stderr.contains("clusters"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn watch_says_when_it_cannot_read_the_fleet_and_still_ends_cleanly() {
+    let home = Scratch::new("watch-blind");
+    let mut child = ecsmon(
+        &[
+            "watch",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--region",
+            "us-east-1",
+        ],
+        &home.0,
+    )
+    .env("AWS_ACCESS_KEY_ID", "test")
+    .env("AWS_SECRET_ACCESS_KEY", "test")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("start ecsmon watch");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let said = rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|e| {
+            let _ = child.kill();
+            panic!("nothing said ({e})")
+        });
+    assert!(said.starts_with("ecsmon: cannot read clusters: "), "{said}");
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().expect("watch ends");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+}

@@ -75,10 +75,18 @@ pub fn run(cli: Cli, command: Command) -> Result<Status, LaunchError> {
 pub trait Observer {
     fn answered(&mut self, _state: &State, _answer: &Answer) {}
     fn asked(&mut self, _requests: Vec<Request>) {}
+    /// Whether it wants the requests sent (naming them costs a string per metric series).
+    fn wants_requests(&self) -> bool {
+        true
+    }
 }
 
 /// Watching nothing.
-impl Observer for () {}
+impl Observer for () {
+    fn wants_requests(&self) -> bool {
+        false
+    }
+}
 
 /// The console's loop without its terminal: actions in, `update`, effects out to the runner.
 pub struct Engine {
@@ -147,7 +155,9 @@ impl Engine {
     }
 
     fn start(&mut self, effect: Effect, observer: &mut impl Observer) {
-        observer.asked(gather::requests(&effect));
+        if observer.wants_requests() {
+            observer.asked(gather::requests(&effect));
+        }
         // Suspending and handing the terminal to a shell come only from keys: never here.
         self.effects.start(effect, &self.tx);
     }

@@ -9,7 +9,9 @@ use tokio::signal::unix::{SignalKind, signal};
 use crate::launch::LaunchError;
 use crate::model::{Finding, FindingId, Severity};
 
-use super::{Engine, Status, print};
+use crate::sanitize::clean;
+
+use super::{Answer, Engine, Observer, Status, print};
 
 /// What the last look saw of a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +38,36 @@ impl Change {
     }
 }
 
+/// Says on stderr when what the rules read starts failing (the engine is blind there: a
+/// finding cannot open, and none resolves) and when it is read again.
+#[derive(Debug, Default)]
+struct Blindness {
+    /// What fails, by its words (one metrics request is many series of a few names).
+    failing: std::collections::HashSet<String>,
+}
+
+impl Observer for Blindness {
+    fn answered(&mut self, _state: &crate::state::State, answer: &Answer) {
+        for request in answer.requests.iter().filter(|r| r.essential) {
+            let said = match &answer.error {
+                Some(why) if self.failing.insert(request.what.clone()) => {
+                    format!("cannot read {}: {}", request.what, clean(why))
+                }
+                None if self.failing.remove(&request.what) => {
+                    format!("reading {} again", request.what)
+                }
+                _ => continue,
+            };
+            tracing::warn!("{said}");
+            let _ = writeln!(std::io::stderr(), "ecsmon: {said}");
+        }
+    }
+
+    fn wants_requests(&self) -> bool {
+        false
+    }
+}
+
 pub async fn run(
     mut engine: Engine,
     cluster: Option<&str>,
@@ -45,11 +77,11 @@ pub async fn run(
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut seen: HashMap<FindingId, Seen> = HashMap::new();
     let mut evaluations = 0;
-    let mut quiet = ();
-    engine.begin(&mut quiet);
+    let mut blindness = Blindness::default();
+    engine.begin(&mut blindness);
     loop {
         tokio::select! {
-            _ = engine.step(&mut quiet) => {}
+            _ = engine.step(&mut blindness) => {}
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
         }
