@@ -3,19 +3,25 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "ecsmon",
     version,
     about = "A live terminal console for AWS ECS: clusters, services, tasks, containers and instances.",
-    after_help = "Try it without an AWS account: ecsmon --demo"
+    after_help = "Try it without an AWS account: ecsmon --demo (or: ecsmon findings --demo)"
 )]
 pub struct Cli {
+    /// Without a command, the console opens. The commands run the same engine with no
+    /// terminal, for cron, CI gates, scripts and alerting hooks.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Run on the embedded demo fleet instead of AWS (scenarios: default, large; replayed
     /// incidents: memory-leak, cpu-credits, bad-deploy, capacity, image-pull, sg-outage)
     #[arg(
+        global = true,
         long,
         value_name = "SCENARIO",
         num_args = 0..=1,
@@ -25,23 +31,29 @@ pub struct Cli {
     pub demo: Option<String>,
 
     /// Seed of the demo fleet (the same seed gives the same fleet)
-    #[arg(long, value_name = "N", default_value_t = 42, hide_short_help = true)]
+    #[arg(
+        global = true,
+        long,
+        value_name = "N",
+        default_value_t = 42,
+        hide_short_help = true
+    )]
     pub seed: u64,
 
     /// AWS profile from your AWS config files
-    #[arg(long, env = "AWS_PROFILE", value_parser = non_empty)]
+    #[arg(global = true, long, env = "AWS_PROFILE", value_parser = non_empty)]
     pub profile: Option<String>,
 
     /// AWS region, e.g. eu-west-1
-    #[arg(long, env = "AWS_REGION", value_parser = region)]
+    #[arg(global = true, long, env = "AWS_REGION", value_parser = region)]
     pub region: Option<String>,
 
     /// Send AWS requests to this endpoint (e.g. a local emulator)
-    #[arg(long, env = "AWS_ENDPOINT_URL", value_parser = endpoint)]
+    #[arg(global = true, long, env = "AWS_ENDPOINT_URL", value_parser = endpoint)]
     pub endpoint_url: Option<String>,
 
-    /// Open straight on this cluster's services
-    #[arg(long, value_name = "NAME", value_parser = non_empty)]
+    /// Open straight on this cluster's services (findings, watch: only this cluster's findings)
+    #[arg(global = true, long, value_name = "NAME", value_parser = non_empty)]
     pub cluster: Option<String>,
 
     /// Refuse every mutating action (scale, redeploy, stop, drain, exec)
@@ -53,7 +65,7 @@ pub struct Cli {
     pub refresh: Option<u64>,
 
     /// Config file (default: config.toml in the ecsmon config directory)
-    #[arg(long, value_name = "PATH")]
+    #[arg(global = true, long, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
     /// Colour theme: dark, light, or the name of a file in <config dir>/themes/
@@ -61,8 +73,71 @@ pub struct Cli {
     pub theme: Option<String>,
 
     /// Log file (default: ecsmon.log in the ecsmon state directory)
-    #[arg(long, value_name = "PATH")]
+    #[arg(global = true, long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Gather one complete picture, evaluate every rule once, print the active findings
+    /// (exit 1 when any is at or above --fail-on, 0 otherwise, 2 on errors)
+    Findings {
+        /// One JSON object per line instead of a table
+        #[arg(long)]
+        json: bool,
+        /// The lowest severity that makes the exit status 1
+        #[arg(long, value_name = "SEVERITY", value_enum, default_value_t = FailOn::Critical)]
+        fail_on: FailOn,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Run the pollers and the engine until SIGTERM or SIGINT, printing each finding as it
+    /// opens, escalates and resolves
+    Watch {
+        /// One JSON object per line instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Gather one complete picture and print the :export incident snapshot (Markdown)
+    Report {
+        /// Write it to this new file (0600; a taken name is never overwritten) instead of stdout
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        at: At,
+    },
+}
+
+/// When a one-look command looks, on a replayed incident.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct At {
+    /// With a replayed incident (--demo bad-deploy, …): look once the replay has run SECS
+    /// seconds of incident time (default: as soon as the picture is complete, a few seconds in)
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub at: Option<u64>,
+}
+
+/// `findings --fail-on`: from which severity on a finding fails the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Critical,
+    Warning,
+    Info,
+    /// Exit 0 whatever is found (errors still exit 2)
+    Never,
+}
+
+impl FailOn {
+    /// The lowest severity that fails, `None` for `never`.
+    pub fn threshold(self) -> Option<crate::model::Severity> {
+        use crate::model::Severity;
+        match self {
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
 }
 
 fn non_empty(s: &str) -> Result<String, String> {
@@ -139,6 +214,43 @@ mod tests {
             let ratio = DemoSource::replay_ratio(name).unwrap();
             assert!(line.ends_with(&format!("(x{ratio})")), "{line}");
         }
+    }
+
+    #[test]
+    fn the_commands_take_the_console_flags_before_or_after_their_name() {
+        let cli = parse(&["findings", "--demo", "--cluster", "web", "--json"]).unwrap();
+        assert_eq!(cli.demo.as_deref(), Some("default"));
+        assert_eq!(cli.cluster.as_deref(), Some("web"));
+        assert!(matches!(
+            cli.command,
+            Some(Command::Findings {
+                json: true,
+                fail_on: FailOn::Critical,
+                at: At { at: None },
+            })
+        ));
+        let cli = parse(&["--region", "eu-west-1", "watch", "--json"]).unwrap();
+        assert_eq!(cli.region.as_deref(), Some("eu-west-1"));
+        assert!(matches!(cli.command, Some(Command::Watch { json: true })));
+        let cli = parse(&["report", "-o", "out.md"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Report {
+                output: Some(_),
+                ..
+            })
+        ));
+        let cli = parse(&["findings", "--demo", "bad-deploy", "--at", "120"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Findings {
+                at: At { at: Some(120) },
+                ..
+            })
+        ));
+        assert!(parse(&["findings", "--fail-on", "sometimes"]).is_err());
+        assert!(parse(&["report", "--json"]).is_err());
+        assert!(parse(&[]).unwrap().command.is_none());
     }
 
     #[test]

@@ -56,18 +56,27 @@ pub fn load_settings(cli: &Cli) -> Result<Settings, LaunchError> {
     })
 }
 
-pub fn run(cli: Cli) -> Result<(), LaunchError> {
-    let settings = load_settings(&cli)?;
-    let _log_guard = init_logging(cli.log_file.clone())?;
+/// What the console and the headless commands (`findings`, `watch`, `report`) start from: the
+/// settings, ecsmon's log, the runtime, the data source and the state before the first poll.
+pub struct Prepared {
+    pub settings: Settings,
+    /// Flushes the log when dropped: keep it until the end.
+    pub log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
+    pub runtime: tokio::runtime::Runtime,
+    pub source: Arc<dyn FleetSource>,
+    pub state: State,
+}
+
+/// Settings, logging, the runtime, the source and the starting state, from the flags. `size`
+/// is the terminal's (the headless commands have none and pass any).
+pub fn prepare(cli: &Cli, size: (u16, u16)) -> Result<Prepared, LaunchError> {
+    let settings = load_settings(cli)?;
+    let log_guard = init_logging(cli.log_file.clone())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let (source, aws) = make_source(&cli, &runtime)?;
-    color_eyre::install()?;
-    tui::install_panic_hook();
-
-    let size = crossterm::terminal::size().unwrap_or((80, 24));
+    let (source, aws) = make_source(cli, &runtime)?;
     let mut state = State::new(
         Identity::default(),
         source.now(),
@@ -90,6 +99,26 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
             }),
         ];
     }
+    Ok(Prepared {
+        settings,
+        log_guard,
+        runtime,
+        source,
+        state,
+    })
+}
+
+pub fn run(cli: Cli) -> Result<(), LaunchError> {
+    let size = crossterm::terminal::size().unwrap_or((80, 24));
+    let Prepared {
+        settings,
+        log_guard: _log_guard,
+        runtime,
+        source,
+        state,
+    } = prepare(&cli, size)?;
+    color_eyre::install()?;
+    tui::install_panic_hook();
     tracing::info!(demo = ?cli.demo, read_only = cli.read_only, "starting");
 
     let forwards = crate::source::forward::ForwardRunner::new();
@@ -97,10 +126,12 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
         state,
         keymap: settings.keymap,
         theme: settings.theme,
-        source,
-        tails: Default::default(),
-        forwards: std::sync::Arc::clone(&forwards),
-        audit_log: crate::source::audit::default_path(),
+        effects: crate::app::Effects {
+            source,
+            tails: Default::default(),
+            forwards: std::sync::Arc::clone(&forwards),
+            audit_log: crate::source::audit::default_path(),
+        },
     };
     let mut tui = Tui::new(settings.config.mouse)?;
     tui.enter()?;
@@ -156,8 +187,16 @@ fn make_source(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<SourceCho
                 Some(ratio) => DemoClock::Scaled { origin: now, ratio },
                 None => DemoClock::System,
             };
-            let source =
-                DemoSource::new(scenario, cli.seed, now, clock).map_err(LaunchError::Usage)?;
+            let source = DemoSource::new(scenario, cli.seed, now, clock).map_err(|e| {
+                // `ecsmon --demo findings`: the command was taken for the scenario.
+                let command = <Cli as clap::CommandFactory>::command();
+                match command.find_subcommand(scenario) {
+                    Some(_) => LaunchError::Usage(format!(
+                        "{e} (for the command, put it first: ecsmon {scenario} --demo)"
+                    )),
+                    None => LaunchError::Usage(e),
+                }
+            })?;
             Ok((Arc::new(source), None))
         }
         None => {

@@ -4,13 +4,15 @@
 //! is the one way it changes, `poll/` decides what to ask for, `screen/` is what the screen shows
 //! (read by both `update/` and `ui/`, which never import each other), `ui/` draws it; `model/`
 //! has the domain types they share. `app.rs` is the runtime loop and `launch.rs` wires it
-//! together.
+//! together; `headless/` runs the same loop and effect runner without a terminal (`ecsmon
+//! findings`, `watch`, `report`).
 
 pub mod action;
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod files;
+pub mod headless;
 pub mod keymap;
 pub mod launch;
 pub mod model;

@@ -7,17 +7,32 @@ use ecsmon::cli::Cli;
 use ecsmon::launch::{self, LaunchError};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match launch::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(LaunchError::Usage(message)) => {
-            say(&format!("ecsmon: {message}"));
-            ExitCode::from(2)
-        }
-        Err(LaunchError::Runtime(report)) => {
-            say(&format!("ecsmon: {report:?}"));
-            ExitCode::FAILURE
-        }
+    let mut cli = Cli::parse();
+    match cli.command.take() {
+        None => match launch::run(cli) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(LaunchError::Usage(message)) => {
+                say(&format!("ecsmon: {message}"));
+                ExitCode::from(2)
+            }
+            Err(LaunchError::Runtime(report)) => {
+                say(&format!("ecsmon: {report:?}"));
+                ExitCode::FAILURE
+            }
+        },
+        // The commands without a terminal: 0 or 1 is their answer (`findings`), so every
+        // error is 2, for scripts to tell "found something" from "could not look".
+        Some(command) => match ecsmon::headless::run(cli, command) {
+            Ok(status) => ExitCode::from(status),
+            Err(LaunchError::Usage(message)) => {
+                say(&format!("ecsmon: {message}"));
+                ExitCode::from(2)
+            }
+            Err(LaunchError::Runtime(report)) => {
+                say(&format!("ecsmon: {report:#}"));
+                ExitCode::from(2)
+            }
+        },
     }
 }
 

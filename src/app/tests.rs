@@ -10,11 +10,15 @@ use std::time::Duration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use std::collections::HashMap;
+
 use super::*;
 use crate::config::Config;
 use crate::model::{Cluster, Identity, Instance, Query, Service, Task, TaskDefinition, TaskScope};
 use crate::source::demo::{DemoClock, DemoSource};
+use crate::source::{FleetSource, SourceError};
 use crate::testkit::fixed_now;
+use effects::{crashed_in, supervised};
 
 /// The demo fleet, except that listing clusters panics the first `panics` times.
 struct Panicky {
@@ -71,10 +75,12 @@ fn app_on(source: Arc<dyn FleetSource>) -> App {
         ),
         keymap: KeyMap::defaults(),
         theme: Theme::builtin("dark").unwrap(),
-        source,
-        tails: HashMap::new(),
-        forwards: Default::default(),
-        audit_log: None,
+        effects: Effects {
+            source,
+            tails: HashMap::new(),
+            forwards: Default::default(),
+            audit_log: None,
+        },
     }
 }
 
@@ -136,10 +142,12 @@ async fn a_panicking_poller_is_an_error_on_screen_and_polling_goes_on() {
         ),
         keymap: KeyMap::defaults(),
         theme: Theme::builtin("dark").unwrap(),
-        source,
-        tails: HashMap::new(),
-        forwards: Default::default(),
-        audit_log: None,
+        effects: Effects {
+            source,
+            tails: HashMap::new(),
+            forwards: Default::default(),
+            audit_log: None,
+        },
     };
     let (tx, mut rx) = mpsc::unbounded_channel();
 
@@ -307,7 +315,7 @@ async fn the_requested_line_is_written_before_the_request_starts() {
         seen: Default::default(),
     });
     let mut app = app_on(source.clone());
-    app.audit_log = Some(log.clone());
+    app.effects.audit_log = Some(log.clone());
     let (tx, mut rx) = mpsc::unbounded_channel();
     let op = crate::model::Operation::Redeploy {
         cluster: "prod".into(),

@@ -1,0 +1,176 @@
+//! The engine without a terminal: `ecsmon findings`, `ecsmon watch` and `ecsmon report` run the
+//! console's sources, pollers, `update` and rules, and the runtime's effect runner
+//! ([`crate::app::Effects`]), with no terminal, no keys and no drawing. One file per command;
+//! [`gather`] is the "one complete picture" that `findings` and `report` wait for.
+
+mod findings;
+mod gather;
+mod print;
+mod report;
+mod watch;
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use crate::action::{Action, Effect};
+use crate::app::Effects;
+use crate::cli::{Cli, Command};
+use crate::keymap::KeyMap;
+use crate::launch::{self, LaunchError, Prepared};
+use crate::source::FleetSource;
+use crate::state::State;
+use crate::update::update;
+
+pub use gather::{Answer, Request};
+
+/// Exit status of a command that ran to its end: 0, or 1 for `findings` that found enough.
+pub type Status = u8;
+
+/// Runs a subcommand. `Usage` errors (bad flags, config) and `Runtime` errors (what never
+/// answered, a source failing) both mean exit status 2.
+pub fn run(cli: Cli, command: Command) -> Result<Status, LaunchError> {
+    let at = match &command {
+        Command::Findings { at, .. } | Command::Report { at, .. } => at.at,
+        Command::Watch { .. } => None,
+    };
+    let replay = cli
+        .demo
+        .as_deref()
+        .is_some_and(|s| crate::source::demo::DemoSource::replay_ratio(s).is_some());
+    if at.is_some() && !replay {
+        return Err(LaunchError::Usage(
+            "--at needs a replayed incident (--demo memory-leak, bad-deploy, …)".into(),
+        ));
+    }
+    let at = at.map(|secs| chrono::TimeDelta::seconds(secs as i64));
+    // Only the size of the console's panes depends on it; nothing is drawn.
+    let Prepared {
+        settings,
+        log_guard: _log_guard,
+        runtime,
+        source,
+        state,
+    } = launch::prepare(&cli, (120, 40))?;
+    tracing::info!(demo = ?cli.demo, command = ?command, "starting without a terminal");
+    let cluster = cli.cluster.clone();
+    let result = runtime.block_on(async move {
+        let engine = Engine::new(state, settings.keymap, source);
+        match command {
+            Command::Findings { json, fail_on, .. } => {
+                findings::run(engine, cluster.as_deref(), json, fail_on, at).await
+            }
+            Command::Watch { json } => watch::run(engine, cluster.as_deref(), json).await,
+            Command::Report { output, .. } => report::run(engine, output, at).await,
+        }
+    });
+    // Pollers may be waiting on slow networks; don't let them hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    tracing::info!(status = ?result.as_ref().ok(), "stopped");
+    result
+}
+
+/// What a command hears of each step of the loop: the answers applied (after `update` took
+/// them) and the requests sent.
+pub trait Observer {
+    fn answered(&mut self, _state: &State, _answer: &Answer) {}
+    fn asked(&mut self, _requests: Vec<Request>) {}
+    /// Whether it wants the requests sent (naming them costs a string per metric series).
+    fn wants_requests(&self) -> bool {
+        true
+    }
+}
+
+/// Watching nothing.
+impl Observer for () {
+    fn wants_requests(&self) -> bool {
+        false
+    }
+}
+
+/// The console's loop without its terminal: actions in, `update`, effects out to the runner.
+pub struct Engine {
+    pub state: State,
+    keymap: KeyMap,
+    effects: Effects,
+    tx: mpsc::UnboundedSender<Action>,
+    rx: mpsc::UnboundedReceiver<Action>,
+    tick: tokio::time::Interval,
+}
+
+impl Engine {
+    /// Must be called inside the runtime (the tick is a tokio timer).
+    pub fn new(state: State, keymap: KeyMap, source: Arc<dyn FleetSource>) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut tick = tokio::time::interval(source.tick());
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        Engine {
+            state,
+            keymap,
+            effects: Effects {
+                source,
+                tails: Default::default(),
+                forwards: Default::default(),
+                // Nothing here changes the fleet: there is nothing to audit.
+                audit_log: None,
+            },
+            tx,
+            rx,
+            tick,
+        }
+    }
+
+    /// The first step, as the console's: who we are, and the clock (which schedules the polls).
+    pub fn begin(&mut self, observer: &mut impl Observer) {
+        self.start(Effect::FetchIdentity, observer);
+        let now = self.effects.source.now();
+        self.apply(Action::Tick(now), observer);
+    }
+
+    /// Waits for the next answer or tick, then applies it and everything else already queued.
+    /// Cancel-safe: nothing is lost when another branch of a `select!` wins.
+    pub async fn step(&mut self, observer: &mut impl Observer) {
+        let first = tokio::select! {
+            Some(action) = self.rx.recv() => action,
+            _ = self.tick.tick() => Action::Tick(self.effects.source.now()),
+        };
+        self.apply(first, observer);
+        while let Ok(action) = self.rx.try_recv() {
+            self.apply(action, observer);
+        }
+    }
+
+    fn apply(&mut self, action: Action, observer: &mut impl Observer) {
+        if let Action::SourceChanged { source, .. } = &action {
+            self.effects.source = Arc::clone(&source.0);
+        }
+        let answer = gather::answer(&action);
+        let effects = update(&mut self.state, action, &self.keymap);
+        if let Some(answer) = answer {
+            observer.answered(&self.state, &answer);
+        }
+        for effect in effects {
+            self.start(effect, observer);
+        }
+    }
+
+    fn start(&mut self, effect: Effect, observer: &mut impl Observer) {
+        if observer.wants_requests() {
+            observer.asked(gather::requests(&effect));
+        }
+        // Suspending and handing the terminal to a shell come only from keys: never here.
+        self.effects.start(effect, &self.tx);
+    }
+
+    /// One complete picture (see [`gather`]), at `at` of a replayed incident's time when
+    /// given, then one more evaluation of every rule over it.
+    pub async fn look(&mut self, at: Option<chrono::TimeDelta>) -> Result<(), LaunchError> {
+        let started = self.state.now;
+        gather::gather(self).await?;
+        if let Some(at) = at {
+            gather::run_until(self, started, at).await;
+        }
+        crate::update::triage::evaluate(&mut self.state);
+        Ok(())
+    }
+}

@@ -1,0 +1,403 @@
+//! The engine without a terminal, end to end through the binary: `ecsmon findings`, `watch`
+//! and `report` on the demo fleet, a replayed incident and moto (through the real SDK), with
+//! their exit codes: 0 nothing at or above `--fail-on`, 1 something, 2 an error.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use aws_sdk_ecs::types::{Compatibility, ContainerDefinition, KeyValuePair, LaunchType};
+use serde_json::Value;
+use support::{Moto, sdk_config};
+
+/// A scratch directory removed on drop: the child's config, state and output files.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let path = std::env::temp_dir().join(format!(
+            "ecsmon-headless-{tag}-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        Scratch(path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `ecsmon <args>` with its own XDG directories and no AWS settings from the host.
+fn ecsmon(args: &[&str], home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsmon"));
+    cmd.args(args)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("AWS_CONFIG_FILE", home.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.join("no-aws-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn run(args: &[&str], home: &Path) -> Output {
+    ecsmon(args, home).output().expect("run ecsmon")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Each stdout line as a JSON object carrying every field a script reads.
+fn json_lines(out: &Output) -> Vec<Value> {
+    text(&out.stdout)
+        .lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            for field in ["rule", "severity", "subject", "cluster", "message", "next"] {
+                assert!(v[field].is_string(), "no {field} in {line}");
+            }
+            assert!(v["evidence"].is_array(), "no evidence in {line}");
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn findings_on_the_demo_fleet_report_its_oom_kill_as_json_and_fail_on_critical() {
+    let home = Scratch::new("demo-json");
+    let out = run(&["findings", "--demo", "--json"], &home.0);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines = json_lines(&out);
+    let oom = lines
+        .iter()
+        .find(|v| v["rule"] == "task-oom-killed")
+        .unwrap_or_else(|| panic!("no OOM kill in {lines:?}"));
+    assert_eq!(oom["severity"], "critical");
+    assert!(oom["message"].as_str().unwrap().contains("OOM-killed"));
+    assert!(!oom["evidence"].as_array().unwrap().is_empty());
+    // Not a terminal: no progress line on stderr.
+    assert!(!stderr.contains("gathering"), "{stderr}");
+}
+
+#[test]
+fn fail_on_never_exits_0_and_cluster_keeps_to_that_cluster() {
+    let home = Scratch::new("demo-never");
+    let out = run(
+        &[
+            "findings",
+            "--demo",
+            "--cluster",
+            "prod",
+            "--json",
+            "--fail-on",
+            "never",
+        ],
+        &home.0,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines = json_lines(&out);
+    assert!(lines.iter().any(|v| v["rule"] == "task-oom-killed"));
+    assert!(lines.iter().all(|v| v["cluster"] == "prod"), "{lines:?}");
+}
+
+#[test]
+fn bad_flags_and_unknown_scenarios_exit_2_before_looking() {
+    let home = Scratch::new("bad");
+    for args in [
+        &["findings", "--fail-on", "sometimes"][..],
+        &["findings", "--bogus"],
+        &["findings", "--demo", "no-such-fleet"],
+        // --at is incident time: meaningless without a replayed incident.
+        &["findings", "--demo", "--at", "30"],
+        &["report", "--json"],
+        // The command taken for the scenario: said how to put it.
+        &["--demo", "findings"],
+    ] {
+        let out = run(args, &home.0);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let out = run(&["--demo", "findings"], &home.0);
+    assert!(
+        text(&out.stderr).contains("put it first: ecsmon findings --demo"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn report_writes_the_export_markdown_to_a_new_private_file_next_to_a_taken_name() {
+    let home = Scratch::new("report");
+    let asked = home.0.join("incident.md");
+    std::fs::write(&asked, "mine").unwrap();
+    let out = run(
+        &["report", "--demo", "-o", asked.to_str().unwrap()],
+        &home.0,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&asked).unwrap(), "mine");
+    let written = home.0.join("incident-2.md");
+    assert!(stderr.contains("never overwrites"), "{stderr}");
+    let markdown = std::fs::read_to_string(&written).unwrap();
+    assert!(
+        markdown.starts_with("# ecsmon incident snapshot"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("## Active findings"), "{markdown}");
+    assert!(markdown.contains("task-oom-killed"), "{markdown}");
+    assert!(markdown.contains("## Services"), "{markdown}");
+    let mode = std::fs::metadata(&written).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn findings_on_a_replayed_incident_look_at_the_asked_moment() {
+    let home = Scratch::new("incident");
+    // bad-deploy runs at x5: 180 s of incident time is 36 s here, and its health checks are
+    // failing by then.
+    let out = run(
+        &["findings", "--demo", "bad-deploy", "--at", "180", "--json"],
+        &home.0,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let lines = json_lines(&out);
+    let web: Vec<&Value> = lines
+        .iter()
+        .filter(|v| v["cluster"] == "demo-prod" && v["service"] == "web")
+        .collect();
+    assert!(web.iter().any(|v| v["severity"] == "critical"), "{lines:?}");
+}
+
+#[test]
+fn watch_prints_an_incident_finding_as_it_opens_and_ends_cleanly_on_sigterm() {
+    let home = Scratch::new("watch");
+    let mut child = ecsmon(&["watch", "--json", "--demo", "bad-deploy"], &home.0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ecsmon watch");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // The incident's health checks fail about two minutes into the replay (x5: ~25 s here);
+    // a generous limit for a loaded machine.
+    let incident = [
+        "target-unhealthy-response-code-mismatch",
+        "healthy-host-count-flapping",
+        "tasks-failing-elb-health-checks",
+        "alb-5xx-spike",
+    ];
+    let opened = loop {
+        let line = match rx.recv_timeout(Duration::from_secs(150)) {
+            Ok(line) => line,
+            Err(e) => {
+                let _ = child.kill();
+                panic!("no finding of the incident opened ({e})");
+            }
+        };
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        if v["event"] == "opened" && incident.contains(&v["rule"].as_str().unwrap_or_default()) {
+            break v;
+        }
+    };
+    assert_eq!(opened["service"], "web");
+    assert!(opened["at"].is_string());
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("watch ends");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn findings_against_moto_report_a_heap_near_the_hard_limit_with_the_right_exit_code() {
+    let moto = Moto::shared();
+    let config = sdk_config(&moto.endpoint).await;
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    ecs.create_cluster()
+        .cluster_name("payments")
+        .send()
+        .await
+        .expect("cluster");
+    let def = ecs
+        .register_task_definition()
+        .family("ledger")
+        .requires_compatibilities(Compatibility::Ec2)
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("app")
+                .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/ledger:1")
+                .memory(512)
+                .environment(
+                    KeyValuePair::builder()
+                        .name("JAVA_OPTS")
+                        .value("-Xmx500m")
+                        .build(),
+                )
+                .essential(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("task definition");
+    let def_arn = def
+        .task_definition()
+        .and_then(|d| d.task_definition_arn())
+        .expect("arn")
+        .to_string();
+    ecs.create_service()
+        .cluster("payments")
+        .service_name("ledger")
+        .task_definition(&def_arn)
+        .desired_count(0)
+        .launch_type(LaunchType::Ec2)
+        .send()
+        .await
+        .expect("service");
+
+    let home = Scratch::new("moto");
+    let endpoint = moto.endpoint.clone();
+    let args = |fail_on: &'static str| {
+        vec![
+            "findings".to_string(),
+            "--endpoint-url".into(),
+            endpoint.clone(),
+            "--region".into(),
+            "us-east-1".into(),
+            "--json".into(),
+            "--fail-on".into(),
+            fail_on.into(),
+        ]
+    };
+    let look = |fail_on: &'static str| {
+        let args = args(fail_on);
+        let home = home.0.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                ecsmon(&args.iter().map(String::as_str).collect::<Vec<_>>(), &home)
+                    .env("AWS_ACCESS_KEY_ID", "test")
+                    .env("AWS_SECRET_ACCESS_KEY", "test")
+                    .output()
+                    .expect("run ecsmon")
+            })
+            .await
+            .unwrap()
+        }
+    };
+    // A warning: it fails a `--fail-on warning` gate…
+    let out = look("warning").await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let lines = json_lines(&out);
+    let risk = lines
+        .iter()
+        .find(|v| v["rule"] == "taskdef-memory-limit-risk" && v["service"] == "ledger")
+        .unwrap_or_else(|| panic!("no heap finding in {lines:?}"));
+    assert_eq!(risk["severity"], "warning");
+    assert_eq!(risk["cluster"], "payments");
+    assert!(risk["message"].as_str().unwrap().contains("hard 512"));
+    // …and passes the default one (critical), nothing else on this fleet being critical.
+    let out = look("critical").await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(json_lines(&out).iter().all(|v| v["severity"] != "critical"));
+}
+
+#[test]
+fn findings_exit_2_when_aws_cannot_be_reached() {
+    let home = Scratch::new("unreachable");
+    // Nothing listens on port 9 (discard) of localhost here: every call fails at once.
+    let out = ecsmon(
+        &[
+            "findings",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--region",
+            "us-east-1",
+        ],
+        &home.0,
+    )
+    .env("AWS_ACCESS_KEY_ID", "test")
+    .env("AWS_SECRET_ACCESS_KEY", "test")
+    .output()
+    .expect("run ecsmon");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("clusters"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn watch_says_when_it_cannot_read_the_fleet_and_still_ends_cleanly() {
+    let home = Scratch::new("watch-blind");
+    let mut child = ecsmon(
+        &[
+            "watch",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--region",
+            "us-east-1",
+        ],
+        &home.0,
+    )
+    .env("AWS_ACCESS_KEY_ID", "test")
+    .env("AWS_SECRET_ACCESS_KEY", "test")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("start ecsmon watch");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let said = rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|e| {
+            let _ = child.kill();
+            panic!("nothing said ({e})")
+        });
+    assert!(said.starts_with("ecsmon: cannot read clusters: "), "{said}");
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().expect("watch ends");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+}
