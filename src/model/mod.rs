@@ -1,6 +1,7 @@
 //! Domain types shared by every layer: the sources fill them, `state/` stores them, `ui/` draws
 //! them, `triage/` judges them. Nothing here knows about the AWS SDK.
 
+pub mod arn;
 mod cluster;
 mod finding;
 mod forward;
@@ -40,10 +41,8 @@ pub use taskdef::{
 /// Wall-clock instant used throughout the model. AWS reports UTC; so do we.
 pub type Time = chrono::DateTime<chrono::Utc>;
 
-/// The last path segment of an ARN (`arn:aws:ecs:…:task/prod/abc123` → `abc123`).
-pub fn arn_tail(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
-}
+/// The last path segment of an ARN; kept under this name because most callers read it so.
+pub use arn::tail as arn_tail;
 
 #[cfg(test)]
 mod tests {

@@ -451,26 +451,21 @@ pub fn fleet_loaded(state: &mut State, query: &Query) {
 /// (cluster, service) of a service ARN: from the ARN when it names the cluster, else (the
 /// short, pre-2021 format `service/name`) from the services the console holds.
 pub fn service_of_arn(state: &State, service_arn: &str) -> Option<(String, String)> {
-    service_key(service_arn).or_else(|| {
-        state
-            .fleet
-            .all_services()
-            .into_iter()
-            .find(|s| s.arn == service_arn)
-            .map(|s| {
-                (
-                    metric_catalog::cluster_of(&s.cluster_arn).to_string(),
-                    s.name.clone(),
-                )
-            })
-    })
-}
-
-/// Parses `arn:aws:ecs:region:acct:service/cluster/name` into (cluster, name).
-pub fn service_key(service_arn: &str) -> Option<(String, String)> {
-    let rest = service_arn.split_once(":service/")?.1;
-    let (cluster, name) = rest.split_once('/')?;
-    Some((cluster.to_string(), name.to_string()))
+    let key = crate::model::arn::service_key(service_arn);
+    key.map(|(c, n)| (c.to_string(), n.to_string()))
+        .or_else(|| {
+            state
+                .fleet
+                .all_services()
+                .into_iter()
+                .find(|s| s.arn == service_arn)
+                .map(|s| {
+                    (
+                        metric_catalog::cluster_of(&s.cluster_arn).to_string(),
+                        s.name.clone(),
+                    )
+                })
+        })
 }
 
 /// Keeps the scaling bounds the rules read.

@@ -7,7 +7,8 @@ use std::sync::LazyLock;
 use chrono::TimeDelta;
 use regex::Regex;
 
-use super::support::{clock, duration, log_subject, short, short_task_id, stop_time};
+use super::support::{clock, duration, log_subject, short, stop_time};
+use crate::model::arn::short_task_id;
 use crate::model::{Evidence, Observation, Remedy, Severity, Time, metric_catalog};
 use crate::triage::{Input, LogSample};
 

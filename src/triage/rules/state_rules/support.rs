@@ -177,12 +177,6 @@ pub fn log_subject(l: &LogSample) -> Subject {
     }
 }
 
-/// The first 8 characters of a task id in a task ARN.
-pub fn short_task_id(task_arn: &str) -> &str {
-    let id = crate::model::arn_tail(task_arn);
-    id.get(..8).unwrap_or(id)
-}
-
 /// Service events newer than `since` whose text matches.
 pub fn events_since<'a>(
     s: &'a Service,
