@@ -5,6 +5,7 @@ pub mod arn;
 mod cluster;
 mod finding;
 mod forward;
+pub mod hash;
 mod identity;
 mod instance;
 mod log;

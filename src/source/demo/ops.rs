@@ -345,9 +345,7 @@ pub fn scaling_bounds(
 }
 
 fn hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
+    crate::model::hash::stable(&[text.as_bytes()])
 }
 
 /// `DescribeTargetHealth` of each group, in the order asked: one target per task of the
