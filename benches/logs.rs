@@ -15,10 +15,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 use ecsmon::action::Action;
+use ecsmon::model::LogSubject;
 use ecsmon::model::{LogEvent, LogQuery, Time};
 use ecsmon::source::FleetSource;
 use ecsmon::source::aws::{AwsSettings, AwsSource};
-use ecsmon::state::{LogPane, LogSubject};
+use ecsmon::state::LogPane;
 use ecsmon::testkit::{Harness, fixed_now};
 use support::{Moto, sdk_config};
 

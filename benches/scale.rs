@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ecsmon::action::Action;
+use ecsmon::model::Snapshot;
 use ecsmon::model::{Query, Task};
-use ecsmon::source::Snapshot;
 use ecsmon::testkit::{Harness, parse_keys};
 use ecsmon::ui;
 use ecsmon::update::update;

@@ -9,10 +9,10 @@ use crate::model::{
     Alarm, Identity, LogEvent, LogStreamRef, MetricRequest, Operation, Query, ScalingBounds,
     SeriesData, SessionHandoff, TargetGroupHealth, Time,
 };
+use crate::model::{LogSubject, Snapshot};
 use crate::source::audit::AuditRecord;
 use crate::source::aws::AwsSettings;
-use crate::source::{CallReport, SharedSource, Snapshot, SourceError};
-use crate::state::LogSubject;
+use crate::source::{CallReport, SharedSource, SourceError};
 
 #[derive(Debug, Clone)]
 pub enum Action {

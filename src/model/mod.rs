@@ -3,6 +3,7 @@
 
 pub mod arn;
 mod cluster;
+mod error;
 mod finding;
 mod forward;
 pub mod hash;
@@ -19,20 +20,24 @@ mod taskdef;
 pub mod taskdef_diff;
 
 pub use cluster::{Cluster, Insights};
+pub use error::{ErrorKind, OUTCOME_UNKNOWN, SourceError};
 pub use finding::{Evidence, Finding, FindingId, Observation, Remedy, Severity, Subject};
 pub use forward::{
     FORWARD_DOCUMENT, FORWARD_REMOTE_DOCUMENT, ForwardOpening, ForwardTarget, forward_document,
 };
 pub use identity::Identity;
 pub use instance::Instance;
-pub use log::{LogEvent, LogQuery, LogStreamRef, MESSAGE_LIMIT, bounded_message, log_streams};
+pub use log::{
+    LogEvent, LogQuery, LogSample, LogStreamRef, LogSubject, MESSAGE_LIMIT, bounded_message,
+    log_streams,
+};
 pub use metric::{
     Alarm, AlarmState, MetricId, MetricRequest, Point, SeriesData, SeriesKey, Stat, Unit,
 };
 pub use ops::{
     HealthCheck, Operation, ScalingBounds, SessionHandoff, TargetGroupHealth, TargetHealth,
 };
-pub use scope::{Query, TaskScope};
+pub use scope::{Query, Snapshot, TaskScope};
 pub use service::{Deployment, DeploymentConfig, LbBinding, Service, ServiceEvent};
 pub use task::{Container, Task};
 pub use taskdef::{

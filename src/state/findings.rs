@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 
+use crate::model::LogSample;
 use crate::model::{
     Finding, FindingId, Observation, ScalingBounds, Severity, TargetGroupHealth, Task,
     TaskDefinition, Time,
 };
-use crate::triage::LogSample;
 
 use super::timeline::{Timeline, TimelineKind};
 

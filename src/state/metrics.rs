@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::TimeDelta;
 
+use crate::model::SourceError;
 use crate::model::{Alarm, AlarmState, MetricId, Point, SeriesData, SeriesKey, Time};
-use crate::source::SourceError;
 
 /// A series nobody has looked at for this long is forgotten.
 const FORGET_AFTER: TimeDelta = TimeDelta::minutes(15);

@@ -7,24 +7,13 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 
 use crate::model::{
-    Alarm, AlarmState, Cluster, Instance, MetricId, Point, ScalingBounds, SeriesKey, Service,
-    Subject, TargetGroupHealth, Task, TaskDefinition, Time, metric_catalog,
+    Alarm, AlarmState, Cluster, Instance, LogSample, MetricId, Point, ScalingBounds, SeriesKey,
+    Service, Subject, TargetGroupHealth, Task, TaskDefinition, Time, metric_catalog,
 };
 use crate::state::{History, Metrics};
 
 /// The resolution the rules read metrics at.
 pub const PERIOD: u32 = 60;
-
-/// Log lines a rule can match: the console's open log pane and any lines sampled for triage.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogSample {
-    pub cluster: String,
-    pub service: Option<String>,
-    pub task_arn: String,
-    pub container: String,
-    pub at: Time,
-    pub message: String,
-}
 
 pub struct Input<'a> {
     pub now: Time,

@@ -6,12 +6,10 @@ use chrono::TimeDelta;
 
 use crate::action::{Effect, LogRead};
 use crate::keymap::Command;
-use crate::model::{LogEvent, LogStreamRef};
+use crate::model::{LogEvent, LogStreamRef, LogSubject};
 use crate::screen::panes::{self, Items};
 use crate::source::{ErrorKind, SourceError};
-use crate::state::{
-    BACKFILL, InputMode, Level, LineEditor, LogMode, LogPane, LogSubject, Pane, State,
-};
+use crate::state::{BACKFILL, InputMode, Level, LineEditor, LogMode, LogPane, Pane, State};
 
 /// How often a polling pane asks for new lines.
 pub const POLL_EVERY: TimeDelta = TimeDelta::seconds(2);

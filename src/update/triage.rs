@@ -511,10 +511,10 @@ pub fn log_lines(state: &mut State, id: u64, events: &[crate::model::LogEvent]) 
         return;
     };
     let (cluster, service) = match &pane.subject {
-        crate::state::LogSubject::Service { cluster, service } => {
+        crate::model::LogSubject::Service { cluster, service } => {
             (cluster.clone(), Some(service.clone()))
         }
-        crate::state::LogSubject::Task(task) => (
+        crate::model::LogSubject::Task(task) => (
             metric_catalog::cluster_of(&task.cluster_arn).to_string(),
             task.service_name().map(str::to_string),
         ),
@@ -541,13 +541,13 @@ fn remember_lines(
             |a| a.to_string(),
         )
     };
-    let samples: Vec<(String, triage::LogSample)> = events
+    let samples: Vec<(String, crate::model::LogSample)> = events
         .iter()
         .map(|e| {
             let mut parts = e.stream.rsplit('/');
             let task_id = parts.next().unwrap_or_default();
             let container = parts.next().unwrap_or_default();
-            let sample = triage::LogSample {
+            let sample = crate::model::LogSample {
                 cluster: cluster.to_string(),
                 service: service.map(str::to_string),
                 task_arn: task_arn(task_id),

@@ -3,8 +3,9 @@
 
 use chrono::TimeDelta;
 
+use crate::model::LogSample;
 use crate::model::{Instance, Service, Subject, Task, TaskDefinition, Time};
-use crate::triage::{Input, LogSample};
+use crate::triage::Input;
 
 /// How long a one-off fact (a stopped task, a service event) keeps its finding active. ECS
 /// forgets stopped tasks after about an hour; half of that keeps the finding visible while it
@@ -194,11 +195,12 @@ pub mod fixtures {
 
     use chrono::{TimeDelta, TimeZone, Utc};
 
+    use crate::model::LogSample;
     use crate::model::{
         ContainerDefinition, Deployment, Instance, Service, ServiceEvent, Task, TaskDefRef,
         TaskDefinition, Time,
     };
-    use crate::triage::{Facts, LogSample};
+    use crate::triage::Facts;
 
     pub const CLUSTER: &str = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod";
 
