@@ -7,6 +7,7 @@ mod error;
 mod finding;
 mod forward;
 pub mod hash;
+mod history;
 mod identity;
 mod instance;
 mod log;
@@ -25,6 +26,7 @@ pub use finding::{Evidence, Finding, FindingId, Observation, Remedy, Severity, S
 pub use forward::{
     FORWARD_DOCUMENT, FORWARD_REMOTE_DOCUMENT, ForwardOpening, ForwardTarget, forward_document,
 };
+pub use history::History;
 pub use identity::Identity;
 pub use instance::Instance;
 pub use log::{
