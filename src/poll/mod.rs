@@ -7,7 +7,6 @@
 //! is not sent twice: it is coalesced, and counted for `:stats`.
 
 pub mod cadence;
-pub mod logs;
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod aws;
 pub mod demo;
 pub mod forward;
+pub mod logs;
 pub mod session;
 mod unavailable;
 

@@ -1,6 +1,7 @@
 //! Log reads as the console needs them, over any [`FleetSource`]: finding a subject's streams,
 //! the last N lines before a time (reading backwards in growing windows, so a chatty service
-//! costs one small read and a quiet one still finds its last lines), and following.
+//! costs one small read and a quiet one still finds its last lines), and following. The I/O
+//! only: when to read is decided in `update::logs` and `poll/`.
 
 use std::collections::BTreeMap;
 
