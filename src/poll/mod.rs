@@ -7,6 +7,9 @@
 //! is not sent twice: it is coalesced, and counted for `:stats`.
 
 pub mod cadence;
+pub mod metrics;
+pub mod panes;
+pub mod triage;
 
 use std::collections::HashMap;
 use std::time::Duration;
