@@ -380,18 +380,10 @@ fn remember_lines(
                 "{}/{}/{:x}",
                 e.stream,
                 e.at.timestamp_millis(),
-                fxhash(&e.message)
+                crate::model::hash::stable(&[e.message.as_bytes()])
             );
             (key, sample)
         })
         .collect();
     state.triage.remember_logs(samples);
-}
-
-/// A cheap, stable hash of a log line (de-duplication only).
-fn fxhash(text: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    text.hash(&mut h);
-    h.finish()
 }
