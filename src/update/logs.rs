@@ -218,13 +218,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     if !matches!(pane.mode, LogMode::Polling { .. }) {
         return vec![];
     }
-    if pane
-        .in_flight
-        .is_some_and(|sent| now - sent < crate::poll::LOST_AFTER)
-    {
-        return vec![];
-    }
-    if pane.last_poll.is_some_and(|at| now - at < POLL_EVERY) {
+    if !crate::poll::repeat_due(pane.in_flight, pane.last_poll, POLL_EVERY, now) {
         return vec![];
     }
     pane.in_flight = Some(now);

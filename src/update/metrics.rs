@@ -37,11 +37,12 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
 
     let poll = &mut state.metrics.poll;
     let lost = poll::LOST_AFTER;
-    if poll.alarms_in_flight.is_none_or(|sent| now - sent >= lost)
-        && poll
-            .alarms_sent
-            .is_none_or(|sent| now - sent >= poll::chrono_duration(cadence))
-    {
+    if poll::repeat_due(
+        poll.alarms_in_flight,
+        poll.alarms_sent,
+        poll::chrono_duration(cadence),
+        now,
+    ) {
         poll.alarms_in_flight = Some(now);
         poll.alarms_sent = Some(now);
         effects.push(Effect::FetchAlarms);
