@@ -9,6 +9,7 @@
 pub mod cadence;
 pub mod metrics;
 pub mod panes;
+pub mod taskdefs;
 pub mod triage;
 
 use std::collections::HashMap;
