@@ -202,3 +202,64 @@ pub fn log_scan_candidates(state: &State) -> Vec<(String, String)> {
     troubled.sort_by_key(|t| std::cmp::Reverse(t.0));
     troubled.into_iter().map(|(_, c, s)| (c, s)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Deployment, ServiceEvent};
+
+    fn now() -> Time {
+        Time::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    fn steady() -> Service {
+        Service {
+            desired: 2,
+            running: 2,
+            deployments: vec![Deployment {
+                rollout_state: "COMPLETED".into(),
+                ..Deployment::default()
+            }],
+            ..Service::default()
+        }
+    }
+
+    fn with_event(minutes_ago: i64, message: &str) -> Service {
+        let mut s = steady();
+        s.events.push(ServiceEvent {
+            id: "1".into(),
+            at: now() - TimeDelta::minutes(minutes_ago),
+            message: message.into(),
+        });
+        s
+    }
+
+    #[test]
+    fn a_steady_service_shows_no_stops() {
+        assert!(!shows_stops(&steady(), now()));
+    }
+
+    #[test]
+    fn missing_tasks_or_a_rolling_deployment_show_stops() {
+        let mut short = steady();
+        short.running = 1;
+        assert!(shows_stops(&short, now()));
+        let mut rolling = steady();
+        rolling.deployments[0].rollout_state = "IN_PROGRESS".into();
+        assert!(shows_stops(&rolling, now()));
+    }
+
+    #[test]
+    fn only_recent_stop_events_count() {
+        let event = "(service web) has stopped 1 running tasks: (task 0123).";
+        assert!(shows_stops(&with_event(5, event), now()));
+        assert!(
+            !shows_stops(&with_event(45, event), now()),
+            "older than 30 min"
+        );
+        assert!(!shows_stops(
+            &with_event(5, "(service web) has reached a steady state."),
+            now()
+        ));
+    }
+}
