@@ -1,3 +1,5 @@
+use crate::keymap::Context;
+
 /// Something drawn over the panes. Popups stack; `Esc` closes the top one.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Popup {
@@ -68,6 +70,17 @@ impl PickerKind {
 }
 
 impl Popup {
+    /// The key-map sections a popup's keys are looked up in, innermost first (the footer and
+    /// the key handling read the same list).
+    pub fn key_contexts(&self) -> &'static [Context] {
+        match self {
+            Popup::Chart(_) => Context::Chart.chain(),
+            Popup::TaskDefs(_) => Context::Taskdefs.chain(),
+            Popup::Forwards { .. } => Context::Forwards.chain(),
+            _ => Context::Text.chain(),
+        }
+    }
+
     pub fn scroll_mut(&mut self) -> &mut usize {
         match self {
             Popup::Help { scroll, .. } | Popup::Describe { scroll, .. } => scroll,

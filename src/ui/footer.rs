@@ -25,21 +25,12 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
             ("enter".into(), "run".into()),
             ("esc".into(), "cancel".into()),
         ],
-        (InputMode::Normal, Some(crate::state::Popup::Chart(_))) => {
-            ctx.keymap.footer(Context::Chart.chain())
-        }
-        (InputMode::Normal, Some(crate::state::Popup::TaskDefs(_))) => {
-            ctx.keymap.footer(Context::Taskdefs.chain())
-        }
-        (InputMode::Normal, Some(crate::state::Popup::Forwards { .. })) => {
-            ctx.keymap.footer(Context::Forwards.chain())
-        }
         (InputMode::Normal, Some(crate::state::Popup::ForwardDialog(_))) => vec![
             ("enter".into(), "accept field".into()),
             ("tab".into(), "other field".into()),
             ("esc".into(), "cancel".into()),
         ],
-        (InputMode::Normal, Some(_)) => ctx.keymap.footer(Context::Text.chain()),
+        (InputMode::Normal, Some(popup)) => ctx.keymap.footer(popup.key_contexts()),
         (InputMode::Normal, None) if state.logs.as_ref().is_some_and(|l| l.focused) => {
             ctx.keymap.footer(Context::Logs.chain())
         }
