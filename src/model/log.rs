@@ -260,3 +260,12 @@ pub struct LogSample {
     pub at: Time,
     pub message: String,
 }
+
+/// What a log read asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogRead {
+    /// The last `count` events before `before` (now when `None`): backfill and older lines.
+    Last { count: usize, before: Option<Time> },
+    /// Everything from this instant on: a follow poll.
+    Since(Time),
+}

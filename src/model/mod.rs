@@ -30,8 +30,8 @@ pub use history::History;
 pub use identity::Identity;
 pub use instance::Instance;
 pub use log::{
-    LogEvent, LogQuery, LogSample, LogStreamRef, LogSubject, MESSAGE_LIMIT, bounded_message,
-    log_streams,
+    LogEvent, LogQuery, LogRead, LogSample, LogStreamRef, LogSubject, MESSAGE_LIMIT,
+    bounded_message, log_streams,
 };
 pub use metric::{
     Alarm, AlarmState, MetricId, MetricRequest, Point, SeriesData, SeriesKey, Stat, Unit,

@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 
 use chrono::TimeDelta;
 
-use crate::action::LogRead;
 use crate::model::LogSubject;
-use crate::model::{LogEvent, LogQuery, LogStreamRef, TaskScope, Time, log_streams};
+use crate::model::{LogEvent, LogQuery, LogRead, LogStreamRef, TaskScope, Time, log_streams};
 use crate::source::{FleetSource, SourceError};
 
 /// Windows read backwards from `before` until enough lines are found: 1 min, then 5 min,

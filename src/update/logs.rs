@@ -4,9 +4,9 @@
 
 use chrono::TimeDelta;
 
-use crate::action::{Effect, LogRead};
+use crate::action::Effect;
 use crate::keymap::Command;
-use crate::model::{LogEvent, LogStreamRef, LogSubject};
+use crate::model::{LogEvent, LogRead, LogStreamRef, LogSubject};
 use crate::screen::panes::{self, Items};
 use crate::source::{ErrorKind, SourceError};
 use crate::state::{BACKFILL, InputMode, Level, LineEditor, LogMode, LogPane, Pane, State};
