@@ -26,7 +26,7 @@ pub fn short_task_id(task_arn: &str) -> &str {
 /// `web` from `…:targetgroup/web/73e2d6bc24d8a067`, or from the CloudWatch dimension value
 /// `targetgroup/web/73e2…`. Anything else comes back unchanged.
 pub fn target_group_name(arn: &str) -> &str {
-    resource_after(arn, "targetgroup/")
+    resource_after(arn, ":targetgroup/")
         .and_then(|rest| rest.split('/').next())
         .unwrap_or(arn)
 }
@@ -34,7 +34,7 @@ pub fn target_group_name(arn: &str) -> &str {
 /// `edge` from `…:loadbalancer/app/edge/0123…` (or `net/edge/…`). Anything else comes back
 /// unchanged.
 pub fn load_balancer_name(arn: &str) -> &str {
-    resource_after(arn, "loadbalancer/")
+    resource_after(arn, ":loadbalancer/")
         .and_then(|rest| rest.split('/').nth(1))
         .unwrap_or(arn)
 }
@@ -42,9 +42,8 @@ pub fn load_balancer_name(arn: &str) -> &str {
 /// The resource part of an ELB ARN as CloudWatch's dimensions spell it:
 /// `targetgroup/web/0123…` for a target group, `app/edge/4567…` for a load balancer.
 pub fn target_group_dimension(tg_arn: &str) -> Option<&str> {
-    tg_arn
-        .split_once(":targetgroup/")
-        .map(|(prefix, _)| &tg_arn[prefix.len() + 1..])
+    // From just after the `:` that ends the ARN's prefix.
+    tg_arn.find(":targetgroup/").map(|at| &tg_arn[at + 1..])
 }
 
 /// The load balancer's part of its ARN as CloudWatch's `LoadBalancer` dimension spells it.
@@ -55,9 +54,9 @@ pub fn load_balancer_dimension(lb_arn: &str) -> Option<&str> {
 /// The cluster named inside a task, service or container-instance ARN (new format:
 /// `…:task/prod/abc` → `prod`). Old-format ARNs (`…:task/abc`) carry no cluster: `None`.
 pub fn cluster_in(arn: &str) -> Option<&str> {
-    let (_, rest) = ["task/", "service/", "container-instance/"]
+    let (_, rest) = [":task/", ":service/", ":container-instance/"]
         .iter()
-        .find_map(|kind| arn.split_once(&format!(":{kind}")))?;
+        .find_map(|kind| arn.split_once(kind))?;
     let (cluster, _) = rest.split_once('/')?;
     Some(cluster)
 }
@@ -77,12 +76,12 @@ pub fn cluster_arn_of(arn: &str) -> Option<String> {
     Some(format!("{prefix}:cluster/{cluster}"))
 }
 
-/// What follows `kind` in an ARN's resource part (`:targetgroup/`), or at the start of a bare
-/// resource (`targetgroup/`).
+/// What follows `kind` (`:targetgroup/`) in an ARN, or at the start of a bare resource
+/// (`targetgroup/…`, as CloudWatch dimensions spell it).
 fn resource_after<'a>(arn: &'a str, kind: &str) -> Option<&'a str> {
-    match arn.split_once(&format!(":{kind}")) {
+    match arn.split_once(kind) {
         Some((_, rest)) => Some(rest),
-        None => arn.strip_prefix(kind),
+        None => arn.strip_prefix(&kind[1..]),
     }
 }
 
@@ -171,6 +170,10 @@ mod tests {
         assert_eq!(cluster_in(OLD_SERVICE), None);
         assert_eq!(cluster_in(CLUSTER), None);
         assert_eq!(cluster_in(TG), None);
+        assert_eq!(
+            cluster_in("arn:aws:ecs:eu-west-1:123456789012:task-definition/web:3"),
+            None
+        );
     }
 
     #[test]
