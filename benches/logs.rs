@@ -3,6 +3,9 @@
 //! latency against moto (how long one polling read takes; a new line shows within the 2 s
 //! poll interval plus that). Run: `cargo bench --bench logs` (moto: `scripts/test` installs it).
 
+// A counting global allocator that forwards to the system one.
+#![allow(unsafe_code)]
+
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -12,10 +15,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 use ecsmon::action::Action;
+use ecsmon::model::LogSubject;
 use ecsmon::model::{LogEvent, LogQuery, Time};
 use ecsmon::source::FleetSource;
 use ecsmon::source::aws::{AwsSettings, AwsSource};
-use ecsmon::state::{LogPane, LogSubject};
+use ecsmon::state::LogPane;
 use ecsmon::testkit::{Harness, fixed_now};
 use support::{Moto, sdk_config};
 
@@ -23,13 +27,16 @@ use support::{Moto, sdk_config};
 struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
+// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is added.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract, passed on unchanged.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract, passed on unchanged.
         unsafe { System.dealloc(ptr, layout) }
     }
 }

@@ -6,14 +6,17 @@
 //! Frames are drawn into ratatui's TestBackend, as the runtime draws into the terminal: the
 //! frame is built, diffed against the last one and the changes written (here, to memory).
 
+// A counting global allocator that forwards to the system one.
+#![allow(unsafe_code)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ecsmon::action::Action;
+use ecsmon::model::Snapshot;
 use ecsmon::model::{Query, Task};
-use ecsmon::source::Snapshot;
 use ecsmon::testkit::{Harness, parse_keys};
 use ecsmon::ui;
 use ecsmon::update::update;
@@ -24,18 +27,22 @@ use ratatui::backend::TestBackend;
 struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
+// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is added.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract, passed on unchanged.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract, passed on unchanged.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         LIVE.fetch_add(new_size, Ordering::Relaxed);
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract, passed on unchanged.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }

@@ -9,10 +9,10 @@ use crate::model::{
     Alarm, Identity, LogEvent, LogStreamRef, MetricRequest, Operation, Query, ScalingBounds,
     SeriesData, SessionHandoff, TargetGroupHealth, Time,
 };
+use crate::model::{LogRead, LogSubject, Snapshot};
 use crate::source::audit::AuditRecord;
 use crate::source::aws::AwsSettings;
-use crate::source::{CallReport, SharedSource, Snapshot, SourceError};
-use crate::state::LogSubject;
+use crate::source::{CallReport, SharedSource, SourceError};
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -254,13 +254,4 @@ pub enum Effect {
     Quit,
     /// Changes are under way while quitting: send `QuitWaitOver` after this long.
     WaitToQuit(std::time::Duration),
-}
-
-/// What a log read asks for.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LogRead {
-    /// The last `count` events before `before` (now when `None`): backfill and older lines.
-    Last { count: usize, before: Option<Time> },
-    /// Everything from this instant on: a follow poll.
-    Since(Time),
 }

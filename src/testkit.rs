@@ -141,15 +141,20 @@ impl Harness {
             },
             Effect::ResolveLogs { id, subject } => Action::LogsResolved {
                 id,
-                result: block_on(crate::poll::logs::resolve(&*self.source, &subject)),
+                result: block_on(crate::source::logs::resolve(&*self.source, &subject)),
             },
             Effect::ReadLogs { id, streams, read } => {
                 let now = self.state.now;
-                let result = block_on(crate::poll::logs::read(&*self.source, &streams, &read, now));
+                let result = block_on(crate::source::logs::read(
+                    &*self.source,
+                    &streams,
+                    &read,
+                    now,
+                ));
                 Action::LogsRead { id, read, result }
             }
             Effect::StartLiveTail { id, streams } => {
-                match block_on(crate::poll::logs::open_tail(&*self.source, &streams)) {
+                match block_on(crate::source::logs::open_tail(&*self.source, &streams)) {
                     Ok(tail) => {
                         self.tails.push((id, tail));
                         Action::LiveTailStarted { id }
@@ -207,7 +212,7 @@ impl Harness {
             },
             Effect::ScanLogs { cluster, service } => {
                 let now = self.state.now;
-                let result = block_on(crate::poll::logs::scan(
+                let result = block_on(crate::source::logs::scan(
                     &*self.source,
                     &cluster,
                     &service,

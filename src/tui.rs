@@ -3,6 +3,9 @@
 //! is printed), and around Ctrl-z suspension. A panic in a background task does not take it
 //! down: the terminal stays the console's, and the task's supervisor shows the error.
 
+// libc::raise for Ctrl-z: std cannot stop its own process. The block says why it is sound.
+#![allow(unsafe_code)]
+
 use std::io::{self, Stdout, Write, stdout};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};

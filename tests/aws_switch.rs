@@ -2,6 +2,9 @@
 //! an AWS config file as an operator's would be. Its own test binary: it points
 //! `AWS_CONFIG_FILE` at a temporary file for the whole process.
 
+// set_var is unsafe since edition 2024: the environment is set before any thread exists.
+#![allow(unsafe_code)]
+
 mod support;
 
 use ecsmon::launch;

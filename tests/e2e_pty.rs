@@ -2,6 +2,9 @@
 //! terminal emulator. Checks what an operator would see, the exit status, and that the
 //! terminal is handed back in the state the shell left it (cooked mode, main screen).
 
+// libc for the pty's terminal flags and for signalling the binary and the fake plugin.
+#![allow(unsafe_code)]
+
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -196,6 +199,7 @@ impl Console {
     /// Local-mode flags of the terminal (ICANON, ECHO…), as the shell will find them.
     fn lflags(&self) -> libc::tcflag_t {
         let fd = self.master.as_raw_fd().expect("pty fd");
+        // SAFETY: a zeroed termios is a valid out-parameter for tcgetattr(3).
         let mut t: libc::termios = unsafe { std::mem::zeroed() };
         // SAFETY: fd is the open pty master; t is a valid termios to fill.
         assert_eq!(unsafe { libc::tcgetattr(fd, &mut t) }, 0, "tcgetattr");
@@ -731,6 +735,7 @@ fn quitting_ends_every_port_forward_plugin_and_terminates_its_session() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_ne!(
+        // SAFETY: kill(pid, 0) only asks whether the process exists.
         unsafe { libc::kill(pid, 0) },
         0,
         "the plugin outlived ecsmon"
@@ -946,6 +951,7 @@ fn a_port_forward_plugin_dies_with_ecsmon_even_when_ecsmon_is_killed() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_ne!(
+        // SAFETY: kill(pid, 0) only asks whether the process exists.
         unsafe { libc::kill(pid, 0) },
         0,
         "the plugin outlived a killed ecsmon"

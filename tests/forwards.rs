@@ -5,6 +5,9 @@
 //! `TerminateSession` sent), cleanup as ecsmon exits, and the clear messages: port in use,
 //! target not reachable, a plugin that dies. Then the dialog and the view on the demo fleet.
 
+// set_var for the fake plugin on PATH, and kill(pid, 0) to see whether it still runs.
+#![allow(unsafe_code)]
+
 mod support;
 
 use std::net::TcpListener;

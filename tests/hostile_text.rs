@@ -10,6 +10,9 @@
 //! terminal would interpret, and none of the sequences' payloads. Then log events past the
 //! length the console keeps, by FilterLogEvents and by Live Tail.
 
+// set_var is unsafe since edition 2024: the fake plugin goes on PATH once, up front.
+#![allow(unsafe_code)]
+
 mod support;
 
 use std::sync::Arc;

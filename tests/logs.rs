@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use ecsmon::action::{Effect, LogRead};
+use ecsmon::action::Effect;
+use ecsmon::model::LogRead;
 use ecsmon::model::{
     Cluster, Identity, Instance, LogEvent, LogQuery, Service, Task, TaskDefinition, TaskScope,
 };

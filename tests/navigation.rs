@@ -362,7 +362,7 @@ fn q_and_ctrl_c_quit() {
 
 #[test]
 fn a_service_deleted_while_its_tasks_are_viewed_says_so() {
-    use ecsmon::source::Snapshot;
+    use ecsmon::model::Snapshot;
     let mut h = console();
     h.press("/prod<enter><enter><enter>");
     let Pane::Tasks {

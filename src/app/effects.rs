@@ -83,7 +83,7 @@ impl Effects {
             Effect::ResolveLogs { id, subject } => {
                 guarded(
                     tx,
-                    async move { Ok(crate::poll::logs::resolve(&*source, &subject).await) },
+                    async move { Ok(crate::source::logs::resolve(&*source, &subject).await) },
                     move |result| Action::LogsResolved {
                         id,
                         result: result.unwrap_or_else(|e| Err(e.message)),
@@ -96,13 +96,13 @@ impl Effects {
                     tx,
                     async move {
                         let now = source.now();
-                        crate::poll::logs::read(&*source, &streams, &r, now).await
+                        crate::source::logs::read(&*source, &streams, &r, now).await
                     },
                     move |result| Action::LogsRead { id, read, result },
                 );
             }
             Effect::StartLiveTail { id, streams } => {
-                let follow = crate::poll::logs::follow(source, id, streams, tx.clone());
+                let follow = crate::source::logs::follow(source, id, streams, tx.clone());
                 let task = supervised(tx, tokio::spawn(follow), move |why| Action::LiveTailEnded {
                     id,
                     error: Some(format!("Live Tail stopped by an internal error ({why})")),
@@ -189,7 +189,7 @@ impl Effects {
                 guarded(
                     tx,
                     async move {
-                        Ok::<_, SourceError>(crate::poll::logs::scan(&*source, &c, &s, now).await)
+                        Ok::<_, SourceError>(crate::source::logs::scan(&*source, &c, &s, now).await)
                     },
                     move |result| Action::LogsScanned {
                         cluster,

@@ -220,7 +220,7 @@ impl Picture {
             .collect();
         // What the panes and the engine poll (the engine's list is worked out as answers come).
         missing.extend(
-            crate::update::wanted(state)
+            crate::poll::panes::wanted(state)
                 .iter()
                 .map(|(query, _)| Request::query(query))
                 .filter(|r| !self.answered.contains(&r.id))
@@ -363,7 +363,7 @@ mod tests {
             result: if error {
                 Err(SourceError::new(ErrorKind::Service, "no route to ECS"))
             } else {
-                Ok(crate::source::Snapshot::Clusters(Vec::new()))
+                Ok(crate::model::Snapshot::Clusters(Vec::new()))
             },
         }
     }

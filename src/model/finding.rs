@@ -92,10 +92,7 @@ impl Subject {
 
     /// How an operator names it: `prod/web`, `prod/web/3f2a9c1e`, `i-0abc…`.
     pub fn label(&self) -> String {
-        let short = |arn: &str| {
-            let id = super::arn_tail(arn);
-            id.get(..8).unwrap_or(id).to_string()
-        };
+        let short = |arn: &str| super::arn::short_task_id(arn).to_string();
         match self {
             Subject::Cluster { cluster } => cluster.clone(),
             Subject::Service { cluster, service } => format!("{cluster}/{service}"),
@@ -133,10 +130,7 @@ impl Subject {
                 service,
                 target_group_arn,
             } => {
-                let tg = target_group_arn
-                    .split_once(":targetgroup/")
-                    .and_then(|(_, r)| r.split('/').next())
-                    .unwrap_or(target_group_arn);
+                let tg = super::arn::target_group_name(target_group_arn);
                 format!("{cluster}/{service} tg {tg}")
             }
         }

@@ -26,8 +26,8 @@ impl ForwardTarget {
                 container,
                 ..
             } => {
-                let id = arn_tail(task_arn);
-                format!("task {} ({container})", id.get(..8).unwrap_or(id))
+                let id = super::arn::short_task_id(task_arn);
+                format!("task {id} ({container})")
             }
             ForwardTarget::Instance { ec2_instance_id } => ec2_instance_id.clone(),
         }

@@ -1,4 +1,5 @@
-//! CloudWatch Logs as the console sees it: where a container's lines are, and the lines.
+//! CloudWatch Logs as the console sees it: where a container's lines are, the lines, whose
+//! logs a pane follows, and the lines the rules read.
 
 use super::{Task, TaskDefinition, Time};
 
@@ -238,4 +239,33 @@ mod tests {
         ]);
         assert_eq!(log_streams(&task(), &d, false).unwrap().len(), 1);
     }
+}
+
+/// Whose logs a pane shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogSubject {
+    /// One task: every container, each line prefixed by its container name.
+    Task(Box<Task>),
+    /// A service: the streams of all its running tasks, prefixed by the short task id.
+    Service { cluster: String, service: String },
+}
+
+/// Log lines a rule can match: the console's open log pane and any lines sampled for triage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogSample {
+    pub cluster: String,
+    pub service: Option<String>,
+    pub task_arn: String,
+    pub container: String,
+    pub at: Time,
+    pub message: String,
+}
+
+/// What a log read asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogRead {
+    /// The last `count` events before `before` (now when `None`): backfill and older lines.
+    Last { count: usize, before: Option<Time> },
+    /// Everything from this instant on: a follow poll.
+    Since(Time),
 }

@@ -68,8 +68,8 @@ pub fn service_memory(s: &Service) -> MetricId {
 /// (CloudWatch keys target-group metrics on both), so target groups not attached yet have none.
 fn target_group_metric(tg_arn: &str, lb_arn: &str, name: &str, stat: Stat) -> Option<MetricId> {
     // Dimension values are the ARNs' resource parts: `targetgroup/web/0123…`, `app/edge/4567…`.
-    let tg = tg_arn.split_once(":targetgroup/").map(|(_, r)| r)?;
-    let lb = lb_arn.split_once(":loadbalancer/").map(|(_, r)| r)?;
+    let tg = super::arn::target_group_dimension(tg_arn)?;
+    let lb = super::arn::load_balancer_dimension(lb_arn)?;
     let namespace = if lb.starts_with("net/") { NLB } else { ALB };
     if namespace == NLB && !matches!(name, "HealthyHostCount" | "UnHealthyHostCount") {
         return None;
@@ -77,10 +77,7 @@ fn target_group_metric(tg_arn: &str, lb_arn: &str, name: &str, stat: Stat) -> Op
     Some(MetricId::new(
         namespace,
         name,
-        &[
-            ("TargetGroup", &format!("targetgroup/{tg}")),
-            ("LoadBalancer", lb),
-        ],
+        &[("TargetGroup", tg), ("LoadBalancer", lb)],
         stat,
     ))
 }

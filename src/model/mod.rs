@@ -1,9 +1,13 @@
 //! Domain types shared by every layer: the sources fill them, `state/` stores them, `ui/` draws
 //! them, `triage/` judges them. Nothing here knows about the AWS SDK.
 
+pub mod arn;
 mod cluster;
+mod error;
 mod finding;
 mod forward;
+pub mod hash;
+mod history;
 mod identity;
 mod instance;
 mod log;
@@ -17,20 +21,25 @@ mod taskdef;
 pub mod taskdef_diff;
 
 pub use cluster::{Cluster, Insights};
+pub use error::{ErrorKind, OUTCOME_UNKNOWN, SourceError};
 pub use finding::{Evidence, Finding, FindingId, Observation, Remedy, Severity, Subject};
 pub use forward::{
     FORWARD_DOCUMENT, FORWARD_REMOTE_DOCUMENT, ForwardOpening, ForwardTarget, forward_document,
 };
+pub use history::History;
 pub use identity::Identity;
 pub use instance::Instance;
-pub use log::{LogEvent, LogQuery, LogStreamRef, MESSAGE_LIMIT, bounded_message, log_streams};
+pub use log::{
+    LogEvent, LogQuery, LogRead, LogSample, LogStreamRef, LogSubject, MESSAGE_LIMIT,
+    bounded_message, log_streams,
+};
 pub use metric::{
     Alarm, AlarmState, MetricId, MetricRequest, Point, SeriesData, SeriesKey, Stat, Unit,
 };
 pub use ops::{
     HealthCheck, Operation, ScalingBounds, SessionHandoff, TargetGroupHealth, TargetHealth,
 };
-pub use scope::{Query, TaskScope};
+pub use scope::{Query, Snapshot, TaskScope};
 pub use service::{Deployment, DeploymentConfig, LbBinding, Service, ServiceEvent};
 pub use task::{Container, Task};
 pub use taskdef::{
@@ -40,10 +49,8 @@ pub use taskdef::{
 /// Wall-clock instant used throughout the model. AWS reports UTC; so do we.
 pub type Time = chrono::DateTime<chrono::Utc>;
 
-/// The last path segment of an ARN (`arn:aws:ecs:…:task/prod/abc123` → `abc123`).
-pub fn arn_tail(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
-}
+/// The last path segment of an ARN; kept under this name because most callers read it so.
+pub use arn::tail as arn_tail;
 
 #[cfg(test)]
 mod tests {

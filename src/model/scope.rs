@@ -1,4 +1,7 @@
-//! What a pane asks the world for. A `Query` is both the poll key and the cache key.
+//! What a pane asks the world for. A `Query` is both the poll key and the cache key; a
+//! `Snapshot` is the answer.
+
+use super::{Cluster, Instance, Service, Task};
 
 /// Which tasks a tasks pane lists.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -69,4 +72,15 @@ impl Query {
             Query::Instances { cluster } => format!("instances of {cluster}"),
         }
     }
+}
+
+/// The answer to one [`Query`], owned, so a poller can send it to the UI as an action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Snapshot {
+    Clusters(Vec<Cluster>),
+    Services(Vec<Service>),
+    Tasks(Vec<Task>),
+    /// `None`: the task no longer exists.
+    Task(Option<Box<Task>>),
+    Instances(Vec<Instance>),
 }

@@ -39,8 +39,7 @@ impl Task {
 
     /// The first 8 characters of the id, as the console shows it in tables.
     pub fn short_id(&self) -> &str {
-        let id = self.id();
-        id.get(..8).unwrap_or(id)
+        super::arn::short_task_id(&self.arn)
     }
 
     /// `cart` for a task whose group is `service:cart`.

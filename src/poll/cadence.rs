@@ -100,7 +100,7 @@ mod tests {
 
         state.now = later(240);
         assert_eq!(focused(&state), THIRTY);
-        let answer = Ok(crate::source::Snapshot::Clusters(Vec::new()));
+        let answer = Ok(crate::model::Snapshot::Clusters(Vec::new()));
         state
             .fleet
             .apply(state.focused().pane.query(), 1, later(238), answer);
@@ -108,7 +108,7 @@ mod tests {
 
         state.now = later(360);
         assert_eq!(focused(&state), THIRTY);
-        let answer = Ok(crate::source::Snapshot::Clusters(Vec::new()));
+        let answer = Ok(crate::model::Snapshot::Clusters(Vec::new()));
         state
             .fleet
             .apply(state.focused().pane.query(), 2, later(359), answer);

@@ -7,7 +7,10 @@
 //! is not sent twice: it is coalesced, and counted for `:stats`.
 
 pub mod cadence;
-pub mod logs;
+pub mod metrics;
+pub mod panes;
+pub mod taskdefs;
+pub mod triage;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -156,6 +159,18 @@ enum Due {
     UnderWay,
 }
 
+/// Whether a request repeated every `every` (a popup's own poll, the alarms) is due: none under
+/// way, or the one under way presumed lost, and the last one sent at least `every` ago.
+pub fn repeat_due(
+    in_flight: Option<Time>,
+    last_sent: Option<Time>,
+    every: chrono::TimeDelta,
+    now: Time,
+) -> bool {
+    in_flight.is_none_or(|sent| now - sent >= LOST_AFTER)
+        && last_sent.is_none_or(|sent| now - sent >= every)
+}
+
 fn is_due(entry: &Entry, every: Duration, now: Time) -> Due {
     let due = if entry.retry_at.is_some_and(|at| now < at) {
         false
@@ -215,6 +230,22 @@ mod tests {
         chrono::Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap()
     }
     const FIVE: Duration = Duration::from_secs(5);
+
+    #[test]
+    fn a_repeated_request_waits_for_its_cadence_and_for_the_one_under_way() {
+        let every = chrono::TimeDelta::seconds(5);
+        assert!(repeat_due(None, None, every, t(0)), "never sent");
+        assert!(!repeat_due(None, Some(t(0)), every, t(4)), "sent 4 s ago");
+        assert!(repeat_due(None, Some(t(0)), every, t(5)), "sent 5 s ago");
+        assert!(
+            !repeat_due(Some(t(0)), Some(t(0)), every, t(30)),
+            "under way"
+        );
+        assert!(
+            repeat_due(Some(t(0)), Some(t(0)), every, t(60)),
+            "under way, presumed lost"
+        );
+    }
 
     fn fetched(effects: &[Effect]) -> Vec<(Query, u64)> {
         effects

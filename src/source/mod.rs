@@ -4,31 +4,22 @@
 pub mod audit;
 pub mod aws;
 pub mod demo;
-mod error;
 pub mod forward;
+pub mod logs;
 pub mod session;
 mod unavailable;
 
-pub use error::{ErrorKind, OUTCOME_UNKNOWN, SourceError};
+// Source errors are model values; re-exported so `source::SourceError` keeps reading naturally
+// in the sources and their callers.
+pub use crate::model::{ErrorKind, OUTCOME_UNKNOWN, SourceError};
 pub use unavailable::Unavailable;
 
 use async_trait::async_trait;
 
 use crate::model::{
     Alarm, Cluster, Identity, Instance, LogEvent, LogQuery, MetricRequest, Operation, Query,
-    ScalingBounds, SeriesData, Service, SessionHandoff, TargetGroupHealth, Task,
+    ScalingBounds, SeriesData, Service, SessionHandoff, Snapshot, TargetGroupHealth, Task,
 };
-
-/// The answer to one [`Query`], owned, so a poller can send it to the UI as an action.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Snapshot {
-    Clusters(Vec<Cluster>),
-    Services(Vec<Service>),
-    Tasks(Vec<Task>),
-    /// `None`: the task no longer exists.
-    Task(Option<Box<Task>>),
-    Instances(Vec<Instance>),
-}
 
 /// A Live Tail session: batches of new events until the session ends (`None`) or fails.
 pub type LogTail = std::pin::Pin<

@@ -9,6 +9,10 @@
 //! 1.2.497.0 cannot read it from there: they are refused, with how to upgrade, before any
 //! session is opened.
 
+// libc for what std lacks around the plugin: signal dispositions while it runs, and
+// a pre-exec hook. Every block says why it is sound.
+#![allow(unsafe_code)]
+
 use std::ffi::OsStr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -313,6 +317,7 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(20));
             }
             assert_ne!(
+                // SAFETY: as above, only asks whether the process exists.
                 unsafe { libc::kill(pid, 0) },
                 0,
                 "the hung plugin was killed"

@@ -1,7 +1,7 @@
 //! State of the action dialogs and panes: the scale dialog and the target health view.
 
+use crate::model::SourceError;
 use crate::model::{ScalingBounds, TargetGroupHealth, Time};
-use crate::source::SourceError;
 
 use super::LineEditor;
 

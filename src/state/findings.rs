@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 
+use crate::model::LogSample;
 use crate::model::{
     Finding, FindingId, Observation, ScalingBounds, Severity, TargetGroupHealth, Task,
     TaskDefinition, Time,
 };
-use crate::triage::LogSample;
 
 use super::timeline::{Timeline, TimelineKind};
 
@@ -56,7 +56,7 @@ pub struct Triage {
     /// Something the rules read changed since the last evaluation.
     pub dirty: bool,
     pub last_evaluated: Option<Time>,
-    /// The fleet queries the engine wants polled (see `update::triage::wanted`).
+    /// The fleet queries the engine wants polled (see `poll::triage::wanted`).
     pub wanted_queries: Vec<(crate::model::Query, std::time::Duration)>,
     /// When the engine last decided what to poll.
     pub last_scheduled: Option<Time>,

@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 
-use crate::model::{Cluster, Instance, Query, Service, Task, Time};
-use crate::source::{ErrorKind, Snapshot, SourceError};
+use crate::model::{
+    Cluster, ErrorKind, Instance, Query, Service, Snapshot, SourceError, Task, Time,
+};
 
 /// What is known about one query.
 #[derive(Debug, Clone, PartialEq, Default)]

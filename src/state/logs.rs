@@ -3,22 +3,13 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use crate::model::{LogEvent, LogStreamRef, Task, Time};
+use crate::model::{LogEvent, LogStreamRef, LogSubject, Time};
 use crate::sanitize;
 
 /// Lines kept per pane unless the config says otherwise; the oldest go first.
 pub const DEFAULT_CAP: usize = 20_000;
 /// Lines read before following starts, and per "older" request.
 pub const BACKFILL: usize = 200;
-
-/// Whose logs a pane shows.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LogSubject {
-    /// One task: every container, each line prefixed by its container name.
-    Task(Box<Task>),
-    /// A service: the streams of all its running tasks, prefixed by the short task id.
-    Service { cluster: String, service: String },
-}
 
 /// How new lines arrive.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,12 +1,13 @@
 //! CloudWatch history the console holds: points per series, pruned by a retention window,
 //! the alarms of the region, and what the metrics poller has under way.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::TimeDelta;
 
-use crate::model::{Alarm, AlarmState, MetricId, Point, SeriesData, SeriesKey, Time};
-use crate::source::SourceError;
+use crate::model::{
+    Alarm, AlarmState, History, MetricId, Point, SeriesData, SeriesKey, SourceError, Time,
+};
 
 /// A series nobody has looked at for this long is forgotten.
 const FORGET_AFTER: TimeDelta = TimeDelta::minutes(15);
@@ -17,53 +18,6 @@ pub fn retention(period: u32) -> TimeDelta {
         0..=60 => TimeDelta::hours(3),
         61..=300 => TimeDelta::hours(24),
         _ => TimeDelta::days(7),
-    }
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct History {
-    /// Epoch seconds of the period start → value. A period without a point had no data.
-    points: BTreeMap<i64, f64>,
-    /// The history is complete from here to `loaded_until` (no request left a hole).
-    pub covered_from: Option<Time>,
-    pub loaded_until: Option<Time>,
-    /// Last time a pane or chart wanted this series.
-    pub wanted_at: Option<Time>,
-}
-
-impl History {
-    pub fn points(&self) -> impl DoubleEndedIterator<Item = Point> + '_ {
-        self.points.iter().map(|(&at, &value)| Point {
-            at: Time::from_timestamp(at, 0).unwrap_or_default(),
-            value,
-        })
-    }
-
-    /// Points from `since` on, oldest first.
-    pub fn since(&self, since: Time) -> impl DoubleEndedIterator<Item = Point> + '_ {
-        self.points
-            .range(since.timestamp()..)
-            .map(|(&at, &value)| Point {
-                at: Time::from_timestamp(at, 0).unwrap_or_default(),
-                value,
-            })
-    }
-
-    pub fn latest(&self) -> Option<Point> {
-        self.points().next_back()
-    }
-
-    pub fn len(&self) -> usize {
-        self.points.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.points.is_empty()
-    }
-
-    /// Whether the history covers `[since, now)` without holes the console knows of.
-    pub fn covers(&self, since: Time) -> bool {
-        self.covered_from.is_some_and(|from| from <= since) && self.loaded_until.is_some()
     }
 }
 
@@ -103,6 +57,11 @@ impl Metrics {
         self.series.get(key)
     }
 
+    /// Every series held, by key: what the rules read.
+    pub fn series(&self) -> &HashMap<SeriesKey, History> {
+        &self.series
+    }
+
     /// Every series held (in no particular order).
     pub fn keys(&self) -> impl Iterator<Item = &SeriesKey> {
         self.series.keys()
@@ -128,41 +87,14 @@ impl Metrics {
             answer.into_iter().map(|s| (s.key, s.points)).collect();
         for key in keys {
             let history = self.series.entry(key.clone()).or_default();
-            let stale: Vec<i64> = history
-                .points
-                .range(start.timestamp()..end.timestamp())
-                .map(|(&at, _)| at)
-                .collect();
-            for at in stale {
-                history.points.remove(&at);
-            }
-            for p in answer.remove(key).unwrap_or_default() {
-                if p.value.is_finite() {
-                    history.points.insert(p.at.timestamp(), p.value);
-                }
-            }
-            // Contiguous with what was held: the covered range grows; otherwise it restarts.
-            let joined = match (history.covered_from, history.loaded_until) {
-                (Some(from), Some(until)) if until >= start && end >= from => Some((from, until)),
-                _ => None,
-            };
-            (history.covered_from, history.loaded_until) = match joined {
-                Some((from, until)) => (Some(from.min(start)), Some(until.max(end))),
-                None => (Some(start), Some(end)),
-            };
+            history.merge(start, end, answer.remove(key).unwrap_or_default());
         }
     }
 
     /// Drops points older than their retention window and series nobody wanted lately.
     pub fn prune(&mut self, now: Time) {
         self.series.retain(|key, history| {
-            let keep_from = (now - retention(key.period)).timestamp();
-            history.points = history.points.split_off(&keep_from);
-            if let Some(from) = history.covered_from
-                && from.timestamp() < keep_from
-            {
-                history.covered_from = Time::from_timestamp(keep_from, 0);
-            }
+            history.forget_before(now - retention(key.period));
             history.wanted_at.is_some_and(|at| now - at < FORGET_AFTER)
         });
     }

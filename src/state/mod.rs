@@ -26,10 +26,8 @@ pub use forwards::{
 };
 pub use in_flight::{InFlight, Sent};
 pub use input::{InputMode, LineEditor, PromptHistory};
-pub use logs::{
-    BACKFILL, DEFAULT_CAP, LogLine, LogMode, LogPane, LogSubject, contains_ignore_case,
-};
-pub use metrics::{History, Metrics, retention};
+pub use logs::{BACKFILL, DEFAULT_CAP, LogLine, LogMode, LogPane, contains_ignore_case};
+pub use metrics::{Metrics, retention};
 pub use nav::{Pane, PaneKind};
 pub use popup::{FindingsView, PickerKind, Popup, TimelineView, TimelineWindow};
 pub use status::{Level, Status};

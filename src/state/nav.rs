@@ -119,10 +119,7 @@ impl Pane {
                     base
                 }
             }
-            Pane::Containers { task, .. } => {
-                let id = arn_tail(task);
-                id.get(..8).unwrap_or(id).to_string()
-            }
+            Pane::Containers { task, .. } => crate::model::arn::short_task_id(task).to_string(),
             Pane::Instances { cluster } => format!("{cluster} › instances"),
         }
     }

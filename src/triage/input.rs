@@ -7,24 +7,12 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 
 use crate::model::{
-    Alarm, AlarmState, Cluster, Instance, MetricId, Point, ScalingBounds, SeriesKey, Service,
-    Subject, TargetGroupHealth, Task, TaskDefinition, Time, metric_catalog,
+    Alarm, AlarmState, Cluster, History, Instance, LogSample, MetricId, Point, ScalingBounds,
+    SeriesKey, Service, Subject, TargetGroupHealth, Task, TaskDefinition, Time, metric_catalog,
 };
-use crate::state::{History, Metrics};
 
 /// The resolution the rules read metrics at.
 pub const PERIOD: u32 = 60;
-
-/// Log lines a rule can match: the console's open log pane and any lines sampled for triage.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogSample {
-    pub cluster: String,
-    pub service: Option<String>,
-    pub task_arn: String,
-    pub container: String,
-    pub at: Time,
-    pub message: String,
-}
 
 pub struct Input<'a> {
     pub now: Time,
@@ -35,7 +23,10 @@ pub struct Input<'a> {
     /// Stopped tasks the console has seen (its own history: ECS forgets them after an hour).
     pub stopped: Vec<&'a Task>,
     pub instances: Vec<&'a Instance>,
-    pub metrics: &'a Metrics,
+    /// The CloudWatch series the console holds, by key.
+    pub series: &'a HashMap<SeriesKey, History>,
+    /// The region's CloudWatch alarms.
+    pub alarms: &'a [Alarm],
     /// Recent DescribeTargetHealth answers per target group ARN, oldest first.
     pub target_health: &'a HashMap<String, Vec<TargetGroupHealth>>,
     pub task_definitions: &'a HashMap<String, Arc<TaskDefinition>>,
@@ -134,7 +125,7 @@ impl<'a> Input<'a> {
 
     /// The 1-minute history of a metric, if polled.
     pub fn series(&self, metric: &MetricId) -> Option<&'a History> {
-        self.metrics.get(&SeriesKey {
+        self.series.get(&SeriesKey {
             metric: metric.clone(),
             period: PERIOD,
         })
@@ -163,8 +154,7 @@ impl<'a> Input<'a> {
 
     /// Alarms watching `metric` that are firing.
     pub fn alarms_firing(&self, metric: &MetricId) -> Vec<&'a Alarm> {
-        self.metrics
-            .alarms
+        self.alarms
             .iter()
             .filter(|a| a.state == AlarmState::Alarm && a.watches(metric))
             .collect()
@@ -270,7 +260,8 @@ pub struct Facts {
     pub tasks: Vec<Task>,
     pub stopped: Vec<Task>,
     pub instances: Vec<Instance>,
-    pub metrics: Metrics,
+    pub series: HashMap<SeriesKey, History>,
+    pub alarms: Vec<Alarm>,
     pub target_health: HashMap<String, Vec<TargetGroupHealth>>,
     pub task_definitions: HashMap<String, Arc<TaskDefinition>>,
     pub scaling: HashMap<(String, String), ScalingBounds>,
@@ -293,7 +284,8 @@ impl Facts {
             tasks: self.tasks.iter().collect(),
             stopped: self.stopped.iter().collect(),
             instances: self.instances.iter().collect(),
-            metrics: &self.metrics,
+            series: &self.series,
+            alarms: &self.alarms,
             target_health: &self.target_health,
             task_definitions: &self.task_definitions,
             scaling: &self.scaling,
@@ -325,15 +317,9 @@ impl Facts {
             })
             .collect();
         let start = minute(0);
-        self.metrics.want(&key, self.now);
-        self.metrics.merge(
-            start,
-            self.now,
-            vec![crate::model::SeriesData {
-                key: key.clone(),
-                points,
-            }],
-            &[key],
-        );
+        self.series
+            .entry(key)
+            .or_default()
+            .merge(start, self.now, points);
     }
 }

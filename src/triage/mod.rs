@@ -5,7 +5,7 @@
 pub mod input;
 pub mod rules;
 
-pub use input::{Facts, Input, LogSample};
+pub use input::{Facts, Input};
 
 use crate::model::Observation;
 

@@ -9,9 +9,10 @@ use chrono::TimeDelta;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use crate::model::History;
 use crate::model::Time;
 use crate::screen::spark::{ROW_WINDOW, Spark, VALUE_WIDTH};
-use crate::state::{History, Metrics};
+use crate::state::Metrics;
 use crate::theme::Theme;
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];

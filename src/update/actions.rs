@@ -508,11 +508,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     let Some(Popup::TargetHealth(view)) = state.popups.last_mut() else {
         return vec![];
     };
-    if view
-        .in_flight
-        .is_some_and(|at| now - at < crate::poll::LOST_AFTER)
-        || view.last_sent.is_some_and(|at| now - at < HEALTH_EVERY)
-    {
+    if !crate::poll::repeat_due(view.in_flight, view.last_sent, HEALTH_EVERY, now) {
         return vec![];
     }
     view.in_flight = Some(now);

@@ -2,6 +2,7 @@
 //! instance, and the keys that change their window.
 
 use crate::keymap::Command;
+use crate::model::arn::target_group_name;
 use crate::model::{Insights, MetricId, Task, metric_catalog as cat};
 use crate::screen::panes::{self, Items};
 use crate::state::{Chart, ChartLine, ChartWindow, Level, Pane, Popup, State};
@@ -25,11 +26,6 @@ fn share(label: &str, metric: MetricId, capacity: Option<u32>) -> ChartLine {
         },
         None => line(label, metric),
     }
-}
-
-/// The short name of a target group from its ARN (`…:targetgroup/web/0123` → `web`).
-fn target_group_name(arn: &str) -> &str {
-    arn.split('/').nth(1).unwrap_or(arn)
 }
 
 fn task_chart(state: &State, task: &Task) -> Chart {

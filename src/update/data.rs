@@ -1,7 +1,7 @@
 //! Data arrivals from pollers.
 
+use crate::model::{ErrorKind, Snapshot, SourceError};
 use crate::model::{Identity, Query, TaskScope, Time};
-use crate::source::{ErrorKind, Snapshot, SourceError};
 use crate::state::{Level, Pane, State};
 
 use super::rows;

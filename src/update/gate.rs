@@ -55,11 +55,7 @@ fn op_scope(state: &State, op: &Operation) -> (Option<String>, Option<String>) {
     if let Some((cluster, service)) = super::triage::service_of_arn(state, target) {
         return (Some(cluster), Some(service));
     }
-    let cluster = target
-        .split_once(":task/")
-        .or_else(|| target.split_once(":container-instance/"))
-        .and_then(|(_, rest)| rest.split('/').next())
-        .map(str::to_string);
+    let cluster = crate::model::arn::cluster_in(target).map(str::to_string);
     let (running, stopped) = state.fleet.all_tasks();
     let service = running
         .into_iter()

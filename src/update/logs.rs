@@ -4,14 +4,12 @@
 
 use chrono::TimeDelta;
 
-use crate::action::{Effect, LogRead};
+use crate::action::Effect;
 use crate::keymap::Command;
-use crate::model::{LogEvent, LogStreamRef};
+use crate::model::{LogEvent, LogRead, LogStreamRef, LogSubject};
 use crate::screen::panes::{self, Items};
 use crate::source::{ErrorKind, SourceError};
-use crate::state::{
-    BACKFILL, InputMode, Level, LineEditor, LogMode, LogPane, LogSubject, Pane, State,
-};
+use crate::state::{BACKFILL, InputMode, Level, LineEditor, LogMode, LogPane, Pane, State};
 
 /// How often a polling pane asks for new lines.
 pub const POLL_EVERY: TimeDelta = TimeDelta::seconds(2);
@@ -220,13 +218,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     if !matches!(pane.mode, LogMode::Polling { .. }) {
         return vec![];
     }
-    if pane
-        .in_flight
-        .is_some_and(|sent| now - sent < crate::poll::LOST_AFTER)
-    {
-        return vec![];
-    }
-    if pane.last_poll.is_some_and(|at| now - at < POLL_EVERY) {
+    if !crate::poll::repeat_due(pane.in_flight, pane.last_poll, POLL_EVERY, now) {
         return vec![];
     }
     pane.in_flight = Some(now);

@@ -1,4 +1,5 @@
-//! What CloudWatch history the console needs, when to ask for it, and what to do with answers.
+//! When to ask CloudWatch for the history the console needs (which series: `poll::metrics`), and
+//! what to do with answers.
 //!
 //! Only series on screen are polled: the visible rows of the focused pane and an open chart.
 //! A cycle (default 60 s) asks for all of them in as few `GetMetricData` rounds as possible —
@@ -10,86 +11,15 @@ use std::collections::BTreeMap;
 use chrono::TimeDelta;
 
 use crate::action::Effect;
-use crate::model::{Insights, MetricRequest, SeriesData, SeriesKey, Time, metric_catalog as cat};
+use crate::model::{MetricRequest, SeriesData, SeriesKey, Time};
 use crate::poll;
-use crate::screen::layout;
-use crate::screen::panes::{self, Items};
-use crate::screen::spark::{ROW_PERIOD, ROW_WINDOW};
 use crate::source::SourceError;
-use crate::state::{Level, Popup, State};
+use crate::state::{Level, State};
 
 /// Periods re-read on each increment: CloudWatch completes and revises the latest ones.
 const OVERLAP_PERIODS: i32 = 2;
 /// How the status line names this poller's problems (and recognises them once over).
 const METRICS_WARNING: &str = "CloudWatch metrics: ";
-
-/// Series on screen now, with how far back each must reach.
-pub fn wanted(state: &State, with_triage: bool) -> Vec<(SeriesKey, TimeDelta)> {
-    let mut out: Vec<(SeriesKey, TimeDelta)> = Vec::new();
-    let row = |metric| {
-        (
-            SeriesKey {
-                metric,
-                period: ROW_PERIOD,
-            },
-            ROW_WINDOW,
-        )
-    };
-    let view = state.focused();
-    let height = layout::list_rows(state);
-    let offset = view.offset.min(view.rows.len().saturating_sub(height));
-    let visible = view.rows.iter().skip(offset).take(height).copied();
-    match panes::items(&view.pane, &state.fleet) {
-        Items::Clusters(items) => {
-            for i in visible {
-                out.extend(cat::cluster_row(&items[i]).into_iter().map(row));
-            }
-        }
-        Items::Services(items) => {
-            for i in visible {
-                out.extend(cat::service_row(&items[i]).into_iter().map(row));
-            }
-        }
-        Items::Tasks(items, false, true) => {
-            for i in visible {
-                let task = &items[i];
-                if state.fleet.insights(cat::cluster_of(&task.cluster_arn))
-                    == Some(Insights::Enhanced)
-                {
-                    out.extend(cat::task_row(task).into_iter().map(row));
-                }
-            }
-        }
-        Items::Instances(items) => {
-            for i in visible {
-                out.extend(cat::instance_row(&items[i]).into_iter().map(row));
-            }
-        }
-        Items::Tasks(..) | Items::Containers(_) => {}
-    }
-    if let Some(chart) = state.popups.iter().rev().find_map(|p| match p {
-        Popup::Chart(c) => Some(c),
-        _ => None,
-    }) {
-        let span = chart.window.span();
-        out.extend(chart.series().map(|k| (k, span)));
-    }
-    // What the triage rules read, for the whole fleet (refreshed at each evaluation); a few
-    // thousand series on a big fleet, so only once per tick of the clock, never per key.
-    if !with_triage {
-        return out;
-    }
-    let shown: std::collections::HashSet<SeriesKey> = out.iter().map(|(k, _)| k.clone()).collect();
-    out.extend(
-        state
-            .triage
-            .metrics_wanted
-            .iter()
-            .map(|m| row(m.clone()))
-            .filter(|(k, _)| !shown.contains(k)),
-    );
-    out
-}
 
 /// Metric and alarm requests due now.
 pub fn schedule(state: &mut State) -> Vec<Effect> {
@@ -99,7 +29,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     let with_triage =
         state.metrics.poll.triage_marked != Some(now) || state.metrics.poll.triage_owed;
     state.metrics.poll.triage_marked = Some(now);
-    let wanted = wanted(state, with_triage);
+    let wanted = poll::metrics::wanted(state, with_triage);
     for (key, _) in &wanted {
         state.metrics.want(key, now);
     }
@@ -107,11 +37,12 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
 
     let poll = &mut state.metrics.poll;
     let lost = poll::LOST_AFTER;
-    if poll.alarms_in_flight.is_none_or(|sent| now - sent >= lost)
-        && poll
-            .alarms_sent
-            .is_none_or(|sent| now - sent >= poll::chrono_duration(cadence))
-    {
+    if poll::repeat_due(
+        poll.alarms_in_flight,
+        poll.alarms_sent,
+        poll::chrono_duration(cadence),
+        now,
+    ) {
         poll.alarms_in_flight = Some(now);
         poll.alarms_sent = Some(now);
         effects.push(Effect::FetchAlarms);
@@ -257,6 +188,7 @@ pub fn alarms_loaded(state: &mut State, result: Result<Vec<crate::model::Alarm>,
 mod tests {
     use super::*;
     use crate::action::Action;
+    use crate::screen::spark::ROW_WINDOW;
     use crate::source::ErrorKind;
     use crate::testkit::Harness;
 

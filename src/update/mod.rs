@@ -23,13 +23,10 @@ pub mod rows;
 pub mod taskdefs;
 pub mod triage;
 
-use std::time::Duration;
-
 pub use keys::frame_drawn;
 
 use crate::action::{Action, Effect};
 use crate::keymap::KeyMap;
-use crate::model::Query;
 use crate::screen::layout;
 use crate::state::{InputMode, Level, State};
 
@@ -242,38 +239,8 @@ fn written_to(asked: &std::path::Path, written: &std::path::Path) -> String {
     }
 }
 
-/// What the current view needs polled, with cadences: the focused pane often (less often while
-/// nothing happens), the panes behind it rarely, nothing else.
-pub fn wanted(state: &State) -> Vec<(Query, Duration)> {
-    let mut wanted = Vec::with_capacity(state.nav.len());
-    wanted.push((
-        state.focused().pane.query(),
-        crate::poll::cadence::focused(state),
-    ));
-    let behind = crate::poll::cadence::behind(state, state.refresh.background);
-    for view in state.nav.iter().rev().skip(1) {
-        wanted.push((view.pane.query(), behind));
-    }
-    // Target health names each target's task: the service's tasks are needed while it is open.
-    if let Some(crate::state::Popup::TargetHealth(view)) = state.popups.last() {
-        let scope = crate::model::TaskScope::Service {
-            cluster: view.cluster.clone(),
-            service: view.service.clone(),
-        };
-        wanted.push((
-            Query::Tasks {
-                scope,
-                stopped: false,
-            },
-            state.refresh.focused,
-        ));
-    }
-    wanted.extend(triage::wanted(state));
-    wanted
-}
-
 fn schedule(state: &mut State) -> Vec<Effect> {
-    let wanted = wanted(state);
+    let wanted = crate::poll::panes::wanted(state);
     let mut effects = state.polls.due(&wanted, state.now);
     effects.extend(metrics::schedule(state));
     effects.extend(logs::schedule(state));

@@ -18,9 +18,6 @@ use crate::state::{Level, Pane, Popup, State, TaskDefText, TaskDefsView};
 
 use super::{forwards, gate};
 
-/// Rows around the selection whose definitions are read ahead.
-const LOOK_BEHIND: usize = 5;
-const LOOK_AHEAD: usize = 25;
 /// Definitions asked for at once.
 const MAX_IN_FLIGHT: usize = 8;
 
@@ -201,47 +198,17 @@ fn rollback(
 pub fn schedule(state: &mut State) -> Vec<Effect> {
     let now = state.now;
     let mut effects = Vec::new();
-    let mut wanted: Vec<String> = Vec::new();
     for popup in &mut state.popups {
-        match popup {
-            Popup::TaskDefs(view) => {
-                let lost = view
-                    .in_flight
-                    .is_some_and(|at| now - at >= crate::poll::LOST_AFTER);
-                if view.revisions.is_none()
-                    && view.error.is_none()
-                    && (view.in_flight.is_none() || lost)
-                {
-                    view.in_flight = Some(now);
-                    effects.push(Effect::LoadRevisions {
-                        family: view.family.clone(),
-                    });
-                }
-                if !view.running.arn.is_empty() {
-                    wanted.push(view.running.arn.clone());
-                }
-                if let Some(revisions) = &view.revisions {
-                    let start = view.selected.saturating_sub(LOOK_BEHIND);
-                    wanted.extend(
-                        revisions
-                            .iter()
-                            .skip(start)
-                            .take(LOOK_BEHIND + LOOK_AHEAD)
-                            .map(|r| r.arn.clone()),
-                    );
-                }
-            }
-            Popup::TaskDefText { view, .. } => {
-                wanted.extend(view.needs().into_iter().map(|r| r.arn.clone()));
-            }
-            Popup::ForwardDialog(dialog) => {
-                if let Some(task) = &dialog.task {
-                    wanted.push(task.task_definition.arn.clone());
-                }
-            }
-            _ => {}
+        if let Popup::TaskDefs(view) = popup
+            && crate::poll::taskdefs::revisions_due(view, now)
+        {
+            view.in_flight = Some(now);
+            effects.push(Effect::LoadRevisions {
+                family: view.family.clone(),
+            });
         }
     }
+    let wanted = crate::poll::taskdefs::wanted(&state.popups);
     let cache = &mut state.task_defs;
     cache
         .in_flight

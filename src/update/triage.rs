@@ -1,13 +1,11 @@
-//! Feeding the triage engine: what it polls beyond the panes (every cluster's services and
-//! instances, stopped tasks of services that show stops, target health of services in trouble,
-//! task definitions, scaling bounds), and when it evaluates.
-
-use std::time::Duration;
+//! Feeding the triage engine: sending the polls `poll::triage` decides it needs beyond the
+//! panes, keeping what they answer, and when it evaluates.
 
 use chrono::TimeDelta;
 
 use crate::action::Effect;
-use crate::model::{Query, Service, Task, TaskScope, Time, metric_catalog};
+use crate::model::{Query, Service, Task, Time, metric_catalog};
+use crate::poll::triage as poll;
 use crate::state::State;
 use crate::triage::{self, Input};
 
@@ -15,154 +13,6 @@ use crate::triage::{self, Input};
 const EVALUATE_EVERY: TimeDelta = TimeDelta::seconds(3);
 /// …and at least this often (holds and resolutions move with time alone).
 const EVALUATE_IDLE: TimeDelta = TimeDelta::seconds(15);
-/// Fleet-wide polls for the engine (services, instances, stopped tasks).
-const FLEET_EVERY: Duration = Duration::from_secs(30);
-/// Stopped tasks vanish from ECS about an hour after they stop: poll at least every minute.
-const STOPPED_EVERY: Duration = Duration::from_secs(60);
-/// Running tasks of a whole cluster are polled for the engine only up to this many.
-const CLUSTER_TASKS_MAX: u32 = 1_000;
-/// Target health of a service in trouble.
-const TARGET_HEALTH_EVERY: TimeDelta = TimeDelta::seconds(30);
-/// Auto scaling bounds of a busy service.
-const SCALING_EVERY: TimeDelta = TimeDelta::minutes(5);
-/// A service in trouble has its latest log lines read this often (for the log rules)…
-const LOG_SCAN_EVERY: TimeDelta = TimeDelta::seconds(60);
-/// …and at most this many services at a time.
-const LOG_SCANS_MAX: usize = 5;
-/// A task definition that could not be read is asked for again after this long.
-const TASK_DEFINITION_RETRY: TimeDelta = TimeDelta::minutes(5);
-/// How far back a service's events count as "recent" when deciding what to poll.
-const RECENT: TimeDelta = TimeDelta::minutes(30);
-
-/// The fleet queries the engine needs beyond what the panes poll, at background cadences
-/// (worked out once a clock tick in [`schedule`], not on every key), stretched while the
-/// console is quiet (`poll::cadence::behind`).
-pub fn wanted(state: &State) -> Vec<(Query, Duration)> {
-    state
-        .triage
-        .wanted_queries
-        .iter()
-        .map(|(query, every)| (query.clone(), crate::poll::cadence::behind(state, *every)))
-        .collect()
-}
-
-fn fleet_queries(state: &State) -> Vec<(Query, Duration)> {
-    let mut wanted = vec![(Query::Clusters, FLEET_EVERY)];
-    for cluster in state.fleet.clusters() {
-        if cluster.status == "INACTIVE" {
-            continue;
-        }
-        let name = cluster.name.clone();
-        wanted.push((
-            Query::Services {
-                cluster: name.clone(),
-            },
-            FLEET_EVERY,
-        ));
-        if cluster.instances > 0 {
-            wanted.push((
-                Query::Instances {
-                    cluster: name.clone(),
-                },
-                FLEET_EVERY,
-            ));
-        }
-        if cluster.running_tasks + cluster.pending_tasks <= CLUSTER_TASKS_MAX {
-            let scope = TaskScope::Cluster {
-                cluster: name.clone(),
-            };
-            wanted.push((
-                Query::Tasks {
-                    scope,
-                    stopped: false,
-                },
-                FLEET_EVERY,
-            ));
-        }
-        let services = state.fleet.services(&Query::Services {
-            cluster: name.clone(),
-        });
-        for service in services.iter().filter(|s| shows_stops(s, state.now)) {
-            let scope = TaskScope::Service {
-                cluster: name.clone(),
-                service: service.name.clone(),
-            };
-            wanted.push((
-                Query::Tasks {
-                    scope: scope.clone(),
-                    stopped: true,
-                },
-                STOPPED_EVERY,
-            ));
-            if cluster.running_tasks + cluster.pending_tasks > CLUSTER_TASKS_MAX {
-                // Too many to poll the whole cluster: this service's tasks at least.
-                wanted.push((
-                    Query::Tasks {
-                        scope,
-                        stopped: false,
-                    },
-                    FLEET_EVERY,
-                ));
-            }
-        }
-    }
-    wanted
-}
-
-/// Whether a service shows signs of tasks stopping: fewer running than desired, tasks pending,
-/// a deployment with failed tasks or still rolling, or recent events about starting/stopping
-/// tasks or failing health checks.
-fn shows_stops(s: &Service, now: Time) -> bool {
-    s.running < s.desired
-        || s.pending > 0
-        || s.deployments.len() > 1
-        || s.deployments.iter().any(|d| {
-            d.failed > 0 || d.rollout_state == "IN_PROGRESS" || d.rollout_state == "FAILED"
-        })
-        || s.events
-            .iter()
-            .take_while(|e| now - e.at <= RECENT)
-            .any(|e| {
-                let m = e.message.as_str();
-                m.contains("has started")
-                    || m.contains("has stopped")
-                    || m.contains("unhealthy")
-                    || m.contains("unable to place")
-            })
-}
-
-/// Whether a service's load balancer targets are worth polling now.
-fn targets_in_question(state: &State, s: &Service) -> bool {
-    if s.target_group_arns.is_empty() {
-        return false;
-    }
-    let unhealthy_metric = metric_catalog::service_targets(s).into_iter().any(|m| {
-        m.name == "UnHealthyHostCount"
-            && state
-                .metrics
-                .get(&crate::model::SeriesKey {
-                    metric: m,
-                    period: triage::input::PERIOD,
-                })
-                .and_then(|h| h.latest())
-                .is_some_and(|p| p.value > 0.0)
-    });
-    unhealthy_metric
-        || shows_stops(s, state.now)
-        || state.triage.all().any(|f| {
-            f.is_active()
-                && f.current.subject.cluster() == metric_catalog::cluster_of(&s.cluster_arn)
-                && f.current.subject.service() == Some(s.name.as_str())
-        })
-}
-
-/// The target-health view polls this service already (its answers feed the engine too).
-fn target_health_open(state: &State, service_arn: &str) -> bool {
-    state
-        .popups
-        .iter()
-        .any(|p| matches!(p, crate::state::Popup::TargetHealth(v) if v.service_arn == service_arn))
-}
 
 /// Effects the engine needs now: target health, task definitions, scaling bounds.
 pub fn schedule(state: &mut State) -> Vec<Effect> {
@@ -177,7 +27,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     state.triage.last_scheduled = Some(now);
-    state.triage.wanted_queries = fleet_queries(state);
+    state.triage.wanted_queries = poll::fleet_queries(state);
     let mut effects = Vec::new();
     let services: Vec<Service> = state
         .fleet
@@ -187,29 +37,21 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
         .collect();
     for s in &services {
         want_task_definition(state, &s.task_definition.arn, &mut effects);
-        if targets_in_question(state, s)
-            && !target_health_open(state, &s.arn)
+        if poll::targets_in_question(state, s)
+            && !poll::target_health_open(state, &s.arn)
             && state
                 .triage
-                .due(&format!("th {}", s.arn), now, TARGET_HEALTH_EVERY)
+                .due(&format!("th {}", s.arn), now, poll::TARGET_HEALTH_EVERY)
         {
             effects.push(Effect::TriageTargetHealth {
                 service_arn: s.arn.clone(),
                 target_groups: s.target_group_arns.clone(),
             });
         }
-        let busy = state
-            .metrics
-            .get(&crate::model::SeriesKey {
-                metric: metric_catalog::service_cpu(s),
-                period: triage::input::PERIOD,
-            })
-            .and_then(|h| h.latest())
-            .is_some_and(|p| p.value >= 80.0);
-        if busy
+        if poll::wants_scaling_bounds(state, s)
             && state
                 .triage
-                .due(&format!("sb {}", s.arn), now, SCALING_EVERY)
+                .due(&format!("sb {}", s.arn), now, poll::SCALING_EVERY)
         {
             effects.push(Effect::FetchScalingBounds {
                 cluster: metric_catalog::cluster_of(&s.cluster_arn).to_string(),
@@ -237,45 +79,21 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     effects
 }
 
-/// Services whose logs the log rules should read: those with active findings or recent stops,
-/// the most severe first, a few at a time.
+/// Log scans due now: the troubled services, the most severe first, a few at a time.
 fn log_scans(state: &mut State) -> Vec<Effect> {
     let now = state.now;
-    let mut troubled: Vec<(crate::model::Severity, String, String)> = Vec::new();
-    for f in state.triage.active() {
-        if let Some(service) = f.current.subject.service() {
-            let key = (f.current.subject.cluster().to_string(), service.to_string());
-            if !troubled.iter().any(|(_, c, s)| (c, s) == (&key.0, &key.1)) {
-                troubled.push((f.severity(), key.0, key.1));
-            }
-        }
-    }
-    for task in state.triage.stops.values() {
-        let recent = task
-            .stopped_at
-            .is_some_and(|at| now - at <= TimeDelta::minutes(15));
-        if let (true, Some(service)) = (recent, task.service_name()) {
-            let cluster = metric_catalog::cluster_of(&task.cluster_arn);
-            if !troubled
-                .iter()
-                .any(|(_, c, s)| c == cluster && s == service)
-            {
-                troubled.push((crate::model::Severity::Info, cluster.into(), service.into()));
-            }
-        }
-    }
-    troubled.sort_by_key(|t| std::cmp::Reverse(t.0));
     // The most severe first, but every troubled service gets its turn: those scanned a moment
     // ago are not due and leave their place to the next.
     let mut effects = Vec::new();
-    for (_, cluster, service) in troubled {
-        if effects.len() >= LOG_SCANS_MAX {
+    for (cluster, service) in poll::log_scan_candidates(state) {
+        if effects.len() >= poll::LOG_SCANS_MAX {
             break;
         }
-        if state
-            .triage
-            .due(&format!("ls {cluster}/{service}"), now, LOG_SCAN_EVERY)
-        {
+        if state.triage.due(
+            &format!("ls {cluster}/{service}"),
+            now,
+            poll::LOG_SCAN_EVERY,
+        ) {
             effects.push(Effect::ScanLogs { cluster, service });
         }
     }
@@ -306,7 +124,7 @@ fn want_task_definition(state: &mut State, arn: &str, effects: &mut Vec<Effect>)
     }
     if state
         .triage
-        .due(&format!("td {arn}"), state.now, TASK_DEFINITION_RETRY)
+        .due(&format!("td {arn}"), state.now, poll::TASK_DEFINITION_RETRY)
     {
         effects.push(Effect::FetchTaskDefinition {
             arn: arn.to_string(),
@@ -346,7 +164,8 @@ pub fn evaluate(state: &mut State) {
         tasks: running,
         stopped,
         instances: state.fleet.instances_since(since),
-        metrics: &state.metrics,
+        series: state.metrics.series(),
+        alarms: &state.metrics.alarms,
         target_health: &state.triage.target_health,
         task_definitions: &state.triage.task_definitions,
         scaling: &state.triage.scaling,
@@ -451,26 +270,21 @@ pub fn fleet_loaded(state: &mut State, query: &Query) {
 /// (cluster, service) of a service ARN: from the ARN when it names the cluster, else (the
 /// short, pre-2021 format `service/name`) from the services the console holds.
 pub fn service_of_arn(state: &State, service_arn: &str) -> Option<(String, String)> {
-    service_key(service_arn).or_else(|| {
-        state
-            .fleet
-            .all_services()
-            .into_iter()
-            .find(|s| s.arn == service_arn)
-            .map(|s| {
-                (
-                    metric_catalog::cluster_of(&s.cluster_arn).to_string(),
-                    s.name.clone(),
-                )
-            })
-    })
-}
-
-/// Parses `arn:aws:ecs:region:acct:service/cluster/name` into (cluster, name).
-pub fn service_key(service_arn: &str) -> Option<(String, String)> {
-    let rest = service_arn.split_once(":service/")?.1;
-    let (cluster, name) = rest.split_once('/')?;
-    Some((cluster.to_string(), name.to_string()))
+    let key = crate::model::arn::service_key(service_arn);
+    key.map(|(c, n)| (c.to_string(), n.to_string()))
+        .or_else(|| {
+            state
+                .fleet
+                .all_services()
+                .into_iter()
+                .find(|s| s.arn == service_arn)
+                .map(|s| {
+                    (
+                        metric_catalog::cluster_of(&s.cluster_arn).to_string(),
+                        s.name.clone(),
+                    )
+                })
+        })
 }
 
 /// Keeps the scaling bounds the rules read.
@@ -516,10 +330,10 @@ pub fn log_lines(state: &mut State, id: u64, events: &[crate::model::LogEvent]) 
         return;
     };
     let (cluster, service) = match &pane.subject {
-        crate::state::LogSubject::Service { cluster, service } => {
+        crate::model::LogSubject::Service { cluster, service } => {
             (cluster.clone(), Some(service.clone()))
         }
-        crate::state::LogSubject::Task(task) => (
+        crate::model::LogSubject::Task(task) => (
             metric_catalog::cluster_of(&task.cluster_arn).to_string(),
             task.service_name().map(str::to_string),
         ),
@@ -546,13 +360,13 @@ fn remember_lines(
             |a| a.to_string(),
         )
     };
-    let samples: Vec<(String, triage::LogSample)> = events
+    let samples: Vec<(String, crate::model::LogSample)> = events
         .iter()
         .map(|e| {
             let mut parts = e.stream.rsplit('/');
             let task_id = parts.next().unwrap_or_default();
             let container = parts.next().unwrap_or_default();
-            let sample = triage::LogSample {
+            let sample = crate::model::LogSample {
                 cluster: cluster.to_string(),
                 service: service.map(str::to_string),
                 task_arn: task_arn(task_id),
@@ -566,18 +380,10 @@ fn remember_lines(
                 "{}/{}/{:x}",
                 e.stream,
                 e.at.timestamp_millis(),
-                fxhash(&e.message)
+                crate::model::hash::stable(&[e.message.as_bytes()])
             );
             (key, sample)
         })
         .collect();
     state.triage.remember_logs(samples);
-}
-
-/// A cheap, stable hash of a log line (de-duplication only).
-fn fxhash(text: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    text.hash(&mut h);
-    h.finish()
 }

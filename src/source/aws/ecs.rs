@@ -272,7 +272,7 @@ impl AwsSource {
         let cluster_arn = found
             .first()
             .and_then(|ci| ci.container_instance_arn())
-            .map(cluster_arn_of)
+            .map(|ci_arn| cluster_arn_of(ci_arn, cluster))
             .unwrap_or_default();
         let mut instances: Vec<Instance> = found
             .iter()
@@ -334,15 +334,16 @@ impl AwsSource {
     }
 }
 
-/// `arn:aws:ecs:r:a:container-instance/prod/abc` → `arn:aws:ecs:r:a:cluster/prod`.
-fn cluster_arn_of(ci_arn: &str) -> String {
-    match ci_arn.split_once(":container-instance/") {
-        Some((prefix, rest)) => {
-            let cluster = rest.split('/').next().unwrap_or_default();
-            format!("{prefix}:cluster/{cluster}")
-        }
-        None => String::new(),
-    }
+/// `arn:aws:ecs:r:a:container-instance/prod/abc` → `arn:aws:ecs:r:a:cluster/prod`. An
+/// old-format ARN (`container-instance/abc`) names no cluster: the one asked about is used.
+fn cluster_arn_of(ci_arn: &str, cluster: &str) -> String {
+    use crate::model::arn;
+    arn::cluster_arn_of(ci_arn)
+        .or_else(|| {
+            let (prefix, _) = ci_arn.rsplit_once(':')?;
+            Some(format!("{prefix}:cluster/{}", arn::tail(cluster)))
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -352,9 +353,16 @@ mod tests {
     #[test]
     fn cluster_arn_from_a_container_instance_arn() {
         assert_eq!(
-            cluster_arn_of("arn:aws:ecs:eu-west-1:1:container-instance/prod/abc"),
+            cluster_arn_of(
+                "arn:aws:ecs:eu-west-1:1:container-instance/prod/abc",
+                "prod"
+            ),
             "arn:aws:ecs:eu-west-1:1:cluster/prod"
         );
-        assert_eq!(cluster_arn_of("nonsense"), "");
+        assert_eq!(
+            cluster_arn_of("arn:aws:ecs:eu-west-1:1:container-instance/abc", "prod"),
+            "arn:aws:ecs:eu-west-1:1:cluster/prod"
+        );
+        assert_eq!(cluster_arn_of("nonsense", "prod"), "");
     }
 }

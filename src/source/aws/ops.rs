@@ -16,6 +16,7 @@ use aws_sdk_ecs::types::ContainerInstanceStatus;
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::{AwsSource, CONCURRENCY, mutating};
+use crate::model::arn::{short_task_id, target_group_name};
 use crate::model::{
     ForwardOpening, HealthCheck, Operation, ScalingBounds, SessionHandoff, TargetGroupHealth,
     TargetHealth, arn_tail, forward_document,
@@ -44,17 +45,6 @@ macro_rules! send_change {
 
 /// A change AWS throttled is sent at most this many times in all.
 const CHANGE_ATTEMPTS: u32 = 3;
-
-/// The first eight characters of a task id, as the panes show it.
-fn short(task_arn: &str) -> &str {
-    let id = arn_tail(task_arn);
-    id.get(..8).unwrap_or(id)
-}
-
-/// `my-tg` from `arn:aws:elasticloadbalancing:…:targetgroup/my-tg/0123456789abcdef`.
-fn target_group_name(arn: &str) -> &str {
-    arn.rsplit('/').nth(1).unwrap_or(arn)
-}
 
 /// A server's string, safe to draw.
 fn text(s: Option<&str>) -> String {
@@ -292,7 +282,7 @@ impl AwsSource {
                 reason,
             } => {
                 let name = "ecs:StopTask";
-                let what = &format!("task {} in {cluster}", short(task_arn));
+                let what = &format!("task {} in {cluster}", short_task_id(task_arn));
                 let call = self
                     .ecs
                     .stop_task()
@@ -302,7 +292,7 @@ impl AwsSource {
                 send_change!(self, name, call, ecs, |e| self
                     .change_error(name, op, cluster, what, &e))
                 .await?;
-                Ok(format!("task {} stopping", short(task_arn)))
+                Ok(format!("task {} stopping", short_task_id(task_arn)))
             }
             Operation::SetInstanceState {
                 cluster,
@@ -503,7 +493,7 @@ impl AwsSource {
         command: &str,
     ) -> Result<SessionHandoff, SourceError> {
         let name = "ecs:ExecuteCommand";
-        let what = &format!("task {} in {cluster}", short(task_arn));
+        let what = &format!("task {} in {cluster}", short_task_id(task_arn));
         let runtime_id = if runtime_id.is_empty() {
             let task = self
                 .describe_tasks(cluster, vec![task_arn.to_string()])

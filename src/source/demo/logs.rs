@@ -20,10 +20,7 @@ pub fn fleet_log_events(fleet: &Fleet, query: &LogQuery, now: Time) -> Vec<LogEv
 
 /// One hash for everything random here.
 fn hash(text: &str, n: i64) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes().chain(n.to_le_bytes()) {
-        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-    }
+    let h = crate::model::hash::stable(&[text.as_bytes(), &n.to_le_bytes()]);
     h ^ (h >> 29)
 }
 

@@ -18,10 +18,7 @@ use crate::model::{
 
 /// A number in [0, 1) from a text and an instant: the demo's noise.
 fn noise(seed: &str, at: i64) -> f64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in seed.bytes().chain(at.to_le_bytes()) {
-        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-    }
+    let mut h = crate::model::hash::stable(&[seed.as_bytes(), &at.to_le_bytes()]);
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;

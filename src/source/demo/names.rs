@@ -80,9 +80,7 @@ pub fn target_group_arn(rng: &mut Rng, name: &str) -> String {
 /// One application load balancer per cluster, named after it. Derived from the name, not the
 /// RNG, so adding it left every other generated value as it was.
 pub fn load_balancer_arn(cluster: &str) -> String {
-    let hash = cluster.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    });
+    let hash = crate::model::hash::stable(&[cluster.as_bytes()]);
     format!(
         "arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/{cluster}-edge/{hash:016x}"
     )

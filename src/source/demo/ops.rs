@@ -13,6 +13,7 @@ use fastrand::Rng;
 use super::fleet::{ClusterState, Fleet, ServiceState, SimTask, StopKind};
 use super::names::{self, AZS};
 use super::simulate::begin_deployment;
+use crate::model::arn::target_group_name;
 use crate::model::{
     HealthCheck, Operation, ScalingBounds, TargetGroupHealth, TargetHealth, Time, arn_tail,
 };
@@ -184,7 +185,7 @@ fn stop_task(
 ) -> Result<String, SourceError> {
     let (cl, rng) = cluster_mut(fleet, cluster)?;
     let id = arn_tail(task);
-    let short = id.get(..8).unwrap_or(id);
+    let short = crate::model::arn::short_task_id(id);
     let Some(&s) = cl.task_index.get(id) else {
         return Err(SourceError::not_found(format!(
             "task {short} is not in {}",
@@ -344,9 +345,7 @@ pub fn scaling_bounds(
 }
 
 fn hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
+    crate::model::hash::stable(&[text.as_bytes()])
 }
 
 /// `DescribeTargetHealth` of each group, in the order asked: one target per task of the
@@ -381,13 +380,6 @@ pub fn target_health(
             })
         })
         .collect()
-}
-
-/// `…:targetgroup/prod-cart/0123456789abcdef` → `prod-cart`.
-fn target_group_name(arn: &str) -> &str {
-    arn.rsplit_once(":targetgroup/")
-        .and_then(|(_, rest)| rest.split('/').next())
-        .unwrap_or(arn)
 }
 
 fn health_check(svc: &ServiceState) -> HealthCheck {

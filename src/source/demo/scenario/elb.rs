@@ -224,11 +224,7 @@ impl Targets {
         target_groups
             .iter()
             .map(|arn| {
-                let name = arn
-                    .rsplit_once(":targetgroup/")
-                    .and_then(|(_, rest)| rest.split('/').next())
-                    .unwrap_or(arn)
-                    .to_string();
+                let name = crate::model::arn::target_group_name(arn).to_string();
                 let svc = fleet
                     .clusters
                     .iter()

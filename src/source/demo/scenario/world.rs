@@ -200,9 +200,7 @@ impl World {
 
 /// A number in [0, 1) fixed per text.
 pub fn unit(text: &str) -> f64 {
-    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
+    let h = crate::model::hash::stable(&[text.as_bytes()]);
     ((h ^ (h >> 31)) >> 11) as f64 / (1u64 << 53) as f64
 }
 

@@ -337,7 +337,7 @@ mod tests {
     #[test]
     fn errors_with_no_requests_count_as_all_failing() {
         let mut f = fleet(1000.0, 0.0, 50.0, 3);
-        f.metrics = Default::default();
+        f.series = Default::default();
         f.series(cat::load_balancer_5xx(LB, None).unwrap(), &flat(50.0, 5));
         f.series(
             cat::load_balancer_5xx(LB, Some(503)).unwrap(),

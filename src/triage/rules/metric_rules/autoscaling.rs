@@ -36,7 +36,6 @@ fn named_alarms<'a>(input: &Input<'a>, s: &Service, kind: &str) -> Vec<&'a Alarm
         s.name
     );
     input
-        .metrics
         .alarms
         .iter()
         .filter(|a| {
@@ -272,7 +271,7 @@ mod tests {
             "below max"
         );
         let mut f = fleet(6, 6, 50.0);
-        f.metrics.alarms = vec![alarm("TargetTracking-service/prod/web-AlarmHigh-1a2b", 60)];
+        f.alarms = vec![alarm("TargetTracking-service/prod/web-AlarmHigh-1a2b", 60)];
         let found = check_at_max(&f.input());
         assert!(
             found[0]
@@ -280,7 +279,7 @@ mod tests {
                 .contains("ALARM (TargetTracking-service/prod/web-AlarmHigh-1a2b)")
         );
         let mut f = fleet(6, 6, 50.0);
-        f.metrics.alarms = vec![alarm("TargetTracking-service/prod/web-AlarmLow-1a2b", 60)];
+        f.alarms = vec![alarm("TargetTracking-service/prod/web-AlarmLow-1a2b", 60)];
         assert!(
             check_at_max(&f.input()).is_empty(),
             "the low alarm is not scale-out"
@@ -319,7 +318,7 @@ mod tests {
             rollout_state: "IN_PROGRESS".into(),
             ..Deployment::default()
         }];
-        f.metrics.alarms = vec![alarm(
+        f.alarms = vec![alarm(
             "TargetTracking-service/prod/web-AlarmLow-1a2b",
             14 * 60,
         )];
@@ -327,7 +326,7 @@ mod tests {
             check_scale_in_suspended(&f.input()).is_empty(),
             "14 minutes"
         );
-        f.metrics.alarms[0].updated_at = Some(ago(15 * 60));
+        f.alarms[0].updated_at = Some(ago(15 * 60));
         let found = check_scale_in_suspended(&f.input());
         assert_eq!(
             found[0].message,

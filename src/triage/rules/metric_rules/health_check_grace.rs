@@ -243,8 +243,9 @@ fn check_service(input: &Input, s: &Service) -> Option<Observation> {
 mod tests {
     use super::super::testing::*;
     use super::*;
+    use crate::model::LogSample;
     use crate::model::TargetHealth;
-    use crate::triage::{Facts, LogSample};
+    use crate::triage::Facts;
 
     /// `web` (grace 60 s, checks 30 s × 2, healthy threshold 2) with tasks 1..=n that became
     /// healthy `startup` seconds after starting, polled every 30 s.
@@ -303,7 +304,7 @@ mod tests {
         f.logs = f
             .tasks
             .iter()
-            .map(|t| crate::triage::LogSample {
+            .map(|t| LogSample {
                 cluster: "prod".into(),
                 service: Some("web".into()),
                 task_arn: t.arn.clone(),

@@ -172,7 +172,7 @@ pub fn check(input: &Input) -> Vec<Observation> {
     // Tasks with a per-task memory series at all (a few hundred at most are polled): the
     // other thousands of tasks are skipped without building a metric id for each.
     let with_series: std::collections::HashSet<&str> = input
-        .metrics
+        .series
         .keys()
         .filter(|k| {
             k.period == crate::triage::input::PERIOD

@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn no_data_is_quiet() {
         let mut f = fleet(97.0, 6, 91.0);
-        f.metrics = Default::default();
+        f.series = Default::default();
         assert!(check(&f.input()).is_empty());
     }
 }

@@ -181,20 +181,12 @@ pub fn target_group_name(tg_arn: &str, polls: &[TargetGroupHealth]) -> String {
     {
         return crate::sanitize::clean(&p.name).into_owned();
     }
-    tg_arn
-        .split_once(":targetgroup/")
-        .and_then(|(_, r)| r.split('/').next())
-        .unwrap_or(tg_arn)
-        .to_string()
+    crate::model::arn::target_group_name(tg_arn).to_string()
 }
 
 /// `…:loadbalancer/app/edge/0123` → `edge`.
 pub fn load_balancer_name(lb_arn: &str) -> String {
-    lb_arn
-        .split_once(":loadbalancer/")
-        .and_then(|(_, r)| r.split('/').nth(1))
-        .unwrap_or(lb_arn)
-        .to_string()
+    crate::model::arn::load_balancer_name(lb_arn).to_string()
 }
 
 /// The target-health polls of a group, provided the latest one is recent.

@@ -9,6 +9,7 @@ use regex::Regex;
 
 use super::stops;
 use super::support::{duration, lifetime, stop_time};
+use crate::model::arn::target_group_name;
 use crate::model::{Evidence, Observation, Remedy, Service, Severity, Task};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
@@ -23,13 +24,6 @@ static UNHEALTHY_EVENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"is unhealthy in \(target-group (?<tg>[^)]*)\) due to \(reason (?<reason>.*)\)")
         .unwrap()
 });
-
-/// `tg-web` from `arn:…:targetgroup/tg-web/73e2d6bc24d8a067`.
-pub fn target_group_name(arn: &str) -> &str {
-    arn.split_once(":targetgroup/")
-        .and_then(|(_, rest)| rest.split('/').next())
-        .unwrap_or(arn)
-}
 
 pub fn check(input: &Input) -> Vec<Observation> {
     input

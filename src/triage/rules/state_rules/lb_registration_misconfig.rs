@@ -9,8 +9,8 @@ use std::sync::LazyLock;
 use chrono::TimeDelta;
 use regex::Regex;
 
-use super::elb_health_kills::target_group_name;
 use super::support::{RECENT, duration, events_since, primary_task_definition, short};
+use crate::model::arn::target_group_name;
 use crate::model::{Evidence, Observation, Remedy, Service, Severity, Time};
 use crate::triage::Input;
 use crate::triage::input::service_subject;

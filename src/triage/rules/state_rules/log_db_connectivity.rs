@@ -8,9 +8,10 @@ use chrono::TimeDelta;
 use regex::Regex;
 
 use super::support::{duration, short};
+use crate::model::LogSample;
 use crate::model::{Evidence, Observation, Remedy, Service, Severity};
+use crate::triage::Input;
 use crate::triage::input::service_subject;
-use crate::triage::{Input, LogSample};
 
 pub const ID: &str = "log-db-connectivity-failure";
 /// Matches of one variant per service within `WINDOW` (our default).

@@ -7,9 +7,11 @@ use std::sync::LazyLock;
 use chrono::TimeDelta;
 use regex::Regex;
 
-use super::support::{clock, duration, log_subject, short, short_task_id, stop_time};
+use super::support::{clock, duration, log_subject, short, stop_time};
+use crate::model::LogSample;
+use crate::model::arn::short_task_id;
 use crate::model::{Evidence, Observation, Remedy, Severity, Time, metric_catalog};
-use crate::triage::{Input, LogSample};
+use crate::triage::Input;
 
 pub const ID: &str = "log-jvm-memory-pressure";
 /// Lines this recent count (our default).

@@ -3,8 +3,9 @@
 
 use chrono::TimeDelta;
 
+use crate::model::LogSample;
 use crate::model::{Instance, Service, Subject, Task, TaskDefinition, Time};
-use crate::triage::{Input, LogSample};
+use crate::triage::Input;
 
 /// How long a one-off fact (a stopped task, a service event) keeps its finding active. ECS
 /// forgets stopped tasks after about an hour; half of that keeps the finding visible while it
@@ -177,12 +178,6 @@ pub fn log_subject(l: &LogSample) -> Subject {
     }
 }
 
-/// The first 8 characters of a task id in a task ARN.
-pub fn short_task_id(task_arn: &str) -> &str {
-    let id = crate::model::arn_tail(task_arn);
-    id.get(..8).unwrap_or(id)
-}
-
 /// Service events newer than `since` whose text matches.
 pub fn events_since<'a>(
     s: &'a Service,
@@ -200,11 +195,12 @@ pub mod fixtures {
 
     use chrono::{TimeDelta, TimeZone, Utc};
 
+    use crate::model::LogSample;
     use crate::model::{
         ContainerDefinition, Deployment, Instance, Service, ServiceEvent, Task, TaskDefRef,
         TaskDefinition, Time,
     };
-    use crate::triage::{Facts, LogSample};
+    use crate::triage::Facts;
 
     pub const CLUSTER: &str = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod";
 

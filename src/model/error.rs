@@ -1,3 +1,6 @@
+//! Why a request to the world failed, in the categories the console words differently. A
+//! domain value: sources produce it, state keeps it, the screen shows it.
+
 use std::fmt;
 use std::time::Duration;
 

@@ -1,15 +1,15 @@
 //! Log reads as the console needs them, over any [`FleetSource`]: finding a subject's streams,
 //! the last N lines before a time (reading backwards in growing windows, so a chatty service
-//! costs one small read and a quiet one still finds its last lines), and following.
+//! costs one small read and a quiet one still finds its last lines), and following. The I/O
+//! only: when to read is decided in `update::logs` and `poll/`.
 
 use std::collections::BTreeMap;
 
 use chrono::TimeDelta;
 
-use crate::action::LogRead;
-use crate::model::{LogEvent, LogQuery, LogStreamRef, TaskScope, Time, log_streams};
+use crate::model::LogSubject;
+use crate::model::{LogEvent, LogQuery, LogRead, LogStreamRef, TaskScope, Time, log_streams};
 use crate::source::{FleetSource, SourceError};
-use crate::state::LogSubject;
 
 /// Windows read backwards from `before` until enough lines are found: 1 min, then 5 min,
 /// 30 min, 3 h, 24 h (cumulative).

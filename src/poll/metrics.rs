@@ -1,0 +1,79 @@
+//! The CloudWatch series the screen and the triage engine need now, with how far back each
+//! must reach: the visible rows of the focused pane, an open chart, and the engine's series.
+//! `update::metrics` batches them into requests and keeps the book.
+
+use chrono::TimeDelta;
+
+use crate::model::{Insights, SeriesKey, metric_catalog as cat};
+use crate::screen::layout;
+use crate::screen::panes::{self, Items};
+use crate::screen::spark::{ROW_PERIOD, ROW_WINDOW};
+use crate::state::{Popup, State};
+
+/// Series on screen now, with how far back each must reach.
+pub fn wanted(state: &State, with_triage: bool) -> Vec<(SeriesKey, TimeDelta)> {
+    let mut out: Vec<(SeriesKey, TimeDelta)> = Vec::new();
+    let row = |metric| {
+        (
+            SeriesKey {
+                metric,
+                period: ROW_PERIOD,
+            },
+            ROW_WINDOW,
+        )
+    };
+    let view = state.focused();
+    let height = layout::list_rows(state);
+    let offset = view.offset.min(view.rows.len().saturating_sub(height));
+    let visible = view.rows.iter().skip(offset).take(height).copied();
+    match panes::items(&view.pane, &state.fleet) {
+        Items::Clusters(items) => {
+            for i in visible {
+                out.extend(cat::cluster_row(&items[i]).into_iter().map(row));
+            }
+        }
+        Items::Services(items) => {
+            for i in visible {
+                out.extend(cat::service_row(&items[i]).into_iter().map(row));
+            }
+        }
+        Items::Tasks(items, false, true) => {
+            for i in visible {
+                let task = &items[i];
+                if state.fleet.insights(cat::cluster_of(&task.cluster_arn))
+                    == Some(Insights::Enhanced)
+                {
+                    out.extend(cat::task_row(task).into_iter().map(row));
+                }
+            }
+        }
+        Items::Instances(items) => {
+            for i in visible {
+                out.extend(cat::instance_row(&items[i]).into_iter().map(row));
+            }
+        }
+        Items::Tasks(..) | Items::Containers(_) => {}
+    }
+    if let Some(chart) = state.popups.iter().rev().find_map(|p| match p {
+        Popup::Chart(c) => Some(c),
+        _ => None,
+    }) {
+        let span = chart.window.span();
+        out.extend(chart.series().map(|k| (k, span)));
+    }
+    // What the triage rules read, for the whole fleet (refreshed at each evaluation); a few
+    // thousand series on a big fleet, so only once per tick of the clock, never per key.
+    if !with_triage {
+        return out;
+    }
+    let shown: std::collections::HashSet<SeriesKey> = out.iter().map(|(k, _)| k.clone()).collect();
+    out.extend(
+        state
+            .triage
+            .metrics_wanted
+            .iter()
+            .map(|m| row(m.clone()))
+            .filter(|(k, _)| !shown.contains(k)),
+    );
+    out
+}

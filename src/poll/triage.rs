@@ -1,0 +1,265 @@
+//! What the triage engine needs polled beyond the panes, and how often: every cluster's
+//! services and instances, stopped tasks of services that show stops, target health of services
+//! in trouble, scaling bounds of busy ones, log lines of troubled ones, task definitions.
+//! Decisions only: `update::triage` sends the requests and keeps their book.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+
+use crate::model::{Query, SeriesKey, Service, Severity, TaskScope, Time, metric_catalog};
+use crate::state::State;
+
+/// Fleet-wide polls for the engine (services, instances, stopped tasks).
+pub const FLEET_EVERY: Duration = Duration::from_secs(30);
+/// Stopped tasks vanish from ECS about an hour after they stop: poll at least every minute.
+pub const STOPPED_EVERY: Duration = Duration::from_secs(60);
+/// Running tasks of a whole cluster are polled for the engine only up to this many.
+pub const CLUSTER_TASKS_MAX: u32 = 1_000;
+/// Target health of a service in trouble.
+pub const TARGET_HEALTH_EVERY: TimeDelta = TimeDelta::seconds(30);
+/// Auto scaling bounds of a busy service.
+pub const SCALING_EVERY: TimeDelta = TimeDelta::minutes(5);
+/// A service in trouble has its latest log lines read this often (for the log rules)…
+pub const LOG_SCAN_EVERY: TimeDelta = TimeDelta::seconds(60);
+/// …and at most this many services at a time.
+pub const LOG_SCANS_MAX: usize = 5;
+/// A task definition that could not be read is asked for again after this long.
+pub const TASK_DEFINITION_RETRY: TimeDelta = TimeDelta::minutes(5);
+/// How far back a service's events count as "recent" when deciding what to poll.
+pub const RECENT: TimeDelta = TimeDelta::minutes(30);
+
+/// The fleet queries the engine needs beyond what the panes poll, at background cadences
+/// (worked out once a clock tick by `update::triage::schedule`, not on every key), stretched while the
+/// console is quiet (`poll::cadence::behind`).
+pub fn wanted(state: &State) -> Vec<(Query, Duration)> {
+    state
+        .triage
+        .wanted_queries
+        .iter()
+        .map(|(query, every)| (query.clone(), crate::poll::cadence::behind(state, *every)))
+        .collect()
+}
+
+/// Every fleet query the engine needs, with its cadence, from what the console knows now.
+pub fn fleet_queries(state: &State) -> Vec<(Query, Duration)> {
+    let mut wanted = vec![(Query::Clusters, FLEET_EVERY)];
+    for cluster in state.fleet.clusters() {
+        if cluster.status == "INACTIVE" {
+            continue;
+        }
+        let name = cluster.name.clone();
+        wanted.push((
+            Query::Services {
+                cluster: name.clone(),
+            },
+            FLEET_EVERY,
+        ));
+        if cluster.instances > 0 {
+            wanted.push((
+                Query::Instances {
+                    cluster: name.clone(),
+                },
+                FLEET_EVERY,
+            ));
+        }
+        if cluster.running_tasks + cluster.pending_tasks <= CLUSTER_TASKS_MAX {
+            let scope = TaskScope::Cluster {
+                cluster: name.clone(),
+            };
+            wanted.push((
+                Query::Tasks {
+                    scope,
+                    stopped: false,
+                },
+                FLEET_EVERY,
+            ));
+        }
+        let services = state.fleet.services(&Query::Services {
+            cluster: name.clone(),
+        });
+        for service in services.iter().filter(|s| shows_stops(s, state.now)) {
+            let scope = TaskScope::Service {
+                cluster: name.clone(),
+                service: service.name.clone(),
+            };
+            wanted.push((
+                Query::Tasks {
+                    scope: scope.clone(),
+                    stopped: true,
+                },
+                STOPPED_EVERY,
+            ));
+            if cluster.running_tasks + cluster.pending_tasks > CLUSTER_TASKS_MAX {
+                // Too many to poll the whole cluster: this service's tasks at least.
+                wanted.push((
+                    Query::Tasks {
+                        scope,
+                        stopped: false,
+                    },
+                    FLEET_EVERY,
+                ));
+            }
+        }
+    }
+    wanted
+}
+
+/// Whether a service shows signs of tasks stopping: fewer running than desired, tasks pending,
+/// a deployment with failed tasks or still rolling, or recent events about starting/stopping
+/// tasks or failing health checks.
+pub fn shows_stops(s: &Service, now: Time) -> bool {
+    s.running < s.desired
+        || s.pending > 0
+        || s.deployments.len() > 1
+        || s.deployments.iter().any(|d| {
+            d.failed > 0 || d.rollout_state == "IN_PROGRESS" || d.rollout_state == "FAILED"
+        })
+        || s.events
+            .iter()
+            .take_while(|e| now - e.at <= RECENT)
+            .any(|e| {
+                let m = e.message.as_str();
+                m.contains("has started")
+                    || m.contains("has stopped")
+                    || m.contains("unhealthy")
+                    || m.contains("unable to place")
+            })
+}
+
+/// Whether a service's load balancer targets are worth polling now.
+pub fn targets_in_question(state: &State, s: &Service) -> bool {
+    if s.target_group_arns.is_empty() {
+        return false;
+    }
+    let unhealthy_metric = metric_catalog::service_targets(s).into_iter().any(|m| {
+        m.name == "UnHealthyHostCount"
+            && state
+                .metrics
+                .get(&SeriesKey {
+                    metric: m,
+                    period: crate::triage::input::PERIOD,
+                })
+                .and_then(|h| h.latest())
+                .is_some_and(|p| p.value > 0.0)
+    });
+    unhealthy_metric
+        || shows_stops(s, state.now)
+        || state.triage.all().any(|f| {
+            f.is_active()
+                && f.current.subject.cluster() == metric_catalog::cluster_of(&s.cluster_arn)
+                && f.current.subject.service() == Some(s.name.as_str())
+        })
+}
+
+/// The target-health view polls this service already (its answers feed the engine too).
+pub fn target_health_open(state: &State, service_arn: &str) -> bool {
+    state
+        .popups
+        .iter()
+        .any(|p| matches!(p, crate::state::Popup::TargetHealth(v) if v.service_arn == service_arn))
+}
+
+/// Whether a service is busy enough for its auto scaling bounds to matter (CPU at 80 % or more).
+pub fn wants_scaling_bounds(state: &State, s: &Service) -> bool {
+    state
+        .metrics
+        .get(&SeriesKey {
+            metric: metric_catalog::service_cpu(s),
+            period: crate::triage::input::PERIOD,
+        })
+        .and_then(|h| h.latest())
+        .is_some_and(|p| p.value >= 80.0)
+}
+
+/// Services whose logs the log rules should read: those with active findings or recent stops,
+/// the most severe first (each once).
+pub fn log_scan_candidates(state: &State) -> Vec<(String, String)> {
+    let now = state.now;
+    let mut troubled: Vec<(Severity, String, String)> = Vec::new();
+    for f in state.triage.active() {
+        if let Some(service) = f.current.subject.service() {
+            let key = (f.current.subject.cluster().to_string(), service.to_string());
+            if !troubled.iter().any(|(_, c, s)| (c, s) == (&key.0, &key.1)) {
+                troubled.push((f.severity(), key.0, key.1));
+            }
+        }
+    }
+    for task in state.triage.stops.values() {
+        let recent = task
+            .stopped_at
+            .is_some_and(|at| now - at <= TimeDelta::minutes(15));
+        if let (true, Some(service)) = (recent, task.service_name()) {
+            let cluster = metric_catalog::cluster_of(&task.cluster_arn);
+            if !troubled
+                .iter()
+                .any(|(_, c, s)| c == cluster && s == service)
+            {
+                troubled.push((Severity::Info, cluster.into(), service.into()));
+            }
+        }
+    }
+    troubled.sort_by_key(|t| std::cmp::Reverse(t.0));
+    troubled.into_iter().map(|(_, c, s)| (c, s)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Deployment, ServiceEvent};
+
+    fn now() -> Time {
+        Time::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    fn steady() -> Service {
+        Service {
+            desired: 2,
+            running: 2,
+            deployments: vec![Deployment {
+                rollout_state: "COMPLETED".into(),
+                ..Deployment::default()
+            }],
+            ..Service::default()
+        }
+    }
+
+    fn with_event(minutes_ago: i64, message: &str) -> Service {
+        let mut s = steady();
+        s.events.push(ServiceEvent {
+            id: "1".into(),
+            at: now() - TimeDelta::minutes(minutes_ago),
+            message: message.into(),
+        });
+        s
+    }
+
+    #[test]
+    fn a_steady_service_shows_no_stops() {
+        assert!(!shows_stops(&steady(), now()));
+    }
+
+    #[test]
+    fn missing_tasks_or_a_rolling_deployment_show_stops() {
+        let mut short = steady();
+        short.running = 1;
+        assert!(shows_stops(&short, now()));
+        let mut rolling = steady();
+        rolling.deployments[0].rollout_state = "IN_PROGRESS".into();
+        assert!(shows_stops(&rolling, now()));
+    }
+
+    #[test]
+    fn only_recent_stop_events_count() {
+        let event = "(service web) has stopped 1 running tasks: (task 0123).";
+        assert!(shows_stops(&with_event(5, event), now()));
+        assert!(
+            !shows_stops(&with_event(45, event), now()),
+            "older than 30 min"
+        );
+        assert!(!shows_stops(
+            &with_event(5, "(service web) has reached a steady state."),
+            now()
+        ));
+    }
+}
