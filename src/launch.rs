@@ -129,7 +129,7 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
         effects: crate::app::Effects {
             source,
             tails: Default::default(),
-            forwards: std::sync::Arc::clone(&forwards),
+            forwards: Arc::clone(&forwards),
             audit_log: crate::source::audit::default_path(),
         },
     };

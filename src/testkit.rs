@@ -470,7 +470,7 @@ impl Harness {
 
 /// Runs a future to completion from synchronous test code: in place on the current tokio
 /// runtime when there is one (the SDK needs it), else on a tiny executor.
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
+fn block_on<F: Future>(future: F) -> F::Output {
     match tokio::runtime::Handle::try_current() {
         Ok(handle) => tokio::task::block_in_place(|| handle.block_on(future)),
         Err(_) => futures::executor::block_on(future),

@@ -157,7 +157,7 @@ fn the_scale_dialog_refuses_anything_but_a_whole_number() {
     assert!(message(&h).contains("type the new desired count"));
     // A huge paste is cut and refused.
     h.press("<c-u>");
-    h.dispatch(ecsmon::action::Action::Paste("7".repeat(10_000)));
+    h.dispatch(Action::Paste("7".repeat(10_000)));
     h.press("<enter>");
     assert!(message(&h).contains("quota"), "{}", message(&h));
     assert!(performed(&h).is_empty());
@@ -270,10 +270,10 @@ fn a_failed_action_is_audited_as_failed_and_said_in_plain_words() {
         service: "payments".into(),
         service_arn: "arn:aws:ecs:eu-west-1:123456789012:service/prod/payments".into(),
     };
-    h.dispatch(ecsmon::action::Action::Performed {
+    h.dispatch(Action::Performed {
         op,
-        result: Err(ecsmon::source::SourceError::new(
-            ecsmon::source::ErrorKind::AccessDenied,
+        result: Err(SourceError::new(
+            ErrorKind::AccessDenied,
             "AccessDenied for ecs:UpdateService on service payments",
         )),
     });
@@ -404,14 +404,14 @@ fn an_identity_from_the_previous_profile_is_ignored() {
         endpoint_url: None,
     });
     h.state.identity = Identity::default();
-    h.dispatch(ecsmon::action::Action::IdentityLoaded(Ok(Identity {
+    h.dispatch(Action::IdentityLoaded(Ok(Identity {
         source: "profile staging".into(),
         region: "eu-west-1".into(),
         account: "999999999999".into(),
         principal: "assumed-role/Dev/bob".into(),
     })));
     assert_eq!(h.state.identity.account, "", "stale answer dropped");
-    h.dispatch(ecsmon::action::Action::IdentityLoaded(Ok(Identity {
+    h.dispatch(Action::IdentityLoaded(Ok(Identity {
         source: "profile prod".into(),
         region: "eu-west-1".into(),
         account: "123456789012".into(),
@@ -670,7 +670,7 @@ fn typing_over_the_current_count_replaces_it() {
     // A paste replaces it too.
     h.press("n");
     h.press("s");
-    h.dispatch(ecsmon::action::Action::Paste("12".into()));
+    h.dispatch(Action::Paste("12".into()));
     assert_eq!(scale_text(&h), "12");
 }
 

@@ -100,7 +100,7 @@ async fn rig(cluster: &str) -> Rig {
 
     // Log lines for every task of svc-001, a little in the past, for the log pane to hold.
     let logs = aws_sdk_cloudwatchlogs::Client::new(&plain);
-    let group = format!("/ecs/{}", support::seed::family(cluster));
+    let group = format!("/ecs/{}", seed::family(cluster));
     logs.create_log_group()
         .log_group_name(&group)
         .send()

@@ -83,7 +83,7 @@ async fn hostile_text_from_aws_is_drawn_harmless_on_every_screen() {
         .await
         .expect("StopTask");
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
-    let group = format!("/ecs/{}", support::seed::family("hostile"));
+    let group = format!("/ecs/{}", seed::family("hostile"));
     logs.create_log_group()
         .log_group_name(&group)
         .send()
@@ -331,7 +331,7 @@ async fn identifiers_from_aws_are_harmless_on_screen_in_files_and_on_the_clipboa
         .to_string();
     let task_id = task.rsplit('/').next().unwrap().to_string();
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
-    let group = format!("/ecs/{}", support::seed::family("idents"));
+    let group = format!("/ecs/{}", seed::family("idents"));
     logs.create_log_group()
         .log_group_name(&group)
         .send()
@@ -429,7 +429,7 @@ async fn identifiers_from_aws_are_harmless_on_screen_in_files_and_on_the_clipboa
         ("a subnet", "subnet-0a1"),
         ("a private IP", "10.0.9.9"),
         ("the target group", "idents-tg"),
-        ("the task definition", &support::seed::family("idents")),
+        ("the task definition", &seed::family("idents")),
         ("an SSM session", "ecsmon-test-"),
         ("a log line", "copied line"),
     ] {

@@ -209,7 +209,7 @@ async fn a_rollback_goes_through_the_gate_and_moto_runs_the_chosen_revision() {
     let config = sdk_config(&moto.endpoint).await;
     let seeded = seed(&config, &FleetSpec::new("td-roll", 1, 1, 1)).await;
     let ecs = aws_sdk_ecs::Client::new(&config);
-    let family = support::seed::family("td-roll");
+    let family = seed::family("td-roll");
     // Revision 2 is deployed; the operator goes back to 1.
     let second = register(&ecs, &family, 2).await;
     ecs.update_service()

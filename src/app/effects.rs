@@ -295,7 +295,7 @@ fn guarded<T, F>(
     answer: impl FnOnce(Result<T, SourceError>) -> Action + Send + 'static,
 ) where
     T: Send + 'static,
-    F: std::future::Future<Output = Result<T, SourceError>> + Send + 'static,
+    F: Future<Output = Result<T, SourceError>> + Send + 'static,
 {
     tokio::spawn(async move {
         let result = tokio::spawn(call).await.unwrap_or_else(|e| Err(crashed(e)));

@@ -424,7 +424,7 @@ mod tests {
             Query::Services {
                 cluster: "prod".into(),
             },
-            std::time::Duration::from_secs(30),
+            Duration::from_secs(30),
         )];
         assert_eq!(picture.missing(&state), ["services of prod"]);
         assert!(!picture.complete(&state));

@@ -312,8 +312,9 @@ fn clamp_popup_scroll(state: &mut State, keymap: &KeyMap) {
     let height = layout::visible_rows(state.screen) + 1;
     if let Some(popup) = state.popups.last_mut() {
         let max = match popup {
-            Popup::Help { pane, .. } => crate::screen::help::line_count(*pane, keymap)
-                .saturating_sub(height.saturating_sub(2)),
+            Popup::Help { pane, .. } => {
+                screen::help::line_count(*pane, keymap).saturating_sub(height.saturating_sub(2))
+            }
             Popup::Describe { lines, .. } => lines.len().saturating_sub(height.saturating_sub(2)),
             // A picker's "scroll" is its selected row.
             Popup::Picker { items, .. } => items.len().saturating_sub(1),
@@ -327,13 +328,14 @@ fn clamp_popup_scroll(state: &mut State, keymap: &KeyMap) {
                 .map_or(0, |r| r.len().saturating_sub(1)),
             Popup::Forwards { .. } => state.forwards.list.len().saturating_sub(1),
             Popup::TaskDefText { view, .. } => {
-                crate::screen::taskdefs::text_line_count(view, &state.task_defs)
+                screen::taskdefs::text_line_count(view, &state.task_defs)
                     .saturating_sub(layout::text_rows(state.screen))
             }
             // Both keep their own selection in range.
             Popup::Findings(_) | Popup::Timeline(_) => return,
-            Popup::TargetHealth(view) => crate::screen::target_health::line_count(view)
-                .saturating_sub(height.saturating_sub(2)),
+            Popup::TargetHealth(view) => {
+                screen::target_health::line_count(view).saturating_sub(height.saturating_sub(2))
+            }
         };
         let scroll = popup.scroll_mut();
         *scroll = (*scroll).min(max);

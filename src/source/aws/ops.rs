@@ -184,7 +184,7 @@ impl AwsSource {
         mut send: impl FnMut() -> Fut,
     ) -> Result<T, SourceError>
     where
-        Fut: std::future::Future<Output = Result<T, SourceError>>,
+        Fut: Future<Output = Result<T, SourceError>>,
     {
         let mut attempt = 1;
         loop {

@@ -156,7 +156,7 @@ fn plateau(input: &Input, i: &Instance) -> Option<Observation> {
     let (service, demand) = services
         .iter()
         .filter_map(|name| {
-            let s = input.service(crate::triage::Input::cluster_name(&i.cluster_arn), name)?;
+            let s = input.service(Input::cluster_name(&i.cluster_arn), name)?;
             Some((name.clone(), input.latest(&cat::service_cpu(s))?))
         })
         .max_by(|a, b| a.1.total_cmp(&b.1))?;

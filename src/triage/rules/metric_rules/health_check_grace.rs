@@ -309,7 +309,7 @@ mod tests {
                 service: Some("web".into()),
                 task_arn: t.arn.clone(),
                 container: "web".into(),
-                at: started + chrono::TimeDelta::seconds(12),
+                at: started + TimeDelta::seconds(12),
                 message: "Started WebApplication in 12.0 seconds (process running for 12.6)".into(),
             })
             .collect();
@@ -341,7 +341,7 @@ mod tests {
         assert!(check(&f.input()).is_empty());
     }
 
-    fn killed(n: u32, life: i64, stopped_secs_ago: i64) -> crate::model::Task {
+    fn killed(n: u32, life: i64, stopped_secs_ago: i64) -> Task {
         let mut t = task("web", n, stopped_secs_ago + life);
         t.last_status = "STOPPED".into();
         t.stopping_at = Some(ago(stopped_secs_ago));

@@ -105,7 +105,7 @@ mod tests {
     fn failed_deploy(rolled_back: bool) -> Facts {
         let mut f = facts();
         let mut s = service("web");
-        let failed = crate::model::Deployment {
+        let failed = Deployment {
             rollout_state: "FAILED".into(),
             rollout_reason: BREAKER.into(),
             failed: 4,
@@ -119,7 +119,7 @@ mod tests {
         };
         s.deployments = if rolled_back {
             vec![
-                crate::model::Deployment {
+                Deployment {
                     rollout_state: "IN_PROGRESS".into(),
                     created_at: Some(mins_ago(3)),
                     ..deployment("ecs-svc/18", "PRIMARY", td_ref("web", 16))

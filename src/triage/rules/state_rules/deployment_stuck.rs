@@ -131,7 +131,7 @@ mod tests {
         s.deployment_config.circuit_breaker = breaker;
         s.deployment_config.rollback = breaker;
         s.deployments = vec![
-            crate::model::Deployment {
+            Deployment {
                 desired: 4,
                 running: 2,
                 failed,
@@ -139,7 +139,7 @@ mod tests {
                 created_at: Some(mins_ago(age_mins)),
                 ..deployment("ecs-svc/9", "PRIMARY", td_ref("web", 9))
             },
-            crate::model::Deployment {
+            Deployment {
                 desired: 2,
                 running: 2,
                 rollout_state: "COMPLETED".into(),
