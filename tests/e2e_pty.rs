@@ -69,6 +69,20 @@ mod tempdir {
 }
 
 impl Console {
+    /// The console on `moto` (us-east-1, test credentials), with `env` on top.
+    fn on_moto(tag: &str, moto: &support::Moto, env: &[(&str, &str)]) -> Console {
+        let mut all = vec![
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+        ];
+        all.extend_from_slice(env);
+        Console::start(
+            tag,
+            &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
+            &all,
+        )
+    }
+
     fn start(tag: &str, args: &[&str], env: &[(&str, &str)]) -> Console {
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ecsmon"));
         cmd.args(args);
@@ -473,20 +487,8 @@ fn cluster_flag_opens_on_that_clusters_services_and_read_only_shows_a_badge() {
 
 #[test]
 fn the_binary_drills_a_moto_fleet_through_the_aws_sdk() {
-    let moto = support::Moto::start();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let config = support::sdk_config(&moto.endpoint).await;
-        support::seed(&config, &support::FleetSpec::new("e2e", 2, 3, 2)).await;
-    });
-    let mut c = Console::start(
-        "moto",
-        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
-        &[
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-        ],
-    );
+    let (moto, _runtime) = seeded_moto(support::FleetSpec::new("e2e", 2, 3, 2));
+    let mut c = Console::on_moto("moto", &moto, &[]);
     let screen = c.wait_for("Clusters (1)");
     c.wait_for("account 123456789012");
     assert!(screen.contains("e2e"), "{screen}");
@@ -530,32 +532,11 @@ fn fake_plugin(dir: &std::path::Path, record: &std::path::Path) {
 
 #[test]
 fn an_instance_shell_hands_the_terminal_to_the_plugin_and_takes_it_back() {
-    let moto = support::Moto::start();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let config = support::sdk_config(&moto.endpoint).await;
-        support::seed(&config, &support::FleetSpec::new("shell", 1, 1, 1)).await;
-    });
-    // Its own directory: the scratch directories' names hold colons, which PATH cannot.
-    let bin = std::env::temp_dir().join(format!("ecsmon-plugin-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&bin);
-    std::fs::create_dir_all(&bin).unwrap();
+    let (moto, _runtime) = seeded_moto(support::FleetSpec::new("shell", 1, 1, 1));
+    let (bin, path) = plugin_bin("plugin");
     let record = bin.join("record.txt");
     fake_plugin(&bin, &record);
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut c = Console::start(
-        "shell",
-        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
-        &[
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("PATH", &path),
-        ],
-    );
+    let mut c = Console::on_moto("shell", &moto, &[("PATH", &path)]);
     c.wait_for("Clusters (1)");
     c.wait_for("account 123456789012");
     c.send(":instances\r");
@@ -608,18 +589,11 @@ fn an_instance_shell_hands_the_terminal_to_the_plugin_and_takes_it_back() {
 
 #[test]
 fn without_the_plugin_the_shell_is_refused_with_how_to_install_it() {
-    let moto = support::Moto::start();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let config = support::sdk_config(&moto.endpoint).await;
-        support::seed(&config, &support::FleetSpec::new("noplugin", 1, 1, 1)).await;
-    });
-    let mut c = Console::start(
+    let (moto, _runtime) = seeded_moto(support::FleetSpec::new("noplugin", 1, 1, 1));
+    let mut c = Console::on_moto(
         "noplugin",
-        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
+        &moto,
         &[
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
             // Nothing on PATH can be session-manager-plugin.
             ("PATH", "/nonexistent"),
         ],
@@ -661,36 +635,16 @@ fn fake_forward_plugin(dir: &std::path::Path, record: &std::path::Path) {
 
 #[test]
 fn quitting_ends_every_port_forward_plugin_and_terminates_its_session() {
-    let moto = support::Moto::start();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let config = support::sdk_config(&moto.endpoint).await;
-        support::seed(&config, &support::FleetSpec::new("fwexit", 1, 1, 1)).await;
-    });
-    let bin = std::env::temp_dir().join(format!("ecsmon-fwexit-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&bin);
-    std::fs::create_dir_all(&bin).unwrap();
+    let (moto, runtime) = seeded_moto(support::FleetSpec::new("fwexit", 1, 1, 1));
+    let (bin, path) = plugin_bin("fwexit");
     let record = bin.join("record.txt");
     fake_forward_plugin(&bin, &record);
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let port = std::net::TcpListener::bind(("127.0.0.1", 0))
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut c = Console::start(
-        "fwexit",
-        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
-        &[
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("PATH", &path),
-        ],
-    );
+    let mut c = Console::on_moto("fwexit", &moto, &[("PATH", &path)]);
     c.wait_for("Clusters (1)");
     c.wait_for("account 123456789012");
     c.send(":instances\r");
@@ -751,21 +705,8 @@ fn quitting_ends_every_port_forward_plugin_and_terminates_its_session() {
 
 #[test]
 fn without_the_plugin_a_port_forward_is_refused_before_any_session() {
-    let moto = support::Moto::start();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let config = support::sdk_config(&moto.endpoint).await;
-        support::seed(&config, &support::FleetSpec::new("fwnoplugin", 1, 1, 1)).await;
-    });
-    let mut c = Console::start(
-        "fwnoplugin",
-        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
-        &[
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("PATH", "/nonexistent"),
-        ],
-    );
+    let (moto, runtime) = seeded_moto(support::FleetSpec::new("fwnoplugin", 1, 1, 1));
+    let mut c = Console::on_moto("fwnoplugin", &moto, &[("PATH", "/nonexistent")]);
     c.wait_for("Clusters (1)");
     c.send(":instances\r");
     c.wait_for("Instances (1)");
@@ -802,6 +743,18 @@ fn fake_plugin_of_version(dir: &std::path::Path, record: &std::path::Path, versi
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// A moto of its own with `spec` seeded, and the runtime that seeded it (for asking moto more
+/// later).
+fn seeded_moto(spec: support::FleetSpec) -> (support::Moto, tokio::runtime::Runtime) {
+    let moto = support::Moto::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = support::sdk_config(&moto.endpoint).await;
+        support::seed(&config, &spec).await;
+    });
+    (moto, runtime)
+}
+
 /// A directory of its own on PATH (scratch names hold colons, which PATH cannot).
 fn plugin_bin(tag: &str) -> (PathBuf, String) {
     let bin = std::env::temp_dir().join(format!("ecsmon-{tag}-{}", std::process::id()));
@@ -817,24 +770,11 @@ fn plugin_bin(tag: &str) -> (PathBuf, String) {
 
 #[test]
 fn a_plugin_too_old_to_keep_the_token_off_the_command_line_is_refused() {
-    let moto = support::Moto::start();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let config = support::sdk_config(&moto.endpoint).await;
-        support::seed(&config, &support::FleetSpec::new("oldplugin", 1, 1, 1)).await;
-    });
+    let (moto, runtime) = seeded_moto(support::FleetSpec::new("oldplugin", 1, 1, 1));
     let (bin, path) = plugin_bin("oldplugin");
     let record = bin.join("calls.txt");
     fake_plugin_of_version(&bin, &record, "1.2.497.0");
-    let mut c = Console::start(
-        "oldplugin",
-        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
-        &[
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("PATH", &path),
-        ],
-    );
+    let mut c = Console::on_moto("oldplugin", &moto, &[("PATH", &path)]);
     c.wait_for("Clusters (1)");
     c.send(":instances\r");
     c.wait_for("Instances (1)");
@@ -899,12 +839,7 @@ fn a_plugin_too_old_to_keep_the_token_off_the_command_line_is_refused() {
 
 #[test]
 fn a_port_forward_plugin_dies_with_ecsmon_even_when_ecsmon_is_killed() {
-    let moto = support::Moto::start();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let config = support::sdk_config(&moto.endpoint).await;
-        support::seed(&config, &support::FleetSpec::new("fwkill", 1, 1, 1)).await;
-    });
+    let (moto, _runtime) = seeded_moto(support::FleetSpec::new("fwkill", 1, 1, 1));
     let (bin, path) = plugin_bin("fwkill");
     let record = bin.join("record.txt");
     fake_forward_plugin(&bin, &record);
@@ -913,15 +848,7 @@ fn a_port_forward_plugin_dies_with_ecsmon_even_when_ecsmon_is_killed() {
         .local_addr()
         .unwrap()
         .port();
-    let mut c = Console::start(
-        "fwkill",
-        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
-        &[
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("PATH", &path),
-        ],
-    );
+    let mut c = Console::on_moto("fwkill", &moto, &[("PATH", &path)]);
     c.wait_for("Clusters (1)");
     c.send(":instances\r");
     c.wait_for("Instances (1)");
@@ -1119,25 +1046,15 @@ fn audit_lines(dir: &std::path::Path) -> Vec<serde_json::Value> {
 
 #[test]
 fn quitting_with_a_change_under_way_waits_then_audits_it_unknown_and_says_how_to_check() {
-    let moto = support::Moto::start();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (moto, runtime) = seeded_moto(support::FleetSpec::new("e2equit", 1, 1, 1));
     runtime.block_on(async {
-        let config = support::sdk_config(&moto.endpoint).await;
-        support::seed(&config, &support::FleetSpec::new("e2equit", 1, 1, 1)).await;
         // moto carries the redeploy out; its answer is held for a minute.
         moto.inject(serde_json::json!({
             "op": "ecs:UpdateService", "kind": "lost", "count": 1, "delay": 60
         }))
         .await;
     });
-    let mut c = Console::start(
-        "quitwait",
-        &["--endpoint-url", &moto.endpoint, "--region", "us-east-1"],
-        &[
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-        ],
-    );
+    let mut c = Console::on_moto("quitwait", &moto, &[]);
     c.wait_for("Clusters (1)");
     c.wait_for("account 123456789012");
     c.send("\r");
