@@ -199,15 +199,7 @@ fn watch_prints_an_incident_finding_as_it_opens_and_ends_cleanly_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start ecsmon watch");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = lines_of(child.stdout.take().unwrap());
     // The incident's health checks fail about two minutes into the replay (x5: ~25 s here);
     // a generous limit for a loaded machine.
     let incident = [
@@ -373,15 +365,7 @@ fn watch_says_when_it_cannot_read_the_fleet_and_still_ends_cleanly() {
     .stderr(Stdio::piped())
     .spawn()
     .expect("start ecsmon watch");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = lines_of(child.stderr.take().unwrap());
     let said = rx
         .recv_timeout(Duration::from_secs(60))
         .unwrap_or_else(|e| {
@@ -400,4 +384,17 @@ fn watch_says_when_it_cannot_read_the_fleet_and_still_ends_cleanly() {
     let out = child.wait_with_output().expect("watch ends");
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
+}
+
+/// The lines a child writes to a pipe, as they come.
+fn lines_of(pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
