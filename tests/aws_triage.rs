@@ -6,7 +6,6 @@ mod support;
 
 use std::sync::Arc;
 
-use aws_sdk_ecs::types::{Compatibility, ContainerDefinition, KeyValuePair, LaunchType};
 use ecsmon::source::FleetSource;
 use ecsmon::source::aws::{AwsSettings, AwsSource};
 use ecsmon::testkit::Harness;
@@ -16,47 +15,7 @@ use support::{Moto, sdk_config};
 async fn a_heap_near_the_hard_limit_is_found_without_opening_anything() {
     let moto = Moto::shared();
     let config = sdk_config(&moto.endpoint).await;
-    let ecs = aws_sdk_ecs::Client::new(&config);
-    ecs.create_cluster()
-        .cluster_name("triage")
-        .send()
-        .await
-        .expect("cluster");
-    let def = ecs
-        .register_task_definition()
-        .family("risky")
-        .requires_compatibilities(Compatibility::Ec2)
-        .container_definitions(
-            ContainerDefinition::builder()
-                .name("app")
-                .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1")
-                .memory(512)
-                .environment(
-                    KeyValuePair::builder()
-                        .name("JAVA_OPTS")
-                        .value("-Xmx500m")
-                        .build(),
-                )
-                .essential(true)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("task definition");
-    let def_arn = def
-        .task_definition()
-        .and_then(|d| d.task_definition_arn())
-        .expect("arn")
-        .to_string();
-    ecs.create_service()
-        .cluster("triage")
-        .service_name("risky")
-        .task_definition(&def_arn)
-        .desired_count(0)
-        .launch_type(LaunchType::Ec2)
-        .send()
-        .await
-        .expect("service");
+    support::seed::seed_heap_near_limit(&config, "triage", "risky").await;
 
     let settings = AwsSettings {
         profile: None,

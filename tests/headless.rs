@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use aws_sdk_ecs::types::{Compatibility, ContainerDefinition, KeyValuePair, LaunchType};
 use serde_json::Value;
 use support::{Moto, sdk_config};
 
@@ -234,47 +233,7 @@ fn watch_prints_an_incident_finding_as_it_opens_and_ends_cleanly_on_sigterm() {
 async fn findings_against_moto_report_a_heap_near_the_hard_limit_with_the_right_exit_code() {
     let moto = Moto::shared();
     let config = sdk_config(&moto.endpoint).await;
-    let ecs = aws_sdk_ecs::Client::new(&config);
-    ecs.create_cluster()
-        .cluster_name("payments")
-        .send()
-        .await
-        .expect("cluster");
-    let def = ecs
-        .register_task_definition()
-        .family("ledger")
-        .requires_compatibilities(Compatibility::Ec2)
-        .container_definitions(
-            ContainerDefinition::builder()
-                .name("app")
-                .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/ledger:1")
-                .memory(512)
-                .environment(
-                    KeyValuePair::builder()
-                        .name("JAVA_OPTS")
-                        .value("-Xmx500m")
-                        .build(),
-                )
-                .essential(true)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("task definition");
-    let def_arn = def
-        .task_definition()
-        .and_then(|d| d.task_definition_arn())
-        .expect("arn")
-        .to_string();
-    ecs.create_service()
-        .cluster("payments")
-        .service_name("ledger")
-        .task_definition(&def_arn)
-        .desired_count(0)
-        .launch_type(LaunchType::Ec2)
-        .send()
-        .await
-        .expect("service");
+    support::seed::seed_heap_near_limit(&config, "payments", "ledger").await;
 
     let home = Scratch::new("moto");
     let endpoint = moto.endpoint.clone();

@@ -400,3 +400,53 @@ async fn start_service(
     }
     (name, arns)
 }
+
+/// A cluster holding one service (scaled to zero) whose task definition gives the JVM a heap of
+/// nearly the container's hard limit (`-Xmx500m` in 512 MiB): what `taskdef-memory-limit-risk`
+/// reports, found by the engine from the service and its task definition alone.
+pub async fn seed_heap_near_limit(cfg: &aws_config::SdkConfig, cluster: &str, service: &str) {
+    use aws_sdk_ecs::types::KeyValuePair;
+    let ecs = aws_sdk_ecs::Client::new(cfg);
+    ecs.create_cluster()
+        .cluster_name(cluster)
+        .send()
+        .await
+        .expect("cluster");
+    let def = ecs
+        .register_task_definition()
+        .family(service)
+        .requires_compatibilities(Compatibility::Ec2)
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("app")
+                .image(format!(
+                    "123456789012.dkr.ecr.us-east-1.amazonaws.com/{service}:1"
+                ))
+                .memory(512)
+                .environment(
+                    KeyValuePair::builder()
+                        .name("JAVA_OPTS")
+                        .value("-Xmx500m")
+                        .build(),
+                )
+                .essential(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("task definition");
+    let def_arn = def
+        .task_definition()
+        .and_then(|d| d.task_definition_arn())
+        .expect("arn")
+        .to_string();
+    ecs.create_service()
+        .cluster(cluster)
+        .service_name(service)
+        .task_definition(&def_arn)
+        .desired_count(0)
+        .launch_type(LaunchType::Ec2)
+        .send()
+        .await
+        .expect("service");
+}
