@@ -23,7 +23,7 @@ pub fn quiet_since(state: &State) -> Time {
         .fleet
         .slot(&state.focused().pane.query())
         .and_then(|slot| slot.changed_at);
-    let finding = state.triage.active().iter().map(|f| f.opened_at).max();
+    let finding = state.triage.last_opened();
     [Some(state.last_input), changed, finding]
         .into_iter()
         .flatten()

@@ -79,6 +79,16 @@ impl Triage {
     }
 
     /// Active findings, most severe first, then most recently opened.
+    /// When the newest active finding opened: no list built or sorted (the header asks on
+    /// every frame).
+    pub fn last_opened(&self) -> Option<Time> {
+        self.findings
+            .values()
+            .filter(|f| f.is_active())
+            .map(|f| f.opened_at)
+            .max()
+    }
+
     pub fn active(&self) -> Vec<&Finding> {
         let mut out: Vec<&Finding> = self.findings.values().filter(|f| f.is_active()).collect();
         sort(&mut out);
