@@ -1,5 +1,6 @@
 //! Triage engine costs: one evaluation of every rule over what the console holds (the default
-//! demo fleet, and `--demo large`: 200 services, 500 instances), the key path with the engine
+//! demo fleet, and `--demo large`: 200 services, 500 instances) on the engine's thread, the
+//! frozen copy of the state it evaluates (what the UI loop pays), the key path with the engine
 //! on, and a replayed incident end to end. Run: `cargo bench --bench triage --profile dev`.
 
 use std::time::{Duration, Instant};
@@ -25,6 +26,21 @@ fn evaluation(name: &str, keys_first: &str) {
             t.elapsed()
         })
         .collect();
+    // What the UI loop pays: the frozen copy the engine's thread evaluates.
+    let freezes: Vec<Duration> = (0..20)
+        .map(|_| {
+            let t = Instant::now();
+            let job = ecsmon::update::triage::job(&mut h.state);
+            let took = t.elapsed();
+            drop(job);
+            h.state.triage.jobs.running = None;
+            took
+        })
+        .collect();
+    println!(
+        "{name:8} on the UI loop, the engine's frozen copy: median {:>9.2?}",
+        median(freezes)
+    );
     let (running, stopped) = h.state.fleet.all_tasks();
     println!(
         "{name:8} evaluate: median {:>9.2?} over 20 runs — {} services, {} instances, {} tasks \

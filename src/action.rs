@@ -104,6 +104,11 @@ pub enum Action {
         service: String,
         result: Result<Vec<LogEvent>, String>,
     },
+    /// An evaluation of every rule came back from its thread (`Err`: it crashed, and why).
+    Evaluated {
+        id: u64,
+        result: Result<Box<crate::state::Evaluated>, String>,
+    },
     /// A task definition the triage engine asked for.
     TaskDefinitionLoaded {
         arn: String,
@@ -214,6 +219,8 @@ pub enum Effect {
         cluster: String,
         service: String,
     },
+    /// Evaluate every rule over this frozen copy, on a blocking thread (answered `Evaluated`).
+    Evaluate(Box<crate::state::EngineJob>),
     /// Read a task definition for the triage engine.
     FetchTaskDefinition {
         arn: String,

@@ -22,7 +22,7 @@ use crate::tui::Tui;
 use crate::ui;
 use crate::update::update;
 
-pub use effects::Effects;
+pub use effects::{Clock, Effects, Pending, call};
 
 pub struct App {
     pub state: State,

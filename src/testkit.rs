@@ -1,6 +1,7 @@
 //! Drives the real update path without a terminal or a runtime: for snapshot tests, end-to-end
 //! logic tests and benchmarks. Effects run synchronously against a demo fleet on a fixed clock,
-//! so every run of a test sees the same frames.
+//! so every run of a test sees the same frames; the calls are answered by the runtime's own
+//! `app::call`.
 
 use chrono::TimeZone;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -14,7 +15,7 @@ use crate::model::{Identity, Time};
 use std::sync::Arc;
 
 use crate::launch;
-use crate::source::aws::{self, AwsSettings};
+use crate::source::aws::AwsSettings;
 use crate::source::demo::{DemoClock, DemoSource};
 use crate::source::{FleetSource, SharedSource};
 use crate::state::State;
@@ -115,44 +116,18 @@ impl Harness {
 
     fn run(&mut self, effect: Effect) {
         self.effects.push(effect.clone());
+        // The calls are answered as the runtime answers them (one `call`), at the test's clock.
+        let now = self.state.now;
+        let effect = match crate::app::call(effect, Arc::clone(&self.source), Arc::new(move || now))
+        {
+            Ok(pending) => {
+                let answer = block_on(pending.answer);
+                self.dispatch(answer);
+                return;
+            }
+            Err(effect) => *effect,
+        };
         let next = match effect {
-            Effect::Fetch { query, seq } => {
-                let result = block_on(self.source.fetch(&query));
-                Action::Loaded {
-                    query,
-                    seq,
-                    at: self.state.now,
-                    result,
-                }
-            }
-            Effect::FetchIdentity => Action::IdentityLoaded(block_on(self.source.identity())),
-            Effect::FetchMetrics { request, seq } => {
-                let result = block_on(self.source.metric_data(&request));
-                Action::MetricsLoaded {
-                    request,
-                    seq,
-                    at: self.state.now,
-                    result,
-                }
-            }
-            Effect::FetchAlarms => Action::AlarmsLoaded {
-                at: self.state.now,
-                result: block_on(self.source.alarms()),
-            },
-            Effect::ResolveLogs { id, subject } => Action::LogsResolved {
-                id,
-                result: block_on(crate::source::logs::resolve(&*self.source, &subject)),
-            },
-            Effect::ReadLogs { id, streams, read } => {
-                let now = self.state.now;
-                let result = block_on(crate::source::logs::read(
-                    &*self.source,
-                    &streams,
-                    &read,
-                    now,
-                ));
-                Action::LogsRead { id, read, result }
-            }
             Effect::StartLiveTail { id, streams } => {
                 match block_on(crate::source::logs::open_tail(&*self.source, &streams)) {
                     Ok(tail) => {
@@ -175,14 +150,6 @@ impl Harness {
                 result: Ok(path.clone()),
                 path,
             },
-            Effect::Perform(op) => {
-                let result = block_on(self.source.apply(&op));
-                Action::Performed { op, result }
-            }
-            Effect::OpenSession(op) => {
-                let result = block_on(crate::source::session::prepare(&*self.source, &op));
-                Action::SessionReady { op, result }
-            }
             // A test has no terminal to hand over: the session "ends" at once.
             Effect::HandOff { op, .. } => Action::SessionEnded {
                 op,
@@ -190,53 +157,11 @@ impl Harness {
             },
             // Recorded in `effects`; tests read the records from there.
             Effect::Audit(_) => return,
-            Effect::FetchScalingBounds {
-                cluster,
-                service,
-                service_arn,
-            } => Action::ScalingLoaded {
-                service_arn,
-                result: block_on(self.source.scaling_bounds(&cluster, &service)),
-            },
-            Effect::FetchTargetHealth {
-                service_arn,
-                target_groups,
-            }
-            | Effect::TriageTargetHealth {
-                service_arn,
-                target_groups,
-            } => Action::TargetHealthLoaded {
-                service_arn,
-                at: self.state.now,
-                result: block_on(self.source.target_health(&target_groups)),
-            },
-            Effect::ScanLogs { cluster, service } => {
-                let now = self.state.now;
-                let result = block_on(crate::source::logs::scan(
-                    &*self.source,
-                    &cluster,
-                    &service,
-                    now,
-                ));
-                Action::LogsScanned {
-                    cluster,
-                    service,
-                    result,
-                }
-            }
-            Effect::FetchTaskDefinition { arn } => {
-                let result = block_on(self.source.task_definition(&arn));
-                Action::TaskDefinitionLoaded { arn, result }
-            }
             // Recorded in `effects`; the test reads the contents from there.
             Effect::WriteExport { path, .. } => Action::ExportWritten {
                 result: Ok(path.clone()),
                 path,
             },
-            Effect::LoadRevisions { family } => {
-                let result = block_on(self.source.task_definition_revisions(&family));
-                Action::RevisionsLoaded { family, result }
-            }
             Effect::StartForward { id, op } => {
                 let ends = Arc::clone(&self.forward_ends);
                 let notify: crate::source::forward::Notify = Arc::new(move |id, reason| {
@@ -262,8 +187,6 @@ impl Harness {
                 self.deliver_forwards();
                 return;
             }
-            Effect::ShowStats => Action::StatsLoaded(self.source.stats()),
-            Effect::LoadProfiles => Action::ProfilesLoaded(block_on(aws::profile_names())),
             Effect::Connect(settings) => {
                 let source = block_on(launch::aws_source(settings.clone()));
                 self.source = Arc::clone(&source);
@@ -276,6 +199,24 @@ impl Harness {
             Effect::Quit | Effect::Suspend => return,
             // A test says when the wait is over: `dispatch(Action::QuitWaitOver)`.
             Effect::WaitToQuit(_) => return,
+            // Answered through `call` above.
+            Effect::Fetch { .. }
+            | Effect::FetchIdentity
+            | Effect::FetchMetrics { .. }
+            | Effect::FetchAlarms
+            | Effect::ResolveLogs { .. }
+            | Effect::ReadLogs { .. }
+            | Effect::Perform(_)
+            | Effect::OpenSession(_)
+            | Effect::FetchScalingBounds { .. }
+            | Effect::FetchTargetHealth { .. }
+            | Effect::TriageTargetHealth { .. }
+            | Effect::ScanLogs { .. }
+            | Effect::FetchTaskDefinition { .. }
+            | Effect::LoadRevisions { .. }
+            | Effect::Evaluate(_)
+            | Effect::ShowStats
+            | Effect::LoadProfiles => return,
         };
         self.dispatch(next);
     }

@@ -117,6 +117,32 @@ fn fail_on_never_exits_0_and_cluster_keeps_to_that_cluster() {
 }
 
 #[test]
+fn report_for_one_cluster_keeps_to_it_and_an_unknown_cluster_is_an_error() {
+    let home = Scratch::new("report-cluster");
+    let out = run(&["report", "--demo", "--cluster", "staging"], &home.0);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let markdown = text(&out.stdout);
+    assert!(markdown.contains("| Cluster | staging |"), "{markdown}");
+    assert!(markdown.contains("| staging |"), "{markdown}");
+    // The default fleet's prod OOM kill is another cluster's.
+    assert!(!markdown.contains("| prod |"), "{markdown}");
+    assert!(!markdown.contains("task-oom-killed"), "{markdown}");
+
+    // A typo must not read as "no findings".
+    for command in ["findings", "report"] {
+        let out = run(&[command, "--demo", "--cluster", "prdo"], &home.0);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        assert!(stderr.contains("no cluster named \"prdo\""), "{stderr}");
+        assert!(
+            stderr.contains("prod"),
+            "the clusters it has are named: {stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
 fn bad_flags_and_unknown_scenarios_exit_2_before_looking() {
     let home = Scratch::new("bad");
     for args in [

@@ -22,85 +22,212 @@ pub struct Effects {
     pub audit_log: Option<std::path::PathBuf>,
 }
 
+/// The console's clock as an answer should be stamped with: the source's (a replayed incident
+/// runs faster than the wall), or a test's fixed one.
+pub type Clock = Arc<dyn Fn() -> crate::model::Time + Send + Sync>;
+
+/// A call under way: the future that answers it, and the answer to give if it panics.
+pub struct Pending {
+    pub answer: futures::future::BoxFuture<'static, Action>,
+    pub on_crash: Box<dyn FnOnce(SourceError) -> Action + Send>,
+}
+
+/// The effects that are one call and one answer — the source's calls, the engine's evaluation,
+/// the statistics — as a [`Pending`]; any other effect is handed back. The runtime and the test
+/// kit both answer these through here, so a test takes the path the binary takes.
+pub fn call(
+    effect: Effect,
+    source: Arc<dyn FleetSource>,
+    clock: Clock,
+) -> Result<Pending, Box<Effect>> {
+    Ok(match effect {
+        Effect::Fetch { query, seq } => {
+            let q = query.clone();
+            // Lets the end-to-end test prove a background panic leaves the terminal alone.
+            #[cfg(debug_assertions)]
+            let test_panic = test_poller_panic();
+            let call = async move {
+                #[cfg(debug_assertions)]
+                if test_panic {
+                    panic!("deliberate test panic in a poller");
+                }
+                source.fetch(&q).await
+            };
+            pending(call, move |result| {
+                tracing::debug!(query = ?query, ok = result.is_ok(), "poll finished");
+                Action::Loaded {
+                    query,
+                    seq,
+                    at: clock(),
+                    result,
+                }
+            })
+        }
+        Effect::FetchIdentity => pending(
+            async move { source.identity().await },
+            Action::IdentityLoaded,
+        ),
+        Effect::FetchMetrics { request, seq } => {
+            let r = request.clone();
+            pending(async move { source.metric_data(&r).await }, move |result| {
+                Action::MetricsLoaded {
+                    request,
+                    seq,
+                    at: clock(),
+                    result,
+                }
+            })
+        }
+        Effect::FetchAlarms => pending(async move { source.alarms().await }, move |result| {
+            Action::AlarmsLoaded {
+                at: clock(),
+                result,
+            }
+        }),
+        Effect::ResolveLogs { id, subject } => pending(
+            async move { Ok(crate::source::logs::resolve(&*source, &subject).await) },
+            move |result| Action::LogsResolved {
+                id,
+                result: result.unwrap_or_else(|e| Err(e.message)),
+            },
+        ),
+        Effect::ReadLogs { id, streams, read } => {
+            let (r, now) = (read.clone(), clock());
+            pending(
+                async move { crate::source::logs::read(&*source, &streams, &r, now).await },
+                move |result| Action::LogsRead { id, read, result },
+            )
+        }
+        Effect::Perform(op) => {
+            let o = op.clone();
+            pending(async move { source.apply(&o).await }, move |result| {
+                Action::Performed { op, result }
+            })
+        }
+        Effect::OpenSession(op) => {
+            let o = op.clone();
+            pending(
+                async move { Ok(crate::source::session::prepare(&*source, &o).await) },
+                move |result| Action::SessionReady {
+                    op,
+                    result: result.unwrap_or_else(|e| Err(e.message)),
+                },
+            )
+        }
+        Effect::FetchScalingBounds {
+            cluster,
+            service,
+            service_arn,
+        } => pending(
+            async move { source.scaling_bounds(&cluster, &service).await },
+            move |result| Action::ScalingLoaded {
+                service_arn,
+                result,
+            },
+        ),
+        Effect::FetchTargetHealth {
+            service_arn,
+            target_groups,
+        }
+        | Effect::TriageTargetHealth {
+            service_arn,
+            target_groups,
+        } => pending(
+            async move { source.target_health(&target_groups).await },
+            move |result| Action::TargetHealthLoaded {
+                service_arn,
+                at: clock(),
+                result,
+            },
+        ),
+        Effect::ScanLogs { cluster, service } => {
+            let (c, s, now) = (cluster.clone(), service.clone(), clock());
+            pending(
+                async move {
+                    Ok::<_, SourceError>(crate::source::logs::scan(&*source, &c, &s, now).await)
+                },
+                move |result| Action::LogsScanned {
+                    cluster,
+                    service,
+                    result: result.map_err(|e| e.message).and_then(|r| r),
+                },
+            )
+        }
+        Effect::FetchTaskDefinition { arn } => {
+            let key = arn.clone();
+            pending(
+                async move { source.task_definition(&key).await },
+                move |result| Action::TaskDefinitionLoaded { arn, result },
+            )
+        }
+        Effect::LoadRevisions { family } => {
+            let f = family.clone();
+            pending(
+                async move { source.task_definition_revisions(&f).await },
+                move |result| Action::RevisionsLoaded { family, result },
+            )
+        }
+        Effect::Evaluate(job) => {
+            let id = job.id;
+            pending(blocking(move || job.run()), move |result| {
+                Action::Evaluated {
+                    id,
+                    result: result.map(Box::new).map_err(|e| e.message),
+                }
+            })
+        }
+        Effect::ShowStats => pending(async move { Ok(source.stats()) }, |result| {
+            Action::StatsLoaded(result.unwrap_or_default())
+        }),
+        Effect::LoadProfiles => pending(
+            async move { Ok(crate::source::aws::profile_names().await) },
+            |result| Action::ProfilesLoaded(result.unwrap_or_default()),
+        ),
+        other => return Err(Box::new(other)),
+    })
+}
+
+/// A call and how its result (or its panic, as an error) becomes an action.
+fn pending<T, F>(
+    call: F,
+    answer: impl FnOnce(Result<T, SourceError>) -> Action + Clone + Send + 'static,
+) -> Pending
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, SourceError>> + Send + 'static,
+{
+    let on_crash = answer.clone();
+    Pending {
+        answer: Box::pin(async move { answer(call.await) }),
+        on_crash: Box::new(move |e| on_crash(Err(e))),
+    }
+}
+
+/// CPU-bound work on tokio's blocking threads (never on the loop that answers keys); in
+/// place when there is no runtime (a test's tiny executor).
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, SourceError> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(_) => tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| SourceError::new(ErrorKind::Service, join_error_message(e))),
+        Err(_) => Ok(work()),
+    }
+}
+
 impl Effects {
     /// Starts an effect as a tokio task whose result comes back as an action.
     pub fn start(&mut self, effect: Effect, tx: &mpsc::UnboundedSender<Action>) {
         let source = Arc::clone(&self.source);
         // Answers are stamped with the source's time (a replayed incident runs faster).
         let clock = Arc::clone(&self.source);
+        let effect = match call(effect, Arc::clone(&source), Arc::new(move || clock.now())) {
+            Ok(pending) => return guarded(tx.clone(), pending),
+            Err(effect) => *effect,
+        };
         let tx = tx.clone();
         match effect {
-            Effect::Fetch { query, seq } => {
-                let q = query.clone();
-                // Lets the end-to-end test prove a background panic leaves the terminal alone.
-                #[cfg(debug_assertions)]
-                let test_panic = test_poller_panic();
-                let call = async move {
-                    #[cfg(debug_assertions)]
-                    if test_panic {
-                        panic!("deliberate test panic in a poller");
-                    }
-                    source.fetch(&q).await
-                };
-                guarded(tx, call, move |result| {
-                    tracing::debug!(query = ?query, ok = result.is_ok(), "poll finished");
-                    Action::Loaded {
-                        query,
-                        seq,
-                        at: clock.now(),
-                        result,
-                    }
-                });
-            }
-            Effect::FetchIdentity => {
-                guarded(
-                    tx,
-                    async move { source.identity().await },
-                    Action::IdentityLoaded,
-                );
-            }
-            Effect::FetchMetrics { request, seq } => {
-                let r = request.clone();
-                guarded(
-                    tx,
-                    async move { source.metric_data(&r).await },
-                    move |result| Action::MetricsLoaded {
-                        request,
-                        seq,
-                        at: clock.now(),
-                        result,
-                    },
-                );
-            }
-            Effect::FetchAlarms => {
-                guarded(tx, async move { source.alarms().await }, move |result| {
-                    Action::AlarmsLoaded {
-                        at: clock.now(),
-                        result,
-                    }
-                });
-            }
-            Effect::ResolveLogs { id, subject } => {
-                guarded(
-                    tx,
-                    async move { Ok(crate::source::logs::resolve(&*source, &subject).await) },
-                    move |result| Action::LogsResolved {
-                        id,
-                        result: result.unwrap_or_else(|e| Err(e.message)),
-                    },
-                );
-            }
-            Effect::ReadLogs { id, streams, read } => {
-                let r = read.clone();
-                guarded(
-                    tx,
-                    async move {
-                        let now = source.now();
-                        crate::source::logs::read(&*source, &streams, &r, now).await
-                    },
-                    move |result| Action::LogsRead { id, read, result },
-                );
-            }
             Effect::StartLiveTail { id, streams } => {
                 let follow = crate::source::logs::follow(source, id, streams, tx.clone());
                 let task = supervised(tx, tokio::spawn(follow), move |why| Action::LiveTailEnded {
@@ -116,23 +243,6 @@ impl Effects {
                     task.abort();
                 }
             }
-            Effect::Perform(op) => {
-                let o = op.clone();
-                guarded(tx, async move { source.apply(&o).await }, move |result| {
-                    Action::Performed { op, result }
-                });
-            }
-            Effect::OpenSession(op) => {
-                let o = op.clone();
-                guarded(
-                    tx,
-                    async move { Ok(crate::source::session::prepare(&*source, &o).await) },
-                    move |result| Action::SessionReady {
-                        op,
-                        result: result.unwrap_or_else(|e| Err(e.message)),
-                    },
-                );
-            }
             Effect::HandOff { .. } | Effect::Quit | Effect::Suspend => {}
             Effect::WaitToQuit(grace) => {
                 tokio::spawn(async move {
@@ -140,6 +250,9 @@ impl Effects {
                     let _ = tx.send(Action::QuitWaitOver);
                 });
             }
+            // Written here and now, not in a task: the `requested` line must be on disk before
+            // the request that follows it starts, and the last outcome before ecsmon exits. One
+            // small append.
             // Written here and now, not in a task: the `requested` line must be on disk before
             // the request that follows it starts, and the last outcome before ecsmon exits. One
             // small append.
@@ -151,61 +264,6 @@ impl Effects {
                 }
                 None => tracing::error!("no state directory for the audit log"),
             },
-            Effect::FetchScalingBounds {
-                cluster,
-                service,
-                service_arn,
-            } => {
-                guarded(
-                    tx,
-                    async move { source.scaling_bounds(&cluster, &service).await },
-                    move |result| Action::ScalingLoaded {
-                        service_arn,
-                        result,
-                    },
-                );
-            }
-            Effect::FetchTargetHealth {
-                service_arn,
-                target_groups,
-            }
-            | Effect::TriageTargetHealth {
-                service_arn,
-                target_groups,
-            } => {
-                guarded(
-                    tx,
-                    async move { source.target_health(&target_groups).await },
-                    move |result| Action::TargetHealthLoaded {
-                        service_arn,
-                        at: clock.now(),
-                        result,
-                    },
-                );
-            }
-            Effect::ScanLogs { cluster, service } => {
-                let now = source.now();
-                let (c, s) = (cluster.clone(), service.clone());
-                guarded(
-                    tx,
-                    async move {
-                        Ok::<_, SourceError>(crate::source::logs::scan(&*source, &c, &s, now).await)
-                    },
-                    move |result| Action::LogsScanned {
-                        cluster,
-                        service,
-                        result: result.map_err(|e| e.message).and_then(|r| r),
-                    },
-                );
-            }
-            Effect::FetchTaskDefinition { arn } => {
-                let key = arn.clone();
-                guarded(
-                    tx,
-                    async move { source.task_definition(&key).await },
-                    move |result| Action::TaskDefinitionLoaded { arn, result },
-                );
-            }
             Effect::WriteExport { path, contents } => {
                 let (answer, p) = (tx.clone(), path.clone());
                 let write = tokio::task::spawn_blocking(move || {
@@ -217,14 +275,6 @@ impl Effects {
                     path: p,
                     result: Err(format!("internal error ({why})")),
                 });
-            }
-            Effect::LoadRevisions { family } => {
-                let f = family.clone();
-                guarded(
-                    tx,
-                    async move { source.task_definition_revisions(&f).await },
-                    move |result| Action::RevisionsLoaded { family, result },
-                );
             }
             Effect::StartForward { id, op } => {
                 let runner = Arc::clone(&self.forwards);
@@ -259,17 +309,6 @@ impl Effects {
                     result: Err(format!("internal error ({why})")),
                 });
             }
-            Effect::ShowStats => {
-                let _ = tx.send(Action::StatsLoaded(source.stats()));
-            }
-            Effect::LoadProfiles => {
-                let answer = tx.clone();
-                let load = tokio::spawn(async move {
-                    let names = crate::source::aws::profile_names().await;
-                    let _ = answer.send(Action::ProfilesLoaded(names));
-                });
-                supervised(tx, load, |why| crashed_in("reading the AWS profiles", why));
-            }
             Effect::Connect(settings) => {
                 let answer = tx.clone();
                 let connect = tokio::spawn(async move {
@@ -283,23 +322,38 @@ impl Effects {
                     crashed_in("switching the region or profile", why)
                 });
             }
+            // Answered through `call`.
+            Effect::Fetch { .. }
+            | Effect::FetchIdentity
+            | Effect::FetchMetrics { .. }
+            | Effect::FetchAlarms
+            | Effect::ResolveLogs { .. }
+            | Effect::ReadLogs { .. }
+            | Effect::Perform(_)
+            | Effect::OpenSession(_)
+            | Effect::FetchScalingBounds { .. }
+            | Effect::FetchTargetHealth { .. }
+            | Effect::TriageTargetHealth { .. }
+            | Effect::ScanLogs { .. }
+            | Effect::FetchTaskDefinition { .. }
+            | Effect::LoadRevisions { .. }
+            | Effect::Evaluate(_)
+            | Effect::ShowStats
+            | Effect::LoadProfiles => {}
         }
     }
 }
 
-/// Runs a source call as its own task and sends its answer as an action. A panicking call
-/// becomes an error on its pane (and is retried), never a dead console.
-fn guarded<T, F>(
-    tx: mpsc::UnboundedSender<Action>,
-    call: F,
-    answer: impl FnOnce(Result<T, SourceError>) -> Action + Send + 'static,
-) where
-    T: Send + 'static,
-    F: Future<Output = Result<T, SourceError>> + Send + 'static,
-{
+/// Runs a call as its own task and sends its answer as an action. A panicking call becomes
+/// an error on its pane (and is retried), never a dead console.
+fn guarded(tx: mpsc::UnboundedSender<Action>, pending: Pending) {
+    let Pending { answer, on_crash } = pending;
     tokio::spawn(async move {
-        let result = tokio::spawn(call).await.unwrap_or_else(|e| Err(crashed(e)));
-        let _ = tx.send(answer(result));
+        let action = match tokio::spawn(answer).await {
+            Ok(action) => action,
+            Err(e) => on_crash(crashed(e)),
+        };
+        let _ = tx.send(action);
     });
 }
 

@@ -23,13 +23,26 @@ pub async fn run(
         .into_iter()
         .filter(|f| print::in_cluster(f, cluster))
         .collect();
+    // Seen, but not yet for as long as their rules ask: listed, never counted for the exit
+    // status (a one-off look cannot tell a blip from a lasting condition).
+    let holding: Vec<_> = engine
+        .state
+        .triage
+        .holding()
+        .into_iter()
+        .filter(|(_, obs)| print::observed_in(obs, cluster))
+        .collect();
     let mut out = std::io::stdout().lock();
     if json {
         for finding in &found {
             writeln!(out, "{}", print::json(finding))?;
         }
+        for (since, obs) in &holding {
+            writeln!(out, "{}", print::holding_json(*since, obs))?;
+        }
     } else {
         print::table(&mut out, &found)?;
+        print::holding_table(&mut out, &holding, engine.state.now)?;
     }
     out.flush()?;
     let fails = fail_on

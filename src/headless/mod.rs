@@ -50,8 +50,12 @@ pub fn run(cli: Cli, command: Command) -> Result<Status, LaunchError> {
         log_guard: _log_guard,
         runtime,
         source,
-        state,
+        mut state,
     } = launch::prepare(&cli, (120, 40))?;
+    // Only that cluster is polled and judged, not only printed; nothing is drawn, so no pane
+    // opens on it (the console's `--cluster` opens its services).
+    state.only_cluster = cli.cluster.clone();
+    state.nav = vec![crate::state::View::new(crate::state::Pane::Clusters)];
     tracing::info!(demo = ?cli.demo, command = ?command, "starting without a terminal");
     let cluster = cli.cluster.clone();
     let result = runtime.block_on(async move {
@@ -61,7 +65,9 @@ pub fn run(cli: Cli, command: Command) -> Result<Status, LaunchError> {
                 findings::run(engine, cluster.as_deref(), json, fail_on, at).await
             }
             Command::Watch { json } => watch::run(engine, cluster.as_deref(), json).await,
-            Command::Report { output, .. } => report::run(engine, output, at).await,
+            Command::Report { output, .. } => {
+                report::run(engine, cluster.as_deref(), output, at).await
+            }
         }
     });
     // Pollers may be waiting on slow networks; don't let them hold the exit.
@@ -167,10 +173,39 @@ impl Engine {
     pub async fn look(&mut self, at: Option<chrono::TimeDelta>) -> Result<(), LaunchError> {
         let started = self.state.now;
         gather::gather(self).await?;
+        self.cluster_exists()?;
         if let Some(at) = at {
             gather::run_until(self, started, at).await;
         }
         crate::update::triage::evaluate(&mut self.state);
         Ok(())
+    }
+}
+
+impl Engine {
+    /// `--cluster NAME` names a cluster the account has, once the clusters list has answered
+    /// (else a usage error listing those it has: a typo must not read as "no findings").
+    pub fn cluster_exists(&self) -> Result<(), LaunchError> {
+        let Some(wanted) = &self.state.only_cluster else {
+            return Ok(());
+        };
+        let loaded = self
+            .state
+            .fleet
+            .slot(&crate::model::Query::Clusters)
+            .is_some_and(|s| s.data.is_some());
+        let clusters = self.state.fleet.clusters();
+        if !loaded || clusters.iter().any(|c| &c.name == wanted) {
+            return Ok(());
+        }
+        let names: Vec<&str> = clusters.iter().map(|c| c.name.as_str()).collect();
+        let have = if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        };
+        Err(LaunchError::Usage(format!(
+            "no cluster named {wanted:?} here (clusters: {have})"
+        )))
     }
 }

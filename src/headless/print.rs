@@ -6,12 +6,34 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
-use crate::model::{Finding, Time};
+use crate::model::{Finding, Observation, Time};
 use crate::sanitize::clean;
 
-/// A finding as JSON: rule, severity, subject, message, evidence, next step.
+/// A finding as JSON: rule, severity, subject, message, evidence, next step, `"state":
+/// "active"` and when it opened.
 pub fn json(finding: &Finding) -> Value {
-    let obs = &finding.current;
+    let mut value = observation_json(&finding.current);
+    if let Value::Object(map) = &mut value {
+        map.insert("state".into(), "active".into());
+        map.insert("opened_at".into(), rfc3339(finding.opened_at).into());
+    }
+    value
+}
+
+/// A condition seen but not yet held long enough to open a finding: its fields, `"state":
+/// "holding"`, since when it has been seen and how long it must hold.
+pub fn holding_json(since: Time, obs: &Observation) -> Value {
+    let mut value = observation_json(obs);
+    if let Value::Object(map) = &mut value {
+        map.insert("state".into(), "holding".into());
+        map.insert("seen_since".into(), rfc3339(since).into());
+        let hold = obs.hold.map_or(0, |h| h.num_seconds());
+        map.insert("hold_seconds".into(), hold.into());
+    }
+    value
+}
+
+fn observation_json(obs: &Observation) -> Value {
     let evidence: Vec<Value> = obs
         .evidence
         .iter()
@@ -26,7 +48,6 @@ pub fn json(finding: &Finding) -> Value {
         "message": clean(&obs.message),
         "evidence": evidence,
         "next": clean(&obs.next),
-        "opened_at": rfc3339(finding.opened_at),
     })
 }
 
@@ -87,11 +108,46 @@ pub fn table(out: &mut impl Write, findings: &[&Finding]) -> std::io::Result<()>
     )
 }
 
+/// Conditions still inside their hold, after the findings: a line each with how long they
+/// have been seen and must hold. Nothing when there are none.
+pub fn holding_table(
+    out: &mut impl Write,
+    holding: &[(Time, &Observation)],
+    now: Time,
+) -> std::io::Result<()> {
+    if holding.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\nHolding: seen now, a finding opens once each has held for its time (`ecsmon watch` shows it open):"
+    )?;
+    for (since, obs) in holding {
+        let hold = obs.hold.unwrap_or_default();
+        writeln!(
+            out,
+            "{:<8}  {}  {}  {}  (seen {} of {})",
+            obs.severity.label(),
+            obs.rule,
+            clean(&obs.subject.label()),
+            clean(&obs.message),
+            crate::screen::format::span(now - *since),
+            crate::screen::format::span(hold)
+        )?;
+    }
+    Ok(())
+}
+
 fn rfc3339(at: Time) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Whether a finding is about `cluster` (every finding when none is given).
 pub fn in_cluster(finding: &Finding, cluster: Option<&str>) -> bool {
-    cluster.is_none_or(|c| finding.current.subject.cluster() == c)
+    observed_in(&finding.current, cluster)
+}
+
+/// Whether an observation is about `cluster` (every one when none is given).
+pub fn observed_in(obs: &Observation, cluster: Option<&str>) -> bool {
+    cluster.is_none_or(|c| obs.subject.cluster() == c)
 }

@@ -10,11 +10,12 @@ use super::{Engine, Status};
 
 pub async fn run(
     mut engine: Engine,
+    cluster: Option<&str>,
     output: Option<PathBuf>,
     at: Option<chrono::TimeDelta>,
 ) -> Result<Status, LaunchError> {
     engine.look(at).await?;
-    let markdown = crate::screen::export::markdown(&engine.state);
+    let markdown = crate::screen::export::markdown_of(&engine.state, cluster);
     match output {
         None => {
             let mut out = std::io::stdout().lock();

@@ -85,6 +85,7 @@ pub async fn run(
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
         }
+        engine.cluster_exists()?;
         // Findings change only when the rules run.
         if engine.state.triage.evaluations == evaluations {
             continue;

@@ -1,6 +1,6 @@
 use super::Time;
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Cluster {
     pub arn: String,
     pub name: String,

@@ -44,8 +44,9 @@ pub fn wanted(state: &State) -> Vec<(Query, Duration)> {
 /// Every fleet query the engine needs, with its cadence, from what the console knows now.
 pub fn fleet_queries(state: &State) -> Vec<(Query, Duration)> {
     let mut wanted = vec![(Query::Clusters, FLEET_EVERY)];
+    let watched = |name: &str| state.only_cluster.as_deref().is_none_or(|c| c == name);
     for cluster in state.fleet.clusters() {
-        if cluster.status == "INACTIVE" {
+        if cluster.status == "INACTIVE" || !watched(&cluster.name) {
             continue;
         }
         let name = cluster.name.clone();
@@ -232,6 +233,39 @@ mod tests {
             message: message.into(),
         });
         s
+    }
+
+    #[test]
+    fn only_the_watched_cluster_is_polled_beyond_the_clusters_list() {
+        let refresh = crate::config::Config::defaults().refresh;
+        let mut state = State::new(Default::default(), now(), refresh, (120, 40));
+        let cluster = |name: &str| crate::model::Cluster {
+            name: name.into(),
+            status: "ACTIVE".into(),
+            instances: 2,
+            running_tasks: 3,
+            ..Default::default()
+        };
+        let clusters = vec![cluster("prod"), cluster("staging")];
+        state.fleet.apply(
+            Query::Clusters,
+            1,
+            now(),
+            Ok(crate::model::Snapshot::Clusters(clusters)),
+        );
+        let named = |state: &State| -> Vec<String> {
+            fleet_queries(state)
+                .into_iter()
+                .map(|(q, _)| format!("{q:?}"))
+                .collect()
+        };
+        let every = named(&state);
+        assert!(every.iter().any(|q| q.contains("staging")), "{every:?}");
+        state.only_cluster = Some("prod".into());
+        let only = named(&state);
+        assert!(only.iter().any(|q| q.contains("prod")), "{only:?}");
+        assert!(!only.iter().any(|q| q.contains("staging")), "{only:?}");
+        assert!(only.contains(&format!("{:?}", Query::Clusters)));
     }
 
     #[test]

@@ -4,13 +4,20 @@
 
 use std::fmt::Write;
 
-use crate::model::{Finding, Service, metric_catalog as cat};
+use crate::model::{Finding, Service, Severity, metric_catalog as cat};
 use crate::state::{State, TimelineWindow};
 
 /// The timeline window of the export.
 pub const EXPORT_WINDOW: TimelineWindow = TimelineWindow::Hour1;
 
 pub fn markdown(state: &State) -> String {
+    markdown_of(state, None)
+}
+
+/// As [`markdown`], for one cluster only when one is given (its findings, timeline and
+/// services; the counts in the header are that cluster's).
+pub fn markdown_of(state: &State, cluster: Option<&str>) -> String {
+    let ours = |c: &str| cluster.is_none_or(|only| only == c);
     let mut out = String::new();
     let id = &state.identity;
     let _ = writeln!(
@@ -24,10 +31,22 @@ pub fn markdown(state: &State) -> String {
     let _ = writeln!(out, "| Account | {} |", cell(&id.account));
     let _ = writeln!(out, "| Region | {} |", cell(&id.region));
     let _ = writeln!(out, "| Principal | {} |", cell(&id.principal));
-    let (crit, warn, info) = state.triage.counts();
+    if let Some(cluster) = cluster {
+        let _ = writeln!(out, "| Cluster | {} |", cell(cluster));
+    }
+    let active: Vec<&Finding> = state
+        .triage
+        .active()
+        .into_iter()
+        .filter(|f| ours(f.current.subject.cluster()))
+        .collect();
+    let count = |s| active.iter().filter(|f| f.severity() == s).count();
     let _ = writeln!(
         out,
-        "| Findings | {crit} critical, {warn} warning, {info} info |"
+        "| Findings | {} critical, {} warning, {} info |",
+        count(Severity::Critical),
+        count(Severity::Warning),
+        count(Severity::Info)
     );
     if state.read_only {
         let _ = writeln!(out, "| Mode | read-only |");
@@ -36,7 +55,6 @@ pub fn markdown(state: &State) -> String {
 
     let _ = writeln!(out, "## Active findings");
     let _ = writeln!(out);
-    let active = state.triage.active();
     if active.is_empty() {
         let _ = writeln!(out, "None.");
         let _ = writeln!(out);
@@ -52,6 +70,7 @@ pub fn markdown(state: &State) -> String {
         .triage
         .timeline
         .since(state.now - span, None)
+        .filter(|e| cluster.is_none() || e.cluster.as_deref().is_some_and(ours))
         .collect();
     if entries.is_empty() {
         let _ = writeln!(out, "Nothing recorded.");
@@ -75,7 +94,12 @@ pub fn markdown(state: &State) -> String {
 
     let _ = writeln!(out, "## Services");
     let _ = writeln!(out);
-    let services = state.fleet.all_services();
+    let services: Vec<&Service> = state
+        .fleet
+        .all_services()
+        .into_iter()
+        .filter(|s| ours(cat::cluster_of(&s.cluster_arn)))
+        .collect();
     if services.is_empty() {
         let _ = writeln!(out, "No services loaded.");
     } else {

@@ -4,7 +4,12 @@ use crate::model::Time;
 
 /// Compact age with two units at most: `45s`, `12m`, `3h05m`, `4d02h`. Future times read `0s`.
 pub fn age(now: Time, then: Time) -> String {
-    let secs = (now - then).num_seconds().max(0);
+    span(now - then)
+}
+
+/// A length of time as [`age`] writes it (negative reads `0s`).
+pub fn span(d: chrono::TimeDelta) -> String {
+    let secs = d.num_seconds().max(0);
     let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
     match secs {
         0..60 => format!("{s}s"),

@@ -35,17 +35,19 @@ const KEEP_LOG_SAMPLES: usize = 5_000;
 #[derive(Debug, Default)]
 pub struct Triage {
     findings: HashMap<FindingId, Finding>,
-    /// Conditions seen but still inside their `hold`: first seen at.
-    pending: HashMap<FindingId, Time>,
+    /// Conditions seen but still inside their `hold`: first seen at, and the latest sighting.
+    pending: HashMap<FindingId, (Time, Observation)>,
     /// Evaluations so far in which each active finding was absent.
     misses: HashMap<FindingId, u32>,
-    pub stops: HashMap<String, Task>,
+    /// Shared with the engine's frozen copy (see `state::engine`); written copy-on-write.
+    pub stops: Arc<HashMap<String, Task>>,
     pub target_health: HashMap<String, Vec<TargetGroupHealth>>,
     pub task_definitions: HashMap<String, Arc<TaskDefinition>>,
     /// When each of the engine's own requests was last sent (`th <service arn>`…).
     sent: HashMap<String, Time>,
     pub scaling: HashMap<(String, String), ScalingBounds>,
-    pub logs: Vec<LogSample>,
+    /// Shared with the engine's frozen copy; written copy-on-write.
+    pub logs: Arc<Vec<LogSample>>,
     log_ids: HashSet<String>,
     /// The metric series the rules read (set at each evaluation, polled by the metrics poller).
     pub metrics_wanted: Vec<crate::model::MetricId>,
@@ -64,6 +66,10 @@ pub struct Triage {
     pub evaluations: u64,
     /// How long the last evaluation took (for :stats and the benchmarks).
     pub last_cost: std::time::Duration,
+    /// The longest evaluation so far (for :stats).
+    pub max_cost: std::time::Duration,
+    /// Evaluations run off the UI loop: the one under way, and which answers are still wanted.
+    pub jobs: super::engine::EngineJobs,
 }
 
 impl Triage {
@@ -87,6 +93,20 @@ impl Triage {
             .filter(|f| f.is_active())
             .map(|f| f.opened_at)
             .max()
+    }
+
+    /// Conditions seen on the last evaluation that have not held long enough to open a
+    /// finding yet: (first seen, latest sighting), the most severe first.
+    pub fn holding(&self) -> Vec<(Time, &Observation)> {
+        let mut list: Vec<(Time, &Observation)> =
+            self.pending.values().map(|(at, obs)| (*at, obs)).collect();
+        list.sort_by(|a, b| {
+            b.1.severity
+                .cmp(&a.1.severity)
+                .then_with(|| a.1.rule.cmp(b.1.rule))
+                .then_with(|| a.1.subject.label().cmp(&b.1.subject.label()))
+        });
+        list
     }
 
     pub fn active(&self) -> Vec<&Finding> {
@@ -185,8 +205,12 @@ impl Triage {
                 continue;
             }
             if let Some(hold) = obs.hold {
-                let first = *self.pending.entry(id.clone()).or_insert(now);
-                if now - first < hold {
+                let entry = self
+                    .pending
+                    .entry(id.clone())
+                    .or_insert_with(|| (now, obs.clone()));
+                entry.1 = obs.clone();
+                if now - entry.0 < hold {
                     continue;
                 }
             }
@@ -222,8 +246,9 @@ impl Triage {
                 .and_then(|p| p.fetched_at)
                 .is_some_and(|at| now - at <= KEEP_TARGET_HISTORY)
         });
+        // `dirty` is cleared when the engine takes its copy (news arriving meanwhile is news
+        // for the next evaluation).
         self.last_evaluated = Some(now);
-        self.dirty = false;
     }
 
     fn open(&mut self, id: FindingId, obs: Observation, now: Time) {
@@ -245,15 +270,19 @@ impl Triage {
         for task in tasks.into_iter().filter(|t| t.is_stopped()) {
             if !self.stops.contains_key(&task.arn) {
                 self.timeline.task_stopped(task);
-                self.stops.insert(task.arn.clone(), task.clone());
+                Arc::make_mut(&mut self.stops).insert(task.arn.clone(), task.clone());
                 self.dirty = true;
             }
         }
-        self.stops.retain(|_, t| {
+        let kept = |t: &Task| {
             t.stopped_at
                 .or(t.stopping_at)
                 .is_none_or(|at| now - at <= KEEP_STOPS)
-        });
+        };
+        // Asked first: a write would copy the map while the engine reads it.
+        if !self.stops.values().all(kept) {
+            Arc::make_mut(&mut self.stops).retain(|_, t| kept(t));
+        }
     }
 
     pub fn remember_target_health(&mut self, answers: &[TargetGroupHealth], at: Time) {
@@ -272,17 +301,18 @@ impl Triage {
 
     /// Remembers log lines (by event id, so overlapping reads add nothing twice).
     pub fn remember_logs(&mut self, samples: impl IntoIterator<Item = (String, LogSample)>) {
+        let logs = Arc::make_mut(&mut self.logs);
         for (id, sample) in samples {
             if self.log_ids.insert(id) {
-                self.logs.push(sample);
+                logs.push(sample);
             }
         }
         if self.log_ids.len() > 4 * KEEP_LOG_SAMPLES {
             self.log_ids.clear();
         }
-        if self.logs.len() > KEEP_LOG_SAMPLES {
-            let drop = self.logs.len() - KEEP_LOG_SAMPLES;
-            self.logs.drain(..drop);
+        if logs.len() > KEEP_LOG_SAMPLES {
+            let drop = logs.len() - KEEP_LOG_SAMPLES;
+            logs.drain(..drop);
         }
         self.dirty = true;
     }
@@ -290,7 +320,10 @@ impl Triage {
     /// Everything came from another account or region: its findings, history and timeline
     /// would be mistaken for this one's (same-named clusters are common), so all of it goes.
     pub fn reset(&mut self) {
+        let mut jobs = self.jobs;
+        jobs.reset();
         *self = Triage::default();
+        self.jobs = jobs;
     }
 }
 
@@ -373,13 +406,21 @@ mod tests {
         tr.apply_at(t(0), vec![held()]);
         tr.apply_at(t(200), vec![held()]);
         assert!(tr.active().is_empty());
+        let holding = tr.holding();
+        assert_eq!(holding.len(), 1, "listed as holding meanwhile");
+        assert_eq!((holding[0].0, holding[0].1.rule), (t(0), "h"));
         tr.apply_at(t(310), vec![held()]);
         assert_eq!(tr.active().len(), 1);
         assert_eq!(tr.active()[0].opened_at, t(310));
+        assert!(tr.holding().is_empty(), "open, no longer holding");
 
         let mut tr = Triage::default();
         tr.apply_at(t(0), vec![held()]);
         tr.apply_at(t(100), vec![]);
+        assert!(
+            tr.holding().is_empty(),
+            "gone from the evaluation, not holding"
+        );
         tr.apply_at(t(200), vec![held()]);
         tr.apply_at(t(310), vec![held()]);
         assert!(tr.active().is_empty(), "the break restarted the hold");

@@ -1,6 +1,7 @@
 //! The last answer to every query the console has made, with its age and last error.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::model::{
     Cluster, ErrorKind, Instance, Query, Service, Snapshot, SourceError, Task, Time,
@@ -10,7 +11,8 @@ use crate::model::{
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Slot {
     /// The last good answer. Kept when a later poll fails, so the pane never empties on an error.
-    pub data: Option<Snapshot>,
+    /// Shared: the triage engine reads a frozen copy of the fleet off the UI loop.
+    pub data: Option<Arc<Snapshot>>,
     /// When `data` was fetched.
     pub fetched_at: Option<Time>,
     /// The error of the latest poll, if it failed. Cleared by the next success.
@@ -37,7 +39,8 @@ impl Slot {
     }
 }
 
-#[derive(Debug, Default)]
+/// Cloning is cheap (the answers are shared): the triage engine evaluates over a clone.
+#[derive(Debug, Default, Clone)]
 pub struct Fleet {
     slots: HashMap<Query, Slot>,
     /// Answers to requests up to this sequence belong to a previous source and are dropped.
@@ -74,10 +77,10 @@ impl Fleet {
         slot.applied_seq = seq;
         match result {
             Ok(data) => {
-                if slot.data.as_ref() != Some(&data) {
+                if slot.data.as_deref() != Some(&data) {
                     slot.changed_at = Some(at);
                 }
-                slot.data = Some(data);
+                slot.data = Some(Arc::new(data));
                 slot.fetched_at = Some(at);
                 slot.error = None;
             }
@@ -191,7 +194,9 @@ impl Fleet {
         let mut best: std::collections::BTreeMap<&'a String, (&'a T, Option<Time>)> =
             std::collections::BTreeMap::new();
         for (query, slot) in &self.slots {
-            let Some(data) = &slot.data else { continue };
+            let Some(data) = slot.data.as_deref() else {
+                continue;
+            };
             if slot.fetched_at.is_none_or(|at| at < since) {
                 continue;
             }
@@ -206,7 +211,7 @@ impl Fleet {
     }
 
     fn data(&self, query: &Query) -> Option<&Snapshot> {
-        self.slots.get(query)?.data.as_ref()
+        self.slots.get(query)?.data.as_deref()
     }
 }
 

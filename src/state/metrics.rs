@@ -43,7 +43,9 @@ pub struct MetricsPoll {
 
 #[derive(Debug, Default)]
 pub struct Metrics {
-    series: HashMap<SeriesKey, History>,
+    /// Shared with the triage engine's frozen copy; written copy-on-write (a write while an
+    /// evaluation holds it copies the map once, the evaluation keeps reading the old one).
+    series: std::sync::Arc<HashMap<SeriesKey, History>>,
     pub alarms: Vec<Alarm>,
     pub alarms_error: Option<SourceError>,
     /// The error of the latest metrics request, cleared by the next success.
@@ -62,6 +64,11 @@ impl Metrics {
         &self.series
     }
 
+    /// Every series held, shared (no copy): what the engine reads off the UI loop.
+    pub fn shared_series(&self) -> std::sync::Arc<HashMap<SeriesKey, History>> {
+        std::sync::Arc::clone(&self.series)
+    }
+
     /// Every series held (in no particular order).
     pub fn keys(&self) -> impl Iterator<Item = &SeriesKey> {
         self.series.keys()
@@ -77,7 +84,10 @@ impl Metrics {
 
     /// Notes that a pane or chart shows this series now (it is kept, and polled).
     pub fn want(&mut self, key: &SeriesKey, now: Time) {
-        self.series.entry(key.clone()).or_default().wanted_at = Some(now);
+        std::sync::Arc::make_mut(&mut self.series)
+            .entry(key.clone())
+            .or_default()
+            .wanted_at = Some(now);
     }
 
     /// Merges an answer for `[start, end)`: the points returned replace what was held in that
@@ -85,15 +95,16 @@ impl Metrics {
     pub fn merge(&mut self, start: Time, end: Time, answer: Vec<SeriesData>, keys: &[SeriesKey]) {
         let mut answer: HashMap<SeriesKey, Vec<Point>> =
             answer.into_iter().map(|s| (s.key, s.points)).collect();
+        let series = std::sync::Arc::make_mut(&mut self.series);
         for key in keys {
-            let history = self.series.entry(key.clone()).or_default();
+            let history = series.entry(key.clone()).or_default();
             history.merge(start, end, answer.remove(key).unwrap_or_default());
         }
     }
 
     /// Drops points older than their retention window and series nobody wanted lately.
     pub fn prune(&mut self, now: Time) {
-        self.series.retain(|key, history| {
+        std::sync::Arc::make_mut(&mut self.series).retain(|key, history| {
             history.forget_before(now - retention(key.period));
             history.wanted_at.is_some_and(|at| now - at < FORGET_AFTER)
         });

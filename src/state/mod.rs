@@ -2,6 +2,7 @@
 
 mod chart;
 mod dialogs;
+mod engine;
 mod findings;
 mod fleet;
 mod forwards;
@@ -18,6 +19,7 @@ mod view;
 
 pub use chart::{Chart, ChartLine, ChartWindow};
 pub use dialogs::{MAX_DESIRED, ScaleDialog, TargetHealthView, parse_desired};
+pub use engine::{EngineJob, EngineJobs, Evaluated};
 pub use findings::{CLEAR_AFTER, Triage};
 pub use fleet::{Fleet, Slot};
 pub use forwards::{
@@ -44,6 +46,9 @@ pub struct State {
     pub identity: Identity,
     pub identity_error: Option<String>,
     pub read_only: bool,
+    /// The one cluster the engine polls and judges (the headless commands' `--cluster`);
+    /// `None`: every cluster.
+    pub only_cluster: Option<String>,
     pub now: Time,
     pub fleet: Fleet,
     /// CloudWatch history and alarms for what the panes and charts show.
@@ -102,6 +107,7 @@ impl State {
             identity,
             identity_error: None,
             read_only: false,
+            only_cluster: None,
             now,
             fleet: Fleet::default(),
             metrics: Metrics::default(),

@@ -51,7 +51,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
 /// The `:stats` popup: each AWS service's budget (the rate allowed now, how much of the last
 /// minute was throttled, the polls saved by coalescing), then the calls by operation since
 /// the console started. `coalesced` counts fleet polls, which all go to ECS.
-pub fn stats_popup(report: &CallReport, coalesced: u64) -> Popup {
+pub fn stats_popup(report: &CallReport, coalesced: u64, engine: &crate::state::Triage) -> Popup {
     let mut lines = Vec::new();
     if report.calls.is_empty() && report.budgets.is_empty() {
         lines.push("No AWS calls: the demo fleet is simulated in the process.".to_string());
@@ -94,10 +94,28 @@ pub fn stats_popup(report: &CallReport, coalesced: u64) -> Popup {
              due while the same one still waits is coalesced, not sent twice."
         ));
     }
+    lines.push(String::new());
+    lines.push(format!(
+        "Findings engine: {} evaluations of every rule, the last took {}, the longest {} \
+         (on a thread of its own: keys never wait for it).",
+        engine.evaluations,
+        millis(engine.last_cost),
+        millis(engine.max_cost)
+    ));
     Popup::Describe {
         title: "AWS calls".into(),
         lines,
         scroll: 0,
+    }
+}
+
+/// `0.4 ms`, `12 ms`.
+fn millis(d: std::time::Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.0} ms")
     }
 }
 

@@ -162,6 +162,10 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             triage::logs_scanned(state, &cluster, &service, result);
             vec![]
         }
+        Action::Evaluated { id, result } => {
+            triage::evaluated(state, id, result);
+            vec![]
+        }
         Action::TaskDefinitionLoaded { arn, result } => {
             taskdefs::definition_loaded(state, &arn, result.clone());
             triage::task_definition_loaded(state, arn, result);
@@ -193,9 +197,11 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             vec![]
         }
         Action::StatsLoaded(stats) => {
-            state
-                .popups
-                .push(command::stats_popup(&stats, state.polls.coalesced()));
+            state.popups.push(command::stats_popup(
+                &stats,
+                state.polls.coalesced(),
+                &state.triage,
+            ));
             vec![]
         }
         Action::ProfilesLoaded(names) => {

@@ -6,8 +6,7 @@ use chrono::TimeDelta;
 use crate::action::Effect;
 use crate::model::{Query, Service, Task, Time, metric_catalog};
 use crate::poll::triage as poll;
-use crate::state::State;
-use crate::triage::{self, Input};
+use crate::state::{EngineJob, Evaluated, State};
 
 /// Rules are evaluated at most this often while data keeps arriving…
 const EVALUATE_EVERY: TimeDelta = TimeDelta::seconds(3);
@@ -74,7 +73,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
         want_task_definition(state, &arn, &mut effects);
     }
     if should_evaluate(state) {
-        evaluate(state);
+        effects.push(Effect::Evaluate(Box::new(job(state))));
     }
     effects
 }
@@ -133,6 +132,10 @@ fn want_task_definition(state: &mut State, arn: &str, effects: &mut Vec<Effect>)
 }
 
 fn should_evaluate(state: &State) -> bool {
+    // One evaluation at a time: the next waits for the answer.
+    if state.triage.jobs.running.is_some() {
+        return false;
+    }
     match state.triage.last_evaluated {
         // Once the clusters list has answered, even an account without any cluster.
         None => state
@@ -141,8 +144,8 @@ fn should_evaluate(state: &State) -> bool {
             .is_some_and(|s| s.data.is_some()),
         Some(at) => {
             let since = state.now - at;
-            // The engine runs between frames: on a fleet where one evaluation is costly, it
-            // waits longer, so it never takes more than about a twentieth of the time.
+            // On a fleet where one evaluation is costly it runs less often, so the engine's
+            // thread is busy at most about a twentieth of the time.
             let cost = TimeDelta::from_std(state.triage.last_cost * 20).unwrap_or(EVALUATE_IDLE);
             let every = EVALUATE_EVERY.max(cost).min(EVALUATE_IDLE);
             (state.triage.dirty && since >= every) || since >= EVALUATE_IDLE
@@ -150,60 +153,70 @@ fn should_evaluate(state: &State) -> bool {
     }
 }
 
-/// Runs every rule over what the console knows and updates the findings.
-pub fn evaluate(state: &mut State) {
-    let started = std::time::Instant::now();
-    let since = fresh_since(state);
-    let (running, _) = state.fleet.tasks_since(since);
-    // The engine's own stop history covers what ECS already forgot.
-    let stopped: Vec<&Task> = state.triage.stops.values().collect();
-    let input = Input {
+/// A frozen copy of what the rules read (cheap: the large parts are shared), for an
+/// evaluation off the UI loop. The job is now the one under way.
+pub fn job(state: &mut State) -> EngineJob {
+    let wanted_due = state
+        .triage
+        .metrics_wanted_at
+        .is_none_or(|at| state.now - at >= TimeDelta::seconds(30));
+    // What arrives from here on is news for the next evaluation.
+    state.triage.dirty = false;
+    EngineJob {
+        id: state.triage.jobs.start(),
         now: state.now,
-        clusters: state.fleet.clusters().iter().collect(),
-        services: state.fleet.services_since(since),
-        tasks: running,
-        stopped,
-        instances: state.fleet.instances_since(since),
-        series: state.metrics.series(),
-        alarms: &state.metrics.alarms,
-        target_health: &state.triage.target_health,
-        task_definitions: &state.triage.task_definitions,
-        scaling: &state.triage.scaling,
-        logs: &state.triage.logs,
-        log_index: Default::default(),
-        task_index: Default::default(),
-    };
-    // What the fleet held, for deciding below whether the rules' series need working out again.
-    let basis = (
-        input.services.len(),
-        input.instances.len(),
-        input.tasks.len(),
-    );
-    // Which series the rules read changes with the fleet: worked out again (from the same
-    // view the rules read) when what it holds grew or shrank, else every 30 s.
-    let wanted = (state.triage.metrics_wanted_basis != basis
-        || state
-            .triage
-            .metrics_wanted_at
-            .is_none_or(|at| input.now - at >= TimeDelta::seconds(30)))
-    .then(|| {
-        triage::rules::wanted_metrics(
-            &input.clusters,
-            &input.services,
-            &input.instances,
-            &input.tasks,
-        )
-    });
-    let observations = triage::evaluate(&input);
+        fresh_since: fresh_since(state),
+        fleet: state.fleet.clone(),
+        stops: std::sync::Arc::clone(&state.triage.stops),
+        series: state.metrics.shared_series(),
+        alarms: state.metrics.alarms.clone(),
+        target_health: state.triage.target_health.clone(),
+        task_definitions: state.triage.task_definitions.clone(),
+        scaling: state.triage.scaling.clone(),
+        logs: std::sync::Arc::clone(&state.triage.logs),
+        wanted_basis: state.triage.metrics_wanted_basis,
+        wanted_due,
+    }
+}
+
+/// Runs every rule over what the console knows, here and now, and updates the findings (the
+/// headless look's last word, and the benchmarks; the console evaluates off its loop).
+pub fn evaluate(state: &mut State) {
+    let job = job(state);
+    let id = job.id;
+    let result = job.run();
+    evaluated(state, id, Ok(Box::new(result)));
+}
+
+/// An evaluation came back: its findings are applied (measured against the console's clock
+/// now: the rules said what held when the job was taken).
+pub fn evaluated(state: &mut State, id: u64, result: Result<Box<Evaluated>, String>) {
+    if !state.triage.jobs.finish(id) {
+        return;
+    }
     let now = state.now;
+    // Whatever came back, the cadence counts from here (a crash is not retried at once).
+    state.triage.last_evaluated = Some(now);
+    let evaluated = match result {
+        Ok(evaluated) => evaluated,
+        Err(why) => {
+            tracing::error!("triage evaluation crashed: {why}");
+            state.set_status(
+                crate::state::Level::Error,
+                format!("The findings engine hit an internal error ({why}); findings are not being updated until it runs again."),
+            );
+            return;
+        }
+    };
     let blind = blind(state);
-    state.triage.apply(now, observations, blind);
-    if let Some(wanted) = wanted {
+    state.triage.apply(now, evaluated.observations, blind);
+    if let Some((wanted, basis)) = evaluated.wanted {
         state.triage.metrics_wanted = wanted;
-        state.triage.metrics_wanted_at = Some(now);
+        state.triage.metrics_wanted_at = Some(evaluated.at);
         state.triage.metrics_wanted_basis = basis;
     }
-    state.triage.last_cost = started.elapsed();
+    state.triage.last_cost = evaluated.cost;
+    state.triage.max_cost = state.triage.max_cost.max(evaluated.cost);
     state.triage.evaluations += 1;
 }
 

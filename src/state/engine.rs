@@ -1,0 +1,174 @@
+//! The triage engine's work, off the UI loop: an [`EngineJob`] is a frozen copy of what the rules
+//! read, taken on the UI loop and cheap to take (the fleet's answers, the metric series, the stop
+//! history and the log samples are shared, not copied: the state writes them copy-on-write). It
+//! runs on a blocking thread and answers with an [`Evaluated`], which `update` applies to the
+//! findings. A key is never queued behind an evaluation.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::model::{
+    Alarm, History, LogSample, MetricId, Observation, ScalingBounds, SeriesKey, TargetGroupHealth,
+    Task, TaskDefinition, Time,
+};
+use crate::triage::{self, Input};
+
+use super::Fleet;
+
+/// (services, instances, tasks) the rules saw: when it changes, the series they want are
+/// worked out again.
+pub type Basis = (usize, usize, usize);
+
+/// Everything one evaluation reads, frozen.
+#[derive(Clone)]
+pub struct EngineJob {
+    /// Which evaluation this is (answers to a job started before a reset are dropped).
+    pub id: u64,
+    pub now: Time,
+    /// Answers fetched before this no longer describe the fleet (see `update::triage`).
+    pub fresh_since: Time,
+    pub fleet: Fleet,
+    pub stops: Arc<HashMap<String, Task>>,
+    pub series: Arc<HashMap<SeriesKey, History>>,
+    pub alarms: Vec<Alarm>,
+    pub target_health: HashMap<String, Vec<TargetGroupHealth>>,
+    pub task_definitions: HashMap<String, Arc<TaskDefinition>>,
+    pub scaling: HashMap<(String, String), ScalingBounds>,
+    pub logs: Arc<Vec<LogSample>>,
+    /// What the fleet held when the wanted series were last worked out…
+    pub wanted_basis: Basis,
+    /// …and whether they are due again anyway.
+    pub wanted_due: bool,
+}
+
+/// What one evaluation found.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    pub id: u64,
+    /// The console's clock when the job was taken (holds and resolutions are measured on it).
+    pub at: Time,
+    pub observations: Vec<Observation>,
+    /// The series the rules read, when they were worked out again, with the fleet they were
+    /// worked out for.
+    pub wanted: Option<(Vec<MetricId>, Basis)>,
+    /// Wall time the evaluation took, on its own thread.
+    pub cost: Duration,
+}
+
+impl EngineJob {
+    /// Evaluates every rule (and works out the series they read, when due).
+    pub fn run(self) -> Evaluated {
+        let started = std::time::Instant::now();
+        let (running, _) = self.fleet.tasks_since(self.fresh_since);
+        let input = Input {
+            now: self.now,
+            clusters: self.fleet.clusters().iter().collect(),
+            services: self.fleet.services_since(self.fresh_since),
+            tasks: running,
+            // The engine's own stop history covers what ECS already forgot.
+            stopped: self.stops.values().collect(),
+            instances: self.fleet.instances_since(self.fresh_since),
+            series: &self.series,
+            alarms: &self.alarms,
+            target_health: &self.target_health,
+            task_definitions: &self.task_definitions,
+            scaling: &self.scaling,
+            logs: &self.logs,
+            log_index: Default::default(),
+            task_index: Default::default(),
+        };
+        let basis = (
+            input.services.len(),
+            input.instances.len(),
+            input.tasks.len(),
+        );
+        // Which series the rules read changes with the fleet: worked out again (from the same
+        // view the rules read) when what it holds grew or shrank, else when due.
+        let wanted = (self.wanted_basis != basis || self.wanted_due).then(|| {
+            let wanted = triage::rules::wanted_metrics(
+                &input.clusters,
+                &input.services,
+                &input.instances,
+                &input.tasks,
+            );
+            (wanted, basis)
+        });
+        let observations = triage::evaluate(&input);
+        Evaluated {
+            id: self.id,
+            at: self.now,
+            observations,
+            wanted,
+            cost: started.elapsed(),
+        }
+    }
+}
+
+// An effect is data that tests compare and log: a job is named by its id.
+impl std::fmt::Debug for EngineJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineJob")
+            .field("id", &self.id)
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for EngineJob {
+    fn eq(&self, other: &Self) -> bool {
+        (self.id, self.now) == (other.id, other.now)
+    }
+}
+
+/// The engine's jobs: which one is running, and from which on answers are accepted.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EngineJobs {
+    next: u64,
+    /// The job under way (one at a time: the next waits for its answer).
+    pub running: Option<u64>,
+    /// Answers to jobs before this one belong to data that was reset: dropped.
+    accept_from: u64,
+}
+
+impl EngineJobs {
+    /// A new job's id; it is now the one running.
+    pub fn start(&mut self) -> u64 {
+        let id = self.next;
+        self.next += 1;
+        self.running = Some(id);
+        id
+    }
+
+    /// An answer came back (or its job crashed): whether it is still wanted.
+    pub fn finish(&mut self, id: u64) -> bool {
+        if self.running == Some(id) {
+            self.running = None;
+        }
+        id >= self.accept_from
+    }
+
+    /// Everything the engine knew was dropped: answers to jobs already under way are stale.
+    pub fn reset(&mut self) {
+        self.running = None;
+        self.accept_from = self.next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_to_a_job_started_before_a_reset_is_dropped() {
+        let mut jobs = EngineJobs::default();
+        let old = jobs.start();
+        jobs.reset();
+        assert_eq!(jobs.running, None, "a new job may start at once");
+        let new = jobs.start();
+        assert!(!jobs.finish(old), "the old answer is dropped");
+        assert_eq!(jobs.running, Some(new), "and does not end the new job");
+        assert!(jobs.finish(new));
+        assert_eq!(jobs.running, None);
+    }
+}
