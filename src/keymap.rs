@@ -939,6 +939,7 @@ mod tests {
         let key = |code| ev(code, KeyModifiers::NONE);
         let cases = [
             (Findings, ch('a'), Command::ToggleResolved),
+            (Findings, key(KeyCode::Enter), Command::Enter),
             (Findings, ch('q'), Command::Back),
             (Timeline, ch('w'), Command::WindowNext),
             (Timeline, ch('a'), Command::AllServices),

@@ -34,7 +34,15 @@ pub fn render(f: &mut Frame, body: Rect, state: &State, view: &FindingsView, ctx
     } else {
         "active"
     };
-    let hint = " enter go to · a resolved too · esc close ";
+    let hint = super::key_hints(
+        ctx,
+        Context::Findings,
+        &[
+            (Command::Enter, "go to"),
+            (Command::ToggleResolved, "resolved too"),
+            (Command::Back, "close"),
+        ],
+    );
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focused)

@@ -64,3 +64,21 @@ pub fn render(f: &mut Frame, state: &State, ctx: &Ctx) {
     footer::render(f, areas.footer, state, ctx);
     popups::render(f, areas.body, state, ctx);
 }
+
+/// A popup's border hint (` enter go to · esc close `) from the user's key map, so it never
+/// names a key that was rebound; a command without a key is left out.
+pub fn key_hints(
+    ctx: &Ctx<'_>,
+    context: crate::keymap::Context,
+    hints: &[(crate::keymap::Command, &str)],
+) -> String {
+    let parts: Vec<String> = hints
+        .iter()
+        .filter_map(|(command, what)| {
+            ctx.keymap
+                .key_for(context.chain(), *command)
+                .map(|key| format!("{key} {what}"))
+        })
+        .collect();
+    format!(" {} ", parts.join(" · "))
+}

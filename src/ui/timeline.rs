@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::Ctx;
+use crate::keymap::{Command, Context};
 use crate::screen::format::truncate;
 use crate::screen::timeline::timeline_entries;
 use crate::state::{State, TimelineKind, TimelineView};
@@ -26,8 +27,17 @@ pub fn render(f: &mut Frame, body: Rect, state: &State, view: &TimelineView, ctx
         .title(Span::styled(scope, t.dim))
         .title_bottom(Line::from(Span::styled(
             format!(
-                " {} entries · w window · a all services · esc close ",
-                entries.len()
+                " {} entries ·{}",
+                entries.len(),
+                super::key_hints(
+                    ctx,
+                    Context::Timeline,
+                    &[
+                        (Command::WindowNext, "window"),
+                        (Command::AllServices, "all services"),
+                        (Command::Back, "close"),
+                    ],
+                )
             ),
             t.dim,
         )));
