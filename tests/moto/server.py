@@ -40,6 +40,7 @@ against moto and breaks against AWS. This front sits between the SDK and moto an
 * EC2 CPU credit modes (`CreditFront`): T3/T3a/T4g launch `unlimited`, T2 `standard`, RunInstances'
   `CreditSpecification` and ModifyInstanceCreditSpecification change it, and
   DescribeInstanceCreditSpecifications reports it (moto says `standard` for all).
+* SSM's public ECS-optimized AMI parameters come back as JSON, as AWS's do (moto: Python reprs).
 * StopTask of a task the cluster does not hold is AWS's InvalidParameterException (moto: HTTP 500).
 * Counting: every request is counted by operation (`ecs:ListTasks`, `ec2:DescribeInstances`, ...).
   `GET /_ecsmon/stats` returns the counts as JSON, `POST /_ecsmon/reset` zeroes them, so tests can
@@ -931,7 +932,26 @@ class Hooks:
         )
 
     def after(self, op: str, req: Request, resp: Response) -> Response:
+        if op in ("ssm:GetParameter", "ssm:GetParameters") and resp.status < 300:
+            resp = json_public_parameters(resp)
         return self.credits.after(op, req, resp)
+
+
+def json_public_parameters(resp: Response) -> Response:
+    """moto 5.2 stores the public ECS-optimized AMI parameters' values as Python reprs
+    (`{'image_id': ...}`); AWS's are JSON. Re-encodes them."""
+    import ast
+
+    answer = json.loads(resp.body or b"{}")
+    params = answer.get("Parameters") or ([answer["Parameter"]] if "Parameter" in answer else [])
+    for param in params:
+        value = param.get("Value")
+        if str(param.get("Name", "")).startswith("/aws/service/ecs/") and isinstance(value, str) and value.startswith("{'"):
+            try:
+                param["Value"] = json.dumps(ast.literal_eval(value))
+            except (ValueError, SyntaxError):
+                pass
+    return Response(resp.status, resp.headers, json.dumps(answer).encode())
 
 
 # --------------------------------------------------------------------------------------------------
