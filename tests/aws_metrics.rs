@@ -351,3 +351,41 @@ async fn the_services_pane_draws_cloudwatch_values() {
         .unwrap();
     assert!(!other.contains('%'), "no data is not 0 %: {other}");
 }
+
+/// moto answers extended statistics with nulls; the front computes them from the values put,
+/// so the latency rule's p95 reads like AWS's: the slow tail, not the average.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_p95_extended_statistic_reads_the_slow_tail() {
+    let moto = Moto::shared();
+    let config = sdk_config(&moto.endpoint).await;
+    let cw = aws_sdk_cloudwatch::Client::new(&config);
+    let tg = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/p95-web/73e2d6bc24d8a067";
+    let lb = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/p95-edge/50dc6c495c0c9188";
+    let p95 = cat::target_group_response_time_p95(tg, lb).unwrap();
+    assert_eq!(p95.stat, Stat::P95);
+    // 100 answers two minutes ago: 94 fast (0.1 s), 6 slow (3 s).
+    let at = Minutes::now();
+    let answers: Vec<(i64, f64)> = (0..100)
+        .map(|n| (2, if n < 94 { 0.1 } else { 3.0 }))
+        .collect();
+    put(&cw, at, &p95, &answers).await;
+    let avg = MetricId {
+        stat: Stat::Average,
+        ..p95.clone()
+    };
+    let keys: Vec<SeriesKey> = [p95.clone(), avg.clone()]
+        .into_iter()
+        .map(|metric| SeriesKey { metric, period: 60 })
+        .collect();
+    let answer = source(moto, &config)
+        .metric_data(&request(at, keys))
+        .await
+        .expect("GetMetricData with p95");
+    let value = |m: &MetricId| {
+        let series = answer.iter().find(|s| &s.key.metric == m).unwrap();
+        assert_eq!(series.points.len(), 1, "{:?}", series.points);
+        series.points[0].value
+    };
+    assert_eq!(value(&p95), 3.0, "the 95th of 100 answers is a slow one");
+    assert!((value(&avg) - 0.274).abs() < 1e-9, "{}", value(&avg));
+}

@@ -9,6 +9,9 @@ pub enum Stat {
     Average,
     Sum,
     Maximum,
+    /// The 95th percentile (an extended statistic): what latency rules read, where the
+    /// average hides the slow tail.
+    P95,
 }
 
 impl Stat {
@@ -17,6 +20,7 @@ impl Stat {
             Stat::Average => "Average",
             Stat::Sum => "Sum",
             Stat::Maximum => "Maximum",
+            Stat::P95 => "p95",
         }
     }
 }

@@ -148,6 +148,10 @@ pub fn target_group_5xx(tg_arn: &str, lb_arn: &str) -> Option<MetricId> {
 pub fn target_group_response_time(tg_arn: &str, lb_arn: &str) -> Option<MetricId> {
     target_group_metric(tg_arn, lb_arn, "TargetResponseTime", Stat::Average)
 }
+/// The slow tail the latency rule reads: `TargetResponseTime` p95.
+pub fn target_group_response_time_p95(tg_arn: &str, lb_arn: &str) -> Option<MetricId> {
+    target_group_metric(tg_arn, lb_arn, "TargetResponseTime", Stat::P95)
+}
 pub fn target_group_connection_errors(tg_arn: &str, lb_arn: &str) -> Option<MetricId> {
     target_group_metric(tg_arn, lb_arn, "TargetConnectionErrorCount", Stat::Sum)
 }
@@ -219,6 +223,19 @@ pub fn instance_credits(i: &Instance) -> Option<MetricId> {
             "CPUCreditBalance",
             &[("InstanceId", &i.ec2_instance_id)],
             Stat::Average,
+        )
+    })
+}
+
+/// Surplus credits an unlimited-mode instance spent beyond what it earned, now billed
+/// (`None` for instance types that do not run on credits).
+pub fn instance_surplus_charged(i: &Instance) -> Option<MetricId> {
+    is_burstable(&i.instance_type).then(|| {
+        MetricId::new(
+            EC2,
+            "CPUSurplusCreditsCharged",
+            &[("InstanceId", &i.ec2_instance_id)],
+            Stat::Sum,
         )
     })
 }

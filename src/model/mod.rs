@@ -28,7 +28,7 @@ pub use forward::{
 };
 pub use history::History;
 pub use identity::Identity;
-pub use instance::Instance;
+pub use instance::{CreditMode, Instance, RecommendedAmi};
 pub use log::{
     LogEvent, LogQuery, LogRead, LogSample, LogStreamRef, LogSubject, MESSAGE_LIMIT,
     bounded_message, log_streams,

@@ -26,6 +26,13 @@ pub const LOG_SCAN_EVERY: TimeDelta = TimeDelta::seconds(60);
 pub const LOG_SCANS_MAX: usize = 5;
 /// A task definition that could not be read is asked for again after this long.
 pub const TASK_DEFINITION_RETRY: TimeDelta = TimeDelta::minutes(5);
+/// A burstable host's CPU credit mode (standard or unlimited) is read again this often: it
+/// changes only when someone switches it.
+pub const CREDIT_MODE_EVERY: Duration = Duration::from_secs(30 * 60);
+/// The recommended ECS-optimized AMI and agent (public SSM parameters) are read again hourly.
+pub const RECOMMENDED_AMI_EVERY: Duration = Duration::from_secs(60 * 60);
+/// A host fact that could not be read (throttled, unreachable) is asked for again after this.
+pub const RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
 /// How far back a service's events count as "recent" when deciding what to poll.
 pub const RECENT: TimeDelta = TimeDelta::minutes(30);
 

@@ -35,6 +35,12 @@ against moto and breaks against AWS. This front sits between the SDK and moto an
   forwarding documents (`AWS-StartPortForwardingSession`, `...ToRemoteHost`) must come with their
   parameters. `TerminateSession` ends a session. `GET /_ecsmon/sessions` lists the sessions
   started (target, document, parameters, whether terminated). Nothing listens behind a session.
+* CloudWatch GetMetricData extended statistics (`p95`...), which moto answers with nulls: computed
+  from the values put (`take_percentiles`, `answer_percentiles`).
+* EC2 CPU credit modes (`CreditFront`): T3/T3a/T4g launch `unlimited`, T2 `standard`, RunInstances'
+  `CreditSpecification` and ModifyInstanceCreditSpecification change it, and
+  DescribeInstanceCreditSpecifications reports it (moto says `standard` for all).
+* SSM's public ECS-optimized AMI parameters come back as JSON, as AWS's do (moto: Python reprs).
 * StopTask of a task the cluster does not hold is AWS's InvalidParameterException (moto: HTTP 500).
 * Counting: every request is counted by operation (`ecs:ListTasks`, `ec2:DescribeInstances`, ...).
   `GET /_ecsmon/stats` returns the counts as JSON, `POST /_ecsmon/reset` zeroes them, so tests can
@@ -70,6 +76,7 @@ import http.client
 import json
 import logging
 import os
+import re
 import secrets
 import socket
 import struct
@@ -493,7 +500,10 @@ class CloudWatchBridge:
         # name), and takes the account and region from it: keep the caller's Authorization.
         headers = [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", f"{CLOUDWATCH_TARGET}.{op}")]
         headers.append(("Authorization", req.header("authorization") or ""))
+        percentiles = take_percentiles(payload) if op == "GetMetricData" else {}
         resp = self._moto.forward(Request("POST", "/", headers, json.dumps(payload).encode()))
+        if percentiles and resp.status < 300:
+            resp = answer_percentiles(resp, payload, percentiles, req.signing_region())
         try:
             answer = json.loads(resp.body or b"{}")
         except ValueError:
@@ -509,6 +519,60 @@ class CloudWatchBridge:
                 shape = None
             out.body = cbor2.dumps(json_to_cbor(answer if isinstance(answer, dict) else {}, shape))
         return out
+
+
+def take_percentiles(payload: dict) -> dict[str, float]:
+    """Extended statistics (`p95`, `p99.9`) in GetMetricData, which moto 5.2 answers with nulls:
+    each such query is sent to moto as `SampleCount` (so the periods with data come back) and
+    its values are computed here (`answer_percentiles`). Returns query id -> percentile."""
+    out: dict[str, float] = {}
+    for query in payload.get("MetricDataQueries") or []:
+        stat = (query.get("MetricStat") or {}).get("Stat") or ""
+        if len(stat) > 1 and stat[0] == "p":
+            try:
+                pct = float(stat[1:])
+            except ValueError:
+                continue
+            if 0 < pct <= 100:
+                out[query.get("Id", "")] = pct
+                query["MetricStat"]["Stat"] = "SampleCount"
+    return out
+
+
+def answer_percentiles(resp: Response, payload: dict, percentiles: dict[str, float], region: str) -> Response:
+    """Replaces the SampleCount values of percentile queries by the percentile (nearest rank, as
+    CloudWatch computes it over raw values) of the values put in each period, read from moto's
+    CloudWatch backend in this process."""
+    from moto.cloudwatch.models import MetricDatum, cloudwatch_backends
+
+    answer = json.loads(resp.body or b"{}")
+    queries = {q.get("Id"): q for q in payload.get("MetricDataQueries") or []}
+    data = []
+    for account in list(cloudwatch_backends.keys()):
+        data.extend(m for m in cloudwatch_backends[account][region].get_all_metrics() if isinstance(m, MetricDatum))
+    for result in answer.get("MetricDataResults") or []:
+        pct = percentiles.get(result.get("Id"))
+        if pct is None:
+            continue
+        stat = queries[result["Id"]]["MetricStat"]
+        metric = stat["Metric"]
+        dims = sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions") or [])
+        period = float(stat["Period"])
+        values = []
+        for ts in result.get("Timestamps") or []:
+            start = epoch_seconds(ts)
+            sample = sorted(
+                m.value
+                for m in data
+                if m.namespace == metric.get("Namespace")
+                and m.name == metric.get("MetricName")
+                and sorted((d.name, d.value) for d in m.dimensions) == dims
+                and start <= m.timestamp.replace(tzinfo=m.timestamp.tzinfo or timezone.utc).timestamp() < start + period
+            )
+            rank = max(1, -(-len(sample) * pct // 100))
+            values.append(float(sample[int(rank) - 1]) if sample else 0.0)
+        result["Values"] = values
+    return Response(resp.status, resp.headers, json.dumps(answer).encode())
 
 
 def cloudwatch_error(resp: Response, answer: object) -> dict:
@@ -771,6 +835,74 @@ class SsmFront:
         return None
 
 
+class CreditFront:
+    """EC2 CPU credit modes as AWS keeps them (moto 5.2 answers `standard` for every instance and
+    has no ModifyInstanceCreditSpecification): an instance launches in its family's default (T2
+    `standard`; T3, T3a, T4g `unlimited`) unless RunInstances names `CreditSpecification.CpuCredits`;
+    ModifyInstanceCreditSpecification switches it; DescribeInstanceCreditSpecifications (forwarded
+    to moto, which checks the ids) reports it."""
+
+    def __init__(self, moto: Moto) -> None:
+        self._moto = moto
+        self._modes: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def before(self, op: str, req: Request) -> Response | None:
+        if op != "ec2:ModifyInstanceCreditSpecification":
+            return None
+        form = urllib.parse.parse_qs(req.body.decode("utf-8", "replace"))
+        done = []
+        with self._lock:
+            for key, ids in form.items():
+                if key.startswith("InstanceCreditSpecification.") and key.endswith(".InstanceId"):
+                    mode = form.get(key[: -len("InstanceId")] + "CpuCredits", ["standard"])[0]
+                    self._modes[ids[0]] = mode
+                    done.append(ids[0])
+        items = "".join(f"<item><instanceId>{i}</instanceId></item>" for i in done)
+        body = (
+            f'<ModifyInstanceCreditSpecificationResponse xmlns="http://ec2.amazonaws.com/doc/{EC2_API_VERSION}/">'
+            f"<requestId>{uuid.uuid4()}</requestId>"
+            f"<successfulInstanceCreditSpecificationSet>{items}</successfulInstanceCreditSpecificationSet>"
+            "<unsuccessfulInstanceCreditSpecificationSet/></ModifyInstanceCreditSpecificationResponse>"
+        )
+        return Response(200, [("Content-Type", "text/xml")], body.encode())
+
+    def after(self, op: str, req: Request, resp: Response) -> Response:
+        if resp.status >= 300:
+            return resp
+        if op == "ec2:RunInstances":
+            form = urllib.parse.parse_qs(req.body.decode("utf-8", "replace"))
+            asked = form.get("CreditSpecification.CpuCredits", [None])[0]
+            root = ElementTree.fromstring(resp.body)
+            with self._lock:
+                for item in root.iter():
+                    if item.tag.endswith("item"):
+                        iid = next((c.text for c in item if c.tag.endswith("instanceId")), None)
+                        itype = next((c.text for c in item if c.tag.endswith("instanceType")), None)
+                        if iid and itype:
+                            self._modes.setdefault(iid, asked or default_credit_mode(itype))
+            return resp
+        if op == "ec2:DescribeInstanceCreditSpecifications":
+            # Rewritten as text: re-serialising the tree would rename moto's XML namespace.
+            with self._lock:
+                modes = dict(self._modes)
+
+            def item(m: re.Match) -> str:
+                block = m.group(0)
+                iid = re.search(r"<instanceId>([^<]+)</instanceId>", block)
+                if iid is None or iid.group(1) not in modes:
+                    return block
+                return re.sub(r"<cpuCredits>[^<]*</cpuCredits>", f"<cpuCredits>{modes[iid.group(1)]}</cpuCredits>", block)
+
+            body = re.sub(r"<item>.*?</item>", item, resp.body.decode("utf-8"), flags=re.S)
+            return Response(resp.status, resp.headers, body.encode())
+        return resp
+
+
+def default_credit_mode(instance_type: str) -> str:
+    return "unlimited" if instance_type.split(".")[0] in ("t3", "t3a", "t4g") else "standard"
+
+
 # --------------------------------------------------------------------------------------------------
 # Hooks for later work
 
@@ -789,12 +921,37 @@ class Hooks:
         self.cloudwatch = CloudWatchBridge(moto)
         self.logs = LogsFront(moto)
         self.ssm = SsmFront(moto)
+        self.credits = CreditFront(moto)
 
     def before(self, op: str, req: Request) -> Response | None:
-        return self.cloudwatch.handle(req) or self.logs.handle(op, req) or self.ssm.handle(op, req)
+        return (
+            self.cloudwatch.handle(req)
+            or self.logs.handle(op, req)
+            or self.ssm.handle(op, req)
+            or self.credits.before(op, req)
+        )
 
     def after(self, op: str, req: Request, resp: Response) -> Response:
-        return resp
+        if op in ("ssm:GetParameter", "ssm:GetParameters") and resp.status < 300:
+            resp = json_public_parameters(resp)
+        return self.credits.after(op, req, resp)
+
+
+def json_public_parameters(resp: Response) -> Response:
+    """moto 5.2 stores the public ECS-optimized AMI parameters' values as Python reprs
+    (`{'image_id': ...}`); AWS's are JSON. Re-encodes them."""
+    import ast
+
+    answer = json.loads(resp.body or b"{}")
+    params = answer.get("Parameters") or ([answer["Parameter"]] if "Parameter" in answer else [])
+    for param in params:
+        value = param.get("Value")
+        if str(param.get("Name", "")).startswith("/aws/service/ecs/") and isinstance(value, str) and value.startswith("{'"):
+            try:
+                param["Value"] = json.dumps(ast.literal_eval(value))
+            except (ValueError, SyntaxError):
+                pass
+    return Response(resp.status, resp.headers, json.dumps(answer).encode())
 
 
 # --------------------------------------------------------------------------------------------------

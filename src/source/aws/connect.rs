@@ -105,6 +105,7 @@ impl AwsSource {
             limiter: stats.budget(),
             stats,
             ec2_ids: Mutex::new(HashMap::new()),
+            host_facts: Mutex::default(),
             task_defs: Mutex::new(HashMap::new()),
             load_balancers: Mutex::new(HashMap::new()),
             regional_logs: Mutex::new(HashMap::new()),

@@ -395,6 +395,7 @@ pub struct Ec2Facts {
     pub instance_type: String,
     pub availability_zone: String,
     pub launched_at: Option<Time>,
+    pub image_id: String,
 }
 
 fn resource(resources: &[ecs::Resource], name: &str) -> u32 {
@@ -427,6 +428,11 @@ pub fn instance(
         .filter(|s| !s.is_empty())
         .or_else(|| attribute(ci, "ecs.availability-zone").map(str::to_string))
         .unwrap_or_default();
+    let image_id = ec2
+        .map(|e| e.image_id.clone())
+        .filter(|s| !s.is_empty())
+        .or_else(|| attribute(ci, "ecs.ami-id").map(str::to_string))
+        .unwrap_or_default();
     Instance {
         arn: text(ci.container_instance_arn()),
         cluster_arn: cluster_arn.to_string(),
@@ -445,6 +451,11 @@ pub fn instance(
         memory_remaining: resource(ci.remaining_resources(), "MEMORY"),
         launched_at: ec2.and_then(|e| e.launched_at),
         registered_at: time(ci.registered_at()),
+        // The source fills the credit mode, the AMI's age and the recommended AMI.
+        credit_mode: Default::default(),
+        image_id: text(Some(&image_id)),
+        image_created_at: None,
+        recommended: None,
     }
 }
 

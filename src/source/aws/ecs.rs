@@ -282,6 +282,7 @@ impl AwsSource {
             })
             .collect();
         instances.sort_by(|a, b| a.ec2_instance_id.cmp(&b.ec2_instance_id));
+        self.add_host_facts(&mut instances).await;
         Ok(instances)
     }
 
@@ -318,6 +319,7 @@ impl AwsSource {
                                         .unwrap_or_default()
                                         .to_string(),
                                     launched_at: convert::time(inst.launch_time()),
+                                    image_id: inst.image_id().unwrap_or_default().to_string(),
                                 },
                             );
                         }

@@ -9,6 +9,7 @@
 mod cloudwatch;
 mod connect;
 mod convert;
+mod ec2;
 mod ecs;
 mod elb;
 mod errors;
@@ -66,6 +67,8 @@ pub struct AwsSource {
     /// Who the credentials belong to, from the last `GetCallerIdentity`: Live Tail needs the
     /// account and partition to name a log group by ARN.
     caller: Mutex<Option<Caller>>,
+    /// Credit modes, AMIs and recommended AMIs (`ec2`): slow-changing, re-read rarely.
+    host_facts: Mutex<ec2::HostFacts>,
 }
 
 /// The account and partition (`aws`, `aws-cn`, `aws-us-gov`) of the credentials.

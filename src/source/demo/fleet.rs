@@ -498,6 +498,17 @@ impl Fleet {
     }
 
     pub fn instances(&self, cluster: &str) -> Result<Vec<Instance>, SourceError> {
-        Ok(self.cluster(cluster)?.instance_snapshots())
+        let mut instances = self.cluster(cluster)?.instance_snapshots();
+        // A replayed incident's burstable hosts run in the mode its world says (standard until
+        // the operator switches them); a host that launched unlimited stays so.
+        if let Some(incident) = &self.incident {
+            let unlimited = *incident.world.unlimited_credits.at(self.now);
+            for i in &mut instances {
+                if i.credit_mode == crate::model::CreditMode::Standard && unlimited {
+                    i.credit_mode = crate::model::CreditMode::Unlimited;
+                }
+            }
+        }
+        Ok(instances)
     }
 }

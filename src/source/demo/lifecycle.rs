@@ -48,6 +48,10 @@ pub fn add_instance(
         memory_remaining: ty.memory,
         launched_at: Some(launched_at),
         registered_at: Some(registered_at),
+        credit_mode: names::credit_mode(ty.name),
+        image_id: String::new(),
+        image_created_at: None,
+        recommended: None,
     };
     cl.add_instance(InstanceState {
         instance,

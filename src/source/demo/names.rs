@@ -160,6 +160,18 @@ pub struct InstanceType {
     pub memory: u32,
 }
 
+/// EC2's default credit mode of a type: T2 launches `standard`, T3/T3a/T4g `unlimited`.
+pub fn credit_mode(instance_type: &str) -> crate::model::CreditMode {
+    use crate::model::CreditMode;
+    if instance_type.starts_with("t2.") {
+        CreditMode::Standard
+    } else if crate::model::metric_catalog::is_burstable(instance_type) {
+        CreditMode::Unlimited
+    } else {
+        CreditMode::Unknown
+    }
+}
+
 /// The replayed incidents' fixture: two vCPUs, 8 GiB.
 pub const M5_LARGE: InstanceType = InstanceType {
     name: "m5.large",

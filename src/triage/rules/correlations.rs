@@ -76,6 +76,12 @@ const RISING: f64 = 1.2;
 const SURGE: f64 = 1.5;
 /// A deployment this recent can be the start of a leak.
 const REGRESSION_WINDOW: TimeDelta = TimeDelta::hours(24);
+/// The hour before a deployment tells whether the previous revision's memory was flat: a rise
+/// under 5 % of its level from the first to the last third, over at least 30 minutes of points
+/// (our defaults).
+const FLAT_WINDOW: TimeDelta = TimeDelta::hours(1);
+const FLAT_RISE: f64 = 0.05;
+const FLAT_MIN_POINTS: usize = 30;
 /// Service CPU below this is "idle" for the network-path diagnosis.
 const IDLE_CPU: f64 = 50.0;
 
@@ -361,6 +367,9 @@ fn memory_leak_lifecycle(v: &View) -> Option<Observation> {
                 })
         })
     });
+    // Named a regression only when the revision before it held flat (the catalog's condition).
+    let before =
+        regression.and_then(|d| previous_revision_memory(v, d.created_at.unwrap_or(v.input.now)));
     if !sawtooth && kills.is_empty() && gc.is_empty() && regression.is_none() {
         return None;
     }
@@ -372,8 +381,8 @@ fn memory_leak_lifecycle(v: &View) -> Option<Observation> {
         stages.push("OOM kill");
         stages.push("the replacement starts low and climbs again");
     }
-    let (tag, fix) = match regression {
-        Some(d) => (
+    let (tag, fix) = match (regression, before) {
+        (Some(d), Some(Before::Flat)) => (
             format!("; regression in {}", d.task_definition),
             format!(
                 "The climb started with {}: roll back to the previous revision (redeploy it) \
@@ -382,7 +391,28 @@ fn memory_leak_lifecycle(v: &View) -> Option<Observation> {
                 d.task_definition
             ),
         ),
-        None => (
+        (Some(d), Some(Before::Climbing)) => (
+            format!("; climbed before {} too: not new in it", d.task_definition),
+            "The revision before the current one climbed as well, so the leak predates the \
+             last deployment: rolling back will not fix it. Raising the limit only stretches \
+             the time between kills; roll tasks before the ETA (redeploy) to buy time, and \
+             find the cause with [exec] (jmap -histo, a heap dump)."
+                .to_string(),
+        ),
+        (Some(d), _) => (
+            format!(
+                "; began after {} was deployed (the previous revision's memory is not known)",
+                d.task_definition
+            ),
+            format!(
+                "The climb began after {} was deployed, but the console holds too little of \
+                 the previous revision's memory to tell whether it leaked too: compare them in \
+                 the metrics chart before rolling back. Raising the limit only stretches the \
+                 time between kills.",
+                d.task_definition
+            ),
+        ),
+        (None, _) => (
             String::new(),
             "A leak, not load: raising the limit only stretches the time between kills. Roll \
              tasks before the ETA (redeploy) to buy time, and find the cause with [exec] \
@@ -406,6 +436,42 @@ fn memory_leak_lifecycle(v: &View) -> Option<Observation> {
             Remedy::OpenLogs,
         ],
     ))
+}
+
+/// What the service's memory did under the revision before the current deployment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Before {
+    Flat,
+    Climbing,
+}
+
+/// The previous revision counts as flat when the service's memory over the hour before the
+/// deployment (what the console holds of it) rose by less than [`FLAT_RISE`] of its level
+/// between the first and last third of that hour; at least [`FLAT_MIN_POINTS`] minutes are
+/// needed, else it is not known (`None`).
+fn previous_revision_memory(v: &View, deployed_at: crate::model::Time) -> Option<Before> {
+    let metric = crate::model::metric_catalog::service_memory(v.s);
+    let points: Vec<f64> = v
+        .input
+        .series(&metric)?
+        .since(deployed_at - FLAT_WINDOW)
+        .take_while(|p| p.at < deployed_at)
+        .map(|p| p.value)
+        .collect();
+    if points.len() < FLAT_MIN_POINTS {
+        return None;
+    }
+    let third = points.len() / 3;
+    let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
+    let (first, last) = (
+        mean(&points[..third]),
+        mean(&points[points.len() - third..]),
+    );
+    Some(if last - first < FLAT_RISE * first.max(1.0) {
+        Before::Flat
+    } else {
+        Before::Climbing
+    })
 }
 
 fn oom_under_load(v: &View) -> Option<Observation> {
@@ -845,9 +911,35 @@ mod tests {
             created_at: Some(fixed_now() - TimeDelta::hours(2)),
             ..Deployment::default()
         }];
+        // Nothing held of the revision before: the deployment is not named the regression.
+        let found = correlate(std::slice::from_ref(&leak), &f.input());
+        assert!(
+            found[0].message.ends_with(
+                "; began after web:42 was deployed (the previous revision's memory is not known)"
+            ),
+            "{}",
+            found[0].message
+        );
+        // Flat for the hour before the deployment (2 h ago), then climbing: a regression.
+        let memory = crate::model::metric_catalog::service_memory(&f.services[0]);
+        let mut history = vec![50.0; 60];
+        history.extend((0..120).map(|m| 50.0 + m as f64 * 0.2));
+        f.series(memory.clone(), &history);
         let found = correlate(std::slice::from_ref(&leak), &f.input());
         assert!(
             found[0].message.ends_with("; regression in web:42"),
+            "{}",
+            found[0].message
+        );
+        // Already climbing before it: the leak is older than the deployment.
+        f.series.clear();
+        let history: Vec<f64> = (0..180).map(|m| 30.0 + m as f64 * 0.2).collect();
+        f.series(memory, &history);
+        let found = correlate(std::slice::from_ref(&leak), &f.input());
+        assert!(
+            found[0]
+                .message
+                .ends_with("; climbed before web:42 too: not new in it"),
             "{}",
             found[0].message
         );

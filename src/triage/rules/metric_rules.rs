@@ -138,7 +138,7 @@ pub fn wanted_metrics(
                     cat::target_group_unhealthy(tg, lb),
                     cat::target_group_requests(tg, lb),
                     cat::target_group_5xx(tg, lb),
-                    cat::target_group_response_time(tg, lb),
+                    cat::target_group_response_time_p95(tg, lb),
                     cat::target_group_connection_errors(tg, lb),
                 ]
                 .into_iter()
@@ -165,6 +165,9 @@ pub fn wanted_metrics(
     for i in instances.iter().filter(|i| i.status != "INACTIVE") {
         out.push(cat::instance_cpu(i));
         out.extend(cat::instance_credits(i));
+        if i.credit_mode == crate::model::CreditMode::Unlimited {
+            out.extend(cat::instance_surplus_charged(i));
+        }
         out.push(cat::instance_status_check(i));
     }
     out.extend(task_memory_series(clusters, tasks));
@@ -262,7 +265,7 @@ mod tests {
         assert_eq!(wanted.len(), 23, "{names:#?}");
         for expected in [
             cat::service_memory_max(&s),
-            cat::target_group_response_time(TG, LB).unwrap(),
+            cat::target_group_response_time_p95(TG, LB).unwrap(),
             cat::load_balancer_5xx(LB, Some(504)).unwrap(),
             cat::instance_credits(&t3).unwrap(),
             cat::instance_status_check(&m5),

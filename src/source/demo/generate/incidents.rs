@@ -22,7 +22,12 @@ impl Generator {
         cl.capacity_providers = vec!["demo-prod-asg".into()];
         cl.container_insights = true;
         for &(ty, az) in &f.instances {
-            self.instance(&mut cl, ty, az, None);
+            let n = self.instance(&mut cl, ty, az, None);
+            // The incidents' burstable hosts run in standard mode until the script switches
+            // them (`World::unlimited_credits`), as the catalog's fixture says.
+            if cl.instances[n].instance.credit_mode == crate::model::CreditMode::Unlimited {
+                cl.instances[n].instance.credit_mode = crate::model::CreditMode::Standard;
+            }
         }
         let lb = self.load_balancer("demo-alb");
         // The neighbours sit behind an internal ALB, so demo-alb's numbers are web's alone.

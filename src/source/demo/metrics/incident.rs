@@ -25,6 +25,8 @@ use crate::model::{
 
 /// CPU a t3's baseline allows once its credits are spent (t3.medium: 20 %).
 const BURST_BASELINE: f64 = 20.0;
+/// A response-time average as a share of its p95: most answers are well under the tail.
+const AVERAGE_OF_P95: f64 = 0.55;
 /// CPU share of a task that serves nothing (JVM housekeeping).
 const IDLE_SHARE: f64 = 0.03;
 
@@ -58,7 +60,10 @@ pub fn metric_data(
                     let value = match key.metric.stat {
                         Stat::Sum => minutes.iter().sum(),
                         Stat::Maximum => minutes.iter().copied().fold(f64::MIN, f64::max),
-                        Stat::Average => minutes.iter().sum::<f64>() / minutes.len() as f64,
+                        // A period's p95 from its minutes' p95s: their mean is close enough.
+                        Stat::Average | Stat::P95 => {
+                            minutes.iter().sum::<f64>() / minutes.len() as f64
+                        }
                     };
                     Some(Point { at, value })
                 })
@@ -209,6 +214,16 @@ fn instance_value(
         .collect();
     match name {
         "CPUCreditBalance" if burstable => Some(curve_at(inc.script.shape.credits, t).max(0.0)),
+        // An unlimited host with its balance spent pays for what it bursts beyond baseline.
+        "CPUSurplusCreditsCharged" if burstable => {
+            let unlimited = *inc.world.unlimited_credits.at(mid);
+            let spent = curve_at(inc.script.shape.credits, t) < 1.0;
+            Some(if spent && unlimited {
+                0.9 + 0.2 * j
+            } else {
+                0.0
+            })
+        }
         "StatusCheckFailed" | "StatusCheckFailed_System" | "StatusCheckFailed_Instance" => {
             Some(0.0)
         }
@@ -351,7 +366,12 @@ fn load_balancer_value(
                 } else {
                     0.04 + 0.05 * noise(service, 4)
                 };
-                return Some(base * (1.0 + 0.16 * jitter(seed, at)));
+                // The script gives the p95 (as the catalog does); most answers are faster.
+                let p95 = base * (1.0 + 0.16 * jitter(seed, at));
+                return Some(match m.stat {
+                    Stat::P95 => p95,
+                    _ => p95 * AVERAGE_OF_P95,
+                });
             }
             "HealthyHostCount" if per_group => {
                 return Some(match m.stat {

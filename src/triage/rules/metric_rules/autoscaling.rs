@@ -291,7 +291,7 @@ mod tests {
         let mut f = fleet(6, 6, 91.0);
         let mut rt = flat(0.3, 60);
         rt.extend(flat(2.0, 5));
-        f.series(cat::target_group_response_time(TG, LB).unwrap(), &rt);
+        f.series(cat::target_group_response_time_p95(TG, LB).unwrap(), &rt);
         assert_eq!(check_at_max(&f.input())[0].severity, Severity::Critical);
     }
 

@@ -2,9 +2,12 @@
 //! (almost) no CPU credits left, or will have none within the hour. cpu-baseline-plateau: its
 //! CPU sits flat at the family's baseline while the services on it ask for more.
 //!
-//! The credit mode (DescribeInstanceCreditSpecifications) is not polled, so every instance is
-//! treated as `standard` (throttled at zero) and the message says "mode unknown"; the
-//! unlimited-mode info branch (surplus credits charged) is left out.
+//! The credit mode comes from EC2 (DescribeInstanceCreditSpecifications, read by the source).
+//! Only a `standard` host is held at its baseline when the balance is spent: that is the
+//! critical finding. An `unlimited` host (T3/T3a/T4g launch so by default) keeps its CPU and
+//! pays for the surplus: reported as info, cost only, when `CPUSurplusCreditsCharged` shows
+//! credits billed. When EC2 denied the mode the host is treated as standard and the message
+//! says "mode unknown"; while the mode is not read yet, nothing is said.
 
 use chrono::TimeDelta;
 
@@ -12,7 +15,9 @@ use super::util::{
     duration, held_points, hourly, hours, latest_within, linear_fit, num, run_start, service_list,
     stddev, tenants, values,
 };
-use crate::model::{Evidence, Instance, Observation, Remedy, Severity, metric_catalog as cat};
+use crate::model::{
+    CreditMode, Evidence, Instance, Observation, Remedy, Severity, metric_catalog as cat,
+};
 use crate::triage::Input;
 use crate::triage::input::instance_subject;
 
@@ -76,6 +81,12 @@ fn exhausted(input: &Input, i: &Instance) -> Option<Observation> {
     if n_tasks == 0 {
         return None;
     }
+    let mode = match i.credit_mode {
+        CreditMode::Standard => "standard",
+        CreditMode::Denied => "mode unknown: DescribeInstanceCreditSpecifications denied",
+        CreditMode::Unlimited => return surplus_charged(input, i, n_tasks, &services),
+        CreditMode::Unknown => return None,
+    };
     let latest = latest_within(input, &metric, BALANCE_FRESH)?;
     let window = input.window(&metric, FIT_MINUTES);
     let falling = match (window.first(), window.last()) {
@@ -102,8 +113,8 @@ fn exhausted(input: &Input, i: &Instance) -> Option<Observation> {
         Severity::Critical,
         instance_subject(i),
         format!(
-            "{} ({}, mode unknown — treated as standard): CPU credit balance {}{trend} — CPU \
-             will be held at the {}; hosts {n_tasks} tasks of {}",
+            "{} ({}, {mode}): CPU credit balance {}{trend} — CPU will be held at the {}; \
+             hosts {n_tasks} tasks of {}",
             i.ec2_instance_id,
             i.instance_type,
             num(latest.value),
@@ -128,6 +139,55 @@ fn exhausted(input: &Input, i: &Instance) -> Option<Observation> {
     Some(o)
 }
 
+/// Surplus credits billed over the last hour (our window): the cost an unlimited host's
+/// burst has, reported so the operator can decide on a bigger fixed-performance type.
+const SURPLUS_MINUTES: i64 = 60;
+
+fn surplus_charged(
+    input: &Input,
+    i: &Instance,
+    n_tasks: usize,
+    services: &[String],
+) -> Option<Observation> {
+    let window = input.window(&cat::instance_surplus_charged(i)?, SURPLUS_MINUTES);
+    let charged: f64 = values(&window).iter().sum();
+    if charged <= 0.0 {
+        return None;
+    }
+    let balance = latest_within(input, &cat::instance_credits(i)?, BALANCE_FRESH)
+        .map_or("unknown".to_string(), |p| num(p.value));
+    let last = window.last()?;
+    Some(
+        Observation::new(
+            EXHAUSTED,
+            Severity::Info,
+            instance_subject(i),
+            format!(
+                "{} ({}, unlimited): CPU credit balance {balance}; {} surplus credits charged \
+                 in the last hour — CPU is not held, the burst is billed; hosts {n_tasks} tasks \
+                 of {}",
+                i.ec2_instance_id,
+                i.instance_type,
+                num(charged),
+                service_list(services)
+            ),
+        )
+        .evidence(Evidence::at(
+            last.at,
+            format!(
+                "AWS/EC2 CPUSurplusCreditsCharged {} over 60 min",
+                num(charged)
+            ),
+        ))
+        .next(
+            "Cost only: the instance runs in unlimited mode, so it keeps bursting and pays \
+             for it. If it bursts most of the day, a fixed-performance (M/C) type of the same \
+             size is cheaper. Open the metrics chart with CPUCreditBalance over CPUUtilization.",
+        )
+        .remedies(&[Remedy::Chart]),
+    )
+}
+
 pub fn check_plateau(input: &Input) -> Vec<Observation> {
     input
         .instances
@@ -138,6 +198,9 @@ pub fn check_plateau(input: &Input) -> Vec<Observation> {
 
 fn plateau(input: &Input, i: &Instance) -> Option<Observation> {
     let baseline = baseline_pct(&i.instance_type)?;
+    if i.credit_mode == CreditMode::Unlimited {
+        return None; // an unlimited host is not held at its baseline
+    }
     let credits = latest_within(input, &cat::instance_credits(i)?, BALANCE_FRESH)?;
     if credits.value >= LOW_BALANCE {
         return None;
@@ -220,7 +283,8 @@ mod tests {
     /// (`credits` oldest first, the last one 2 minutes ago).
     fn fleet(credits: &[f64]) -> Facts {
         let mut f = facts();
-        let i = instance(1, "t3.medium");
+        let mut i = instance(1, "t3.medium");
+        i.credit_mode = CreditMode::Standard;
         let s = service("web", 1);
         f.tasks = vec![on(task("web", 1, 3600), &i)];
         let mut v = Vec::new();
@@ -242,8 +306,8 @@ mod tests {
         assert_eq!(found[0].severity, Severity::Critical);
         assert_eq!(
             found[0].message,
-            "i-00000000000000001 (t3.medium, mode unknown — treated as standard): CPU credit \
-             balance 5 — CPU will be held at the 20% baseline; hosts 1 tasks of web"
+            "i-00000000000000001 (t3.medium, standard): CPU credit balance 5 — CPU will be \
+             held at the 20% baseline; hosts 1 tasks of web"
         );
         assert!(check_exhausted(&fleet(&[5.1, 5.1, 5.1]).input()).is_empty());
     }
@@ -280,6 +344,69 @@ mod tests {
         v.extend(flat(f64::NAN, 16));
         f.series(key, &v);
         assert!(check_exhausted(&f.input()).is_empty(), "16 minutes old");
+    }
+
+    #[test]
+    fn a_denied_mode_is_treated_as_standard_and_said_so() {
+        let mut f = fleet(&[3.0, 2.0, 1.0]);
+        f.instances[0].credit_mode = CreditMode::Denied;
+        let found = check_exhausted(&f.input());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, Severity::Critical);
+        assert!(
+            found[0]
+                .message
+                .contains("(t3.medium, mode unknown: DescribeInstanceCreditSpecifications denied)"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn a_mode_not_read_yet_says_nothing() {
+        let mut f = fleet(&[3.0, 2.0, 1.0]);
+        f.instances[0].credit_mode = CreditMode::Unknown;
+        assert!(check_exhausted(&f.input()).is_empty());
+    }
+
+    /// An unlimited t3.medium at zero balance, with `charged` surplus credits billed each
+    /// 5 minutes.
+    fn unlimited(charged: f64) -> Facts {
+        let mut f = fleet(&[0.0, 0.0, 0.0]);
+        f.instances[0].credit_mode = CreditMode::Unlimited;
+        let i = f.instances[0].clone();
+        let mut v = Vec::new();
+        for _ in 0..6 {
+            v.extend(flat(f64::NAN, 4));
+            v.push(charged);
+        }
+        f.series(cat::instance_surplus_charged(&i).unwrap(), &v);
+        f
+    }
+
+    #[test]
+    fn an_unlimited_host_at_zero_is_a_cost_not_a_throttle() {
+        let found = check_exhausted(&unlimited(1.5).input());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, Severity::Info);
+        assert_eq!(
+            found[0].message,
+            "i-00000000000000001 (t3.medium, unlimited): CPU credit balance 0; 9 surplus credits \
+             charged in the last hour — CPU is not held, the burst is billed; hosts 1 tasks of web"
+        );
+        // Nothing billed: nothing to say.
+        assert!(check_exhausted(&unlimited(0.0).input()).is_empty());
+        let mut f = unlimited(0.0);
+        f.series
+            .retain(|k, _| k.metric.name != "CPUSurplusCreditsCharged");
+        assert!(check_exhausted(&f.input()).is_empty(), "not polled");
+    }
+
+    #[test]
+    fn an_unlimited_host_has_no_plateau() {
+        let mut f = plateau_fleet(22.0, 1.0, 16, 100.0);
+        f.instances[0].credit_mode = CreditMode::Unlimited;
+        assert!(check_plateau(&f.input()).is_empty());
     }
 
     /// A t3.medium at `cpu` (with a ±`wobble` zigzag) for `minutes`, 2 credits, `web` at `svc`.

@@ -171,7 +171,7 @@ mod tests {
         let mut f = fleet(97.0, 6, 91.0);
         let mut rt = flat(0.25, 60);
         rt.extend(flat(1.4, 6));
-        f.series(cat::target_group_response_time(TG, LB).unwrap(), &rt);
+        f.series(cat::target_group_response_time_p95(TG, LB).unwrap(), &rt);
         let found = check(&f.input());
         assert_eq!(found[0].severity, Severity::Critical);
     }

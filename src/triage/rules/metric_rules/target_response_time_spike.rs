@@ -1,8 +1,8 @@
 //! target-response-time-spike: a target group answers at least twice as slowly as over the
 //! hour before, and at least 1 s, for 5 minutes.
 //!
-//! The console polls `TargetResponseTime` Average, not the p95 the catalog names (percentile
-//! statistics are not fetched): the message says "avg".
+//! Reads `TargetResponseTime` p95 (an extended statistic in the same GetMetricData call), as
+//! the catalog asks: the average hides a slow tail behind many fast answers.
 
 use chrono::TimeDelta;
 
@@ -28,7 +28,7 @@ const MIN_BASELINE_POINTS: usize = 20;
 pub struct Spike {
     pub tg: String,
     pub lb: String,
-    pub avg: f64,
+    pub p95: f64,
     pub baseline: f64,
     pub since: Option<crate::model::Time>,
 }
@@ -38,7 +38,7 @@ pub fn spikes(input: &Input, s: &Service) -> Vec<Spike> {
     s.target_group_lbs
         .iter()
         .filter_map(|(tg, lb)| {
-            let metric = cat::target_group_response_time(tg, lb)?;
+            let metric = cat::target_group_response_time_p95(tg, lb)?;
             let history = input.window(&metric, BASELINE + WINDOW);
             let cut = input.now - TimeDelta::minutes(WINDOW);
             let before: Vec<f64> = history
@@ -57,7 +57,7 @@ pub fn spikes(input: &Input, s: &Service) -> Vec<Spike> {
             Some(Spike {
                 tg: tg.clone(),
                 lb: lb.clone(),
-                avg: input.latest(&metric)?,
+                p95: input.latest(&metric)?,
                 baseline,
                 since: run_start(&history, input.now, |v| v >= floor),
             })
@@ -93,8 +93,8 @@ pub fn check(input: &Input) -> Vec<Observation> {
             let pct = |v: Option<f64>| v.map_or("?".into(), |v| format!("{v:.0}%"));
             let name = target_group_name(&spike.tg, input.target_polls(&spike.tg));
             let message = format!(
-                "{name}: avg {}s (baseline {}s) at {rpm}req/min; service CPU {}, memory {} → {tag}",
-                num2(spike.avg),
+                "{name}: p95 {}s (baseline {}s) at {rpm}req/min; service CPU {}, memory {} → {tag}",
+                num2(spike.p95),
                 num2(spike.baseline),
                 pct(cpu),
                 pct(mem),
@@ -123,7 +123,7 @@ pub fn check(input: &Input) -> Vec<Observation> {
             .evidence(Evidence::at(
                 input.now,
                 format!(
-                    "TargetResponseTime Average ≥ {}s (2 × the 60-min median, at least 1 s) for \
+                    "TargetResponseTime p95 ≥ {}s (2 × the 60-min median, at least 1 s) for \
                      {WINDOW} min on {}",
                     num2(MIN_SECS.max(FACTOR * spike.baseline)),
                     load_balancer_name(&spike.lb)
@@ -152,7 +152,7 @@ mod tests {
     use crate::triage::Facts;
 
     fn rt() -> crate::model::MetricId {
-        cat::target_group_response_time(TG, LB).unwrap()
+        cat::target_group_response_time_p95(TG, LB).unwrap()
     }
 
     /// 60 min at `base` s then `spike` for the last `minutes`; service CPU `cpu`.
@@ -179,7 +179,7 @@ mod tests {
         assert_eq!(found[0].severity, Severity::Warning);
         assert_eq!(
             found[0].message,
-            "tg-web: avg 1.40s (baseline 0.25s) at 6000 req/min; service CPU 96%, memory 55% \
+            "tg-web: p95 1.40s (baseline 0.25s) at 6000 req/min; service CPU 96%, memory 55% \
              → cpu-bound"
         );
         assert!(found[0].since.is_some());

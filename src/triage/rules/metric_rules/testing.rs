@@ -114,6 +114,10 @@ pub fn instance(n: u32, instance_type: &str) -> Instance {
         memory_remaining: 4096,
         launched_at: Some(ago(86_400)),
         registered_at: Some(ago(86_400)),
+        credit_mode: Default::default(),
+        image_id: String::new(),
+        image_created_at: None,
+        recommended: None,
     }
 }
 

@@ -348,6 +348,10 @@ pub mod fixtures {
             memory_remaining: 3840,
             launched_at: Some(mins_ago(6000)),
             registered_at: Some(mins_ago(5990)),
+            credit_mode: Default::default(),
+            image_id: String::new(),
+            image_created_at: None,
+            recommended: None,
         }
     }
 

@@ -47,7 +47,7 @@ fn without_credits_the_host_is_flat_at_its_baseline_while_the_service_is_pegged(
     let svc = web(&src);
     let service_cpu = values(&window(&src, &cat::service_cpu(&svc), 70.0, 80.0));
     assert!(service_cpu.iter().all(|v| *v >= 95.0), "{service_cpu:?}");
-    let slow = latest(&src, &tg_metric(&src, "TargetResponseTime", Stat::Average));
+    let slow = latest(&src, &tg_metric(&src, "TargetResponseTime", Stat::P95));
     assert!(slow > 3.0, "{slow}");
     // Both tasks sit on the one t3 host, in one AZ.
     let tasks = live(&src);
@@ -70,7 +70,7 @@ fn unlimited_credits_then_an_m5_large_recover() {
     at(&src, 100.0);
     let cpu = latest(&src, &cat::instance_cpu(&host(&src, "t3.")));
     assert!(cpu > 70.0, "{cpu}");
-    let fast = latest(&src, &tg_metric(&src, "TargetResponseTime", Stat::Average));
+    let fast = latest(&src, &tg_metric(&src, "TargetResponseTime", Stat::P95));
     assert!(fast < 1.0, "{fast}");
     at(&src, 140.0);
     let m5 = host(&src, "m5.");
