@@ -7,6 +7,7 @@ mod findings;
 mod gather;
 mod print;
 mod report;
+mod rules;
 mod watch;
 
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub fn run(cli: Cli, command: Command) -> Result<Status, LaunchError> {
     let at = match &command {
         Command::Findings { at, .. } | Command::Report { at, .. } => at.at,
         Command::Watch { .. } => None,
+        // The catalog needs no source, no fleet and no runtime.
+        &Command::Rules { json, markdown } => return rules::run(json, markdown),
     };
     let replay = cli
         .demo
@@ -62,6 +65,7 @@ pub fn run(cli: Cli, command: Command) -> Result<Status, LaunchError> {
             }
             Command::Watch { json } => watch::run(engine, cluster.as_deref(), json).await,
             Command::Report { output, .. } => report::run(engine, output, at).await,
+            Command::Rules { .. } => unreachable!("answered before the engine starts"),
         }
     });
     // Pollers may be waiting on slow networks; don't let them hold the exit.

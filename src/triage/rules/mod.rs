@@ -5,6 +5,7 @@
 //! Two registries: rules over ECS state (tasks, services, deployments, instances, logs) and
 //! rules over metrics and target health.
 
+pub mod about;
 mod correlations;
 mod metric_rules;
 mod service_under_replicated;
@@ -13,13 +14,16 @@ mod state_rules;
 use super::Input;
 use crate::model::Observation;
 
-pub use correlations::correlate;
+pub use about::{About, Limit, Read, Value};
+pub use correlations::{CORRELATIONS, Correlation, correlate};
 pub use metric_rules::wanted_metrics;
 
 pub struct Rule {
     /// The catalog's id.
     pub id: &'static str,
     pub check: fn(&Input) -> Vec<Observation>,
+    /// What the catalog (`ecsmon rules`, docs/triage.md) says about it.
+    pub about: &'static About,
 }
 
 /// Every rule.
