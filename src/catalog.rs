@@ -93,14 +93,18 @@ pub fn text_lines() -> Vec<String> {
             out.push(format!("{}  [{}]", e.id, e.severities()));
             out.push(format!("    {}", e.about.summary));
             if !e.members.is_empty() {
-                out.push(format!("    members  {}", e.members.join(", ")));
+                out.extend(wrapped(
+                    "members",
+                    e.members.iter().map(|m| m.to_string()),
+                    ",",
+                ));
             }
             for (i, r) in e.about.reads.iter().enumerate() {
                 let head = if i == 0 { "reads" } else { "" };
                 out.push(format!("    {head:<8} {:<6} {}", r.kind(), r.text()));
             }
             if !e.about.limits.is_empty() {
-                out.push(format!("    limits   {}", e.limits().join("; ")));
+                out.extend(wrapped("limits", e.limits().into_iter(), ";"));
             }
             if !e.demos.is_empty() {
                 out.push(format!("    demo     {}", e.demos.join(", ")));
@@ -108,6 +112,30 @@ pub fn text_lines() -> Vec<String> {
         }
     }
     out
+}
+
+/// Text of the listing after its 13-column indent, at most this wide per line.
+const TEXT_WIDTH: usize = 88;
+
+/// `    {head}  a, b, c` with the items carried onto lines of their own when they get long.
+fn wrapped(head: &str, items: impl Iterator<Item = String>, sep: &str) -> Vec<String> {
+    let mut lines: Vec<String> = vec![String::new()];
+    for item in items {
+        let last = lines.last_mut().expect("one line at least");
+        if last.is_empty() {
+            last.push_str(&item);
+        } else if last.chars().count() + item.chars().count() + 2 <= TEXT_WIDTH {
+            last.push_str(&format!("{sep} {item}"));
+        } else {
+            last.push_str(sep);
+            lines.push(item);
+        }
+    }
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| format!("    {:<8} {l}", if i == 0 { head } else { "" }))
+        .collect()
 }
 
 /// `ecsmon rules --json`: one object per line.
@@ -302,6 +330,22 @@ mod tests {
         assert!(
             text.contains("limits   held 5m"),
             "holds come from the rules"
+        );
+    }
+
+    #[test]
+    fn long_lists_carry_on_under_their_head() {
+        let long = || ["a".repeat(50), "b".repeat(50), "c".repeat(10)].into_iter();
+        assert_eq!(
+            wrapped("members", long(), ","),
+            [
+                format!("    members  {},", "a".repeat(50)),
+                format!("             {}, {}", "b".repeat(50), "c".repeat(10)),
+            ]
+        );
+        assert_eq!(
+            wrapped("limits", ["held 5m".to_string()].into_iter(), ";"),
+            ["    limits   held 5m"]
         );
     }
 
