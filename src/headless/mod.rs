@@ -1,7 +1,8 @@
 //! The engine without a terminal: `ecsmon findings`, `ecsmon watch` and `ecsmon report` run the
 //! console's sources, pollers, `update` and rules, and the runtime's effect runner
 //! ([`crate::app::Effects`]), with no terminal, no keys and no drawing. One file per command;
-//! [`gather`] is the "one complete picture" that `findings` and `report` wait for.
+//! [`gather`] is the "one complete picture" that `findings` and `report` wait for. `ecsmon
+//! rules` prints the triage catalog and starts nothing.
 
 mod findings;
 mod gather;

@@ -8,6 +8,9 @@
 //! memory against its reservation at the moment of the kill, which is not kept; egress-bottleneck
 //! needs the NAT rules, which need NAT gateway metrics the console does not poll.
 //!
+//! Each correlation is registered in [`CORRELATIONS`] with its members and catalog entry; only
+//! registered correlations run.
+//!
 //! Members are matched by rule id, and some by the tag a rule writes into its message
 //! (`cpu-bound`, `all targets at once`, `sawtooth`); the metric rules' tests check those tags.
 //! A parent takes the highest severity of its members, the earliest `since`, and the longest

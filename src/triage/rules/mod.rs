@@ -3,7 +3,9 @@
 //! from the observation's `hold`, so a rule never keeps state of its own.
 //!
 //! Two registries: rules over ECS state (tasks, services, deployments, instances, logs) and
-//! rules over metrics and target health.
+//! rules over metrics and target health; the correlations have theirs ([`CORRELATIONS`]).
+//! Each entry carries its catalog [`About`] (written in the rule's file, next to the constants
+//! it quotes), from which `ecsmon rules`, `:rules` and docs/triage.md are generated.
 
 pub mod about;
 mod correlations;
