@@ -383,3 +383,72 @@ fn the_simulator_shows_trouble_when_there_is_some() {
     };
     assert!(rules(&fleet, 1).contains(&"instance-draining-stuck".to_string()));
 }
+
+/// All of it at once on one cluster of four hosts for six hours: a JVM service with its GC
+/// sawtooth, a web service that scales out at 1 h, rolls out a new revision at 3 h (eight
+/// tasks, one a minute) and scales back in at 5 h, and a report job every 15 minutes.
+#[test]
+fn a_busy_day_on_one_cluster() {
+    let mut orders = Svc::steady("orders", 4);
+    orders.jvm = true;
+    orders.memory = 2048;
+    orders.task_memory = Box::new(sawtooth);
+    orders.logs = Box::new(gc_logs);
+    let mut web = Svc::steady("web", 4);
+    web.cpu_units = 256;
+    web.scaling = Some((2, 12));
+    web.desired = Box::new(|m| if (60.0..300.0).contains(&m) { 8 } else { 4 });
+    web.alarms = Box::new(|m| ((57.0..60.0).contains(&m), (285.0..300.0).contains(&m)));
+    web.requests = Box::new(|m| {
+        if (55.0..300.0).contains(&m) {
+            7000.0
+        } else {
+            3200.0
+        }
+    });
+    web.deployments = vec![(7, -3000.0), (8, 180.0)];
+    web.logs = Box::new(startup_logs(180.0));
+    let mut hosts = three_hosts();
+    hosts.push(Inst {
+        instance_type: "m5.large",
+        az: 0,
+        draining_from: None,
+        gone_at: None,
+    });
+    let mut v7 = settled("web", 10..14, Some(4));
+    for i in 0..4u32 {
+        v7.push(Life {
+            n: 20 + i,
+            group: "service:web".into(),
+            revision: 7,
+            instance: Some(i as usize),
+            az: i as usize % 3,
+            start: 60.5 + 0.5 * i as f64,
+            stop: None,
+        });
+    }
+    let mut v8 = rollout("web", &mut v7, 30, 8, 180.0);
+    for l in &mut v8[4..] {
+        l.stop = Some((300.5, SCHEDULER));
+    }
+    let mut lives = [settled("orders", 0..4, Some(4)), v7, v8].concat();
+    for k in 0..24u32 {
+        let start = 15.0 * k as f64 + 5.0;
+        lives.push(Life {
+            n: 100 + k,
+            group: "family:report".into(),
+            revision: 3,
+            instance: Some(k as usize % 4),
+            az: k as usize % 4 % 3,
+            start,
+            stop: Some((start + 3.0, DONE)),
+        });
+    }
+    let fleet = Fleet {
+        instances: hosts,
+        lives,
+        services: vec![orders, web],
+        host_cpu,
+    };
+    assert_quiet("busy day", &fleet, 6, &[]);
+}

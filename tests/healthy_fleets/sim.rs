@@ -198,7 +198,8 @@ pub fn settled(
             group: format!("service:{service}"),
             revision: 7,
             instance: instances.map(|k| n as usize % k),
-            az: n as usize % 3,
+            // Host k sits in zone k % 3 (see [`three_hosts`] and the fourth hosts).
+            az: instances.map_or(n as usize % 3, |k| n as usize % k % 3),
             start: -2000.0 - n as f64,
             stop: None,
         })
@@ -415,9 +416,13 @@ impl Fleet {
                     running_tasks: on.len() as u32,
                     pending_tasks: 0,
                     cpu_registered: 2048,
-                    cpu_remaining: 2048 - cpu,
+                    cpu_remaining: 2048u32
+                        .checked_sub(cpu)
+                        .unwrap_or_else(|| panic!("host {k} overcommitted at minute {m}")),
                     memory_registered: 7680,
-                    memory_remaining: 7680 - mem,
+                    memory_remaining: 7680u32
+                        .checked_sub(mem)
+                        .unwrap_or_else(|| panic!("host {k} overcommitted at minute {m}")),
                     launched_at: Some(at(-3000.0)),
                     registered_at: Some(at(-3000.0)),
                 }
