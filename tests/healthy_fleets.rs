@@ -372,6 +372,20 @@ fn the_simulator_shows_trouble_when_there_is_some() {
     };
     assert!(rules(&fleet, 1).contains(&"memory-leak-trend".to_string()));
 
+    // Full GCs back to back instead of a young pause a minute.
+    let mut orders = Svc::steady("orders", 4);
+    orders.jvm = true;
+    orders.logs = Box::new(|_, _| {
+        vec!["[gc] GC(7) Pause Full (G1 Compaction Pause) 1510M->1490M(1536M) 912.4ms".into(); 2]
+    });
+    let fleet = Fleet {
+        instances: three_hosts(),
+        lives: settled("orders", 0..4, Some(3)),
+        services: vec![orders],
+        host_cpu,
+    };
+    assert!(rules(&fleet, 1).contains(&"log-jvm-memory-pressure".to_string()));
+
     // A drain whose tasks never leave.
     let mut instances = three_hosts();
     instances[2].draining_from = Some(10.0);
