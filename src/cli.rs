@@ -106,6 +106,16 @@ pub enum Command {
         #[command(flatten)]
         at: At,
     },
+    /// List every triage rule and correlation: severity, what it reads, thresholds and holds,
+    /// and the --demo incidents that show it (the same list as :rules and docs/triage.md)
+    Rules {
+        /// One JSON object per line instead of text
+        #[arg(long, conflicts_with = "markdown")]
+        json: bool,
+        /// Markdown, as docs/triage.md
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 /// When a one-look command looks, on a replayed incident.
@@ -251,6 +261,22 @@ mod tests {
         assert!(parse(&["findings", "--fail-on", "sometimes"]).is_err());
         assert!(parse(&["report", "--json"]).is_err());
         assert!(parse(&[]).unwrap().command.is_none());
+    }
+
+    #[test]
+    fn rules_prints_text_json_or_markdown_but_not_two_at_once() {
+        assert!(matches!(
+            parse(&["rules"]).unwrap().command,
+            Some(Command::Rules {
+                json: false,
+                markdown: false
+            })
+        ));
+        assert!(matches!(
+            parse(&["rules", "--markdown"]).unwrap().command,
+            Some(Command::Rules { markdown: true, .. })
+        ));
+        assert!(parse(&["rules", "--json", "--markdown"]).is_err());
     }
 
     #[test]

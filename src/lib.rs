@@ -5,10 +5,12 @@
 //! (read by both `update/` and `ui/`, which never import each other), `ui/` draws it; `model/`
 //! has the domain types they share. `app.rs` is the runtime loop and `launch.rs` wires it
 //! together; `headless/` runs the same loop and effect runner without a terminal (`ecsmon
-//! findings`, `watch`, `report`).
+//! findings`, `watch`, `report`); `catalog.rs` is the rule catalog (`ecsmon rules`,
+//! `:rules`, docs/triage.md) built from the triage registry.
 
 pub mod action;
 pub mod app;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod files;

@@ -96,6 +96,35 @@ fn findings_on_the_demo_fleet_report_its_oom_kill_as_json_and_fail_on_critical()
 }
 
 #[test]
+fn rules_prints_the_catalog_as_text_json_and_the_docs_markdown() {
+    let home = Scratch::new("rules");
+    let out = run(&["rules"], &home.0);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    assert!(
+        listing.contains("task-oom-killed  [warning, critical]"),
+        "{listing}"
+    );
+    assert!(listing.contains("CORRELATIONS ("), "{listing}");
+
+    let out = run(&["rules", "--json"], &home.0);
+    assert_eq!(out.status.code(), Some(0));
+    for line in text(&out.stdout).lines() {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["id"].is_string() && v["severities"].is_array(), "{line}");
+    }
+
+    let out = run(&["rules", "--markdown"], &home.0);
+    assert_eq!(out.status.code(), Some(0));
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/triage.md"));
+    assert_eq!(
+        text(&out.stdout),
+        docs.unwrap(),
+        "the documented command makes the docs"
+    );
+}
+
+#[test]
 fn fail_on_never_exits_0_and_cluster_keeps_to_that_cluster() {
     let home = Scratch::new("demo-never");
     let out = run(

@@ -367,3 +367,33 @@ fn the_cursor_stays_on_its_finding_when_the_list_moves() {
     let at = ecsmon::screen::findings::selected_index(&listed, view);
     assert_eq!(listed[at].current.id(), chosen);
 }
+
+#[test]
+fn rules_lists_the_catalog_scrolls_and_closes_on_esc() {
+    let mut h = console();
+    h.press(":rules<enter>");
+    let Some(Popup::Describe { title, lines, .. }) = h.state.popups.last() else {
+        panic!("no rules popup: {:?}", h.state.popups.last());
+    };
+    assert!(title.starts_with("Triage rules · "), "{title}");
+    assert_eq!(
+        lines,
+        &ecsmon::catalog::text_lines(),
+        "the list of `ecsmon rules`"
+    );
+    let frame = h.render();
+    assert!(
+        frame.contains("task-oom-killed  [warning, critical]"),
+        "{frame}"
+    );
+    insta::assert_snapshot!("rules_popup_top", frame);
+    h.press("G");
+    let frame = h.render();
+    assert!(
+        frame.contains("stuck-rollout-by-drain"),
+        "the last correlation: {frame}"
+    );
+    insta::assert_snapshot!("rules_popup_end", frame);
+    h.press("<esc>");
+    assert!(h.state.popups.is_empty(), "esc closes it");
+}

@@ -39,7 +39,19 @@ fn run(scenario: &str, until: f64) -> Run {
     }
 }
 
-fn check(scenario: &str, must: &[&str], must_not: &[&str], by: f64) {
+/// What the scenario's script says must fire (`ecsmon rules` lists the same).
+fn must_fire(scenario: &str) -> &'static [&'static str] {
+    DemoSource::must_fire()
+        .into_iter()
+        .find(|(name, _)| *name == scenario)
+        .map(|(_, must)| must)
+        .expect("a replayed scenario")
+}
+
+/// The scenario's own must-fire list must open by replay second `by` and close after
+/// recovery; `must_not` must stay quiet.
+fn check(scenario: &str, must_not: &[&str], by: f64) {
+    let must = must_fire(scenario);
     // Recovered, then one rule window (the longest, 15 min of incident time) for the evidence
     // of the trouble to age out.
     let ratio = DemoSource::replay_ratio(scenario).expect("a replayed scenario") as f64;
@@ -79,11 +91,6 @@ fn check(scenario: &str, must: &[&str], must_not: &[&str], by: f64) {
 fn memory_leak() {
     check(
         "memory-leak",
-        &[
-            "memory-leak-trend",
-            "log-jvm-memory-pressure",
-            "task-oom-killed",
-        ],
         &["service-cpu-saturated", "essential-container-crash-loop"],
         180.0,
     );
@@ -91,29 +98,13 @@ fn memory_leak() {
 
 #[test]
 fn cpu_credits() {
-    check(
-        "cpu-credits",
-        &[
-            "cpu-credits-exhausted",
-            "cpu-baseline-plateau",
-            "service-cpu-saturated",
-        ],
-        &["instance-placement-hotspot"],
-        180.0,
-    );
+    check("cpu-credits", &["instance-placement-hotspot"], 180.0);
 }
 
 #[test]
 fn bad_deploy() {
     check(
         "bad-deploy",
-        &[
-            "target-unhealthy-response-code-mismatch",
-            "healthy-host-count-flapping",
-            "tasks-failing-elb-health-checks",
-            "alb-5xx-spike",
-            "deployment-failed-rollback",
-        ],
         &["health-check-grace-too-short", "target-unhealthy-timeout"],
         90.0,
     );
@@ -123,11 +114,6 @@ fn bad_deploy() {
 fn capacity() {
     check(
         "capacity",
-        &[
-            "placement-insufficient-resources",
-            "service-under-replicated",
-            "cluster-reservation-high",
-        ],
         &["task-stuck-early-lifecycle", "agent-disconnected"],
         110.0,
     );
@@ -137,7 +123,6 @@ fn capacity() {
 fn image_pull() {
     check(
         "image-pull",
-        &["image-pull-failed", "deployment-failed-rollback"],
         &[
             "essential-container-crash-loop",
             "task-oom-killed",
@@ -151,12 +136,6 @@ fn image_pull() {
 fn sg_outage() {
     check(
         "sg-outage",
-        &[
-            "target-unhealthy-timeout",
-            "healthy-host-count-flapping",
-            "alb-5xx-spike",
-            "tasks-failing-elb-health-checks",
-        ],
         &[
             "health-check-grace-too-short",
             "target-unhealthy-response-code-mismatch",

@@ -1,12 +1,14 @@
 //! The engine without a terminal: `ecsmon findings`, `ecsmon watch` and `ecsmon report` run the
 //! console's sources, pollers, `update` and rules, and the runtime's effect runner
 //! ([`crate::app::Effects`]), with no terminal, no keys and no drawing. One file per command;
-//! [`gather`] is the "one complete picture" that `findings` and `report` wait for.
+//! [`gather`] is the "one complete picture" that `findings` and `report` wait for. `ecsmon
+//! rules` prints the triage catalog and starts nothing.
 
 mod findings;
 mod gather;
 mod print;
 mod report;
+mod rules;
 mod watch;
 
 use std::sync::Arc;
@@ -33,6 +35,8 @@ pub fn run(cli: Cli, command: Command) -> Result<Status, LaunchError> {
     let at = match &command {
         Command::Findings { at, .. } | Command::Report { at, .. } => at.at,
         Command::Watch { .. } => None,
+        // The catalog needs no source, no fleet and no runtime.
+        &Command::Rules { json, markdown } => return rules::run(json, markdown),
     };
     let replay = cli
         .demo
@@ -68,6 +72,7 @@ pub fn run(cli: Cli, command: Command) -> Result<Status, LaunchError> {
             Command::Report { output, .. } => {
                 report::run(engine, cluster.as_deref(), output, at).await
             }
+            Command::Rules { .. } => unreachable!("answered before the engine starts"),
         }
     });
     // Pollers may be waiting on slow networks; don't let them hold the exit.

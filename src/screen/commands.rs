@@ -10,6 +10,7 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
         &["instance", "ci", "inst", "containerinstances"],
     ),
     ("findings", &["find", "fi", "triage"]),
+    ("rules", &["rule", "catalog"]),
     ("timeline", &["tl", "events"]),
     ("export", &["exp"]),
     ("taskdefs", &["td", "taskdef", "revisions"]),

@@ -88,7 +88,7 @@ pub fn entries(pane: PaneKind, keymap: &KeyMap) -> Vec<HelpLine> {
     }
     out.push(HelpLine::Blank);
     out.push(HelpLine::Note(
-        "Commands: :clusters :services :tasks :instances :taskdefs :diff :forwards :region :profile :stats :help :quit (tab completes)",
+        "Commands: :clusters :services :tasks :instances :taskdefs :diff :forwards :region :profile :findings :rules :timeline :export :stats :help :quit (tab completes)",
     ));
     out
 }

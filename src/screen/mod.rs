@@ -16,6 +16,7 @@ pub mod help;
 pub mod keys;
 pub mod layout;
 pub mod panes;
+pub mod rules;
 pub mod spark;
 pub mod table;
 pub mod target_health;

@@ -21,6 +21,7 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
         Some("tasks") => nav::jump(state, PaneKind::Tasks),
         Some("instances") => nav::jump(state, PaneKind::Instances),
         Some("findings") => super::findings::open_findings(state),
+        Some("rules") => state.popups.push(crate::screen::rules::popup()),
         Some("timeline") => super::findings::open_timeline(state, arg),
         Some("export") => return super::findings::export(state, arg),
         Some("taskdefs") => return super::taskdefs::open(state, false),

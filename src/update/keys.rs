@@ -312,10 +312,12 @@ fn clamp_popup_scroll(state: &mut State, keymap: &KeyMap) {
     let height = layout::visible_rows(state.screen) + 1;
     if let Some(popup) = state.popups.last_mut() {
         let max = match popup {
-            Popup::Help { pane, .. } => {
-                screen::help::line_count(*pane, keymap).saturating_sub(height.saturating_sub(2))
+            // As many lines as the text popup shows (`draw_text`'s box), so the last is reachable.
+            Popup::Help { pane, .. } => screen::help::line_count(*pane, keymap)
+                .saturating_sub(layout::text_rows(state.screen)),
+            Popup::Describe { lines, .. } => {
+                lines.len().saturating_sub(layout::text_rows(state.screen))
             }
-            Popup::Describe { lines, .. } => lines.len().saturating_sub(height.saturating_sub(2)),
             // A picker's "scroll" is its selected row.
             Popup::Picker { items, .. } => items.len().saturating_sub(1),
             // A chart's "scroll" is its first group shown.

@@ -43,6 +43,15 @@ impl DemoSource {
             .collect()
     }
 
+    /// What each replayed scenario must fire (its `--demo` name and the rule ids), in the
+    /// order the help lists them.
+    pub fn must_fire() -> Vec<(&'static str, &'static [&'static str])> {
+        scenario::all()
+            .into_iter()
+            .map(|s| (s.name, s.must_fire))
+            .collect()
+    }
+
     /// The incident time of replay second `secs` (`None` for fleets that replay nothing).
     pub fn replay_time(&self, secs: f64) -> Option<Time> {
         self.lock().incident.as_ref().map(|i| i.at(secs))

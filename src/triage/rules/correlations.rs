@@ -8,6 +8,9 @@
 //! memory against its reservation at the moment of the kill, which is not kept; egress-bottleneck
 //! needs the NAT rules, which need NAT gateway metrics the console does not poll.
 //!
+//! Each correlation is registered in [`CORRELATIONS`] with its members and catalog entry; only
+//! registered correlations run.
+//!
 //! Members are matched by rule id, and some by the tag a rule writes into its message
 //! (`cpu-bound`, `all targets at once`, `sawtooth`); the metric rules' tests check those tags.
 //! A parent takes the highest severity of its members, the earliest `since`, and the longest
@@ -15,6 +18,7 @@
 
 use chrono::TimeDelta;
 
+use super::about::{About, Read, Value, WARNING_CRITICAL, limit};
 use crate::model::{Evidence, Observation, Remedy, Service, Severity, Subject, Task};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
@@ -85,6 +89,166 @@ const FLAT_MIN_POINTS: usize = 30;
 /// Service CPU below this is "idle" for the network-path diagnosis.
 const IDLE_CPU: f64 = 50.0;
 
+/// A correlation: member findings that together make one diagnosis.
+pub struct Correlation {
+    /// The catalog's name, the parent finding's rule id.
+    pub id: &'static str,
+    /// The rules whose findings it combines (some matched by a tag in their message).
+    pub members: &'static [&'static str],
+    pub about: About,
+    find: fn(&View) -> Option<Observation>,
+}
+
+/// Every correlation, in the order they are evaluated.
+pub static CORRELATIONS: &[Correlation] = &[
+    Correlation {
+        id: CPU_STARVED_LATENCY,
+        members: &[
+            rule::RESPONSE_TIME,
+            rule::CPU_SATURATED,
+            rule::AT_MAX,
+            rule::HOTSPOT,
+        ],
+        about: About {
+            summary: "Latency up (cpu-bound) while the service's CPU is saturated and requests rise: not enough CPU for the load.",
+            severities: WARNING_CRITICAL,
+            reads: &[Read::Metric(
+                "AWS/ApplicationELB RequestCount Sum, per target group (the trend)",
+            )],
+            limits: &[limit(
+                "requests rising: last 10 min ≥ the 20 before ×",
+                Value::Factor(RISING),
+            )],
+        },
+        find: cpu_starved_latency,
+    },
+    Correlation {
+        id: BURSTABLE_THROTTLE,
+        members: &[
+            rule::CPU_SATURATED,
+            rule::CREDITS,
+            rule::PLATEAU,
+            rule::RESPONSE_TIME,
+        ],
+        about: About {
+            summary: "The service's CPU saturation is its burstable hosts being throttled at baseline, not the app.",
+            severities: WARNING_CRITICAL,
+            reads: &[],
+            limits: &[],
+        },
+        find: burstable_throttle,
+    },
+    Correlation {
+        id: MEMORY_LEAK_LIFECYCLE,
+        members: &[rule::LEAK, rule::JVM, rule::OOM],
+        about: About {
+            summary: "A leak's whole cycle: memory climbs, GC pressure, OOM kill, the replacement climbs again; names the deployment it started with only when memory was flat before it.",
+            severities: WARNING_CRITICAL,
+            reads: &[
+                Read::Api("ECS DescribeServices: the PRIMARY deployment's createdAt and revision"),
+                Read::Metric(
+                    "AWS/ECS MemoryUtilization Average, per service, the hour before the deployment",
+                ),
+            ],
+            limits: &[limit(
+                "a deployment this recent can be the start of the leak",
+                Value::Span(REGRESSION_WINDOW),
+            )],
+        },
+        find: memory_leak_lifecycle,
+    },
+    Correlation {
+        id: OOM_UNDER_LOAD,
+        members: &[rule::OOM, rule::AT_MAX, rule::ALB_5XX, rule::JVM],
+        about: About {
+            summary: "Several tasks OOM-killed together during a surge or scale-out with no slow climb before: the limit is too small for peak load.",
+            severities: WARNING_CRITICAL,
+            reads: &[
+                Read::Metric("AWS/ApplicationELB RequestCount Sum, per target group (the surge)"),
+                Read::Api("ECS DescribeServices: events \"has started\""),
+            ],
+            limits: &[
+                limit("kills ≥", Value::Count(OOM_KILLS)),
+                limit("within", Value::Span(OOM_SPAN)),
+                limit("in the last", Value::Span(OOM_RECENT)),
+                limit("surge: requests ×", Value::Factor(SURGE)),
+            ],
+        },
+        find: oom_under_load,
+    },
+    Correlation {
+        id: HEALTH_CHECK_CYCLING,
+        members: &[
+            rule::ELB_KILLS,
+            rule::CODE_MISMATCH,
+            rule::TIMEOUT,
+            rule::GRACE,
+            rule::REFUSED,
+            rule::CPU_SATURATED,
+        ],
+        about: About {
+            summary: "Tasks cycle on failing ELB health checks, with the reason: wrong path, network, slow start, starvation or refused.",
+            severities: WARNING_CRITICAL,
+            reads: &[],
+            limits: &[],
+        },
+        find: health_check_cycling,
+    },
+    Correlation {
+        id: NETWORK_PATH_OUTAGE,
+        members: &[
+            rule::TIMEOUT,
+            rule::FLAPPING,
+            rule::ALB_5XX,
+            rule::ELB_KILLS,
+            rule::AZ,
+        ],
+        about: About {
+            summary: "Every target times out at once while the tasks run idle: the load balancer cannot reach them.",
+            severities: WARNING_CRITICAL,
+            reads: &[Read::Metric("AWS/ECS CPUUtilization Average, per service")],
+            limits: &[limit("service CPU <", Value::Percent(IDLE_CPU))],
+        },
+        find: network_path_outage,
+    },
+    Correlation {
+        id: SCALE_OUT_BLOCKED,
+        members: &[
+            rule::UNDER_REPLICATED,
+            rule::NO_RESOURCES,
+            rule::CONSTRAINT,
+            rule::RESERVATION,
+        ],
+        about: About {
+            summary: "The service cannot reach its desired count because no instance can place its tasks: the cluster is short.",
+            severities: WARNING_CRITICAL,
+            reads: &[],
+            limits: &[],
+        },
+        find: scale_out_blocked,
+    },
+    Correlation {
+        id: STUCK_ROLLOUT_BY_DRAIN,
+        members: &[
+            rule::DEPLOY_STUCK,
+            rule::DRAIN,
+            rule::ELB_KILLS,
+            rule::GRACE,
+            rule::CODE_MISMATCH,
+            rule::TIMEOUT,
+            rule::REFUSED,
+            rule::SCALE_IN,
+        ],
+        about: About {
+            summary: "A rollout stuck on two faults: old tasks drain for the whole delay and new tasks fail their health checks.",
+            severities: WARNING_CRITICAL,
+            reads: &[],
+            limits: &[],
+        },
+        find: stuck_rollout_by_drain,
+    },
+];
+
 pub fn correlate(observations: &[Observation], input: &Input) -> Vec<Observation> {
     let mut out = Vec::new();
     for &s in &input.services {
@@ -93,20 +257,7 @@ pub fn correlate(observations: &[Observation], input: &Input) -> Vec<Observation
             s,
             all: observations,
         };
-        out.extend(
-            [
-                cpu_starved_latency(&view),
-                burstable_throttle(&view),
-                memory_leak_lifecycle(&view),
-                oom_under_load(&view),
-                health_check_cycling(&view),
-                network_path_outage(&view),
-                scale_out_blocked(&view),
-                stuck_rollout_by_drain(&view),
-            ]
-            .into_iter()
-            .flatten(),
-        );
+        out.extend(CORRELATIONS.iter().filter_map(|c| (c.find)(&view)));
     }
     out
 }

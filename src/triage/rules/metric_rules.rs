@@ -31,74 +31,92 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: elb_deregistration_timeout::ID,
         check: elb_deregistration_timeout::check,
+        about: &elb_deregistration_timeout::ABOUT,
     },
     Rule {
         id: target_unhealthy::RESPONSE_CODE_MISMATCH,
         check: target_unhealthy::check_response_code_mismatch,
+        about: &target_unhealthy::ABOUT_RESPONSE_CODE_MISMATCH,
     },
     Rule {
         id: target_unhealthy::TIMEOUT,
         check: target_unhealthy::check_timeout,
+        about: &target_unhealthy::ABOUT_TIMEOUT,
     },
     Rule {
         id: target_unhealthy::FAILED_HEALTH_CHECKS,
         check: target_unhealthy::check_failed_health_checks,
+        about: &target_unhealthy::ABOUT_FAILED_HEALTH_CHECKS,
     },
     Rule {
         id: target_az_not_enabled::ID,
         check: target_az_not_enabled::check,
+        about: &target_az_not_enabled::ABOUT,
     },
     Rule {
         id: health_check_grace::ID,
         check: health_check_grace::check,
+        about: &health_check_grace::ABOUT,
     },
     Rule {
         id: cpu_credits::EXHAUSTED,
         check: cpu_credits::check_exhausted,
+        about: &cpu_credits::ABOUT_EXHAUSTED,
     },
     Rule {
         id: cpu_credits::PLATEAU,
         check: cpu_credits::check_plateau,
+        about: &cpu_credits::ABOUT_PLATEAU,
     },
     Rule {
         id: service_cpu_saturated::ID,
         check: service_cpu_saturated::check,
+        about: &service_cpu_saturated::ABOUT,
     },
     Rule {
         id: instance_placement_hotspot::ID,
         check: instance_placement_hotspot::check,
+        about: &instance_placement_hotspot::ABOUT,
     },
     Rule {
         id: memory_leak_trend::ID,
         check: memory_leak_trend::check,
+        about: &memory_leak_trend::ABOUT,
     },
     Rule {
         id: memory_over_soft_limit::ID,
         check: memory_over_soft_limit::check,
+        about: &memory_over_soft_limit::ABOUT,
     },
     Rule {
         id: autoscaling::AT_MAX,
         check: autoscaling::check_at_max,
+        about: &autoscaling::ABOUT_AT_MAX,
     },
     Rule {
         id: autoscaling::SCALE_IN_SUSPENDED,
         check: autoscaling::check_scale_in_suspended,
+        about: &autoscaling::ABOUT_SCALE_IN_SUSPENDED,
     },
     Rule {
         id: alb_5xx_spike::ID,
         check: alb_5xx_spike::check,
+        about: &alb_5xx_spike::ABOUT,
     },
     Rule {
         id: target_response_time_spike::ID,
         check: target_response_time_spike::check,
+        about: &target_response_time_spike::ABOUT,
     },
     Rule {
         id: healthy_host_count_flapping::ID,
         check: healthy_host_count_flapping::check,
+        about: &healthy_host_count_flapping::ABOUT,
     },
     Rule {
         id: instance_status_check_failed::ID,
         check: instance_status_check_failed::check,
+        about: &instance_status_check_failed::ABOUT,
     },
 ];
 

@@ -5,8 +5,19 @@ use chrono::TimeDelta;
 use crate::model::{Evidence, Observation, Remedy, Severity};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING_CRITICAL, limit};
 
 pub const ID: &str = "service-under-replicated";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "Fewer tasks running than desired, for a while; critical when none run.",
+    severities: WARNING_CRITICAL,
+    reads: &[Read::Api(
+        "ECS DescribeServices: desiredCount, runningCount",
+    )],
+    limits: &[limit("held", Value::Span(HOLD))],
+};
 /// How long the gap must last (our default).
 const HOLD: TimeDelta = TimeDelta::minutes(5);
 

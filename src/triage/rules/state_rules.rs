@@ -23,6 +23,8 @@ mod service_discovery_dns;
 mod single_point_of_failure;
 mod stops;
 mod support;
+
+pub(super) use support::duration;
 mod task_oom_killed;
 mod task_stuck_early_lifecycle;
 mod taskdef_memory_limit_risk;
@@ -34,94 +36,117 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: task_oom_killed::ID,
         check: task_oom_killed::check,
+        about: &task_oom_killed::ABOUT,
     },
     Rule {
         id: crash_loop::ID,
         check: crash_loop::check,
+        about: &crash_loop::ABOUT,
     },
     Rule {
         id: image_pull_failed::ID,
         check: image_pull_failed::check,
+        about: &image_pull_failed::ABOUT,
     },
     Rule {
         id: resource_init_error::ID,
         check: resource_init_error::check,
+        about: &resource_init_error::ABOUT,
     },
     Rule {
         id: iam_access_denied::ID,
         check: iam_access_denied::check,
+        about: &iam_access_denied::ABOUT,
     },
     Rule {
         id: placement_insufficient_resources::ID,
         check: placement_insufficient_resources::check,
+        about: &placement_insufficient_resources::ABOUT,
     },
     Rule {
         id: placement_constraint_unsatisfied::ID,
         check: placement_constraint_unsatisfied::check,
+        about: &placement_constraint_unsatisfied::ABOUT,
     },
     Rule {
         id: placement_no_usable_instances::ID,
         check: placement_no_usable_instances::check,
+        about: &placement_no_usable_instances::ABOUT,
     },
     Rule {
         id: task_stuck_early_lifecycle::ID,
         check: task_stuck_early_lifecycle::check,
+        about: &task_stuck_early_lifecycle::ABOUT,
     },
     Rule {
         id: service_under_replicated::ID,
         check: service_under_replicated::check,
+        about: &service_under_replicated::ABOUT,
     },
     Rule {
         id: deployment_stuck::ID,
         check: deployment_stuck::check,
+        about: &deployment_stuck::ABOUT,
     },
     Rule {
         id: deployment_failed_rollback::ID,
         check: deployment_failed_rollback::check,
+        about: &deployment_failed_rollback::ABOUT,
     },
     Rule {
         id: elb_health_kills::ID,
         check: elb_health_kills::check,
+        about: &elb_health_kills::ABOUT,
     },
     Rule {
         id: lb_registration_misconfig::ID,
         check: lb_registration_misconfig::check,
+        about: &lb_registration_misconfig::ABOUT,
     },
     Rule {
         id: taskdef_memory_limit_risk::ID,
         check: taskdef_memory_limit_risk::check,
+        about: &taskdef_memory_limit_risk::ABOUT,
     },
     Rule {
         id: cluster_reservation_high::ID,
         check: cluster_reservation_high::check,
+        about: &cluster_reservation_high::ABOUT,
     },
     Rule {
         id: agent_disconnected::ID,
         check: agent_disconnected::check,
+        about: &agent_disconnected::ABOUT,
     },
     Rule {
         id: instance_draining_stuck::ID,
         check: instance_draining_stuck::check,
+        about: &instance_draining_stuck::ABOUT,
     },
     Rule {
         id: single_point_of_failure::ID,
         check: single_point_of_failure::check,
+        about: &single_point_of_failure::ABOUT,
     },
     Rule {
         id: ecs_exec_prerequisites::ID,
         check: ecs_exec_prerequisites::check,
+        about: &ecs_exec_prerequisites::ABOUT,
     },
     Rule {
         id: service_discovery_dns::ID,
         check: service_discovery_dns::check,
+        about: &service_discovery_dns::ABOUT,
     },
     Rule {
         id: log_jvm_memory_pressure::ID,
         check: log_jvm_memory_pressure::check,
+        about: &log_jvm_memory_pressure::ABOUT,
     },
     Rule {
         id: log_db_connectivity::ID,
         check: log_db_connectivity::check,
+        about: &log_db_connectivity::ABOUT,
     },
 ];
 

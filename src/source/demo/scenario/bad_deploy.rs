@@ -35,6 +35,13 @@ pub fn script() -> Script {
         rehearses: "a new revision fails its target group's health check (404); the circuit breaker rolls back",
         ratio: 5,
         recovered_by: 120.0,
+        must_fire: &[
+            "target-unhealthy-response-code-mismatch",
+            "healthy-host-count-flapping",
+            "tasks-failing-elb-health-checks",
+            "alb-5xx-spike",
+            "deployment-failed-rollback",
+        ],
         fixture: Fixture {
             instances: vec![(M5_LARGE, 0), (M5_LARGE, 0), (M5_LARGE, 1)],
             web: WebPlan {

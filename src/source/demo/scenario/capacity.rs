@@ -31,6 +31,11 @@ pub fn script() -> Script {
         rehearses: "a scale-out cannot be placed: no container instance has enough memory",
         ratio: 10,
         recovered_by: 175.0,
+        must_fire: &[
+            "placement-insufficient-resources",
+            "service-under-replicated",
+            "cluster-reservation-high",
+        ],
         fixture: Fixture {
             instances: vec![(M5_LARGE, 0), (M5_LARGE, 1)],
             web: WebPlan {

@@ -30,6 +30,11 @@ pub fn script() -> Script {
         rehearses: "a t3 host runs out of CPU credits: host CPU flat at its baseline, service CPU pegged",
         ratio: 60,
         recovered_by: 140.0,
+        must_fire: &[
+            "cpu-credits-exhausted",
+            "cpu-baseline-plateau",
+            "service-cpu-saturated",
+        ],
         fixture: Fixture {
             instances: vec![(T3_MEDIUM, 0)],
             web: WebPlan {

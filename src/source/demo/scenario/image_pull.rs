@@ -32,6 +32,7 @@ pub fn script() -> Script {
         rehearses: "after a deploy, new tasks cannot pull their image (CannotPullContainerError, 403)",
         ratio: 10,
         recovered_by: 140.0,
+        must_fire: &["image-pull-failed", "deployment-failed-rollback"],
         fixture: Fixture {
             instances: vec![(M5_LARGE, 0), (M5_LARGE, 0), (M5_LARGE, 1)],
             web: WebPlan {

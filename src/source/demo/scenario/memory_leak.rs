@@ -29,6 +29,11 @@ pub fn script() -> Script {
         rehearses: "web's memory climbs until its tasks are OOM-killed (exit 137) and restart low",
         ratio: 30,
         recovered_by: 250.0,
+        must_fire: &[
+            "memory-leak-trend",
+            "log-jvm-memory-pressure",
+            "task-oom-killed",
+        ],
         fixture: Fixture {
             instances: vec![(M5_LARGE, 0), (M5_LARGE, 0), (M5_LARGE, 1)],
             web: WebPlan {

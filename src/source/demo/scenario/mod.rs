@@ -164,6 +164,10 @@ pub struct Script {
     pub ratio: i64,
     /// Replay second by which the scenario has recovered on its own.
     pub recovered_by: f64,
+    /// The rules (and correlations) whose findings must open during the replay and close
+    /// after recovery: tests/triage_scenarios.rs checks them, and `ecsmon rules` lists the
+    /// scenario as the demo of each.
+    pub must_fire: &'static [&'static str],
     pub fixture: Fixture,
     pub world: World,
     pub shape: Shape,

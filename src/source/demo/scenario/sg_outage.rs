@@ -24,6 +24,12 @@ pub fn script() -> Script {
         rehearses: "a security group change makes every target time out: ELB 504s, tasks idle",
         ratio: 10,
         recovered_by: 130.0,
+        must_fire: &[
+            "target-unhealthy-timeout",
+            "healthy-host-count-flapping",
+            "alb-5xx-spike",
+            "tasks-failing-elb-health-checks",
+        ],
         fixture: Fixture {
             instances: vec![(M5_LARGE, 0), (M5_LARGE, 0), (M5_LARGE, 1)],
             web: WebPlan {

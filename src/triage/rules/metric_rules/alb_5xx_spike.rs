@@ -15,8 +15,29 @@ use crate::model::{
 };
 use crate::triage::Input;
 use crate::triage::input::target_group_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING_CRITICAL, limit};
 
 pub const ID: &str = "alb-5xx-spike";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "The share of 5xx answers (targets' and the load balancer's own) spikes.",
+    severities: WARNING_CRITICAL,
+    reads: &[
+        Read::Metric(
+            "AWS/ApplicationELB HTTPCode_Target_5XX_Count and RequestCount Sum, per target group",
+        ),
+        Read::Metric(
+            "AWS/ApplicationELB HTTPCode_ELB_5XX_Count (and 502/503/504) Sum, per load balancer",
+        ),
+    ],
+    limits: &[
+        limit("5xx rate ≥", Value::Share(MIN_RATE)),
+        limit("errors a minute ≥", Value::Number(MIN_ERRORS, "")),
+        limit("for", Value::Minutes(WINDOW)),
+        limit("critical at ≥", Value::Share(CRITICAL_RATE)),
+    ],
+};
 
 const MIN_RATE: f64 = 0.02;
 const CRITICAL_RATE: f64 = 0.10;

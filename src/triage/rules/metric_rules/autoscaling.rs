@@ -19,9 +19,37 @@ use crate::model::{
 use crate::sanitize::clean;
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, INFO, Read, Value, WARNING_CRITICAL, limit};
 
 pub const AT_MAX: &str = "autoscaling-at-max-capacity";
 pub const SCALE_IN_SUSPENDED: &str = "scale-in-suspended";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT_AT_MAX: About = About {
+    summary: "A service's desired count sits at its scalable target's maximum while it still needs more.",
+    severities: WARNING_CRITICAL,
+    reads: &[
+        Read::Api("Application Auto Scaling DescribeScalableTargets: MaxCapacity"),
+        Read::Api("CloudWatch DescribeAlarms: the scale-out alarm"),
+        Read::Metric("AWS/ECS CPUUtilization Average, per service"),
+    ],
+    limits: &[
+        limit("service CPU ≥", Value::Percent(CPU_HIGH)),
+        limit("held", Value::Span(AT_MAX_HOLD)),
+    ],
+};
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT_SCALE_IN_SUSPENDED: About = About {
+    summary: "Scale-in is suspended, or blocked by a deployment in progress while the scale-in alarm fires.",
+    severities: INFO,
+    reads: &[
+        Read::Api("Application Auto Scaling DescribeScalableTargets: SuspendedState"),
+        Read::Api("CloudWatch DescribeAlarms: the scale-in alarm"),
+        Read::Api("ECS DescribeServices: deployments"),
+    ],
+    limits: &[limit("held", Value::Span(SUSPENDED_HOLD))],
+};
 
 const CPU_HIGH: f64 = 80.0;
 const AT_MAX_HOLD: TimeDelta = TimeDelta::minutes(10);

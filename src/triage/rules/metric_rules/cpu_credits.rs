@@ -20,9 +20,49 @@ use crate::model::{
 };
 use crate::triage::Input;
 use crate::triage::input::instance_subject;
+use crate::triage::rules::about::{About, INFO_CRITICAL, Read, Value, WARNING, limit};
 
 pub const EXHAUSTED: &str = "cpu-credits-exhausted";
 pub const PLATEAU: &str = "cpu-baseline-plateau";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT_EXHAUSTED: About = About {
+    summary: "A burstable (T-family) host in standard mode running tasks has (almost) no CPU credits left, or will have none within the hour (its CPU will be held at the baseline); in unlimited mode the same balance only costs surplus credits (info).",
+    severities: INFO_CRITICAL,
+    reads: &[
+        Read::Metric("AWS/EC2 CPUCreditBalance Average, per instance"),
+        Read::Metric("AWS/EC2 CPUSurplusCreditsCharged Sum, per unlimited instance"),
+        Read::Api("EC2 DescribeInstanceCreditSpecifications: the credit mode of burstable hosts"),
+    ],
+    limits: &[
+        limit("balance <", Value::Number(LOW_BALANCE, "credits")),
+        limit("or projected to zero within", Value::Hours(HORIZON_HOURS)),
+        limit("trend over", Value::Minutes(FIT_MINUTES)),
+    ],
+};
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT_PLATEAU: About = About {
+    summary: "A burstable host's CPU sits flat at its baseline while the services on it ask for more.",
+    severities: WARNING,
+    reads: &[
+        Read::Metric("AWS/EC2 CPUUtilization Average, per instance"),
+        Read::Metric("AWS/ECS CPUUtilization Average, per service"),
+    ],
+    limits: &[
+        limit("for", Value::Minutes(PLATEAU_MINUTES)),
+        limit(
+            "CPU no lower than the baseline −",
+            Value::Number(PLATEAU_BELOW, "points"),
+        ),
+        limit(
+            "and no higher than the baseline +",
+            Value::Number(PLATEAU_ABOVE, "points"),
+        ),
+        limit("CPU stddev ≤", Value::Number(PLATEAU_STDDEV, "points")),
+        limit("service CPU ≥", Value::Percent(SERVICE_DEMAND)),
+    ],
+};
 
 /// Credits at or below this are exhausted (our default).
 const LOW_BALANCE: f64 = 5.0;

@@ -17,8 +17,36 @@ use crate::model::{Evidence, Observation, Remedy, Service, Severity, TargetGroup
 use crate::sanitize::clean;
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING, limit};
 
 pub const ID: &str = "elb-deregistration-timeout";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "Old targets drain for the whole deregistration delay, or old tasks hang in DEACTIVATING/STOPPING.",
+    severities: WARNING,
+    reads: &[
+        Read::Api("ELBv2 DescribeTargetHealth: draining targets"),
+        Read::Api("ECS DescribeTasks: lastStatus, stopTimeout"),
+        Read::Api("ECS DescribeServices: events"),
+    ],
+    limits: &[
+        limit(
+            "assumed deregistration delay",
+            Value::Number(DELAY_SECS as f64, "s"),
+        ),
+        limit(
+            "targets draining for ≥",
+            Value::Number(FULL_DRAIN_SECS as f64, "s"),
+        ),
+        limit("draining targets ≥", Value::Count(MIN_TARGETS)),
+        limit("within", Value::Span(RECENT)),
+        limit(
+            "stuck: past the stop timeout by",
+            Value::Number(STUCK_MARGIN_SECS as f64, "s"),
+        ),
+    ],
+};
 
 /// ECS's words for a drain cut off by the delay.
 static DEREGISTRATION: LazyLock<Regex> =

@@ -23,12 +23,31 @@ use crate::model::{
 use crate::sanitize::clean;
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING, limit};
 
 pub const ID: &str = "health-check-grace-too-short";
 
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "Tasks need longer to start than the service's health-check grace period lets them.",
+    severities: WARNING,
+    reads: &[
+        Read::Api("ELBv2 DescribeTargetHealth: first healthy poll after startedAt"),
+        Read::Api("ECS DescribeServices: healthCheckGracePeriodSeconds"),
+        Read::Api("ECS DescribeTasks (stopped): \"Task failed ELB health checks\""),
+        Read::Log(STARTED_PATTERN),
+    ],
+    limits: &[
+        limit("p90 over the newest tasks", Value::Count(LAST_TASKS)),
+        limit("samples ≥", Value::Count(MIN_SAMPLES)),
+        limit("or killed young ≥", Value::Count(MIN_KILLS)),
+        limit("within", Value::Span(KILL_WINDOW)),
+    ],
+};
+
 /// Spring Boot's startup line.
-static STARTED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"Started \S+ in ([\d.]+) seconds").expect("static regex"));
+const STARTED_PATTERN: &str = r"Started \S+ in ([\d.]+) seconds";
+static STARTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(STARTED_PATTERN).unwrap());
 
 /// Startup samples: the newest tasks, and how many are needed (our defaults).
 const LAST_TASKS: usize = 10;

@@ -17,8 +17,26 @@ use crate::model::{
 };
 use crate::triage::Input;
 use crate::triage::input::target_group_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING_CRITICAL, limit};
 
 pub const ID: &str = "healthy-host-count-flapping";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "Targets swing between healthy and unhealthy, or some stay unhealthy; critical when none is healthy.",
+    severities: WARNING_CRITICAL,
+    reads: &[
+        Read::Api("ELBv2 DescribeTargetHealth: transitions between polls"),
+        Read::Metric(
+            "AWS/ApplicationELB HealthyHostCount and UnHealthyHostCount Average, per target group",
+        ),
+    ],
+    limits: &[
+        limit("transitions ≥", Value::Count(MIN_TRANSITIONS)),
+        limit("within", Value::Span(WINDOW)),
+        limit("or unhealthy ≥ 1 for", Value::Minutes(UNHEALTHY_MINUTES)),
+    ],
+};
 
 const WINDOW: TimeDelta = TimeDelta::minutes(15);
 const MIN_TRANSITIONS: usize = 3;

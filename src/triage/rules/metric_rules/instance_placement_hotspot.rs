@@ -9,8 +9,30 @@ use super::util::{mean, num, tenants, values};
 use crate::model::{Evidence, Instance, Observation, Remedy, Severity, metric_catalog as cat};
 use crate::triage::Input;
 use crate::triage::input::instance_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING, limit};
 
 pub const ID: &str = "instance-placement-hotspot";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "One instance of a cluster is far busier than the rest, or holds far more tasks.",
+    severities: WARNING,
+    reads: &[
+        Read::Metric("AWS/EC2 CPUUtilization Average, per instance"),
+        Read::Api("ECS DescribeContainerInstances: runningTasksCount"),
+    ],
+    limits: &[
+        limit("active instances ≥", Value::Count(MIN_INSTANCES)),
+        limit("CPU ≥", Value::Percent(HOT)),
+        limit(
+            "and above the median of the rest by ≥",
+            Value::Number(ABOVE_MEDIAN, "points"),
+        ),
+        limit("for", Value::Minutes(WINDOW)),
+        limit("or tasks ≥ median ×", Value::Factor(TASK_FACTOR)),
+        limit("held", Value::Span(HOLD)),
+    ],
+};
 
 const MIN_INSTANCES: usize = 3;
 const WINDOW: i64 = 10;

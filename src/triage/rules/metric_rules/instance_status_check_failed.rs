@@ -6,8 +6,19 @@ use super::util::{duration, run_start, service_list, tenants};
 use crate::model::{Evidence, Observation, Remedy, Severity, metric_catalog as cat};
 use crate::triage::Input;
 use crate::triage::input::instance_subject;
+use crate::triage::rules::about::{About, CRITICAL, Read, Value, limit};
 
 pub const ID: &str = "instance-status-check-failed";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A container instance fails its EC2 status checks.",
+    severities: CRITICAL,
+    reads: &[Read::Metric(
+        "AWS/EC2 StatusCheckFailed Maximum, per instance",
+    )],
+    limits: &[limit("for", Value::Minutes(WINDOW))],
+};
 
 const WINDOW: i64 = 3;
 

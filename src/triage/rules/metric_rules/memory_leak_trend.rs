@@ -18,10 +18,31 @@ use crate::model::{
 };
 use crate::triage::Input;
 use crate::triage::input::{service_subject, task_subject};
+use crate::triage::rules::about::{About, Read, Value, WARNING_CRITICAL, limit};
 
 pub const ID: &str = "memory-leak-trend";
 /// The tag the message carries when OOM stops confirm the climbs.
 pub const SAWTOOTH: &str = "sawtooth";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A task's memory climbs steadily towards its hard limit (least-squares trend, ETA to the limit).",
+    severities: WARNING_CRITICAL,
+    reads: &[
+        Read::Metric("ECS/ContainerInsights MemoryUtilized, per task (enhanced observability)"),
+        Read::Metric("AWS/ECS MemoryUtilization Maximum, per service (fallback)"),
+        Read::Api("ECS DescribeTasks (stopped): OOM stops for the sawtooth tag"),
+    ],
+    limits: &[
+        limit("fit over", Value::Minutes(FIT_MINUTES)),
+        limit("R² ≥", Value::Number(MIN_R2, "")),
+        limit("memory/limit ≥", Value::Share(MIN_SHARE)),
+        limit("warning: ETA to the limit ≤", Value::Hours(WARN_ETA_HOURS)),
+        limit("critical: ETA ≤", Value::Hours(CRIT_ETA_HOURS)),
+        limit("or memory/limit ≥", Value::Share(HIGH_SHARE)),
+        limit("for", Value::Minutes(HIGH_MINUTES)),
+    ],
+};
 
 const FIT_MINUTES: i64 = 60;
 /// "30 minutes of samples": the first and last point 29 minutes apart (30 one-minute

@@ -13,8 +13,24 @@ use crate::model::{
 };
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, INFO_WARNING, Read, Value, limit};
 
 pub const ID: &str = "memory-over-soft-limit";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A service uses more memory than it reserved, which only a soft memoryReservation allows.",
+    severities: INFO_WARNING,
+    reads: &[
+        Read::Metric("AWS/ECS MemoryUtilization Maximum, per service"),
+        Read::Api("ECS DescribeTaskDefinition: memory, memoryReservation"),
+    ],
+    limits: &[
+        limit("utilization >", Value::Percent(THRESHOLD)),
+        limit("for", Value::Minutes(WINDOW)),
+        limit("info: usage/hard limit <", Value::Share(NEAR_HARD)),
+    ],
+};
 
 const THRESHOLD: f64 = 100.0;
 const WINDOW: i64 = 10;

@@ -7,12 +7,29 @@ use super::util::{duration, hosts_of, mean, num, run_start, values};
 use crate::model::{Evidence, Observation, Remedy, Service, Severity, metric_catalog as cat};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING_CRITICAL, limit};
 
 pub const ID: &str = "service-cpu-saturated";
 
 pub const HOST_BOUND: &str = "host-bound";
 pub const TASK_BOUND: &str = "task-bound";
 pub const MIXED: &str = "mixed";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A service uses nearly all its reserved CPU, classed host-bound, task-bound or mixed by its hosts' CPU.",
+    severities: WARNING_CRITICAL,
+    reads: &[
+        Read::Metric("AWS/ECS CPUUtilization Average, per service"),
+        Read::Metric("AWS/EC2 CPUUtilization Average, per instance"),
+    ],
+    limits: &[
+        limit("service CPU ≥", Value::Percent(THRESHOLD)),
+        limit("for", Value::Minutes(WINDOW)),
+        limit("host-bound when hosts ≥", Value::Percent(HOSTS_BUSY)),
+        limit("task-bound when hosts <", Value::Percent(HOSTS_IDLE)),
+    ],
+};
 
 const THRESHOLD: f64 = 90.0;
 const WINDOW: i64 = 5;

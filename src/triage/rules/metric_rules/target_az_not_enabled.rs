@@ -15,8 +15,20 @@ use crate::model::{Evidence, Observation, Remedy, Severity, TargetGroupHealth, T
 use crate::sanitize::clean;
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, Read, WARNING_CRITICAL};
 
 pub const ID: &str = "target-az-not-enabled";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "Running tasks in an availability zone the load balancer is not enabled in get no traffic (Target.NotInUse).",
+    severities: WARNING_CRITICAL,
+    reads: &[
+        Read::Api("ELBv2 DescribeTargetHealth: unused / Target.NotInUse"),
+        Read::Api("ECS DescribeTasks: availabilityZone"),
+    ],
+    limits: &[],
+};
 
 /// `Target.NotInUse` also means "the group is not used by any listener"; the zone case says
 /// so in its description, or shows as the only zone without traffic.

@@ -10,12 +10,28 @@ use super::util::{load_balancer_name, mean, median, num, run_start, target_group
 use crate::model::{Evidence, Observation, Remedy, Service, Severity, metric_catalog as cat};
 use crate::triage::Input;
 use crate::triage::input::target_group_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING, limit};
 
 pub const ID: &str = "target-response-time-spike";
 
 pub const CPU_BOUND: &str = "cpu-bound";
 pub const DEPENDENCY_BOUND: &str = "dependency-bound";
 pub const MIXED: &str = "mixed";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A target group answers far more slowly than over the hour before.",
+    severities: WARNING,
+    reads: &[Read::Metric(
+        "AWS/ApplicationELB TargetResponseTime p95, per target group",
+    )],
+    limits: &[
+        limit("≥ baseline ×", Value::Factor(FACTOR)),
+        limit("and ≥", Value::Number(MIN_SECS, "s")),
+        limit("for", Value::Minutes(WINDOW)),
+        limit("baseline over", Value::Minutes(BASELINE)),
+    ],
+};
 
 const WINDOW: i64 = 5;
 const MIN_SECS: f64 = 1.0;

@@ -19,10 +19,48 @@ use crate::model::{
 use crate::sanitize::clean;
 use crate::triage::Input;
 use crate::triage::input::target_group_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING_CRITICAL, limit};
 
 pub const RESPONSE_CODE_MISMATCH: &str = "target-unhealthy-response-code-mismatch";
 pub const TIMEOUT: &str = "target-unhealthy-timeout";
 pub const FAILED_HEALTH_CHECKS: &str = "target-unhealthy-failed-health-checks";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT_RESPONSE_CODE_MISMATCH: About = About {
+    summary: "Targets fail health checks with the wrong HTTP code in 2 consecutive polls (the app answered); critical when every target is affected.",
+    severities: WARNING_CRITICAL,
+    reads: &[Read::Api(
+        "ELBv2 DescribeTargetHealth: Target.ResponseCodeMismatch",
+    )],
+    limits: &[limit(
+        "\"only young targets\" below",
+        Value::Span(YOUNG_AGE),
+    )],
+};
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT_TIMEOUT: About = About {
+    summary: "Targets do not answer health checks (2 consecutive polls) in time; critical when every target is affected.",
+    severities: WARNING_CRITICAL,
+    reads: &[Read::Api("ELBv2 DescribeTargetHealth: Target.Timeout")],
+    limits: &[limit(
+        "\"only young targets\" below",
+        Value::Span(YOUNG_AGE),
+    )],
+};
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT_FAILED_HEALTH_CHECKS: About = About {
+    summary: "Targets refuse or reset health-check connections; critical when every target is affected.",
+    severities: WARNING_CRITICAL,
+    reads: &[Read::Api(
+        "ELBv2 DescribeTargetHealth: Target.FailedHealthChecks",
+    )],
+    limits: &[limit(
+        "\"only young targets\" below",
+        Value::Span(YOUNG_AGE),
+    )],
+};
 
 /// The timeout patterns the finding names (correlations read them from the message).
 pub const ALL_AT_ONCE: &str = "all targets at once: network path";

@@ -6,8 +6,19 @@ use super::support::{instance_label, plural};
 use crate::model::{Evidence, Observation, Remedy, Severity};
 use crate::triage::Input;
 use crate::triage::input::instance_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING_CRITICAL, limit};
 
 pub const ID: &str = "agent-disconnected";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "ECS has lost contact with the agent on a container instance; critical when it runs tasks.",
+    severities: WARNING_CRITICAL,
+    reads: &[Read::Api(
+        "ECS DescribeContainerInstances: agentConnected, status, runningTasksCount",
+    )],
+    limits: &[limit("held", Value::Span(HOLD))],
+};
 /// Seen disconnected continuously this long (two polls, our default).
 const HOLD: TimeDelta = TimeDelta::seconds(60);
 

@@ -11,8 +11,24 @@ use super::support::{
 };
 use crate::model::{Evidence, Instance, Observation, Remedy, Severity, Time, metric_catalog};
 use crate::triage::Input;
+use crate::triage::rules::about::{About, Read, Value, WARNING_CRITICAL, limit};
 
 pub const ID: &str = "cluster-reservation-high";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A cluster's CPU or memory is (nearly) all reserved, or too fragmented for its largest task: the next scale-out will sit PENDING.",
+    severities: WARNING_CRITICAL,
+    reads: &[
+        Read::Metric("AWS/ECS CPUReservation and MemoryReservation Average, per cluster"),
+        Read::Api("ECS DescribeContainerInstances: remaining resources"),
+    ],
+    limits: &[
+        limit("reservation ≥", Value::Percent(HIGH)),
+        limit("for", Value::Minutes(WINDOW_MINUTES)),
+        limit("critical at ≥ (tasks pending)", Value::Percent(CRITICAL)),
+    ],
+};
 /// Reservation at or above this (our default)…
 const HIGH: f64 = 90.0;
 /// …for this long.

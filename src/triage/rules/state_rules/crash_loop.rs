@@ -9,8 +9,26 @@ use super::support::{duration, lifetime, median, stop_time};
 use crate::model::{Evidence, Observation, Remedy, Service, Severity, Task};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, CRITICAL, Read, Value, limit};
 
 pub const ID: &str = "essential-container-crash-loop";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "Tasks of one service keep exiting with a crash code (not OOM-only, not failures to start).",
+    severities: CRITICAL,
+    reads: &[Read::Api(
+        "ECS DescribeTasks (stopped): stopCode, exitCode, startedAt/stoppedAt, revision",
+    )],
+    limits: &[
+        limit("crashes ≥", Value::Count(MIN_CRASHES)),
+        limit("within", Value::Span(WINDOW)),
+        limit(
+            "\"crash on startup\" when the median lifetime is <",
+            Value::Span(STARTUP),
+        ),
+    ],
+};
 /// Crashes within this window… (our default)
 const WINDOW: TimeDelta = TimeDelta::minutes(10);
 /// …at least this many (our default).

@@ -9,8 +9,19 @@ use super::support::{RECENT, events_since, short};
 use crate::model::{Deployment, Evidence, Observation, Remedy, Service, Severity};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, CRITICAL, Read, Value, limit};
 
 pub const ID: &str = "deployment-failed-rollback";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A rollout failed (circuit breaker or otherwise): ECS rolled back or left the service mixed.",
+    severities: CRITICAL,
+    reads: &[Read::Api(
+        "ECS DescribeServices: deployments rolloutState FAILED, events \"deployment failed\" / \"rolling back\"",
+    )],
+    limits: &[limit("events within", Value::Span(RECENT))],
+};
 
 static FAILED_EVENT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)deployment failed|rolling back").unwrap());

@@ -6,8 +6,25 @@ use super::support::{duration, stop_time};
 use crate::model::{Deployment, Evidence, Observation, Remedy, Service, Severity};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING, limit};
 
 pub const ID: &str = "deployment-stuck-in-progress";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A rollout has not finished in a long time.",
+    severities: WARNING,
+    reads: &[Read::Api(
+        "ECS DescribeServices: deployments (rolloutState, createdAt, failedTasks), circuit breaker",
+    )],
+    limits: &[
+        limit("IN_PROGRESS >", Value::Span(STUCK)),
+        limit(
+            "with failing tasks and no circuit breaker >",
+            Value::Span(STUCK_FAILING),
+        ),
+    ],
+};
 /// IN_PROGRESS for longer than this (our default).
 const STUCK: TimeDelta = TimeDelta::minutes(30);
 /// Earlier when tasks keep failing and no circuit breaker will stop it.

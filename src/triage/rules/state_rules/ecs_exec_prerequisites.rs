@@ -8,8 +8,22 @@ use super::support::primary_task_definition;
 use crate::model::{Evidence, Observation, Remedy, Service, Severity, Task};
 use crate::triage::Input;
 use crate::triage::input::task_subject;
+use crate::triage::rules::about::{About, INFO, Read, Value, limit};
 
 pub const ID: &str = "ecs-exec-prerequisites-missing";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A service marked for ECS Exec has a running task that exec cannot reach (agent not running, exec disabled).",
+    severities: INFO,
+    reads: &[Read::Api(
+        "ECS DescribeTasks: enableExecuteCommand, containers' managedAgents",
+    )],
+    limits: &[limit(
+        "the agent's grace after RUNNING",
+        Value::Span(AGENT_GRACE),
+    )],
+};
 /// The agent gets this long after the task reached RUNNING to report RUNNING itself.
 const AGENT_GRACE: TimeDelta = TimeDelta::minutes(2);
 

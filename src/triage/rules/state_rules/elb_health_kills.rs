@@ -13,8 +13,23 @@ use crate::model::arn::target_group_name;
 use crate::model::{Evidence, Observation, Remedy, Service, Severity, Task};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, CRITICAL, Read, Value, limit};
 
 pub const ID: &str = "tasks-failing-elb-health-checks";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "ECS keeps stopping a service's tasks because the load balancer marks them unhealthy.",
+    severities: CRITICAL,
+    reads: &[
+        Read::Api("ECS DescribeTasks (stopped): stoppedReason \"Task failed ELB health checks\""),
+        Read::Api("ECS DescribeServices: events \"unhealthy in target-group\""),
+    ],
+    limits: &[
+        limit("kills ≥", Value::Count(MIN_KILLS)),
+        limit("within", Value::Span(WINDOW)),
+    ],
+};
 /// Kills within this window… (our default)
 const WINDOW: TimeDelta = TimeDelta::minutes(15);
 /// …at least this many.

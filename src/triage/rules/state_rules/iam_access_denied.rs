@@ -11,18 +11,30 @@ use super::support::{RECENT, duration, events_since, short, stop_time};
 use crate::model::{Evidence, Observation, Remedy, Service, Severity, Time};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING_CRITICAL, limit};
 
 pub const ID: &str = "iam-access-denied";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "AWS refused a call the service made: in a stop reason, a service event or the service's logs.",
+    severities: WARNING_CRITICAL,
+    reads: &[
+        Read::Api("ECS DescribeTasks (stopped): stoppedReason"),
+        Read::Api("ECS DescribeServices: events"),
+        Read::Log(LOG_DENIED_PATTERN),
+    ],
+    limits: &[
+        limit("log lines ≥", Value::Count(LOG_MIN)),
+        limit("within", Value::Span(LOG_WINDOW)),
+    ],
+};
 /// Log matches per service within `LOG_WINDOW` before it fires (our default).
 const LOG_MIN: usize = 3;
 const LOG_WINDOW: TimeDelta = TimeDelta::minutes(5);
 
-static LOG_DENIED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)AccessDenied(Exception)?|Access Denied|is not authorized to perform:? [a-z0-9-]+:[A-Za-z]+|Status Code: 403",
-    )
-    .unwrap()
-});
+const LOG_DENIED_PATTERN: &str = r"(?i)AccessDenied(Exception)?|Access Denied|is not authorized to perform:? [a-z0-9-]+:[A-Za-z]+|Status Code: 403";
+static LOG_DENIED: LazyLock<Regex> = LazyLock::new(|| Regex::new(LOG_DENIED_PATTERN).unwrap());
 static ACTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"is not authorized to perform:? (?<action>[A-Za-z0-9-]+:[A-Za-z0-9*]+)").unwrap()
 });

@@ -11,8 +11,25 @@ use super::support::{RECENT, plural, service_label, short, siblings_stopped_sinc
 use crate::model::{Evidence, Observation, Remedy, Severity, Task, Time};
 use crate::triage::Input;
 use crate::triage::input::task_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING_CRITICAL, limit};
 
 pub const ID: &str = "image-pull-failed";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A task stopped before start because its image could not be pulled (access denied, not found, network).",
+    severities: WARNING_CRITICAL,
+    reads: &[Read::Api(
+        "ECS DescribeTasks (stopped): stoppedReason CannotPullContainerError, stopCode TaskFailedToStart",
+    )],
+    limits: &[
+        limit(
+            "critical at once for the PRIMARY deployment; otherwise failures ≥",
+            Value::Count(ESCALATE_AT),
+        ),
+        limit("within", Value::Span(WINDOW)),
+    ],
+};
 /// Outside the PRIMARY deployment, this many failures in `WINDOW` make it critical (our
 /// default).
 const ESCALATE_AT: usize = 2;

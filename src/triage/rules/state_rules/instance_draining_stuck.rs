@@ -8,8 +8,19 @@ use super::support::{instance_label, is_fargate, primary_task_definition, task_s
 use crate::model::{Evidence, Instance, Observation, Remedy, Severity, Task};
 use crate::triage::Input;
 use crate::triage::input::instance_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING, limit};
 
 pub const ID: &str = "instance-draining-stuck";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "An instance set to DRAINING still holds tasks long after.",
+    severities: WARNING,
+    reads: &[Read::Api(
+        "ECS DescribeContainerInstances: status DRAINING, runningTasksCount",
+    )],
+    limits: &[limit("held", Value::Span(HOLD))],
+};
 /// DRAINING with tasks for longer than this (our default). The console does not know when
 /// draining began, so the lifecycle holds the observation that long.
 const HOLD: TimeDelta = TimeDelta::minutes(15);

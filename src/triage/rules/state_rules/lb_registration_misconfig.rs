@@ -14,8 +14,24 @@ use crate::model::arn::target_group_name;
 use crate::model::{Evidence, Observation, Remedy, Service, Severity, Time};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, CRITICAL, Read, Value, limit};
 
 pub const ID: &str = "lb-registration-misconfig";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A service's tasks are not registered in its target group (wrong container name or port, role, missing group).",
+    severities: CRITICAL,
+    reads: &[
+        Read::Api("ECS DescribeServices: loadBalancers, events"),
+        Read::Api("ECS DescribeTaskDefinition: container names and ports"),
+        Read::Api("ELBv2 DescribeTargetHealth"),
+    ],
+    limits: &[limit(
+        "running tasks with an empty target group for >",
+        Value::Span(EMPTY_FOR),
+    )],
+};
 /// Running tasks with an empty target group for longer than this (our default).
 const EMPTY_FOR: TimeDelta = TimeDelta::minutes(3);
 

@@ -12,27 +12,39 @@ use crate::model::LogSample;
 use crate::model::{Evidence, Observation, Remedy, Service, Severity};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING_CRITICAL, limit};
 
 pub const ID: &str = "log-db-connectivity-failure";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A service's logs keep reporting that its database cannot be reached, refuses it, or has no connection to spare.",
+    severities: WARNING_CRITICAL,
+    reads: &[
+        Read::Log(POOL_PATTERN),
+        Read::Log(NETWORK_PATTERN),
+        Read::Log(AUTH_PATTERN),
+        Read::Log(TLS_PATTERN),
+    ],
+    limits: &[
+        limit("matches of one kind ≥", Value::Count(MIN_MATCHES)),
+        limit("within", Value::Span(WINDOW)),
+    ],
+};
 /// Matches of one variant per service within `WINDOW` (our default).
 const MIN_MATCHES: usize = 5;
 const WINDOW: TimeDelta = TimeDelta::minutes(5);
 
+const POOL_PATTERN: &str = r"HikariPool-\d+ - Connection is not available, request timed out after \d+ms|SQLTransientConnectionException";
+const NETWORK_PATTERN: &str = r"Communications link failure|Connection refused|connect timed out|SocketTimeoutException|Connection to \S+ refused";
+const AUTH_PATTERN: &str = r"Access denied for user|password authentication failed";
+const TLS_PATTERN: &str = r"SSLHandshakeException|PKIX path building failed";
 static VARIANTS: LazyLock<[(&'static str, Regex); 4]> = LazyLock::new(|| {
     [
-        (
-            "pool",
-            Regex::new(r"HikariPool-\d+ - Connection is not available, request timed out after \d+ms|SQLTransientConnectionException").unwrap(),
-        ),
-        (
-            "network",
-            Regex::new(r"Communications link failure|Connection refused|connect timed out|SocketTimeoutException|Connection to \S+ refused").unwrap(),
-        ),
-        (
-            "auth",
-            Regex::new(r"Access denied for user|password authentication failed").unwrap(),
-        ),
-        ("tls", Regex::new(r"SSLHandshakeException|PKIX path building failed").unwrap()),
+        ("pool", Regex::new(POOL_PATTERN).unwrap()),
+        ("network", Regex::new(NETWORK_PATTERN).unwrap()),
+        ("auth", Regex::new(AUTH_PATTERN).unwrap()),
+        ("tls", Regex::new(TLS_PATTERN).unwrap()),
     ]
 });
 /// DynamoDB throttling is capacity, not connectivity.

@@ -12,8 +12,25 @@ use crate::model::LogSample;
 use crate::model::arn::short_task_id;
 use crate::model::{Evidence, Observation, Remedy, Severity, Time, metric_catalog};
 use crate::triage::Input;
+use crate::triage::rules::about::{About, Read, Value, WARNING_CRITICAL, limit};
 
 pub const ID: &str = "log-jvm-memory-pressure";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A container's log shows the JVM (or Node) running out of memory, or spending its time in garbage collection.",
+    severities: WARNING_CRITICAL,
+    reads: &[Read::Log(OOM_PATTERN), Read::Log(GC_PAUSE_PATTERN)],
+    limits: &[
+        limit("full GCs ≥", Value::Count(FULL_GCS)),
+        limit("or GC pause time ≥", Value::Share(PAUSE_SHARE)),
+        limit("within", Value::Span(WINDOW)),
+        limit(
+            "critical when the task stops within",
+            Value::Span(STOP_AFTER),
+        ),
+    ],
+};
 /// Lines this recent count (our default).
 const WINDOW: TimeDelta = TimeDelta::minutes(5);
 /// Full GCs in the window that fire (our default).
@@ -23,14 +40,10 @@ const PAUSE_SHARE: f64 = 0.2;
 /// A stop this soon after the match makes it critical.
 const STOP_AFTER: TimeDelta = TimeDelta::minutes(5);
 
-static OOM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"java\.lang\.OutOfMemoryError(?::\s*(?<kind>Java heap space|GC overhead limit exceeded|Metaspace|unable to create new native thread|Direct buffer memory))?|(?<gc>GC overhead limit exceeded)|(?m:^\s*(?<killed>Killed)\s*$)|(?<node>JavaScript heap out of memory)",
-    )
-    .unwrap()
-});
-static GC_PAUSE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"Pause (?<kind>Full|Young).* (?<ms>[\d.]+)ms").unwrap());
+const OOM_PATTERN: &str = r"java\.lang\.OutOfMemoryError(?::\s*(?<kind>Java heap space|GC overhead limit exceeded|Metaspace|unable to create new native thread|Direct buffer memory))?|(?<gc>GC overhead limit exceeded)|(?m:^\s*(?<killed>Killed)\s*$)|(?<node>JavaScript heap out of memory)";
+static OOM: LazyLock<Regex> = LazyLock::new(|| Regex::new(OOM_PATTERN).unwrap());
+const GC_PAUSE_PATTERN: &str = r"Pause (?<kind>Full|Young).* (?<ms>[\d.]+)ms";
+static GC_PAUSE: LazyLock<Regex> = LazyLock::new(|| Regex::new(GC_PAUSE_PATTERN).unwrap());
 
 /// What an out-of-memory line says: `OutOfMemoryError: Java heap space`, `Killed`.
 fn oom_kind(line: &str) -> Option<String> {

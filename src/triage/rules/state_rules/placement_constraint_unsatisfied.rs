@@ -11,8 +11,23 @@ use super::support::{events_since, is_fargate, short, usable_instances};
 use crate::model::{Evidence, Instance, Observation, Remedy, Service, Severity};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING, limit};
 
 pub const ID: &str = "placement-constraint-unsatisfied";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A service's placement constraints leave too few instances for its tasks.",
+    severities: WARNING,
+    reads: &[
+        Read::Api("ECS DescribeServices: events, placementConstraints"),
+        Read::Api("ECS DescribeContainerInstances: instance type, availability zone"),
+    ],
+    limits: &[
+        limit("events within", Value::Span(EVENT_WINDOW)),
+        limit("computed shortfall held", Value::Span(COMPUTED_HOLD)),
+    ],
+};
 const EVENT_WINDOW: TimeDelta = TimeDelta::minutes(5);
 /// A computed shortfall must last this long (instances come and go during a refresh).
 const COMPUTED_HOLD: TimeDelta = TimeDelta::minutes(2);

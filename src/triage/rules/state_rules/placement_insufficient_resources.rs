@@ -17,8 +17,27 @@ use crate::model::{
 };
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING_CRITICAL, limit};
 
 pub const ID: &str = "placement-insufficient-resources";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "ECS cannot place a service's task: no instance has the CPU, memory, port or ENI it needs.",
+    severities: WARNING_CRITICAL,
+    reads: &[
+        Read::Api("ECS DescribeServices: events \"unable to place a task\""),
+        Read::Api("ECS DescribeContainerInstances: remaining resources"),
+    ],
+    limits: &[
+        limit("events within", Value::Span(EVENT_WINDOW)),
+        limit("computed shortfall held", Value::Span(COMPUTED_HOLD)),
+        limit(
+            "critical when under-replicated for >",
+            Value::Span(CRITICAL_AFTER),
+        ),
+    ],
+};
 /// Events this recent count (our default).
 const EVENT_WINDOW: TimeDelta = TimeDelta::minutes(5);
 /// Under-replicated for longer than this makes it critical.

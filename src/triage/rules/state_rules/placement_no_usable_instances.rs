@@ -10,8 +10,25 @@ use regex::Regex;
 use super::support::{cluster_named, events_since, is_fargate, plural};
 use crate::model::{Evidence, Observation, Remedy, Service, ServiceEvent, Severity};
 use crate::triage::Input;
+use crate::triage::rules::about::{About, CRITICAL, Read, Value, limit};
 
 pub const ID: &str = "placement-no-usable-instances";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A cluster has tasks to start but no ACTIVE instance with its agent connected.",
+    severities: CRITICAL,
+    reads: &[
+        Read::Api(
+            "ECS DescribeServices: desired/running counts, events \"No Container Instances were found\"",
+        ),
+        Read::Api("ECS DescribeContainerInstances: status, agentConnected"),
+    ],
+    limits: &[
+        limit("events within", Value::Span(EVENT_WINDOW)),
+        limit("held", Value::Span(HOLD)),
+    ],
+};
 const EVENT_WINDOW: TimeDelta = TimeDelta::minutes(5);
 /// Counts from polled state: a rolling instance refresh can empty a cluster for a moment.
 const HOLD: TimeDelta = TimeDelta::minutes(1);

@@ -12,8 +12,19 @@ use super::support::{RECENT, plural, short, stop_time};
 use crate::model::{Evidence, Observation, Remedy, Severity, Subject, Task, TaskDefinition};
 use crate::triage::Input;
 use crate::triage::input::{service_subject, task_subject};
+use crate::triage::rules::about::{About, CRITICAL, Read};
 
 pub const ID: &str = "task-resource-initialization-error";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A task failed before start: ECS could not fetch its secrets, set up its logging or reach what it needed.",
+    severities: CRITICAL,
+    reads: &[Read::Api(
+        "ECS DescribeTasks (stopped): stoppedReason ResourceInitializationError",
+    )],
+    limits: &[],
+};
 
 static SECRETS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(

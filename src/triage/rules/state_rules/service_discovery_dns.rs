@@ -12,18 +12,27 @@ use super::support::{duration, short};
 use crate::model::{Evidence, Observation, Remedy, Service, Severity};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING, limit};
 
 pub const ID: &str = "service-discovery-dns-failure";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A service's tasks keep failing to resolve a name (log branch; Cloud Map and VPC DNS are not polled).",
+    severities: WARNING,
+    reads: &[Read::Log(LOOKUP_FAILED_PATTERN)],
+    limits: &[
+        limit("matches ≥", Value::Count(MIN_MATCHES)),
+        limit("within", Value::Span(WINDOW)),
+    ],
+};
 /// Matches per service within `WINDOW` (our default).
 const MIN_MATCHES: usize = 5;
 const WINDOW: TimeDelta = TimeDelta::minutes(5);
 
-static LOOKUP_FAILED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"java\.net\.UnknownHostException: (?<h1>[^\s:;,]+)|Name or service not known|Temporary failure in name resolution|getaddrinfo ENOTFOUND (?<h2>\S+)",
-    )
-    .unwrap()
-});
+const LOOKUP_FAILED_PATTERN: &str = r"java\.net\.UnknownHostException: (?<h1>[^\s:;,]+)|Name or service not known|Temporary failure in name resolution|getaddrinfo ENOTFOUND (?<h2>\S+)";
+static LOOKUP_FAILED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(LOOKUP_FAILED_PATTERN).unwrap());
 
 pub fn check(input: &Input) -> Vec<Observation> {
     input

@@ -9,8 +9,20 @@ use super::support::usable;
 use crate::model::{Evidence, Observation, Remedy, Service, Severity, Task};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING, limit};
 
 pub const ID: &str = "single-point-of-failure-placement";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "Every running task of a service sits in one availability zone, or on one instance, while the cluster offers more.",
+    severities: WARNING,
+    reads: &[
+        Read::Api("ECS DescribeTasks: availabilityZone, containerInstanceArn"),
+        Read::Api("ECS DescribeContainerInstances: availability zones"),
+    ],
+    limits: &[limit("held", Value::Span(HOLD))],
+};
 /// Placement is read from polled tasks; a rollout can bunch tasks for a moment.
 const HOLD: TimeDelta = TimeDelta::minutes(5);
 

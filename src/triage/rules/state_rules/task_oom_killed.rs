@@ -8,8 +8,31 @@ use super::support::{RECENT, clock, plural, service_label, siblings_stopped_sinc
 use crate::model::{Evidence, Observation, Remedy, Severity, Task, Time, metric_catalog};
 use crate::triage::Input;
 use crate::triage::input::container_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING_CRITICAL, limit};
 
 pub const ID: &str = "task-oom-killed";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A container of a stopped task was killed for using too much memory (exit 137, OutOfMemoryError).",
+    severities: WARNING_CRITICAL,
+    reads: &[
+        Read::Api("ECS DescribeTasks (stopped): containers' exitCode and reason, stopCode"),
+        Read::Metric(
+            "ECS/ContainerInsights MemoryUtilized, per task (the last sample before the stop)",
+        ),
+    ],
+    limits: &[
+        limit(
+            "repeating: ≥ 2 kills of one service within",
+            Value::Span(REPEAT_WINDOW),
+        ),
+        limit(
+            "a bare exit 137 is an OOM at memory/limit ≥",
+            Value::Share(NEAR_LIMIT),
+        ),
+    ],
+};
 /// Kills of one service within this window make the finding "repeating" (our default).
 const REPEAT_WINDOW: TimeDelta = TimeDelta::minutes(30);
 /// A bare 137 counts as a confirmed OOM when the task's last memory sample was this close to

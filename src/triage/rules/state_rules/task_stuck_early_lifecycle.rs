@@ -8,22 +8,41 @@ use super::support::{duration, service_label};
 use crate::model::{Evidence, Observation, Remedy, Severity};
 use crate::triage::Input;
 use crate::triage::input::task_subject;
+use crate::triage::rules::about::{About, Read, Value, WARNING, limit};
 
 pub const ID: &str = "task-stuck-early-lifecycle";
 
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "A task that should be running sits in PROVISIONING, PENDING or ACTIVATING for too long.",
+    severities: WARNING,
+    reads: &[Read::Api(
+        "ECS DescribeTasks: lastStatus, desiredStatus, createdAt",
+    )],
+    limits: &[
+        limit("PROVISIONING >", Value::Span(PROVISIONING)),
+        limit("PENDING >", Value::Span(PENDING)),
+        limit("ACTIVATING >", Value::Span(ACTIVATING)),
+    ],
+};
+
+const PROVISIONING: TimeDelta = TimeDelta::minutes(3);
+const PENDING: TimeDelta = TimeDelta::minutes(5);
+const ACTIVATING: TimeDelta = TimeDelta::minutes(5);
+
 /// How long each state may last (our defaults), and what usually holds a task there.
-fn limit(status: &str) -> Option<(TimeDelta, &'static str)> {
+fn state_limit(status: &str) -> Option<(TimeDelta, &'static str)> {
     match status {
         "PROVISIONING" => Some((
-            TimeDelta::minutes(3),
+            PROVISIONING,
             "ENI attachment or free IP addresses in the subnets",
         )),
         "PENDING" => Some((
-            TimeDelta::minutes(5),
+            PENDING,
             "capacity or constraints (see the placement rules) or a slow or large image pull",
         )),
         "ACTIVATING" => Some((
-            TimeDelta::minutes(5),
+            ACTIVATING,
             "load balancer target registration or service discovery setup",
         )),
         _ => None,
@@ -37,7 +56,7 @@ pub fn check(input: &Input) -> Vec<Observation> {
         .copied()
         .filter(|t| t.desired_status == "RUNNING")
         .filter_map(|t| {
-            let (max, hint) = limit(&t.last_status)?;
+            let (max, hint) = state_limit(&t.last_status)?;
             let created = t.created_at?;
             let age = input.now - created;
             if age <= max {

@@ -11,8 +11,19 @@ use crate::model::{
 };
 use crate::triage::Input;
 use crate::triage::input::service_subject;
+use crate::triage::rules::about::{About, INFO_WARNING, Read, Value, limit};
 
 pub const ID: &str = "taskdef-memory-limit-risk";
+
+/// The catalog entry (`ecsmon rules`, docs/triage.md).
+pub const ABOUT: About = About {
+    summary: "The PRIMARY task definition sets memory so the kernel or the JVM fails first: no hard limit, heap at the limit, JVM left to guess.",
+    severities: INFO_WARNING,
+    reads: &[Read::Api(
+        "ECS DescribeTaskDefinition: memory, memoryReservation, image, JAVA_TOOL_OPTIONS/JAVA_OPTS, command (-Xmx, MaxRAMPercentage)",
+    )],
+    limits: &[limit("heap/hard limit ≥", Value::Share(HEAP_SHARE))],
+};
 /// Heap at or above this share of the hard limit leaves no room off-heap (our default).
 const HEAP_SHARE: f64 = 0.9;
 
