@@ -26,6 +26,8 @@ pub const LOG_SCAN_EVERY: TimeDelta = TimeDelta::seconds(60);
 pub const LOG_SCANS_MAX: usize = 5;
 /// A task definition that could not be read is asked for again after this long.
 pub const TASK_DEFINITION_RETRY: TimeDelta = TimeDelta::minutes(5);
+/// The NAT gateways behind a cluster's subnets: routes rarely change, so every few minutes.
+pub const EGRESS_EVERY: Duration = Duration::from_secs(300);
 /// How far back a service's events count as "recent" when deciding what to poll.
 pub const RECENT: TimeDelta = TimeDelta::minutes(30);
 
@@ -78,6 +80,9 @@ pub fn fleet_queries(state: &State) -> Vec<(Query, Duration)> {
         let services = state.fleet.services(&Query::Services {
             cluster: name.clone(),
         });
+        if let Some(egress) = egress_query(state, &name, services) {
+            wanted.push((egress, EGRESS_EVERY));
+        }
         for service in services.iter().filter(|s| shows_stops(s, state.now)) {
             let scope = TaskScope::Service {
                 cluster: name.clone(),
@@ -103,6 +108,32 @@ pub fn fleet_queries(state: &State) -> Vec<(Query, Duration)> {
         }
     }
     wanted
+}
+
+/// The NAT gateways a cluster's traffic leaves through: asked for the subnets of its services
+/// (awsvpc) and of its instances (bridge and host networking leave through the host's).
+/// `None` while the console knows no subnet of the cluster.
+pub fn egress_query(state: &State, cluster: &str, services: &[Service]) -> Option<Query> {
+    let instances = state.fleet.instances(&Query::Instances {
+        cluster: cluster.to_string(),
+    });
+    let mut subnets: Vec<String> = services
+        .iter()
+        .filter(|s| s.status != "INACTIVE")
+        .flat_map(|s| s.subnets.iter().cloned())
+        .chain(
+            instances
+                .iter()
+                .filter(|i| i.status != "INACTIVE" && !i.subnet_id.is_empty())
+                .map(|i| i.subnet_id.clone()),
+        )
+        .collect();
+    subnets.sort();
+    subnets.dedup();
+    (!subnets.is_empty()).then(|| Query::Egress {
+        cluster: cluster.to_string(),
+        subnets,
+    })
 }
 
 /// Whether a service shows signs of tasks stopping: fewer running than desired, tasks pending,

@@ -172,12 +172,14 @@ pub fn evaluate(state: &mut State) {
         logs: &state.triage.logs,
         log_index: Default::default(),
         task_index: Default::default(),
+        nat_gateways: state.fleet.nat_gateways_since(state.now - EGRESS_FRESH_FOR),
     };
     // What the fleet held, for deciding below whether the rules' series need working out again.
     let basis = (
         input.services.len(),
         input.instances.len(),
         input.tasks.len(),
+        input.nat_gateways.len(),
     );
     // Which series the rules read changes with the fleet: worked out again (from the same
     // view the rules read) when what it holds grew or shrank, else every 30 s.
@@ -192,6 +194,7 @@ pub fn evaluate(state: &mut State) {
             &input.services,
             &input.instances,
             &input.tasks,
+            &input.nat_gateways,
         )
     });
     let observations = triage::evaluate(&input);
@@ -206,6 +209,10 @@ pub fn evaluate(state: &mut State) {
     state.triage.last_cost = started.elapsed();
     state.triage.evaluations += 1;
 }
+
+/// NAT gateways are polled every few minutes (`poll::triage::EGRESS_EVERY`): their answer
+/// stays good for a few polls, so one late poll does not blind the NAT rules.
+const EGRESS_FRESH_FOR: TimeDelta = TimeDelta::minutes(20);
 
 /// Answers older than this are no longer the fleet as it is (nobody polls them any more).
 const FRESH_FOR: TimeDelta = TimeDelta::minutes(5);

@@ -318,6 +318,7 @@ impl AwsSource {
                                         .unwrap_or_default()
                                         .to_string(),
                                     launched_at: convert::time(inst.launch_time()),
+                                    subnet_id: inst.subnet_id().unwrap_or_default().to_string(),
                                 },
                             );
                         }

@@ -10,6 +10,7 @@ mod cloudwatch;
 mod connect;
 mod convert;
 mod ecs;
+mod egress;
 mod elb;
 mod errors;
 mod limiter;
@@ -296,6 +297,13 @@ impl FleetSource for AwsSource {
         target_groups: &[String],
     ) -> Result<Vec<TargetGroupHealth>, SourceError> {
         self.describe_target_health(target_groups).await
+    }
+
+    async fn nat_gateways(
+        &self,
+        subnets: &[String],
+    ) -> Result<Vec<crate::model::NatGateway>, SourceError> {
+        self.describe_nat_gateways_for(subnets).await
     }
 
     fn stats(&self) -> CallReport {

@@ -103,6 +103,17 @@ pub fn release_tag(at: Time, build: u32) -> String {
     format!("{}-{build}", at.format("%Y.%m.%d"))
 }
 
+/// The private subnet of each availability zone (`AZS`): where instances and awsvpc tasks live.
+pub const PRIVATE_SUBNETS: [&str; 3] = [
+    "subnet-0a41c9e27d3b58f10",
+    "subnet-0b7e25d1c4a96f382",
+    "subnet-0c93f7a2e15b84d06",
+];
+
+pub fn private_subnet(az: usize) -> &'static str {
+    PRIVATE_SUBNETS[az % PRIVATE_SUBNETS.len()]
+}
+
 /// Tasks get addresses from one /19 subnet per AZ, as in a typical three-AZ VPC.
 pub fn private_ip(rng: &mut Rng, az: usize) -> String {
     format!(

@@ -1,8 +1,6 @@
 //! Registry of the rules over CloudWatch metrics, alarms and target health, and the metrics
 //! those rules need polled.
 //!
-//! Left out on purpose: nat-connection-saturation and nat-drops-and-port-errors need NAT
-//! gateway metrics and route tables, which the console does not poll.
 
 mod alb_5xx_spike;
 mod autoscaling;
@@ -14,6 +12,8 @@ mod instance_placement_hotspot;
 mod instance_status_check_failed;
 mod memory_leak_trend;
 mod memory_over_soft_limit;
+mod nat_connection_saturation;
+mod nat_drops_and_port_errors;
 mod service_cpu_saturated;
 mod target_az_not_enabled;
 mod target_response_time_spike;
@@ -25,7 +25,9 @@ mod util;
 use std::collections::{BTreeMap, HashSet};
 
 use super::Rule;
-use crate::model::{Cluster, Insights, Instance, MetricId, Service, Task, metric_catalog as cat};
+use crate::model::{
+    Cluster, Insights, Instance, MetricId, NatGateway, Service, Task, metric_catalog as cat,
+};
 
 pub static RULES: &[Rule] = &[
     Rule {
@@ -100,6 +102,14 @@ pub static RULES: &[Rule] = &[
         id: instance_status_check_failed::ID,
         check: instance_status_check_failed::check,
     },
+    Rule {
+        id: nat_connection_saturation::ID,
+        check: nat_connection_saturation::check,
+    },
+    Rule {
+        id: nat_drops_and_port_errors::ID,
+        check: nat_drops_and_port_errors::check,
+    },
 ];
 
 /// Per-task memory series, at most (each is one CloudWatch query).
@@ -120,6 +130,7 @@ pub fn wanted_metrics(
     services: &[&Service],
     instances: &[&Instance],
     tasks: &[&Task],
+    nat_gateways: &[(&str, &NatGateway)],
 ) -> Vec<MetricId> {
     let mut out = Vec::new();
     for c in clusters {
@@ -166,6 +177,9 @@ pub fn wanted_metrics(
         out.push(cat::instance_cpu(i));
         out.extend(cat::instance_credits(i));
         out.push(cat::instance_status_check(i));
+    }
+    for (_, g) in nat_gateways {
+        out.extend(cat::nat_gateway(&g.id));
     }
     out.extend(task_memory_series(clusters, tasks));
     let mut seen = HashSet::new();
@@ -218,10 +232,10 @@ mod tests {
     #[test]
     fn every_rule_is_registered_once() {
         let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-        assert_eq!(ids.len(), 18);
+        assert_eq!(ids.len(), 20);
         ids.sort();
         ids.dedup();
-        assert_eq!(ids.len(), 18);
+        assert_eq!(ids.len(), 20);
     }
 
     #[test]
@@ -253,13 +267,15 @@ mod tests {
         let m5 = instance(2, "m5.large");
         let tasks = [task("web", 1, 60), task("web", 2, 60)];
         let task_refs: Vec<&Task> = tasks.iter().collect();
-        let wanted = wanted_metrics(&[&c], &[&s], &[&t3, &m5], &task_refs);
+        let g = nat(1);
+        let wanted = wanted_metrics(&[&c], &[&s], &[&t3, &m5], &task_refs, &[("prod", &g)]);
         let names: Vec<String> = wanted
             .iter()
             .map(|m| format!("{} {} {:?}", m.namespace, m.name, m.stat))
             .collect();
-        // 2 cluster + 3 service + 6 target group + 5 load balancer + (3 + 2) instance + 2 task.
-        assert_eq!(wanted.len(), 23, "{names:#?}");
+        // 2 cluster + 3 service + 6 target group + 5 load balancer + (3 + 2) instance + 2 task
+        // + 6 NAT gateway.
+        assert_eq!(wanted.len(), 29, "{names:#?}");
         for expected in [
             cat::service_memory_max(&s),
             cat::target_group_response_time(TG, LB).unwrap(),
@@ -267,6 +283,8 @@ mod tests {
             cat::instance_credits(&t3).unwrap(),
             cat::instance_status_check(&m5),
             cat::task_memory(&tasks[0]),
+            cat::nat_active_connections(NAT_A),
+            cat::nat_port_allocation_errors(NAT_A),
         ] {
             assert!(wanted.contains(&expected), "{expected:?} missing");
         }
@@ -282,7 +300,7 @@ mod tests {
         let s = service("web", 2);
         let tasks = [task("web", 1, 60)];
         let refs: Vec<&Task> = tasks.iter().collect();
-        let wanted = wanted_metrics(&[&c], &[&s], &[], &refs);
+        let wanted = wanted_metrics(&[&c], &[&s], &[], &refs, &[]);
         assert!(!wanted.iter().any(|m| m.namespace == cat::INSIGHTS));
 
         let c = cluster(Insights::Enhanced);
