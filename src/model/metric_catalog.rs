@@ -261,12 +261,7 @@ pub fn instance_network_out(i: &Instance) -> MetricId {
 }
 
 fn instance_bytes(i: &Instance, name: &str) -> MetricId {
-    MetricId::new(
-        EC2,
-        name,
-        &[("InstanceId", &i.ec2_instance_id)],
-        Stat::Sum,
-    )
+    MetricId::new(EC2, name, &[("InstanceId", &i.ec2_instance_id)], Stat::Sum)
 }
 
 pub fn instance_row(i: &Instance) -> Vec<MetricId> {

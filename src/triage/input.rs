@@ -7,8 +7,9 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 
 use crate::model::{
-    Alarm, AlarmState, Cluster, History, Instance, LogSample, MetricId, NatGateway, Point, ScalingBounds,
-    SeriesKey, Service, Subject, TargetGroupHealth, Task, TaskDefinition, Time, metric_catalog,
+    Alarm, AlarmState, Cluster, History, Instance, LogSample, MetricId, NatGateway, Point,
+    ScalingBounds, SeriesKey, Service, Subject, TargetGroupHealth, Task, TaskDefinition, Time,
+    metric_catalog,
 };
 
 /// The resolution the rules read metrics at.

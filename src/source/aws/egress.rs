@@ -89,10 +89,7 @@ impl AwsSource {
         let mut serves: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (subnet, nat) in nat_of {
             if let Some(nat) = nat {
-                serves
-                    .entry(nat)
-                    .or_default()
-                    .push(clean(Some(&subnet)));
+                serves.entry(nat).or_default().push(clean(Some(&subnet)));
             }
         }
         if serves.is_empty() {
@@ -121,7 +118,10 @@ impl AwsSource {
     }
 
     /// Subnet → VPC, for subnets that follow their VPC's main route table.
-    async fn subnet_vpcs(&self, subnets: &[String]) -> Result<HashMap<String, String>, SourceError> {
+    async fn subnet_vpcs(
+        &self,
+        subnets: &[String],
+    ) -> Result<HashMap<String, String>, SourceError> {
         let mut out = HashMap::new();
         for batch in subnets.chunks(FILTER_VALUES_MAX) {
             // A filter, not `SubnetIds`: a subnet deleted meanwhile is left out, not an error.

@@ -5,7 +5,9 @@
 //! minutes.
 
 use super::util::{grouped, nat_services};
-use crate::model::{Evidence, Observation, Point, Remedy, Severity, Subject, metric_catalog as cat};
+use crate::model::{
+    Evidence, Observation, Point, Remedy, Severity, Subject, metric_catalog as cat,
+};
 use crate::triage::Input;
 
 pub const ID: &str = "nat-connection-saturation";
@@ -150,7 +152,13 @@ mod tests {
     fn failing_connections_for_three_minutes_fire_and_escalate_under_ninety_percent() {
         let quiet = [10_000.0; 4];
         let warn = check(
-            &fleet(1, &quiet, &[5_000.0; 4], &[4_650.0, 4_650.0, 4_650.0, 4_650.0]).input(),
+            &fleet(
+                1,
+                &quiet,
+                &[5_000.0; 4],
+                &[4_650.0, 4_650.0, 4_650.0, 4_650.0],
+            )
+            .input(),
         );
         assert_eq!(warn.len(), 1);
         assert_eq!(warn[0].severity, Severity::Warning);
@@ -161,7 +169,9 @@ mod tests {
     #[test]
     fn busy_but_healthy_gateways_are_quiet() {
         // 40k connections on two IPs (limit 90k), every new connection established.
-        assert!(check(&fleet(2, &[40_000.0; 5], &[30_000.0; 5], &[29_990.0; 5]).input()).is_empty());
+        assert!(
+            check(&fleet(2, &[40_000.0; 5], &[30_000.0; 5], &[29_990.0; 5]).input()).is_empty()
+        );
         // A low share on a trickle of attempts says nothing.
         assert!(check(&fleet(1, &[200.0; 5], &[50.0; 5], &[30.0; 5]).input()).is_empty());
         // One bad minute is not three.

@@ -55,12 +55,19 @@ pub fn check(input: &Input) -> Vec<Observation> {
         if port_errors > 0.0 {
             o = o.evidence(Evidence::at(
                 input.now,
-                format!("AWS/NATGateway ErrorPortAllocation {}", grouped(port_errors)),
+                format!(
+                    "AWS/NATGateway ErrorPortAllocation {}",
+                    grouped(port_errors)
+                ),
             ));
         }
         if drops > 0.0 {
             let share = if packets > 0.0 {
-                format!(" ({:.3}% of {} packets in)", drops / packets * 100.0, grouped(packets))
+                format!(
+                    " ({:.3}% of {} packets in)",
+                    drops / packets * 100.0,
+                    grouped(packets)
+                )
             } else {
                 String::new()
             };
@@ -114,12 +121,15 @@ mod tests {
         // A few drops in a sea of packets: under AWS's 0.01 %.
         assert!(check(&fleet(&[0.0; 5], &[3.0; 5], &[4e6; 5]).input()).is_empty());
         // Drops in one minute only.
-        assert!(check(&fleet(&[0.0; 5], &[0.0, 0.0, 0.0, 0.0, 80.0], &[1e5; 5]).input()).is_empty());
+        assert!(
+            check(&fleet(&[0.0; 5], &[0.0, 0.0, 0.0, 0.0, 80.0], &[1e5; 5]).input()).is_empty()
+        );
         // Nothing at all.
         assert!(check(&fleet(&[0.0; 5], &[0.0; 5], &[1e5; 5]).input()).is_empty());
         // Errors long gone.
         assert!(
-            check(&fleet(&[50.0, 0.0, 0.0, 0.0, 0.0, 0.0], &[0.0; 6], &[1e5; 6]).input()).is_empty()
+            check(&fleet(&[50.0, 0.0, 0.0, 0.0, 0.0, 0.0], &[0.0; 6], &[1e5; 6]).input())
+                .is_empty()
         );
     }
 }

@@ -4,8 +4,8 @@
 use chrono::TimeDelta;
 
 use crate::model::{
-    Cluster, HealthCheck, Insights, Instance, LbBinding, NatGateway, Service, TargetGroupHealth, TargetHealth,
-    Task, TaskDefRef, Time,
+    Cluster, HealthCheck, Insights, Instance, LbBinding, NatGateway, Service, TargetGroupHealth,
+    TargetHealth, Task, TaskDefRef, Time,
 };
 use crate::testkit::fixed_now;
 use crate::triage::Facts;
