@@ -257,6 +257,18 @@ mod tests {
         assert!(target_unhealthy::YOUNG.starts_with(tag::SLOW_START));
         assert!(target_unhealthy::SOME.contains(tag::STARVATION));
         assert_eq!(tag::SAWTOOTH, memory_leak_trend::SAWTOOTH);
+        assert_eq!(
+            tag::DEPENDENCY_BOUND,
+            format!("→ {}", target_response_time_spike::DEPENDENCY_BOUND)
+        );
+        assert_eq!(
+            super::super::correlations::rule::NAT_SATURATION,
+            nat_connection_saturation::ID
+        );
+        assert_eq!(
+            super::super::correlations::rule::NAT_DROPS,
+            nat_drops_and_port_errors::ID
+        );
     }
 
     #[test]
