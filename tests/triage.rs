@@ -379,7 +379,7 @@ fn the_demo_vpcs_nat_gateway_is_polled_and_its_light_egress_stays_quiet() {
     let (_, nat) = nats[0];
     let active = ecsmon::model::metric_catalog::nat_active_connections(&nat.id);
     assert!(
-        h.state.triage.metrics_wanted.iter().any(|m| *m == active),
+        h.state.triage.metrics_wanted.contains(&active),
         "NAT metrics are polled for the rules"
     );
     let polled = h
