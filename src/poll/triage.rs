@@ -293,4 +293,59 @@ mod tests {
             now()
         ));
     }
+
+    #[test]
+    fn egress_is_asked_for_the_subnets_of_services_and_instances_once_each() {
+        use crate::model::{Instance, Snapshot};
+        let refresh = crate::config::Config::defaults().refresh;
+        let mut state = crate::state::State::new(Default::default(), now(), refresh, (120, 40));
+        let services = |subnets: &[&str]| Service {
+            subnets: subnets.iter().map(|s| s.to_string()).collect(),
+            ..steady()
+        };
+        assert_eq!(egress_query(&state, "prod", &[services(&[])]), None);
+        let instances = Query::Instances {
+            cluster: "prod".into(),
+        };
+        let host = |subnet: &str, status: &str| Instance {
+            arn: format!("arn:aws:ecs:r:1:container-instance/prod/{subnet}"),
+            cluster_arn: "arn:aws:ecs:r:1:cluster/prod".into(),
+            ec2_instance_id: "i-1".into(),
+            instance_type: "m5.large".into(),
+            availability_zone: "a".into(),
+            subnet_id: subnet.into(),
+            status: status.into(),
+            agent_connected: true,
+            agent_version: String::new(),
+            running_tasks: 0,
+            pending_tasks: 0,
+            cpu_registered: 0,
+            cpu_remaining: 0,
+            memory_registered: 0,
+            memory_remaining: 0,
+            launched_at: None,
+            registered_at: None,
+        };
+        state.fleet.apply(
+            instances,
+            1,
+            now(),
+            Ok(Snapshot::Instances(vec![
+                host("subnet-c", "ACTIVE"),
+                host("subnet-gone", "INACTIVE"),
+            ])),
+        );
+        let asked = egress_query(
+            &state,
+            "prod",
+            &[services(&["subnet-b", "subnet-a"]), services(&["subnet-a"])],
+        );
+        assert_eq!(
+            asked,
+            Some(Query::Egress {
+                cluster: "prod".into(),
+                subnets: vec!["subnet-a".into(), "subnet-b".into(), "subnet-c".into()],
+            })
+        );
+    }
 }
