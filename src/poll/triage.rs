@@ -298,7 +298,7 @@ mod tests {
     fn egress_is_asked_for_the_subnets_of_services_and_instances_once_each() {
         use crate::model::{Instance, Snapshot};
         let refresh = crate::config::Config::defaults().refresh;
-        let mut state = crate::state::State::new(Default::default(), now(), refresh, (120, 40));
+        let mut state = State::new(Default::default(), now(), refresh, (120, 40));
         let services = |subnets: &[&str]| Service {
             subnets: subnets.iter().map(|s| s.to_string()).collect(),
             ..steady()
