@@ -204,9 +204,14 @@ impl<'a> Input<'a> {
         if !s.subnets.is_empty() {
             return s.subnets.iter().any(|n| nat.serves(n));
         }
-        self.tasks_of(s)
-            .filter_map(|t| self.instance_of(t))
-            .any(|i| nat.serves(&i.subnet_id))
+        // Bridge and host networking leave through the host's subnet.
+        let hosts: std::collections::HashSet<&str> = self
+            .tasks_of(s)
+            .filter_map(|t| t.container_instance_arn.as_deref())
+            .collect();
+        self.instances
+            .iter()
+            .any(|i| hosts.contains(i.arn.as_str()) && nat.serves(&i.subnet_id))
     }
 
     /// Log lines of a service since `since`, oldest first.

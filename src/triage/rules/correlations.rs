@@ -683,15 +683,19 @@ fn stuck_rollout_by_drain(v: &View) -> Option<Observation> {
 }
 
 fn egress_bottleneck(v: &View) -> Option<Observation> {
-    // The NAT findings about the gateways this service's traffic leaves through.
-    let nats = v.input.nats_of(v.s);
+    // The NAT findings about the gateways this service's traffic leaves through (the cheap
+    // test first: which gateways a service uses may mean looking at its tasks' hosts).
     let mut nat: Vec<&Observation> = [rule::NAT_SATURATION, rule::NAT_DROPS]
         .iter()
         .flat_map(|r| v.on_cluster(r))
-        .filter(|o| nats.iter().any(|g| g.id == o.key))
         .collect();
     if nat.is_empty() || !v.of(rule::CPU_SATURATED).is_empty() {
         return None; // saturated CPU is cpu-starved-latency's story
+    }
+    let nats = v.input.nats_of(v.s);
+    nat.retain(|o| nats.iter().any(|g| g.id == o.key));
+    if nat.is_empty() {
+        return None;
     }
     let slow: Vec<&Observation> = v
         .of(rule::RESPONSE_TIME)

@@ -132,4 +132,25 @@ mod tests {
                 .is_empty()
         );
     }
+
+    #[test]
+    fn bridge_mode_services_leave_through_their_hosts_subnet() {
+        let mut f = fleet(&[0.0, 0.0, 12.0], &[0.0; 3], &[1e5; 3]);
+        let host = instance(1, "m5.large");
+        let mut bridge = service("legacy", 1);
+        bridge.subnets.clear();
+        let mut elsewhere = service("batch", 1);
+        elsewhere.subnets.clear();
+        f.services = vec![bridge, elsewhere];
+        f.tasks = vec![on(task("legacy", 1, 600), &host), task("batch", 2, 600)];
+        f.instances = vec![host];
+        let found = check(&f.input());
+        assert!(
+            found[0]
+                .message
+                .ends_with("outbound connections from legacy are failing"),
+            "{}",
+            found[0].message
+        );
+    }
 }
