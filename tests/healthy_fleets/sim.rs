@@ -425,6 +425,7 @@ impl Fleet {
                         .unwrap_or_else(|| panic!("host {k} overcommitted at minute {m}")),
                     launched_at: Some(at(-3000.0)),
                     registered_at: Some(at(-3000.0)),
+                    subnet_id: "subnet-a".into(),
                     credit_mode: ecsmon::model::CreditMode::Unknown,
                     image_id: String::new(),
                     image_created_at: None,
