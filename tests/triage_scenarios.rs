@@ -39,6 +39,35 @@ fn run(scenario: &str, until: f64) -> Run {
     }
 }
 
+/// The console at replay second `t` of `scenario`, with the findings pane open, and every
+/// active finding written out whole — message, evidence and next step with their values filled
+/// in — so a snapshot shows how each reads for the object it names.
+fn peak(scenario: &str, t: f64) -> (String, String) {
+    let mut h = Harness::new(scenario, 160, 45);
+    let mut at = 0.0;
+    while at < t {
+        at = (at + 1.0_f64).min(t);
+        h.advance_replay(at);
+    }
+    let mut text = String::new();
+    for f in h.state.triage.active() {
+        let o = &f.current;
+        text += &format!(
+            "{} {} [{}]\n  {}\n",
+            o.severity.label(),
+            o.rule,
+            o.subject.label(),
+            o.message
+        );
+        for e in &o.evidence {
+            text += &format!("  · {}\n", e.text);
+        }
+        text += &format!("  next: {}\n\n", o.next);
+    }
+    h.press(":findings<enter>");
+    (h.render(), text)
+}
+
 fn check(scenario: &str, must: &[&str], must_not: &[&str], by: f64) {
     // Recovered, then one rule window (the longest, 15 min of incident time) for the evidence
     // of the trouble to age out.
@@ -163,4 +192,25 @@ fn sg_outage() {
         ],
         100.0,
     );
+}
+
+#[test]
+fn high_cpu() {
+    check(
+        "high-cpu",
+        &[
+            "service-cpu-saturated",
+            "target-response-time-spike",
+            "autoscaling-at-max-capacity",
+        ],
+        &["cpu-credits-exhausted", "placement-insufficient-resources"],
+        160.0,
+    );
+}
+
+#[test]
+fn high_cpu_at_its_peak() {
+    let (pane, findings) = peak("high-cpu", 158.0);
+    insta::assert_snapshot!("high_cpu_pane", pane);
+    insta::assert_snapshot!("high_cpu_findings", findings);
 }

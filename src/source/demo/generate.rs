@@ -23,6 +23,7 @@ pub const SCENARIOS: &[&str] = &[
     "capacity",
     "image-pull",
     "sg-outage",
+    "high-cpu",
 ];
 
 pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {

@@ -9,7 +9,8 @@
 //!   `HealthyHostCount`/`UnHealthyHostCount` are the recorded target states.
 //! - A `web` task's CPU is the scripted share while traffic reaches it, ~3 % when none does;
 //!   its memory follows its revision's model (`World::web_memory`).
-//! - Host CPU adds up its tasks; a burstable host with no credits left (standard mode) sits at
+//! - Host CPU adds up its tasks (or reads the scenario's host curve where that is higher:
+//!   the host's own work under heavy traffic); a burstable host with no credits left (standard mode) sits at
 //!   its 20 % baseline. Reservations add up the tasks holding each instance's resources.
 //! - Only complete minutes are published.
 
@@ -229,7 +230,15 @@ fn instance_value(
                 .iter()
                 .map(|l| cpu_share(inc, l, at) * f64::from(l.cpu))
                 .sum();
-            Some((used / f64::from(i.cpu.max(1)) * 100.0 + 2.0 + j).clamp(0.0, 100.0))
+            let own = used / f64::from(i.cpu.max(1)) * 100.0 + 2.0;
+            let scripted =
+                !inc.script.shape.host_cpu.is_empty() && tasks.iter().any(|l| l.service == WEB);
+            let cpu = if scripted {
+                own.max(curve_at(inc.script.shape.host_cpu, t))
+            } else {
+                own
+            };
+            Some((cpu + j).clamp(0.0, 100.0))
         }
         _ => None,
     }

@@ -75,6 +75,7 @@ pub fn script() -> Script {
                 (200.0, 28.0),
             ],
             burst_cpu: &[(0.0, 35.0), (30.0, 85.0), (60.0, 86.0), (90.0, 78.0)],
+            host_cpu: &[],
         },
         steps: vec![
             step(

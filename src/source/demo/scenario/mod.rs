@@ -16,6 +16,7 @@ mod capacity;
 mod cpu_credits;
 pub(super) mod ecs;
 pub(super) mod elb;
+mod high_cpu;
 mod image_pull;
 mod memory_leak;
 pub(super) mod record;
@@ -84,6 +85,11 @@ pub struct Shape {
     pub credits: Curve,
     /// `CPUUtilization` of a burstable host that runs tasks while it is not throttled.
     pub burst_cpu: Curve,
+    /// `CPUUtilization` of a fixed-performance host that runs `web` tasks, where the scenario
+    /// gives it (empty: the sum of its tasks' use). Under heavy traffic a host's own work —
+    /// Docker, the log driver, the kernel's network stack — adds to what its tasks' cgroups
+    /// show, so a saturated service's hosts read busier than its reservations alone suggest.
+    pub host_cpu: Curve,
 }
 
 pub const STEADY: Shape = Shape {
@@ -92,6 +98,7 @@ pub const STEADY: Shape = Shape {
     response_time: &[(0.0, 0.12)],
     credits: &[(0.0, 144.0)],
     burst_cpu: &[(0.0, 30.0)],
+    host_cpu: &[],
 };
 
 /// How `web` looks at the start.
@@ -179,6 +186,7 @@ pub fn all() -> Vec<Script> {
         capacity::script(),
         image_pull::script(),
         sg_outage::script(),
+        high_cpu::script(),
     ]
 }
 

@@ -85,6 +85,8 @@ pub struct World {
     /// Seconds an image pull takes (PENDING), and a denied one before it gives up.
     pub pull_secs: i64,
     pub denied_pull_secs: i64,
+    /// `web`'s scalable target MaxCapacity (MinCapacity is 2).
+    pub max_capacity: Timeline<u32>,
     /// `tg-web` and the load balancer in front of it (set when the incident starts).
     pub web_target_group: String,
     pub load_balancer: String,
@@ -108,6 +110,7 @@ impl Default for World {
             startup_secs: 18.4,
             pull_secs: 12,
             denied_pull_secs: 95,
+            max_capacity: Timeline::new(6),
             web_target_group: String::new(),
             load_balancer: String::new(),
         }
@@ -299,6 +302,17 @@ impl Ctx<'_> {
             }
             svc.dirty = true;
             svc.unsteady = true;
+        }
+    }
+
+    /// Target tracking's scale-out: `desiredCount` up to `to`, unless it is already higher
+    /// (someone scaled by hand).
+    pub fn scale_out(&mut self, service: &str, to: u32) {
+        let current = self
+            .service_mut(service)
+            .map(|(c, s)| self.fleet.clusters[c].services[s].service.desired);
+        if current.is_some_and(|d| d < to) {
+            self.scale(service, to);
         }
     }
 

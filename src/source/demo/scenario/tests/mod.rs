@@ -5,6 +5,7 @@
 mod bad_deploy;
 mod capacity;
 mod cpu_credits;
+mod high_cpu;
 mod image_pull;
 mod memory_leak;
 mod sg_outage;
@@ -19,13 +20,14 @@ use crate::source::FleetSource;
 use crate::source::demo::{DemoClock, DemoSource};
 
 pub const CLUSTER: &str = "demo-prod";
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 7] = [
     "memory-leak",
     "cpu-credits",
     "bad-deploy",
     "capacity",
     "image-pull",
     "sg-outage",
+    "high-cpu",
 ];
 
 pub fn demo(name: &str) -> DemoSource {
@@ -227,7 +229,7 @@ pub fn assert_recovered(src: &DemoSource) {
 #[test]
 fn every_scenario_is_listed_with_the_catalog_ratio() {
     let listed = DemoSource::scenarios();
-    let ratios = [30, 60, 5, 10, 10, 10];
+    let ratios = [30, 60, 5, 10, 10, 10, 10];
     for (name, ratio) in NAMES.iter().zip(ratios) {
         assert!(listed.contains(name), "{name}");
         assert_eq!(DemoSource::replay_ratio(name), Some(ratio), "{name}");
