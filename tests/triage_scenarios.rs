@@ -214,3 +214,25 @@ fn high_cpu_at_its_peak() {
     insta::assert_snapshot!("high_cpu_pane", pane);
     insta::assert_snapshot!("high_cpu_findings", findings);
 }
+
+#[test]
+fn stuck_deploy() {
+    check(
+        "stuck-deploy",
+        &[
+            "elb-deregistration-timeout",
+            "tasks-failing-elb-health-checks",
+            "health-check-grace-too-short",
+            "deployment-stuck-in-progress",
+        ],
+        &["task-oom-killed", "essential-container-crash-loop"],
+        90.0,
+    );
+}
+
+#[test]
+fn stuck_deploy_at_its_peak() {
+    let (pane, findings) = peak("stuck-deploy", 70.0);
+    insta::assert_snapshot!("stuck_deploy_pane", pane);
+    insta::assert_snapshot!("stuck_deploy_findings", findings);
+}

@@ -24,6 +24,7 @@ pub const SCENARIOS: &[&str] = &[
     "image-pull",
     "sg-outage",
     "high-cpu",
+    "stuck-deploy",
 ];
 
 pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {

@@ -93,7 +93,7 @@ fn lines(
     let end = life.stopping.map_or(to, |s| s.min(to));
     let service = life.service.as_str();
     let startup = if service == WEB {
-        inc.world.startup_secs
+        inc.world.startup_of(life.revision)
     } else {
         8.0 + 6.0 * super::super::scenario::world::unit(&life.id)
     };

@@ -83,7 +83,11 @@ fn probe(world: &World, service: &str, revision: u32, started: Time, at: Time) -
     if web && !*world.ingress_open.at(at) {
         return Probe::Timeout;
     }
-    let startup = if web { world.startup_secs } else { 11.0 };
+    let startup = if web {
+        world.startup_of(revision)
+    } else {
+        11.0
+    };
     if ((at - started).num_milliseconds() as f64) < startup * 1000.0 {
         return Probe::Refused;
     }

@@ -21,6 +21,7 @@ mod image_pull;
 mod memory_leak;
 pub(super) mod record;
 mod sg_outage;
+mod stuck_deploy;
 #[cfg(test)]
 mod tests;
 pub(super) mod world;
@@ -113,6 +114,8 @@ pub struct WebPlan {
     pub deployed_ago: i64,
     pub minimum_healthy_percent: u32,
     pub maximum_percent: u32,
+    /// The deployment circuit breaker (with rollback) is on.
+    pub circuit_breaker: bool,
 }
 
 /// What a scenario starts from: the shared fixture, with the scenario's changes.
@@ -187,6 +190,7 @@ pub fn all() -> Vec<Script> {
         image_pull::script(),
         sg_outage::script(),
         high_cpu::script(),
+        stuck_deploy::script(),
     ]
 }
 
@@ -279,6 +283,7 @@ impl Incident {
 
     /// After the scheduler's pass: what the step left behind, for metrics, logs and health.
     pub fn after_step(&mut self, fleet: &mut Fleet, now: Time) {
+        self.ecs.sigkill_after_stop_timeout(fleet, &self.world);
         self.targets.follow(fleet, now);
         let resets = std::mem::take(&mut self.ecs.resets);
         self.record

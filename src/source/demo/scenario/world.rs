@@ -82,6 +82,14 @@ pub struct World {
     /// Seconds from RUNNING until the application answers (`Started WebApplication in 18.4
     /// seconds`).
     pub startup_secs: f64,
+    /// Revisions that take longer than `startup_secs` to answer (a cache warm-up), in seconds.
+    pub slow_starts: Vec<(u32, f64)>,
+    /// Revisions that serve long requests (report exports of this many seconds) and ignore
+    /// SIGTERM: their targets drain until the requests end or the deregistration delay cuts
+    /// them off, and ECS SIGKILLs them `ecs::STOP_TIMEOUT_SECS` after SIGTERM (exit 137).
+    pub long_requests: Vec<(u32, i64)>,
+    /// `tg-web`'s `deregistration_delay.timeout_seconds`.
+    pub deregistration_delay: Timeline<i64>,
     /// Seconds an image pull takes (PENDING), and a denied one before it gives up.
     pub pull_secs: i64,
     pub denied_pull_secs: i64,
@@ -108,6 +116,9 @@ impl Default for World {
             breaker_threshold: None,
             unhealthy_stop_secs: 60,
             startup_secs: 18.4,
+            slow_starts: Vec::new(),
+            long_requests: Vec::new(),
+            deregistration_delay: Timeline::new(300),
             pull_secs: 12,
             denied_pull_secs: 95,
             max_capacity: Timeline::new(6),
@@ -157,6 +168,21 @@ impl World {
                 self.leak_rates.insert(t.task.id().to_string(), rate);
             }
         }
+    }
+
+    /// Seconds from RUNNING until `revision` of `web` answers.
+    pub fn startup_of(&self, revision: u32) -> f64 {
+        self.slow_starts
+            .iter()
+            .find(|(r, _)| *r == revision)
+            .map_or(self.startup_secs, |(_, s)| *s)
+    }
+
+    /// How long a draining target of `revision` stays registered when it starts draining at
+    /// `at` (`None`: its requests are short, it drains in seconds).
+    pub fn long_drain(&self, revision: u32, at: Time) -> Option<i64> {
+        let (_, requests) = self.long_requests.iter().find(|(r, _)| *r == revision)?;
+        Some((*requests).min(*self.deregistration_delay.at(at)))
     }
 
     pub fn memory_of(&self, revision: u32) -> Memory {
@@ -284,6 +310,15 @@ impl Ctx<'_> {
             let config = &mut self.fleet.clusters[c].services[s].service.deployment_config;
             config.minimum_healthy_percent = Some(minimum);
             config.maximum_percent = Some(maximum);
+        }
+    }
+
+    /// `UpdateService healthCheckGracePeriodSeconds`.
+    pub fn grace(&mut self, service: &str, secs: u32) {
+        if let Some((c, s)) = self.service_mut(service) {
+            self.fleet.clusters[c].services[s]
+                .service
+                .health_check_grace_secs = Some(secs);
         }
     }
 

@@ -274,20 +274,34 @@ pub fn check_failed_health_checks(input: &Input) -> Vec<Observation> {
                          only, or is crashing"
                     .to_string(),
             };
+            let app = app_port.map_or("unknown".into(), |p| p.to_string());
+            let port = if hc_port == "traffic-port" {
+                format!("the traffic port ({app})")
+            } else {
+                format!("port {hc_port} (app port {app})")
+            };
             let message = format!(
-                "{}: {}/{} targets refuse health-check connections on port {hc_port} (app port \
-                 {}) — {hint}",
+                "{}: {}/{} targets refuse health-check connections on {port} — {hint}",
                 a.name(input),
                 a.targets.len(),
                 a.total,
-                app_port.map_or("unknown".into(), |p| p.to_string()),
             );
+            // Advice about the port only where the port is the problem: `traffic-port`
+            // already probes where the load balancer sends traffic.
+            let next = match mismatch {
+                Some(expected) => format!(
+                    "Point the health check at the port the app listens on ({expected}), or use \
+                     traffic-port. [exec] netstat -tlnp confirms the app listens there on \
+                     0.0.0.0, not on 127.0.0.1."
+                ),
+                None => "[exec] netstat -tlnp shows whether the app listens yet, and on 0.0.0.0 \
+                         rather than 127.0.0.1 only. Tasks still starting when the grace period \
+                         ends are killed (health-check-grace-too-short); containers that crashed \
+                         come under essential-container-crash-loop."
+                    .to_string(),
+            };
             a.observation(input, FAILED_HEALTH_CHECKS, message)
-                .next(
-                    "Use traffic-port or the real container port for the health check. [exec] \
-                     netstat -tlnp confirms the app listens on that port and on 0.0.0.0, not on \
-                     127.0.0.1. Containers that crashed come under essential-container-crash-loop.",
-                )
+                .next(next)
                 .remedies(&[Remedy::TargetHealth, Remedy::Exec, Remedy::ShowTask])
         })
         .collect()
@@ -479,7 +493,7 @@ mod tests {
         assert!(
             found[0]
                 .message
-                .contains("port traffic-port (app port 8080) — the app is not"),
+                .contains("on the traffic port (8080) — the app is not"),
             "{}",
             found[0].message
         );
