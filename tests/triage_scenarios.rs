@@ -236,3 +236,54 @@ fn stuck_deploy_at_its_peak() {
     insta::assert_snapshot!("stuck_deploy_pane", pane);
     insta::assert_snapshot!("stuck_deploy_findings", findings);
 }
+
+#[test]
+fn post_deploy_leak() {
+    check(
+        "post-deploy-leak",
+        &["memory-leak-trend", "task-oom-killed"],
+        &[
+            "log-jvm-memory-pressure",
+            "essential-container-crash-loop",
+            "service-cpu-saturated",
+            // The kills come at a steady load after a climb, not under one.
+            "oom-under-load",
+        ],
+        140.0,
+    );
+}
+
+#[test]
+fn post_deploy_leak_points_at_the_new_revision() {
+    let mut h = Harness::new("post-deploy-leak", 160, 45);
+    let mut t = 0.0;
+    while t < 60.0 {
+        t += 1.0;
+        h.advance_replay(t);
+    }
+    let active = h.state.triage.active();
+    let lifecycle = active
+        .iter()
+        .find(|f| f.current.rule == "memory-leak-lifecycle")
+        .expect("the leak's lifecycle diagnosis");
+    assert!(
+        lifecycle
+            .current
+            .message
+            .ends_with("; regression in web:17"),
+        "{}",
+        lifecycle.current.message
+    );
+    assert!(
+        lifecycle.current.next.contains("web:17"),
+        "{}",
+        lifecycle.current.next
+    );
+}
+
+#[test]
+fn post_deploy_leak_at_its_peak() {
+    let (pane, findings) = peak("post-deploy-leak", 126.0);
+    insta::assert_snapshot!("post_deploy_leak_pane", pane);
+    insta::assert_snapshot!("post_deploy_leak_findings", findings);
+}

@@ -156,7 +156,10 @@ pub fn evaluate(state: &mut State) {
     let since = fresh_since(state);
     let (running, _) = state.fleet.tasks_since(since);
     // The engine's own stop history covers what ECS already forgot.
-    let stopped: Vec<&Task> = state.triage.stops.values().collect();
+    // In a fixed order (the history is a map): rules list tasks stopped in the same instant,
+    // and the same fleet must give the same findings.
+    let mut stopped: Vec<&Task> = state.triage.stops.values().collect();
+    stopped.sort_unstable_by(|a, b| a.arn.cmp(&b.arn));
     let input = Input {
         now: state.now,
         clusters: state.fleet.clusters().iter().collect(),

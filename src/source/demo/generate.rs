@@ -25,6 +25,7 @@ pub const SCENARIOS: &[&str] = &[
     "sg-outage",
     "high-cpu",
     "stuck-deploy",
+    "post-deploy-leak",
 ];
 
 pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {

@@ -13,7 +13,10 @@
 //! A parent takes the highest severity of its members, the earliest `since`, and the longest
 //! `hold`, so it does not open before its slowest member would.
 
+use std::sync::LazyLock;
+
 use chrono::TimeDelta;
+use regex::Regex;
 
 use crate::model::{Evidence, Observation, Remedy, Service, Severity, Subject, Task};
 use crate::triage::Input;
@@ -376,7 +379,7 @@ fn memory_leak_lifecycle(v: &View) -> Option<Observation> {
         Some(d) => (
             format!("; regression in {}", d.task_definition),
             format!(
-                "The climb started with {}: roll back to the previous revision (redeploy it) \
+                "The climb started with {}: roll back to the previous revision (the service's task definitions, rollback) \
                  while the leak is found. If the revisions differ only in code, the new code is \
                  the suspect. Raising the limit only stretches the time between kills.",
                 d.task_definition
@@ -407,6 +410,10 @@ fn memory_leak_lifecycle(v: &View) -> Option<Observation> {
         ],
     ))
 }
+
+/// ECS's start event: `(service web) has started 3 tasks: (task …) …`.
+static STARTED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"has started (\d+) tasks").expect("static regex"));
 
 fn oom_under_load(v: &View) -> Option<Observation> {
     if !v.of(rule::LEAK).is_empty() {
@@ -443,15 +450,20 @@ fn oom_under_load(v: &View) -> Option<Observation> {
     let surge = v
         .requests()
         .filter(|(before, recent)| *recent >= SURGE * *before);
-    let started: Vec<&crate::model::ServiceEvent> =
+    // ECS words replacements and scale-outs alike ("has started N tasks"): only tasks started
+    // beyond the ones that stopped in the window were a scale-out.
+    let started: u32 =
         v.s.events
             .iter()
-            .filter(|e| e.at >= since && e.message.contains("has started"))
-            .collect();
+            .filter(|e| e.at >= since)
+            .filter_map(|e| STARTED.captures(&e.message)?[1].parse::<u32>().ok())
+            .sum();
+    let replaced = v.input.stops_of(v.s, since).len() as u32;
+    let added = started.saturating_sub(replaced);
     let load = match surge {
         Some((before, recent)) => format!("a load surge (requests {before:.0}→{recent:.0}/min)"),
         None if !at_max.is_empty() => "scale-out to the maximum".to_string(),
-        None if started.len() >= 2 => format!("a scale-out ({} start events)", started.len()),
+        None if added >= 2 => format!("a scale-out ({added} tasks added)"),
         None => return None,
     };
     let mut members = together;
@@ -888,6 +900,15 @@ mod tests {
         calm.stopped = f.stopped.clone();
         requests(&mut calm, 2000.0, 2500.0);
         assert!(correlate(&kills, &calm.input()).is_empty(), "no surge");
+        // One replacement per kill is no scale-out.
+        calm.services[0].events = (0..3)
+            .map(|k| ServiceEvent {
+                id: format!("e{k}"),
+                at: fixed_now() - TimeDelta::minutes(3),
+                message: "(service web) has started 1 tasks: (task a)".into(),
+            })
+            .collect();
+        assert!(correlate(&kills, &calm.input()).is_empty(), "replacements");
         calm.services[0].events = (0..2)
             .map(|k| ServiceEvent {
                 id: format!("e{k}"),

@@ -226,13 +226,21 @@ fn line(
     }
 
     let limit = f64::from(life.memory.max(1));
-    let leak = matches!(inc.world.memory_of(life.revision), Memory::Leak { .. });
+    // A leak outside the heap leaves the garbage collector (and the log) calm.
+    let leak = matches!(inc.world.memory_of(life.revision), Memory::Leak { .. })
+        && !inc.world.leak_off_heap;
     let mem = |at: Time| inc.world.web_memory(&life.id, life.revision, started, at);
     let full = mem(at) / limit;
     let uptime = (at - started).num_milliseconds() as f64 / 1000.0;
     // Heap: the JVM keeps about 200 MiB outside it; -Xmx is 80 % of the container.
     let xmx = (limit * 0.78).round();
-    let heap = (mem(at) - 200.0).clamp(60.0, xmx);
+    // An off-heap leak grows the process, not the heap: the heap stays where it started.
+    let resident = if inc.world.leak_off_heap {
+        mem(started + chrono::TimeDelta::minutes(10))
+    } else {
+        mem(at)
+    };
+    let heap = (resident - 200.0).clamp(60.0, xmx);
 
     // The last seconds before the kernel's kill: the heap is exhausted.
     if leak && mem(at + chrono::TimeDelta::seconds(14)) >= limit {

@@ -19,6 +19,7 @@ pub(super) mod elb;
 mod high_cpu;
 mod image_pull;
 mod memory_leak;
+mod post_deploy_leak;
 pub(super) mod record;
 mod sg_outage;
 mod stuck_deploy;
@@ -191,6 +192,7 @@ pub fn all() -> Vec<Script> {
         sg_outage::script(),
         high_cpu::script(),
         stuck_deploy::script(),
+        post_deploy_leak::script(),
     ]
 }
 

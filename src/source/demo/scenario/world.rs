@@ -67,6 +67,10 @@ pub struct World {
     /// Memory use per `web` revision; `default_memory` for the others.
     pub memory: Vec<(u32, Memory)>,
     pub default_memory: Memory,
+    /// The leak is outside the Java heap (direct buffers, a native cache): the heap never
+    /// fills, so the logs show no GC pressure and no `OutOfMemoryError` — the kernel just kills
+    /// the container at its limit.
+    pub leak_off_heap: bool,
     /// Replay seconds at which each of `web`'s tasks at the start runs out of memory (in start
     /// order); their leak rates are fitted to it. Empty: every task leaks at its revision's rate.
     pub oom_at: Vec<f64>,
@@ -111,6 +115,7 @@ impl Default for World {
             unlimited_credits: Timeline::new(false),
             memory: Vec::new(),
             default_memory: Memory::Flat { level: 560.0 },
+            leak_off_heap: false,
             oom_at: Vec::new(),
             leak_rates: HashMap::new(),
             breaker_threshold: None,
