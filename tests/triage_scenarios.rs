@@ -287,3 +287,26 @@ fn post_deploy_leak_at_its_peak() {
     insta::assert_snapshot!("post_deploy_leak_pane", pane);
     insta::assert_snapshot!("post_deploy_leak_findings", findings);
 }
+
+#[test]
+fn load_test_oom() {
+    check(
+        "load-test-oom",
+        &[
+            "taskdef-memory-limit-risk",
+            "log-jvm-memory-pressure",
+            "task-oom-killed",
+            "alb-5xx-spike",
+            "healthy-host-count-flapping",
+        ],
+        &["memory-leak-trend", "essential-container-crash-loop"],
+        100.0,
+    );
+}
+
+#[test]
+fn load_test_oom_at_its_peak() {
+    let (pane, findings) = peak("load-test-oom", 90.0);
+    insta::assert_snapshot!("load_test_oom_pane", pane);
+    insta::assert_snapshot!("load_test_oom_findings", findings);
+}

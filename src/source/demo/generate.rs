@@ -26,6 +26,7 @@ pub const SCENARIOS: &[&str] = &[
     "high-cpu",
     "stuck-deploy",
     "post-deploy-leak",
+    "load-test-oom",
 ];
 
 pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {
@@ -188,6 +189,7 @@ impl Generator {
             app_name: p.name.clone(),
             image: names::ecr_image(&p.name, &names::release_tag(built_at, rng.u32(1..5))),
             sidecars: p.sidecars.to_vec(),
+            java_options: None,
         };
         let id = names::deployment_id(rng);
         let deployment = Deployment {

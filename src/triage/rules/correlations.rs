@@ -496,6 +496,7 @@ fn health_check_cycling(v: &View) -> Option<Observation> {
     let grace = v.of(rule::GRACE);
     let refused = v.of(rule::REFUSED);
     let saturated = v.of(rule::CPU_SATURATED);
+    let gc = v.of(rule::JVM);
     let timeout_says = |t: &str| timeout.iter().any(|o| o.message.contains(t));
     let (diagnosis, fix) = if let Some(m) = mismatch.first() {
         if m.message.contains("HTTP 404") {
@@ -516,6 +517,12 @@ fn health_check_cycling(v: &View) -> Option<Observation> {
             "every target times out at once: the network path is broken",
             "Restore security-group ingress from the load balancer on the target port (CloudTrail \
              shows the change); check NACLs.",
+        )
+    } else if !gc.is_empty() && !timeout.is_empty() {
+        (
+            "the health endpoint stalls in back-to-back full GCs: the tasks are out of memory",
+            "Give the task more memory and the heap with it (a new revision, then redeploy); see \
+             log-jvm-memory-pressure.",
         )
     } else if !grace.is_empty() || timeout_says(tag::SLOW_START) {
         (
@@ -542,6 +549,7 @@ fn health_check_cycling(v: &View) -> Option<Observation> {
     members.extend(grace);
     members.extend(refused);
     members.extend(saturated);
+    members.extend(gc);
     Some(parent(
         HEALTH_CHECK_CYCLING,
         v,

@@ -9,7 +9,7 @@
 //! /health` at every check. Tasks stopped by ECS shut down gracefully; killed ones just stop.
 
 use super::super::scenario::record::TaskLife;
-use super::super::scenario::world::{Memory, WEB};
+use super::super::scenario::world::WEB;
 use super::super::scenario::{Incident, curve_at};
 use super::hash;
 use crate::model::{LogEvent, LogQuery, Time, bounded_message};
@@ -226,9 +226,9 @@ fn line(
     }
 
     let limit = f64::from(life.memory.max(1));
-    // A leak outside the heap leaves the garbage collector (and the log) calm.
-    let leak = matches!(inc.world.memory_of(life.revision), Memory::Leak { .. })
-        && !inc.world.leak_off_heap;
+    // A heap that fills (a leak, or load beyond what it was sized for) shows in the GC log; a
+    // leak outside the heap leaves the garbage collector (and the log) calm.
+    let leak = !inc.world.leak_off_heap;
     let mem = |at: Time| inc.world.web_memory(&life.id, life.revision, started, at);
     let full = mem(at) / limit;
     let uptime = (at - started).num_milliseconds() as f64 / 1000.0;

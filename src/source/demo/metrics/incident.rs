@@ -278,7 +278,7 @@ fn traffic(inc: &Incident, tg: &str, service: &str, at: Time) -> Traffic {
         resets += f64::from(g.resets);
     }
     // A killed task resets the connections it was serving: under 1 % of the minute.
-    e502 = (e502 + 0.008 * resets).min(1.0 - e503 - e504);
+    e502 = (e502 + inc.world.reset_share * resets).min(1.0 - e503 - e504);
     let count = |f: fn(&GroupSample) -> u16| {
         let values: Vec<f64> = groups.iter().map(|g| f64::from(f(g))).collect();
         let mean = values.iter().sum::<f64>() / n;

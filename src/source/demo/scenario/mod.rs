@@ -18,6 +18,7 @@ pub(super) mod ecs;
 pub(super) mod elb;
 mod high_cpu;
 mod image_pull;
+mod load_test_oom;
 mod memory_leak;
 mod post_deploy_leak;
 pub(super) mod record;
@@ -193,6 +194,7 @@ pub fn all() -> Vec<Script> {
         high_cpu::script(),
         stuck_deploy::script(),
         post_deploy_leak::script(),
+        load_test_oom::script(),
     ]
 }
 
@@ -230,6 +232,9 @@ impl Incident {
         incident.remember_specs(fleet);
         let ratio = incident.script.ratio;
         incident.world.prepare(fleet, start, ratio);
+        // What `prepare` set on `web`'s spec (its JVM options) is part of the revision.
+        incident.specs.clear();
+        incident.remember_specs(fleet);
         incident.targets.settle(fleet, start);
         incident
             .record

@@ -47,6 +47,9 @@ pub enum Memory {
     Leak { start: f64, per_hour: f64 },
     /// Holds near `level` MiB.
     Flat { level: f64 },
+    /// Follows the load: `curve` gives MiB at each replay second (a task just started warms up
+    /// to it over five minutes).
+    Load { curve: super::Curve },
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +74,16 @@ pub struct World {
     /// fills, so the logs show no GC pressure and no `OutOfMemoryError` — the kernel just kills
     /// the container at its limit.
     pub leak_off_heap: bool,
+    /// `JAVA_TOOL_OPTIONS` per `web` revision (none: the JVM's defaults, not shown).
+    pub java_options: Vec<(u32, &'static str)>,
+    /// Share of a minute's requests that fail with ELB 502 for each serving task killed in it
+    /// (its in-flight and queued requests, and the connections reset with it).
+    pub reset_share: f64,
+    /// Share of its limit above which a `web` task's back-to-back full GCs stall its health
+    /// endpoint past the check's timeout (`None`: the checks answer whatever the memory).
+    pub gc_stall_share: Option<f64>,
+    /// Replay second 0 and the ratio (set when the incident starts), for `Memory::Load`.
+    pub clock: Option<(Time, i64)>,
     /// Replay seconds at which each of `web`'s tasks at the start runs out of memory (in start
     /// order); their leak rates are fitted to it. Empty: every task leaks at its revision's rate.
     pub oom_at: Vec<f64>,
@@ -116,6 +129,10 @@ impl Default for World {
             memory: Vec::new(),
             default_memory: Memory::Flat { level: 560.0 },
             leak_off_heap: false,
+            java_options: Vec::new(),
+            reset_share: 0.008,
+            clock: None,
+            gc_stall_share: None,
             oom_at: Vec::new(),
             leak_rates: HashMap::new(),
             breaker_threshold: None,
@@ -138,7 +155,16 @@ pub const CLUSTER: &str = "demo-prod";
 
 impl World {
     /// Fits the leak rates of `web`'s first tasks to `oom_at` and notes the target group.
-    pub fn prepare(&mut self, fleet: &Fleet, start: Time, ratio: i64) {
+    pub fn prepare(&mut self, fleet: &mut Fleet, start: Time, ratio: i64) {
+        self.clock = Some((start, ratio));
+        if let Some(web) = fleet
+            .clusters
+            .iter_mut()
+            .flat_map(|c| &mut c.services)
+            .find(|s| s.name() == WEB)
+        {
+            web.spec.java_options = self.java_options_of(web.spec.revision);
+        }
         let Some(web) = fleet
             .clusters
             .iter()
@@ -190,6 +216,13 @@ impl World {
         Some((*requests).min(*self.deregistration_delay.at(at)))
     }
 
+    pub fn java_options_of(&self, revision: u32) -> Option<&'static str> {
+        self.java_options
+            .iter()
+            .find(|(r, _)| *r == revision)
+            .map(|(_, o)| *o)
+    }
+
     pub fn memory_of(&self, revision: u32) -> Memory {
         self.memory
             .iter()
@@ -213,6 +246,14 @@ impl World {
             Memory::Flat { level } => {
                 // Warm-up over the first minutes, then a level that differs a little per task.
                 let warm = (hours * 12.0).min(1.0);
+                level * (0.75 + 0.25 * warm) * (0.96 + 0.08 * unit(task_id))
+            }
+            Memory::Load { curve } => {
+                let t = self.clock.map_or(0.0, |(start, ratio)| {
+                    (at - start).num_milliseconds() as f64 / 1000.0 / ratio as f64
+                });
+                let warm = (hours * 12.0).min(1.0);
+                let level = super::curve_at(curve, t);
                 level * (0.75 + 0.25 * warm) * (0.96 + 0.08 * unit(task_id))
             }
         }
@@ -273,6 +314,7 @@ impl Ctx<'_> {
         let svc = &mut clusters[c].services[s];
         svc.spec.revision = taskdefs.next_revision(&svc.spec.family, svc.spec.revision);
         svc.spec.image = names::ecr_image(&svc.spec.app_name, tag);
+        svc.spec.java_options = self.world.java_options_of(svc.spec.revision);
         if let Some(memory) = memory {
             svc.spec.memory = memory;
         }

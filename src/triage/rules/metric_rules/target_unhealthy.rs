@@ -190,10 +190,19 @@ pub fn check_response_code_mismatch(input: &Input) -> Vec<Observation> {
 
 /// Which timeout pattern the affected targets show.
 fn timeout_pattern(input: &Input, a: &Affected) -> &'static str {
+    // A target that passed its checks before has started: its timeouts are not a slow start.
+    let was_healthy = |t: &TargetHealth| {
+        input.target_polls(&a.latest.arn).iter().any(|p| {
+            p.targets
+                .iter()
+                .any(|o| o.id == t.id && o.port == t.port && o.state == "healthy")
+        })
+    };
     let young = |t: &TargetHealth| {
-        task_of_target(input, a.service, t)
-            .and_then(|task| task.started_at)
-            .is_some_and(|at| input.now - at < YOUNG_AGE)
+        !was_healthy(t)
+            && task_of_target(input, a.service, t)
+                .and_then(|task| task.started_at)
+                .is_some_and(|at| input.now - at < YOUNG_AGE)
     };
     // Every target failing is the network path even when they are all young: replacements of
     // tasks killed by the same outage are young too (the sg-outage replay).

@@ -100,7 +100,7 @@ fn latest_reason(input: &Input, s: &Service, tg: &str) -> Option<String> {
         s.events.iter().find_map(|e| {
             let c = UNHEALTHY_EVENT.captures(&e.message)?;
             let in_tg = c["tg"].contains(target_group_name(tg));
-            in_tg.then(|| format!("(\"{}\")", &c["reason"]))
+            in_tg.then(|| format!("\"{}\"", &c["reason"]))
         })
     })
 }
@@ -228,7 +228,7 @@ mod tests {
         assert!(
             check(&f.input())[0]
                 .message
-                .ends_with("latest target reason (\"Request timed out\")")
+                .ends_with("latest target reason \"Request timed out\"")
         );
     }
 }

@@ -7,6 +7,7 @@ mod capacity;
 mod cpu_credits;
 mod high_cpu;
 mod image_pull;
+mod load_test_oom;
 mod memory_leak;
 mod post_deploy_leak;
 mod sg_outage;
@@ -22,7 +23,7 @@ use crate::source::FleetSource;
 use crate::source::demo::{DemoClock, DemoSource};
 
 pub const CLUSTER: &str = "demo-prod";
-pub const NAMES: [&str; 9] = [
+pub const NAMES: [&str; 10] = [
     "memory-leak",
     "cpu-credits",
     "bad-deploy",
@@ -32,6 +33,7 @@ pub const NAMES: [&str; 9] = [
     "high-cpu",
     "stuck-deploy",
     "post-deploy-leak",
+    "load-test-oom",
 ];
 
 pub fn demo(name: &str) -> DemoSource {
@@ -233,7 +235,7 @@ pub fn assert_recovered(src: &DemoSource) {
 #[test]
 fn every_scenario_is_listed_with_the_catalog_ratio() {
     let listed = DemoSource::scenarios();
-    let ratios = [30, 60, 5, 10, 10, 10, 10, 10, 120];
+    let ratios = [30, 60, 5, 10, 10, 10, 10, 10, 120, 10];
     for (name, ratio) in NAMES.iter().zip(ratios) {
         assert!(listed.contains(name), "{name}");
         assert_eq!(DemoSource::replay_ratio(name), Some(ratio), "{name}");
@@ -268,7 +270,7 @@ fn the_fixture_is_the_catalogs() {
             block_on(src.scaling_bounds(CLUSTER, "web"))
                 .unwrap()
                 .map(|b| (b.min, b.max)),
-            Some((2, 6))
+            Some((2, if name == "load-test-oom" { 10 } else { 6 }))
         );
         let h = health(&src);
         assert_eq!(h.name, "tg-web");
@@ -292,6 +294,12 @@ fn the_fixture_is_the_catalogs() {
                 assert_eq!(i.len(), 1);
                 assert_eq!(i[0].instance_type, "t3.medium");
                 assert_eq!((svc.desired, tasks[0].cpu), (2, Some(1024)));
+            }
+            "load-test-oom" => {
+                assert_eq!(
+                    (svc.desired, tasks[0].cpu, tasks[0].memory),
+                    (2, Some(256), Some(512))
+                );
             }
             "post-deploy-leak" => {
                 assert_eq!(
