@@ -310,3 +310,20 @@ fn load_test_oom_at_its_peak() {
     insta::assert_snapshot!("load_test_oom_pane", pane);
     insta::assert_snapshot!("load_test_oom_findings", findings);
 }
+
+#[test]
+fn slow_dependency() {
+    check(
+        "slow-dependency",
+        &["alb-5xx-spike", "target-response-time-spike"],
+        &["service-cpu-saturated"],
+        70.0,
+    );
+}
+
+#[test]
+fn slow_dependency_at_its_peak() {
+    let (pane, findings) = peak("slow-dependency", 68.0);
+    insta::assert_snapshot!("slow_dependency_pane", pane);
+    insta::assert_snapshot!("slow_dependency_findings", findings);
+}

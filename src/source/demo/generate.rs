@@ -27,6 +27,7 @@ pub const SCENARIOS: &[&str] = &[
     "stuck-deploy",
     "post-deploy-leak",
     "load-test-oom",
+    "slow-dependency",
 ];
 
 pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {

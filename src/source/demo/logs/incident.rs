@@ -317,6 +317,24 @@ fn line(
         "/api/checkout",
     ][(h % 5) as usize];
     let method = if h.is_multiple_of(4) { "POST" } else { "GET" };
+    // A quote call stuck on the third party: it hangs past the ALB's 30 s, or (with the client
+    // timeout) gives up at 25 s and answers the fallback.
+    let hung = *inc.world.hung_calls.at(at);
+    if path == "/api/quote" && hung > 0.0 && (h / 7).is_multiple_of(3) {
+        let thread = format!("nio-8080-exec-{}", 1 + h % 10);
+        let text = if inc.world.client_timeout.contains(&life.revision) {
+            format!(
+                "GET /api/quote 200 {}ms (fallback: quote provider read timed out after 25000ms)",
+                25_000 + h % 40
+            )
+        } else {
+            format!(
+                "GET /api/quote 200 {}ms (slow: over 2000ms)",
+                48_000 + h % 4_000
+            )
+        };
+        return Some(spring(at, "WARN", &thread, "c.e.web.RequestLog", &text));
+    }
     let (level, text) = if ms >= 2000 {
         (
             "WARN",

@@ -250,6 +250,9 @@ struct Traffic {
     requests: f64,
     e503: f64,
     e504: f64,
+    /// The part of the 504s that reached a target but outlived the idle timeout (no
+    /// connection error).
+    hung: f64,
     e502: f64,
     healthy: (f64, f64),
     unhealthy: (f64, f64),
@@ -279,6 +282,12 @@ fn traffic(inc: &Incident, tg: &str, service: &str, at: Time) -> Traffic {
     }
     // A killed task resets the connections it was serving: under 1 % of the minute.
     e502 = (e502 + inc.world.reset_share * resets).min(1.0 - e503 - e504);
+    let hung = if service == WEB && tg == inc.world.web_target_group {
+        hung_share(inc, at).min((1.0 - e503 - e504 - e502).max(0.0))
+    } else {
+        0.0
+    };
+    let e504 = e504 + hung;
     let count = |f: fn(&GroupSample) -> u16| {
         let values: Vec<f64> = groups.iter().map(|g| f64::from(f(g))).collect();
         let mean = values.iter().sum::<f64>() / n;
@@ -294,10 +303,35 @@ fn traffic(inc: &Incident, tg: &str, service: &str, at: Time) -> Traffic {
         requests,
         e503,
         e504,
+        hung,
         e502,
         healthy: count(|g| g.healthy),
         unhealthy: count(|g| g.unhealthy),
     }
+}
+
+/// Share of `web`'s requests in the minute starting at `at` that hang on the dependency: the
+/// scenario's share, on the running tasks whose revision has no client timeout.
+fn hung_share(inc: &Incident, at: Time) -> f64 {
+    let mid = at + chrono::TimeDelta::seconds(30);
+    let share = *inc.world.hung_calls.at(mid);
+    if share <= 0.0 {
+        return 0.0;
+    }
+    let cluster = super::super::scenario::world::CLUSTER;
+    let running: Vec<&TaskLife> = inc
+        .record
+        .lives_of(cluster, WEB)
+        .filter(|l| l.running_at(mid))
+        .collect();
+    if running.is_empty() {
+        return 0.0;
+    }
+    let exposed = running
+        .iter()
+        .filter(|l| !inc.world.client_timeout.contains(&l.revision))
+        .count();
+    share * exposed as f64 / running.len() as f64
 }
 
 /// Share of the minute's requests that reached a target of group `tg`.
@@ -346,7 +380,7 @@ fn load_balancer_value(
             "HTTPCode_ELB_502_Count" => (r * t.e502).round(),
             "HTTPCode_ELB_503_Count" => (r * t.e503).round(),
             "HTTPCode_ELB_504_Count" => (r * t.e504).round(),
-            "TargetConnectionErrorCount" => (r * t.e504 * 0.97).round(),
+            "TargetConnectionErrorCount" => (r * (t.e504 - t.hung) * 0.97).round(),
             "HTTPCode_Target_5XX_Count" => {
                 (r * t.served() * 0.0003 * (1.0 + jitter(seed, at))).round()
             }
@@ -356,7 +390,9 @@ fn load_balancer_value(
                     return None;
                 }
                 let base = if service == WEB {
-                    curve_at(inc.script.shape.response_time, inc.replay_secs(at))
+                    // Requests stuck on the dependency count with the 30 s they ran before the
+                    // load balancer's idle timeout cut them off: they lift the average.
+                    curve_at(inc.script.shape.response_time, inc.replay_secs(at)) + 30.0 * t.hung
                 } else {
                     0.04 + 0.05 * noise(service, 4)
                 };

@@ -23,6 +23,7 @@ mod memory_leak;
 mod post_deploy_leak;
 pub(super) mod record;
 mod sg_outage;
+mod slow_dependency;
 mod stuck_deploy;
 #[cfg(test)]
 mod tests;
@@ -195,6 +196,7 @@ pub fn all() -> Vec<Script> {
         stuck_deploy::script(),
         post_deploy_leak::script(),
         load_test_oom::script(),
+        slow_dependency::script(),
     ]
 }
 

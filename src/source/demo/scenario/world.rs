@@ -82,6 +82,12 @@ pub struct World {
     /// Share of its limit above which a `web` task's back-to-back full GCs stall its health
     /// endpoint past the check's timeout (`None`: the checks answer whatever the memory).
     pub gc_stall_share: Option<f64>,
+    /// Share of `web`'s requests whose call to a third-party API hangs past the load
+    /// balancer's idle timeout (30 s): the load balancer answers them 504.
+    pub hung_calls: Timeline<f64>,
+    /// `web` revisions with a client timeout (and a fallback) on that call: their requests
+    /// fail fast instead of hanging.
+    pub client_timeout: Vec<u32>,
     /// Replay second 0 and the ratio (set when the incident starts), for `Memory::Load`.
     pub clock: Option<(Time, i64)>,
     /// Replay seconds at which each of `web`'s tasks at the start runs out of memory (in start
@@ -133,6 +139,8 @@ impl Default for World {
             reset_share: 0.008,
             clock: None,
             gc_stall_share: None,
+            hung_calls: Timeline::new(0.0),
+            client_timeout: Vec::new(),
             oom_at: Vec::new(),
             leak_rates: HashMap::new(),
             breaker_threshold: None,
