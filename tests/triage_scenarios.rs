@@ -327,3 +327,20 @@ fn slow_dependency_at_its_peak() {
     insta::assert_snapshot!("slow_dependency_pane", pane);
     insta::assert_snapshot!("slow_dependency_findings", findings);
 }
+
+#[test]
+fn s3_denied() {
+    check(
+        "s3-denied",
+        &["iam-access-denied"],
+        &["task-resource-initialization-error", "image-pull-failed"],
+        60.0,
+    );
+}
+
+#[test]
+fn s3_denied_at_its_peak() {
+    let (pane, findings) = peak("s3-denied", 55.0);
+    insta::assert_snapshot!("s3_denied_pane", pane);
+    insta::assert_snapshot!("s3_denied_findings", findings);
+}

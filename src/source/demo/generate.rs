@@ -28,6 +28,7 @@ pub const SCENARIOS: &[&str] = &[
     "post-deploy-leak",
     "load-test-oom",
     "slow-dependency",
+    "s3-denied",
 ];
 
 pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {

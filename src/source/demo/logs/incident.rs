@@ -317,6 +317,27 @@ fn line(
         "/api/checkout",
     ][(h % 5) as usize];
     let method = if h.is_multiple_of(4) { "POST" } else { "GET" };
+    // A report upload the bucket policy refuses, about one line in six.
+    if let Some(bucket) = *inc.world.uploads_denied.at(at)
+        && h % 6 == 1
+    {
+        let request = format!("{:016X}", hash(stream, n + 7));
+        let text = format!(
+            "Upload of reports/daily/{}.csv to s3://{bucket} failed: \
+             software.amazon.awssdk.services.s3.model.S3Exception: Access Denied (Service: S3, \
+             Status Code: 403, Request ID: {}, Extended Request ID: {})",
+            1000 + h % 9000,
+            &request[..16],
+            &request[..12]
+        );
+        return Some(spring(
+            at,
+            "ERROR",
+            "   task-upload-1",
+            "c.e.web.reports.ReportUploader",
+            &text,
+        ));
+    }
     // A quote call stuck on the third party: it hangs past the ALB's 30 s, or (with the client
     // timeout) gives up at 25 s and answers the fallback.
     let hung = *inc.world.hung_calls.at(at);

@@ -22,6 +22,7 @@ mod load_test_oom;
 mod memory_leak;
 mod post_deploy_leak;
 pub(super) mod record;
+mod s3_denied;
 mod sg_outage;
 mod slow_dependency;
 mod stuck_deploy;
@@ -197,6 +198,7 @@ pub fn all() -> Vec<Script> {
         post_deploy_leak::script(),
         load_test_oom::script(),
         slow_dependency::script(),
+        s3_denied::script(),
     ]
 }
 

@@ -88,6 +88,8 @@ pub struct World {
     /// `web` revisions with a client timeout (and a fallback) on that call: their requests
     /// fail fast instead of hanging.
     pub client_timeout: Vec<u32>,
+    /// `web` uploads reports to this bucket and the bucket policy refuses it (S3 403).
+    pub uploads_denied: Timeline<Option<&'static str>>,
     /// Replay second 0 and the ratio (set when the incident starts), for `Memory::Load`.
     pub clock: Option<(Time, i64)>,
     /// Replay seconds at which each of `web`'s tasks at the start runs out of memory (in start
@@ -141,6 +143,7 @@ impl Default for World {
             gc_stall_share: None,
             hung_calls: Timeline::new(0.0),
             client_timeout: Vec::new(),
+            uploads_denied: Timeline::new(None),
             oom_at: Vec::new(),
             leak_rates: HashMap::new(),
             breaker_threshold: None,

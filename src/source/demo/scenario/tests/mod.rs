@@ -10,6 +10,7 @@ mod image_pull;
 mod load_test_oom;
 mod memory_leak;
 mod post_deploy_leak;
+mod s3_denied;
 mod sg_outage;
 mod slow_dependency;
 mod stuck_deploy;
@@ -24,7 +25,7 @@ use crate::source::FleetSource;
 use crate::source::demo::{DemoClock, DemoSource};
 
 pub const CLUSTER: &str = "demo-prod";
-pub const NAMES: [&str; 11] = [
+pub const NAMES: [&str; 12] = [
     "memory-leak",
     "cpu-credits",
     "bad-deploy",
@@ -36,6 +37,7 @@ pub const NAMES: [&str; 11] = [
     "post-deploy-leak",
     "load-test-oom",
     "slow-dependency",
+    "s3-denied",
 ];
 
 pub fn demo(name: &str) -> DemoSource {
@@ -237,7 +239,7 @@ pub fn assert_recovered(src: &DemoSource) {
 #[test]
 fn every_scenario_is_listed_with_the_catalog_ratio() {
     let listed = DemoSource::scenarios();
-    let ratios = [30, 60, 5, 10, 10, 10, 10, 10, 120, 10, 10];
+    let ratios = [30, 60, 5, 10, 10, 10, 10, 10, 120, 10, 10, 10];
     for (name, ratio) in NAMES.iter().zip(ratios) {
         assert!(listed.contains(name), "{name}");
         assert_eq!(DemoSource::replay_ratio(name), Some(ratio), "{name}");
