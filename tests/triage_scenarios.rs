@@ -344,3 +344,25 @@ fn s3_denied_at_its_peak() {
     insta::assert_snapshot!("s3_denied_pane", pane);
     insta::assert_snapshot!("s3_denied_findings", findings);
 }
+
+#[test]
+fn dns() {
+    check(
+        "dns",
+        &["service-discovery-dns-failure", "alb-5xx-spike"],
+        &[
+            "iam-access-denied",
+            "log-db-connectivity-failure",
+            "target-unhealthy-timeout",
+            "placement-insufficient-resources",
+        ],
+        80.0,
+    );
+}
+
+#[test]
+fn dns_at_its_peak() {
+    let (pane, findings) = peak("dns", 75.0);
+    insta::assert_snapshot!("dns_pane", pane);
+    insta::assert_snapshot!("dns_findings", findings);
+}

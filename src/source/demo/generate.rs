@@ -29,6 +29,7 @@ pub const SCENARIOS: &[&str] = &[
     "load-test-oom",
     "slow-dependency",
     "s3-denied",
+    "dns",
 ];
 
 pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {

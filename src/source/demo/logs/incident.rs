@@ -317,6 +317,15 @@ fn line(
         "/api/checkout",
     ][(h % 5) as usize];
     let method = if h.is_multiple_of(4) { "POST" } else { "GET" };
+    // A task with the broken resolver: every call to orders-svc fails its lookup.
+    if inc.world.cannot_resolve(started) && h % 4 == 2 {
+        let thread = format!("nio-8080-exec-{}", 1 + h % 10);
+        let text = "GET /api/orders failed: org.springframework.web.client.ResourceAccessException: \
+                    I/O error on GET request for \"http://b.service.local:8080/orders\": \
+                    b.service.local; nested exception is java.net.UnknownHostException: \
+                    b.service.local";
+        return Some(spring(at, "ERROR", &thread, "c.e.web.OrdersClient", text));
+    }
     // A report upload the bucket policy refuses, about one line in six.
     if let Some(bucket) = *inc.world.uploads_denied.at(at)
         && h % 6 == 1

@@ -334,6 +334,26 @@ fn hung_share(inc: &Incident, at: Time) -> f64 {
     share * exposed as f64 / running.len() as f64
 }
 
+/// Share of `web`'s requests in the minute starting at `at` that fail with a 500 because the
+/// task serving them cannot resolve the name the request needs.
+fn unresolved_share(inc: &Incident, at: Time) -> f64 {
+    let mid = at + chrono::TimeDelta::seconds(30);
+    let cluster = super::super::scenario::world::CLUSTER;
+    let running: Vec<&TaskLife> = inc
+        .record
+        .lives_of(cluster, WEB)
+        .filter(|l| l.running_at(mid))
+        .collect();
+    if running.is_empty() {
+        return 0.0;
+    }
+    let broken = running
+        .iter()
+        .filter(|l| l.started.is_some_and(|s| inc.world.cannot_resolve(s)))
+        .count();
+    inc.world.needs_lookup * broken as f64 / running.len() as f64
+}
+
 /// Share of the minute's requests that reached a target of group `tg`.
 fn served(inc: &Incident, tg: &str, at: Time) -> f64 {
     traffic(inc, tg, WEB, at).served()
@@ -382,7 +402,12 @@ fn load_balancer_value(
             "HTTPCode_ELB_504_Count" => (r * t.e504).round(),
             "TargetConnectionErrorCount" => (r * (t.e504 - t.hung) * 0.97).round(),
             "HTTPCode_Target_5XX_Count" => {
-                (r * t.served() * 0.0003 * (1.0 + jitter(seed, at))).round()
+                let lookups = if service == WEB {
+                    unresolved_share(inc, at)
+                } else {
+                    0.0
+                };
+                (r * t.served() * (0.0003 * (1.0 + jitter(seed, at)) + lookups)).round()
             }
             "HTTPCode_Target_2XX_Count" => (r * t.served() * 0.985).round(),
             "TargetResponseTime" if per_group => {

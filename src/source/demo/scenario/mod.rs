@@ -14,6 +14,7 @@
 mod bad_deploy;
 mod capacity;
 mod cpu_credits;
+mod dns;
 pub(super) mod ecs;
 pub(super) mod elb;
 mod high_cpu;
@@ -199,6 +200,7 @@ pub fn all() -> Vec<Script> {
         load_test_oom::script(),
         slow_dependency::script(),
         s3_denied::script(),
+        dns::script(),
     ]
 }
 

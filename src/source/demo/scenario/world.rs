@@ -90,6 +90,11 @@ pub struct World {
     pub client_timeout: Vec<u32>,
     /// `web` uploads reports to this bucket and the bucket policy refuses it (S3 403).
     pub uploads_denied: Timeline<Option<&'static str>>,
+    /// The VPC's DNS is broken (a custom DHCP option set, DNS support off): `web` tasks that
+    /// start while it is keep a resolver that cannot resolve the Cloud Map name they call.
+    pub dns_broken: Timeline<bool>,
+    /// Share of `web`'s requests that need that name (the `/api/orders` calls).
+    pub needs_lookup: f64,
     /// Replay second 0 and the ratio (set when the incident starts), for `Memory::Load`.
     pub clock: Option<(Time, i64)>,
     /// Replay seconds at which each of `web`'s tasks at the start runs out of memory (in start
@@ -144,6 +149,8 @@ impl Default for World {
             hung_calls: Timeline::new(0.0),
             client_timeout: Vec::new(),
             uploads_denied: Timeline::new(None),
+            dns_broken: Timeline::new(false),
+            needs_lookup: 0.12,
             oom_at: Vec::new(),
             leak_rates: HashMap::new(),
             breaker_threshold: None,
@@ -232,6 +239,12 @@ impl World {
             .iter()
             .find(|(r, _)| *r == revision)
             .map(|(_, o)| *o)
+    }
+
+    /// Whether a `web` task that started at `started` cannot resolve names (it took the broken
+    /// resolver from the DHCP options of its ENI).
+    pub fn cannot_resolve(&self, started: Time) -> bool {
+        *self.dns_broken.at(started)
     }
 
     pub fn memory_of(&self, revision: u32) -> Memory {
@@ -360,6 +373,15 @@ impl Ctx<'_> {
             svc.spec.task_definition()
         );
         svc.push_event(rng, now, message);
+    }
+
+    /// `UpdateService forceNewDeployment`: the same revision, every task replaced.
+    pub fn redeploy(&mut self, service: &str) {
+        let Some((c, s)) = self.service_mut(service) else {
+            return;
+        };
+        let revision = self.fleet.clusters[c].services[s].spec.revision;
+        self.update_to(service, revision);
     }
 
     /// `UpdateService deploymentConfiguration`.

@@ -5,6 +5,7 @@
 mod bad_deploy;
 mod capacity;
 mod cpu_credits;
+mod dns;
 mod high_cpu;
 mod image_pull;
 mod load_test_oom;
@@ -25,7 +26,7 @@ use crate::source::FleetSource;
 use crate::source::demo::{DemoClock, DemoSource};
 
 pub const CLUSTER: &str = "demo-prod";
-pub const NAMES: [&str; 12] = [
+pub const NAMES: [&str; 13] = [
     "memory-leak",
     "cpu-credits",
     "bad-deploy",
@@ -38,6 +39,7 @@ pub const NAMES: [&str; 12] = [
     "load-test-oom",
     "slow-dependency",
     "s3-denied",
+    "dns",
 ];
 
 pub fn demo(name: &str) -> DemoSource {
@@ -239,7 +241,7 @@ pub fn assert_recovered(src: &DemoSource) {
 #[test]
 fn every_scenario_is_listed_with_the_catalog_ratio() {
     let listed = DemoSource::scenarios();
-    let ratios = [30, 60, 5, 10, 10, 10, 10, 10, 120, 10, 10, 10];
+    let ratios = [30, 60, 5, 10, 10, 10, 10, 10, 120, 10, 10, 10, 10];
     for (name, ratio) in NAMES.iter().zip(ratios) {
         assert!(listed.contains(name), "{name}");
         assert_eq!(DemoSource::replay_ratio(name), Some(ratio), "{name}");
