@@ -962,6 +962,15 @@ mod tests {
         let grace = service_obs(rule::GRACE, Severity::Warning, "grace");
         let found = correlate(&[kills.clone(), grace], &f.input());
         assert!(found[0].message.contains("grace period is too short"));
+        // Timeouts on tasks whose logs show full GCs: out of memory, not a slow start.
+        let stalled = tg_obs(rule::TIMEOUT, Severity::Warning, "1/9 — some targets");
+        let gc = task_obs(rule::JVM, &task(1), "6 full GCs");
+        let found = correlate(&[kills.clone(), stalled, gc], &f.input());
+        assert!(
+            found[0].message.contains("stalls in back-to-back full GCs"),
+            "{}",
+            found[0].message
+        );
         assert!(
             correlate(&[kills], &f.input()).is_empty(),
             "no cause among the members"

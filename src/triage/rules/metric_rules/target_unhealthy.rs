@@ -444,6 +444,18 @@ mod tests {
     }
 
     #[test]
+    fn a_young_target_that_was_healthy_before_is_no_slow_start() {
+        // Healthy a minute ago, timing out now (a JVM stalled in full GCs): it had started.
+        let before = vec![healthy(1), healthy(2), healthy(3), healthy(4)];
+        let t = vec![timeout(1), timeout(2), healthy(3), healthy(4)];
+        let mut f = fleet(vec![(60, before), (30, t.clone()), (0, t)]);
+        f.tasks[0].started_at = Some(ago(300));
+        f.tasks[1].started_at = Some(ago(400));
+        let found = check_timeout(&f.input());
+        assert!(found[0].message.ends_with(SOME), "{}", found[0].message);
+    }
+
+    #[test]
     fn every_target_timing_out_is_the_network_path_even_when_all_are_young() {
         let t = vec![timeout(1), timeout(2), timeout(3), timeout(4)];
         let mut f = fleet(vec![(30, t.clone()), (0, t)]);
