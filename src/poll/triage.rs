@@ -24,6 +24,11 @@ pub const SCALING_EVERY: TimeDelta = TimeDelta::minutes(5);
 pub const LOG_SCAN_EVERY: TimeDelta = TimeDelta::seconds(60);
 /// …and at most this many services at a time.
 pub const LOG_SCANS_MAX: usize = 5;
+/// A quiet service has its logs read this often: an access denial or a failing lookup shows
+/// in the logs before anything else goes wrong…
+pub const QUIET_LOG_SCAN_EVERY: TimeDelta = TimeDelta::minutes(5);
+/// …one quiet service at a time, at most this often (a fleet of hundreds stays cheap).
+pub const QUIET_LOG_SCAN_GAP: TimeDelta = TimeDelta::seconds(20);
 /// A task definition that could not be read is asked for again after this long.
 pub const TASK_DEFINITION_RETRY: TimeDelta = TimeDelta::minutes(5);
 /// A burstable host's CPU credit mode (standard or unlimited) is read again this often: it

@@ -63,13 +63,17 @@ impl EngineJob {
     pub fn run(self) -> Evaluated {
         let started = std::time::Instant::now();
         let (running, _) = self.fleet.tasks_since(self.fresh_since);
+        // The engine's own stop history covers what ECS already forgot. In a fixed order (the
+        // history is a map): rules list tasks stopped in the same instant, and the same fleet
+        // must give the same findings.
+        let mut stopped: Vec<&Task> = self.stops.values().collect();
+        stopped.sort_unstable_by(|a, b| a.arn.cmp(&b.arn));
         let input = Input {
             now: self.now,
             clusters: self.fleet.clusters().iter().collect(),
             services: self.fleet.services_since(self.fresh_since),
             tasks: running,
-            // The engine's own stop history covers what ECS already forgot.
-            stopped: self.stops.values().collect(),
+            stopped,
             instances: self.fleet.instances_since(self.fresh_since),
             series: &self.series,
             alarms: &self.alarms,

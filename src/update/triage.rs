@@ -59,7 +59,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
             });
         }
     }
-    effects.extend(log_scans(state));
+    effects.extend(log_scans(state, &services));
     // Task definitions of running tasks too (a deployment's old and new revisions differ).
     let task_defs: Vec<String> = state
         .fleet
@@ -78,13 +78,15 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     effects
 }
 
-/// Log scans due now: the troubled services, the most severe first, a few at a time.
-fn log_scans(state: &mut State) -> Vec<Effect> {
+/// Log scans due now: the troubled services, the most severe first, a few at a time; then,
+/// now and then, one quiet service.
+fn log_scans(state: &mut State, services: &[Service]) -> Vec<Effect> {
     let now = state.now;
     // The most severe first, but every troubled service gets its turn: those scanned a moment
     // ago are not due and leave their place to the next.
     let mut effects = Vec::new();
-    for (cluster, service) in poll::log_scan_candidates(state) {
+    let troubled = poll::log_scan_candidates(state);
+    for (cluster, service) in troubled.iter().cloned() {
         if effects.len() >= poll::LOG_SCANS_MAX {
             break;
         }
@@ -94,6 +96,24 @@ fn log_scans(state: &mut State) -> Vec<Effect> {
             poll::LOG_SCAN_EVERY,
         ) {
             effects.push(Effect::ScanLogs { cluster, service });
+        }
+    }
+    // Quiet services in turn: each scanned within the last few minutes leaves its place.
+    if effects.len() < poll::LOG_SCANS_MAX && state.triage.due("lsq", now, poll::QUIET_LOG_SCAN_GAP)
+    {
+        for s in services.iter().filter(|s| s.running > 0) {
+            let cluster = metric_catalog::cluster_of(&s.cluster_arn).to_string();
+            if troubled.iter().any(|(c, n)| *c == cluster && *n == s.name) {
+                continue;
+            }
+            let key = format!("ls {cluster}/{}", s.name);
+            if state.triage.due(&key, now, poll::QUIET_LOG_SCAN_EVERY) {
+                effects.push(Effect::ScanLogs {
+                    cluster,
+                    service: s.name.clone(),
+                });
+                break;
+            }
         }
     }
     effects

@@ -114,6 +114,8 @@ pub struct TaskSpec {
     pub app_name: String,
     pub image: String,
     pub sidecars: Vec<&'static Sidecar>,
+    /// `JAVA_TOOL_OPTIONS` of the app container, where a replayed incident sets it.
+    pub java_options: Option<&'static str>,
 }
 
 impl TaskSpec {

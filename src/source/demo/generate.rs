@@ -23,6 +23,13 @@ pub const SCENARIOS: &[&str] = &[
     "capacity",
     "image-pull",
     "sg-outage",
+    "high-cpu",
+    "stuck-deploy",
+    "post-deploy-leak",
+    "load-test-oom",
+    "slow-dependency",
+    "s3-denied",
+    "dns",
 ];
 
 pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {
@@ -186,6 +193,7 @@ impl Generator {
             app_name: p.name.clone(),
             image: names::ecr_image(&p.name, &names::release_tag(built_at, rng.u32(1..5))),
             sidecars: p.sidecars.to_vec(),
+            java_options: None,
         };
         let id = names::deployment_id(rng);
         let deployment = Deployment {

@@ -336,7 +336,13 @@ pub fn scaling_bounds(
         // Someone paused scaling during an incident and never resumed it.
         ("default", "prod", "api-gateway") => bounds(2, 20, true),
         // The replayed incidents' fixture: `web` scales on CPU between 2 and 6 tasks.
-        (_, "demo-prod", "web") if fleet.incident.is_some() => bounds(2, 6, false),
+        (_, "demo-prod", "web") if fleet.incident.is_some() => {
+            let max = fleet
+                .incident
+                .as_ref()
+                .map_or(6, |i| *i.world.max_capacity.at(fleet.now));
+            bounds(2, max, false)
+        }
         ("large", "large", api) if api.ends_with("-api") => {
             bounds(20, 100, hash(api).is_multiple_of(10))
         }

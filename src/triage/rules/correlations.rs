@@ -16,7 +16,10 @@
 //! A parent takes the highest severity of its members, the earliest `since`, and the longest
 //! `hold`, so it does not open before its slowest member would.
 
+use std::sync::LazyLock;
+
 use chrono::TimeDelta;
+use regex::Regex;
 
 use super::about::{About, Read, Value, WARNING_CRITICAL, limit};
 use crate::model::{Evidence, Observation, Remedy, Service, Severity, Subject, Task};
@@ -580,7 +583,7 @@ fn memory_leak_lifecycle(v: &View) -> Option<Observation> {
         (Some(d), Some(Before::Flat)) => (
             format!("; regression in {}", d.task_definition),
             format!(
-                "The climb started with {}: roll back to the previous revision (redeploy it) \
+                "The climb started with {}: roll back to the previous revision (the service's task definitions, rollback) \
                  while the leak is found. If the revisions differ only in code, the new code is \
                  the suspect. Raising the limit only stretches the time between kills.",
                 d.task_definition
@@ -669,6 +672,10 @@ fn previous_revision_memory(v: &View, deployed_at: crate::model::Time) -> Option
     })
 }
 
+/// ECS's start event: `(service web) has started 3 tasks: (task …) …`.
+static STARTED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"has started (\d+) tasks").expect("static regex"));
+
 fn oom_under_load(v: &View) -> Option<Observation> {
     if !v.of(rule::LEAK).is_empty() {
         return None; // a slow climb came first: that is the leak's story
@@ -704,15 +711,20 @@ fn oom_under_load(v: &View) -> Option<Observation> {
     let surge = v
         .requests()
         .filter(|(before, recent)| *recent >= SURGE * *before);
-    let started: Vec<&crate::model::ServiceEvent> =
+    // ECS words replacements and scale-outs alike ("has started N tasks"): only tasks started
+    // beyond the ones that stopped in the window were a scale-out.
+    let started: u32 =
         v.s.events
             .iter()
-            .filter(|e| e.at >= since && e.message.contains("has started"))
-            .collect();
+            .filter(|e| e.at >= since)
+            .filter_map(|e| STARTED.captures(&e.message)?[1].parse::<u32>().ok())
+            .sum();
+    let replaced = v.input.stops_of(v.s, since).len() as u32;
+    let added = started.saturating_sub(replaced);
     let load = match surge {
         Some((before, recent)) => format!("a load surge (requests {before:.0}→{recent:.0}/min)"),
         None if !at_max.is_empty() => "scale-out to the maximum".to_string(),
-        None if started.len() >= 2 => format!("a scale-out ({} start events)", started.len()),
+        None if added >= 2 => format!("a scale-out ({added} tasks added)"),
         None => return None,
     };
     let mut members = together;
@@ -745,6 +757,7 @@ fn health_check_cycling(v: &View) -> Option<Observation> {
     let grace = v.of(rule::GRACE);
     let refused = v.of(rule::REFUSED);
     let saturated = v.of(rule::CPU_SATURATED);
+    let gc = v.of(rule::JVM);
     let timeout_says = |t: &str| timeout.iter().any(|o| o.message.contains(t));
     let (diagnosis, fix) = if let Some(m) = mismatch.first() {
         if m.message.contains("HTTP 404") {
@@ -765,6 +778,12 @@ fn health_check_cycling(v: &View) -> Option<Observation> {
             "every target times out at once: the network path is broken",
             "Restore security-group ingress from the load balancer on the target port (CloudTrail \
              shows the change); check NACLs.",
+        )
+    } else if !gc.is_empty() && !timeout.is_empty() {
+        (
+            "the health endpoint stalls in back-to-back full GCs: the tasks are out of memory",
+            "Give the task more memory and the heap with it (a new revision, then redeploy); see \
+             log-jvm-memory-pressure.",
         )
     } else if !grace.is_empty() || timeout_says(tag::SLOW_START) {
         (
@@ -791,6 +810,7 @@ fn health_check_cycling(v: &View) -> Option<Observation> {
     members.extend(grace);
     members.extend(refused);
     members.extend(saturated);
+    members.extend(gc);
     Some(parent(
         HEALTH_CHECK_CYCLING,
         v,
@@ -1241,6 +1261,15 @@ mod tests {
         calm.stopped = f.stopped.clone();
         requests(&mut calm, 2000.0, 2500.0);
         assert!(correlate(&kills, &calm.input()).is_empty(), "no surge");
+        // One replacement per kill is no scale-out.
+        calm.services[0].events = (0..3)
+            .map(|k| ServiceEvent {
+                id: format!("e{k}"),
+                at: fixed_now() - TimeDelta::minutes(3),
+                message: "(service web) has started 1 tasks: (task a)".into(),
+            })
+            .collect();
+        assert!(correlate(&kills, &calm.input()).is_empty(), "replacements");
         calm.services[0].events = (0..2)
             .map(|k| ServiceEvent {
                 id: format!("e{k}"),
@@ -1286,6 +1315,15 @@ mod tests {
         let grace = service_obs(rule::GRACE, Severity::Warning, "grace");
         let found = correlate(&[kills.clone(), grace], &f.input());
         assert!(found[0].message.contains("grace period is too short"));
+        // Timeouts on tasks whose logs show full GCs: out of memory, not a slow start.
+        let stalled = tg_obs(rule::TIMEOUT, Severity::Warning, "1/9 — some targets");
+        let gc = task_obs(rule::JVM, &task(1), "6 full GCs");
+        let found = correlate(&[kills.clone(), stalled, gc], &f.input());
+        assert!(
+            found[0].message.contains("stalls in back-to-back full GCs"),
+            "{}",
+            found[0].message
+        );
         assert!(
             correlate(&[kills], &f.input()).is_empty(),
             "no cause among the members"

@@ -9,7 +9,8 @@
 //!   `HealthyHostCount`/`UnHealthyHostCount` are the recorded target states.
 //! - A `web` task's CPU is the scripted share while traffic reaches it, ~3 % when none does;
 //!   its memory follows its revision's model (`World::web_memory`).
-//! - Host CPU adds up its tasks; a burstable host with no credits left (standard mode) sits at
+//! - Host CPU adds up its tasks (or reads the scenario's host curve where that is higher:
+//!   the host's own work under heavy traffic); a burstable host with no credits left (standard mode) sits at
 //!   its 20 % baseline. Reservations add up the tasks holding each instance's resources.
 //! - Only complete minutes are published.
 
@@ -297,7 +298,15 @@ fn instance_value(
                 .iter()
                 .map(|l| cpu_share(inc, l, at) * f64::from(l.cpu))
                 .sum();
-            Some((used / f64::from(i.cpu.max(1)) * 100.0 + 2.0 + j).clamp(0.0, 100.0))
+            let own = used / f64::from(i.cpu.max(1)) * 100.0 + 2.0;
+            let scripted =
+                !inc.script.shape.host_cpu.is_empty() && tasks.iter().any(|l| l.service == WEB);
+            let cpu = if scripted {
+                own.max(curve_at(inc.script.shape.host_cpu, t))
+            } else {
+                own
+            };
+            Some((cpu + j).clamp(0.0, 100.0))
         }
         _ => None,
     }
@@ -309,6 +318,9 @@ struct Traffic {
     requests: f64,
     e503: f64,
     e504: f64,
+    /// The part of the 504s that reached a target but outlived the idle timeout (no
+    /// connection error).
+    hung: f64,
     e502: f64,
     healthy: (f64, f64),
     unhealthy: (f64, f64),
@@ -337,7 +349,13 @@ fn traffic(inc: &Incident, tg: &str, service: &str, at: Time) -> Traffic {
         resets += f64::from(g.resets);
     }
     // A killed task resets the connections it was serving: under 1 % of the minute.
-    e502 = (e502 + 0.008 * resets).min(1.0 - e503 - e504);
+    e502 = (e502 + inc.world.reset_share * resets).min(1.0 - e503 - e504);
+    let hung = if service == WEB && tg == inc.world.web_target_group {
+        hung_share(inc, at).min((1.0 - e503 - e504 - e502).max(0.0))
+    } else {
+        0.0
+    };
+    let e504 = e504 + hung;
     let count = |f: fn(&GroupSample) -> u16| {
         let values: Vec<f64> = groups.iter().map(|g| f64::from(f(g))).collect();
         let mean = values.iter().sum::<f64>() / n;
@@ -353,10 +371,55 @@ fn traffic(inc: &Incident, tg: &str, service: &str, at: Time) -> Traffic {
         requests,
         e503,
         e504,
+        hung,
         e502,
         healthy: count(|g| g.healthy),
         unhealthy: count(|g| g.unhealthy),
     }
+}
+
+/// Share of `web`'s requests in the minute starting at `at` that hang on the dependency: the
+/// scenario's share, on the running tasks whose revision has no client timeout.
+fn hung_share(inc: &Incident, at: Time) -> f64 {
+    let mid = at + chrono::TimeDelta::seconds(30);
+    let share = *inc.world.hung_calls.at(mid);
+    if share <= 0.0 {
+        return 0.0;
+    }
+    let cluster = super::super::scenario::world::CLUSTER;
+    let running: Vec<&TaskLife> = inc
+        .record
+        .lives_of(cluster, WEB)
+        .filter(|l| l.running_at(mid))
+        .collect();
+    if running.is_empty() {
+        return 0.0;
+    }
+    let exposed = running
+        .iter()
+        .filter(|l| !inc.world.client_timeout.contains(&l.revision))
+        .count();
+    share * exposed as f64 / running.len() as f64
+}
+
+/// Share of `web`'s requests in the minute starting at `at` that fail with a 500 because the
+/// task serving them cannot resolve the name the request needs.
+fn unresolved_share(inc: &Incident, at: Time) -> f64 {
+    let mid = at + chrono::TimeDelta::seconds(30);
+    let cluster = super::super::scenario::world::CLUSTER;
+    let running: Vec<&TaskLife> = inc
+        .record
+        .lives_of(cluster, WEB)
+        .filter(|l| l.running_at(mid))
+        .collect();
+    if running.is_empty() {
+        return 0.0;
+    }
+    let broken = running
+        .iter()
+        .filter(|l| l.started.is_some_and(|s| inc.world.cannot_resolve(s)))
+        .count();
+    inc.world.needs_lookup * broken as f64 / running.len() as f64
 }
 
 /// Share of the minute's requests that reached a target of group `tg`.
@@ -405,9 +468,14 @@ fn load_balancer_value(
             "HTTPCode_ELB_502_Count" => (r * t.e502).round(),
             "HTTPCode_ELB_503_Count" => (r * t.e503).round(),
             "HTTPCode_ELB_504_Count" => (r * t.e504).round(),
-            "TargetConnectionErrorCount" => (r * t.e504 * 0.97).round(),
+            "TargetConnectionErrorCount" => (r * (t.e504 - t.hung) * 0.97).round(),
             "HTTPCode_Target_5XX_Count" => {
-                (r * t.served() * 0.0003 * (1.0 + jitter(seed, at))).round()
+                let lookups = if service == WEB {
+                    unresolved_share(inc, at)
+                } else {
+                    0.0
+                };
+                (r * t.served() * (0.0003 * (1.0 + jitter(seed, at)) + lookups)).round()
             }
             "HTTPCode_Target_2XX_Count" => (r * t.served() * 0.985).round(),
             "TargetResponseTime" if per_group => {
@@ -415,7 +483,9 @@ fn load_balancer_value(
                     return None;
                 }
                 let base = if service == WEB {
-                    curve_at(inc.script.shape.response_time, inc.replay_secs(at))
+                    // Requests stuck on the dependency count with the 30 s they ran before the
+                    // load balancer's idle timeout cut them off: they lift the average.
+                    curve_at(inc.script.shape.response_time, inc.replay_secs(at)) + 30.0 * t.hung
                 } else {
                     0.04 + 0.05 * noise(service, 4)
                 };

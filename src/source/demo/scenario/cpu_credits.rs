@@ -46,6 +46,7 @@ pub fn script() -> Script {
                 deployed_ago: 3 * 86_400,
                 minimum_healthy_percent: 100,
                 maximum_percent: 200,
+                circuit_breaker: true,
             },
             neighbours: Vec::new(),
         },

@@ -4,7 +4,7 @@
 use chrono::TimeDelta;
 
 use super::stops::{self, OomKill};
-use super::support::{RECENT, clock, plural, service_label, siblings_stopped_since, stop_time};
+use super::support::{RECENT, clock, plural, siblings_stopped_since, stop_time};
 use crate::model::{Evidence, Observation, Remedy, Severity, Task, Time, metric_catalog};
 use crate::triage::Input;
 use crate::triage::input::container_subject;
@@ -86,7 +86,8 @@ fn observe(input: &Input, task: &Task, stopped_at: Time, kill: OomKill) -> Obser
         "{} in task {} ({}) {what} at {}; {}",
         container.name,
         task.short_id(),
-        service_label(task),
+        // The revision, not the service again: a kill that began with a deploy shows it.
+        task.task_definition,
         clock(stopped_at),
         facts.join("; ")
     );
@@ -197,7 +198,7 @@ mod tests {
         assert_eq!(o.since, Some(mins_ago(2)));
         assert_eq!(
             o.message,
-            "app in task aaaaaaaa (web) was OOM-killed (exit 137) at 11:58:00; limit 1024 MiB; \
+            "app in task aaaaaaaa (web:17) was OOM-killed (exit 137) at 11:58:00; limit 1024 MiB; \
              1 OOM kill in 30 min"
         );
         assert!(o.evidence[0].text.contains(OOM));

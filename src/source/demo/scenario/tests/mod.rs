@@ -5,9 +5,16 @@
 mod bad_deploy;
 mod capacity;
 mod cpu_credits;
+mod dns;
+mod high_cpu;
 mod image_pull;
+mod load_test_oom;
 mod memory_leak;
+mod post_deploy_leak;
+mod s3_denied;
 mod sg_outage;
+mod slow_dependency;
+mod stuck_deploy;
 
 use futures::executor::block_on;
 
@@ -19,13 +26,20 @@ use crate::source::FleetSource;
 use crate::source::demo::{DemoClock, DemoSource};
 
 pub const CLUSTER: &str = "demo-prod";
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 13] = [
     "memory-leak",
     "cpu-credits",
     "bad-deploy",
     "capacity",
     "image-pull",
     "sg-outage",
+    "high-cpu",
+    "stuck-deploy",
+    "post-deploy-leak",
+    "load-test-oom",
+    "slow-dependency",
+    "s3-denied",
+    "dns",
 ];
 
 pub fn demo(name: &str) -> DemoSource {
@@ -227,7 +241,7 @@ pub fn assert_recovered(src: &DemoSource) {
 #[test]
 fn every_scenario_is_listed_with_the_catalog_ratio() {
     let listed = DemoSource::scenarios();
-    let ratios = [30, 60, 5, 10, 10, 10];
+    let ratios = [30, 60, 5, 10, 10, 10, 10, 10, 120, 10, 10, 10, 10];
     for (name, ratio) in NAMES.iter().zip(ratios) {
         assert!(listed.contains(name), "{name}");
         assert_eq!(DemoSource::replay_ratio(name), Some(ratio), "{name}");
@@ -254,13 +268,15 @@ fn the_fixture_is_the_catalogs() {
                 .contains(":loadbalancer/app/demo-alb/")
         );
         assert_eq!(svc.health_check_grace_secs, Some(60));
-        assert!(svc.deployment_config.circuit_breaker && svc.deployment_config.rollback);
+        let breaker = name != "stuck-deploy";
+        assert_eq!(svc.deployment_config.circuit_breaker, breaker, "{name}");
+        assert_eq!(svc.deployment_config.rollback, breaker, "{name}");
         assert_eq!(svc.lb_bindings[0].container_port, 8080);
         assert_eq!(
             block_on(src.scaling_bounds(CLUSTER, "web"))
                 .unwrap()
                 .map(|b| (b.min, b.max)),
-            Some((2, 6))
+            Some((2, if name == "load-test-oom" { 10 } else { 6 }))
         );
         let h = health(&src);
         assert_eq!(h.name, "tg-web");
@@ -284,6 +300,18 @@ fn the_fixture_is_the_catalogs() {
                 assert_eq!(i.len(), 1);
                 assert_eq!(i[0].instance_type, "t3.medium");
                 assert_eq!((svc.desired, tasks[0].cpu), (2, Some(1024)));
+            }
+            "load-test-oom" => {
+                assert_eq!(
+                    (svc.desired, tasks[0].cpu, tasks[0].memory),
+                    (2, Some(256), Some(512))
+                );
+            }
+            "post-deploy-leak" => {
+                assert_eq!(
+                    (svc.desired, tasks[0].cpu, tasks[0].memory),
+                    (3, Some(512), Some(512))
+                );
             }
             "capacity" => {
                 assert_eq!(instances(&src).len(), 2);
@@ -311,7 +339,7 @@ fn every_scenario_recovers_on_its_own() {
         let end = src.recovered_by().unwrap();
         // Each unfolds within one to three minutes of wall time (memory-leak's second fix,
         // the code change, lands at four).
-        assert!(end <= 250.0, "{name} takes {end} s");
+        assert!(end <= 290.0, "{name} takes {end} s");
         src.advance_replay(end);
         assert_recovered(&src);
         assert_eq!(
