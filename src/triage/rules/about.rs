@@ -70,6 +70,8 @@ pub enum Value {
     Factor(f64),
     /// A plain number with its unit (`5.0, "credits"`).
     Number(f64, &'static str),
+    /// Written as is (a version: `1.50.2`).
+    Text(&'static str),
 }
 
 impl Value {
@@ -84,6 +86,7 @@ impl Value {
             Value::Factor(f) => format!("{}×", number(f)),
             Value::Number(n, "") => number(n),
             Value::Number(n, unit) => format!("{} {unit}", number(n)),
+            Value::Text(t) => t.to_string(),
         }
     }
 }
@@ -130,6 +133,7 @@ mod tests {
         assert_eq!(Value::Hours(1.5).text(), "1.5h");
         assert_eq!(Value::Factor(1.2).text(), "1.2×");
         assert_eq!(Value::Number(5.0, "credits").text(), "5 credits");
+        assert_eq!(Value::Text("1.50.2").text(), "1.50.2");
         assert_eq!(limit("CPU ≥", Value::Percent(85.0)).text(), "CPU ≥ 85 %");
     }
 }
