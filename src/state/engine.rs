@@ -30,6 +30,8 @@ pub struct EngineJob {
     pub fresh_since: Time,
     pub fleet: Fleet,
     pub stops: Arc<HashMap<String, Task>>,
+    /// The memory history kept with each stop (see `Triage::stop_memory`).
+    pub stop_memory: Arc<HashMap<String, History>>,
     pub series: Arc<HashMap<SeriesKey, History>>,
     pub alarms: Vec<Alarm>,
     pub target_health: HashMap<String, Vec<TargetGroupHealth>>,
@@ -68,6 +70,7 @@ impl EngineJob {
             tasks: running,
             // The engine's own stop history covers what ECS already forgot.
             stopped: self.stops.values().collect(),
+            stop_memory: &self.stop_memory,
             instances: self.fleet.instances_since(self.fresh_since),
             series: &self.series,
             alarms: &self.alarms,

@@ -70,6 +70,8 @@ pub enum Value {
     Factor(f64),
     /// A plain number with its unit (`5.0, "credits"`).
     Number(f64, &'static str),
+    /// Whole days (`30 days`).
+    Days(i64),
     /// Written as is (a version: `1.50.2`).
     Text(&'static str),
 }
@@ -86,6 +88,7 @@ impl Value {
             Value::Factor(f) => format!("{}×", number(f)),
             Value::Number(n, "") => number(n),
             Value::Number(n, unit) => format!("{} {unit}", number(n)),
+            Value::Days(d) => format!("{d} days"),
             Value::Text(t) => t.to_string(),
         }
     }
@@ -134,6 +137,7 @@ mod tests {
         assert_eq!(Value::Factor(1.2).text(), "1.2×");
         assert_eq!(Value::Number(5.0, "credits").text(), "5 credits");
         assert_eq!(Value::Text("1.50.2").text(), "1.50.2");
+        assert_eq!(Value::Days(30).text(), "30 days");
         assert_eq!(limit("CPU ≥", Value::Percent(85.0)).text(), "CPU ≥ 85 %");
     }
 }

@@ -28,11 +28,15 @@ pub const ABOUT: About = About {
             "SSM GetParameters /aws/service/ecs/optimized-ami/<family>/recommended: image_id",
         ),
     ],
-    limits: &[limit("the host's AMI older than", Value::Span(MIN_AGE))],
+    limits: &[limit(
+        "the host's AMI older than",
+        Value::Days(MIN_AGE_DAYS),
+    )],
 };
 
 /// A host's AMI must be this old before it is called outdated (our default).
-const MIN_AGE: TimeDelta = TimeDelta::days(30);
+const MIN_AGE_DAYS: i64 = 30;
+const MIN_AGE: TimeDelta = TimeDelta::days(MIN_AGE_DAYS);
 
 pub fn check(input: &Input) -> Vec<Observation> {
     let mut out = Vec::new();
