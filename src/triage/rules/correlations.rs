@@ -725,7 +725,7 @@ fn noisy_neighbour_oom(v: &View) -> Option<Observation> {
                 "task {} peaked at {:.0} MiB in the {} before its stop; reserves {} MiB; on {}",
                 victim.task.short_id(),
                 victim.peak,
-                crate::triage::rules::state_rules::duration(BEFORE_KILL),
+                super::state_rules::duration(BEFORE_KILL),
                 victim.reserved,
                 victim.host
             ),

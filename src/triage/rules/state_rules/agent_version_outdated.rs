@@ -131,7 +131,7 @@ pub fn check(input: &Input) -> Vec<Observation> {
         let mut o = Observation::new(
             ID,
             severity,
-            crate::triage::rules::state_rules::support::cluster_named(&cluster),
+            super::support::cluster_named(&cluster),
             message,
         )
         .key(parameter.clone())
