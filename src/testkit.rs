@@ -294,28 +294,15 @@ impl Harness {
         use futures::{FutureExt, StreamExt};
         let mut actions = Vec::new();
         self.tails.retain_mut(|(id, tail)| {
-            loop {
-                match tail.next().now_or_never() {
-                    None => return true,
-                    Some(Some(Ok(events))) => {
-                        actions.push(Action::LiveTailEvents { id: *id, events })
-                    }
-                    Some(Some(Err(e))) => {
-                        actions.push(Action::LiveTailEnded {
-                            id: *id,
-                            error: Some(e.message),
-                        });
-                        return false;
-                    }
-                    Some(None) => {
-                        actions.push(Action::LiveTailEnded {
-                            id: *id,
-                            error: None,
-                        });
-                        return false;
-                    }
+            // What is ready now; the session stays while it has not ended.
+            while let Some(item) = tail.next().now_or_never() {
+                let ended = !matches!(item, Some(Ok(_)));
+                actions.extend(crate::app::tail_item(*id, item));
+                if ended {
+                    return false;
                 }
             }
+            true
         });
         for action in actions {
             self.dispatch(action);

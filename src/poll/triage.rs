@@ -33,6 +33,8 @@ pub const CREDIT_MODE_EVERY: Duration = Duration::from_secs(30 * 60);
 pub const RECOMMENDED_AMI_EVERY: Duration = Duration::from_secs(60 * 60);
 /// A host fact that could not be read (throttled, unreachable) is asked for again after this.
 pub const RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
+/// The NAT gateways behind a cluster's subnets: routes rarely change, so every few minutes.
+pub const EGRESS_EVERY: Duration = Duration::from_secs(300);
 /// How far back a service's events count as "recent" when deciding what to poll.
 pub const RECENT: TimeDelta = TimeDelta::minutes(30);
 
@@ -86,6 +88,9 @@ pub fn fleet_queries(state: &State) -> Vec<(Query, Duration)> {
         let services = state.fleet.services(&Query::Services {
             cluster: name.clone(),
         });
+        if let Some(egress) = egress_query(state, &name, services) {
+            wanted.push((egress, EGRESS_EVERY));
+        }
         for service in services.iter().filter(|s| shows_stops(s, state.now)) {
             let scope = TaskScope::Service {
                 cluster: name.clone(),
@@ -111,6 +116,32 @@ pub fn fleet_queries(state: &State) -> Vec<(Query, Duration)> {
         }
     }
     wanted
+}
+
+/// The NAT gateways a cluster's traffic leaves through: asked for the subnets of its services
+/// (awsvpc) and of its instances (bridge and host networking leave through the host's).
+/// `None` while the console knows no subnet of the cluster.
+pub fn egress_query(state: &State, cluster: &str, services: &[Service]) -> Option<Query> {
+    let instances = state.fleet.instances(&Query::Instances {
+        cluster: cluster.to_string(),
+    });
+    let mut subnets: Vec<String> = services
+        .iter()
+        .filter(|s| s.status != "INACTIVE")
+        .flat_map(|s| s.subnets.iter().cloned())
+        .chain(
+            instances
+                .iter()
+                .filter(|i| i.status != "INACTIVE" && !i.subnet_id.is_empty())
+                .map(|i| i.subnet_id.clone()),
+        )
+        .collect();
+    subnets.sort();
+    subnets.dedup();
+    (!subnets.is_empty()).then(|| Query::Egress {
+        cluster: cluster.to_string(),
+        subnets,
+    })
 }
 
 /// Whether a service shows signs of tasks stopping: fewer running than desired, tasks pending,
@@ -302,5 +333,64 @@ mod tests {
             &with_event(5, "(service web) has reached a steady state."),
             now()
         ));
+    }
+
+    #[test]
+    fn egress_is_asked_for_the_subnets_of_services_and_instances_once_each() {
+        use crate::model::{Instance, Snapshot};
+        let refresh = crate::config::Config::defaults().refresh;
+        let mut state = State::new(Default::default(), now(), refresh, (120, 40));
+        let services = |subnets: &[&str]| Service {
+            subnets: subnets.iter().map(|s| s.to_string()).collect(),
+            ..steady()
+        };
+        assert_eq!(egress_query(&state, "prod", &[services(&[])]), None);
+        let instances = Query::Instances {
+            cluster: "prod".into(),
+        };
+        let host = |subnet: &str, status: &str| Instance {
+            arn: format!("arn:aws:ecs:r:1:container-instance/prod/{subnet}"),
+            cluster_arn: "arn:aws:ecs:r:1:cluster/prod".into(),
+            ec2_instance_id: "i-1".into(),
+            instance_type: "m5.large".into(),
+            availability_zone: "a".into(),
+            subnet_id: subnet.into(),
+            status: status.into(),
+            agent_connected: true,
+            agent_version: String::new(),
+            running_tasks: 0,
+            pending_tasks: 0,
+            cpu_registered: 0,
+            cpu_remaining: 0,
+            memory_registered: 0,
+            memory_remaining: 0,
+            launched_at: None,
+            registered_at: None,
+            credit_mode: Default::default(),
+            image_id: String::new(),
+            image_created_at: None,
+            recommended: None,
+        };
+        state.fleet.apply(
+            instances,
+            1,
+            now(),
+            Ok(Snapshot::Instances(vec![
+                host("subnet-c", "ACTIVE"),
+                host("subnet-gone", "INACTIVE"),
+            ])),
+        );
+        let asked = egress_query(
+            &state,
+            "prod",
+            &[services(&["subnet-b", "subnet-a"]), services(&["subnet-a"])],
+        );
+        assert_eq!(
+            asked,
+            Some(Query::Egress {
+                cluster: "prod".into(),
+                subnets: vec!["subnet-a".into(), "subnet-b".into(), "subnet-c".into()],
+            })
+        );
     }
 }

@@ -16,9 +16,9 @@ use crate::triage::{self, Input};
 
 use super::Fleet;
 
-/// (services, instances, tasks) the rules saw: when it changes, the series they want are
-/// worked out again.
-pub type Basis = (usize, usize, usize);
+/// (services, instances, tasks, NAT gateways) the rules saw: when it changes, the series they
+/// want are worked out again.
+pub type Basis = (usize, usize, usize, usize);
 
 /// Everything one evaluation reads, frozen.
 #[derive(Clone)]
@@ -28,6 +28,8 @@ pub struct EngineJob {
     pub now: Time,
     /// Answers fetched before this no longer describe the fleet (see `update::triage`).
     pub fresh_since: Time,
+    /// NAT gateways looked up since this still describe the egress (they are polled rarely).
+    pub egress_since: Time,
     pub fleet: Fleet,
     pub stops: Arc<HashMap<String, Task>>,
     /// The memory history kept with each stop (see `Triage::stop_memory`).
@@ -80,11 +82,13 @@ impl EngineJob {
             logs: &self.logs,
             log_index: Default::default(),
             task_index: Default::default(),
+            nat_gateways: self.fleet.nat_gateways_since(self.egress_since),
         };
         let basis = (
             input.services.len(),
             input.instances.len(),
             input.tasks.len(),
+            input.nat_gateways.len(),
         );
         // Which series the rules read changes with the fleet: worked out again (from the same
         // view the rules read) when what it holds grew or shrank, else when due.
@@ -94,6 +98,7 @@ impl EngineJob {
                 &input.services,
                 &input.instances,
                 &input.tasks,
+                &input.nat_gateways,
             );
             (wanted, basis)
         });

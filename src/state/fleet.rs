@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::model::{
-    Cluster, ErrorKind, Instance, Query, Service, Snapshot, SourceError, Task, Time,
+    Cluster, ErrorKind, Instance, NatGateway, Query, Service, Snapshot, SourceError, Task, Time,
 };
 
 /// What is known about one query.
@@ -181,6 +181,27 @@ impl Fleet {
             },
             |i| &i.arn,
         )
+    }
+
+    /// Every cluster's NAT gateways, from the latest answer fetched at or after `since` for
+    /// each cluster: (cluster, gateway).
+    pub fn nat_gateways_since(&self, since: Time) -> Vec<(&str, &NatGateway)> {
+        let mut latest: std::collections::BTreeMap<&str, (&[NatGateway], Time)> =
+            std::collections::BTreeMap::new();
+        for (query, slot) in &self.slots {
+            let (Query::Egress { cluster, .. }, Some(Snapshot::Egress(v)), Some(at)) =
+                (query, slot.data.as_deref(), slot.fetched_at)
+            else {
+                continue;
+            };
+            if at >= since && latest.get(cluster.as_str()).is_none_or(|(_, t)| at > *t) {
+                latest.insert(cluster, (v, at));
+            }
+        }
+        latest
+            .into_iter()
+            .flat_map(|(c, (v, _))| v.iter().map(move |g| (c, g)))
+            .collect()
     }
 
     /// Items of every slot, deduplicated by `key`, the copy from the latest answer kept; in

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 
 use crate::model::{
-    Alarm, AlarmState, Cluster, History, Instance, LogSample, MetricId, Point, ScalingBounds,
-    SeriesKey, Service, Subject, TargetGroupHealth, Task, TaskDefinition, Time, metric_catalog,
+    Alarm, AlarmState, Cluster, History, Instance, LogSample, MetricId, NatGateway, Point,
+    ScalingBounds, SeriesKey, Service, Subject, TargetGroupHealth, Task, TaskDefinition, Time,
+    metric_catalog,
 };
 
 /// The resolution the rules read metrics at.
@@ -41,6 +42,9 @@ pub struct Input<'a> {
     /// Built on first use: which tasks belong to which service (10,000 tasks × 200 services
     /// would otherwise be scanned by every rule that asks).
     pub task_index: TaskIndex,
+    /// The NAT gateways each cluster's subnets route their outbound traffic through:
+    /// (cluster name, gateway).
+    pub nat_gateways: Vec<(&'a str, &'a NatGateway)>,
 }
 
 /// Tasks by (cluster ARN, group), for [`Input::tasks_of`].
@@ -186,6 +190,41 @@ impl<'a> Input<'a> {
         ))
     }
 
+    /// The services of `cluster` whose traffic leaves through `nat`: awsvpc services by their
+    /// subnets, the others by the subnets of the instances their tasks run on.
+    pub fn served_by(&self, cluster: &str, nat: &NatGateway) -> Vec<&'a Service> {
+        self.services
+            .iter()
+            .copied()
+            .filter(|s| Self::cluster_name(&s.cluster_arn) == cluster)
+            .filter(|s| self.leaves_through(s, nat))
+            .collect()
+    }
+
+    /// The NAT gateways a service's outbound traffic leaves through.
+    pub fn nats_of(&self, service: &Service) -> Vec<&'a NatGateway> {
+        let cluster = Self::cluster_name(&service.cluster_arn);
+        self.nat_gateways
+            .iter()
+            .filter(|(c, g)| *c == cluster && self.leaves_through(service, g))
+            .map(|(_, g)| *g)
+            .collect()
+    }
+
+    fn leaves_through(&self, s: &Service, nat: &NatGateway) -> bool {
+        if !s.subnets.is_empty() {
+            return s.subnets.iter().any(|n| nat.serves(n));
+        }
+        // Bridge and host networking leave through the host's subnet.
+        let hosts: std::collections::HashSet<&str> = self
+            .tasks_of(s)
+            .filter_map(|t| t.container_instance_arn.as_deref())
+            .collect();
+        self.instances
+            .iter()
+            .any(|i| hosts.contains(i.arn.as_str()) && nat.serves(&i.subnet_id))
+    }
+
     /// Log lines of a service since `since`, oldest first.
     pub fn logs_of(&self, service: &Service, since: Time) -> impl Iterator<Item = &'a LogSample> {
         let index = self.log_index.0.get_or_init(|| {
@@ -278,6 +317,8 @@ pub struct Facts {
     pub task_definitions: HashMap<String, Arc<TaskDefinition>>,
     pub scaling: HashMap<(String, String), ScalingBounds>,
     pub logs: Vec<LogSample>,
+    /// (cluster name, gateway).
+    pub nat_gateways: Vec<(String, NatGateway)>,
 }
 
 impl Facts {
@@ -305,6 +346,11 @@ impl Facts {
             logs: &self.logs,
             log_index: LogIndex::default(),
             task_index: TaskIndex::default(),
+            nat_gateways: self
+                .nat_gateways
+                .iter()
+                .map(|(c, g)| (c.as_str(), g))
+                .collect(),
         }
     }
 

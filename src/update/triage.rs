@@ -166,6 +166,7 @@ pub fn job(state: &mut State) -> EngineJob {
         id: state.triage.jobs.start(),
         now: state.now,
         fresh_since: fresh_since(state),
+        egress_since: state.now - EGRESS_FRESH_FOR,
         fleet: state.fleet.clone(),
         stops: std::sync::Arc::clone(&state.triage.stops),
         stop_memory: std::sync::Arc::clone(&state.triage.stop_memory),
@@ -220,6 +221,10 @@ pub fn evaluated(state: &mut State, id: u64, result: Result<Box<Evaluated>, Stri
     state.triage.max_cost = state.triage.max_cost.max(evaluated.cost);
     state.triage.evaluations += 1;
 }
+
+/// NAT gateways are polled every few minutes (`poll::triage::EGRESS_EVERY`): their answer
+/// stays good for a few polls, so one late poll does not blind the NAT rules.
+const EGRESS_FRESH_FOR: TimeDelta = TimeDelta::minutes(20);
 
 /// Answers older than this are no longer the fleet as it is (nobody polls them any more).
 const FRESH_FOR: TimeDelta = TimeDelta::minutes(5);

@@ -468,6 +468,7 @@ impl Fleet {
                         .unwrap_or_else(|| panic!("host {k} overcommitted at minute {m}")),
                     launched_at: Some(at(-3000.0)),
                     registered_at: Some(at(-3000.0)),
+                    subnet_id: "subnet-a".into(),
                     // T3 launches in unlimited mode unless told otherwise.
                     credit_mode: if cat::is_burstable(i.instance_type) {
                         CreditMode::Unlimited

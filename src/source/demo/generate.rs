@@ -60,6 +60,7 @@ pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {
         tuning,
         taskdefs: Default::default(),
         incident: None,
+        nat_gateways: names::nat_gateways(),
     };
     if let Some(script) = script {
         let incident = super::scenario::Incident::new(script, start, &mut fleet);
@@ -252,6 +253,15 @@ impl Generator {
             ],
             lb_bindings: target_group_arns_bindings,
             health_check_grace_secs: p.web.then_some(60),
+            // Fargate tasks are awsvpc: in the private subnets.
+            subnets: if cl.fargate {
+                names::PRIVATE_SUBNETS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            } else {
+                Vec::new()
+            },
             deployment_config: crate::model::DeploymentConfig {
                 minimum_healthy_percent: Some(100),
                 maximum_percent: Some(150),

@@ -141,6 +141,13 @@ impl FleetSource for DemoSource {
         Ok(self.query(metrics::alarms))
     }
 
+    async fn nat_gateways(
+        &self,
+        subnets: &[String],
+    ) -> Result<Vec<crate::model::NatGateway>, SourceError> {
+        Ok(self.query(|f, _| f.nat_gateways_for(subnets)))
+    }
+
     /// The demo follows by polling: it has no Live Tail (the default `live_tail` says so).
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>, SourceError> {
         Ok(self.query(|f, now| logs::fleet_log_events(f, query, now)))

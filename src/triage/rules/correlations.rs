@@ -4,8 +4,7 @@
 //!
 //! Implemented: cpu-starved-latency, burstable-throttle, memory-leak-lifecycle, oom-under-load,
 //! noisy-neighbour-oom, health-check-cycling, network-path-outage, scale-out-blocked-by-capacity,
-//! stuck-rollout-by-drain. Left out: egress-bottleneck needs the NAT rules, which need NAT
-//! gateway metrics the console does not poll.
+//! stuck-rollout-by-drain, egress-bottleneck.
 //!
 //! Each correlation is registered in [`CORRELATIONS`] with its members and catalog entry; only
 //! registered correlations run.
@@ -33,9 +32,10 @@ pub const HEALTH_CHECK_CYCLING: &str = "health-check-cycling";
 pub const NETWORK_PATH_OUTAGE: &str = "network-path-outage";
 pub const SCALE_OUT_BLOCKED: &str = "scale-out-blocked-by-capacity";
 pub const STUCK_ROLLOUT_BY_DRAIN: &str = "stuck-rollout-by-drain";
+pub const EGRESS_BOTTLENECK: &str = "egress-bottleneck";
 
 /// Member rules (ids from the catalog; some are the ECS-state rules').
-mod rule {
+pub(super) mod rule {
     pub const RESPONSE_TIME: &str = "target-response-time-spike";
     pub const CPU_SATURATED: &str = "service-cpu-saturated";
     pub const AT_MAX: &str = "autoscaling-at-max-capacity";
@@ -61,6 +61,8 @@ mod rule {
     pub const DEPLOY_STUCK: &str = "deployment-stuck-in-progress";
     pub const DRAIN: &str = "elb-deregistration-timeout";
     pub const SCALE_IN: &str = "scale-in-suspended";
+    pub const NAT_SATURATION: &str = "nat-connection-saturation";
+    pub const NAT_DROPS: &str = "nat-drops-and-port-errors";
 }
 
 /// Tags the member rules write into their messages.
@@ -72,7 +74,22 @@ pub mod tag {
     pub const SLOW_START: &str = "only young targets";
     pub const STARVATION: &str = "app starvation";
     pub const SAWTOOTH: &str = "sawtooth";
+    pub const DEPENDENCY_BOUND: &str = "→ dependency-bound";
 }
+
+/// Log lines that say an outbound call timed out (case-insensitive fragments): the app's side
+/// of an exhausted NAT gateway.
+const EGRESS_TIMEOUTS: [&str; 7] = [
+    "connect timed out",
+    "sockettimeoutexception",
+    "connecttimeoutexception",
+    "read timed out",
+    "connection timed out",
+    "i/o timeout",
+    "context deadline exceeded",
+];
+/// How far back those lines count.
+const EGRESS_LOG_WINDOW: TimeDelta = TimeDelta::minutes(15);
 
 /// Simultaneous OOM kills: at least this many within this span, lately (our defaults).
 const OOM_KILLS: usize = 2;
@@ -274,6 +291,32 @@ pub static CORRELATIONS: &[Correlation] = &[
             limits: &[],
         },
         find: stuck_rollout_by_drain,
+    },
+    Correlation {
+        id: EGRESS_BOTTLENECK,
+        members: &[
+            rule::NAT_SATURATION,
+            rule::NAT_DROPS,
+            rule::RESPONSE_TIME,
+            rule::ALB_5XX,
+        ],
+        about: About {
+            summary: "A service's outbound connections run out at the NAT gateway its subnets route through: a NAT finding on that gateway with slow dependency-bound responses, 5xx or outbound timeouts in its logs, while its CPU is not saturated.",
+            severities: WARNING_CRITICAL,
+            reads: &[
+                Read::Api(
+                    "EC2 DescribeRouteTables and DescribeNatGateways: the NAT gateway of each service subnet's default route",
+                ),
+                Read::Log(
+                    "connect timed out | SocketTimeoutException | ConnectTimeoutException | …",
+                ),
+            ],
+            limits: &[limit(
+                "outbound timeouts looked for over",
+                Value::Span(EGRESS_LOG_WINDOW),
+            )],
+        },
+        find: egress_bottleneck,
     },
 ];
 
@@ -1046,6 +1089,72 @@ fn stuck_rollout_by_drain(v: &View) -> Option<Observation> {
     ))
 }
 
+fn egress_bottleneck(v: &View) -> Option<Observation> {
+    // The NAT findings about the gateways this service's traffic leaves through (the cheap
+    // test first: which gateways a service uses may mean looking at its tasks' hosts).
+    let mut nat: Vec<&Observation> = [rule::NAT_SATURATION, rule::NAT_DROPS]
+        .iter()
+        .flat_map(|r| v.on_cluster(r))
+        .collect();
+    if nat.is_empty() || !v.of(rule::CPU_SATURATED).is_empty() {
+        return None; // saturated CPU is cpu-starved-latency's story
+    }
+    let nats = v.input.nats_of(v.s);
+    nat.retain(|o| nats.iter().any(|g| g.id == o.key));
+    if nat.is_empty() {
+        return None;
+    }
+    let slow: Vec<&Observation> = v
+        .of(rule::RESPONSE_TIME)
+        .into_iter()
+        .filter(|o| o.message.contains(tag::DEPENDENCY_BOUND))
+        .collect();
+    let errors = v.of(rule::ALB_5XX);
+    let timeouts = v
+        .input
+        .logs_of(v.s, v.input.now - EGRESS_LOG_WINDOW)
+        .filter(|l| {
+            let m = l.message.to_lowercase();
+            EGRESS_TIMEOUTS.iter().any(|t| m.contains(t))
+        })
+        .count();
+    let mut signs = Vec::new();
+    if !slow.is_empty() {
+        signs.push("responses slow while CPU is not the cause".to_string());
+    }
+    if !errors.is_empty() {
+        signs.push("the load balancer answers 5xx".to_string());
+    }
+    match timeouts {
+        0 => {}
+        1 => signs.push("an outbound call timed out in its logs".to_string()),
+        n => signs.push(format!("{n} outbound calls timed out in its logs")),
+    }
+    if signs.is_empty() {
+        return None;
+    }
+    let mut ids: Vec<&str> = nat.iter().map(|o| o.key.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    nat.extend(slow);
+    nat.extend(errors);
+    Some(parent(
+        EGRESS_BOTTLENECK,
+        v,
+        &nat,
+        format!(
+            "{}: outbound connection capacity through {} is exhausted — {}",
+            v.s.name,
+            ids.join(", "),
+            signs.join(", ")
+        ),
+        "Fix it with connection reuse (HTTP keep-alive, pooled clients) and more NAT gateways or \
+         IPs, or VPC endpoints for AWS services — not with more tasks: more tasks open more \
+         connections.",
+        &[Remedy::OpenLogs, Remedy::Redeploy, Remedy::Chart],
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1524,5 +1633,96 @@ mod tests {
         };
         let memory = service_obs(rule::NO_RESOURCES, Severity::Warning, "MEMORY");
         assert!(correlate(&[other, memory], &f.input()).is_empty());
+    }
+
+    fn nat_obs(rule: &'static str, nat: &str) -> Observation {
+        Observation::new(
+            rule,
+            Severity::Warning,
+            Subject::Cluster {
+                cluster: "prod".into(),
+            },
+            format!("{nat}: crowded"),
+        )
+        .key(nat)
+    }
+
+    /// `web` in subnet-a, which leaves through nat-a.
+    fn behind_nat() -> Facts {
+        let mut f = facts();
+        f.services[0].subnets = vec!["subnet-a".into()];
+        f.nat_gateways = vec![(
+            "prod".into(),
+            crate::model::NatGateway {
+                id: "nat-a".into(),
+                state: "available".into(),
+                addresses: 1,
+                serves: vec!["subnet-a".into()],
+                ..Default::default()
+            },
+        )];
+        f
+    }
+
+    #[test]
+    fn egress_bottleneck_needs_a_nat_finding_on_the_services_gateway_and_a_symptom() {
+        let f = behind_nat();
+        let nat = nat_obs(rule::NAT_SATURATION, "nat-a");
+        let slow = tg_obs(
+            rule::RESPONSE_TIME,
+            Severity::Warning,
+            "tg-web: p95 3.1s — → dependency-bound",
+        );
+        let found = correlate(&[nat.clone(), slow.clone()], &f.input());
+        assert_eq!(names(&found), [EGRESS_BOTTLENECK]);
+        assert_eq!(
+            found[0].message,
+            "web: outbound connection capacity through nat-a is exhausted — responses slow while \
+             CPU is not the cause"
+        );
+        assert_eq!(found[0].evidence.len(), 2);
+        // The NAT alone, or the symptom alone, is not the diagnosis.
+        assert!(correlate(std::slice::from_ref(&nat), &f.input()).is_empty());
+        assert!(correlate(std::slice::from_ref(&slow), &f.input()).is_empty());
+        // Another gateway's trouble is not this service's.
+        let other = nat_obs(rule::NAT_DROPS, "nat-b");
+        assert!(correlate(&[other, slow.clone()], &f.input()).is_empty());
+        // A CPU-bound slowdown is not egress.
+        let cpu = tg_obs(rule::RESPONSE_TIME, Severity::Warning, "→ cpu-bound");
+        assert!(correlate(&[nat.clone(), cpu], &f.input()).is_empty());
+        let saturated = service_obs(rule::CPU_SATURATED, Severity::Warning, "CPU 97%");
+        assert!(
+            !names(&correlate(&[nat, slow, saturated], &f.input())).contains(&EGRESS_BOTTLENECK)
+        );
+    }
+
+    #[test]
+    fn egress_bottleneck_reads_outbound_timeouts_in_the_logs() {
+        let mut f = behind_nat();
+        let line = |ago: i64, message: &str| crate::model::LogSample {
+            cluster: "prod".into(),
+            service: Some("web".into()),
+            task_arn: task(1).arn,
+            container: "app".into(),
+            at: fixed_now() - TimeDelta::minutes(ago),
+            message: message.into(),
+        };
+        f.logs = vec![
+            line(2, "java.net.SocketTimeoutException: connect timed out"),
+            line(40, "java.net.SocketTimeoutException: connect timed out"),
+            line(1, "GET /health 200"),
+        ];
+        let drops = nat_obs(rule::NAT_DROPS, "nat-a");
+        let found = correlate(std::slice::from_ref(&drops), &f.input());
+        assert_eq!(names(&found), [EGRESS_BOTTLENECK]);
+        assert!(
+            found[0]
+                .message
+                .ends_with("an outbound call timed out in its logs"),
+            "{}",
+            found[0].message
+        );
+        f.logs.remove(0);
+        assert!(correlate(&[drops], &f.input()).is_empty(), "only old lines");
     }
 }

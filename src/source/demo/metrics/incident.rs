@@ -118,13 +118,56 @@ fn minute(fleet: &Fleet, inc: &Incident, m: &MetricId, at: Time) -> Option<f64> 
             Some(match m.name.as_str() {
                 "CpuUtilized" => cpu_share(inc, life, at) * f64::from(life.cpu),
                 "MemoryUtilized" => memory_mib(inc, life, mid),
+                "NetworkRxBytes" => task_bytes(inc, life, at),
+                "NetworkTxBytes" => 0.7 * task_bytes(inc, life, at),
                 _ => return None,
             })
         }
         cat::EC2 => instance_value(inc, dim("InstanceId"), &m.name, at, mid, &seed),
         cat::ALB => load_balancer_value(fleet, inc, m, at, &seed),
+        cat::NAT => nat_value(fleet, inc, dim("NatGatewayId"), &m.name, at),
         _ => None,
     }
+}
+
+/// Bytes a second a task receives: a `web` task with its CPU (requests in, calls out), the
+/// quiet services a little.
+fn task_bytes(inc: &Incident, life: &TaskLife, at: Time) -> f64 {
+    let j = jitter(&format!("{}net", life.id), at);
+    let share = cpu_share(inc, life, at);
+    (20_000.0 + 600_000.0 * share) * (1.0 + 0.1 * j)
+}
+
+/// AWS/NATGateway: the scenario's egress (`Shape::nat`) shared evenly by the available
+/// gateways.
+fn nat_value(fleet: &Fleet, inc: &Incident, id: &str, name: &str, at: Time) -> Option<f64> {
+    let available: Vec<&str> = fleet
+        .nat_gateways
+        .iter()
+        .filter(|g| g.state == "available")
+        .map(|g| g.id.as_str())
+        .collect();
+    if !available.contains(&id) {
+        return None;
+    }
+    let nat = inc.script.shape.nat;
+    let t = inc.replay_secs(at);
+    let share = 1.0 / available.len() as f64;
+    let j = 1.0 + 0.02 * jitter(id, at);
+    let attempts = curve_at(nat.attempts, t) * share * j;
+    Some(
+        match name {
+            "ActiveConnectionCount" => curve_at(nat.active, t) * share * j,
+            "ConnectionAttemptCount" => attempts,
+            "ConnectionEstablishedCount" => attempts * curve_at(nat.established, t).clamp(0.0, 1.0),
+            "ErrorPortAllocation" => curve_at(nat.port_errors, t) * share,
+            "PacketsDropCount" => curve_at(nat.drops, t) * share,
+            "PacketsInFromSource" => curve_at(nat.packets, t) * share * j,
+            _ => return None,
+        }
+        .round()
+        .max(0.0),
+    )
 }
 
 /// The share of its reserved CPU a task uses in the minute starting at `at`.
@@ -226,6 +269,16 @@ fn instance_value(
         }
         "StatusCheckFailed" | "StatusCheckFailed_System" | "StatusCheckFailed_Instance" => {
             Some(0.0)
+        }
+        // Bytes a minute: what its tasks receive and send, plus the host's own chatter.
+        "NetworkIn" | "NetworkOut" => {
+            let rate: f64 = tasks.iter().map(|l| task_bytes(inc, l, at)).sum();
+            let rate = if name == "NetworkOut" {
+                0.7 * rate
+            } else {
+                rate
+            };
+            Some((rate * 60.0 + 2.0e6 * (1.0 + 0.2 * j)).max(0.0))
         }
         "CPUUtilization" => {
             if tasks.is_empty() {

@@ -84,7 +84,38 @@ pub struct Shape {
     pub credits: Curve,
     /// `CPUUtilization` of a burstable host that runs tasks while it is not throttled.
     pub burst_cpu: Curve,
+    /// The VPC's egress through its NAT gateways (`Fleet::nat_gateways`), shared evenly
+    /// between the available ones: what `AWS/NATGateway` reports. A NAT incident raises them.
+    pub nat: NatShape,
 }
+
+/// The load on the NAT gateways, per minute of incident time, all gateways together.
+#[derive(Clone, Copy)]
+pub struct NatShape {
+    /// `ActiveConnectionCount` (the minute's maximum).
+    pub active: Curve,
+    /// New connections tried a minute (`ConnectionAttemptCount`)…
+    pub attempts: Curve,
+    /// …and the share of them established (`ConnectionEstablishedCount` / attempts, 0–1).
+    pub established: Curve,
+    /// `ErrorPortAllocation` a minute.
+    pub port_errors: Curve,
+    /// `PacketsDropCount` a minute.
+    pub drops: Curve,
+    /// `PacketsInFromSource` a minute.
+    pub packets: Curve,
+}
+
+/// A VPC whose outbound traffic is light: a few thousand connections, all established, nothing
+/// dropped.
+pub const QUIET_NAT: NatShape = NatShape {
+    active: &[(0.0, 3_200.0)],
+    attempts: &[(0.0, 900.0)],
+    established: &[(0.0, 1.0)],
+    port_errors: &[(0.0, 0.0)],
+    drops: &[(0.0, 0.0)],
+    packets: &[(0.0, 180_000.0)],
+};
 
 pub const STEADY: Shape = Shape {
     requests: &[(0.0, 5000.0)],
@@ -92,6 +123,7 @@ pub const STEADY: Shape = Shape {
     response_time: &[(0.0, 0.12)],
     credits: &[(0.0, 144.0)],
     burst_cpu: &[(0.0, 30.0)],
+    nat: QUIET_NAT,
 };
 
 /// How `web` looks at the start.

@@ -126,16 +126,20 @@ fn check_group(input: &Input, s: &Service, tg: &str) -> Option<Observation> {
             )
         }
     };
+    // The counts are per-minute averages (0.3 unhealthy: one target, a third of the minute):
+    // said as whole targets, an unhealthy one counted if it was unhealthy at all.
+    let targets = |v: f64| num(v.floor());
+    let unhealthy_targets = |v: f64| num(v.ceil());
     let now_healthy = healthy_now
-        .map(num)
+        .map(targets)
         .or_else(|| count("healthy").map(|n| n.to_string()))
         .unwrap_or_else(|| "?".into());
     let now_unhealthy = unhealthy_now
-        .map(num)
+        .map(unhealthy_targets)
         .or_else(|| count("unhealthy").map(|n| n.to_string()))
         .unwrap_or_else(|| "?".into());
     let swing = if min <= max {
-        format!("{}–{}", num(min), num(max))
+        format!("{}–{}", targets(min), num(max.ceil()))
     } else {
         "?".to_string()
     };
@@ -263,6 +267,27 @@ mod tests {
         );
         f.series(unhealthy, &[0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
         assert!(check(&f.input()).is_empty(), "3 minutes");
+    }
+
+    #[test]
+    fn counts_are_said_in_whole_targets() {
+        let mut f = fleet(vec![vec![healthy(1), sick(2)]]);
+        // Per-minute averages: a second target unhealthy for part of the latest minute.
+        f.series(
+            cat::target_group_unhealthy(TG, LB).unwrap(),
+            &[0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.3],
+        );
+        f.series(
+            cat::target_group_healthy(TG, LB).unwrap(),
+            &[4.0, 3.0, 3.0, 3.0, 3.0, 3.0, 2.7],
+        );
+        let found = check(&f.input());
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.ends_with("now 2 healthy / 2 unhealthy"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]

@@ -79,7 +79,7 @@ fn observe(input: &Input, s: &Service) -> Option<Observation> {
     let message = format!("{}: {what} failed ({reason}); {outcome}", s.name);
     let mut obs = Observation::new(ID, Severity::Critical, service_subject(s), message)
         .next(
-            "Show task on tasks of the failed deployment: their stopped reasons (OOM, image \
+            "Open the failed deployment's stopped tasks: their stopped reasons (OOM, image \
              pull, secrets, ELB health) point to the rule that explains the failure. Fix it, \
              then redeploy.",
         )

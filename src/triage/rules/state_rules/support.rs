@@ -368,6 +368,7 @@ pub mod fixtures {
             ec2_instance_id: id.into(),
             instance_type: "m5.large".into(),
             availability_zone: az.into(),
+            subnet_id: format!("subnet-{az}"),
             status: "ACTIVE".into(),
             agent_connected: true,
             agent_version: "1.89.0".into(),

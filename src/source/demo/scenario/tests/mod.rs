@@ -458,3 +458,67 @@ fn a_harness_drives_a_replay_in_incident_time() {
     let frame = h.render();
     assert!(frame.contains("demo-prod"), "{frame}");
 }
+
+/// The replayed VPC's egress: one NAT gateway for every private subnet, carrying `Shape::nat`
+/// (quiet unless a scenario raises it), shared evenly once a step adds a second gateway.
+#[test]
+fn the_nat_gateways_carry_the_scenarios_egress_between_them() {
+    use crate::source::demo::names;
+    let src = demo("memory-leak");
+    at(&src, 30.0);
+    let subnets: Vec<String> = names::PRIVATE_SUBNETS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let nats = block_on(src.nat_gateways(&subnets)).unwrap();
+    assert_eq!(nats.len(), 1);
+    assert_eq!(nats[0].id, names::NAT_A);
+    assert_eq!(nats[0].serves, subnets);
+    assert!(
+        block_on(src.nat_gateways(&["subnet-other".into()]))
+            .unwrap()
+            .is_empty()
+    );
+    // The steady egress: every connection established, nothing dropped.
+    let active = latest(&src, &cat::nat_active_connections(names::NAT_A));
+    let attempts = latest(&src, &cat::nat_connection_attempts(names::NAT_A));
+    let established = latest(&src, &cat::nat_connections_established(names::NAT_A));
+    assert!((3_000.0..3_400.0).contains(&active), "{active}");
+    assert_eq!(attempts, established);
+    assert_eq!(
+        latest(&src, &cat::nat_port_allocation_errors(names::NAT_A)),
+        0.0
+    );
+    assert_eq!(latest(&src, &cat::nat_packets_dropped(names::NAT_A)), 0.0);
+    // A second gateway (a route table change) takes half the load.
+    {
+        let mut fleet = src.lock();
+        let mut b = fleet.nat_gateways[0].clone();
+        b.id = "nat-0b2e4d6f8a1c35790".into();
+        b.serves = vec![subnets[1].clone()];
+        fleet.nat_gateways[0].serves.retain(|s| *s != subnets[1]);
+        fleet.nat_gateways.push(b);
+    }
+    let half = latest(&src, &cat::nat_active_connections(names::NAT_A));
+    assert!((1_500.0..1_700.0).contains(&half), "{half}");
+    let nats = block_on(src.nat_gateways(&subnets)).unwrap();
+    assert_eq!(nats.len(), 2);
+    assert_eq!(nats[1].serves, vec![subnets[1].clone()]);
+}
+
+/// Instances and tasks report their network: bytes a minute per instance (`Sum`), bytes a
+/// second per task, more where more runs.
+#[test]
+fn instances_and_tasks_report_their_network() {
+    let src = demo("memory-leak");
+    at(&src, 30.0);
+    for i in instances(&src) {
+        let bytes = latest(&src, &cat::instance_network_in(&i));
+        assert!(bytes > 1.0e6, "{} {bytes}", i.ec2_instance_id);
+        assert!(latest(&src, &cat::instance_network_out(&i)) < bytes);
+    }
+    let task = live(&src).into_iter().next().expect("a web task");
+    let rx = latest(&src, &cat::task_network_rx(&task));
+    assert!(rx > 20_000.0, "{rx}");
+    assert!(latest(&src, &cat::task_network_tx(&task)) < rx);
+}
