@@ -49,7 +49,10 @@ pub fn check(input: &Input) -> Vec<Observation> {
                 let outdated = !i.image_id.is_empty()
                     && !recommended.image_id.is_empty()
                     && i.image_id != recommended.image_id
-                    && input.now - created >= MIN_AGE;
+                    && input.now - created >= MIN_AGE
+                    // A host on a newer image than the one recommended (AWS rolled a release
+                    // back) is not behind.
+                    && released(&recommended.image_name).is_none_or(|r| r > created.date_naive());
                 outdated.then_some((i, created))
             })
             .collect();
@@ -120,10 +123,34 @@ pub fn check(input: &Input) -> Vec<Observation> {
     out
 }
 
+/// The release day an ECS-optimized image's name carries
+/// (`al2023-ami-ecs-hvm-2023.0.20250224-kernel-6.1-x86_64`: 2025-02-24).
+fn released(image_name: &str) -> Option<chrono::NaiveDate> {
+    image_name.split(['.', '-']).find_map(|part| {
+        (part.len() == 8 && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| chrono::NaiveDate::parse_from_str(part, "%Y%m%d").ok())
+            .flatten()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::triage::rules::state_rules::support::fixtures::*;
+
+    #[test]
+    fn the_release_day_comes_from_the_image_name() {
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(
+            released("al2023-ami-ecs-hvm-2023.0.20250224-kernel-6.1-x86_64"),
+            day(2025, 2, 24)
+        );
+        assert_eq!(
+            released("amzn2-ami-ecs-hvm-2.0.20250422-x86_64-ebs"),
+            day(2025, 4, 22)
+        );
+        assert_eq!(released("my-golden-image"), None);
+    }
 
     #[test]
     fn a_month_old_ami_that_is_not_the_recommended_one() {
@@ -188,6 +215,15 @@ mod tests {
         no_image.image_created_at = Some(now() - TimeDelta::days(400));
         f.instances = vec![last_release, current, custom, undated, unread, no_image];
         assert!(check(&f.input()).is_empty());
+        let mut rolled_back = facts();
+        let mut host = on_ami("i-7", "ami-0newer", 40, "1.89.0");
+        host.recommended.as_mut().unwrap().image_name =
+            "al2023-ami-ecs-hvm-2023.0.20241001-kernel-6.1-x86_64".into();
+        rolled_back.instances = vec![host];
+        assert!(
+            check(&rolled_back.input()).is_empty(),
+            "a newer image than recommended"
+        );
         f.instances[0].image_created_at = Some(now() - MIN_AGE);
         assert_eq!(check(&f.input()).len(), 1, "at the edge");
     }
