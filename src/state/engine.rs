@@ -32,6 +32,8 @@ pub struct EngineJob {
     pub egress_since: Time,
     pub fleet: Fleet,
     pub stops: Arc<HashMap<String, Task>>,
+    /// The memory history kept with each stop (see `Triage::stop_memory`).
+    pub stop_memory: Arc<HashMap<String, History>>,
     pub series: Arc<HashMap<SeriesKey, History>>,
     pub alarms: Vec<Alarm>,
     pub target_health: HashMap<String, Vec<TargetGroupHealth>>,
@@ -74,6 +76,7 @@ impl EngineJob {
             services: self.fleet.services_since(self.fresh_since),
             tasks: running,
             stopped,
+            stop_memory: &self.stop_memory,
             instances: self.fleet.instances_since(self.fresh_since),
             series: &self.series,
             alarms: &self.alarms,

@@ -23,6 +23,9 @@ pub struct Input<'a> {
     pub tasks: Vec<&'a Task>,
     /// Stopped tasks the console has seen (its own history: ECS forgets them after an hour).
     pub stopped: Vec<&'a Task>,
+    /// The memory history kept with each stop, by task ARN (the metrics store forgets a
+    /// stopped task's series); read through [`Input::task_memory`].
+    pub stop_memory: &'a HashMap<String, History>,
     pub instances: Vec<&'a Instance>,
     /// The CloudWatch series the console holds, by key.
     pub series: &'a HashMap<SeriesKey, History>,
@@ -133,6 +136,14 @@ impl<'a> Input<'a> {
             metric: metric.clone(),
             period: PERIOD,
         })
+    }
+
+    /// A task's Container Insights memory (MiB, 1-minute): the series while it is held, else
+    /// the history kept with its stop.
+    pub fn task_memory(&self, task: &Task) -> Option<&'a History> {
+        self.series(&metric_catalog::task_memory(task))
+            .filter(|h| !h.is_empty())
+            .or_else(|| self.stop_memory.get(&task.arn))
     }
 
     /// Points of the last `minutes` minutes, oldest first (empty when not polled).
@@ -298,6 +309,7 @@ pub struct Facts {
     pub services: Vec<Service>,
     pub tasks: Vec<Task>,
     pub stopped: Vec<Task>,
+    pub stop_memory: HashMap<String, History>,
     pub instances: Vec<Instance>,
     pub series: HashMap<SeriesKey, History>,
     pub alarms: Vec<Alarm>,
@@ -324,6 +336,7 @@ impl Facts {
             services: self.services.iter().collect(),
             tasks: self.tasks.iter().collect(),
             stopped: self.stopped.iter().collect(),
+            stop_memory: &self.stop_memory,
             instances: self.instances.iter().collect(),
             series: &self.series,
             alarms: &self.alarms,

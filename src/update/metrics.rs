@@ -155,6 +155,8 @@ pub fn metrics_loaded(
             state
                 .metrics
                 .merge(request.start, request.end, data, &request.series);
+            // Before the prune can forget a stopped task's series.
+            state.triage.keep_stop_memory(state.metrics.series());
             state.metrics.error = None;
             state.metrics.fetched_at = Some(at);
             state.metrics.prune(state.now);

@@ -189,6 +189,7 @@ pub fn job(state: &mut State) -> EngineJob {
         egress_since: state.now - EGRESS_FRESH_FOR,
         fleet: state.fleet.clone(),
         stops: std::sync::Arc::clone(&state.triage.stops),
+        stop_memory: std::sync::Arc::clone(&state.triage.stop_memory),
         series: state.metrics.shared_series(),
         alarms: state.metrics.alarms.clone(),
         target_health: state.triage.target_health.clone(),
@@ -295,6 +296,7 @@ pub fn fleet_loaded(state: &mut State, query: &Query) {
                 .cloned()
                 .collect();
             state.triage.remember_stops(now, &tasks);
+            state.triage.keep_stop_memory(state.metrics.series());
         }
         _ => {}
     }

@@ -164,7 +164,7 @@ impl Generator {
         pool: Option<&'static str>,
     ) -> usize {
         let start = self.start;
-        add_instance(
+        let n = add_instance(
             cl,
             &mut self.rng,
             ty,
@@ -172,7 +172,15 @@ impl Generator {
             pool,
             |rng| start - secs(rng.i64(2 * DAY..=25 * DAY)),
             |rng, launched| launched + secs(rng.i64(60..=180)),
-        )
+        );
+        super::amis::run_current(&mut cl.instances[n].instance, start);
+        n
+    }
+
+    /// Instance `n` of `cl` was not refreshed since the last AMI release: it runs the image
+    /// before the current one, and that image's (older) agent.
+    fn not_refreshed(&self, cl: &mut ClusterState, n: usize) {
+        super::amis::run_previous(&mut cl.instances[n].instance, self.start);
     }
 
     /// A service whose current deployment finished `deployed_ago` seconds before start.

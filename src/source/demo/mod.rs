@@ -3,6 +3,7 @@
 //! Deterministic for a given scenario, seed, start and time: the fleet moves in fixed steps
 //! driven by a seeded RNG, and every query first brings it up to the clock's now.
 
+mod amis;
 mod fleet;
 mod generate;
 mod lifecycle;

@@ -3,10 +3,8 @@
 //! members). Run after the rules over their observations.
 //!
 //! Implemented: cpu-starved-latency, burstable-throttle, memory-leak-lifecycle, oom-under-load,
-//! health-check-cycling, network-path-outage, scale-out-blocked-by-capacity,
-//! stuck-rollout-by-drain, egress-bottleneck. Left out: noisy-neighbour-oom needs the
-//! OOM-killed service's own memory against its reservation at the moment of the kill, which is
-//! not kept.
+//! noisy-neighbour-oom, health-check-cycling, network-path-outage, scale-out-blocked-by-capacity,
+//! stuck-rollout-by-drain, egress-bottleneck.
 //!
 //! Each correlation is registered in [`CORRELATIONS`] with its members and catalog entry; only
 //! registered correlations run.
@@ -22,7 +20,9 @@ use chrono::TimeDelta;
 use regex::Regex;
 
 use super::about::{About, Read, Value, WARNING_CRITICAL, limit};
-use crate::model::{Evidence, Observation, Remedy, Service, Severity, Subject, Task};
+use crate::model::{
+    Evidence, Observation, Remedy, Service, Severity, Subject, Task, TaskDefinition,
+};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
 
@@ -30,6 +30,7 @@ pub const CPU_STARVED_LATENCY: &str = "cpu-starved-latency";
 pub const BURSTABLE_THROTTLE: &str = "burstable-throttle";
 pub const MEMORY_LEAK_LIFECYCLE: &str = "memory-leak-lifecycle";
 pub const OOM_UNDER_LOAD: &str = "oom-under-load";
+pub const NOISY_NEIGHBOUR_OOM: &str = "noisy-neighbour-oom";
 pub const HEALTH_CHECK_CYCLING: &str = "health-check-cycling";
 pub const NETWORK_PATH_OUTAGE: &str = "network-path-outage";
 pub const SCALE_OUT_BLOCKED: &str = "scale-out-blocked-by-capacity";
@@ -47,6 +48,7 @@ pub(super) mod rule {
     pub const LEAK: &str = "memory-leak-trend";
     pub const JVM: &str = "log-jvm-memory-pressure";
     pub const OOM: &str = "task-oom-killed";
+    pub const SOFT_LIMIT: &str = "memory-over-soft-limit";
     pub const ALB_5XX: &str = "alb-5xx-spike";
     pub const ELB_KILLS: &str = "tasks-failing-elb-health-checks";
     pub const CODE_MISMATCH: &str = "target-unhealthy-response-code-mismatch";
@@ -107,6 +109,9 @@ const REGRESSION_WINDOW: TimeDelta = TimeDelta::hours(24);
 const FLAT_WINDOW: TimeDelta = TimeDelta::hours(1);
 const FLAT_RISE: f64 = 0.05;
 const FLAT_MIN_POINTS: usize = 30;
+/// A killed task's own memory is read over this span before its stop (Container Insights
+/// publishes a point a minute; the peak of the last five must stay under the reservation).
+const BEFORE_KILL: TimeDelta = TimeDelta::minutes(5);
 /// Service CPU below this is "idle" for the network-path diagnosis.
 const IDLE_CPU: f64 = 50.0;
 
@@ -196,6 +201,28 @@ pub static CORRELATIONS: &[Correlation] = &[
             ],
         },
         find: oom_under_load,
+    },
+    Correlation {
+        id: NOISY_NEIGHBOUR_OOM,
+        members: &[rule::OOM, rule::SOFT_LIMIT],
+        about: About {
+            summary: "A task OOM-killed while under its own memory reservation, on a host where another service runs over its soft limit: the host ran out of memory and the kernel killed the wrong container.",
+            severities: WARNING_CRITICAL,
+            reads: &[
+                Read::Metric(
+                    "ECS/ContainerInsights MemoryUtilized, per task (kept with the stop: its peak before the kill)",
+                ),
+                Read::Api("ECS DescribeTaskDefinition: memoryReservation, memory"),
+                Read::Api(
+                    "ECS DescribeTasks: containerInstanceArn of the killed task and its neighbours",
+                ),
+            ],
+            limits: &[limit(
+                "the killed task's peak under its reservation over the last",
+                Value::Span(BEFORE_KILL),
+            )],
+        },
+        find: noisy_neighbour_oom,
     },
     Correlation {
         id: HEALTH_CHECK_CYCLING,
@@ -675,6 +702,144 @@ fn previous_revision_memory(v: &View, deployed_at: crate::model::Time) -> Option
 /// ECS's start event: `(service web) has started 3 tasks: (task …) …`.
 static STARTED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"has started (\d+) tasks").expect("static regex"));
+
+/// One kill the noisy-neighbour diagnosis holds for: the victim's peak before it, its
+/// reservation, the host, and the neighbours' soft-limit observations there.
+struct Victim<'a> {
+    task: &'a Task,
+    peak: f64,
+    reserved: u32,
+    host: String,
+    neighbours: Vec<&'a Observation>,
+}
+
+fn noisy_neighbour_oom(v: &View) -> Option<Observation> {
+    let kills = v.of(rule::OOM);
+    let mut victims: Vec<(&Observation, Victim)> = kills
+        .iter()
+        .filter_map(|&kill| Some((kill, victim(v, kill)?)))
+        .collect();
+    if victims.is_empty() {
+        return None;
+    }
+    victims.sort_by_key(|(_, victim)| std::cmp::Reverse(victim.task.stopped_at));
+    let (_, first) = &victims[0];
+    let mut neighbours: Vec<String> = victims
+        .iter()
+        .flat_map(|(_, victim)| &victim.neighbours)
+        .filter_map(|o| o.subject.service().map(str::to_string))
+        .collect();
+    neighbours.sort();
+    neighbours.dedup();
+    let more = match victims.len() {
+        1 => String::new(),
+        n => format!(" ({n} such kills)"),
+    };
+    let message = format!(
+        "{}: task {} was OOM-killed on {} at {:.0} MiB, under its own {} MiB reservation, while \
+         {} {} over its memory reservation there{more} — the host ran out of memory and the \
+         kernel killed the wrong container",
+        v.s.name,
+        first.task.short_id(),
+        first.host,
+        first.peak,
+        first.reserved,
+        neighbours.join(", "),
+        if neighbours.len() == 1 { "runs" } else { "run" },
+    );
+    let next = format!(
+        "{} is the victim: raising its limit will not help. Give {} a hard memory limit (memory) \
+         at its peak plus headroom in a new revision and redeploy it; drain {} if it stays short \
+         of memory.",
+        v.s.name,
+        neighbours.join(" and "),
+        first.host
+    );
+    let mut members: Vec<&Observation> = Vec::new();
+    for (kill, victim) in &victims {
+        members.push(kill);
+        members.extend(victim.neighbours.iter().copied());
+    }
+    let mut o = parent(
+        NOISY_NEIGHBOUR_OOM,
+        v,
+        &members,
+        message,
+        &next,
+        &[Remedy::Chart, Remedy::Redeploy, Remedy::Drain],
+    );
+    for (_, victim) in &victims {
+        o = o.evidence(Evidence {
+            at: victim.task.stopped_at,
+            text: format!(
+                "task {} peaked at {:.0} MiB in the {} before its stop; reserves {} MiB; on {}",
+                victim.task.short_id(),
+                victim.peak,
+                super::state_rules::duration(BEFORE_KILL),
+                victim.reserved,
+                victim.host
+            ),
+        });
+    }
+    Some(o)
+}
+
+/// The kill is a neighbour's doing: the task's own memory stayed under its reservation up to
+/// the stop, and another service over its soft limit runs tasks on the same host.
+fn victim<'a>(v: &View<'a, '_>, kill: &Observation) -> Option<Victim<'a>> {
+    let task = task_of(v.input, kill)?;
+    let stopped_at = task.stopped_at.or(task.stopping_at)?;
+    let host = task.container_instance_arn.as_deref()?;
+    let reserved = v
+        .input
+        .task_definition(&task.task_definition.arn)
+        .and_then(TaskDefinition::reserved_memory)
+        .or(task.memory)?;
+    let peak = v
+        .input
+        .task_memory(task)?
+        .since(stopped_at - BEFORE_KILL)
+        .take_while(|p| p.at <= stopped_at)
+        .map(|p| p.value)
+        .reduce(f64::max)?;
+    if peak >= f64::from(reserved) {
+        return None; // at its own limit: its own doing
+    }
+    let cluster = v.cluster();
+    let neighbours: Vec<&Observation> = v
+        .all
+        .iter()
+        .filter(|o| o.rule == rule::SOFT_LIMIT)
+        .filter(|o| {
+            matches!(&o.subject, Subject::Service { cluster: c, service }
+            if c == cluster && *service != v.s.name
+                && v.input.service(c, service).is_some_and(|b| {
+                    v.input
+                        .tasks_of(b)
+                        .any(|t| t.container_instance_arn.as_deref() == Some(host))
+                }))
+        })
+        .collect();
+    if neighbours.is_empty() {
+        return None;
+    }
+    let host_name = v
+        .input
+        .instances
+        .iter()
+        .find(|i| i.arn == host)
+        .map(|i| i.ec2_instance_id.clone())
+        .filter(|id| !id.is_empty())
+        .or_else(|| task.ec2_instance_id.clone())
+        .unwrap_or_else(|| crate::model::arn_tail(host).to_string());
+    Some(Victim {
+        task,
+        peak,
+        reserved,
+        host: host_name,
+        neighbours,
+    })
+}
 
 fn oom_under_load(v: &View) -> Option<Observation> {
     if !v.of(rule::LEAK).is_empty() {
@@ -1298,6 +1463,116 @@ mod tests {
         let mut with_leak = kills.clone();
         with_leak.push(task_obs(rule::LEAK, &task(5), "rising"));
         assert!(!names(&correlate(&with_leak, &f.input())).contains(&OOM_UNDER_LOAD));
+    }
+
+    /// `web` task 1 OOM-killed on the shared host with `peak` MiB in its last minutes (kept
+    /// with the stop), reserving 512 MiB; `batch` runs a task on `batch_host`.
+    fn noisy(peak: f64, batch_host: &str) -> (Facts, Vec<Observation>) {
+        let mut f = facts();
+        f.services.push(Service {
+            name: "batch".into(),
+            ..f.services[0].clone()
+        });
+        let mut killed = stopped(1, 120);
+        killed.ec2_instance_id = Some("i-0abc".into());
+        killed.containers = vec![crate::model::Container {
+            name: "app".into(),
+            exit_code: Some(137),
+            ..Default::default()
+        }];
+        f.task_definitions.insert(
+            killed.task_definition.arn.clone(),
+            std::sync::Arc::new(TaskDefinition {
+                containers: vec![crate::model::ContainerDefinition {
+                    name: "app".into(),
+                    memory_reservation: Some(512),
+                    memory: Some(1024),
+                    ..Default::default()
+                }],
+                ..TaskDefinition::default()
+            }),
+        );
+        let mut neighbour = task(2);
+        neighbour.group = "service:batch".into();
+        neighbour.container_instance_arn = Some(batch_host.into());
+        f.tasks = vec![neighbour];
+        let stop = killed.stopped_at.unwrap();
+        let mut kept = crate::model::History::default();
+        let points = (1..=10)
+            .map(|m| crate::model::Point {
+                at: stop - TimeDelta::minutes(11 - m),
+                value: peak - 10.0 + m as f64,
+            })
+            .collect();
+        kept.merge(stop - TimeDelta::minutes(30), stop, points);
+        f.stop_memory.insert(killed.arn.clone(), kept);
+        let kill = task_obs(
+            rule::OOM,
+            &killed,
+            "app in task 00000001 (web) was OOM-killed",
+        );
+        f.stopped = vec![killed];
+        let mut over = service_obs(rule::SOFT_LIMIT, Severity::Warning, "batch: using 140%");
+        over.subject = Subject::Service {
+            cluster: "prod".into(),
+            service: "batch".into(),
+        };
+        (f, vec![kill, over])
+    }
+
+    #[test]
+    fn noisy_neighbour_oom_blames_the_service_over_its_soft_limit() {
+        let (f, found) = noisy(300.0, INSTANCE);
+        let parents = correlate(&found, &f.input());
+        assert_eq!(names(&parents), [NOISY_NEIGHBOUR_OOM]);
+        let p = &parents[0];
+        assert_eq!(p.subject.label(), "prod/web", "about the victim's service");
+        assert_eq!(p.severity, Severity::Critical);
+        assert_eq!(
+            p.message,
+            "web: task 00000001 was OOM-killed on i-0abc at 300 MiB, under its own 512 MiB \
+             reservation, while batch runs over its memory reservation there — the host ran out \
+             of memory and the kernel killed the wrong container"
+        );
+        assert!(p.next.starts_with("web is the victim"), "{}", p.next);
+        assert!(
+            p.next.contains("Give batch a hard memory limit"),
+            "{}",
+            p.next
+        );
+        assert_eq!(p.evidence.len(), 3, "two members and the kill's memory");
+    }
+
+    #[test]
+    fn noisy_neighbour_oom_needs_a_victim_under_its_reservation_beside_the_neighbour() {
+        let (f, found) = noisy(530.0, INSTANCE);
+        assert!(
+            correlate(&found, &f.input()).is_empty(),
+            "over its own reservation: its own doing"
+        );
+        let (f, found) = noisy(
+            300.0,
+            "arn:aws:ecs:us-east-1:1:container-instance/prod/other",
+        );
+        assert!(
+            correlate(&found, &f.input()).is_empty(),
+            "the neighbour runs elsewhere"
+        );
+        let (mut f, found) = noisy(300.0, INSTANCE);
+        f.stop_memory.clear();
+        assert!(
+            correlate(&found, &f.input()).is_empty(),
+            "the victim's memory is not known"
+        );
+        let (f, mut found) = noisy(300.0, INSTANCE);
+        found[1].subject = Subject::Service {
+            cluster: "prod".into(),
+            service: "web".into(),
+        };
+        assert!(
+            !names(&correlate(&found, &f.input())).contains(&NOISY_NEIGHBOUR_OOM),
+            "its own service over the soft limit is not a neighbour"
+        );
     }
 
     #[test]

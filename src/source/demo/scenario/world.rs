@@ -438,7 +438,10 @@ impl Ctx<'_> {
         let Some(cl) = clusters.iter_mut().find(|c| c.name == CLUSTER) else {
             return;
         };
-        add_instance(cl, rng, ty, az, None, |_| now - secs(95), |_, _| now);
+        let n = add_instance(cl, rng, ty, az, None, |_| now - secs(95), |_, _| now);
+        let (peers, new) = cl.instances.split_at_mut(n);
+        let peers: Vec<&crate::model::Instance> = peers.iter().map(|p| &p.instance).collect();
+        crate::source::demo::amis::run_as_template(&mut new[0].instance, &peers);
         for svc in &mut cl.services {
             // A service waiting to place a task tries again at its next pass.
             if svc.service.desired > svc.active() {
