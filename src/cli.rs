@@ -18,7 +18,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Run on the embedded demo fleet instead of AWS (scenarios: default, large; replayed
+    /// Run on the embedded demo fleet instead of AWS (scenarios: default, large, huge; replayed
     /// incidents: memory-leak, cpu-credits, bad-deploy, capacity, image-pull, sg-outage)
     #[arg(
         global = true,
@@ -183,6 +183,7 @@ fn endpoint(s: &str) -> Result<String, String> {
 const DEMO_HELP: &str = "Run on the embedded demo fleet instead of AWS. SCENARIO is one of:
   default       3 clusters, ~150 tasks that start, crash and get replaced while you watch
   large         one cluster of 10,000 tasks in 200 services on 500 instances
+  huge          40 clusters, 2,000 services (one cluster of 1,200), 100,000 tasks, 5,000 instances
 A replayed incident, in compressed time (one to three minutes, recovering on its own):
   memory-leak   web's memory climbs until its tasks are OOM-killed (exit 137) and restart (x30)
   cpu-credits   a t3 host runs out of CPU credits: CPU flat at baseline, service CPU pegged (x60)

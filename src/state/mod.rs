@@ -12,6 +12,7 @@ mod logs;
 mod metrics;
 mod nav;
 mod popup;
+mod row_cache;
 mod status;
 mod taskdefs;
 mod timeline;
@@ -32,6 +33,7 @@ pub use logs::{BACKFILL, DEFAULT_CAP, LogLine, LogMode, LogPane, contains_ignore
 pub use metrics::{Metrics, retention};
 pub use nav::{Pane, PaneKind};
 pub use popup::{FindingsView, PickerKind, Popup, TimelineView, TimelineWindow};
+pub use row_cache::{Narrowed, RowCache, RowKeys};
 pub use status::{Level, Status};
 pub use taskdefs::{TaskDefCache, TaskDefText, TaskDefsView};
 pub use timeline::{Timeline, TimelineEntry, TimelineKind};
