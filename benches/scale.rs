@@ -161,6 +161,27 @@ fn region_tasks(h: &Harness) -> Vec<Task> {
         .collect()
 }
 
+/// Every cluster's running tasks answered, as if a pane showed each cluster.
+fn hold_every_cluster(b: &mut Bench) {
+    use futures::executor::block_on;
+    let clusters = block_on(b.h.source.clusters()).unwrap();
+    for c in clusters {
+        let scope = ecsmon::model::TaskScope::Cluster { cluster: c.name };
+        let tasks = block_on(b.h.source.tasks(&scope, false)).unwrap();
+        b.seq += 1;
+        let at = b.h.state.now;
+        b.update(Action::Loaded {
+            query: Query::Tasks {
+                scope,
+                stopped: false,
+            },
+            seq: b.seq,
+            at,
+            result: Ok(Snapshot::Tasks(tasks)),
+        });
+    }
+}
+
 /// `10,000` for 10000.
 fn thousands(n: usize) -> String {
     let digits = n.to_string();
@@ -292,6 +313,26 @@ fn per_tick(b: &mut Bench) {
     );
 }
 
+/// The UI loop's longest stall over a minute of the fleet moving: every action `update` applies
+/// (ticks, poll answers, metrics, the engine's findings) timed one by one; the polls and the
+/// engine's evaluations themselves run off the loop, as in the runtime.
+fn longest_stall(b: &mut Bench) {
+    println!(
+        "\nthe UI loop's longest stall, a minute of the fleet moving, every task of the fleet held \
+         (each cluster's answered as a pane's would be)"
+    );
+    b.arrive(b.all.clone());
+    hold_every_cluster(b);
+    b.h.longest_update = Duration::ZERO;
+    let mut worst = Duration::ZERO;
+    for _ in 0..60 {
+        b.h.advance(1);
+        worst = worst.max(b.h.longest_update);
+        b.draw();
+    }
+    println!("  longest update: {}", ms(worst));
+}
+
 fn memory_per_task(b: &mut Bench) {
     println!("\nmemory per task (live heap bytes, counting allocator)");
     let before = LIVE.load(Ordering::Relaxed);
@@ -309,6 +350,8 @@ fn memory_per_task(b: &mut Bench) {
     for n in sizes {
         b.arrive(b.all[..n].to_vec());
         b.draw();
+        // Big answers are freed on a thread of their own: let it finish.
+        std::thread::sleep(Duration::from_millis(500));
         held.push((n, LIVE.load(Ordering::Relaxed)));
     }
     let (n0, base) = held[0];
@@ -334,5 +377,6 @@ fn main() {
     update_per_arrival(&mut b);
     key_to_frame(&mut b);
     per_tick(&mut b);
+    longest_stall(&mut b);
     memory_per_task(&mut b);
 }

@@ -94,6 +94,8 @@ pub struct State {
     pub last_input: Time,
     /// How far back the stopped-tasks view looks.
     pub stopped_window: std::time::Duration,
+    /// When answers nobody wants were last looked for (`update::data::forget_unwanted`).
+    pub fleet_pruned_at: Option<Time>,
     pub mouse: bool,
     /// The AWS settings in use; `None` on the demo fleet.
     pub aws: Option<crate::source::aws::AwsSettings>,
@@ -134,6 +136,7 @@ impl State {
             refresh,
             last_input: now,
             stopped_window: std::time::Duration::from_secs(3600),
+            fleet_pruned_at: None,
             mouse: true,
             aws: None,
             screen,

@@ -27,48 +27,60 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     }
     state.triage.last_scheduled = Some(now);
     state.triage.wanted_queries = poll::fleet_queries(state);
+    let since = fresh_since(state);
+    // Decided over the borrowed fleet first, then sent: a big account has 2,000 services and
+    // 100,000 tasks, none of which is copied once a second.
+    let mut per_service = Vec::new();
+    let task_defs: Vec<String> = {
+        let troubled = poll::services_with_findings(state);
+        for s in state.fleet.services_since(since) {
+            let target_health = (poll::targets_in_question(state, s, &troubled)
+                && !poll::target_health_open(state, &s.arn))
+            .then(|| (s.arn.clone(), s.target_group_arns.clone()));
+            let scaling = poll::wants_scaling_bounds(state, s).then(|| {
+                (
+                    metric_catalog::cluster_of(&s.cluster_arn).to_string(),
+                    s.name.clone(),
+                    s.arn.clone(),
+                )
+            });
+            per_service.push((s.task_definition.arn.clone(), target_health, scaling));
+        }
+        // Task definitions of running tasks too (a deployment's old and new revisions differ).
+        state
+            .fleet
+            .running_task_definitions_since(since)
+            .into_iter()
+            .filter(|arn| !state.triage.task_definitions.contains_key(*arn))
+            .map(str::to_string)
+            .collect()
+    };
     let mut effects = Vec::new();
-    let services: Vec<Service> = state
-        .fleet
-        .services_since(fresh_since(state))
-        .into_iter()
-        .cloned()
-        .collect();
-    for s in &services {
-        want_task_definition(state, &s.task_definition.arn, &mut effects);
-        if poll::targets_in_question(state, s)
-            && !poll::target_health_open(state, &s.arn)
+    for (task_definition, target_health, scaling) in per_service {
+        want_task_definition(state, &task_definition, &mut effects);
+        if let Some((service_arn, target_groups)) = target_health
             && state
                 .triage
-                .due(&format!("th {}", s.arn), now, poll::TARGET_HEALTH_EVERY)
+                .due(&format!("th {service_arn}"), now, poll::TARGET_HEALTH_EVERY)
         {
             effects.push(Effect::TriageTargetHealth {
-                service_arn: s.arn.clone(),
-                target_groups: s.target_group_arns.clone(),
+                service_arn,
+                target_groups,
             });
         }
-        if poll::wants_scaling_bounds(state, s)
+        if let Some((cluster, service, service_arn)) = scaling
             && state
                 .triage
-                .due(&format!("sb {}", s.arn), now, poll::SCALING_EVERY)
+                .due(&format!("sb {service_arn}"), now, poll::SCALING_EVERY)
         {
             effects.push(Effect::FetchScalingBounds {
-                cluster: metric_catalog::cluster_of(&s.cluster_arn).to_string(),
-                service: s.name.clone(),
-                service_arn: s.arn.clone(),
+                cluster,
+                service,
+                service_arn,
             });
         }
     }
     effects.extend(log_scans(state));
-    // Task definitions of running tasks too (a deployment's old and new revisions differ).
-    let task_defs: Vec<String> = state
-        .fleet
-        .tasks_since(fresh_since(state))
-        .0
-        .into_iter()
-        .map(|t| t.task_definition.arn.clone())
-        .filter(|a| !a.is_empty())
-        .collect();
     for arn in task_defs {
         want_task_definition(state, &arn, &mut effects);
     }
