@@ -77,6 +77,7 @@ impl EngineJob {
             logs: &self.logs,
             log_index: Default::default(),
             task_index: Default::default(),
+            lookup: Default::default(),
         };
         let basis = (
             input.services.len(),
