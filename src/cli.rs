@@ -18,8 +18,8 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Run on the embedded demo fleet instead of AWS (scenarios: default, large, or a replayed
-    /// incident: see --help)
+    /// Run on the embedded demo fleet instead of AWS (scenarios: default, large, huge, or a
+    /// replayed incident: see --help)
     #[arg(
         global = true,
         long,
@@ -187,6 +187,7 @@ fn demo_help() -> String {
         "Run on the embedded demo fleet instead of AWS. SCENARIO is one of:
   default           3 clusters, ~150 tasks that start, crash and get replaced while you watch
   large             one cluster of 10,000 tasks in 200 services on 500 instances
+  huge              40 clusters, 2,000 services (one cluster of 1,200), 100,000 tasks, 5,000 instances
 A replayed incident, in compressed time (one to four minutes, recovering on its own):",
     );
     for (name, _, rehearses) in DemoSource::replays() {

@@ -171,8 +171,24 @@ pub fn shows_stops(s: &Service, now: Time) -> bool {
             })
 }
 
-/// Whether a service's load balancer targets are worth polling now.
-pub fn targets_in_question(state: &State, s: &Service) -> bool {
+/// (cluster, service) of every service with an active finding, for [`targets_in_question`]
+/// (worked out once, not once a service: a big account has thousands).
+pub fn services_with_findings(state: &State) -> std::collections::HashSet<(&str, &str)> {
+    state
+        .triage
+        .all()
+        .filter(|f| f.is_active())
+        .filter_map(|f| Some((f.current.subject.cluster(), f.current.subject.service()?)))
+        .collect()
+}
+
+/// Whether a service's load balancer targets are worth polling now (`troubled`: what
+/// [`services_with_findings`] says).
+pub fn targets_in_question(
+    state: &State,
+    s: &Service,
+    troubled: &std::collections::HashSet<(&str, &str)>,
+) -> bool {
     if s.target_group_arns.is_empty() {
         return false;
     }
@@ -189,11 +205,7 @@ pub fn targets_in_question(state: &State, s: &Service) -> bool {
     });
     unhealthy_metric
         || shows_stops(s, state.now)
-        || state.triage.all().any(|f| {
-            f.is_active()
-                && f.current.subject.cluster() == metric_catalog::cluster_of(&s.cluster_arn)
-                && f.current.subject.service() == Some(s.name.as_str())
-        })
+        || troubled.contains(&(metric_catalog::cluster_of(&s.cluster_arn), s.name.as_str()))
 }
 
 /// The target-health view polls this service already (its answers feed the engine too).

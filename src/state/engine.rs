@@ -87,6 +87,7 @@ impl EngineJob {
             log_index: Default::default(),
             task_index: Default::default(),
             nat_gateways: self.fleet.nat_gateways_since(self.egress_since),
+            lookup: Default::default(),
         };
         let basis = (
             input.services.len(),

@@ -39,6 +39,8 @@ pub struct MetricsPoll {
     pub triage_marked: Option<Time>,
     /// A cycle went out while some wanted series were still uncovered: ask for them next.
     pub triage_owed: bool,
+    /// When old points and unwanted series were last dropped (`Metrics::prune`).
+    pub pruned_at: Option<Time>,
 }
 
 #[derive(Debug, Default)]

@@ -2,6 +2,7 @@
 //! `start`, including the recent past (stopped tasks, service events) that led there.
 //! This file has the building blocks; `scenarios.rs` puts them together.
 
+mod huge;
 mod incidents;
 mod scenarios;
 
@@ -17,6 +18,7 @@ use crate::model::{Deployment, Service, Time};
 pub const SCENARIOS: &[&str] = &[
     "default",
     "large",
+    "huge",
     "memory-leak",
     "cpu-credits",
     "bad-deploy",
@@ -37,13 +39,14 @@ pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {
         rng: Rng::with_seed(seed),
         start,
         redated: HashSet::new(),
-        round_robin: scenario == "large",
+        round_robin: matches!(scenario, "large" | "huge"),
         cursor: 0,
     };
     let mut script = None;
     let (clusters, tuning) = match scenario {
         "default" => (generator.default_fleet(), DEFAULT_TUNING),
         "large" => (vec![generator.large_cluster()], LARGE_TUNING),
+        "huge" => (generator.huge_fleet(), HUGE_TUNING),
         other => {
             let Some(found) = super::scenario::find(other) else {
                 return Err(format!(
@@ -87,6 +90,14 @@ const LARGE_TUNING: Tuning = Tuning {
     stops_per_hour: 120.0,
     health_flaps_per_hour: 30.0,
     deployment_every_secs: (120, 300),
+    start_failure_rate: 0.03,
+};
+
+/// Ten times `large`'s fleet, about ten times its churn (a stop or a flap is at most one a step).
+const HUGE_TUNING: Tuning = Tuning {
+    stops_per_hour: 600.0,
+    health_flaps_per_hour: 240.0,
+    deployment_every_secs: (15, 40),
     start_failure_rate: 0.03,
 };
 
@@ -187,7 +198,7 @@ impl Generator {
     fn service(&mut self, cl: &mut ClusterState, p: &Plan, deployed_ago: i64) -> usize {
         let rng = &mut self.rng;
         let deployed_at = self.start - secs(deployed_ago);
-        let family = if cl.name == "prod" || cl.name == "large" {
+        let family = if matches!(cl.name.as_str(), "prod" | "large" | huge::CORE) {
             p.name.clone()
         } else {
             format!("{}-{}", p.name, cl.name)
