@@ -42,7 +42,7 @@ pub fn script() -> Script {
             "egress-bottleneck",
         ],
         catalog: "nat-black-friday",
-        rehearses: "a 5× surge exhausts the lone NAT gateway's ports: connect timeouts, 5xx, slow responses; a second gateway and connection reuse fix it",
+        rehearses: "a 5× surge exhausts the lone NAT gateway's ports: connect timeouts, 5xx, slow responses below 70 % CPU",
         ratio: 10,
         recovered_by: 180.0,
         fixture: Fixture {
