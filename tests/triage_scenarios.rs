@@ -319,3 +319,48 @@ fn dns_at_its_peak() {
     insta::assert_snapshot!("dns_pane", pane);
     insta::assert_snapshot!("dns_findings", findings);
 }
+
+#[test]
+fn nat() {
+    check(
+        "nat",
+        &[
+            "service-cpu-saturated",
+            "memory-leak-trend",
+            "autoscaling-at-max-capacity",
+            "placement-insufficient-resources",
+            "cpu-starved-latency",
+            // The timeouts are calls to an HTTP API, not the database.
+            "log-db-connectivity-failure",
+        ],
+        100.0,
+    );
+}
+
+#[test]
+fn nat_at_its_peak() {
+    let (pane, findings) = peak("nat", 110.0);
+    insta::assert_snapshot!("nat_pane", pane);
+    insta::assert_snapshot!("nat_findings", findings);
+}
+
+#[test]
+fn nat_latency() {
+    check(
+        "nat-latency",
+        &[
+            "service-cpu-saturated",
+            "memory-leak-trend",
+            "cpu-starved-latency",
+            "log-db-connectivity-failure",
+        ],
+        100.0,
+    );
+}
+
+#[test]
+fn nat_latency_at_its_peak() {
+    let (pane, findings) = peak("nat-latency", 110.0);
+    insta::assert_snapshot!("nat_latency_pane", pane);
+    insta::assert_snapshot!("nat_latency_findings", findings);
+}

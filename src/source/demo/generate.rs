@@ -32,6 +32,8 @@ pub const SCENARIOS: &[&str] = &[
     "slow-dependency",
     "s3-denied",
     "dns",
+    "nat",
+    "nat-latency",
 ];
 
 pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {

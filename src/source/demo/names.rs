@@ -112,6 +112,16 @@ pub const PRIVATE_SUBNETS: [&str; 3] = [
 
 /// The public subnet (AZ a) the demo VPC's NAT gateway lives in.
 pub const PUBLIC_SUBNET_A: &str = "subnet-0f5e2d8c7a1b39e46";
+/// The public subnet of each availability zone (`AZS`), where its NAT gateway would go.
+pub fn public_subnet(az: usize) -> &'static str {
+    [
+        PUBLIC_SUBNET_A,
+        "subnet-0e6a3b9d1f4c72a58",
+        "subnet-0d2b7f4a9c6e13b85",
+    ][az % PRIVATE_SUBNETS.len()]
+}
+/// A second NAT gateway (AZ b) that a replayed incident adds.
+pub const NAT_B: &str = "nat-0b2e4d6f8a1c35790";
 /// The demo VPC's one NAT gateway (one EIP, in AZ a): the default route of every private
 /// subnet.
 pub const NAT_A: &str = "nat-0a1f3c5e7b9d24680";

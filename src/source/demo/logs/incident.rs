@@ -347,6 +347,18 @@ fn line(
             &text,
         ));
     }
+    // A call to the partner API that cannot get a connection through the NAT gateway.
+    let (e5xx, e504) = inc.world.egress_failures_of(life.revision, at);
+    if e5xx + e504 > 0.0 && h % 6 == 3 {
+        let thread = format!("nio-8080-exec-{}", 1 + h % 10);
+        let host = inc.world.partner_host;
+        let text = format!(
+            "POST /api/checkout failed: org.springframework.web.client.ResourceAccessException: \
+             I/O error on POST request for \"https://{host}/v2/charges\": connect timed out; \
+             nested exception is java.net.SocketTimeoutException: connect timed out"
+        );
+        return Some(spring(at, "ERROR", &thread, "c.e.web.PartnerClient", &text));
+    }
     // A quote call stuck on the third party: it hangs past the ALB's 30 s, or (with the client
     // timeout) gives up at 25 s and answers the fallback.
     let hung = *inc.world.hung_calls.at(at);

@@ -322,6 +322,8 @@ struct Traffic {
     /// connection error).
     hung: f64,
     e502: f64,
+    /// Share of the requests the app answered 5xx because its outbound call could not connect.
+    egress_5xx: f64,
     healthy: (f64, f64),
     unhealthy: (f64, f64),
 }
@@ -350,8 +352,14 @@ fn traffic(inc: &Incident, tg: &str, service: &str, at: Time) -> Traffic {
     }
     // A killed task resets the connections it was serving: under 1 % of the minute.
     e502 = (e502 + inc.world.reset_share * resets).min(1.0 - e503 - e504);
-    let hung = if service == WEB && tg == inc.world.web_target_group {
-        hung_share(inc, at).min((1.0 - e503 - e504 - e502).max(0.0))
+    let web = service == WEB && tg == inc.world.web_target_group;
+    let (egress_5xx, egress_504) = if web {
+        egress_shares(inc, at)
+    } else {
+        (0.0, 0.0)
+    };
+    let hung = if web {
+        (hung_share(inc, at) + egress_504).min((1.0 - e503 - e504 - e502).max(0.0))
     } else {
         0.0
     };
@@ -373,6 +381,7 @@ fn traffic(inc: &Incident, tg: &str, service: &str, at: Time) -> Traffic {
         e504,
         hung,
         e502,
+        egress_5xx,
         healthy: count(|g| g.healthy),
         unhealthy: count(|g| g.unhealthy),
     }
@@ -400,6 +409,27 @@ fn hung_share(inc: &Incident, at: Time) -> f64 {
         .filter(|l| !inc.world.client_timeout.contains(&l.revision))
         .count();
     share * exposed as f64 / running.len() as f64
+}
+
+/// Shares of `web`'s requests in the minute starting at `at` whose outbound call cannot
+/// connect through the NAT gateway: (answered 5xx by the app, 504 by the load balancer), over
+/// the running tasks by what their revision sees.
+fn egress_shares(inc: &Incident, at: Time) -> (f64, f64) {
+    let mid = at + chrono::TimeDelta::seconds(30);
+    let cluster = super::super::scenario::world::CLUSTER;
+    let running: Vec<&TaskLife> = inc
+        .record
+        .lives_of(cluster, WEB)
+        .filter(|l| l.running_at(mid))
+        .collect();
+    if running.is_empty() {
+        return (0.0, 0.0);
+    }
+    let n = running.len() as f64;
+    running.iter().fold((0.0, 0.0), |(a, b), l| {
+        let (e5xx, e504) = inc.world.egress_failures_of(l.revision, mid);
+        (a + e5xx / n, b + e504 / n)
+    })
 }
 
 /// Share of `web`'s requests in the minute starting at `at` that fail with a 500 because the
@@ -475,7 +505,8 @@ fn load_balancer_value(
                 } else {
                     0.0
                 };
-                (r * t.served() * (0.0003 * (1.0 + jitter(seed, at)) + lookups)).round()
+                (r * t.served() * (0.0003 * (1.0 + jitter(seed, at)) + lookups) + r * t.egress_5xx)
+                    .round()
             }
             "HTTPCode_Target_2XX_Count" => (r * t.served() * 0.985).round(),
             "TargetResponseTime" if per_group => {

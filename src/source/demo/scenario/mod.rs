@@ -21,6 +21,8 @@ mod high_cpu;
 mod image_pull;
 mod load_test_oom;
 mod memory_leak;
+mod nat;
+mod nat_latency;
 mod post_deploy_leak;
 pub(super) mod record;
 mod s3_denied;
@@ -237,6 +239,8 @@ pub fn all() -> Vec<Script> {
         slow_dependency::script(),
         s3_denied::script(),
         dns::script(),
+        nat::script(),
+        nat_latency::script(),
     ]
 }
 

@@ -88,6 +88,14 @@ pub struct World {
     /// `web` revisions with a client timeout (and a fallback) on that call: their requests
     /// fail fast instead of hanging.
     pub client_timeout: Vec<u32>,
+    /// Shares of `web`'s requests whose call to a partner API (`partner_host`) cannot connect
+    /// through an exhausted NAT gateway: (answered 5xx by the app after its connect timeout,
+    /// retried until the load balancer's idle timeout answers them 504).
+    pub egress_failures: Timeline<(f64, f64)>,
+    pub partner_host: &'static str,
+    /// `web` revisions with a pooled keep-alive HTTP client: they reuse their connections, so
+    /// their calls do not fail at the NAT gateway.
+    pub pooled_clients: Vec<u32>,
     /// `web` uploads reports to this bucket and the bucket policy refuses it (S3 403).
     pub uploads_denied: Timeline<Option<&'static str>>,
     /// The VPC's DNS is broken (a custom DHCP option set, DNS support off): `web` tasks that
@@ -148,6 +156,9 @@ impl Default for World {
             gc_stall_share: None,
             hung_calls: Timeline::new(0.0),
             client_timeout: Vec::new(),
+            egress_failures: Timeline::new((0.0, 0.0)),
+            partner_host: "api.partner.example",
+            pooled_clients: Vec::new(),
             uploads_denied: Timeline::new(None),
             dns_broken: Timeline::new(false),
             needs_lookup: 0.12,
@@ -280,6 +291,16 @@ impl World {
                 let level = super::curve_at(curve, t);
                 level * (0.75 + 0.25 * warm) * (0.96 + 0.08 * unit(task_id))
             }
+        }
+    }
+
+    /// The egress failures a `web` task of `revision` sees at `at`: none once it reuses its
+    /// connections.
+    pub fn egress_failures_of(&self, revision: u32, at: Time) -> (f64, f64) {
+        if self.pooled_clients.contains(&revision) {
+            (0.0, 0.0)
+        } else {
+            *self.egress_failures.at(at)
         }
     }
 
@@ -449,6 +470,23 @@ impl Ctx<'_> {
                 svc.dirty = true;
             }
         }
+    }
+
+    /// `CreateNatGateway` in the public subnet of AZ `az`, and the route table of that AZ's
+    /// private subnet pointed at it: the subnet's egress leaves the gateways that served it.
+    pub fn add_nat_gateway(&mut self, id: &str, az: usize) {
+        let private = names::private_subnet(az).to_string();
+        for g in &mut self.fleet.nat_gateways {
+            g.serves.retain(|s| *s != private);
+        }
+        self.fleet.nat_gateways.push(crate::model::NatGateway {
+            id: id.into(),
+            state: "available".into(),
+            vpc_id: names::VPC.into(),
+            subnet_id: names::public_subnet(az).into(),
+            addresses: 1,
+            serves: vec![private],
+        });
     }
 
     /// `UpdateContainerInstancesState DRAINING` on the cluster's instances of `family`

@@ -56,11 +56,9 @@ pub fn check(input: &Input) -> Vec<Observation> {
                 cluster: cluster.to_string(),
             },
             format!(
-                "{}: {} port-allocation errors, {} dropped packets in the last {WINDOW} min — \
-                 outbound connections from {} are failing",
+                "{}: {} in the last {WINDOW} min — outbound connections from {} are failing",
                 g.id,
-                grouped(port_errors),
-                grouped(drops),
+                counts(port_errors, drops),
                 nat_services(input, cluster, g)
             ),
         )
@@ -101,6 +99,19 @@ pub fn check(input: &Input) -> Vec<Observation> {
     out
 }
 
+/// What went wrong, leaving out what did not: `350 port-allocation errors, 900 dropped
+/// packets`, or `240 dropped packets`.
+fn counts(port_errors: f64, drops: f64) -> String {
+    let mut parts = Vec::new();
+    if port_errors > 0.0 {
+        parts.push(format!("{} port-allocation errors", grouped(port_errors)));
+    }
+    if drops > 0.0 || parts.is_empty() {
+        parts.push(format!("{} dropped packets", grouped(drops)));
+    }
+    parts.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
@@ -134,6 +145,11 @@ mod tests {
         let found = check(&fleet(&[0.0; 4], &[120.0; 4], &[500_000.0; 4]).input());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].severity, Severity::Warning);
+        assert_eq!(
+            found[0].message,
+            "nat-0a1b2c3d4e5f60718: 360 dropped packets in the last 3 min — outbound connections \
+             from payments are failing"
+        );
     }
 
     #[test]

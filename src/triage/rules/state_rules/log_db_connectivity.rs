@@ -50,13 +50,16 @@ static VARIANTS: LazyLock<[(&'static str, Regex); 4]> = LazyLock::new(|| {
 /// DynamoDB throttling is capacity, not connectivity.
 static THROTTLED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"ProvisionedThroughputExceededException").unwrap());
+/// A call to an HTTP URL (`I/O error on POST request for "https://api.partner.example/…":
+/// connect timed out`) is an external API, not the database: egress-bottleneck reads those.
+static HTTP_CALL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"\bhttps?://"#).unwrap());
 /// `Connection to db.internal:5432 refused`, `jdbc:postgresql://db.internal:5432/app`.
 static HOST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"Connection to (?<h1>[^\s:]+)(?::(?<p1>\d+))? refused|jdbc:[a-z]+://(?<h2>[^/:\s]+)(?::(?<p2>\d+))?").unwrap()
 });
 
 fn variant(line: &str) -> Option<&'static str> {
-    if THROTTLED.is_match(line) {
+    if THROTTLED.is_match(line) || HTTP_CALL.is_match(line) {
         return None;
     }
     VARIANTS
@@ -143,11 +146,11 @@ fn next_step(variant: &str, lines: &[&LogSample]) -> String {
                         .map(|p| p.as_str().to_string());
                     Some((host, port))
                 })
-                .unwrap_or_else(|| ("{host}".into(), None));
+                .unwrap_or_else(|| ("<db-host>".into(), None));
             format!(
                 "The database security group must allow the task security group on the database \
                  port; test from a task with exec `nc -vz {host} {}`.",
-                port.as_deref().unwrap_or("{port}")
+                port.as_deref().unwrap_or("<db-port>")
             )
         }
         "pool" => "Compare the pool size with the database's max connections and the query \
@@ -231,6 +234,23 @@ mod tests {
         assert!(found[0].message.contains("on 2/2 tasks"));
         assert!(
             found[0].next.contains("nc -vz db.internal 5432"),
+            "{}",
+            found[0].next
+        );
+    }
+
+    #[test]
+    fn an_http_call_timing_out_is_no_database() {
+        let partner = "POST /api/checkout failed: org.springframework.web.client.ResourceAccessException: I/O error on POST request for \"https://api.partner.example/v2/charges\": connect timed out; nested exception is java.net.SocketTimeoutException: connect timed out";
+        let lines: Vec<(&str, i64, &str)> = (0..6).map(|n| ("t1", 10 + n, partner)).collect();
+        assert!(check(&with_lines(&lines).input()).is_empty());
+        // The database's own timeout still counts, and names no host it cannot see.
+        let db = "com.mysql.cj.jdbc.exceptions.CommunicationsException: Communications link failure … connect timed out";
+        let lines: Vec<(&str, i64, &str)> = (0..6).map(|n| ("t1", 10 + n, db)).collect();
+        let found = check(&with_lines(&lines).input());
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].next.ends_with("`nc -vz <db-host> <db-port>`."),
             "{}",
             found[0].next
         );

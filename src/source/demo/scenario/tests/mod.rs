@@ -10,6 +10,8 @@ mod high_cpu;
 mod image_pull;
 mod load_test_oom;
 mod memory_leak;
+mod nat;
+mod nat_latency;
 mod post_deploy_leak;
 mod s3_denied;
 mod sg_outage;
@@ -26,7 +28,7 @@ use crate::source::FleetSource;
 use crate::source::demo::{DemoClock, DemoSource};
 
 pub const CLUSTER: &str = "demo-prod";
-pub const NAMES: [&str; 13] = [
+pub const NAMES: [&str; 15] = [
     "memory-leak",
     "cpu-credits",
     "bad-deploy",
@@ -40,6 +42,8 @@ pub const NAMES: [&str; 13] = [
     "slow-dependency",
     "s3-denied",
     "dns",
+    "nat",
+    "nat-latency",
 ];
 
 pub fn demo(name: &str) -> DemoSource {
@@ -241,7 +245,7 @@ pub fn assert_recovered(src: &DemoSource) {
 #[test]
 fn every_scenario_is_listed_with_the_catalog_ratio() {
     let listed = DemoSource::scenarios();
-    let ratios = [30, 60, 5, 10, 10, 10, 10, 10, 120, 10, 10, 10, 10];
+    let ratios = [30, 60, 5, 10, 10, 10, 10, 10, 120, 10, 10, 10, 10, 10, 10];
     for (name, ratio) in NAMES.iter().zip(ratios) {
         assert!(listed.contains(name), "{name}");
         assert_eq!(DemoSource::replay_ratio(name), Some(ratio), "{name}");
@@ -276,7 +280,14 @@ fn the_fixture_is_the_catalogs() {
             block_on(src.scaling_bounds(CLUSTER, "web"))
                 .unwrap()
                 .map(|b| (b.min, b.max)),
-            Some((2, if name == "load-test-oom" { 10 } else { 6 }))
+            Some((
+                2,
+                match name {
+                    "load-test-oom" => 10,
+                    "nat" => 40,
+                    _ => 6,
+                }
+            ))
         );
         let h = health(&src);
         assert_eq!(h.name, "tg-web");
@@ -312,6 +323,14 @@ fn the_fixture_is_the_catalogs() {
                     (svc.desired, tasks[0].cpu, tasks[0].memory),
                     (3, Some(512), Some(512))
                 );
+            }
+            "nat" => {
+                assert_eq!(instances(&src).len(), 4);
+                assert_eq!(
+                    (svc.desired, tasks[0].cpu, tasks[0].memory),
+                    (6, Some(256), Some(1024))
+                );
+                assert_eq!(azs.len(), 2);
             }
             "capacity" => {
                 assert_eq!(instances(&src).len(), 2);
