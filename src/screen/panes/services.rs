@@ -8,6 +8,24 @@ use super::{alarm_badge, badge_style, findings_badge, state_style};
 /// Column of this pane (named once so the closures below infer their item type).
 type C = Column<Service>;
 
+/// `loading` until the row's details come (a big cluster's rows come listed first).
+fn status(s: &Service) -> String {
+    if s.loading {
+        "loading".into()
+    } else {
+        s.status.clone()
+    }
+}
+
+/// A count, or `…` while unknown (not zero: the row's details have not come yet).
+fn count(s: &Service, n: u32) -> String {
+    if s.loading {
+        "…".into()
+    } else {
+        n.to_string()
+    }
+}
+
 fn rollout(s: &Service) -> String {
     s.primary_deployment()
         .map_or_else(|| "-".into(), |d| or_dash(&d.rollout_state))
@@ -48,9 +66,15 @@ pub fn columns() -> Vec<Column<Service>> {
             })
         })
         .styled_by_text(badge_style),
-        C::new("STATUS", 6, |s, _| s.status.clone()).styled(|s, t| state_style(&s.status, t)),
-        C::new("DESIRED", 7, |s, _| s.desired.to_string()).by(|s| s.desired as f64),
-        C::new("RUNNING", 7, |s, _| s.running.to_string())
+        C::new("STATUS", 6, |s, _| status(s)).styled(|s, t| {
+            if s.loading {
+                t.dim
+            } else {
+                state_style(&s.status, t)
+            }
+        }),
+        C::new("DESIRED", 7, |s, _| count(s, s.desired)).by(|s| s.desired as f64),
+        C::new("RUNNING", 7, |s, _| count(s, s.running))
             .by(|s| s.running as f64)
             .styled(|s, t| {
                 if s.running < s.desired {
@@ -59,7 +83,7 @@ pub fn columns() -> Vec<Column<Service>> {
                     t.base
                 }
             }),
-        C::new("PENDING", 7, |s, _| s.pending.to_string())
+        C::new("PENDING", 7, |s, _| count(s, s.pending))
             .by(|s| s.pending as f64)
             .styled(|s, t| if s.pending > 0 { t.warn } else { t.base }),
         C::spark("CPU", 26, |s| Some(Spark::of(cat::service_cpu(s)))),
