@@ -77,7 +77,10 @@ async fn two_thousand_services_show_after_the_list_pages_and_load_at_the_floor()
 
     // Answered in the order asked, as the runtime's tasks roughly are.
     let mut queue: std::collections::VecDeque<Effect> = describes(step(&mut h, listed)).into();
-    assert_eq!(h.state.fleet.slot(&query).unwrap().loading(), Some((SERVICES, 0)));
+    assert_eq!(
+        h.state.fleet.slot(&query).unwrap().loading(),
+        Some((SERVICES, 0))
+    );
     let frame = h.render();
     assert!(frame.contains("Services (2,000 · 0 loaded)"), "{frame}");
     assert!(frame.contains("loading"), "{frame}");
@@ -120,7 +123,10 @@ async fn two_thousand_services_show_after_the_list_pages_and_load_at_the_floor()
     // All loaded, at the floor: 2,000 / 10 describes, each within the batch limit (the front
     // refuses more than 10).
     assert_eq!(h.state.fleet.slot(&query).unwrap().loading(), None);
-    assert_eq!(moto.calls("ecs:DescribeServices").await, (SERVICES / BATCH) as u64);
+    assert_eq!(
+        moto.calls("ecs:DescribeServices").await,
+        (SERVICES / BATCH) as u64
+    );
     assert_eq!(moto.calls("ecs:ListServices").await, 20);
     let services = h.state.fleet.services(&query);
     assert!(services.iter().all(|s| s.status == "ACTIVE" && !s.loading));

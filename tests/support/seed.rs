@@ -453,7 +453,11 @@ pub async fn seed_heap_near_limit(cfg: &aws_config::SdkConfig, cluster: &str, se
 
 /// A cluster of `services` services with no tasks and no instances (the rows of a very big
 /// cluster), created `PARALLEL` at a time. Returns their names.
-pub async fn seed_services(cfg: &aws_config::SdkConfig, cluster: &str, services: usize) -> Vec<String> {
+pub async fn seed_services(
+    cfg: &aws_config::SdkConfig,
+    cluster: &str,
+    services: usize,
+) -> Vec<String> {
     let spec = FleetSpec::new(cluster, services, 0, 0);
     let ecs = aws_sdk_ecs::Client::new(cfg);
     let region = cfg.region().map(|r| r.to_string()).unwrap_or_default();
