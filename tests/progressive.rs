@@ -408,3 +408,38 @@ fn a_whole_answer_source_keeps_whole_answers() {
     assert!(slot.progress.is_none() && slot.loading().is_none());
     let _: Option<Time> = slot.fetched_at;
 }
+
+#[test]
+fn a_row_older_than_its_cadence_says_how_old_until_it_is_described_again() {
+    let source = BigCluster::new(2_000, false);
+    let mut h = console(Arc::clone(&source));
+    let mut queue = list(&mut h);
+    while let Some(effect) = queue.pop() {
+        let described = answer(&h, effect);
+        queue.extend(describes(&step(&mut h, described)));
+    }
+    // A minute and a half later the operator jumps to the end: those rows were last described
+    // by the first load, and say so until their describe (asked for at once) answers.
+    h.state.now += chrono::TimeDelta::seconds(90);
+    let mut asked = Vec::new();
+    for key in parse_keys("G") {
+        asked.extend(describes(&step(&mut h, Action::Key(key))));
+    }
+    let frame = h.render();
+    let last = frame.lines().find(|l| l.contains("svc-1999")).unwrap();
+    assert!(last.contains("ACTIVE · 1m30s"), "{last}");
+    assert!(
+        described_arns(&asked).contains(&arn(1_999)),
+        "the rows now on screen are asked for"
+    );
+    for effect in asked {
+        let described = answer(&h, effect);
+        step(&mut h, described);
+    }
+    let frame = h.render();
+    let last = frame.lines().find(|l| l.contains("svc-1999")).unwrap();
+    assert!(
+        last.contains("ACTIVE") && !last.contains("ACTIVE ·"),
+        "{last}"
+    );
+}

@@ -38,6 +38,10 @@ pub struct Service {
     /// `arn`, `name` and `cluster_arn` are known — its counts are unknown, not zero.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub loading: bool,
+    /// When its details came, for a row of a listed pane (whose rows are described on their own
+    /// cadences); `None` for a row of a whole answer, which is as old as the answer.
+    #[serde(skip)]
+    pub described_at: Option<Time>,
 }
 
 impl Service {

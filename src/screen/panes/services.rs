@@ -1,5 +1,5 @@
 use crate::model::{Service, metric_catalog as cat};
-use crate::screen::format::{age_opt, or_dash};
+use crate::screen::format::{age, age_opt, or_dash};
 use crate::screen::spark::Spark;
 use crate::screen::table::{Column, RowCtx};
 
@@ -8,12 +8,20 @@ use super::{alarm_badge, badge_style, findings_badge, state_style};
 /// Column of this pane (named once so the closures below infer their item type).
 type C = Column<Service>;
 
-/// `loading` until the row's details come (a big cluster's rows come listed first).
-fn status(s: &Service) -> String {
+/// A row of a big pane whose details are older than this says how old: rows on screen are
+/// described every pane cycle, the rest on a slower sweep (`poll::describe`), so an old row
+/// is one just scrolled to (described next) or one the account's throttling holds back.
+pub const OLD_ROW: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+/// `loading` until the row's details come (a big cluster's rows come listed first), and the
+/// details' age once they are older than [`OLD_ROW`].
+fn status(s: &Service, now: crate::model::Time) -> String {
     if s.loading {
-        "loading".into()
-    } else {
-        s.status.clone()
+        return "loading".into();
+    }
+    match s.described_at {
+        Some(at) if now - at > OLD_ROW => format!("{} · {}", s.status, age(now, at)),
+        _ => s.status.clone(),
     }
 }
 
@@ -66,7 +74,7 @@ pub fn columns() -> Vec<Column<Service>> {
             })
         })
         .styled_by_text(badge_style),
-        C::new("STATUS", 6, |s, _| status(s)).styled(|s, t| {
+        C::new("STATUS", 6, |s, ctx| status(s, ctx.now)).styled(|s, t| {
             if s.loading {
                 t.dim
             } else {

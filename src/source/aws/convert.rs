@@ -156,6 +156,7 @@ pub fn service(s: &ecs::Service) -> Service {
             .unwrap_or_default(),
         tags: tags(s.tags()),
         loading: false,
+        described_at: None,
     }
 }
 

@@ -124,15 +124,16 @@ impl Fleet {
         };
         let mut changed = false;
         let answered: HashSet<String> = services.iter().map(|s| s.arn.clone()).collect();
-        for service in services {
+        for mut service in services {
             let Some(&i) = progress.index.get(&service.arn) else {
                 continue; // not listed any more
             };
             progress.described.insert(service.arn.clone(), at);
-            if rows[i] != service {
-                rows[i] = service;
-                changed = true;
-            }
+            // Its age alone is no change.
+            service.described_at = rows[i].described_at;
+            changed |= rows[i] != service;
+            service.described_at = Some(at);
+            rows[i] = service;
         }
         let before = rows.len();
         rows.retain(|s| !asked.contains(&s.arn) || answered.contains(&s.arn));
