@@ -443,3 +443,34 @@ fn a_row_older_than_its_cadence_says_how_old_until_it_is_described_again() {
         "{last}"
     );
 }
+
+#[test]
+fn r_describes_the_rows_on_screen_again_at_once() {
+    let source = BigCluster::new(2_000, false);
+    let mut h = console(Arc::clone(&source));
+    let mut queue = list(&mut h);
+    while let Some(effect) = queue.pop() {
+        let described = answer(&h, effect);
+        queue.extend(describes(&step(&mut h, described)));
+    }
+    // A second later, well inside the pane's cadence, the operator asks for fresh data.
+    h.state.now += chrono::TimeDelta::seconds(1);
+    let mut effects = Vec::new();
+    for key in parse_keys("r") {
+        effects.extend(step(&mut h, Action::Key(key)));
+    }
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Fetch { query, .. } if *query == services()))
+    );
+    let asked = described_arns(&effects);
+    let visible = on_screen(&h);
+    assert!(!asked.is_empty(), "the screen is described again at once");
+    assert_eq!(
+        asked[..visible.len()],
+        visible[..],
+        "the rows on screen first"
+    );
+    assert!(!asked.contains(&arn(1_999)), "not the rows off screen");
+}

@@ -87,24 +87,30 @@ fn due_for<'a>(state: &'a State, query: &Query, cadence: Duration) -> Vec<Batch>
     let rarely = super::chrono_duration(sweep(cadence));
     let mut wanted: Vec<&str> = Vec::new();
     let mut taken = HashSet::new();
-    let mut consider = |service: &'a Service, every: chrono::TimeDelta| {
+    // `r` (or a change the operator made) wants the rows that matter fresh now.
+    let fresh = progress.fresh_after;
+    let mut consider = |service: &'a Service, every: chrono::TimeDelta, fresh: Option<Time>| {
         if wanted.len() < free * BATCH
             && taken.insert(service.arn.as_str())
-            && is_due(progress, &service.arn, every, now)
+            && is_due(progress, &service.arn, every, fresh, now)
         {
             wanted.push(service.arn.as_str());
         }
     };
     for i in on_screen(state, query) {
         if let Some(service) = rows.get(i) {
-            consider(service, often);
+            consider(service, often, fresh);
         }
     }
     for service in rows.iter().filter(|s| watched(state, s)) {
-        consider(service, often);
+        consider(service, often, fresh);
     }
     for service in rows {
-        consider(service, if small { often } else { rarely });
+        if small {
+            consider(service, often, fresh);
+        } else {
+            consider(service, rarely, None);
+        }
     }
     wanted
         .chunks(BATCH)
@@ -116,9 +122,15 @@ fn due_for<'a>(state: &'a State, query: &Query, cadence: Duration) -> Vec<Batch>
         .collect()
 }
 
-/// Not asked for already (or asked so long ago the answer is lost), and never described or
-/// described at least `every` ago.
-fn is_due(progress: &Progress, arn: &str, every: chrono::TimeDelta, now: Time) -> bool {
+/// Not asked for already (or asked so long ago the answer is lost), and never described,
+/// described at least `every` ago, or described before `fresh` (fresh data asked for then).
+fn is_due(
+    progress: &Progress,
+    arn: &str,
+    every: chrono::TimeDelta,
+    fresh: Option<Time>,
+    now: Time,
+) -> bool {
     let asked = progress
         .asked
         .get(arn)
@@ -127,7 +139,7 @@ fn is_due(progress: &Progress, arn: &str, every: chrono::TimeDelta, now: Time) -
         && progress
             .described
             .get(arn)
-            .is_none_or(|at| now - *at >= every)
+            .is_none_or(|at| now - *at >= every || fresh.is_some_and(|f| *at < f))
 }
 
 /// The rows (indices into the pane's items) the focused view shows, and a page below them.

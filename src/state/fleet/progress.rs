@@ -15,6 +15,9 @@ pub struct Progress {
     pub described: HashMap<String, Time>,
     /// ARN → when a describe of it was sent, until it answers.
     pub asked: HashMap<String, Time>,
+    /// The operator asked for fresh data (`r`, or after a change they made): rows on screen and
+    /// watched rows described before this are described again now, whatever their cadence.
+    pub fresh_after: Option<Time>,
     /// Consecutive describes that failed, and no describe before `retry_at` (backoff).
     pub failures: u32,
     pub retry_at: Option<Time>,
@@ -170,6 +173,14 @@ impl Fleet {
         progress.retry_at = Some(retry_at(progress.failures));
         slot.error = Some(error);
         true
+    }
+
+    /// Rows on screen and watched rows are to be described again now (`r`, a change made).
+    pub fn want_fresh(&mut self, query: &Query, now: Time) {
+        if let Some(progress) = self.slots.get_mut(query).and_then(|s| s.progress.as_mut()) {
+            progress.fresh_after = Some(now);
+            progress.retry_at = None;
+        }
     }
 
     /// Records that these rows' describe was sent at `at`.
