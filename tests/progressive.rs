@@ -474,3 +474,19 @@ fn r_describes_the_rows_on_screen_again_at_once() {
     );
     assert!(!asked.contains(&arn(1_999)), "not the rows off screen");
 }
+
+#[test]
+fn a_row_still_loading_is_not_scaled_from_unknown_counts() {
+    let source = BigCluster::new(2_000, false);
+    let mut h = console(Arc::clone(&source));
+    list(&mut h);
+    assert!(h.state.fleet.services(&services())[0].loading);
+    for key in parse_keys("s") {
+        step(&mut h, Action::Key(key));
+    }
+    assert!(
+        h.state.popups.is_empty(),
+        "no scale dialog offering 0 as the count"
+    );
+    assert!(h.status().contains("still loading"), "{}", h.status());
+}
