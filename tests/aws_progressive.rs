@@ -132,3 +132,42 @@ async fn two_thousand_services_show_after_the_list_pages_and_load_at_the_floor()
     assert!(services.iter().all(|s| s.status == "ACTIVE" && !s.loading));
     assert!(h.render().contains("Services (2,000)"));
 }
+
+/// The headless commands take the same path: their picture is complete only once every listed
+/// row has its details (the rules never read a row still loading).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_headless_picture_waits_for_every_row_s_details() {
+    let moto = Moto::start();
+    let config = sdk_config(&moto.endpoint).await;
+    seed::seed_services(&config, "wide", 230).await;
+    let settings = AwsSettings {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(moto.endpoint.clone()),
+    };
+    let source: Arc<dyn FleetSource> =
+        Arc::new(AwsSource::from_config(&config, settings.clone()).expect("region set"));
+    let config = ecsmon::config::Config::defaults();
+    let mut state =
+        ecsmon::state::State::new(Default::default(), source.now(), config.refresh, (160, 40));
+    state.aws = Some(settings);
+    let mut engine =
+        ecsmon::headless::Engine::new(state, ecsmon::keymap::KeyMap::defaults(), source);
+    match ecsmon::headless::gather::gather(&mut engine).await {
+        Ok(()) => {}
+        Err(ecsmon::launch::LaunchError::Usage(why)) => panic!("no complete picture: {why}"),
+        Err(ecsmon::launch::LaunchError::Runtime(why)) => panic!("no complete picture: {why}"),
+    }
+    let query = Query::Services {
+        cluster: "wide".into(),
+    };
+    let slot = engine.state.fleet.slot(&query).expect("services polled");
+    assert_eq!(slot.loading(), None, "every row described");
+    assert_eq!(engine.state.fleet.services(&query).len(), 230);
+    assert_eq!(engine.state.fleet.all_services().len(), 230);
+    assert_eq!(
+        moto.calls("ecs:DescribeServices").await,
+        23,
+        "each row once"
+    );
+}
