@@ -22,7 +22,8 @@ fn arn(i: usize) -> String {
     format!("arn:aws:ecs:eu-west-1:123456789012:service/{CLUSTER}/svc-{i:04}")
 }
 
-/// One cluster of `n` services, every one running 2 of 2 but `svc-0007`, which runs none —
+/// One cluster of `n` services, every one running 2 of 2 but `svc-0007` and `svc-1500`,
+/// which run none —
 /// or, while `fail`, whose describes all fail (its rows never get their details).
 struct BigCluster {
     n: usize,
@@ -50,7 +51,7 @@ impl BigCluster {
             cluster_arn: format!("arn:aws:ecs:eu-west-1:123456789012:cluster/{CLUSTER}"),
             status: "ACTIVE".into(),
             desired: 2,
-            running: if i == 7 { 0 } else { 2 },
+            running: if i == 7 || i == 1_500 { 0 } else { 2 },
             launch_type: "FARGATE".into(),
             ..Service::default()
         }
@@ -316,6 +317,10 @@ fn later_refreshes_of_a_large_pane_redescribe_the_screen_and_sweep_the_rest_slow
         again.len()
     );
     assert!(again.contains(&arn(0)));
+    assert!(
+        again.contains(&arn(1_500)),
+        "off screen but not steady: watched"
+    );
     assert!(!again.contains(&arn(1_999)), "off screen: swept later");
 
     // After the sweep's period every row has been described again.

@@ -102,7 +102,12 @@ fn due_for<'a>(state: &'a State, query: &Query, cadence: Duration) -> Vec<Batch>
             consider(service, often, fresh);
         }
     }
-    for service in rows.iter().filter(|s| watched(state, s)) {
+    let cluster = match query {
+        Query::Services { cluster } => cluster.as_str(),
+        _ => "",
+    };
+    let with_findings = with_findings(state, cluster);
+    for service in rows.iter().filter(|s| watched(s, &with_findings)) {
         consider(service, often, fresh);
     }
     for service in rows {
@@ -156,19 +161,25 @@ fn on_screen(state: &State, query: &Query) -> Vec<usize> {
         .unwrap_or_default()
 }
 
+/// The services of `cluster` with an active finding (worked out once per pane, not per row).
+fn with_findings<'a>(state: &'a State, cluster: &str) -> HashSet<&'a str> {
+    state
+        .triage
+        .active()
+        .into_iter()
+        .filter(|f| f.current.subject.cluster() == cluster)
+        .filter_map(|f| f.current.subject.service())
+        .collect()
+}
+
 /// A service the triage engine keeps an eye on: one with an active finding, or not steady at
 /// its last describe (short of its desired count, tasks pending, a deployment rolling).
-fn watched(state: &State, service: &Service) -> bool {
+fn watched(service: &Service, with_findings: &HashSet<&str>) -> bool {
     if service.loading {
         return false;
     }
-    let unsteady =
-        service.running != service.desired || service.pending > 0 || service.deployments.len() > 1;
-    unsteady || {
-        let cluster = crate::model::metric_catalog::cluster_of(&service.cluster_arn);
-        state
-            .triage
-            .badge(|sub| sub.cluster() == cluster && sub.service() == Some(service.name.as_str()))
-            .is_some()
-    }
+    service.running != service.desired
+        || service.pending > 0
+        || service.deployments.len() > 1
+        || with_findings.contains(service.name.as_str())
 }
