@@ -104,12 +104,7 @@ pub fn loaded(
     result: Result<Snapshot, SourceError>,
 ) {
     let error = result.as_ref().err().cloned();
-    let focused = state.focused().pane.query() == query;
-    let cadence = if focused {
-        state.refresh.focused
-    } else {
-        state.refresh.background
-    };
+    let cadence = cadence_of(state, &query);
     let retry_hint = error.as_ref().and_then(|e| e.retry_after);
     let outcome = crate::poll::Outcome::of(&result);
     state
@@ -221,6 +216,7 @@ pub fn describe_schedule(
         .collect()
 }
 
+/// The cadence a query's failures back off from: the focused pane's, or the background one.
 fn cadence_of(state: &State, query: &Query) -> std::time::Duration {
     if state.focused().pane.query() == *query {
         state.refresh.focused
