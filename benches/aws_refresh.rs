@@ -28,6 +28,8 @@ fn minimum(query: &Query, clusters: usize, services: usize, tasks: usize, instan
             pages(instances, 100) + instances.div_ceil(100) as u64 + instances.div_ceil(1000) as u64
         }
         Query::Task { .. } => 1,
+        // Route tables of the subnets (+ the main tables' VPCs), then the NAT gateways.
+        Query::Egress { .. } => 2,
     }
 }
 

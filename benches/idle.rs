@@ -1,7 +1,10 @@
 //! The built binary in a pseudo-terminal, left alone: CPU over a minute (utime + stime from
 //! /proc/<pid>/stat), what it writes to the terminal meanwhile (a redraw shows up as bytes),
 //! resident memory, and key-press-to-frame latency (a key written to the pty, until the
-//! terminal, emulated by vt100, shows the selection moved). For `--demo` and `--demo large`.
+//! terminal, emulated by vt100, shows the selection moved). For `--demo` and `--demo large`;
+//! with `-- huge`, for `--demo huge` (the core cluster's 60,000 tasks in the pane), then the
+//! resident memory again a minute and a half after leaving that pane for the clusters list.
+//! `ECSMON_BIN` runs another build of the binary than the one cargo built for the bench.
 //! Linux only (/proc).
 //! Run: `cargo bench --bench idle --profile dev` (about two and a half minutes).
 
@@ -69,7 +72,8 @@ impl Console {
                 pixel_height: 0,
             })
             .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ecsmon"));
+        let bin = std::env::var("ECSMON_BIN").unwrap_or(env!("CARGO_BIN_EXE_ecsmon").into());
+        let mut cmd = CommandBuilder::new(bin);
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env("HOME", &home);
@@ -168,13 +172,14 @@ impl Console {
     }
 }
 
-fn idle(label: &str, args: &[&str], to_rows: &[u8]) {
+/// Returns the console, still running, for what the caller measures next.
+fn idle(label: &str, args: &[&str], to_rows: &[u8], startup: Duration) -> Console {
     let mut console = Console::start(args);
     let pid = console.pid();
     // Up and drawn, then on the pane to measure.
-    std::thread::sleep(Duration::from_secs(3));
+    std::thread::sleep(startup);
     console.send(to_rows);
-    std::thread::sleep(Duration::from_secs(5));
+    std::thread::sleep(startup + Duration::from_secs(2));
     console.settle(Duration::from_millis(200));
 
     let cpu0 = cpu_seconds(pid);
@@ -201,10 +206,24 @@ fn idle(label: &str, args: &[&str], to_rows: &[u8]) {
         samples[20].as_secs_f64() * 1000.0,
         samples[38].as_secs_f64() * 1000.0
     );
+    console
 }
 
 fn main() {
     // The cluster's tasks: every task of the fleet in the focused pane.
-    idle("--demo", &["--demo"], b"/prod\r:tasks\r");
-    idle("--demo large", &["--demo", "large"], b":tasks\r");
+    if std::env::args().any(|a| a == "huge") {
+        let startup = Duration::from_secs(if cfg!(debug_assertions) { 15 } else { 5 });
+        let mut console = idle("--demo huge", &["--demo", "huge"], b":tasks\r", startup);
+        // Back to the clusters list: the 60,000 tasks are nobody's any more.
+        console.send(b"\x1b");
+        std::thread::sleep(Duration::from_secs(90));
+        println!(
+            "  RSS 90 s after leaving the tasks pane for the clusters list: {:.1} MiB",
+            rss_mib(console.pid())
+        );
+        return;
+    }
+    let startup = Duration::from_secs(3);
+    idle("--demo", &["--demo"], b"/prod\r:tasks\r", startup);
+    idle("--demo large", &["--demo", "large"], b":tasks\r", startup);
 }

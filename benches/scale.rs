@@ -3,6 +3,10 @@
 //! update when a 10,000-task answer arrives, key-press-to-frame latency, and memory per task.
 //! Run: `cargo bench --bench scale --profile dev` (or `--release`).
 //!
+//! With `-- huge` the same on `--demo huge` at 100,000 rows: the core cluster's tasks pane is
+//! handed the whole region's 100,000 tasks (no pane lists more than one cluster, so this is the
+//! worst a pane could hold), and the triage engine's evaluation over all of them is timed too.
+//!
 //! Frames are drawn into ratatui's TestBackend, as the runtime draws into the terminal: the
 //! frame is built, diffed against the last one and the changes written (here, to memory).
 
@@ -72,6 +76,10 @@ fn ms(d: Duration) -> String {
 
 struct Bench {
     h: Harness,
+    /// Rows the focused pane holds at full size.
+    full: usize,
+    /// Samples per measurement (fewer at 100,000 rows, where a dev build is slow).
+    runs: usize,
     terminal: Terminal<TestBackend>,
     query: Query,
     all: Vec<Task>,
@@ -79,20 +87,26 @@ struct Bench {
 }
 
 impl Bench {
-    /// The large fleet with the cluster's 10,000 tasks in the focused pane.
-    fn new() -> Bench {
+    /// The fleet with `full` tasks in the focused pane: the large cluster's 10,000, or the
+    /// huge region's 100,000.
+    fn new(scenario: &str, full: usize) -> Bench {
         let t = Instant::now();
-        let mut h = Harness::new("large", WIDTH, HEIGHT);
+        let mut h = Harness::new(scenario, WIDTH, HEIGHT);
         println!(
-            "\n--demo large: built and first frame's data loaded in {:.2?}",
+            "\n--demo {scenario}: built and first frame's data loaded in {:.2?}",
             t.elapsed()
         );
         h.press(":tasks<enter>");
         let query = h.state.focused().pane.query();
-        let all = h.state.fleet.tasks(&query).to_vec();
-        assert_eq!(all.len(), 10_000, "the large cluster's tasks");
+        let mut all = h.state.fleet.tasks(&query).to_vec();
+        if all.len() < full {
+            all = region_tasks(&h);
+        }
+        assert_eq!(all.len(), full, "the tasks for the focused pane");
         Bench {
             h,
+            full,
+            runs: if full > 10_000 { 20 } else { 50 },
             terminal: Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap(),
             query,
             all,
@@ -132,9 +146,62 @@ impl Bench {
     }
 }
 
+/// Every running task of every cluster, straight from the source.
+fn region_tasks(h: &Harness) -> Vec<Task> {
+    use futures::executor::block_on;
+    let clusters = block_on(h.source.clusters()).unwrap();
+    clusters
+        .iter()
+        .flat_map(|c| {
+            let scope = ecsmon::model::TaskScope::Cluster {
+                cluster: c.name.clone(),
+            };
+            block_on(h.source.tasks(&scope, false)).unwrap()
+        })
+        .collect()
+}
+
+/// Every cluster's running tasks answered, as if a pane showed each cluster.
+fn hold_every_cluster(b: &mut Bench) {
+    use futures::executor::block_on;
+    let clusters = block_on(b.h.source.clusters()).unwrap();
+    for c in clusters {
+        let scope = ecsmon::model::TaskScope::Cluster { cluster: c.name };
+        let tasks = block_on(b.h.source.tasks(&scope, false)).unwrap();
+        b.seq += 1;
+        let at = b.h.state.now;
+        b.update(Action::Loaded {
+            query: Query::Tasks {
+                scope,
+                stopped: false,
+            },
+            seq: b.seq,
+            at,
+            result: Ok(Snapshot::Tasks(tasks)),
+        });
+    }
+}
+
+/// `10,000` for 10000.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn render_by_rows(b: &mut Bench) {
     println!("\nframe render, {WIDTH}×{HEIGHT}, tasks pane (median / p95 of 200 frames)");
-    for n in [10, 1_000, 10_000] {
+    let full = b.full;
+    for n in [10, 1_000, 10_000, 100_000]
+        .into_iter()
+        .filter(|&n| n <= full)
+    {
         b.arrive(b.all[..n].to_vec());
         assert_eq!(b.rows(), n);
         for (label, keys) in [("top", "gj"), ("bottom", "G")] {
@@ -164,8 +231,10 @@ fn render_by_rows(b: &mut Bench) {
 }
 
 fn update_per_arrival(b: &mut Bench) {
+    let runs = b.runs.min(30);
     println!(
-        "\nupdate when a 10,000-task answer arrives (median / p95 of 30; the copy made outside the timing)"
+        "\nupdate when a {}-task answer arrives (median / p95 of {runs}; the copy made outside the timing)",
+        thousands(b.full)
     );
     for (label, keys) in [
         ("no filter, natural order", ""),
@@ -173,8 +242,8 @@ fn update_per_arrival(b: &mut Bench) {
         ("filter and sort active", "o"),
     ] {
         b.h.press(keys);
-        let mut answers: Vec<Vec<Task>> = (0..30).map(|_| b.all.clone()).collect();
-        let (median, p95) = time(30, || {
+        let mut answers: Vec<Vec<Task>> = (0..runs).map(|_| b.all.clone()).collect();
+        let (median, p95) = time(runs, || {
             let tasks = answers.pop().unwrap();
             b.arrive(tasks);
         });
@@ -188,7 +257,11 @@ fn update_per_arrival(b: &mut Bench) {
 }
 
 fn key_to_frame(b: &mut Bench) {
-    println!("\nkey press to frame drawn, 10,000 rows (update + render; median / p95 of 50)");
+    let runs = b.runs;
+    println!(
+        "\nkey press to frame drawn, {} rows (update + render; median / p95 of {runs})",
+        thousands(b.full)
+    );
     b.arrive(b.all.clone());
     let keys: &[(&str, &str, &str)] = &[
         ("j / k (move)", "j", "k"),
@@ -196,11 +269,16 @@ fn key_to_frame(b: &mut Bench) {
         ("G / g (last, first row)", "G", "g"),
         ("o (sort by the next column)", "o", "o"),
         ("a filter letter, then backspace", "/x", "<bs><esc>"),
+        (
+            "two letters (the second narrows), two backspaces",
+            "/ax",
+            "<bs><bs><esc>",
+        ),
         ("d (describe) / esc", "d", "<esc>"),
     ];
     for (label, there, back) in keys {
         let (there, back) = (parse_keys(there), parse_keys(back));
-        let (median, p95) = time(50, || {
+        let (median, p95) = time(runs, || {
             for key in &there {
                 b.update(Action::Key(*key));
             }
@@ -221,10 +299,14 @@ fn key_to_frame(b: &mut Bench) {
 /// What the clock costs: a tick a second later (update and the schedule after it: polls due,
 /// metrics, logs, and the triage engine's fleet-wide look, which it takes once a tick).
 fn per_tick(b: &mut Bench) {
-    println!("\na tick, one second later each, 10,000 tasks loaded (median / p95 of 50)");
+    let runs = b.runs;
+    println!(
+        "\na tick, one second later each, {} tasks loaded (median / p95 of {runs})",
+        thousands(b.full)
+    );
     b.arrive(b.all.clone());
     let mut now = b.h.state.now;
-    let (median, p95) = time(50, || {
+    let (median, p95) = time(runs, || {
         now += chrono::TimeDelta::seconds(1);
         b.update(Action::Tick(now));
     });
@@ -235,21 +317,47 @@ fn per_tick(b: &mut Bench) {
     );
 }
 
+/// The UI loop's longest stall over a minute of the fleet moving: every action `update` applies
+/// (ticks, poll answers, metrics, the engine's findings) timed one by one; the polls and the
+/// engine's evaluations themselves run off the loop, as in the runtime.
+fn longest_stall(b: &mut Bench) {
+    println!(
+        "\nthe UI loop's longest stall, a minute of the fleet moving, every task of the fleet held \
+         (each cluster's answered as a pane's would be)"
+    );
+    b.arrive(b.all.clone());
+    hold_every_cluster(b);
+    b.h.longest_update = Default::default();
+    for _ in 0..60 {
+        b.h.advance(1);
+        // The harness records every effect; the runtime drops a finished engine job (and the
+        // shared series it held, which the next metrics answer would otherwise copy).
+        b.h.effects.clear();
+        b.draw();
+    }
+    let (worst, what) = &b.h.longest_update;
+    println!("  longest update: {} ({what})", ms(*worst));
+}
+
 fn memory_per_task(b: &mut Bench) {
     println!("\nmemory per task (live heap bytes, counting allocator)");
     let before = LIVE.load(Ordering::Relaxed);
     let copy = black_box(b.all.clone());
     let model = LIVE.load(Ordering::Relaxed) - before;
     println!(
-        "  the model alone: {} bytes a task ({:.1} MiB for 10,000)",
+        "  the model alone: {} bytes a task ({:.1} MiB for {})",
         model / copy.len(),
-        model as f64 / 1048576.0
+        model as f64 / 1048576.0,
+        thousands(copy.len())
     );
     drop(copy);
     let mut held = Vec::new();
-    for n in [0, 1_000, 5_000, 10_000] {
+    let sizes = [0, b.full / 10, b.full / 2, b.full];
+    for n in sizes {
         b.arrive(b.all[..n].to_vec());
         b.draw();
+        // Big answers are freed on a thread of their own: let it finish.
+        std::thread::sleep(Duration::from_millis(500));
         held.push((n, LIVE.load(Ordering::Relaxed)));
     }
     let (n0, base) = held[0];
@@ -263,12 +371,23 @@ fn memory_per_task(b: &mut Bench) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; nothing to parse.
-    let mut b = Bench::new();
+    // `cargo bench` passes `--bench`; the one argument of ours is the scenario.
+    let huge = std::env::args().any(|a| a == "huge");
+    let mut b = if huge {
+        Bench::new("huge", 100_000)
+    } else {
+        Bench::new("large", 10_000)
+    };
     b.draw();
+    // `SCALE_ONLY=stall` measures the stall alone (the rest takes minutes at 100,000 rows).
+    if std::env::var("SCALE_ONLY").as_deref() == Ok("stall") {
+        longest_stall(&mut b);
+        return;
+    }
     render_by_rows(&mut b);
     update_per_arrival(&mut b);
     key_to_frame(&mut b);
     per_tick(&mut b);
+    longest_stall(&mut b);
     memory_per_task(&mut b);
 }

@@ -2,6 +2,8 @@
 //! demo fleet, and `--demo large`: 200 services, 500 instances) on the engine's thread, the
 //! frozen copy of the state it evaluates (what the UI loop pays), the key path with the engine
 //! on, and a replayed incident end to end. Run: `cargo bench --bench triage --profile dev`.
+//! With `-- huge`: `--demo huge` with every one of its 100,000 tasks held (each cluster's tasks
+//! answered as a pane's would be), instead of the rest.
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +21,9 @@ fn evaluation(name: &str, keys_first: &str) {
     // Let every fleet-wide poll answer and the metrics arrive.
     h.advance(10);
     h.advance(30);
+    if name == "huge" {
+        hold_every_task(&mut h);
+    }
     let runs: Vec<Duration> = (0..20)
         .map(|_| {
             let t = Instant::now();
@@ -69,6 +74,30 @@ fn evaluation(name: &str, keys_first: &str) {
     );
 }
 
+/// Every cluster's running tasks answered, as if a pane showed each cluster.
+fn hold_every_task(h: &mut Harness) {
+    use ecsmon::action::Action;
+    use ecsmon::model::{Query, Snapshot, TaskScope};
+    use futures::executor::block_on;
+    let clusters = block_on(h.source.clusters()).unwrap();
+    for (n, c) in clusters.iter().enumerate() {
+        let scope = TaskScope::Cluster {
+            cluster: c.name.clone(),
+        };
+        let tasks = block_on(h.source.tasks(&scope, false)).unwrap();
+        let now = h.state.now;
+        h.dispatch(Action::Loaded {
+            query: Query::Tasks {
+                scope,
+                stopped: false,
+            },
+            seq: (1 << 40) + n as u64,
+            at: now,
+            result: Ok(Snapshot::Tasks(tasks)),
+        });
+    }
+}
+
 fn replay(name: &str, secs: f64) {
     let t = Instant::now();
     let mut h = Harness::new(name, 160, 45);
@@ -94,6 +123,10 @@ fn main() {
             "release"
         }
     );
+    if std::env::args().any(|a| a == "huge") {
+        evaluation("huge", ":tasks<enter>");
+        return;
+    }
     evaluation("default", "");
     evaluation("large", "");
     evaluation("large", ":tasks<enter>");

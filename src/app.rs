@@ -22,7 +22,7 @@ use crate::tui::Tui;
 use crate::ui;
 use crate::update::update;
 
-pub use effects::{Clock, Effects, Pending, call};
+pub use effects::{Clock, Effects, Pending, call, tail_item};
 
 pub struct App {
     pub state: State,

@@ -304,7 +304,10 @@ mod tests {
     fn the_demos_of_a_rule_come_from_the_scenarios_must_fire_lists() {
         let entries = entries();
         let of = |id: &str| &entries.iter().find(|e| e.id == id).unwrap().demos;
-        assert_eq!(of("task-oom-killed"), &["memory-leak"]);
+        assert_eq!(
+            of("task-oom-killed"),
+            &["memory-leak", "post-deploy-leak", "load-test-oom"]
+        );
         assert_eq!(
             of("deployment-failed-rollback"),
             &["bad-deploy", "image-pull"]

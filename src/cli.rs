@@ -18,15 +18,15 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Run on the embedded demo fleet instead of AWS (scenarios: default, large; replayed
-    /// incidents: memory-leak, cpu-credits, bad-deploy, capacity, image-pull, sg-outage)
+    /// Run on the embedded demo fleet instead of AWS (scenarios: default, large, huge, or a
+    /// replayed incident: see --help)
     #[arg(
         global = true,
         long,
         value_name = "SCENARIO",
         num_args = 0..=1,
         default_missing_value = "default",
-        long_help = DEMO_HELP
+        long_help = demo_help()
     )]
     pub demo: Option<String>,
 
@@ -179,17 +179,23 @@ fn endpoint(s: &str) -> Result<String, String> {
     Ok(s.trim_end_matches('/').to_string())
 }
 
-/// `--help` on `--demo`: the fleets and the incidents it can replay.
-const DEMO_HELP: &str = "Run on the embedded demo fleet instead of AWS. SCENARIO is one of:
-  default       3 clusters, ~150 tasks that start, crash and get replaced while you watch
-  large         one cluster of 10,000 tasks in 200 services on 500 instances
-A replayed incident, in compressed time (one to three minutes, recovering on its own):
-  memory-leak   web's memory climbs until its tasks are OOM-killed (exit 137) and restart (x30)
-  cpu-credits   a t3 host runs out of CPU credits: CPU flat at baseline, service CPU pegged (x60)
-  bad-deploy    a new revision fails its health check (404); the circuit breaker rolls back (x5)
-  capacity      a scale-out cannot be placed: no instance has enough memory (x10)
-  image-pull    after a deploy, tasks cannot pull their image (CannotPullContainerError) (x10)
-  sg-outage     a security group change makes every target time out: ELB 504s (x10)";
+/// `--help` on `--demo`: the fleets, and the incidents it can replay (from the scenario
+/// registry, so a new incident is listed without touching this).
+fn demo_help() -> String {
+    use crate::source::demo::DemoSource;
+    let mut out = String::from(
+        "Run on the embedded demo fleet instead of AWS. SCENARIO is one of:
+  default           3 clusters, ~150 tasks that start, crash and get replaced while you watch
+  large             one cluster of 10,000 tasks in 200 services on 500 instances
+  huge              40 clusters, 2,000 services (one cluster of 1,200), 100,000 tasks, 5,000 instances
+A replayed incident, in compressed time (one to four minutes, recovering on its own):",
+    );
+    for (name, _, rehearses) in DemoSource::replays() {
+        let ratio = DemoSource::replay_ratio(name).unwrap_or(1);
+        out += &format!("\n  {name:<17} {rehearses} (x{ratio})");
+    }
+    out
+}
 
 #[cfg(test)]
 mod tests {
@@ -217,12 +223,23 @@ mod tests {
     fn the_long_help_lists_every_replayed_incident_with_its_ratio() {
         use crate::source::demo::DemoSource;
         for (name, _, _) in DemoSource::replays() {
-            let line = DEMO_HELP
+            let help = demo_help();
+            let line = help
                 .lines()
                 .find(|l| l.trim_start().starts_with(name))
                 .unwrap_or_else(|| panic!("{name} missing from --help"));
             let ratio = DemoSource::replay_ratio(name).unwrap();
             assert!(line.ends_with(&format!("(x{ratio})")), "{line}");
+        }
+    }
+
+    #[test]
+    fn the_readme_lists_every_replayed_incident() {
+        use crate::source::demo::DemoSource;
+        let readme = include_str!("../README.md");
+        for (name, catalog, _) in DemoSource::replays() {
+            let row = format!("| `{name}` | {catalog} |");
+            assert!(readme.contains(&row), "README has no row {row}");
         }
     }
 

@@ -39,6 +39,9 @@ pub struct Harness {
     demo: Option<Arc<DemoSource>>,
     /// Every effect update asked for, in order, for assertions.
     pub effects: Vec<Effect>,
+    /// The longest one `update` took (what the runtime's loop would stall for), for the
+    /// benchmarks; effects run outside it, as the runtime runs them off its loop.
+    pub longest_update: (std::time::Duration, String),
     /// Live Tail sessions by log pane id; `advance` delivers what they have ready.
     tails: Vec<(u64, crate::source::LogTail)>,
     /// Port forwards, carried for real (plugin child processes, the demo's listeners).
@@ -94,6 +97,7 @@ impl Harness {
             source,
             demo: None,
             effects: Vec::new(),
+            longest_update: Default::default(),
             tails: Vec::new(),
             forwards: crate::source::forward::ForwardRunner::new(),
             forward_ends: Arc::default(),
@@ -108,7 +112,19 @@ impl Harness {
 
     /// Sends one action through `update`, then carries out its effects until nothing is left.
     pub fn dispatch(&mut self, action: Action) {
+        let kind = match &action {
+            Action::Loaded { query, .. } => format!("an answer to {}", query.describe()),
+            Action::MetricsLoaded { .. } => "metrics".into(),
+            Action::Evaluated { .. } => "the engine's findings".into(),
+            Action::Tick(_) => "a tick".into(),
+            Action::Key(_) => "a key".into(),
+            _ => "another action".into(),
+        };
+        let began = std::time::Instant::now();
         let effects = update(&mut self.state, action, &self.keymap);
+        if began.elapsed() > self.longest_update.0 {
+            self.longest_update = (began.elapsed(), kind);
+        }
         for effect in effects {
             self.run(effect);
         }
@@ -295,28 +311,15 @@ impl Harness {
         use futures::{FutureExt, StreamExt};
         let mut actions = Vec::new();
         self.tails.retain_mut(|(id, tail)| {
-            loop {
-                match tail.next().now_or_never() {
-                    None => return true,
-                    Some(Some(Ok(events))) => {
-                        actions.push(Action::LiveTailEvents { id: *id, events })
-                    }
-                    Some(Some(Err(e))) => {
-                        actions.push(Action::LiveTailEnded {
-                            id: *id,
-                            error: Some(e.message),
-                        });
-                        return false;
-                    }
-                    Some(None) => {
-                        actions.push(Action::LiveTailEnded {
-                            id: *id,
-                            error: None,
-                        });
-                        return false;
-                    }
+            // What is ready now; the session stays while it has not ended.
+            while let Some(item) = tail.next().now_or_never() {
+                let ended = !matches!(item, Some(Ok(_)));
+                actions.extend(crate::app::tail_item(*id, item));
+                if ended {
+                    return false;
                 }
             }
+            true
         });
         for action in actions {
             self.dispatch(action);

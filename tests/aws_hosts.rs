@@ -174,3 +174,55 @@ async fn an_ecs_optimized_host_carries_the_recommended_ami_and_agent() {
     assert!(recommended.image_id.starts_with("ami-"), "{recommended:?}");
     assert!(!recommended.agent_version.is_empty(), "{recommended:?}");
 }
+
+/// AWS's ECS-optimized Amazon Linux 2 image of 2025-04-22 (moto carries AWS's catalogue; the
+/// front dates it by its name, as AWS does).
+const OLD_ECS_AMI: &str = "ami-0ec82f3a74a24002d";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outdated_ecs_optimized_host_is_found_by_the_ami_and_agent_rules() {
+    let moto = Moto::shared();
+    let config = sdk_config(&moto.endpoint).await;
+    let ids = hosts(&config, "outdated", OLD_ECS_AMI, &["m5.large"]).await;
+    let found = source(moto, &config).instances("outdated").await.unwrap();
+    let host = found.iter().find(|i| i.ec2_instance_id == ids[0]).unwrap();
+    let created = host.image_created_at.expect("DescribeImages dated it");
+    assert_eq!(created.format("%Y-%m-%d").to_string(), "2025-04-22");
+    let recommended = host.recommended.clone().expect("the AL2 parameter read");
+    assert_ne!(recommended.image_id, OLD_ECS_AMI);
+
+    let mut facts = ecsmon::triage::Facts::at(chrono::Utc::now());
+    facts.instances = found.clone();
+    let findings = ecsmon::triage::evaluate(&facts.input());
+    let of = |rule: &str| {
+        findings
+            .iter()
+            .find(|o| o.rule == rule)
+            .unwrap_or_else(|| panic!("{rule} in {findings:#?}"))
+    };
+    let ami = of("ami-outdated");
+    assert_eq!(ami.subject.label(), "outdated");
+    let days = (facts.now - created).num_days();
+    assert_eq!(
+        ami.message,
+        format!(
+            "outdated: {} runs {OLD_ECS_AMI} ({days} days old); AWS recommends {} for its AMI \
+             family (1/1 instances)",
+            ids[0], recommended.image_id
+        )
+    );
+    // moto's agent says 1.0.0 on every host: far behind what the parameter recommends.
+    let agent = of("agent-version-outdated");
+    assert_eq!(
+        agent.message,
+        format!(
+            "outdated: {} runs ECS agent {}; AWS recommends {} for its AMI family (1/1 instances)",
+            ids[0], host.agent_version, recommended.agent_version
+        )
+    );
+    assert!(
+        findings
+            .iter()
+            .all(|o| o.severity == ecsmon::model::Severity::Info)
+    );
+}

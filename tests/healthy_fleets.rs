@@ -3,9 +3,8 @@
 //! the findings lifecycle so holds apply). None may raise a warning or a critical finding, and
 //! every info finding must be one this file expects, with the reason it is right.
 //!
-//! Not here yet: T3 unlimited hosts at zero credit balance. `cpu-credits-exhausted` does not
-//! know the credit mode, so it would (wrongly) fire critical on them; that fleet joins this
-//! set with the credit-mode change.
+//! Every host runs the ECS-optimized AMI AWS currently recommends, with its agent, so the AMI
+//! and agent rules read real input on every fleet and have nothing to say.
 
 #[path = "healthy_fleets/sim.rs"]
 mod sim;
@@ -79,6 +78,44 @@ fn jvm_services_with_a_steady_gc_sawtooth() {
         host_cpu,
     };
     assert_quiet("gc sawtooth", &fleet, 6, &[]);
+}
+
+/// T3 hosts in unlimited mode (T3's default) at a zero credit balance, running above their
+/// baseline all day: the CPU is not held, the burst is billed as surplus credits.
+#[test]
+fn t3_unlimited_hosts_at_zero_credit_balance() {
+    let hosts = (0..3)
+        .map(|az| Inst {
+            instance_type: "t3.large",
+            az,
+            draining_from: None,
+            gone_at: None,
+        })
+        .collect();
+    let fleet = Fleet {
+        instances: hosts,
+        lives: settled("api", 0..6, Some(3)),
+        services: vec![Svc::steady("api", 6)],
+        host_cpu,
+    };
+    assert_quiet(
+        "t3 unlimited",
+        &fleet,
+        4,
+        &[(
+            "cpu-credits-exhausted",
+            "info on each host: surplus credits are billed while it bursts above its baseline, \
+             a cost the operator should see (a fixed-performance type may be cheaper); the CPU \
+             is not held, so nothing louder",
+        )],
+    );
+    // …and it is that cost, not the throttle, that is said.
+    let seen = fleet.run(1);
+    assert!(
+        seen.iter()
+            .any(|s| s.rule == "cpu-credits-exhausted" && s.message.contains("unlimited")),
+        "the cost is reported"
+    );
 }
 
 /// Every 20 minutes the batch import pushes the service over 90 % of its CPU for 3 minutes

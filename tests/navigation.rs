@@ -275,7 +275,10 @@ fn the_current_view_is_polled_often_and_the_rest_rarely() {
         assert!(
             matches!(
                 q,
-                Query::Services { .. } | Query::Instances { .. } | Query::Tasks { .. }
+                Query::Services { .. }
+                    | Query::Instances { .. }
+                    | Query::Tasks { .. }
+                    | Query::Egress { .. }
             ),
             "unexpected poll {q:?}"
         );

@@ -390,10 +390,44 @@ fn rules_lists_the_catalog_scrolls_and_closes_on_esc() {
     h.press("G");
     let frame = h.render();
     assert!(
-        frame.contains("stuck-rollout-by-drain"),
+        frame.contains("egress-bottleneck"),
         "the last correlation: {frame}"
     );
     insta::assert_snapshot!("rules_popup_end", frame);
     h.press("<esc>");
     assert!(h.state.popups.is_empty(), "esc closes it");
+}
+
+#[test]
+fn the_demo_vpcs_nat_gateway_is_polled_and_its_light_egress_stays_quiet() {
+    let mut h = Harness::new("default", 160, 45);
+    // Half an hour: the NAT gateways are asked for, their metrics polled, the rules run on them.
+    h.advance(1800);
+    let since = h.state.now - chrono::TimeDelta::minutes(20);
+    let nats = h.state.fleet.nat_gateways_since(since);
+    assert!(!nats.is_empty(), "the engine knows the demo's NAT gateway");
+    let (_, nat) = nats[0];
+    let active = ecsmon::model::metric_catalog::nat_active_connections(&nat.id);
+    assert!(
+        h.state.triage.metrics_wanted.contains(&active),
+        "NAT metrics are polled for the rules"
+    );
+    let polled = h
+        .state
+        .metrics
+        .get(&ecsmon::model::SeriesKey {
+            metric: active,
+            period: 60,
+        })
+        .and_then(|s| s.latest())
+        .expect("ActiveConnectionCount polled");
+    assert!(polled.value > 0.0 && polled.value < 10_000.0, "{polled:?}");
+    let nat_findings: Vec<String> = h
+        .state
+        .triage
+        .all()
+        .filter(|f| f.current.rule.starts_with("nat-") || f.current.rule == "egress-bottleneck")
+        .map(|f| f.current.message.clone())
+        .collect();
+    assert!(nat_findings.is_empty(), "{nat_findings:?}");
 }

@@ -39,6 +39,35 @@ fn run(scenario: &str, until: f64) -> Run {
     }
 }
 
+/// The console at replay second `t` of `scenario`, with the findings pane open, and every
+/// active finding written out whole — message, evidence and next step with their values filled
+/// in — so a snapshot shows how each reads for the object it names.
+fn peak(scenario: &str, t: f64) -> (String, String) {
+    let mut h = Harness::new(scenario, 160, 45);
+    let mut at = 0.0;
+    while at < t {
+        at = (at + 1.0_f64).min(t);
+        h.advance_replay(at);
+    }
+    let mut text = String::new();
+    for f in h.state.triage.active() {
+        let o = &f.current;
+        text += &format!(
+            "{} {} [{}]\n  {}\n",
+            o.severity.label(),
+            o.rule,
+            o.subject.label(),
+            o.message
+        );
+        for e in &o.evidence {
+            text += &format!("  · {}\n", e.text);
+        }
+        text += &format!("  next: {}\n\n", o.next);
+    }
+    h.press(":findings<enter>");
+    (h.render(), text)
+}
+
 /// What the scenario's script says must fire (`ecsmon rules` lists the same).
 fn must_fire(scenario: &str) -> &'static [&'static str] {
     DemoSource::must_fire()
@@ -142,4 +171,151 @@ fn sg_outage() {
         ],
         100.0,
     );
+}
+
+#[test]
+fn high_cpu() {
+    check(
+        "high-cpu",
+        &["cpu-credits-exhausted", "placement-insufficient-resources"],
+        160.0,
+    );
+}
+
+#[test]
+fn high_cpu_at_its_peak() {
+    let (pane, findings) = peak("high-cpu", 158.0);
+    insta::assert_snapshot!("high_cpu_pane", pane);
+    insta::assert_snapshot!("high_cpu_findings", findings);
+}
+
+#[test]
+fn stuck_deploy() {
+    check(
+        "stuck-deploy",
+        &["task-oom-killed", "essential-container-crash-loop"],
+        90.0,
+    );
+}
+
+#[test]
+fn stuck_deploy_at_its_peak() {
+    let (pane, findings) = peak("stuck-deploy", 70.0);
+    insta::assert_snapshot!("stuck_deploy_pane", pane);
+    insta::assert_snapshot!("stuck_deploy_findings", findings);
+}
+
+#[test]
+fn post_deploy_leak() {
+    check(
+        "post-deploy-leak",
+        &[
+            "log-jvm-memory-pressure",
+            "essential-container-crash-loop",
+            "service-cpu-saturated",
+            // The kills come at a steady load after a climb, not under one.
+            "oom-under-load",
+        ],
+        140.0,
+    );
+}
+
+#[test]
+fn post_deploy_leak_points_at_the_new_revision() {
+    let mut h = Harness::new("post-deploy-leak", 160, 45);
+    let mut t = 0.0;
+    while t < 60.0 {
+        t += 1.0;
+        h.advance_replay(t);
+    }
+    let active = h.state.triage.active();
+    let lifecycle = active
+        .iter()
+        .find(|f| f.current.rule == "memory-leak-lifecycle")
+        .expect("the leak's lifecycle diagnosis");
+    assert!(
+        lifecycle
+            .current
+            .message
+            .ends_with("; regression in web:17"),
+        "{}",
+        lifecycle.current.message
+    );
+    assert!(
+        lifecycle.current.next.contains("web:17"),
+        "{}",
+        lifecycle.current.next
+    );
+}
+
+#[test]
+fn post_deploy_leak_at_its_peak() {
+    let (pane, findings) = peak("post-deploy-leak", 126.0);
+    insta::assert_snapshot!("post_deploy_leak_pane", pane);
+    insta::assert_snapshot!("post_deploy_leak_findings", findings);
+}
+
+#[test]
+fn load_test_oom() {
+    check(
+        "load-test-oom",
+        &["memory-leak-trend", "essential-container-crash-loop"],
+        100.0,
+    );
+}
+
+#[test]
+fn load_test_oom_at_its_peak() {
+    let (pane, findings) = peak("load-test-oom", 90.0);
+    insta::assert_snapshot!("load_test_oom_pane", pane);
+    insta::assert_snapshot!("load_test_oom_findings", findings);
+}
+
+#[test]
+fn slow_dependency() {
+    check("slow-dependency", &["service-cpu-saturated"], 70.0);
+}
+
+#[test]
+fn slow_dependency_at_its_peak() {
+    let (pane, findings) = peak("slow-dependency", 68.0);
+    insta::assert_snapshot!("slow_dependency_pane", pane);
+    insta::assert_snapshot!("slow_dependency_findings", findings);
+}
+
+#[test]
+fn s3_denied() {
+    check(
+        "s3-denied",
+        &["task-resource-initialization-error", "image-pull-failed"],
+        60.0,
+    );
+}
+
+#[test]
+fn s3_denied_at_its_peak() {
+    let (pane, findings) = peak("s3-denied", 55.0);
+    insta::assert_snapshot!("s3_denied_pane", pane);
+    insta::assert_snapshot!("s3_denied_findings", findings);
+}
+
+#[test]
+fn dns() {
+    check(
+        "dns",
+        &[
+            "iam-access-denied",
+            "log-db-connectivity-failure",
+            "target-unhealthy-timeout",
+            "placement-insufficient-resources",
+        ],
+        80.0,
+    );
+}
+
+#[test]
+fn dns_at_its_peak() {
+    let (pane, findings) = peak("dns", 75.0);
+    insta::assert_snapshot!("dns_pane", pane);
+    insta::assert_snapshot!("dns_findings", findings);
 }

@@ -205,3 +205,27 @@ fn tasks_without_container_insights_say_so_once() {
     h.press("/batch<enter><enter><enter>");
     insta::assert_snapshot!(h.render());
 }
+
+/// An instance's chart: CPU, then bytes in and out a second (NetworkIn/Out summed each minute).
+#[test]
+fn metrics_chart_of_an_instance_with_its_network() {
+    let mut h = Harness::new("default", 140, 36);
+    h.press("/prod<enter>:instances<enter>m");
+    insta::assert_snapshot!(h.render());
+}
+
+/// A task's chart: CPU and memory as shares of its size, then bytes received and sent.
+#[test]
+fn metrics_chart_of_a_task_with_its_network() {
+    let mut h = Harness::new("default", 140, 36);
+    h.press("/prod<enter><enter>/api-gateway<enter><enter>m");
+    insta::assert_snapshot!(h.render());
+}
+
+/// Wide enough for every column: the tasks' sent bytes with their sparkline.
+#[test]
+fn tasks_with_network_on_a_wide_terminal() {
+    let mut h = Harness::new("default", 180, 16);
+    h.press("/prod<enter><enter>/api-gateway<enter><enter>");
+    insta::assert_snapshot!(h.render());
+}

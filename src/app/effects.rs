@@ -265,7 +265,7 @@ impl Effects {
         let tx = tx.clone();
         match effect {
             Effect::StartLiveTail { id, streams } => {
-                let follow = crate::source::logs::follow(source, id, streams, tx.clone());
+                let follow = follow(source, id, streams, tx.clone());
                 let task = supervised(tx, tokio::spawn(follow), move |why| Action::LiveTailEnded {
                     id,
                     error: Some(format!("Live Tail stopped by an internal error ({why})")),
@@ -451,4 +451,58 @@ fn test_poller_panic() -> bool {
     static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     std::env::var_os("ECSMON_TEST_PANIC_POLLER").is_some()
         && !DONE.swap(true, std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Follows a pane's streams with Live Tail, sending batches as actions, until the session
+/// ends or the pane closes (the runtime aborts this task). Any failure sends `LiveTailEnded`
+/// with the reason, and the pane falls back to polling.
+async fn follow(
+    source: Arc<dyn FleetSource>,
+    id: u64,
+    streams: Vec<crate::model::LogStreamRef>,
+    tx: mpsc::UnboundedSender<Action>,
+) {
+    use futures::StreamExt;
+
+    let mut tail = match crate::source::logs::open_tail(&*source, &streams).await {
+        Ok(tail) => tail,
+        Err(why) => {
+            let _ = tx.send(Action::LiveTailEnded {
+                id,
+                error: Some(why),
+            });
+            return;
+        }
+    };
+    let _ = tx.send(Action::LiveTailStarted { id });
+    loop {
+        let item = tail.next().await;
+        let ended = !matches!(item, Some(Ok(_)));
+        if let Some(action) = tail_item(id, item)
+            && tx.send(action).is_err()
+        {
+            return;
+        }
+        if ended {
+            return;
+        }
+    }
+}
+
+/// What one item of a Live Tail session means to the console: a batch of lines (none for an
+/// empty batch), or its end — with the reason when it failed. The runtime and the test kit
+/// both hand a session over through here.
+pub fn tail_item(
+    id: u64,
+    item: Option<Result<Vec<crate::model::LogEvent>, SourceError>>,
+) -> Option<Action> {
+    match item {
+        Some(Ok(events)) if events.is_empty() => None,
+        Some(Ok(events)) => Some(Action::LiveTailEvents { id, events }),
+        Some(Err(e)) => Some(Action::LiveTailEnded {
+            id,
+            error: Some(e.message),
+        }),
+        None => Some(Action::LiveTailEnded { id, error: None }),
+    }
 }

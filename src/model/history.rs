@@ -12,8 +12,6 @@ pub struct History {
     /// The history is complete from here to `loaded_until` (no request left a hole).
     pub covered_from: Option<Time>,
     pub loaded_until: Option<Time>,
-    /// Last time a pane or chart wanted this series.
-    pub wanted_at: Option<Time>,
 }
 
 impl History {

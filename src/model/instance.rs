@@ -8,6 +8,8 @@ pub struct Instance {
     pub ec2_instance_id: String,
     pub instance_type: String,
     pub availability_zone: String,
+    /// The EC2 subnet of the instance's primary interface (empty when EC2 did not say).
+    pub subnet_id: String,
     /// ACTIVE, DRAINING, REGISTERING, DEREGISTERING, INACTIVE.
     pub status: String,
     pub agent_connected: bool,

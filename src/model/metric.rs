@@ -70,6 +70,11 @@ impl MetricId {
             Unit::Seconds
         } else if self.name.ends_with("Utilized") && self.name.starts_with("Memory") {
             Unit::Megabytes
+        } else if matches!(
+            self.name.as_str(),
+            "NetworkIn" | "NetworkOut" | "NetworkRxBytes" | "NetworkTxBytes"
+        ) {
+            Unit::BytesPerSecond
         } else {
             Unit::Count
         }
@@ -82,6 +87,7 @@ pub enum Unit {
     Seconds,
     Megabytes,
     Count,
+    BytesPerSecond,
 }
 
 /// A metric at one resolution: what the history store keys on and what a query asks for.
@@ -90,6 +96,18 @@ pub struct SeriesKey {
     pub metric: MetricId,
     /// Seconds per point (60, 300, 3600…).
     pub period: u32,
+}
+
+impl SeriesKey {
+    /// What a point's value is multiplied by to read in its unit: a `Sum` of bytes over the
+    /// period (EC2 `NetworkIn`) becomes bytes a second, alike at every resolution.
+    pub fn per_second(&self) -> f64 {
+        if self.metric.stat == Stat::Sum && self.metric.unit() == Unit::BytesPerSecond {
+            1.0 / f64::from(self.period.max(1))
+        } else {
+            1.0
+        }
+    }
 }
 
 /// One value of a series: the aggregate of the period starting at `at`.

@@ -9,6 +9,7 @@ pub const INSIGHTS: &str = "ECS/ContainerInsights";
 pub const EC2: &str = "AWS/EC2";
 pub const ALB: &str = "AWS/ApplicationELB";
 pub const NLB: &str = "AWS/NetworkELB";
+pub const NAT: &str = "AWS/NATGateway";
 
 /// Instance families that run on CPU credits: when the balance reaches zero the host is held
 /// to its baseline (a fraction of a core) without any other sign.
@@ -202,8 +203,21 @@ fn task_metric(t: &Task, name: &str) -> MetricId {
     )
 }
 
+/// Bytes a second received and sent by the task (Container Insights, enhanced observability).
+pub fn task_network_rx(t: &Task) -> MetricId {
+    task_metric(t, "NetworkRxBytes")
+}
+pub fn task_network_tx(t: &Task) -> MetricId {
+    task_metric(t, "NetworkTxBytes")
+}
+
 pub fn task_row(t: &Task) -> Vec<MetricId> {
-    vec![task_cpu(t), task_memory(t)]
+    vec![
+        task_cpu(t),
+        task_memory(t),
+        task_network_rx(t),
+        task_network_tx(t),
+    ]
 }
 
 pub fn instance_cpu(i: &Instance) -> MetricId {
@@ -254,10 +268,65 @@ pub fn instance_status_check(i: &Instance) -> MetricId {
     )
 }
 
+/// Bytes received and sent by the instance over each period, all interfaces (`Sum`; basic
+/// monitoring publishes every 5 minutes, detailed every minute).
+pub fn instance_network_in(i: &Instance) -> MetricId {
+    instance_bytes(i, "NetworkIn")
+}
+pub fn instance_network_out(i: &Instance) -> MetricId {
+    instance_bytes(i, "NetworkOut")
+}
+
+fn instance_bytes(i: &Instance, name: &str) -> MetricId {
+    MetricId::new(EC2, name, &[("InstanceId", &i.ec2_instance_id)], Stat::Sum)
+}
+
 pub fn instance_row(i: &Instance) -> Vec<MetricId> {
     let mut ids = vec![instance_cpu(i)];
     ids.extend(instance_credits(i));
+    ids.push(instance_network_in(i));
+    ids.push(instance_network_out(i));
     ids
+}
+
+fn nat_metric(nat_id: &str, name: &str, stat: Stat) -> MetricId {
+    MetricId::new(NAT, name, &[("NatGatewayId", nat_id)], stat)
+}
+
+/// Connections open through the gateway (the highest count in the period).
+pub fn nat_active_connections(nat_id: &str) -> MetricId {
+    nat_metric(nat_id, "ActiveConnectionCount", Stat::Maximum)
+}
+/// New connections tried through the gateway.
+pub fn nat_connection_attempts(nat_id: &str) -> MetricId {
+    nat_metric(nat_id, "ConnectionAttemptCount", Stat::Sum)
+}
+/// New connections that the destination answered.
+pub fn nat_connections_established(nat_id: &str) -> MetricId {
+    nat_metric(nat_id, "ConnectionEstablishedCount", Stat::Sum)
+}
+/// Connections the gateway could not give a source port: too many to one destination.
+pub fn nat_port_allocation_errors(nat_id: &str) -> MetricId {
+    nat_metric(nat_id, "ErrorPortAllocation", Stat::Sum)
+}
+pub fn nat_packets_dropped(nat_id: &str) -> MetricId {
+    nat_metric(nat_id, "PacketsDropCount", Stat::Sum)
+}
+/// Packets the gateway received from the VPC: the scale drops are read against.
+pub fn nat_packets_in(nat_id: &str) -> MetricId {
+    nat_metric(nat_id, "PacketsInFromSource", Stat::Sum)
+}
+
+/// Everything the NAT rules read about one gateway.
+pub fn nat_gateway(nat_id: &str) -> Vec<MetricId> {
+    vec![
+        nat_active_connections(nat_id),
+        nat_connection_attempts(nat_id),
+        nat_connections_established(nat_id),
+        nat_port_allocation_errors(nat_id),
+        nat_packets_dropped(nat_id),
+        nat_packets_in(nat_id),
+    ]
 }
 
 #[cfg(test)]

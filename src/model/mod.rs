@@ -3,6 +3,7 @@
 
 pub mod arn;
 mod cluster;
+mod egress;
 mod error;
 mod finding;
 mod forward;
@@ -21,6 +22,7 @@ mod taskdef;
 pub mod taskdef_diff;
 
 pub use cluster::{Cluster, Insights};
+pub use egress::NatGateway;
 pub use error::{ErrorKind, OUTCOME_UNKNOWN, SourceError};
 pub use finding::{Evidence, Finding, FindingId, Observation, Remedy, Severity, Subject};
 pub use forward::{

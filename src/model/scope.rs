@@ -1,7 +1,7 @@
 //! What a pane asks the world for. A `Query` is both the poll key and the cache key; a
 //! `Snapshot` is the answer.
 
-use super::{Cluster, Instance, Service, Task};
+use super::{Cluster, Instance, NatGateway, Service, Task};
 
 /// Which tasks a tasks pane lists.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -50,6 +50,12 @@ pub enum Query {
     Instances {
         cluster: String,
     },
+    /// The NAT gateways the default routes of a cluster's subnets (its services' awsvpc
+    /// subnets and its instances' subnets, sorted) go through. Polled for the triage engine.
+    Egress {
+        cluster: String,
+        subnets: Vec<String>,
+    },
 }
 
 impl Query {
@@ -70,6 +76,7 @@ impl Query {
             }
             Query::Task { task, .. } => format!("task {}", super::arn_tail(task)),
             Query::Instances { cluster } => format!("instances of {cluster}"),
+            Query::Egress { cluster, .. } => format!("NAT gateways of {cluster}"),
         }
     }
 }
@@ -83,4 +90,5 @@ pub enum Snapshot {
     /// `None`: the task no longer exists.
     Task(Option<Box<Task>>),
     Instances(Vec<Instance>),
+    Egress(Vec<NatGateway>),
 }

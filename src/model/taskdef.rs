@@ -71,6 +71,18 @@ impl TaskDefinition {
     pub fn container(&self, name: &str) -> Option<&ContainerDefinition> {
         self.containers.iter().find(|c| c.name == name)
     }
+
+    /// What a task of this definition reserves on its host (MiB): every container's soft
+    /// `memoryReservation`, or its hard `memory` when it has none, else the task-level size.
+    /// The denominator of ECS's MemoryUtilization.
+    pub fn reserved_memory(&self) -> Option<u32> {
+        self.containers
+            .iter()
+            .map(|c| c.memory_reservation.or(c.memory))
+            .sum::<Option<u32>>()
+            .filter(|r| *r > 0)
+            .or(self.memory)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]

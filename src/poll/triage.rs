@@ -24,6 +24,11 @@ pub const SCALING_EVERY: TimeDelta = TimeDelta::minutes(5);
 pub const LOG_SCAN_EVERY: TimeDelta = TimeDelta::seconds(60);
 /// …and at most this many services at a time.
 pub const LOG_SCANS_MAX: usize = 5;
+/// A quiet service has its logs read this often: an access denial or a failing lookup shows
+/// in the logs before anything else goes wrong…
+pub const QUIET_LOG_SCAN_EVERY: TimeDelta = TimeDelta::minutes(5);
+/// …one quiet service at a time, at most this often (a fleet of hundreds stays cheap).
+pub const QUIET_LOG_SCAN_GAP: TimeDelta = TimeDelta::seconds(20);
 /// A task definition that could not be read is asked for again after this long.
 pub const TASK_DEFINITION_RETRY: TimeDelta = TimeDelta::minutes(5);
 /// A burstable host's CPU credit mode (standard or unlimited) is read again this often: it
@@ -33,6 +38,8 @@ pub const CREDIT_MODE_EVERY: Duration = Duration::from_secs(30 * 60);
 pub const RECOMMENDED_AMI_EVERY: Duration = Duration::from_secs(60 * 60);
 /// A host fact that could not be read (throttled, unreachable) is asked for again after this.
 pub const RETRY_AFTER: Duration = Duration::from_secs(5 * 60);
+/// The NAT gateways behind a cluster's subnets: routes rarely change, so every few minutes.
+pub const EGRESS_EVERY: Duration = Duration::from_secs(300);
 /// How far back a service's events count as "recent" when deciding what to poll.
 pub const RECENT: TimeDelta = TimeDelta::minutes(30);
 
@@ -86,6 +93,9 @@ pub fn fleet_queries(state: &State) -> Vec<(Query, Duration)> {
         let services = state.fleet.services(&Query::Services {
             cluster: name.clone(),
         });
+        if let Some(egress) = egress_query(state, &name, services) {
+            wanted.push((egress, EGRESS_EVERY));
+        }
         for service in services.iter().filter(|s| shows_stops(s, state.now)) {
             let scope = TaskScope::Service {
                 cluster: name.clone(),
@@ -113,6 +123,32 @@ pub fn fleet_queries(state: &State) -> Vec<(Query, Duration)> {
     wanted
 }
 
+/// The NAT gateways a cluster's traffic leaves through: asked for the subnets of its services
+/// (awsvpc) and of its instances (bridge and host networking leave through the host's).
+/// `None` while the console knows no subnet of the cluster.
+pub fn egress_query(state: &State, cluster: &str, services: &[Service]) -> Option<Query> {
+    let instances = state.fleet.instances(&Query::Instances {
+        cluster: cluster.to_string(),
+    });
+    let mut subnets: Vec<String> = services
+        .iter()
+        .filter(|s| s.status != "INACTIVE")
+        .flat_map(|s| s.subnets.iter().cloned())
+        .chain(
+            instances
+                .iter()
+                .filter(|i| i.status != "INACTIVE" && !i.subnet_id.is_empty())
+                .map(|i| i.subnet_id.clone()),
+        )
+        .collect();
+    subnets.sort();
+    subnets.dedup();
+    (!subnets.is_empty()).then(|| Query::Egress {
+        cluster: cluster.to_string(),
+        subnets,
+    })
+}
+
 /// Whether a service shows signs of tasks stopping: fewer running than desired, tasks pending,
 /// a deployment with failed tasks or still rolling, or recent events about starting/stopping
 /// tasks or failing health checks.
@@ -135,8 +171,24 @@ pub fn shows_stops(s: &Service, now: Time) -> bool {
             })
 }
 
-/// Whether a service's load balancer targets are worth polling now.
-pub fn targets_in_question(state: &State, s: &Service) -> bool {
+/// (cluster, service) of every service with an active finding, for [`targets_in_question`]
+/// (worked out once, not once a service: a big account has thousands).
+pub fn services_with_findings(state: &State) -> std::collections::HashSet<(&str, &str)> {
+    state
+        .triage
+        .all()
+        .filter(|f| f.is_active())
+        .filter_map(|f| Some((f.current.subject.cluster(), f.current.subject.service()?)))
+        .collect()
+}
+
+/// Whether a service's load balancer targets are worth polling now (`troubled`: what
+/// [`services_with_findings`] says).
+pub fn targets_in_question(
+    state: &State,
+    s: &Service,
+    troubled: &std::collections::HashSet<(&str, &str)>,
+) -> bool {
     if s.target_group_arns.is_empty() {
         return false;
     }
@@ -153,11 +205,7 @@ pub fn targets_in_question(state: &State, s: &Service) -> bool {
     });
     unhealthy_metric
         || shows_stops(s, state.now)
-        || state.triage.all().any(|f| {
-            f.is_active()
-                && f.current.subject.cluster() == metric_catalog::cluster_of(&s.cluster_arn)
-                && f.current.subject.service() == Some(s.name.as_str())
-        })
+        || troubled.contains(&(metric_catalog::cluster_of(&s.cluster_arn), s.name.as_str()))
 }
 
 /// The target-health view polls this service already (its answers feed the engine too).
@@ -302,5 +350,64 @@ mod tests {
             &with_event(5, "(service web) has reached a steady state."),
             now()
         ));
+    }
+
+    #[test]
+    fn egress_is_asked_for_the_subnets_of_services_and_instances_once_each() {
+        use crate::model::{Instance, Snapshot};
+        let refresh = crate::config::Config::defaults().refresh;
+        let mut state = State::new(Default::default(), now(), refresh, (120, 40));
+        let services = |subnets: &[&str]| Service {
+            subnets: subnets.iter().map(|s| s.to_string()).collect(),
+            ..steady()
+        };
+        assert_eq!(egress_query(&state, "prod", &[services(&[])]), None);
+        let instances = Query::Instances {
+            cluster: "prod".into(),
+        };
+        let host = |subnet: &str, status: &str| Instance {
+            arn: format!("arn:aws:ecs:r:1:container-instance/prod/{subnet}"),
+            cluster_arn: "arn:aws:ecs:r:1:cluster/prod".into(),
+            ec2_instance_id: "i-1".into(),
+            instance_type: "m5.large".into(),
+            availability_zone: "a".into(),
+            subnet_id: subnet.into(),
+            status: status.into(),
+            agent_connected: true,
+            agent_version: String::new(),
+            running_tasks: 0,
+            pending_tasks: 0,
+            cpu_registered: 0,
+            cpu_remaining: 0,
+            memory_registered: 0,
+            memory_remaining: 0,
+            launched_at: None,
+            registered_at: None,
+            credit_mode: Default::default(),
+            image_id: String::new(),
+            image_created_at: None,
+            recommended: None,
+        };
+        state.fleet.apply(
+            instances,
+            1,
+            now(),
+            Ok(Snapshot::Instances(vec![
+                host("subnet-c", "ACTIVE"),
+                host("subnet-gone", "INACTIVE"),
+            ])),
+        );
+        let asked = egress_query(
+            &state,
+            "prod",
+            &[services(&["subnet-b", "subnet-a"]), services(&["subnet-a"])],
+        );
+        assert_eq!(
+            asked,
+            Some(Query::Egress {
+                cluster: "prod".into(),
+                subnets: vec!["subnet-a".into(), "subnet-b".into(), "subnet-c".into()],
+            })
+        );
     }
 }

@@ -61,7 +61,7 @@ impl Spark {
     pub fn current(&self, metrics: &Metrics, now: Time) -> Option<f64> {
         let latest = metrics.get(&self.key)?.latest()?;
         let fresh = now - latest.at <= TimeDelta::seconds(i64::from(self.key.period) * 5);
-        fresh.then_some(latest.value * self.scale)
+        fresh.then_some(latest.value * self.scale * self.key.per_second())
     }
 
     pub fn value_text(&self, metrics: &Metrics, now: Time) -> String {
@@ -83,6 +83,12 @@ pub fn format_value(v: f64, unit: Unit) -> String {
         Unit::Count if v >= 1e3 => format!("{:.1}k", v / 1e3),
         Unit::Count if v.fract() == 0.0 || v >= 100.0 => format!("{v:.0}"),
         Unit::Count => format!("{v:.1}"),
+        Unit::BytesPerSecond if v >= 1e9 => format!("{:.1}GB", v / 1e9),
+        Unit::BytesPerSecond if v >= 1e7 => format!("{:.0}MB", v / 1e6),
+        Unit::BytesPerSecond if v >= 1e6 => format!("{:.1}MB", v / 1e6),
+        Unit::BytesPerSecond if v >= 1e4 => format!("{:.0}kB", v / 1e3),
+        Unit::BytesPerSecond if v >= 1e3 => format!("{:.1}kB", v / 1e3),
+        Unit::BytesPerSecond => format!("{v:.0}B"),
     }
 }
 
@@ -98,5 +104,8 @@ mod tests {
         assert_eq!(format_value(3.0, Unit::Count), "3");
         assert_eq!(format_value(0.25, Unit::Seconds), "0.25s");
         assert_eq!(format_value(2048.0, Unit::Megabytes), "2.0G");
+        assert_eq!(format_value(340_000.0, Unit::BytesPerSecond), "340kB");
+        assert_eq!(format_value(1_250_000.0, Unit::BytesPerSecond), "1.2MB");
+        assert_eq!(format_value(812.0, Unit::BytesPerSecond), "812B");
     }
 }

@@ -141,49 +141,6 @@ pub async fn open_tail(
     }
 }
 
-/// Follows a pane's streams with Live Tail, sending batches as actions, until the session
-/// ends or the pane closes (the runtime aborts this task). Any failure sends `LiveTailEnded`
-/// with the reason, and the pane falls back to polling.
-pub async fn follow(
-    source: std::sync::Arc<dyn FleetSource>,
-    id: u64,
-    streams: Vec<LogStreamRef>,
-    tx: tokio::sync::mpsc::UnboundedSender<crate::action::Action>,
-) {
-    use crate::action::Action;
-    use futures::StreamExt;
-
-    let mut tail = match open_tail(&*source, &streams).await {
-        Ok(tail) => tail,
-        Err(why) => {
-            let _ = tx.send(Action::LiveTailEnded {
-                id,
-                error: Some(why),
-            });
-            return;
-        }
-    };
-    let _ = tx.send(Action::LiveTailStarted { id });
-    while let Some(batch) = tail.next().await {
-        match batch {
-            Ok(events) if events.is_empty() => {}
-            Ok(events) => {
-                if tx.send(Action::LiveTailEvents { id, events }).is_err() {
-                    return;
-                }
-            }
-            Err(e) => {
-                let _ = tx.send(Action::LiveTailEnded {
-                    id,
-                    error: Some(e.message),
-                });
-                return;
-            }
-        }
-    }
-    let _ = tx.send(Action::LiveTailEnded { id, error: None });
-}
-
 /// Lines a log scan reads per service: enough for the log rules' 5-minute windows on a
 /// service in trouble, little enough to cost one or two calls.
 pub const SCAN_LINES: usize = 500;

@@ -229,6 +229,16 @@ pub trait FleetSource: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// The NAT gateways that the default routes (`0.0.0.0/0`) of these subnets go through
+    /// (EC2 `DescribeRouteTables`, `DescribeNatGateways`). Sources without a VPC answer none.
+    async fn nat_gateways(
+        &self,
+        subnets: &[String],
+    ) -> Result<Vec<crate::model::NatGateway>, SourceError> {
+        let _ = subnets;
+        Ok(Vec::new())
+    }
+
     /// AWS calls made so far, by operation, and the budgets. Sources that make none return
     /// nothing.
     fn stats(&self) -> CallReport {
@@ -265,6 +275,7 @@ pub trait FleetSource: Send + Sync {
                 Snapshot::Task(self.task(cluster, task).await?.map(Box::new))
             }
             Query::Instances { cluster } => Snapshot::Instances(self.instances(cluster).await?),
+            Query::Egress { subnets, .. } => Snapshot::Egress(self.nat_gateways(subnets).await?),
         })
     }
 }

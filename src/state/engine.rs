@@ -16,9 +16,9 @@ use crate::triage::{self, Input};
 
 use super::Fleet;
 
-/// (services, instances, tasks) the rules saw: when it changes, the series they want are
-/// worked out again.
-pub type Basis = (usize, usize, usize);
+/// (services, instances, tasks, NAT gateways) the rules saw: when it changes, the series they
+/// want are worked out again.
+pub type Basis = (usize, usize, usize, usize);
 
 /// Everything one evaluation reads, frozen.
 #[derive(Clone)]
@@ -28,8 +28,12 @@ pub struct EngineJob {
     pub now: Time,
     /// Answers fetched before this no longer describe the fleet (see `update::triage`).
     pub fresh_since: Time,
+    /// NAT gateways looked up since this still describe the egress (they are polled rarely).
+    pub egress_since: Time,
     pub fleet: Fleet,
     pub stops: Arc<HashMap<String, Task>>,
+    /// The memory history kept with each stop (see `Triage::stop_memory`).
+    pub stop_memory: Arc<HashMap<String, History>>,
     pub series: Arc<HashMap<SeriesKey, History>>,
     pub alarms: Vec<Alarm>,
     pub target_health: HashMap<String, Vec<TargetGroupHealth>>,
@@ -61,13 +65,18 @@ impl EngineJob {
     pub fn run(self) -> Evaluated {
         let started = std::time::Instant::now();
         let (running, _) = self.fleet.tasks_since(self.fresh_since);
+        // The engine's own stop history covers what ECS already forgot. In a fixed order (the
+        // history is a map): rules list tasks stopped in the same instant, and the same fleet
+        // must give the same findings.
+        let mut stopped: Vec<&Task> = self.stops.values().collect();
+        stopped.sort_unstable_by(|a, b| a.arn.cmp(&b.arn));
         let input = Input {
             now: self.now,
             clusters: self.fleet.clusters().iter().collect(),
             services: self.fleet.services_since(self.fresh_since),
             tasks: running,
-            // The engine's own stop history covers what ECS already forgot.
-            stopped: self.stops.values().collect(),
+            stopped,
+            stop_memory: &self.stop_memory,
             instances: self.fleet.instances_since(self.fresh_since),
             series: &self.series,
             alarms: &self.alarms,
@@ -77,11 +86,14 @@ impl EngineJob {
             logs: &self.logs,
             log_index: Default::default(),
             task_index: Default::default(),
+            nat_gateways: self.fleet.nat_gateways_since(self.egress_since),
+            lookup: Default::default(),
         };
         let basis = (
             input.services.len(),
             input.instances.len(),
             input.tasks.len(),
+            input.nat_gateways.len(),
         );
         // Which series the rules read changes with the fleet: worked out again (from the same
         // view the rules read) when what it holds grew or shrank, else when due.
@@ -91,6 +103,7 @@ impl EngineJob {
                 &input.services,
                 &input.instances,
                 &input.tasks,
+                &input.nat_gateways,
             );
             (wanted, basis)
         });

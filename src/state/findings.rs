@@ -9,8 +9,8 @@ use chrono::TimeDelta;
 
 use crate::model::LogSample;
 use crate::model::{
-    Finding, FindingId, Observation, ScalingBounds, Severity, TargetGroupHealth, Task,
-    TaskDefinition, Time,
+    Finding, FindingId, History, Observation, ScalingBounds, SeriesKey, Severity,
+    TargetGroupHealth, Task, TaskDefinition, Time, metric_catalog,
 };
 
 use super::timeline::{Timeline, TimelineKind};
@@ -24,6 +24,8 @@ const REOPEN_WITHIN: TimeDelta = TimeDelta::minutes(10);
 const KEEP_RESOLVED: TimeDelta = TimeDelta::hours(2);
 /// Stopped tasks are remembered this long (rules look back at most 30 min; sawtooth: 24 h).
 const KEEP_STOPS: TimeDelta = TimeDelta::hours(24);
+/// How much of a stopped task's memory history is kept with the stop.
+pub const STOP_MEMORY: TimeDelta = TimeDelta::minutes(30);
 /// Target-health polls are kept this long per target group (flapping looks back 15 min, a
 /// startup is measured from task start to its first healthy poll)…
 const KEEP_TARGET_HISTORY: TimeDelta = TimeDelta::minutes(16);
@@ -41,6 +43,10 @@ pub struct Triage {
     misses: HashMap<FindingId, u32>,
     /// Shared with the engine's frozen copy (see `state::engine`); written copy-on-write.
     pub stops: Arc<HashMap<String, Task>>,
+    /// The memory history of stopped tasks (Container Insights `MemoryUtilized`, the
+    /// [`STOP_MEMORY`] before the stop), by task ARN: kept with the stop because the metrics
+    /// store forgets a stopped task's series once nobody polls it. Shared like `stops`.
+    pub stop_memory: Arc<HashMap<String, History>>,
     pub target_health: HashMap<String, Vec<TargetGroupHealth>>,
     pub task_definitions: HashMap<String, Arc<TaskDefinition>>,
     /// When each of the engine's own requests was last sent (`th <service arn>`…).
@@ -52,8 +58,8 @@ pub struct Triage {
     /// The metric series the rules read (set at each evaluation, polled by the metrics poller).
     pub metrics_wanted: Vec<crate::model::MetricId>,
     pub metrics_wanted_at: Option<Time>,
-    /// (services, instances, tasks) held when `metrics_wanted` was worked out.
-    pub metrics_wanted_basis: (usize, usize, usize),
+    /// (services, instances, tasks, NAT gateways) held when `metrics_wanted` was worked out.
+    pub metrics_wanted_basis: (usize, usize, usize, usize),
     pub timeline: Timeline,
     /// Something the rules read changed since the last evaluation.
     pub dirty: bool,
@@ -283,6 +289,49 @@ impl Triage {
         if !self.stops.values().all(kept) {
             Arc::make_mut(&mut self.stops).retain(|_, t| kept(t));
         }
+        if !self
+            .stop_memory
+            .keys()
+            .all(|arn| self.stops.contains_key(arn))
+        {
+            let stops = Arc::clone(&self.stops);
+            Arc::make_mut(&mut self.stop_memory).retain(|arn, _| stops.contains_key(arn));
+        }
+    }
+
+    /// Copies the memory history of remembered stops from the metric series while those are
+    /// still held (a late CloudWatch point before the stop is picked up on a later call); what
+    /// was copied stays after the series is forgotten.
+    pub fn keep_stop_memory(&mut self, series: &HashMap<SeriesKey, History>) {
+        let mut copies = Vec::new();
+        for task in self.stops.values() {
+            let Some(stopped_at) = task.stopped_at.or(task.stopping_at) else {
+                continue;
+            };
+            let key = SeriesKey {
+                metric: metric_catalog::task_memory(task),
+                period: crate::triage::input::PERIOD,
+            };
+            let Some(live) = series.get(&key) else {
+                continue;
+            };
+            let from = stopped_at - STOP_MEMORY;
+            let points: Vec<_> = live
+                .since(from)
+                .take_while(|p| p.at <= stopped_at)
+                .collect();
+            let held = self.stop_memory.get(&task.arn);
+            if points.is_empty() || held.is_some_and(|h| h.points().eq(points.iter().copied())) {
+                continue;
+            }
+            let mut kept = History::default();
+            kept.merge(from, stopped_at, points);
+            copies.push((task.arn.clone(), kept));
+        }
+        if !copies.is_empty() {
+            Arc::make_mut(&mut self.stop_memory).extend(copies);
+            self.dirty = true;
+        }
     }
 
     pub fn remember_target_health(&mut self, answers: &[TargetGroupHealth], at: Time) {
@@ -362,6 +411,51 @@ mod tests {
             },
             "web is unwell",
         )
+    }
+
+    #[test]
+    fn a_stopped_tasks_memory_is_kept_with_the_stop_after_its_series_goes() {
+        let stop = t(0);
+        let task = Task {
+            arn: "arn:aws:ecs:us-east-1:1:task/prod/0123456789abcdef".into(),
+            cluster_arn: "arn:aws:ecs:us-east-1:1:cluster/prod".into(),
+            last_status: "STOPPED".into(),
+            stopped_at: Some(stop),
+            ..Task::default()
+        };
+        let key = SeriesKey {
+            metric: metric_catalog::task_memory(&task),
+            period: crate::triage::input::PERIOD,
+        };
+        let point = |min: i64, value: f64| crate::model::Point {
+            at: stop + TimeDelta::minutes(min),
+            value,
+        };
+        let mut series = HashMap::new();
+        let mut live = History::default();
+        // The hour before the stop, and a period after it (not the task's any more).
+        live.merge(
+            stop - TimeDelta::hours(1),
+            stop + TimeDelta::minutes(2),
+            (-60..=1).map(|m| point(m, 400.0 + m as f64)).collect(),
+        );
+        series.insert(key.clone(), live);
+        let mut tr = Triage::default();
+        tr.remember_stops(stop, [&task]);
+        tr.keep_stop_memory(&series);
+        let kept = &tr.stop_memory[&task.arn];
+        assert_eq!(kept.len(), 31, "the 30 minutes up to the stop");
+        assert_eq!(kept.latest(), Some(point(0, 400.0)));
+        // Nothing new: no copy, nothing dirty.
+        tr.dirty = false;
+        tr.keep_stop_memory(&series);
+        assert!(!tr.dirty);
+        // The metrics store forgot the series: the copy stays.
+        tr.keep_stop_memory(&HashMap::new());
+        assert_eq!(tr.stop_memory[&task.arn].len(), 31);
+        // The stop is forgotten: so is its memory.
+        tr.remember_stops(stop + KEEP_STOPS + TimeDelta::minutes(1), []);
+        assert!(tr.stop_memory.is_empty());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::model::{
-    Cluster, ErrorKind, Instance, Query, Service, Snapshot, SourceError, Task, Time,
+    Cluster, ErrorKind, Instance, NatGateway, Query, Service, Snapshot, SourceError, Task, Time,
 };
 
 /// What is known about one query.
@@ -87,7 +87,9 @@ impl Fleet {
                 if slot.data.as_deref() != Some(&data) {
                     slot.changed_at = Some(at);
                 }
-                slot.data = Some(Arc::new(data));
+                if let Some(old) = slot.data.replace(Arc::new(data)) {
+                    drop_later(old);
+                }
                 slot.fetched_at = Some(at);
                 slot.error = None;
                 slot.progress = None;
@@ -95,6 +97,22 @@ impl Fleet {
             Err(e) => slot.error = Some(e),
         }
         true
+    }
+
+    /// Forgets the answers nobody wants any more (no pane shows them, the engine does not poll
+    /// them) and nobody fetched since `before`: leaving a 60,000-task pane gives its memory back.
+    pub fn forget(&mut self, wanted: impl Fn(&Query) -> bool, before: Time) {
+        let old: Vec<Query> = self
+            .slots
+            .iter()
+            .filter(|(q, s)| !wanted(q) && s.fetched_at.is_none_or(|at| at < before))
+            .map(|(q, _)| q.clone())
+            .collect();
+        for query in old {
+            if let Some(data) = self.slots.remove(&query).and_then(|s| s.data) {
+                drop_later(data);
+            }
+        }
     }
 
     /// Records that the object behind `query` was deleted (learned from its parent's list).
@@ -183,6 +201,34 @@ impl Fleet {
         all.into_iter().partition(|t| !t.is_stopped())
     }
 
+    /// The distinct task definitions of the tasks not stopped in answers fetched at or after
+    /// `since`, without deduplicating 100,000 tasks by ARN first (tasks of one service come
+    /// together, so most are skipped as the one before's).
+    pub fn running_task_definitions_since(&self, since: Time) -> Vec<&str> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for slot in self.slots.values() {
+            if slot.fetched_at.is_none_or(|at| at < since) {
+                continue;
+            }
+            let tasks = match slot.data.as_deref() {
+                Some(Snapshot::Tasks(v)) => &v[..],
+                Some(Snapshot::Task(Some(t))) => std::slice::from_ref(&**t),
+                _ => continue,
+            };
+            let mut last: Option<&str> = None;
+            for t in tasks.iter().filter(|t| !t.is_stopped()) {
+                let arn = t.task_definition.arn.as_str();
+                if last != Some(arn) && seen.insert(arn) {
+                    out.push(arn);
+                }
+                last = Some(arn);
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
     pub fn instances_since(&self, since: Time) -> Vec<&Instance> {
         self.freshest(
             since,
@@ -192,6 +238,27 @@ impl Fleet {
             },
             |i| &i.arn,
         )
+    }
+
+    /// Every cluster's NAT gateways, from the latest answer fetched at or after `since` for
+    /// each cluster: (cluster, gateway).
+    pub fn nat_gateways_since(&self, since: Time) -> Vec<(&str, &NatGateway)> {
+        let mut latest: std::collections::BTreeMap<&str, (&[NatGateway], Time)> =
+            std::collections::BTreeMap::new();
+        for (query, slot) in &self.slots {
+            let (Query::Egress { cluster, .. }, Some(Snapshot::Egress(v)), Some(at)) =
+                (query, slot.data.as_deref(), slot.fetched_at)
+            else {
+                continue;
+            };
+            if at >= since && latest.get(cluster.as_str()).is_none_or(|(_, t)| at > *t) {
+                latest.insert(cluster, (v, at));
+            }
+        }
+        latest
+            .into_iter()
+            .flat_map(|(c, (v, _))| v.iter().map(move |g| (c, g)))
+            .collect()
     }
 
     /// Items of every slot, deduplicated by `key`, the copy from the latest answer kept; in
@@ -226,6 +293,36 @@ impl Fleet {
     }
 }
 
+/// Answers with more items than this are freed on a thread of their own: freeing 100,000 tasks
+/// (millions of small allocations) would stall the UI loop for longer than a frame.
+const DROP_LATER_FROM: usize = 5_000;
+
+/// Drops an answer, off the UI loop when it is big and this was its last reference.
+fn drop_later(data: Arc<Snapshot>) {
+    let big = match &*data {
+        Snapshot::Tasks(v) => v.len() >= DROP_LATER_FROM,
+        Snapshot::Services(v) => v.len() >= DROP_LATER_FROM / 10,
+        Snapshot::Instances(v) => v.len() >= DROP_LATER_FROM,
+        _ => false,
+    };
+    if !big || Arc::strong_count(&data) > 1 {
+        return;
+    }
+    static DROPPER: std::sync::LazyLock<Option<std::sync::mpsc::Sender<Arc<Snapshot>>>> =
+        std::sync::LazyLock::new(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<Arc<Snapshot>>();
+            std::thread::Builder::new()
+                .name("drop-answers".into())
+                .spawn(move || rx.into_iter().for_each(drop))
+                .ok()
+                .map(|_| tx)
+        });
+    if let Some(tx) = DROPPER.as_ref() {
+        // A send fails only if the thread is gone: the answer is then dropped here.
+        let _ = tx.send(data);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +354,30 @@ mod tests {
         assert_eq!(slot.fetched_at, Some(t(10)));
         fleet.apply(Query::Clusters, 3, t(30), Ok(Snapshot::Clusters(vec![])));
         assert!(!fleet.slot(&Query::Clusters).unwrap().is_stale());
+    }
+
+    #[test]
+    fn answers_nobody_wants_are_forgotten_once_old() {
+        let mut fleet = Fleet::default();
+        let tasks = |cluster: &str| Query::Tasks {
+            scope: crate::model::TaskScope::Cluster {
+                cluster: cluster.into(),
+            },
+            stopped: false,
+        };
+        fleet.apply(Query::Clusters, 1, t(10), Ok(Snapshot::Clusters(vec![])));
+        fleet.apply(tasks("big"), 2, t(10), Ok(Snapshot::Tasks(vec![])));
+        fleet.apply(tasks("recent"), 3, t(50), Ok(Snapshot::Tasks(vec![])));
+        fleet.forget(|q| *q == Query::Clusters, t(40));
+        assert!(fleet.slot(&Query::Clusters).is_some(), "wanted: kept");
+        assert!(
+            fleet.slot(&tasks("big")).is_none(),
+            "unwanted and old: gone"
+        );
+        assert!(
+            fleet.slot(&tasks("recent")).is_some(),
+            "fetched lately: kept"
+        );
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub struct MetricsPoll {
     pub triage_marked: Option<Time>,
     /// A cycle went out while some wanted series were still uncovered: ask for them next.
     pub triage_owed: bool,
+    /// When old points and unwanted series were last dropped (`Metrics::prune`).
+    pub pruned_at: Option<Time>,
 }
 
 #[derive(Debug, Default)]
@@ -46,6 +48,9 @@ pub struct Metrics {
     /// Shared with the triage engine's frozen copy; written copy-on-write (a write while an
     /// evaluation holds it copies the map once, the evaluation keeps reading the old one).
     series: std::sync::Arc<HashMap<SeriesKey, History>>,
+    /// When a pane, chart or the engine last wanted each series. Kept apart from the shared
+    /// series: marked on every schedule, it must not copy them while the engine reads them.
+    wanted: HashMap<SeriesKey, Time>,
     pub alarms: Vec<Alarm>,
     pub alarms_error: Option<SourceError>,
     /// The error of the latest metrics request, cleared by the next success.
@@ -84,10 +89,15 @@ impl Metrics {
 
     /// Notes that a pane or chart shows this series now (it is kept, and polled).
     pub fn want(&mut self, key: &SeriesKey, now: Time) {
-        std::sync::Arc::make_mut(&mut self.series)
-            .entry(key.clone())
-            .or_default()
-            .wanted_at = Some(now);
+        match self.wanted.get_mut(key) {
+            Some(at) => *at = now,
+            None => {
+                self.wanted.insert(key.clone(), now);
+            }
+        }
+        if !self.series.contains_key(key) {
+            std::sync::Arc::make_mut(&mut self.series).insert(key.clone(), History::default());
+        }
     }
 
     /// Merges an answer for `[start, end)`: the points returned replace what was held in that
@@ -104,9 +114,11 @@ impl Metrics {
 
     /// Drops points older than their retention window and series nobody wanted lately.
     pub fn prune(&mut self, now: Time) {
+        self.wanted.retain(|_, at| now - *at < FORGET_AFTER);
+        let wanted = &self.wanted;
         std::sync::Arc::make_mut(&mut self.series).retain(|key, history| {
             history.forget_before(now - retention(key.period));
-            history.wanted_at.is_some_and(|at| now - at < FORGET_AFTER)
+            wanted.contains_key(key)
         });
     }
 
@@ -205,6 +217,19 @@ mod tests {
         let h = m.get(&key()).unwrap();
         assert_eq!(h.covered_from, Some(t(30)));
         assert!(h.covers(t(30)) && !h.covers(t(0)));
+    }
+
+    #[test]
+    fn marking_a_held_series_wanted_leaves_the_engines_copy_shared() {
+        let mut m = Metrics::default();
+        m.want(&key(), t(0));
+        m.merge(t(0), t(300), data(&[(0, 1.0)]), &[key()]);
+        let engine = m.shared_series();
+        m.want(&key(), t(60));
+        assert!(
+            std::sync::Arc::ptr_eq(&engine, &m.shared_series()),
+            "a mark on every schedule must not copy every series"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod logs;
 mod metrics;
 mod nav;
 mod popup;
+mod row_cache;
 mod status;
 mod taskdefs;
 mod timeline;
@@ -32,6 +33,7 @@ pub use logs::{BACKFILL, DEFAULT_CAP, LogLine, LogMode, LogPane, contains_ignore
 pub use metrics::{Metrics, retention};
 pub use nav::{Pane, PaneKind};
 pub use popup::{FindingsView, PickerKind, Popup, TimelineView, TimelineWindow};
+pub use row_cache::{Narrowed, RowCache, RowKeys};
 pub use status::{Level, Status};
 pub use taskdefs::{TaskDefCache, TaskDefText, TaskDefsView};
 pub use timeline::{Timeline, TimelineEntry, TimelineKind};
@@ -92,6 +94,8 @@ pub struct State {
     pub last_input: Time,
     /// How far back the stopped-tasks view looks.
     pub stopped_window: std::time::Duration,
+    /// When answers nobody wants were last looked for (`update::data::forget_unwanted`).
+    pub fleet_pruned_at: Option<Time>,
     pub mouse: bool,
     /// The AWS settings in use; `None` on the demo fleet.
     pub aws: Option<crate::source::aws::AwsSettings>,
@@ -132,6 +136,7 @@ impl State {
             refresh,
             last_input: now,
             stopped_window: std::time::Duration::from_secs(3600),
+            fleet_pruned_at: None,
             mouse: true,
             aws: None,
             screen,

@@ -3,7 +3,7 @@
 
 use crate::model::{Alarm, AlarmState, Finding, Service, Severity, Task, Time, metric_catalog};
 
-/// Entries kept (oldest dropped first).
+/// Entries kept (oldest dropped first, a tenth at a time: up to a tenth more between trims).
 const KEEP: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -58,6 +58,10 @@ pub struct Timeline {
     seen: std::collections::HashMap<String, Time>,
     /// The last recorded state of each alarm.
     alarm_states: std::collections::HashMap<String, String>,
+    /// The newest event id of each service (`cluster/service`) as last read: an answer whose
+    /// newest event is the same brings no news, and its 100 events are not looked at again
+    /// (2,000 services are answered every half minute).
+    newest_event: std::collections::HashMap<String, String>,
 }
 
 impl Timeline {
@@ -89,10 +93,16 @@ impl Timeline {
     }
 
     pub fn push(&mut self, entry: TimelineEntry) {
+        // Full, an entry older than all kept would be the one dropped: it is not taken (2,000
+        // services' event histories would otherwise shift 10,000 entries for each of them).
+        if self.entries.len() >= KEEP && self.entries.first().is_some_and(|e| entry.at < e.at) {
+            return;
+        }
         // Mostly appends; events arrive with their own (earlier) times, so insert in order.
         let at = self.entries.partition_point(|e| e.at <= entry.at);
         self.entries.insert(at, entry);
-        if self.entries.len() > KEEP {
+        // Trimmed by a tenth at a time, not one entry per push.
+        if self.entries.len() > KEEP + KEEP / 10 {
             let drop = self.entries.len() - KEEP;
             self.entries.drain(..drop);
             if self.seen.len() > 2 * KEEP {
@@ -100,6 +110,11 @@ impl Timeline {
                 self.seen.retain(|_, at| *at >= oldest);
             }
         }
+    }
+
+    /// Whether an entry at `at` would be kept (not older than everything a full timeline has).
+    fn would_keep(&self, at: Time) -> bool {
+        self.entries.len() < KEEP || self.entries.first().is_none_or(|e| at >= e.at)
     }
 
     /// Whether `key` (happening at `at`) is recorded for the first time.
@@ -124,8 +139,14 @@ impl Timeline {
     pub fn service(&mut self, service: &Service) {
         let cluster = metric_catalog::cluster_of(&service.cluster_arn).to_string();
         let subject = format!("{cluster}/{}", service.name);
-        for event in &service.events {
-            if !self.once(format!("event {}", event.id), event.at) {
+        let newest = service.events.iter().max_by_key(|e| e.at).map(|e| &e.id);
+        let news = newest.is_some_and(|id| self.newest_event.get(&subject) != Some(id));
+        if let Some(id) = newest.filter(|_| news) {
+            self.newest_event.insert(subject.clone(), id.clone());
+        }
+        for event in service.events.iter().filter(|_| news) {
+            // Too old to be kept: not remembered either (`seen` would only grow).
+            if !self.would_keep(event.at) || !self.once(format!("event {}", event.id), event.at) {
                 continue;
             }
             let rollback = event.message.contains("rolling back")

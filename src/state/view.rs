@@ -2,7 +2,7 @@
 //! (selection, scroll, filter, sort). `rows` is derived from the data and rebuilt by
 //! `crate::update::rows` whenever the data, filter or sort changes.
 
-use super::Pane;
+use super::{Pane, RowCache};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SortSpec {
@@ -29,6 +29,8 @@ pub struct View {
     pub selected_key: Option<String>,
     /// Replaces the pane's own breadcrumb segment (e.g. an EC2 id for an instance's tasks).
     pub label: Option<String>,
+    /// What rebuilding `rows` reuses while the data stays the same answer.
+    pub cache: RowCache,
 }
 
 impl View {
@@ -43,6 +45,7 @@ impl View {
             total: 0,
             selected_key: None,
             label: None,
+            cache: RowCache::default(),
         }
     }
 

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 
 use crate::model::{
-    Alarm, AlarmState, Cluster, History, Instance, LogSample, MetricId, Point, ScalingBounds,
-    SeriesKey, Service, Subject, TargetGroupHealth, Task, TaskDefinition, Time, metric_catalog,
+    Alarm, AlarmState, Cluster, History, Instance, LogSample, MetricId, NatGateway, Point,
+    ScalingBounds, SeriesKey, Service, Subject, TargetGroupHealth, Task, TaskDefinition, Time,
+    metric_catalog,
 };
 
 /// The resolution the rules read metrics at.
@@ -22,6 +23,9 @@ pub struct Input<'a> {
     pub tasks: Vec<&'a Task>,
     /// Stopped tasks the console has seen (its own history: ECS forgets them after an hour).
     pub stopped: Vec<&'a Task>,
+    /// The memory history kept with each stop, by task ARN (the metrics store forgets a
+    /// stopped task's series); read through [`Input::task_memory`].
+    pub stop_memory: &'a HashMap<String, History>,
     pub instances: Vec<&'a Instance>,
     /// The CloudWatch series the console holds, by key.
     pub series: &'a HashMap<SeriesKey, History>,
@@ -38,6 +42,19 @@ pub struct Input<'a> {
     /// Built on first use: which tasks belong to which service (10,000 tasks × 200 services
     /// would otherwise be scanned by every rule that asks).
     pub task_index: TaskIndex,
+    /// The NAT gateways each cluster's subnets route their outbound traffic through:
+    /// (cluster name, gateway).
+    pub nat_gateways: Vec<(&'a str, &'a NatGateway)>,
+    /// Built on first use: services by (cluster, name) and instances by ARN (a rule asking for
+    /// the service or host of each of 100,000 tasks would otherwise scan 2,000 services or
+    /// 5,000 instances each time).
+    pub lookup: Lookup,
+}
+
+#[derive(Default)]
+pub struct Lookup {
+    services: std::cell::OnceCell<HashMap<(String, String), usize>>,
+    instances: std::cell::OnceCell<HashMap<String, usize>>,
 }
 
 /// Tasks by (cluster ARN, group), for [`Input::tasks_of`].
@@ -54,10 +71,23 @@ impl<'a> Input<'a> {
     }
 
     pub fn service(&self, cluster: &str, name: &str) -> Option<&'a Service> {
-        self.services
-            .iter()
-            .copied()
-            .find(|s| s.name == name && Self::cluster_name(&s.cluster_arn) == cluster)
+        let index = self.lookup.services.get_or_init(|| {
+            let mut index = HashMap::new();
+            // The first of duplicates wins, as a scan would find it.
+            for (i, s) in self.services.iter().enumerate().rev() {
+                index.insert(
+                    (
+                        Self::cluster_name(&s.cluster_arn).to_string(),
+                        s.name.clone(),
+                    ),
+                    i,
+                );
+            }
+            index
+        });
+        index
+            .get(&(cluster.to_string(), name.to_string()))
+            .map(|&i| self.services[i])
     }
 
     /// The service a task belongs to (by its `service:` group), if known.
@@ -116,7 +146,14 @@ impl<'a> Input<'a> {
     /// The container instance a task runs on.
     pub fn instance_of(&self, task: &Task) -> Option<&'a Instance> {
         let arn = task.container_instance_arn.as_deref()?;
-        self.instances.iter().copied().find(|i| i.arn == arn)
+        let index = self.lookup.instances.get_or_init(|| {
+            let mut index = HashMap::new();
+            for (n, i) in self.instances.iter().enumerate().rev() {
+                index.insert(i.arn.clone(), n);
+            }
+            index
+        });
+        index.get(arn).map(|&n| self.instances[n])
     }
 
     pub fn task_definition(&self, arn: &str) -> Option<&'a TaskDefinition> {
@@ -129,6 +166,14 @@ impl<'a> Input<'a> {
             metric: metric.clone(),
             period: PERIOD,
         })
+    }
+
+    /// A task's Container Insights memory (MiB, 1-minute): the series while it is held, else
+    /// the history kept with its stop.
+    pub fn task_memory(&self, task: &Task) -> Option<&'a History> {
+        self.series(&metric_catalog::task_memory(task))
+            .filter(|h| !h.is_empty())
+            .or_else(|| self.stop_memory.get(&task.arn))
     }
 
     /// Points of the last `minutes` minutes, oldest first (empty when not polled).
@@ -173,6 +218,41 @@ impl<'a> Input<'a> {
             Self::cluster_name(&service.cluster_arn).to_string(),
             service.name.clone(),
         ))
+    }
+
+    /// The services of `cluster` whose traffic leaves through `nat`: awsvpc services by their
+    /// subnets, the others by the subnets of the instances their tasks run on.
+    pub fn served_by(&self, cluster: &str, nat: &NatGateway) -> Vec<&'a Service> {
+        self.services
+            .iter()
+            .copied()
+            .filter(|s| Self::cluster_name(&s.cluster_arn) == cluster)
+            .filter(|s| self.leaves_through(s, nat))
+            .collect()
+    }
+
+    /// The NAT gateways a service's outbound traffic leaves through.
+    pub fn nats_of(&self, service: &Service) -> Vec<&'a NatGateway> {
+        let cluster = Self::cluster_name(&service.cluster_arn);
+        self.nat_gateways
+            .iter()
+            .filter(|(c, g)| *c == cluster && self.leaves_through(service, g))
+            .map(|(_, g)| *g)
+            .collect()
+    }
+
+    fn leaves_through(&self, s: &Service, nat: &NatGateway) -> bool {
+        if !s.subnets.is_empty() {
+            return s.subnets.iter().any(|n| nat.serves(n));
+        }
+        // Bridge and host networking leave through the host's subnet.
+        let hosts: std::collections::HashSet<&str> = self
+            .tasks_of(s)
+            .filter_map(|t| t.container_instance_arn.as_deref())
+            .collect();
+        self.instances
+            .iter()
+            .any(|i| hosts.contains(i.arn.as_str()) && nat.serves(&i.subnet_id))
     }
 
     /// Log lines of a service since `since`, oldest first.
@@ -259,6 +339,7 @@ pub struct Facts {
     pub services: Vec<Service>,
     pub tasks: Vec<Task>,
     pub stopped: Vec<Task>,
+    pub stop_memory: HashMap<String, History>,
     pub instances: Vec<Instance>,
     pub series: HashMap<SeriesKey, History>,
     pub alarms: Vec<Alarm>,
@@ -266,6 +347,8 @@ pub struct Facts {
     pub task_definitions: HashMap<String, Arc<TaskDefinition>>,
     pub scaling: HashMap<(String, String), ScalingBounds>,
     pub logs: Vec<LogSample>,
+    /// (cluster name, gateway).
+    pub nat_gateways: Vec<(String, NatGateway)>,
 }
 
 impl Facts {
@@ -283,6 +366,7 @@ impl Facts {
             services: self.services.iter().collect(),
             tasks: self.tasks.iter().collect(),
             stopped: self.stopped.iter().collect(),
+            stop_memory: &self.stop_memory,
             instances: self.instances.iter().collect(),
             series: &self.series,
             alarms: &self.alarms,
@@ -292,6 +376,12 @@ impl Facts {
             logs: &self.logs,
             log_index: LogIndex::default(),
             task_index: TaskIndex::default(),
+            nat_gateways: self
+                .nat_gateways
+                .iter()
+                .map(|(c, g)| (c.as_str(), g))
+                .collect(),
+            lookup: Lookup::default(),
         }
     }
 

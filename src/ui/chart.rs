@@ -135,6 +135,7 @@ fn runs(state: &State, key: &SeriesKey, line: &ChartLine, start: Time) -> Vec<Ru
         return Vec::new();
     };
     let gap = f64::from(key.period) * 1.5;
+    let scale = line.scale * key.per_second();
     let mut runs: Vec<Run> = Vec::new();
     let mut last: Option<f64> = None;
     for p in history.since(start) {
@@ -143,7 +144,7 @@ fn runs(state: &State, key: &SeriesKey, line: &ChartLine, start: Time) -> Vec<Ru
             runs.push(Vec::new());
         }
         if let Some(run) = runs.last_mut() {
-            run.push((x, p.value * line.scale));
+            run.push((x, p.value * scale));
         }
         last = Some(x);
     }

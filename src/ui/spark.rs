@@ -92,7 +92,7 @@ pub fn cell(
             now,
             ROW_WINDOW,
             bars_width,
-            spark.scale,
+            spark.scale * spark.key.per_second(),
         );
         let text = bars(&values, spark.percent);
         // Missing points dim, bars in the spark colour.

@@ -38,13 +38,22 @@ fn task_chart(state: &State, task: &Task) -> Chart {
     };
     Chart {
         title: format!("task {}", task.short_id()),
-        groups: vec![(
-            "CPU and memory, % of the task's size".into(),
-            vec![
-                share("cpu", cat::task_cpu(task), task.cpu),
-                share("memory", cat::task_memory(task), task.memory),
-            ],
-        )],
+        groups: vec![
+            (
+                "CPU and memory, % of the task's size".into(),
+                vec![
+                    share("cpu", cat::task_cpu(task), task.cpu),
+                    share("memory", cat::task_memory(task), task.memory),
+                ],
+            ),
+            (
+                "Network, bytes a second".into(),
+                vec![
+                    line("received", cat::task_network_rx(task)),
+                    line("sent", cat::task_network_tx(task)),
+                ],
+            ),
+        ],
         window: ChartWindow::default(),
         scroll: 0,
         note,
@@ -156,6 +165,13 @@ pub fn build(state: &State) -> Result<Chart, String> {
             if let Some(credits) = cat::instance_credits(inst) {
                 groups.push(("CPU credit balance".into(), vec![line("credits", credits)]));
             }
+            groups.push((
+                "Network, bytes a second".into(),
+                vec![
+                    line("in", cat::instance_network_in(inst)),
+                    line("out", cat::instance_network_out(inst)),
+                ],
+            ));
             chart(format!("instance {}", inst.ec2_instance_id), groups, None)
         }
         Items::Containers(_) => unreachable!("handled above"),

@@ -96,6 +96,25 @@ fn mark_deleted_children(state: &mut State, parent: &Query) {
     }
 }
 
+/// An answer no pane shows and no rule polls is forgotten this long after it was fetched
+/// (going back to a pane within it finds it still there).
+const FORGET_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+/// Frees the answers nobody wants any more (looked at once a second of the clock).
+pub fn forget_unwanted(state: &mut State, wanted: &[(Query, std::time::Duration)]) {
+    if state
+        .fleet_pruned_at
+        .is_some_and(|at| state.now - at < chrono::TimeDelta::seconds(1))
+    {
+        return;
+    }
+    state.fleet_pruned_at = Some(state.now);
+    let wanted: std::collections::HashSet<&Query> = wanted.iter().map(|(q, _)| q).collect();
+    state
+        .fleet
+        .forget(|q| wanted.contains(q), state.now - FORGET_AFTER);
+}
+
 pub fn loaded(
     state: &mut State,
     query: Query,

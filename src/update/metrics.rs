@@ -155,9 +155,16 @@ pub fn metrics_loaded(
             state
                 .metrics
                 .merge(request.start, request.end, data, &request.series);
+            // Before the prune can forget a stopped task's series.
+            state.triage.keep_stop_memory(state.metrics.series());
             state.metrics.error = None;
             state.metrics.fetched_at = Some(at);
-            state.metrics.prune(state.now);
+            // Once a minute: on a big fleet a prune walks 25,000 series.
+            let now = state.now;
+            if (state.metrics.poll.pruned_at).is_none_or(|p| now - p >= TimeDelta::minutes(1)) {
+                state.metrics.prune(now);
+                state.metrics.poll.pruned_at = Some(now);
+            }
         }
         Err(e) => {
             poll.failures += 1;

@@ -270,6 +270,7 @@ fn written_to(asked: &std::path::Path, written: &std::path::Path) -> String {
 
 fn schedule(state: &mut State) -> Vec<Effect> {
     let wanted = crate::poll::panes::wanted(state);
+    data::forget_unwanted(state, &wanted);
     let mut effects = state.polls.due(&wanted, state.now);
     effects.extend(data::describe_schedule(state, &wanted));
     effects.extend(metrics::schedule(state));

@@ -1,6 +1,12 @@
 //! Derives what each table shows (filtered, sorted indices) from the data and the view.
-//! Runs when data arrives or the filter or sort changes, never per frame.
+//! Runs when data arrives or the filter or sort changes, never per frame. What it can reuse
+//! while the answer stays the same (the lowercased cells, the sorted order, the last filter's
+//! rows) is kept in the view's [`RowCache`], so a keystroke on 100,000 rows is a scan.
+//!
+//! The cells are read once per answer: a filter or text sort on ages, badges or metric values
+//! sees them as of the pane's latest answer (a few seconds old at most on the focused pane).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::TimeDelta;
@@ -9,12 +15,15 @@ use crate::model::{Task, Time};
 use crate::screen::layout;
 use crate::screen::panes::{self, Items};
 use crate::screen::table::{Column, RowCtx};
-use crate::state::{Fleet, State, View};
+use crate::state::{Fleet, Narrowed, RowCache, RowKeys, SortSpec, State, View};
 use crate::with_table;
 
 /// `stopped_window`: how far back a stopped-tasks pane looks.
 pub fn refresh(view: &mut View, fleet: &Fleet, ctx: &RowCtx, stopped_window: Duration) {
     let now = ctx.now;
+    // The cache holds while the pane shows the same answer.
+    let answer = fleet.slot(&view.pane.query()).map(|s| s.applied_seq);
+    view.cache.for_answer(answer);
     let items = panes::items(&view.pane, fleet);
     if let Items::Tasks(tasks, true, metrics) = items {
         // Older stops are history the operator asked not to see (config `stopped_tasks_window`).
@@ -42,6 +51,8 @@ pub fn refresh(view: &mut View, fleet: &Fleet, ctx: &RowCtx, stopped_window: Dur
     ));
 }
 
+/// The rows: every item in the sort's order (kept per answer), then the filter over them — over
+/// the last filter's rows when the new one only adds letters to it.
 fn rebuild<T>(
     view: &mut View,
     items: &[T],
@@ -51,22 +62,31 @@ fn rebuild<T>(
     keep: impl Fn(&T) -> bool,
 ) {
     let (needle, invert) = parse_filter(&view.filter);
-    let kept: Vec<usize> = (0..items.len()).filter(|&i| keep(&items[i])).collect();
-    let total = kept.len();
-    let mut rows: Vec<usize> = kept
-        .into_iter()
-        .filter(|&i| match &needle {
-            None => true,
-            Some(needle) => matches(&items[i], cols, needle, ctx) != invert,
-        })
-        .collect();
-    if let Some(col) = view.sort.column.and_then(|c| cols.get(c)) {
-        let keys: Vec<_> = items.iter().map(|item| col.sort_key(item, ctx)).collect();
-        rows.sort_by(|&a, &b| keys[a].compare(&keys[b]));
-        if view.sort.reverse {
-            rows.reverse();
+    let sort = view.sort;
+    let order = ordered(&mut view.cache, items, cols, ctx, sort);
+    let total = items.iter().filter(|item| keep(item)).count();
+    let rows: Vec<usize> = match &needle {
+        None => order.iter().copied().filter(|&i| keep(&items[i])).collect(),
+        Some(needle) => {
+            let keys = row_keys(&mut view.cache, items, cols, ctx);
+            let narrowed = view.cache.narrowed.as_ref().filter(|last| {
+                !invert && last.sort == sort && needle.contains(last.needle.as_str())
+            });
+            let from: &[usize] = narrowed.map_or(&order, |last| &last.rows);
+            from.iter()
+                .copied()
+                .filter(|&i| keep(&items[i]) && keys.row(i).contains(needle.as_str()) != invert)
+                .collect()
         }
-    }
+    };
+    view.cache.narrowed = match needle {
+        Some(needle) if !invert => Some(Narrowed {
+            needle,
+            sort,
+            rows: Arc::new(rows.clone()),
+        }),
+        _ => None,
+    };
     view.total = total;
     view.rows = rows;
 
@@ -82,6 +102,61 @@ fn rebuild<T>(
     view.selected_key = view.selected_item().map(|i| key(&items[i]).to_string());
 }
 
+/// Every item in the order of `sort` (the source's order without one): kept per answer and sort.
+fn ordered<T>(
+    cache: &mut RowCache,
+    items: &[T],
+    cols: &[Column<T>],
+    ctx: &RowCtx,
+    sort: SortSpec,
+) -> Arc<Vec<usize>> {
+    if let Some((spec, order)) = &cache.order
+        && *spec == sort
+        && order.len() == items.len()
+    {
+        return Arc::clone(order);
+    }
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    if let Some(c) = sort.column.filter(|&c| c < cols.len()) {
+        let col = &cols[c];
+        if col.sort.is_none() && col.spark.is_none() {
+            // Text columns sort by their lowercased cells, made once per answer.
+            let keys = row_keys(cache, items, cols, ctx);
+            order.sort_by(|&a, &b| keys.cell(a, c).cmp(keys.cell(b, c)));
+        } else {
+            let keys: Vec<_> = items.iter().map(|item| col.sort_key(item, ctx)).collect();
+            order.sort_by(|&a, &b| keys[a].compare(&keys[b]));
+        }
+        if sort.reverse {
+            order.reverse();
+        }
+    }
+    let order = Arc::new(order);
+    cache.order = Some((sort, Arc::clone(&order)));
+    order
+}
+
+/// Every item's cells, lowercased: made once per answer, on the first filter or text sort.
+fn row_keys<T>(
+    cache: &mut RowCache,
+    items: &[T],
+    cols: &[Column<T>],
+    ctx: &RowCtx,
+) -> Arc<RowKeys> {
+    if let Some(keys) = cache.keys.as_ref().filter(|k| k.rows() == items.len()) {
+        return Arc::clone(keys);
+    }
+    let mut keys = RowKeys::with_capacity(cols.len(), items.len());
+    for item in items {
+        for col in cols {
+            keys.push_cell(&col.text_of(item, ctx));
+        }
+    }
+    let keys = Arc::new(keys);
+    cache.keys = Some(Arc::clone(&keys));
+    keys
+}
+
 /// `""` → no filter; `"!x"` → rows not matching `x`. Case-insensitive, literal text.
 fn parse_filter(filter: &str) -> (Option<String>, bool) {
     let (text, invert) = match filter.strip_prefix('!') {
@@ -93,11 +168,6 @@ fn parse_filter(filter: &str) -> (Option<String>, bool) {
     } else {
         (Some(text.to_lowercase()), invert)
     }
-}
-
-fn matches<T>(item: &T, cols: &[Column<T>], needle: &str, ctx: &RowCtx) -> bool {
-    cols.iter()
-        .any(|c| c.text_of(item, ctx).to_lowercase().contains(needle))
 }
 
 /// Rebuilds the rows of every view showing this data.

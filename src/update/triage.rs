@@ -27,48 +27,60 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     }
     state.triage.last_scheduled = Some(now);
     state.triage.wanted_queries = poll::fleet_queries(state);
+    let since = fresh_since(state);
+    // Decided over the borrowed fleet first, then sent: a big account has 2,000 services and
+    // 100,000 tasks, none of which is copied once a second.
+    let mut per_service = Vec::new();
+    let task_defs: Vec<String> = {
+        let troubled = poll::services_with_findings(state);
+        for s in state.fleet.services_since(since) {
+            let target_health = (poll::targets_in_question(state, s, &troubled)
+                && !poll::target_health_open(state, &s.arn))
+            .then(|| (s.arn.clone(), s.target_group_arns.clone()));
+            let scaling = poll::wants_scaling_bounds(state, s).then(|| {
+                (
+                    metric_catalog::cluster_of(&s.cluster_arn).to_string(),
+                    s.name.clone(),
+                    s.arn.clone(),
+                )
+            });
+            per_service.push((s.task_definition.arn.clone(), target_health, scaling));
+        }
+        // Task definitions of running tasks too (a deployment's old and new revisions differ).
+        state
+            .fleet
+            .running_task_definitions_since(since)
+            .into_iter()
+            .filter(|arn| !state.triage.task_definitions.contains_key(*arn))
+            .map(str::to_string)
+            .collect()
+    };
     let mut effects = Vec::new();
-    let services: Vec<Service> = state
-        .fleet
-        .services_since(fresh_since(state))
-        .into_iter()
-        .cloned()
-        .collect();
-    for s in &services {
-        want_task_definition(state, &s.task_definition.arn, &mut effects);
-        if poll::targets_in_question(state, s)
-            && !poll::target_health_open(state, &s.arn)
+    for (task_definition, target_health, scaling) in per_service {
+        want_task_definition(state, &task_definition, &mut effects);
+        if let Some((service_arn, target_groups)) = target_health
             && state
                 .triage
-                .due(&format!("th {}", s.arn), now, poll::TARGET_HEALTH_EVERY)
+                .due(&format!("th {service_arn}"), now, poll::TARGET_HEALTH_EVERY)
         {
             effects.push(Effect::TriageTargetHealth {
-                service_arn: s.arn.clone(),
-                target_groups: s.target_group_arns.clone(),
+                service_arn,
+                target_groups,
             });
         }
-        if poll::wants_scaling_bounds(state, s)
+        if let Some((cluster, service, service_arn)) = scaling
             && state
                 .triage
-                .due(&format!("sb {}", s.arn), now, poll::SCALING_EVERY)
+                .due(&format!("sb {service_arn}"), now, poll::SCALING_EVERY)
         {
             effects.push(Effect::FetchScalingBounds {
-                cluster: metric_catalog::cluster_of(&s.cluster_arn).to_string(),
-                service: s.name.clone(),
-                service_arn: s.arn.clone(),
+                cluster,
+                service,
+                service_arn,
             });
         }
     }
     effects.extend(log_scans(state));
-    // Task definitions of running tasks too (a deployment's old and new revisions differ).
-    let task_defs: Vec<String> = state
-        .fleet
-        .tasks_since(fresh_since(state))
-        .0
-        .into_iter()
-        .map(|t| t.task_definition.arn.clone())
-        .filter(|a| !a.is_empty())
-        .collect();
     for arn in task_defs {
         want_task_definition(state, &arn, &mut effects);
     }
@@ -78,13 +90,15 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     effects
 }
 
-/// Log scans due now: the troubled services, the most severe first, a few at a time.
+/// Log scans due now: the troubled services, the most severe first, a few at a time; then,
+/// now and then, one quiet service.
 fn log_scans(state: &mut State) -> Vec<Effect> {
     let now = state.now;
     // The most severe first, but every troubled service gets its turn: those scanned a moment
     // ago are not due and leave their place to the next.
     let mut effects = Vec::new();
-    for (cluster, service) in poll::log_scan_candidates(state) {
+    let troubled = poll::log_scan_candidates(state);
+    for (cluster, service) in troubled.iter().cloned() {
         if effects.len() >= poll::LOG_SCANS_MAX {
             break;
         }
@@ -94,6 +108,29 @@ fn log_scans(state: &mut State) -> Vec<Effect> {
             poll::LOG_SCAN_EVERY,
         ) {
             effects.push(Effect::ScanLogs { cluster, service });
+        }
+    }
+    // Quiet services in turn: each scanned within the last few minutes leaves its place.
+    if effects.len() < poll::LOG_SCANS_MAX && state.triage.due("lsq", now, poll::QUIET_LOG_SCAN_GAP)
+    {
+        // Named once per gap, not once a second: a big account has thousands of services.
+        let quiet: Vec<(String, String)> = state
+            .fleet
+            .services_since(fresh_since(state))
+            .into_iter()
+            .filter(|s| s.running > 0)
+            .map(|s| {
+                let cluster = metric_catalog::cluster_of(&s.cluster_arn).to_string();
+                (cluster, s.name.clone())
+            })
+            .filter(|(c, n)| !troubled.iter().any(|(tc, tn)| tc == c && tn == n))
+            .collect();
+        for (cluster, service) in quiet {
+            let key = format!("ls {cluster}/{service}");
+            if state.triage.due(&key, now, poll::QUIET_LOG_SCAN_EVERY) {
+                effects.push(Effect::ScanLogs { cluster, service });
+                break;
+            }
         }
     }
     effects
@@ -166,8 +203,10 @@ pub fn job(state: &mut State) -> EngineJob {
         id: state.triage.jobs.start(),
         now: state.now,
         fresh_since: fresh_since(state),
+        egress_since: state.now - EGRESS_FRESH_FOR,
         fleet: state.fleet.clone(),
         stops: std::sync::Arc::clone(&state.triage.stops),
+        stop_memory: std::sync::Arc::clone(&state.triage.stop_memory),
         series: state.metrics.shared_series(),
         alarms: state.metrics.alarms.clone(),
         target_health: state.triage.target_health.clone(),
@@ -219,6 +258,10 @@ pub fn evaluated(state: &mut State, id: u64, result: Result<Box<Evaluated>, Stri
     state.triage.max_cost = state.triage.max_cost.max(evaluated.cost);
     state.triage.evaluations += 1;
 }
+
+/// NAT gateways are polled every few minutes (`poll::triage::EGRESS_EVERY`): their answer
+/// stays good for a few polls, so one late poll does not blind the NAT rules.
+const EGRESS_FRESH_FOR: TimeDelta = TimeDelta::minutes(20);
 
 /// Answers older than this are no longer the fleet as it is (nobody polls them any more).
 const FRESH_FOR: TimeDelta = TimeDelta::minutes(5);
@@ -277,6 +320,7 @@ pub fn fleet_loaded(state: &mut State, query: &Query) {
                 .cloned()
                 .collect();
             state.triage.remember_stops(now, &tasks);
+            state.triage.keep_stop_memory(state.metrics.series());
         }
         _ => {}
     }

@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 use ecsmon::model::{
-    Alarm, AlarmState, Cluster, Container, ContainerDefinition, Deployment, DeploymentConfig,
-    HealthCheck, Insights, Instance, LbBinding, LogSample, MetricId, ScalingBounds, Service,
-    ServiceEvent, Severity, TargetGroupHealth, TargetHealth, Task, TaskDefRef, TaskDefinition,
-    Time, metric_catalog as cat,
+    Alarm, AlarmState, Cluster, Container, ContainerDefinition, CreditMode, Deployment,
+    DeploymentConfig, HealthCheck, Insights, Instance, LbBinding, LogSample, MetricId,
+    RecommendedAmi, ScalingBounds, Service, ServiceEvent, Severity, TargetGroupHealth,
+    TargetHealth, Task, TaskDefRef, TaskDefinition, Time, metric_catalog as cat,
 };
 use ecsmon::state::Triage;
 use ecsmon::testkit::fixed_now;
@@ -26,6 +26,16 @@ const LB: &str = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/edge
 pub const AZS: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
 /// Minutes of metric history built at each step (the longest rule window is 60 minutes).
 const HISTORY: i64 = 90;
+/// Surplus credits an unlimited t3.large is billed per 5-minute period while it runs above
+/// its baseline all day: at ~50 % against a 30 % baseline on 2 vCPUs it spends 0.4 credits a
+/// minute beyond what it earns, and once the surplus reaches a day's earnings every further
+/// credit is charged: 2 a period.
+const SURPLUS_CHARGED: f64 = 2.0;
+/// What AWS recommends for the hosts' ECS-optimized AMI family, and the image they run: the
+/// current one, released three weeks ago, so the AMI and agent rules have their input and
+/// nothing to say.
+const AMI: &str = "ami-0c2f6b9d81e5a4437";
+const AGENT: &str = "1.89.0";
 
 /// A curve over simulated minutes (negative minutes: before the run, the fleet was already
 /// up).
@@ -89,6 +99,8 @@ impl Life {
 }
 
 pub struct Inst {
+    /// `m5.large`, or a burstable `t3.large` (registered with the same 2 vCPU / 7680 MiB; it
+    /// runs in unlimited mode, T3's default, at a zero credit balance).
     pub instance_type: &'static str,
     pub az: usize,
     /// Set to DRAINING at this minute…
@@ -307,6 +319,16 @@ impl Fleet {
                 &self.history(m, |t| (self.host_cpu)(index, self.tasks_on(index, t), t)),
             );
             f.series(cat::instance_status_check(i), &self.history(m, |_| 0.0));
+            // Credits are published every 5 minutes. A T3 host above its 30 % baseline all
+            // day has spent its balance; in unlimited mode AWS bills the surplus.
+            let every_five =
+                |v: f64| move |t: f64| if t.rem_euclid(5.0) < 1.0 { v } else { f64::NAN };
+            if let Some(balance) = cat::instance_credits(i) {
+                f.series(balance, &self.history(m, every_five(0.0)));
+            }
+            if let Some(charged) = cat::instance_surplus_charged(i) {
+                f.series(charged, &self.history(m, every_five(SURPLUS_CHARGED)));
+            }
         }
         for s in &self.services {
             self.add_service(&mut f, s, m);
@@ -327,6 +349,27 @@ impl Fleet {
                     }
                 }),
             );
+        }
+        // The console keeps a stopped task's memory with the stop (its series is forgotten).
+        for t in f.stopped.clone() {
+            let Some(s) = t.service_name().and_then(|n| self.service(n)) else {
+                continue;
+            };
+            let life = self.life_of(&t);
+            let (n, started) = (life.n, life.start);
+            let stop = life.stop.as_ref().map_or(m, |(at, _)| *at);
+            let mut kept = Facts::at(at(stop));
+            let values = self.history(stop, |x| {
+                if x < started || x > stop {
+                    f64::NAN
+                } else {
+                    (s.task_memory)(n, x)
+                }
+            });
+            kept.series(cat::task_memory(&t), &values);
+            if let Some(history) = kept.series.into_values().next() {
+                f.stop_memory.insert(t.arn.clone(), history);
+            }
         }
         f.logs = self.logs(m);
         f
@@ -412,7 +455,7 @@ impl Fleet {
                     availability_zone: AZS[i.az].into(),
                     status: if draining { "DRAINING" } else { "ACTIVE" }.into(),
                     agent_connected: true,
-                    agent_version: "1.89.0".into(),
+                    agent_version: AGENT.into(),
                     running_tasks: on.len() as u32,
                     pending_tasks: 0,
                     cpu_registered: 2048,
@@ -425,10 +468,22 @@ impl Fleet {
                         .unwrap_or_else(|| panic!("host {k} overcommitted at minute {m}")),
                     launched_at: Some(at(-3000.0)),
                     registered_at: Some(at(-3000.0)),
-                    credit_mode: ecsmon::model::CreditMode::Unknown,
-                    image_id: String::new(),
-                    image_created_at: None,
-                    recommended: None,
+                    subnet_id: "subnet-a".into(),
+                    // T3 launches in unlimited mode unless told otherwise.
+                    credit_mode: if cat::is_burstable(i.instance_type) {
+                        CreditMode::Unlimited
+                    } else {
+                        CreditMode::Unknown
+                    },
+                    image_id: AMI.into(),
+                    image_created_at: Some(at(-21.0 * 24.0 * 60.0)),
+                    recommended: Some(RecommendedAmi {
+                        parameter: "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended"
+                            .into(),
+                        image_id: AMI.into(),
+                        image_name: "al2023-ami-ecs-hvm-2023.0.20261030-kernel-6.1-x86_64".into(),
+                        agent_version: AGENT.into(),
+                    }),
                 }
             })
             .collect()

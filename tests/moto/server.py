@@ -40,7 +40,9 @@ against moto and breaks against AWS. This front sits between the SDK and moto an
 * EC2 CPU credit modes (`CreditFront`): T3/T3a/T4g launch `unlimited`, T2 `standard`, RunInstances'
   `CreditSpecification` and ModifyInstanceCreditSpecification change it, and
   DescribeInstanceCreditSpecifications reports it (moto says `standard` for all).
-* SSM's public ECS-optimized AMI parameters come back as JSON, as AWS's do (moto: Python reprs).
+* SSM's public ECS-optimized AMI parameters come back as JSON, as AWS's do (moto: Python reprs),
+  and DescribeImages dates AWS's ECS-optimized images by the day in their name, as AWS does
+  (moto: the moment it started).
 * StopTask of a task the cluster does not hold is AWS's InvalidParameterException (moto: HTTP 500).
 * Counting: every request is counted by operation (`ecs:ListTasks`, `ec2:DescribeInstances`, ...).
   `GET /_ecsmon/stats` returns the counts as JSON, `POST /_ecsmon/reset` zeroes them, so tests can
@@ -934,7 +936,41 @@ class Hooks:
     def after(self, op: str, req: Request, resp: Response) -> Response:
         if op in ("ssm:GetParameter", "ssm:GetParameters") and resp.status < 300:
             resp = json_public_parameters(resp)
+        if op == "ec2:DescribeImages" and resp.status < 300:
+            resp = dated_public_ecs_images(resp)
         return self.credits.after(op, req, resp)
+
+
+AMAZON_ECS_AMI_OWNER = "591542846629"
+
+
+def dated_public_ecs_images(resp: Response) -> Response:
+    """moto dates every preloaded image at its own start; AWS's ECS-optimized images were created
+    on the day their name carries (`amzn2-ami-ecs-hvm-2.0.20250422-x86_64-ebs`: 2025-04-22).
+    Re-dates the public ECS-optimized images so their age is what it is on AWS. Rewritten as text
+    (re-serialising the tree would rename moto's XML namespace): each image has one `imageId` and
+    one `creationDate`, so the k-th of each belong together."""
+    root = ElementTree.fromstring(resp.body)
+    dates = []
+    for image in root.iter():
+        if not image.tag.endswith("item"):
+            continue
+        field = {c.tag.rsplit("}", 1)[-1]: c.text or "" for c in image}
+        if "imageId" not in field or "creationDate" not in field:
+            continue
+        name = re.fullmatch(r"(?:amzn2|al2023)-ami-ecs-.*?\.(\d{4})(\d{2})(\d{2})-.*", field.get("name", ""))
+        if field.get("imageOwnerId") == AMAZON_ECS_AMI_OWNER and name:
+            dates.append(f"{name.group(1)}-{name.group(2)}-{name.group(3)}T00:00:00.000Z")
+        else:
+            dates.append(None)
+    counter = iter(dates)
+
+    def redate(m: re.Match) -> str:
+        date = next(counter, None)
+        return f"<creationDate>{date}</creationDate>" if date else m.group(0)
+
+    body = re.sub(r"<creationDate>[^<]*</creationDate>", redate, resp.body.decode("utf-8"))
+    return Response(resp.status, resp.headers, body.encode())
 
 
 def json_public_parameters(resp: Response) -> Response:

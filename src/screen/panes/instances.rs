@@ -34,6 +34,9 @@ pub fn columns() -> Vec<Column<Instance>> {
         C::spark("CPU", 26, |i| Some(Spark::of(cat::instance_cpu(i)))),
         // Burstable types only: at zero credits the host is held to its baseline.
         C::spark("CREDITS", 20, |i| cat::instance_credits(i).map(Spark::of)),
+        // Bytes sent a second over all interfaces: outbound is what leaves through the NAT
+        // gateways (the chart shows both directions; one column keeps the row within 140).
+        C::spark("OUT/s", 20, |i| Some(Spark::of(cat::instance_network_out(i)))),
         C::new("CPU USED", 11, |i, _| {
             usage(i.cpu_registered, i.cpu_remaining)
         })

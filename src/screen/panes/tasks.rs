@@ -78,6 +78,8 @@ pub fn columns(stopped: bool, metrics: bool) -> Vec<Column<Task>> {
                 C::spark("MEM", 26, |t| {
                     Some(Spark::share_of(cat::task_memory(t), t.memory))
                 }),
+                // Bytes sent a second (the chart shows both directions).
+                C::spark("TX/s", 20, |t| Some(Spark::of(cat::task_network_tx(t)))),
             ],
         );
     }

@@ -398,6 +398,7 @@ pub struct Ec2Facts {
     pub availability_zone: String,
     pub launched_at: Option<Time>,
     pub image_id: String,
+    pub subnet_id: String,
 }
 
 fn resource(resources: &[ecs::Resource], name: &str) -> u32 {
@@ -442,6 +443,7 @@ pub fn instance(
         // From EC2 or the agent's attributes: AWS's text all the same.
         instance_type: text(Some(&instance_type)),
         availability_zone: text(Some(&availability_zone)),
+        subnet_id: text(ec2.map(|e| e.subnet_id.as_str())),
         status: text(ci.status()),
         agent_connected: ci.agent_connected(),
         agent_version: text(ci.version_info().and_then(|v| v.agent_version())),

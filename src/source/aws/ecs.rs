@@ -343,6 +343,7 @@ impl AwsSource {
                                         .to_string(),
                                     launched_at: convert::time(inst.launch_time()),
                                     image_id: inst.image_id().unwrap_or_default().to_string(),
+                                    subnet_id: inst.subnet_id().unwrap_or_default().to_string(),
                                 },
                             );
                         }

@@ -11,6 +11,7 @@ mod connect;
 mod convert;
 mod ec2;
 mod ecs;
+mod egress;
 mod elb;
 mod errors;
 mod limiter;
@@ -318,6 +319,13 @@ impl FleetSource for AwsSource {
         target_groups: &[String],
     ) -> Result<Vec<TargetGroupHealth>, SourceError> {
         self.describe_target_health(target_groups).await
+    }
+
+    async fn nat_gateways(
+        &self,
+        subnets: &[String],
+    ) -> Result<Vec<crate::model::NatGateway>, SourceError> {
+        self.describe_nat_gateways_for(subnets).await
     }
 
     fn stats(&self) -> CallReport {

@@ -34,6 +34,9 @@ pub struct Fleet {
     pub taskdefs: super::taskdefs::Registry,
     /// The replayed incident (`--demo memory-leak`, …) this fleet plays, if any.
     pub incident: Option<Box<super::scenario::Incident>>,
+    /// The VPC's NAT gateways, each with every private subnet whose default route goes through
+    /// it. A scenario step may add one or move subnets (a route table change).
+    pub nat_gateways: Vec<crate::model::NatGateway>,
 }
 
 /// Rates of the random things that happen to a fleet, per scenario.
@@ -111,6 +114,8 @@ pub struct TaskSpec {
     pub app_name: String,
     pub image: String,
     pub sidecars: Vec<&'static Sidecar>,
+    /// `JAVA_TOOL_OPTIONS` of the app container, where a replayed incident sets it.
+    pub java_options: Option<&'static str>,
 }
 
 impl TaskSpec {
@@ -454,6 +459,21 @@ impl ClusterState {
 }
 
 impl Fleet {
+    /// The gateways the default routes of `subnets` go through, each with the asked subnets
+    /// it serves (as `DescribeRouteTables` and `DescribeNatGateways` would answer).
+    pub fn nat_gateways_for(&self, subnets: &[String]) -> Vec<crate::model::NatGateway> {
+        self.nat_gateways
+            .iter()
+            .filter_map(|g| {
+                let serves: Vec<String> = subnets.iter().filter(|s| g.serves(s)).cloned().collect();
+                (!serves.is_empty()).then(|| crate::model::NatGateway {
+                    serves,
+                    ..g.clone()
+                })
+            })
+            .collect()
+    }
+
     pub fn identity(&self) -> Identity {
         Identity {
             source: format!("demo: {}", self.scenario),

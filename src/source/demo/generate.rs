@@ -2,6 +2,7 @@
 //! `start`, including the recent past (stopped tasks, service events) that led there.
 //! This file has the building blocks; `scenarios.rs` puts them together.
 
+mod huge;
 mod incidents;
 mod scenarios;
 
@@ -17,12 +18,20 @@ use crate::model::{Deployment, Service, Time};
 pub const SCENARIOS: &[&str] = &[
     "default",
     "large",
+    "huge",
     "memory-leak",
     "cpu-credits",
     "bad-deploy",
     "capacity",
     "image-pull",
     "sg-outage",
+    "high-cpu",
+    "stuck-deploy",
+    "post-deploy-leak",
+    "load-test-oom",
+    "slow-dependency",
+    "s3-denied",
+    "dns",
 ];
 
 pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {
@@ -30,13 +39,14 @@ pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {
         rng: Rng::with_seed(seed),
         start,
         redated: HashSet::new(),
-        round_robin: scenario == "large",
+        round_robin: matches!(scenario, "large" | "huge"),
         cursor: 0,
     };
     let mut script = None;
     let (clusters, tuning) = match scenario {
         "default" => (generator.default_fleet(), DEFAULT_TUNING),
         "large" => (vec![generator.large_cluster()], LARGE_TUNING),
+        "huge" => (generator.huge_fleet(), HUGE_TUNING),
         other => {
             let Some(found) = super::scenario::find(other) else {
                 return Err(format!(
@@ -60,6 +70,7 @@ pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {
         tuning,
         taskdefs: Default::default(),
         incident: None,
+        nat_gateways: names::nat_gateways(),
     };
     if let Some(script) = script {
         let incident = super::scenario::Incident::new(script, start, &mut fleet);
@@ -79,6 +90,14 @@ const LARGE_TUNING: Tuning = Tuning {
     stops_per_hour: 120.0,
     health_flaps_per_hour: 30.0,
     deployment_every_secs: (120, 300),
+    start_failure_rate: 0.03,
+};
+
+/// Ten times `large`'s fleet, about ten times its churn (a stop or a flap is at most one a step).
+const HUGE_TUNING: Tuning = Tuning {
+    stops_per_hour: 600.0,
+    health_flaps_per_hour: 240.0,
+    deployment_every_secs: (15, 40),
     start_failure_rate: 0.03,
 };
 
@@ -156,7 +175,7 @@ impl Generator {
         pool: Option<&'static str>,
     ) -> usize {
         let start = self.start;
-        add_instance(
+        let n = add_instance(
             cl,
             &mut self.rng,
             ty,
@@ -164,14 +183,22 @@ impl Generator {
             pool,
             |rng| start - secs(rng.i64(2 * DAY..=25 * DAY)),
             |rng, launched| launched + secs(rng.i64(60..=180)),
-        )
+        );
+        super::amis::run_current(&mut cl.instances[n].instance, start);
+        n
+    }
+
+    /// Instance `n` of `cl` was not refreshed since the last AMI release: it runs the image
+    /// before the current one, and that image's (older) agent.
+    fn not_refreshed(&self, cl: &mut ClusterState, n: usize) {
+        super::amis::run_previous(&mut cl.instances[n].instance, self.start);
     }
 
     /// A service whose current deployment finished `deployed_ago` seconds before start.
     fn service(&mut self, cl: &mut ClusterState, p: &Plan, deployed_ago: i64) -> usize {
         let rng = &mut self.rng;
         let deployed_at = self.start - secs(deployed_ago);
-        let family = if cl.name == "prod" || cl.name == "large" {
+        let family = if matches!(cl.name.as_str(), "prod" | "large" | huge::CORE) {
             p.name.clone()
         } else {
             format!("{}-{}", p.name, cl.name)
@@ -185,6 +212,7 @@ impl Generator {
             app_name: p.name.clone(),
             image: names::ecr_image(&p.name, &names::release_tag(built_at, rng.u32(1..5))),
             sidecars: p.sidecars.to_vec(),
+            java_options: None,
         };
         let id = names::deployment_id(rng);
         let deployment = Deployment {
@@ -244,6 +272,15 @@ impl Generator {
             ],
             lb_bindings: target_group_arns_bindings,
             health_check_grace_secs: p.web.then_some(60),
+            // Fargate tasks are awsvpc: in the private subnets.
+            subnets: if cl.fargate {
+                names::PRIVATE_SUBNETS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            } else {
+                Vec::new()
+            },
             deployment_config: crate::model::DeploymentConfig {
                 minimum_healthy_percent: Some(100),
                 maximum_percent: Some(150),

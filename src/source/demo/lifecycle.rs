@@ -37,6 +37,7 @@ pub fn add_instance(
         ec2_instance_id,
         instance_type: ty.name.into(),
         availability_zone: AZS[az].into(),
+        subnet_id: names::private_subnet(az).into(),
         status: "ACTIVE".into(),
         agent_connected: true,
         agent_version: names::AGENT_VERSION.into(),

@@ -55,6 +55,8 @@ struct Facts {
     /// Task id → (running, CPU units, MiB).
     tasks: HashMap<String, (bool, f64, f64)>,
     clusters: HashMap<String, (f64, f64)>,
+    /// NAT gateway ids of the VPC.
+    nats: Vec<String>,
 }
 
 fn facts(fleet: &Fleet, now: Time) -> Facts {
@@ -64,6 +66,7 @@ fn facts(fleet: &Fleet, now: Time) -> Facts {
         instances: HashMap::new(),
         tasks: HashMap::new(),
         clusters: HashMap::new(),
+        nats: fleet.nat_gateways.iter().map(|g| g.id.clone()).collect(),
     };
     for c in fleet.cluster_snapshots(now) {
         f.clusters.insert(
@@ -176,6 +179,9 @@ fn value(facts: &Facts, key: &SeriesKey, at: Time) -> Option<f64> {
                 level(dim("TaskId"), 0.1, 0.6) + 0.1 * wave(dim("TaskId"), at) + 0.08 * jitter;
             Some(match name {
                 "CpuUtilized" => (share * daily(at)).clamp(0.0, 1.0) * cpu,
+                // Bytes a second: a busier task talks more.
+                "NetworkRxBytes" => task_bytes(dim("TaskId"), share, at),
+                "NetworkTxBytes" => 0.7 * task_bytes(dim("TaskId"), share, at),
                 _ if family.contains("payments") => sawtooth(at) / 100.0 * memory,
                 _ => (share + 0.2).clamp(0.0, 1.0) * memory,
             })
@@ -201,6 +207,9 @@ fn value(facts: &Facts, key: &SeriesKey, at: Time) -> Option<f64> {
                 "CPUSurplusCreditsCharged" => return None,
                 // The default fleet's hosts pass their status checks.
                 n if n.starts_with("StatusCheckFailed") => 0.0,
+                // Bytes over the period, as the `Sum` CloudWatch keeps.
+                "NetworkIn" => instance_bytes(dim("InstanceId"), used, at) * minutes,
+                "NetworkOut" => 0.6 * instance_bytes(dim("InstanceId"), used, at) * minutes,
                 _ => (used * 70.0 * daily(at) + 8.0 * wave(dim("InstanceId"), at) + 5.0 * jitter)
                     .clamp(0.0, 100.0),
             })
@@ -244,8 +253,35 @@ fn value(facts: &Facts, key: &SeriesKey, at: Time) -> Option<f64> {
                 }
             })
         }
+        (cat::NAT, name) => {
+            let id = dim("NatGatewayId");
+            if !facts.nats.iter().any(|n| n == id) {
+                return None;
+            }
+            // The healthy fleet's light egress: every connection established, nothing dropped.
+            let load = daily(at) * (1.0 + 0.15 * wave(id, at));
+            Some(match name {
+                "ActiveConnectionCount" => (2_400.0 * load).round(),
+                "ConnectionAttemptCount" | "ConnectionEstablishedCount" => {
+                    (700.0 * load * minutes).round()
+                }
+                "PacketsInFromSource" => (150_000.0 * load * minutes).round(),
+                _ => 0.0, // ErrorPortAllocation, PacketsDropCount, IdleTimeoutCount
+            })
+        }
         _ => None,
     }
+}
+
+/// Bytes a second a task receives, following its CPU share.
+fn task_bytes(task: &str, share: f64, at: Time) -> f64 {
+    (level(&format!("{task}net"), 20_000.0, 300_000.0) * (0.5 + share) * daily(at)).max(0.0)
+}
+
+/// Bytes a minute an instance receives, following how much of it its tasks reserve.
+fn instance_bytes(instance: &str, used: f64, at: Time) -> f64 {
+    let swell = 1.0 + 0.2 * wave(&format!("{instance}net"), at);
+    ((15.0e6 + used * 250.0e6) * daily(at) * swell).max(0.0)
 }
 
 /// A period's value from its minutes, as CloudWatch aggregates: the average (or sum, or

@@ -3,6 +3,7 @@
 //! Deterministic for a given scenario, seed, start and time: the fleet moves in fixed steps
 //! driven by a seeded RNG, and every query first brings it up to the clock's now.
 
+mod amis;
 mod fleet;
 mod generate;
 mod lifecycle;
@@ -138,6 +139,13 @@ impl FleetSource for DemoSource {
 
     async fn alarms(&self) -> Result<Vec<Alarm>, SourceError> {
         Ok(self.query(metrics::alarms))
+    }
+
+    async fn nat_gateways(
+        &self,
+        subnets: &[String],
+    ) -> Result<Vec<crate::model::NatGateway>, SourceError> {
+        Ok(self.query(|f, _| f.nat_gateways_for(subnets)))
     }
 
     /// The demo follows by polling: it has no Live Tail (the default `live_tail` says so).
@@ -672,6 +680,42 @@ mod tests {
         assert!(svcs.iter().all(|s| s.running + s.pending + 10 >= s.desired));
         let stopped = stopped_tasks(&src, "large");
         assert!(stopped.len() > 50, "{} stopped", stopped.len());
+    }
+
+    #[test]
+    fn huge_scenario_is_exactly_its_size() {
+        let began = std::time::Instant::now();
+        let src = demo("huge", 1);
+        eprintln!("huge scenario built in {:?}", began.elapsed());
+        let clusters = block_on(src.clusters()).unwrap();
+        assert_eq!(clusters.len(), 40);
+        let sum = |f: fn(&Cluster) -> u32| clusters.iter().map(f).sum::<u32>();
+        assert_eq!(sum(|c| c.active_services), 2_000);
+        assert_eq!(sum(|c| c.running_tasks), 100_000);
+        assert_eq!(sum(|c| c.instances), 5_000);
+        assert_eq!(sum(|c| c.pending_tasks), 0);
+        let core = clusters.iter().find(|c| c.name == "core").unwrap();
+        assert_eq!(core.active_services, 1_200);
+        let mut names: Vec<String> = clusters.iter().map(|c| c.name.clone()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 40, "cluster names are unique");
+        assert_consistent(&src);
+        let began = std::time::Instant::now();
+        src.advance_to(start() + minutes(10));
+        eprintln!("huge scenario advanced 10 minutes in {:?}", began.elapsed());
+        assert_consistent(&src);
+        let clusters = block_on(src.clusters()).unwrap();
+        let live: u32 = clusters
+            .iter()
+            .map(|c| c.running_tasks + c.pending_tasks)
+            .sum();
+        assert!(live >= 99_000, "{live} tasks live");
+        let stopped: usize = clusters
+            .iter()
+            .map(|c| stopped_tasks(&src, &c.name).len())
+            .sum();
+        assert!(stopped > 20, "{stopped} stopped: the fleet moves");
     }
 
     #[test]

@@ -103,6 +103,35 @@ pub fn release_tag(at: Time, build: u32) -> String {
     format!("{}-{build}", at.format("%Y.%m.%d"))
 }
 
+/// The private subnet of each availability zone (`AZS`): where instances and awsvpc tasks live.
+pub const PRIVATE_SUBNETS: [&str; 3] = [
+    "subnet-0a41c9e27d3b58f10",
+    "subnet-0b7e25d1c4a96f382",
+    "subnet-0c93f7a2e15b84d06",
+];
+
+/// The public subnet (AZ a) the demo VPC's NAT gateway lives in.
+pub const PUBLIC_SUBNET_A: &str = "subnet-0f5e2d8c7a1b39e46";
+/// The demo VPC's one NAT gateway (one EIP, in AZ a): the default route of every private
+/// subnet.
+pub const NAT_A: &str = "nat-0a1f3c5e7b9d24680";
+pub const VPC: &str = "vpc-0c4f1a7e93b5d2860";
+
+pub fn nat_gateways() -> Vec<crate::model::NatGateway> {
+    vec![crate::model::NatGateway {
+        id: NAT_A.into(),
+        state: "available".into(),
+        vpc_id: VPC.into(),
+        subnet_id: PUBLIC_SUBNET_A.into(),
+        addresses: 1,
+        serves: PRIVATE_SUBNETS.iter().map(|s| s.to_string()).collect(),
+    }]
+}
+
+pub fn private_subnet(az: usize) -> &'static str {
+    PRIVATE_SUBNETS[az % PRIVATE_SUBNETS.len()]
+}
+
 /// Tasks get addresses from one /19 subnet per AZ, as in a typical three-AZ VPC.
 pub fn private_ip(rng: &mut Rng, az: usize) -> String {
     format!(

@@ -315,7 +315,7 @@ impl ClusterState {
 }
 
 /// Application Auto Scaling's bounds on a service's desired count. Fixed per scenario: a few
-/// prod services of the default fleet, and the large fleet's APIs (picked by a hash of the name,
+/// prod services of the default fleet, and the large and huge fleets' APIs (picked by a hash of the name,
 /// not the fleet's RNG, so the generated fleet is the same with or without them).
 pub fn scaling_bounds(
     fleet: &Fleet,
@@ -336,8 +336,14 @@ pub fn scaling_bounds(
         // Someone paused scaling during an incident and never resumed it.
         ("default", "prod", "api-gateway") => bounds(2, 20, true),
         // The replayed incidents' fixture: `web` scales on CPU between 2 and 6 tasks.
-        (_, "demo-prod", "web") if fleet.incident.is_some() => bounds(2, 6, false),
-        ("large", "large", api) if api.ends_with("-api") => {
+        (_, "demo-prod", "web") if fleet.incident.is_some() => {
+            let max = fleet
+                .incident
+                .as_ref()
+                .map_or(6, |i| *i.world.max_capacity.at(fleet.now));
+            bounds(2, max, false)
+        }
+        ("large", "large", api) | ("huge", _, api) if api.ends_with("-api") => {
             bounds(20, 100, hash(api).is_multiple_of(10))
         }
         _ => None,

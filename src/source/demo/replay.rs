@@ -29,7 +29,7 @@ impl DemoSource {
     }
 
     /// The compression of a replayed scenario (incident seconds per replay second); `None`
-    /// for the generated fleets (`default`, `large`) and unknown names.
+    /// for the generated fleets (`default`, `large`, `huge`) and unknown names.
     pub fn replay_ratio(name: &str) -> Option<i64> {
         scenario::find(name).map(|s| s.ratio)
     }

@@ -187,6 +187,9 @@ fn environment(spec: &TaskSpec, revision: u32) -> Vec<(String, String)> {
     if revision.is_multiple_of(2) {
         env.push(("FEATURE_FAST_CHECKOUT".to_string(), "on".to_string()));
     }
+    if let Some(options) = spec.java_options {
+        env.push(("JAVA_TOOL_OPTIONS".to_string(), options.to_string()));
+    }
     env.sort();
     env
 }

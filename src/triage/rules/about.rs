@@ -70,6 +70,10 @@ pub enum Value {
     Factor(f64),
     /// A plain number with its unit (`5.0, "credits"`).
     Number(f64, &'static str),
+    /// Whole days (`30 days`).
+    Days(i64),
+    /// Written as is (a version: `1.50.2`).
+    Text(&'static str),
 }
 
 impl Value {
@@ -84,6 +88,8 @@ impl Value {
             Value::Factor(f) => format!("{}×", number(f)),
             Value::Number(n, "") => number(n),
             Value::Number(n, unit) => format!("{} {unit}", number(n)),
+            Value::Days(d) => format!("{d} days"),
+            Value::Text(t) => t.to_string(),
         }
     }
 }
@@ -130,6 +136,8 @@ mod tests {
         assert_eq!(Value::Hours(1.5).text(), "1.5h");
         assert_eq!(Value::Factor(1.2).text(), "1.2×");
         assert_eq!(Value::Number(5.0, "credits").text(), "5 credits");
+        assert_eq!(Value::Text("1.50.2").text(), "1.50.2");
+        assert_eq!(Value::Days(30).text(), "30 days");
         assert_eq!(limit("CPU ≥", Value::Percent(85.0)).text(), "CPU ≥ 85 %");
     }
 }

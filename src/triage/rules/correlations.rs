@@ -3,10 +3,8 @@
 //! members). Run after the rules over their observations.
 //!
 //! Implemented: cpu-starved-latency, burstable-throttle, memory-leak-lifecycle, oom-under-load,
-//! health-check-cycling, network-path-outage, scale-out-blocked-by-capacity,
-//! stuck-rollout-by-drain. Left out: noisy-neighbour-oom needs the OOM-killed service's own
-//! memory against its reservation at the moment of the kill, which is not kept; egress-bottleneck
-//! needs the NAT rules, which need NAT gateway metrics the console does not poll.
+//! noisy-neighbour-oom, health-check-cycling, network-path-outage, scale-out-blocked-by-capacity,
+//! stuck-rollout-by-drain, egress-bottleneck.
 //!
 //! Each correlation is registered in [`CORRELATIONS`] with its members and catalog entry; only
 //! registered correlations run.
@@ -16,10 +14,15 @@
 //! A parent takes the highest severity of its members, the earliest `since`, and the longest
 //! `hold`, so it does not open before its slowest member would.
 
+use std::sync::LazyLock;
+
 use chrono::TimeDelta;
+use regex::Regex;
 
 use super::about::{About, Read, Value, WARNING_CRITICAL, limit};
-use crate::model::{Evidence, Observation, Remedy, Service, Severity, Subject, Task};
+use crate::model::{
+    Evidence, Observation, Remedy, Service, Severity, Subject, Task, TaskDefinition,
+};
 use crate::triage::Input;
 use crate::triage::input::service_subject;
 
@@ -27,13 +30,15 @@ pub const CPU_STARVED_LATENCY: &str = "cpu-starved-latency";
 pub const BURSTABLE_THROTTLE: &str = "burstable-throttle";
 pub const MEMORY_LEAK_LIFECYCLE: &str = "memory-leak-lifecycle";
 pub const OOM_UNDER_LOAD: &str = "oom-under-load";
+pub const NOISY_NEIGHBOUR_OOM: &str = "noisy-neighbour-oom";
 pub const HEALTH_CHECK_CYCLING: &str = "health-check-cycling";
 pub const NETWORK_PATH_OUTAGE: &str = "network-path-outage";
 pub const SCALE_OUT_BLOCKED: &str = "scale-out-blocked-by-capacity";
 pub const STUCK_ROLLOUT_BY_DRAIN: &str = "stuck-rollout-by-drain";
+pub const EGRESS_BOTTLENECK: &str = "egress-bottleneck";
 
 /// Member rules (ids from the catalog; some are the ECS-state rules').
-mod rule {
+pub(super) mod rule {
     pub const RESPONSE_TIME: &str = "target-response-time-spike";
     pub const CPU_SATURATED: &str = "service-cpu-saturated";
     pub const AT_MAX: &str = "autoscaling-at-max-capacity";
@@ -43,6 +48,7 @@ mod rule {
     pub const LEAK: &str = "memory-leak-trend";
     pub const JVM: &str = "log-jvm-memory-pressure";
     pub const OOM: &str = "task-oom-killed";
+    pub const SOFT_LIMIT: &str = "memory-over-soft-limit";
     pub const ALB_5XX: &str = "alb-5xx-spike";
     pub const ELB_KILLS: &str = "tasks-failing-elb-health-checks";
     pub const CODE_MISMATCH: &str = "target-unhealthy-response-code-mismatch";
@@ -58,6 +64,8 @@ mod rule {
     pub const DEPLOY_STUCK: &str = "deployment-stuck-in-progress";
     pub const DRAIN: &str = "elb-deregistration-timeout";
     pub const SCALE_IN: &str = "scale-in-suspended";
+    pub const NAT_SATURATION: &str = "nat-connection-saturation";
+    pub const NAT_DROPS: &str = "nat-drops-and-port-errors";
 }
 
 /// Tags the member rules write into their messages.
@@ -69,7 +77,22 @@ pub mod tag {
     pub const SLOW_START: &str = "only young targets";
     pub const STARVATION: &str = "app starvation";
     pub const SAWTOOTH: &str = "sawtooth";
+    pub const DEPENDENCY_BOUND: &str = "→ dependency-bound";
 }
+
+/// Log lines that say an outbound call timed out (case-insensitive fragments): the app's side
+/// of an exhausted NAT gateway.
+const EGRESS_TIMEOUTS: [&str; 7] = [
+    "connect timed out",
+    "sockettimeoutexception",
+    "connecttimeoutexception",
+    "read timed out",
+    "connection timed out",
+    "i/o timeout",
+    "context deadline exceeded",
+];
+/// How far back those lines count.
+const EGRESS_LOG_WINDOW: TimeDelta = TimeDelta::minutes(15);
 
 /// Simultaneous OOM kills: at least this many within this span, lately (our defaults).
 const OOM_KILLS: usize = 2;
@@ -86,6 +109,9 @@ const REGRESSION_WINDOW: TimeDelta = TimeDelta::hours(24);
 const FLAT_WINDOW: TimeDelta = TimeDelta::hours(1);
 const FLAT_RISE: f64 = 0.05;
 const FLAT_MIN_POINTS: usize = 30;
+/// A killed task's own memory is read over this span before its stop (Container Insights
+/// publishes a point a minute; the peak of the last five must stay under the reservation).
+const BEFORE_KILL: TimeDelta = TimeDelta::minutes(5);
 /// Service CPU below this is "idle" for the network-path diagnosis.
 const IDLE_CPU: f64 = 50.0;
 
@@ -177,6 +203,28 @@ pub static CORRELATIONS: &[Correlation] = &[
         find: oom_under_load,
     },
     Correlation {
+        id: NOISY_NEIGHBOUR_OOM,
+        members: &[rule::OOM, rule::SOFT_LIMIT],
+        about: About {
+            summary: "A task OOM-killed while under its own memory reservation, on a host where another service runs over its soft limit: the host ran out of memory and the kernel killed the wrong container.",
+            severities: WARNING_CRITICAL,
+            reads: &[
+                Read::Metric(
+                    "ECS/ContainerInsights MemoryUtilized, per task (kept with the stop: its peak before the kill)",
+                ),
+                Read::Api("ECS DescribeTaskDefinition: memoryReservation, memory"),
+                Read::Api(
+                    "ECS DescribeTasks: containerInstanceArn of the killed task and its neighbours",
+                ),
+            ],
+            limits: &[limit(
+                "the killed task's peak under its reservation over the last",
+                Value::Span(BEFORE_KILL),
+            )],
+        },
+        find: noisy_neighbour_oom,
+    },
+    Correlation {
         id: HEALTH_CHECK_CYCLING,
         members: &[
             rule::ELB_KILLS,
@@ -246,6 +294,32 @@ pub static CORRELATIONS: &[Correlation] = &[
             limits: &[],
         },
         find: stuck_rollout_by_drain,
+    },
+    Correlation {
+        id: EGRESS_BOTTLENECK,
+        members: &[
+            rule::NAT_SATURATION,
+            rule::NAT_DROPS,
+            rule::RESPONSE_TIME,
+            rule::ALB_5XX,
+        ],
+        about: About {
+            summary: "A service's outbound connections run out at the NAT gateway its subnets route through: a NAT finding on that gateway with slow dependency-bound responses, 5xx or outbound timeouts in its logs, while its CPU is not saturated.",
+            severities: WARNING_CRITICAL,
+            reads: &[
+                Read::Api(
+                    "EC2 DescribeRouteTables and DescribeNatGateways: the NAT gateway of each service subnet's default route",
+                ),
+                Read::Log(
+                    "connect timed out | SocketTimeoutException | ConnectTimeoutException | …",
+                ),
+            ],
+            limits: &[limit(
+                "outbound timeouts looked for over",
+                Value::Span(EGRESS_LOG_WINDOW),
+            )],
+        },
+        find: egress_bottleneck,
     },
 ];
 
@@ -536,7 +610,7 @@ fn memory_leak_lifecycle(v: &View) -> Option<Observation> {
         (Some(d), Some(Before::Flat)) => (
             format!("; regression in {}", d.task_definition),
             format!(
-                "The climb started with {}: roll back to the previous revision (redeploy it) \
+                "The climb started with {}: roll back to the previous revision (the service's task definitions, rollback) \
                  while the leak is found. If the revisions differ only in code, the new code is \
                  the suspect. Raising the limit only stretches the time between kills.",
                 d.task_definition
@@ -625,6 +699,148 @@ fn previous_revision_memory(v: &View, deployed_at: crate::model::Time) -> Option
     })
 }
 
+/// ECS's start event: `(service web) has started 3 tasks: (task …) …`.
+static STARTED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"has started (\d+) tasks").expect("static regex"));
+
+/// One kill the noisy-neighbour diagnosis holds for: the victim's peak before it, its
+/// reservation, the host, and the neighbours' soft-limit observations there.
+struct Victim<'a> {
+    task: &'a Task,
+    peak: f64,
+    reserved: u32,
+    host: String,
+    neighbours: Vec<&'a Observation>,
+}
+
+fn noisy_neighbour_oom(v: &View) -> Option<Observation> {
+    let kills = v.of(rule::OOM);
+    let mut victims: Vec<(&Observation, Victim)> = kills
+        .iter()
+        .filter_map(|&kill| Some((kill, victim(v, kill)?)))
+        .collect();
+    if victims.is_empty() {
+        return None;
+    }
+    victims.sort_by_key(|(_, victim)| std::cmp::Reverse(victim.task.stopped_at));
+    let (_, first) = &victims[0];
+    let mut neighbours: Vec<String> = victims
+        .iter()
+        .flat_map(|(_, victim)| &victim.neighbours)
+        .filter_map(|o| o.subject.service().map(str::to_string))
+        .collect();
+    neighbours.sort();
+    neighbours.dedup();
+    let more = match victims.len() {
+        1 => String::new(),
+        n => format!(" ({n} such kills)"),
+    };
+    let message = format!(
+        "{}: task {} was OOM-killed on {} at {:.0} MiB, under its own {} MiB reservation, while \
+         {} {} over its memory reservation there{more} — the host ran out of memory and the \
+         kernel killed the wrong container",
+        v.s.name,
+        first.task.short_id(),
+        first.host,
+        first.peak,
+        first.reserved,
+        neighbours.join(", "),
+        if neighbours.len() == 1 { "runs" } else { "run" },
+    );
+    let next = format!(
+        "{} is the victim: raising its limit will not help. Give {} a hard memory limit (memory) \
+         at its peak plus headroom in a new revision and redeploy it; drain {} if it stays short \
+         of memory.",
+        v.s.name,
+        neighbours.join(" and "),
+        first.host
+    );
+    let mut members: Vec<&Observation> = Vec::new();
+    for (kill, victim) in &victims {
+        members.push(kill);
+        members.extend(victim.neighbours.iter().copied());
+    }
+    let mut o = parent(
+        NOISY_NEIGHBOUR_OOM,
+        v,
+        &members,
+        message,
+        &next,
+        &[Remedy::Chart, Remedy::Redeploy, Remedy::Drain],
+    );
+    for (_, victim) in &victims {
+        o = o.evidence(Evidence {
+            at: victim.task.stopped_at,
+            text: format!(
+                "task {} peaked at {:.0} MiB in the {} before its stop; reserves {} MiB; on {}",
+                victim.task.short_id(),
+                victim.peak,
+                super::state_rules::duration(BEFORE_KILL),
+                victim.reserved,
+                victim.host
+            ),
+        });
+    }
+    Some(o)
+}
+
+/// The kill is a neighbour's doing: the task's own memory stayed under its reservation up to
+/// the stop, and another service over its soft limit runs tasks on the same host.
+fn victim<'a>(v: &View<'a, '_>, kill: &Observation) -> Option<Victim<'a>> {
+    let task = task_of(v.input, kill)?;
+    let stopped_at = task.stopped_at.or(task.stopping_at)?;
+    let host = task.container_instance_arn.as_deref()?;
+    let reserved = v
+        .input
+        .task_definition(&task.task_definition.arn)
+        .and_then(TaskDefinition::reserved_memory)
+        .or(task.memory)?;
+    let peak = v
+        .input
+        .task_memory(task)?
+        .since(stopped_at - BEFORE_KILL)
+        .take_while(|p| p.at <= stopped_at)
+        .map(|p| p.value)
+        .reduce(f64::max)?;
+    if peak >= f64::from(reserved) {
+        return None; // at its own limit: its own doing
+    }
+    let cluster = v.cluster();
+    let neighbours: Vec<&Observation> = v
+        .all
+        .iter()
+        .filter(|o| o.rule == rule::SOFT_LIMIT)
+        .filter(|o| {
+            matches!(&o.subject, Subject::Service { cluster: c, service }
+            if c == cluster && *service != v.s.name
+                && v.input.service(c, service).is_some_and(|b| {
+                    v.input
+                        .tasks_of(b)
+                        .any(|t| t.container_instance_arn.as_deref() == Some(host))
+                }))
+        })
+        .collect();
+    if neighbours.is_empty() {
+        return None;
+    }
+    let host_name = v
+        .input
+        .instances
+        .iter()
+        .find(|i| i.arn == host)
+        .map(|i| i.ec2_instance_id.clone())
+        .filter(|id| !id.is_empty())
+        .or_else(|| task.ec2_instance_id.clone())
+        .unwrap_or_else(|| crate::model::arn_tail(host).to_string());
+    Some(Victim {
+        task,
+        peak,
+        reserved,
+        host: host_name,
+        neighbours,
+    })
+}
+
 fn oom_under_load(v: &View) -> Option<Observation> {
     if !v.of(rule::LEAK).is_empty() {
         return None; // a slow climb came first: that is the leak's story
@@ -660,15 +876,20 @@ fn oom_under_load(v: &View) -> Option<Observation> {
     let surge = v
         .requests()
         .filter(|(before, recent)| *recent >= SURGE * *before);
-    let started: Vec<&crate::model::ServiceEvent> =
+    // ECS words replacements and scale-outs alike ("has started N tasks"): only tasks started
+    // beyond the ones that stopped in the window were a scale-out.
+    let started: u32 =
         v.s.events
             .iter()
-            .filter(|e| e.at >= since && e.message.contains("has started"))
-            .collect();
+            .filter(|e| e.at >= since)
+            .filter_map(|e| STARTED.captures(&e.message)?[1].parse::<u32>().ok())
+            .sum();
+    let replaced = v.input.stops_of(v.s, since).len() as u32;
+    let added = started.saturating_sub(replaced);
     let load = match surge {
         Some((before, recent)) => format!("a load surge (requests {before:.0}→{recent:.0}/min)"),
         None if !at_max.is_empty() => "scale-out to the maximum".to_string(),
-        None if started.len() >= 2 => format!("a scale-out ({} start events)", started.len()),
+        None if added >= 2 => format!("a scale-out ({added} tasks added)"),
         None => return None,
     };
     let mut members = together;
@@ -701,6 +922,7 @@ fn health_check_cycling(v: &View) -> Option<Observation> {
     let grace = v.of(rule::GRACE);
     let refused = v.of(rule::REFUSED);
     let saturated = v.of(rule::CPU_SATURATED);
+    let gc = v.of(rule::JVM);
     let timeout_says = |t: &str| timeout.iter().any(|o| o.message.contains(t));
     let (diagnosis, fix) = if let Some(m) = mismatch.first() {
         if m.message.contains("HTTP 404") {
@@ -721,6 +943,12 @@ fn health_check_cycling(v: &View) -> Option<Observation> {
             "every target times out at once: the network path is broken",
             "Restore security-group ingress from the load balancer on the target port (CloudTrail \
              shows the change); check NACLs.",
+        )
+    } else if !gc.is_empty() && !timeout.is_empty() {
+        (
+            "the health endpoint stalls in back-to-back full GCs: the tasks are out of memory",
+            "Give the task more memory and the heap with it (a new revision, then redeploy); see \
+             log-jvm-memory-pressure.",
         )
     } else if !grace.is_empty() || timeout_says(tag::SLOW_START) {
         (
@@ -747,6 +975,7 @@ fn health_check_cycling(v: &View) -> Option<Observation> {
     members.extend(grace);
     members.extend(refused);
     members.extend(saturated);
+    members.extend(gc);
     Some(parent(
         HEALTH_CHECK_CYCLING,
         v,
@@ -877,6 +1106,72 @@ fn stuck_rollout_by_drain(v: &View) -> Option<Observation> {
         "Fix both before the rollout can finish: graceful shutdown on the old revision (or a \
          longer deregistration delay) and a grace period or health check the new tasks pass.",
         &[Remedy::TargetHealth, Remedy::Events, Remedy::Redeploy],
+    ))
+}
+
+fn egress_bottleneck(v: &View) -> Option<Observation> {
+    // The NAT findings about the gateways this service's traffic leaves through (the cheap
+    // test first: which gateways a service uses may mean looking at its tasks' hosts).
+    let mut nat: Vec<&Observation> = [rule::NAT_SATURATION, rule::NAT_DROPS]
+        .iter()
+        .flat_map(|r| v.on_cluster(r))
+        .collect();
+    if nat.is_empty() || !v.of(rule::CPU_SATURATED).is_empty() {
+        return None; // saturated CPU is cpu-starved-latency's story
+    }
+    let nats = v.input.nats_of(v.s);
+    nat.retain(|o| nats.iter().any(|g| g.id == o.key));
+    if nat.is_empty() {
+        return None;
+    }
+    let slow: Vec<&Observation> = v
+        .of(rule::RESPONSE_TIME)
+        .into_iter()
+        .filter(|o| o.message.contains(tag::DEPENDENCY_BOUND))
+        .collect();
+    let errors = v.of(rule::ALB_5XX);
+    let timeouts = v
+        .input
+        .logs_of(v.s, v.input.now - EGRESS_LOG_WINDOW)
+        .filter(|l| {
+            let m = l.message.to_lowercase();
+            EGRESS_TIMEOUTS.iter().any(|t| m.contains(t))
+        })
+        .count();
+    let mut signs = Vec::new();
+    if !slow.is_empty() {
+        signs.push("responses slow while CPU is not the cause".to_string());
+    }
+    if !errors.is_empty() {
+        signs.push("the load balancer answers 5xx".to_string());
+    }
+    match timeouts {
+        0 => {}
+        1 => signs.push("an outbound call timed out in its logs".to_string()),
+        n => signs.push(format!("{n} outbound calls timed out in its logs")),
+    }
+    if signs.is_empty() {
+        return None;
+    }
+    let mut ids: Vec<&str> = nat.iter().map(|o| o.key.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    nat.extend(slow);
+    nat.extend(errors);
+    Some(parent(
+        EGRESS_BOTTLENECK,
+        v,
+        &nat,
+        format!(
+            "{}: outbound connection capacity through {} is exhausted — {}",
+            v.s.name,
+            ids.join(", "),
+            signs.join(", ")
+        ),
+        "Fix it with connection reuse (HTTP keep-alive, pooled clients) and more NAT gateways or \
+         IPs, or VPC endpoints for AWS services — not with more tasks: more tasks open more \
+         connections.",
+        &[Remedy::OpenLogs, Remedy::Redeploy, Remedy::Chart],
     ))
 }
 
@@ -1131,6 +1426,15 @@ mod tests {
         calm.stopped = f.stopped.clone();
         requests(&mut calm, 2000.0, 2500.0);
         assert!(correlate(&kills, &calm.input()).is_empty(), "no surge");
+        // One replacement per kill is no scale-out.
+        calm.services[0].events = (0..3)
+            .map(|k| ServiceEvent {
+                id: format!("e{k}"),
+                at: fixed_now() - TimeDelta::minutes(3),
+                message: "(service web) has started 1 tasks: (task a)".into(),
+            })
+            .collect();
+        assert!(correlate(&kills, &calm.input()).is_empty(), "replacements");
         calm.services[0].events = (0..2)
             .map(|k| ServiceEvent {
                 id: format!("e{k}"),
@@ -1161,6 +1465,116 @@ mod tests {
         assert!(!names(&correlate(&with_leak, &f.input())).contains(&OOM_UNDER_LOAD));
     }
 
+    /// `web` task 1 OOM-killed on the shared host with `peak` MiB in its last minutes (kept
+    /// with the stop), reserving 512 MiB; `batch` runs a task on `batch_host`.
+    fn noisy(peak: f64, batch_host: &str) -> (Facts, Vec<Observation>) {
+        let mut f = facts();
+        f.services.push(Service {
+            name: "batch".into(),
+            ..f.services[0].clone()
+        });
+        let mut killed = stopped(1, 120);
+        killed.ec2_instance_id = Some("i-0abc".into());
+        killed.containers = vec![crate::model::Container {
+            name: "app".into(),
+            exit_code: Some(137),
+            ..Default::default()
+        }];
+        f.task_definitions.insert(
+            killed.task_definition.arn.clone(),
+            std::sync::Arc::new(TaskDefinition {
+                containers: vec![crate::model::ContainerDefinition {
+                    name: "app".into(),
+                    memory_reservation: Some(512),
+                    memory: Some(1024),
+                    ..Default::default()
+                }],
+                ..TaskDefinition::default()
+            }),
+        );
+        let mut neighbour = task(2);
+        neighbour.group = "service:batch".into();
+        neighbour.container_instance_arn = Some(batch_host.into());
+        f.tasks = vec![neighbour];
+        let stop = killed.stopped_at.unwrap();
+        let mut kept = crate::model::History::default();
+        let points = (1..=10)
+            .map(|m| crate::model::Point {
+                at: stop - TimeDelta::minutes(11 - m),
+                value: peak - 10.0 + m as f64,
+            })
+            .collect();
+        kept.merge(stop - TimeDelta::minutes(30), stop, points);
+        f.stop_memory.insert(killed.arn.clone(), kept);
+        let kill = task_obs(
+            rule::OOM,
+            &killed,
+            "app in task 00000001 (web) was OOM-killed",
+        );
+        f.stopped = vec![killed];
+        let mut over = service_obs(rule::SOFT_LIMIT, Severity::Warning, "batch: using 140%");
+        over.subject = Subject::Service {
+            cluster: "prod".into(),
+            service: "batch".into(),
+        };
+        (f, vec![kill, over])
+    }
+
+    #[test]
+    fn noisy_neighbour_oom_blames_the_service_over_its_soft_limit() {
+        let (f, found) = noisy(300.0, INSTANCE);
+        let parents = correlate(&found, &f.input());
+        assert_eq!(names(&parents), [NOISY_NEIGHBOUR_OOM]);
+        let p = &parents[0];
+        assert_eq!(p.subject.label(), "prod/web", "about the victim's service");
+        assert_eq!(p.severity, Severity::Critical);
+        assert_eq!(
+            p.message,
+            "web: task 00000001 was OOM-killed on i-0abc at 300 MiB, under its own 512 MiB \
+             reservation, while batch runs over its memory reservation there — the host ran out \
+             of memory and the kernel killed the wrong container"
+        );
+        assert!(p.next.starts_with("web is the victim"), "{}", p.next);
+        assert!(
+            p.next.contains("Give batch a hard memory limit"),
+            "{}",
+            p.next
+        );
+        assert_eq!(p.evidence.len(), 3, "two members and the kill's memory");
+    }
+
+    #[test]
+    fn noisy_neighbour_oom_needs_a_victim_under_its_reservation_beside_the_neighbour() {
+        let (f, found) = noisy(530.0, INSTANCE);
+        assert!(
+            correlate(&found, &f.input()).is_empty(),
+            "over its own reservation: its own doing"
+        );
+        let (f, found) = noisy(
+            300.0,
+            "arn:aws:ecs:us-east-1:1:container-instance/prod/other",
+        );
+        assert!(
+            correlate(&found, &f.input()).is_empty(),
+            "the neighbour runs elsewhere"
+        );
+        let (mut f, found) = noisy(300.0, INSTANCE);
+        f.stop_memory.clear();
+        assert!(
+            correlate(&found, &f.input()).is_empty(),
+            "the victim's memory is not known"
+        );
+        let (f, mut found) = noisy(300.0, INSTANCE);
+        found[1].subject = Subject::Service {
+            cluster: "prod".into(),
+            service: "web".into(),
+        };
+        assert!(
+            !names(&correlate(&found, &f.input())).contains(&NOISY_NEIGHBOUR_OOM),
+            "its own service over the soft limit is not a neighbour"
+        );
+    }
+
     #[test]
     fn health_check_cycling_names_the_cause() {
         let f = facts();
@@ -1176,6 +1590,15 @@ mod tests {
         let grace = service_obs(rule::GRACE, Severity::Warning, "grace");
         let found = correlate(&[kills.clone(), grace], &f.input());
         assert!(found[0].message.contains("grace period is too short"));
+        // Timeouts on tasks whose logs show full GCs: out of memory, not a slow start.
+        let stalled = tg_obs(rule::TIMEOUT, Severity::Warning, "1/9 — some targets");
+        let gc = task_obs(rule::JVM, &task(1), "6 full GCs");
+        let found = correlate(&[kills.clone(), stalled, gc], &f.input());
+        assert!(
+            found[0].message.contains("stalls in back-to-back full GCs"),
+            "{}",
+            found[0].message
+        );
         assert!(
             correlate(&[kills], &f.input()).is_empty(),
             "no cause among the members"
@@ -1248,5 +1671,96 @@ mod tests {
         };
         let memory = service_obs(rule::NO_RESOURCES, Severity::Warning, "MEMORY");
         assert!(correlate(&[other, memory], &f.input()).is_empty());
+    }
+
+    fn nat_obs(rule: &'static str, nat: &str) -> Observation {
+        Observation::new(
+            rule,
+            Severity::Warning,
+            Subject::Cluster {
+                cluster: "prod".into(),
+            },
+            format!("{nat}: crowded"),
+        )
+        .key(nat)
+    }
+
+    /// `web` in subnet-a, which leaves through nat-a.
+    fn behind_nat() -> Facts {
+        let mut f = facts();
+        f.services[0].subnets = vec!["subnet-a".into()];
+        f.nat_gateways = vec![(
+            "prod".into(),
+            crate::model::NatGateway {
+                id: "nat-a".into(),
+                state: "available".into(),
+                addresses: 1,
+                serves: vec!["subnet-a".into()],
+                ..Default::default()
+            },
+        )];
+        f
+    }
+
+    #[test]
+    fn egress_bottleneck_needs_a_nat_finding_on_the_services_gateway_and_a_symptom() {
+        let f = behind_nat();
+        let nat = nat_obs(rule::NAT_SATURATION, "nat-a");
+        let slow = tg_obs(
+            rule::RESPONSE_TIME,
+            Severity::Warning,
+            "tg-web: p95 3.1s — → dependency-bound",
+        );
+        let found = correlate(&[nat.clone(), slow.clone()], &f.input());
+        assert_eq!(names(&found), [EGRESS_BOTTLENECK]);
+        assert_eq!(
+            found[0].message,
+            "web: outbound connection capacity through nat-a is exhausted — responses slow while \
+             CPU is not the cause"
+        );
+        assert_eq!(found[0].evidence.len(), 2);
+        // The NAT alone, or the symptom alone, is not the diagnosis.
+        assert!(correlate(std::slice::from_ref(&nat), &f.input()).is_empty());
+        assert!(correlate(std::slice::from_ref(&slow), &f.input()).is_empty());
+        // Another gateway's trouble is not this service's.
+        let other = nat_obs(rule::NAT_DROPS, "nat-b");
+        assert!(correlate(&[other, slow.clone()], &f.input()).is_empty());
+        // A CPU-bound slowdown is not egress.
+        let cpu = tg_obs(rule::RESPONSE_TIME, Severity::Warning, "→ cpu-bound");
+        assert!(correlate(&[nat.clone(), cpu], &f.input()).is_empty());
+        let saturated = service_obs(rule::CPU_SATURATED, Severity::Warning, "CPU 97%");
+        assert!(
+            !names(&correlate(&[nat, slow, saturated], &f.input())).contains(&EGRESS_BOTTLENECK)
+        );
+    }
+
+    #[test]
+    fn egress_bottleneck_reads_outbound_timeouts_in_the_logs() {
+        let mut f = behind_nat();
+        let line = |ago: i64, message: &str| crate::model::LogSample {
+            cluster: "prod".into(),
+            service: Some("web".into()),
+            task_arn: task(1).arn,
+            container: "app".into(),
+            at: fixed_now() - TimeDelta::minutes(ago),
+            message: message.into(),
+        };
+        f.logs = vec![
+            line(2, "java.net.SocketTimeoutException: connect timed out"),
+            line(40, "java.net.SocketTimeoutException: connect timed out"),
+            line(1, "GET /health 200"),
+        ];
+        let drops = nat_obs(rule::NAT_DROPS, "nat-a");
+        let found = correlate(std::slice::from_ref(&drops), &f.input());
+        assert_eq!(names(&found), [EGRESS_BOTTLENECK]);
+        assert!(
+            found[0]
+                .message
+                .ends_with("an outbound call timed out in its logs"),
+            "{}",
+            found[0].message
+        );
+        f.logs.remove(0);
+        assert!(correlate(&[drops], &f.input()).is_empty(), "only old lines");
     }
 }

@@ -1,8 +1,6 @@
 //! Registry of the rules over CloudWatch metrics, alarms and target health, and the metrics
 //! those rules need polled.
 //!
-//! Left out on purpose: nat-connection-saturation and nat-drops-and-port-errors need NAT
-//! gateway metrics and route tables, which the console does not poll.
 
 mod alb_5xx_spike;
 mod autoscaling;
@@ -14,6 +12,8 @@ mod instance_placement_hotspot;
 mod instance_status_check_failed;
 mod memory_leak_trend;
 mod memory_over_soft_limit;
+mod nat_connection_saturation;
+mod nat_drops_and_port_errors;
 mod service_cpu_saturated;
 mod target_az_not_enabled;
 mod target_response_time_spike;
@@ -25,7 +25,9 @@ mod util;
 use std::collections::{BTreeMap, HashSet};
 
 use super::Rule;
-use crate::model::{Cluster, Insights, Instance, MetricId, Service, Task, metric_catalog as cat};
+use crate::model::{
+    Cluster, Insights, Instance, MetricId, NatGateway, Service, Task, metric_catalog as cat,
+};
 
 pub static RULES: &[Rule] = &[
     Rule {
@@ -118,6 +120,16 @@ pub static RULES: &[Rule] = &[
         check: instance_status_check_failed::check,
         about: &instance_status_check_failed::ABOUT,
     },
+    Rule {
+        id: nat_connection_saturation::ID,
+        check: nat_connection_saturation::check,
+        about: &nat_connection_saturation::ABOUT,
+    },
+    Rule {
+        id: nat_drops_and_port_errors::ID,
+        check: nat_drops_and_port_errors::check,
+        about: &nat_drops_and_port_errors::ABOUT,
+    },
 ];
 
 /// Per-task memory series, at most (each is one CloudWatch query).
@@ -138,6 +150,7 @@ pub fn wanted_metrics(
     services: &[&Service],
     instances: &[&Instance],
     tasks: &[&Task],
+    nat_gateways: &[(&str, &NatGateway)],
 ) -> Vec<MetricId> {
     let mut out = Vec::new();
     for c in clusters {
@@ -187,6 +200,9 @@ pub fn wanted_metrics(
             out.extend(cat::instance_surplus_charged(i));
         }
         out.push(cat::instance_status_check(i));
+    }
+    for (_, g) in nat_gateways {
+        out.extend(cat::nat_gateway(&g.id));
     }
     out.extend(task_memory_series(clusters, tasks));
     let mut seen = HashSet::new();
@@ -239,10 +255,10 @@ mod tests {
     #[test]
     fn every_rule_is_registered_once() {
         let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-        assert_eq!(ids.len(), 18);
+        assert_eq!(ids.len(), 20);
         ids.sort();
         ids.dedup();
-        assert_eq!(ids.len(), 18);
+        assert_eq!(ids.len(), 20);
     }
 
     #[test]
@@ -264,6 +280,18 @@ mod tests {
         assert!(target_unhealthy::YOUNG.starts_with(tag::SLOW_START));
         assert!(target_unhealthy::SOME.contains(tag::STARVATION));
         assert_eq!(tag::SAWTOOTH, memory_leak_trend::SAWTOOTH);
+        assert_eq!(
+            tag::DEPENDENCY_BOUND,
+            format!("→ {}", target_response_time_spike::DEPENDENCY_BOUND)
+        );
+        assert_eq!(
+            super::super::correlations::rule::NAT_SATURATION,
+            nat_connection_saturation::ID
+        );
+        assert_eq!(
+            super::super::correlations::rule::NAT_DROPS,
+            nat_drops_and_port_errors::ID
+        );
     }
 
     #[test]
@@ -274,13 +302,15 @@ mod tests {
         let m5 = instance(2, "m5.large");
         let tasks = [task("web", 1, 60), task("web", 2, 60)];
         let task_refs: Vec<&Task> = tasks.iter().collect();
-        let wanted = wanted_metrics(&[&c], &[&s], &[&t3, &m5], &task_refs);
+        let g = nat(1);
+        let wanted = wanted_metrics(&[&c], &[&s], &[&t3, &m5], &task_refs, &[("prod", &g)]);
         let names: Vec<String> = wanted
             .iter()
             .map(|m| format!("{} {} {:?}", m.namespace, m.name, m.stat))
             .collect();
-        // 2 cluster + 3 service + 6 target group + 5 load balancer + (3 + 2) instance + 2 task.
-        assert_eq!(wanted.len(), 23, "{names:#?}");
+        // 2 cluster + 3 service + 6 target group + 5 load balancer + (3 + 2) instance + 2 task
+        // + 6 NAT gateway.
+        assert_eq!(wanted.len(), 29, "{names:#?}");
         for expected in [
             cat::service_memory_max(&s),
             cat::target_group_response_time_p95(TG, LB).unwrap(),
@@ -288,6 +318,8 @@ mod tests {
             cat::instance_credits(&t3).unwrap(),
             cat::instance_status_check(&m5),
             cat::task_memory(&tasks[0]),
+            cat::nat_active_connections(NAT_A),
+            cat::nat_port_allocation_errors(NAT_A),
         ] {
             assert!(wanted.contains(&expected), "{expected:?} missing");
         }
@@ -303,7 +335,7 @@ mod tests {
         let s = service("web", 2);
         let tasks = [task("web", 1, 60)];
         let refs: Vec<&Task> = tasks.iter().collect();
-        let wanted = wanted_metrics(&[&c], &[&s], &[], &refs);
+        let wanted = wanted_metrics(&[&c], &[&s], &[], &refs, &[]);
         assert!(!wanted.iter().any(|m| m.namespace == cat::INSIGHTS));
 
         let c = cluster(Insights::Enhanced);

@@ -3,6 +3,8 @@
 //! and `support` (windows, sizes, test fixtures) are what they share.
 
 mod agent_disconnected;
+mod agent_version_outdated;
+mod ami_outdated;
 mod cluster_reservation_high;
 mod crash_loop;
 mod deployment_failed_rollback;
@@ -119,9 +121,19 @@ pub static RULES: &[Rule] = &[
         about: &agent_disconnected::ABOUT,
     },
     Rule {
+        id: agent_version_outdated::ID,
+        check: agent_version_outdated::check,
+        about: &agent_version_outdated::ABOUT,
+    },
+    Rule {
         id: instance_draining_stuck::ID,
         check: instance_draining_stuck::check,
         about: &instance_draining_stuck::ABOUT,
+    },
+    Rule {
+        id: ami_outdated::ID,
+        check: ami_outdated::check,
+        about: &ami_outdated::ABOUT,
     },
     Rule {
         id: single_point_of_failure::ID,
@@ -178,7 +190,9 @@ mod tests {
                 "taskdef-memory-limit-risk",
                 "cluster-reservation-high",
                 "agent-disconnected",
+                "agent-version-outdated",
                 "instance-draining-stuck",
+                "ami-outdated",
                 "single-point-of-failure-placement",
                 "ecs-exec-prerequisites-missing",
                 "service-discovery-dns-failure",

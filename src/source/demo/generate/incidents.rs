@@ -141,8 +141,8 @@ impl Generator {
         cl.services[s].service.deployment_config = DeploymentConfig {
             minimum_healthy_percent: Some(w.minimum_healthy_percent),
             maximum_percent: Some(w.maximum_percent),
-            circuit_breaker: true,
-            rollback: true,
+            circuit_breaker: w.circuit_breaker,
+            rollback: w.circuit_breaker,
         };
     }
 

@@ -94,10 +94,9 @@ impl Generator {
         self.unhealthy(&mut cl, s, 2, true, self.start + secs(120));
 
         // An instance whose agent lost its connection keeps its tasks but takes no new ones.
-        let lost = &mut cl.instances[5].instance;
-        lost.agent_connected = false;
-        lost.agent_version = names::OLD_AGENT_VERSION.into();
-        cl.instances[3].instance.agent_version = names::OLD_AGENT_VERSION.into();
+        cl.instances[5].instance.agent_connected = false;
+        self.not_refreshed(&mut cl, 5);
+        self.not_refreshed(&mut cl, 3);
         self.finish(&mut cl);
         cl
     }
@@ -203,7 +202,7 @@ impl Generator {
         for n in 0..500 {
             let i = self.instance(&mut cl, M5_2XLARGE, n % AZS.len(), None);
             if n % 37 == 5 {
-                cl.instances[i].instance.agent_version = names::OLD_AGENT_VERSION.into();
+                self.not_refreshed(&mut cl, i);
             }
         }
         const SIDECARS: [&[&Sidecar]; 4] = [&[], &[&LOG_ROUTER], &[&DATADOG], &[&ENVOY]];
@@ -239,9 +238,8 @@ impl Generator {
             let at = self.start + secs(self.rng.i64(60..=300));
             self.unhealthy(&mut cl, s, nth, true, at);
         }
-        let lost = &mut cl.instances[123].instance;
-        lost.agent_connected = false;
-        lost.agent_version = names::OLD_AGENT_VERSION.into();
+        cl.instances[123].instance.agent_connected = false;
+        self.not_refreshed(&mut cl, 123);
         self.finish(&mut cl);
         cl
     }

@@ -9,7 +9,7 @@
 //! /health` at every check. Tasks stopped by ECS shut down gracefully; killed ones just stop.
 
 use super::super::scenario::record::TaskLife;
-use super::super::scenario::world::{Memory, WEB};
+use super::super::scenario::world::WEB;
 use super::super::scenario::{Incident, curve_at};
 use super::hash;
 use crate::model::{LogEvent, LogQuery, Time, bounded_message};
@@ -93,7 +93,7 @@ fn lines(
     let end = life.stopping.map_or(to, |s| s.min(to));
     let service = life.service.as_str();
     let startup = if service == WEB {
-        inc.world.startup_secs
+        inc.world.startup_of(life.revision)
     } else {
         8.0 + 6.0 * super::super::scenario::world::unit(&life.id)
     };
@@ -226,13 +226,21 @@ fn line(
     }
 
     let limit = f64::from(life.memory.max(1));
-    let leak = matches!(inc.world.memory_of(life.revision), Memory::Leak { .. });
+    // A heap that fills (a leak, or load beyond what it was sized for) shows in the GC log; a
+    // leak outside the heap leaves the garbage collector (and the log) calm.
+    let leak = !inc.world.leak_off_heap;
     let mem = |at: Time| inc.world.web_memory(&life.id, life.revision, started, at);
     let full = mem(at) / limit;
     let uptime = (at - started).num_milliseconds() as f64 / 1000.0;
     // Heap: the JVM keeps about 200 MiB outside it; -Xmx is 80 % of the container.
     let xmx = (limit * 0.78).round();
-    let heap = (mem(at) - 200.0).clamp(60.0, xmx);
+    // An off-heap leak grows the process, not the heap: the heap stays where it started.
+    let resident = if inc.world.leak_off_heap {
+        mem(started + chrono::TimeDelta::minutes(10))
+    } else {
+        mem(at)
+    };
+    let heap = (resident - 200.0).clamp(60.0, xmx);
 
     // The last seconds before the kernel's kill: the heap is exhausted.
     if leak && mem(at + chrono::TimeDelta::seconds(14)) >= limit {
@@ -309,6 +317,54 @@ fn line(
         "/api/checkout",
     ][(h % 5) as usize];
     let method = if h.is_multiple_of(4) { "POST" } else { "GET" };
+    // A task with the broken resolver: every call to orders-svc fails its lookup.
+    if inc.world.cannot_resolve(started) && h % 4 == 2 {
+        let thread = format!("nio-8080-exec-{}", 1 + h % 10);
+        let text = "GET /api/orders failed: org.springframework.web.client.ResourceAccessException: \
+                    I/O error on GET request for \"http://b.service.local:8080/orders\": \
+                    b.service.local; nested exception is java.net.UnknownHostException: \
+                    b.service.local";
+        return Some(spring(at, "ERROR", &thread, "c.e.web.OrdersClient", text));
+    }
+    // A report upload the bucket policy refuses, about one line in six.
+    if let Some(bucket) = *inc.world.uploads_denied.at(at)
+        && h % 6 == 1
+    {
+        let request = format!("{:016X}", hash(stream, n + 7));
+        let text = format!(
+            "Upload of reports/daily/{}.csv to s3://{bucket} failed: \
+             software.amazon.awssdk.services.s3.model.S3Exception: Access Denied (Service: S3, \
+             Status Code: 403, Request ID: {}, Extended Request ID: {})",
+            1000 + h % 9000,
+            &request[..16],
+            &request[..12]
+        );
+        return Some(spring(
+            at,
+            "ERROR",
+            "   task-upload-1",
+            "c.e.web.reports.ReportUploader",
+            &text,
+        ));
+    }
+    // A quote call stuck on the third party: it hangs past the ALB's 30 s, or (with the client
+    // timeout) gives up at 25 s and answers the fallback.
+    let hung = *inc.world.hung_calls.at(at);
+    if path == "/api/quote" && hung > 0.0 && (h / 7).is_multiple_of(3) {
+        let thread = format!("nio-8080-exec-{}", 1 + h % 10);
+        let text = if inc.world.client_timeout.contains(&life.revision) {
+            format!(
+                "GET /api/quote 200 {}ms (fallback: quote provider read timed out after 25000ms)",
+                25_000 + h % 40
+            )
+        } else {
+            format!(
+                "GET /api/quote 200 {}ms (slow: over 2000ms)",
+                48_000 + h % 4_000
+            )
+        };
+        return Some(spring(at, "WARN", &thread, "c.e.web.RequestLog", &text));
+    }
     let (level, text) = if ms >= 2000 {
         (
             "WARN",

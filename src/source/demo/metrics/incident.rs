@@ -9,7 +9,8 @@
 //!   `HealthyHostCount`/`UnHealthyHostCount` are the recorded target states.
 //! - A `web` task's CPU is the scripted share while traffic reaches it, ~3 % when none does;
 //!   its memory follows its revision's model (`World::web_memory`).
-//! - Host CPU adds up its tasks; a burstable host with no credits left (standard mode) sits at
+//! - Host CPU adds up its tasks (or reads the scenario's host curve where that is higher:
+//!   the host's own work under heavy traffic); a burstable host with no credits left (standard mode) sits at
 //!   its 20 % baseline. Reservations add up the tasks holding each instance's resources.
 //! - Only complete minutes are published.
 
@@ -118,13 +119,56 @@ fn minute(fleet: &Fleet, inc: &Incident, m: &MetricId, at: Time) -> Option<f64> 
             Some(match m.name.as_str() {
                 "CpuUtilized" => cpu_share(inc, life, at) * f64::from(life.cpu),
                 "MemoryUtilized" => memory_mib(inc, life, mid),
+                "NetworkRxBytes" => task_bytes(inc, life, at),
+                "NetworkTxBytes" => 0.7 * task_bytes(inc, life, at),
                 _ => return None,
             })
         }
         cat::EC2 => instance_value(inc, dim("InstanceId"), &m.name, at, mid, &seed),
         cat::ALB => load_balancer_value(fleet, inc, m, at, &seed),
+        cat::NAT => nat_value(fleet, inc, dim("NatGatewayId"), &m.name, at),
         _ => None,
     }
+}
+
+/// Bytes a second a task receives: a `web` task with its CPU (requests in, calls out), the
+/// quiet services a little.
+fn task_bytes(inc: &Incident, life: &TaskLife, at: Time) -> f64 {
+    let j = jitter(&format!("{}net", life.id), at);
+    let share = cpu_share(inc, life, at);
+    (20_000.0 + 600_000.0 * share) * (1.0 + 0.1 * j)
+}
+
+/// AWS/NATGateway: the scenario's egress (`Shape::nat`) shared evenly by the available
+/// gateways.
+fn nat_value(fleet: &Fleet, inc: &Incident, id: &str, name: &str, at: Time) -> Option<f64> {
+    let available: Vec<&str> = fleet
+        .nat_gateways
+        .iter()
+        .filter(|g| g.state == "available")
+        .map(|g| g.id.as_str())
+        .collect();
+    if !available.contains(&id) {
+        return None;
+    }
+    let nat = inc.script.shape.nat;
+    let t = inc.replay_secs(at);
+    let share = 1.0 / available.len() as f64;
+    let j = 1.0 + 0.02 * jitter(id, at);
+    let attempts = curve_at(nat.attempts, t) * share * j;
+    Some(
+        match name {
+            "ActiveConnectionCount" => curve_at(nat.active, t) * share * j,
+            "ConnectionAttemptCount" => attempts,
+            "ConnectionEstablishedCount" => attempts * curve_at(nat.established, t).clamp(0.0, 1.0),
+            "ErrorPortAllocation" => curve_at(nat.port_errors, t) * share,
+            "PacketsDropCount" => curve_at(nat.drops, t) * share,
+            "PacketsInFromSource" => curve_at(nat.packets, t) * share * j,
+            _ => return None,
+        }
+        .round()
+        .max(0.0),
+    )
 }
 
 /// The share of its reserved CPU a task uses in the minute starting at `at`.
@@ -227,6 +271,16 @@ fn instance_value(
         "StatusCheckFailed" | "StatusCheckFailed_System" | "StatusCheckFailed_Instance" => {
             Some(0.0)
         }
+        // Bytes a minute: what its tasks receive and send, plus the host's own chatter.
+        "NetworkIn" | "NetworkOut" => {
+            let rate: f64 = tasks.iter().map(|l| task_bytes(inc, l, at)).sum();
+            let rate = if name == "NetworkOut" {
+                0.7 * rate
+            } else {
+                rate
+            };
+            Some((rate * 60.0 + 2.0e6 * (1.0 + 0.2 * j)).max(0.0))
+        }
         "CPUUtilization" => {
             if tasks.is_empty() {
                 return Some(1.5 + j);
@@ -244,7 +298,15 @@ fn instance_value(
                 .iter()
                 .map(|l| cpu_share(inc, l, at) * f64::from(l.cpu))
                 .sum();
-            Some((used / f64::from(i.cpu.max(1)) * 100.0 + 2.0 + j).clamp(0.0, 100.0))
+            let own = used / f64::from(i.cpu.max(1)) * 100.0 + 2.0;
+            let scripted =
+                !inc.script.shape.host_cpu.is_empty() && tasks.iter().any(|l| l.service == WEB);
+            let cpu = if scripted {
+                own.max(curve_at(inc.script.shape.host_cpu, t))
+            } else {
+                own
+            };
+            Some((cpu + j).clamp(0.0, 100.0))
         }
         _ => None,
     }
@@ -256,6 +318,9 @@ struct Traffic {
     requests: f64,
     e503: f64,
     e504: f64,
+    /// The part of the 504s that reached a target but outlived the idle timeout (no
+    /// connection error).
+    hung: f64,
     e502: f64,
     healthy: (f64, f64),
     unhealthy: (f64, f64),
@@ -284,7 +349,13 @@ fn traffic(inc: &Incident, tg: &str, service: &str, at: Time) -> Traffic {
         resets += f64::from(g.resets);
     }
     // A killed task resets the connections it was serving: under 1 % of the minute.
-    e502 = (e502 + 0.008 * resets).min(1.0 - e503 - e504);
+    e502 = (e502 + inc.world.reset_share * resets).min(1.0 - e503 - e504);
+    let hung = if service == WEB && tg == inc.world.web_target_group {
+        hung_share(inc, at).min((1.0 - e503 - e504 - e502).max(0.0))
+    } else {
+        0.0
+    };
+    let e504 = e504 + hung;
     let count = |f: fn(&GroupSample) -> u16| {
         let values: Vec<f64> = groups.iter().map(|g| f64::from(f(g))).collect();
         let mean = values.iter().sum::<f64>() / n;
@@ -300,10 +371,55 @@ fn traffic(inc: &Incident, tg: &str, service: &str, at: Time) -> Traffic {
         requests,
         e503,
         e504,
+        hung,
         e502,
         healthy: count(|g| g.healthy),
         unhealthy: count(|g| g.unhealthy),
     }
+}
+
+/// Share of `web`'s requests in the minute starting at `at` that hang on the dependency: the
+/// scenario's share, on the running tasks whose revision has no client timeout.
+fn hung_share(inc: &Incident, at: Time) -> f64 {
+    let mid = at + chrono::TimeDelta::seconds(30);
+    let share = *inc.world.hung_calls.at(mid);
+    if share <= 0.0 {
+        return 0.0;
+    }
+    let cluster = super::super::scenario::world::CLUSTER;
+    let running: Vec<&TaskLife> = inc
+        .record
+        .lives_of(cluster, WEB)
+        .filter(|l| l.running_at(mid))
+        .collect();
+    if running.is_empty() {
+        return 0.0;
+    }
+    let exposed = running
+        .iter()
+        .filter(|l| !inc.world.client_timeout.contains(&l.revision))
+        .count();
+    share * exposed as f64 / running.len() as f64
+}
+
+/// Share of `web`'s requests in the minute starting at `at` that fail with a 500 because the
+/// task serving them cannot resolve the name the request needs.
+fn unresolved_share(inc: &Incident, at: Time) -> f64 {
+    let mid = at + chrono::TimeDelta::seconds(30);
+    let cluster = super::super::scenario::world::CLUSTER;
+    let running: Vec<&TaskLife> = inc
+        .record
+        .lives_of(cluster, WEB)
+        .filter(|l| l.running_at(mid))
+        .collect();
+    if running.is_empty() {
+        return 0.0;
+    }
+    let broken = running
+        .iter()
+        .filter(|l| l.started.is_some_and(|s| inc.world.cannot_resolve(s)))
+        .count();
+    inc.world.needs_lookup * broken as f64 / running.len() as f64
 }
 
 /// Share of the minute's requests that reached a target of group `tg`.
@@ -352,9 +468,14 @@ fn load_balancer_value(
             "HTTPCode_ELB_502_Count" => (r * t.e502).round(),
             "HTTPCode_ELB_503_Count" => (r * t.e503).round(),
             "HTTPCode_ELB_504_Count" => (r * t.e504).round(),
-            "TargetConnectionErrorCount" => (r * t.e504 * 0.97).round(),
+            "TargetConnectionErrorCount" => (r * (t.e504 - t.hung) * 0.97).round(),
             "HTTPCode_Target_5XX_Count" => {
-                (r * t.served() * 0.0003 * (1.0 + jitter(seed, at))).round()
+                let lookups = if service == WEB {
+                    unresolved_share(inc, at)
+                } else {
+                    0.0
+                };
+                (r * t.served() * (0.0003 * (1.0 + jitter(seed, at)) + lookups)).round()
             }
             "HTTPCode_Target_2XX_Count" => (r * t.served() * 0.985).round(),
             "TargetResponseTime" if per_group => {
@@ -362,7 +483,9 @@ fn load_balancer_value(
                     return None;
                 }
                 let base = if service == WEB {
-                    curve_at(inc.script.shape.response_time, inc.replay_secs(at))
+                    // Requests stuck on the dependency count with the 30 s they ran before the
+                    // load balancer's idle timeout cut them off: they lift the average.
+                    curve_at(inc.script.shape.response_time, inc.replay_secs(at)) + 30.0 * t.hung
                 } else {
                     0.04 + 0.05 * noise(service, 4)
                 };

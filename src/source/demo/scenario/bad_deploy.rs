@@ -53,6 +53,7 @@ pub fn script() -> Script {
                 deployed_ago: 2 * 86_400,
                 minimum_healthy_percent: 0,
                 maximum_percent: 100,
+                circuit_breaker: true,
             },
             neighbours: usual_neighbours(),
         },

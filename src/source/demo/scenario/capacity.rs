@@ -47,6 +47,7 @@ pub fn script() -> Script {
                 deployed_ago: 4 * 86_400,
                 minimum_healthy_percent: 100,
                 maximum_percent: 200,
+                circuit_breaker: true,
             },
             neighbours: vec![
                 Neighbour {

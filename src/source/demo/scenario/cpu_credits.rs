@@ -20,7 +20,7 @@
 //! [scale service] cannot place more tasks on the full host.
 
 use super::world::World;
-use super::{Fixture, Script, Shape, WebPlan, step};
+use super::{Fixture, STEADY, Script, Shape, WebPlan, step};
 use crate::source::demo::names::{M5_LARGE, T3_MEDIUM};
 
 pub fn script() -> Script {
@@ -46,6 +46,7 @@ pub fn script() -> Script {
                 deployed_ago: 3 * 86_400,
                 minimum_healthy_percent: 100,
                 maximum_percent: 200,
+                circuit_breaker: true,
             },
             neighbours: Vec::new(),
         },
@@ -80,6 +81,7 @@ pub fn script() -> Script {
                 (200.0, 28.0),
             ],
             burst_cpu: &[(0.0, 35.0), (30.0, 85.0), (60.0, 86.0), (90.0, 78.0)],
+            ..STEADY
         },
         steps: vec![
             step(

@@ -18,6 +18,8 @@ const PROVISIONING_SECS: i64 = 5;
 const ACTIVATING_SECS: i64 = 5;
 const DEACTIVATING_SECS: i64 = 20;
 const STOPPING_SECS: i64 = 6;
+/// ECS's default `stopTimeout`: SIGKILL this long after SIGTERM.
+pub const STOP_TIMEOUT_SECS: i64 = 30;
 /// ECS stops at most a batch of unhealthy tasks per service this often.
 const STOP_BATCH_EVERY_SECS: i64 = 60;
 
@@ -55,8 +57,18 @@ impl Ecs {
                 let mut changed = false;
                 for t in &mut svc.tasks {
                     let status = t.task.last_status.clone();
+                    let revision = t.task.task_definition.revision;
+                    let long = if web {
+                        world.long_drain(revision, now)
+                    } else {
+                        None
+                    };
                     let duration = match status.as_str() {
                         "PROVISIONING" => PROVISIONING_SECS,
+                        // Open exports hold the target until they end or the delay cuts them.
+                        "DEACTIVATING" if long.is_some() => long.unwrap_or(DEACTIVATING_SECS),
+                        // The process ignores SIGTERM: ECS waits stopTimeout, then SIGKILL.
+                        "STOPPING" if long.is_some() => STOP_TIMEOUT_SECS,
                         // Requests are short: a target drains in seconds, Spring stops in a few.
                         "DEACTIVATING" => DEACTIVATING_SECS,
                         "STOPPING" => STOPPING_SECS,
@@ -202,6 +214,27 @@ impl Ecs {
                     {
                         e.message = message;
                     }
+                }
+            }
+        }
+    }
+
+    /// Tasks of a revision that ignores SIGTERM and was stopped by the scheduler end with
+    /// SIGKILL after stopTimeout: exit 137 under `ServiceSchedulerInitiated` (not an OOM).
+    pub fn sigkill_after_stop_timeout(&mut self, fleet: &mut Fleet, world: &World) {
+        for cl in &mut fleet.clusters {
+            let Some(&s) = cl.service_index.get(WEB) else {
+                continue;
+            };
+            for t in &mut cl.services[s].stopped {
+                let revision = t.task_definition.revision;
+                let ignores = world.long_requests.iter().any(|(r, _)| *r == revision);
+                if ignores
+                    && t.stop_code == "ServiceSchedulerInitiated"
+                    && t.started_at.is_some()
+                    && let Some(c) = t.containers.first_mut()
+                {
+                    c.exit_code = Some(137);
                 }
             }
         }

@@ -77,18 +77,35 @@ pub struct Targets {
     tracks: HashMap<String, Track>,
 }
 
-/// The answer a health check of `task` at `at` gets.
-fn probe(world: &World, service: &str, revision: u32, started: Time, at: Time) -> Probe {
+/// The answer a health check of a task at `at` gets.
+fn probe(
+    world: &World,
+    service: &str,
+    task: &crate::model::Task,
+    started: Time,
+    at: Time,
+) -> Probe {
+    let revision = task.task_definition.revision;
     let web = service == WEB;
     if web && !*world.ingress_open.at(at) {
         return Probe::Timeout;
     }
-    let startup = if web { world.startup_secs } else { 11.0 };
+    let startup = if web {
+        world.startup_of(revision)
+    } else {
+        11.0
+    };
     if ((at - started).num_milliseconds() as f64) < startup * 1000.0 {
         return Probe::Refused;
     }
     if web && !world.serves(revision, world.health_check_path.at(at)) {
         return Probe::Code(404);
+    }
+    if let (true, Some(share), Some(limit)) = (web, world.gc_stall_share, task.memory) {
+        let used = world.web_memory(task.id(), revision, started, at);
+        if used >= share * f64::from(limit) {
+            return Probe::Timeout; // stop-the-world collections, one after another
+        }
     }
     Probe::Pass
 }
@@ -170,8 +187,7 @@ impl Targets {
                     };
                     while track.state != TargetState::Draining && track.next_check <= now {
                         let at = track.next_check;
-                        let seen =
-                            probe(world, &name, t.task.task_definition.revision, started, at);
+                        let seen = probe(world, &name, &t.task, started, at);
                         track.record(seen, at);
                         track.next_check = at + secs(INTERVAL_SECS);
                     }

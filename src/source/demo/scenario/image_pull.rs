@@ -44,6 +44,7 @@ pub fn script() -> Script {
                 deployed_ago: 5 * 86_400,
                 minimum_healthy_percent: 100,
                 maximum_percent: 125,
+                circuit_breaker: true,
             },
             neighbours: usual_neighbours(),
         },

@@ -45,6 +45,7 @@ pub fn script() -> Script {
                 deployed_ago: 10 * 60,
                 minimum_healthy_percent: 100,
                 maximum_percent: 200,
+                circuit_breaker: true,
             },
             neighbours: usual_neighbours(),
         },

@@ -14,12 +14,19 @@
 mod bad_deploy;
 mod capacity;
 mod cpu_credits;
+mod dns;
 pub(super) mod ecs;
 pub(super) mod elb;
+mod high_cpu;
 mod image_pull;
+mod load_test_oom;
 mod memory_leak;
+mod post_deploy_leak;
 pub(super) mod record;
+mod s3_denied;
 mod sg_outage;
+mod slow_dependency;
+mod stuck_deploy;
 #[cfg(test)]
 mod tests;
 pub(super) mod world;
@@ -84,7 +91,43 @@ pub struct Shape {
     pub credits: Curve,
     /// `CPUUtilization` of a burstable host that runs tasks while it is not throttled.
     pub burst_cpu: Curve,
+    /// The VPC's egress through its NAT gateways (`Fleet::nat_gateways`), shared evenly
+    /// between the available ones: what `AWS/NATGateway` reports. A NAT incident raises them.
+    pub nat: NatShape,
+    /// `CPUUtilization` of a fixed-performance host that runs `web` tasks, where the scenario
+    /// gives it (empty: the sum of its tasks' use). Under heavy traffic a host's own work —
+    /// Docker, the log driver, the kernel's network stack — adds to what its tasks' cgroups
+    /// show, so a saturated service's hosts read busier than its reservations alone suggest.
+    pub host_cpu: Curve,
 }
+
+/// The load on the NAT gateways, per minute of incident time, all gateways together.
+#[derive(Clone, Copy)]
+pub struct NatShape {
+    /// `ActiveConnectionCount` (the minute's maximum).
+    pub active: Curve,
+    /// New connections tried a minute (`ConnectionAttemptCount`)…
+    pub attempts: Curve,
+    /// …and the share of them established (`ConnectionEstablishedCount` / attempts, 0–1).
+    pub established: Curve,
+    /// `ErrorPortAllocation` a minute.
+    pub port_errors: Curve,
+    /// `PacketsDropCount` a minute.
+    pub drops: Curve,
+    /// `PacketsInFromSource` a minute.
+    pub packets: Curve,
+}
+
+/// A VPC whose outbound traffic is light: a few thousand connections, all established, nothing
+/// dropped.
+pub const QUIET_NAT: NatShape = NatShape {
+    active: &[(0.0, 3_200.0)],
+    attempts: &[(0.0, 900.0)],
+    established: &[(0.0, 1.0)],
+    port_errors: &[(0.0, 0.0)],
+    drops: &[(0.0, 0.0)],
+    packets: &[(0.0, 180_000.0)],
+};
 
 pub const STEADY: Shape = Shape {
     requests: &[(0.0, 5000.0)],
@@ -92,6 +135,8 @@ pub const STEADY: Shape = Shape {
     response_time: &[(0.0, 0.12)],
     credits: &[(0.0, 144.0)],
     burst_cpu: &[(0.0, 30.0)],
+    nat: QUIET_NAT,
+    host_cpu: &[],
 };
 
 /// How `web` looks at the start.
@@ -106,6 +151,8 @@ pub struct WebPlan {
     pub deployed_ago: i64,
     pub minimum_healthy_percent: u32,
     pub maximum_percent: u32,
+    /// The deployment circuit breaker (with rollback) is on.
+    pub circuit_breaker: bool,
 }
 
 /// What a scenario starts from: the shared fixture, with the scenario's changes.
@@ -183,6 +230,13 @@ pub fn all() -> Vec<Script> {
         capacity::script(),
         image_pull::script(),
         sg_outage::script(),
+        high_cpu::script(),
+        stuck_deploy::script(),
+        post_deploy_leak::script(),
+        load_test_oom::script(),
+        slow_dependency::script(),
+        s3_denied::script(),
+        dns::script(),
     ]
 }
 
@@ -220,6 +274,9 @@ impl Incident {
         incident.remember_specs(fleet);
         let ratio = incident.script.ratio;
         incident.world.prepare(fleet, start, ratio);
+        // What `prepare` set on `web`'s spec (its JVM options) is part of the revision.
+        incident.specs.clear();
+        incident.remember_specs(fleet);
         incident.targets.settle(fleet, start);
         incident
             .record
@@ -275,6 +332,7 @@ impl Incident {
 
     /// After the scheduler's pass: what the step left behind, for metrics, logs and health.
     pub fn after_step(&mut self, fleet: &mut Fleet, now: Time) {
+        self.ecs.sigkill_after_stop_timeout(fleet, &self.world);
         self.targets.follow(fleet, now);
         let resets = std::mem::take(&mut self.ecs.resets);
         self.record

@@ -41,6 +41,7 @@ pub fn script() -> Script {
                 deployed_ago: 6 * 86_400,
                 minimum_healthy_percent: 100,
                 maximum_percent: 200,
+                circuit_breaker: true,
             },
             neighbours: usual_neighbours(),
         },

@@ -47,6 +47,9 @@ pub enum Memory {
     Leak { start: f64, per_hour: f64 },
     /// Holds near `level` MiB.
     Flat { level: f64 },
+    /// Follows the load: `curve` gives MiB at each replay second (a task just started warms up
+    /// to it over five minutes).
+    Load { curve: super::Curve },
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +70,33 @@ pub struct World {
     /// Memory use per `web` revision; `default_memory` for the others.
     pub memory: Vec<(u32, Memory)>,
     pub default_memory: Memory,
+    /// The leak is outside the Java heap (direct buffers, a native cache): the heap never
+    /// fills, so the logs show no GC pressure and no `OutOfMemoryError` — the kernel just kills
+    /// the container at its limit.
+    pub leak_off_heap: bool,
+    /// `JAVA_TOOL_OPTIONS` per `web` revision (none: the JVM's defaults, not shown).
+    pub java_options: Vec<(u32, &'static str)>,
+    /// Share of a minute's requests that fail with ELB 502 for each serving task killed in it
+    /// (its in-flight and queued requests, and the connections reset with it).
+    pub reset_share: f64,
+    /// Share of its limit above which a `web` task's back-to-back full GCs stall its health
+    /// endpoint past the check's timeout (`None`: the checks answer whatever the memory).
+    pub gc_stall_share: Option<f64>,
+    /// Share of `web`'s requests whose call to a third-party API hangs past the load
+    /// balancer's idle timeout (30 s): the load balancer answers them 504.
+    pub hung_calls: Timeline<f64>,
+    /// `web` revisions with a client timeout (and a fallback) on that call: their requests
+    /// fail fast instead of hanging.
+    pub client_timeout: Vec<u32>,
+    /// `web` uploads reports to this bucket and the bucket policy refuses it (S3 403).
+    pub uploads_denied: Timeline<Option<&'static str>>,
+    /// The VPC's DNS is broken (a custom DHCP option set, DNS support off): `web` tasks that
+    /// start while it is keep a resolver that cannot resolve the Cloud Map name they call.
+    pub dns_broken: Timeline<bool>,
+    /// Share of `web`'s requests that need that name (the `/api/orders` calls).
+    pub needs_lookup: f64,
+    /// Replay second 0 and the ratio (set when the incident starts), for `Memory::Load`.
+    pub clock: Option<(Time, i64)>,
     /// Replay seconds at which each of `web`'s tasks at the start runs out of memory (in start
     /// order); their leak rates are fitted to it. Empty: every task leaks at its revision's rate.
     pub oom_at: Vec<f64>,
@@ -82,9 +112,19 @@ pub struct World {
     /// Seconds from RUNNING until the application answers (`Started WebApplication in 18.4
     /// seconds`).
     pub startup_secs: f64,
+    /// Revisions that take longer than `startup_secs` to answer (a cache warm-up), in seconds.
+    pub slow_starts: Vec<(u32, f64)>,
+    /// Revisions that serve long requests (report exports of this many seconds) and ignore
+    /// SIGTERM: their targets drain until the requests end or the deregistration delay cuts
+    /// them off, and ECS SIGKILLs them `ecs::STOP_TIMEOUT_SECS` after SIGTERM (exit 137).
+    pub long_requests: Vec<(u32, i64)>,
+    /// `tg-web`'s `deregistration_delay.timeout_seconds`.
+    pub deregistration_delay: Timeline<i64>,
     /// Seconds an image pull takes (PENDING), and a denied one before it gives up.
     pub pull_secs: i64,
     pub denied_pull_secs: i64,
+    /// `web`'s scalable target MaxCapacity (MinCapacity is 2).
+    pub max_capacity: Timeline<u32>,
     /// `tg-web` and the load balancer in front of it (set when the incident starts).
     pub web_target_group: String,
     pub load_balancer: String,
@@ -101,13 +141,27 @@ impl Default for World {
             unlimited_credits: Timeline::new(false),
             memory: Vec::new(),
             default_memory: Memory::Flat { level: 560.0 },
+            leak_off_heap: false,
+            java_options: Vec::new(),
+            reset_share: 0.008,
+            clock: None,
+            gc_stall_share: None,
+            hung_calls: Timeline::new(0.0),
+            client_timeout: Vec::new(),
+            uploads_denied: Timeline::new(None),
+            dns_broken: Timeline::new(false),
+            needs_lookup: 0.12,
             oom_at: Vec::new(),
             leak_rates: HashMap::new(),
             breaker_threshold: None,
             unhealthy_stop_secs: 60,
             startup_secs: 18.4,
+            slow_starts: Vec::new(),
+            long_requests: Vec::new(),
+            deregistration_delay: Timeline::new(300),
             pull_secs: 12,
             denied_pull_secs: 95,
+            max_capacity: Timeline::new(6),
             web_target_group: String::new(),
             load_balancer: String::new(),
         }
@@ -119,7 +173,16 @@ pub const CLUSTER: &str = "demo-prod";
 
 impl World {
     /// Fits the leak rates of `web`'s first tasks to `oom_at` and notes the target group.
-    pub fn prepare(&mut self, fleet: &Fleet, start: Time, ratio: i64) {
+    pub fn prepare(&mut self, fleet: &mut Fleet, start: Time, ratio: i64) {
+        self.clock = Some((start, ratio));
+        if let Some(web) = fleet
+            .clusters
+            .iter_mut()
+            .flat_map(|c| &mut c.services)
+            .find(|s| s.name() == WEB)
+        {
+            web.spec.java_options = self.java_options_of(web.spec.revision);
+        }
         let Some(web) = fleet
             .clusters
             .iter()
@@ -156,6 +219,34 @@ impl World {
         }
     }
 
+    /// Seconds from RUNNING until `revision` of `web` answers.
+    pub fn startup_of(&self, revision: u32) -> f64 {
+        self.slow_starts
+            .iter()
+            .find(|(r, _)| *r == revision)
+            .map_or(self.startup_secs, |(_, s)| *s)
+    }
+
+    /// How long a draining target of `revision` stays registered when it starts draining at
+    /// `at` (`None`: its requests are short, it drains in seconds).
+    pub fn long_drain(&self, revision: u32, at: Time) -> Option<i64> {
+        let (_, requests) = self.long_requests.iter().find(|(r, _)| *r == revision)?;
+        Some((*requests).min(*self.deregistration_delay.at(at)))
+    }
+
+    pub fn java_options_of(&self, revision: u32) -> Option<&'static str> {
+        self.java_options
+            .iter()
+            .find(|(r, _)| *r == revision)
+            .map(|(_, o)| *o)
+    }
+
+    /// Whether a `web` task that started at `started` cannot resolve names (it took the broken
+    /// resolver from the DHCP options of its ENI).
+    pub fn cannot_resolve(&self, started: Time) -> bool {
+        *self.dns_broken.at(started)
+    }
+
     pub fn memory_of(&self, revision: u32) -> Memory {
         self.memory
             .iter()
@@ -179,6 +270,14 @@ impl World {
             Memory::Flat { level } => {
                 // Warm-up over the first minutes, then a level that differs a little per task.
                 let warm = (hours * 12.0).min(1.0);
+                level * (0.75 + 0.25 * warm) * (0.96 + 0.08 * unit(task_id))
+            }
+            Memory::Load { curve } => {
+                let t = self.clock.map_or(0.0, |(start, ratio)| {
+                    (at - start).num_milliseconds() as f64 / 1000.0 / ratio as f64
+                });
+                let warm = (hours * 12.0).min(1.0);
+                let level = super::curve_at(curve, t);
                 level * (0.75 + 0.25 * warm) * (0.96 + 0.08 * unit(task_id))
             }
         }
@@ -239,6 +338,7 @@ impl Ctx<'_> {
         let svc = &mut clusters[c].services[s];
         svc.spec.revision = taskdefs.next_revision(&svc.spec.family, svc.spec.revision);
         svc.spec.image = names::ecr_image(&svc.spec.app_name, tag);
+        svc.spec.java_options = self.world.java_options_of(svc.spec.revision);
         if let Some(memory) = memory {
             svc.spec.memory = memory;
         }
@@ -275,12 +375,30 @@ impl Ctx<'_> {
         svc.push_event(rng, now, message);
     }
 
+    /// `UpdateService forceNewDeployment`: the same revision, every task replaced.
+    pub fn redeploy(&mut self, service: &str) {
+        let Some((c, s)) = self.service_mut(service) else {
+            return;
+        };
+        let revision = self.fleet.clusters[c].services[s].spec.revision;
+        self.update_to(service, revision);
+    }
+
     /// `UpdateService deploymentConfiguration`.
     pub fn deployment_config(&mut self, service: &str, minimum: u32, maximum: u32) {
         if let Some((c, s)) = self.service_mut(service) {
             let config = &mut self.fleet.clusters[c].services[s].service.deployment_config;
             config.minimum_healthy_percent = Some(minimum);
             config.maximum_percent = Some(maximum);
+        }
+    }
+
+    /// `UpdateService healthCheckGracePeriodSeconds`.
+    pub fn grace(&mut self, service: &str, secs: u32) {
+        if let Some((c, s)) = self.service_mut(service) {
+            self.fleet.clusters[c].services[s]
+                .service
+                .health_check_grace_secs = Some(secs);
         }
     }
 
@@ -302,6 +420,17 @@ impl Ctx<'_> {
         }
     }
 
+    /// Target tracking's scale-out: `desiredCount` up to `to`, unless it is already higher
+    /// (someone scaled by hand).
+    pub fn scale_out(&mut self, service: &str, to: u32) {
+        let current = self
+            .service_mut(service)
+            .map(|(c, s)| self.fleet.clusters[c].services[s].service.desired);
+        if current.is_some_and(|d| d < to) {
+            self.scale(service, to);
+        }
+    }
+
     /// The Auto Scaling group launched an instance and its ECS agent registered it.
     pub fn register_instance(&mut self, ty: InstanceType, az: usize) {
         let now = self.now;
@@ -309,7 +438,10 @@ impl Ctx<'_> {
         let Some(cl) = clusters.iter_mut().find(|c| c.name == CLUSTER) else {
             return;
         };
-        add_instance(cl, rng, ty, az, None, |_| now - secs(95), |_, _| now);
+        let n = add_instance(cl, rng, ty, az, None, |_| now - secs(95), |_, _| now);
+        let (peers, new) = cl.instances.split_at_mut(n);
+        let peers: Vec<&crate::model::Instance> = peers.iter().map(|p| &p.instance).collect();
+        crate::source::demo::amis::run_as_template(&mut new[0].instance, &peers);
         for svc in &mut cl.services {
             // A service waiting to place a task tries again at its next pass.
             if svc.service.desired > svc.active() {

@@ -108,6 +108,14 @@ fn spikes(input: &Input, s: &Service, per_lb: &BTreeMap<&str, usize>) -> Vec<Spi
         let Some(requests) = cat::target_group_requests(tg, lb) else {
             continue; // network load balancers have no HTTP codes
         };
+        // A minute without a RequestCount point had no requests — but only where the series
+        // has been read: errors that arrived before it would read as 100 % failing.
+        let read = input
+            .series(&requests)
+            .is_some_and(|h| h.covers(input.now - chrono::TimeDelta::minutes(WINDOW)));
+        if !read {
+            continue;
+        }
         let shared = per_lb.get(lb.as_str()).copied().unwrap_or(1) > 1;
         let mut minutes: BTreeMap<Time, Minute> = BTreeMap::new();
         let mut put = |points: Vec<Point>, f: &dyn Fn(&mut Minute, f64)| {
@@ -356,9 +364,23 @@ mod tests {
     }
 
     #[test]
+    fn errors_before_the_request_count_was_read_say_nothing() {
+        let mut f = fleet(1000.0, 0.0, 50.0, 3);
+        f.series = Default::default();
+        f.series(cat::load_balancer_5xx(LB, None).unwrap(), &flat(50.0, 5));
+        f.series(cat::target_group_5xx(TG, LB).unwrap(), &flat(50.0, 5));
+        assert!(check(&f.input()).is_empty());
+    }
+
+    #[test]
     fn errors_with_no_requests_count_as_all_failing() {
         let mut f = fleet(1000.0, 0.0, 50.0, 3);
         f.series = Default::default();
+        // Read, and no request in the window (ELB publishes only non-zero counts).
+        f.series(
+            cat::target_group_requests(TG, LB).unwrap(),
+            &flat(f64::NAN, 5),
+        );
         f.series(cat::load_balancer_5xx(LB, None).unwrap(), &flat(50.0, 5));
         f.series(
             cat::load_balancer_5xx(LB, Some(503)).unwrap(),

@@ -139,12 +139,15 @@ fn check_service(input: &Input, s: &Service) -> Option<Observation> {
     let mut parts = Vec::new();
 
     let mut full = 0;
+    // A drain still under way (or an old task still stopping) is what a rollout waits on.
+    let mut holding = false;
     for tg in target_groups(s) {
         let polls = fresh_polls(input, tg);
         for d in drains(polls) {
             let recent = d.ended.is_none_or(|at| input.now - at <= RECENT);
             if recent && d.secs >= FULL_DRAIN_SECS {
                 full += 1;
+                holding |= d.ended.is_none();
                 let how = match d.ended {
                     Some(at) => format!("ended {} ago", duration(input.now - at)),
                     None => "still draining".into(),
@@ -197,6 +200,7 @@ fn check_service(input: &Input, s: &Service) -> Option<Observation> {
             stuck.push((t.last_status.clone(), age));
         }
     }
+    holding |= !stuck.is_empty();
     if let Some((state, age)) = stuck.iter().max_by_key(|(_, age)| *age) {
         parts.push(format!(
             "{} old task(s) {state} for {}",
@@ -234,7 +238,8 @@ fn check_service(input: &Input, s: &Service) -> Option<Observation> {
         return None;
     }
     let waits = match rolling_out(s) {
-        Some(id) => format!("; deployment {} waits on them", clean(id)),
+        Some(id) if holding => format!("; deployment {} waits on them", clean(id)),
+        Some(id) => format!("; deployment {} is still rolling out", clean(id)),
         None => String::new(),
     };
     let mut o = Observation::new(

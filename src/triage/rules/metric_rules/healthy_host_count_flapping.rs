@@ -126,13 +126,15 @@ fn check_group(input: &Input, s: &Service, tg: &str) -> Option<Observation> {
             )
         }
     };
-    let now_healthy = healthy_now
-        .map(num)
-        .or_else(|| count("healthy").map(|n| n.to_string()))
+    // Targets are counted whole: the latest poll's counts, or else the minute's averages said
+    // as averages ("0.3 unhealthy" is no count of targets).
+    let now_healthy = count("healthy")
+        .map(|n| n.to_string())
+        .or_else(|| healthy_now.map(|v| format!("avg {}", num(v))))
         .unwrap_or_else(|| "?".into());
-    let now_unhealthy = unhealthy_now
-        .map(num)
-        .or_else(|| count("unhealthy").map(|n| n.to_string()))
+    let now_unhealthy = count("unhealthy")
+        .map(|n| n.to_string())
+        .or_else(|| unhealthy_now.map(|v| format!("avg {}", num(v))))
         .unwrap_or_else(|| "?".into());
     let swing = if min <= max {
         format!("{}–{}", num(min), num(max))

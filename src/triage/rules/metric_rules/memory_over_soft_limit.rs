@@ -45,16 +45,6 @@ fn hard_limit(def: &TaskDefinition) -> Option<u32> {
     })
 }
 
-/// What the service reserved (MiB): the denominator of MemoryUtilization.
-fn reserved(def: &TaskDefinition) -> Option<u32> {
-    def.containers
-        .iter()
-        .map(|c| c.memory_reservation.or(c.memory))
-        .sum::<Option<u32>>()
-        .filter(|r| *r > 0)
-        .or(def.memory)
-}
-
 pub fn check(input: &Input) -> Vec<Observation> {
     let mut out = Vec::new();
     for &s in &input.services {
@@ -67,7 +57,9 @@ pub fn check(input: &Input) -> Vec<Observation> {
         };
         let def = input.task_definition(&s.task_definition.arn);
         let hard = def.and_then(hard_limit);
-        let used = def.and_then(reserved).map(|r| f64::from(r) * util / 100.0);
+        let used = def
+            .and_then(TaskDefinition::reserved_memory)
+            .map(|r| f64::from(r) * util / 100.0);
         let (severity, hard_text, warn) = match (def, hard) {
             (Some(_), Some(h)) => {
                 let near = used.is_none_or(|u| u >= NEAR_HARD * f64::from(h));

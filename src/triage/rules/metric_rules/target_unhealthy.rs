@@ -228,10 +228,19 @@ pub fn check_response_code_mismatch(input: &Input) -> Vec<Observation> {
 
 /// Which timeout pattern the affected targets show.
 fn timeout_pattern(input: &Input, a: &Affected) -> &'static str {
+    // A target that passed its checks before has started: its timeouts are not a slow start.
+    let was_healthy = |t: &TargetHealth| {
+        input.target_polls(&a.latest.arn).iter().any(|p| {
+            p.targets
+                .iter()
+                .any(|o| o.id == t.id && o.port == t.port && o.state == "healthy")
+        })
+    };
     let young = |t: &TargetHealth| {
-        task_of_target(input, a.service, t)
-            .and_then(|task| task.started_at)
-            .is_some_and(|at| input.now - at < YOUNG_AGE)
+        !was_healthy(t)
+            && task_of_target(input, a.service, t)
+                .and_then(|task| task.started_at)
+                .is_some_and(|at| input.now - at < YOUNG_AGE)
     };
     // Every target failing is the network path even when they are all young: replacements of
     // tasks killed by the same outage are young too (the sg-outage replay).
@@ -312,20 +321,34 @@ pub fn check_failed_health_checks(input: &Input) -> Vec<Observation> {
                          only, or is crashing"
                     .to_string(),
             };
+            let app = app_port.map_or("unknown".into(), |p| p.to_string());
+            let port = if hc_port == "traffic-port" {
+                format!("the traffic port ({app})")
+            } else {
+                format!("port {hc_port} (app port {app})")
+            };
             let message = format!(
-                "{}: {}/{} targets refuse health-check connections on port {hc_port} (app port \
-                 {}) — {hint}",
+                "{}: {}/{} targets refuse health-check connections on {port} — {hint}",
                 a.name(input),
                 a.targets.len(),
                 a.total,
-                app_port.map_or("unknown".into(), |p| p.to_string()),
             );
+            // Advice about the port only where the port is the problem: `traffic-port`
+            // already probes where the load balancer sends traffic.
+            let next = match mismatch {
+                Some(expected) => format!(
+                    "Point the health check at the port the app listens on ({expected}), or use \
+                     traffic-port. [exec] netstat -tlnp confirms the app listens there on \
+                     0.0.0.0, not on 127.0.0.1."
+                ),
+                None => "[exec] netstat -tlnp shows whether the app listens yet, and on 0.0.0.0 \
+                         rather than 127.0.0.1 only. Tasks still starting when the grace period \
+                         ends are killed (health-check-grace-too-short); containers that crashed \
+                         come under essential-container-crash-loop."
+                    .to_string(),
+            };
             a.observation(input, FAILED_HEALTH_CHECKS, message)
-                .next(
-                    "Use traffic-port or the real container port for the health check. [exec] \
-                     netstat -tlnp confirms the app listens on that port and on 0.0.0.0, not on \
-                     127.0.0.1. Containers that crashed come under essential-container-crash-loop.",
-                )
+                .next(next)
                 .remedies(&[Remedy::TargetHealth, Remedy::Exec, Remedy::ShowTask])
         })
         .collect()
@@ -459,6 +482,18 @@ mod tests {
     }
 
     #[test]
+    fn a_young_target_that_was_healthy_before_is_no_slow_start() {
+        // Healthy a minute ago, timing out now (a JVM stalled in full GCs): it had started.
+        let before = vec![healthy(1), healthy(2), healthy(3), healthy(4)];
+        let t = vec![timeout(1), timeout(2), healthy(3), healthy(4)];
+        let mut f = fleet(vec![(60, before), (30, t.clone()), (0, t)]);
+        f.tasks[0].started_at = Some(ago(300));
+        f.tasks[1].started_at = Some(ago(400));
+        let found = check_timeout(&f.input());
+        assert!(found[0].message.ends_with(SOME), "{}", found[0].message);
+    }
+
+    #[test]
     fn every_target_timing_out_is_the_network_path_even_when_all_are_young() {
         let t = vec![timeout(1), timeout(2), timeout(3), timeout(4)];
         let mut f = fleet(vec![(30, t.clone()), (0, t)]);
@@ -517,7 +552,7 @@ mod tests {
         assert!(
             found[0]
                 .message
-                .contains("port traffic-port (app port 8080) — the app is not"),
+                .contains("on the traffic port (8080) — the app is not"),
             "{}",
             found[0].message
         );

@@ -4,8 +4,8 @@
 use chrono::TimeDelta;
 
 use crate::model::{
-    Cluster, HealthCheck, Insights, Instance, LbBinding, Service, TargetGroupHealth, TargetHealth,
-    Task, TaskDefRef, Time,
+    Cluster, HealthCheck, Insights, Instance, LbBinding, NatGateway, Service, TargetGroupHealth,
+    TargetHealth, Task, TaskDefRef, Time,
 };
 use crate::testkit::fixed_now;
 use crate::triage::Facts;
@@ -14,6 +14,9 @@ pub const CLUSTER_ARN: &str = "arn:aws:ecs:us-east-1:1:cluster/prod";
 pub const TG: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tg-web/73e2d6bc24d8a067";
 pub const LB: &str =
     "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/edge/50dc6c495c0c9188";
+/// The private subnet of `web`'s tasks and of the instances.
+pub const SUBNET_A: &str = "subnet-0a41c9e27d3b58f10";
+pub const NAT_A: &str = "nat-0a1b2c3d4e5f60718";
 
 pub fn now() -> Time {
     fixed_now()
@@ -66,6 +69,7 @@ pub fn service(name: &str, desired: u32) -> Service {
             container_port: 8080,
         }],
         health_check_grace_secs: Some(60),
+        subnets: vec![SUBNET_A.into()],
         ..Service::default()
     }
 }
@@ -103,6 +107,7 @@ pub fn instance(n: u32, instance_type: &str) -> Instance {
         ec2_instance_id: format!("i-{n:017}"),
         instance_type: instance_type.into(),
         availability_zone: "us-east-1a".into(),
+        subnet_id: SUBNET_A.into(),
         status: "ACTIVE".into(),
         agent_connected: true,
         agent_version: "1.80.0".into(),
@@ -166,4 +171,16 @@ pub fn poll(secs_ago: i64, targets: Vec<TargetHealth>) -> TargetGroupHealth {
 /// `n` copies of `value`.
 pub fn flat(value: f64, n: usize) -> Vec<f64> {
     vec![value; n]
+}
+
+/// NAT gateway [`NAT_A`] with `addresses` public IPs, the default route of [`SUBNET_A`].
+pub fn nat(addresses: u32) -> NatGateway {
+    NatGateway {
+        id: NAT_A.into(),
+        state: "available".into(),
+        vpc_id: "vpc-0123".into(),
+        subnet_id: "subnet-public-a".into(),
+        addresses,
+        serves: vec![SUBNET_A.into()],
+    }
 }

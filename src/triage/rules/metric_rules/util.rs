@@ -287,6 +287,34 @@ pub fn service_list(services: &[String]) -> String {
     }
 }
 
+/// The services whose outbound traffic leaves through `nat`, for a NAT finding's message.
+pub fn nat_services(input: &Input, cluster: &str, nat: &crate::model::NatGateway) -> String {
+    let mut names: Vec<String> = input
+        .served_by(cluster, nat)
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        "the cluster's subnets".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// A count with thousands separators: `54,210`.
+pub fn grouped(v: f64) -> String {
+    let digits = format!("{:.0}", v.max(0.0).round());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

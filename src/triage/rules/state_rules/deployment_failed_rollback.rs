@@ -79,9 +79,9 @@ fn observe(input: &Input, s: &Service) -> Option<Observation> {
     let message = format!("{}: {what} failed ({reason}); {outcome}", s.name);
     let mut obs = Observation::new(ID, Severity::Critical, service_subject(s), message)
         .next(
-            "Show task on tasks of the failed deployment: their stopped reasons (OOM, image \
-             pull, secrets, ELB health) point to the rule that explains the failure. Fix it, \
-             then redeploy.",
+            "Read the stopped reasons of the failed deployment's tasks (OOM, image pull, \
+             secrets, ELB health): they point to the rule that explains the failure. Fix it, \
+             then deploy that revision again.",
         )
         .remedies(&[Remedy::ShowTask, Remedy::Events, Remedy::Redeploy]);
     if let Some(d) = failed {

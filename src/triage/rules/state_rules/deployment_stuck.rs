@@ -84,12 +84,13 @@ fn observe(input: &Input, s: &Service, d: &Deployment) -> Option<Observation> {
         old_running
     );
     let mut next = String::from(
-        "Find the blocker. New tasks failing: show task for their stopped reasons and show \
-         target health. Old tasks not leaving: see elb-deregistration-timeout.",
+        "Find the blocker. New tasks failing: their stopped reasons and the target health say \
+         why. Old tasks not leaving: see elb-deregistration-timeout.",
     );
     if let Some(prev) = s.deployments.iter().find(|o| o.status == "ACTIVE") {
         next.push_str(&format!(
-            " Roll back with redeploy to the previous revision {}.",
+            " Or roll back to the previous revision {} (the service's task definitions, \
+             rollback).",
             prev.task_definition
         ));
     }

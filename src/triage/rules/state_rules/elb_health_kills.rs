@@ -8,7 +8,7 @@ use chrono::TimeDelta;
 use regex::Regex;
 
 use super::stops;
-use super::support::{duration, lifetime, stop_time};
+use super::support::{duration, stop_time};
 use crate::model::arn::target_group_name;
 use crate::model::{Evidence, Observation, Remedy, Service, Severity, Task};
 use crate::triage::Input;
@@ -85,10 +85,13 @@ fn observe(input: &Input, s: &Service) -> Vec<Observation> {
                     obs = obs.evidence(Evidence::at(
                         at,
                         format!(
-                            "task {} ({}) after {}: {}",
+                            "task {} ({}) stopped after {} running: {}",
                             t.short_id(),
                             t.task_definition,
-                            lifetime(t).map_or("?".into(), duration),
+                            // Until ECS decided to stop it: the drain after is not life.
+                            t.stopping_at
+                                .zip(t.started_at)
+                                .map_or("?".into(), |(stop, start)| duration(stop - start)),
                             t.stopped_reason
                         ),
                     ));
@@ -112,7 +115,7 @@ fn latest_reason(input: &Input, s: &Service, tg: &str) -> Option<String> {
         s.events.iter().find_map(|e| {
             let c = UNHEALTHY_EVENT.captures(&e.message)?;
             let in_tg = c["tg"].contains(target_group_name(tg));
-            in_tg.then(|| format!("(\"{}\")", &c["reason"]))
+            in_tg.then(|| format!("\"{}\"", &c["reason"]))
         })
     })
 }
@@ -240,7 +243,7 @@ mod tests {
         assert!(
             check(&f.input())[0]
                 .message
-                .ends_with("latest target reason (\"Request timed out\")")
+                .ends_with("latest target reason \"Request timed out\"")
         );
     }
 }

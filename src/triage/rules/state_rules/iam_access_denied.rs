@@ -40,6 +40,9 @@ static ACTION: LazyLock<Regex> = LazyLock::new(|| {
 });
 static RESOURCE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"on resource:? "?(?<arn>arn:[^\s"',)]+)"#).unwrap());
+/// A bucket named the way applications log it (`s3://reports-prod/…`), when no ARN is given.
+static BUCKET: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"s3://(?<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])").unwrap());
 /// The AWS SDK's `(Service: S3, Status Code: 403, …)`.
 static SDK_SERVICE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\(Service: (?<svc>[A-Za-z0-9 ]+?),").unwrap());
@@ -151,6 +154,13 @@ fn observe(input: &Input, s: &Service) -> Option<Observation> {
         .unwrap_or_else(|| "AWS call".into());
     let resource = texts()
         .find_map(|t| RESOURCE.captures(t).map(|c| c["arn"].to_string()))
+        .or_else(|| {
+            texts().find_map(|t| {
+                BUCKET
+                    .captures(t)
+                    .map(|c| format!("bucket {}", &c["bucket"]))
+            })
+        })
         .unwrap_or_else(|| "an unnamed resource".into());
     let counts: Vec<String> = sources
         .iter()
@@ -252,6 +262,18 @@ mod tests {
         assert!(
             check(&with_logs(&[(10, "GET /health 200"), (20, "ok"), (30, "fine")]).input())
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn names_the_bucket_an_application_logs() {
+        const UPLOAD: &str = "Upload of reports/daily/1.csv to s3://reports-prod failed: \
+            S3Exception: Access Denied (Service: S3, Status Code: 403, Request ID: 1A2B)";
+        let found = check(&with_logs(&[(10, UPLOAD), (20, UPLOAD), (30, UPLOAD)]).input());
+        assert!(
+            found[0].message.contains("S3 call on bucket reports-prod"),
+            "{}",
+            found[0].message
         );
     }
 

@@ -153,6 +153,37 @@ pub fn usable_instances<'a>(input: &Input<'a>, cluster: &str) -> Vec<&'a Instanc
     input.instances_of(cluster).filter(|i| usable(i)).collect()
 }
 
+/// Container instances ECS still counts in its cluster (ACTIVE or DRAINING).
+pub fn in_cluster(i: &Instance) -> bool {
+    matches!(i.status.as_str(), "ACTIVE" | "DRAINING")
+}
+
+/// The cluster's instances on an ECS-optimized AMI whose recommendation was read, grouped by
+/// (cluster, the recommendation's SSM parameter), with the cluster's instance count: what the
+/// AMI and agent rules compare. Hosts on other AMIs have no recommendation and are left out.
+pub fn by_recommendation<'a>(
+    input: &Input<'a>,
+) -> std::collections::BTreeMap<(String, String), (Vec<&'a Instance>, usize)> {
+    let mut totals: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for i in input.instances.iter().filter(|i| in_cluster(i)) {
+        *totals
+            .entry(Input::cluster_name(&i.cluster_arn))
+            .or_default() += 1;
+    }
+    let mut groups: std::collections::BTreeMap<(String, String), (Vec<&Instance>, usize)> =
+        Default::default();
+    for &i in input.instances.iter().filter(|i| in_cluster(i)) {
+        let Some(r) = &i.recommended else { continue };
+        let cluster = Input::cluster_name(&i.cluster_arn);
+        groups
+            .entry((cluster.to_string(), r.parameter.clone()))
+            .or_insert_with(|| (Vec::new(), totals[cluster]))
+            .0
+            .push(i);
+    }
+    groups
+}
+
 /// The EC2 id when known, otherwise the container instance id.
 pub fn instance_label(i: &Instance) -> &str {
     if i.ec2_instance_id.is_empty() {
@@ -337,6 +368,7 @@ pub mod fixtures {
             ec2_instance_id: id.into(),
             instance_type: "m5.large".into(),
             availability_zone: az.into(),
+            subnet_id: format!("subnet-{az}"),
             status: "ACTIVE".into(),
             agent_connected: true,
             agent_version: "1.89.0".into(),
@@ -354,6 +386,25 @@ pub mod fixtures {
             recommended: None,
         }
     }
+
+    /// `id` on the ECS-optimized AL2023 AMI `image` (created `age_days` ago), with agent
+    /// `agent`; AWS recommends `ami-0current` with agent 1.89.0.
+    pub fn on_ami(id: &str, image: &str, age_days: i64, agent: &str) -> Instance {
+        Instance {
+            agent_version: agent.into(),
+            image_id: image.into(),
+            image_created_at: Some(now() - TimeDelta::days(age_days)),
+            recommended: Some(crate::model::RecommendedAmi {
+                parameter: AL2023.into(),
+                image_id: "ami-0current".into(),
+                image_name: "al2023-ami-ecs-hvm-2023.0.20250210-kernel-6.1-x86_64".into(),
+                agent_version: "1.89.0".into(),
+            }),
+            ..instance(id, "eu-west-1a")
+        }
+    }
+
+    pub const AL2023: &str = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended";
 
     /// A task definition with one container `app`.
     pub fn task_definition(

@@ -4,8 +4,8 @@
 use chrono::TimeDelta;
 
 use super::stops::{self, OomKill};
-use super::support::{RECENT, clock, plural, service_label, siblings_stopped_since, stop_time};
-use crate::model::{Evidence, Observation, Remedy, Severity, Task, Time, metric_catalog};
+use super::support::{RECENT, clock, plural, siblings_stopped_since, stop_time};
+use crate::model::{Evidence, Observation, Remedy, Severity, Task, Time};
 use crate::triage::Input;
 use crate::triage::input::container_subject;
 use crate::triage::rules::about::{About, Read, Value, WARNING_CRITICAL, limit};
@@ -86,7 +86,8 @@ fn observe(input: &Input, task: &Task, stopped_at: Time, kill: OomKill) -> Obser
         "{} in task {} ({}) {what} at {}; {}",
         container.name,
         task.short_id(),
-        service_label(task),
+        // The revision, not the service again: a kill that began with a deploy shows it.
+        task.task_definition,
         clock(stopped_at),
         facts.join("; ")
     );
@@ -155,7 +156,7 @@ fn hard_limit(input: &Input, task: &Task, container: &str) -> Option<u32> {
 /// The task's last Container Insights memory sample before it stopped (enhanced
 /// observability only), within 5 minutes of the stop.
 fn last_memory(input: &Input, task: &Task, stopped_at: Time) -> Option<f64> {
-    let history = input.series(&metric_catalog::task_memory(task))?;
+    let history = input.task_memory(task)?;
     history
         .points()
         .rev()
@@ -197,7 +198,7 @@ mod tests {
         assert_eq!(o.since, Some(mins_ago(2)));
         assert_eq!(
             o.message,
-            "app in task aaaaaaaa (web) was OOM-killed (exit 137) at 11:58:00; limit 1024 MiB; \
+            "app in task aaaaaaaa (web:17) was OOM-killed (exit 137) at 11:58:00; limit 1024 MiB; \
              1 OOM kill in 30 min"
         );
         assert!(o.evidence[0].text.contains(OOM));
@@ -253,7 +254,7 @@ mod tests {
         // Container Insights saw 1000 MiB of 1024 in the minute before the stop.
         let task = f.stopped[0].clone();
         f.series(
-            metric_catalog::task_memory(&task),
+            crate::model::metric_catalog::task_memory(&task),
             &[990.0, 1000.0, f64::NAN],
         );
         let found = check(&f.input());
@@ -268,7 +269,7 @@ mod tests {
         let mut f2 = facts();
         f2.stopped = vec![task.clone()];
         f2.series(
-            metric_catalog::task_memory(&task),
+            crate::model::metric_catalog::task_memory(&task),
             &[800.0, 800.0, f64::NAN],
         );
         assert_eq!(check(&f2.input())[0].severity, Severity::Warning);

@@ -164,7 +164,7 @@ fn observe(
         _ => "unset".into(),
     };
     let message = format!(
-        "{}:{}: {issue} (hard {}, soft {}, heap {heap})",
+        "{} container {}: {issue} (hard {}, soft {}, heap {heap})",
         td.reference,
         c.name,
         mib(hard),
@@ -233,7 +233,7 @@ mod tests {
         assert_eq!(found[0].key, "app:no-hard-limit");
         assert_eq!(
             found[0].message,
-            "web:17:app: no hard memory limit (soft limit only, no task-level memory) (hard none, soft 512 MiB, heap unset)"
+            "web:17 container app: no hard memory limit (soft limit only, no task-level memory) (hard none, soft 512 MiB, heap unset)"
         );
         // A task-level size is a hard ceiling.
         assert!(check(&with_container(c.clone(), Some(1024)).input()).is_empty());
@@ -251,7 +251,7 @@ mod tests {
         assert_eq!(found[0].key, "app:heap-near-limit");
         assert_eq!(
             found[0].message,
-            "web:17:app: -Xmx922m is 90% of the hard limit (hard 1024 MiB, soft none, heap -Xmx922m)"
+            "web:17 container app: -Xmx922m is 90% of the hard limit (hard 1024 MiB, soft none, heap -Xmx922m)"
         );
         let found = check(&with_container(java("-Xmx1g", None), Some(1024)).input());
         assert!(

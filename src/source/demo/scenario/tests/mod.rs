@@ -5,9 +5,16 @@
 mod bad_deploy;
 mod capacity;
 mod cpu_credits;
+mod dns;
+mod high_cpu;
 mod image_pull;
+mod load_test_oom;
 mod memory_leak;
+mod post_deploy_leak;
+mod s3_denied;
 mod sg_outage;
+mod slow_dependency;
+mod stuck_deploy;
 
 use futures::executor::block_on;
 
@@ -19,13 +26,20 @@ use crate::source::FleetSource;
 use crate::source::demo::{DemoClock, DemoSource};
 
 pub const CLUSTER: &str = "demo-prod";
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 13] = [
     "memory-leak",
     "cpu-credits",
     "bad-deploy",
     "capacity",
     "image-pull",
     "sg-outage",
+    "high-cpu",
+    "stuck-deploy",
+    "post-deploy-leak",
+    "load-test-oom",
+    "slow-dependency",
+    "s3-denied",
+    "dns",
 ];
 
 pub fn demo(name: &str) -> DemoSource {
@@ -227,7 +241,7 @@ pub fn assert_recovered(src: &DemoSource) {
 #[test]
 fn every_scenario_is_listed_with_the_catalog_ratio() {
     let listed = DemoSource::scenarios();
-    let ratios = [30, 60, 5, 10, 10, 10];
+    let ratios = [30, 60, 5, 10, 10, 10, 10, 10, 120, 10, 10, 10, 10];
     for (name, ratio) in NAMES.iter().zip(ratios) {
         assert!(listed.contains(name), "{name}");
         assert_eq!(DemoSource::replay_ratio(name), Some(ratio), "{name}");
@@ -254,13 +268,15 @@ fn the_fixture_is_the_catalogs() {
                 .contains(":loadbalancer/app/demo-alb/")
         );
         assert_eq!(svc.health_check_grace_secs, Some(60));
-        assert!(svc.deployment_config.circuit_breaker && svc.deployment_config.rollback);
+        let breaker = name != "stuck-deploy";
+        assert_eq!(svc.deployment_config.circuit_breaker, breaker, "{name}");
+        assert_eq!(svc.deployment_config.rollback, breaker, "{name}");
         assert_eq!(svc.lb_bindings[0].container_port, 8080);
         assert_eq!(
             block_on(src.scaling_bounds(CLUSTER, "web"))
                 .unwrap()
                 .map(|b| (b.min, b.max)),
-            Some((2, 6))
+            Some((2, if name == "load-test-oom" { 10 } else { 6 }))
         );
         let h = health(&src);
         assert_eq!(h.name, "tg-web");
@@ -284,6 +300,18 @@ fn the_fixture_is_the_catalogs() {
                 assert_eq!(i.len(), 1);
                 assert_eq!(i[0].instance_type, "t3.medium");
                 assert_eq!((svc.desired, tasks[0].cpu), (2, Some(1024)));
+            }
+            "load-test-oom" => {
+                assert_eq!(
+                    (svc.desired, tasks[0].cpu, tasks[0].memory),
+                    (2, Some(256), Some(512))
+                );
+            }
+            "post-deploy-leak" => {
+                assert_eq!(
+                    (svc.desired, tasks[0].cpu, tasks[0].memory),
+                    (3, Some(512), Some(512))
+                );
             }
             "capacity" => {
                 assert_eq!(instances(&src).len(), 2);
@@ -311,7 +339,7 @@ fn every_scenario_recovers_on_its_own() {
         let end = src.recovered_by().unwrap();
         // Each unfolds within one to three minutes of wall time (memory-leak's second fix,
         // the code change, lands at four).
-        assert!(end <= 250.0, "{name} takes {end} s");
+        assert!(end <= 290.0, "{name} takes {end} s");
         src.advance_replay(end);
         assert_recovered(&src);
         assert_eq!(
@@ -457,4 +485,68 @@ fn a_harness_drives_a_replay_in_incident_time() {
     assert_eq!(h.state.now, start + chrono::TimeDelta::seconds(300));
     let frame = h.render();
     assert!(frame.contains("demo-prod"), "{frame}");
+}
+
+/// The replayed VPC's egress: one NAT gateway for every private subnet, carrying `Shape::nat`
+/// (quiet unless a scenario raises it), shared evenly once a step adds a second gateway.
+#[test]
+fn the_nat_gateways_carry_the_scenarios_egress_between_them() {
+    use crate::source::demo::names;
+    let src = demo("memory-leak");
+    at(&src, 30.0);
+    let subnets: Vec<String> = names::PRIVATE_SUBNETS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let nats = block_on(src.nat_gateways(&subnets)).unwrap();
+    assert_eq!(nats.len(), 1);
+    assert_eq!(nats[0].id, names::NAT_A);
+    assert_eq!(nats[0].serves, subnets);
+    assert!(
+        block_on(src.nat_gateways(&["subnet-other".into()]))
+            .unwrap()
+            .is_empty()
+    );
+    // The steady egress: every connection established, nothing dropped.
+    let active = latest(&src, &cat::nat_active_connections(names::NAT_A));
+    let attempts = latest(&src, &cat::nat_connection_attempts(names::NAT_A));
+    let established = latest(&src, &cat::nat_connections_established(names::NAT_A));
+    assert!((3_000.0..3_400.0).contains(&active), "{active}");
+    assert_eq!(attempts, established);
+    assert_eq!(
+        latest(&src, &cat::nat_port_allocation_errors(names::NAT_A)),
+        0.0
+    );
+    assert_eq!(latest(&src, &cat::nat_packets_dropped(names::NAT_A)), 0.0);
+    // A second gateway (a route table change) takes half the load.
+    {
+        let mut fleet = src.lock();
+        let mut b = fleet.nat_gateways[0].clone();
+        b.id = "nat-0b2e4d6f8a1c35790".into();
+        b.serves = vec![subnets[1].clone()];
+        fleet.nat_gateways[0].serves.retain(|s| *s != subnets[1]);
+        fleet.nat_gateways.push(b);
+    }
+    let half = latest(&src, &cat::nat_active_connections(names::NAT_A));
+    assert!((1_500.0..1_700.0).contains(&half), "{half}");
+    let nats = block_on(src.nat_gateways(&subnets)).unwrap();
+    assert_eq!(nats.len(), 2);
+    assert_eq!(nats[1].serves, vec![subnets[1].clone()]);
+}
+
+/// Instances and tasks report their network: bytes a minute per instance (`Sum`), bytes a
+/// second per task, more where more runs.
+#[test]
+fn instances_and_tasks_report_their_network() {
+    let src = demo("memory-leak");
+    at(&src, 30.0);
+    for i in instances(&src) {
+        let bytes = latest(&src, &cat::instance_network_in(&i));
+        assert!(bytes > 1.0e6, "{} {bytes}", i.ec2_instance_id);
+        assert!(latest(&src, &cat::instance_network_out(&i)) < bytes);
+    }
+    let task = live(&src).into_iter().next().expect("a web task");
+    let rx = latest(&src, &cat::task_network_rx(&task));
+    assert!(rx > 20_000.0, "{rx}");
+    assert!(latest(&src, &cat::task_network_tx(&task)) < rx);
 }
