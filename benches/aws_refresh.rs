@@ -1,6 +1,7 @@
 //! AWS calls for one full refresh of each open view against the minimum the batch limits allow,
 //! and load times, against moto (behind tests/moto/server.py). Run: `cargo bench --bench aws_refresh`
-//! (needs moto: `scripts/test` installs it into .venv).
+//! (needs moto: `scripts/test` installs it into .venv); `-- rows` measures only rows before
+//! details (first rows, first screen, full load and later refreshes at 200 and 2,000 services).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -84,6 +85,116 @@ async fn refresh_costs(moto: &Moto, label: &str, spec: FleetSpec) {
     }
 }
 
+/// Rows before details on one cluster of `n` services: time to the rows (every `ListServices`
+/// page), to the first screen described, to every row described (`IN_FLIGHT` batches at a time,
+/// as the console sends them), and the calls for that against the floor; then what one later
+/// refresh of the pane costs through the console's own scheduling (the screen each cycle, the
+/// rest on the sweep).
+async fn progressive(moto: &Moto, n: usize) {
+    use ecsmon::poll::describe::{BATCH, IN_FLIGHT};
+    use ecsmon::source::Rows;
+    use futures::StreamExt;
+
+    let cluster = format!("rows{n}");
+    let config = sdk_config(&moto.endpoint).await;
+    let started = Instant::now();
+    seed::seed_services(&config, &cluster, n).await;
+    let seeded_in = started.elapsed();
+    let settings = AwsSettings {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(moto.endpoint.clone()),
+        ..AwsSettings::default()
+    };
+    let source = AwsSource::from_config(&config, settings.clone()).unwrap();
+    let query = Query::Services {
+        cluster: cluster.clone(),
+    };
+    source.identity().await.unwrap();
+    moto.reset_stats().await;
+    let t = Instant::now();
+    let Ok(Rows::Listed(arns)) = source.rows(&query).await else {
+        panic!("services are listed first");
+    };
+    let first_rows = t.elapsed();
+    // The first screen: the first batches (a 40-line terminal shows about 35 rows).
+    let screen: Vec<Vec<String>> = arns
+        .chunks(BATCH)
+        .take(IN_FLIGHT)
+        .map(<[String]>::to_vec)
+        .collect();
+    let rest: Vec<Vec<String>> = arns
+        .chunks(BATCH)
+        .skip(IN_FLIGHT)
+        .map(<[String]>::to_vec)
+        .collect();
+    let describe = |batch: Vec<String>| {
+        let (source, cluster) = (&source, &cluster);
+        async move {
+            source
+                .describe_services(cluster, &batch)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    let described: usize = futures::stream::iter(screen)
+        .map(describe)
+        .buffer_unordered(IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .sum();
+    let first_screen = t.elapsed();
+    let described = described
+        + futures::stream::iter(rest)
+            .map(describe)
+            .buffer_unordered(IN_FLIGHT)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .sum::<usize>();
+    let full = t.elapsed();
+    assert_eq!(described, n);
+    let calls: u64 = moto.stats().await.values().sum();
+    let floor = pages(n, 100) + n.div_ceil(BATCH) as u64;
+
+    // Later refreshes, through the update path: load the pane, then one pane cycle.
+    let source: std::sync::Arc<dyn FleetSource> = std::sync::Arc::new(source);
+    let mut h = ecsmon::testkit::Harness::with_source(source, Some(settings), 160, 40);
+    h.state
+        .nav
+        .push(ecsmon::state::View::new(ecsmon::state::Pane::Services {
+            cluster: cluster.clone(),
+        }));
+    let cadence = h.state.refresh.focused;
+    // An operator at the keys: the pane keeps its focused cadence (it stretches when idle).
+    let step = |h: &mut ecsmon::testkit::Harness, secs: u64| {
+        h.state.now += chrono::TimeDelta::seconds(secs as i64);
+        h.state.last_input = h.state.now;
+        let now = h.state.now;
+        h.dispatch(ecsmon::action::Action::Tick(now));
+    };
+    step(&mut h, 0);
+    let sweep = ecsmon::poll::describe::sweep(cadence);
+    let cycles = (sweep.as_secs() / cadence.as_secs()).max(1);
+    moto.reset_stats().await;
+    for _ in 0..cycles {
+        step(&mut h, cadence.as_secs());
+    }
+    let lists = moto.calls("ecs:ListServices").await;
+    let refreshes = (lists / pages(n, 100)).max(1);
+    let per_sweep: u64 = lists + moto.calls("ecs:DescribeServices").await;
+    println!(
+        "\nrows before details, {n} services (seeded in {seeded_in:.1?}):\n  \
+         first rows {first_rows:.0?}, first screen described {first_screen:.0?}, all {n} \
+         described {full:.0?}\n  calls for the full load {calls} (floor {floor})\n  \
+         later refreshes every {cadence:?}: {per_sweep} calls for {refreshes} refreshes over \
+         one {sweep:?} sweep ({:.1} a refresh; re-describing everything each time: {})",
+        per_sweep as f64 / refreshes as f64,
+        floor,
+    );
+}
+
 fn main() {
     // `cargo test --all-targets` builds and starts every bench; measuring is for `cargo bench`,
     // which passes --bench.
@@ -94,8 +205,16 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let moto = Moto::start();
+        // `-- rows`: only rows before details.
+        if std::env::args().any(|a| a == "rows") {
+            progressive(&moto, 200).await;
+            progressive(&moto, 2_000).await;
+            return;
+        }
         refresh_costs(&moto, "small", FleetSpec::new("small", 12, 11, 8)).await;
         refresh_costs(&moto, "large", FleetSpec::new("large", 250, 4, 150)).await;
+        progressive(&moto, 200).await;
+        progressive(&moto, 2_000).await;
 
         // Time to the first clusters answer from a cold start (config, clients, identity, clusters).
         let t = Instant::now();

@@ -33,6 +33,22 @@ pub enum Action {
         at: Time,
         result: Result<Snapshot, SourceError>,
     },
+    /// A poll answered with only its rows' ARNs (the services of a cluster, listed): the rows
+    /// show at once, marked as loading, and `Effect::Describe`s fill them in.
+    Listed {
+        query: Query,
+        seq: u64,
+        at: Time,
+        arns: Vec<String>,
+    },
+    /// Details of some rows of a listed pane (`seq`: the listing they belong to).
+    Described {
+        query: Query,
+        seq: u64,
+        arns: Vec<String>,
+        at: Time,
+        result: Result<Vec<crate::model::Service>, SourceError>,
+    },
     /// A metrics request answered (`seq` as in `Effect::FetchMetrics`).
     MetricsLoaded {
         request: MetricRequest,
@@ -162,6 +178,13 @@ pub enum Effect {
     Fetch {
         query: Query,
         seq: u64,
+    },
+    /// Details of some listed rows (at most one `DescribeServices` batch), chosen by
+    /// `poll::describe`: the rows on screen first. `seq` is the listing's.
+    Describe {
+        query: Query,
+        seq: u64,
+        arns: Vec<String>,
     },
     FetchIdentity,
     FetchMetrics {

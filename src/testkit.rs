@@ -217,6 +217,7 @@ impl Harness {
             Effect::WaitToQuit(_) => return,
             // Answered through `call` above.
             Effect::Fetch { .. }
+            | Effect::Describe { .. }
             | Effect::FetchIdentity
             | Effect::FetchMetrics { .. }
             | Effect::FetchAlarms

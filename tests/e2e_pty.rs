@@ -743,6 +743,36 @@ fn fake_plugin_of_version(dir: &std::path::Path, record: &std::path::Path, versi
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+#[test]
+fn a_key_is_answered_while_two_thousand_services_load() {
+    // 2,000 services, each DescribeServices held 2 s by moto's front: loading them all takes
+    // well over a minute, so every key below is answered while rows still wait for details.
+    let moto = support::Moto::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = support::sdk_config(&moto.endpoint).await;
+        support::seed::seed_services(&config, "huge", 2_000).await;
+        moto.inject(serde_json::json!({
+            "op": "ecs:DescribeServices", "kind": "slow", "delay": 2, "seconds": 300
+        }))
+        .await;
+    });
+    let mut c = Console::on_moto("huge", &moto, &[]);
+    c.wait_for("Clusters (1)");
+    c.send("\r");
+    // The rows show once the list pages are in, before their details.
+    let screen = c.wait_for("Services (2,000 ·");
+    assert!(screen.contains("loading"), "{screen}");
+    // A filter typed now is applied at once, the pane still loading.
+    c.send("/svc-1999");
+    let screen = c.wait_for("Services (1 of 2,000 ·");
+    assert!(screen.contains("svc-1999"), "{screen}");
+    c.send("\x1b");
+    c.send("q");
+    assert!(c.wait_exit().success());
+    assert!(c.is_cooked());
+}
+
 /// A moto of its own with `spec` seeded, and the runtime that seeded it (for asking moto more
 /// later).
 fn seeded_moto(spec: support::FleetSpec) -> (support::Moto, tokio::runtime::Runtime) {

@@ -166,7 +166,7 @@ fn large_fleet_tasks_of_the_cluster() {
     let mut h = Harness::new("large", 140, 36);
     h.press(":tasks<enter>");
     let frame = h.render();
-    assert!(frame.contains("Tasks (10000)"), "{frame}");
+    assert!(frame.contains("Tasks (10,000)"), "{frame}");
     insta::assert_snapshot!(frame);
 }
 

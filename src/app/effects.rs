@@ -51,16 +51,52 @@ pub fn call(
                 if test_panic {
                     panic!("deliberate test panic in a poller");
                 }
-                source.fetch(&q).await
+                source.rows(&q).await
             };
             pending(call, move |result| {
                 tracing::debug!(query = ?query, ok = result.is_ok(), "poll finished");
-                Action::Loaded {
-                    query,
-                    seq,
-                    at: clock(),
-                    result,
+                let at = clock();
+                match result {
+                    Ok(crate::source::Rows::Listed(arns)) => Action::Listed {
+                        query,
+                        seq,
+                        at,
+                        arns,
+                    },
+                    Ok(crate::source::Rows::Whole(snapshot)) => Action::Loaded {
+                        query,
+                        seq,
+                        at,
+                        result: Ok(snapshot),
+                    },
+                    Err(e) => Action::Loaded {
+                        query,
+                        seq,
+                        at,
+                        result: Err(e),
+                    },
                 }
+            })
+        }
+        Effect::Describe { query, seq, arns } => {
+            let (q, a) = (query.clone(), arns.clone());
+            let call = async move {
+                match &q {
+                    crate::model::Query::Services { cluster } => {
+                        source.describe_services(cluster, &a).await
+                    }
+                    other => Err(SourceError::new(
+                        ErrorKind::Service,
+                        format!("{} has no rows to describe", other.describe()),
+                    )),
+                }
+            };
+            pending(call, move |result| Action::Described {
+                query,
+                seq,
+                arns,
+                at: clock(),
+                result,
             })
         }
         Effect::FetchIdentity => pending(
@@ -324,6 +360,7 @@ impl Effects {
             }
             // Answered through `call`.
             Effect::Fetch { .. }
+            | Effect::Describe { .. }
             | Effect::FetchIdentity
             | Effect::FetchMetrics { .. }
             | Effect::FetchAlarms

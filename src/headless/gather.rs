@@ -68,6 +68,7 @@ pub struct Answer {
 pub fn requests(effect: &Effect) -> Vec<Request> {
     match effect {
         Effect::Fetch { query, .. } => vec![Request::query(query)],
+        Effect::Describe { query, arns, .. } => vec![details(query, arns)],
         Effect::FetchMetrics { request, .. } => request
             .series
             .iter()
@@ -87,6 +88,13 @@ pub fn requests(effect: &Effect) -> Vec<Request> {
 pub fn answer(action: &Action) -> Option<Answer> {
     let (requests, error) = match action {
         Action::Loaded { query, result, .. } => (vec![Request::query(query)], error_of(result)),
+        Action::Listed { query, .. } => (vec![Request::query(query)], None),
+        Action::Described {
+            query,
+            arns,
+            result,
+            ..
+        } => (vec![details(query, arns)], error_of(result)),
         Action::MetricsLoaded {
             request, result, ..
         } => (
@@ -125,6 +133,15 @@ pub fn answer(action: &Action) -> Option<Answer> {
 
 fn error_of<T>(result: &Result<T, crate::source::SourceError>) -> Option<String> {
     result.as_ref().err().map(|e| e.message.clone())
+}
+
+/// The details of some listed rows (one describe batch): the rules need them.
+fn details(query: &Query, arns: &[String]) -> Request {
+    Request {
+        id: format!("details {query:?} {arns:?}"),
+        what: format!("details of {} {}", arns.len(), query.describe()),
+        essential: true,
+    }
 }
 
 fn identity() -> Request {
@@ -226,6 +243,19 @@ impl Picture {
                 .map(|(query, _)| Request::query(query))
                 .filter(|r| !self.answered.contains(&r.id))
                 .map(|r| r.what),
+        );
+        // Rows listed whose details have not come: the rules cannot read them yet.
+        missing.extend(
+            crate::poll::panes::wanted(state)
+                .iter()
+                .filter_map(|(query, _)| {
+                    let (rows, loaded) = state.fleet.slot(query)?.loading()?;
+                    Some(format!(
+                        "details of {} of {rows} {}",
+                        rows - loaded,
+                        query.describe()
+                    ))
+                }),
         );
         let series = state
             .triage

@@ -5,7 +5,7 @@
 //! rules` prints the triage catalog and starts nothing.
 
 mod findings;
-mod gather;
+pub mod gather;
 mod print;
 mod report;
 mod rules;

@@ -34,9 +34,33 @@ pub struct Service {
     /// awsvpc subnets (empty for bridge/host networking).
     pub subnets: Vec<String>,
     pub tags: Vec<(String, String)>,
+    /// Listed but not described yet (a big cluster's rows come before their details): only
+    /// `arn`, `name` and `cluster_arn` are known — its counts are unknown, not zero.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub loading: bool,
+    /// When its details came, for a row of a listed pane (whose rows are described on their own
+    /// cadences); `None` for a row of a whole answer, which is as old as the answer.
+    #[serde(skip)]
+    pub described_at: Option<Time>,
 }
 
 impl Service {
+    /// A row known only from `ListServices` of `cluster`: its identity, from the ARN, marked
+    /// as loading. (An old-format ARN, `…:service/web`, names no cluster: `cluster` does.)
+    pub fn listed(arn: &str, cluster: &str) -> Service {
+        let cluster_arn = super::arn::cluster_arn_of(arn).or_else(|| {
+            let (prefix, _) = arn.rsplit_once(':')?;
+            Some(format!("{prefix}:cluster/{}", super::arn::tail(cluster)))
+        });
+        Service {
+            arn: arn.to_string(),
+            name: super::arn::tail(arn).to_string(),
+            cluster_arn: cluster_arn.unwrap_or_default(),
+            loading: true,
+            ..Service::default()
+        }
+    }
+
     /// The deployment ECS is rolling towards (status `PRIMARY`).
     pub fn primary_deployment(&self) -> Option<&Deployment> {
         self.deployments.iter().find(|d| d.status == "PRIMARY")

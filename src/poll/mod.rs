@@ -7,6 +7,7 @@
 //! is not sent twice: it is coalesced, and counted for `:stats`.
 
 pub mod cadence;
+pub mod describe;
 pub mod metrics;
 pub mod panes;
 pub mod taskdefs;

@@ -71,3 +71,28 @@ mod tests {
         assert_eq!(truncate("abc", 0), "");
     }
 }
+
+/// A count with thousands separated: `2,000`.
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod grouped_tests {
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(super::grouped(0), "0");
+        assert_eq!(super::grouped(999), "999");
+        assert_eq!(super::grouped(2_000), "2,000");
+        assert_eq!(super::grouped(100_000), "100,000");
+        assert_eq!(super::grouped(1_234_567), "1,234,567");
+    }
+}

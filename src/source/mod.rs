@@ -58,6 +58,15 @@ pub struct CallReport {
     pub budgets: Vec<BudgetStat>,
 }
 
+/// A query's first answer as the console takes it: whole, or — the services of a cluster, from
+/// a source that can split them — only the rows' ARNs, whose details come afterwards in
+/// batches ([`FleetSource::describe_services`]), the rows on screen first.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rows {
+    Whole(Snapshot),
+    Listed(Vec<String>),
+}
+
 /// A shared source, carried in an action when the operator switches region or profile.
 #[derive(Clone)]
 pub struct SharedSource(pub std::sync::Arc<dyn FleetSource>);
@@ -236,7 +245,27 @@ pub trait FleetSource: Send + Sync {
         CallReport::default()
     }
 
-    /// Runs one query. The default dispatches to the methods above.
+    /// A query's rows, listed before their details where the source can split them (the AWS
+    /// source does for services: `ListServices` pages first). The default answers whole.
+    async fn rows(&self, query: &Query) -> Result<Rows, SourceError> {
+        Ok(Rows::Whole(self.fetch(query).await?))
+    }
+
+    /// The details of some services of a cluster, by ARN (`DescribeServices`, 10 a call).
+    /// Services that no longer exist are left out. The default reads the whole cluster.
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> Result<Vec<Service>, SourceError> {
+        let wanted: std::collections::HashSet<&str> = arns.iter().map(String::as_str).collect();
+        let mut all = self.services(cluster).await?;
+        all.retain(|s| wanted.contains(s.arn.as_str()));
+        Ok(all)
+    }
+
+    /// Runs one query, whole (the headless commands and the default [`FleetSource::rows`]).
+    /// The default dispatches to the methods above.
     async fn fetch(&self, query: &Query) -> Result<Snapshot, SourceError> {
         Ok(match query {
             Query::Clusters => Snapshot::Clusters(self.clusters().await?),

@@ -1,5 +1,9 @@
 //! The last answer to every query the console has made, with its age and last error.
 
+mod progress;
+
+pub use progress::Progress;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -22,6 +26,9 @@ pub struct Slot {
     /// When an answer last differed from the one before (the triage engine re-evaluates only
     /// then: a steady fleet costs it nothing).
     pub changed_at: Option<Time>,
+    /// A listed pane's rows (`Action::Listed`): which have their details, which are asked
+    /// for. `None` for whole answers.
+    pub progress: Option<Progress>,
 }
 
 impl Slot {
@@ -85,6 +92,7 @@ impl Fleet {
                 }
                 slot.fetched_at = Some(at);
                 slot.error = None;
+                slot.progress = None;
             }
             Err(e) => slot.error = Some(e),
         }
@@ -170,7 +178,10 @@ impl Fleet {
         self.freshest(
             since,
             |q, d| match (q, d) {
-                (Query::Services { .. }, Snapshot::Services(v)) => v.iter().collect(),
+                // A row still loading has unknown counts, not zero: the rules never see it.
+                (Query::Services { .. }, Snapshot::Services(v)) => {
+                    v.iter().filter(|s| !s.loading).collect()
+                }
                 _ => Vec::new(),
             },
             |s| &s.arn,

@@ -22,7 +22,7 @@ pub use chart::{Chart, ChartLine, ChartWindow};
 pub use dialogs::{MAX_DESIRED, ScaleDialog, TargetHealthView, parse_desired};
 pub use engine::{EngineJob, EngineJobs, Evaluated};
 pub use findings::{CLEAR_AFTER, Triage};
-pub use fleet::{Fleet, Slot};
+pub use fleet::{Fleet, Progress, Slot};
 pub use forwards::{
     Forward, ForwardDialog, ForwardState, Forwards, Remote, container_for, default_local,
     parse_port, parse_remote, target_of,

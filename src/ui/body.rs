@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::Ctx;
 use super::table::{self, TableFrame};
 use crate::model::Insights;
-use crate::screen::format::age;
+use crate::screen::format::{age, grouped};
 use crate::screen::panes;
 use crate::screen::table::RowCtx;
 use crate::state::{Pane, State, View};
@@ -46,7 +46,7 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
         (format!("stale {since}: {}", e.message), t.stale)
     });
     let frame = TableFrame {
-        title: title(view),
+        title: title(view, slot.loading()),
         note,
         hint: metrics_hint(state),
         focused: !state.logs.as_ref().is_some_and(|l| l.focused),
@@ -89,13 +89,18 @@ fn metrics_hint(state: &State) -> Option<String> {
     }
 }
 
-/// `Tasks (130)`, or `Tasks (3 of 130)` while a filter is active.
-pub fn title(view: &View) -> String {
+/// `Tasks (130)`, or `Tasks (3 of 130)` while a filter is active; `Services (2,000 · 340
+/// loaded)` while a listed pane's rows still wait for their details.
+pub fn title(view: &View, loading: Option<(usize, usize)>) -> String {
     let name = view.pane.title();
+    let total = grouped(view.total);
+    let loaded = loading
+        .map(|(_, loaded)| format!(" · {} loaded", grouped(loaded)))
+        .unwrap_or_default();
     if view.filter.is_empty() {
-        format!("{name} ({})", view.total)
+        format!("{name} ({total}{loaded})")
     } else {
-        format!("{name} ({} of {})", view.rows.len(), view.total)
+        format!("{name} ({} of {total}{loaded})", grouped(view.rows.len()))
     }
 }
 

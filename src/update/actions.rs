@@ -44,6 +44,18 @@ pub(super) fn selected_task(state: &State) -> Option<Task> {
     .cloned()
 }
 
+/// A row listed but not described yet: its counts and settings are unknown, so nothing is
+/// done from them (a scale dialog would offer 0 as the current count). Says so.
+pub fn still_loading(state: &mut State, s: &crate::model::Service) -> bool {
+    if s.loading {
+        state.set_status(
+            Level::Info,
+            format!("the details of {} are still loading: a moment", s.name),
+        );
+    }
+    s.loading
+}
+
 /// `s`: scale a service, shell into a task's container, or a shell on an instance.
 pub fn shell_or_scale(state: &mut State) -> Vec<Effect> {
     match state.focused().pane.kind() {
@@ -61,6 +73,10 @@ fn scale(state: &mut State) -> Vec<Effect> {
         state.set_status(Level::Info, "select a service to scale");
         return vec![];
     };
+    let s = s.clone();
+    if still_loading(state, &s) {
+        return vec![];
+    }
     let dialog = ScaleDialog {
         cluster: cluster_of(&s.cluster_arn).to_string(),
         service: s.name.clone(),
@@ -479,6 +495,10 @@ pub fn target_health(state: &mut State) -> Vec<Effect> {
         state.set_status(Level::Info, "select a service to see its targets");
         return vec![];
     };
+    let s = s.clone();
+    if still_loading(state, &s) {
+        return vec![];
+    }
     if s.target_group_arns.is_empty() {
         let name = s.name.clone();
         state.set_status(

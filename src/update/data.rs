@@ -123,12 +123,7 @@ pub fn loaded(
     result: Result<Snapshot, SourceError>,
 ) {
     let error = result.as_ref().err().cloned();
-    let focused = state.focused().pane.query() == query;
-    let cadence = if focused {
-        state.refresh.focused
-    } else {
-        state.refresh.background
-    };
+    let cadence = cadence_of(state, &query);
     let retry_hint = error.as_ref().and_then(|e| e.retry_after);
     let outcome = crate::poll::Outcome::of(&result);
     state
@@ -155,16 +150,108 @@ pub fn loaded(
             };
             state.set_status(level, format!("{}: {}{retry}", query.describe(), e.message));
         }
-        None => {
-            // The error this query raised is over: take its message down.
-            let prefix = format!("{}: ", query.describe());
-            if state
-                .status
-                .as_ref()
-                .is_some_and(|s| s.level != Level::Info && s.text.starts_with(&prefix))
-            {
-                state.status = None;
+        None => clear_error_of(state, &query),
+    }
+}
+
+/// A poll answered with only its rows (a big cluster's services, listed): they show at once,
+/// marked as loading; `describe_schedule` asks for their details, the rows on screen first.
+pub fn listed(state: &mut State, query: Query, seq: u64, at: Time, arns: Vec<String>) {
+    let cadence = cadence_of(state, &query);
+    state
+        .polls
+        .finished(&query, seq, crate::poll::Outcome::Ok, None, cadence, at);
+    if !state.fleet.apply_listing(query.clone(), seq, at, arns) {
+        return;
+    }
+    mark_deleted_children(state, &query);
+    rows::refresh_all(state, &query);
+    clear_error_of(state, &query);
+}
+
+/// Details of some listed rows came (or failed: the rows keep what they showed, and are asked
+/// for again after a backoff). Returns whether any row changed.
+pub fn described(
+    state: &mut State,
+    query: Query,
+    seq: u64,
+    arns: Vec<String>,
+    at: Time,
+    result: Result<Vec<crate::model::Service>, SourceError>,
+) -> bool {
+    match result {
+        Ok(services) => {
+            let changed = state
+                .fleet
+                .apply_described(&query, seq, at, &arns, services)
+                .unwrap_or(false);
+            if changed {
+                mark_deleted_children(state, &query);
+                rows::refresh_all(state, &query);
             }
+            changed
         }
+        Err(e) => {
+            let cadence = cadence_of(state, &query);
+            let outcome = crate::poll::Outcome::of::<()>(&Err(e.clone()));
+            let hint = e.retry_after;
+            let retry =
+                |failures| {
+                    at + crate::poll::chrono_duration(hint.unwrap_or_else(|| {
+                        crate::poll::retry_wait(outcome, cadence, failures, seq)
+                    }))
+                };
+            let message = e.message.clone();
+            let kind = e.kind;
+            if state.fleet.describe_failed(&query, seq, &arns, e, retry) {
+                let level = match kind {
+                    ErrorKind::Throttled | ErrorKind::Network => Level::Warn,
+                    _ => Level::Error,
+                };
+                state.set_status(level, format!("{}: {message}", query.describe()));
+            }
+            false
+        }
+    }
+}
+
+/// Sends the describes due now for the listed panes among `polled` (`poll::describe`).
+pub fn describe_schedule(
+    state: &mut State,
+    polled: &[(Query, std::time::Duration)],
+) -> Vec<crate::action::Effect> {
+    let batches = crate::poll::describe::due(state, polled);
+    let now = state.now;
+    batches
+        .into_iter()
+        .map(|b| {
+            state.fleet.describe_sent(&b.query, &b.arns, now);
+            crate::action::Effect::Describe {
+                query: b.query,
+                seq: b.seq,
+                arns: b.arns,
+            }
+        })
+        .collect()
+}
+
+/// The cadence a query's failures back off from: the focused pane's, or the background one.
+fn cadence_of(state: &State, query: &Query) -> std::time::Duration {
+    if state.focused().pane.query() == *query {
+        state.refresh.focused
+    } else {
+        state.refresh.background
+    }
+}
+
+/// The error this query raised is over: take its message down.
+fn clear_error_of(state: &mut State, query: &Query) {
+    let prefix = format!("{}: ", query.describe());
+    if state
+        .status
+        .as_ref()
+        .is_some_and(|s| s.level != Level::Info && s.text.starts_with(&prefix))
+    {
+        state.status = None;
     }
 }

@@ -243,6 +243,7 @@ pub fn performed(
     // See the change at once: refresh what the focused pane shows (not on the way out).
     if !state.should_quit {
         let query = state.focused().pane.query();
+        state.fleet.want_fresh(&query, state.now);
         effects.push(state.polls.force(query, state.now));
     }
     effects

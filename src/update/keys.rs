@@ -246,6 +246,7 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
         Command::Refresh => {
             let query = state.focused().pane.query();
             state.set_status(Level::Info, format!("refreshing {}…", query.describe()));
+            state.fleet.want_fresh(&query, state.now);
             let mut effects = vec![state.polls.force(query, state.now)];
             // After fixing credentials (aws sso login…), `r` also asks again who we are.
             if state.identity_error.is_some() || state.identity.account.is_empty() {

@@ -77,6 +77,29 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             triage::fleet_loaded(state, &query);
             vec![]
         }
+        Action::Listed {
+            query,
+            seq,
+            at,
+            arns,
+        } => {
+            data::listed(state, query.clone(), seq, at, arns);
+            triage::fleet_loaded(state, &query);
+            vec![]
+        }
+        Action::Described {
+            query,
+            seq,
+            arns,
+            at,
+            result,
+        } => {
+            if data::described(state, query.clone(), seq, arns, at, result) {
+                triage::fleet_loaded(state, &query);
+                state.triage.dirty = true;
+            }
+            vec![]
+        }
         Action::MetricsLoaded {
             request,
             seq,
@@ -249,6 +272,7 @@ fn schedule(state: &mut State) -> Vec<Effect> {
     let wanted = crate::poll::panes::wanted(state);
     data::forget_unwanted(state, &wanted);
     let mut effects = state.polls.due(&wanted, state.now);
+    effects.extend(data::describe_schedule(state, &wanted));
     effects.extend(metrics::schedule(state));
     effects.extend(logs::schedule(state));
     effects.extend(actions::schedule(state));

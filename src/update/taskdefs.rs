@@ -62,6 +62,9 @@ pub fn open(state: &mut State, diff_on_load: bool) -> Vec<Effect> {
         );
         return vec![];
     };
+    if super::actions::still_loading(state, &service) {
+        return vec![];
+    }
     let running = running_of(&service);
     let deployments = service
         .deployments

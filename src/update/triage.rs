@@ -299,7 +299,14 @@ pub fn fleet_loaded(state: &mut State, query: &Query) {
     let now = state.now;
     match query {
         Query::Services { .. } => {
-            let services: Vec<Service> = state.fleet.services(query).to_vec();
+            // Rows still loading have no history to tell yet.
+            let services: Vec<Service> = state
+                .fleet
+                .services(query)
+                .iter()
+                .filter(|s| !s.loading)
+                .cloned()
+                .collect();
             for s in &services {
                 state.triage.timeline.service(s);
             }

@@ -450,3 +450,41 @@ pub async fn seed_heap_near_limit(cfg: &aws_config::SdkConfig, cluster: &str, se
         .await
         .expect("service");
 }
+
+/// A cluster of `services` services with no tasks and no instances (the rows of a very big
+/// cluster), created `PARALLEL` at a time. Returns their names.
+pub async fn seed_services(
+    cfg: &aws_config::SdkConfig,
+    cluster: &str,
+    services: usize,
+) -> Vec<String> {
+    let spec = FleetSpec::new(cluster, services, 0, 0);
+    let ecs = aws_sdk_ecs::Client::new(cfg);
+    let region = cfg.region().map(|r| r.to_string()).unwrap_or_default();
+    ecs.create_cluster()
+        .cluster_name(cluster)
+        .send()
+        .await
+        .expect("CreateCluster");
+    let task_definition = register_task_definition(&ecs, &spec, &region).await;
+    futures::stream::iter(0..services)
+        .map(|i| {
+            let (ecs, task_definition) = (&ecs, &task_definition);
+            async move {
+                let name = service_name(i);
+                ecs.create_service()
+                    .cluster(cluster)
+                    .service_name(&name)
+                    .task_definition(task_definition)
+                    .desired_count(0)
+                    .launch_type(LaunchType::Fargate)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("CreateService {name}: {e:?}"));
+                name
+            }
+        })
+        .buffered(PARALLEL)
+        .collect()
+        .await
+}

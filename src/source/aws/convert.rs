@@ -155,6 +155,8 @@ pub fn service(s: &ecs::Service) -> Service {
             .map(|a| texts(a.subnets()))
             .unwrap_or_default(),
         tags: tags(s.tags()),
+        loading: false,
+        described_at: None,
     }
 }
 

@@ -102,7 +102,11 @@ impl AwsSource {
         Ok(clusters)
     }
 
-    pub(super) async fn list_services(&self, cluster: &str) -> Result<Vec<Service>, SourceError> {
+    /// Every service ARN of a cluster (`ListServices`, every page of 100), in list order.
+    pub(super) async fn list_service_arns(
+        &self,
+        cluster: &str,
+    ) -> Result<Vec<String>, SourceError> {
         let what = format!("cluster {cluster}");
         let pages = self
             .ecs
@@ -114,6 +118,20 @@ impl AwsSource {
         let arns = self
             .all_pages("ecs:ListServices", &what, pages, |p| p.service_arns)
             .await?;
+        // Drawn as the rows' names until their details come: cleaned like every AWS text.
+        Ok(arns
+            .iter()
+            .map(|arn| crate::sanitize::clean(arn).into_owned())
+            .collect())
+    }
+
+    /// `DescribeServices` of these ARNs, in batches of 10, sorted by name.
+    pub(super) async fn describe_service_arns(
+        &self,
+        cluster: &str,
+        arns: Vec<String>,
+    ) -> Result<Vec<Service>, SourceError> {
+        let what = format!("cluster {cluster}");
         let mut services = batched(arns, DESCRIBE_SERVICES_MAX, |batch| {
             let what = what.clone();
             async move {
@@ -138,6 +156,11 @@ impl AwsSource {
         .await?;
         services.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(services)
+    }
+
+    pub(super) async fn list_services(&self, cluster: &str) -> Result<Vec<Service>, SourceError> {
+        let arns = self.list_service_arns(cluster).await?;
+        self.describe_service_arns(cluster, arns).await
     }
 
     pub(super) async fn list_tasks(

@@ -34,7 +34,7 @@ use crate::model::{
     ScalingBounds, SeriesData, Service, SessionHandoff, TargetGroupHealth, Task, TaskDefinition,
     TaskScope,
 };
-use crate::source::{CallReport, FleetSource, LogTail, SourceError};
+use crate::source::{CallReport, FleetSource, LogTail, Rows, SourceError};
 
 use limiter::RateLimiter;
 
@@ -184,6 +184,25 @@ impl FleetSource for AwsSource {
 
     async fn services(&self, cluster: &str) -> Result<Vec<Service>, SourceError> {
         let mut services = self.list_services(cluster).await?;
+        self.link_load_balancers(&mut services).await;
+        Ok(services)
+    }
+
+    async fn rows(&self, query: &crate::model::Query) -> Result<Rows, SourceError> {
+        match query {
+            crate::model::Query::Services { cluster } => {
+                Ok(Rows::Listed(self.list_service_arns(cluster).await?))
+            }
+            _ => Ok(Rows::Whole(self.fetch(query).await?)),
+        }
+    }
+
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> Result<Vec<Service>, SourceError> {
+        let mut services = self.describe_service_arns(cluster, arns.to_vec()).await?;
         self.link_load_balancers(&mut services).await;
         Ok(services)
     }

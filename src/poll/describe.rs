@@ -1,0 +1,185 @@
+//! Which listed rows to describe next (rows before details: `state::Progress`). The rows on
+//! screen and a page below go first, then the rows the triage engine watches, then the rest,
+//! so the first screen never waits for the last batch. Only a few batches of a pane are under
+//! way at once: the next batch is chosen when one answers, from what the screen shows then
+//! (scrolling while a big cluster loads brings the new rows forward), and the source's
+//! per-service budget paces them within ECS's limits.
+//!
+//! On later refreshes of a large pane, rows on screen and watched rows are described again at
+//! the pane's cadence, the rest on a slower sweep ([`sweep`]); a small pane is described
+//! whole at its cadence, as before.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use crate::model::{Query, Service, Time};
+use crate::state::{Progress, State};
+
+/// Services a `DescribeServices` call takes (AWS's limit).
+pub const BATCH: usize = 10;
+/// Describe batches of one pane under way at once.
+pub const IN_FLIGHT: usize = 4;
+/// A pane of at most this many rows is described whole at its cadence (the rows are about a
+/// screen: there is nothing to gain from a rotation).
+pub const SMALL_PANE: usize = 100;
+/// Rows off screen and not watched are described again at most this often…
+pub const SWEEP_EVERY: Duration = Duration::from_secs(120);
+/// …and never more often than this many times the pane's cadence.
+pub const SWEEP_FACTOR: u32 = 4;
+
+/// One describe to send: rows of `query`'s listing `seq`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    pub query: Query,
+    pub seq: u64,
+    pub arns: Vec<String>,
+}
+
+/// How often rows off screen and not watched are described again, for a pane polled every
+/// `cadence`.
+pub fn sweep(cadence: Duration) -> Duration {
+    SWEEP_EVERY.max(cadence.saturating_mul(SWEEP_FACTOR))
+}
+
+/// The describes due now for every listed pane among `polled` (the queries the screen and the
+/// engine poll, with their cadences).
+pub fn due(state: &State, polled: &[(Query, Duration)]) -> Vec<Batch> {
+    let mut batches = Vec::new();
+    let mut seen = HashSet::new();
+    for (query, _) in polled {
+        if !seen.insert(query) {
+            continue;
+        }
+        let cadence = polled
+            .iter()
+            .filter(|(q, _)| q == query)
+            .map(|(_, every)| *every)
+            .min()
+            .unwrap_or(state.refresh.focused);
+        batches.extend(due_for(state, query, cadence));
+    }
+    batches
+}
+
+fn due_for<'a>(state: &'a State, query: &Query, cadence: Duration) -> Vec<Batch> {
+    let Some(slot) = state.fleet.slot(query) else {
+        return Vec::new();
+    };
+    let Some(progress) = &slot.progress else {
+        return Vec::new();
+    };
+    let now = state.now;
+    if progress.retry_at.is_some_and(|at| now < at) {
+        return Vec::new();
+    }
+    let under_way = progress
+        .asked
+        .values()
+        .filter(|sent| now - **sent < super::LOST_AFTER)
+        .count();
+    let free = IN_FLIGHT.saturating_sub(under_way.div_ceil(BATCH));
+    if free == 0 {
+        return Vec::new();
+    }
+    let rows = state.fleet.services(query);
+    let small = rows.len() <= SMALL_PANE;
+    let often = super::chrono_duration(cadence);
+    let rarely = super::chrono_duration(sweep(cadence));
+    let mut wanted: Vec<&str> = Vec::new();
+    let mut taken = HashSet::new();
+    // `r` (or a change the operator made) wants the rows that matter fresh now.
+    let fresh = progress.fresh_after;
+    let mut consider = |service: &'a Service, every: chrono::TimeDelta, fresh: Option<Time>| {
+        if wanted.len() < free * BATCH
+            && taken.insert(service.arn.as_str())
+            && is_due(progress, &service.arn, every, fresh, now)
+        {
+            wanted.push(service.arn.as_str());
+        }
+    };
+    for i in on_screen(state, query) {
+        if let Some(service) = rows.get(i) {
+            consider(service, often, fresh);
+        }
+    }
+    let cluster = match query {
+        Query::Services { cluster } => cluster.as_str(),
+        _ => "",
+    };
+    let with_findings = with_findings(state, cluster);
+    for service in rows.iter().filter(|s| watched(s, &with_findings)) {
+        consider(service, often, fresh);
+    }
+    for service in rows {
+        if small {
+            consider(service, often, fresh);
+        } else {
+            consider(service, rarely, None);
+        }
+    }
+    wanted
+        .chunks(BATCH)
+        .map(|arns| Batch {
+            query: query.clone(),
+            seq: slot.applied_seq,
+            arns: arns.iter().map(|a| a.to_string()).collect(),
+        })
+        .collect()
+}
+
+/// Not asked for already (or asked so long ago the answer is lost), and never described,
+/// described at least `every` ago, or described before `fresh` (fresh data asked for then).
+fn is_due(
+    progress: &Progress,
+    arn: &str,
+    every: chrono::TimeDelta,
+    fresh: Option<Time>,
+    now: Time,
+) -> bool {
+    let asked = progress
+        .asked
+        .get(arn)
+        .is_some_and(|sent| now - *sent < super::LOST_AFTER);
+    !asked
+        && progress
+            .described
+            .get(arn)
+            .is_none_or(|at| now - *at >= every || fresh.is_some_and(|f| *at < f))
+}
+
+/// The rows (indices into the pane's items) the focused view shows, and a page below them.
+fn on_screen(state: &State, query: &Query) -> Vec<usize> {
+    let view = state.focused();
+    if view.pane.query() != *query {
+        return Vec::new();
+    }
+    let height = crate::screen::layout::list_rows(state);
+    let end = (view.offset + 2 * height).min(view.rows.len());
+    view.rows
+        .get(view.offset.min(end)..end)
+        .map(<[usize]>::to_vec)
+        .unwrap_or_default()
+}
+
+/// The services of `cluster` with an active finding (worked out once per pane, not per row).
+fn with_findings<'a>(state: &'a State, cluster: &str) -> HashSet<&'a str> {
+    state
+        .triage
+        .active()
+        .into_iter()
+        .filter(|f| f.current.subject.cluster() == cluster)
+        .filter_map(|f| f.current.subject.service())
+        .collect()
+}
+
+/// A service the triage engine keeps an eye on: one with an active finding, or not steady at
+/// its last describe (short of its desired count, tasks pending, a deployment rolling).
+fn watched(service: &Service, with_findings: &HashSet<&str>) -> bool {
+    if service.loading {
+        return false;
+    }
+    service.running != service.desired
+        || service.pending > 0
+        || service.deployments.len() > 1
+        || with_findings.contains(service.name.as_str())
+}

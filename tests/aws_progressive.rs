@@ -1,0 +1,173 @@
+//! Rows before details against moto (through the real SDK, behind the front that pages and
+//! enforces the batch limits): a cluster of 2,000 services shows its rows once the
+//! `ListServices` pages are in, describes the rows on screen first, and loads them all with
+//! the fewest calls AWS's limits allow (20 pages, 200 `DescribeServices` of 10).
+
+mod support;
+
+use std::sync::Arc;
+
+use ecsmon::action::{Action, Effect};
+use ecsmon::model::Query;
+use ecsmon::poll::describe::{BATCH, IN_FLIGHT};
+use ecsmon::source::FleetSource;
+use ecsmon::source::aws::{AwsSettings, AwsSource};
+use ecsmon::state::{Pane, View};
+use ecsmon::testkit::Harness;
+use support::{Moto, sdk_config, seed};
+
+const SERVICES: usize = 2_000;
+
+fn step(h: &mut Harness, action: Action) -> Vec<Effect> {
+    ecsmon::update::update(&mut h.state, action, &h.keymap)
+}
+
+/// Answers one effect through the runtime's own `call`, on this test's runtime.
+fn answer(h: &Harness, effect: Effect) -> Action {
+    let now = h.state.now;
+    let Ok(pending) = ecsmon::app::call(effect, Arc::clone(&h.source), Arc::new(move || now))
+    else {
+        panic!("not a call");
+    };
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(pending.answer))
+}
+
+fn describes(effects: Vec<Effect>) -> Vec<Effect> {
+    effects
+        .into_iter()
+        .filter(|e| matches!(e, Effect::Describe { .. }))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_thousand_services_show_after_the_list_pages_and_load_at_the_floor() {
+    let moto = Moto::shared();
+    let config = sdk_config(&moto.endpoint).await;
+    seed::seed_services(&config, "huge", SERVICES).await;
+
+    let settings = AwsSettings {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(moto.endpoint.clone()),
+    };
+    let source: Arc<dyn FleetSource> =
+        Arc::new(AwsSource::from_config(&config, settings.clone()).expect("region set"));
+    let mut h = Harness::with_source(source, Some(settings), 160, 40);
+    h.state.nav.push(View::new(Pane::Services {
+        cluster: "huge".into(),
+    }));
+    let query = Query::Services {
+        cluster: "huge".into(),
+    };
+    moto.reset_stats().await;
+
+    // The poll goes out and answers with the rows alone: every ListServices page, no describe.
+    let now = h.state.now;
+    let fetch = step(&mut h, Action::Tick(now))
+        .into_iter()
+        .find(|e| matches!(e, Effect::Fetch { query: q, .. } if *q == query))
+        .expect("the services pane is polled");
+    let listed = answer(&h, fetch);
+    let Action::Listed { ref arns, .. } = listed else {
+        panic!("{listed:?}");
+    };
+    assert_eq!(arns.len(), SERVICES);
+    assert_eq!(moto.calls("ecs:ListServices").await, 20, "pages of 100");
+    assert_eq!(moto.calls("ecs:DescribeServices").await, 0);
+
+    // Answered in the order asked, as the runtime's tasks roughly are.
+    let mut queue: std::collections::VecDeque<Effect> = describes(step(&mut h, listed)).into();
+    assert_eq!(
+        h.state.fleet.slot(&query).unwrap().loading(),
+        Some((SERVICES, 0))
+    );
+    let frame = h.render();
+    assert!(frame.contains("Services (2,000 · 0 loaded)"), "{frame}");
+    assert!(frame.contains("loading"), "{frame}");
+
+    // The first describes are the rows on screen, top first.
+    assert_eq!(queue.len(), IN_FLIGHT);
+    let view = h.state.focused();
+    let height = ecsmon::screen::layout::list_rows(&h.state);
+    let rows = h.state.fleet.services(&query);
+    let visible: Vec<String> = view.rows[..height]
+        .iter()
+        .map(|&i| rows[i].arn.clone())
+        .collect();
+    let first: Vec<String> = queue
+        .iter()
+        .flat_map(|e| match e {
+            Effect::Describe { arns, .. } => arns.clone(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let n = first.len().min(visible.len());
+    assert_eq!(first[..n], visible[..n]);
+
+    // The first screen is filled by the first batches, long before the last.
+    let mut answered = 0;
+    while let Some(effect) = queue.pop_front() {
+        let described = answer(&h, effect);
+        queue.extend(describes(step(&mut h, described)));
+        answered += 1;
+        if answered == visible.len().div_ceil(BATCH) {
+            let frame = h.render();
+            let shown: Vec<&str> = frame.lines().filter(|l| l.contains("svc-")).collect();
+            assert!(
+                shown.iter().all(|l| !l.contains("loading")),
+                "the screen is described: {frame}"
+            );
+        }
+    }
+
+    // All loaded, at the floor: 2,000 / 10 describes, each within the batch limit (the front
+    // refuses more than 10).
+    assert_eq!(h.state.fleet.slot(&query).unwrap().loading(), None);
+    assert_eq!(
+        moto.calls("ecs:DescribeServices").await,
+        (SERVICES / BATCH) as u64
+    );
+    assert_eq!(moto.calls("ecs:ListServices").await, 20);
+    let services = h.state.fleet.services(&query);
+    assert!(services.iter().all(|s| s.status == "ACTIVE" && !s.loading));
+    assert!(h.render().contains("Services (2,000)"));
+}
+
+/// The headless commands take the same path: their picture is complete only once every listed
+/// row has its details (the rules never read a row still loading).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_headless_picture_waits_for_every_row_s_details() {
+    let moto = Moto::start();
+    let config = sdk_config(&moto.endpoint).await;
+    seed::seed_services(&config, "wide", 230).await;
+    let settings = AwsSettings {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(moto.endpoint.clone()),
+    };
+    let source: Arc<dyn FleetSource> =
+        Arc::new(AwsSource::from_config(&config, settings.clone()).expect("region set"));
+    let config = ecsmon::config::Config::defaults();
+    let mut state =
+        ecsmon::state::State::new(Default::default(), source.now(), config.refresh, (160, 40));
+    state.aws = Some(settings);
+    let mut engine =
+        ecsmon::headless::Engine::new(state, ecsmon::keymap::KeyMap::defaults(), source);
+    match ecsmon::headless::gather::gather(&mut engine).await {
+        Ok(()) => {}
+        Err(ecsmon::launch::LaunchError::Usage(why)) => panic!("no complete picture: {why}"),
+        Err(ecsmon::launch::LaunchError::Runtime(why)) => panic!("no complete picture: {why}"),
+    }
+    let query = Query::Services {
+        cluster: "wide".into(),
+    };
+    let slot = engine.state.fleet.slot(&query).expect("services polled");
+    assert_eq!(slot.loading(), None, "every row described");
+    assert_eq!(engine.state.fleet.services(&query).len(), 230);
+    assert_eq!(engine.state.fleet.all_services().len(), 230);
+    assert_eq!(
+        moto.calls("ecs:DescribeServices").await,
+        23,
+        "each row once"
+    );
+}
