@@ -120,7 +120,10 @@ fn the_title_counts_are_the_datas() {
     assert_eq!(h.state.focused().rows.len(), carts);
     let frame = h.render();
     assert!(
-        frame.contains(&format!("({carts} of 10000)")),
+        frame.contains(&format!(
+            "({} of 10,000)",
+            ecsmon::screen::format::grouped(carts)
+        )),
         "the title says how many of how many"
     );
 }
