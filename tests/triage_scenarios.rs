@@ -364,3 +364,22 @@ fn nat_latency_at_its_peak() {
     insta::assert_snapshot!("nat_latency_pane", pane);
     insta::assert_snapshot!("nat_latency_findings", findings);
 }
+
+/// The six first incidents read at their peaks too, as the newer ones are: every finding's
+/// message and next step with its values filled in.
+#[test]
+fn the_first_incidents_at_their_peaks() {
+    for (scenario, t) in [
+        ("memory-leak", 175.0),
+        ("cpu-credits", 85.0),
+        ("bad-deploy", 85.0),
+        ("capacity", 105.0),
+        ("image-pull", 95.0),
+        ("sg-outage", 95.0),
+    ] {
+        let (pane, findings) = peak(scenario, t);
+        let name = scenario.replace('-', "_");
+        insta::assert_snapshot!(format!("{name}_pane"), pane);
+        insta::assert_snapshot!(format!("{name}_findings"), findings);
+    }
+}

@@ -205,10 +205,9 @@ fn observe(input: &Input, cluster: &str, r: Resource) -> Option<Observation> {
         obs = obs.evidence(Evidence::at(
             input.now,
             format!(
-                "{} of {} {} reserved across {} instance(s) ({p:.0}%)",
+                "{} of {} reserved across {} instance(s) ({p:.0}%)",
                 r.amount(total.saturating_sub(free) as u32),
                 r.amount(total as u32),
-                r.label(),
                 registered.len()
             ),
         ));
