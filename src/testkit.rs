@@ -216,24 +216,7 @@ impl Harness {
             // A test says when the wait is over: `dispatch(Action::QuitWaitOver)`.
             Effect::WaitToQuit(_) => return,
             // Answered through `call` above.
-            Effect::Fetch { .. }
-            | Effect::Describe { .. }
-            | Effect::FetchIdentity
-            | Effect::FetchMetrics { .. }
-            | Effect::FetchAlarms
-            | Effect::ResolveLogs { .. }
-            | Effect::ReadLogs { .. }
-            | Effect::Perform(_)
-            | Effect::OpenSession(_)
-            | Effect::FetchScalingBounds { .. }
-            | Effect::FetchTargetHealth { .. }
-            | Effect::TriageTargetHealth { .. }
-            | Effect::ScanLogs { .. }
-            | Effect::FetchTaskDefinition { .. }
-            | Effect::LoadRevisions { .. }
-            | Effect::Evaluate(_)
-            | Effect::ShowStats
-            | Effect::LoadProfiles => return,
+            crate::answered_by_call!() => return,
         };
         self.dispatch(next);
     }

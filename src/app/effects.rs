@@ -22,6 +22,32 @@ pub struct Effects {
     pub audit_log: Option<std::path::PathBuf>,
 }
 
+/// The effects [`call`] answers, as a pattern: the runtime and the test kit skip them in their
+/// own (exhaustive) matches, so a new effect is still one either handles.
+#[macro_export]
+macro_rules! answered_by_call {
+    () => {
+        $crate::action::Effect::Fetch { .. }
+            | $crate::action::Effect::Describe { .. }
+            | $crate::action::Effect::FetchIdentity
+            | $crate::action::Effect::FetchMetrics { .. }
+            | $crate::action::Effect::FetchAlarms
+            | $crate::action::Effect::ResolveLogs { .. }
+            | $crate::action::Effect::ReadLogs { .. }
+            | $crate::action::Effect::Perform(_)
+            | $crate::action::Effect::OpenSession(_)
+            | $crate::action::Effect::FetchScalingBounds { .. }
+            | $crate::action::Effect::FetchTargetHealth { .. }
+            | $crate::action::Effect::TriageTargetHealth { .. }
+            | $crate::action::Effect::ScanLogs { .. }
+            | $crate::action::Effect::FetchTaskDefinition { .. }
+            | $crate::action::Effect::LoadRevisions { .. }
+            | $crate::action::Effect::Evaluate(_)
+            | $crate::action::Effect::ShowStats
+            | $crate::action::Effect::LoadProfiles
+    };
+}
+
 /// The console's clock as an answer should be stamped with: the source's (a replayed incident
 /// runs faster than the wall), or a test's fixed one.
 pub type Clock = Arc<dyn Fn() -> crate::model::Time + Send + Sync>;
@@ -359,24 +385,7 @@ impl Effects {
                 });
             }
             // Answered through `call`.
-            Effect::Fetch { .. }
-            | Effect::Describe { .. }
-            | Effect::FetchIdentity
-            | Effect::FetchMetrics { .. }
-            | Effect::FetchAlarms
-            | Effect::ResolveLogs { .. }
-            | Effect::ReadLogs { .. }
-            | Effect::Perform(_)
-            | Effect::OpenSession(_)
-            | Effect::FetchScalingBounds { .. }
-            | Effect::FetchTargetHealth { .. }
-            | Effect::TriageTargetHealth { .. }
-            | Effect::ScanLogs { .. }
-            | Effect::FetchTaskDefinition { .. }
-            | Effect::LoadRevisions { .. }
-            | Effect::Evaluate(_)
-            | Effect::ShowStats
-            | Effect::LoadProfiles => {}
+            answered_by_call!() => {}
         }
     }
 }
