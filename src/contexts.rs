@@ -261,6 +261,41 @@ mod tests {
     }
 
     #[test]
+    fn todays_flags_resolve_to_the_settings_a_run_connects_with_today() {
+        use crate::source::aws::AwsSettings;
+        use clap::Parser;
+        for args in [
+            &["ecsmon", "--profile", "prod", "--region", "eu-west-1"][..],
+            &["ecsmon", "--profile", "prod"][..],
+            &[
+                "ecsmon",
+                "--region",
+                "us-east-1",
+                "--endpoint-url",
+                "http://localhost:5000",
+            ][..],
+            &["ecsmon"][..],
+        ] {
+            let cli = crate::cli::Cli::try_parse_from(args).unwrap();
+            // What launch::make_source builds today.
+            let today = AwsSettings {
+                profile: cli.profile.clone(),
+                region: cli.region.clone(),
+                endpoint_url: cli.endpoint_url.clone(),
+            };
+            let asked = Asked {
+                profiles: cli.profile.as_slice(),
+                regions: cli.region.as_slice(),
+                set: None,
+            };
+            let wanted = resolve(asked, &[]).unwrap();
+            assert_eq!(wanted.len(), 1, "{args:?}");
+            let settings = AwsSettings::for_context(&wanted[0], cli.endpoint_url.as_deref());
+            assert_eq!(settings, today, "{args:?}");
+        }
+    }
+
+    #[test]
     fn a_set_with_profile_or_region_flags_is_refused() {
         let profiles = strings(&["prod"]);
         let e = resolve(

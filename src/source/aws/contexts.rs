@@ -30,17 +30,24 @@ pub async fn connect_context(
     if let Some(profile) = &wanted.profile {
         ensure_profile(profile).await?;
     }
-    let settings = AwsSettings {
-        profile: wanted.profile.clone(),
-        region: wanted.region.clone(),
-        endpoint_url: endpoint_url.map(str::to_string),
-    };
-    let source = connect(settings).await?;
+    let source = connect(AwsSettings::for_context(wanted, endpoint_url)).await?;
     let context = Context {
         profile: wanted.profile.clone(),
         region: source.region.clone(),
     };
     Ok(ContextSource { context, source })
+}
+
+impl AwsSettings {
+    /// What one context connects with: the same settings a single-context run builds from
+    /// `--profile`, `--region` and `--endpoint-url`.
+    pub fn for_context(wanted: &WantedContext, endpoint_url: Option<&str>) -> AwsSettings {
+        AwsSettings {
+            profile: wanted.profile.clone(),
+            region: wanted.region.clone(),
+            endpoint_url: endpoint_url.map(str::to_string),
+        }
+    }
 }
 
 /// Every context at once; each answers for itself, in the order asked.
