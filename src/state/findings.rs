@@ -76,6 +76,11 @@ pub struct Triage {
     pub max_cost: std::time::Duration,
     /// Evaluations run off the UI loop: the one under way, and which answers are still wanted.
     pub jobs: super::engine::EngineJobs,
+    /// The incremental engine's per-cluster observations, between jobs (a job carries it to
+    /// the engine's thread and back; none while a job is under way or after a reset).
+    pub engine_cache: Option<Box<super::incremental::EngineCache>>,
+    /// Clusters the last evaluation re-used and evaluated (for :stats).
+    pub last_reuse: super::incremental::Reuse,
 }
 
 impl Triage {

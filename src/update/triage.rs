@@ -215,6 +215,7 @@ pub fn job(state: &mut State) -> EngineJob {
         logs: std::sync::Arc::clone(&state.triage.logs),
         wanted_basis: state.triage.metrics_wanted_basis,
         wanted_due,
+        cache: state.triage.engine_cache.take().unwrap_or_default(),
     }
 }
 
@@ -248,6 +249,9 @@ pub fn evaluated(state: &mut State, id: u64, result: Result<Box<Evaluated>, Stri
         }
     };
     let blind = blind(state);
+    let evaluated = *evaluated;
+    state.triage.last_reuse = evaluated.cache.last;
+    state.triage.engine_cache = Some(evaluated.cache);
     state.triage.apply(now, evaluated.observations, blind);
     if let Some((wanted, basis)) = evaluated.wanted {
         state.triage.metrics_wanted = wanted;
