@@ -16,9 +16,9 @@ use crate::triage::{self, Input};
 
 use super::Fleet;
 
-/// (services, instances, tasks, NAT gateways) the rules saw: when it changes, the series they
-/// want are worked out again.
-pub type Basis = (usize, usize, usize, usize);
+/// (services, instances, tasks, NAT gateways, the watched tasks) the rules saw: when it
+/// changes, the series they want are worked out again.
+pub type Basis = (usize, usize, usize, usize, u64);
 
 /// Everything one evaluation reads, frozen.
 #[derive(Clone)]
@@ -44,6 +44,9 @@ pub struct EngineJob {
     pub wanted_basis: Basis,
     /// …and whether they are due again anyway.
     pub wanted_due: bool,
+    /// The tasks someone watches (on screen, or named by a finding), by ARN: the only ones
+    /// whose own memory series the rules ask for.
+    pub watched: Arc<std::collections::HashSet<String>>,
     /// The clusters evaluated before (see `state::incremental`); empty: every cluster is.
     pub cache: Box<super::EngineCache>,
 }
@@ -75,6 +78,14 @@ impl EngineJob {
                 input.instances.len(),
                 input.tasks.len(),
                 input.nat_gateways.len(),
+                {
+                    // Order-free: the set's order is its own.
+                    let mut sum = 0u64;
+                    for arn in self.watched.iter() {
+                        sum = sum.wrapping_add(crate::model::hash::stable(&[arn.as_bytes()]));
+                    }
+                    sum
+                },
             );
             // Which series the rules read changes with the fleet: worked out again (from the
             // same view the rules read) when what it holds grew or shrank, else when due.
@@ -85,6 +96,7 @@ impl EngineJob {
                     &input.instances,
                     &input.tasks,
                     &input.nat_gateways,
+                    &self.watched,
                 );
                 (wanted, basis)
             });

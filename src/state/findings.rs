@@ -58,8 +58,8 @@ pub struct Triage {
     /// The metric series the rules read (set at each evaluation, polled by the metrics poller).
     pub metrics_wanted: Vec<crate::model::MetricId>,
     pub metrics_wanted_at: Option<Time>,
-    /// (services, instances, tasks, NAT gateways) held when `metrics_wanted` was worked out.
-    pub metrics_wanted_basis: (usize, usize, usize, usize),
+    /// What the fleet held when `metrics_wanted` was worked out (see `engine::Basis`).
+    pub metrics_wanted_basis: super::engine::Basis,
     pub timeline: Timeline,
     /// Something the rules read changed since the last evaluation.
     pub dirty: bool,

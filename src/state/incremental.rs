@@ -1,7 +1,7 @@
 //! The incremental engine: every rule judges one cluster's objects, so the rules run cluster by
 //! cluster and a cluster whose inputs did not change since its last evaluation keeps that
-//! evaluation's observations. The correlations (which combine findings across rules) always run
-//! over the merged observations.
+//! evaluation's observations. The correlations (which combine one service's findings across
+//! rules) are kept with them.
 //!
 //! What a cluster's rules read is summed up in a fingerprint: the versions of the fleet answers
 //! about it (and in which order they were fetched: of two answers holding the same task, the
@@ -51,6 +51,8 @@ struct Cached {
     at: Time,
     /// Each rule's observations, in catalog order.
     per_rule: Vec<Vec<Observation>>,
+    /// The correlations' parents over them (every correlation is about one service).
+    parents: Vec<Observation>,
 }
 
 /// Clusters whose observations the last evaluation re-used, and those it evaluated.
@@ -60,8 +62,8 @@ pub struct Reuse {
     pub evaluated: usize,
 }
 
-/// Every rule over `input` (the view of `job`), re-using the clusters whose fingerprint did not
-/// change within `max_age`; then the correlations.
+/// Every rule and correlation over `input` (the view of `job`), re-using the clusters whose
+/// fingerprint did not change within `max_age`.
 pub fn evaluate(
     job: &EngineJob,
     input: &Input,
@@ -82,12 +84,15 @@ pub fn evaluate(
             continue;
         }
         reuse.evaluated += 1;
+        let per_rule = triage::observe(part);
+        let parents = triage::rules::correlate(&per_rule.concat(), part);
         cache.clusters.insert(
             name.to_string(),
             Cached {
                 fingerprint: print,
                 at: job.now,
-                per_rule: triage::observe(part),
+                per_rule,
+                parents,
             },
         );
     }
@@ -96,17 +101,22 @@ pub fn evaluate(
         .retain(|name, _| parts.contains_key(name.as_str()));
     cache.last = reuse;
     // Rule by rule, cluster by cluster: each rule's observations in the order the whole gives
-    // them (one finding's first observation wins).
+    // them (one finding's first observation wins); then the parents, cluster by cluster.
+    let kept: Vec<&Cached> = parts
+        .keys()
+        .filter_map(|name| cache.clusters.get(*name))
+        .collect();
     let rules = triage::rules::all().count();
     let mut observations = Vec::new();
     for rule in 0..rules {
-        for name in parts.keys() {
-            if let Some(c) = cache.clusters.get(*name) {
-                observations.extend(c.per_rule[rule].iter().cloned());
-            }
+        for c in &kept {
+            observations.extend(c.per_rule[rule].iter().cloned());
         }
     }
-    triage::correlate(observations, input)
+    for c in &kept {
+        observations.extend(c.parents.iter().cloned());
+    }
+    observations
 }
 
 /// A hasher fed by `{:?}`: for the small things (alarms, stops, scaling bounds) whose every
@@ -351,11 +361,13 @@ mod tests {
                     let kept = &cache.clusters[name];
                     assert!(job.now - kept.at < MAX_AGE, "{scenario}: {name} too old");
                     part.now = kept.at;
+                    let per_rule = triage::observe(&part);
                     assert_eq!(
-                        triage::observe(&part),
-                        kept.per_rule,
+                        per_rule, kept.per_rule,
                         "{scenario} step {step}: {name} re-used over changed data"
                     );
+                    let parents = triage::rules::correlate(&per_rule.concat(), &part);
+                    assert_eq!(parents, kept.parents, "{scenario} step {step}: {name}");
                 }
             });
         }

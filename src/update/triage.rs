@@ -216,7 +216,29 @@ pub fn job(state: &mut State) -> EngineJob {
         wanted_basis: state.triage.metrics_wanted_basis,
         wanted_due,
         cache: state.triage.engine_cache.take().unwrap_or_default(),
+        watched: std::sync::Arc::new(watched_tasks(state)),
     }
+}
+
+/// The tasks whose own memory series the rules ask for: those on screen and those named by a
+/// finding (open or holding). Every other task is judged by its service's series.
+fn watched_tasks(state: &State) -> std::collections::HashSet<String> {
+    use crate::model::Subject;
+    let mut watched: std::collections::HashSet<String> = crate::poll::metrics::visible_tasks(state)
+        .into_iter()
+        .collect();
+    let named = state
+        .triage
+        .active()
+        .into_iter()
+        .map(|f| &f.current.subject)
+        .chain(state.triage.holding().into_iter().map(|(_, o)| &o.subject));
+    for subject in named {
+        if let Subject::Task { task_arn, .. } | Subject::Container { task_arn, .. } = subject {
+            watched.insert(task_arn.clone());
+        }
+    }
+    watched
 }
 
 /// Runs every rule over what the console knows, here and now, and updates the findings (the
