@@ -44,9 +44,9 @@ pub struct EngineJob {
     pub wanted_basis: Basis,
     /// …and whether they are due again anyway.
     pub wanted_due: bool,
-    /// The tasks someone watches (on screen, or named by a finding), by ARN: the only ones
-    /// whose own memory series the rules ask for.
-    pub watched: Arc<std::collections::HashSet<String>>,
+    /// The tasks someone watches (on screen, or of a finding): the only ones whose own
+    /// memory series the rules ask for.
+    pub watched: Arc<triage::rules::Watched>,
     /// The clusters evaluated before (see `state::incremental`); empty: every cluster is.
     pub cache: Box<super::EngineCache>,
 }
@@ -78,14 +78,7 @@ impl EngineJob {
                 input.instances.len(),
                 input.tasks.len(),
                 input.nat_gateways.len(),
-                {
-                    // Order-free: the set's order is its own.
-                    let mut sum = 0u64;
-                    for arn in self.watched.iter() {
-                        sum = sum.wrapping_add(crate::model::hash::stable(&[arn.as_bytes()]));
-                    }
-                    sum
-                },
+                self.watched.fingerprint(),
             );
             // Which series the rules read changes with the fleet: worked out again (from the
             // same view the rules read) when what it holds grew or shrank, else when due.

@@ -29,6 +29,9 @@ use super::EngineJob;
 
 type Series = Arc<HashMap<SeriesKey, History>>;
 
+/// The latest points of a series hashed into its fingerprint: more than CloudWatch revises.
+const REVISED_POINTS: usize = 15;
+
 /// A cluster's observations are re-used for at most this long (see the module's comment).
 pub const MAX_AGE: TimeDelta = TimeDelta::seconds(15);
 
@@ -199,7 +202,7 @@ fn fingerprints<'a>(
             }
         }
         for l in &part.logs {
-            debug_hash(h, l);
+            (&l.service, &l.task_arn, &l.container, l.at, &l.message).hash(h);
         }
         for s in &part.services {
             let groups = s
@@ -209,7 +212,10 @@ fn fingerprints<'a>(
                 .chain(&s.target_group_arns);
             for tg in groups {
                 tg.hash(h);
-                debug_hash(h, &input.target_health.get(tg));
+                // Polls are appended, never changed: how many, the first's time and the last.
+                let polls = input.target_polls(tg);
+                (polls.len(), polls.first().map(|p| p.fetched_at)).hash(h);
+                debug_hash(h, &polls.last());
             }
             debug_hash(
                 h,
@@ -229,10 +235,14 @@ fn fingerprints<'a>(
         _ => series
             .iter()
             .map(|(key, history)| {
+                // Every merge moves `loaded_until` and replaces only the latest periods
+                // (CloudWatch revises those); a prune moves the first point.
                 let mut h = std::hash::DefaultHasher::new();
                 key.hash(&mut h);
-                (history.covered_from, history.loaded_until).hash(&mut h);
-                for p in history.points() {
+                (history.covered_from, history.loaded_until, history.len()).hash(&mut h);
+                let first = history.points().next();
+                let latest = history.points().rev().take(REVISED_POINTS);
+                for p in first.into_iter().chain(latest) {
                     (p.at, p.value.to_bits()).hash(&mut h);
                 }
                 h.finish()
@@ -388,6 +398,23 @@ mod tests {
             assert!(evaluated > 0, "{scenario}");
             eprintln!("{scenario}: {reused} cluster evaluations re-used, {evaluated} run");
         }
+    }
+
+    #[test]
+    fn stats_tell_what_the_last_evaluation_reused() {
+        let mut h = Harness::new("default", 160, 45);
+        h.advance(60);
+        let reuse = h.state.triage.last_reuse;
+        assert!(reuse.evaluated + reuse.reused >= 2, "{reuse:?}");
+        h.press(":stats<enter>");
+        let Some(crate::state::Popup::Describe { lines, .. }) = h.state.popups.last() else {
+            panic!("no :stats popup: {}", h.render());
+        };
+        let expected = format!(
+            "re-evaluated {} cluster(s) and re-used {}",
+            reuse.evaluated, reuse.reused
+        );
+        assert!(lines.iter().any(|l| l.contains(&expected)), "{lines:#?}");
     }
 
     #[test]

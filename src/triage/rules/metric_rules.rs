@@ -151,7 +151,7 @@ pub fn wanted_metrics(
     instances: &[&Instance],
     tasks: &[&Task],
     nat_gateways: &[(&str, &NatGateway)],
-    watched: &HashSet<String>,
+    watched: &Watched,
 ) -> Vec<MetricId> {
     let mut out = Vec::new();
     for c in clusters {
@@ -211,15 +211,44 @@ pub fn wanted_metrics(
     out
 }
 
-/// Running tasks of enhanced clusters that someone watches (on screen, or named by a finding:
-/// `watched` holds their ARNs), taken in turn from each service (then standalone tasks) up to
-/// the cap. The others are judged by their service's series (100,000 tasks' series would not
-/// fit in memory).
-fn task_memory_series(
-    clusters: &[&Cluster],
-    tasks: &[&Task],
-    watched: &HashSet<String>,
-) -> Vec<MetricId> {
+/// The tasks whose own memory series the rules ask for: those on screen, and those of a
+/// finding (named by it, or of a service a finding names: the memory and JVM rules quote a
+/// troubled service's tasks' memory). The others are judged by their service's series
+/// (100,000 tasks' series would not fit in memory).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Watched {
+    /// Task ARNs.
+    pub tasks: HashSet<String>,
+    /// (cluster, service).
+    pub services: HashSet<(String, String)>,
+}
+
+impl Watched {
+    pub fn watches(&self, t: &Task) -> bool {
+        self.tasks.contains(&t.arn)
+            || t.service_name().is_some_and(|s| {
+                self.services
+                    .contains(&(cat::cluster_of(&t.cluster_arn).to_string(), s.to_string()))
+            })
+    }
+
+    /// Changes whenever the set does (in any order).
+    pub fn fingerprint(&self) -> u64 {
+        let mut sum = 0u64;
+        for arn in &self.tasks {
+            sum = sum.wrapping_add(crate::model::hash::stable(&[arn.as_bytes()]));
+        }
+        for (c, s) in &self.services {
+            let h = crate::model::hash::stable(&[c.as_bytes(), b"/", s.as_bytes()]);
+            sum = sum.wrapping_add(h.rotate_left(1));
+        }
+        sum
+    }
+}
+
+/// Running tasks of enhanced clusters that someone watches ([`Watched`]), taken in turn from
+/// each service (then standalone tasks) up to the cap.
+fn task_memory_series(clusters: &[&Cluster], tasks: &[&Task], watched: &Watched) -> Vec<MetricId> {
     let enhanced: HashSet<&str> = clusters
         .iter()
         .filter(|c| c.container_insights == Insights::Enhanced)
@@ -229,7 +258,7 @@ fn task_memory_series(
     for &t in tasks {
         if t.last_status == "RUNNING"
             && enhanced.contains(cat::cluster_of(&t.cluster_arn))
-            && watched.contains(&t.arn)
+            && watched.watches(t)
         {
             groups
                 .entry((cat::cluster_of(&t.cluster_arn), t.group.as_str()))
@@ -313,7 +342,10 @@ mod tests {
         let tasks = [task("web", 1, 60), task("web", 2, 60)];
         let task_refs: Vec<&Task> = tasks.iter().collect();
         let g = nat(1);
-        let watched: HashSet<String> = [tasks[0].arn.clone()].into();
+        let watched = Watched {
+            tasks: [tasks[0].arn.clone()].into(),
+            ..Watched::default()
+        };
         let wanted = wanted_metrics(
             &[&c],
             &[&s],
@@ -356,10 +388,18 @@ mod tests {
         let c = cluster(Insights::Enhanced);
         let tasks: Vec<Task> = (0..5).map(|n| task("web", n, 60)).collect();
         let refs: Vec<&Task> = tasks.iter().collect();
-        let watched: HashSet<String> = [tasks[3].arn.clone()].into();
+        let watched = Watched {
+            tasks: [tasks[3].arn.clone()].into(),
+            ..Watched::default()
+        };
         let series = task_memory_series(&[&c], &refs, &watched);
         assert_eq!(series, vec![cat::task_memory(&tasks[3])]);
-        assert!(task_memory_series(&[&c], &refs, &HashSet::new()).is_empty());
+        assert!(task_memory_series(&[&c], &refs, &Watched::default()).is_empty());
+        let troubled = Watched {
+            services: [("prod".to_string(), "web".to_string())].into(),
+            ..Watched::default()
+        };
+        assert_eq!(task_memory_series(&[&c], &refs, &troubled).len(), 5);
     }
 
     #[test]
@@ -368,7 +408,10 @@ mod tests {
         let s = service("web", 2);
         let tasks = [task("web", 1, 60)];
         let refs: Vec<&Task> = tasks.iter().collect();
-        let all: HashSet<String> = tasks.iter().map(|t| t.arn.clone()).collect();
+        let all = Watched {
+            tasks: tasks.iter().map(|t| t.arn.clone()).collect(),
+            ..Watched::default()
+        };
         let wanted = wanted_metrics(&[&c], &[&s], &[], &refs, &[], &all);
         assert!(!wanted.iter().any(|m| m.namespace == cat::INSIGHTS));
 
@@ -376,7 +419,10 @@ mod tests {
         let many: Vec<Task> = (0..600).map(|n| task("big", n, 60)).collect();
         let few: Vec<Task> = (1000..1003).map(|n| task("small", n, 60)).collect();
         let refs: Vec<&Task> = many.iter().chain(&few).collect();
-        let watched: HashSet<String> = refs.iter().map(|t| t.arn.clone()).collect();
+        let watched = Watched {
+            tasks: refs.iter().map(|t| t.arn.clone()).collect(),
+            ..Watched::default()
+        };
         let series = task_memory_series(&[&c], &refs, &watched);
         assert_eq!(series.len(), MAX_TASK_SERIES);
         for t in &few {
