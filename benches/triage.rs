@@ -48,6 +48,19 @@ fn evaluation(name: &str, keys_first: &str) {
         })
         .collect();
     let reuse = h.state.triage.last_reuse;
+    // Nothing changed at all: what the incremental engine's own bookkeeping costs (the view,
+    // the fingerprints, the merge).
+    let quiet: Vec<Duration> = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            ecsmon::update::triage::evaluate(&mut h.state);
+            t.elapsed()
+        })
+        .collect();
+    println!(
+        "{name:8} incremental evaluate, nothing changed: median {:>9.2?}",
+        median(quiet)
+    );
     println!(
         "{name:8} incremental evaluate, one service changed: median {:>9.2?} ({} clusters \
          re-used, {} evaluated)",
@@ -105,6 +118,15 @@ fn rule_costs(h: &mut Harness) {
     let t = Instant::now();
     job.with_input(|_| ());
     println!("  the rules' view (Input): {:>9.2?}", t.elapsed());
+    job.with_input(|input| {
+        let t = Instant::now();
+        let parts = input.by_cluster();
+        println!(
+            "  the view cut by cluster ({} parts): {:>9.2?}",
+            parts.len(),
+            t.elapsed()
+        );
+    });
     job.with_input(|input| {
         let mut costs: Vec<(Duration, &str, usize)> = Vec::new();
         let mut all = Vec::new();

@@ -11,10 +11,12 @@
 //! the series that can't be traced to one cluster).
 //!
 //! Time alone also moves verdicts (windows, ages, "stuck for 10 minutes"): a cluster is
-//! evaluated again at least every [`MAX_AGE`] even when nothing changed. The full engine on a
-//! big fleet already evaluated only every `EVALUATE_IDLE` (15 s) while its data stood still, and
-//! the rules' shortest windows and holds are whole minutes, so a verdict re-used for up to 15 s
-//! is as fresh as the full engine's was.
+//! evaluated again at least every [`MAX_AGE`] even when nothing changed. The rules' time
+//! constants (windows, holds, ages) are all whole minutes, the shortest one minute; the metric
+//! series they read get new points once a minute (which changes the fingerprint anyway). 30 s
+//! is half the shortest window: a verdict that time alone turns is at most 30 s late (the
+//! full engine on a big fleet was up to its 15 s idle cadence plus an evaluation late), and a
+//! quiet cluster costs one evaluation every other idle round (every 15 s) instead of each.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
@@ -33,7 +35,7 @@ type Series = Arc<HashMap<SeriesKey, History>>;
 const REVISED_POINTS: usize = 15;
 
 /// A cluster's observations are re-used for at most this long (see the module's comment).
-pub const MAX_AGE: TimeDelta = TimeDelta::seconds(15);
+pub const MAX_AGE: TimeDelta = TimeDelta::seconds(30);
 
 /// What the engine keeps between evaluations; travels with the job to the engine's thread and
 /// back.
