@@ -301,7 +301,7 @@ impl Fleet {
         }
         // The latest copy first (of copies fetched in the same instant, any: the slots are in
         // no particular order anyway).
-        all.sort_unstable_by(|a, b| a.0.cmp(b.0).then(b.1.cmp(&a.1)));
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0).then_with(|| b.1.cmp(&a.1)));
         all.dedup_by(|later, first| later.0 == first.0);
         all.into_iter().map(|(_, _, item)| item).collect()
     }

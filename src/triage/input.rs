@@ -103,25 +103,31 @@ impl<'a> Input<'a> {
         for &c in &self.clusters {
             part(&mut parts, self, c.name.as_str()).clusters.push(c);
         }
-        for &s in &self.services {
-            part(&mut parts, self, Self::cluster_name(&s.cluster_arn))
-                .services
-                .push(s);
+        // In runs of one cluster (the lists are sorted by ARN, which starts with the
+        // cluster's name): one lookup per run, not per task.
+        for run in self
+            .services
+            .chunk_by(|a, b| a.cluster_arn == b.cluster_arn)
+        {
+            let name = Self::cluster_name(&run[0].cluster_arn);
+            part(&mut parts, self, name).services.extend_from_slice(run);
         }
-        for &t in &self.tasks {
-            part(&mut parts, self, Self::cluster_name(&t.cluster_arn))
-                .tasks
-                .push(t);
+        for run in self.tasks.chunk_by(|a, b| a.cluster_arn == b.cluster_arn) {
+            let name = Self::cluster_name(&run[0].cluster_arn);
+            part(&mut parts, self, name).tasks.extend_from_slice(run);
         }
-        for &t in &self.stopped {
-            part(&mut parts, self, Self::cluster_name(&t.cluster_arn))
-                .stopped
-                .push(t);
+        for run in self.stopped.chunk_by(|a, b| a.cluster_arn == b.cluster_arn) {
+            let name = Self::cluster_name(&run[0].cluster_arn);
+            part(&mut parts, self, name).stopped.extend_from_slice(run);
         }
-        for &i in &self.instances {
-            part(&mut parts, self, Self::cluster_name(&i.cluster_arn))
+        for run in self
+            .instances
+            .chunk_by(|a, b| a.cluster_arn == b.cluster_arn)
+        {
+            let name = Self::cluster_name(&run[0].cluster_arn);
+            part(&mut parts, self, name)
                 .instances
-                .push(i);
+                .extend_from_slice(run);
         }
         for &l in &self.logs {
             part(&mut parts, self, l.cluster.as_str()).logs.push(l);
