@@ -24,13 +24,50 @@ fn evaluation(name: &str, keys_first: &str) {
     if name == "huge" {
         hold_every_task(&mut h);
     }
-    let runs: Vec<Duration> = (0..20)
+    if std::env::args().any(|a| a == "rules") {
+        rule_costs(&mut h);
+    }
+    let n = if name == "huge" { 5 } else { 20 };
+    // The full evaluation: nothing kept from the one before.
+    let runs: Vec<Duration> = (0..n)
+        .map(|_| {
+            h.state.triage.engine_cache = None;
+            let t = Instant::now();
+            ecsmon::update::triage::evaluate(&mut h.state);
+            t.elapsed()
+        })
+        .collect();
+    // The incremental engine's steady state: one service of one cluster changed between two
+    // evaluations (the other clusters' observations are re-used).
+    let changed: Vec<Duration> = (0..n)
+        .map(|i| {
+            change_one_service(&mut h, i);
+            let t = Instant::now();
+            ecsmon::update::triage::evaluate(&mut h.state);
+            t.elapsed()
+        })
+        .collect();
+    let reuse = h.state.triage.last_reuse;
+    // Nothing changed at all: what the incremental engine's own bookkeeping costs (the view,
+    // the fingerprints, the merge).
+    let quiet: Vec<Duration> = (0..n)
         .map(|_| {
             let t = Instant::now();
             ecsmon::update::triage::evaluate(&mut h.state);
             t.elapsed()
         })
         .collect();
+    println!(
+        "{name:8} incremental evaluate, nothing changed: median {:>9.2?}",
+        median(quiet)
+    );
+    println!(
+        "{name:8} incremental evaluate, one service changed: median {:>9.2?} ({} clusters \
+         re-used, {} evaluated)",
+        median(changed),
+        reuse.reused,
+        reuse.evaluated
+    );
     // What the UI loop pays: the frozen copy the engine's thread evaluates.
     let freezes: Vec<Duration> = (0..20)
         .map(|_| {
@@ -48,7 +85,7 @@ fn evaluation(name: &str, keys_first: &str) {
     );
     let (running, stopped) = h.state.fleet.all_tasks();
     println!(
-        "{name:8} evaluate: median {:>9.2?} over 20 runs — {} services, {} instances, {} tasks \
+        "{name:8} full evaluate: median {:>9.2?} over {n} runs — {} services, {} instances, {} tasks \
          ({} stopped held), {} metric series, {} log lines, {} active findings",
         median(runs),
         h.state.fleet.all_services().len(),
@@ -71,6 +108,75 @@ fn evaluation(name: &str, keys_first: &str) {
         "{name:8} key + frame with the engine on: median {:>9.2?}, max {:>9.2?}",
         median(keys.clone()),
         keys.iter().max().copied().unwrap_or_default()
+    );
+}
+
+/// What each rule, the correlations and the rules' view itself cost (`-- huge rules`).
+fn rule_costs(h: &mut Harness) {
+    let job = ecsmon::update::triage::job(&mut h.state);
+    h.state.triage.jobs.running = None;
+    let t = Instant::now();
+    job.with_input(|_| ());
+    println!("  the rules' view (Input): {:>9.2?}", t.elapsed());
+    job.with_input(|input| {
+        let t = Instant::now();
+        let parts = input.by_cluster();
+        println!(
+            "  the view cut by cluster ({} parts): {:>9.2?}",
+            parts.len(),
+            t.elapsed()
+        );
+    });
+    job.with_input(|input| {
+        let mut costs: Vec<(Duration, &str, usize)> = Vec::new();
+        let mut all = Vec::new();
+        for rule in ecsmon::triage::rules::all() {
+            let t = Instant::now();
+            let found = (rule.check)(input);
+            costs.push((t.elapsed(), rule.id, found.len()));
+            all.extend(found);
+        }
+        let t = Instant::now();
+        let parents = ecsmon::triage::rules::correlate(&all, input);
+        costs.push((t.elapsed(), "(correlations)", parents.len()));
+        costs.sort_by_key(|c| std::cmp::Reverse(c.0));
+        for (took, id, n) in costs.iter().take(20) {
+            println!("  {took:>9.2?}  {id} ({n} observations)");
+        }
+    });
+}
+
+/// One service of the last cluster (by name) answered with another desired count: news for
+/// that cluster only.
+fn change_one_service(h: &mut Harness, i: usize) {
+    use ecsmon::model::{Query, Snapshot};
+    let mut names: Vec<String> = h
+        .state
+        .fleet
+        .clusters()
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    names.sort();
+    let Some(cluster) = names.last().cloned() else {
+        return;
+    };
+    let query = Query::Services { cluster };
+    let mut services = h.state.fleet.services(&query).to_vec();
+    let Some(first) = services.first_mut() else {
+        return;
+    };
+    first.desired = if i.is_multiple_of(2) {
+        first.desired + 1
+    } else {
+        first.desired.saturating_sub(1)
+    };
+    let now = h.state.now;
+    h.state.fleet.apply(
+        query,
+        (1 << 41) + i as u64,
+        now,
+        Ok(Snapshot::Services(services)),
     );
 }
 

@@ -10,6 +10,24 @@ use crate::screen::panes::{self, Items};
 use crate::screen::spark::{ROW_PERIOD, ROW_WINDOW};
 use crate::state::{Popup, State};
 
+/// The tasks on screen now (the visible rows of the focused pane when it lists tasks), by ARN.
+pub fn visible_tasks(state: &State) -> Vec<String> {
+    let view = state.focused();
+    let height = layout::list_rows(state);
+    let offset = view.offset.min(view.rows.len().saturating_sub(height));
+    match panes::items(&view.pane, &state.fleet) {
+        Items::Tasks(items, ..) => view
+            .rows
+            .iter()
+            .skip(offset)
+            .take(height)
+            .filter_map(|&i| items.get(i))
+            .map(|t| t.arn.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Series on screen now, with how far back each must reach.
 pub fn wanted(state: &State, with_triage: bool) -> Vec<(SeriesKey, TimeDelta)> {
     let mut out: Vec<(SeriesKey, TimeDelta)> = Vec::new();

@@ -16,9 +16,9 @@ use crate::triage::{self, Input};
 
 use super::Fleet;
 
-/// (services, instances, tasks, NAT gateways) the rules saw: when it changes, the series they
-/// want are worked out again.
-pub type Basis = (usize, usize, usize, usize);
+/// (services, instances, tasks, NAT gateways, the watched tasks) the rules saw: when it
+/// changes, the series they want are worked out again.
+pub type Basis = (usize, usize, usize, usize, u64);
 
 /// Everything one evaluation reads, frozen.
 #[derive(Clone)]
@@ -44,6 +44,11 @@ pub struct EngineJob {
     pub wanted_basis: Basis,
     /// …and whether they are due again anyway.
     pub wanted_due: bool,
+    /// The tasks someone watches (on screen, or of a finding): the only ones whose own
+    /// memory series the rules ask for.
+    pub watched: Arc<triage::rules::Watched>,
+    /// The clusters evaluated before (see `state::incremental`); empty: every cluster is.
+    pub cache: Box<super::EngineCache>,
 }
 
 /// What one evaluation found.
@@ -58,12 +63,53 @@ pub struct Evaluated {
     pub wanted: Option<(Vec<MetricId>, Basis)>,
     /// Wall time the evaluation took, on its own thread.
     pub cost: Duration,
+    /// The clusters' observations for the next job.
+    pub cache: Box<super::EngineCache>,
 }
 
 impl EngineJob {
     /// Evaluates every rule (and works out the series they read, when due).
-    pub fn run(self) -> Evaluated {
+    pub fn run(mut self) -> Evaluated {
         let started = std::time::Instant::now();
+        let mut cache = std::mem::take(&mut self.cache);
+        let (observations, wanted) = self.with_input(|input| {
+            let basis = (
+                input.services.len(),
+                input.instances.len(),
+                input.tasks.len(),
+                input.nat_gateways.len(),
+                self.watched.fingerprint(),
+            );
+            // Which series the rules read changes with the fleet: worked out again (from the
+            // same view the rules read) when what it holds grew or shrank, else when due.
+            let wanted = (self.wanted_basis != basis || self.wanted_due).then(|| {
+                let wanted = triage::rules::wanted_metrics(
+                    &input.clusters,
+                    &input.services,
+                    &input.instances,
+                    &input.tasks,
+                    &input.nat_gateways,
+                    &self.watched,
+                );
+                (wanted, basis)
+            });
+            let observations =
+                super::incremental::evaluate(&self, input, &mut cache, super::incremental::MAX_AGE);
+            (observations, wanted)
+        });
+        Evaluated {
+            id: self.id,
+            at: self.now,
+            observations,
+            wanted,
+            cost: started.elapsed(),
+            cache,
+        }
+    }
+
+    /// The rules' view of this job (what [`EngineJob::run`] evaluates; benchmarks time the
+    /// rules one by one over it).
+    pub fn with_input<R>(&self, f: impl FnOnce(&Input) -> R) -> R {
         let (running, _) = self.fleet.tasks_since(self.fresh_since);
         // The engine's own stop history covers what ECS already forgot. In a fixed order (the
         // history is a map): rules list tasks stopped in the same instant, and the same fleet
@@ -83,38 +129,13 @@ impl EngineJob {
             target_health: &self.target_health,
             task_definitions: &self.task_definitions,
             scaling: &self.scaling,
-            logs: &self.logs,
+            logs: self.logs.iter().collect(),
             log_index: Default::default(),
             task_index: Default::default(),
             nat_gateways: self.fleet.nat_gateways_since(self.egress_since),
             lookup: Default::default(),
         };
-        let basis = (
-            input.services.len(),
-            input.instances.len(),
-            input.tasks.len(),
-            input.nat_gateways.len(),
-        );
-        // Which series the rules read changes with the fleet: worked out again (from the same
-        // view the rules read) when what it holds grew or shrank, else when due.
-        let wanted = (self.wanted_basis != basis || self.wanted_due).then(|| {
-            let wanted = triage::rules::wanted_metrics(
-                &input.clusters,
-                &input.services,
-                &input.instances,
-                &input.tasks,
-                &input.nat_gateways,
-            );
-            (wanted, basis)
-        });
-        let observations = triage::evaluate(&input);
-        Evaluated {
-            id: self.id,
-            at: self.now,
-            observations,
-            wanted,
-            cost: started.elapsed(),
-        }
+        f(&input)
     }
 }
 

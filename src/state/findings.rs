@@ -58,8 +58,8 @@ pub struct Triage {
     /// The metric series the rules read (set at each evaluation, polled by the metrics poller).
     pub metrics_wanted: Vec<crate::model::MetricId>,
     pub metrics_wanted_at: Option<Time>,
-    /// (services, instances, tasks, NAT gateways) held when `metrics_wanted` was worked out.
-    pub metrics_wanted_basis: (usize, usize, usize, usize),
+    /// What the fleet held when `metrics_wanted` was worked out (see `engine::Basis`).
+    pub metrics_wanted_basis: super::engine::Basis,
     pub timeline: Timeline,
     /// Something the rules read changed since the last evaluation.
     pub dirty: bool,
@@ -76,6 +76,11 @@ pub struct Triage {
     pub max_cost: std::time::Duration,
     /// Evaluations run off the UI loop: the one under way, and which answers are still wanted.
     pub jobs: super::engine::EngineJobs,
+    /// The incremental engine's per-cluster observations, between jobs (a job carries it to
+    /// the engine's thread and back; none while a job is under way or after a reset).
+    pub engine_cache: Option<Box<super::incremental::EngineCache>>,
+    /// Clusters the last evaluation re-used and evaluated (for :stats).
+    pub last_reuse: super::incremental::Reuse,
 }
 
 impl Triage {

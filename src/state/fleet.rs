@@ -26,12 +26,22 @@ pub struct Slot {
     /// When an answer last differed from the one before (the triage engine re-evaluates only
     /// then: a steady fleet costs it nothing).
     pub changed_at: Option<Time>,
+    /// Bumped with `changed_at` (unique across slots and resets: two changes in one instant
+    /// still differ): what the incremental engine compares.
+    pub version: u64,
     /// A listed pane's rows (`Action::Listed`): which have their details, which are asked
     /// for. `None` for whole answers.
     pub progress: Option<Progress>,
 }
 
 impl Slot {
+    /// The answer differs from the one before.
+    pub(crate) fn changed(&mut self, at: Time) {
+        static VERSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        self.changed_at = Some(at);
+        self.version = VERSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// The object this pane shows was deleted (the last poll said NotFound).
     pub fn gone(&self) -> Option<&str> {
         self.error
@@ -62,6 +72,11 @@ impl Fleet {
         self.min_seq = last_seq;
     }
 
+    /// Every answer held, in no particular order.
+    pub fn slots(&self) -> impl Iterator<Item = (&Query, &Slot)> {
+        self.slots.iter()
+    }
+
     pub fn slot(&self, query: &Query) -> Option<&Slot> {
         self.slots.get(query)
     }
@@ -85,7 +100,7 @@ impl Fleet {
         match result {
             Ok(data) => {
                 if slot.data.as_deref() != Some(&data) {
-                    slot.changed_at = Some(at);
+                    slot.changed(at);
                 }
                 if let Some(old) = slot.data.replace(Arc::new(data)) {
                     drop_later(old);
@@ -269,8 +284,8 @@ impl Fleet {
         items: impl Fn(&'a Query, &'a Snapshot) -> Vec<&'a T>,
         key: impl Fn(&'a T) -> &'a String,
     ) -> Vec<&'a T> {
-        let mut best: std::collections::BTreeMap<&'a String, (&'a T, Option<Time>)> =
-            std::collections::BTreeMap::new();
+        // Sorted once rather than kept in a map: 100,000 tasks in a tree cost far more.
+        let mut all: Vec<(&'a String, Option<Time>, &'a T)> = Vec::new();
         for (query, slot) in &self.slots {
             let Some(data) = slot.data.as_deref() else {
                 continue;
@@ -278,14 +293,17 @@ impl Fleet {
             if slot.fetched_at.is_none_or(|at| at < since) {
                 continue;
             }
-            for item in items(query, data) {
-                let entry = best.entry(key(item)).or_insert((item, slot.fetched_at));
-                if slot.fetched_at > entry.1 {
-                    *entry = (item, slot.fetched_at);
-                }
-            }
+            all.extend(
+                items(query, data)
+                    .into_iter()
+                    .map(|item| (key(item), slot.fetched_at, item)),
+            );
         }
-        best.into_values().map(|(item, _)| item).collect()
+        // The latest copy first (of copies fetched in the same instant, any: the slots are in
+        // no particular order anyway).
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0).then_with(|| b.1.cmp(&a.1)));
+        all.dedup_by(|later, first| later.0 == first.0);
+        all.into_iter().map(|(_, _, item)| item).collect()
     }
 
     fn data(&self, query: &Query) -> Option<&Snapshot> {

@@ -7,6 +7,7 @@ mod findings;
 mod fleet;
 mod forwards;
 mod in_flight;
+mod incremental;
 mod input;
 mod logs;
 mod metrics;
@@ -28,6 +29,7 @@ pub use forwards::{
     parse_port, parse_remote, target_of,
 };
 pub use in_flight::{InFlight, Sent};
+pub use incremental::{EngineCache, MAX_AGE, Reuse};
 pub use input::{InputMode, LineEditor, PromptHistory};
 pub use logs::{BACKFILL, DEFAULT_CAP, LogLine, LogMode, LogPane, contains_ignore_case};
 pub use metrics::{Metrics, retention};

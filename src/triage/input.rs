@@ -36,36 +36,108 @@ pub struct Input<'a> {
     pub task_definitions: &'a HashMap<String, Arc<TaskDefinition>>,
     /// Auto scaling bounds per (cluster, service), where known.
     pub scaling: &'a HashMap<(String, String), ScalingBounds>,
-    pub logs: &'a [LogSample],
+    pub logs: Vec<&'a LogSample>,
     /// Built on first use: which log samples belong to which service.
     pub log_index: LogIndex,
     /// Built on first use: which tasks belong to which service (10,000 tasks × 200 services
     /// would otherwise be scanned by every rule that asks).
-    pub task_index: TaskIndex,
+    pub task_index: TaskIndex<'a>,
     /// The NAT gateways each cluster's subnets route their outbound traffic through:
     /// (cluster name, gateway).
     pub nat_gateways: Vec<(&'a str, &'a NatGateway)>,
     /// Built on first use: services by (cluster, name) and instances by ARN (a rule asking for
     /// the service or host of each of 100,000 tasks would otherwise scan 2,000 services or
     /// 5,000 instances each time).
-    pub lookup: Lookup,
+    pub lookup: Lookup<'a>,
+}
+
+/// The part of `parts` for cluster `name`, empty at first.
+fn part<'p, 'a>(
+    parts: &'p mut std::collections::BTreeMap<&'a str, Input<'a>>,
+    whole: &Input<'a>,
+    name: &'a str,
+) -> &'p mut Input<'a> {
+    parts.entry(name).or_insert_with(|| Input {
+        now: whole.now,
+        clusters: Vec::new(),
+        services: Vec::new(),
+        tasks: Vec::new(),
+        stopped: Vec::new(),
+        stop_memory: whole.stop_memory,
+        instances: Vec::new(),
+        series: whole.series,
+        alarms: whole.alarms,
+        target_health: whole.target_health,
+        task_definitions: whole.task_definitions,
+        scaling: whole.scaling,
+        logs: Vec::new(),
+        log_index: LogIndex::default(),
+        task_index: TaskIndex::default(),
+        nat_gateways: Vec::new(),
+        lookup: Lookup::default(),
+    })
 }
 
 #[derive(Default)]
-pub struct Lookup {
-    services: std::cell::OnceCell<HashMap<(String, String), usize>>,
+pub struct Lookup<'a> {
+    services: std::cell::OnceCell<HashMap<&'a str, HashMap<&'a str, usize>>>,
     instances: std::cell::OnceCell<HashMap<String, usize>>,
 }
 
 /// Tasks by (cluster ARN, group), for [`Input::tasks_of`].
 #[derive(Default)]
-pub struct TaskIndex(std::cell::OnceCell<HashMap<(String, String), Vec<usize>>>);
+pub struct TaskIndex<'a>(std::cell::OnceCell<HashMap<&'a str, HashMap<&'a str, Vec<usize>>>>);
 
 /// Log samples by (cluster, service), so the log rules don't scan every line per service.
 #[derive(Default)]
 pub struct LogIndex(std::cell::OnceCell<HashMap<(String, String), Vec<usize>>>);
 
 impl<'a> Input<'a> {
+    /// The same view cut by cluster (by name): every rule judges one cluster's objects, so
+    /// evaluating each part gives, rule by rule, what the whole gives for that cluster (the
+    /// incremental engine re-evaluates only the parts whose data changed). Shared data
+    /// (series, target health, task definitions…) is looked up by key and stays whole.
+    pub fn by_cluster(&self) -> std::collections::BTreeMap<&'a str, Input<'a>> {
+        use std::collections::BTreeMap;
+        let mut parts: BTreeMap<&'a str, Input<'a>> = BTreeMap::new();
+        for &c in &self.clusters {
+            part(&mut parts, self, c.name.as_str()).clusters.push(c);
+        }
+        // In runs of one cluster (the lists are sorted by ARN, which starts with the
+        // cluster's name): one lookup per run, not per task.
+        for run in self
+            .services
+            .chunk_by(|a, b| a.cluster_arn == b.cluster_arn)
+        {
+            let name = Self::cluster_name(&run[0].cluster_arn);
+            part(&mut parts, self, name).services.extend_from_slice(run);
+        }
+        for run in self.tasks.chunk_by(|a, b| a.cluster_arn == b.cluster_arn) {
+            let name = Self::cluster_name(&run[0].cluster_arn);
+            part(&mut parts, self, name).tasks.extend_from_slice(run);
+        }
+        for run in self.stopped.chunk_by(|a, b| a.cluster_arn == b.cluster_arn) {
+            let name = Self::cluster_name(&run[0].cluster_arn);
+            part(&mut parts, self, name).stopped.extend_from_slice(run);
+        }
+        for run in self
+            .instances
+            .chunk_by(|a, b| a.cluster_arn == b.cluster_arn)
+        {
+            let name = Self::cluster_name(&run[0].cluster_arn);
+            part(&mut parts, self, name)
+                .instances
+                .extend_from_slice(run);
+        }
+        for &l in &self.logs {
+            part(&mut parts, self, l.cluster.as_str()).logs.push(l);
+        }
+        for &(c, g) in &self.nat_gateways {
+            part(&mut parts, self, c).nat_gateways.push((c, g));
+        }
+        parts
+    }
+
     pub fn cluster_name(arn: &str) -> &str {
         metric_catalog::cluster_of(arn)
     }
@@ -74,19 +146,17 @@ impl<'a> Input<'a> {
         let index = self.lookup.services.get_or_init(|| {
             let mut index = HashMap::new();
             // The first of duplicates wins, as a scan would find it.
-            for (i, s) in self.services.iter().enumerate().rev() {
-                index.insert(
-                    (
-                        Self::cluster_name(&s.cluster_arn).to_string(),
-                        s.name.clone(),
-                    ),
-                    i,
-                );
+            for (i, &s) in self.services.iter().enumerate().rev() {
+                index
+                    .entry(Self::cluster_name(&s.cluster_arn))
+                    .or_insert_with(HashMap::new)
+                    .insert(s.name.as_str(), i);
             }
             index
         });
         index
-            .get(&(cluster.to_string(), name.to_string()))
+            .get(cluster)
+            .and_then(|c| c.get(name))
             .map(|&i| self.services[i])
     }
 
@@ -99,22 +169,22 @@ impl<'a> Input<'a> {
     /// Tasks of a service that are not stopped.
     pub fn tasks_of(&self, service: &Service) -> impl Iterator<Item = &'a Task> + '_ {
         let index = self.task_index.0.get_or_init(|| {
-            let mut index: HashMap<(String, String), Vec<usize>> = HashMap::new();
-            for (i, t) in self.tasks.iter().enumerate() {
+            let mut index: HashMap<&'a str, HashMap<&'a str, Vec<usize>>> = HashMap::new();
+            for (i, &t) in self.tasks.iter().enumerate() {
                 index
-                    .entry((t.cluster_arn.clone(), t.group.clone()))
+                    .entry(t.cluster_arn.as_str())
+                    .or_default()
+                    .entry(t.group.as_str())
                     .or_default()
                     .push(i);
             }
             index
         });
-        let key = (
-            service.cluster_arn.clone(),
-            format!("service:{}", service.name),
-        );
+        let group = format!("service:{}", service.name);
         let tasks = &self.tasks;
         index
-            .get(&key)
+            .get(service.cluster_arn.as_str())
+            .and_then(|c| c.get(group.as_str()))
             .map(Vec::as_slice)
             .unwrap_or(&[])
             .iter()
@@ -273,13 +343,13 @@ impl<'a> Input<'a> {
             Self::cluster_name(&service.cluster_arn).to_string(),
             service.name.clone(),
         );
-        let logs = self.logs;
+        let logs = &self.logs;
         index
             .get(&key)
             .map(Vec::as_slice)
             .unwrap_or(&[])
             .iter()
-            .map(move |&i| &logs[i])
+            .map(move |&i| logs[i])
             .filter(move |l| l.at >= since)
     }
 }
@@ -373,7 +443,7 @@ impl Facts {
             target_health: &self.target_health,
             task_definitions: &self.task_definitions,
             scaling: &self.scaling,
-            logs: &self.logs,
+            logs: self.logs.iter().collect(),
             log_index: LogIndex::default(),
             task_index: TaskIndex::default(),
             nat_gateways: self

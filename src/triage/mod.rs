@@ -12,8 +12,17 @@ use crate::model::Observation;
 /// Every rule's observations for this input, in catalog order, then the correlations that
 /// combine them (parent findings naming their members).
 pub fn evaluate(input: &Input) -> Vec<Observation> {
-    let mut observations: Vec<Observation> =
-        rules::all().flat_map(|rule| (rule.check)(input)).collect();
+    correlate(observe(input).into_iter().flatten().collect(), input)
+}
+
+/// Each rule's observations for this input, rule by rule in catalog order (before the
+/// correlations).
+pub fn observe(input: &Input) -> Vec<Vec<Observation>> {
+    rules::all().map(|rule| (rule.check)(input)).collect()
+}
+
+/// The observations followed by the correlations' parents over them.
+pub fn correlate(mut observations: Vec<Observation>, input: &Input) -> Vec<Observation> {
     let parents = rules::correlate(&observations, input);
     observations.extend(parents);
     observations

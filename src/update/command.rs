@@ -103,6 +103,14 @@ pub fn stats_popup(report: &CallReport, coalesced: u64, engine: &crate::state::T
         millis(engine.last_cost),
         millis(engine.max_cost)
     ));
+    let reuse = engine.last_reuse;
+    lines.push(format!(
+        "The last evaluation re-evaluated {} cluster(s) and re-used {} whose data had not \
+         changed (each is evaluated again at least every {} s).",
+        reuse.evaluated,
+        reuse.reused,
+        crate::state::MAX_AGE.num_seconds()
+    ));
     Popup::Describe {
         title: "AWS calls".into(),
         lines,

@@ -215,7 +215,38 @@ pub fn job(state: &mut State) -> EngineJob {
         logs: std::sync::Arc::clone(&state.triage.logs),
         wanted_basis: state.triage.metrics_wanted_basis,
         wanted_due,
+        cache: state.triage.engine_cache.take().unwrap_or_default(),
+        watched: std::sync::Arc::new(watched_tasks(state)),
     }
+}
+
+/// The tasks whose own memory series the rules ask for: those on screen, those named by a
+/// finding (open or holding) and those of a service a finding names.
+fn watched_tasks(state: &State) -> crate::triage::rules::Watched {
+    use crate::model::Subject;
+    let mut watched = crate::triage::rules::Watched {
+        tasks: crate::poll::metrics::visible_tasks(state)
+            .into_iter()
+            .collect(),
+        ..Default::default()
+    };
+    let named = state
+        .triage
+        .active()
+        .into_iter()
+        .map(|f| &f.current.subject)
+        .chain(state.triage.holding().into_iter().map(|(_, o)| &o.subject));
+    for subject in named {
+        if let Subject::Task { task_arn, .. } | Subject::Container { task_arn, .. } = subject {
+            watched.tasks.insert(task_arn.clone());
+        }
+        if let Some(service) = subject.service() {
+            watched
+                .services
+                .insert((subject.cluster().to_string(), service.to_string()));
+        }
+    }
+    watched
 }
 
 /// Runs every rule over what the console knows, here and now, and updates the findings (the
@@ -248,6 +279,9 @@ pub fn evaluated(state: &mut State, id: u64, result: Result<Box<Evaluated>, Stri
         }
     };
     let blind = blind(state);
+    let evaluated = *evaluated;
+    state.triage.last_reuse = evaluated.cache.last;
+    state.triage.engine_cache = Some(evaluated.cache);
     state.triage.apply(now, evaluated.observations, blind);
     if let Some((wanted, basis)) = evaluated.wanted {
         state.triage.metrics_wanted = wanted;
@@ -450,4 +484,114 @@ fn remember_lines(
         })
         .collect();
     state.triage.remember_logs(samples);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Observation, SeriesKey, Severity, Subject};
+    use crate::testkit::Harness;
+
+    fn service_key(t: &Task) -> (String, String) {
+        (
+            metric_catalog::cluster_of(&t.cluster_arn).to_string(),
+            t.service_name().unwrap_or_default().to_string(),
+        )
+    }
+
+    fn memory_key(task: &Task) -> SeriesKey {
+        SeriesKey {
+            metric: metric_catalog::task_memory(task),
+            period: crate::triage::input::PERIOD,
+        }
+    }
+
+    #[test]
+    fn a_task_scrolled_away_loses_its_own_series_after_the_grace() {
+        let mut h = Harness::new("default", 160, 45);
+        h.press(":tasks<enter>");
+        h.advance(90);
+        let shown = crate::poll::metrics::visible_tasks(&h.state);
+        let troubled = watched_tasks(&h.state).services;
+        let (running, _) = h.state.fleet.all_tasks();
+        let task = running
+            .iter()
+            .find(|t| {
+                shown.contains(&t.arn)
+                    && !troubled.contains(&service_key(t))
+                    && h.state.metrics.get(&memory_key(t)).is_some()
+                    && h.state
+                        .triage
+                        .metrics_wanted
+                        .contains(&memory_key(t).metric)
+            })
+            .map(|t| (*t).clone())
+            .expect("a task on screen with its memory series, wanted by the engine");
+        // Back to the clusters: the task is on no screen and named by no finding.
+        h.press("<esc>");
+        h.advance(60);
+        assert!(!crate::poll::metrics::visible_tasks(&h.state).contains(&task.arn));
+        assert!(
+            !h.state
+                .triage
+                .metrics_wanted
+                .contains(&memory_key(&task).metric),
+            "the engine no longer wants it"
+        );
+        h.advance(16 * 60);
+        assert!(
+            h.state.metrics.get(&memory_key(&task)).is_none(),
+            "forgotten after the grace"
+        );
+    }
+
+    #[test]
+    fn a_task_named_by_a_finding_keeps_its_own_series() {
+        let mut h = Harness::new("default", 160, 45);
+        h.advance(40);
+        let troubled = watched_tasks(&h.state).services;
+        let (running, _) = h.state.fleet.all_tasks();
+        let task = running
+            .iter()
+            .find(|t| {
+                !troubled.contains(&service_key(t))
+                    && h.state
+                        .fleet
+                        .insights(metric_catalog::cluster_of(&t.cluster_arn))
+                        == Some(crate::model::Insights::Enhanced)
+                    && t.last_status == "RUNNING"
+            })
+            .map(|t| (*t).clone())
+            .expect("a running task of an enhanced cluster");
+        assert!(
+            !h.state
+                .triage
+                .metrics_wanted
+                .contains(&memory_key(&task).metric),
+            "off screen and without a finding: judged by its service's series"
+        );
+        let subject = Subject::Task {
+            cluster: metric_catalog::cluster_of(&task.cluster_arn).to_string(),
+            service: task.service_name().map(str::to_string),
+            task_arn: task.arn.clone(),
+        };
+        let now = h.state.now;
+        h.state.triage.apply(
+            now,
+            vec![Observation::new(
+                "memory-leak-trend",
+                Severity::Warning,
+                subject,
+                "leak",
+            )],
+            false,
+        );
+        let job = job(&mut h.state);
+        assert!(job.watched.tasks.contains(&task.arn));
+        let evaluated = job.run();
+        let (wanted, _) = evaluated
+            .wanted
+            .expect("worked out again: the watched set changed");
+        assert!(wanted.contains(&memory_key(&task).metric));
+    }
 }

@@ -151,6 +151,7 @@ pub fn wanted_metrics(
     instances: &[&Instance],
     tasks: &[&Task],
     nat_gateways: &[(&str, &NatGateway)],
+    watched: &Watched,
 ) -> Vec<MetricId> {
     let mut out = Vec::new();
     for c in clusters {
@@ -204,15 +205,50 @@ pub fn wanted_metrics(
     for (_, g) in nat_gateways {
         out.extend(cat::nat_gateway(&g.id));
     }
-    out.extend(task_memory_series(clusters, tasks));
+    out.extend(task_memory_series(clusters, tasks, watched));
     let mut seen = HashSet::new();
     out.retain(|m| seen.insert(m.clone()));
     out
 }
 
-/// Running tasks of enhanced clusters, taken in turn from each service (then standalone
-/// tasks) up to the cap.
-fn task_memory_series(clusters: &[&Cluster], tasks: &[&Task]) -> Vec<MetricId> {
+/// The tasks whose own memory series the rules ask for: those on screen, and those of a
+/// finding (named by it, or of a service a finding names: the memory and JVM rules quote a
+/// troubled service's tasks' memory). The others are judged by their service's series
+/// (100,000 tasks' series would not fit in memory).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Watched {
+    /// Task ARNs.
+    pub tasks: HashSet<String>,
+    /// (cluster, service).
+    pub services: HashSet<(String, String)>,
+}
+
+impl Watched {
+    pub fn watches(&self, t: &Task) -> bool {
+        self.tasks.contains(&t.arn)
+            || t.service_name().is_some_and(|s| {
+                self.services
+                    .contains(&(cat::cluster_of(&t.cluster_arn).to_string(), s.to_string()))
+            })
+    }
+
+    /// Changes whenever the set does (in any order).
+    pub fn fingerprint(&self) -> u64 {
+        let mut sum = 0u64;
+        for arn in &self.tasks {
+            sum = sum.wrapping_add(crate::model::hash::stable(&[arn.as_bytes()]));
+        }
+        for (c, s) in &self.services {
+            let h = crate::model::hash::stable(&[c.as_bytes(), b"/", s.as_bytes()]);
+            sum = sum.wrapping_add(h.rotate_left(1));
+        }
+        sum
+    }
+}
+
+/// Running tasks of enhanced clusters that someone watches ([`Watched`]), taken in turn from
+/// each service (then standalone tasks) up to the cap.
+fn task_memory_series(clusters: &[&Cluster], tasks: &[&Task], watched: &Watched) -> Vec<MetricId> {
     let enhanced: HashSet<&str> = clusters
         .iter()
         .filter(|c| c.container_insights == Insights::Enhanced)
@@ -220,7 +256,10 @@ fn task_memory_series(clusters: &[&Cluster], tasks: &[&Task]) -> Vec<MetricId> {
         .collect();
     let mut groups: BTreeMap<(&str, &str), Vec<&Task>> = BTreeMap::new();
     for &t in tasks {
-        if t.last_status == "RUNNING" && enhanced.contains(cat::cluster_of(&t.cluster_arn)) {
+        if t.last_status == "RUNNING"
+            && enhanced.contains(cat::cluster_of(&t.cluster_arn))
+            && watched.watches(t)
+        {
             groups
                 .entry((cat::cluster_of(&t.cluster_arn), t.group.as_str()))
                 .or_default()
@@ -303,14 +342,29 @@ mod tests {
         let tasks = [task("web", 1, 60), task("web", 2, 60)];
         let task_refs: Vec<&Task> = tasks.iter().collect();
         let g = nat(1);
-        let wanted = wanted_metrics(&[&c], &[&s], &[&t3, &m5], &task_refs, &[("prod", &g)]);
+        let watched = Watched {
+            tasks: [tasks[0].arn.clone()].into(),
+            ..Watched::default()
+        };
+        let wanted = wanted_metrics(
+            &[&c],
+            &[&s],
+            &[&t3, &m5],
+            &task_refs,
+            &[("prod", &g)],
+            &watched,
+        );
         let names: Vec<String> = wanted
             .iter()
             .map(|m| format!("{} {} {:?}", m.namespace, m.name, m.stat))
             .collect();
-        // 2 cluster + 3 service + 6 target group + 5 load balancer + (3 + 2) instance + 2 task
-        // + 6 NAT gateway.
-        assert_eq!(wanted.len(), 29, "{names:#?}");
+        // 2 cluster + 3 service + 6 target group + 5 load balancer + (3 + 2) instance + 1 task
+        // (the one watched) + 6 NAT gateway.
+        assert_eq!(wanted.len(), 28, "{names:#?}");
+        assert!(
+            !wanted.contains(&cat::task_memory(&tasks[1])),
+            "not watched"
+        );
         for expected in [
             cat::service_memory_max(&s),
             cat::target_group_response_time_p95(TG, LB).unwrap(),
@@ -330,19 +384,46 @@ mod tests {
     }
 
     #[test]
+    fn per_task_series_only_for_watched_tasks() {
+        let c = cluster(Insights::Enhanced);
+        let tasks: Vec<Task> = (0..5).map(|n| task("web", n, 60)).collect();
+        let refs: Vec<&Task> = tasks.iter().collect();
+        let watched = Watched {
+            tasks: [tasks[3].arn.clone()].into(),
+            ..Watched::default()
+        };
+        let series = task_memory_series(&[&c], &refs, &watched);
+        assert_eq!(series, vec![cat::task_memory(&tasks[3])]);
+        assert!(task_memory_series(&[&c], &refs, &Watched::default()).is_empty());
+        let troubled = Watched {
+            services: [("prod".to_string(), "web".to_string())].into(),
+            ..Watched::default()
+        };
+        assert_eq!(task_memory_series(&[&c], &refs, &troubled).len(), 5);
+    }
+
+    #[test]
     fn per_task_series_only_for_enhanced_clusters_and_capped_fairly() {
         let c = cluster(Insights::On);
         let s = service("web", 2);
         let tasks = [task("web", 1, 60)];
         let refs: Vec<&Task> = tasks.iter().collect();
-        let wanted = wanted_metrics(&[&c], &[&s], &[], &refs, &[]);
+        let all = Watched {
+            tasks: tasks.iter().map(|t| t.arn.clone()).collect(),
+            ..Watched::default()
+        };
+        let wanted = wanted_metrics(&[&c], &[&s], &[], &refs, &[], &all);
         assert!(!wanted.iter().any(|m| m.namespace == cat::INSIGHTS));
 
         let c = cluster(Insights::Enhanced);
         let many: Vec<Task> = (0..600).map(|n| task("big", n, 60)).collect();
         let few: Vec<Task> = (1000..1003).map(|n| task("small", n, 60)).collect();
         let refs: Vec<&Task> = many.iter().chain(&few).collect();
-        let series = task_memory_series(&[&c], &refs);
+        let watched = Watched {
+            tasks: refs.iter().map(|t| t.arn.clone()).collect(),
+            ..Watched::default()
+        };
+        let series = task_memory_series(&[&c], &refs, &watched);
         assert_eq!(series.len(), MAX_TASK_SERIES);
         for t in &few {
             assert!(

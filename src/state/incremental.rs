@@ -1,0 +1,453 @@
+//! The incremental engine: every rule judges one cluster's objects, so the rules run cluster by
+//! cluster and a cluster whose inputs did not change since its last evaluation keeps that
+//! evaluation's observations. The correlations (which combine one service's findings across
+//! rules) are kept with them.
+//!
+//! What a cluster's rules read is summed up in a fingerprint: the versions of the fleet answers
+//! about it (and in which order they were fetched: of two answers holding the same task, the
+//! later one's copy is read), its stops and their memory, its log samples, the target health of
+//! its services' target groups, its scaling bounds, the metric series about its objects; and
+//! for every cluster, what is shared (the clusters list, the alarms, the task definitions known,
+//! the series that can't be traced to one cluster).
+//!
+//! Time alone also moves verdicts (windows, ages, "stuck for 10 minutes"): a cluster is
+//! evaluated again at least every [`MAX_AGE`] even when nothing changed. The rules' time
+//! constants (windows, holds, ages) are all whole minutes, the shortest one minute; the metric
+//! series they read get new points once a minute (which changes the fingerprint anyway). 30 s
+//! is half the shortest window: a verdict that time alone turns is at most 30 s late (the
+//! full engine on a big fleet was up to its 15 s idle cadence plus an evaluation late), and a
+//! quiet cluster costs one evaluation every other idle round (every 15 s) instead of each.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+
+use crate::model::{History, Observation, Query, SeriesKey, TaskScope, Time};
+use crate::triage::{self, Input};
+
+use super::EngineJob;
+
+type Series = Arc<HashMap<SeriesKey, History>>;
+
+/// The latest points of a series hashed into its fingerprint: more than CloudWatch revises.
+const REVISED_POINTS: usize = 15;
+
+/// A cluster's observations are re-used for at most this long (see the module's comment).
+pub const MAX_AGE: TimeDelta = TimeDelta::seconds(30);
+
+/// What the engine keeps between evaluations; travels with the job to the engine's thread and
+/// back.
+#[derive(Debug, Clone, Default)]
+pub struct EngineCache {
+    clusters: HashMap<String, Cached>,
+    /// The series map the per-series hashes below were taken from (kept alive, so a new map is
+    /// never mistaken for it), and those hashes in its iteration order.
+    series: Option<(Series, Vec<u64>)>,
+    /// What the last evaluation did.
+    pub last: Reuse,
+}
+
+#[derive(Debug, Clone)]
+struct Cached {
+    fingerprint: u64,
+    /// When these observations were taken (`now` of that evaluation).
+    at: Time,
+    /// Each rule's observations, in catalog order.
+    per_rule: Vec<Vec<Observation>>,
+    /// The correlations' parents over them (every correlation is about one service).
+    parents: Vec<Observation>,
+}
+
+/// Clusters whose observations the last evaluation re-used, and those it evaluated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reuse {
+    pub reused: usize,
+    pub evaluated: usize,
+}
+
+/// Every rule and correlation over `input` (the view of `job`), re-using the clusters whose
+/// fingerprint did not change within `max_age`.
+pub fn evaluate(
+    job: &EngineJob,
+    input: &Input,
+    cache: &mut EngineCache,
+    max_age: TimeDelta,
+) -> Vec<Observation> {
+    let parts = input.by_cluster();
+    let prints = fingerprints(job, input, &parts, cache);
+    let mut reuse = Reuse::default();
+    for (&name, part) in &parts {
+        let print = prints.get(name).copied().unwrap_or_default();
+        let fresh = cache
+            .clusters
+            .get(name)
+            .is_some_and(|c| c.fingerprint == print && c.at <= job.now && job.now - c.at < max_age);
+        if fresh {
+            reuse.reused += 1;
+            continue;
+        }
+        reuse.evaluated += 1;
+        let per_rule = triage::observe(part);
+        let parents = triage::rules::correlate(&per_rule.concat(), part);
+        cache.clusters.insert(
+            name.to_string(),
+            Cached {
+                fingerprint: print,
+                at: job.now,
+                per_rule,
+                parents,
+            },
+        );
+    }
+    cache
+        .clusters
+        .retain(|name, _| parts.contains_key(name.as_str()));
+    cache.last = reuse;
+    // Rule by rule, cluster by cluster: each rule's observations in the order the whole gives
+    // them (one finding's first observation wins); then the parents, cluster by cluster.
+    let kept: Vec<&Cached> = parts
+        .keys()
+        .filter_map(|name| cache.clusters.get(*name))
+        .collect();
+    let rules = triage::rules::all().count();
+    let mut observations = Vec::new();
+    for rule in 0..rules {
+        for c in &kept {
+            observations.extend(c.per_rule[rule].iter().cloned());
+        }
+    }
+    for c in &kept {
+        observations.extend(c.parents.iter().cloned());
+    }
+    observations
+}
+
+/// A hasher fed by `{:?}`: for the small things (alarms, stops, scaling bounds) whose every
+/// field a rule may read.
+struct Debugged<'h>(&'h mut std::hash::DefaultHasher);
+
+impl std::fmt::Write for Debugged<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.write(s.as_bytes());
+        Ok(())
+    }
+}
+
+fn debug_hash(h: &mut std::hash::DefaultHasher, value: &impl std::fmt::Debug) {
+    use std::fmt::Write;
+    let _ = write!(Debugged(h), "{value:?}");
+}
+
+/// Each cluster's fingerprint (see the module's comment).
+fn fingerprints<'a>(
+    job: &EngineJob,
+    input: &Input<'a>,
+    parts: &BTreeMap<&'a str, Input<'a>>,
+    cache: &mut EngineCache,
+) -> HashMap<String, u64> {
+    let mut per: HashMap<&'a str, std::hash::DefaultHasher> = parts
+        .keys()
+        .map(|&name| {
+            let mut h = std::hash::DefaultHasher::new();
+            name.hash(&mut h);
+            (name, h)
+        })
+        .collect();
+    let mut shared = std::hash::DefaultHasher::new();
+
+    // The fleet's answers: each cluster's, in the order they were fetched.
+    let mut slots: Vec<(&str, Option<Time>, &Query, u64, bool)> = Vec::new();
+    for (query, slot) in job.fleet.slots() {
+        let since = match query {
+            Query::Egress { .. } => job.egress_since,
+            _ => job.fresh_since,
+        };
+        let fresh = slot.fetched_at.is_some_and(|at| at >= since);
+        let cluster = match query {
+            Query::Clusters => {
+                (slot.version, slot.data.is_some()).hash(&mut shared);
+                continue;
+            }
+            Query::Services { cluster }
+            | Query::Task { cluster, .. }
+            | Query::Instances { cluster }
+            | Query::Egress { cluster, .. } => cluster.as_str(),
+            Query::Tasks { scope, .. } => match scope {
+                TaskScope::Service { cluster, .. }
+                | TaskScope::Cluster { cluster }
+                | TaskScope::Instance { cluster, .. } => cluster.as_str(),
+            },
+        };
+        if slot.data.is_some() {
+            slots.push((cluster, slot.fetched_at, query, slot.version, fresh));
+        }
+    }
+    slots.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    for (cluster, _, query, version, fresh) in slots {
+        if let Some(h) = per.get_mut(cluster) {
+            (query, version, fresh).hash(h);
+        }
+    }
+
+    // Shared: the alarms, the task definitions known (they never change once fetched).
+    debug_hash(&mut shared, &input.alarms);
+    input.task_definitions.len().hash(&mut shared);
+
+    for (&name, part) in parts {
+        let Some(h) = per.get_mut(name) else { continue };
+        for t in &part.stopped {
+            debug_hash(h, t);
+            if let Some(memory) = input.stop_memory.get(&t.arn) {
+                debug_hash(h, &memory.points().collect::<Vec<_>>());
+            }
+        }
+        for l in &part.logs {
+            (&l.service, &l.task_arn, &l.container, l.at, &l.message).hash(h);
+        }
+        for s in &part.services {
+            let groups = s
+                .lb_bindings
+                .iter()
+                .map(|b| &b.target_group_arn)
+                .chain(&s.target_group_arns);
+            for tg in groups {
+                tg.hash(h);
+                // Polls are appended, never changed: how many, the first's time and the last.
+                let polls = input.target_polls(tg);
+                (polls.len(), polls.first().map(|p| p.fetched_at)).hash(h);
+                debug_hash(h, &polls.last());
+            }
+            debug_hash(
+                h,
+                &input
+                    .scaling
+                    .get(&(name.to_string(), s.name.clone()))
+                    .map(|b| format!("{b:?}")),
+            );
+        }
+    }
+
+    // The series: each traced to the clusters whose objects it is about, else shared.
+    let owners = SeriesOwners::new(parts);
+    let series = &job.series;
+    let hashes = match &cache.series {
+        Some((held, hashes)) if Arc::ptr_eq(held, series) => hashes.clone(),
+        _ => series
+            .iter()
+            .map(|(key, history)| {
+                // Every merge moves `loaded_until` and replaces only the latest periods
+                // (CloudWatch revises those); a prune moves the first point.
+                let mut h = std::hash::DefaultHasher::new();
+                key.hash(&mut h);
+                (history.covered_from, history.loaded_until, history.len()).hash(&mut h);
+                let first = history.points().next();
+                let latest = history.points().rev().take(REVISED_POINTS);
+                for p in first.into_iter().chain(latest) {
+                    (p.at, p.value.to_bits()).hash(&mut h);
+                }
+                h.finish()
+            })
+            .collect(),
+    };
+    // Order-free sums: the map's order is its own.
+    let mut sums: HashMap<&'a str, u64> = HashMap::new();
+    let mut unowned = 0u64;
+    for ((key, _), hash) in series.iter().zip(&hashes) {
+        let clusters = owners.of(key);
+        if clusters.is_empty() {
+            unowned = unowned.wrapping_add(*hash);
+        }
+        for c in clusters {
+            let sum = sums.entry(c).or_default();
+            *sum = sum.wrapping_add(*hash);
+        }
+    }
+    cache.series = Some((Arc::clone(series), hashes));
+    unowned.hash(&mut shared);
+
+    let shared = shared.finish();
+    per.into_iter()
+        .map(|(name, mut h)| {
+            shared.hash(&mut h);
+            sums.get(name).copied().unwrap_or_default().hash(&mut h);
+            (name.to_string(), h.finish())
+        })
+        .collect()
+}
+
+/// Which clusters a metric series is about, by its dimensions: the cluster it names, the
+/// cluster of the instance, target group or NAT gateway it names. A series traced to none is
+/// shared by every cluster's fingerprint.
+struct SeriesOwners<'a> {
+    instances: HashMap<&'a str, &'a str>,
+    target_groups: HashMap<&'a str, Vec<&'a str>>,
+    nats: HashMap<&'a str, Vec<&'a str>>,
+    clusters: std::collections::HashSet<&'a str>,
+}
+
+impl<'a> SeriesOwners<'a> {
+    fn new(parts: &BTreeMap<&'a str, Input<'a>>) -> Self {
+        let mut owners = SeriesOwners {
+            instances: HashMap::new(),
+            target_groups: HashMap::new(),
+            nats: HashMap::new(),
+            clusters: parts.keys().copied().collect(),
+        };
+        for (&name, part) in parts {
+            for &i in &part.instances {
+                owners.instances.insert(i.ec2_instance_id.as_str(), name);
+            }
+            for &s in &part.services {
+                let groups = s
+                    .lb_bindings
+                    .iter()
+                    .map(|b| b.target_group_arn.as_str())
+                    .chain(s.target_group_arns.iter().map(String::as_str));
+                for tg in groups {
+                    // The metric's dimension is the ARN's tail: `targetgroup/name/id`.
+                    let tail = tg.rsplit(':').next().unwrap_or(tg);
+                    owners.target_groups.entry(tail).or_default().push(name);
+                }
+            }
+            for &(_, g) in &part.nat_gateways {
+                owners.nats.entry(g.id.as_str()).or_default().push(name);
+            }
+        }
+        owners
+    }
+
+    fn of(&self, key: &SeriesKey) -> Vec<&'a str> {
+        let m = &key.metric;
+        if let Some(c) = m.dimension("ClusterName") {
+            return self.clusters.get(c).map(|&c| vec![c]).unwrap_or_default();
+        }
+        // A load balancer's own series (no target group) is about every service behind it.
+        if m.dimension("LoadBalancer").is_some() && m.dimension("TargetGroup").is_none() {
+            return Vec::new();
+        }
+        if let Some(tg) = m.dimension("TargetGroup") {
+            return self.target_groups.get(tg).cloned().unwrap_or_default();
+        }
+        if let Some(id) = m.dimension("InstanceId") {
+            return self.instances.get(id).map(|&c| vec![c]).unwrap_or_default();
+        }
+        if let Some(id) = m.dimension("NatGatewayId") {
+            return self.nats.get(id).cloned().unwrap_or_default();
+        }
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::Harness;
+
+    /// Steps a demo fleet and, at every step, holds the incremental engine to the full one:
+    /// (1) with nothing re-used, cutting by cluster gives exactly the full evaluation; (2) every
+    /// cluster the engine re-used holds exactly what a full evaluation of that cluster's
+    /// current data gives at the time its observations were taken (none older than
+    /// [`MAX_AGE`]). Returns (re-used, evaluated) cluster evaluations over the run.
+    fn same_as_full(scenario: &str, keys: &str, steps: usize, every: i64) -> (usize, usize) {
+        let mut h = Harness::new(scenario, 160, 45);
+        h.press(keys);
+        let mut cache = EngineCache::default();
+        let (mut reused, mut evaluated) = (0, 0);
+        for step in 0..steps {
+            h.advance(every);
+            let job = crate::update::triage::job(&mut h.state);
+            h.state.triage.jobs.running = None;
+            job.with_input(|input| {
+                let full = triage::evaluate(input);
+                let mut nothing_kept = EngineCache::default();
+                let cut = evaluate(&job, input, &mut nothing_kept, TimeDelta::zero());
+                assert_eq!(nothing_kept.last.reused, 0);
+                assert_eq!(cut, full, "{scenario} step {step}: cut by cluster");
+
+                let _ = evaluate(&job, input, &mut cache, MAX_AGE);
+                reused += cache.last.reused;
+                evaluated += cache.last.evaluated;
+                for (name, mut part) in input.by_cluster() {
+                    let kept = &cache.clusters[name];
+                    assert!(job.now - kept.at < MAX_AGE, "{scenario}: {name} too old");
+                    part.now = kept.at;
+                    let per_rule = triage::observe(&part);
+                    assert_eq!(
+                        per_rule, kept.per_rule,
+                        "{scenario} step {step}: {name} re-used over changed data"
+                    );
+                    let parents = triage::rules::correlate(&per_rule.concat(), &part);
+                    assert_eq!(parents, kept.parents, "{scenario} step {step}: {name}");
+                }
+            });
+        }
+        (reused, evaluated)
+    }
+
+    #[test]
+    fn the_incremental_engine_finds_what_the_full_one_finds() {
+        for scenario in [
+            "default",
+            "memory-leak",
+            "bad-deploy",
+            "sg-outage",
+            "nat",
+            "capacity",
+        ] {
+            let (reused, evaluated) = same_as_full(scenario, "", 24, 4);
+            assert!(evaluated > 0, "{scenario}");
+            eprintln!("{scenario}: {reused} cluster evaluations re-used, {evaluated} run");
+        }
+    }
+
+    #[test]
+    fn stats_tell_what_the_last_evaluation_reused() {
+        let mut h = Harness::new("default", 160, 45);
+        h.advance(60);
+        let reuse = h.state.triage.last_reuse;
+        assert!(reuse.evaluated + reuse.reused >= 2, "{reuse:?}");
+        h.press(":stats<enter>");
+        let Some(crate::state::Popup::Describe { lines, .. }) = h.state.popups.last() else {
+            panic!("no :stats popup: {}", h.render());
+        };
+        let expected = format!(
+            "re-evaluated {} cluster(s) and re-used {}",
+            reuse.evaluated, reuse.reused
+        );
+        assert!(lines.iter().any(|l| l.contains(&expected)), "{lines:#?}");
+    }
+
+    #[test]
+    fn a_quiet_cluster_is_reused_and_time_alone_runs_it_again() {
+        let mut h = Harness::new("default", 160, 45);
+        h.advance(40);
+        let job = crate::update::triage::job(&mut h.state);
+        h.state.triage.jobs.running = None;
+        let mut cache = EngineCache::default();
+        job.with_input(|input| {
+            let first = evaluate(&job, input, &mut cache, MAX_AGE);
+            let clusters = cache.last.evaluated;
+            assert!(clusters > 1);
+            assert_eq!(evaluate(&job, input, &mut cache, MAX_AGE), first);
+            assert_eq!(
+                cache.last,
+                Reuse {
+                    reused: clusters,
+                    evaluated: 0
+                },
+                "nothing changed: every cluster re-used"
+            );
+        });
+        let mut later = job.clone();
+        later.now = job.now + MAX_AGE;
+        later.with_input(|input| {
+            let _ = evaluate(&later, input, &mut cache, MAX_AGE);
+            assert_eq!(
+                cache.last.reused, 0,
+                "too old: every cluster evaluated again"
+            );
+        });
+    }
+}
