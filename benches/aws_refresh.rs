@@ -91,7 +91,7 @@ async fn refresh_costs(moto: &Moto, label: &str, spec: FleetSpec) {
 /// refresh of the pane costs through the console's own scheduling (the screen each cycle, the
 /// rest on the sweep).
 async fn progressive(moto: &Moto, n: usize) {
-    use ecsmon::poll::describe::{BATCH, IN_FLIGHT};
+    use ecsmon::poll::describe::{IN_FLIGHT, SERVICES_BATCH as BATCH};
     use ecsmon::source::Rows;
     use futures::StreamExt;
 
@@ -128,13 +128,12 @@ async fn progressive(moto: &Moto, n: usize) {
         .map(<[String]>::to_vec)
         .collect();
     let describe = |batch: Vec<String>| {
-        let (source, cluster) = (&source, &cluster);
+        let (source, query) = (&source, &query);
         async move {
-            source
-                .describe_services(cluster, &batch)
-                .await
-                .unwrap()
-                .len()
+            match source.describe(query, &batch).await.unwrap() {
+                ecsmon::model::Snapshot::Services(v) => v.len(),
+                other => panic!("{other:?}"),
+            }
         }
     };
     let described: usize = futures::stream::iter(screen)

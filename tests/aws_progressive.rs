@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use ecsmon::action::{Action, Effect};
 use ecsmon::model::Query;
-use ecsmon::poll::describe::{BATCH, IN_FLIGHT};
+use ecsmon::poll::describe::{IN_FLIGHT, SERVICES_BATCH as BATCH};
 use ecsmon::source::FleetSource;
 use ecsmon::source::aws::{AwsSettings, AwsSource};
 use ecsmon::state::{Pane, View};

@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use ecsmon::action::{Action, Effect};
 use ecsmon::model::{
-    Cluster, Identity, Instance, Query, Service, Task, TaskDefinition, TaskScope, Time,
+    Cluster, Identity, Instance, Query, Service, Snapshot, Task, TaskDefinition, TaskScope, Time,
 };
-use ecsmon::poll::describe::{BATCH, IN_FLIGHT};
+use ecsmon::poll::describe::{IN_FLIGHT, SERVICES_BATCH as BATCH};
 use ecsmon::source::{ErrorKind, FleetSource, Rows, SourceError};
 use ecsmon::state::{Pane, View};
 use ecsmon::testkit::{Harness, parse_keys};
@@ -87,23 +87,20 @@ impl FleetSource for BigCluster {
             _ => Ok(Rows::Whole(self.fetch(query).await?)),
         }
     }
-    async fn describe_services(
-        &self,
-        _cluster: &str,
-        arns: &[String],
-    ) -> Result<Vec<Service>, SourceError> {
+    async fn describe(&self, _query: &Query, arns: &[String]) -> Result<Snapshot, SourceError> {
         assert!(arns.len() <= BATCH, "DescribeServices takes 10 at most");
         self.describes.lock().unwrap().push(arns.to_vec());
         if self.fail.load(Ordering::SeqCst) {
             return Err(SourceError::new(ErrorKind::Network, "connection reset"));
         }
-        Ok(arns
-            .iter()
-            .map(|a| {
-                let i: usize = a.rsplit('-').next().unwrap().parse().unwrap();
-                BigCluster::service(i)
-            })
-            .collect())
+        Ok(Snapshot::Services(
+            arns.iter()
+                .map(|a| {
+                    let i: usize = a.rsplit('-').next().unwrap().parse().unwrap();
+                    BigCluster::service(i)
+                })
+                .collect(),
+        ))
     }
 }
 
