@@ -287,3 +287,86 @@ async fn ten_thousand_tasks_show_after_the_list_pages_and_load_at_the_floor() {
     assert_eq!(h.state.fleet.all_tasks().0.len(), TASKS);
     assert!(h.render().contains("Tasks (10,000)"));
 }
+
+/// A container instance pane past a page (150 hosts) shows its rows once the
+/// `ListContainerInstances` pages are in and fills them by `DescribeContainerInstances` of 100
+/// (EC2's facts joined per batch); a task pane of one page (60 tasks) is answered whole, in the
+/// two calls it always took.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_big_instance_pane_lists_first_and_a_small_task_pane_is_answered_whole() {
+    use ecsmon::model::Snapshot;
+    use ecsmon::poll::describe::INSTANCES_BATCH;
+    use ecsmon::source::Rows;
+
+    let moto = Moto::start();
+    let config = sdk_config(&moto.endpoint).await;
+    seed::seed(&config, &support::FleetSpec::new("hosts", 3, 20, 150)).await;
+    let settings = AwsSettings {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(moto.endpoint.clone()),
+    };
+    let source: Arc<dyn FleetSource> =
+        Arc::new(AwsSource::from_config(&config, settings.clone()).expect("region set"));
+
+    // Small: one page, one describe, answered whole as before.
+    let tasks = Query::Tasks {
+        scope: TaskScope::Cluster {
+            cluster: "hosts".into(),
+        },
+        stopped: false,
+    };
+    source.fetch(&tasks).await.unwrap(); // the hosts behind the tasks, known as a console knows them
+    moto.reset_stats().await;
+    match source.rows(&tasks).await.unwrap() {
+        Rows::Whole(Snapshot::Tasks(v)) => assert_eq!(v.len(), 60),
+        other => panic!("a small pane is answered whole: {other:?}"),
+    }
+    assert_eq!(moto.calls("ecs:ListTasks").await, 1);
+    assert_eq!(moto.calls("ecs:DescribeTasks").await, 1);
+
+    // Big: the rows first, then their details, the screen first.
+    let mut h = Harness::with_source(source, Some(settings), 160, 40);
+    h.state.nav.push(View::new(Pane::Instances {
+        cluster: "hosts".into(),
+    }));
+    let query = Query::Instances {
+        cluster: "hosts".into(),
+    };
+    moto.reset_stats().await;
+    let now = h.state.now;
+    let fetch = step(&mut h, Action::Tick(now))
+        .into_iter()
+        .find(|e| matches!(e, Effect::Fetch { query: q, .. } if *q == query))
+        .expect("the instances pane is polled");
+    let listed = answer(&h, fetch);
+    let Action::Listed { ref arns, .. } = listed else {
+        panic!("{listed:?}");
+    };
+    assert_eq!(arns.len(), 150);
+    assert_eq!(moto.calls("ecs:ListContainerInstances").await, 2);
+    assert_eq!(moto.calls("ecs:DescribeContainerInstances").await, 0);
+    let mut queue: std::collections::VecDeque<Effect> = describes(step(&mut h, listed)).into();
+    let frame = h.render();
+    assert!(frame.contains("Instances (150 · 0 loaded)"), "{frame}");
+    assert!(
+        queue
+            .iter()
+            .all(|e| matches!(e, Effect::Describe { arns, .. } if arns.len() <= INSTANCES_BATCH))
+    );
+    while let Some(effect) = queue.pop_front() {
+        let described = answer(&h, effect);
+        queue.extend(describes(step(&mut h, described)));
+    }
+    assert_eq!(h.state.fleet.slot(&query).unwrap().loading(), None);
+    assert_eq!(moto.calls("ecs:DescribeContainerInstances").await, 2);
+    let instances = h.state.fleet.instances(&query);
+    assert_eq!(instances.len(), 150);
+    assert!(
+        instances
+            .iter()
+            .all(|i| i.ec2_instance_id.starts_with("i-") && i.status == "ACTIVE")
+    );
+    assert_eq!(h.state.fleet.all_instances().len(), 150);
+    assert!(h.render().contains("Instances (150)"));
+}
