@@ -300,7 +300,7 @@ async fn a_big_instance_pane_lists_first_and_a_small_task_pane_is_answered_whole
 
     let moto = Moto::start();
     let config = sdk_config(&moto.endpoint).await;
-    seed::seed(&config, &support::FleetSpec::new("hosts", 3, 20, 150)).await;
+    seed(&config, &support::FleetSpec::new("hosts", 3, 20, 150)).await;
     let settings = AwsSettings {
         profile: None,
         region: Some("us-east-1".into()),
