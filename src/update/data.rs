@@ -155,8 +155,8 @@ pub fn loaded(
 }
 
 /// A poll answered with only its rows (a big cluster's services, tasks or instances, listed):
-/// they show at once,
-/// marked as loading; `describe_schedule` asks for their details, the rows on screen first.
+/// they show at once, marked as loading; `describe_schedule` asks for their details, the rows
+/// on screen first.
 pub fn listed(state: &mut State, query: Query, seq: u64, at: Time, arns: Vec<String>) {
     let cadence = cadence_of(state, &query);
     state
