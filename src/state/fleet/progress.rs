@@ -116,7 +116,10 @@ impl Fleet {
         if slot.data.as_deref() != Some(&data) {
             slot.changed_at = Some(at);
         }
-        slot.data = Some(Arc::new(data));
+        // 10,000 task rows freed here would stall the UI loop: off it, as whole answers are.
+        if let Some(old) = slot.data.replace(Arc::new(data)) {
+            super::drop_later(old);
+        }
         slot.fetched_at = Some(at);
         slot.error = None;
         slot.progress = Some(progress);
