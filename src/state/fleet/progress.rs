@@ -351,4 +351,66 @@ mod tests {
             None
         );
     }
+
+    #[test]
+    fn task_and_instance_rows_load_the_same_way_and_are_not_the_rules_to_read() {
+        use crate::model::{Instance, Task, TaskScope};
+        let mut fleet = Fleet::default();
+        let tasks = Query::Tasks {
+            scope: TaskScope::Cluster {
+                cluster: "prod".into(),
+            },
+            stopped: false,
+        };
+        let task_arn = |i: u32| format!("arn:aws:ecs:eu-west-1:1:task/prod/{i:032}");
+        assert!(fleet.apply_listing(tasks.clone(), 1, t(10), vec![task_arn(1), task_arn(2)]));
+        assert_eq!(fleet.slot(&tasks).unwrap().loading(), Some((2, 0)));
+        let listed = &fleet.tasks(&tasks)[0];
+        assert!(listed.loading);
+        assert_eq!(listed.cluster_arn, "arn:aws:ecs:eu-west-1:1:cluster/prod");
+        // No status yet: neither running nor stopped for the rules, no task definition.
+        assert_eq!(fleet.all_tasks(), (vec![], vec![]));
+        assert!(fleet.running_task_definitions_since(t(0)).is_empty());
+
+        let running = Task {
+            arn: task_arn(1),
+            last_status: "RUNNING".into(),
+            desired_status: "RUNNING".into(),
+            task_definition: crate::model::TaskDefRef {
+                arn: "arn:aws:ecs:eu-west-1:1:task-definition/web:3".into(),
+                ..Default::default()
+            },
+            ..Task::default()
+        };
+        let asked = [task_arn(1)];
+        let answer = Snapshot::Tasks(vec![running]);
+        assert_eq!(
+            fleet.apply_described(&tasks, 1, t(11), &asked, answer),
+            Some(true)
+        );
+        assert_eq!(fleet.slot(&tasks).unwrap().loading(), Some((2, 1)));
+        assert_eq!(fleet.all_tasks().0.len(), 1);
+        assert_eq!(fleet.running_task_definitions_since(t(0)).len(), 1);
+        // An answer of another kind is no answer for this pane.
+        let wrong = Snapshot::Services(vec![described("web", 2)]);
+        assert_eq!(fleet.apply_described(&tasks, 1, t(12), &[], wrong), None);
+
+        let hosts = Query::Instances {
+            cluster: "prod".into(),
+        };
+        let host = "arn:aws:ecs:eu-west-1:1:container-instance/prod/abc".to_string();
+        fleet.apply_listing(hosts.clone(), 2, t(10), vec![host.clone()]);
+        assert!(
+            fleet.all_instances().is_empty(),
+            "a loading host is no host"
+        );
+        let known = Instance {
+            arn: host.clone(),
+            status: "ACTIVE".into(),
+            ..Instance::default()
+        };
+        fleet.apply_described(&hosts, 2, t(11), &[host], Snapshot::Instances(vec![known]));
+        assert_eq!(fleet.all_instances().len(), 1);
+        assert_eq!(fleet.slot(&hosts).unwrap().loading(), None);
+    }
 }
