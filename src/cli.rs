@@ -161,7 +161,7 @@ fn non_empty(s: &str) -> Result<String, String> {
 
 /// Region names look like `eu-west-1`, `us-gov-west-1`, `cn-north-1`.
 fn region(s: &str) -> Result<String, String> {
-    if crate::update::context::valid_region(s) {
+    if crate::model::valid_region(s) {
         Ok(s.to_string())
     } else {
         Err(format!("'{s}' is not a region name like eu-west-1"))

@@ -34,6 +34,20 @@ pub struct Config {
     /// A shell (ECS Exec, an instance shell) asks for confirmation first; by default `s`
     /// opens it at once (it changes nothing in the fleet).
     pub confirm_exec: bool,
+    /// `[[contexts]]`: named sets of (profile, region) pairs, picked with `--contexts NAME`
+    /// (resolved by [`crate::contexts::resolve`]).
+    pub contexts: Vec<ContextEntry>,
+}
+
+/// One `[[contexts]]` table: a profile and the regions watched with it, in the set `name`. A set
+/// is every entry with its name, so one set can span several profiles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextEntry {
+    pub name: String,
+    /// `None`: the default credential chain.
+    pub profile: Option<String>,
+    /// Empty: the profile's own region (`region = …` in ~/.aws/config).
+    pub regions: Vec<String>,
 }
 
 /// Poll intervals: the focused pane is refreshed often, the panes behind it rarely.
@@ -164,6 +178,15 @@ struct RawConfig {
     exec_shell: Option<String>,
     confirm_exec: Option<bool>,
     refresh: Option<RawRefresh>,
+    contexts: Option<Vec<RawContextEntry>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContextEntry {
+    name: String,
+    profile: Option<String>,
+    regions: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -189,6 +212,7 @@ impl Config {
             log_lines: 0,
             exec_shell: String::new(),
             confirm_exec: raw.confirm_exec.expect("embedded config sets confirm_exec"),
+            contexts: Vec::new(),
             refresh: Refresh {
                 focused: secs(refresh.and_then(|r| r.focused_secs)),
                 background: secs(refresh.and_then(|r| r.background_secs)),
@@ -274,6 +298,9 @@ impl Config {
             }
             self.log_lines = lines;
         }
+        if let Some(entries) = raw.contexts {
+            self.contexts = context_entries(file, entries)?;
+        }
         if let Some(refresh) = raw.refresh {
             let check = |key: &str, secs: u64| {
                 if REFRESH_SECS.contains(&secs) {
@@ -301,6 +328,54 @@ impl Config {
         }
         Ok(self)
     }
+}
+
+/// `[[contexts]]` checked: a name, a non-empty profile if any, region names, and something to
+/// watch (a profile without regions watches the profile's own region).
+fn context_entries(
+    file: &Path,
+    raw: Vec<RawContextEntry>,
+) -> Result<Vec<ContextEntry>, ConfigError> {
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, entry) in raw.into_iter().enumerate() {
+        let err = |key: &str, message: String| {
+            ConfigError::new(file, Some(format!("contexts[{i}].{key}")), message)
+        };
+        let name = entry.name.trim().to_string();
+        if name.is_empty() {
+            return Err(err("name", "must not be empty".into()));
+        }
+        let profile = match entry.profile {
+            Some(p) if p.trim().is_empty() => {
+                return Err(err(
+                    "profile",
+                    "must not be empty (leave it out for the default credentials)".into(),
+                ));
+            }
+            p => p.map(|p| p.trim().to_string()),
+        };
+        let regions = entry.regions.unwrap_or_default();
+        if regions.is_empty() && profile.is_none() {
+            return Err(err(
+                "regions",
+                format!("context set {name:?}: an entry needs a profile, regions, or both"),
+            ));
+        }
+        for (j, region) in regions.iter().enumerate() {
+            if !crate::model::valid_region(region) {
+                return Err(err(
+                    &format!("regions[{j}]"),
+                    format!("'{region}' is not a region name like eu-west-1"),
+                ));
+            }
+        }
+        out.push(ContextEntry {
+            name,
+            profile,
+            regions,
+        });
+    }
+    Ok(out)
 }
 
 impl Default for Config {
@@ -490,6 +565,64 @@ pub(crate) mod tests {
         assert_eq!(e.file, dir.join("config.toml"));
         assert_eq!(e.key.as_deref(), Some("refresh.focused_secs"));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn context_sets_are_read_with_several_entries_per_name() {
+        let c = merge(
+            "[[contexts]]\nname = \"org\"\nprofile = \"prod\"\nregions = [\"eu-west-1\", \"us-east-1\"]\n\n\
+             [[contexts]]\nname = \"org\"\nprofile = \"staging\"\n\n\
+             [[contexts]]\nname = \"local\"\nregions = [\"eu-west-3\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.contexts,
+            vec![
+                ContextEntry {
+                    name: "org".into(),
+                    profile: Some("prod".into()),
+                    regions: vec!["eu-west-1".into(), "us-east-1".into()],
+                },
+                ContextEntry {
+                    name: "org".into(),
+                    profile: Some("staging".into()),
+                    regions: vec![],
+                },
+                ContextEntry {
+                    name: "local".into(),
+                    profile: None,
+                    regions: vec!["eu-west-3".into()],
+                },
+            ]
+        );
+        assert!(Config::defaults().contexts.is_empty());
+    }
+
+    #[test]
+    fn a_bad_context_entry_names_its_key() {
+        let e = merge("[[contexts]]\nname = \"org\"\nprofile = \"prod\"\nregions = [\"eu-west-1\", \"Paris\"]\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("contexts[0].regions[1]"), "{e}");
+        assert!(e.message.contains("'Paris' is not a region name"), "{e}");
+
+        let e = merge("[[contexts]]\nname = \" \"\nprofile = \"prod\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("contexts[0].name"), "{e}");
+
+        let e = merge("[[contexts]]\nname = \"org\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("contexts[0].regions"), "{e}");
+        assert!(
+            e.message.contains("needs a profile, regions, or both"),
+            "{e}"
+        );
+
+        let e = merge("[[contexts]]\nname = \"org\"\nprofile = \"\"\nregions = [\"eu-west-1\"]\n")
+            .unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("contexts[0].profile"), "{e}");
+
+        let e = merge("[[contexts]]\nprofile = \"prod\"\n").unwrap_err();
+        assert!(e.message.contains("missing field `name`"), "{e}");
+
+        let e = merge("[[contexts]]\nname = \"org\"\nregion = \"eu-west-1\"\n").unwrap_err();
+        assert!(e.message.contains("unknown field `region`"), "{e}");
     }
 
     #[test]

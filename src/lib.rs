@@ -13,6 +13,7 @@ pub mod app;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod contexts;
 pub mod files;
 pub mod headless;
 pub mod keymap;

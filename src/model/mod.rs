@@ -3,6 +3,7 @@
 
 pub mod arn;
 mod cluster;
+mod context;
 mod egress;
 mod error;
 mod finding;
@@ -16,6 +17,7 @@ mod log;
 mod metric;
 pub mod metric_catalog;
 mod ops;
+mod region;
 mod scope;
 mod service;
 mod task;
@@ -23,6 +25,7 @@ mod taskdef;
 pub mod taskdef_diff;
 
 pub use cluster::{Cluster, Insights};
+pub use context::{Context, ContextId, DEFAULT_PROFILE_LABEL, WantedContext};
 pub use egress::NatGateway;
 pub use error::{ErrorKind, OUTCOME_UNKNOWN, SourceError};
 pub use finding::{Evidence, Finding, FindingId, Observation, Remedy, Severity, Subject};
@@ -43,6 +46,7 @@ pub use metric::{
 pub use ops::{
     HealthCheck, Operation, ScalingBounds, SessionHandoff, TargetGroupHealth, TargetHealth,
 };
+pub use region::valid_region;
 pub use scope::{Query, Snapshot, TaskScope};
 pub use service::{Deployment, DeploymentConfig, LbBinding, Service, ServiceEvent};
 pub use task::{Container, Task};

@@ -45,8 +45,15 @@ against moto and breaks against AWS. This front sits between the SDK and moto an
   (moto: the moment it started).
 * StopTask of a task the cluster does not hold is AWS's InvalidParameterException (moto: HTTP 500).
 * Counting: every request is counted by operation (`ecs:ListTasks`, `ec2:DescribeInstances`, ...).
-  `GET /_ecsmon/stats` returns the counts as JSON, `POST /_ecsmon/reset` zeroes them, so tests can
-  assert what a refresh costs.
+  `GET /_ecsmon/stats` returns the counts as JSON, `GET /_ecsmon/stats?by=context` the same per
+  `"<account> <region>"`, `POST /_ecsmon/reset` zeroes them, so tests can assert what a refresh
+  costs.
+* Accounts and regions: moto keeps each account's and each region's resources apart, the account
+  being the one of the request's access key (an AssumeRole into `arn:aws:iam::222222222222:role/x`
+  returns keys whose calls land in 222222222222; any other key is in 123456789012), the region the
+  one its signature names. The front keeps them apart too: what it remembers is keyed by ARNs
+  (which name both), a paging token is good only in the account and region that issued it, and
+  counts and faults can be told apart by both.
 * Faults (`Faults`), for tests of how ecsmon copes when AWS struggles: `POST /_ecsmon/faults` with
   `{"op": "ecs:ListClusters" | "ecs:*" | "*", "kind": ..., "seconds": S, "count": N}` makes the
   matching requests fail, for S seconds or N requests or until `DELETE /_ecsmon/faults`. Kinds:
@@ -59,7 +66,9 @@ against moto and breaks against AWS. This front sits between the SDK and moto an
   `seconds`, or `delay` seconds when it counts requests, then reset; `delay` 0 resets at once),
   `malformed` (HTTP 200 whose body cannot be parsed), `answer` (this `body_b64`, byte for byte,
   with `status`, default 200), `poison` (moto's answer with escape sequences and control
-  characters added to its names and free text, see `HOSTILE`). `GET /_ecsmon/faults` lists the
+  characters added to its names and free text, see `HOSTILE`), `denied` (AWS's access-denied error
+  in the request's protocol). `"account"` and `"region"` in a rule limit it to requests in that
+  account or region (one context failing while the others answer). `GET /_ecsmon/faults` lists the
   rules with the requests each has hit. Faulted requests are counted in the stats like any other.
 * Big clusters, at test speed: `POST /_ecsmon/run-tasks` with `{"cluster", "taskDefinition", "count",
   "groups", "startedBy", "region", "account"}` starts `count` FARGATE tasks in one go, inside moto
@@ -164,6 +173,25 @@ class Request:
                 if len(scope) >= 5:
                     return scope[2]
         return "us-east-1"
+
+    def access_key(self) -> str | None:
+        """The access key id named in the SigV4 credential scope."""
+        auth = self.header("authorization") or ""
+        for part in auth.replace(",", " ").split():
+            if part.startswith("Credential="):
+                return part[len("Credential=") :].split("/")[0] or None
+        return None
+
+    def account(self) -> str:
+        """The account moto serves this request in: an assumed role's credentials land in the
+        role's account, any other key in moto's default account (123456789012)."""
+        from moto.iam.models import get_account_id_from
+
+        return get_account_id_from(self.access_key() or "")
+
+    def where(self) -> str:
+        """`<account> <region>`: what AWS keeps apart (resources, paging tokens, limits)."""
+        return f"{self.account()} {self.signing_region()}"
 
     def form_action(self) -> str | None:
         """`Action=` of a query-protocol call (EC2, STS...), from the body or the query string."""
@@ -311,21 +339,31 @@ class Ecs:
 
 
 class Stats:
+    """Requests by operation, and by account and region (`GET /_ecsmon/stats?by=context`: AWS's
+    limits are per account and region, so is what a context costs)."""
+
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
+        self._by_where: dict[str, Counter[str]] = {}
         self._lock = threading.Lock()
 
-    def count(self, op: str) -> None:
+    def count(self, op: str, where: str) -> None:
         with self._lock:
             self._counts[op] += 1
+            self._by_where.setdefault(where, Counter())[op] += 1
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
             return dict(sorted(self._counts.items()))
 
+    def by_where(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {w: dict(sorted(c.items())) for w, c in sorted(self._by_where.items())}
+
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._by_where.clear()
 
 
 SERVICE_BY_TARGET_PREFIX = {ECS_TARGET: "ecs", "Logs_20140328": "logs", "GraniteServiceVersion20100801": "monitoring"}
@@ -362,10 +400,12 @@ class Pager:
     def __init__(self) -> None:
         self._key = secrets.token_bytes(16)
 
-    def page(self, op: str, payload: dict, items: list[str]) -> dict:
+    def page(self, op: str, payload: dict, items: list[str], where: str = "") -> dict:
+        """`where` (account and region) is part of the token's scope: AWS rejects a token
+        another account or region issued."""
         field_name, default_size = LIST_OPS[op]
         size = self._page_size(payload.get("maxResults"), default_size)
-        scope = self._scope(op, payload)
+        scope = self._scope(op, payload, where)
         start = self._start(payload.get("nextToken"), scope, items)
         page = items[start : start + size]
         out: dict = {field_name: page}
@@ -383,9 +423,9 @@ class Pager:
         return value
 
     @staticmethod
-    def _scope(op: str, payload: dict) -> str:
+    def _scope(op: str, payload: dict, where: str) -> str:
         filters = {k: v for k, v in payload.items() if k not in ("maxResults", "nextToken")}
-        canonical = json.dumps([op, filters], sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps([op, filters, where], sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def _start(self, token: object, scope: str, items: list[str]) -> int:
@@ -1112,7 +1152,8 @@ class EcsFront:
         try:
             check_batch_limit(op, payload)
             if op in LIST_OPS:
-                return json_response(self.pager.page(op, payload, self.paged_list(ecs, op, payload)))
+                items = self.paged_list(ecs, op, payload)
+                return json_response(self.pager.page(op, payload, items, req.where()))
             special = {
                 "DescribeTasks": self.describe_tasks,
                 "DescribeServices": self.describe_services,
@@ -1421,7 +1462,7 @@ class DropConnection(Exception):
     """Raised by a fault to end the connection with a TCP reset instead of an answer."""
 
 
-FAULT_KINDS = ("throttle", "http429", "5xx", "slow", "reset", "hang", "lost", "malformed", "answer", "poison")
+FAULT_KINDS = ("throttle", "http429", "5xx", "slow", "reset", "hang", "lost", "malformed", "answer", "poison", "denied")
 
 # `poison`: what is added to strings of an answer. Names the console calls AWS with again get only
 # what sanitizing removes entirely (escape sequences, bidi and zero-width characters), so they
@@ -1455,10 +1496,17 @@ class FaultRule:
     delay: float
     code: str | None
     body: bytes | None = None
+    # Only requests in this account / region (None: any): one context failing, the others not.
+    account: str | None = None
+    region: str | None = None
     hits: int = 0
     ended: threading.Event = field(default_factory=threading.Event)
 
-    def matches(self, op: str) -> bool:
+    def matches(self, op: str, req: Request | None = None) -> bool:
+        if self.region is not None and (req is None or req.signing_region() != self.region):
+            return False
+        if self.account is not None and (req is None or req.account() != self.account):
+            return False
         if self.op == "*" or self.op == op:
             return True
         return self.op.endswith(":*") and op.startswith(self.op[:-1])
@@ -1491,6 +1539,8 @@ class Faults:
             delay=float(spec.get("delay", 3.0)),
             code=spec.get("code"),
             body=base64.b64decode(spec["body_b64"]) if spec.get("body_b64") else None,
+            account=str(spec["account"]) if spec.get("account") is not None else None,
+            region=str(spec["region"]) if spec.get("region") is not None else None,
         )
         with self._lock:
             self._rules.append(rule)
@@ -1504,13 +1554,16 @@ class Faults:
     def snapshot(self) -> list[dict]:
         now = time.monotonic()
         with self._lock:
-            return [{"op": r.op, "kind": r.kind, "hits": r.hits, "live": r.live(now)} for r in self._rules]
+            return [
+                {"op": r.op, "kind": r.kind, "account": r.account, "region": r.region, "hits": r.hits, "live": r.live(now)}
+                for r in self._rules
+            ]
 
-    def pick(self, op: str) -> FaultRule | None:
+    def pick(self, op: str, req: Request | None = None) -> FaultRule | None:
         now = time.monotonic()
         with self._lock:
             for rule in self._rules:
-                if rule.live(now) and rule.matches(op):
+                if rule.live(now) and rule.matches(op, req):
                     rule.hits += 1
                     if rule.count is not None:
                         rule.count -= 1
@@ -1557,6 +1610,8 @@ class Faults:
             return Response(429, [("Content-Type", "application/json")], b'{"message":"Too Many Requests"}')
         if rule.kind == "5xx":
             return protocol_error(req, rule.code or "", rule.status, throttling=False)
+        if rule.kind == "denied":
+            return access_denied(req)
         return malformed(req)
 
 
@@ -1600,6 +1655,30 @@ def protocol_error(req: Request, code: str, status: int, throttling: bool) -> Re
     code = code or ("ThrottlingException" if throttling else "ServerException")
     message = "Rate exceeded" if throttling else "Service encountered an internal error"
     return json_response({"__type": code, "message": message}, status)
+
+
+def access_denied(req: Request) -> Response:
+    """What AWS answers a principal whose policies do not allow the call, in the request's
+    protocol (JSON `AccessDeniedException`, EC2 `UnauthorizedOperation`, Query `AccessDenied`)."""
+    kind = protocol(req)
+    request_id = str(uuid.uuid4())
+    message = f"User: arn:aws:sts::{req.account()}:assumed-role/ReadOnly/ecsmon is not authorized to perform: {operation_name(req)}"
+    if kind == "ec2":
+        body = (
+            f"<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>{message}</Message></Error></Errors>"
+            f"<RequestID>{request_id}</RequestID></Response>"
+        )
+        return Response(403, [("Content-Type", "text/xml")], body.encode())
+    if kind == "query":
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>{message}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        return Response(403, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body.encode())
+    if kind == "cbor":
+        headers = [("smithy-protocol", "rpc-v2-cbor"), ("Content-Type", "application/cbor")]
+        return Response(403, headers, cbor2.dumps({"__type": "AccessDenied", "message": message}))
+    return json_response({"__type": "AccessDeniedException", "message": message}, 400)
 
 
 def poison(resp: Response) -> Response:
@@ -1666,10 +1745,10 @@ class Front:
         if admin is not None:
             return admin
         op = operation_name(req)
-        self.stats.count(op)
+        self.stats.count(op, req.where())
         if not re.match(r"ecs:(List|Describe)", op):
             self.ecs.changed()
-        fault = self.faults.pick(op)
+        fault = self.faults.pick(op, req)
         if fault is not None:
             faulted = self.faults.apply(fault, req)
             if faulted is not None:
@@ -1691,6 +1770,9 @@ class Front:
     def admin(self, req: Request) -> Response | None:
         path = urllib.parse.urlsplit(req.path).path
         if path == "/_ecsmon/stats" and req.method == "GET":
+            by = urllib.parse.parse_qs(urllib.parse.urlsplit(req.path).query).get("by")
+            if by == ["context"]:
+                return json_response(self.stats.by_where())
             return json_response(self.stats.snapshot())
         if path == "/_ecsmon/sessions" and req.method == "GET":
             return json_response(self.hooks.ssm.snapshot())

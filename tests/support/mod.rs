@@ -98,6 +98,13 @@ impl Moto {
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("bad stats {body:?}: {e}"))
     }
 
+    /// `stats` per account and region, keyed `"<account> <region>"` (`"123456789012 us-east-1"`):
+    /// what each context costs.
+    pub async fn stats_by_context(&self) -> HashMap<String, HashMap<String, u64>> {
+        let body = self.admin("GET", "/_ecsmon/stats?by=context").await;
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("bad stats {body:?}: {e}"))
+    }
+
     /// How many `op` (`ecs:ListTasks`...) requests were received; 0 if none.
     pub async fn calls(&self, op: &str) -> u64 {
         self.stats().await.get(op).copied().unwrap_or(0)

@@ -8,6 +8,7 @@
 
 mod cloudwatch;
 mod connect;
+mod contexts;
 mod convert;
 mod ec2;
 mod ecs;
@@ -22,6 +23,7 @@ mod stats;
 mod taskdefs;
 
 pub use connect::{AwsSettings, Clients, connect, profile_names};
+pub use contexts::{ContextSource, connect_context, connect_contexts};
 pub use errors::ErrorContext;
 pub use stats::CallStats;
 pub use std::collections::HashMap;

@@ -11,6 +11,7 @@ mod logs;
 mod metrics;
 mod names;
 mod ops;
+mod org;
 mod replay;
 mod scenario;
 mod simulate;
@@ -22,6 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use self::fleet::Fleet;
+pub use self::org::OrgMember;
 use super::{FleetSource, SourceError};
 use crate::model::{
     Alarm, Cluster, ContainerDefinition, Identity, Instance, LogEvent, LogQuery, MetricRequest,
@@ -59,6 +61,8 @@ pub struct DemoSource {
     clock: DemoClock,
     /// The latest instant the fleet was moved to (epoch ms): a fixed clock's "now" moves with it.
     advanced: AtomicI64,
+    /// Who STS would say the caller is, when not the demo's one account (`org`'s contexts).
+    identity: Option<Identity>,
 }
 
 impl DemoSource {
@@ -71,6 +75,7 @@ impl DemoSource {
             fleet: Mutex::new(fleet),
             clock,
             advanced: AtomicI64::new(start.timestamp_millis()),
+            identity: None,
         })
     }
 
@@ -110,6 +115,9 @@ impl DemoSource {
 #[async_trait]
 impl FleetSource for DemoSource {
     async fn identity(&self) -> Result<Identity, SourceError> {
+        if let Some(identity) = &self.identity {
+            return Ok(identity.clone());
+        }
         Ok(self.query(|f, _| f.identity()))
     }
 
