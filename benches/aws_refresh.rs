@@ -229,10 +229,11 @@ async fn rows_before_details(
     let per_sweep: u64 = lists + moto.calls(describe_op).await;
     println!(
         "\nrows before details, {label}:\n  \
-         first rows {first_rows:.0?}, first screen described {first_screen:.0?}, all {n} \
-         described {full:.0?}\n  calls for the full load {calls} (floor {floor})\n  \
+         first rows {first_rows:.0?}, first screen described {first_screen:.0?} ({:.0?} after \
+         the rows), all {n} described {full:.0?}\n  calls for the full load {calls} (floor {floor})\n  \
          later refreshes every {cadence:?}: {per_sweep} calls for {refreshes} refreshes over \
          one {sweep:?} sweep ({:.1} a refresh; re-describing everything each time: {})",
+        first_screen.saturating_sub(first_rows),
         per_sweep as f64 / refreshes as f64,
         floor,
     );
