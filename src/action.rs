@@ -33,21 +33,23 @@ pub enum Action {
         at: Time,
         result: Result<Snapshot, SourceError>,
     },
-    /// A poll answered with only its rows' ARNs (the services of a cluster, listed): the rows
-    /// show at once, marked as loading, and `Effect::Describe`s fill them in.
+    /// A poll answered with only its rows' ARNs (a big cluster's services, tasks or container
+    /// instances, listed): the rows show at once, marked as loading, and `Effect::Describe`s
+    /// fill them in.
     Listed {
         query: Query,
         seq: u64,
         at: Time,
         arns: Vec<String>,
     },
-    /// Details of some rows of a listed pane (`seq`: the listing they belong to).
+    /// Details of some rows of a listed pane (`seq`: the listing they belong to), as rows of
+    /// the pane's kind (`Snapshot::Services`, `Tasks` or `Instances`).
     Described {
         query: Query,
         seq: u64,
         arns: Vec<String>,
         at: Time,
-        result: Result<Vec<crate::model::Service>, SourceError>,
+        result: Result<Snapshot, SourceError>,
     },
     /// A metrics request answered (`seq` as in `Effect::FetchMetrics`).
     MetricsLoaded {
@@ -179,8 +181,9 @@ pub enum Effect {
         query: Query,
         seq: u64,
     },
-    /// Details of some listed rows (at most one `DescribeServices` batch), chosen by
-    /// `poll::describe`: the rows on screen first. `seq` is the listing's.
+    /// Details of some listed rows (at most one describe batch: `DescribeServices`,
+    /// `DescribeTasks`, `DescribeContainerInstances`), chosen by `poll::describe`: the rows on
+    /// screen first. `seq` is the listing's.
     Describe {
         query: Query,
         seq: u64,

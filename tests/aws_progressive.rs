@@ -1,15 +1,17 @@
 //! Rows before details against moto (through the real SDK, behind the front that pages and
 //! enforces the batch limits): a cluster of 2,000 services shows its rows once the
 //! `ListServices` pages are in, describes the rows on screen first, and loads them all with
-//! the fewest calls AWS's limits allow (20 pages, 200 `DescribeServices` of 10).
+//! the fewest calls AWS's limits allow (20 pages, 200 `DescribeServices` of 10); a cluster of
+//! 10,000 tasks does the same in its tasks pane (100 `ListTasks` pages, 100 `DescribeTasks` of
+//! 100).
 
 mod support;
 
 use std::sync::Arc;
 
 use ecsmon::action::{Action, Effect};
-use ecsmon::model::Query;
-use ecsmon::poll::describe::{BATCH, IN_FLIGHT};
+use ecsmon::model::{Query, TaskScope};
+use ecsmon::poll::describe::{IN_FLIGHT, SERVICES_BATCH as BATCH, TASKS_BATCH};
 use ecsmon::source::FleetSource;
 use ecsmon::source::aws::{AwsSettings, AwsSource};
 use ecsmon::state::{Pane, View};
@@ -170,4 +172,201 @@ async fn the_headless_picture_waits_for_every_row_s_details() {
         23,
         "each row once"
     );
+}
+
+const TASKS: usize = 10_000;
+
+/// The tasks pane of a cluster of 10,000 tasks (of 2,000 services' groups): its rows once the
+/// `ListTasks` pages are in, the rows on screen described first, every row at the floor.
+#[tokio::test(flavor = "multi_thread")]
+async fn ten_thousand_tasks_show_after_the_list_pages_and_load_at_the_floor() {
+    // A server of its own: the call counts are this test's alone.
+    let moto = Moto::start();
+    let config = sdk_config(&moto.endpoint).await;
+    seed::seed_tasks(&config, &moto, "huge", SERVICES, TASKS).await;
+
+    let settings = AwsSettings {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(moto.endpoint.clone()),
+    };
+    let source: Arc<dyn FleetSource> =
+        Arc::new(AwsSource::from_config(&config, settings.clone()).expect("region set"));
+    let mut h = Harness::with_source(source, Some(settings), 160, 40);
+    let scope = TaskScope::Cluster {
+        cluster: "huge".into(),
+    };
+    h.state.nav.push(View::new(Pane::Tasks {
+        scope: scope.clone(),
+        stopped: false,
+    }));
+    let query = Query::Tasks {
+        scope,
+        stopped: false,
+    };
+    moto.reset_stats().await;
+
+    // The poll answers with the rows alone: every ListTasks page, no describe.
+    let now = h.state.now;
+    let fetch = step(&mut h, Action::Tick(now))
+        .into_iter()
+        .find(|e| matches!(e, Effect::Fetch { query: q, .. } if *q == query))
+        .expect("the tasks pane is polled");
+    let listed = answer(&h, fetch);
+    let Action::Listed { ref arns, .. } = listed else {
+        panic!("{listed:?}");
+    };
+    assert_eq!(arns.len(), TASKS);
+    assert_eq!(moto.calls("ecs:ListTasks").await, 100, "pages of 100");
+    assert_eq!(moto.calls("ecs:DescribeTasks").await, 0);
+
+    let mut queue: std::collections::VecDeque<Effect> = describes(step(&mut h, listed)).into();
+    assert_eq!(
+        h.state.fleet.slot(&query).unwrap().loading(),
+        Some((TASKS, 0))
+    );
+    let frame = h.render();
+    assert!(frame.contains("Tasks (10,000 · 0 loaded)"), "{frame}");
+    assert!(frame.contains("loading"), "{frame}");
+
+    // The first describes are the rows on screen, top first.
+    assert_eq!(queue.len(), IN_FLIGHT);
+    let view = h.state.focused();
+    let height = ecsmon::screen::layout::list_rows(&h.state);
+    let rows = h.state.fleet.tasks(&query);
+    let visible: Vec<String> = view.rows[..height]
+        .iter()
+        .map(|&i| rows[i].arn.clone())
+        .collect();
+    let first: Vec<String> = queue
+        .iter()
+        .flat_map(|e| match e {
+            Effect::Describe { arns, .. } => arns.clone(),
+            _ => Vec::new(),
+        })
+        .collect();
+    assert_eq!(first[..visible.len()], visible[..]);
+
+    // The first batch fills the screen, long before the last.
+    let mut answered = 0;
+    while let Some(effect) = queue.pop_front() {
+        let described = answer(&h, effect);
+        queue.extend(describes(step(&mut h, described)));
+        answered += 1;
+        if answered == visible.len().div_ceil(TASKS_BATCH) {
+            let frame = h.render();
+            let body: Vec<&str> = frame
+                .lines()
+                .skip_while(|l| !l.contains("Tasks ("))
+                .collect();
+            assert!(
+                body.iter()
+                    .skip(2)
+                    .take(height)
+                    .all(|l| !l.contains("loading")),
+                "the screen is described: {frame}"
+            );
+            assert!(frame.contains("Tasks (10,000 · 100 loaded)"), "{frame}");
+        }
+    }
+
+    // All loaded, at the floor: 10,000 / 100 describes, each within the batch limit (the front
+    // refuses more than 100), and nothing else.
+    assert_eq!(h.state.fleet.slot(&query).unwrap().loading(), None);
+    assert_eq!(
+        moto.calls("ecs:DescribeTasks").await,
+        (TASKS / TASKS_BATCH) as u64
+    );
+    assert_eq!(moto.calls("ecs:ListTasks").await, 100);
+    let tasks = h.state.fleet.tasks(&query);
+    assert!(
+        tasks
+            .iter()
+            .all(|t| t.last_status == "RUNNING" && !t.loading)
+    );
+    assert_eq!(h.state.fleet.all_tasks().0.len(), TASKS);
+    assert!(h.render().contains("Tasks (10,000)"));
+}
+
+/// A container instance pane past a page (150 hosts) shows its rows once the
+/// `ListContainerInstances` pages are in and fills them by `DescribeContainerInstances` of 100
+/// (EC2's facts joined per batch); a task pane of one page (60 tasks) is answered whole, in the
+/// two calls it always took.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_big_instance_pane_lists_first_and_a_small_task_pane_is_answered_whole() {
+    use ecsmon::model::Snapshot;
+    use ecsmon::poll::describe::INSTANCES_BATCH;
+    use ecsmon::source::Rows;
+
+    let moto = Moto::start();
+    let config = sdk_config(&moto.endpoint).await;
+    seed(&config, &support::FleetSpec::new("hosts", 3, 20, 150)).await;
+    let settings = AwsSettings {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(moto.endpoint.clone()),
+    };
+    let source: Arc<dyn FleetSource> =
+        Arc::new(AwsSource::from_config(&config, settings.clone()).expect("region set"));
+
+    // Small: one page, one describe, answered whole as before.
+    let tasks = Query::Tasks {
+        scope: TaskScope::Cluster {
+            cluster: "hosts".into(),
+        },
+        stopped: false,
+    };
+    source.fetch(&tasks).await.unwrap(); // the hosts behind the tasks, known as a console knows them
+    moto.reset_stats().await;
+    match source.rows(&tasks).await.unwrap() {
+        Rows::Whole(Snapshot::Tasks(v)) => assert_eq!(v.len(), 60),
+        other => panic!("a small pane is answered whole: {other:?}"),
+    }
+    assert_eq!(moto.calls("ecs:ListTasks").await, 1);
+    assert_eq!(moto.calls("ecs:DescribeTasks").await, 1);
+
+    // Big: the rows first, then their details, the screen first.
+    let mut h = Harness::with_source(source, Some(settings), 160, 40);
+    h.state.nav.push(View::new(Pane::Instances {
+        cluster: "hosts".into(),
+    }));
+    let query = Query::Instances {
+        cluster: "hosts".into(),
+    };
+    moto.reset_stats().await;
+    let now = h.state.now;
+    let fetch = step(&mut h, Action::Tick(now))
+        .into_iter()
+        .find(|e| matches!(e, Effect::Fetch { query: q, .. } if *q == query))
+        .expect("the instances pane is polled");
+    let listed = answer(&h, fetch);
+    let Action::Listed { ref arns, .. } = listed else {
+        panic!("{listed:?}");
+    };
+    assert_eq!(arns.len(), 150);
+    assert_eq!(moto.calls("ecs:ListContainerInstances").await, 2);
+    assert_eq!(moto.calls("ecs:DescribeContainerInstances").await, 0);
+    let mut queue: std::collections::VecDeque<Effect> = describes(step(&mut h, listed)).into();
+    let frame = h.render();
+    assert!(frame.contains("Instances (150 · 0 loaded)"), "{frame}");
+    assert!(
+        queue
+            .iter()
+            .all(|e| matches!(e, Effect::Describe { arns, .. } if arns.len() <= INSTANCES_BATCH))
+    );
+    while let Some(effect) = queue.pop_front() {
+        let described = answer(&h, effect);
+        queue.extend(describes(step(&mut h, described)));
+    }
+    assert_eq!(h.state.fleet.slot(&query).unwrap().loading(), None);
+    assert_eq!(moto.calls("ecs:DescribeContainerInstances").await, 2);
+    let instances = h.state.fleet.instances(&query);
+    assert_eq!(instances.len(), 150);
+    assert!(
+        instances
+            .iter()
+            .all(|i| i.ec2_instance_id.starts_with("i-") && i.status == "ACTIVE")
+    );
+    assert_eq!(h.state.fleet.all_instances().len(), 150);
+    assert!(h.render().contains("Instances (150)"));
 }

@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use ecsmon::action::{Action, Effect};
 use ecsmon::model::{
-    Cluster, Identity, Instance, Query, Service, Task, TaskDefinition, TaskScope, Time,
+    Cluster, Identity, Instance, Query, Service, Snapshot, Task, TaskDefinition, TaskScope, Time,
 };
-use ecsmon::poll::describe::{BATCH, IN_FLIGHT};
+use ecsmon::poll::describe::{IN_FLIGHT, SERVICES_BATCH as BATCH};
 use ecsmon::source::{ErrorKind, FleetSource, Rows, SourceError};
 use ecsmon::state::{Pane, View};
 use ecsmon::testkit::{Harness, parse_keys};
@@ -87,23 +87,20 @@ impl FleetSource for BigCluster {
             _ => Ok(Rows::Whole(self.fetch(query).await?)),
         }
     }
-    async fn describe_services(
-        &self,
-        _cluster: &str,
-        arns: &[String],
-    ) -> Result<Vec<Service>, SourceError> {
+    async fn describe(&self, _query: &Query, arns: &[String]) -> Result<Snapshot, SourceError> {
         assert!(arns.len() <= BATCH, "DescribeServices takes 10 at most");
         self.describes.lock().unwrap().push(arns.to_vec());
         if self.fail.load(Ordering::SeqCst) {
             return Err(SourceError::new(ErrorKind::Network, "connection reset"));
         }
-        Ok(arns
-            .iter()
-            .map(|a| {
-                let i: usize = a.rsplit('-').next().unwrap().parse().unwrap();
-                BigCluster::service(i)
-            })
-            .collect())
+        Ok(Snapshot::Services(
+            arns.iter()
+                .map(|a| {
+                    let i: usize = a.rsplit('-').next().unwrap().parse().unwrap();
+                    BigCluster::service(i)
+                })
+                .collect(),
+        ))
     }
 }
 
@@ -492,6 +489,452 @@ fn a_row_still_loading_is_not_scaled_from_unknown_counts() {
     assert!(
         h.state.popups.is_empty(),
         "no scale dialog offering 0 as the count"
+    );
+    assert!(h.status().contains("still loading"), "{}", h.status());
+}
+
+// ---- Tasks and container instances: the same path, batches of 100.
+
+use ecsmon::poll::describe::{INSTANCES_BATCH, TASKS_BATCH};
+
+const TASKS: usize = 10_000;
+
+fn task_arn(i: usize) -> String {
+    // The id's first 8 characters (the short id tables show) are the task's number.
+    format!(
+        "arn:aws:ecs:eu-west-1:123456789012:task/{CLUSTER}/{i:08}{}",
+        "a".repeat(24)
+    )
+}
+
+fn instance_arn(i: usize) -> String {
+    format!("arn:aws:ecs:eu-west-1:123456789012:container-instance/{CLUSTER}/ci{i:04}")
+}
+
+/// One cluster of `tasks` running tasks of one service and `instances` container instances,
+/// listed first and described by ARN (batches of 100 at most) — or, while `fail`, whose
+/// describes all fail.
+struct BigTasks {
+    tasks: usize,
+    instances: usize,
+    fail: AtomicBool,
+    describes: Mutex<Vec<(Query, Vec<String>)>>,
+}
+
+impl BigTasks {
+    fn new(tasks: usize, instances: usize) -> Arc<Self> {
+        Arc::new(BigTasks {
+            tasks,
+            instances,
+            fail: AtomicBool::new(false),
+            describes: Mutex::default(),
+        })
+    }
+
+    /// The number of an instance (`…/ci0042` → 42).
+    fn number(arn: &str) -> usize {
+        let id = arn.rsplit('/').next().unwrap();
+        id.trim_start_matches("ci").parse().unwrap()
+    }
+
+    fn task(arn: &str, stopped: bool) -> Task {
+        Task {
+            arn: arn.to_string(),
+            cluster_arn: format!("arn:aws:ecs:eu-west-1:123456789012:cluster/{CLUSTER}"),
+            last_status: if stopped { "STOPPED" } else { "RUNNING" }.into(),
+            desired_status: if stopped { "STOPPED" } else { "RUNNING" }.into(),
+            health: "HEALTHY".into(),
+            group: "service:web".into(),
+            launch_type: "FARGATE".into(),
+            ..Task::default()
+        }
+    }
+
+    fn instance(arn: &str) -> Instance {
+        Instance {
+            arn: arn.to_string(),
+            cluster_arn: format!("arn:aws:ecs:eu-west-1:123456789012:cluster/{CLUSTER}"),
+            ec2_instance_id: format!("i-{:017}", BigTasks::number(arn)),
+            status: "ACTIVE".into(),
+            agent_connected: true,
+            running_tasks: 3,
+            ..Instance::default()
+        }
+    }
+}
+
+#[async_trait]
+impl FleetSource for BigTasks {
+    async fn identity(&self) -> Result<Identity, SourceError> {
+        Ok(Identity::default())
+    }
+    async fn clusters(&self) -> Result<Vec<Cluster>, SourceError> {
+        Ok(Vec::new())
+    }
+    async fn services(&self, _cluster: &str) -> Result<Vec<Service>, SourceError> {
+        Ok(Vec::new())
+    }
+    async fn tasks(&self, _: &TaskScope, stopped: bool) -> Result<Vec<Task>, SourceError> {
+        Ok((0..self.tasks)
+            .map(|i| BigTasks::task(&task_arn(i), stopped))
+            .collect())
+    }
+    async fn task(&self, _: &str, _: &str) -> Result<Option<Task>, SourceError> {
+        Ok(None)
+    }
+    async fn instances(&self, _: &str) -> Result<Vec<Instance>, SourceError> {
+        Ok((0..self.instances)
+            .map(|i| BigTasks::instance(&instance_arn(i)))
+            .collect())
+    }
+    async fn task_definition(&self, _: &str) -> Result<Arc<TaskDefinition>, SourceError> {
+        Ok(Arc::default())
+    }
+    async fn rows(&self, query: &Query) -> Result<Rows, SourceError> {
+        match query {
+            Query::Tasks { .. } => Ok(Rows::Listed((0..self.tasks).map(task_arn).collect())),
+            Query::Instances { .. } => Ok(Rows::Listed(
+                (0..self.instances).map(instance_arn).collect(),
+            )),
+            _ => Ok(Rows::Whole(self.fetch(query).await?)),
+        }
+    }
+    async fn describe(&self, query: &Query, arns: &[String]) -> Result<Snapshot, SourceError> {
+        assert!(arns.len() <= 100, "DescribeTasks takes 100 at most");
+        self.describes
+            .lock()
+            .unwrap()
+            .push((query.clone(), arns.to_vec()));
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(SourceError::new(ErrorKind::Network, "connection reset"));
+        }
+        Ok(match query {
+            Query::Tasks { stopped, .. } => {
+                Snapshot::Tasks(arns.iter().map(|a| BigTasks::task(a, *stopped)).collect())
+            }
+            _ => Snapshot::Instances(arns.iter().map(|a| BigTasks::instance(a)).collect()),
+        })
+    }
+}
+
+/// A console on `pane`, nothing fetched yet.
+fn console_on(source: Arc<BigTasks>, pane: Pane) -> Harness {
+    let mut h = Harness::with_source(source, None, 160, 40);
+    h.state.nav.push(View::new(pane));
+    h
+}
+
+fn cluster_tasks(stopped: bool) -> Pane {
+    Pane::Tasks {
+        scope: TaskScope::Cluster {
+            cluster: CLUSTER.into(),
+        },
+        stopped,
+    }
+}
+
+/// The focused pane's poll goes out; its list answer is applied. Returns the describes asked.
+fn list_focused(h: &mut Harness) -> Vec<Effect> {
+    let query = h.state.focused().pane.query();
+    let now = h.state.now;
+    let effects = step(h, Action::Tick(now));
+    let mut asked = describes(&effects);
+    let fetch = effects
+        .into_iter()
+        .find(|e| matches!(e, Effect::Fetch { query: q, .. } if *q == query))
+        .expect("the focused pane is polled");
+    let listed = answer(h, fetch);
+    assert!(matches!(listed, Action::Listed { .. }), "{listed:?}");
+    asked.extend(describes(&step(h, listed)));
+    asked
+}
+
+/// The rows the focused view shows now, as ARNs (any listed kind).
+fn arns_on_screen(h: &Harness) -> Vec<String> {
+    let view = h.state.focused();
+    let height = ecsmon::screen::layout::list_rows(&h.state);
+    let query = view.pane.query();
+    let arns: Vec<String> = match &view.pane {
+        Pane::Instances { .. } => h
+            .state
+            .fleet
+            .instances(&query)
+            .iter()
+            .map(|i| i.arn.clone())
+            .collect(),
+        _ => h
+            .state
+            .fleet
+            .tasks(&query)
+            .iter()
+            .map(|t| t.arn.clone())
+            .collect(),
+    };
+    view.rows[view.offset..(view.offset + height).min(view.rows.len())]
+        .iter()
+        .map(|&i| arns[i].clone())
+        .collect()
+}
+
+fn title_with(h: &Harness, name: &str) -> String {
+    h.render()
+        .lines()
+        .find(|l| l.contains(&format!("{name} (")))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Answers every describe asked, and the ones they lead to, in the order asked.
+fn describe_all(h: &mut Harness, first: Vec<Effect>) {
+    let mut queue: std::collections::VecDeque<Effect> = first.into();
+    while let Some(effect) = queue.pop_front() {
+        let described = answer(h, effect);
+        queue.extend(describes(&step(h, described)));
+    }
+}
+
+#[test]
+fn ten_thousand_task_rows_show_at_once_and_fill_in_by_batches_of_100_screen_first() {
+    let source = BigTasks::new(TASKS, 0);
+    let mut h = console_on(Arc::clone(&source), cluster_tasks(false));
+    let first = list_focused(&mut h);
+    let query = h.state.focused().pane.query();
+
+    // Every row is there before any describe answered: its short id, `loading`, `…`.
+    assert_eq!(h.state.fleet.tasks(&query).len(), TASKS);
+    assert_eq!(
+        h.state.fleet.slot(&query).unwrap().loading(),
+        Some((TASKS, 0))
+    );
+    let title = title_with(&h, "Tasks");
+    assert!(title.contains("Tasks (10,000 · 0 loaded)"), "{title}");
+    let frame = h.render();
+    let row = frame.lines().find(|l| l.contains("00000000")).unwrap();
+    assert!(row.contains("loading") && row.contains('…'), "{row}");
+
+    // A few batches of 100 at a time, the rows on screen first, in order.
+    assert_eq!(first.len(), IN_FLIGHT);
+    assert!(
+        first
+            .iter()
+            .all(|e| matches!(e, Effect::Describe { arns, .. } if arns.len() == TASKS_BATCH))
+    );
+    let visible = arns_on_screen(&h);
+    let asked = described_arns(&first);
+    assert!(visible.len() >= 20, "a screenful: {}", visible.len());
+    assert_eq!(asked[..visible.len()], visible[..]);
+
+    // The first answer fills the screen.
+    let mut effects = first.into_iter();
+    let described = answer(&h, effects.next().unwrap());
+    let mut rest: Vec<Effect> = describes(&step(&mut h, described));
+    rest.extend(effects);
+    let title = title_with(&h, "Tasks");
+    assert!(title.contains("Tasks (10,000 · 100 loaded)"), "{title}");
+    let frame = h.render();
+    let row = frame.lines().find(|l| l.contains("00000000")).unwrap();
+    assert!(row.contains("RUNNING") && !row.contains("loading"), "{row}");
+
+    // Everything loads at the floor: 10,000 / 100 describes, no row asked twice.
+    describe_all(&mut h, rest);
+    let asked: Vec<String> = source
+        .describes
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|(_, a)| a.clone())
+        .collect();
+    assert_eq!(source.describes.lock().unwrap().len(), TASKS / TASKS_BATCH);
+    let distinct: std::collections::HashSet<&String> = asked.iter().collect();
+    assert_eq!(distinct.len(), TASKS);
+    assert_eq!(h.state.fleet.slot(&query).unwrap().loading(), None);
+    let title = title_with(&h, "Tasks");
+    assert!(title.contains("Tasks (10,000)"), "{title}");
+    assert_eq!(h.state.fleet.all_tasks().0.len(), TASKS);
+}
+
+#[test]
+fn scrolling_a_loading_task_pane_brings_the_new_screen_forward() {
+    let source = BigTasks::new(TASKS, 0);
+    let mut h = console_on(Arc::clone(&source), cluster_tasks(false));
+    let first = list_focused(&mut h);
+    let mut effects = Vec::new();
+    for key in parse_keys("G") {
+        effects.extend(step(&mut h, Action::Key(key)));
+    }
+    let now_visible = arns_on_screen(&h);
+    assert!(now_visible.contains(&task_arn(TASKS - 1)), "at the end");
+    for effect in first {
+        let described = answer(&h, effect);
+        effects.extend(describes(&step(&mut h, described)));
+    }
+    let next = described_arns(&effects);
+    assert!(
+        next[..now_visible.len()]
+            .iter()
+            .all(|a| now_visible.contains(a)),
+        "after scrolling, the rows on screen go first"
+    );
+}
+
+#[test]
+fn every_task_scope_and_the_stopped_list_load_rows_first() {
+    let scopes = [
+        TaskScope::Service {
+            cluster: CLUSTER.into(),
+            service: "web".into(),
+        },
+        TaskScope::Cluster {
+            cluster: CLUSTER.into(),
+        },
+        TaskScope::Instance {
+            cluster: CLUSTER.into(),
+            instance: instance_arn(1),
+        },
+    ];
+    for scope in scopes {
+        for stopped in [false, true] {
+            let source = BigTasks::new(1_000, 0);
+            let pane = Pane::Tasks {
+                scope: scope.clone(),
+                stopped,
+            };
+            let mut h = console_on(Arc::clone(&source), pane);
+            let first = list_focused(&mut h);
+            let query = h.state.focused().pane.query();
+            assert_eq!(
+                h.state.fleet.slot(&query).unwrap().loading(),
+                Some((1_000, 0)),
+                "{query:?}"
+            );
+            let name = if stopped { "Stopped tasks" } else { "Tasks" };
+            let title = title_with(&h, name);
+            assert!(title.contains("(1,000 · 0 loaded)"), "{query:?}: {title}");
+            describe_all(&mut h, first);
+            assert_eq!(source.describes.lock().unwrap().len(), 10, "{query:?}");
+            assert_eq!(h.state.fleet.slot(&query).unwrap().loading(), None);
+            let frame = h.render();
+            let row = frame.lines().find(|l| l.contains("00000000")).unwrap();
+            // A stopped task's row shows how it stopped, not its status.
+            assert!(stopped || row.contains("RUNNING"), "{query:?}: {row}");
+            assert!(!frame.contains("loading"), "{query:?}: {frame}");
+        }
+    }
+}
+
+#[test]
+fn container_instance_rows_show_at_once_and_fill_in_by_batches_of_100() {
+    let source = BigTasks::new(0, 350);
+    let pane = Pane::Instances {
+        cluster: CLUSTER.into(),
+    };
+    let mut h = console_on(Arc::clone(&source), pane);
+    let first = list_focused(&mut h);
+    let query = h.state.focused().pane.query();
+    let title = title_with(&h, "Instances");
+    assert!(title.contains("Instances (350 · 0 loaded)"), "{title}");
+    // Known by its container instance id until EC2's id comes with its details.
+    let frame = h.render();
+    let row = frame.lines().find(|l| l.contains("ci0000")).unwrap();
+    assert!(row.contains("loading"), "{row}");
+    assert!(
+        first
+            .iter()
+            .all(|e| matches!(e, Effect::Describe { arns, .. } if arns.len() <= INSTANCES_BATCH))
+    );
+    let visible = arns_on_screen(&h);
+    let asked = described_arns(&first);
+    assert_eq!(asked[..visible.len()], visible[..], "the screen first");
+    // The rules see none of them yet.
+    assert!(h.state.fleet.all_instances().is_empty());
+
+    describe_all(&mut h, first);
+    assert_eq!(
+        source.describes.lock().unwrap().len(),
+        4,
+        "350 / 100 rounded up"
+    );
+    assert_eq!(h.state.fleet.slot(&query).unwrap().loading(), None);
+    let title = title_with(&h, "Instances");
+    assert!(title.contains("Instances (350)"), "{title}");
+    let frame = h.render();
+    assert!(frame.contains("i-00000000000000000"), "{frame}");
+    assert_eq!(h.state.fleet.all_instances().len(), 350);
+}
+
+#[test]
+fn a_failed_task_describe_keeps_the_rows_and_backs_off() {
+    let source = BigTasks::new(TASKS, 0);
+    source.fail.store(true, Ordering::SeqCst);
+    let mut h = console_on(Arc::clone(&source), cluster_tasks(false));
+    let first = list_focused(&mut h);
+    let query = h.state.focused().pane.query();
+    let mut again = Vec::new();
+    for effect in first {
+        let failed = answer(&h, effect);
+        again.extend(describes(&step(&mut h, failed)));
+    }
+    assert!(again.is_empty(), "no describe straight after a failure");
+    let slot = h.state.fleet.slot(&query).unwrap();
+    assert_eq!(slot.loading(), Some((TASKS, 0)), "the rows stay");
+    assert!(slot.is_stale(), "the failure shows on the pane");
+    let retry = slot.progress.as_ref().unwrap().retry_at.unwrap();
+    assert!(retry > h.state.now, "failed describes back off");
+    // Loading rows are no running tasks for the rules, however long they stay loading.
+    assert!(h.state.fleet.all_tasks().0.is_empty());
+    assert!(h.render().contains("Tasks (10,000 · 0 loaded)"));
+
+    // Not before the backoff; after it, the screen is asked again.
+    let now = h.state.now;
+    assert!(describes(&step(&mut h, Action::Tick(now))).is_empty());
+    source.fail.store(false, Ordering::SeqCst);
+    h.state.now = retry;
+    let asked = describes(&step(&mut h, Action::Tick(retry)));
+    assert!(!asked.is_empty(), "asked again after the backoff");
+    let visible = arns_on_screen(&h);
+    assert_eq!(described_arns(&asked)[..visible.len()], visible[..]);
+}
+
+#[test]
+fn a_task_still_loading_is_not_stopped_nor_shelled_into() {
+    let source = BigTasks::new(TASKS, 0);
+    let mut h = console_on(Arc::clone(&source), cluster_tasks(false));
+    list_focused(&mut h);
+    for keys in ["x", "s", "l"] {
+        let mut effects = Vec::new();
+        for key in parse_keys(keys) {
+            effects.extend(step(&mut h, Action::Key(key)));
+        }
+        assert!(h.state.popups.is_empty(), "{keys}: no dialog");
+        assert!(
+            !effects.iter().any(|e| matches!(
+                e,
+                Effect::Perform(_) | Effect::OpenSession(_) | Effect::ResolveLogs { .. }
+            )),
+            "{keys}: {effects:?}"
+        );
+        assert!(
+            h.status().contains("still loading"),
+            "{keys}: {}",
+            h.status()
+        );
+    }
+}
+
+#[test]
+fn an_instance_still_loading_is_not_drained() {
+    let source = BigTasks::new(0, 350);
+    let pane = Pane::Instances {
+        cluster: CLUSTER.into(),
+    };
+    let mut h = console_on(Arc::clone(&source), pane);
+    list_focused(&mut h);
+    for key in parse_keys("D") {
+        step(&mut h, Action::Key(key));
+    }
+    assert!(
+        h.state.popups.is_empty(),
+        "no confirmation for a host not known yet"
     );
     assert!(h.status().contains("still loading"), "{}", h.status());
 }

@@ -106,17 +106,7 @@ pub fn call(
         }
         Effect::Describe { query, seq, arns } => {
             let (q, a) = (query.clone(), arns.clone());
-            let call = async move {
-                match &q {
-                    crate::model::Query::Services { cluster } => {
-                        source.describe_services(cluster, &a).await
-                    }
-                    other => Err(SourceError::new(
-                        ErrorKind::Service,
-                        format!("{} has no rows to describe", other.describe()),
-                    )),
-                }
-            };
+            let call = async move { source.describe(&q, &a).await };
             pending(call, move |result| Action::Described {
                 query,
                 seq,

@@ -76,6 +76,18 @@ pub fn cluster_arn_of(arn: &str) -> Option<String> {
     Some(format!("{prefix}:cluster/{cluster}"))
 }
 
+/// The ARN of the cluster an ECS resource ARN (service, task, container instance) belongs to.
+/// An old-format ARN (`…:service/web`) names no cluster: the one asked about, `cluster`, is
+/// used. Empty for text that is no ARN.
+pub fn cluster_arn_or(arn: &str, cluster: &str) -> String {
+    cluster_arn_of(arn)
+        .or_else(|| {
+            let (prefix, _) = arn.rsplit_once(':')?;
+            Some(format!("{prefix}:cluster/{}", tail(cluster)))
+        })
+        .unwrap_or_default()
+}
+
 /// What follows `kind` (`:targetgroup/`) in an ARN, or at the start of a bare resource
 /// (`targetgroup/…`, as CloudWatch dimensions spell it).
 fn resource_after<'a>(arn: &'a str, kind: &str) -> Option<&'a str> {

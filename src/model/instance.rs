@@ -1,7 +1,7 @@
 use super::Time;
 
 /// An ECS container instance joined with its EC2 instance.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct Instance {
     pub arn: String,
     pub cluster_arn: String,
@@ -31,6 +31,13 @@ pub struct Instance {
     /// The ECS-optimized AMI AWS recommends for this host's AMI family and architecture (the
     /// public SSM parameter), when the host runs an ECS-optimized AMI and the parameter was read.
     pub recommended: Option<RecommendedAmi>,
+    /// Listed but not described yet (a big pane's rows come before their details): only `arn`
+    /// and `cluster_arn` are known — its counts are unknown, not zero.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub loading: bool,
+    /// When its details came, for a row of a listed pane; `None` for a row of a whole answer.
+    #[serde(skip)]
+    pub described_at: Option<Time>,
 }
 
 /// EC2's CPU credit mode of a burstable (T-family) instance. T3, T3a and T4g launch in

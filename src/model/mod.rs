@@ -12,6 +12,7 @@ pub mod hash;
 mod history;
 mod identity;
 mod instance;
+mod listed;
 mod log;
 mod metric;
 pub mod metric_catalog;
@@ -34,6 +35,7 @@ pub use forward::{
 pub use history::History;
 pub use identity::Identity;
 pub use instance::{CreditMode, Instance, RecommendedAmi};
+pub use listed::{Listed, listed_cluster};
 pub use log::{
     LogEvent, LogQuery, LogRead, LogSample, LogStreamRef, LogSubject, MESSAGE_LIMIT,
     bounded_message, log_streams,

@@ -48,14 +48,10 @@ impl Service {
     /// A row known only from `ListServices` of `cluster`: its identity, from the ARN, marked
     /// as loading. (An old-format ARN, `…:service/web`, names no cluster: `cluster` does.)
     pub fn listed(arn: &str, cluster: &str) -> Service {
-        let cluster_arn = super::arn::cluster_arn_of(arn).or_else(|| {
-            let (prefix, _) = arn.rsplit_once(':')?;
-            Some(format!("{prefix}:cluster/{}", super::arn::tail(cluster)))
-        });
         Service {
             arn: arn.to_string(),
             name: super::arn::tail(arn).to_string(),
-            cluster_arn: cluster_arn.unwrap_or_default(),
+            cluster_arn: super::arn::cluster_arn_or(arn, cluster),
             loading: true,
             ..Service::default()
         }

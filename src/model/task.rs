@@ -29,6 +29,13 @@ pub struct Task {
     pub enable_execute_command: bool,
     pub containers: Vec<Container>,
     pub tags: Vec<(String, String)>,
+    /// Listed but not described yet (a big pane's rows come before their details): only `arn`
+    /// and `cluster_arn` are known — its status is unknown, not empty.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub loading: bool,
+    /// When its details came, for a row of a listed pane; `None` for a row of a whole answer.
+    #[serde(skip)]
+    pub described_at: Option<Time>,
 }
 
 impl Task {

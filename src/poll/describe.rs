@@ -1,4 +1,5 @@
-//! Which listed rows to describe next (rows before details: `state::Progress`). The rows on
+//! Which listed rows to describe next (rows before details: `state::Progress`), for every kind
+//! of listed pane (a big cluster's services, tasks and container instances). The rows on
 //! screen and a page below go first, then the rows the triage engine watches, then the rest,
 //! so the first screen never waits for the last batch. Only a few batches of a pane are under
 //! way at once: the next batch is chosen when one answers, from what the screen shows then
@@ -12,16 +13,30 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use crate::model::{Query, Service, Time};
+use crate::model::{Instance, Listed, Query, Service, Task, Time};
 use crate::state::{Progress, State};
 
 /// Services a `DescribeServices` call takes (AWS's limit).
-pub const BATCH: usize = 10;
+pub const SERVICES_BATCH: usize = 10;
+/// Tasks a `DescribeTasks` call takes, and container instances a
+/// `DescribeContainerInstances` call takes (AWS's limits).
+pub const TASKS_BATCH: usize = 100;
+pub const INSTANCES_BATCH: usize = 100;
 /// Describe batches of one pane under way at once.
 pub const IN_FLIGHT: usize = 4;
 /// A pane of at most this many rows is described whole at its cadence (the rows are about a
-/// screen: there is nothing to gain from a rotation).
+/// screen: there is nothing to gain from a rotation). A source answers a task or instance
+/// pane this small whole, in the calls it always took (one list page, one describe).
 pub const SMALL_PANE: usize = 100;
+
+/// The rows one describe of `query`'s kind takes.
+pub fn batch_size(query: &Query) -> usize {
+    match query {
+        Query::Tasks { .. } => TASKS_BATCH,
+        Query::Instances { .. } => INSTANCES_BATCH,
+        _ => SERVICES_BATCH,
+    }
+}
 /// Rows off screen and not watched are described again at most this often…
 pub const SWEEP_EVERY: Duration = Duration::from_secs(120);
 /// …and never more often than this many times the pane's cadence.
@@ -61,6 +76,13 @@ pub fn due(state: &State, polled: &[(Query, Duration)]) -> Vec<Batch> {
     batches
 }
 
+/// A listed row as the chooser sees it.
+struct Candidate<'a> {
+    arn: &'a str,
+    /// Kept an eye on by the triage engine: described again every cycle, like the screen.
+    watched: bool,
+}
+
 fn due_for<'a>(state: &'a State, query: &Query, cadence: Duration) -> Vec<Batch> {
     let Some(slot) = state.fleet.slot(query) else {
         return Vec::new();
@@ -72,16 +94,17 @@ fn due_for<'a>(state: &'a State, query: &Query, cadence: Duration) -> Vec<Batch>
     if progress.retry_at.is_some_and(|at| now < at) {
         return Vec::new();
     }
+    let batch = batch_size(query);
     let under_way = progress
         .asked
         .values()
         .filter(|sent| now - **sent < super::LOST_AFTER)
         .count();
-    let free = IN_FLIGHT.saturating_sub(under_way.div_ceil(BATCH));
+    let free = IN_FLIGHT.saturating_sub(under_way.div_ceil(batch));
     if free == 0 {
         return Vec::new();
     }
-    let rows = state.fleet.services(query);
+    let rows = candidates(state, query);
     let small = rows.len() <= SMALL_PANE;
     let often = super::chrono_duration(cadence);
     let rarely = super::chrono_duration(sweep(cadence));
@@ -89,42 +112,60 @@ fn due_for<'a>(state: &'a State, query: &Query, cadence: Duration) -> Vec<Batch>
     let mut taken = HashSet::new();
     // `r` (or a change the operator made) wants the rows that matter fresh now.
     let fresh = progress.fresh_after;
-    let mut consider = |service: &'a Service, every: chrono::TimeDelta, fresh: Option<Time>| {
-        if wanted.len() < free * BATCH
-            && taken.insert(service.arn.as_str())
-            && is_due(progress, &service.arn, every, fresh, now)
+    let mut consider = |arn: &'a str, every: chrono::TimeDelta, fresh: Option<Time>| {
+        if wanted.len() < free * batch
+            && taken.insert(arn)
+            && is_due(progress, arn, every, fresh, now)
         {
-            wanted.push(service.arn.as_str());
+            wanted.push(arn);
         }
     };
     for i in on_screen(state, query) {
-        if let Some(service) = rows.get(i) {
-            consider(service, often, fresh);
+        if let Some(row) = rows.get(i) {
+            consider(row.arn, often, fresh);
         }
     }
-    let cluster = match query {
-        Query::Services { cluster } => cluster.as_str(),
-        _ => "",
-    };
-    let with_findings = with_findings(state, cluster);
-    for service in rows.iter().filter(|s| watched(s, &with_findings)) {
-        consider(service, often, fresh);
+    for row in rows.iter().filter(|r| r.watched) {
+        consider(row.arn, often, fresh);
     }
-    for service in rows {
+    for row in &rows {
         if small {
-            consider(service, often, fresh);
+            consider(row.arn, often, fresh);
         } else {
-            consider(service, rarely, None);
+            consider(row.arn, rarely, None);
         }
     }
     wanted
-        .chunks(BATCH)
+        .chunks(batch)
         .map(|arns| Batch {
             query: query.clone(),
             seq: slot.applied_seq,
             arns: arns.iter().map(|a| a.to_string()).collect(),
         })
         .collect()
+}
+
+/// The rows of a listed pane, in the pane's item order, each with whether it is watched.
+fn candidates<'a>(state: &'a State, query: &Query) -> Vec<Candidate<'a>> {
+    fn of<'a, R: Listed>(rows: &'a [R], watched: impl Fn(&R) -> bool) -> Vec<Candidate<'a>> {
+        rows.iter()
+            .map(|r| Candidate {
+                arn: r.arn(),
+                watched: !r.loading() && watched(r),
+            })
+            .collect()
+    }
+    match query {
+        Query::Services { cluster } => {
+            let with_findings = with_findings(state, cluster);
+            of(state.fleet.services(query), |s| {
+                service_watched(s, &with_findings)
+            })
+        }
+        Query::Tasks { .. } => of(state.fleet.tasks(query), task_watched),
+        Query::Instances { .. } => of(state.fleet.instances(query), instance_watched),
+        _ => Vec::new(),
+    }
 }
 
 /// Not asked for already (or asked so long ago the answer is lost), and never described,
@@ -174,12 +215,20 @@ fn with_findings<'a>(state: &'a State, cluster: &str) -> HashSet<&'a str> {
 
 /// A service the triage engine keeps an eye on: one with an active finding, or not steady at
 /// its last describe (short of its desired count, tasks pending, a deployment rolling).
-fn watched(service: &Service, with_findings: &HashSet<&str>) -> bool {
-    if service.loading {
-        return false;
-    }
+fn service_watched(service: &Service, with_findings: &HashSet<&str>) -> bool {
     service.running != service.desired
         || service.pending > 0
         || service.deployments.len() > 1
         || with_findings.contains(service.name.as_str())
+}
+
+/// A task on its way somewhere (starting, stopping, or not where ECS wants it): what it
+/// becomes is what the operator and the rules wait for.
+fn task_watched(task: &Task) -> bool {
+    task.last_status != task.desired_status || task.health == "UNHEALTHY"
+}
+
+/// A host not serving normally (draining, its agent gone): its tasks are moving.
+fn instance_watched(instance: &Instance) -> bool {
+    instance.status != "ACTIVE" || !instance.agent_connected
 }

@@ -367,6 +367,8 @@ mod tests {
         };
         let host = |subnet: &str, status: &str| Instance {
             arn: format!("arn:aws:ecs:r:1:container-instance/prod/{subnet}"),
+            loading: false,
+            described_at: None,
             cluster_arn: "arn:aws:ecs:r:1:cluster/prod".into(),
             ec2_instance_id: "i-1".into(),
             instance_type: "m5.large".into(),

@@ -58,9 +58,9 @@ pub struct CallReport {
     pub budgets: Vec<BudgetStat>,
 }
 
-/// A query's first answer as the console takes it: whole, or — the services of a cluster, from
-/// a source that can split them — only the rows' ARNs, whose details come afterwards in
-/// batches ([`FleetSource::describe_services`]), the rows on screen first.
+/// A query's first answer as the console takes it: whole, or — a big cluster's services, tasks
+/// or container instances, from a source that can split them — only the rows' ARNs, whose
+/// details come afterwards in batches ([`FleetSource::describe`]), the rows on screen first.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rows {
     Whole(Snapshot),
@@ -246,22 +246,38 @@ pub trait FleetSource: Send + Sync {
     }
 
     /// A query's rows, listed before their details where the source can split them (the AWS
-    /// source does for services: `ListServices` pages first). The default answers whole.
+    /// source does for services, and for tasks and container instances past
+    /// `poll::describe::SMALL_PANE`). The default answers whole.
     async fn rows(&self, query: &Query) -> Result<Rows, SourceError> {
         Ok(Rows::Whole(self.fetch(query).await?))
     }
 
-    /// The details of some services of a cluster, by ARN (`DescribeServices`, 10 a call).
-    /// Services that no longer exist are left out. The default reads the whole cluster.
-    async fn describe_services(
-        &self,
-        cluster: &str,
-        arns: &[String],
-    ) -> Result<Vec<Service>, SourceError> {
+    /// The details of some listed rows of `query`, by ARN, as rows of its kind (at most one
+    /// describe batch: `DescribeServices` takes 10, `DescribeTasks` and
+    /// `DescribeContainerInstances` 100). Rows that no longer exist are left out. The default
+    /// reads the whole query.
+    async fn describe(&self, query: &Query, arns: &[String]) -> Result<Snapshot, SourceError> {
         let wanted: std::collections::HashSet<&str> = arns.iter().map(String::as_str).collect();
-        let mut all = self.services(cluster).await?;
-        all.retain(|s| wanted.contains(s.arn.as_str()));
-        Ok(all)
+        Ok(match self.fetch(query).await? {
+            Snapshot::Services(mut v) => {
+                v.retain(|s| wanted.contains(s.arn.as_str()));
+                Snapshot::Services(v)
+            }
+            Snapshot::Tasks(mut v) => {
+                v.retain(|t| wanted.contains(t.arn.as_str()));
+                Snapshot::Tasks(v)
+            }
+            Snapshot::Instances(mut v) => {
+                v.retain(|i| wanted.contains(i.arn.as_str()));
+                Snapshot::Instances(v)
+            }
+            _ => {
+                return Err(SourceError::new(
+                    ErrorKind::Service,
+                    format!("{} has no rows to describe", query.describe()),
+                ));
+            }
+        })
     }
 
     /// Runs one query, whole (the headless commands and the default [`FleetSource::rows`]).

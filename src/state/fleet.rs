@@ -207,7 +207,8 @@ impl Fleet {
         let all = self.freshest(
             since,
             |_, d| match d {
-                Snapshot::Tasks(v) => v.iter().collect(),
+                // A row still loading has no status yet (not stopped, not running).
+                Snapshot::Tasks(v) => v.iter().filter(|t| !t.loading).collect(),
                 Snapshot::Task(Some(t)) => vec![&**t],
                 _ => Vec::new(),
             },
@@ -232,7 +233,7 @@ impl Fleet {
                 _ => continue,
             };
             let mut last: Option<&str> = None;
-            for t in tasks.iter().filter(|t| !t.is_stopped()) {
+            for t in tasks.iter().filter(|t| !t.is_stopped() && !t.loading) {
                 let arn = t.task_definition.arn.as_str();
                 if last != Some(arn) && seen.insert(arn) {
                     out.push(arn);
@@ -248,7 +249,9 @@ impl Fleet {
         self.freshest(
             since,
             |q, d| match (q, d) {
-                (Query::Instances { .. }, Snapshot::Instances(v)) => v.iter().collect(),
+                (Query::Instances { .. }, Snapshot::Instances(v)) => {
+                    v.iter().filter(|i| !i.loading).collect()
+                }
                 _ => Vec::new(),
             },
             |i| &i.arn,

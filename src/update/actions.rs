@@ -44,16 +44,22 @@ pub(super) fn selected_task(state: &State) -> Option<Task> {
     .cloned()
 }
 
-/// A row listed but not described yet: its counts and settings are unknown, so nothing is
-/// done from them (a scale dialog would offer 0 as the current count). Says so.
-pub fn still_loading(state: &mut State, s: &crate::model::Service) -> bool {
-    if s.loading {
+/// A row listed but not described yet (a service, task or container instance of a big pane):
+/// its counts and settings are unknown, so nothing is done from them (a scale dialog would
+/// offer 0 as the current count, a stop would not know the task's state). Says so.
+pub fn still_loading(state: &mut State, row: &impl crate::model::Listed, name: &str) -> bool {
+    if row.loading() {
         state.set_status(
             Level::Info,
-            format!("the details of {} are still loading: a moment", s.name),
+            format!("the details of {name} are still loading: a moment"),
         );
     }
-    s.loading
+    row.loading()
+}
+
+/// [`still_loading`] for a task, named as the tables show it.
+pub fn task_still_loading(state: &mut State, task: &Task) -> bool {
+    still_loading(state, task, &format!("task {}", task.short_id()))
 }
 
 /// `s`: scale a service, shell into a task's container, or a shell on an instance.
@@ -74,7 +80,7 @@ fn scale(state: &mut State) -> Vec<Effect> {
         return vec![];
     };
     let s = s.clone();
-    if still_loading(state, &s) {
+    if still_loading(state, &s, &s.name) {
         return vec![];
     }
     let dialog = ScaleDialog {
@@ -272,6 +278,9 @@ pub fn stop_task(state: &mut State) -> Vec<Effect> {
         state.set_status(Level::Info, "select a task to stop");
         return vec![];
     };
+    if task_still_loading(state, &task) {
+        return vec![];
+    }
     if task.is_stopped() || task.desired_status == "STOPPED" {
         state.set_status(
             Level::Info,
@@ -304,6 +313,10 @@ pub fn drain(state: &mut State) -> Vec<Effect> {
         );
         return vec![];
     };
+    let i = i.clone();
+    if still_loading(state, &i, &instance_name(&i)) {
+        return vec![];
+    }
     let op = Operation::SetInstanceState {
         cluster: cluster_of(&i.cluster_arn).to_string(),
         instance_arn: i.arn.clone(),
@@ -320,6 +333,10 @@ fn instance_shell(state: &mut State) -> Vec<Effect> {
     }) else {
         return vec![];
     };
+    let i = i.clone();
+    if still_loading(state, &i, &instance_name(&i)) {
+        return vec![];
+    }
     if i.ec2_instance_id.is_empty() {
         state.set_status(
             Level::Warn,
@@ -332,6 +349,16 @@ fn instance_shell(state: &mut State) -> Vec<Effect> {
         ec2_instance_id: i.ec2_instance_id.clone(),
     };
     open_shell(state, op)
+}
+
+/// A container instance as messages name it: its EC2 id, or its own id (from its ARN) while
+/// its details have not come.
+fn instance_name(i: &crate::model::Instance) -> String {
+    if i.ec2_instance_id.is_empty() {
+        format!("container instance {}", crate::model::arn::tail(&i.arn))
+    } else {
+        format!("instance {}", i.ec2_instance_id)
+    }
 }
 
 /// A shell opens at once: it changes nothing in the fleet ("one key into a container").
@@ -418,6 +445,9 @@ fn exec(state: &mut State) -> Vec<Effect> {
         state.set_status(Level::Info, "select a task or container to open a shell in");
         return vec![];
     };
+    if task_still_loading(state, &task) {
+        return vec![];
+    }
     if let Err(why) = task_preflight(&task) {
         state.set_status(Level::Warn, why);
         return vec![];
@@ -496,7 +526,7 @@ pub fn target_health(state: &mut State) -> Vec<Effect> {
         return vec![];
     };
     let s = s.clone();
-    if still_loading(state, &s) {
+    if still_loading(state, &s, &s.name) {
         return vec![];
     }
     if s.target_group_arns.is_empty() {

@@ -154,8 +154,9 @@ pub fn loaded(
     }
 }
 
-/// A poll answered with only its rows (a big cluster's services, listed): they show at once,
-/// marked as loading; `describe_schedule` asks for their details, the rows on screen first.
+/// A poll answered with only its rows (a big cluster's services, tasks or instances, listed):
+/// they show at once, marked as loading; `describe_schedule` asks for their details, the rows
+/// on screen first.
 pub fn listed(state: &mut State, query: Query, seq: u64, at: Time, arns: Vec<String>) {
     let cadence = cadence_of(state, &query);
     state
@@ -177,13 +178,13 @@ pub fn described(
     seq: u64,
     arns: Vec<String>,
     at: Time,
-    result: Result<Vec<crate::model::Service>, SourceError>,
+    result: Result<Snapshot, SourceError>,
 ) -> bool {
     match result {
-        Ok(services) => {
+        Ok(rows) => {
             let changed = state
                 .fleet
-                .apply_described(&query, seq, at, &arns, services)
+                .apply_described(&query, seq, at, &arns, rows)
                 .unwrap_or(false);
             if changed {
                 mark_deleted_children(state, &query);

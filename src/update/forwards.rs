@@ -63,6 +63,9 @@ pub fn open(state: &mut State) -> Vec<Effect> {
                 );
                 return vec![];
             };
+            if actions::task_still_loading(state, &task) {
+                return vec![];
+            }
             // What SSM needs before anything is asked: a running task with ECS Exec on.
             if task.last_status != "RUNNING" {
                 state.set_status(

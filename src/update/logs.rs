@@ -46,6 +46,11 @@ fn subject(state: &State) -> Result<(String, LogSubject), String> {
                 },
             ))
         }
+        // Its streams are named from its task definition, not known yet.
+        Items::Tasks(v, ..) if v[i].loading => Err(format!(
+            "the details of task {} are still loading: a moment",
+            v[i].short_id()
+        )),
         Items::Tasks(v, ..) => Ok((
             format!("task {}", v[i].short_id()),
             LogSubject::Task(Box::new(v[i].clone())),

@@ -62,7 +62,7 @@ pub fn open(state: &mut State, diff_on_load: bool) -> Vec<Effect> {
         );
         return vec![];
     };
-    if super::actions::still_loading(state, &service) {
+    if super::actions::still_loading(state, &service, &service.name) {
         return vec![];
     }
     let running = running_of(&service);

@@ -449,6 +449,8 @@ impl Fleet {
                 let draining = i.draining_from.is_some_and(|d| d <= m);
                 Instance {
                     arn: instance_arn(k),
+                    loading: false,
+                    described_at: None,
                     cluster_arn: CLUSTER_ARN.into(),
                     ec2_instance_id: format!("i-{k:017}"),
                     instance_type: i.instance_type.into(),
@@ -500,6 +502,8 @@ impl Fleet {
         let fargate = svc.is_some_and(|s| s.fargate) || l.instance.is_none();
         Task {
             arn: task_arn(l.n),
+            loading: false,
+            described_at: None,
             cluster_arn: CLUSTER_ARN.into(),
             task_definition: TaskDefRef::from_arn(&format!(
                 "arn:aws:ecs:us-east-1:1:task-definition/{family}:{}",

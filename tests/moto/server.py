@@ -70,6 +70,14 @@ against moto and breaks against AWS. This front sits between the SDK and moto an
   in the request's protocol). `"account"` and `"region"` in a rule limit it to requests in that
   account or region (one context failing while the others answer). `GET /_ecsmon/faults` lists the
   rules with the requests each has hit. Faulted requests are counted in the stats like any other.
+* Big clusters, at test speed: `POST /_ecsmon/run-tasks` with `{"cluster", "taskDefinition", "count",
+  "groups", "startedBy", "region", "account"}` starts `count` FARGATE tasks in one go, inside moto
+  (the groups, `service:<name>`, given to the tasks in turn)
+  (no per-call HTTP or serialising: 10,000 tasks in seconds), and answers their `taskArns`. moto's
+  DescribeTasks compares every task of every cluster with every ARN asked (seconds a call at 10,000
+  tasks): the front gives it a set lookup. The pages after the first of one listing are cut from
+  the list the first page read, unless something that may change lists (any call other than an
+  ECS List/Describe) came in between, so 100 pages do not ask moto 100 times.
 
 Everything else is forwarded to moto verbatim. Run: `server.py [--port N]`; it prints one line
 `READY http://127.0.0.1:<port>` and serves until killed or until its stdin reaches end of file (so a
@@ -250,6 +258,7 @@ class Moto:
         # AWS tasks stay RUNNING until stopped: freeze that state machine (StopTask still stops).
         # A test may set its own transition through moto's /moto-api/state-manager/set-transition.
         state_manager.set_transition("ecs::task", {"progression": "manual", "times": 2**62})
+        patch_describe_tasks()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         self.host, self.port = self._server.get_host_and_port()
@@ -269,6 +278,30 @@ class Moto:
                 conn.close()
 
 
+def patch_describe_tasks() -> None:
+    """moto's DescribeTasks compares every task of every cluster with every reference asked for
+    (by substring): seconds a call at 10,000 tasks. The same answer (a task matches by its ARN or
+    its id) from set lookups."""
+    from moto.ecs import models
+    from moto.ecs.exceptions import InvalidParameterException
+
+    def describe_tasks(self, cluster_str: str, tasks: list[str]) -> list:
+        self._get_cluster(cluster_str)
+        if not tasks:
+            raise InvalidParameterException("Tasks cannot be empty.")
+        refs = set(tasks)
+        ids = {last_segment(t) for t in tasks}
+        response = []
+        for cluster_tasks in self.tasks.values():
+            for task_arn, task in cluster_tasks.items():
+                if task_arn in refs or last_segment(task_arn) in ids:
+                    task.advance()
+                    response.append(task)
+        return response
+
+    models.EC2ContainerServiceBackend.describe_tasks = describe_tasks
+
+
 class Ecs:
     """Internal ECS JSON calls to moto, signed like (and so in the account and region of) the
     request being served."""
@@ -277,6 +310,12 @@ class Ecs:
         self._moto = moto
         self._auth = origin.header("authorization") or ""
         self.region = origin.signing_region()
+
+    @property
+    def caller(self) -> str:
+        """Whose lists these are: the access key and region the request was signed with."""
+        key = re.search(r"Credential=([^/]*)/", self._auth)
+        return f"{key.group(1) if key else ''} {self.region}"
 
     def call(self, op: str, payload: dict) -> dict:
         req = Request(
@@ -1039,6 +1078,68 @@ class EcsFront:
         self.moto = moto
         self.pager = Pager()
         self.memory = Memory()
+        # Bumped by every call that may change what a list holds (see `changed`).
+        self.generation = 0
+        # (op, request, caller) -> (generation, full list) of the last first page read.
+        self._lists: dict[tuple[str, str, str], tuple[int, list[str]]] = {}
+        self._lists_lock = threading.Lock()
+
+    def changed(self) -> None:
+        """Something that may change a list came in: later pages read moto again."""
+        with self._lists_lock:
+            self.generation += 1
+            self._lists.clear()
+
+    def paged_list(self, ecs: Ecs, op: str, payload: dict) -> list[str]:
+        """The full list a page is cut from: read from moto for a first page, and for later
+        pages unless nothing changed since the listing's first page (then the list it read)."""
+        request = {k: v for k, v in payload.items() if k not in ("maxResults", "nextToken")}
+        key = (op, json.dumps(request, sort_keys=True), ecs.caller)
+        with self._lists_lock:
+            generation = self.generation
+            cached = self._lists.get(key)
+        if payload.get("nextToken") and cached is not None and cached[0] == generation:
+            return cached[1]
+        items = self.full_list(ecs, op, payload)
+        with self._lists_lock:
+            if self.generation == generation:
+                self._lists[key] = (generation, items)
+        return items
+
+    def run_tasks(self, body: dict) -> dict:
+        """`count` FARGATE tasks started inside moto at once (seeding big clusters)."""
+        from moto.ecs.models import ecs_backends
+
+        account = body.get("account") or "123456789012"
+        region = body.get("region") or "us-east-1"
+        with self.moto._lock:
+            backend = ecs_backends[account][region]
+            tasks = backend.run_task(
+                body["cluster"],
+                body["taskDefinition"],
+                int(body.get("count") or 1),
+                None,
+                body.get("startedBy") or "",
+                None,
+                "FARGATE",
+            )
+            groups = body.get("groups") or []
+            for i, task in enumerate(tasks):
+                if groups:
+                    task.group = groups[i % len(groups)]
+        for task in tasks:
+            self.memory.learn_task(
+                {
+                    "taskArn": task.task_arn,
+                    "clusterArn": task.cluster_arn,
+                    "group": task.group or "",
+                    "startedBy": task.started_by or "",
+                    "taskDefinitionArn": task.task_definition_arn,
+                    "launchType": "FARGATE",
+                }
+            )
+        self.changed()
+        return {"taskArns": [t.task_arn for t in tasks]}
 
     def handle(self, op: str, req: Request) -> Response:
         try:
@@ -1051,7 +1152,7 @@ class EcsFront:
         try:
             check_batch_limit(op, payload)
             if op in LIST_OPS:
-                items = self.full_list(ecs, op, payload)
+                items = self.paged_list(ecs, op, payload)
                 return json_response(self.pager.page(op, payload, items, req.where()))
             special = {
                 "DescribeTasks": self.describe_tasks,
@@ -1645,6 +1746,8 @@ class Front:
             return admin
         op = operation_name(req)
         self.stats.count(op, req.where())
+        if not re.match(r"ecs:(List|Describe)", op):
+            self.ecs.changed()
         fault = self.faults.pick(op, req)
         if fault is not None:
             faulted = self.faults.apply(fault, req)
@@ -1673,6 +1776,11 @@ class Front:
             return json_response(self.stats.snapshot())
         if path == "/_ecsmon/sessions" and req.method == "GET":
             return json_response(self.hooks.ssm.snapshot())
+        if path == "/_ecsmon/run-tasks" and req.method == "POST":
+            try:
+                return json_response(self.ecs.run_tasks(json.loads(req.body or b"{}")))
+            except (ValueError, TypeError, KeyError) as exc:
+                return json_response({"message": f"{type(exc).__name__}: {exc}"}, 400)
         if path == "/_ecsmon/reset" and req.method == "POST":
             self.stats.reset()
             return json_response({})

@@ -488,3 +488,32 @@ pub async fn seed_services(
         .collect()
         .await
 }
+
+/// `tasks` running tasks in `cluster` (created if new), spread evenly over the groups of
+/// `services` services (`service:svc-000`…; the services themselves are `seed_services`'), started
+/// inside moto at once. Returns their ARNs.
+pub async fn seed_tasks(
+    cfg: &aws_config::SdkConfig,
+    moto: &super::Moto,
+    cluster: &str,
+    services: usize,
+    tasks: usize,
+) -> Vec<String> {
+    let spec = FleetSpec::new(cluster, services, 0, 0);
+    let ecs = aws_sdk_ecs::Client::new(cfg);
+    let region = cfg.region().map(|r| r.to_string()).unwrap_or_default();
+    ecs.create_cluster()
+        .cluster_name(cluster)
+        .send()
+        .await
+        .expect("CreateCluster");
+    let task_definition = register_task_definition(&ecs, &spec, &region).await;
+    let groups: Vec<String> = (0..services.max(1))
+        .map(|i| format!("service:{}", service_name(i)))
+        .collect();
+    let arns = moto
+        .run_tasks(cluster, &task_definition, tasks, &groups)
+        .await;
+    assert_eq!(arns.len(), tasks, "every task started");
+    arns
+}

@@ -9,10 +9,43 @@ pub mod tasks;
 
 use ratatui::style::Style;
 
-use crate::model::MetricId;
+use crate::model::{Listed, MetricId, Time};
 use crate::screen::table::RowCtx;
 use crate::screen::text::Tone;
 use crate::theme::Theme;
+
+/// A row of a big pane whose details are older than this says how old: rows on screen are
+/// described every pane cycle, the rest on a slower sweep (`poll::describe`), so an old row
+/// is one just scrolled to (described next) or one the account's throttling holds back.
+pub const OLD_ROW: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+/// A listed row's status cell: `loading` until its details come (a big pane's rows come
+/// listed first), and the details' age once they are older than [`OLD_ROW`].
+pub fn listed_status(row: &impl Listed, status: &str, now: Time) -> String {
+    if row.loading() {
+        return "loading".into();
+    }
+    match row.described_at() {
+        Some(at) if now - at > OLD_ROW => {
+            format!("{status} · {}", crate::screen::format::age(now, at))
+        }
+        _ => status.to_string(),
+    }
+}
+
+/// A cell of a listed row, or `…` while its details have not come (unknown, not zero).
+pub fn known(row: &impl Listed, text: impl FnOnce() -> String) -> String {
+    if row.loading() { "…".into() } else { text() }
+}
+
+/// A status cell's style: dim while the row is loading.
+pub fn listed_style(row: &impl Listed, status: &str, theme: &Theme) -> Style {
+    if row.loading() {
+        theme.dim
+    } else {
+        state_style(status, theme)
+    }
+}
 
 /// `ALARM` when a CloudWatch alarm on one of these metrics is firing, else nothing.
 pub fn alarm_badge(ctx: &RowCtx, metrics: &[MetricId]) -> String {

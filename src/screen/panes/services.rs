@@ -1,37 +1,21 @@
 use crate::model::{Service, metric_catalog as cat};
-use crate::screen::format::{age, age_opt, or_dash};
+use crate::screen::format::{age_opt, or_dash};
 use crate::screen::spark::Spark;
 use crate::screen::table::{Column, RowCtx};
 
-use super::{alarm_badge, badge_style, findings_badge, state_style};
+use super::{
+    alarm_badge, badge_style, findings_badge, known, listed_status, listed_style, state_style,
+};
 
 /// Column of this pane (named once so the closures below infer their item type).
 type C = Column<Service>;
 
-/// A row of a big pane whose details are older than this says how old: rows on screen are
-/// described every pane cycle, the rest on a slower sweep (`poll::describe`), so an old row
-/// is one just scrolled to (described next) or one the account's throttling holds back.
-pub const OLD_ROW: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
-
-/// `loading` until the row's details come (a big cluster's rows come listed first), and the
-/// details' age once they are older than [`OLD_ROW`].
 fn status(s: &Service, now: crate::model::Time) -> String {
-    if s.loading {
-        return "loading".into();
-    }
-    match s.described_at {
-        Some(at) if now - at > OLD_ROW => format!("{} · {}", s.status, age(now, at)),
-        _ => s.status.clone(),
-    }
+    listed_status(s, &s.status, now)
 }
 
-/// A count, or `…` while unknown (not zero: the row's details have not come yet).
 fn count(s: &Service, n: u32) -> String {
-    if s.loading {
-        "…".into()
-    } else {
-        n.to_string()
-    }
+    known(s, || n.to_string())
 }
 
 fn rollout(s: &Service) -> String {
@@ -74,13 +58,8 @@ pub fn columns() -> Vec<Column<Service>> {
             })
         })
         .styled_by_text(badge_style),
-        C::new("STATUS", 6, |s, ctx| status(s, ctx.now)).styled(|s, t| {
-            if s.loading {
-                t.dim
-            } else {
-                state_style(&s.status, t)
-            }
-        }),
+        C::new("STATUS", 6, |s, ctx| status(s, ctx.now))
+            .styled(|s, t| listed_style(s, &s.status, t)),
         C::new("DESIRED", 7, |s, _| count(s, s.desired)).by(|s| s.desired as f64),
         C::new("RUNNING", 7, |s, _| count(s, s.running))
             .by(|s| s.running as f64)

@@ -3,11 +3,13 @@ use crate::screen::format::{age_opt, opt, or_dash};
 use crate::screen::spark::Spark;
 use crate::screen::table::Column;
 
-use super::{badge_style, findings_badge, state_style};
+use super::{badge_style, findings_badge, known, listed_status, listed_style, state_style};
 
 /// Column of this pane (named once so the closures below infer their item type).
 type C = Column<Task>;
 
+/// A task row of a big pane shows its short id (from its ARN) at once, `loading` in its status
+/// cell and `…` in the others until its details come ([`known`]).
 /// Running tasks; with `stopped`, the stop code, reason and exit codes replace placement.
 pub fn columns(stopped: bool, metrics: bool) -> Vec<Column<Task>> {
     let mut cols = vec![
@@ -21,40 +23,56 @@ pub fn columns(stopped: bool, metrics: bool) -> Vec<Column<Task>> {
         })
         .styled_by_text(badge_style),
         C::new("SERVICE", 8, |t, _| {
-            or_dash(t.service_name().unwrap_or_default())
+            known(t, || or_dash(t.service_name().unwrap_or_default()))
         }),
     ];
     if stopped {
         // Status and health of a stopped task say nothing; why and how it stopped is the point.
         cols.extend([
-            C::new("REV", 4, |t, _| t.task_definition.revision.to_string())
-                .by(|t| t.task_definition.revision as f64),
-            C::new("STOP CODE", 24, |t, _| or_dash(&t.stop_code)),
-            C::new("EXIT", 12, |t, _| or_dash(&t.exit_codes())).styled(|t, th| {
+            C::new("REV", 4, |t, _| {
+                known(t, || t.task_definition.revision.to_string())
+            })
+            .by(|t| t.task_definition.revision as f64),
+            C::new("STOP CODE", 24, |t, ctx| {
+                listed_status(t, &or_dash(&t.stop_code), ctx.now)
+            })
+            .styled(|t, th| if t.loading { th.dim } else { th.base }),
+            C::new("EXIT", 12, |t, _| known(t, || or_dash(&t.exit_codes()))).styled(|t, th| {
                 let crashed = t
                     .containers
                     .iter()
                     .any(|c| c.exit_code.is_some_and(|e| e != 0));
                 if crashed { th.error } else { th.base }
             }),
-            C::new("STOPPED", 8, |t, ctx| age_opt(ctx.now, t.stopped_at))
-                .by(|t| -t.stopped_at.map_or(f64::MIN, |s| s.timestamp() as f64)),
-            C::fill("STOPPED REASON", 20, |t, _| or_dash(&t.stopped_reason)).up_to(400),
+            C::new("STOPPED", 8, |t, ctx| {
+                known(t, || age_opt(ctx.now, t.stopped_at))
+            })
+            .by(|t| -t.stopped_at.map_or(f64::MIN, |s| s.timestamp() as f64)),
+            C::fill("STOPPED REASON", 20, |t, _| {
+                known(t, || or_dash(&t.stopped_reason))
+            })
+            .up_to(400),
         ]);
     } else {
         cols.extend([
-            C::new("LAST", 7, |t, _| t.last_status.clone())
-                .styled(|t, th| state_style(&t.last_status, th)),
-            C::new("DESIRED", 7, |t, _| t.desired_status.clone()),
-            C::new("HEALTH", 6, |t, _| or_dash(&t.health))
+            C::new("LAST", 7, |t, ctx| {
+                listed_status(t, &t.last_status, ctx.now)
+            })
+            .styled(|t, th| listed_style(t, &t.last_status, th)),
+            C::new("DESIRED", 7, |t, _| known(t, || t.desired_status.clone())),
+            C::new("HEALTH", 6, |t, _| known(t, || or_dash(&t.health)))
                 .styled(|t, th| state_style(&t.health, th)),
-            C::new("REV", 4, |t, _| t.task_definition.revision.to_string())
-                .by(|t| t.task_definition.revision as f64),
-            C::new("AZ", 4, |t, _| or_dash(&t.availability_zone)),
-            C::new("IP", 7, |t, _| or_dash(&t.private_ip)),
-            C::new("INSTANCE", 8, |t, _| opt(t.ec2_instance_id.as_deref())),
+            C::new("REV", 4, |t, _| {
+                known(t, || t.task_definition.revision.to_string())
+            })
+            .by(|t| t.task_definition.revision as f64),
+            C::new("AZ", 4, |t, _| known(t, || or_dash(&t.availability_zone))),
+            C::new("IP", 7, |t, _| known(t, || or_dash(&t.private_ip))),
+            C::new("INSTANCE", 8, |t, _| {
+                known(t, || opt(t.ec2_instance_id.as_deref()))
+            }),
             C::new("AGE", 8, |t, ctx| {
-                age_opt(ctx.now, t.started_at.or(t.created_at))
+                known(t, || age_opt(ctx.now, t.started_at.or(t.created_at)))
             })
             .by(|t| {
                 -t.started_at

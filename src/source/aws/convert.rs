@@ -195,6 +195,8 @@ pub fn task(t: &ecs::Task) -> Task {
         .find_map(|n| n.private_ipv4_address());
     Task {
         arn: text(t.task_arn()),
+        loading: false,
+        described_at: None,
         cluster_arn: text(t.cluster_arn()),
         task_definition: taskdef(t.task_definition_arn()),
         last_status: text(t.last_status()),
@@ -438,6 +440,8 @@ pub fn instance(
         .unwrap_or_default();
     Instance {
         arn: text(ci.container_instance_arn()),
+        loading: false,
+        described_at: None,
         cluster_arn: cluster_arn.to_string(),
         ec2_instance_id: text(ci.ec2_instance_id()),
         // From EC2 or the agent's attributes: AWS's text all the same.

@@ -118,11 +118,7 @@ impl AwsSource {
         let arns = self
             .all_pages("ecs:ListServices", &what, pages, |p| p.service_arns)
             .await?;
-        // Drawn as the rows' names until their details come: cleaned like every AWS text.
-        Ok(arns
-            .iter()
-            .map(|arn| crate::sanitize::clean(arn).into_owned())
-            .collect())
+        Ok(cleaned(arns))
     }
 
     /// `DescribeServices` of these ARNs, in batches of 10, sorted by name.
@@ -168,6 +164,16 @@ impl AwsSource {
         scope: &TaskScope,
         stopped: bool,
     ) -> Result<Vec<Task>, SourceError> {
+        let arns = self.list_task_arns(scope, stopped).await?;
+        self.describe_tasks(scope.cluster(), arns).await
+    }
+
+    /// Every task ARN of a scope (`ListTasks`, every page of 100), in list order.
+    pub(super) async fn list_task_arns(
+        &self,
+        scope: &TaskScope,
+        stopped: bool,
+    ) -> Result<Vec<String>, SourceError> {
         let cluster = scope.cluster();
         let mut request = self.ecs.list_tasks().cluster(cluster).max_results(100);
         let what = match scope {
@@ -188,7 +194,7 @@ impl AwsSource {
         let arns = self
             .all_pages("ecs:ListTasks", &what, pages, |p| p.task_arns)
             .await?;
-        self.describe_tasks(cluster, arns).await
+        Ok(cleaned(arns))
     }
 
     /// DescribeTasks in batches of 100, then the EC2 ids of their container instances.
@@ -272,6 +278,16 @@ impl AwsSource {
     }
 
     pub(super) async fn list_instances(&self, cluster: &str) -> Result<Vec<Instance>, SourceError> {
+        let arns = self.list_instance_arns(cluster).await?;
+        self.describe_instance_arns(cluster, arns).await
+    }
+
+    /// Every container instance ARN of a cluster (`ListContainerInstances`, every page of
+    /// 100), in list order.
+    pub(super) async fn list_instance_arns(
+        &self,
+        cluster: &str,
+    ) -> Result<Vec<String>, SourceError> {
         let what = format!("cluster {cluster}");
         let pages = self
             .ecs
@@ -285,6 +301,16 @@ impl AwsSource {
                 p.container_instance_arns
             })
             .await?;
+        Ok(cleaned(arns))
+    }
+
+    /// `DescribeContainerInstances` of these ARNs (batches of 100), joined with EC2's facts of
+    /// their hosts, sorted by EC2 instance id.
+    pub(super) async fn describe_instance_arns(
+        &self,
+        cluster: &str,
+        arns: Vec<String>,
+    ) -> Result<Vec<Instance>, SourceError> {
         let found = self.describe_container_instances(cluster, arns).await?;
         self.remember_ec2_ids(&found);
         let ids: Vec<String> = found
@@ -360,16 +386,18 @@ impl AwsSource {
     }
 }
 
+/// ARNs from a list call, drawn as the rows' names until their details come: cleaned like
+/// every AWS text.
+fn cleaned(arns: Vec<String>) -> Vec<String> {
+    arns.iter()
+        .map(|arn| crate::sanitize::clean(arn).into_owned())
+        .collect()
+}
+
 /// `arn:aws:ecs:r:a:container-instance/prod/abc` → `arn:aws:ecs:r:a:cluster/prod`. An
 /// old-format ARN (`container-instance/abc`) names no cluster: the one asked about is used.
 fn cluster_arn_of(ci_arn: &str, cluster: &str) -> String {
-    use crate::model::arn;
-    arn::cluster_arn_of(ci_arn)
-        .or_else(|| {
-            let (prefix, _) = ci_arn.rsplit_once(':')?;
-            Some(format!("{prefix}:cluster/{}", arn::tail(cluster)))
-        })
-        .unwrap_or_default()
+    crate::model::arn::cluster_arn_or(ci_arn, cluster)
 }
 
 #[cfg(test)]

@@ -191,22 +191,55 @@ impl FleetSource for AwsSource {
     }
 
     async fn rows(&self, query: &crate::model::Query) -> Result<Rows, SourceError> {
+        use crate::model::{Query, Snapshot};
+        use crate::poll::describe::SMALL_PANE;
         match query {
-            crate::model::Query::Services { cluster } => {
-                Ok(Rows::Listed(self.list_service_arns(cluster).await?))
+            Query::Services { cluster } => Ok(Rows::Listed(self.list_service_arns(cluster).await?)),
+            // A small pane is answered whole, in the calls it always took (its one describe
+            // batch at once); a big one shows its rows first.
+            Query::Tasks { scope, stopped } => {
+                let arns = self.list_task_arns(scope, *stopped).await?;
+                if arns.len() > SMALL_PANE {
+                    return Ok(Rows::Listed(arns));
+                }
+                let tasks = self.describe_tasks(scope.cluster(), arns).await?;
+                Ok(Rows::Whole(Snapshot::Tasks(tasks)))
+            }
+            Query::Instances { cluster } => {
+                let arns = self.list_instance_arns(cluster).await?;
+                if arns.len() > SMALL_PANE {
+                    return Ok(Rows::Listed(arns));
+                }
+                let instances = self.describe_instance_arns(cluster, arns).await?;
+                Ok(Rows::Whole(Snapshot::Instances(instances)))
             }
             _ => Ok(Rows::Whole(self.fetch(query).await?)),
         }
     }
 
-    async fn describe_services(
+    async fn describe(
         &self,
-        cluster: &str,
+        query: &crate::model::Query,
         arns: &[String],
-    ) -> Result<Vec<Service>, SourceError> {
-        let mut services = self.describe_service_arns(cluster, arns.to_vec()).await?;
-        self.link_load_balancers(&mut services).await;
-        Ok(services)
+    ) -> Result<crate::model::Snapshot, SourceError> {
+        use crate::model::{Query, Snapshot};
+        match query {
+            Query::Services { cluster } => {
+                let mut services = self.describe_service_arns(cluster, arns.to_vec()).await?;
+                self.link_load_balancers(&mut services).await;
+                Ok(Snapshot::Services(services))
+            }
+            Query::Tasks { scope, .. } => Ok(Snapshot::Tasks(
+                self.describe_tasks(scope.cluster(), arns.to_vec()).await?,
+            )),
+            Query::Instances { cluster } => Ok(Snapshot::Instances(
+                self.describe_instance_arns(cluster, arns.to_vec()).await?,
+            )),
+            other => Err(SourceError::new(
+                crate::source::ErrorKind::Service,
+                format!("{} has no rows to describe", other.describe()),
+            )),
+        }
     }
 
     async fn tasks(&self, scope: &TaskScope, stopped: bool) -> Result<Vec<Task>, SourceError> {

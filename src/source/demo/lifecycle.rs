@@ -33,6 +33,8 @@ pub fn add_instance(
     let registered_at = registered(rng, launched_at);
     let instance = Instance {
         arn: names::container_instance_arn(&cl.name, &id),
+        loading: false,
+        described_at: None,
         cluster_arn: cl.arn.clone(),
         ec2_instance_id,
         instance_type: ty.name.into(),
@@ -237,6 +239,8 @@ impl ClusterState {
         }));
         let task = Task {
             arn,
+            loading: false,
+            described_at: None,
             cluster_arn: self.arn.clone(),
             task_definition: spec.task_definition(),
             last_status: "PROVISIONING".into(),

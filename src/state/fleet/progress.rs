@@ -1,12 +1,13 @@
-//! Rows before details: a listed pane (the services of a big cluster) holds its rows from the
-//! list calls at once, marked as loading, and takes each describe batch into them by ARN as it
-//! arrives. Which rows to describe, and when, is `poll::describe`'s to decide.
+//! Rows before details: a listed pane (the services of a big cluster, its tasks, its container
+//! instances) holds its rows from the list calls at once, marked as loading, and takes each
+//! describe batch into them by ARN as it arrives. Which rows to describe, and when, is
+//! `poll::describe`'s to decide.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::{Fleet, Slot};
-use crate::model::{Query, Service, Snapshot, Time};
+use crate::model::{Instance, Listed, Query, Service, Snapshot, Task, Time};
 
 /// What is known of a listed pane's rows beyond the rows themselves.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -26,11 +27,11 @@ pub struct Progress {
 }
 
 impl Progress {
-    fn reindex(&mut self, rows: &[Service]) {
+    fn reindex<R: Listed>(&mut self, rows: &[R]) {
         self.index = rows
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.arn.clone(), i))
+            .map(|(i, r)| (r.arn().to_string(), i))
             .collect();
         let listed = &self.index;
         self.described.retain(|arn, _| listed.contains_key(arn));
@@ -41,34 +42,53 @@ impl Progress {
 impl Slot {
     /// `(rows, rows with their details)` while some rows of a listed pane are still loading.
     pub fn loading(&self) -> Option<(usize, usize)> {
-        let Some(Snapshot::Services(rows)) = self.data.as_deref() else {
-            return None;
-        };
-        let loaded = rows.iter().filter(|s| !s.loading).count();
-        (loaded < rows.len()).then_some((rows.len(), loaded))
+        fn count<R: Listed>(rows: &[R]) -> Option<(usize, usize)> {
+            let loaded = rows.iter().filter(|r| !r.loading()).count();
+            (loaded < rows.len()).then_some((rows.len(), loaded))
+        }
+        match self.data.as_deref()? {
+            Snapshot::Services(rows) => count(rows),
+            Snapshot::Tasks(rows) => count(rows),
+            Snapshot::Instances(rows) => count(rows),
+            _ => None,
+        }
     }
 }
 
 impl Fleet {
-    /// Applies a list answer (the ARNs of a cluster's services) unless a newer answer was
-    /// applied: rows already described keep their details until their next describe, new
-    /// ones come in loading. Returns whether it was applied.
+    /// Applies a list answer (the ARNs of a pane's rows) unless a newer answer was applied:
+    /// rows already described keep their details until their next describe, new ones come in
+    /// loading. Returns whether it was applied.
     pub fn apply_listing(&mut self, query: Query, seq: u64, at: Time, arns: Vec<String>) -> bool {
+        match query {
+            Query::Services { .. } => self.apply_listing_of::<Service>(query, seq, at, arns),
+            Query::Tasks { .. } => self.apply_listing_of::<Task>(query, seq, at, arns),
+            Query::Instances { .. } => self.apply_listing_of::<Instance>(query, seq, at, arns),
+            _ => false,
+        }
+    }
+
+    fn apply_listing_of<R: Listed>(
+        &mut self,
+        query: Query,
+        seq: u64,
+        at: Time,
+        arns: Vec<String>,
+    ) -> bool {
         if seq <= self.min_seq {
             return false;
         }
-        let Query::Services { cluster } = &query else {
+        let Some(cluster) = crate::model::listed_cluster(&query).map(str::to_string) else {
             return false;
         };
-        let cluster = cluster.clone();
         let slot = self.slots.entry(query).or_default();
         if seq < slot.applied_seq {
             return false;
         }
         slot.applied_seq = seq;
-        let old: HashMap<&str, &Service> = match slot.data.as_deref() {
-            Some(Snapshot::Services(rows)) => rows.iter().map(|s| (s.arn.as_str(), s)).collect(),
-            _ => HashMap::new(),
+        let old: HashMap<&str, &R> = match slot.data.as_deref().and_then(R::rows) {
+            Some(rows) => rows.iter().map(|r| (r.arn(), r)).collect(),
+            None => HashMap::new(),
         };
         let mut progress = slot.progress.take().unwrap_or_else(|| {
             // Until now answered whole: every row is as old as that answer.
@@ -82,38 +102,57 @@ impl Fleet {
             }
         });
         let mut seen = HashSet::new();
-        let mut rows: Vec<Service> = arns
+        let mut rows: Vec<R> = arns
             .iter()
             .filter(|arn| seen.insert(arn.as_str()))
             .map(|arn| match old.get(arn.as_str()) {
                 Some(known) => (*known).clone(),
-                None => Service::listed(arn, &cluster),
+                None => R::listed(arn, &cluster),
             })
             .collect();
-        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        R::sort(&mut rows);
         progress.reindex(&rows);
-        let data = Snapshot::Services(rows);
+        let data = R::answer(rows);
         if slot.data.as_deref() != Some(&data) {
             slot.changed(at);
         }
-        slot.data = Some(Arc::new(data));
+        // 10,000 task rows freed here would stall the UI loop: off it, as whole answers are.
+        if let Some(old) = slot.data.replace(Arc::new(data)) {
+            super::drop_later(old);
+        }
         slot.fetched_at = Some(at);
         slot.error = None;
         slot.progress = Some(progress);
         true
     }
 
-    /// Takes a describe answer into the rows it was asked for (by ARN). A row asked for but
-    /// not answered was deleted since the listing, and goes. Returns whether any row changed;
-    /// `None` when the answer belongs to no current listing (another source, an older list
-    /// answered whole since).
+    /// Takes a describe answer (rows of the pane's kind) into the rows it was asked for (by
+    /// ARN). A row asked for but not answered was deleted since the listing, and goes. Returns
+    /// whether any row changed; `None` when the answer belongs to no current listing (another
+    /// source, an older list answered whole since).
     pub fn apply_described(
         &mut self,
         query: &Query,
         seq: u64,
         at: Time,
         asked: &[String],
-        services: Vec<Service>,
+        answer: Snapshot,
+    ) -> Option<bool> {
+        match answer {
+            Snapshot::Services(rows) => self.apply_described_of(query, seq, at, asked, rows),
+            Snapshot::Tasks(rows) => self.apply_described_of(query, seq, at, asked, rows),
+            Snapshot::Instances(rows) => self.apply_described_of(query, seq, at, asked, rows),
+            _ => None,
+        }
+    }
+
+    fn apply_described_of<R: Listed>(
+        &mut self,
+        query: &Query,
+        seq: u64,
+        at: Time,
+        asked: &[String],
+        described: Vec<R>,
     ) -> Option<bool> {
         let slot = self.listed_slot(query, seq)?;
         let progress = slot.progress.as_mut()?;
@@ -122,24 +161,27 @@ impl Fleet {
         }
         progress.failures = 0;
         progress.retry_at = None;
-        let Some(Snapshot::Services(rows)) = slot.data.as_mut().map(Arc::make_mut) else {
-            return None;
-        };
+        let rows = slot
+            .data
+            .as_mut()
+            .map(Arc::make_mut)
+            .and_then(R::rows_mut)?;
         let mut changed = false;
-        let answered: HashSet<String> = services.iter().map(|s| s.arn.clone()).collect();
-        for mut service in services {
-            let Some(&i) = progress.index.get(&service.arn) else {
+        let answered: HashSet<String> = described.iter().map(|r| r.arn().to_string()).collect();
+        for mut row in described {
+            let Some(&i) = progress.index.get(row.arn()) else {
                 continue; // not listed any more
             };
-            progress.described.insert(service.arn.clone(), at);
+            progress.described.insert(row.arn().to_string(), at);
             // Its age alone is no change.
-            service.described_at = rows[i].described_at;
-            changed |= rows[i] != service;
-            service.described_at = Some(at);
-            rows[i] = service;
+            row.set_described_at(rows[i].described_at());
+            changed |= rows[i] != row;
+            row.set_described_at(Some(at));
+            rows[i] = row;
         }
         let before = rows.len();
-        rows.retain(|s| !asked.contains(&s.arn) || answered.contains(&s.arn));
+        let asked_set: HashSet<&str> = asked.iter().map(String::as_str).collect();
+        rows.retain(|r| !asked_set.contains(r.arn()) || answered.contains(r.arn()));
         if rows.len() != before {
             progress.reindex(rows);
             changed = true;
@@ -239,8 +281,13 @@ mod tests {
         assert!(rows[0].cluster_arn.ends_with(":cluster/prod"));
         assert_eq!(fleet.slot(&q()).unwrap().loading(), Some((2, 0)));
 
-        let changed =
-            fleet.apply_described(&q(), 1, t(11), &[arn("web")], vec![described("web", 2)]);
+        let changed = fleet.apply_described(
+            &q(),
+            1,
+            t(11),
+            &[arn("web")],
+            Snapshot::Services(vec![described("web", 2)]),
+        );
         assert_eq!(changed, Some(true));
         assert_eq!(fleet.slot(&q()).unwrap().loading(), Some((2, 1)));
         assert!(!fleet.services(&q())[1].loading);
@@ -257,7 +304,13 @@ mod tests {
         let mut fleet = Fleet::default();
         fleet.apply_listing(q(), 1, t(10), vec![arn("web"), arn("api")]);
         let asked = [arn("web"), arn("api")];
-        fleet.apply_described(&q(), 1, t(11), &asked, vec![described("web", 2)]);
+        fleet.apply_described(
+            &q(),
+            1,
+            t(11),
+            &asked,
+            Snapshot::Services(vec![described("web", 2)]),
+        );
         let rows = fleet.services(&q());
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].name, "web");
@@ -288,8 +341,76 @@ mod tests {
         fleet.apply_listing(q(), 1, t(10), vec![arn("web")]);
         fleet.reset(1);
         assert_eq!(
-            fleet.apply_described(&q(), 1, t(11), &[arn("web")], vec![described("web", 2)]),
+            fleet.apply_described(
+                &q(),
+                1,
+                t(11),
+                &[arn("web")],
+                Snapshot::Services(vec![described("web", 2)])
+            ),
             None
         );
+    }
+
+    #[test]
+    fn task_and_instance_rows_load_the_same_way_and_are_not_the_rules_to_read() {
+        use crate::model::{Instance, Task, TaskScope};
+        let mut fleet = Fleet::default();
+        let tasks = Query::Tasks {
+            scope: TaskScope::Cluster {
+                cluster: "prod".into(),
+            },
+            stopped: false,
+        };
+        let task_arn = |i: u32| format!("arn:aws:ecs:eu-west-1:1:task/prod/{i:032}");
+        assert!(fleet.apply_listing(tasks.clone(), 1, t(10), vec![task_arn(1), task_arn(2)]));
+        assert_eq!(fleet.slot(&tasks).unwrap().loading(), Some((2, 0)));
+        let listed = &fleet.tasks(&tasks)[0];
+        assert!(listed.loading);
+        assert_eq!(listed.cluster_arn, "arn:aws:ecs:eu-west-1:1:cluster/prod");
+        // No status yet: neither running nor stopped for the rules, no task definition.
+        assert_eq!(fleet.all_tasks(), (vec![], vec![]));
+        assert!(fleet.running_task_definitions_since(t(0)).is_empty());
+
+        let running = Task {
+            arn: task_arn(1),
+            last_status: "RUNNING".into(),
+            desired_status: "RUNNING".into(),
+            task_definition: crate::model::TaskDefRef {
+                arn: "arn:aws:ecs:eu-west-1:1:task-definition/web:3".into(),
+                ..Default::default()
+            },
+            ..Task::default()
+        };
+        let asked = [task_arn(1)];
+        let answer = Snapshot::Tasks(vec![running]);
+        assert_eq!(
+            fleet.apply_described(&tasks, 1, t(11), &asked, answer),
+            Some(true)
+        );
+        assert_eq!(fleet.slot(&tasks).unwrap().loading(), Some((2, 1)));
+        assert_eq!(fleet.all_tasks().0.len(), 1);
+        assert_eq!(fleet.running_task_definitions_since(t(0)).len(), 1);
+        // An answer of another kind is no answer for this pane.
+        let wrong = Snapshot::Services(vec![described("web", 2)]);
+        assert_eq!(fleet.apply_described(&tasks, 1, t(12), &[], wrong), None);
+
+        let hosts = Query::Instances {
+            cluster: "prod".into(),
+        };
+        let host = "arn:aws:ecs:eu-west-1:1:container-instance/prod/abc".to_string();
+        fleet.apply_listing(hosts.clone(), 2, t(10), vec![host.clone()]);
+        assert!(
+            fleet.all_instances().is_empty(),
+            "a loading host is no host"
+        );
+        let known = Instance {
+            arn: host.clone(),
+            status: "ACTIVE".into(),
+            ..Instance::default()
+        };
+        fleet.apply_described(&hosts, 2, t(11), &[host], Snapshot::Instances(vec![known]));
+        assert_eq!(fleet.all_instances().len(), 1);
+        assert_eq!(fleet.slot(&hosts).unwrap().loading(), None);
     }
 }

@@ -103,6 +103,8 @@ pub fn ip(n: u32) -> String {
 pub fn instance(n: u32, instance_type: &str) -> Instance {
     Instance {
         arn: format!("arn:aws:ecs:us-east-1:1:container-instance/prod/{n:032}"),
+        loading: false,
+        described_at: None,
         cluster_arn: CLUSTER_ARN.into(),
         ec2_instance_id: format!("i-{n:017}"),
         instance_type: instance_type.into(),

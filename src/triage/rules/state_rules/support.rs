@@ -364,6 +364,8 @@ pub mod fixtures {
     pub fn instance(id: &str, az: &str) -> Instance {
         Instance {
             arn: instance_arn(id),
+            loading: false,
+            described_at: None,
             cluster_arn: CLUSTER.into(),
             ec2_instance_id: id.into(),
             instance_type: "m5.large".into(),
