@@ -139,3 +139,46 @@ fn a_new_answer_is_filtered_afresh() {
     assert_eq!(h.state.focused().rows, fresh_rows(&h));
     assert!(!h.state.focused().rows.is_empty());
 }
+
+/// The pane answered again with the same rows: what was derived from them (the lowercased
+/// cells, the sorted order) is kept, not rebuilt; rows that differ start afresh.
+#[test]
+fn an_identical_answer_keeps_the_rows_cache_and_a_changed_one_rebuilds_it() {
+    use ecsmon::action::Action;
+    use ecsmon::model::Snapshot;
+    use std::sync::Arc;
+
+    let mut h = tasks_pane();
+    h.press("o/running<enter>");
+    let query = h.state.focused().pane.query();
+    let keys = Arc::clone(
+        h.state
+            .focused()
+            .cache
+            .keys
+            .as_ref()
+            .expect("built by the filter"),
+    );
+    let mut tasks = h.state.fleet.tasks(&query).to_vec();
+    let mut answer = |h: &mut Harness, tasks: Vec<ecsmon::model::Task>| {
+        let seq = h.state.fleet.slot(&query).unwrap().applied_seq + 1;
+        let at = h.state.now;
+        h.dispatch(Action::Loaded {
+            query: query.clone(),
+            seq,
+            at,
+            result: Ok(Snapshot::Tasks(tasks)),
+        });
+    };
+
+    answer(&mut h, tasks.clone());
+    let cache = &h.state.focused().cache;
+    assert!(Arc::ptr_eq(cache.keys.as_ref().unwrap(), &keys), "kept");
+    assert_eq!(h.state.focused().rows, fresh_rows(&h));
+
+    tasks[0].last_status = "STOPPING".into();
+    answer(&mut h, tasks);
+    let cache = &h.state.focused().cache;
+    assert!(!Arc::ptr_eq(cache.keys.as_ref().unwrap(), &keys), "rebuilt");
+    assert_eq!(h.state.focused().rows, fresh_rows(&h));
+}

@@ -4,7 +4,7 @@ mod progress;
 
 pub use progress::Progress;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::model::{
@@ -26,6 +26,11 @@ pub struct Slot {
     /// When an answer last differed from the one before (the triage engine re-evaluates only
     /// then: a steady fleet costs it nothing).
     pub changed_at: Option<Time>,
+    /// Names the current `data` (new at each answer that differs, each describe batch that
+    /// changes rows):
+    /// what is derived from the rows (a table's lowercased cells, its sorted order) holds while
+    /// it stays the same, however many identical answers come meanwhile.
+    pub version: u64,
     /// A listed pane's rows (`Action::Listed`): which have their details, which are asked
     /// for. `None` for whole answers.
     pub progress: Option<Progress>,
@@ -43,6 +48,14 @@ impl Slot {
     /// Data is stale when the latest poll failed.
     pub fn is_stale(&self) -> bool {
         self.error.is_some()
+    }
+
+    /// Notes that `data` changed at `at`. Versions are unique across slots and resets, so a
+    /// view's cache never mistakes another answer for the one it was built from.
+    pub fn changed(&mut self, at: Time) {
+        static VERSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        self.changed_at = Some(at);
+        self.version = VERSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
     }
 }
 
@@ -85,7 +98,7 @@ impl Fleet {
         match result {
             Ok(data) => {
                 if slot.data.as_deref() != Some(&data) {
-                    slot.changed_at = Some(at);
+                    slot.changed(at);
                 }
                 if let Some(old) = slot.data.replace(Arc::new(data)) {
                     drop_later(old);
@@ -201,11 +214,34 @@ impl Fleet {
         all.into_iter().partition(|t| !t.is_stopped())
     }
 
+    /// The ARNs of the tasks with these ids, from any answer: one pass over the answers without
+    /// deduplicating 100,000 tasks first (a log batch names a handful of tasks).
+    pub fn task_arns_by_id<'a>(&'a self, ids: &HashSet<&str>) -> HashMap<&'a str, &'a str> {
+        let mut out = HashMap::new();
+        if ids.is_empty() {
+            return out;
+        }
+        for slot in self.slots.values() {
+            let tasks = match slot.data.as_deref() {
+                Some(Snapshot::Tasks(v)) => &v[..],
+                Some(Snapshot::Task(Some(t))) => std::slice::from_ref(&**t),
+                _ => continue,
+            };
+            for t in tasks {
+                let id = t.id();
+                if ids.contains(id) {
+                    out.insert(id, t.arn.as_str());
+                }
+            }
+        }
+        out
+    }
+
     /// The distinct task definitions of the tasks not stopped in answers fetched at or after
     /// `since`, without deduplicating 100,000 tasks by ARN first (tasks of one service come
     /// together, so most are skipped as the one before's).
     pub fn running_task_definitions_since(&self, since: Time) -> Vec<&str> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         let mut out = Vec::new();
         for slot in self.slots.values() {
             if slot.fetched_at.is_none_or(|at| at < since) {
@@ -378,6 +414,51 @@ mod tests {
             fleet.slot(&tasks("recent")).is_some(),
             "fetched lately: kept"
         );
+    }
+
+    #[test]
+    fn the_version_moves_only_when_the_data_changes() {
+        let mut fleet = Fleet::default();
+        let clusters = |n: &str| {
+            Ok(Snapshot::Clusters(vec![Cluster {
+                name: n.into(),
+                ..Cluster::default()
+            }]))
+        };
+        fleet.apply(Query::Clusters, 1, t(10), clusters("a"));
+        let first = fleet.slot(&Query::Clusters).unwrap().version;
+        fleet.apply(Query::Clusters, 2, t(20), clusters("a"));
+        assert_eq!(fleet.slot(&Query::Clusters).unwrap().version, first);
+        fleet.apply(Query::Clusters, 3, t(30), clusters("b"));
+        let changed = fleet.slot(&Query::Clusters).unwrap().version;
+        assert_ne!(changed, first);
+        // After a reset, the same data is still another version (views' caches start afresh).
+        fleet.reset(3);
+        fleet.apply(Query::Clusters, 4, t(40), clusters("b"));
+        let again = fleet.slot(&Query::Clusters).unwrap().version;
+        assert!(again != changed && again != first);
+    }
+
+    #[test]
+    fn task_arns_are_found_by_id_in_any_answer() {
+        let mut fleet = Fleet::default();
+        let task = |arn: &str| Task {
+            arn: arn.into(),
+            ..Task::default()
+        };
+        let scope = |c: &str| Query::Tasks {
+            scope: crate::model::TaskScope::Cluster { cluster: c.into() },
+            stopped: false,
+        };
+        let a = "arn:aws:ecs:us-east-1:1:task/prod/aaa";
+        let b = "arn:aws:ecs:us-east-1:1:task/dev/bbb";
+        fleet.apply(scope("prod"), 1, t(10), Ok(Snapshot::Tasks(vec![task(a)])));
+        fleet.apply(scope("dev"), 2, t(10), Ok(Snapshot::Tasks(vec![task(b)])));
+        let ids: HashSet<&str> = ["aaa", "bbb", "ccc"].into();
+        let found = fleet.task_arns_by_id(&ids);
+        assert_eq!(found.len(), 2);
+        assert_eq!((found["aaa"], found["bbb"]), (a, b));
+        assert!(fleet.task_arns_by_id(&HashSet::new()).is_empty());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! What `update::rows` keeps between two rebuilds of a table's rows, so a keystroke on 100,000
 //! rows costs a scan of ready strings, not a rebuild: every item's cells lowercased once per
-//! answer, the sorted order once per answer and sort, and the last filter's rows (typing one more
-//! letter only narrows them). A new answer starts afresh; leaving the view drops it all.
+//! change of the rows, the sorted order once per change and sort, and the last filter's rows
+//! (typing one more letter only narrows them). Rows that change start afresh (an identical
+//! answer does not); leaving the view drops it all.
 
 use std::sync::Arc;
 
@@ -84,7 +85,7 @@ pub struct Narrowed {
 
 #[derive(Debug, Clone, Default)]
 pub struct RowCache {
-    /// The answer (the slot's request sequence) everything below was built from.
+    /// The rows (the slot's data version) everything below was built from.
     pub answer: Option<u64>,
     pub keys: Option<Arc<RowKeys>>,
     /// Every item, in the order of this sort.

@@ -3,8 +3,8 @@
 //! while the answer stays the same (the lowercased cells, the sorted order, the last filter's
 //! rows) is kept in the view's [`RowCache`], so a keystroke on 100,000 rows is a scan.
 //!
-//! The cells are read once per answer: a filter or text sort on ages, badges or metric values
-//! sees them as of the pane's latest answer (a few seconds old at most on the focused pane).
+//! The cells are read once per change of the rows: a filter or text sort on ages, badges or
+//! metric values sees them as of the rows' latest change (an identical answer keeps them).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,8 +21,8 @@ use crate::with_table;
 /// `stopped_window`: how far back a stopped-tasks pane looks.
 pub fn refresh(view: &mut View, fleet: &Fleet, ctx: &RowCtx, stopped_window: Duration) {
     let now = ctx.now;
-    // The cache holds while the pane shows the same answer.
-    let answer = fleet.slot(&view.pane.query()).map(|s| s.applied_seq);
+    // The cache holds while the pane's rows stay the same (an identical answer keeps it).
+    let answer = fleet.slot(&view.pane.query()).map(|s| s.version);
     view.cache.for_answer(answer);
     let items = panes::items(&view.pane, fleet);
     if let Items::Tasks(tasks, true, metrics) = items {

@@ -94,7 +94,7 @@ impl Fleet {
         progress.reindex(&rows);
         let data = Snapshot::Services(rows);
         if slot.data.as_deref() != Some(&data) {
-            slot.changed_at = Some(at);
+            slot.changed(at);
         }
         slot.data = Some(Arc::new(data));
         slot.fetched_at = Some(at);
@@ -146,7 +146,7 @@ impl Fleet {
         }
         slot.error = None;
         if changed {
-            slot.changed_at = Some(at);
+            slot.changed(at);
         }
         Some(changed)
     }
