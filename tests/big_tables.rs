@@ -160,7 +160,7 @@ fn an_identical_answer_keeps_the_rows_cache_and_a_changed_one_rebuilds_it() {
             .expect("built by the filter"),
     );
     let mut tasks = h.state.fleet.tasks(&query).to_vec();
-    let mut answer = |h: &mut Harness, tasks: Vec<ecsmon::model::Task>| {
+    let answer = |h: &mut Harness, tasks: Vec<ecsmon::model::Task>| {
         let seq = h.state.fleet.slot(&query).unwrap().applied_seq + 1;
         let at = h.state.now;
         h.dispatch(Action::Loaded {
