@@ -242,12 +242,30 @@ fn update_per_arrival(b: &mut Bench) {
         ("filter and sort active", "o"),
     ] {
         b.h.press(keys);
-        let mut answers: Vec<Vec<Task>> = (0..runs).map(|_| b.all.clone()).collect();
-        let (median, p95) = time(runs, || {
-            let tasks = answers.pop().unwrap();
-            b.arrive(tasks);
-        });
-        println!("  {label:<28} {} / {}", ms(median), ms(p95));
+        // The same rows again (a steady fleet), then rows that differ from the last answer's
+        // (one task's health flips each time: the rows' derived cells are made again).
+        for changed in [false, true] {
+            let mut answers: Vec<Vec<Task>> = (0..runs)
+                .map(|i| {
+                    let mut tasks = b.all.clone();
+                    if changed {
+                        tasks[i % 7].health =
+                            if i % 2 == 0 { "UNHEALTHY" } else { "HEALTHY" }.into();
+                    }
+                    tasks
+                })
+                .collect();
+            let (median, p95) = time(runs, || {
+                let tasks = answers.pop().unwrap();
+                b.arrive(tasks);
+            });
+            let what = if changed {
+                "rows changed"
+            } else {
+                "the same rows"
+            };
+            println!("  {label:<28} {what:<14} {} / {}", ms(median), ms(p95));
+        }
     }
     b.h.press("/<c-u><enter>");
     // Back to the natural order: `o` cycles through the columns, then none.

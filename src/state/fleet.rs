@@ -101,7 +101,7 @@ impl Fleet {
                     slot.changed(at);
                 }
                 if let Some(old) = slot.data.replace(Arc::new(data)) {
-                    drop_later(old);
+                    drop_later(old, Release::Keep);
                 }
                 slot.fetched_at = Some(at);
                 slot.error = None;
@@ -123,7 +123,8 @@ impl Fleet {
             .collect();
         for query in old {
             if let Some(data) = self.slots.remove(&query).and_then(|s| s.data) {
-                drop_later(data);
+                // Nothing comes to take its place: its pages go back to the system.
+                drop_later(data, Release::ToSystem);
             }
         }
     }
@@ -333,8 +334,18 @@ impl Fleet {
 /// (millions of small allocations) would stall the UI loop for longer than a frame.
 const DROP_LATER_FROM: usize = 5_000;
 
+/// What becomes of the memory of a big answer once it is freed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Release {
+    /// Kept by the allocator: the next answer to the same query fills it again.
+    Keep,
+    /// Given back to the system (the allocator keeps freed pages otherwise, so leaving a
+    /// 60,000-task pane would not lower the resident memory).
+    ToSystem,
+}
+
 /// Drops an answer, off the UI loop when it is big and this was its last reference.
-fn drop_later(data: Arc<Snapshot>) {
+fn drop_later(data: Arc<Snapshot>, release: Release) {
     let big = match &*data {
         Snapshot::Tasks(v) => v.len() >= DROP_LATER_FROM,
         Snapshot::Services(v) => v.len() >= DROP_LATER_FROM / 10,
@@ -344,18 +355,26 @@ fn drop_later(data: Arc<Snapshot>) {
     if !big || Arc::strong_count(&data) > 1 {
         return;
     }
-    static DROPPER: std::sync::LazyLock<Option<std::sync::mpsc::Sender<Arc<Snapshot>>>> =
+    type Dropped = (Arc<Snapshot>, Release);
+    static DROPPER: std::sync::LazyLock<Option<std::sync::mpsc::Sender<Dropped>>> =
         std::sync::LazyLock::new(|| {
-            let (tx, rx) = std::sync::mpsc::channel::<Arc<Snapshot>>();
+            let (tx, rx) = std::sync::mpsc::channel::<Dropped>();
             std::thread::Builder::new()
                 .name("drop-answers".into())
-                .spawn(move || rx.into_iter().for_each(drop))
+                .spawn(move || {
+                    for (data, release) in rx {
+                        drop(data);
+                        if release == Release::ToSystem {
+                            crate::memory::release_to_system();
+                        }
+                    }
+                })
                 .ok()
                 .map(|_| tx)
         });
     if let Some(tx) = DROPPER.as_ref() {
         // A send fails only if the thread is gone: the answer is then dropped here.
-        let _ = tx.send(data);
+        let _ = tx.send((data, release));
     }
 }
 
