@@ -164,6 +164,7 @@ fn an_identical_answer_keeps_the_rows_cache_and_a_changed_one_rebuilds_it() {
         let seq = h.state.fleet.slot(&query).unwrap().applied_seq + 1;
         let at = h.state.now;
         h.dispatch(Action::Loaded {
+            fingerprint: None,
             query: query.clone(),
             seq,
             at,

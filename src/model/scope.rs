@@ -92,3 +92,23 @@ pub enum Snapshot {
     Instances(Vec<Instance>),
     Egress(Vec<NatGateway>),
 }
+
+/// Answers with at least this many rows are fingerprinted off the UI loop, where comparing
+/// them with the previous answer item by item would stall it (100,000 tasks: a quarter of a
+/// second in a debug build).
+const FINGERPRINT_FROM: usize = 2_000;
+
+impl Snapshot {
+    /// The answer's fingerprint when it is big enough to be worth one, for
+    /// `Fleet::apply` to tell a changed answer from an identical one without comparing them.
+    /// Made where the answer is received, off the UI loop.
+    pub fn fingerprint(&self) -> Option<u64> {
+        let rows = match self {
+            Snapshot::Services(v) => v.len() * 10, // a service carries its events
+            Snapshot::Tasks(v) => v.len(),
+            Snapshot::Instances(v) => v.len(),
+            _ => 0,
+        };
+        (rows >= FINGERPRINT_FROM).then(|| super::hash::of_debug(self))
+    }
+}

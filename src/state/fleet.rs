@@ -31,6 +31,9 @@ pub struct Slot {
     /// what is derived from the rows (a table's lowercased cells, its sorted order) holds while
     /// it stays the same, however many identical answers come meanwhile.
     pub version: u64,
+    /// [`Snapshot::fingerprint`] of `data` as answered whole (`None`: too small to need one,
+    /// or changed since by describe batches).
+    pub fingerprint: Option<u64>,
     /// A listed pane's rows (`Action::Listed`): which have their details, which are asked
     /// for. `None` for whole answers.
     pub progress: Option<Progress>,
@@ -87,6 +90,19 @@ impl Fleet {
         at: Time,
         result: Result<Snapshot, SourceError>,
     ) -> bool {
+        self.apply_fingerprinted(query, seq, at, result, None)
+    }
+
+    /// As [`Fleet::apply`], with the answer's fingerprint when it has one: two fingerprinted
+    /// answers are told apart by it, not compared item by item on the UI loop.
+    pub fn apply_fingerprinted(
+        &mut self,
+        query: Query,
+        seq: u64,
+        at: Time,
+        result: Result<Snapshot, SourceError>,
+        fingerprint: Option<u64>,
+    ) -> bool {
         if seq <= self.min_seq {
             return false;
         }
@@ -97,9 +113,14 @@ impl Fleet {
         slot.applied_seq = seq;
         match result {
             Ok(data) => {
-                if slot.data.as_deref() != Some(&data) {
+                let changed = match (fingerprint, slot.fingerprint) {
+                    (Some(new), Some(old)) => new != old,
+                    _ => slot.data.as_deref() != Some(&data),
+                };
+                if changed {
                     slot.changed(at);
                 }
+                slot.fingerprint = fingerprint;
                 if let Some(old) = slot.data.replace(Arc::new(data)) {
                     drop_later(old, Release::Keep);
                 }
@@ -456,6 +477,46 @@ mod tests {
         fleet.apply(Query::Clusters, 4, t(40), clusters("b"));
         let again = fleet.slot(&Query::Clusters).unwrap().version;
         assert!(again != changed && again != first);
+    }
+
+    #[test]
+    fn big_answers_are_told_apart_by_their_fingerprints() {
+        let mut fleet = Fleet::default();
+        let q = Query::Tasks {
+            scope: crate::model::TaskScope::Cluster {
+                cluster: "big".into(),
+            },
+            stopped: false,
+        };
+        let answer = |health: &str| {
+            let tasks = (0..2_000)
+                .map(|i| Task {
+                    arn: format!("arn:aws:ecs:us-east-1:1:task/big/{i}"),
+                    health: health.into(),
+                    ..Task::default()
+                })
+                .collect();
+            let snapshot = Snapshot::Tasks(tasks);
+            let fingerprint = snapshot.fingerprint();
+            assert!(fingerprint.is_some(), "2,000 tasks are fingerprinted");
+            (Ok(snapshot), fingerprint)
+        };
+        let version = |fleet: &Fleet| fleet.slot(&q).unwrap().version;
+        let (data, fp) = answer("HEALTHY");
+        fleet.apply_fingerprinted(q.clone(), 1, t(10), data, fp);
+        let first = version(&fleet);
+        let (data, fp) = answer("HEALTHY");
+        fleet.apply_fingerprinted(q.clone(), 2, t(20), data, fp);
+        assert_eq!(version(&fleet), first, "the same rows");
+        let (data, fp) = answer("UNHEALTHY");
+        fleet.apply_fingerprinted(q.clone(), 3, t(30), data, fp);
+        assert_ne!(version(&fleet), first, "rows that differ");
+        assert_eq!(fleet.slot(&q).unwrap().changed_at, Some(t(30)));
+        // Without a fingerprint (a small answer, a test's) the rows are compared.
+        let (data, _) = answer("UNHEALTHY");
+        let changed = version(&fleet);
+        fleet.apply(q.clone(), 4, t(40), data);
+        assert_eq!(version(&fleet), changed);
     }
 
     #[test]

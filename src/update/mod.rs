@@ -73,8 +73,9 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             seq,
             at,
             result,
+            fingerprint,
         } => {
-            data::loaded(state, query.clone(), seq, at, result);
+            data::loaded(state, query.clone(), seq, at, result, fingerprint);
             triage::fleet_loaded(state, &query);
             vec![]
         }

@@ -96,6 +96,7 @@ impl Fleet {
         if slot.data.as_deref() != Some(&data) {
             slot.changed(at);
         }
+        slot.fingerprint = None;
         slot.data = Some(Arc::new(data));
         slot.fetched_at = Some(at);
         slot.error = None;
@@ -147,6 +148,7 @@ impl Fleet {
         slot.error = None;
         if changed {
             slot.changed(at);
+            slot.fingerprint = None;
         }
         Some(changed)
     }
