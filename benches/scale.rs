@@ -154,7 +154,7 @@ impl Bench {
 }
 
 /// An answer and its fingerprint, as a poller hands them to the UI loop.
-struct Answer(Snapshot, Option<u64>);
+struct Answer(Snapshot, Option<ecsmon::model::Fingerprint>);
 
 impl Answer {
     fn of(tasks: Vec<Task>) -> Answer {

@@ -33,7 +33,7 @@ pub enum Action {
         at: Time,
         result: Result<Snapshot, SourceError>,
         /// [`Snapshot::fingerprint`] of a big answer, made by the poller off the UI loop.
-        fingerprint: Option<u64>,
+        fingerprint: Option<crate::model::Fingerprint>,
     },
     /// A poll answered with only its rows' ARNs (the services of a cluster, listed): the rows
     /// show at once, marked as loading, and `Effect::Describe`s fill them in.

@@ -41,7 +41,7 @@ pub use metric::{
 pub use ops::{
     HealthCheck, Operation, ScalingBounds, SessionHandoff, TargetGroupHealth, TargetHealth,
 };
-pub use scope::{Query, Snapshot, TaskScope};
+pub use scope::{Fingerprint, Query, Snapshot, TaskScope};
 pub use service::{Deployment, DeploymentConfig, LbBinding, Service, ServiceEvent};
 pub use task::{Container, Task};
 pub use taskdef::{

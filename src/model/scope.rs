@@ -98,17 +98,38 @@ pub enum Snapshot {
 /// second in a debug build).
 const FINGERPRINT_FROM: usize = 2_000;
 
+/// A big answer's fingerprints: each row's, and the whole answer's (made from the rows').
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fingerprint {
+    pub whole: u64,
+    /// Row by row: a table keeps the cells it made for a row whose print is unchanged.
+    pub rows: std::sync::Arc<Vec<u64>>,
+}
+
 impl Snapshot {
-    /// The answer's fingerprint when it is big enough to be worth one, for
-    /// `Fleet::apply` to tell a changed answer from an identical one without comparing them.
-    /// Made where the answer is received, off the UI loop.
-    pub fn fingerprint(&self) -> Option<u64> {
-        let rows = match self {
-            Snapshot::Services(v) => v.len() * 10, // a service carries its events
-            Snapshot::Tasks(v) => v.len(),
-            Snapshot::Instances(v) => v.len(),
-            _ => 0,
-        };
-        (rows >= FINGERPRINT_FROM).then(|| super::hash::of_debug(self))
+    /// The answer's fingerprints when it is big enough to be worth them, for `Fleet::apply`
+    /// to tell a changed answer from an identical one without comparing them, and for a
+    /// table to remake only the cells of the rows that changed. Made where the answer is
+    /// received, off the UI loop.
+    pub fn fingerprint(&self) -> Option<Fingerprint> {
+        match self {
+            // A service carries its events: ten times a task's text, or so.
+            Snapshot::Services(v) => fingerprint_of(v, v.len() * 10),
+            Snapshot::Tasks(v) => fingerprint_of(v, v.len()),
+            Snapshot::Instances(v) => fingerprint_of(v, v.len()),
+            _ => None,
+        }
     }
+}
+
+fn fingerprint_of<T: std::fmt::Debug>(items: &[T], weight: usize) -> Option<Fingerprint> {
+    if weight < FINGERPRINT_FROM {
+        return None;
+    }
+    let rows: Vec<u64> = items.iter().map(super::hash::of_debug).collect();
+    let bytes: Vec<u8> = rows.iter().flat_map(|r| r.to_le_bytes()).collect();
+    Some(Fingerprint {
+        whole: super::hash::stable(&[&bytes]),
+        rows: std::sync::Arc::new(rows),
+    })
 }

@@ -33,7 +33,7 @@ pub struct Slot {
     pub version: u64,
     /// [`Snapshot::fingerprint`] of `data` as answered whole (`None`: too small to need one,
     /// or changed since by describe batches).
-    pub fingerprint: Option<u64>,
+    pub fingerprint: Option<crate::model::Fingerprint>,
     /// A listed pane's rows (`Action::Listed`): which have their details, which are asked
     /// for. `None` for whole answers.
     pub progress: Option<Progress>,
@@ -101,7 +101,7 @@ impl Fleet {
         seq: u64,
         at: Time,
         result: Result<Snapshot, SourceError>,
-        fingerprint: Option<u64>,
+        fingerprint: Option<crate::model::Fingerprint>,
     ) -> bool {
         if seq <= self.min_seq {
             return false;
@@ -113,8 +113,8 @@ impl Fleet {
         slot.applied_seq = seq;
         match result {
             Ok(data) => {
-                let changed = match (fingerprint, slot.fingerprint) {
-                    (Some(new), Some(old)) => new != old,
+                let changed = match (&fingerprint, &slot.fingerprint) {
+                    (Some(new), Some(old)) => new.whole != old.whole,
                     _ => slot.data.as_deref() != Some(&data),
                 };
                 if changed {

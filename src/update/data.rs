@@ -121,7 +121,7 @@ pub fn loaded(
     seq: u64,
     at: Time,
     result: Result<Snapshot, SourceError>,
-    fingerprint: Option<u64>,
+    fingerprint: Option<crate::model::Fingerprint>,
 ) {
     let error = result.as_ref().err().cloned();
     let cadence = cadence_of(state, &query);
