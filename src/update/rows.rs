@@ -82,9 +82,13 @@ fn rebuild<T>(
                 !invert && last.sort == sort && needle.contains(last.needle.as_str())
             });
             let from: &[usize] = narrowed.map_or(&order, |last| &last.rows);
+            // The same filter over the same cells (an identical answer): the same matches.
+            let same = narrowed.is_some_and(|last| last.needle == *needle);
             from.iter()
                 .copied()
-                .filter(|&i| keep(&items[i]) && keys.row(i).contains(needle.as_str()) != invert)
+                .filter(|&i| {
+                    keep(&items[i]) && (same || keys.row(i).contains(needle.as_str()) != invert)
+                })
                 .collect()
         }
     };
