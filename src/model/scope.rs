@@ -114,19 +114,21 @@ impl Snapshot {
     pub fn fingerprint(&self) -> Option<Fingerprint> {
         match self {
             // A service carries its events: ten times a task's text, or so.
-            Snapshot::Services(v) => fingerprint_of(v, v.len() * 10),
-            Snapshot::Tasks(v) => fingerprint_of(v, v.len()),
-            Snapshot::Instances(v) => fingerprint_of(v, v.len()),
+            Snapshot::Services(v) => fingerprint_of(v, v.len() * 10, super::hash::of_debug),
+            // Hashed, not formatted: the focused pane's 60,000 tasks are answered every few
+            // seconds, and formatting them cost the poller more than the loop's comparison.
+            Snapshot::Tasks(v) => fingerprint_of(v, v.len(), super::hash::of_hash),
+            Snapshot::Instances(v) => fingerprint_of(v, v.len(), super::hash::of_debug),
             _ => None,
         }
     }
 }
 
-fn fingerprint_of<T: std::fmt::Debug>(items: &[T], weight: usize) -> Option<Fingerprint> {
+fn fingerprint_of<T>(items: &[T], weight: usize, print: fn(&T) -> u64) -> Option<Fingerprint> {
     if weight < FINGERPRINT_FROM {
         return None;
     }
-    let rows: Vec<u64> = items.iter().map(super::hash::of_debug).collect();
+    let rows: Vec<u64> = items.iter().map(print).collect();
     let bytes: Vec<u8> = rows.iter().flat_map(|r| r.to_le_bytes()).collect();
     Some(Fingerprint {
         whole: super::hash::stable(&[&bytes]),
