@@ -122,13 +122,20 @@ impl Bench {
 
     /// An answer of `tasks` to the focused pane's query, as a poller delivers it.
     fn arrive(&mut self, tasks: Vec<Task>) {
+        let answer = Answer::of(tasks);
+        self.arrive_ready(answer);
+    }
+
+    /// An answer made ready as the poller makes it (fingerprinted off the UI loop).
+    fn arrive_ready(&mut self, answer: Answer) {
         self.seq += 1;
         let at = self.h.state.now;
         self.update(Action::Loaded {
             query: self.query.clone(),
             seq: self.seq,
             at,
-            result: Ok(Snapshot::Tasks(tasks)),
+            result: Ok(answer.0),
+            fingerprint: answer.1,
         });
     }
 
@@ -143,6 +150,17 @@ impl Bench {
 
     fn rows(&self) -> usize {
         self.h.state.focused().rows.len()
+    }
+}
+
+/// An answer and its fingerprint, as a poller hands them to the UI loop.
+struct Answer(Snapshot, Option<ecsmon::model::Fingerprint>);
+
+impl Answer {
+    fn of(tasks: Vec<Task>) -> Answer {
+        let snapshot = Snapshot::Tasks(tasks);
+        let fingerprint = snapshot.fingerprint();
+        Answer(snapshot, fingerprint)
     }
 }
 
@@ -171,6 +189,7 @@ fn hold_every_cluster(b: &mut Bench) {
         b.seq += 1;
         let at = b.h.state.now;
         b.update(Action::Loaded {
+            fingerprint: None,
             query: Query::Tasks {
                 scope,
                 stopped: false,
@@ -233,7 +252,8 @@ fn render_by_rows(b: &mut Bench) {
 fn update_per_arrival(b: &mut Bench) {
     let runs = b.runs.min(30);
     println!(
-        "\nupdate when a {}-task answer arrives (median / p95 of {runs}; the copy made outside the timing)",
+        "\nupdate when a {}-task answer arrives (median / p95 of {runs}; the copy and its fingerprint, \
+         made by the poller off the loop, outside the timing)",
         thousands(b.full)
     );
     for (label, keys) in [
@@ -242,12 +262,30 @@ fn update_per_arrival(b: &mut Bench) {
         ("filter and sort active", "o"),
     ] {
         b.h.press(keys);
-        let mut answers: Vec<Vec<Task>> = (0..runs).map(|_| b.all.clone()).collect();
-        let (median, p95) = time(runs, || {
-            let tasks = answers.pop().unwrap();
-            b.arrive(tasks);
-        });
-        println!("  {label:<28} {} / {}", ms(median), ms(p95));
+        // The same rows again (a steady fleet), then rows that differ from the last answer's
+        // (one task's health flips each time: the rows' derived cells are made again).
+        for changed in [false, true] {
+            let mut answers: Vec<Answer> = (0..runs)
+                .map(|i| {
+                    let mut tasks = b.all.clone();
+                    if changed {
+                        tasks[i % 7].health =
+                            if i % 2 == 0 { "UNHEALTHY" } else { "HEALTHY" }.into();
+                    }
+                    Answer::of(tasks)
+                })
+                .collect();
+            let (median, p95) = time(runs, || {
+                let answer = answers.pop().unwrap();
+                b.arrive_ready(answer);
+            });
+            let what = if changed {
+                "rows changed"
+            } else {
+                "the same rows"
+            };
+            println!("  {label:<28} {what:<14} {} / {}", ms(median), ms(p95));
+        }
     }
     b.h.press("/<c-u><enter>");
     // Back to the natural order: `o` cycles through the columns, then none.

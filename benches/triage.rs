@@ -193,6 +193,7 @@ fn hold_every_task(h: &mut Harness) {
         let tasks = block_on(h.source.tasks(&scope, false)).unwrap();
         let now = h.state.now;
         h.dispatch(Action::Loaded {
+            fingerprint: None,
             query: Query::Tasks {
                 scope,
                 stopped: false,

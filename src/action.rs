@@ -32,6 +32,8 @@ pub enum Action {
         seq: u64,
         at: Time,
         result: Result<Snapshot, SourceError>,
+        /// [`Snapshot::fingerprint`] of a big answer, made by the poller off the UI loop.
+        fingerprint: Option<crate::model::Fingerprint>,
     },
     /// A poll answered with only its rows' ARNs (a big cluster's services, tasks or container
     /// instances, listed): the rows show at once, marked as loading, and `Effect::Describe`s

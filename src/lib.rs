@@ -18,6 +18,7 @@ pub mod files;
 pub mod headless;
 pub mod keymap;
 pub mod launch;
+pub mod memory;
 pub mod model;
 pub mod poll;
 pub mod sanitize;

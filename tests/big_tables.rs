@@ -139,3 +139,58 @@ fn a_new_answer_is_filtered_afresh() {
     assert_eq!(h.state.focused().rows, fresh_rows(&h));
     assert!(!h.state.focused().rows.is_empty());
 }
+
+/// The pane answered again with the same rows: what was derived from them (the lowercased
+/// cells, the sorted order) is kept, not rebuilt; when a row changes, the rows are filtered
+/// afresh (the changed row's cells made again, the others' kept) and match a fresh filter.
+#[test]
+fn an_identical_answer_keeps_the_rows_cache_and_a_changed_one_rebuilds_it() {
+    use ecsmon::action::Action;
+    use ecsmon::model::Snapshot;
+    use std::sync::Arc;
+
+    let mut h = tasks_pane();
+    h.press("o/zz-<enter>");
+    assert!(h.state.focused().rows.is_empty(), "no zone is called zz-");
+    let query = h.state.focused().pane.query();
+    let keys = Arc::clone(
+        h.state
+            .focused()
+            .cache
+            .keys
+            .as_ref()
+            .expect("built by the filter"),
+    );
+    let mut tasks = h.state.fleet.tasks(&query).to_vec();
+    // As the poller answers: fingerprinted (10,000 tasks are big enough).
+    let answer = |h: &mut Harness, tasks: Vec<ecsmon::model::Task>| {
+        let seq = h.state.fleet.slot(&query).unwrap().applied_seq + 1;
+        let at = h.state.now;
+        let snapshot = Snapshot::Tasks(tasks);
+        let fingerprint = snapshot.fingerprint();
+        assert!(fingerprint.is_some());
+        h.dispatch(Action::Loaded {
+            fingerprint,
+            query: query.clone(),
+            seq,
+            at,
+            result: Ok(snapshot),
+        });
+    };
+
+    answer(&mut h, tasks.clone());
+    let cache = &h.state.focused().cache;
+    assert!(Arc::ptr_eq(cache.keys.as_ref().unwrap(), &keys), "kept");
+    assert_eq!(h.state.focused().rows, fresh_rows(&h));
+
+    tasks[4_321].availability_zone = "zz-1".into();
+    answer(&mut h, tasks);
+    let cache = &h.state.focused().cache;
+    assert!(!Arc::ptr_eq(cache.keys.as_ref().unwrap(), &keys), "rebuilt");
+    assert_eq!(h.state.focused().rows, fresh_rows(&h));
+    assert_eq!(
+        h.state.focused().rows.len(),
+        1,
+        "the changed task now matches"
+    );
+}

@@ -389,6 +389,7 @@ fn a_service_deleted_while_its_tasks_are_viewed_says_so() {
         .collect();
     let at = h.state.now;
     h.dispatch(Action::Loaded {
+        fingerprint: None,
         query,
         seq: u64::MAX,
         at,

@@ -133,6 +133,7 @@ fn stale_data_after_throttling() {
     let mut err = SourceError::new(ErrorKind::Throttled, "throttled by ECS");
     err.retry_after = Some(std::time::Duration::from_secs(8));
     h.dispatch(Action::Loaded {
+        fingerprint: None,
         query,
         seq: u64::MAX,
         at: h.state.now,
@@ -153,6 +154,7 @@ fn deleted_service_says_so() {
     };
     let message = format!("service {service} no longer exists in prod");
     h.dispatch(Action::Loaded {
+        fingerprint: None,
         query: Query::Tasks { scope, stopped },
         seq: u64::MAX,
         at: fixed_now(),

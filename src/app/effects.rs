@@ -93,6 +93,7 @@ pub fn call(
                         query,
                         seq,
                         at,
+                        fingerprint: snapshot.fingerprint(),
                         result: Ok(snapshot),
                     },
                     Err(e) => Action::Loaded {
@@ -100,6 +101,7 @@ pub fn call(
                         seq,
                         at,
                         result: Err(e),
+                        fingerprint: None,
                     },
                 }
             })

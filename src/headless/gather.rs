@@ -388,6 +388,7 @@ mod tests {
 
     fn loaded(query: Query, error: bool) -> Action {
         Action::Loaded {
+            fingerprint: None,
             query,
             seq: 1,
             at: fixed_now(),

@@ -13,6 +13,30 @@ pub fn stable(parts: &[&[u8]]) -> u64 {
     h.finish()
 }
 
+/// A value's fingerprint, from its `Hash` (faster than [`of_debug`]; stable within a run —
+/// enough to tell two answers apart — but not across releases).
+pub fn of_hash(value: &impl std::hash::Hash) -> u64 {
+    let mut h = fnv::FnvHasher::default();
+    value.hash(&mut h);
+    h.finish()
+}
+
+/// A value's fingerprint: the stable hash of its `Debug` text, streamed (never built whole).
+/// Equal values have equal fingerprints; two that differ share one with a chance of 2⁻⁶⁴.
+pub fn of_debug(value: &impl std::fmt::Debug) -> u64 {
+    struct Feed(fnv::FnvHasher);
+    impl std::fmt::Write for Feed {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.write(s.as_bytes());
+            Ok(())
+        }
+    }
+    let mut feed = Feed(fnv::FnvHasher::default());
+    // Writing into a hasher cannot fail.
+    let _ = std::fmt::write(&mut feed, format_args!("{value:?}"));
+    feed.0.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -23,6 +47,22 @@ mod tests {
         assert_eq!(stable(&[]), 0xcbf2_9ce4_8422_2325);
         assert_eq!(stable(&[b"a"]), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(stable(&[b"foobar"]), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn equal_values_share_a_fingerprint_and_different_ones_do_not() {
+        let a = vec![("web", 2, Some(1.5)), ("api", 3, None)];
+        assert_eq!(of_debug(&a), of_debug(&a.clone()));
+        let mut b = a.clone();
+        b[1].1 = 4;
+        assert_ne!(of_debug(&a), of_debug(&b));
+    }
+
+    #[test]
+    fn hashed_fingerprints_tell_values_apart_too() {
+        let a = vec![("web", 2), ("api", 3)];
+        assert_eq!(of_hash(&a), of_hash(&a.clone()));
+        assert_ne!(of_hash(&a), of_hash(&vec![("web", 2), ("api", 4)]));
     }
 
     #[test]

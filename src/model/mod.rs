@@ -47,7 +47,7 @@ pub use ops::{
     HealthCheck, Operation, ScalingBounds, SessionHandoff, TargetGroupHealth, TargetHealth,
 };
 pub use region::valid_region;
-pub use scope::{Query, Snapshot, TaskScope};
+pub use scope::{Fingerprint, Query, Snapshot, TaskScope};
 pub use service::{Deployment, DeploymentConfig, LbBinding, Service, ServiceEvent};
 pub use task::{Container, Task};
 pub use taskdef::{

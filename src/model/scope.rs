@@ -92,3 +92,46 @@ pub enum Snapshot {
     Instances(Vec<Instance>),
     Egress(Vec<NatGateway>),
 }
+
+/// Answers with at least this many rows are fingerprinted off the UI loop, where comparing
+/// them with the previous answer item by item would stall it (100,000 tasks: a quarter of a
+/// second in a debug build).
+const FINGERPRINT_FROM: usize = 2_000;
+
+/// A big answer's fingerprints: each row's, and the whole answer's (made from the rows').
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fingerprint {
+    pub whole: u64,
+    /// Row by row: a table keeps the cells it made for a row whose print is unchanged.
+    pub rows: std::sync::Arc<Vec<u64>>,
+}
+
+impl Snapshot {
+    /// The answer's fingerprints when it is big enough to be worth them, for `Fleet::apply`
+    /// to tell a changed answer from an identical one without comparing them, and for a
+    /// table to remake only the cells of the rows that changed. Made where the answer is
+    /// received, off the UI loop.
+    pub fn fingerprint(&self) -> Option<Fingerprint> {
+        match self {
+            // A service carries its events: ten times a task's text, or so.
+            Snapshot::Services(v) => fingerprint_of(v, v.len() * 10, super::hash::of_debug),
+            // Hashed, not formatted: the focused pane's 60,000 tasks are answered every few
+            // seconds, and formatting them cost the poller more than the loop's comparison.
+            Snapshot::Tasks(v) => fingerprint_of(v, v.len(), super::hash::of_hash),
+            Snapshot::Instances(v) => fingerprint_of(v, v.len(), super::hash::of_debug),
+            _ => None,
+        }
+    }
+}
+
+fn fingerprint_of<T>(items: &[T], weight: usize, print: fn(&T) -> u64) -> Option<Fingerprint> {
+    if weight < FINGERPRINT_FROM {
+        return None;
+    }
+    let rows: Vec<u64> = items.iter().map(print).collect();
+    let bytes: Vec<u8> = rows.iter().flat_map(|r| r.to_le_bytes()).collect();
+    Some(Fingerprint {
+        whole: super::hash::stable(&[&bytes]),
+        rows: std::sync::Arc::new(rows),
+    })
+}

@@ -1,6 +1,6 @@
 use super::{TaskDefRef, Time, arn_tail};
 
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct Task {
     pub arn: String,
     pub cluster_arn: String,
@@ -77,7 +77,7 @@ impl Task {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct Container {
     pub name: String,
     pub image: String,

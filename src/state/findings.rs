@@ -37,6 +37,9 @@ const KEEP_LOG_SAMPLES: usize = 5_000;
 #[derive(Debug, Default)]
 pub struct Triage {
     findings: HashMap<FindingId, Finding>,
+    /// Every task's badge, made on the first one asked for after an evaluation: a tasks pane
+    /// reads 100,000 of them, each a scan of every finding otherwise.
+    task_badges: std::sync::OnceLock<HashMap<String, (Severity, usize)>>,
     /// Conditions seen but still inside their `hold`: first seen at, and the latest sighting.
     pending: HashMap<FindingId, (Time, Observation)>,
     /// Evaluations so far in which each active finding was absent.
@@ -160,6 +163,24 @@ impl Triage {
         out
     }
 
+    /// As [`Triage::badge`] for the task with this ARN (its own findings and its containers').
+    pub fn task_badge(&self, task_arn: &str) -> Option<(Severity, usize)> {
+        let index = self.task_badges.get_or_init(|| {
+            let mut index: HashMap<String, (Severity, usize)> = HashMap::new();
+            for f in self.findings.values().filter(|f| f.is_active()) {
+                if let crate::model::Subject::Task { task_arn, .. }
+                | crate::model::Subject::Container { task_arn, .. } = &f.current.subject
+                {
+                    let (worst, n) = index.entry(task_arn.clone()).or_insert((f.severity(), 0));
+                    *worst = (*worst).max(f.severity());
+                    *n += 1;
+                }
+            }
+            index
+        });
+        index.get(task_arn).copied()
+    }
+
     /// Active findings per severity: (critical, warning, info).
     pub fn counts(&self) -> (usize, usize, usize) {
         let mut c = (0, 0, 0);
@@ -178,6 +199,7 @@ impl Triage {
     /// `blind`: the data the rules read is failing or stale (throttling, an outage): nothing
     /// resolves meanwhile — not seeing a condition is not the same as it being gone.
     pub fn apply(&mut self, now: Time, observations: Vec<Observation>, blind: bool) {
+        self.task_badges = Default::default();
         let mut seen: HashSet<FindingId> = HashSet::with_capacity(observations.len());
         for obs in observations {
             let id = obs.id();
@@ -461,6 +483,47 @@ mod tests {
         // The stop is forgotten: so is its memory.
         tr.remember_stops(stop + KEEP_STOPS + TimeDelta::minutes(1), []);
         assert!(tr.stop_memory.is_empty());
+    }
+
+    #[test]
+    fn a_tasks_badge_counts_its_own_and_its_containers_findings_as_they_change() {
+        let task = |arn: &str| Subject::Task {
+            cluster: "prod".into(),
+            service: Some("web".into()),
+            task_arn: arn.into(),
+        };
+        let container = Subject::Container {
+            cluster: "prod".into(),
+            service: Some("web".into()),
+            task_arn: "t1".into(),
+            container: "app".into(),
+        };
+        let mut tr = Triage::default();
+        tr.apply_at(
+            t(0),
+            vec![
+                Observation::new("a", Severity::Warning, task("t1"), "a"),
+                Observation::new("b", Severity::Critical, container.clone(), "b"),
+                Observation::new("c", Severity::Info, task("t2"), "c"),
+                obs("r", Severity::Critical),
+            ],
+        );
+        assert_eq!(tr.task_badge("t1"), Some((Severity::Critical, 2)));
+        assert_eq!(tr.task_badge("t2"), Some((Severity::Info, 1)));
+        assert_eq!(
+            tr.task_badge("t3"),
+            None,
+            "the service's finding is not a task's"
+        );
+        // Made again after the next evaluation: resolved findings leave the badge.
+        for at in [30, 60, 100] {
+            tr.apply_at(
+                t(at),
+                vec![Observation::new("a", Severity::Warning, task("t1"), "a")],
+            );
+        }
+        assert_eq!(tr.task_badge("t1"), Some((Severity::Warning, 1)));
+        assert_eq!(tr.task_badge("t2"), None);
     }
 
     #[test]

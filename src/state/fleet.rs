@@ -4,7 +4,7 @@ mod progress;
 
 pub use progress::Progress;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::model::{
@@ -26,9 +26,15 @@ pub struct Slot {
     /// When an answer last differed from the one before (the triage engine re-evaluates only
     /// then: a steady fleet costs it nothing).
     pub changed_at: Option<Time>,
-    /// Bumped with `changed_at` (unique across slots and resets: two changes in one instant
-    /// still differ): what the incremental engine compares.
+    /// Names the current `data`, bumped with `changed_at` (at each answer that differs, each
+    /// describe batch that changes rows; unique across slots and resets, so two changes in one
+    /// instant still differ). What is derived from the rows (a table's lowercased cells, its
+    /// sorted order, the incremental engine's observations) holds while it stays the same,
+    /// however many identical answers come meanwhile.
     pub version: u64,
+    /// [`Snapshot::fingerprint`] of `data` as answered whole (`None`: too small to need one,
+    /// or changed since by describe batches).
+    pub fingerprint: Option<crate::model::Fingerprint>,
     /// A listed pane's rows (`Action::Listed`): which have their details, which are asked
     /// for. `None` for whole answers.
     pub progress: Option<Progress>,
@@ -89,6 +95,19 @@ impl Fleet {
         at: Time,
         result: Result<Snapshot, SourceError>,
     ) -> bool {
+        self.apply_fingerprinted(query, seq, at, result, None)
+    }
+
+    /// As [`Fleet::apply`], with the answer's fingerprint when it has one: two fingerprinted
+    /// answers are told apart by it, not compared item by item on the UI loop.
+    pub fn apply_fingerprinted(
+        &mut self,
+        query: Query,
+        seq: u64,
+        at: Time,
+        result: Result<Snapshot, SourceError>,
+        fingerprint: Option<crate::model::Fingerprint>,
+    ) -> bool {
         if seq <= self.min_seq {
             return false;
         }
@@ -99,11 +118,16 @@ impl Fleet {
         slot.applied_seq = seq;
         match result {
             Ok(data) => {
-                if slot.data.as_deref() != Some(&data) {
+                let changed = match (&fingerprint, &slot.fingerprint) {
+                    (Some(new), Some(old)) => new.whole != old.whole,
+                    _ => slot.data.as_deref() != Some(&data),
+                };
+                if changed {
                     slot.changed(at);
                 }
+                slot.fingerprint = fingerprint;
                 if let Some(old) = slot.data.replace(Arc::new(data)) {
-                    drop_later(old);
+                    drop_later(old, Release::Keep);
                 }
                 slot.fetched_at = Some(at);
                 slot.error = None;
@@ -125,7 +149,8 @@ impl Fleet {
             .collect();
         for query in old {
             if let Some(data) = self.slots.remove(&query).and_then(|s| s.data) {
-                drop_later(data);
+                // Nothing comes to take its place: its pages go back to the system.
+                drop_later(data, Release::ToSystem);
             }
         }
     }
@@ -217,11 +242,34 @@ impl Fleet {
         all.into_iter().partition(|t| !t.is_stopped())
     }
 
+    /// The ARNs of the tasks with these ids, from any answer: one pass over the answers without
+    /// deduplicating 100,000 tasks first (a log batch names a handful of tasks).
+    pub fn task_arns_by_id<'a>(&'a self, ids: &HashSet<&str>) -> HashMap<&'a str, &'a str> {
+        let mut out = HashMap::new();
+        if ids.is_empty() {
+            return out;
+        }
+        for slot in self.slots.values() {
+            let tasks = match slot.data.as_deref() {
+                Some(Snapshot::Tasks(v)) => &v[..],
+                Some(Snapshot::Task(Some(t))) => std::slice::from_ref(&**t),
+                _ => continue,
+            };
+            for t in tasks {
+                let id = t.id();
+                if ids.contains(id) {
+                    out.insert(id, t.arn.as_str());
+                }
+            }
+        }
+        out
+    }
+
     /// The distinct task definitions of the tasks not stopped in answers fetched at or after
     /// `since`, without deduplicating 100,000 tasks by ARN first (tasks of one service come
     /// together, so most are skipped as the one before's).
     pub fn running_task_definitions_since(&self, since: Time) -> Vec<&str> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         let mut out = Vec::new();
         for slot in self.slots.values() {
             if slot.fetched_at.is_none_or(|at| at < since) {
@@ -318,8 +366,18 @@ impl Fleet {
 /// (millions of small allocations) would stall the UI loop for longer than a frame.
 const DROP_LATER_FROM: usize = 5_000;
 
+/// What becomes of the memory of a big answer once it is freed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Release {
+    /// Kept by the allocator: the next answer to the same query fills it again.
+    Keep,
+    /// Given back to the system (the allocator keeps freed pages otherwise, so leaving a
+    /// 60,000-task pane would not lower the resident memory).
+    ToSystem,
+}
+
 /// Drops an answer, off the UI loop when it is big and this was its last reference.
-fn drop_later(data: Arc<Snapshot>) {
+fn drop_later(data: Arc<Snapshot>, release: Release) {
     let big = match &*data {
         Snapshot::Tasks(v) => v.len() >= DROP_LATER_FROM,
         Snapshot::Services(v) => v.len() >= DROP_LATER_FROM / 10,
@@ -329,18 +387,26 @@ fn drop_later(data: Arc<Snapshot>) {
     if !big || Arc::strong_count(&data) > 1 {
         return;
     }
-    static DROPPER: std::sync::LazyLock<Option<std::sync::mpsc::Sender<Arc<Snapshot>>>> =
+    type Dropped = (Arc<Snapshot>, Release);
+    static DROPPER: std::sync::LazyLock<Option<std::sync::mpsc::Sender<Dropped>>> =
         std::sync::LazyLock::new(|| {
-            let (tx, rx) = std::sync::mpsc::channel::<Arc<Snapshot>>();
+            let (tx, rx) = std::sync::mpsc::channel::<Dropped>();
             std::thread::Builder::new()
                 .name("drop-answers".into())
-                .spawn(move || rx.into_iter().for_each(drop))
+                .spawn(move || {
+                    for (data, release) in rx {
+                        drop(data);
+                        if release == Release::ToSystem {
+                            crate::memory::release_to_system();
+                        }
+                    }
+                })
                 .ok()
                 .map(|_| tx)
         });
     if let Some(tx) = DROPPER.as_ref() {
         // A send fails only if the thread is gone: the answer is then dropped here.
-        let _ = tx.send(data);
+        let _ = tx.send((data, release));
     }
 }
 
@@ -399,6 +465,91 @@ mod tests {
             fleet.slot(&tasks("recent")).is_some(),
             "fetched lately: kept"
         );
+    }
+
+    #[test]
+    fn the_version_moves_only_when_the_data_changes() {
+        let mut fleet = Fleet::default();
+        let clusters = |n: &str| {
+            Ok(Snapshot::Clusters(vec![Cluster {
+                name: n.into(),
+                ..Cluster::default()
+            }]))
+        };
+        fleet.apply(Query::Clusters, 1, t(10), clusters("a"));
+        let first = fleet.slot(&Query::Clusters).unwrap().version;
+        fleet.apply(Query::Clusters, 2, t(20), clusters("a"));
+        assert_eq!(fleet.slot(&Query::Clusters).unwrap().version, first);
+        fleet.apply(Query::Clusters, 3, t(30), clusters("b"));
+        let changed = fleet.slot(&Query::Clusters).unwrap().version;
+        assert_ne!(changed, first);
+        // After a reset, the same data is still another version (views' caches start afresh).
+        fleet.reset(3);
+        fleet.apply(Query::Clusters, 4, t(40), clusters("b"));
+        let again = fleet.slot(&Query::Clusters).unwrap().version;
+        assert!(again != changed && again != first);
+    }
+
+    #[test]
+    fn big_answers_are_told_apart_by_their_fingerprints() {
+        let mut fleet = Fleet::default();
+        let q = Query::Tasks {
+            scope: crate::model::TaskScope::Cluster {
+                cluster: "big".into(),
+            },
+            stopped: false,
+        };
+        let answer = |health: &str| {
+            let tasks = (0..2_000)
+                .map(|i| Task {
+                    arn: format!("arn:aws:ecs:us-east-1:1:task/big/{i}"),
+                    health: health.into(),
+                    ..Task::default()
+                })
+                .collect();
+            let snapshot = Snapshot::Tasks(tasks);
+            let fingerprint = snapshot.fingerprint();
+            assert!(fingerprint.is_some(), "2,000 tasks are fingerprinted");
+            (Ok(snapshot), fingerprint)
+        };
+        let version = |fleet: &Fleet| fleet.slot(&q).unwrap().version;
+        let (data, fp) = answer("HEALTHY");
+        fleet.apply_fingerprinted(q.clone(), 1, t(10), data, fp);
+        let first = version(&fleet);
+        let (data, fp) = answer("HEALTHY");
+        fleet.apply_fingerprinted(q.clone(), 2, t(20), data, fp);
+        assert_eq!(version(&fleet), first, "the same rows");
+        let (data, fp) = answer("UNHEALTHY");
+        fleet.apply_fingerprinted(q.clone(), 3, t(30), data, fp);
+        assert_ne!(version(&fleet), first, "rows that differ");
+        assert_eq!(fleet.slot(&q).unwrap().changed_at, Some(t(30)));
+        // Without a fingerprint (a small answer, a test's) the rows are compared.
+        let (data, _) = answer("UNHEALTHY");
+        let changed = version(&fleet);
+        fleet.apply(q.clone(), 4, t(40), data);
+        assert_eq!(version(&fleet), changed);
+    }
+
+    #[test]
+    fn task_arns_are_found_by_id_in_any_answer() {
+        let mut fleet = Fleet::default();
+        let task = |arn: &str| Task {
+            arn: arn.into(),
+            ..Task::default()
+        };
+        let scope = |c: &str| Query::Tasks {
+            scope: crate::model::TaskScope::Cluster { cluster: c.into() },
+            stopped: false,
+        };
+        let a = "arn:aws:ecs:us-east-1:1:task/prod/aaa";
+        let b = "arn:aws:ecs:us-east-1:1:task/dev/bbb";
+        fleet.apply(scope("prod"), 1, t(10), Ok(Snapshot::Tasks(vec![task(a)])));
+        fleet.apply(scope("dev"), 2, t(10), Ok(Snapshot::Tasks(vec![task(b)])));
+        let ids: HashSet<&str> = ["aaa", "bbb", "ccc"].into();
+        let found = fleet.task_arns_by_id(&ids);
+        assert_eq!(found.len(), 2);
+        assert_eq!((found["aaa"], found["bbb"]), (a, b));
+        assert!(fleet.task_arns_by_id(&HashSet::new()).is_empty());
     }
 
     #[test]

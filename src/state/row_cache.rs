@@ -1,7 +1,8 @@
 //! What `update::rows` keeps between two rebuilds of a table's rows, so a keystroke on 100,000
 //! rows costs a scan of ready strings, not a rebuild: every item's cells lowercased once per
-//! answer, the sorted order once per answer and sort, and the last filter's rows (typing one more
-//! letter only narrows them). A new answer starts afresh; leaving the view drops it all.
+//! change of the rows, the sorted order once per change and sort, and the last filter's rows
+//! (typing one more letter only narrows them). Rows that change start afresh (an identical
+//! answer does not); leaving the view drops it all.
 
 use std::sync::Arc;
 
@@ -55,6 +56,22 @@ impl RowKeys {
         }
     }
 
+    /// Appends a row made before (already lowercased), cell by cell.
+    pub fn push_row_of(&mut self, other: &RowKeys, row: usize) {
+        for column in 0..other.columns {
+            let cell = other.cell(row, column);
+            if !self.ends.is_empty() {
+                self.text.push('\n');
+            }
+            self.text.push_str(cell);
+            self.ends.push(self.text.len() as u32);
+        }
+    }
+
+    pub fn columns(&self) -> usize {
+        self.columns
+    }
+
     /// One cell, lowercased.
     pub fn cell(&self, row: usize, column: usize) -> &str {
         let n = row * self.columns + column;
@@ -84,20 +101,52 @@ pub struct Narrowed {
 
 #[derive(Debug, Clone, Default)]
 pub struct RowCache {
-    /// The answer (the slot's request sequence) everything below was built from.
+    /// The rows (the slot's data version) everything below was built from.
     pub answer: Option<u64>,
     pub keys: Option<Arc<RowKeys>>,
+    /// The rows' prints (the answer's [`crate::model::Fingerprint`]) `keys` was made from.
+    pub prints: Option<Arc<Vec<u64>>>,
+    /// The previous rows' cells and prints, until this answer's cells are made: a row whose
+    /// print is unchanged keeps its cells (100,000 rows of which a few changed cost a copy,
+    /// not 100,000 rows of cells made again).
+    pub previous: Option<(Arc<RowKeys>, Arc<Vec<u64>>)>,
+    /// When the oldest cells in `keys` were read: ages and metric values in them go stale,
+    /// so after [`CELLS_FRESH_FOR`] everything is made afresh even if no row changed.
+    pub made_at: Option<crate::model::Time>,
     /// Every item, in the order of this sort.
     pub order: Option<(SortSpec, Arc<Vec<usize>>)>,
     pub narrowed: Option<Narrowed>,
 }
 
+/// How long a row's cells are used for filtering and sorting without being read again
+/// (ages and metric values are shown to the minute).
+pub const CELLS_FRESH_FOR: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
 impl RowCache {
+    /// Starts afresh, previous cells included, once the cells are older than
+    /// [`CELLS_FRESH_FOR`].
+    pub fn expire(&mut self, now: crate::model::Time) {
+        if self.made_at.is_some_and(|at| now - at >= CELLS_FRESH_FOR) {
+            *self = RowCache {
+                answer: self.answer,
+                ..RowCache::default()
+            };
+        }
+    }
+
     /// Starts afresh unless it was built from this answer.
     pub fn for_answer(&mut self, answer: Option<u64>) {
         if answer.is_none() || self.answer != answer {
+            let previous = match (self.keys.take(), self.prints.take()) {
+                (Some(keys), Some(prints)) => Some((keys, prints)),
+                _ => self.previous.take(),
+            };
+            // The kept cells stay as old as they were.
+            let made_at = previous.as_ref().and(self.made_at);
             *self = RowCache {
                 answer,
+                previous,
+                made_at,
                 ..RowCache::default()
             };
         }
@@ -114,6 +163,46 @@ impl PartialEq for RowCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_older_than_a_minute_are_made_afresh() {
+        use chrono::TimeZone;
+        let at = chrono::Utc.timestamp_opt(1_000, 0).unwrap();
+        let mut cache = RowCache {
+            answer: Some(7),
+            keys: Some(Arc::new(RowKeys::with_capacity(1, 0))),
+            made_at: Some(at),
+            ..RowCache::default()
+        };
+        cache.expire(at + chrono::TimeDelta::seconds(59));
+        assert!(cache.keys.is_some(), "still fresh");
+        cache.expire(at + CELLS_FRESH_FOR);
+        assert!(cache.keys.is_none() && cache.made_at.is_none());
+        assert_eq!(cache.answer, Some(7), "the same rows");
+    }
+
+    #[test]
+    fn a_changed_answer_hands_the_cells_on_for_rows_that_did_not_change() {
+        let mut keys = RowKeys::with_capacity(2, 1);
+        keys.push_cell("Web");
+        keys.push_cell("RUNNING");
+        let mut cache = RowCache {
+            answer: Some(1),
+            keys: Some(Arc::new(keys)),
+            prints: Some(Arc::new(vec![42])),
+            ..RowCache::default()
+        };
+        cache.for_answer(Some(2));
+        let (old, prints) = cache.previous.as_ref().expect("handed on");
+        assert_eq!((old.row(0), prints.as_slice()), ("web\nrunning", &[42][..]));
+        let mut copied = RowKeys::with_capacity(2, 1);
+        copied.push_row_of(old, 0);
+        assert_eq!(copied.row(0), "web\nrunning");
+        assert!(
+            cache.keys.is_none(),
+            "this answer's cells are still to be made"
+        );
+    }
 
     #[test]
     fn cells_and_rows_read_back_lowercased() {

@@ -121,6 +121,7 @@ pub fn loaded(
     seq: u64,
     at: Time,
     result: Result<Snapshot, SourceError>,
+    fingerprint: Option<crate::model::Fingerprint>,
 ) {
     let error = result.as_ref().err().cloned();
     let cadence = cadence_of(state, &query);
@@ -129,7 +130,10 @@ pub fn loaded(
     state
         .polls
         .finished(&query, seq, outcome, retry_hint, cadence, at);
-    if !state.fleet.apply(query.clone(), seq, at, result) {
+    if !state
+        .fleet
+        .apply_fingerprinted(query.clone(), seq, at, result, fingerprint)
+    {
         return; // a newer answer is already shown
     }
     mark_deleted_children(state, &query);

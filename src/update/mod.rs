@@ -38,6 +38,7 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
         // The operator is at the keys: the focused pane goes live again.
         state.last_input = state.now;
     }
+    let unseen = unseen_answer(state, &action);
     let mut effects = match action {
         Action::Key(key) => match state.input {
             InputMode::Normal => keys::handle(state, key, keymap),
@@ -72,8 +73,9 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             seq,
             at,
             result,
+            fingerprint,
         } => {
-            data::loaded(state, query.clone(), seq, at, result);
+            data::loaded(state, query.clone(), seq, at, result, fingerprint);
             triage::fleet_loaded(state, &query);
             vec![]
         }
@@ -250,9 +252,24 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
     if state.should_quit {
         effects.extend(gate::quitting(state));
     } else {
-        effects.extend(schedule(state));
+        effects.extend(schedule(state, unseen));
     }
     effects
+}
+
+/// An answer for the triage engine alone: a fleet poll no pane shows, or a log scan. It
+/// changes no series a pane or the engine wants (the engine's come with its evaluations), so
+/// the metrics schedule — a look over every wanted series, the longest part of an update on
+/// `--demo huge`, where such answers come several times a second — waits for the next action
+/// that can change it (the clock's tick at the latest).
+fn unseen_answer(state: &State, action: &Action) -> bool {
+    match action {
+        Action::Loaded { query, .. }
+        | Action::Listed { query, .. }
+        | Action::Described { query, .. } => !state.nav.iter().any(|v| v.pane.query() == *query),
+        Action::LogsScanned { .. } => true,
+        _ => false,
+    }
 }
 
 /// Where a file went, saying so when its name was taken and it went to another.
@@ -268,12 +285,15 @@ fn written_to(asked: &std::path::Path, written: &std::path::Path) -> String {
     }
 }
 
-fn schedule(state: &mut State) -> Vec<Effect> {
+/// `unseen`: after an answer only the engine reads (see [`unseen_answer`]).
+fn schedule(state: &mut State, unseen: bool) -> Vec<Effect> {
     let wanted = crate::poll::panes::wanted(state);
     data::forget_unwanted(state, &wanted);
     let mut effects = state.polls.due(&wanted, state.now);
     effects.extend(data::describe_schedule(state, &wanted));
-    effects.extend(metrics::schedule(state));
+    if !unseen {
+        effects.extend(metrics::schedule(state));
+    }
     effects.extend(logs::schedule(state));
     effects.extend(actions::schedule(state));
     effects.extend(taskdefs::schedule(state));

@@ -3,8 +3,9 @@
 //! while the answer stays the same (the lowercased cells, the sorted order, the last filter's
 //! rows) is kept in the view's [`RowCache`], so a keystroke on 100,000 rows is a scan.
 //!
-//! The cells are read once per answer: a filter or text sort on ages, badges or metric values
-//! sees them as of the pane's latest answer (a few seconds old at most on the focused pane).
+//! A row's cells are read once per change of that row: a filter or text sort on ages, badges
+//! or metric values sees them as of the row's latest change (an identical answer keeps them;
+//! an answer where a few of 100,000 rows changed remakes those few).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,9 +22,14 @@ use crate::with_table;
 /// `stopped_window`: how far back a stopped-tasks pane looks.
 pub fn refresh(view: &mut View, fleet: &Fleet, ctx: &RowCtx, stopped_window: Duration) {
     let now = ctx.now;
-    // The cache holds while the pane shows the same answer.
-    let answer = fleet.slot(&view.pane.query()).map(|s| s.applied_seq);
+    // The cache holds while the pane's rows stay the same (an identical answer keeps it).
+    let slot = fleet.slot(&view.pane.query());
+    let answer = slot.map(|s| s.version);
     view.cache.for_answer(answer);
+    view.cache.expire(now);
+    let prints = slot
+        .and_then(|s| s.fingerprint.as_ref())
+        .map(|f| Arc::clone(&f.rows));
     let items = panes::items(&view.pane, fleet);
     if let Items::Tasks(tasks, true, metrics) = items {
         // Older stops are history the operator asked not to see (config `stopped_tasks_window`).
@@ -37,7 +43,7 @@ pub fn refresh(view: &mut View, fleet: &Fleet, ctx: &RowCtx, stopped_window: Dur
             tasks,
             &panes::tasks::columns(true, metrics),
             panes::tasks::key,
-            ctx,
+            Prepared { ctx, prints },
             recent,
         );
     }
@@ -46,7 +52,10 @@ pub fn refresh(view: &mut View, fleet: &Fleet, ctx: &RowCtx, stopped_window: Dur
         items,
         &cols,
         key,
-        ctx,
+        Prepared {
+            ctx,
+            prints: prints.clone()
+        },
         |_| true
     ));
 }
@@ -58,24 +67,28 @@ fn rebuild<T>(
     items: &[T],
     cols: &[Column<T>],
     key: fn(&T) -> &str,
-    ctx: &RowCtx,
+    prepared: Prepared<'_, '_>,
     keep: impl Fn(&T) -> bool,
 ) {
     let (needle, invert) = parse_filter(&view.filter);
     let sort = view.sort;
-    let order = ordered(&mut view.cache, items, cols, ctx, sort);
+    let order = ordered(&mut view.cache, items, cols, &prepared, sort);
     let total = items.iter().filter(|item| keep(item)).count();
     let rows: Vec<usize> = match &needle {
         None => order.iter().copied().filter(|&i| keep(&items[i])).collect(),
         Some(needle) => {
-            let keys = row_keys(&mut view.cache, items, cols, ctx);
+            let keys = row_keys(&mut view.cache, items, cols, &prepared);
             let narrowed = view.cache.narrowed.as_ref().filter(|last| {
                 !invert && last.sort == sort && needle.contains(last.needle.as_str())
             });
             let from: &[usize] = narrowed.map_or(&order, |last| &last.rows);
+            // The same filter over the same cells (an identical answer): the same matches.
+            let same = narrowed.is_some_and(|last| last.needle == *needle);
             from.iter()
                 .copied()
-                .filter(|&i| keep(&items[i]) && keys.row(i).contains(needle.as_str()) != invert)
+                .filter(|&i| {
+                    keep(&items[i]) && (same || keys.row(i).contains(needle.as_str()) != invert)
+                })
                 .collect()
         }
     };
@@ -107,7 +120,7 @@ fn ordered<T>(
     cache: &mut RowCache,
     items: &[T],
     cols: &[Column<T>],
-    ctx: &RowCtx,
+    prepared: &Prepared<'_, '_>,
     sort: SortSpec,
 ) -> Arc<Vec<usize>> {
     if let Some((spec, order)) = &cache.order
@@ -121,9 +134,10 @@ fn ordered<T>(
         let col = &cols[c];
         if col.sort.is_none() && col.spark.is_none() {
             // Text columns sort by their lowercased cells, made once per answer.
-            let keys = row_keys(cache, items, cols, ctx);
+            let keys = row_keys(cache, items, cols, prepared);
             order.sort_by(|&a, &b| keys.cell(a, c).cmp(keys.cell(b, c)));
         } else {
+            let ctx = prepared.ctx;
             let keys: Vec<_> = items.iter().map(|item| col.sort_key(item, ctx)).collect();
             order.sort_by(|&a, &b| keys[a].compare(&keys[b]));
         }
@@ -136,24 +150,51 @@ fn ordered<T>(
     order
 }
 
-/// Every item's cells, lowercased: made once per answer, on the first filter or text sort.
+/// What a rebuild reads besides the items: the context of their cells, and the answer's row
+/// prints when it has them.
+struct Prepared<'a, 'c> {
+    ctx: &'a RowCtx<'c>,
+    prints: Option<Arc<Vec<u64>>>,
+}
+
+/// Every item's cells, lowercased: made once per change of the rows, on the first filter or
+/// text sort — the cells of rows whose print did not change copied from the previous rows'.
 fn row_keys<T>(
     cache: &mut RowCache,
     items: &[T],
     cols: &[Column<T>],
-    ctx: &RowCtx,
+    prepared: &Prepared<'_, '_>,
 ) -> Arc<RowKeys> {
     if let Some(keys) = cache.keys.as_ref().filter(|k| k.rows() == items.len()) {
         return Arc::clone(keys);
     }
+    let prints = prepared.prints.as_ref().filter(|p| p.len() == items.len());
+    let previous = cache.previous.take().filter(|(keys, prints)| {
+        keys.columns() == cols.len().max(1) && keys.rows() == prints.len()
+    });
+    let before: std::collections::HashMap<u64, usize> = match (&previous, prints) {
+        (Some((_, old)), Some(_)) => old.iter().enumerate().map(|(row, &p)| (p, row)).collect(),
+        _ => Default::default(),
+    };
     let mut keys = RowKeys::with_capacity(cols.len(), items.len());
-    for item in items {
-        for col in cols {
-            keys.push_cell(&col.text_of(item, ctx));
+    for (i, item) in items.iter().enumerate() {
+        let same = prints.and_then(|p| before.get(&p[i]));
+        match (same, &previous) {
+            (Some(&row), Some((old, _))) => keys.push_row_of(old, row),
+            _ => {
+                for col in cols {
+                    keys.push_cell(&col.text_of(item, prepared.ctx));
+                }
+            }
         }
     }
     let keys = Arc::new(keys);
     cache.keys = Some(Arc::clone(&keys));
+    cache.prints = prints.cloned();
+    // Copied cells are as old as the previous rows'.
+    if previous.is_none() || cache.made_at.is_none() {
+        cache.made_at = Some(prepared.ctx.now);
+    }
     keys
 }
 

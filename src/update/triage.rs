@@ -446,12 +446,11 @@ fn remember_lines(
     service: Option<&str>,
     events: &[crate::model::LogEvent],
 ) {
-    let (running, stopped) = state.fleet.all_tasks();
-    let arns: std::collections::HashMap<&str, &str> = running
+    let ids = events
         .iter()
-        .chain(stopped.iter())
-        .map(|t| (t.id(), t.arn.as_str()))
+        .filter_map(|e| e.stream.rsplit('/').next())
         .collect();
+    let arns = state.fleet.task_arns_by_id(&ids);
     let task_arn = |task_id: &str| {
         arns.get(task_id).map_or_else(
             || crate::sanitize::clean(task_id).into_owned(),

@@ -59,7 +59,16 @@ pub fn alarm_badge(ctx: &RowCtx, metrics: &[MetricId]) -> String {
 /// The triage badge of a row: the worst active finding's severity and how many there are
 /// (`CRIT 2`, `WARN`, `INFO`), empty when none.
 pub fn findings_badge(ctx: &RowCtx, matches: impl Fn(&crate::model::Subject) -> bool) -> String {
-    match ctx.triage.badge(matches) {
+    badge_text(ctx.triage.badge(matches))
+}
+
+/// A task's triage badge, from the findings' index by task (a tasks pane asks 100,000 times).
+pub fn task_findings_badge(ctx: &RowCtx, task_arn: &str) -> String {
+    badge_text(ctx.triage.task_badge(task_arn))
+}
+
+fn badge_text(found: Option<(crate::model::Severity, usize)>) -> String {
+    match found {
         None => String::new(),
         Some((severity, 1)) => severity.badge().to_string(),
         Some((severity, n)) => format!("{} {n}", severity.badge()),

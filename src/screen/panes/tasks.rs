@@ -3,7 +3,7 @@ use crate::screen::format::{age_opt, opt, or_dash};
 use crate::screen::spark::Spark;
 use crate::screen::table::Column;
 
-use super::{badge_style, findings_badge, known, listed_status, listed_style, state_style};
+use super::{badge_style, known, listed_status, listed_style, state_style, task_findings_badge};
 
 /// Column of this pane (named once so the closures below infer their item type).
 type C = Column<Task>;
@@ -14,14 +14,7 @@ type C = Column<Task>;
 pub fn columns(stopped: bool, metrics: bool) -> Vec<Column<Task>> {
     let mut cols = vec![
         C::new("ID", 8, |t, _| t.short_id().to_string()),
-        C::new("TRIAGE", 6, |t, ctx| {
-            findings_badge(ctx, |sub| match sub {
-                crate::model::Subject::Task { task_arn, .. }
-                | crate::model::Subject::Container { task_arn, .. } => *task_arn == t.arn,
-                _ => false,
-            })
-        })
-        .styled_by_text(badge_style),
+        C::new("TRIAGE", 6, |t, ctx| task_findings_badge(ctx, &t.arn)).styled_by_text(badge_style),
         C::new("SERVICE", 8, |t, _| {
             known(t, || or_dash(t.service_name().unwrap_or_default()))
         }),

@@ -94,11 +94,16 @@ fn facts(fleet: &Fleet, now: Time) -> Facts {
                 ),
             );
         }
+        // Counted in one pass: a scan of the cluster's tasks per service was 1,200 × 60,000
+        // comparisons on every metrics answer of `--demo huge`.
+        let mut unhealthy_of: HashMap<&str, u32> = HashMap::new();
+        for t in tasks.iter().filter(|t| t.health == "UNHEALTHY") {
+            if let Some(service) = t.service_name() {
+                *unhealthy_of.entry(service).or_default() += 1;
+            }
+        }
         for s in fleet.services(&c.name).unwrap_or_default() {
-            let unhealthy = tasks
-                .iter()
-                .filter(|t| t.service_name() == Some(&s.name) && t.health == "UNHEALTHY")
-                .count() as u32;
+            let unhealthy = unhealthy_of.get(s.name.as_str()).copied().unwrap_or(0);
             for tg in &s.target_group_arns {
                 f.target_groups
                     .insert(tg.clone(), (c.name.clone(), s.name.clone()));

@@ -116,9 +116,10 @@ impl Fleet {
         if slot.data.as_deref() != Some(&data) {
             slot.changed(at);
         }
+        slot.fingerprint = None;
         // 10,000 task rows freed here would stall the UI loop: off it, as whole answers are.
         if let Some(old) = slot.data.replace(Arc::new(data)) {
-            super::drop_later(old);
+            super::drop_later(old, super::Release::Keep);
         }
         slot.fetched_at = Some(at);
         slot.error = None;
@@ -189,6 +190,7 @@ impl Fleet {
         slot.error = None;
         if changed {
             slot.changed(at);
+            slot.fingerprint = None;
         }
         Some(changed)
     }
