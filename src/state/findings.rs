@@ -40,6 +40,9 @@ pub struct Triage {
     /// Every task's badge, made on the first one asked for after an evaluation: a tasks pane
     /// reads 100,000 of them, each a scan of every finding otherwise.
     task_badges: std::sync::OnceLock<HashMap<String, (Severity, usize)>>,
+    /// Names the rows' badges (which findings are active, at which severity): a table's cached
+    /// cells, its TRIAGE column among them, are read again when it moves.
+    badges: u64,
     /// Conditions seen but still inside their `hold`: first seen at, and the latest sighting.
     pending: HashMap<FindingId, (Time, Observation)>,
     /// Evaluations so far in which each active finding was absent.
@@ -282,6 +285,21 @@ impl Triage {
         // `dirty` is cleared when the engine takes its copy (news arriving meanwhile is news
         // for the next evaluation).
         self.last_evaluated = Some(now);
+        self.badges = self.active_signature();
+    }
+
+    /// What the rows' badges read, as a number that moves whenever one of them would change.
+    pub fn badges(&self) -> u64 {
+        self.badges
+    }
+
+    /// Order-independent: the active findings and their severities, summed by hash.
+    fn active_signature(&self) -> u64 {
+        self.findings
+            .iter()
+            .filter(|(_, f)| f.is_active())
+            .map(|(id, f)| crate::model::hash::of_hash(&(id, f.severity())))
+            .fold(0u64, u64::wrapping_add)
     }
 
     fn open(&mut self, id: FindingId, obs: Observation, now: Time) {

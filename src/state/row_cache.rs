@@ -113,6 +113,8 @@ pub struct RowCache {
     /// When the oldest cells in `keys` were read: ages and metric values in them go stale,
     /// so after [`CELLS_FRESH_FOR`] everything is made afresh even if no row changed.
     pub made_at: Option<crate::model::Time>,
+    /// The findings' badges (`Triage::badges`) the cells were read with.
+    pub badges: u64,
     /// Every item, in the order of this sort.
     pub order: Option<(SortSpec, Arc<Vec<usize>>)>,
     pub narrowed: Option<Narrowed>,
@@ -124,11 +126,14 @@ pub const CELLS_FRESH_FOR: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 impl RowCache {
     /// Starts afresh, previous cells included, once the cells are older than
-    /// [`CELLS_FRESH_FOR`].
-    pub fn expire(&mut self, now: crate::model::Time) {
-        if self.made_at.is_some_and(|at| now - at >= CELLS_FRESH_FOR) {
+    /// [`CELLS_FRESH_FOR`] or the findings' badges moved (a row's TRIAGE cell would filter
+    /// and sort by a finding no longer there).
+    pub fn expire(&mut self, now: crate::model::Time, badges: u64) {
+        let old = self.made_at.is_some_and(|at| now - at >= CELLS_FRESH_FOR);
+        if old || self.badges != badges {
             *self = RowCache {
                 answer: self.answer,
+                badges,
                 ..RowCache::default()
             };
         }
@@ -147,6 +152,7 @@ impl RowCache {
                 answer,
                 previous,
                 made_at,
+                badges: self.badges,
                 ..RowCache::default()
             };
         }
@@ -174,10 +180,28 @@ mod tests {
             made_at: Some(at),
             ..RowCache::default()
         };
-        cache.expire(at + chrono::TimeDelta::seconds(59));
+        cache.expire(at + chrono::TimeDelta::seconds(59), 0);
         assert!(cache.keys.is_some(), "still fresh");
-        cache.expire(at + CELLS_FRESH_FOR);
+        cache.expire(at + CELLS_FRESH_FOR, 0);
         assert!(cache.keys.is_none() && cache.made_at.is_none());
+    }
+
+    #[test]
+    fn cells_are_made_afresh_when_the_findings_badges_move() {
+        use chrono::TimeZone;
+        let at = chrono::Utc.timestamp_opt(1_000, 0).unwrap();
+        let mut cache = RowCache {
+            answer: Some(7),
+            keys: Some(Arc::new(RowKeys::with_capacity(1, 0))),
+            made_at: Some(at),
+            badges: 1,
+            ..RowCache::default()
+        };
+        cache.expire(at, 1);
+        assert!(cache.keys.is_some(), "the same badges");
+        cache.expire(at, 2);
+        assert!(cache.keys.is_none() && cache.previous.is_none());
+        assert_eq!((cache.answer, cache.badges), (Some(7), 2));
         assert_eq!(cache.answer, Some(7), "the same rows");
     }
 

@@ -26,7 +26,7 @@ pub fn refresh(view: &mut View, fleet: &Fleet, ctx: &RowCtx, stopped_window: Dur
     let slot = fleet.slot(&view.pane.query());
     let answer = slot.map(|s| s.version);
     view.cache.for_answer(answer);
-    view.cache.expire(now);
+    view.cache.expire(now, ctx.triage.badges());
     let prints = slot
         .and_then(|s| s.fingerprint.as_ref())
         .map(|f| Arc::clone(&f.rows));
