@@ -37,6 +37,8 @@ pub struct MetricsPoll {
     pub alarms_sent: Option<Time>,
     /// The clock reading at which the triage engine's series were last marked wanted.
     pub triage_marked: Option<Time>,
+    /// The engine's list of wanted series (`Triage::metrics_wanted_at`) last looked at.
+    pub triage_wanted_seen: Option<Time>,
     /// A cycle went out while some wanted series were still uncovered: ask for them next.
     pub triage_owed: bool,
     /// When old points and unwanted series were last dropped (`Metrics::prune`).

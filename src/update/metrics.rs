@@ -25,10 +25,22 @@ const METRICS_WARNING: &str = "CloudWatch metrics: ";
 pub fn schedule(state: &mut State) -> Vec<Effect> {
     let now = state.now;
     let cadence = state.refresh.metrics;
-    // Series left uncovered by the last look (a cycle went first) are still owed a request.
+    // The engine's series (20,000 on the biggest fleets) are looked at when a cycle is due,
+    // when the engine asked for other series, or when some were left uncovered by the last
+    // look (a cycle went first) — not on every action: between those moments nothing of
+    // theirs can be due, and marking them wanted once a cycle keeps them from the prune.
+    let poll = &state.metrics.poll;
+    let cycle_near = poll.retry_at.is_some()
+        || poll
+            .last_cycle
+            .is_none_or(|at| now - at >= poll::chrono_duration(cadence));
+    let engine_moved = poll.triage_wanted_seen != state.triage.metrics_wanted_at;
     let with_triage =
-        state.metrics.poll.triage_marked != Some(now) || state.metrics.poll.triage_owed;
-    state.metrics.poll.triage_marked = Some(now);
+        poll.triage_owed || (poll.triage_marked != Some(now) && (cycle_near || engine_moved));
+    if with_triage {
+        state.metrics.poll.triage_marked = Some(now);
+        state.metrics.poll.triage_wanted_seen = state.triage.metrics_wanted_at;
+    }
     let wanted = poll::metrics::wanted(state, with_triage);
     for (key, _) in &wanted {
         state.metrics.want(key, now);
