@@ -27,6 +27,21 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// `arns` (a listing) are exactly the rows held, each once.
+    fn lists_the_same(&self, arns: &[String]) -> bool {
+        if arns.len() != self.index.len() {
+            return false;
+        }
+        let mut seen = vec![false; arns.len()];
+        arns.iter().all(|arn| match self.index.get(arn) {
+            Some(&row) if row < seen.len() && !seen[row] => {
+                seen[row] = true;
+                true
+            }
+            _ => false,
+        })
+    }
+
     fn reindex<R: Listed>(&mut self, rows: &[R]) {
         self.index = rows
             .iter()
@@ -86,6 +101,16 @@ impl Fleet {
             return false;
         }
         slot.applied_seq = seq;
+        if let Some(progress) = &slot.progress
+            && slot.data.is_some()
+            && progress.lists_the_same(&arns)
+        {
+            // The same rows as listed before (a big pane's every refresh, mostly): nothing to
+            // copy, sort or compare — 60,000 rows rebuilt each cycle would stall the UI loop.
+            slot.fetched_at = Some(at);
+            slot.error = None;
+            return true;
+        }
         let old: HashMap<&str, &R> = match slot.data.as_deref().and_then(R::rows) {
             Some(rows) => rows.iter().map(|r| (r.arn(), r)).collect(),
             None => HashMap::new(),
@@ -299,6 +324,39 @@ mod tests {
         assert_eq!(fleet.services(&q())[1].running, 2);
         let progress = fleet.slot(&q()).unwrap().progress.as_ref().unwrap();
         assert_eq!(progress.described.get(&arn("web")), Some(&t(11)));
+    }
+
+    #[test]
+    fn the_same_listing_again_keeps_the_rows_as_they_are() {
+        let mut fleet = Fleet::default();
+        fleet.apply_listing(q(), 1, t(10), vec![arn("web"), arn("api")]);
+        fleet.apply_described(
+            &q(),
+            1,
+            t(11),
+            &[arn("web")],
+            Snapshot::Services(vec![described("web", 2)]),
+        );
+        let before = fleet.slot(&q()).unwrap().clone();
+        // Listed again, in another order: the same rows, untouched and not a change.
+        assert!(fleet.apply_listing(q(), 2, t(40), vec![arn("api"), arn("web")]));
+        let after = fleet.slot(&q()).unwrap();
+        assert!(Arc::ptr_eq(
+            before.data.as_ref().unwrap(),
+            after.data.as_ref().unwrap()
+        ));
+        assert_eq!(after.version, before.version);
+        assert_eq!((after.fetched_at, after.applied_seq), (Some(t(40)), 2));
+        // A repeat standing in for a row that went is not the same listing.
+        fleet.apply_listing(q(), 3, t(50), vec![arn("web"), arn("web")]);
+        assert_eq!(fleet.services(&q()).len(), 1);
+        assert_ne!(fleet.slot(&q()).unwrap().version, before.version);
+        // Nor is a new row.
+        fleet.apply_listing(q(), 4, t(60), vec![arn("web"), arn("db")]);
+        let rows = fleet.services(&q());
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().any(|s| s.name == "db" && s.loading));
+        assert_eq!(fleet.services(&q())[1].running, 2, "web keeps its details");
     }
 
     #[test]
