@@ -257,7 +257,27 @@ pub trait FleetSource: Send + Sync {
     /// `DescribeContainerInstances` 100). Rows that no longer exist are left out. The default
     /// reads the whole query.
     async fn describe(&self, query: &Query, arns: &[String]) -> Result<Snapshot, SourceError> {
-        keep_asked(self.fetch(query).await?, query, arns)
+        let wanted: std::collections::HashSet<&str> = arns.iter().map(String::as_str).collect();
+        Ok(match self.fetch(query).await? {
+            Snapshot::Services(mut v) => {
+                v.retain(|s| wanted.contains(s.arn.as_str()));
+                Snapshot::Services(v)
+            }
+            Snapshot::Tasks(mut v) => {
+                v.retain(|t| wanted.contains(t.arn.as_str()));
+                Snapshot::Tasks(v)
+            }
+            Snapshot::Instances(mut v) => {
+                v.retain(|i| wanted.contains(i.arn.as_str()));
+                Snapshot::Instances(v)
+            }
+            _ => {
+                return Err(SourceError::new(
+                    ErrorKind::Service,
+                    format!("{} has no rows to describe", query.describe()),
+                ));
+            }
+        })
     }
 
     /// Runs one query, whole (the headless commands and the default [`FleetSource::rows`]).
@@ -274,34 +294,4 @@ pub trait FleetSource: Send + Sync {
             Query::Egress { subnets, .. } => Snapshot::Egress(self.nat_gateways(subnets).await?),
         })
     }
-}
-
-/// The rows of a whole answer that were asked for by ARN (a source that cannot describe some
-/// rows alone reads the whole query and keeps these).
-pub fn keep_asked(
-    answer: Snapshot,
-    query: &Query,
-    arns: &[String],
-) -> Result<Snapshot, SourceError> {
-    let wanted: std::collections::HashSet<&str> = arns.iter().map(String::as_str).collect();
-    Ok(match answer {
-        Snapshot::Services(mut v) => {
-            v.retain(|s| wanted.contains(s.arn.as_str()));
-            Snapshot::Services(v)
-        }
-        Snapshot::Tasks(mut v) => {
-            v.retain(|t| wanted.contains(t.arn.as_str()));
-            Snapshot::Tasks(v)
-        }
-        Snapshot::Instances(mut v) => {
-            v.retain(|i| wanted.contains(i.arn.as_str()));
-            Snapshot::Instances(v)
-        }
-        _ => {
-            return Err(SourceError::new(
-                ErrorKind::Service,
-                format!("{} has no rows to describe", query.describe()),
-            ));
-        }
-    })
 }

@@ -422,33 +422,13 @@ impl ClusterState {
             out.sort_by_key(|t| std::cmp::Reverse(t.stopped_at));
             Ok(out)
         } else {
-            self.running_with(scope, |t| Some(t.clone()))
+            Ok(services
+                .iter()
+                .flat_map(|s| &s.tasks)
+                .filter(|t| instance.is_none() || t.instance == instance)
+                .map(|t| t.task.clone())
+                .collect())
         }
-    }
-
-    /// The running tasks of `scope`, each through `pick`: the listing and the describes of a
-    /// 60,000-task pane read only what they need, not a copy of every task.
-    pub fn running_with<R>(
-        &self,
-        scope: &TaskScope,
-        pick: impl Fn(&Task) -> Option<R>,
-    ) -> Result<Vec<R>, SourceError> {
-        let (services, instance): (Vec<&ServiceState>, Option<usize>) = match scope {
-            TaskScope::Service { service, .. } => {
-                (vec![&self.services[self.service_named(service)?]], None)
-            }
-            TaskScope::Cluster { .. } => (self.services.iter().collect(), None),
-            TaskScope::Instance { instance, .. } => (
-                self.services.iter().collect(),
-                Some(self.instance_named(instance)?),
-            ),
-        };
-        Ok(services
-            .iter()
-            .flat_map(|s| &s.tasks)
-            .filter(|t| instance.is_none() || t.instance == instance)
-            .filter_map(|t| pick(&t.task))
-            .collect())
     }
 
     pub fn task(&self, task: &str) -> Option<Task> {
@@ -531,14 +511,6 @@ impl Fleet {
 
     pub fn tasks(&self, scope: &TaskScope, stopped: bool) -> Result<Vec<Task>, SourceError> {
         self.cluster(scope.cluster())?.tasks(scope, stopped)
-    }
-
-    pub fn running_with<R>(
-        &self,
-        scope: &TaskScope,
-        pick: impl Fn(&Task) -> Option<R>,
-    ) -> Result<Vec<R>, SourceError> {
-        self.cluster(scope.cluster())?.running_with(scope, pick)
     }
 
     pub fn task(&self, cluster: &str, task: &str) -> Result<Option<Task>, SourceError> {

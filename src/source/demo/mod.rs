@@ -27,13 +27,9 @@ pub use self::org::OrgMember;
 use super::{FleetSource, SourceError};
 use crate::model::{
     Alarm, Cluster, ContainerDefinition, Identity, Instance, LogEvent, LogQuery, MetricRequest,
-    Operation, Query, ScalingBounds, SeriesData, Service, Snapshot, TargetGroupHealth, Task,
-    TaskDefinition, TaskScope, Time,
+    Operation, ScalingBounds, SeriesData, Service, TargetGroupHealth, Task, TaskDefinition,
+    TaskScope, Time,
 };
-
-/// Running tasks a demo pane answers whole; past this it lists them first
-/// ([`FleetSource::rows`]). `--demo large`'s 10,000 stay whole.
-pub const LIST_PAST: usize = 10_000;
 
 /// Where the demo's "now" comes from.
 #[derive(Debug, Clone)]
@@ -143,40 +139,6 @@ impl FleetSource for DemoSource {
 
     async fn instances(&self, cluster: &str) -> Result<Vec<Instance>, SourceError> {
         self.query(|f, _| f.instances(cluster))
-    }
-
-    /// Past [`LIST_PAST`] running tasks a pane is listed first, as AWS must list it: only
-    /// `--demo huge` has such panes (its core cluster's 60,000 tasks), and copying every task
-    /// into each answer was most of what the console cost while idle.
-    async fn rows(&self, query: &Query) -> Result<super::Rows, SourceError> {
-        if let Query::Tasks {
-            scope,
-            stopped: false,
-        } = query
-        {
-            let arns = self.query(|f, _| f.running_with(scope, |t| Some(t.arn.clone())))?;
-            if arns.len() > LIST_PAST {
-                return Ok(super::Rows::Listed(arns));
-            }
-        }
-        Ok(super::Rows::Whole(self.fetch(query).await?))
-    }
-
-    async fn describe(&self, query: &Query, arns: &[String]) -> Result<Snapshot, SourceError> {
-        if let Query::Tasks {
-            scope,
-            stopped: false,
-        } = query
-        {
-            let wanted: std::collections::HashSet<&str> = arns.iter().map(String::as_str).collect();
-            let tasks = self.query(|f, _| {
-                f.running_with(scope, |t| {
-                    wanted.contains(t.arn.as_str()).then(|| t.clone())
-                })
-            })?;
-            return Ok(Snapshot::Tasks(tasks));
-        }
-        super::keep_asked(self.fetch(query).await?, query, arns)
     }
 
     async fn metric_data(&self, request: &MetricRequest) -> Result<Vec<SeriesData>, SourceError> {
@@ -762,37 +724,6 @@ mod tests {
             .map(|c| stopped_tasks(&src, &c.name).len())
             .sum();
         assert!(stopped > 20, "{stopped} stopped: the fleet moves");
-
-        // The core cluster's 60,000 tasks are listed first, as AWS would list them; a describe
-        // answers only the rows asked for. A small pane is answered whole.
-        let scope = TaskScope::Cluster {
-            cluster: core.arn.clone(),
-        };
-        let query = Query::Tasks {
-            scope,
-            stopped: false,
-        };
-        let super::super::Rows::Listed(arns) = block_on(src.rows(&query)).unwrap() else {
-            panic!("the core cluster's tasks are answered whole");
-        };
-        assert!(arns.len() > LIST_PAST, "{} listed", arns.len());
-        let asked = &arns[..100];
-        let Snapshot::Tasks(described) = block_on(src.describe(&query, asked)).unwrap() else {
-            panic!("a describe of tasks answers tasks");
-        };
-        assert_eq!(described.len(), 100);
-        assert!(described.iter().all(|t| asked.contains(&t.arn)));
-        let small = clusters.iter().find(|c| c.name != "core").unwrap();
-        let query = Query::Tasks {
-            scope: TaskScope::Cluster {
-                cluster: small.arn.clone(),
-            },
-            stopped: false,
-        };
-        assert!(matches!(
-            block_on(src.rows(&query)).unwrap(),
-            super::super::Rows::Whole(_)
-        ));
     }
 
     #[test]
