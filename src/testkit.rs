@@ -239,6 +239,12 @@ impl Harness {
         crate::update::frame_drawn(&mut self.state);
     }
 
+    /// The triage engine's next job over what the console holds now, as the update path takes
+    /// it (for tests of the engine itself, which live below `update`).
+    pub fn engine_job(&mut self) -> crate::state::EngineJob {
+        crate::update::triage::job(&mut self.state)
+    }
+
     /// Moves the clock (and the demo fleet) forward, one tick per second like the runtime.
     pub fn advance(&mut self, secs: i64) {
         for _ in 0..secs {

@@ -357,7 +357,7 @@ mod tests {
         let (mut reused, mut evaluated) = (0, 0);
         for step in 0..steps {
             h.advance(every);
-            let job = crate::update::triage::job(&mut h.state);
+            let job = h.engine_job();
             h.state.triage.jobs.running = None;
             job.with_input(|input| {
                 let full = triage::evaluate(input);
@@ -423,7 +423,7 @@ mod tests {
     fn a_quiet_cluster_is_reused_and_time_alone_runs_it_again() {
         let mut h = Harness::new("default", 160, 45);
         h.advance(40);
-        let job = crate::update::triage::job(&mut h.state);
+        let job = h.engine_job();
         h.state.triage.jobs.running = None;
         let mut cache = EngineCache::default();
         job.with_input(|input| {
