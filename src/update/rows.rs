@@ -132,14 +132,25 @@ fn ordered<T>(
     let mut order: Vec<usize> = (0..items.len()).collect();
     if let Some(c) = sort.column.filter(|&c| c < cols.len()) {
         let col = &cols[c];
-        if col.sort.is_none() && col.spark.is_none() {
-            // Text columns sort by their lowercased cells, made once per answer.
-            let keys = row_keys(cache, items, cols, prepared);
-            order.sort_by(|&a, &b| keys.cell(a, c).cmp(keys.cell(b, c)));
-        } else {
-            let ctx = prepared.ctx;
-            let keys: Vec<_> = items.iter().map(|item| col.sort_key(item, ctx)).collect();
-            order.sort_by(|&a, &b| keys[a].compare(&keys[b]));
+        let cells = cache.keys.as_ref().filter(|k| k.rows() == items.len());
+        match cells {
+            // A text column whose lowercased cells a filter already made sorts by them.
+            Some(keys) if col.sort.is_none() && col.spark.is_none() => {
+                let keys = Arc::clone(keys);
+                order.sort_by(|&a, &b| keys.cell(a, c).cmp(keys.cell(b, c)));
+            }
+            // Otherwise only this column is read (every cell of 100,000 rows would be a
+            // dozen times the work), each key next to its row for the sort.
+            _ => {
+                let ctx = prepared.ctx;
+                let mut keyed: Vec<_> = items
+                    .iter()
+                    .map(|item| col.sort_key(item, ctx))
+                    .zip(0..)
+                    .collect();
+                keyed.sort_by(|(a, _), (b, _)| a.compare(b));
+                order = keyed.into_iter().map(|(_, i)| i).collect();
+            }
         }
         if sort.reverse {
             order.reverse();
