@@ -33,38 +33,45 @@ pub fn listed_cluster(query: &Query) -> Option<&str> {
     }
 }
 
+/// The accessors every row kind has alike: the same fields, its own `Snapshot` variant.
+macro_rules! listed_rows {
+    ($variant:ident) => {
+        fn arn(&self) -> &str {
+            &self.arn
+        }
+        fn loading(&self) -> bool {
+            self.loading
+        }
+        fn described_at(&self) -> Option<Time> {
+            self.described_at
+        }
+        fn set_described_at(&mut self, at: Option<Time>) {
+            self.described_at = at;
+        }
+        fn rows(data: &Snapshot) -> Option<&Vec<Self>> {
+            match data {
+                Snapshot::$variant(v) => Some(v),
+                _ => None,
+            }
+        }
+        fn rows_mut(data: &mut Snapshot) -> Option<&mut Vec<Self>> {
+            match data {
+                Snapshot::$variant(v) => Some(v),
+                _ => None,
+            }
+        }
+        fn answer(rows: Vec<Self>) -> Snapshot {
+            Snapshot::$variant(rows)
+        }
+    };
+}
+
 impl Listed for Service {
     const KIND: &'static str = "service";
     fn listed(arn: &str, cluster: &str) -> Self {
         Service::listed(arn, cluster)
     }
-    fn arn(&self) -> &str {
-        &self.arn
-    }
-    fn loading(&self) -> bool {
-        self.loading
-    }
-    fn described_at(&self) -> Option<Time> {
-        self.described_at
-    }
-    fn set_described_at(&mut self, at: Option<Time>) {
-        self.described_at = at;
-    }
-    fn rows(data: &Snapshot) -> Option<&Vec<Self>> {
-        match data {
-            Snapshot::Services(v) => Some(v),
-            _ => None,
-        }
-    }
-    fn rows_mut(data: &mut Snapshot) -> Option<&mut Vec<Self>> {
-        match data {
-            Snapshot::Services(v) => Some(v),
-            _ => None,
-        }
-    }
-    fn answer(rows: Vec<Self>) -> Snapshot {
-        Snapshot::Services(rows)
-    }
+    listed_rows!(Services);
     /// Whole answers come sorted by name.
     fn sort(rows: &mut [Self]) {
         rows.sort_by(|a, b| a.name.cmp(&b.name));
@@ -81,33 +88,7 @@ impl Listed for Task {
             ..Task::default()
         }
     }
-    fn arn(&self) -> &str {
-        &self.arn
-    }
-    fn loading(&self) -> bool {
-        self.loading
-    }
-    fn described_at(&self) -> Option<Time> {
-        self.described_at
-    }
-    fn set_described_at(&mut self, at: Option<Time>) {
-        self.described_at = at;
-    }
-    fn rows(data: &Snapshot) -> Option<&Vec<Self>> {
-        match data {
-            Snapshot::Tasks(v) => Some(v),
-            _ => None,
-        }
-    }
-    fn rows_mut(data: &mut Snapshot) -> Option<&mut Vec<Self>> {
-        match data {
-            Snapshot::Tasks(v) => Some(v),
-            _ => None,
-        }
-    }
-    fn answer(rows: Vec<Self>) -> Snapshot {
-        Snapshot::Tasks(rows)
-    }
+    listed_rows!(Tasks);
 }
 
 impl Listed for Instance {
@@ -120,31 +101,5 @@ impl Listed for Instance {
             ..Instance::default()
         }
     }
-    fn arn(&self) -> &str {
-        &self.arn
-    }
-    fn loading(&self) -> bool {
-        self.loading
-    }
-    fn described_at(&self) -> Option<Time> {
-        self.described_at
-    }
-    fn set_described_at(&mut self, at: Option<Time>) {
-        self.described_at = at;
-    }
-    fn rows(data: &Snapshot) -> Option<&Vec<Self>> {
-        match data {
-            Snapshot::Instances(v) => Some(v),
-            _ => None,
-        }
-    }
-    fn rows_mut(data: &mut Snapshot) -> Option<&mut Vec<Self>> {
-        match data {
-            Snapshot::Instances(v) => Some(v),
-            _ => None,
-        }
-    }
-    fn answer(rows: Vec<Self>) -> Snapshot {
-        Snapshot::Instances(rows)
-    }
+    listed_rows!(Instances);
 }
