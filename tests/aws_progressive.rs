@@ -34,6 +34,38 @@ fn answer(h: &Harness, effect: Effect) -> Action {
     tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(pending.answer))
 }
 
+/// An AWS source on moto, and the settings it was made with.
+fn aws_source(moto: &Moto, config: &aws_config::SdkConfig) -> (Arc<dyn FleetSource>, AwsSettings) {
+    let settings = AwsSettings {
+        profile: None,
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(moto.endpoint.clone()),
+    };
+    let source = AwsSource::from_config(config, settings.clone()).expect("region set");
+    (Arc::new(source), settings)
+}
+
+/// The focused pane's first poll, answered: `Action::Listed` for a big pane.
+fn first_listing(h: &mut Harness, query: &Query, polled: &str) -> Action {
+    let now = h.state.now;
+    let fetch = step(h, Action::Tick(now))
+        .into_iter()
+        .find(|e| matches!(e, Effect::Fetch { query: q, .. } if q == query))
+        .expect(polled);
+    answer(h, fetch)
+}
+
+/// The ARNs these describes ask for, in order.
+fn asked<'a>(effects: impl IntoIterator<Item = &'a Effect>) -> Vec<String> {
+    effects
+        .into_iter()
+        .flat_map(|e| match e {
+            Effect::Describe { arns, .. } => arns.clone(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 fn describes(effects: Vec<Effect>) -> Vec<Effect> {
     effects
         .into_iter()
@@ -47,13 +79,7 @@ async fn two_thousand_services_show_after_the_list_pages_and_load_at_the_floor()
     let config = sdk_config(&moto.endpoint).await;
     seed::seed_services(&config, "huge", SERVICES).await;
 
-    let settings = AwsSettings {
-        profile: None,
-        region: Some("us-east-1".into()),
-        endpoint_url: Some(moto.endpoint.clone()),
-    };
-    let source: Arc<dyn FleetSource> =
-        Arc::new(AwsSource::from_config(&config, settings.clone()).expect("region set"));
+    let (source, settings) = aws_source(moto, &config);
     let mut h = Harness::with_source(source, Some(settings), 160, 40);
     h.state.nav.push(View::new(Pane::Services {
         cluster: "huge".into(),
@@ -64,12 +90,7 @@ async fn two_thousand_services_show_after_the_list_pages_and_load_at_the_floor()
     moto.reset_stats().await;
 
     // The poll goes out and answers with the rows alone: every ListServices page, no describe.
-    let now = h.state.now;
-    let fetch = step(&mut h, Action::Tick(now))
-        .into_iter()
-        .find(|e| matches!(e, Effect::Fetch { query: q, .. } if *q == query))
-        .expect("the services pane is polled");
-    let listed = answer(&h, fetch);
+    let listed = first_listing(&mut h, &query, "the services pane is polled");
     let Action::Listed { ref arns, .. } = listed else {
         panic!("{listed:?}");
     };
@@ -96,13 +117,7 @@ async fn two_thousand_services_show_after_the_list_pages_and_load_at_the_floor()
         .iter()
         .map(|&i| rows[i].arn.clone())
         .collect();
-    let first: Vec<String> = queue
-        .iter()
-        .flat_map(|e| match e {
-            Effect::Describe { arns, .. } => arns.clone(),
-            _ => Vec::new(),
-        })
-        .collect();
+    let first = asked(&queue);
     let n = first.len().min(visible.len());
     assert_eq!(first[..n], visible[..n]);
 
@@ -142,13 +157,7 @@ async fn the_headless_picture_waits_for_every_row_s_details() {
     let moto = Moto::start();
     let config = sdk_config(&moto.endpoint).await;
     seed::seed_services(&config, "wide", 230).await;
-    let settings = AwsSettings {
-        profile: None,
-        region: Some("us-east-1".into()),
-        endpoint_url: Some(moto.endpoint.clone()),
-    };
-    let source: Arc<dyn FleetSource> =
-        Arc::new(AwsSource::from_config(&config, settings.clone()).expect("region set"));
+    let (source, settings) = aws_source(&moto, &config);
     let config = ecsmon::config::Config::defaults();
     let mut state =
         ecsmon::state::State::new(Default::default(), source.now(), config.refresh, (160, 40));
@@ -185,13 +194,7 @@ async fn ten_thousand_tasks_show_after_the_list_pages_and_load_at_the_floor() {
     let config = sdk_config(&moto.endpoint).await;
     seed::seed_tasks(&config, &moto, "huge", SERVICES, TASKS).await;
 
-    let settings = AwsSettings {
-        profile: None,
-        region: Some("us-east-1".into()),
-        endpoint_url: Some(moto.endpoint.clone()),
-    };
-    let source: Arc<dyn FleetSource> =
-        Arc::new(AwsSource::from_config(&config, settings.clone()).expect("region set"));
+    let (source, settings) = aws_source(&moto, &config);
     let mut h = Harness::with_source(source, Some(settings), 160, 40);
     let scope = TaskScope::Cluster {
         cluster: "huge".into(),
@@ -207,12 +210,7 @@ async fn ten_thousand_tasks_show_after_the_list_pages_and_load_at_the_floor() {
     moto.reset_stats().await;
 
     // The poll answers with the rows alone: every ListTasks page, no describe.
-    let now = h.state.now;
-    let fetch = step(&mut h, Action::Tick(now))
-        .into_iter()
-        .find(|e| matches!(e, Effect::Fetch { query: q, .. } if *q == query))
-        .expect("the tasks pane is polled");
-    let listed = answer(&h, fetch);
+    let listed = first_listing(&mut h, &query, "the tasks pane is polled");
     let Action::Listed { ref arns, .. } = listed else {
         panic!("{listed:?}");
     };
@@ -238,13 +236,7 @@ async fn ten_thousand_tasks_show_after_the_list_pages_and_load_at_the_floor() {
         .iter()
         .map(|&i| rows[i].arn.clone())
         .collect();
-    let first: Vec<String> = queue
-        .iter()
-        .flat_map(|e| match e {
-            Effect::Describe { arns, .. } => arns.clone(),
-            _ => Vec::new(),
-        })
-        .collect();
+    let first = asked(&queue);
     assert_eq!(first[..visible.len()], visible[..]);
 
     // The first batch fills the screen, long before the last.
@@ -301,13 +293,7 @@ async fn a_big_instance_pane_lists_first_and_a_small_task_pane_is_answered_whole
     let moto = Moto::start();
     let config = sdk_config(&moto.endpoint).await;
     seed(&config, &support::FleetSpec::new("hosts", 3, 20, 150)).await;
-    let settings = AwsSettings {
-        profile: None,
-        region: Some("us-east-1".into()),
-        endpoint_url: Some(moto.endpoint.clone()),
-    };
-    let source: Arc<dyn FleetSource> =
-        Arc::new(AwsSource::from_config(&config, settings.clone()).expect("region set"));
+    let (source, settings) = aws_source(&moto, &config);
 
     // Small: one page, one describe, answered whole as before.
     let tasks = Query::Tasks {
@@ -334,12 +320,7 @@ async fn a_big_instance_pane_lists_first_and_a_small_task_pane_is_answered_whole
         cluster: "hosts".into(),
     };
     moto.reset_stats().await;
-    let now = h.state.now;
-    let fetch = step(&mut h, Action::Tick(now))
-        .into_iter()
-        .find(|e| matches!(e, Effect::Fetch { query: q, .. } if *q == query))
-        .expect("the instances pane is polled");
-    let listed = answer(&h, fetch);
+    let listed = first_listing(&mut h, &query, "the instances pane is polled");
     let Action::Listed { ref arns, .. } = listed else {
         panic!("{listed:?}");
     };

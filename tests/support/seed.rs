@@ -451,13 +451,13 @@ pub async fn seed_heap_near_limit(cfg: &aws_config::SdkConfig, cluster: &str, se
         .expect("service");
 }
 
-/// A cluster of `services` services with no tasks and no instances (the rows of a very big
-/// cluster), created `PARALLEL` at a time. Returns their names.
-pub async fn seed_services(
+/// `cluster` (created, or found if it exists) and the task definition a big cluster's services
+/// and tasks run.
+async fn big_cluster(
     cfg: &aws_config::SdkConfig,
     cluster: &str,
     services: usize,
-) -> Vec<String> {
+) -> (aws_sdk_ecs::Client, String) {
     let spec = FleetSpec::new(cluster, services, 0, 0);
     let ecs = aws_sdk_ecs::Client::new(cfg);
     let region = cfg.region().map(|r| r.to_string()).unwrap_or_default();
@@ -467,6 +467,17 @@ pub async fn seed_services(
         .await
         .expect("CreateCluster");
     let task_definition = register_task_definition(&ecs, &spec, &region).await;
+    (ecs, task_definition)
+}
+
+/// A cluster of `services` services with no tasks and no instances (the rows of a very big
+/// cluster), created `PARALLEL` at a time. Returns their names.
+pub async fn seed_services(
+    cfg: &aws_config::SdkConfig,
+    cluster: &str,
+    services: usize,
+) -> Vec<String> {
+    let (ecs, task_definition) = big_cluster(cfg, cluster, services).await;
     futures::stream::iter(0..services)
         .map(|i| {
             let (ecs, task_definition) = (&ecs, &task_definition);
@@ -499,15 +510,7 @@ pub async fn seed_tasks(
     services: usize,
     tasks: usize,
 ) -> Vec<String> {
-    let spec = FleetSpec::new(cluster, services, 0, 0);
-    let ecs = aws_sdk_ecs::Client::new(cfg);
-    let region = cfg.region().map(|r| r.to_string()).unwrap_or_default();
-    ecs.create_cluster()
-        .cluster_name(cluster)
-        .send()
-        .await
-        .expect("CreateCluster");
-    let task_definition = register_task_definition(&ecs, &spec, &region).await;
+    let (_, task_definition) = big_cluster(cfg, cluster, services).await;
     let groups: Vec<String> = (0..services.max(1))
         .map(|i| format!("service:{}", service_name(i)))
         .collect();
