@@ -124,20 +124,10 @@ pub fn evaluate(
     observations
 }
 
-/// A hasher fed by `{:?}`: for the small things (alarms, stops, scaling bounds) whose every
-/// field a rule may read.
-struct Debugged<'h>(&'h mut std::hash::DefaultHasher);
-
-impl std::fmt::Write for Debugged<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.write(s.as_bytes());
-        Ok(())
-    }
-}
-
+/// Feeds `{:?}` of `value` into `h`: for the small things (alarms, stops, scaling bounds)
+/// whose every field a rule may read.
 fn debug_hash(h: &mut std::hash::DefaultHasher, value: &impl std::fmt::Debug) {
-    use std::fmt::Write;
-    let _ = write!(Debugged(h), "{value:?}");
+    h.write_u64(crate::model::hash::of_debug(value));
 }
 
 /// Each cluster's fingerprint (see the module's comment).
