@@ -174,6 +174,12 @@ pub enum Action {
         what: String,
         message: String,
     },
+    /// The fleet view: an action for one context's console (`State::members[member]`), from
+    /// that context's source or clock.
+    From {
+        member: usize,
+        action: Box<Action>,
+    },
 }
 
 /// Work for the runtime. Kept as data so tests can run it synchronously and assert on it.
@@ -289,4 +295,13 @@ pub enum Effect {
     Quit,
     /// Changes are under way while quitting: send `QuitWaitOver` after this long.
     WaitToQuit(std::time::Duration),
+    /// A member of the fleet view ran a command that is the fleet view's (`:findings`,
+    /// `:contexts`): the fleet view runs it over every context.
+    FleetCommand(String),
+    /// The fleet view: an effect of one context's console, run with that context's source;
+    /// what it answers comes back as `Action::From` the same member.
+    In {
+        member: usize,
+        effect: Box<Effect>,
+    },
 }

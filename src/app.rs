@@ -30,6 +30,9 @@ pub struct App {
     pub theme: Theme,
     /// Runs every effect that needs no terminal (the headless subcommands run the same one).
     pub effects: Effects,
+    /// The fleet view's contexts, each with its own source (`state.members` in the same order);
+    /// empty with one context.
+    pub members: Vec<Effects>,
 }
 
 impl App {
@@ -39,7 +42,9 @@ impl App {
     pub async fn run(mut self, tui: &mut Tui) -> Result<Vec<String>> {
         let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
         let mut events = EventStream::new();
-        let mut tick = tokio::time::interval(self.effects.source.tick());
+        let every = self.members.iter().map(|e| e.source.tick());
+        let every = every.fold(self.effects.source.tick(), std::cmp::min);
+        let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut sigterm = signal(SignalKind::terminate())?;
         let mut sighup = signal(SignalKind::hangup())?;
@@ -50,22 +55,39 @@ impl App {
         let mut sigquit = signal(SignalKind::quit())?;
 
         let size = tui.terminal.size()?;
-        let mut queue = vec![
-            Action::Resize {
-                width: size.width,
-                height: size.height,
-            },
-            Action::Tick(self.effects.source.now()),
-        ];
-        self.start(Effect::FetchIdentity, &tx);
+        let mut queue = vec![Action::Resize {
+            width: size.width,
+            height: size.height,
+        }];
+        queue.extend(self.ticks());
+        let senders = self.member_senders(&tx);
+        if self.members.is_empty() {
+            self.start(Effect::FetchIdentity, &tx);
+        }
+        for (member, effects) in self.members.iter_mut().enumerate() {
+            effects.start(Effect::FetchIdentity, &senders[member]);
+        }
 
         loop {
             for action in queue.drain(..) {
                 // A region or profile switch: the new source serves every poll from now on.
-                if let Action::SourceChanged { source, .. } = &action {
-                    self.effects.source = Arc::clone(&source.0);
+                match &action {
+                    Action::SourceChanged { source, .. } => {
+                        self.effects.source = Arc::clone(&source.0);
+                    }
+                    Action::From { member, action } => {
+                        if let Action::SourceChanged { source, .. } = &**action {
+                            self.members[*member].source = Arc::clone(&source.0);
+                        }
+                    }
+                    _ => {}
                 }
                 for effect in update(&mut self.state, action, &self.keymap) {
+                    let (effect, member) = match effect {
+                        Effect::In { member, effect } => (*effect, Some(member)),
+                        effect => (effect, None),
+                    };
+                    let tx = member.map_or(&tx, |m| &senders[m]);
                     match effect {
                         Effect::Suspend => {
                             drop(events);
@@ -78,10 +100,17 @@ impl App {
                             // Not before: creating it while the old reader still holds the
                             // terminal's event lock would wait for a key that never comes.
                             drop(events);
-                            self.hand_off(tui, op, handoff, &tx)?;
+                            let effects = match member {
+                                Some(m) => &mut self.members[m],
+                                None => &mut self.effects,
+                            };
+                            hand_off(effects, tui, op, handoff, tx)?;
                             events = EventStream::new();
                         }
-                        other => self.start(other, &tx),
+                        other => match member {
+                            Some(m) => self.members[m].start(other, tx),
+                            None => self.start(other, tx),
+                        },
                     }
                 }
             }
@@ -105,7 +134,10 @@ impl App {
             let first = tokio::select! {
                 Some(event) = events.next() => from_event(event?),
                 Some(action) = rx.recv() => Some(action),
-                _ = tick.tick() => Some(Action::Tick(self.effects.source.now())),
+                _ = tick.tick() => {
+                    queue.extend(self.ticks());
+                    None
+                }
                 _ = sigterm.recv() => Some(Action::Quit),
                 _ = sighup.recv() => Some(Action::Quit),
                 _ = sigint.recv() => Some(Action::Quit),
@@ -125,34 +157,69 @@ impl App {
         }
     }
 
-    /// Hands the terminal to session-manager-plugin until the session ends. Live Tail
-    /// sessions are ended first (their lines would pile up unread); those panes poll after.
-    fn hand_off(
-        &mut self,
-        tui: &mut Tui,
-        op: crate::model::Operation,
-        handoff: crate::model::SessionHandoff,
-        tx: &mpsc::UnboundedSender<Action>,
-    ) -> Result<()> {
-        for (id, task) in self.effects.tails.drain() {
-            task.abort();
-            let _ = tx.send(Action::LiveTailEnded {
-                id,
-                error: Some("paused during the shell session".into()),
+    /// The clock's tick for every console: each context's on its own source's clock (a
+    /// replayed incident runs faster than the wall).
+    fn ticks(&self) -> Vec<Action> {
+        let mut ticks = vec![Action::Tick(self.effects.source.now())];
+        for (member, effects) in self.members.iter().enumerate() {
+            ticks.push(Action::From {
+                member,
+                action: Box::new(Action::Tick(effects.source.now())),
             });
         }
-        tui.exit()?;
-        let result = tokio::task::block_in_place(|| crate::source::session::run_plugin(&handoff));
-        // `enter` redraws everything (no cursor-position round trip).
-        tui.enter()?;
-        let _ = tx.send(Action::SessionEnded { op, result });
-        Ok(())
+        ticks
+    }
+
+    /// One sender per context: what its effects answer comes back as `Action::From` it.
+    fn member_senders(
+        &self,
+        tx: &mpsc::UnboundedSender<Action>,
+    ) -> Vec<mpsc::UnboundedSender<Action>> {
+        (0..self.members.len())
+            .map(|member| {
+                let (member_tx, mut member_rx) = mpsc::unbounded_channel::<Action>();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    while let Some(action) = member_rx.recv().await {
+                        let action = Box::new(action);
+                        if tx.send(Action::From { member, action }).is_err() {
+                            break;
+                        }
+                    }
+                });
+                member_tx
+            })
+            .collect()
     }
 
     /// Starts an effect (see [`Effects::start`]).
     fn start(&mut self, effect: Effect, tx: &mpsc::UnboundedSender<Action>) {
         self.effects.start(effect, tx);
     }
+}
+
+/// Hands the terminal to session-manager-plugin until the session ends. Live Tail
+/// sessions are ended first (their lines would pile up unread); those panes poll after.
+fn hand_off(
+    effects: &mut Effects,
+    tui: &mut Tui,
+    op: crate::model::Operation,
+    handoff: crate::model::SessionHandoff,
+    tx: &mpsc::UnboundedSender<Action>,
+) -> Result<()> {
+    for (id, task) in effects.tails.drain() {
+        task.abort();
+        let _ = tx.send(Action::LiveTailEnded {
+            id,
+            error: Some("paused during the shell session".into()),
+        });
+    }
+    tui.exit()?;
+    let result = tokio::task::block_in_place(|| crate::source::session::run_plugin(&handoff));
+    // `enter` redraws everything (no cursor-position round trip).
+    tui.enter()?;
+    let _ = tx.send(Action::SessionEnded { op, result });
+    Ok(())
 }
 
 /// Terminal events worth an update. Mouse motion is dropped here so it never costs a frame.

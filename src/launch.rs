@@ -132,6 +132,7 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
             forwards: Arc::clone(&forwards),
             audit_log: crate::source::audit::default_path(),
         },
+        members: Vec::new(),
     };
     let mut tui = Tui::new(settings.config.mouse)?;
     tui.enter()?;

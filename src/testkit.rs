@@ -30,6 +30,13 @@ pub fn fixed_now() -> Time {
         .unwrap()
 }
 
+/// One context of a test fleet view: where, its source, and the demo behind it if any.
+pub type FleetContext = (
+    crate::model::Context,
+    Arc<dyn FleetSource>,
+    Option<Arc<DemoSource>>,
+);
+
 pub struct Harness {
     pub state: State,
     pub keymap: KeyMap,
@@ -48,6 +55,10 @@ pub struct Harness {
     pub forwards: Arc<crate::source::forward::ForwardRunner>,
     /// Forwards that ended, waiting to be delivered as `ForwardEnded`.
     forward_ends: Arc<std::sync::Mutex<Vec<(u64, String)>>>,
+    /// The fleet view's contexts' sources (`state.members` in the same order), and the demos
+    /// among them (`advance` moves their clocks).
+    pub members: Vec<Arc<dyn FleetSource>>,
+    member_demos: Vec<Option<Arc<DemoSource>>>,
 }
 
 impl Harness {
@@ -101,6 +112,8 @@ impl Harness {
             tails: Vec::new(),
             forwards: crate::source::forward::ForwardRunner::new(),
             forward_ends: Arc::default(),
+            members: Vec::new(),
+            member_demos: Vec::new(),
         }
     }
 
@@ -132,6 +145,9 @@ impl Harness {
 
     fn run(&mut self, effect: Effect) {
         self.effects.push(effect.clone());
+        if let Effect::In { member, effect } = effect {
+            return self.run_in(member, *effect);
+        }
         // The calls are answered as the runtime answers them (one `call`), at the test's clock.
         let now = self.state.now;
         let effect = match crate::app::call(effect, Arc::clone(&self.source), Arc::new(move || now))
@@ -213,12 +229,103 @@ impl Harness {
                 }
             }
             Effect::Quit | Effect::Suspend => return,
+            // Routed by `update` itself (a fleet command) or above (a context's effect).
+            Effect::FleetCommand(_) | Effect::In { .. } => return,
             // A test says when the wait is over: `dispatch(Action::QuitWaitOver)`.
             Effect::WaitToQuit(_) => return,
             // Answered through `call` above.
             crate::answered_by_call!() => return,
         };
         self.dispatch(next);
+    }
+
+    /// The fleet view over these contexts' sources (demos among them move with `advance`), at
+    /// the fixed clock.
+    pub fn fleet(contexts: Vec<FleetContext>, width: u16, height: u16) -> Self {
+        let overview_source: Arc<dyn FleetSource> =
+            Arc::new(crate::source::Unavailable(crate::source::SourceError::new(
+                crate::source::ErrorKind::Service,
+                "the fleet view asks its contexts",
+            )));
+        let mut h = Harness::build(overview_source, None, fixed_now(), width, height);
+        h.state.identity.source = format!("fleet view: {} contexts", contexts.len());
+        for (context, source, demo) in contexts {
+            let member = Harness::build(Arc::clone(&source), None, fixed_now(), width, height);
+            let mut state = member.state;
+            state.fleet_member = true;
+            h.state
+                .members
+                .push(crate::state::Member::new(context, state));
+            h.members.push(source);
+            h.member_demos.push(demo);
+        }
+        for member in 0..h.members.len() {
+            h.run(Effect::In {
+                member,
+                effect: Box::new(Effect::FetchIdentity),
+            });
+        }
+        let now = h.state.now;
+        h.dispatch(Action::Tick(now));
+        for member in 0..h.members.len() {
+            let action = Box::new(Action::Tick(now));
+            h.dispatch(Action::From { member, action });
+        }
+        h
+    }
+
+    /// `--demo org`'s six contexts as a fleet view, at the fixed clock.
+    pub fn org(width: u16, height: u16) -> Self {
+        let members = DemoSource::org(42, fixed_now(), DemoClock::Fixed(fixed_now()));
+        let contexts = members
+            .into_iter()
+            .map(|m| {
+                let demo = Arc::new(m.source);
+                let source: Arc<dyn FleetSource> = demo.clone();
+                (m.context, source, Some(demo))
+            })
+            .collect();
+        Harness::fleet(contexts, width, height)
+    }
+
+    /// One context's effect, answered with its source and clock, the answer back to it.
+    fn run_in(&mut self, member: usize, effect: Effect) {
+        let source = Arc::clone(&self.members[member]);
+        let now = self.state.members[member].state.now;
+        let effect = match crate::app::call(effect, source, Arc::new(move || now)) {
+            Ok(pending) => {
+                let action = Box::new(block_on(pending.answer));
+                self.dispatch(Action::From { member, action });
+                return;
+            }
+            Err(effect) => *effect,
+        };
+        let answer = match effect {
+            Effect::SaveFile { path, .. } => Action::FileSaved {
+                result: Ok(path.clone()),
+                path,
+            },
+            Effect::WriteExport { path, .. } => Action::ExportWritten {
+                result: Ok(path.clone()),
+                path,
+            },
+            Effect::HandOff { op, .. } => Action::SessionEnded {
+                op,
+                result: Ok("session ended".into()),
+            },
+            Effect::StartLiveTail { id, .. } => Action::LiveTailEnded {
+                id,
+                error: Some("no Live Tail in the test fleet view".into()),
+            },
+            Effect::StartForward { id, .. } => Action::ForwardStarted {
+                id,
+                result: Err("no port forwards in the test fleet view".into()),
+            },
+            // Recorded in `effects` (the test reads them there) or nothing to answer.
+            _ => return,
+        };
+        let action = Box::new(answer);
+        self.dispatch(Action::From { member, action });
     }
 
     /// Types keys written like `j`, `/cart<enter>`, `<esc>`, `<c-c>`, `<pgdn>`, `G`, one at a
@@ -252,7 +359,14 @@ impl Harness {
             if let Some(demo) = &self.demo {
                 demo.advance_to(now);
             }
+            for demo in self.member_demos.iter().flatten() {
+                demo.advance_to(now);
+            }
             self.dispatch(Action::Tick(now));
+            for member in 0..self.members.len() {
+                let action = Box::new(Action::Tick(now));
+                self.dispatch(Action::From { member, action });
+            }
             self.deliver_tails();
             self.deliver_forwards();
         }

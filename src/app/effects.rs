@@ -298,15 +298,16 @@ impl Effects {
                 }
             }
             Effect::HandOff { .. } | Effect::Quit | Effect::Suspend => {}
+            // The runtime routes these to a context's effects before they get here.
+            Effect::In { .. } | Effect::FleetCommand(_) => {
+                tracing::warn!("a fleet view effect reached the effects runner: dropped");
+            }
             Effect::WaitToQuit(grace) => {
                 tokio::spawn(async move {
                     tokio::time::sleep(grace).await;
                     let _ = tx.send(Action::QuitWaitOver);
                 });
             }
-            // Written here and now, not in a task: the `requested` line must be on disk before
-            // the request that follows it starts, and the last outcome before ecsmon exits. One
-            // small append.
             // Written here and now, not in a task: the `requested` line must be on disk before
             // the request that follows it starts, and the last outcome before ecsmon exits. One
             // small append.

@@ -81,6 +81,7 @@ fn app_on(source: Arc<dyn FleetSource>) -> App {
             forwards: Default::default(),
             audit_log: None,
         },
+        members: Vec::new(),
     }
 }
 
@@ -148,6 +149,7 @@ async fn a_panicking_poller_is_an_error_on_screen_and_polling_goes_on() {
             forwards: Default::default(),
             audit_log: None,
         },
+        members: Vec::new(),
     };
     let (tx, mut rx) = mpsc::unbounded_channel();
 

@@ -17,6 +17,22 @@ pub struct Cluster {
     pub container_insights: Insights,
     pub tags: Vec<(String, String)>,
     pub fetched_at: Option<Time>,
+    /// The fleet view's merged rows only: the context the cluster is in. `None` from every
+    /// source.
+    pub context: Option<Box<ClusterContext>>,
+}
+
+/// Where a row of the fleet view's clusters pane comes from.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ClusterContext {
+    /// The profile's name (`default` for the default credentials).
+    pub profile: String,
+    /// The account STS said the profile reaches; empty before it answers.
+    pub account: String,
+    pub region: String,
+    /// Why the row may be out of date: its context's last clusters poll failed, in the
+    /// source's plain words.
+    pub stale: Option<String>,
 }
 
 /// The cluster's Container Insights setting. Only `Enhanced` publishes per-task metrics.

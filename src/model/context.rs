@@ -92,6 +92,21 @@ impl Context {
     }
 }
 
+/// In the fleet view a cluster is named with its context, `web@prod · eu-west-1`, so two
+/// contexts' clusters of one name stay apart wherever the console keys by cluster (rows,
+/// findings, the navigation). ECS cluster names have no `@`: the first one splits the two.
+pub fn qualify(cluster: &str, context: &Context) -> String {
+    format!("{cluster}@{context}")
+}
+
+/// The cluster name and the context label of a name from [`qualify`]; a plain name has none.
+pub fn unqualify(name: &str) -> (&str, Option<&str>) {
+    match name.split_once('@') {
+        Some((cluster, context)) => (cluster, Some(context)),
+        None => (name, None),
+    }
+}
+
 impl fmt::Display for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} · {}", self.profile_label(), self.region)
@@ -101,6 +116,21 @@ impl fmt::Display for Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_qualified_cluster_name_splits_back_into_its_parts() {
+        let prod = Context::new(Some("prod"), "eu-west-1");
+        let name = qualify("web", &prod);
+        assert_eq!(name, "web@prod · eu-west-1");
+        assert_eq!(unqualify(&name), ("web", Some("prod · eu-west-1")));
+        assert_eq!(unqualify("web"), ("web", None));
+        // A profile with an `@` in its name still splits at the cluster's end.
+        let odd = Context::new(Some("a@b"), "us-east-1");
+        assert_eq!(
+            unqualify(&qualify("api", &odd)),
+            ("api", Some("a@b · us-east-1"))
+        );
+    }
 
     #[test]
     fn the_title_names_the_account_once_known() {

@@ -77,6 +77,20 @@ impl Subject {
         }
     }
 
+    /// The same subject with its cluster named by `rename` (the fleet view's qualified names).
+    pub fn with_cluster(mut self, rename: impl FnOnce(&str) -> String) -> Subject {
+        let cluster = match &mut self {
+            Subject::Cluster { cluster }
+            | Subject::Service { cluster, .. }
+            | Subject::Task { cluster, .. }
+            | Subject::Container { cluster, .. }
+            | Subject::Instance { cluster, .. }
+            | Subject::TargetGroup { cluster, .. } => cluster,
+        };
+        *cluster = rename(cluster);
+        self
+    }
+
     /// The service the subject belongs to, if any.
     pub fn service(&self) -> Option<&str> {
         match self {

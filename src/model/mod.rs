@@ -24,8 +24,8 @@ mod task;
 mod taskdef;
 pub mod taskdef_diff;
 
-pub use cluster::{Cluster, Insights};
-pub use context::{Context, ContextId, DEFAULT_PROFILE_LABEL, WantedContext};
+pub use cluster::{Cluster, ClusterContext, Insights};
+pub use context::{Context, ContextId, DEFAULT_PROFILE_LABEL, WantedContext, qualify, unqualify};
 pub use egress::NatGateway;
 pub use error::{ErrorKind, OUTCOME_UNKNOWN, SourceError};
 pub use finding::{Evidence, Finding, FindingId, Observation, Remedy, Severity, Subject};

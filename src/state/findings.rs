@@ -288,6 +288,15 @@ impl Triage {
         self.badges = self.active_signature();
     }
 
+    /// The fleet view's findings: every context's, as they are there (the contexts' engines
+    /// judge; this console only lists them). Each finding keeps its id from its subject, whose
+    /// cluster the caller has named with its context.
+    pub fn replace_with(&mut self, findings: impl IntoIterator<Item = Finding>) {
+        self.findings = findings.into_iter().map(|f| (f.current.id(), f)).collect();
+        self.task_badges = Default::default();
+        self.badges = self.active_signature();
+    }
+
     /// What the rows' badges read, as a number that moves whenever one of them would change.
     pub fn badges(&self) -> u64 {
         self.badges

@@ -10,6 +10,7 @@ mod in_flight;
 mod incremental;
 mod input;
 mod logs;
+mod members;
 mod metrics;
 mod nav;
 mod popup;
@@ -32,6 +33,7 @@ pub use in_flight::{InFlight, Sent};
 pub use incremental::{EngineCache, MAX_AGE, Reuse};
 pub use input::{InputMode, LineEditor, PromptHistory};
 pub use logs::{BACKFILL, DEFAULT_CAP, LogLine, LogMode, LogPane, contains_ignore_case};
+pub use members::{Member, Merged};
 pub use metrics::{Metrics, retention};
 pub use nav::{Pane, PaneKind};
 pub use popup::{FindingsView, PickerKind, Popup, TimelineView, TimelineWindow};
@@ -105,6 +107,14 @@ pub struct State {
     pub screen: (u16, u16),
     /// The operator (or a signal) asked to quit; the runtime ends once [`State::may_exit`].
     pub should_quit: bool,
+    /// The fleet view: one console per context, this one merging their clusters and findings
+    /// (see `state::members`). Empty with one context: this console is that context's.
+    pub members: Vec<Member>,
+    /// The member whose panes are on screen and get the keys; `None`: the fleet view's own.
+    pub active_member: Option<usize>,
+    /// This console is one context of a fleet view: the fleet-wide commands (`:findings`,
+    /// `:contexts`) are the fleet view's.
+    pub fleet_member: bool,
 }
 
 impl State {
@@ -143,6 +153,9 @@ impl State {
             aws: None,
             screen,
             should_quit: false,
+            members: Vec::new(),
+            active_member: None,
+            fleet_member: false,
         }
     }
 
@@ -156,9 +169,25 @@ impl State {
             .expect("navigation stack is never empty")
     }
 
-    /// The operator asked to quit and no change is waiting for its answer any more.
+    /// The operator asked to quit and no change is waiting for its answer any more (in any
+    /// context of the fleet view).
     pub fn may_exit(&self) -> bool {
-        self.should_quit && self.in_flight.sent.is_empty()
+        self.should_quit
+            && self.in_flight.sent.is_empty()
+            && self.members.iter().all(|m| m.state.may_exit())
+    }
+
+    /// This console merges several contexts' (the fleet view) and polls nothing itself.
+    pub fn is_fleet_view(&self) -> bool {
+        !self.members.is_empty()
+    }
+
+    /// The console whose panes are on screen: the active member's, or this one.
+    pub fn on_screen(&self) -> &State {
+        match self.active_member.and_then(|i| self.members.get(i)) {
+            Some(m) => &m.state,
+            None => self,
+        }
     }
 
     pub fn set_status(&mut self, level: Level, text: impl Into<String>) {

@@ -80,6 +80,24 @@ impl Pane {
         }
     }
 
+    /// The same pane with its cluster named by `rename` (into or out of the fleet view's
+    /// qualified names).
+    pub fn with_cluster(mut self, rename: impl FnOnce(&str) -> String) -> Pane {
+        let cluster = match &mut self {
+            Pane::Clusters => return self,
+            Pane::Services { cluster }
+            | Pane::Containers { cluster, .. }
+            | Pane::Instances { cluster } => cluster,
+            Pane::Tasks { scope, .. } => match scope {
+                TaskScope::Service { cluster, .. }
+                | TaskScope::Cluster { cluster }
+                | TaskScope::Instance { cluster, .. } => cluster,
+            },
+        };
+        *cluster = rename(cluster);
+        self
+    }
+
     pub fn cluster(&self) -> Option<&str> {
         match self {
             Pane::Clusters => None,

@@ -10,7 +10,10 @@ use crate::state::State;
 /// Context first, so nobody acts in the wrong account: source, region, account, principal.
 /// On the right, how old the focused pane's data is, and how often it is polled while a quiet
 /// view has stretched that (`every 20s`).
-pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
+///
+/// `findings_of` is the console whose findings are counted: the fleet view's (every context's)
+/// when a context's panes are on screen.
+pub fn render(f: &mut Frame, area: Rect, state: &State, findings_of: &State, ctx: &Ctx) {
     let t = ctx.theme;
     let id = &state.identity;
     let sep = || Span::styled(" │ ", t.dim);
@@ -40,7 +43,7 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
     f.render_widget(Paragraph::new(left).style(t.base), area);
 
     let slot = state.fleet.slot(&state.focused().pane.query());
-    let (crit, warn, info) = state.triage.counts();
+    let (crit, warn, info) = findings_of.triage.counts();
     let count = |n: usize, word: &str, style| {
         Span::styled(format!(" {n} {word} "), if n > 0 { style } else { t.dim })
     };
@@ -75,7 +78,7 @@ pub fn render(f: &mut Frame, area: Rect, state: &State, ctx: &Ctx) {
     let room = (area.width as usize).saturating_sub(left_width + 1);
     let fits = |spans: &[Span]| spans.iter().map(Span::width).sum::<usize>() <= room;
     let mut right: Vec<Span> = Vec::new();
-    if state.triage.last_evaluated.is_some() {
+    if findings_of.triage.last_evaluated.is_some() {
         let with_age = |counts: Vec<Span<'static>>| {
             let mut all = counts;
             all.push(age_span.clone());

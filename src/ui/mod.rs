@@ -50,8 +50,11 @@ pub fn render(f: &mut Frame, state: &State, ctx: &Ctx) {
         f.render_widget(p, screen);
         return;
     }
+    // The fleet view: the context on screen draws itself, the fleet view's popups over it.
+    let fleet = state;
+    let state = state.on_screen();
     let areas = layout::areas(screen);
-    header::render(f, areas.header, state, ctx);
+    header::render(f, areas.header, state, fleet, ctx);
     crumb::render(f, areas.crumb, state, ctx);
     let (list, logs) = layout::split_body(areas.body, state.logs.as_ref());
     if list.height > 0 {
@@ -60,9 +63,31 @@ pub fn render(f: &mut Frame, state: &State, ctx: &Ctx) {
     if let (Some(area), Some(pane)) = (logs, &state.logs) {
         logs::render(f, area, pane, ctx);
     }
-    status::render(f, areas.status, state, ctx);
-    footer::render(f, areas.footer, state, ctx);
+    let fleet_on_top = !std::ptr::eq(fleet, state)
+        && (!fleet.popups.is_empty() || !matches!(fleet.input, crate::state::InputMode::Normal));
+    let keys_to = if fleet_on_top { fleet } else { state };
+    let status_of = if fleet_on_top {
+        fleet
+    } else {
+        newest_status(fleet, state)
+    };
+    status::render(f, areas.status, status_of, ctx);
+    footer::render(f, areas.footer, keys_to, ctx);
     popups::render(f, areas.body, state, ctx);
+    if !std::ptr::eq(fleet, state) {
+        popups::render(f, areas.body, fleet, ctx);
+    }
+}
+
+/// The console whose status line is the newer: a context's own or the fleet view's (which
+/// says which contexts failed, and answers the fleet-wide commands).
+fn newest_status<'a>(fleet: &'a State, shown: &'a State) -> &'a State {
+    let at = |s: &State| s.status.as_ref().map(|s| s.at);
+    if !std::ptr::eq(fleet, shown) && at(fleet) > at(shown) {
+        fleet
+    } else {
+        shown
+    }
 }
 
 /// A popup's border hint (` enter go to · esc close `) from the user's key map, so it never

@@ -15,6 +15,9 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
     if word.is_empty() {
         return vec![];
     }
+    if state.fleet_member && matches!(canonical(word), Some("findings" | "contexts" | "clusters")) {
+        return vec![Effect::FleetCommand(line.to_string())];
+    }
     match canonical(word) {
         Some("clusters") => nav::jump(state, PaneKind::Clusters),
         Some("services") => nav::jump(state, PaneKind::Services),

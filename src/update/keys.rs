@@ -306,6 +306,10 @@ pub fn frame_drawn(state: &mut State) {
     if let Some(Popup::Confirm { drawn, .. }) = state.popups.last_mut() {
         *drawn = true;
     }
+    // The fleet view draws the context on screen: its confirmation was drawn too.
+    if let Some(member) = state.active_member.and_then(|i| state.members.get_mut(i)) {
+        frame_drawn(&mut member.state);
+    }
 }
 
 /// Keeps popup scrolling inside its text, so scrolling back up answers at once.

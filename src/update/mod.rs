@@ -11,6 +11,7 @@ pub mod context;
 mod data;
 mod describe;
 pub mod findings;
+mod fleet_view;
 pub mod forwards;
 pub mod gate;
 mod keys;
@@ -34,6 +35,15 @@ use crate::state::{InputMode, Level, State};
 const INFO_TTL_SECS: i64 = 6;
 
 pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect> {
+    if state.is_fleet_view() {
+        return fleet_view::update(state, action, keymap);
+    }
+    update_one(state, action, keymap)
+}
+
+/// One console's update: the only one with one context; each member's and the fleet view's own
+/// with several (`fleet_view`).
+fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect> {
     if matches!(action, Action::Key(_) | Action::Mouse(_) | Action::Paste(_)) {
         // The operator is at the keys: the focused pane goes live again.
         state.last_input = state.now;
@@ -248,10 +258,12 @@ pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             );
             vec![]
         }
+        // Routed before: a console outside the fleet view has no members.
+        Action::From { .. } => vec![],
     };
     if state.should_quit {
         effects.extend(gate::quitting(state));
-    } else {
+    } else if !state.is_fleet_view() {
         effects.extend(schedule(state, unseen));
     }
     effects

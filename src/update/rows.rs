@@ -86,9 +86,7 @@ fn rebuild<T>(
             let same = narrowed.is_some_and(|last| last.needle == *needle);
             from.iter()
                 .copied()
-                .filter(|&i| {
-                    keep(&items[i]) && (same || keys.row(i).contains(needle.as_str()) != invert)
-                })
+                .filter(|&i| keep(&items[i]) && (same || matches(keys.row(i), needle) != invert))
                 .collect()
         }
     };
@@ -209,13 +207,20 @@ fn row_keys<T>(
     keys
 }
 
+/// A row matches when it holds every word of the filter, each anywhere in its cells: `prod
+/// eu-west` finds prod's rows in eu-west-1 across the columns. (A filter that only adds letters
+/// to the last one still matches a subset of its rows: each old word is inside a new one.)
+fn matches(row: &str, needle: &str) -> bool {
+    needle.split_whitespace().all(|word| row.contains(word))
+}
+
 /// `""` → no filter; `"!x"` → rows not matching `x`. Case-insensitive, literal text.
 fn parse_filter(filter: &str) -> (Option<String>, bool) {
     let (text, invert) = match filter.strip_prefix('!') {
         Some(rest) => (rest, true),
         None => (filter, false),
     };
-    if text.is_empty() {
+    if text.trim().is_empty() {
         (None, false)
     } else {
         (Some(text.to_lowercase()), invert)

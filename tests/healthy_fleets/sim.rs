@@ -302,6 +302,7 @@ impl Fleet {
             container_insights: Insights::Enhanced,
             tags: Vec::new(),
             fetched_at: Some(now),
+            context: None,
         }];
         let c = f.clusters[0].clone();
         f.series(

@@ -13,9 +13,20 @@ fn reserved(known: Option<f64>, metric: crate::model::MetricId, ctx: &RowCtx) ->
 /// Column of this pane (named once so the closures below infer their item type).
 type C = Column<Cluster>;
 
-pub fn columns() -> Vec<Column<Cluster>> {
-    vec![
-        C::fill("NAME", 16, |c, _| c.name.clone()),
+/// Whether these are the fleet view's clusters, every context's (each row names its own).
+pub fn merged(clusters: &[Cluster]) -> bool {
+    clusters.first().is_some_and(|c| c.context.is_some())
+}
+
+/// The columns; `merged` (the fleet view) adds where each cluster is: profile, account, region.
+pub fn columns(merged: bool) -> Vec<Column<Cluster>> {
+    let mut columns = vec![C::fill("NAME", 16, |c, _| {
+        crate::model::unqualify(&c.name).0.to_string()
+    })];
+    if merged {
+        columns.extend(context_columns());
+    }
+    columns.extend(vec![
         C::new("TRIAGE", 6, |c, ctx| {
             findings_badge(ctx, |sub| sub.cluster() == c.name)
         })
@@ -48,7 +59,37 @@ pub fn columns() -> Vec<Column<Cluster>> {
         C::fill("CAPACITY PROVIDERS", 18, |c, _| {
             or_dash(&c.capacity_providers.join(", "))
         }),
+    ]);
+    columns
+}
+
+/// The fleet view's: which profile, account and region a row is in, and `stale` on the rows of
+/// a context whose last poll failed (the status line says why).
+fn context_columns() -> Vec<Column<Cluster>> {
+    vec![
+        C::new("PROFILE", 8, |c, _| match place(c) {
+            Some(p) if p.stale.is_some() => format!("{} (stale)", p.profile),
+            Some(p) => p.profile.clone(),
+            None => "-".into(),
+        })
+        .styled(|c, t| {
+            if place(c).is_some_and(|p| p.stale.is_some()) {
+                t.warn
+            } else {
+                t.base
+            }
+        }),
+        C::new("ACCOUNT", 12, |c, _| {
+            or_dash(place(c).map_or("", |p| p.account.as_str()))
+        }),
+        C::new("REGION", 9, |c, _| {
+            or_dash(place(c).map_or("", |p| p.region.as_str()))
+        }),
     ]
+}
+
+fn place(c: &Cluster) -> Option<&crate::model::ClusterContext> {
+    c.context.as_deref()
 }
 
 pub fn key(c: &Cluster) -> &str {

@@ -143,7 +143,7 @@ macro_rules! with_table {
         use $crate::screen::panes::{self as p, Items};
         match $items_enum {
             Items::Clusters($items) => {
-                let $cols = p::clusters::columns();
+                let $cols = p::clusters::columns(p::clusters::merged($items));
                 let $key = p::clusters::key;
                 $body
             }

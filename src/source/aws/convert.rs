@@ -61,6 +61,7 @@ pub fn cluster(c: &ecs::Cluster) -> Cluster {
         container_insights: insights,
         tags: tags(c.tags()),
         fetched_at: None,
+        context: None,
     }
 }
 

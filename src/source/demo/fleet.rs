@@ -372,6 +372,7 @@ impl ClusterState {
             },
             tags: self.tags.clone(),
             fetched_at: Some(fetched_at),
+            context: None,
         }
     }
 

@@ -45,6 +45,7 @@ pub fn cluster(insights: Insights) -> Cluster {
         container_insights: insights,
         tags: Vec::new(),
         fetched_at: Some(now()),
+        context: None,
     }
 }
 

@@ -147,6 +147,7 @@ mod tests {
             container_insights: Insights::Off,
             tags: vec![],
             fetched_at: None,
+            context: None,
         }
     }
 

@@ -302,6 +302,7 @@ mod tests {
             container_insights: crate::model::Insights::Off,
             tags: vec![("Environment".into(), "staging".into())],
             fetched_at: None,
+            context: None,
         }];
         assert_eq!(check(&f.input())[0].severity, Severity::Info);
         f.clusters[0].tags = vec![("env".into(), "production".into())];
