@@ -40,13 +40,31 @@ pub struct Cli {
     )]
     pub seed: u64,
 
-    /// AWS profile from your AWS config files
-    #[arg(global = true, long, env = "AWS_PROFILE", value_parser = non_empty)]
-    pub profile: Option<String>,
+    /// AWS profile from your AWS config files; several (`prod,staging`, or the flag repeated)
+    /// watch each with each region at once: the fleet view
+    #[arg(
+        global = true,
+        long,
+        env = "AWS_PROFILE",
+        value_parser = non_empty,
+        action = clap::ArgAction::Append
+    )]
+    pub profile: Vec<String>,
 
-    /// AWS region, e.g. eu-west-1
-    #[arg(global = true, long, env = "AWS_REGION", value_parser = region)]
-    pub region: Option<String>,
+    /// AWS region, e.g. eu-west-1; several (`eu-west-1,us-east-1`, or the flag repeated) watch
+    /// each with each profile at once: the fleet view
+    #[arg(
+        global = true,
+        long,
+        env = "AWS_REGION",
+        value_parser = regions,
+        action = clap::ArgAction::Append
+    )]
+    pub region: Vec<String>,
+
+    /// Watch a set of profiles and regions named in config.toml's `[[contexts]]` tables
+    #[arg(global = true, long, value_name = "NAME", value_parser = non_empty)]
+    pub contexts: Option<String>,
 
     /// Send AWS requests to this endpoint (e.g. a local emulator)
     #[arg(global = true, long, env = "AWS_ENDPOINT_URL", value_parser = endpoint)]
@@ -160,12 +178,14 @@ fn non_empty(s: &str) -> Result<String, String> {
 }
 
 /// Region names look like `eu-west-1`, `us-gov-west-1`, `cn-north-1`.
-fn region(s: &str) -> Result<String, String> {
-    if crate::model::valid_region(s) {
-        Ok(s.to_string())
-    } else {
-        Err(format!("'{s}' is not a region name like eu-west-1"))
+/// One region, or several separated by commas, each a region name.
+fn regions(s: &str) -> Result<String, String> {
+    for item in s.split(',').map(str::trim) {
+        if !crate::model::valid_region(item) {
+            return Err(format!("'{item}' is not a region name like eu-west-1"));
+        }
     }
+    Ok(s.to_string())
 }
 
 fn endpoint(s: &str) -> Result<String, String> {
@@ -188,6 +208,7 @@ fn demo_help() -> String {
   default           3 clusters, ~150 tasks that start, crash and get replaced while you watch
   large             one cluster of 10,000 tasks in 200 services on 500 instances
   huge              40 clusters, 2,000 services (one cluster of 1,200), 100,000 tasks, 5,000 instances
+  org               the fleet view: three accounts × two regions, one in the middle of an incident
 A replayed incident, in compressed time (one to four minutes, recovering on its own):",
     );
     for (name, _, rehearses) in DemoSource::replays() {
@@ -257,7 +278,7 @@ mod tests {
             })
         ));
         let cli = parse(&["--region", "eu-west-1", "watch", "--json"]).unwrap();
-        assert_eq!(cli.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(cli.region, ["eu-west-1"]);
         assert!(matches!(cli.command, Some(Command::Watch { json: true })));
         let cli = parse(&["report", "-o", "out.md"]).unwrap();
         assert!(matches!(

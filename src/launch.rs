@@ -10,11 +10,11 @@ use crate::app::App;
 use crate::cli::Cli;
 use crate::config::{self, Config};
 use crate::keymap::KeyMap;
-use crate::model::Identity;
+use crate::model::{Context, ErrorKind, Identity, WantedContext};
 use crate::source::aws::{self, AwsSettings};
 use crate::source::demo::{DemoClock, DemoSource};
-use crate::source::{FleetSource, Unavailable};
-use crate::state::{Pane, State, View};
+use crate::source::{FleetSource, SourceError, Unavailable};
+use crate::state::{Member, Pane, State, View};
 use crate::theme::Theme;
 use crate::tui::{self, Tui};
 
@@ -63,7 +63,11 @@ pub struct Prepared {
     /// Flushes the log when dropped: keep it until the end.
     pub log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
     pub runtime: tokio::runtime::Runtime,
+    /// With several contexts (the fleet view), a source that asks nothing: each context's is
+    /// in `members`.
     pub source: Arc<dyn FleetSource>,
+    /// The fleet view's contexts' sources, `state.members` in the same order; empty with one.
+    pub members: Vec<Arc<dyn FleetSource>>,
     pub state: State,
 }
 
@@ -76,34 +80,60 @@ pub fn prepare(cli: &Cli, size: (u16, u16)) -> Result<Prepared, LaunchError> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let (source, aws) = make_source(cli, &runtime)?;
-    let mut state = State::new(
-        Identity::default(),
-        source.now(),
-        settings.config.refresh,
-        size,
-    );
-    state.read_only = cli.read_only;
-    state.in_flight.session = audit_session();
-    state.aws = aws;
-    state.mouse = settings.config.mouse;
-    state.stopped_window = settings.config.stopped_tasks_window;
-    state.log_cap = settings.config.log_lines;
-    state.exec_shell = settings.config.exec_shell.clone();
-    state.confirm_exec = settings.config.confirm_exec;
-    if let Some(cluster) = &cli.cluster {
-        state.nav = vec![
-            View::new(Pane::Clusters).with_selected_key(Some(cluster.clone())),
-            View::new(Pane::Services {
-                cluster: cluster.clone(),
-            }),
-        ];
-    }
+    let session = audit_session();
+    let base = |source: &dyn FleetSource, aws: Option<AwsSettings>| {
+        let mut state = State::new(
+            Identity::default(),
+            source.now(),
+            settings.config.refresh,
+            size,
+        );
+        state.read_only = cli.read_only;
+        state.in_flight.session = session.clone();
+        state.aws = aws;
+        state.mouse = settings.config.mouse;
+        state.stopped_window = settings.config.stopped_tasks_window;
+        state.log_cap = settings.config.log_lines;
+        state.exec_shell = settings.config.exec_shell.clone();
+        state.confirm_exec = settings.config.confirm_exec;
+        state
+    };
+    let (source, state, members) = match make_sources(cli, &settings.config, &runtime)? {
+        Sources::One(source, aws) => {
+            let mut state = base(&*source, aws);
+            if let Some(cluster) = &cli.cluster {
+                state.nav = vec![
+                    View::new(Pane::Clusters).with_selected_key(Some(cluster.clone())),
+                    View::new(Pane::Services {
+                        cluster: cluster.clone(),
+                    }),
+                ];
+            }
+            (source, state, Vec::new())
+        }
+        Sources::Many(contexts) => {
+            let source: Arc<dyn FleetSource> = Arc::new(Unavailable(SourceError::new(
+                ErrorKind::Service,
+                "the fleet view asks its contexts, not a source of its own",
+            )));
+            let mut state = base(&*source, None);
+            state.identity.source = format!("fleet view: {} contexts", contexts.len());
+            let mut members = Vec::new();
+            for c in contexts {
+                let mut member = base(&*c.source, c.aws);
+                member.fleet_member = true;
+                state.members.push(Member::new(c.context, member));
+                members.push(c.source);
+            }
+            (source, state, members)
+        }
+    };
     Ok(Prepared {
         settings,
         log_guard,
         runtime,
         source,
+        members,
         state,
     })
 }
@@ -115,6 +145,7 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
         log_guard: _log_guard,
         runtime,
         source,
+        members,
         state,
     } = prepare(&cli, size)?;
     color_eyre::install()?;
@@ -132,7 +163,15 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
             forwards: Arc::clone(&forwards),
             audit_log: crate::source::audit::default_path(),
         },
-        members: Vec::new(),
+        members: members
+            .into_iter()
+            .map(|source| crate::app::Effects {
+                source,
+                tails: Default::default(),
+                forwards: Arc::clone(&forwards),
+                audit_log: crate::source::audit::default_path(),
+            })
+            .collect(),
     };
     let mut tui = Tui::new(settings.config.mouse)?;
     tui.enter()?;
@@ -177,39 +216,117 @@ fn audit_session() -> String {
     format!("{started:x}.{:x}", std::process::id())
 }
 
-type SourceChoice = (Arc<dyn FleetSource>, Option<AwsSettings>);
+/// One context's source (today's console), or several: the fleet view.
+enum Sources {
+    One(Arc<dyn FleetSource>, Option<AwsSettings>),
+    Many(Vec<ContextSource>),
+}
 
-fn make_source(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Result<SourceChoice, LaunchError> {
-    match &cli.demo {
-        Some(scenario) => {
-            let now = chrono::Utc::now();
-            // A replayed incident runs on compressed time from the moment it opens.
-            let clock = match DemoSource::replay_ratio(scenario) {
-                Some(ratio) => DemoClock::Scaled { origin: now, ratio },
-                None => DemoClock::System,
-            };
-            let source = DemoSource::new(scenario, cli.seed, now, clock).map_err(|e| {
-                // `ecsmon --demo findings`: the command was taken for the scenario.
-                let command = <Cli as clap::CommandFactory>::command();
-                match command.find_subcommand(scenario) {
-                    Some(_) => LaunchError::Usage(format!(
-                        "{e} (for the command, put it first: ecsmon {scenario} --demo)"
-                    )),
-                    None => LaunchError::Usage(e),
-                }
-            })?;
-            Ok((Arc::new(source), None))
-        }
-        None => {
-            let settings = AwsSettings {
-                profile: cli.profile.clone(),
-                region: cli.region.clone(),
-                endpoint_url: cli.endpoint_url.clone(),
-            };
-            let source = runtime.block_on(aws_source(settings.clone()));
-            Ok((source, Some(settings)))
-        }
+/// One context of the fleet view: where, its source, and its AWS settings (none on the demo).
+struct ContextSource {
+    context: Context,
+    source: Arc<dyn FleetSource>,
+    aws: Option<AwsSettings>,
+}
+
+fn make_sources(
+    cli: &Cli,
+    config: &Config,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Sources, LaunchError> {
+    if let Some(scenario) = &cli.demo {
+        return demo_sources(cli, scenario);
     }
+    let wanted = wanted_contexts(cli, config)?;
+    let endpoint = cli.endpoint_url.as_deref();
+    if let [one] = &wanted[..] {
+        let settings = AwsSettings::for_context(one, endpoint);
+        let source = runtime.block_on(aws_source(settings.clone()));
+        return Ok(Sources::One(source, Some(settings)));
+    }
+    let connected = runtime.block_on(aws::connect_contexts(&wanted, endpoint));
+    let contexts = wanted
+        .iter()
+        .zip(connected)
+        .map(|(w, connected)| {
+            let aws = Some(AwsSettings::for_context(w, endpoint));
+            match connected {
+                Ok(c) => ContextSource {
+                    context: c.context,
+                    source: Arc::new(c.source),
+                    aws,
+                },
+                // It stays on screen, failing with the reason, while the others answer.
+                Err(e) => ContextSource {
+                    context: Context::new(
+                        w.profile.as_deref(),
+                        w.region.as_deref().unwrap_or("its region"),
+                    ),
+                    source: Arc::new(Unavailable(e)),
+                    aws,
+                },
+            }
+        })
+        .collect();
+    Ok(Sources::Many(contexts))
+}
+
+/// The contexts the flags (or `--contexts NAME`) ask for. A set overrides `AWS_PROFILE` and
+/// `AWS_REGION`, which clap reads as the flags: values that are only the environment's are
+/// left out when a set is named.
+fn wanted_contexts(cli: &Cli, config: &Config) -> Result<Vec<WantedContext>, LaunchError> {
+    let from_env = |values: &[String], var: &str| {
+        cli.contexts.is_some()
+            && values.len() == 1
+            && std::env::var(var).ok().as_deref() == Some(values[0].as_str())
+    };
+    let profiles: &[String] = if from_env(&cli.profile, "AWS_PROFILE") {
+        &[]
+    } else {
+        &cli.profile
+    };
+    let regions: &[String] = if from_env(&cli.region, "AWS_REGION") {
+        &[]
+    } else {
+        &cli.region
+    };
+    let asked = crate::contexts::Asked {
+        profiles,
+        regions,
+        set: cli.contexts.as_deref(),
+    };
+    crate::contexts::resolve(asked, &config.contexts).map_err(LaunchError::Usage)
+}
+
+fn demo_sources(cli: &Cli, scenario: &str) -> Result<Sources, LaunchError> {
+    let now = chrono::Utc::now();
+    if scenario == "org" {
+        let contexts = DemoSource::org(cli.seed, now, DemoClock::System)
+            .into_iter()
+            .map(|m| ContextSource {
+                context: m.context,
+                source: Arc::new(m.source),
+                aws: None,
+            })
+            .collect();
+        return Ok(Sources::Many(contexts));
+    }
+    // A replayed incident runs on compressed time from the moment it opens.
+    let clock = match DemoSource::replay_ratio(scenario) {
+        Some(ratio) => DemoClock::Scaled { origin: now, ratio },
+        None => DemoClock::System,
+    };
+    let source = DemoSource::new(scenario, cli.seed, now, clock).map_err(|e| {
+        // `ecsmon --demo findings`: the command was taken for the scenario.
+        let command = <Cli as clap::CommandFactory>::command();
+        match command.find_subcommand(scenario) {
+            Some(_) => LaunchError::Usage(format!(
+                "{e} (for the command, put it first: ecsmon {scenario} --demo)"
+            )),
+            None => LaunchError::Usage(e),
+        }
+    })?;
+    Ok(Sources::One(Arc::new(source), None))
 }
 
 /// The AWS source for these settings; when even that cannot be built (no region), a source

@@ -54,8 +54,21 @@ pub fn run(cli: Cli, command: Command) -> Result<Status, LaunchError> {
         log_guard: _log_guard,
         runtime,
         source,
+        members,
         mut state,
     } = launch::prepare(&cli, (120, 40))?;
+    if !members.is_empty() {
+        return Err(LaunchError::Usage(format!(
+            "`ecsmon {}` watches one context: give one --profile and one --region (the \
+             console's fleet view takes several)",
+            match command {
+                Command::Findings { .. } => "findings",
+                Command::Watch { .. } => "watch",
+                Command::Report { .. } => "report",
+                Command::Rules { .. } => "rules",
+            }
+        )));
+    }
     // Only that cluster is polled and judged, not only printed; nothing is drawn, so no pane
     // opens on it (the console's `--cluster` opens its services).
     state.only_cluster = cli.cluster.clone();
