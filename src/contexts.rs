@@ -279,8 +279,8 @@ mod tests {
             let cli = crate::cli::Cli::try_parse_from(args).unwrap();
             // What launch::make_source builds today.
             let today = AwsSettings {
-                profile: cli.profile.clone(),
-                region: cli.region.clone(),
+                profile: cli.profile.first().cloned(),
+                region: cli.region.first().cloned(),
                 endpoint_url: cli.endpoint_url.clone(),
             };
             let asked = Asked {
