@@ -310,7 +310,8 @@ impl Picture {
 /// never answered). A failed answer the rules need is an error too; others are said on stderr.
 pub async fn gather(engine: &mut Engine) -> Result<(), LaunchError> {
     let mut picture = Picture::default();
-    let progress = std::io::stderr().is_terminal();
+    // Several contexts gather at once: a progress line each would overwrite the others'.
+    let progress = engine.context.is_none() && std::io::stderr().is_terminal();
     let mut shown = String::new();
     let limit = tokio::time::sleep(LIMIT);
     tokio::pin!(limit);
@@ -354,8 +355,11 @@ pub async fn gather(engine: &mut Engine) -> Result<(), LaunchError> {
             fatal.join("; ")
         )));
     }
+    let whose = engine
+        .title()
+        .map_or_else(String::new, |t| format!("{t}: "));
     for note in picture.minor() {
-        let _ = writeln!(std::io::stderr(), "ecsmon: not read: {note}");
+        let _ = writeln!(std::io::stderr(), "ecsmon: {whose}not read: {note}");
     }
     Ok(())
 }

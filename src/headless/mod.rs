@@ -20,6 +20,7 @@ use crate::app::Effects;
 use crate::cli::{Cli, Command};
 use crate::keymap::KeyMap;
 use crate::launch::{self, LaunchError, Prepared};
+use crate::model::Context;
 use crate::source::FleetSource;
 use crate::state::State;
 use crate::update::update;
@@ -57,33 +58,38 @@ pub fn run(cli: Cli, command: Command) -> Result<Status, LaunchError> {
         members,
         mut state,
     } = launch::prepare(&cli, (120, 40))?;
-    if !members.is_empty() {
-        return Err(LaunchError::Usage(format!(
-            "`ecsmon {}` watches one context: give one --profile and one --region (the \
-             console's fleet view takes several)",
-            match command {
-                Command::Findings { .. } => "findings",
-                Command::Watch { .. } => "watch",
-                Command::Report { .. } => "report",
-                Command::Rules { .. } => "rules",
-            }
-        )));
-    }
     // Only that cluster is polled and judged, not only printed; nothing is drawn, so no pane
     // opens on it (the console's `--cluster` opens its services).
-    state.only_cluster = cli.cluster.clone();
-    state.nav = vec![crate::state::View::new(crate::state::Pane::Clusters)];
-    tracing::info!(demo = ?cli.demo, command = ?command, "starting without a terminal");
+    let only = |state: &mut State| {
+        state.only_cluster = cli.cluster.clone();
+        state.nav = vec![crate::state::View::new(crate::state::Pane::Clusters)];
+    };
+    tracing::info!(demo = ?cli.demo, command = ?command, contexts = members.len(), "starting without a terminal");
     let cluster = cli.cluster.clone();
     let result = runtime.block_on(async move {
-        let engine = Engine::new(state, settings.keymap, source);
+        // Several contexts: an engine each, with its own console state and source.
+        let engines: Vec<Engine> = if members.is_empty() {
+            only(&mut state);
+            vec![Engine::new(state, settings.keymap, source)]
+        } else {
+            state
+                .members
+                .into_iter()
+                .zip(members)
+                .map(|(mut member, source)| {
+                    only(&mut member.state);
+                    Engine::new(member.state, settings.keymap.clone(), source)
+                        .in_context(member.context)
+                })
+                .collect()
+        };
         match command {
             Command::Findings { json, fail_on, .. } => {
-                findings::run(engine, cluster.as_deref(), json, fail_on, at).await
+                findings::run(engines, cluster.as_deref(), json, fail_on, at).await
             }
-            Command::Watch { json } => watch::run(engine, cluster.as_deref(), json).await,
+            Command::Watch { json } => watch::run(engines, cluster.as_deref(), json).await,
             Command::Report { output, .. } => {
-                report::run(engine, cluster.as_deref(), output, at).await
+                report::run(engines, cluster.as_deref(), output, at).await
             }
             Command::Rules { .. } => unreachable!("answered before the engine starts"),
         }
@@ -115,6 +121,9 @@ impl Observer for () {
 /// The console's loop without its terminal: actions in, `update`, effects out to the runner.
 pub struct Engine {
     pub state: State,
+    /// The context it looks at when it is one of several (`--profile a,b`, `--demo org`): what
+    /// it says is labelled with it. `None` alone: today's output, unlabelled.
+    pub context: Option<Context>,
     keymap: KeyMap,
     effects: Effects,
     tx: mpsc::UnboundedSender<Action>,
@@ -130,6 +139,7 @@ impl Engine {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         Engine {
             state,
+            context: None,
             keymap,
             effects: Effects {
                 source,
@@ -142,6 +152,19 @@ impl Engine {
             rx,
             tick,
         }
+    }
+
+    /// One of several contexts' engines: what it says is labelled with `context`.
+    pub fn in_context(mut self, context: Context) -> Self {
+        self.context = Some(context);
+        self
+    }
+
+    /// Its context's title (`prod · 123456789012 · eu-west-1` once STS has answered), when it
+    /// is one of several.
+    pub fn title(&self) -> Option<String> {
+        let account = &self.state.identity.account;
+        self.context.as_ref().map(|c| c.title(Some(account)))
     }
 
     /// The first step, as the console's: who we are, and the clock (which schedules the polls).
@@ -192,11 +215,17 @@ impl Engine {
         let started = self.state.now;
         gather::gather(self).await?;
         self.cluster_exists()?;
+        self.settle(started, at).await;
+        Ok(())
+    }
+
+    /// After a complete picture gathered from `started`: on to `at` of a replayed incident's
+    /// time when given, then one more evaluation of every rule.
+    pub async fn settle(&mut self, started: crate::model::Time, at: Option<chrono::TimeDelta>) {
         if let Some(at) = at {
             gather::run_until(self, started, at).await;
         }
         crate::update::triage::evaluate(&mut self.state);
-        Ok(())
     }
 }
 
@@ -207,23 +236,137 @@ impl Engine {
         let Some(wanted) = &self.state.only_cluster else {
             return Ok(());
         };
+        match self.clusters_listed() {
+            Some(names) if !names.contains(&wanted.as_str()) => Err(LaunchError::Usage(format!(
+                "no cluster named {wanted:?} here (clusters: {})",
+                names_or_none(&names)
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The names of its clusters, once the clusters list has answered.
+    pub fn clusters_listed(&self) -> Option<Vec<&str>> {
         let loaded = self
             .state
             .fleet
             .slot(&crate::model::Query::Clusters)
             .is_some_and(|s| s.data.is_some());
         let clusters = self.state.fleet.clusters();
-        if !loaded || clusters.iter().any(|c| &c.name == wanted) {
-            return Ok(());
-        }
-        let names: Vec<&str> = clusters.iter().map(|c| c.name.as_str()).collect();
-        let have = if names.is_empty() {
-            "none".to_string()
-        } else {
-            names.join(", ")
-        };
-        Err(LaunchError::Usage(format!(
-            "no cluster named {wanted:?} here (clusters: {have})"
-        )))
+        loaded.then(|| clusters.iter().map(|c| c.name.as_str()).collect())
+    }
+
+    /// Whether `--cluster NAME` leaves anything of it to say: no cluster asked, its clusters
+    /// not listed yet, or the cluster among them.
+    pub fn may_have(&self, cluster: Option<&str>) -> bool {
+        cluster.is_none_or(|c| {
+            self.clusters_listed()
+                .is_none_or(|names| names.contains(&c))
+        })
     }
 }
+
+/// Cluster names for a message: `a, b`, or `none`.
+fn names_or_none(names: &[&str]) -> String {
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// `--cluster NAME` over several contexts is that cluster in whichever contexts have it: an
+/// error (a typo must not read as "no findings") only once every context has listed its
+/// clusters and none has it. With one context, as [`Engine::cluster_exists`].
+pub fn cluster_somewhere<'a>(
+    engines: impl IntoIterator<Item = &'a Engine>,
+) -> Result<(), LaunchError> {
+    let engines: Vec<&Engine> = engines.into_iter().collect();
+    let [first, ..] = engines[..] else {
+        return Ok(());
+    };
+    if first.context.is_none() {
+        return first.cluster_exists();
+    }
+    let Some(wanted) = &first.state.only_cluster else {
+        return Ok(());
+    };
+    let mut have = Vec::new();
+    for engine in engines {
+        let Some(names) = engine.clusters_listed() else {
+            return Ok(());
+        };
+        if names.contains(&wanted.as_str()) {
+            return Ok(());
+        }
+        let title = engine.title().unwrap_or_default();
+        have.push(format!("{title}: {}", names_or_none(&names)));
+    }
+    Err(LaunchError::Usage(format!(
+        "no cluster named {wanted:?} in any context (clusters: {})",
+        have.join("; ")
+    )))
+}
+
+/// Each engine's complete picture (see [`Engine::look`]), side by side. One engine alone fails
+/// the command as ever; of several, a context that cannot look (expired credentials, denied,
+/// unreachable) is `Err` with its reason in words at its place, and the others still answer.
+pub async fn look_all(
+    engines: &mut [Engine],
+    at: Option<chrono::TimeDelta>,
+) -> Result<Vec<Result<(), String>>, LaunchError> {
+    if let [one] = engines
+        && one.context.is_none()
+    {
+        one.look(at).await?;
+        return Ok(vec![Ok(())]);
+    }
+    let gathered = futures::future::join_all(engines.iter_mut().map(|engine| async move {
+        let started = engine.state.now;
+        gather::gather(engine).await.map_err(|e| words(&e))?;
+        Ok::<_, String>(started)
+    }))
+    .await;
+    cluster_somewhere(engines.iter())?;
+    let settled = engines
+        .iter_mut()
+        .zip(gathered)
+        .map(|(engine, gathered)| async move {
+            engine.settle(gathered?, at).await;
+            Ok(())
+        });
+    Ok(futures::future::join_all(settled).await)
+}
+
+/// An error in the words `main` would print it with.
+fn words(e: &LaunchError) -> String {
+    match e {
+        LaunchError::Usage(message) => message.clone(),
+        LaunchError::Runtime(report) => format!("{report:#}"),
+    }
+}
+
+/// The command's error when some contexts could not look (exit status 2, after what the
+/// others said): which, and why.
+fn not_read(engines: &[Engine], looked: &[Result<(), String>]) -> Result<(), LaunchError> {
+    let failed: Vec<String> = engines
+        .iter()
+        .zip(looked)
+        .filter_map(|(engine, looked)| {
+            let why = looked.as_ref().err()?;
+            Some(format!("{}: {why}", engine.title().unwrap_or_default()))
+        })
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(LaunchError::Runtime(color_eyre::eyre::eyre!(
+        "could not look at {} of {} contexts: {}",
+        failed.len(),
+        engines.len(),
+        failed.join("; ")
+    )))
+}
+
+#[cfg(test)]
+mod tests;

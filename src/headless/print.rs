@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
-use crate::model::{Finding, Observation, Time};
+use crate::model::{Context, Finding, Observation, Time};
 use crate::sanitize::clean;
 
 /// A finding as JSON: rule, severity, subject, message, evidence, next step, `"state":
@@ -96,16 +96,38 @@ pub fn table(out: &mut impl Write, findings: &[&Finding]) -> std::io::Result<()>
             writeln!(out, "          next: {}", clean(&finding.current.next))?;
         }
     }
+    writeln!(out, "{}", counts(findings))
+}
+
+/// `3 findings: 1 critical, 2 warning, 0 info`.
+pub fn counts(findings: &[&Finding]) -> String {
     let count = |s| findings.iter().filter(|f| f.severity() == s).count();
     use crate::model::Severity;
-    writeln!(
-        out,
+    format!(
         "{} findings: {} critical, {} warning, {} info",
         findings.len(),
         count(Severity::Critical),
         count(Severity::Warning),
         count(Severity::Info)
     )
+}
+
+/// A line of one context among several, labelled with it: `"context": {"profile", "account",
+/// "region", "title"}` (`account` null until STS has said it). Unchanged with one context.
+pub fn labelled(mut value: Value, context: Option<&Context>, account: &str) -> Value {
+    if let (Some(context), Value::Object(map)) = (context, &mut value) {
+        let account = Some(account).filter(|a| !a.is_empty());
+        map.insert(
+            "context".into(),
+            json!({
+                "profile": context.profile_label(),
+                "account": account.map(clean),
+                "region": context.region,
+                "title": clean(&context.title(account)),
+            }),
+        );
+    }
+    value
 }
 
 /// Conditions still inside their hold, after the findings: a line each with how long they

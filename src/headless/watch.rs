@@ -7,7 +7,7 @@ use std::io::Write;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::launch::LaunchError;
-use crate::model::{Finding, FindingId, Severity};
+use crate::model::{Context, Finding, FindingId, Severity};
 
 use crate::sanitize::clean;
 
@@ -39,15 +39,17 @@ impl Change {
 }
 
 /// Says on stderr when what the rules read starts failing (the engine is blind there: a
-/// finding cannot open, and none resolves) and when it is read again.
+/// finding cannot open, and none resolves) and when it is read again; with its context's
+/// title when it is one of several.
 #[derive(Debug, Default)]
 struct Blindness {
+    context: Option<Context>,
     /// What fails, by its words (one metrics request is many series of a few names).
     failing: std::collections::HashSet<String>,
 }
 
 impl Observer for Blindness {
-    fn answered(&mut self, _state: &crate::state::State, answer: &Answer) {
+    fn answered(&mut self, state: &crate::state::State, answer: &Answer) {
         for request in answer.requests.iter().filter(|r| r.essential) {
             let said = match &answer.error {
                 Some(why) if self.failing.insert(request.what.clone()) => {
@@ -58,8 +60,11 @@ impl Observer for Blindness {
                 }
                 _ => continue,
             };
-            tracing::warn!("{said}");
-            let _ = writeln!(std::io::stderr(), "ecsmon: {said}");
+            let whose = self.context.as_ref().map_or_else(String::new, |c| {
+                format!("{}: ", c.title(Some(&state.identity.account)))
+            });
+            tracing::warn!("{whose}{said}");
+            let _ = writeln!(std::io::stderr(), "ecsmon: {whose}{said}");
         }
     }
 
@@ -68,43 +73,75 @@ impl Observer for Blindness {
     }
 }
 
+/// One context's engine, with what it has said so far.
+struct Watched {
+    engine: Engine,
+    blindness: Blindness,
+    seen: HashMap<FindingId, Seen>,
+    evaluations: u64,
+}
+
+/// Every context's engine runs side by side (several: the fleet view's contexts, each line
+/// labelled with its own) until a signal.
 pub async fn run(
-    mut engine: Engine,
+    engines: Vec<Engine>,
     cluster: Option<&str>,
     json: bool,
 ) -> Result<Status, LaunchError> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
-    let mut seen: HashMap<FindingId, Seen> = HashMap::new();
-    let mut evaluations = 0;
-    let mut blindness = Blindness::default();
-    engine.begin(&mut blindness);
+    let mut watched: Vec<Watched> = engines
+        .into_iter()
+        .map(|engine| Watched {
+            blindness: Blindness {
+                context: engine.context.clone(),
+                ..Blindness::default()
+            },
+            engine,
+            seen: HashMap::new(),
+            evaluations: 0,
+        })
+        .collect();
+    for w in &mut watched {
+        w.engine.begin(&mut w.blindness);
+    }
     loop {
-        tokio::select! {
-            _ = engine.step(&mut blindness) => {}
-            _ = sigterm.recv() => break,
-            _ = sigint.recv() => break,
-        }
-        engine.cluster_exists()?;
+        // Whichever engine has something first; the others' steps are cancel-safe.
+        let stepped = {
+            let steps = watched
+                .iter_mut()
+                .map(|w| Box::pin(w.engine.step(&mut w.blindness)));
+            tokio::select! {
+                (_, i, _) = futures::future::select_all(steps) => i,
+                _ = sigterm.recv() => break,
+                _ = sigint.recv() => break,
+            }
+        };
+        super::cluster_somewhere(watched.iter().map(|w| &w.engine))?;
+        let w = &mut watched[stepped];
         // Findings change only when the rules run.
-        if engine.state.triage.evaluations == evaluations {
+        if w.engine.state.triage.evaluations == w.evaluations {
             continue;
         }
-        evaluations = engine.state.triage.evaluations;
-        let now = engine.state.now;
-        let findings = engine
-            .state
-            .triage
-            .all()
-            .filter(|f| print::in_cluster(f, cluster));
+        w.evaluations = w.engine.state.triage.evaluations;
+        let state = &w.engine.state;
+        let now = state.now;
+        let findings = state.triage.all().filter(|f| print::in_cluster(f, cluster));
+        let title = w.engine.title();
         let mut out = std::io::stdout().lock();
-        for (change, finding) in changes(&mut seen, findings) {
+        for (change, finding) in changes(&mut w.seen, findings) {
             if json {
-                writeln!(out, "{}", print::event_json(change.word(), now, finding))?;
+                let line = print::event_json(change.word(), now, finding);
+                let context = w.engine.context.as_ref();
+                let line = print::labelled(line, context, &state.identity.account);
+                writeln!(out, "{line}")?;
             } else {
+                let whose = title
+                    .as_ref()
+                    .map_or_else(String::new, |t| format!("{t}  "));
                 writeln!(
                     out,
-                    "{}  {:<9}  {}",
+                    "{}  {:<9}  {whose}{}",
                     now.format("%Y-%m-%d %H:%M:%S"),
                     change.word(),
                     print::line(finding)

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::model::{Finding, Service, Severity, metric_catalog as cat};
+use crate::model::{Finding, Service, Severity, Time, metric_catalog as cat};
 use crate::state::{State, TimelineWindow};
 
 /// The timeline window of the export.
@@ -17,29 +17,81 @@ pub fn markdown(state: &State) -> String {
 /// As [`markdown`], for one cluster only when one is given (its findings, timeline and
 /// services; the counts in the header are that cluster's).
 pub fn markdown_of(state: &State, cluster: Option<&str>) -> String {
-    let ours = |c: &str| cluster.is_none_or(|only| only == c);
     let mut out = String::new();
-    let id = &state.identity;
-    let _ = writeln!(
-        out,
-        "# ecsmon incident snapshot — {}",
-        state.now.format("%Y-%m-%d %H:%M:%S UTC")
-    );
-    let _ = writeln!(out);
+    title(&mut out, state.now);
+    context_part(&mut out, state, cluster, 2);
+    out
+}
+
+/// One context's part of a snapshot over several (the fleet view's): its title, and its
+/// console's state, or why it could not be read.
+pub struct Section<'a> {
+    pub title: String,
+    pub state: Result<&'a State, String>,
+}
+
+/// The snapshot over several contexts: the totals, then a section per context (`## prod ·
+/// 123456789012 · eu-west-1`) holding what [`markdown_of`] says of that context alone.
+pub fn fleet_markdown(now: Time, sections: &[Section], cluster: Option<&str>) -> String {
+    let mut out = String::new();
+    title(&mut out, now);
+    let read: Vec<&State> = sections
+        .iter()
+        .filter_map(|s| s.state.as_ref().ok().copied())
+        .collect();
+    let unread = sections.len() - read.len();
     let _ = writeln!(out, "| | |\n|---|---|");
-    let _ = writeln!(out, "| Source | {} |", cell(&id.source));
-    let _ = writeln!(out, "| Account | {} |", cell(&id.account));
-    let _ = writeln!(out, "| Region | {} |", cell(&id.region));
-    let _ = writeln!(out, "| Principal | {} |", cell(&id.principal));
+    let _ = write!(out, "| Contexts | {}", sections.len());
+    if unread > 0 {
+        let _ = write!(out, " ({unread} not read)");
+    }
+    let _ = writeln!(out, " |");
     if let Some(cluster) = cluster {
         let _ = writeln!(out, "| Cluster | {} |", cell(cluster));
     }
-    let active: Vec<&Finding> = state
+    let active: Vec<&Finding> = read
+        .iter()
+        .flat_map(|state| active_in(state, cluster))
+        .collect();
+    findings_row(&mut out, &active);
+    let _ = writeln!(out);
+    for section in sections {
+        let _ = writeln!(out, "## {}", md(&section.title));
+        let _ = writeln!(out);
+        match &section.state {
+            Ok(state) => {
+                context_part(&mut out, state, cluster, 3);
+                let _ = writeln!(out);
+            }
+            Err(why) => {
+                let _ = writeln!(out, "Not read: {}", md(why));
+                let _ = writeln!(out);
+            }
+        }
+    }
+    out
+}
+
+fn title(out: &mut String, now: Time) {
+    let _ = writeln!(
+        out,
+        "# ecsmon incident snapshot — {}",
+        now.format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    let _ = writeln!(out);
+}
+
+/// The active findings about `cluster` (all when none is given).
+fn active_in<'a>(state: &'a State, cluster: Option<&str>) -> Vec<&'a Finding> {
+    state
         .triage
         .active()
         .into_iter()
-        .filter(|f| ours(f.current.subject.cluster()))
-        .collect();
+        .filter(|f| cluster.is_none_or(|only| only == f.current.subject.cluster()))
+        .collect()
+}
+
+fn findings_row(out: &mut String, active: &[&Finding]) {
     let count = |s| active.iter().filter(|f| f.severity() == s).count();
     let _ = writeln!(
         out,
@@ -48,23 +100,41 @@ pub fn markdown_of(state: &State, cluster: Option<&str>) -> String {
         count(Severity::Warning),
         count(Severity::Info)
     );
+}
+
+/// Who and where, then the findings, timeline and services of one console, its headings at
+/// `level` (`##` for a snapshot of one context).
+fn context_part(out: &mut String, state: &State, cluster: Option<&str>, level: usize) {
+    let ours = |c: &str| cluster.is_none_or(|only| only == c);
+    let heading = "#".repeat(level);
+    let id = &state.identity;
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let _ = writeln!(out, "| Source | {} |", cell(&id.source));
+    let _ = writeln!(out, "| Account | {} |", cell(&id.account));
+    let _ = writeln!(out, "| Region | {} |", cell(&id.region));
+    let _ = writeln!(out, "| Principal | {} |", cell(&id.principal));
+    if let Some(cluster) = cluster {
+        let _ = writeln!(out, "| Cluster | {} |", cell(cluster));
+    }
+    let active = active_in(state, cluster);
+    findings_row(out, &active);
     if state.read_only {
         let _ = writeln!(out, "| Mode | read-only |");
     }
     let _ = writeln!(out);
 
-    let _ = writeln!(out, "## Active findings");
+    let _ = writeln!(out, "{heading} Active findings");
     let _ = writeln!(out);
     if active.is_empty() {
         let _ = writeln!(out, "None.");
         let _ = writeln!(out);
     }
     for finding in active {
-        finding_section(&mut out, state, finding);
+        finding_section(out, state, finding, level + 1);
     }
 
     let span = EXPORT_WINDOW.span().unwrap_or(chrono::TimeDelta::hours(1));
-    let _ = writeln!(out, "## Timeline (last {} min)", span.num_minutes());
+    let _ = writeln!(out, "{heading} Timeline (last {} min)", span.num_minutes());
     let _ = writeln!(out);
     let entries: Vec<_> = state
         .triage
@@ -92,7 +162,7 @@ pub fn markdown_of(state: &State, cluster: Option<&str>) -> String {
     }
     let _ = writeln!(out);
 
-    let _ = writeln!(out, "## Services");
+    let _ = writeln!(out, "{heading} Services");
     let _ = writeln!(out);
     let services: Vec<&Service> = state
         .fleet
@@ -108,17 +178,17 @@ pub fn markdown_of(state: &State, cluster: Option<&str>) -> String {
             "| Cluster | Service | Desired | Running | Pending | Rollout | Task definition | CPU % | Memory % | Findings |\n|---|---|---:|---:|---:|---|---|---:|---:|---|"
         );
         for s in services {
-            service_row(&mut out, state, s);
+            service_row(out, state, s);
         }
     }
-    out
 }
 
-fn finding_section(out: &mut String, state: &State, f: &Finding) {
+fn finding_section(out: &mut String, state: &State, f: &Finding, level: usize) {
     let obs = &f.current;
     let _ = writeln!(
         out,
-        "### {} · {} · {}",
+        "{} {} · {} · {}",
+        "#".repeat(level),
         obs.severity.label().to_uppercase(),
         obs.rule,
         md(&obs.subject.label())
