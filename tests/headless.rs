@@ -400,6 +400,177 @@ fn watch_says_when_it_cannot_read_the_fleet_and_still_ends_cleanly() {
     assert!(out.stdout.is_empty());
 }
 
+/// The demo organisation's six contexts, as `findings` and `report` title them.
+const ORG: [&str; 6] = [
+    "prod · 210987654321 · eu-west-1",
+    "prod · 210987654321 · us-east-1",
+    "staging · 345678901234 · eu-west-1",
+    "staging · 345678901234 · us-east-1",
+    "shared · 456789012345 · eu-west-1",
+    "shared · 456789012345 · us-east-1",
+];
+
+/// A line's context: profile, account and region, and the title made of them.
+fn context_of(line: &Value) -> String {
+    let context = &line["context"];
+    let field = |name: &str| {
+        context[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no context {name} in {line}"))
+            .to_string()
+    };
+    let title = format!(
+        "{} · {} · {}",
+        field("profile"),
+        field("account"),
+        field("region")
+    );
+    assert_eq!(context["title"], title.as_str(), "{line}");
+    title
+}
+
+#[test]
+fn findings_over_the_demo_org_label_every_line_with_its_context_and_fail_on_any() {
+    let home = Scratch::new("org-json");
+    let out = run(&["findings", "--demo", "org", "--json"], &home.0);
+    let stderr = text(&out.stderr);
+    // The calm fleets' OOM kills are critical: the default --fail-on counts every context's.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines = json_lines(&out);
+    let contexts: std::collections::BTreeSet<String> = lines.iter().map(context_of).collect();
+    assert!(
+        contexts.iter().all(|c| ORG.contains(&c.as_str())),
+        "{contexts:?}"
+    );
+    let accounts: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .filter_map(|v| v["context"]["account"].as_str())
+        .collect();
+    assert_eq!(accounts.len(), 3, "every account's findings: {accounts:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|v| v["rule"] == "task-oom-killed" && v["severity"] == "critical"),
+        "{lines:?}"
+    );
+    assert!(!stderr.contains("gathering"), "{stderr}");
+}
+
+#[test]
+fn findings_over_the_demo_org_as_text_have_a_section_per_context_and_a_total() {
+    let home = Scratch::new("org-text");
+    let out = run(
+        &["findings", "--demo", "org", "--fail-on", "never"],
+        &home.0,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    for title in ORG {
+        assert_eq!(
+            listing.lines().filter(|l| *l == title).count(),
+            1,
+            "{title} once in {listing}"
+        );
+    }
+    let last = listing.lines().last().unwrap_or_default();
+    assert!(last.starts_with("6 contexts: "), "{listing}");
+    assert!(last.contains(" findings: "), "{listing}");
+}
+
+#[test]
+fn a_cluster_over_the_demo_org_is_looked_at_where_it_is_and_a_typo_is_an_error() {
+    let home = Scratch::new("org-cluster");
+    // The incident's cluster is in one context only.
+    let out = run(
+        &[
+            "findings",
+            "--demo",
+            "org",
+            "--cluster",
+            "demo-prod",
+            "--fail-on",
+            "never",
+        ],
+        &home.0,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    assert!(listing.starts_with(&format!("{}\n", ORG[0])), "{listing}");
+    for other in &ORG[1..] {
+        assert!(!listing.contains(other), "{listing}");
+    }
+    assert!(listing.contains("\n1 context: "), "{listing}");
+
+    let out = run(
+        &["findings", "--demo", "org", "--cluster", "prdo", "--json"],
+        &home.0,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no cluster named \"prdo\" in any context"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("demo-prod"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn report_over_the_demo_org_is_one_snapshot_with_a_section_per_context() {
+    let home = Scratch::new("org-report");
+    let out = run(&["report", "--demo", "org"], &home.0);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let markdown = text(&out.stdout);
+    assert!(
+        markdown.starts_with("# ecsmon incident snapshot"),
+        "{markdown}"
+    );
+    assert_eq!(markdown.matches("# ecsmon incident snapshot").count(), 1);
+    assert!(markdown.contains("| Contexts | 6 |"), "{markdown}");
+    for title in ORG {
+        assert!(
+            markdown.contains(&format!("\n## {title}\n")),
+            "no section {title}: {markdown}"
+        );
+    }
+    assert_eq!(markdown.matches("\n### Active findings\n").count(), 6);
+    assert_eq!(markdown.matches("\n### Services\n").count(), 6);
+    assert!(markdown.contains("task-oom-killed"), "{markdown}");
+}
+
+#[test]
+fn watch_over_the_demo_org_prints_lines_of_several_contexts_each_labelled() {
+    let home = Scratch::new("org-watch");
+    let mut child = ecsmon(&["watch", "--json", "--demo", "org"], &home.0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ecsmon watch");
+    let rx = lines_of(child.stdout.take().unwrap());
+    let mut contexts = std::collections::BTreeSet::new();
+    // The calm fleets' findings open at their first evaluations; a generous limit for a
+    // loaded machine.
+    while contexts.len() < 2 {
+        let line = match rx.recv_timeout(Duration::from_secs(150)) {
+            Ok(line) => line,
+            Err(e) => {
+                let _ = child.kill();
+                panic!("no lines of two contexts ({e}): {contexts:?}");
+            }
+        };
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["event"].is_string() && v["rule"].is_string(), "{line}");
+        let context = context_of(&v);
+        assert!(ORG.contains(&context.as_str()), "{line}");
+        contexts.insert(context);
+    }
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("watch ends");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
 /// The lines a child writes to a pipe, as they come.
 fn lines_of(pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
     let (tx, rx) = std::sync::mpsc::channel();

@@ -32,7 +32,7 @@ fn engine(context: Context, source: Arc<dyn FleetSource>, cluster: Option<&str>)
 /// The demo organisation's six contexts as `--demo org` makes them (the fleet moving on the
 /// wall clock: the engine evaluates as time passes), then one whose credentials expired.
 fn org(cluster: Option<&str>) -> Vec<Engine> {
-    let mut engines: Vec<Engine> = DemoSource::org(7, chrono::Utc::now(), DemoClock::System)
+    let mut engines: Vec<Engine> = DemoSource::org(42, chrono::Utc::now(), DemoClock::System)
         .into_iter()
         .map(|m| engine(m.context, Arc::new(m.source), cluster))
         .collect();
