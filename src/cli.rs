@@ -70,7 +70,8 @@ pub struct Cli {
     #[arg(global = true, long, env = "AWS_ENDPOINT_URL", value_parser = endpoint)]
     pub endpoint_url: Option<String>,
 
-    /// Open straight on this cluster's services (findings, watch: only this cluster's findings)
+    /// Open straight on this cluster's services (findings, watch, report: only this cluster's
+    /// findings; with several contexts, in those that have it)
     #[arg(global = true, long, value_name = "NAME", value_parser = non_empty)]
     pub cluster: Option<String>,
 
@@ -97,8 +98,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Gather one complete picture, evaluate every rule once, print the active findings
-    /// (exit 1 when any is at or above --fail-on, 0 otherwise, 2 on errors)
+    /// Gather one complete picture, evaluate every rule once, print the active findings, each
+    /// context's under its title with several (exit 1 when any is at or above --fail-on, 0
+    /// otherwise, 2 on errors or when a context could not be read)
     Findings {
         /// One JSON object per line instead of a table
         #[arg(long)]
@@ -110,13 +112,14 @@ pub enum Command {
         at: At,
     },
     /// Run the pollers and the engine until SIGTERM or SIGINT, printing each finding as it
-    /// opens, escalates and resolves
+    /// opens, escalates and resolves (with several contexts, each line names its own)
     Watch {
         /// One JSON object per line instead of text
         #[arg(long)]
         json: bool,
     },
-    /// Gather one complete picture and print the :export incident snapshot (Markdown)
+    /// Gather one complete picture and print the :export incident snapshot (Markdown; with
+    /// several contexts, one snapshot with a section each)
     Report {
         /// Write it to this new file (0600; a taken name is never overwritten) instead of stdout
         #[arg(short, long, value_name = "FILE")]
