@@ -48,23 +48,38 @@ struct Blindness {
     failing: std::collections::HashSet<String>,
 }
 
-impl Observer for Blindness {
-    fn answered(&mut self, state: &crate::state::State, answer: &Answer) {
+impl Blindness {
+    /// What to say of an answer: a line for each essential request that starts failing or is
+    /// read again.
+    fn notices(&mut self, state: &crate::state::State, answer: &Answer) -> Vec<String> {
+        let whose = self.context.as_ref().map_or_else(String::new, |c| {
+            format!("{}: ", c.title(Some(&state.identity.account)))
+        });
+        let mut said = Vec::new();
         for request in answer.requests.iter().filter(|r| r.essential) {
-            let said = match &answer.error {
+            match &answer.error {
                 Some(why) if self.failing.insert(request.what.clone()) => {
-                    format!("cannot read {}: {}", request.what, clean(why))
+                    said.push(format!(
+                        "{whose}cannot read {}: {}",
+                        request.what,
+                        clean(why)
+                    ));
                 }
                 None if self.failing.remove(&request.what) => {
-                    format!("reading {} again", request.what)
+                    said.push(format!("{whose}reading {} again", request.what));
                 }
-                _ => continue,
-            };
-            let whose = self.context.as_ref().map_or_else(String::new, |c| {
-                format!("{}: ", c.title(Some(&state.identity.account)))
-            });
-            tracing::warn!("{whose}{said}");
-            let _ = writeln!(std::io::stderr(), "ecsmon: {whose}{said}");
+                _ => {}
+            }
+        }
+        said
+    }
+}
+
+impl Observer for Blindness {
+    fn answered(&mut self, state: &crate::state::State, answer: &Answer) {
+        for said in self.notices(state, answer) {
+            tracing::warn!("{said}");
+            let _ = writeln!(std::io::stderr(), "ecsmon: {said}");
         }
     }
 
@@ -81,6 +96,62 @@ struct Watched {
     evaluations: u64,
 }
 
+impl Watched {
+    fn new(engine: Engine) -> Self {
+        Watched {
+            blindness: Blindness {
+                context: engine.context.clone(),
+                ..Blindness::default()
+            },
+            engine,
+            seen: HashMap::new(),
+            evaluations: 0,
+        }
+    }
+
+    /// A line for each finding that opened, escalated or resolved since the rules last ran
+    /// (none when they have not run again), labelled with its context when one of several.
+    fn news(&mut self, cluster: Option<&str>, json: bool) -> Vec<String> {
+        // Findings change only when the rules run.
+        if self.engine.state.triage.evaluations == self.evaluations {
+            return Vec::new();
+        }
+        self.evaluations = self.engine.state.triage.evaluations;
+        let state = &self.engine.state;
+        let now = state.now;
+        let findings = state.triage.all().filter(|f| print::in_cluster(f, cluster));
+        let context = self.engine.context.as_ref();
+        let whose = self
+            .engine
+            .title()
+            .map_or_else(String::new, |t| format!("{t}  "));
+        changes(&mut self.seen, findings)
+            .into_iter()
+            .map(|(change, finding)| {
+                if json {
+                    let line = print::event_json(change.word(), now, finding);
+                    print::labelled(line, context, &state.identity.account).to_string()
+                } else {
+                    format!(
+                        "{}  {:<9}  {whose}{}",
+                        now.format("%Y-%m-%d %H:%M:%S"),
+                        change.word(),
+                        print::line(finding)
+                    )
+                }
+            })
+            .collect()
+    }
+}
+
+/// Steps whichever engine has something first, and says which. Cancel-safe, as each step.
+async fn step_any(watched: &mut [Watched]) -> usize {
+    let steps = watched
+        .iter_mut()
+        .map(|w| Box::pin(w.engine.step(&mut w.blindness)));
+    futures::future::select_all(steps).await.1
+}
+
 /// Every context's engine runs side by side (several: the fleet view's contexts, each line
 /// labelled with its own) until a signal.
 pub async fn run(
@@ -90,63 +161,24 @@ pub async fn run(
 ) -> Result<Status, LaunchError> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
-    let mut watched: Vec<Watched> = engines
-        .into_iter()
-        .map(|engine| Watched {
-            blindness: Blindness {
-                context: engine.context.clone(),
-                ..Blindness::default()
-            },
-            engine,
-            seen: HashMap::new(),
-            evaluations: 0,
-        })
-        .collect();
+    let mut watched: Vec<Watched> = engines.into_iter().map(Watched::new).collect();
     for w in &mut watched {
         w.engine.begin(&mut w.blindness);
     }
     loop {
-        // Whichever engine has something first; the others' steps are cancel-safe.
-        let stepped = {
-            let steps = watched
-                .iter_mut()
-                .map(|w| Box::pin(w.engine.step(&mut w.blindness)));
-            tokio::select! {
-                (_, i, _) = futures::future::select_all(steps) => i,
-                _ = sigterm.recv() => break,
-                _ = sigint.recv() => break,
-            }
+        let stepped = tokio::select! {
+            stepped = step_any(&mut watched) => stepped,
+            _ = sigterm.recv() => break,
+            _ = sigint.recv() => break,
         };
         super::cluster_somewhere(watched.iter().map(|w| &w.engine))?;
-        let w = &mut watched[stepped];
-        // Findings change only when the rules run.
-        if w.engine.state.triage.evaluations == w.evaluations {
+        let lines = watched[stepped].news(cluster, json);
+        if lines.is_empty() {
             continue;
         }
-        w.evaluations = w.engine.state.triage.evaluations;
-        let state = &w.engine.state;
-        let now = state.now;
-        let findings = state.triage.all().filter(|f| print::in_cluster(f, cluster));
-        let title = w.engine.title();
         let mut out = std::io::stdout().lock();
-        for (change, finding) in changes(&mut w.seen, findings) {
-            if json {
-                let line = print::event_json(change.word(), now, finding);
-                let context = w.engine.context.as_ref();
-                let line = print::labelled(line, context, &state.identity.account);
-                writeln!(out, "{line}")?;
-            } else {
-                let whose = title
-                    .as_ref()
-                    .map_or_else(String::new, |t| format!("{t}  "));
-                writeln!(
-                    out,
-                    "{}  {:<9}  {whose}{}",
-                    now.format("%Y-%m-%d %H:%M:%S"),
-                    change.word(),
-                    print::line(finding)
-                )?;
-            }
+        for line in lines {
+            writeln!(out, "{line}")?;
         }
         out.flush()?;
     }
@@ -243,5 +275,117 @@ mod tests {
         assert!(changes(&mut seen, std::iter::empty()).is_empty());
         let back = finding(Severity::Info, Severity::Info, false);
         assert_eq!(words(changes(&mut seen, [&back].into_iter())), ["opened"]);
+    }
+
+    fn state(account: &str) -> crate::state::State {
+        let mut state = crate::state::State::new(
+            crate::model::Identity::default(),
+            fixed_now(),
+            crate::config::Config::defaults().refresh,
+            (120, 40),
+        );
+        state.identity.account = account.into();
+        state
+    }
+
+    fn clusters_answer(error: bool) -> Answer {
+        let action = crate::action::Action::Loaded {
+            fingerprint: None,
+            query: crate::model::Query::Clusters,
+            seq: 1,
+            at: fixed_now(),
+            result: if error {
+                Err(crate::source::SourceError::new(
+                    crate::source::ErrorKind::Credentials,
+                    "your SSO session has expired",
+                ))
+            } else {
+                Ok(crate::model::Snapshot::Clusters(Vec::new()))
+            },
+        };
+        super::super::gather::answer(&action).unwrap()
+    }
+
+    #[test]
+    fn blindness_is_said_once_when_it_starts_and_ends_with_the_context_of_several() {
+        let state = state("345678901234");
+        let mut one = Blindness::default();
+        assert_eq!(
+            one.notices(&state, &clusters_answer(true)),
+            ["cannot read clusters: your SSO session has expired"]
+        );
+        let mut of_several = Blindness {
+            context: Some(Context::new(Some("staging"), "us-east-1")),
+            ..Blindness::default()
+        };
+        assert_eq!(
+            of_several.notices(&state, &clusters_answer(true)),
+            [
+                "staging · 345678901234 · us-east-1: cannot read clusters: your SSO session has expired"
+            ]
+        );
+        assert!(
+            of_several
+                .notices(&state, &clusters_answer(true))
+                .is_empty()
+        );
+        assert_eq!(
+            of_several.notices(&state, &clusters_answer(false)),
+            ["staging · 345678901234 · us-east-1: reading clusters again"]
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn over_several_contexts_each_line_names_its_context() {
+        use crate::source::demo::{DemoClock, DemoSource};
+        let mut watched: Vec<Watched> = DemoSource::org(42, chrono::Utc::now(), DemoClock::System)
+            .into_iter()
+            .map(|m| {
+                let source: std::sync::Arc<dyn crate::source::FleetSource> =
+                    std::sync::Arc::new(m.source);
+                let state = crate::state::State::new(
+                    crate::model::Identity::default(),
+                    source.now(),
+                    crate::config::Config::defaults().refresh,
+                    (120, 40),
+                );
+                let engine = Engine::new(state, crate::keymap::KeyMap::defaults(), source)
+                    .in_context(m.context);
+                Watched::new(engine)
+            })
+            .collect();
+        for w in &mut watched {
+            w.engine.begin(&mut w.blindness);
+        }
+        let mut contexts = std::collections::BTreeSet::new();
+        let mut told = None;
+        // The calm fleets' findings open at their first evaluations; a generous limit.
+        let enough = async {
+            while contexts.len() < 2 {
+                let stepped = step_any(&mut watched).await;
+                for line in watched[stepped].news(None, true) {
+                    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+                    assert_eq!(v["event"], "opened", "{line}");
+                    let title = v["context"]["title"].as_str().unwrap().to_string();
+                    assert_eq!(v["context"]["profile"], title.split(" · ").next().unwrap());
+                    contexts.insert(title);
+                    told = Some(stepped);
+                }
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(150), enough)
+            .await
+            .expect("lines of two contexts");
+        // As text: the context's title after the change.
+        let w = &mut watched[told.unwrap()];
+        let title = w.engine.title().unwrap();
+        w.seen.clear();
+        w.evaluations = 0;
+        let lines = w.news(None, false);
+        assert!(!lines.is_empty());
+        for line in lines {
+            assert_eq!(&line[19..32], "  opened     ", "{line}");
+            assert!(line[32..].starts_with(&format!("{title}  ")), "{line}");
+        }
     }
 }
