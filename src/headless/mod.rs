@@ -3,6 +3,11 @@
 //! ([`crate::app::Effects`]), with no terminal, no keys and no drawing. One file per command;
 //! [`gather`] is the "one complete picture" that `findings` and `report` wait for. `ecsmon
 //! rules` prints the triage catalog and starts nothing.
+//!
+//! Several contexts (`--profile a,b --region x,y`, `--contexts NAME`, `--demo org`) run an
+//! engine each, side by side on the runtime, each with its context's own console state and
+//! source (as the fleet view's); the commands merge what they say, labelled with each
+//! context's title ([`crate::model::Context::title`]). One context's output is today's.
 
 mod findings;
 pub mod gather;
