@@ -25,7 +25,7 @@ pub async fn run(
     let mut out = std::io::stdout().lock();
     let found = write(&mut out, &engines, &looked, cluster, json)?;
     out.flush()?;
-    super::not_read(&engines, &looked)?;
+    super::not_read(&engines, &looked, cluster)?;
     let fails = fail_on
         .threshold()
         .is_some_and(|worst| found.iter().any(|f| f.severity() >= worst));
@@ -52,7 +52,11 @@ pub fn write<'a>(
         let title = engine.title();
         if let Err(why) = looked {
             if !json {
-                writeln!(out, "{}\nNot read: {why}\n", title.unwrap_or_default())?;
+                writeln!(
+                    out,
+                    "{}\nCould not look: {why}\n",
+                    title.unwrap_or_default()
+                )?;
             }
             continue;
         }

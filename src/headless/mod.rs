@@ -352,11 +352,16 @@ fn words(e: &LaunchError) -> String {
 }
 
 /// The command's error when some contexts could not look (exit status 2, after what the
-/// others said): which, and why.
-fn not_read(engines: &[Engine], looked: &[Result<(), String>]) -> Result<(), LaunchError> {
+/// others said): which, and why. With `--cluster NAME`, only those that may have it count.
+fn not_read(
+    engines: &[Engine],
+    looked: &[Result<(), String>],
+    cluster: Option<&str>,
+) -> Result<(), LaunchError> {
     let failed: Vec<String> = engines
         .iter()
         .zip(looked)
+        .filter(|(engine, _)| engine.may_have(cluster))
         .filter_map(|(engine, looked)| {
             let why = looked.as_ref().err()?;
             Some(format!("{}: {why}", engine.title().unwrap_or_default()))

@@ -48,7 +48,7 @@ pub async fn run(
             );
         }
     }
-    super::not_read(&engines, &looked)?;
+    super::not_read(&engines, &looked, cluster)?;
     Ok(0)
 }
 

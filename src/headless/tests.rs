@@ -75,7 +75,10 @@ async fn every_context_is_looked_at_side_by_side_and_one_that_cannot_is_said_in_
     ] {
         assert!(text.lines().any(|l| l == title), "no {title} in {text}");
     }
-    assert!(text.contains("broken · eu-central-1\nNot read: "), "{text}");
+    assert!(
+        text.contains("broken · eu-central-1\nCould not look: "),
+        "{text}"
+    );
     assert!(text.contains(EXPIRED), "{text}");
     let total = format!("7 contexts: {} findings: ", found.len());
     assert!(text.lines().last().unwrap().starts_with(&total), "{text}");
@@ -107,7 +110,8 @@ async fn every_context_is_looked_at_side_by_side_and_one_that_cannot_is_said_in_
     assert_eq!(accounts.len(), 3, "every account's findings: {accounts:?}");
 
     // The command's error names the context that could not look, and why.
-    let Err(crate::launch::LaunchError::Runtime(e)) = super::not_read(&engines, &looked) else {
+    let Err(crate::launch::LaunchError::Runtime(e)) = super::not_read(&engines, &looked, None)
+    else {
         panic!("a context that cannot look is an error");
     };
     let said = format!("{e:#}");
@@ -130,7 +134,7 @@ async fn every_context_is_looked_at_side_by_side_and_one_that_cannot_is_said_in_
     assert_eq!(markdown.matches("\n### Active findings\n").count(), 6);
     assert_eq!(markdown.matches("\n### Services\n").count(), 6);
     assert!(
-        markdown.contains("\n## broken · eu-central-1\n\nNot read: "),
+        markdown.contains("\n## broken · eu-central-1\n\nCould not look: "),
         "{markdown}"
     );
     assert!(!markdown.contains("\n## Active findings"), "{markdown}");

@@ -64,7 +64,7 @@ pub fn fleet_markdown(now: Time, sections: &[Section], cluster: Option<&str>) ->
                 let _ = writeln!(out);
             }
             Err(why) => {
-                let _ = writeln!(out, "Not read: {}", md(why));
+                let _ = writeln!(out, "Could not look: {}", md(why));
                 let _ = writeln!(out);
             }
         }
