@@ -227,7 +227,9 @@ fn findings_cover_every_context_each_labelled_and_enter_jumps_into_its_context()
     h.press(":findings<enter>");
     assert!(matches!(h.state.popups.last(), Some(Popup::Findings(_))));
     let screen = h.render();
-    assert!(screen.contains("@staging · eu-west-1"), "{screen}");
+    // Each finding's context in a column of its own, its subject after it.
+    assert!(screen.contains("staging · eu-west-1"), "{screen}");
+    assert!(!screen.contains("@staging"), "{screen}");
     // Enter on the first finding: the screen goes to that finding's context.
     let first = h.state.triage.active()[0]
         .current
@@ -350,4 +352,119 @@ fn a_failing_context_marks_only_its_own_rows_stale_and_says_how_to_fix_it() {
             .all(|c| c.context.as_deref().unwrap().stale.is_none())
     );
     assert!(!h.render().contains("failing"));
+}
+
+fn popup_text(h: &Harness) -> String {
+    match h.state.popups.last() {
+        Some(Popup::Describe { title, lines, .. }) => format!("{title}\n{}", lines.join("\n")),
+        other => panic!("expected a text popup, got {other:?}"),
+    }
+}
+
+#[test]
+fn contexts_lists_each_context_with_its_state_from_anywhere() {
+    let mut h = org();
+    h.press(":contexts<enter>");
+    let text = popup_text(&h);
+    for title in [
+        "prod · 210987654321 · eu-west-1",
+        "staging · 345678901234 · us-east-1",
+        "shared · 456789012345 · us-east-1",
+    ] {
+        assert!(text.contains(title), "{text}");
+    }
+    assert_eq!(text.matches(" ok ").count(), 6, "{text}");
+    h.press("<esc>");
+    // From inside a context it is the fleet view's list too.
+    select(&mut h, "batch", "staging", "eu-west-1");
+    h.press("<enter>:contexts<enter>");
+    assert!(popup_text(&h).contains("shared · 456789012345 · eu-west-1"));
+}
+
+#[test]
+fn a_dropped_context_leaves_the_pane_and_the_findings_and_its_answers_are_ignored() {
+    let mut h = org();
+    h.advance(30);
+    let member = member_of(&h, "prod", "eu-west-1");
+    let rows = h.state.fleet.clusters().len();
+    let theirs = h.state.members[member].state.fleet.clusters().len();
+    h.press(&format!(":contexts drop {}<enter>", member + 1));
+    assert_eq!(h.state.fleet.clusters().len(), rows - theirs);
+    assert!(
+        h.state
+            .triage
+            .all()
+            .all(|f| !f.current.subject.cluster().ends_with("@prod · eu-west-1"))
+    );
+    assert!(h.status().contains("no longer watched"), "{}", h.status());
+    let polls = h.effects.len();
+    h.advance(30);
+    assert_eq!(h.state.fleet.clusters().len(), rows - theirs);
+    let theirs_after: usize = h
+        .effects
+        .iter()
+        .skip(polls)
+        .filter(|e| matches!(e, Effect::In { member: m, .. } if *m == member))
+        .count();
+    assert_eq!(theirs_after, 0, "a dropped context is not polled");
+    // By profile and region, and never the last one.
+    h.press(":contexts drop staging us-east-1<enter>");
+    assert!(h.status().contains("no longer watched"), "{}", h.status());
+    for profile in ["staging eu-west-1", "shared eu-west-1", "shared us-east-1"] {
+        h.press(&format!(":contexts drop {profile}<enter>"));
+    }
+    h.press(":contexts drop prod us-east-1<enter>");
+    assert!(h.status().contains("last context"), "{}", h.status());
+}
+
+#[test]
+fn a_context_added_at_run_time_joins_the_pane() {
+    let mut h = org();
+    for m in &mut h.state.members {
+        m.state.aws = Some(Default::default());
+    }
+    h.connect = Some(Box::new(|wanted| {
+        let demo = Arc::new(
+            DemoSource::new("default", 99, fixed_now(), DemoClock::Fixed(fixed_now())).unwrap(),
+        );
+        let source: Arc<dyn FleetSource> = demo.clone();
+        let region = wanted.region.clone().unwrap_or_default();
+        (
+            Context::new(wanted.profile.as_deref(), &region),
+            source,
+            Some(demo),
+        )
+    }));
+    let rows = h.state.fleet.clusters().len();
+    h.press(":contexts add audit ap-south-1<enter>");
+    assert_eq!(h.state.members.len(), 7);
+    assert!(h.state.fleet.clusters().len() > rows);
+    assert!(row_contexts(&h).contains(&("audit".to_string(), "ap-south-1".to_string())));
+    // The same one again, or a bad region: said, nothing connected.
+    h.press(":contexts add audit ap-south-1<enter>");
+    assert!(h.status().contains("watched already"), "{}", h.status());
+    h.press(":contexts add audit mars-1<enter>");
+    assert!(h.status().contains("not a region"), "{}", h.status());
+    assert_eq!(h.state.members.len(), 7);
+}
+
+#[test]
+fn stats_has_a_section_per_context() {
+    let mut h = org();
+    h.press(":stats<enter>");
+    let text = popup_text(&h);
+    assert!(text.starts_with("AWS calls by context"), "{text}");
+    assert_eq!(text.matches("── ").count(), 6, "{text}");
+}
+
+#[test]
+fn the_fleet_views_cluster_rows_draw_their_contexts_metrics() {
+    let mut h = org();
+    h.advance(90);
+    let screen = h.render();
+    let row = screen
+        .lines()
+        .find(|l| l.contains("prod") && l.contains("staging") && l.contains("us-east-1"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains('%'), "a CPU or memory value on the row: {row}");
 }

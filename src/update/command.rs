@@ -32,7 +32,12 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
         Some("forwards") => super::forwards::open_view(state),
         Some("region") => return context::region(state, arg),
         Some("profile") => return context::profile(state, arg),
+        Some("stats") if state.is_fleet_view() => return super::fleet_view::stats(state),
         Some("stats") => return vec![Effect::ShowStats],
+        Some("contexts") => {
+            let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+            return super::fleet_view::contexts_command(state, &args);
+        }
         Some("help") => state.popups.push(Popup::Help {
             pane: state.focused().pane.kind(),
             scroll: 0,
