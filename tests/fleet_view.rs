@@ -468,3 +468,15 @@ fn the_fleet_views_cluster_rows_draw_their_contexts_metrics() {
         .unwrap_or_else(|| panic!("{screen}"));
     assert!(row.contains('%'), "a CPU or memory value on the row: {row}");
 }
+
+#[test]
+fn q_quits_every_context_from_the_fleet_view_or_from_inside_one() {
+    let mut h = org();
+    h.press("q");
+    assert!(h.state.may_exit(), "q in the fleet view quits");
+    assert!(h.state.members.iter().all(|m| m.state.should_quit));
+    let mut h = org();
+    select(&mut h, "prod", "prod", "us-east-1");
+    h.press("<enter>q");
+    assert!(h.state.may_exit(), "q inside a context quits ecsmon");
+}

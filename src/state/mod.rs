@@ -178,7 +178,7 @@ impl State {
     pub fn may_exit(&self) -> bool {
         self.should_quit
             && self.in_flight.sent.is_empty()
-            && self.members.iter().all(|m| m.state.may_exit())
+            && self.members.iter().all(|m| m.dropped || m.state.may_exit())
     }
 
     /// This console merges several contexts' (the fleet view) and polls nothing itself.

@@ -15,6 +15,36 @@ use crate::state::{InputMode, Level, Merged, Popup, State, View};
 
 /// Routes `action` when `state` is the fleet view (see [`State::is_fleet_view`]).
 pub fn update(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect> {
+    let mut effects = route(state, action, keymap);
+    effects.extend(spread_quit(state, keymap));
+    effects
+}
+
+/// Quitting anywhere (`q` in a context, `:quit` in the fleet view) quits every console: each
+/// waits for its own changes under way, and ecsmon ends once all may.
+fn spread_quit(state: &mut State, keymap: &KeyMap) -> Vec<Effect> {
+    let quitting = state.should_quit
+        || state
+            .members
+            .iter()
+            .any(|m| !m.dropped && m.state.should_quit);
+    if !quitting {
+        return vec![];
+    }
+    let mut effects = Vec::new();
+    if !state.should_quit {
+        effects.extend(own(super::update_one(state, Action::Quit, keymap)));
+    }
+    for member in 0..state.members.len() {
+        let m = &state.members[member];
+        if !m.dropped && !m.state.should_quit {
+            effects.extend(in_member(state, member, Action::Quit, keymap));
+        }
+    }
+    effects
+}
+
+fn route(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect> {
     match action {
         Action::From { member, action } => match *action {
             // A dropped context's answers and ticks still under way: nobody wants them.
