@@ -455,15 +455,17 @@ impl Harness {
         }
     }
 
-    /// The audit records the gate asked to append, in order.
+    /// The audit records the gate asked to append, in order: the console's own and, in the
+    /// fleet view, its contexts' (each context's gate writes its own).
     pub fn audits(&self) -> Vec<crate::source::audit::AuditRecord> {
-        self.effects
-            .iter()
-            .filter_map(|e| match e {
+        fn record(e: &Effect) -> Option<crate::source::audit::AuditRecord> {
+            match e {
                 Effect::Audit(r) => Some((**r).clone()),
+                Effect::In { effect, .. } => record(effect),
                 _ => None,
-            })
-            .collect()
+            }
+        }
+        self.effects.iter().filter_map(record).collect()
     }
 
     /// The status line's text (empty when there is none).

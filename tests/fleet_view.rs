@@ -480,3 +480,24 @@ fn q_quits_every_context_from_the_fleet_view_or_from_inside_one() {
     h.press("<enter>q");
     assert!(h.state.may_exit(), "q inside a context quits ecsmon");
 }
+
+#[test]
+fn drilling_into_a_cluster_again_shows_its_rows_at_once() {
+    let mut h = org();
+    select(&mut h, "staging", "shared", "us-east-1");
+    let member = member_of(&h, "shared", "us-east-1");
+    h.press("<enter>");
+    let first = h.state.members[member].state.focused().rows.len();
+    assert!(first > 0);
+    h.press("<esc>");
+    assert_eq!(h.state.active_member, None);
+    // Back in with nothing new to fetch (its services are fresh): the rows it holds, shown.
+    h.press("<enter>");
+    assert_eq!(h.state.active_member, Some(member));
+    assert_eq!(h.state.members[member].state.focused().rows.len(), first);
+    assert!(
+        h.render().contains(&format!("Services ({first})")),
+        "{}",
+        h.render()
+    );
+}

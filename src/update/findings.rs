@@ -265,18 +265,7 @@ pub fn jump(state: &mut State, subject: &Subject) -> bool {
         ),
     }
     state.nav = nav;
-    let ctx = crate::screen::table::RowCtx {
-        now: state.now,
-        metrics: &state.metrics,
-        triage: &state.triage,
-    };
-    let height = layout::list_rows(state);
-    for view in &mut state.nav {
-        let wanted = view.selected_key.clone();
-        rows::refresh(view, &state.fleet, &ctx, state.stopped_window);
-        view.selected_key = wanted.or(view.selected_key.take());
-        view.scroll_into_view(height);
-    }
+    rows::refresh_nav(state);
     // Found unless a pane that has its data lacks the object (it is gone); a pane still
     // loading selects it as soon as its answer arrives.
     let found = state.nav.iter().all(|view| {

@@ -178,6 +178,8 @@ fn hand_over(state: &mut State, keymap: &KeyMap) -> Vec<Effect> {
         nav.push(moved);
     }
     m.state.nav = nav;
+    // What it already holds shows at once (a cluster opened before, its answers still fresh).
+    super::rows::refresh_nav(&mut m.state);
     state.active_member = Some(member);
     state.nav[0].selected_key = Some(qualified);
     // Its clock's tick: the member rebuilds the panes' rows and asks for what they show.
