@@ -490,8 +490,8 @@ fn cluster_flag_opens_on_that_clusters_services_and_read_only_shows_a_badge() {
 #[test]
 fn the_demo_org_opens_the_fleet_view_and_drills_into_one_context() {
     let mut c = Console::start("org", &["--demo", "org"], &[]);
-    let screen = c.wait_for("fleet view: 6 contexts");
-    c.wait_for("Clusters (17)");
+    c.wait_for("fleet view: 6 contexts");
+    let screen = c.wait_for("Clusters (17)");
     for column in ["PROFILE", "ACCOUNT", "REGION"] {
         assert!(screen.contains(column), "{screen}");
     }
