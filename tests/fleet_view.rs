@@ -501,3 +501,56 @@ fn drilling_into_a_cluster_again_shows_its_rows_at_once() {
         h.render()
     );
 }
+
+#[test]
+fn timeline_and_export_of_the_fleet_view_cover_every_context_and_inside_one_only_it() {
+    let mut h = org();
+    h.advance(60);
+    h.press(":timeline<enter>");
+    assert!(matches!(h.state.popups.last(), Some(Popup::Timeline(_))));
+    let subjects: std::collections::BTreeSet<String> = h
+        .state
+        .triage
+        .timeline
+        .entries()
+        .filter_map(|e| e.subject.split_once(" › ").map(|(c, _)| c.to_string()))
+        .collect();
+    assert!(
+        subjects.len() >= 2,
+        "entries of several contexts: {subjects:?}"
+    );
+    assert!(h.render().contains(" › "), "{}", h.render());
+    h.press("<esc>:export /tmp/ecsmon-fleet-export-test.md<enter>");
+    let written = h
+        .effects
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Effect::WriteExport { contents, .. } => Some(contents.clone()),
+            _ => None,
+        })
+        .expect("an export");
+    assert_eq!(written.matches("## Context ").count(), 6, "{written}");
+    assert!(written.contains("## Context staging · 345678901234 · us-east-1"));
+    // Inside a context: that context's own export, in its own effects.
+    select(&mut h, "prod", "shared", "eu-west-1");
+    let member = member_of(&h, "shared", "eu-west-1");
+    h.press("<enter>:export /tmp/ecsmon-one-export-test.md<enter>");
+    let own = h
+        .effects
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Effect::In { member: m, effect } if *m == member => match &**effect {
+                Effect::WriteExport { contents, .. } => Some(contents.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .expect("the context's own export");
+    assert!(!own.contains("## Context "), "one context's snapshot");
+    assert!(own.contains("456789012345"), "{own}");
+    // `:clusters` inside it: the fleet view's clusters again.
+    h.press(":clusters<enter>");
+    assert_eq!(h.state.active_member, None);
+}

@@ -26,6 +26,8 @@ pub struct Member {
 pub struct Merged {
     pub clusters_version: u64,
     pub clusters_failed: bool,
+    /// When its clusters last answered (the fleet view's data age).
+    pub clusters_fetched: Option<Time>,
     /// STS has named its account (the rows' ACCOUNT column).
     pub identified: bool,
     pub findings: (u64, usize),

@@ -25,7 +25,13 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
         Some("instances") => nav::jump(state, PaneKind::Instances),
         Some("findings") => super::findings::open_findings(state),
         Some("rules") => state.popups.push(crate::screen::rules::popup()),
-        Some("timeline") => super::findings::open_timeline(state, arg),
+        Some("timeline") => {
+            if state.is_fleet_view() {
+                super::fleet_view::merge_timeline(state);
+            }
+            super::findings::open_timeline(state, arg)
+        }
+        Some("export") if state.is_fleet_view() => return super::fleet_view::export(state, arg),
         Some("export") => return super::findings::export(state, arg),
         Some("taskdefs") => return super::taskdefs::open(state, false),
         Some("diff") => return super::taskdefs::open(state, true),

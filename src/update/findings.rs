@@ -301,6 +301,13 @@ fn row_is(state: &State, view: &View) -> bool {
 
 /// `:export [path]`: the incident snapshot as Markdown.
 pub fn export(state: &mut State, path: Option<&str>) -> Vec<Effect> {
+    let contents = crate::screen::export::markdown(state);
+    write_export(state, path, contents)
+}
+
+/// Writes an export's `contents` to `path`, or a new file named after the time in the state
+/// directory's `exports`.
+pub fn write_export(state: &mut State, path: Option<&str>, contents: String) -> Vec<Effect> {
     let path = match path {
         Some(p) => std::path::PathBuf::from(p),
         None => {
@@ -311,7 +318,6 @@ pub fn export(state: &mut State, path: Option<&str>) -> Vec<Effect> {
             }
         }
     };
-    let contents = crate::screen::export::markdown(state);
     state.set_status(Level::Info, format!("writing {}…", path.display()));
     vec![Effect::WriteExport { path, contents }]
 }

@@ -109,6 +109,16 @@ fn in_member(state: &mut State, member: usize, action: Action, keymap: &KeyMap) 
     let mut out: Vec<Effect> = Vec::with_capacity(effects.len());
     for effect in effects {
         match effect {
+            // `:clusters` inside a context: the fleet view's clusters, which list its own.
+            Effect::FleetCommand(line)
+                if crate::screen::commands::canonical(
+                    line.split_whitespace().next().unwrap_or_default(),
+                ) == Some("clusters") =>
+            {
+                let m = &mut state.members[member].state;
+                m.nav.truncate(1);
+                give_back(state, member);
+            }
             Effect::FleetCommand(line) => out.extend(own(super::command::run(state, &line))),
             effect => out.push(Effect::In {
                 member,
@@ -194,6 +204,7 @@ fn merge(state: &mut State, member: usize) {
     let now = Merged {
         clusters_version: slot.map_or(0, |s| s.version),
         clusters_failed: slot.is_some_and(|s| s.error.is_some()),
+        clusters_fetched: slot.and_then(|s| s.fetched_at),
         identified: !m.state.identity.account.is_empty(),
         findings: (m.state.triage.evaluations, m.state.triage.all().count()),
         metrics_at: m.state.metrics.fetched_at,
@@ -204,8 +215,17 @@ fn merge(state: &mut State, member: usize) {
     let before = m.merged;
     state.members[member].merged = Some(now);
     let clusters_moved = before.is_none_or(|b| {
-        (b.clusters_version, b.clusters_failed, b.identified)
-            != (now.clusters_version, now.clusters_failed, now.identified)
+        (
+            b.clusters_version,
+            b.clusters_failed,
+            b.identified,
+            b.clusters_fetched,
+        ) != (
+            now.clusters_version,
+            now.clusters_failed,
+            now.identified,
+            now.clusters_fetched,
+        )
     });
     if clusters_moved {
         merge_clusters(state);
@@ -217,6 +237,9 @@ fn merge(state: &mut State, member: usize) {
     }
     if before.is_none_or(|b| b.findings != now.findings) {
         merge_findings(state);
+        if state.popups.iter().any(|p| matches!(p, Popup::Timeline(_))) {
+            merge_timeline(state);
+        }
     }
     super::rows::refresh_all(state, &Query::Clusters);
 }
@@ -246,7 +269,8 @@ fn merge_findings(state: &mut State) {
 }
 
 /// Every member's clusters as one answer: each named with its context, a failing context's
-/// last known rows marked stale with its reason.
+/// last known rows marked stale with its reason. Made again whenever a context's clusters
+/// answer (a few rows a context: the rows' cells are kept while they are the same).
 fn merge_clusters(state: &mut State) {
     let mut clusters = Vec::new();
     let mut fetched: Option<crate::model::Time> = None;
@@ -263,7 +287,14 @@ fn merge_clusters(state: &mut State) {
             c.context = Some(Box::new(place.clone()));
             clusters.push(c);
         }
-        fetched = fetched.max(m.fetched_at());
+        // The header's data age: the oldest of the contexts that answer (a failing one's
+        // rows say so themselves).
+        if place.stale.is_none() {
+            fetched = match (fetched, m.fetched_at()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
     }
     let seq = state
         .fleet
@@ -625,4 +656,38 @@ fn stats_loaded(state: &mut State, member: usize, report: crate::source::CallRep
         lines,
         scroll: 0,
     });
+}
+
+/// The fleet view's timeline: every context's entries, each subject named with its context.
+/// Made when `:timeline` opens and again as contexts change while it is open (not on every
+/// answer: a timeline holds thousands of entries).
+pub fn merge_timeline(state: &mut State) {
+    let mut merged = crate::state::Timeline::default();
+    for m in state.members.iter().filter(|m| !m.dropped) {
+        let label = m.context.to_string();
+        for entry in m.state.triage.timeline.entries() {
+            let mut entry = entry.clone();
+            entry.cluster = entry.cluster.map(|c| qualify(&c, &m.context));
+            entry.subject = format!("{label} › {}", entry.subject);
+            merged.push(entry);
+        }
+    }
+    state.triage.timeline = merged;
+}
+
+/// The fleet view's `:export`: a section per context, each the context's own snapshot.
+pub fn export(state: &mut State, path: Option<&str>) -> Vec<Effect> {
+    let mut contents = format!(
+        "# ecsmon fleet snapshot — {} — {}\n\n",
+        state.identity.source,
+        state.now.format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    for m in state.members.iter().filter(|m| !m.dropped) {
+        contents += &format!("\n---\n\n## Context {}\n\n", m.title());
+        if let Some(why) = m.failure() {
+            contents += &format!("**Stale:** {why}\n\n");
+        }
+        contents += &crate::screen::export::markdown(&m.state);
+    }
+    super::findings::write_export(state, path, contents)
 }
