@@ -554,3 +554,19 @@ fn timeline_and_export_of_the_fleet_view_cover_every_context_and_inside_one_only
     h.press(":clusters<enter>");
     assert_eq!(h.state.active_member, None);
 }
+
+#[test]
+fn region_and_profile_switches_point_to_contexts_in_the_fleet_view() {
+    let mut h = org();
+    h.press(":region us-west-2<enter>");
+    assert!(h.status().contains(":contexts add"), "{}", h.status());
+    select(&mut h, "prod", "prod", "us-east-1");
+    h.press("<enter>:profile staging<enter>");
+    assert!(h.render().contains(":contexts add"), "{}", h.render());
+    assert!(
+        !h.effects.iter().any(
+            |e| matches!(e, Effect::In { effect, .. } if matches!(**effect, Effect::Connect(_)))
+        ),
+        "no context switched its source"
+    );
+}

@@ -18,6 +18,16 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
     if state.fleet_member && matches!(canonical(word), Some("findings" | "contexts" | "clusters")) {
         return vec![Effect::FleetCommand(line.to_string())];
     }
+    if (state.fleet_member || state.is_fleet_view())
+        && matches!(canonical(word), Some("region" | "profile"))
+    {
+        state.set_status(
+            Level::Warn,
+            "the fleet view watches its contexts side by side: :contexts add PROFILE [REGION] \
+             and :contexts drop N change them",
+        );
+        return vec![];
+    }
     match canonical(word) {
         Some("clusters") => nav::jump(state, PaneKind::Clusters),
         Some("services") => nav::jump(state, PaneKind::Services),
