@@ -24,7 +24,7 @@ use ecsmon::model::WantedContext;
 use ecsmon::source::FleetSource;
 use ecsmon::source::aws::connect_contexts;
 use ecsmon::testkit::{FleetContext, Harness};
-use support::{FleetSpec, Moto, sdk_config_in, seed};
+use support::{FleetSpec, Moto, sdk_config_as, sdk_config_in, seed};
 
 const REGIONS: [&str; 4] = ["us-east-1", "eu-west-1", "eu-west-3", "ap-southeast-2"];
 /// (profile, account): `home` has keys, the others are roles assumed from it.
@@ -55,27 +55,7 @@ async fn seed_all(endpoint: &str) {
             let config = if profile == "home" {
                 home
             } else {
-                let out = aws_sdk_sts::Client::new(&home)
-                    .assume_role()
-                    .role_arn(format!("arn:aws:iam::{account}:role/seeder"))
-                    .role_session_name("seed")
-                    .send()
-                    .await
-                    .expect("AssumeRole");
-                let c = out.credentials().expect("credentials");
-                aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .empty_test_environment()
-                    .endpoint_url(endpoint)
-                    .region(aws_config::Region::new(region))
-                    .credentials_provider(aws_sdk_ecs::config::Credentials::new(
-                        c.access_key_id(),
-                        c.secret_access_key(),
-                        Some(c.session_token().to_string()),
-                        None,
-                        "seed",
-                    ))
-                    .load()
-                    .await
+                sdk_config_as(endpoint, region, account).await
             };
             seed(
                 &config,

@@ -186,19 +186,7 @@ impl App {
         tx: &mpsc::UnboundedSender<Action>,
     ) -> Vec<mpsc::UnboundedSender<Action>> {
         (0..self.members.len())
-            .map(|member| {
-                let (member_tx, mut member_rx) = mpsc::unbounded_channel::<Action>();
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    while let Some(action) = member_rx.recv().await {
-                        let action = Box::new(action);
-                        if tx.send(Action::From { member, action }).is_err() {
-                            break;
-                        }
-                    }
-                });
-                member_tx
-            })
+            .map(|member| member_sender(member, tx))
             .collect()
     }
 

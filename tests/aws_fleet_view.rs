@@ -14,12 +14,13 @@ mod support;
 use std::sync::Arc;
 
 use ecsmon::action::Effect;
-use ecsmon::model::{Context, Operation, WantedContext};
+use ecsmon::model::{Operation, WantedContext};
 use ecsmon::source::FleetSource;
 use ecsmon::source::aws::connect_context;
 use ecsmon::state::{PaneKind, Popup};
 use ecsmon::testkit::{FleetContext, Harness};
-use support::{FleetSpec, Moto, sdk_config_in, seed};
+use support::fleet_view::{member_of, select};
+use support::{FleetSpec, Moto, sdk_config_as, sdk_config_in, seed};
 
 const HOME_ACCOUNT: &str = "123456789012";
 const ORG_B_ACCOUNT: &str = "222222222222";
@@ -33,32 +34,6 @@ fn aws_config_file() -> String {
          [profile org-b]\nregion = eu-west-1\n\
          role_arn = arn:aws:iam::{ORG_B_ACCOUNT}:role/ecsmon-read\nsource_profile = alpha\n"
     )
-}
-
-/// SDK configuration in `account` (through moto's AssumeRole) for seeding it.
-async fn sdk_config_as(endpoint: &str, region: &str, account: &str) -> aws_config::SdkConfig {
-    let home = sdk_config_in(endpoint, region).await;
-    let out = aws_sdk_sts::Client::new(&home)
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{account}:role/seeder"))
-        .role_session_name("seed")
-        .send()
-        .await
-        .expect("moto's AssumeRole");
-    let creds = out.credentials().expect("credentials");
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .empty_test_environment()
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new(region.to_string()))
-        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
-            creds.access_key_id(),
-            creds.secret_access_key(),
-            Some(creds.session_token().to_string()),
-            None,
-            "moto-assumed",
-        ))
-        .load()
-        .await
 }
 
 /// alpha · us-east-1: `web` (its service `checkout` gives the JVM nearly all its memory) and
@@ -168,36 +143,6 @@ fn row(
         account.into(),
         region.into(),
     )
-}
-
-/// Selects the fleet view's row of `cluster` in the context `profile · region`.
-fn select(h: &mut Harness, cluster: &str, profile: &str, region: &str) {
-    let name = format!("{cluster}@{profile} · {region}");
-    let index = h
-        .state
-        .fleet
-        .clusters()
-        .iter()
-        .position(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no row {name}"));
-    let row = h.state.nav[0]
-        .rows
-        .iter()
-        .position(|&i| i == index)
-        .expect("the row is listed");
-    h.press("g");
-    for _ in 0..row {
-        h.press("j");
-    }
-    assert_eq!(h.state.nav[0].selected_key.as_deref(), Some(name.as_str()));
-}
-
-fn member_of(h: &Harness, profile: &str, region: &str) -> usize {
-    h.state
-        .members
-        .iter()
-        .position(|m| m.context == Context::new(Some(profile), region))
-        .unwrap_or_else(|| panic!("no context {profile} · {region}"))
 }
 
 /// Every context's clusters on one pane; the two `shared` clusters are two rows told apart by

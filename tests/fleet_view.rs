@@ -1,6 +1,8 @@
 //! The fleet view (several contexts at once) through the real update path: `--demo org`'s
 //! three accounts × two regions, one of them (prod · eu-west-1) in an incident.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,55 +15,10 @@ use ecsmon::source::demo::{DemoClock, DemoSource};
 use ecsmon::source::{ErrorKind, FleetSource, SourceError};
 use ecsmon::state::{PaneKind, Popup};
 use ecsmon::testkit::{Harness, fixed_now};
+use support::fleet_view::{member_of, row_contexts, select};
 
 fn org() -> Harness {
     Harness::org(170, 45)
-}
-
-/// The (profile, region) of each row of the fleet view's clusters pane, in order.
-fn row_contexts(h: &Harness) -> Vec<(String, String)> {
-    h.state
-        .fleet
-        .clusters()
-        .iter()
-        .map(|c| {
-            let place = c
-                .context
-                .as_deref()
-                .expect("every merged row names its context");
-            (place.profile.clone(), place.region.clone())
-        })
-        .collect()
-}
-
-/// Selects the fleet view's row of `cluster` in the context `profile · region`.
-fn select(h: &mut Harness, cluster: &str, profile: &str, region: &str) {
-    let name = format!("{cluster}@{profile} · {region}");
-    let index = h
-        .state
-        .fleet
-        .clusters()
-        .iter()
-        .position(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no row {name}"));
-    let row = h.state.nav[0]
-        .rows
-        .iter()
-        .position(|&i| i == index)
-        .expect("the row is listed");
-    h.press("g");
-    for _ in 0..row {
-        h.press("j");
-    }
-    assert_eq!(h.state.nav[0].selected_key.as_deref(), Some(name.as_str()));
-}
-
-fn member_of(h: &Harness, profile: &str, region: &str) -> usize {
-    h.state
-        .members
-        .iter()
-        .position(|m| m.context == Context::new(Some(profile), region))
-        .expect("a member of the org")
 }
 
 #[test]
