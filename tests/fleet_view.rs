@@ -106,7 +106,10 @@ fn drilling_in_works_inside_that_clusters_context_and_back_returns_to_the_fleet(
         "the header names the context on screen:\n{screen}"
     );
     assert!(screen.contains("456789012345"), "{screen}");
-    assert!(screen.contains("us-east-1"), "{screen}");
+    assert!(
+        screen.contains("shared · 456789012345 · us-east-1 › staging"),
+        "the breadcrumb starts with the context:\n{screen}"
+    );
     // Deeper, and back out: the fleet view has the screen again, on the same row.
     h.press("<enter>");
     assert_eq!(

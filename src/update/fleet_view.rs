@@ -178,8 +178,8 @@ fn hand_over(state: &mut State, keymap: &KeyMap) -> Vec<Effect> {
     let m = &mut state.members[member];
     let mut root = View::new(crate::state::Pane::Clusters);
     root.selected_key = Some(cluster.clone());
-    // The breadcrumb starts with the context: `alpha · eu-west-1 › prod › web`.
-    root.label = Some(m.context.to_string());
+    // The breadcrumb starts with the context: `alpha · 123456789012 · eu-west-1 › prod › web`.
+    root.label = Some(m.title());
     // Handed the screen as if the operator had typed there: its panes are polled live.
     m.state.last_input = m.state.now;
     let mut nav = vec![root];
