@@ -277,7 +277,7 @@ mod tests {
             &["ecsmon"][..],
         ] {
             let cli = crate::cli::Cli::try_parse_from(args).unwrap();
-            // What launch::make_source builds today.
+            // What a single-context run connected with before lists were taken.
             let today = AwsSettings {
                 profile: cli.profile.first().cloned(),
                 region: cli.region.first().cloned(),

@@ -9,7 +9,7 @@ use std::collections::{HashMap, VecDeque};
 
 use fastrand::Rng;
 
-use super::names::{self, Sidecar};
+use super::names::{self, Place, Sidecar};
 use crate::model::{
     Cluster, Identity, Insights, Instance, Service, ServiceEvent, Task, TaskDefRef, TaskScope,
     Time, arn_tail,
@@ -24,6 +24,8 @@ pub const MAX_EVENTS: usize = 100;
 /// The whole simulated world.
 pub struct Fleet {
     pub scenario: String,
+    /// The account and region the fleet lives in (what STS says and its ARNs name).
+    pub place: Place,
     pub rng: Rng,
     /// Simulation time: the last step boundary that has been applied.
     pub now: Time,
@@ -51,6 +53,8 @@ pub struct Tuning {
 }
 
 pub struct ClusterState {
+    /// Its fleet's account and region, which its ARNs and AZs name.
+    pub place: Place,
     pub name: String,
     pub arn: String,
     pub capacity_providers: Vec<String>,
@@ -107,6 +111,8 @@ pub struct ServiceState {
 /// What a new task of the service looks like (its current task definition).
 #[derive(Debug, Clone)]
 pub struct TaskSpec {
+    /// Where the family is registered (its ARN's account and region).
+    pub place: Place,
     pub family: String,
     pub revision: u32,
     pub cpu: u32,
@@ -120,7 +126,7 @@ pub struct TaskSpec {
 
 impl TaskSpec {
     pub fn task_definition(&self) -> TaskDefRef {
-        names::task_definition(&self.family, self.revision)
+        self.place.task_definition(&self.family, self.revision)
     }
 }
 
@@ -130,7 +136,7 @@ pub struct SimTask {
     /// The deployment that started it.
     pub deployment: String,
     pub instance: Option<usize>,
-    /// Index into `names::AZS`.
+    /// Availability zone index (below `names::AZ_COUNT`).
     pub az: usize,
     pub next_at: Option<Time>,
     pub next: Next,
@@ -292,10 +298,11 @@ impl ServiceState {
 }
 
 impl ClusterState {
-    pub fn new(name: &str, fargate: bool) -> Self {
+    pub fn new(place: Place, name: &str, fargate: bool) -> Self {
         ClusterState {
+            place,
             name: name.to_string(),
-            arn: names::cluster_arn(name),
+            arn: place.cluster_arn(name),
             capacity_providers: Vec::new(),
             container_insights: false,
             tags: vec![("env".into(), name.to_string())],
@@ -478,8 +485,8 @@ impl Fleet {
     pub fn identity(&self) -> Identity {
         Identity {
             source: format!("demo: {}", self.scenario),
-            region: names::REGION.into(),
-            account: names::ACCOUNT.into(),
+            region: self.place.region.into(),
+            account: self.place.account.into(),
             principal: names::PRINCIPAL.into(),
         }
     }

@@ -12,7 +12,7 @@ use fastrand::Rng;
 
 use super::fleet::{ClusterState, Fleet, Next, ServiceState, StopKind, TaskSpec, Tuning};
 use super::lifecycle::{Placement, add_instance, secs, set_health};
-use super::names::{self, InstanceType, Sidecar};
+use super::names::{self, InstanceType, Place, Sidecar};
 use crate::model::{Deployment, Service, Time};
 
 pub const SCENARIOS: &[&str] = &[
@@ -36,8 +36,9 @@ pub const SCENARIOS: &[&str] = &[
     "nat-latency",
 ];
 
-pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {
+pub fn build(scenario: &str, seed: u64, start: Time, place: Place) -> Result<Fleet, String> {
     let mut generator = Generator {
+        place,
         rng: Rng::with_seed(seed),
         start,
         redated: HashSet::new(),
@@ -65,6 +66,7 @@ pub fn build(scenario: &str, seed: u64, start: Time) -> Result<Fleet, String> {
     let (min, max) = tuning.deployment_every_secs;
     let mut fleet = Fleet {
         scenario: scenario.to_string(),
+        place,
         next_deployment_at: start + secs(rng.i64(min..=max)),
         rng,
         now: start,
@@ -154,6 +156,8 @@ fn plan(
 }
 
 struct Generator {
+    /// The account and region the fleet's ARNs, images and AZs name.
+    place: Place,
     rng: Rng,
     start: Time,
     /// Tasks whose times were rewritten to make them a recent replacement.
@@ -207,12 +211,15 @@ impl Generator {
         };
         let built_at = deployed_at - secs(rng.i64(600..=4 * HOUR));
         let spec = TaskSpec {
+            place: self.place,
             family,
             revision: rng.u32(3..160),
             cpu: p.cpu,
             memory: p.memory,
             app_name: p.name.clone(),
-            image: names::ecr_image(&p.name, &names::release_tag(built_at, rng.u32(1..5))),
+            image: self
+                .place
+                .ecr_image(&p.name, &names::release_tag(built_at, rng.u32(1..5))),
             sidecars: p.sidecars.to_vec(),
             java_options: None,
         };
@@ -237,7 +244,7 @@ impl Generator {
         };
         let target_group_arns = if p.web {
             let tg = format!("{}-{}", cl.name, p.name);
-            vec![names::target_group_arn(rng, &tg[..tg.len().min(32)])]
+            vec![self.place.target_group_arn(rng, &tg[..tg.len().min(32)])]
         } else {
             Vec::new()
         };
@@ -250,7 +257,7 @@ impl Generator {
             })
             .collect();
         let service = Service {
-            arn: names::service_arn(&cl.name, &p.name),
+            arn: self.place.service_arn(&cl.name, &p.name),
             name: p.name.clone(),
             cluster_arn: cl.arn.clone(),
             status: "ACTIVE".into(),
@@ -265,7 +272,7 @@ impl Generator {
             enable_execute_command: p.exec,
             target_group_lbs: target_group_arns
                 .iter()
-                .map(|tg| (tg.clone(), names::load_balancer_arn(&cl.name)))
+                .map(|tg| (tg.clone(), self.place.cluster_load_balancer_arn(&cl.name)))
                 .collect(),
             target_group_arns,
             tags: vec![

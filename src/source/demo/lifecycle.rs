@@ -7,7 +7,7 @@ use chrono::TimeDelta;
 use fastrand::Rng;
 
 use super::fleet::{ClusterState, InstanceState, Next, SimTask, StopKind};
-use super::names::{self, AZS, InstanceType};
+use super::names::{self, AZ_COUNT, InstanceType};
 use crate::model::{Container, Instance, Task, Time};
 
 pub fn secs(n: i64) -> TimeDelta {
@@ -32,13 +32,13 @@ pub fn add_instance(
     let ec2_instance_id = names::ec2_instance_id(rng);
     let registered_at = registered(rng, launched_at);
     let instance = Instance {
-        arn: names::container_instance_arn(&cl.name, &id),
+        arn: cl.place.container_instance_arn(&cl.name, &id),
         loading: false,
         described_at: None,
         cluster_arn: cl.arn.clone(),
         ec2_instance_id,
         instance_type: ty.name.into(),
-        availability_zone: AZS[az].into(),
+        availability_zone: cl.place.az(az),
         subnet_id: names::private_subnet(az).into(),
         status: "ACTIVE".into(),
         agent_connected: true,
@@ -103,7 +103,7 @@ impl ClusterState {
     /// instances with room. `Err` carries the "unable to place" event text.
     pub fn place(&self, s: usize) -> Result<Placement, String> {
         let svc = &self.services[s];
-        let mut per_az = [0u32; 3];
+        let mut per_az = [0u32; AZ_COUNT];
         let mut per_instance = vec![0u16; self.instances.len()];
         for t in svc.tasks.iter().filter(|t| t.wants_running()) {
             per_az[t.az] += 1;
@@ -112,7 +112,7 @@ impl ClusterState {
             }
         }
         if self.fargate {
-            let az = (0..AZS.len()).min_by_key(|&az| per_az[az]).unwrap_or(0);
+            let az = (0..AZ_COUNT).min_by_key(|&az| per_az[az]).unwrap_or(0);
             return Ok(Placement { instance: None, az });
         }
         let (cpu, memory) = (svc.spec.cpu, svc.spec.memory);
@@ -196,7 +196,7 @@ impl ClusterState {
     ) -> usize {
         let fargate = self.fargate;
         let id = names::hex(rng, 32);
-        let arn = names::task_arn(&self.name, &id);
+        let arn = self.place.task_arn(&self.name, &id);
         let (instance_arn, ec2_id) = match placement.instance {
             Some(i) => {
                 let inst = &mut self.instances[i];
@@ -235,7 +235,7 @@ impl ClusterState {
         containers.extend(spec.sidecars.iter().map(|c| Container {
             cpu: Some(c.cpu),
             memory_reservation: Some(c.memory_reservation),
-            ..container(c.name, c.image)
+            ..container(c.name, &spec.place.sidecar_image(c))
         }));
         let task = Task {
             arn,
@@ -248,7 +248,7 @@ impl ClusterState {
             health: "UNKNOWN".into(),
             group: format!("service:{}", svc.service.name),
             launch_type: if fargate { "FARGATE" } else { "EC2" }.into(),
-            availability_zone: AZS[placement.az].into(),
+            availability_zone: self.place.az(placement.az),
             private_ip: names::private_ip(rng, placement.az),
             container_instance_arn: instance_arn,
             ec2_instance_id: ec2_id,
@@ -371,6 +371,7 @@ impl ClusterState {
         now: Time,
         rng: &mut Rng,
     ) -> bool {
+        let place = self.place;
         let svc = &mut self.services[s];
         svc.dirty = true;
         svc.unsteady = true;
@@ -416,11 +417,12 @@ impl ClusterState {
                 rng.u32(2..250)
             ),
             StopKind::SecretsFailure => format!(
-                "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:{}:{}:secret:{}/db-{} from secrets manager: AccessDeniedException",
-                names::REGION,
-                names::ACCOUNT,
-                t.task.task_definition.family,
-                names::hex(rng, 6)
+                "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret {} from secrets manager: AccessDeniedException",
+                place.secret_arn(&format!(
+                    "{}/db-{}",
+                    t.task.task_definition.family,
+                    names::hex(rng, 6)
+                )),
             ),
             // `StopTask` without a reason; the operation's reason replaces it.
             StopKind::UserInitiated => "Task stopped by user".into(),

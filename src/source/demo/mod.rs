@@ -69,7 +69,19 @@ impl DemoSource {
     /// Builds `scenario` as it looks at `start`. Unknown scenario → Err(message listing the
     /// known ones).
     pub fn new(scenario: &str, seed: u64, start: Time, clock: DemoClock) -> Result<Self, String> {
-        let mut fleet = generate::build(scenario, seed, start)?;
+        Self::placed(names::Place::DEMO, scenario, seed, start, clock)
+    }
+
+    /// [`DemoSource::new`] living in `place`: its ARNs, image URIs and AZs name that account
+    /// and region (the demo organisation's contexts).
+    fn placed(
+        place: names::Place,
+        scenario: &str,
+        seed: u64,
+        start: Time,
+        clock: DemoClock,
+    ) -> Result<Self, String> {
+        let mut fleet = generate::build(scenario, seed, start, place)?;
         fleet.taskdefs.record_all(&fleet.clusters, start);
         Ok(DemoSource {
             fleet: Mutex::new(fleet),
@@ -263,13 +275,13 @@ impl FleetSource for DemoSource {
                 .ok_or_else(|| {
                     SourceError::not_found(format!("task definition {arn} not found"))
                 })?;
-            Ok(Arc::new(definition_of(&task)))
+            Ok(Arc::new(definition_of(&task, f.place)))
         })
     }
 }
 
 /// A task definition as the demo's tasks imply it: awslogs to `/ecs/<family>`.
-fn definition_of(task: &Task) -> TaskDefinition {
+fn definition_of(task: &Task, place: names::Place) -> TaskDefinition {
     let family = &task.task_definition.family;
     TaskDefinition {
         reference: task.task_definition.clone(),
@@ -282,8 +294,8 @@ fn definition_of(task: &Task) -> TaskDefinition {
             "bridge"
         }
         .into(),
-        execution_role_arn: format!("arn:aws:iam::123456789012:role/{family}-execution"),
-        task_role_arn: format!("arn:aws:iam::123456789012:role/{family}-task"),
+        execution_role_arn: place.role_arn(&format!("{family}-execution")),
+        task_role_arn: place.role_arn(&format!("{family}-task")),
         requires_compatibilities: vec![task.launch_type.clone()],
         registered_at: None,
         containers: task
@@ -300,7 +312,7 @@ fn definition_of(task: &Task) -> TaskDefinition {
                 log_driver: "awslogs".into(),
                 log_options: vec![
                     ("awslogs-group".into(), format!("/ecs/{family}")),
-                    ("awslogs-region".into(), "eu-west-1".into()),
+                    ("awslogs-region".into(), place.region.into()),
                     ("awslogs-stream-prefix".into(), "ecs".into()),
                 ],
                 ..Default::default()

@@ -5,10 +5,9 @@ use fastrand::Rng;
 
 use crate::model::{TaskDefRef, Time};
 
-pub const REGION: &str = "eu-west-1";
-pub const ACCOUNT: &str = "123456789012";
 pub const PRINCIPAL: &str = "assumed-role/Operator/demo";
-pub const AZS: [&str; 3] = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
+/// Availability zones of the demo's VPC (`<region>a`, `b`, `c`): what AZ indexes count.
+pub const AZ_COUNT: usize = 3;
 pub const AGENT_VERSION: &str = "1.87.0";
 /// Instances nobody has refreshed for a while run an older agent, as in real fleets.
 pub const OLD_AGENT_VERSION: &str = "1.86.3";
@@ -46,44 +45,105 @@ pub fn uuid(rng: &mut Rng) -> String {
     )
 }
 
-pub fn cluster_arn(cluster: &str) -> String {
-    format!("arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{cluster}")
+/// Where a demo fleet lives: the account and region that every ARN, image URI and availability
+/// zone it generates names, so a context's identity and its resources agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub account: &'static str,
+    pub region: &'static str,
 }
 
-pub fn service_arn(cluster: &str, service: &str) -> String {
-    format!("arn:aws:ecs:{REGION}:{ACCOUNT}:service/{cluster}/{service}")
-}
+impl Place {
+    /// The single demo's account and region (`--demo`, the tests' and snapshots' fleet).
+    pub const DEMO: Place = Place {
+        account: "123456789012",
+        region: "eu-west-1",
+    };
 
-pub fn task_arn(cluster: &str, id: &str) -> String {
-    format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task/{cluster}/{id}")
-}
+    /// `arn:aws:<service>:<region>:<account>:<resource>`.
+    fn arn(&self, service: &str, resource: &str) -> String {
+        let Place { account, region } = self;
+        format!("arn:aws:{service}:{region}:{account}:{resource}")
+    }
 
-pub fn container_instance_arn(cluster: &str, id: &str) -> String {
-    format!("arn:aws:ecs:{REGION}:{ACCOUNT}:container-instance/{cluster}/{id}")
-}
+    pub fn cluster_arn(&self, cluster: &str) -> String {
+        self.arn("ecs", &format!("cluster/{cluster}"))
+    }
 
-pub fn task_definition(family: &str, revision: u32) -> TaskDefRef {
-    TaskDefRef {
-        arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{family}:{revision}"),
-        family: family.to_string(),
-        revision,
+    pub fn service_arn(&self, cluster: &str, service: &str) -> String {
+        self.arn("ecs", &format!("service/{cluster}/{service}"))
+    }
+
+    pub fn task_arn(&self, cluster: &str, id: &str) -> String {
+        self.arn("ecs", &format!("task/{cluster}/{id}"))
+    }
+
+    pub fn container_instance_arn(&self, cluster: &str, id: &str) -> String {
+        self.arn("ecs", &format!("container-instance/{cluster}/{id}"))
+    }
+
+    pub fn task_definition(&self, family: &str, revision: u32) -> TaskDefRef {
+        TaskDefRef {
+            arn: self.arn("ecs", &format!("task-definition/{family}:{revision}")),
+            family: family.to_string(),
+            revision,
+        }
+    }
+
+    pub fn target_group_arn(&self, rng: &mut Rng, name: &str) -> String {
+        let id = hex(rng, 16);
+        self.arn("elasticloadbalancing", &format!("targetgroup/{name}/{id}"))
+    }
+
+    /// An application load balancer's ARN; `id` is its 16 hex digits.
+    pub fn load_balancer_arn(&self, name: &str, id: &str) -> String {
+        self.arn(
+            "elasticloadbalancing",
+            &format!("loadbalancer/app/{name}/{id}"),
+        )
+    }
+
+    /// One application load balancer per cluster, named after it. Derived from the name, not
+    /// the RNG, so adding it left every other generated value as it was.
+    pub fn cluster_load_balancer_arn(&self, cluster: &str) -> String {
+        let hash = crate::model::hash::stable(&[cluster.as_bytes()]);
+        self.load_balancer_arn(&format!("{cluster}-edge"), &format!("{hash:016x}"))
+    }
+
+    pub fn secret_arn(&self, name: &str) -> String {
+        self.arn("secretsmanager", &format!("secret:{name}"))
+    }
+
+    pub fn parameter_arn(&self, name: &str) -> String {
+        self.arn("ssm", &format!("parameter/{name}"))
+    }
+
+    /// IAM is global: its ARNs name the account but no region.
+    pub fn role_arn(&self, role: &str) -> String {
+        format!("arn:aws:iam::{}:role/{role}", self.account)
+    }
+
+    /// An image in the account's own ECR registry of the region.
+    pub fn ecr_image(&self, repo: &str, tag: &str) -> String {
+        ecr_registry_image(self.account, self.region, &format!("{repo}:{tag}"))
+    }
+
+    /// The sidecar's image as a task in this region pulls it.
+    pub fn sidecar_image(&self, sidecar: &Sidecar) -> String {
+        match sidecar.ecr_account {
+            Some(account) => ecr_registry_image(account, self.region, sidecar.image),
+            None => sidecar.image.to_string(),
+        }
+    }
+
+    /// Availability zone `n` (an index below [`AZ_COUNT`]): `<region>a`, `b`, `c`.
+    pub fn az(&self, n: usize) -> String {
+        format!("{}{}", self.region, ['a', 'b', 'c'][n % AZ_COUNT])
     }
 }
 
-pub fn target_group_arn(rng: &mut Rng, name: &str) -> String {
-    format!(
-        "arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/{name}/{}",
-        hex(rng, 16)
-    )
-}
-
-/// One application load balancer per cluster, named after it. Derived from the name, not the
-/// RNG, so adding it left every other generated value as it was.
-pub fn load_balancer_arn(cluster: &str) -> String {
-    let hash = crate::model::hash::stable(&[cluster.as_bytes()]);
-    format!(
-        "arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/{cluster}-edge/{hash:016x}"
-    )
+fn ecr_registry_image(account: &str, region: &str, image: &str) -> String {
+    format!("{account}.dkr.ecr.{region}.amazonaws.com/{image}")
 }
 
 pub fn ec2_instance_id(rng: &mut Rng) -> String {
@@ -94,17 +154,13 @@ pub fn deployment_id(rng: &mut Rng) -> String {
     format!("ecs-svc/{}", digits(rng, 19))
 }
 
-pub fn ecr_image(repo: &str, tag: &str) -> String {
-    format!("{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{repo}:{tag}")
-}
-
 /// Release tags the way many CI pipelines stamp them: build date plus the day's build number.
 pub fn release_tag(at: Time, build: u32) -> String {
     format!("{}-{build}", at.format("%Y.%m.%d"))
 }
 
-/// The private subnet of each availability zone (`AZS`): where instances and awsvpc tasks live.
-pub const PRIVATE_SUBNETS: [&str; 3] = [
+/// The private subnet of each availability zone (index below `AZ_COUNT`): where instances and awsvpc tasks live.
+pub const PRIVATE_SUBNETS: [&str; AZ_COUNT] = [
     "subnet-0a41c9e27d3b58f10",
     "subnet-0b7e25d1c4a96f382",
     "subnet-0c93f7a2e15b84d06",
@@ -112,7 +168,7 @@ pub const PRIVATE_SUBNETS: [&str; 3] = [
 
 /// The public subnet (AZ a) the demo VPC's NAT gateway lives in.
 pub const PUBLIC_SUBNET_A: &str = "subnet-0f5e2d8c7a1b39e46";
-/// The public subnet of each availability zone (`AZS`), where its NAT gateway would go.
+/// The public subnet of each availability zone (index below `AZ_COUNT`), where its NAT gateway would go.
 pub fn public_subnet(az: usize) -> &'static str {
     [
         PUBLIC_SUBNET_A,
@@ -164,14 +220,19 @@ pub fn runtime_id(rng: &mut Rng, task_id: &str, fargate: bool) -> String {
 #[derive(Debug)]
 pub struct Sidecar {
     pub name: &'static str,
+    /// `repo:tag`; in the regional ECR registry of `ecr_account` when there is one
+    /// ([`Place::sidecar_image`]), else a public image as it stands.
     pub image: &'static str,
+    pub ecr_account: Option<&'static str>,
     pub cpu: u32,
     pub memory_reservation: u32,
 }
 
 pub const ENVOY: Sidecar = Sidecar {
     name: "envoy",
-    image: "840364872350.dkr.ecr.eu-west-1.amazonaws.com/aws-appmesh-envoy:v1.29.9.0-prod",
+    image: "aws-appmesh-envoy:v1.29.9.0-prod",
+    // AWS's App Mesh account: each region has its copy of the image.
+    ecr_account: Some("840364872350"),
     cpu: 64,
     memory_reservation: 128,
 };
@@ -179,6 +240,7 @@ pub const ENVOY: Sidecar = Sidecar {
 pub const DATADOG: Sidecar = Sidecar {
     name: "datadog-agent",
     image: "public.ecr.aws/datadog/agent:7.59.0",
+    ecr_account: None,
     cpu: 64,
     memory_reservation: 256,
 };
@@ -186,6 +248,7 @@ pub const DATADOG: Sidecar = Sidecar {
 pub const LOG_ROUTER: Sidecar = Sidecar {
     name: "log-router",
     image: "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.4",
+    ecr_account: None,
     cpu: 32,
     memory_reservation: 64,
 };
@@ -319,8 +382,53 @@ mod tests {
     }
 
     #[test]
+    fn the_demo_place_names_what_the_single_demo_always_named() {
+        let p = Place::DEMO;
+        let ecs = "arn:aws:ecs:eu-west-1:123456789012";
+        assert_eq!(p.cluster_arn("prod"), format!("{ecs}:cluster/prod"));
+        assert_eq!(
+            p.service_arn("prod", "cart"),
+            format!("{ecs}:service/prod/cart")
+        );
+        assert_eq!(p.task_arn("prod", "ab12"), format!("{ecs}:task/prod/ab12"));
+        assert_eq!(
+            p.container_instance_arn("prod", "cd34"),
+            format!("{ecs}:container-instance/prod/cd34")
+        );
+        assert_eq!(
+            p.task_definition("cart", 7).arn,
+            format!("{ecs}:task-definition/cart:7")
+        );
+        let elb = "arn:aws:elasticloadbalancing:eu-west-1:123456789012";
+        let tg = p.target_group_arn(&mut Rng::with_seed(1), "tg-web");
+        assert!(
+            tg.starts_with(&format!("{elb}:targetgroup/tg-web/")),
+            "{tg}"
+        );
+        assert_eq!(
+            p.cluster_load_balancer_arn("prod"),
+            format!(
+                "{elb}:loadbalancer/app/prod-edge/{:016x}",
+                crate::model::hash::stable(&[b"prod"])
+            )
+        );
+        assert_eq!(
+            p.ecr_image("cart", "1.2"),
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/cart:1.2"
+        );
+        assert_eq!(
+            p.sidecar_image(&ENVOY),
+            "840364872350.dkr.ecr.eu-west-1.amazonaws.com/aws-appmesh-envoy:v1.29.9.0-prod"
+        );
+        assert_eq!(p.sidecar_image(&DATADOG), DATADOG.image);
+        let azs: Vec<String> = (0..AZ_COUNT).map(|n| p.az(n)).collect();
+        assert_eq!(azs, ["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
+        assert_eq!(p.role_arn("x"), "arn:aws:iam::123456789012:role/x");
+    }
+
+    #[test]
     fn task_definitions_parse_back() {
-        let td = task_definition("cart", 42);
+        let td = Place::DEMO.task_definition("cart", 42);
         assert_eq!(TaskDefRef::from_arn(&td.arn), td);
     }
 

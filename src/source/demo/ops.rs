@@ -11,7 +11,7 @@
 use fastrand::Rng;
 
 use super::fleet::{ClusterState, Fleet, ServiceState, SimTask, StopKind};
-use super::names::{self, AZS};
+use super::names::{self, AZ_COUNT};
 use super::simulate::begin_deployment;
 use crate::model::arn::target_group_name;
 use crate::model::{
@@ -291,7 +291,7 @@ impl ClusterState {
         if left.len() <= desired {
             return;
         }
-        let mut per_az = [0u32; AZS.len()];
+        let mut per_az = [0u32; AZ_COUNT];
         for &i in &left {
             per_az[svc.tasks[i].az] += 1;
         }

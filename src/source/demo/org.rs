@@ -1,10 +1,11 @@
 //! An organisation's fleet for the fleet view (`--demo org`, not wired to the command line yet):
 //! three accounts × two regions, one context in the middle of an incident, the others calm.
 //!
-//! Each context is a demo source of its own (its own seed, so the calm ones differ), answering
-//! STS's question with its own account and region. Their ARNs still name the demo's one account
-//! and region (`names`): whatever merges them keys by context and ARN.
+//! Each context is a demo source of its own (its own seed, so the calm ones differ) living in
+//! its own account and region: STS's answer, every ARN, image URI and availability zone it
+//! shows name that place, as a real console's would.
 
+use super::names::Place;
 use super::{DemoClock, DemoSource};
 use crate::model::{Context, Identity, Time};
 
@@ -51,12 +52,13 @@ impl DemoSource {
                 };
                 // A seed per context: six copies of one fleet would not look like an org.
                 let member_seed = seed.wrapping_add((i * REGIONS.len() + j) as u64 * 7919);
-                let mut source = DemoSource::new(scenario, member_seed, start, clock)
+                let place = Place { account, region };
+                let mut source = DemoSource::placed(place, scenario, member_seed, start, clock)
                     .unwrap_or_else(|e| panic!("demo org scenario {scenario}: {e}"));
                 source.identity = Some(Identity {
                     source: format!("demo: org, profile {profile}"),
-                    region: region.to_string(),
-                    account: account.to_string(),
+                    region: place.region.into(),
+                    account: place.account.into(),
                     principal: "assumed-role/OrgReadOnly/demo".into(),
                 });
                 members.push(OrgMember {
@@ -113,6 +115,177 @@ mod tests {
             .map(|m| m.context.to_string())
             .collect();
         assert_eq!(in_incident, ["prod · eu-west-1"]);
+    }
+
+    /// Every identifier a member shows, with what it is (for the failure message).
+    fn identifiers(m: &OrgMember) -> Vec<(&'static str, String)> {
+        let src = &m.source;
+        let mut out = Vec::new();
+        for c in block_on(src.clusters()).unwrap() {
+            out.push(("cluster", c.arn.clone()));
+            for s in block_on(src.services(&c.name)).unwrap() {
+                out.push(("service", s.arn.clone()));
+                out.push(("service's cluster", s.cluster_arn.clone()));
+                out.push(("service's task definition", s.task_definition.arn.clone()));
+                for d in &s.deployments {
+                    out.push((
+                        "deployment's task definition",
+                        d.task_definition.arn.clone(),
+                    ));
+                }
+                for e in s.events.iter().filter(|e| e.message.contains("arn:")) {
+                    out.push(("event", e.message.clone()));
+                }
+                for (tg, lb) in &s.target_group_lbs {
+                    out.push(("target group", tg.clone()));
+                    out.push(("load balancer", lb.clone()));
+                }
+                for target in block_on(src.target_health(&s.target_group_arns))
+                    .unwrap()
+                    .iter()
+                    .flat_map(|g| &g.targets)
+                {
+                    out.push((
+                        "target's availability zone",
+                        target.availability_zone.clone(),
+                    ));
+                }
+                for r in block_on(src.task_definition_revisions(&s.task_definition.family)).unwrap()
+                {
+                    let def = block_on(src.task_definition(&r.arn)).unwrap();
+                    out.push(("task definition", def.reference.arn.clone()));
+                    out.push(("execution role", def.execution_role_arn.clone()));
+                    out.push(("task role", def.task_role_arn.clone()));
+                    for c in &def.containers {
+                        out.push(("definition's image", c.image.clone()));
+                        for (_, secret) in &c.secrets {
+                            out.push(("secret", secret.clone()));
+                        }
+                        for (name, value) in c.environment.iter().chain(&c.log_options) {
+                            if name.contains("REGION") || name.contains("region") {
+                                out.push(("region setting", value.clone()));
+                            }
+                        }
+                    }
+                }
+            }
+            for i in block_on(src.instances(&c.name)).unwrap() {
+                out.push(("container instance", i.arn.clone()));
+                out.push(("instance's cluster", i.cluster_arn.clone()));
+                out.push(("instance's availability zone", i.availability_zone.clone()));
+            }
+            for stopped in [false, true] {
+                let scope = TaskScope::Cluster {
+                    cluster: c.name.clone(),
+                };
+                for t in block_on(src.tasks(&scope, stopped)).unwrap() {
+                    out.push(("task", t.arn.clone()));
+                    out.push(("task's cluster", t.cluster_arn.clone()));
+                    out.push(("task's task definition", t.task_definition.arn.clone()));
+                    out.push(("task's availability zone", t.availability_zone.clone()));
+                    out.extend(
+                        t.container_instance_arn
+                            .clone()
+                            .map(|a| ("task's instance", a)),
+                    );
+                    for c in &t.containers {
+                        out.push(("task's image", c.image.clone()));
+                    }
+                    if t.stopped_reason.contains("arn:") {
+                        out.push(("stop reason", t.stopped_reason.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether `id` belongs in `region` of `account`: an ARN of that account and region (IAM's
+    /// name no region), or text whose every ARN is; an image of the region's ECR (the account's
+    /// own, or AWS's App Mesh registry) or a public one; an availability zone of the region, or
+    /// the region itself.
+    fn names_place(id: &str, account: &str, region: &str) -> bool {
+        if id.contains("arn:aws:") {
+            return id.match_indices("arn:aws:").all(|(at, _)| {
+                let arn = id[at..].split([' ', ')', ',']).next().unwrap_or_default();
+                let parts: Vec<&str> = arn.splitn(6, ':').collect();
+                let (service, r, a) = (parts[2], parts[3], parts.get(4).copied());
+                a == Some(account) && (r == region || (service, r) == ("iam", ""))
+            });
+        }
+        if id.contains(".dkr.ecr.") {
+            let own = format!("{account}.dkr.ecr.{region}.amazonaws.com/");
+            let app_mesh = format!("840364872350.dkr.ecr.{region}.amazonaws.com/");
+            return id.starts_with(&own) || id.starts_with(&app_mesh);
+        }
+        if id.starts_with("public.ecr.aws/") || id == region {
+            return true;
+        }
+        id.strip_prefix(region)
+            .is_some_and(|zone| matches!(zone, "a" | "b" | "c"))
+    }
+
+    #[test]
+    fn every_identifier_of_a_member_names_its_own_account_and_region() {
+        let members = org();
+        for m in &members {
+            // Some time on: deploys register revisions, tasks stop and start, the incident
+            // unfolds (its bad deploy, its failing targets).
+            m.source
+                .advance_to(m.source.now() + chrono::TimeDelta::minutes(30));
+            m.source.advance_replay(600.0);
+            let ids = identifiers(m);
+            assert!(ids.len() > 100, "{}: {} identifiers", m.context, ids.len());
+            for kind in [
+                "task",
+                "container instance",
+                "target group",
+                "secret",
+                "event",
+            ] {
+                assert!(
+                    ids.iter().any(|(k, _)| *k == kind),
+                    "{} shows no {kind}",
+                    m.context
+                );
+            }
+            for (kind, id) in &ids {
+                assert!(
+                    names_place(id, &m.account, &m.context.region),
+                    "{}: {kind} {id} is not in {} / {}",
+                    m.context,
+                    m.account,
+                    m.context.region
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_default_demo_still_lives_in_its_one_account_and_region() {
+        let start = "2026-03-01T09:00:00Z".parse().unwrap();
+        let src = DemoSource::new("default", 42, start, DemoClock::Fixed(start)).unwrap();
+        let clusters = block_on(src.clusters()).unwrap();
+        assert_eq!(
+            clusters[0].arn,
+            "arn:aws:ecs:eu-west-1:123456789012:cluster/prod"
+        );
+        let identity = block_on(src.identity()).unwrap();
+        assert_eq!(
+            (identity.account.as_str(), identity.region.as_str()),
+            ("123456789012", "eu-west-1")
+        );
+        let member = OrgMember {
+            context: Context::new(None, "eu-west-1"),
+            account: "123456789012".into(),
+            source: src,
+        };
+        for (kind, id) in identifiers(&member) {
+            assert!(
+                names_place(&id, "123456789012", "eu-west-1"),
+                "{kind} {id} left the demo's account"
+            );
+        }
     }
 
     #[test]

@@ -130,7 +130,7 @@ impl Registry {
                 },
                 None => Shape {
                     revision,
-                    image: names::ecr_image(
+                    image: spec.place.ecr_image(
                         &spec.app_name,
                         &names::release_tag(registered_at, 1 + revision % 4),
                     ),
@@ -182,7 +182,7 @@ fn environment(spec: &TaskSpec, revision: u32) -> Vec<(String, String)> {
             "DB_POOL_SIZE".to_string(),
             (10 + (revision / 2 % 3) * 5).to_string(),
         ),
-        ("AWS_REGION".to_string(), "eu-west-1".to_string()),
+        ("AWS_REGION".to_string(), spec.place.region.to_string()),
     ];
     if revision.is_multiple_of(2) {
         env.push(("FEATURE_FAST_CHECKOUT".to_string(), "on".to_string()));
@@ -196,22 +196,15 @@ fn environment(spec: &TaskSpec, revision: u32) -> Vec<(String, String)> {
 
 /// Secret references: the database password's secret is rotated to a new one now and then.
 fn secrets(spec: &TaskSpec, revision: u32) -> Vec<(String, String)> {
-    let account = "123456789012";
+    let place = spec.place;
     vec![
         (
             "API_TOKEN".to_string(),
-            format!(
-                "arn:aws:ssm:eu-west-1:{account}:parameter/{}/api-token",
-                spec.app_name
-            ),
+            place.parameter_arn(&format!("{}/api-token", spec.app_name)),
         ),
         (
             "DB_PASSWORD".to_string(),
-            format!(
-                "arn:aws:secretsmanager:eu-west-1:{account}:secret:{}/db-v{}",
-                spec.app_name,
-                revision / 3
-            ),
+            place.secret_arn(&format!("{}/db-v{}", spec.app_name, revision / 3)),
         ),
     ]
 }
@@ -223,7 +216,7 @@ fn definition(svc: &ServiceState, fargate: bool, shape: &Shape) -> TaskDefinitio
     let family = &spec.family;
     let log_options = vec![
         ("awslogs-group".to_string(), format!("/ecs/{family}")),
-        ("awslogs-region".to_string(), "eu-west-1".to_string()),
+        ("awslogs-region".to_string(), spec.place.region.to_string()),
         ("awslogs-stream-prefix".to_string(), "ecs".to_string()),
     ];
     let sidecar_cpu: u32 = spec.sidecars.iter().map(|c| c.cpu).sum();
@@ -280,7 +273,7 @@ fn definition(svc: &ServiceState, fargate: bool, shape: &Shape) -> TaskDefinitio
     let mut containers = vec![app];
     containers.extend(spec.sidecars.iter().map(|c| ContainerDefinition {
         name: c.name.into(),
-        image: c.image.into(),
+        image: spec.place.sidecar_image(c),
         cpu: Some(c.cpu),
         memory_reservation: Some(c.memory_reservation),
         essential: false,
@@ -289,15 +282,15 @@ fn definition(svc: &ServiceState, fargate: bool, shape: &Shape) -> TaskDefinitio
         ..Default::default()
     }));
     TaskDefinition {
-        reference: names::task_definition(family, shape.revision),
+        reference: spec.place.task_definition(family, shape.revision),
         status: "ACTIVE".into(),
         registered_at: Some(shape.registered_at),
         cpu: Some(shape.cpu),
         memory: Some(shape.memory),
         network_mode: if fargate { "awsvpc" } else { "bridge" }.into(),
         requires_compatibilities: vec![if fargate { "FARGATE" } else { "EC2" }.into()],
-        execution_role_arn: format!("arn:aws:iam::123456789012:role/{family}-execution"),
-        task_role_arn: format!("arn:aws:iam::123456789012:role/{family}-task"),
+        execution_role_arn: spec.place.role_arn(&format!("{family}-execution")),
+        task_role_arn: spec.place.role_arn(&format!("{family}-task")),
         containers,
     }
 }

@@ -6,7 +6,7 @@ use super::{DAY, Generator, HOUR, Plan};
 use crate::source::demo::fleet::{ClusterState, StopKind};
 use crate::source::demo::lifecycle::secs;
 use crate::source::demo::names::{
-    self, AZS, DATADOG, ENVOY, LARGE_DOMAINS, LARGE_ROLES, LOG_ROUTER, M5_2XLARGE, Sidecar,
+    self, AZ_COUNT, DATADOG, ENVOY, LARGE_DOMAINS, LARGE_ROLES, LOG_ROUTER, M5_2XLARGE, Sidecar,
 };
 
 /// The big cluster: 1,200 services × 50 tasks on 3,000 instances.
@@ -61,11 +61,11 @@ impl Generator {
     }
 
     fn huge_cluster(&mut self, name: &str, instances: usize, services: &[String]) -> ClusterState {
-        let mut cl = ClusterState::new(name, false);
+        let mut cl = ClusterState::new(self.place, name, false);
         cl.capacity_providers = vec![format!("{name}-asg")];
         cl.container_insights = true;
         for n in 0..instances {
-            let i = self.instance(&mut cl, M5_2XLARGE, n % AZS.len(), None);
+            let i = self.instance(&mut cl, M5_2XLARGE, n % AZ_COUNT, None);
             if n % 37 == 5 {
                 cl.instances[i].instance.agent_version = names::OLD_AGENT_VERSION.into();
             }

@@ -9,7 +9,7 @@ use super::{Generator, plan};
 use crate::model::{DeploymentConfig, LbBinding};
 use crate::source::demo::fleet::ClusterState;
 use crate::source::demo::lifecycle::Placement;
-use crate::source::demo::names::{self, ACCOUNT, REGION};
+use crate::source::demo::names;
 use crate::source::demo::scenario::{Fixture, WebPlan};
 
 impl Generator {
@@ -18,7 +18,7 @@ impl Generator {
     }
 
     fn demo_prod(&mut self, f: &Fixture) -> ClusterState {
-        let mut cl = ClusterState::new("demo-prod", false);
+        let mut cl = ClusterState::new(self.place, "demo-prod", false);
         cl.capacity_providers = vec!["demo-prod-asg".into()];
         cl.container_insights = true;
         for &(ty, az) in &f.instances {
@@ -74,7 +74,7 @@ impl Generator {
     }
 
     fn demo_batch(&mut self) -> ClusterState {
-        let mut cl = ClusterState::new("demo-batch", true);
+        let mut cl = ClusterState::new(self.place, "demo-batch", true);
         cl.capacity_providers = vec!["FARGATE".into(), "FARGATE_SPOT".into()];
         let p = plan("report-exporter", 2, 512, 1024, &[], false, false, false);
         let deployed_ago = self.rng.i64(2 * 86_400..=9 * 86_400);
@@ -97,7 +97,7 @@ impl Generator {
         let svc = &mut cl.services[s];
         svc.spec.family = family.to_string();
         svc.spec.revision = revision;
-        svc.spec.image = names::ecr_image(family, tag);
+        svc.spec.image = svc.spec.place.ecr_image(family, tag);
         let td = svc.spec.task_definition();
         svc.service.task_definition = td.clone();
         for d in &mut svc.service.deployments {
@@ -117,15 +117,13 @@ impl Generator {
     }
 
     fn load_balancer(&mut self, name: &str) -> String {
-        format!(
-            "arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/{name}/{}",
-            names::hex(&mut self.rng, 16)
-        )
+        let id = names::hex(&mut self.rng, 16);
+        self.place.load_balancer_arn(name, &id)
     }
 
     /// Puts target group `name` of load balancer `lb` in front of the service.
     fn front(&mut self, cl: &mut ClusterState, s: usize, name: &str, lb: &str) {
-        let tg = names::target_group_arn(&mut self.rng, name);
+        let tg = self.place.target_group_arn(&mut self.rng, name);
         let svc = &mut cl.services[s];
         svc.service.target_group_arns = vec![tg.clone()];
         svc.service.target_group_lbs = vec![(tg.clone(), lb.to_string())];

@@ -5,7 +5,7 @@ use super::{DAY, Generator, HOUR, Plan, plan};
 use crate::source::demo::fleet::{ClusterState, StopKind};
 use crate::source::demo::lifecycle::secs;
 use crate::source::demo::names::{
-    self, AZS, C6I_4XLARGE, DATADOG, ENVOY, LOG_ROUTER, M5_2XLARGE, M5_4XLARGE, M5_XLARGE,
+    self, AZ_COUNT, C6I_4XLARGE, DATADOG, ENVOY, LOG_ROUTER, M5_2XLARGE, M5_4XLARGE, M5_XLARGE,
     R6I_2XLARGE, Sidecar, T3_XLARGE,
 };
 use crate::source::demo::simulate::begin_deployment;
@@ -16,7 +16,7 @@ impl Generator {
     }
 
     fn prod(&mut self) -> ClusterState {
-        let mut cl = ClusterState::new("prod", false);
+        let mut cl = ClusterState::new(self.place, "prod", false);
         cl.capacity_providers = vec!["prod-asg".into()];
         cl.container_insights = true;
         let general = [
@@ -102,7 +102,7 @@ impl Generator {
     }
 
     fn staging(&mut self) -> ClusterState {
-        let mut cl = ClusterState::new("staging", false);
+        let mut cl = ClusterState::new(self.place, "staging", false);
         cl.capacity_providers = vec!["staging-asg".into()];
         // Staging runs on a burstable host: its CPU credits are worth watching.
         self.instance(&mut cl, T3_XLARGE, 0, None);
@@ -151,7 +151,7 @@ impl Generator {
     }
 
     fn batch(&mut self) -> ClusterState {
-        let mut cl = ClusterState::new("batch", true);
+        let mut cl = ClusterState::new(self.place, "batch", true);
         cl.capacity_providers = vec!["FARGATE".into(), "FARGATE_SPOT".into()];
         const L: &[&Sidecar] = &[&LOG_ROUTER];
         const D: &[&Sidecar] = &[&DATADOG];
@@ -196,11 +196,11 @@ impl Generator {
 
     /// 200 services × 50 tasks on 500 instances: the scale test for every pane.
     pub(super) fn large_cluster(&mut self) -> ClusterState {
-        let mut cl = ClusterState::new("large", false);
+        let mut cl = ClusterState::new(self.place, "large", false);
         cl.capacity_providers = vec!["large-asg".into()];
         cl.container_insights = true;
         for n in 0..500 {
-            let i = self.instance(&mut cl, M5_2XLARGE, n % AZS.len(), None);
+            let i = self.instance(&mut cl, M5_2XLARGE, n % AZ_COUNT, None);
             if n % 37 == 5 {
                 self.not_refreshed(&mut cl, i);
             }
@@ -251,7 +251,7 @@ impl Generator {
         let svc = &mut cl.services[s];
         svc.spec.revision += 1;
         let tag = names::release_tag(self.ago(40 * 60), self.rng.u32(2..6));
-        svc.spec.image = names::ecr_image(&svc.spec.app_name, &tag);
+        svc.spec.image = svc.spec.place.ecr_image(&svc.spec.app_name, &tag);
         let new = names::deployment_id(&mut self.rng);
         begin_deployment(svc, new.clone(), created);
 
@@ -365,7 +365,7 @@ impl Generator {
         let current = svc.spec.clone();
         svc.spec.revision -= 1;
         let tag = names::release_tag(deployed_at - secs(5 * DAY), self.rng.u32(1..4));
-        svc.spec.image = names::ecr_image(&svc.spec.app_name, &tag);
+        svc.spec.image = svc.spec.place.ecr_image(&svc.spec.app_name, &tag);
         let old = names::deployment_id(&mut self.rng);
         let stop_at = deployed_at + secs(150);
         let mut ids = Vec::new();

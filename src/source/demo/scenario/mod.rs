@@ -159,7 +159,7 @@ pub struct WebPlan {
 
 /// What a scenario starts from: the shared fixture, with the scenario's changes.
 pub struct Fixture {
-    /// Instance type and availability zone (index into `names::AZS`) of each container
+    /// Instance type and availability zone (an index below `names::AZ_COUNT`) of each container
     /// instance of `demo-prod`.
     pub instances: Vec<(InstanceType, usize)>,
     pub web: WebPlan,

@@ -358,7 +358,7 @@ impl Ctx<'_> {
         let fargate = clusters[c].fargate;
         let svc = &mut clusters[c].services[s];
         svc.spec.revision = taskdefs.next_revision(&svc.spec.family, svc.spec.revision);
-        svc.spec.image = names::ecr_image(&svc.spec.app_name, tag);
+        svc.spec.image = svc.spec.place.ecr_image(&svc.spec.app_name, tag);
         svc.spec.java_options = self.world.java_options_of(svc.spec.revision);
         if let Some(memory) = memory {
             svc.spec.memory = memory;
