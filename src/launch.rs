@@ -111,13 +111,6 @@ pub fn prepare(cli: &Cli, size: (u16, u16)) -> Result<Prepared, LaunchError> {
             }
             (source, state, Vec::new())
         }
-        Sources::Many(_) if cli.cluster.is_some() && cli.command.is_none() => {
-            return Err(LaunchError::Usage(
-                "--cluster opens one context's cluster: with several contexts, find it in the \
-                 fleet view's clusters (/NAME)"
-                    .into(),
-            ));
-        }
         Sources::Many(contexts) => {
             let source: Arc<dyn FleetSource> = Arc::new(Unavailable(SourceError::new(
                 ErrorKind::Service,
@@ -155,6 +148,15 @@ pub fn run(cli: Cli) -> Result<(), LaunchError> {
         members,
         state,
     } = prepare(&cli, size)?;
+    // The console's `--cluster` opens that cluster (the headless commands' keeps to it in
+    // whichever contexts have it): checked here, as `main` hands them the command apart.
+    if !members.is_empty() && cli.cluster.is_some() {
+        return Err(LaunchError::Usage(
+            "--cluster opens one context's cluster: with several contexts, find it in the \
+             fleet view's clusters (/NAME)"
+                .into(),
+        ));
+    }
     color_eyre::install()?;
     tui::install_panic_hook();
     tracing::info!(demo = ?cli.demo, read_only = cli.read_only, "starting");
