@@ -490,8 +490,15 @@ fn timeline_and_export_of_the_fleet_view_cover_every_context_and_inside_one_only
             _ => None,
         })
         .expect("an export");
-    assert_eq!(written.matches("## Context ").count(), 6, "{written}");
-    assert!(written.contains("## Context staging · 345678901234 · us-east-1"));
+    assert!(written.contains("| Contexts | 6 |"), "{written}");
+    assert!(
+        written.contains("\n## staging · 345678901234 · us-east-1\n"),
+        "{written}"
+    );
+    assert!(
+        written.contains("\n## prod · 210987654321 · eu-west-1\n"),
+        "{written}"
+    );
     // Inside a context: that context's own export, in its own effects.
     select(&mut h, "prod", "shared", "eu-west-1");
     let member = member_of(&h, "shared", "eu-west-1");
@@ -508,7 +515,7 @@ fn timeline_and_export_of_the_fleet_view_cover_every_context_and_inside_one_only
             _ => None,
         })
         .expect("the context's own export");
-    assert!(!own.contains("## Context "), "one context's snapshot");
+    assert!(!own.contains("| Contexts |"), "one context's snapshot");
     assert!(own.contains("456789012345"), "{own}");
     // `:clusters` inside it: the fleet view's clusters again.
     h.press(":clusters<enter>");

@@ -74,6 +74,7 @@ pub fn markdown(
                         .as_ref()
                         .map(|()| &engine.state)
                         .map_err(Clone::clone),
+                    stale: None,
                 })
                 .collect();
             export::fleet_markdown(now, &sections, cluster)

@@ -28,6 +28,8 @@ pub fn markdown_of(state: &State, cluster: Option<&str>) -> String {
 pub struct Section<'a> {
     pub title: String,
     pub state: Result<&'a State, String>,
+    /// What was read, but is out of date: why (the console's context whose polls now fail).
+    pub stale: Option<String>,
 }
 
 /// The snapshot over several contexts: the totals, then a section per context (`## prod ·
@@ -60,6 +62,10 @@ pub fn fleet_markdown(now: Time, sections: &[Section], cluster: Option<&str>) ->
         let _ = writeln!(out);
         match &section.state {
             Ok(state) => {
+                if let Some(why) = &section.stale {
+                    let _ = writeln!(out, "**Stale:** {}", md(why));
+                    let _ = writeln!(out);
+                }
                 context_part(&mut out, state, cluster, 3);
                 let _ = writeln!(out);
             }

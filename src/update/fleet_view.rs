@@ -679,19 +679,19 @@ pub fn merge_timeline(state: &mut State) {
     state.triage.timeline = merged;
 }
 
-/// The fleet view's `:export`: a section per context, each the context's own snapshot.
+/// The fleet view's `:export`: the totals, then a section per context, each the context's own
+/// snapshot (a failing one's marked stale, with why).
 pub fn export(state: &mut State, path: Option<&str>) -> Vec<Effect> {
-    let mut contents = format!(
-        "# ecsmon fleet snapshot — {} — {}\n\n",
-        state.identity.source,
-        state.now.format("%Y-%m-%d %H:%M:%S UTC")
-    );
-    for m in state.members.iter().filter(|m| !m.dropped) {
-        contents += &format!("\n---\n\n## Context {}\n\n", m.title());
-        if let Some(why) = m.failure() {
-            contents += &format!("**Stale:** {why}\n\n");
-        }
-        contents += &crate::screen::export::markdown(&m.state);
-    }
+    let sections: Vec<crate::screen::export::Section> = state
+        .members
+        .iter()
+        .filter(|m| !m.dropped)
+        .map(|m| crate::screen::export::Section {
+            title: m.title(),
+            state: Ok(&m.state),
+            stale: m.failure(),
+        })
+        .collect();
+    let contents = crate::screen::export::fleet_markdown(state.now, &sections, None);
     super::findings::write_export(state, path, contents)
 }
