@@ -120,9 +120,9 @@ pub fn prepare(cli: &Cli, size: (u16, u16)) -> Result<Prepared, LaunchError> {
             state.identity.source = format!("fleet view: {} contexts", contexts.len());
             let mut members = Vec::new();
             for c in contexts {
-                let mut member = base(&*c.source, c.aws);
-                member.fleet_member = true;
-                state.members.push(Member::new(c.context, member));
+                let member = base(&*c.source, c.aws);
+                let index = state.members.len();
+                state.members.push(Member::new(c.context, member, index));
                 members.push(c.source);
             }
             (source, state, members)

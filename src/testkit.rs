@@ -277,11 +277,10 @@ impl Harness {
         h.state.identity.source = format!("fleet view: {} contexts", contexts.len());
         for (context, source, demo) in contexts {
             let member = Harness::build(Arc::clone(&source), None, fixed_now(), width, height);
-            let mut state = member.state;
-            state.fleet_member = true;
+            let index = h.state.members.len();
             h.state
                 .members
-                .push(crate::state::Member::new(context, state));
+                .push(crate::state::Member::new(context, member.state, index));
             h.members.push(source);
             h.member_demos.push(demo);
         }

@@ -50,6 +50,15 @@ fn one_clusters_pane_lists_every_contexts_clusters_with_where_they_are() {
         .filter(|c| c.name.starts_with("prod@"))
         .count();
     assert_eq!(prods, 5, "the five calm contexts each have a prod cluster");
+    // Each context numbers its port forwards apart: one runner carries them all.
+    let mut ids: Vec<u64> = h
+        .state
+        .members
+        .iter()
+        .map(|m| m.state.forwards.next_id)
+        .collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "{ids:?}");
 }
 
 #[test]

@@ -36,7 +36,12 @@ pub struct Merged {
 }
 
 impl Member {
-    pub fn new(context: Context, state: State) -> Member {
+    /// The context's console as the `index`th member of a fleet view: the fleet-wide commands
+    /// become the fleet view's, and its port forwards are numbered apart from the other
+    /// contexts' (the runtime carries every context's forwards in one runner).
+    pub fn new(context: Context, mut state: State, index: usize) -> Member {
+        state.fleet_member = true;
+        state.forwards.next_id = (index as u64) << 32;
         Member {
             context,
             state,

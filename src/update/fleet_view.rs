@@ -593,11 +593,11 @@ pub fn connected(
     member.confirm_exec = state.confirm_exec;
     member.in_flight.session = state.in_flight.session.clone();
     member.aws = settings;
-    member.fleet_member = true;
     let title = context.to_string();
+    let index = state.members.len();
     state
         .members
-        .push(crate::state::Member::new(context, member));
+        .push(crate::state::Member::new(context, member, index));
     let index = state.members.len() - 1;
     state.set_status(Level::Info, format!("{title} added to the fleet view"));
     let mut effects = vec![Effect::In {
