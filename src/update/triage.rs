@@ -85,7 +85,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
         want_task_definition(state, &arn, &mut effects);
     }
     if should_evaluate(state) {
-        effects.push(Effect::Evaluate(Box::new(job(state))));
+        effects.push(Effect::Evaluate(crate::state::JobHandOff::new(job(state))));
     }
     effects
 }
