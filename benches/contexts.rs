@@ -1,7 +1,11 @@
 //! Several contexts against moto (behind tests/moto/server.py): time to connect N contexts and
 //! have the first one's clusters, and all of them, for 1, 4 and 12 contexts (up to four regions
 //! × three accounts, two of them reached through assume-role profiles), with the calls each
-//! context cost. Run: `cargo bench --bench contexts` (needs moto: `scripts/test` installs it).
+//! context cost; then idle calls per minute: the console left alone over 1, 4 and 12 contexts
+//! (the fleet view from 2 on, one plain console for 1), on the test kit's clock (simulated
+//! minutes: the counts are exact, the wall time is not the point), each context's calls
+//! against one context's. Run: `cargo bench --bench contexts --profile dev` (needs moto:
+//! `scripts/test` installs it); `-- idle` for the idle calls only.
 //!
 //! moto answers one request at a time, so the times grow with N here where AWS would answer the
 //! contexts in parallel: read them as an upper bound, and the calls as exact.
@@ -12,12 +16,15 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ecsmon::model::WantedContext;
 use ecsmon::source::FleetSource;
 use ecsmon::source::aws::connect_contexts;
-use support::{FleetSpec, Moto, sdk_config_in, seed};
+use ecsmon::testkit::{FleetContext, Harness};
+use support::{FleetSpec, Moto, sdk_config_as, sdk_config_in, seed};
 
 const REGIONS: [&str; 4] = ["us-east-1", "eu-west-1", "eu-west-3", "ap-southeast-2"];
 /// (profile, account): `home` has keys, the others are roles assumed from it.
@@ -48,27 +55,7 @@ async fn seed_all(endpoint: &str) {
             let config = if profile == "home" {
                 home
             } else {
-                let out = aws_sdk_sts::Client::new(&home)
-                    .assume_role()
-                    .role_arn(format!("arn:aws:iam::{account}:role/seeder"))
-                    .role_session_name("seed")
-                    .send()
-                    .await
-                    .expect("AssumeRole");
-                let c = out.credentials().expect("credentials");
-                aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .empty_test_environment()
-                    .endpoint_url(endpoint)
-                    .region(aws_config::Region::new(region))
-                    .credentials_provider(aws_sdk_ecs::config::Credentials::new(
-                        c.access_key_id(),
-                        c.secret_access_key(),
-                        Some(c.session_token().to_string()),
-                        None,
-                        "seed",
-                    ))
-                    .load()
-                    .await
+                sdk_config_as(endpoint, region, account).await
             };
             seed(
                 &config,
@@ -127,7 +114,86 @@ async fn run(moto: &Moto, n: usize) -> (Duration, Duration, usize, f64) {
     )
 }
 
+/// Simulated minutes the console is left to load everything and settle before counting.
+const SETTLE_MINUTES: i64 = 3;
+/// Simulated minutes counted.
+const IDLE_MINUTES: i64 = 10;
+
+/// `n` contexts left alone: (calls per minute per context, the busiest context's calls per
+/// minute, every operation's calls per minute over all contexts).
+async fn idle(moto: &Moto, n: usize) -> (f64, f64, BTreeMap<String, f64>) {
+    let connected = connect_contexts(&contexts(n), Some(&moto.endpoint)).await;
+    let fleet: Vec<FleetContext> = connected
+        .into_iter()
+        .map(|c| {
+            let c = c.unwrap_or_else(|e| panic!("{}", e.message));
+            let source: Arc<dyn FleetSource> = Arc::new(c.source);
+            (c.context, source, None)
+        })
+        .collect();
+    let mut h = if n == 1 {
+        let (_, source, _) = fleet.into_iter().next().expect("one context");
+        Harness::with_source(source, None, 160, 45)
+    } else {
+        Harness::fleet(fleet, 160, 45)
+    };
+    h.advance(SETTLE_MINUTES * 60);
+    moto.reset_stats().await;
+    h.advance(IDLE_MINUTES * 60);
+    let by_context = moto.stats_by_context().await;
+    let minutes = IDLE_MINUTES as f64;
+    let mut by_op: BTreeMap<String, f64> = BTreeMap::new();
+    let mut busiest = 0u64;
+    let mut total = 0u64;
+    for ops in by_context.values() {
+        let calls: u64 = ops.values().sum();
+        busiest = busiest.max(calls);
+        total += calls;
+        for (op, count) in ops {
+            *by_op.entry(op.clone()).or_default() += *count as f64 / minutes;
+        }
+    }
+    (
+        total as f64 / minutes / n as f64,
+        busiest as f64 / minutes,
+        by_op,
+    )
+}
+
+async fn idle_table(moto: &Moto) {
+    println!(
+        "\nidle calls per minute (settled {SETTLE_MINUTES} min, counted over {IDLE_MINUTES} \
+         simulated min, no keys pressed)"
+    );
+    println!(
+        "  {:>8} {:>11} {:>19} {:>16} {:>15}",
+        "contexts", "all, /min", "per context, /min", "busiest, /min", "vs 1 context"
+    );
+    let mut one = None;
+    for n in [1, 4, 12] {
+        let (per_context, busiest, by_op) = idle(moto, n).await;
+        let base = *one.get_or_insert(per_context);
+        println!(
+            "  {n:>8} {:>11.1} {per_context:>19.1} {busiest:>16.1} {:>14.2}x",
+            per_context * n as f64,
+            per_context / base
+        );
+        let ops: Vec<String> = by_op
+            .iter()
+            .map(|(op, per_minute)| format!("{op} {:.1}", per_minute / n as f64))
+            .collect();
+        println!("  {:>8} per context: {}", "", ops.join(", "));
+    }
+}
+
 fn main() {
+    // `cargo test --all-targets` builds and starts every bench; measuring is for `cargo bench`,
+    // which passes --bench.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("contexts is a benchmark: run it with `cargo bench --bench contexts`");
+        return;
+    }
+    let only_idle = std::env::args().any(|a| a == "idle");
     let moto = Moto::start();
     let dir = std::env::temp_dir().join(format!("ecsmon-bench-contexts-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -156,6 +222,10 @@ fn main() {
         );
         // Once untimed: moto's first calls in each account and region warm its backends.
         run(&moto, 12).await;
+        if only_idle {
+            idle_table(&moto).await;
+            return;
+        }
         println!(
             "\n  {:>8} {:>12} {:>12} {:>9} {:>17}",
             "contexts", "first rows", "all", "clusters", "calls per context"
@@ -168,6 +238,7 @@ fn main() {
                 format!("{:.0?}", all)
             );
         }
+        idle_table(&moto).await;
     });
     let _ = std::fs::remove_dir_all(&dir);
 }

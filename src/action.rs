@@ -174,6 +174,13 @@ pub enum Action {
         what: String,
         message: String,
     },
+    /// The fleet view: a context added at run time is connected (or could not be: its source
+    /// then answers every call with the reason). The runtime adds its effects runner first.
+    ContextConnected {
+        context: crate::model::Context,
+        source: SharedSource,
+        settings: Option<AwsSettings>,
+    },
     /// The fleet view: an action for one context's console (`State::members[member]`), from
     /// that context's source or clock.
     From {
@@ -295,6 +302,11 @@ pub enum Effect {
     Quit,
     /// Changes are under way while quitting: send `QuitWaitOver` after this long.
     WaitToQuit(std::time::Duration),
+    /// The fleet view: connect one more context (`:contexts add`) and send `ContextConnected`.
+    ConnectContext {
+        wanted: crate::model::WantedContext,
+        endpoint_url: Option<String>,
+    },
     /// A member of the fleet view ran a command that is the fleet view's (`:findings`,
     /// `:contexts`): the fleet view runs it over every context.
     FleetCommand(String),

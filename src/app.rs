@@ -60,7 +60,7 @@ impl App {
             height: size.height,
         }];
         queue.extend(self.ticks());
-        let senders = self.member_senders(&tx);
+        let mut senders = self.member_senders(&tx);
         if self.members.is_empty() {
             self.start(Effect::FetchIdentity, &tx);
         }
@@ -74,6 +74,16 @@ impl App {
                 match &action {
                     Action::SourceChanged { source, .. } => {
                         self.effects.source = Arc::clone(&source.0);
+                    }
+                    // A context added to the fleet view: its own effects runner and sender.
+                    Action::ContextConnected { source, .. } => {
+                        self.members.push(Effects {
+                            source: Arc::clone(&source.0),
+                            tails: Default::default(),
+                            forwards: Arc::clone(&self.effects.forwards),
+                            audit_log: self.effects.audit_log.clone(),
+                        });
+                        senders.push(member_sender(senders.len(), &tx));
                     }
                     Action::From { member, action } => {
                         if let Action::SourceChanged { source, .. } = &**action {
@@ -176,19 +186,7 @@ impl App {
         tx: &mpsc::UnboundedSender<Action>,
     ) -> Vec<mpsc::UnboundedSender<Action>> {
         (0..self.members.len())
-            .map(|member| {
-                let (member_tx, mut member_rx) = mpsc::unbounded_channel::<Action>();
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    while let Some(action) = member_rx.recv().await {
-                        let action = Box::new(action);
-                        if tx.send(Action::From { member, action }).is_err() {
-                            break;
-                        }
-                    }
-                });
-                member_tx
-            })
+            .map(|member| member_sender(member, tx))
             .collect()
     }
 
@@ -196,6 +194,24 @@ impl App {
     fn start(&mut self, effect: Effect, tx: &mpsc::UnboundedSender<Action>) {
         self.effects.start(effect, tx);
     }
+}
+
+/// A context's sender: what its effects answer comes back as `Action::From` it.
+fn member_sender(
+    member: usize,
+    tx: &mpsc::UnboundedSender<Action>,
+) -> mpsc::UnboundedSender<Action> {
+    let (member_tx, mut member_rx) = mpsc::unbounded_channel::<Action>();
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        while let Some(action) = member_rx.recv().await {
+            let action = Box::new(action);
+            if tx.send(Action::From { member, action }).is_err() {
+                break;
+            }
+        }
+    });
+    member_tx
 }
 
 /// Hands the terminal to session-manager-plugin until the session ends. Live Tail

@@ -277,10 +277,10 @@ mod tests {
             &["ecsmon"][..],
         ] {
             let cli = crate::cli::Cli::try_parse_from(args).unwrap();
-            // What launch::make_source builds today.
+            // What a single-context run connected with before lists were taken.
             let today = AwsSettings {
-                profile: cli.profile.clone(),
-                region: cli.region.clone(),
+                profile: cli.profile.first().cloned(),
+                region: cli.region.first().cloned(),
                 endpoint_url: cli.endpoint_url.clone(),
             };
             let asked = Asked {

@@ -111,6 +111,13 @@ pub fn prepare(cli: &Cli, size: (u16, u16)) -> Result<Prepared, LaunchError> {
             }
             (source, state, Vec::new())
         }
+        Sources::Many(_) if cli.cluster.is_some() && cli.command.is_none() => {
+            return Err(LaunchError::Usage(
+                "--cluster opens one context's cluster: with several contexts, find it in the \
+                 fleet view's clusters (/NAME)"
+                    .into(),
+            ));
+        }
         Sources::Many(contexts) => {
             let source: Arc<dyn FleetSource> = Arc::new(Unavailable(SourceError::new(
                 ErrorKind::Service,

@@ -59,7 +59,12 @@ pub struct Harness {
     /// among them (`advance` moves their clocks).
     pub members: Vec<Arc<dyn FleetSource>>,
     member_demos: Vec<Option<Arc<DemoSource>>>,
+    /// What `:contexts add` connects to in a test; without it the context fails to connect.
+    pub connect: Option<Connector>,
 }
+
+/// A test's stand-in for connecting a context (`Effect::ConnectContext`).
+pub type Connector = Box<dyn Fn(&crate::model::WantedContext) -> FleetContext>;
 
 impl Harness {
     /// The seeded demo fleet at the fixed clock.
@@ -114,6 +119,7 @@ impl Harness {
             forward_ends: Arc::default(),
             members: Vec::new(),
             member_demos: Vec::new(),
+            connect: None,
         }
     }
 
@@ -229,6 +235,26 @@ impl Harness {
                 }
             }
             Effect::Quit | Effect::Suspend => return,
+            Effect::ConnectContext { wanted, .. } => {
+                let (context, source, demo) = match &self.connect {
+                    Some(connect) => connect(&wanted),
+                    None => (
+                        crate::model::Context::new(wanted.profile.as_deref(), "us-east-1"),
+                        Arc::new(crate::source::Unavailable(crate::source::SourceError::new(
+                            crate::source::ErrorKind::Credentials,
+                            "this test connects no contexts",
+                        ))) as Arc<dyn FleetSource>,
+                        None,
+                    ),
+                };
+                self.members.push(Arc::clone(&source));
+                self.member_demos.push(demo);
+                Action::ContextConnected {
+                    context,
+                    source: SharedSource(source),
+                    settings: None,
+                }
+            }
             // Routed by `update` itself (a fleet command) or above (a context's effect).
             Effect::FleetCommand(_) | Effect::In { .. } => return,
             // A test says when the wait is over: `dispatch(Action::QuitWaitOver)`.
@@ -429,15 +455,17 @@ impl Harness {
         }
     }
 
-    /// The audit records the gate asked to append, in order.
+    /// The audit records the gate asked to append, in order: the console's own and, in the
+    /// fleet view, its contexts' (each context's gate writes its own).
     pub fn audits(&self) -> Vec<crate::source::audit::AuditRecord> {
-        self.effects
-            .iter()
-            .filter_map(|e| match e {
+        fn record(e: &Effect) -> Option<crate::source::audit::AuditRecord> {
+            match e {
                 Effect::Audit(r) => Some((**r).clone()),
+                Effect::In { effect, .. } => record(effect),
                 _ => None,
-            })
-            .collect()
+            }
+        }
+        self.effects.iter().filter_map(record).collect()
     }
 
     /// The status line's text (empty when there is none).

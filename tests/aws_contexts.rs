@@ -12,7 +12,7 @@ mod support;
 use ecsmon::model::{ErrorKind, WantedContext};
 use ecsmon::source::FleetSource;
 use ecsmon::source::aws::{ContextSource, connect_context, connect_contexts};
-use support::{FleetSpec, Moto, sdk_config_in, seed};
+use support::{FleetSpec, Moto, sdk_config_as, sdk_config_in, seed};
 
 const HOME_ACCOUNT: &str = "123456789012";
 const ORG_B_ACCOUNT: &str = "222222222222";
@@ -29,32 +29,6 @@ fn aws_config_file() -> String {
          [profile audit]\nregion = eu-west-1\n\
          role_arn = arn:aws:iam::{AUDIT_ACCOUNT}:role/ecsmon-read\nsource_profile = alpha\n"
     )
-}
-
-/// SDK configuration in `account` (through moto's AssumeRole) for seeding it.
-async fn sdk_config_as(endpoint: &str, region: &str, account: &str) -> aws_config::SdkConfig {
-    let home = sdk_config_in(endpoint, region).await;
-    let out = aws_sdk_sts::Client::new(&home)
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{account}:role/seeder"))
-        .role_session_name("seed")
-        .send()
-        .await
-        .expect("moto's AssumeRole");
-    let creds = out.credentials().expect("credentials");
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .empty_test_environment()
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new(region.to_string()))
-        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
-            creds.access_key_id(),
-            creds.secret_access_key(),
-            Some(creds.session_token().to_string()),
-            None,
-            "moto-assumed",
-        ))
-        .load()
-        .await
 }
 
 async fn cluster_names(ctx: &ContextSource) -> Vec<String> {

@@ -485,6 +485,34 @@ fn cluster_flag_opens_on_that_clusters_services_and_read_only_shows_a_badge() {
     assert!(c.wait_exit().success());
 }
 
+/// The fleet view: six contexts in one clusters pane, drilling into one and back, a context's
+/// own header while its panes are on screen.
+#[test]
+fn the_demo_org_opens_the_fleet_view_and_drills_into_one_context() {
+    let mut c = Console::start("org", &["--demo", "org"], &[]);
+    c.wait_for("fleet view: 6 contexts");
+    let screen = c.wait_for("Clusters (17)");
+    for column in ["PROFILE", "ACCOUNT", "REGION"] {
+        assert!(screen.contains(column), "{screen}");
+    }
+    // Filter across the columns, then drill in: the context's own header.
+    c.send("/shared us-east");
+    c.wait_for("Clusters (3 of 17)");
+    c.send("\r");
+    c.send("\r");
+    let screen = c.wait_for("Services (");
+    assert!(screen.contains("profile shared"), "{screen}");
+    assert!(screen.contains("456789012345"), "{screen}");
+    c.send("\x1b");
+    c.wait_for("fleet view: 6 contexts");
+    c.send(":contexts\r");
+    c.wait_for("CONTEXT");
+    c.send("\x1b");
+    c.send("q");
+    assert!(c.wait_exit().success());
+    assert!(c.is_cooked());
+}
+
 #[test]
 fn the_binary_drills_a_moto_fleet_through_the_aws_sdk() {
     let (moto, _runtime) = seeded_moto(support::FleetSpec::new("e2e", 2, 3, 2));

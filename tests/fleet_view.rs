@@ -1,6 +1,8 @@
 //! The fleet view (several contexts at once) through the real update path: `--demo org`'s
 //! three accounts × two regions, one of them (prod · eu-west-1) in an incident.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,55 +15,10 @@ use ecsmon::source::demo::{DemoClock, DemoSource};
 use ecsmon::source::{ErrorKind, FleetSource, SourceError};
 use ecsmon::state::{PaneKind, Popup};
 use ecsmon::testkit::{Harness, fixed_now};
+use support::fleet_view::{member_of, row_contexts, select};
 
 fn org() -> Harness {
     Harness::org(170, 45)
-}
-
-/// The (profile, region) of each row of the fleet view's clusters pane, in order.
-fn row_contexts(h: &Harness) -> Vec<(String, String)> {
-    h.state
-        .fleet
-        .clusters()
-        .iter()
-        .map(|c| {
-            let place = c
-                .context
-                .as_deref()
-                .expect("every merged row names its context");
-            (place.profile.clone(), place.region.clone())
-        })
-        .collect()
-}
-
-/// Selects the fleet view's row of `cluster` in the context `profile · region`.
-fn select(h: &mut Harness, cluster: &str, profile: &str, region: &str) {
-    let name = format!("{cluster}@{profile} · {region}");
-    let index = h
-        .state
-        .fleet
-        .clusters()
-        .iter()
-        .position(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no row {name}"));
-    let row = h.state.nav[0]
-        .rows
-        .iter()
-        .position(|&i| i == index)
-        .expect("the row is listed");
-    h.press("g");
-    for _ in 0..row {
-        h.press("j");
-    }
-    assert_eq!(h.state.nav[0].selected_key.as_deref(), Some(name.as_str()));
-}
-
-fn member_of(h: &Harness, profile: &str, region: &str) -> usize {
-    h.state
-        .members
-        .iter()
-        .position(|m| m.context == Context::new(Some(profile), region))
-        .expect("a member of the org")
 }
 
 #[test]
@@ -227,7 +184,9 @@ fn findings_cover_every_context_each_labelled_and_enter_jumps_into_its_context()
     h.press(":findings<enter>");
     assert!(matches!(h.state.popups.last(), Some(Popup::Findings(_))));
     let screen = h.render();
-    assert!(screen.contains("@staging · eu-west-1"), "{screen}");
+    // Each finding's context in a column of its own, its subject after it.
+    assert!(screen.contains("staging · eu-west-1"), "{screen}");
+    assert!(!screen.contains("@staging"), "{screen}");
     // Enter on the first finding: the screen goes to that finding's context.
     let first = h.state.triage.active()[0]
         .current
@@ -350,4 +309,221 @@ fn a_failing_context_marks_only_its_own_rows_stale_and_says_how_to_fix_it() {
             .all(|c| c.context.as_deref().unwrap().stale.is_none())
     );
     assert!(!h.render().contains("failing"));
+}
+
+fn popup_text(h: &Harness) -> String {
+    match h.state.popups.last() {
+        Some(Popup::Describe { title, lines, .. }) => format!("{title}\n{}", lines.join("\n")),
+        other => panic!("expected a text popup, got {other:?}"),
+    }
+}
+
+#[test]
+fn contexts_lists_each_context_with_its_state_from_anywhere() {
+    let mut h = org();
+    h.press(":contexts<enter>");
+    let text = popup_text(&h);
+    for title in [
+        "prod · 210987654321 · eu-west-1",
+        "staging · 345678901234 · us-east-1",
+        "shared · 456789012345 · us-east-1",
+    ] {
+        assert!(text.contains(title), "{text}");
+    }
+    assert_eq!(text.matches(" ok ").count(), 6, "{text}");
+    h.press("<esc>");
+    // From inside a context it is the fleet view's list too.
+    select(&mut h, "batch", "staging", "eu-west-1");
+    h.press("<enter>:contexts<enter>");
+    assert!(popup_text(&h).contains("shared · 456789012345 · eu-west-1"));
+}
+
+#[test]
+fn a_dropped_context_leaves_the_pane_and_the_findings_and_its_answers_are_ignored() {
+    let mut h = org();
+    h.advance(30);
+    let member = member_of(&h, "prod", "eu-west-1");
+    let rows = h.state.fleet.clusters().len();
+    let theirs = h.state.members[member].state.fleet.clusters().len();
+    h.press(&format!(":contexts drop {}<enter>", member + 1));
+    assert_eq!(h.state.fleet.clusters().len(), rows - theirs);
+    assert!(
+        h.state
+            .triage
+            .all()
+            .all(|f| !f.current.subject.cluster().ends_with("@prod · eu-west-1"))
+    );
+    assert!(h.status().contains("no longer watched"), "{}", h.status());
+    let polls = h.effects.len();
+    h.advance(30);
+    assert_eq!(h.state.fleet.clusters().len(), rows - theirs);
+    let theirs_after: usize = h
+        .effects
+        .iter()
+        .skip(polls)
+        .filter(|e| matches!(e, Effect::In { member: m, .. } if *m == member))
+        .count();
+    assert_eq!(theirs_after, 0, "a dropped context is not polled");
+    // By profile and region, and never the last one.
+    h.press(":contexts drop staging us-east-1<enter>");
+    assert!(h.status().contains("no longer watched"), "{}", h.status());
+    for profile in ["staging eu-west-1", "shared eu-west-1", "shared us-east-1"] {
+        h.press(&format!(":contexts drop {profile}<enter>"));
+    }
+    h.press(":contexts drop prod us-east-1<enter>");
+    assert!(h.status().contains("last context"), "{}", h.status());
+}
+
+#[test]
+fn a_context_added_at_run_time_joins_the_pane() {
+    let mut h = org();
+    for m in &mut h.state.members {
+        m.state.aws = Some(Default::default());
+    }
+    h.connect = Some(Box::new(|wanted| {
+        let demo = Arc::new(
+            DemoSource::new("default", 99, fixed_now(), DemoClock::Fixed(fixed_now())).unwrap(),
+        );
+        let source: Arc<dyn FleetSource> = demo.clone();
+        let region = wanted.region.clone().unwrap_or_default();
+        (
+            Context::new(wanted.profile.as_deref(), &region),
+            source,
+            Some(demo),
+        )
+    }));
+    let rows = h.state.fleet.clusters().len();
+    h.press(":contexts add audit ap-south-1<enter>");
+    assert_eq!(h.state.members.len(), 7);
+    assert!(h.state.fleet.clusters().len() > rows);
+    assert!(row_contexts(&h).contains(&("audit".to_string(), "ap-south-1".to_string())));
+    // The same one again, or a bad region: said, nothing connected.
+    h.press(":contexts add audit ap-south-1<enter>");
+    assert!(h.status().contains("watched already"), "{}", h.status());
+    h.press(":contexts add audit mars-1<enter>");
+    assert!(h.status().contains("not a region"), "{}", h.status());
+    assert_eq!(h.state.members.len(), 7);
+}
+
+#[test]
+fn stats_has_a_section_per_context() {
+    let mut h = org();
+    h.press(":stats<enter>");
+    let text = popup_text(&h);
+    assert!(text.starts_with("AWS calls by context"), "{text}");
+    assert_eq!(text.matches("── ").count(), 6, "{text}");
+}
+
+#[test]
+fn the_fleet_views_cluster_rows_draw_their_contexts_metrics() {
+    let mut h = org();
+    h.advance(90);
+    let screen = h.render();
+    let row = screen
+        .lines()
+        .find(|l| l.contains("prod") && l.contains("staging") && l.contains("us-east-1"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains('%'), "a CPU or memory value on the row: {row}");
+}
+
+#[test]
+fn q_quits_every_context_from_the_fleet_view_or_from_inside_one() {
+    let mut h = org();
+    h.press("q");
+    assert!(h.state.may_exit(), "q in the fleet view quits");
+    assert!(h.state.members.iter().all(|m| m.state.should_quit));
+    let mut h = org();
+    select(&mut h, "prod", "prod", "us-east-1");
+    h.press("<enter>q");
+    assert!(h.state.may_exit(), "q inside a context quits ecsmon");
+}
+
+#[test]
+fn drilling_into_a_cluster_again_shows_its_rows_at_once() {
+    let mut h = org();
+    select(&mut h, "staging", "shared", "us-east-1");
+    let member = member_of(&h, "shared", "us-east-1");
+    h.press("<enter>");
+    let first = h.state.members[member].state.focused().rows.len();
+    assert!(first > 0);
+    h.press("<esc>");
+    assert_eq!(h.state.active_member, None);
+    // Back in with nothing new to fetch (its services are fresh): the rows it holds, shown.
+    h.press("<enter>");
+    assert_eq!(h.state.active_member, Some(member));
+    assert_eq!(h.state.members[member].state.focused().rows.len(), first);
+    assert!(
+        h.render().contains(&format!("Services ({first})")),
+        "{}",
+        h.render()
+    );
+}
+
+#[test]
+fn timeline_and_export_of_the_fleet_view_cover_every_context_and_inside_one_only_it() {
+    let mut h = org();
+    h.advance(60);
+    h.press(":timeline<enter>");
+    assert!(matches!(h.state.popups.last(), Some(Popup::Timeline(_))));
+    let subjects: std::collections::BTreeSet<String> = h
+        .state
+        .triage
+        .timeline
+        .entries()
+        .filter_map(|e| e.subject.split_once(" › ").map(|(c, _)| c.to_string()))
+        .collect();
+    assert!(
+        subjects.len() >= 2,
+        "entries of several contexts: {subjects:?}"
+    );
+    assert!(h.render().contains(" › "), "{}", h.render());
+    h.press("<esc>:export /tmp/ecsmon-fleet-export-test.md<enter>");
+    let written = h
+        .effects
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Effect::WriteExport { contents, .. } => Some(contents.clone()),
+            _ => None,
+        })
+        .expect("an export");
+    assert_eq!(written.matches("## Context ").count(), 6, "{written}");
+    assert!(written.contains("## Context staging · 345678901234 · us-east-1"));
+    // Inside a context: that context's own export, in its own effects.
+    select(&mut h, "prod", "shared", "eu-west-1");
+    let member = member_of(&h, "shared", "eu-west-1");
+    h.press("<enter>:export /tmp/ecsmon-one-export-test.md<enter>");
+    let own = h
+        .effects
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Effect::In { member: m, effect } if *m == member => match &**effect {
+                Effect::WriteExport { contents, .. } => Some(contents.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .expect("the context's own export");
+    assert!(!own.contains("## Context "), "one context's snapshot");
+    assert!(own.contains("456789012345"), "{own}");
+    // `:clusters` inside it: the fleet view's clusters again.
+    h.press(":clusters<enter>");
+    assert_eq!(h.state.active_member, None);
+}
+
+#[test]
+fn region_and_profile_switches_point_to_contexts_in_the_fleet_view() {
+    let mut h = org();
+    h.press(":region us-west-2<enter>");
+    assert!(h.status().contains(":contexts add"), "{}", h.status());
+    select(&mut h, "prod", "prod", "us-east-1");
+    h.press("<enter>:profile staging<enter>");
+    assert!(h.render().contains(":contexts add"), "{}", h.render());
+    assert!(
+        !h.effects.iter().any(
+            |e| matches!(e, Effect::In { effect, .. } if matches!(**effect, Effect::Connect(_)))
+        ),
+        "no context switched its source"
+    );
 }

@@ -302,6 +302,33 @@ impl Effects {
                 }
             }
             Effect::HandOff { .. } | Effect::Quit | Effect::Suspend => {}
+            Effect::ConnectContext {
+                wanted,
+                endpoint_url,
+            } => {
+                tokio::spawn(async move {
+                    let endpoint = endpoint_url.as_deref();
+                    let connected = crate::source::aws::connect_context(&wanted, endpoint).await;
+                    let (context, source): (crate::model::Context, Arc<dyn FleetSource>) =
+                        match connected {
+                            Ok(c) => (c.context, Arc::new(c.source)),
+                            // It joins all the same, answering every call with the reason.
+                            Err(e) => (
+                                crate::model::Context::new(
+                                    wanted.profile.as_deref(),
+                                    wanted.region.as_deref().unwrap_or("its region"),
+                                ),
+                                Arc::new(crate::source::Unavailable(e)),
+                            ),
+                        };
+                    let settings = crate::source::aws::AwsSettings::for_context(&wanted, endpoint);
+                    let _ = tx.send(Action::ContextConnected {
+                        context,
+                        source: SharedSource(source),
+                        settings: Some(settings),
+                    });
+                });
+            }
             // The runtime routes these to a context's effects before they get here.
             Effect::In { .. } | Effect::FleetCommand(_) => {
                 tracing::warn!("a fleet view effect reached the effects runner: dropped");

@@ -53,6 +53,10 @@ pub fn behind(state: &State, every: Duration) -> Duration {
 
 /// The cadence to show in the header: `Some` only while it is stretched.
 pub fn shown(state: &State) -> Option<Duration> {
+    // The fleet view polls nothing itself: each context keeps its own cadence.
+    if state.is_fleet_view() {
+        return None;
+    }
     let cadence = focused(state);
     (cadence > state.refresh.focused).then_some(cadence)
 }

@@ -19,6 +19,7 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
     ("region", &["reg"]),
     ("profile", &["prof"]),
     ("stats", &["calls"]),
+    ("contexts", &["context", "ctx"]),
     ("help", &["h", "?"]),
     ("quit", &["q", "q!", "exit"]),
 ];

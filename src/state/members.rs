@@ -17,15 +17,22 @@ pub struct Member {
     /// What the fleet view last merged from it (see `update::fleet_view`): its clusters
     /// answer's version and its findings' badge signature and count.
     pub merged: Option<Merged>,
+    /// Dropped at run time (`:contexts drop`): no longer polled, listed or merged. Kept in its
+    /// place so the members after it keep their index (answers under way name it).
+    pub dropped: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Merged {
     pub clusters_version: u64,
     pub clusters_failed: bool,
+    /// When its clusters last answered (the fleet view's data age).
+    pub clusters_fetched: Option<Time>,
     /// STS has named its account (the rows' ACCOUNT column).
     pub identified: bool,
     pub findings: (u64, usize),
+    /// When its metrics last answered (the rows' cluster sparklines).
+    pub metrics_at: Option<Time>,
 }
 
 impl Member {
@@ -34,6 +41,7 @@ impl Member {
             context,
             state,
             merged: None,
+            dropped: false,
         }
     }
 

@@ -114,6 +114,12 @@ impl Metrics {
         }
     }
 
+    /// Holds `history` as the series `key`, as another console holds it (the fleet view takes
+    /// its contexts' cluster series so).
+    pub fn put(&mut self, key: SeriesKey, history: History) {
+        std::sync::Arc::make_mut(&mut self.series).insert(key, history);
+    }
+
     /// Drops points older than their retention window and series nobody wanted lately.
     pub fn prune(&mut self, now: Time) {
         self.wanted.retain(|_, at| now - *at < FORGET_AFTER);

@@ -112,6 +112,9 @@ pub struct State {
     pub members: Vec<Member>,
     /// The member whose panes are on screen and get the keys; `None`: the fleet view's own.
     pub active_member: Option<usize>,
+    /// The fleet view's `:stats`: each context's report as it arrives, until every context
+    /// has answered.
+    pub fleet_stats: Option<Vec<(usize, crate::source::CallReport)>>,
     /// This console is one context of a fleet view: the fleet-wide commands (`:findings`,
     /// `:contexts`) are the fleet view's.
     pub fleet_member: bool,
@@ -156,6 +159,7 @@ impl State {
             members: Vec::new(),
             active_member: None,
             fleet_member: false,
+            fleet_stats: None,
         }
     }
 
@@ -174,7 +178,7 @@ impl State {
     pub fn may_exit(&self) -> bool {
         self.should_quit
             && self.in_flight.sent.is_empty()
-            && self.members.iter().all(|m| m.state.may_exit())
+            && self.members.iter().all(|m| m.dropped || m.state.may_exit())
     }
 
     /// This console merges several contexts' (the fleet view) and polls nothing itself.

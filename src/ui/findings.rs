@@ -116,12 +116,23 @@ fn list_line<'a>(
     } else {
         truncate(obs.rule, 34)
     };
-    let head = format!(
-        " {:<4}  {:<34}  {:<28}  ",
-        obs.severity.badge(),
-        rule,
-        truncate(&obs.subject.label(), 28)
-    );
+    // The fleet view's findings name their context first, in a column of its own.
+    let label = obs.subject.label();
+    let head = match crate::model::unqualify(obs.subject.cluster()).1 {
+        Some(context) => format!(
+            " {:<4}  {:<34}  {:<22}  {:<28}  ",
+            obs.severity.badge(),
+            rule,
+            truncate(context, 22),
+            truncate(&label.replacen(&format!("@{context}"), "", 1), 28)
+        ),
+        None => format!(
+            " {:<4}  {:<34}  {:<28}  ",
+            obs.severity.badge(),
+            rule,
+            truncate(&label, 28)
+        ),
+    };
     let room = (width as usize).saturating_sub(head.chars().count() + when.chars().count() + 2);
     let message = truncate(&obs.message, room);
     let pad = room.saturating_sub(message.chars().count());

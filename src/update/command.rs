@@ -18,6 +18,16 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
     if state.fleet_member && matches!(canonical(word), Some("findings" | "contexts" | "clusters")) {
         return vec![Effect::FleetCommand(line.to_string())];
     }
+    if (state.fleet_member || state.is_fleet_view())
+        && matches!(canonical(word), Some("region" | "profile"))
+    {
+        state.set_status(
+            Level::Warn,
+            "the fleet view watches its contexts side by side: :contexts add PROFILE [REGION] \
+             and :contexts drop N change them",
+        );
+        return vec![];
+    }
     match canonical(word) {
         Some("clusters") => nav::jump(state, PaneKind::Clusters),
         Some("services") => nav::jump(state, PaneKind::Services),
@@ -25,14 +35,25 @@ pub fn run(state: &mut State, line: &str) -> Vec<Effect> {
         Some("instances") => nav::jump(state, PaneKind::Instances),
         Some("findings") => super::findings::open_findings(state),
         Some("rules") => state.popups.push(crate::screen::rules::popup()),
-        Some("timeline") => super::findings::open_timeline(state, arg),
+        Some("timeline") => {
+            if state.is_fleet_view() {
+                super::fleet_view::merge_timeline(state);
+            }
+            super::findings::open_timeline(state, arg)
+        }
+        Some("export") if state.is_fleet_view() => return super::fleet_view::export(state, arg),
         Some("export") => return super::findings::export(state, arg),
         Some("taskdefs") => return super::taskdefs::open(state, false),
         Some("diff") => return super::taskdefs::open(state, true),
         Some("forwards") => super::forwards::open_view(state),
         Some("region") => return context::region(state, arg),
         Some("profile") => return context::profile(state, arg),
+        Some("stats") if state.is_fleet_view() => return super::fleet_view::stats(state),
         Some("stats") => return vec![Effect::ShowStats],
+        Some("contexts") => {
+            let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+            return super::fleet_view::contexts_command(state, &args);
+        }
         Some("help") => state.popups.push(Popup::Help {
             pane: state.focused().pane.kind(),
             scroll: 0,

@@ -265,18 +265,7 @@ pub fn jump(state: &mut State, subject: &Subject) -> bool {
         ),
     }
     state.nav = nav;
-    let ctx = crate::screen::table::RowCtx {
-        now: state.now,
-        metrics: &state.metrics,
-        triage: &state.triage,
-    };
-    let height = layout::list_rows(state);
-    for view in &mut state.nav {
-        let wanted = view.selected_key.clone();
-        rows::refresh(view, &state.fleet, &ctx, state.stopped_window);
-        view.selected_key = wanted.or(view.selected_key.take());
-        view.scroll_into_view(height);
-    }
+    rows::refresh_nav(state);
     // Found unless a pane that has its data lacks the object (it is gone); a pane still
     // loading selects it as soon as its answer arrives.
     let found = state.nav.iter().all(|view| {
@@ -312,6 +301,13 @@ fn row_is(state: &State, view: &View) -> bool {
 
 /// `:export [path]`: the incident snapshot as Markdown.
 pub fn export(state: &mut State, path: Option<&str>) -> Vec<Effect> {
+    let contents = crate::screen::export::markdown(state);
+    write_export(state, path, contents)
+}
+
+/// Writes an export's `contents` to `path`, or a new file named after the time in the state
+/// directory's `exports`.
+pub fn write_export(state: &mut State, path: Option<&str>, contents: String) -> Vec<Effect> {
     let path = match path {
         Some(p) => std::path::PathBuf::from(p),
         None => {
@@ -322,7 +318,6 @@ pub fn export(state: &mut State, path: Option<&str>) -> Vec<Effect> {
             }
         }
     };
-    let contents = crate::screen::export::markdown(state);
     state.set_status(Level::Info, format!("writing {}…", path.display()));
     vec![Effect::WriteExport { path, contents }]
 }

@@ -11,7 +11,7 @@ pub mod context;
 mod data;
 mod describe;
 pub mod findings;
-mod fleet_view;
+pub mod fleet_view;
 pub mod forwards;
 pub mod gate;
 mod keys;
@@ -260,6 +260,11 @@ fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
         }
         // Routed before: a console outside the fleet view has no members.
         Action::From { .. } => vec![],
+        Action::ContextConnected {
+            context,
+            source,
+            settings,
+        } => fleet_view::connected(state, context, source, settings, keymap),
     };
     if state.should_quit {
         effects.extend(gate::quitting(state));

@@ -239,6 +239,24 @@ pub fn refresh_all(state: &mut State, query: &crate::model::Query) {
     }
 }
 
+/// Rebuilds every view's rows after the navigation was replaced at once (a finding's jump, a
+/// cluster handed to its context): each keeps the row it was opened on, selected as soon as
+/// its data has it, and on screen. Data already held shows now, without waiting for an answer.
+pub fn refresh_nav(state: &mut State) {
+    let height = layout::list_rows(state);
+    let ctx = RowCtx {
+        now: state.now,
+        metrics: &state.metrics,
+        triage: &state.triage,
+    };
+    for view in &mut state.nav {
+        let wanted = view.selected_key.clone();
+        refresh(view, &state.fleet, &ctx, state.stopped_window);
+        view.selected_key = wanted.or(view.selected_key.take());
+        view.scroll_into_view(height);
+    }
+}
+
 /// Rebuilds the focused view's rows from the cache and keeps its selection on screen.
 pub fn refresh_focused(state: &mut State) {
     let height = layout::list_rows(state);

@@ -12,6 +12,7 @@
 
 #![allow(dead_code, unused_imports)] // each test binary uses a different part of this module
 
+pub mod fleet_view;
 pub mod live;
 pub mod live_tail;
 pub mod seed;
@@ -221,6 +222,33 @@ pub async fn sdk_config_in(endpoint: &str, region: &str) -> aws_config::SdkConfi
         .region(aws_config::Region::new(region.to_string()))
         .credentials_provider(aws_sdk_ecs::config::Credentials::new(
             "test", "test", None, None, "moto",
+        ))
+        .load()
+        .await
+}
+
+/// SDK configuration in another `account` (a role there assumed through the emulator's STS), to
+/// seed that account as an operator's assume-role profile would reach it.
+pub async fn sdk_config_as(endpoint: &str, region: &str, account: &str) -> aws_config::SdkConfig {
+    let home = sdk_config_in(endpoint, region).await;
+    let out = aws_sdk_sts::Client::new(&home)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/seeder"))
+        .role_session_name("seed")
+        .send()
+        .await
+        .expect("moto's AssumeRole");
+    let creds = out.credentials().expect("credentials");
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .empty_test_environment()
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(region.to_string()))
+        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            Some(creds.session_token().to_string()),
+            None,
+            "moto-assumed",
         ))
         .load()
         .await
