@@ -466,9 +466,12 @@ mod tests {
             key: key.clone(),
             points: vec![point],
         }];
-        h.state
-            .metrics
-            .merge(at, at + TimeDelta::minutes(1), answer, &[key.clone()]);
+        h.state.metrics.merge(
+            at,
+            at + TimeDelta::minutes(1),
+            answer,
+            std::slice::from_ref(&key),
+        );
         // The next job's map is another one: its hashes are taken again, with the new point.
         let job = h.engine_job();
         h.state.triage.jobs.running = None;
