@@ -4,7 +4,7 @@
 use chrono::TimeDelta;
 
 use crate::action::Effect;
-use crate::model::{Query, Service, Task, Time, metric_catalog};
+use crate::model::{Query, Task, Time, metric_catalog};
 use crate::poll::triage as poll;
 use crate::state::{EngineJob, Evaluated, State};
 
@@ -333,15 +333,9 @@ pub fn fleet_loaded(state: &mut State, query: &Query) {
     let now = state.now;
     match query {
         Query::Services { .. } => {
-            // Rows still loading have no history to tell yet.
-            let services: Vec<Service> = state
-                .fleet
-                .services(query)
-                .iter()
-                .filter(|s| !s.loading)
-                .cloned()
-                .collect();
-            for s in &services {
+            // Rows still loading have no history to tell yet. Borrowed, not copied (1,200
+            // services with their events).
+            for s in state.fleet.services(query).iter().filter(|s| !s.loading) {
                 state.triage.timeline.service(s);
             }
         }
