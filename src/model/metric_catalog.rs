@@ -113,6 +113,11 @@ pub fn service_targets(s: &Service) -> Vec<MetricId> {
     )
 }
 
+/// Unhealthy target counts, per target group (of [`service_targets`]).
+pub fn service_unhealthy_targets(s: &Service) -> Vec<MetricId> {
+    load_balancer_metrics(s, &[("UnHealthyHostCount", Stat::Average)])
+}
+
 /// Everything the service chart draws.
 pub fn service_chart(s: &Service) -> Vec<MetricId> {
     let mut ids = vec![service_cpu(s), service_memory(s)];
