@@ -195,6 +195,9 @@ pub fn task_memory(t: &Task) -> MetricId {
     task_metric(t, "MemoryUtilized")
 }
 
+/// The dimension a task's own series name it by (its value: [`Task::id`]).
+pub const TASK_ID: &str = "TaskId";
+
 fn task_metric(t: &Task, name: &str) -> MetricId {
     MetricId::new(
         INSIGHTS,
@@ -202,7 +205,7 @@ fn task_metric(t: &Task, name: &str) -> MetricId {
         &[
             ("ClusterName", cluster_of(&t.cluster_arn)),
             ("TaskDefinitionFamily", &t.task_definition.family),
-            ("TaskId", t.id()),
+            (TASK_ID, t.id()),
         ],
         Stat::Average,
     )
