@@ -38,6 +38,9 @@ pub struct Slot {
     /// A listed pane's rows (`Action::Listed`): which have their details, which are asked
     /// for. `None` for whole answers.
     pub progress: Option<Progress>,
+    /// Describe answers that came while the triage engine read these rows: taken in once it
+    /// is done ([`Fleet::take_held`]), not by copying the whole pane under it.
+    pub held: Vec<progress::Held>,
 }
 
 impl Slot {
