@@ -261,7 +261,7 @@ pub enum Effect {
         service: String,
     },
     /// Evaluate every rule over this frozen copy, on a blocking thread (answered `Evaluated`).
-    Evaluate(Box<crate::state::EngineJob>),
+    Evaluate(crate::state::JobHandOff),
     /// Read a task definition for the triage engine.
     FetchTaskDefinition {
         arn: String,

@@ -221,13 +221,17 @@ pub fn call(
                 move |result| Action::RevisionsLoaded { family, result },
             )
         }
-        Effect::Evaluate(job) => {
-            let id = job.id;
-            pending(blocking(move || job.run()), move |result| {
-                Action::Evaluated {
-                    id,
-                    result: result.map(Box::new).map_err(|e| e.message),
-                }
+        Effect::Evaluate(handed) => {
+            let id = handed.id;
+            let run = move || handed.take().map(crate::state::EngineJob::run);
+            pending(blocking(run), move |result| Action::Evaluated {
+                id,
+                result: match result {
+                    Ok(Some(evaluated)) => Ok(Box::new(evaluated)),
+                    // A copy of the effect run again: its job went with the first.
+                    Ok(None) => Err("the job was already evaluated".into()),
+                    Err(e) => Err(e.message),
+                },
             })
         }
         Effect::ShowStats => pending(async move { Ok(source.stats()) }, |result| {

@@ -113,6 +113,11 @@ pub fn service_targets(s: &Service) -> Vec<MetricId> {
     )
 }
 
+/// Unhealthy target counts, per target group (of [`service_targets`]).
+pub fn service_unhealthy_targets(s: &Service) -> Vec<MetricId> {
+    load_balancer_metrics(s, &[("UnHealthyHostCount", Stat::Average)])
+}
+
 /// Everything the service chart draws.
 pub fn service_chart(s: &Service) -> Vec<MetricId> {
     let mut ids = vec![service_cpu(s), service_memory(s)];
@@ -190,6 +195,9 @@ pub fn task_memory(t: &Task) -> MetricId {
     task_metric(t, "MemoryUtilized")
 }
 
+/// The dimension a task's own series name it by (its value: [`Task::id`]).
+pub const TASK_ID: &str = "TaskId";
+
 fn task_metric(t: &Task, name: &str) -> MetricId {
     MetricId::new(
         INSIGHTS,
@@ -197,7 +205,7 @@ fn task_metric(t: &Task, name: &str) -> MetricId {
         &[
             ("ClusterName", cluster_of(&t.cluster_arn)),
             ("TaskDefinitionFamily", &t.task_definition.family),
-            ("TaskId", t.id()),
+            (TASK_ID, t.id()),
         ],
         Stat::Average,
     )

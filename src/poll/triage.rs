@@ -192,20 +192,21 @@ pub fn targets_in_question(
     if s.target_group_arns.is_empty() {
         return false;
     }
-    let unhealthy_metric = metric_catalog::service_targets(s).into_iter().any(|m| {
-        m.name == "UnHealthyHostCount"
-            && state
-                .metrics
-                .get(&SeriesKey {
-                    metric: m,
-                    period: crate::triage::input::PERIOD,
-                })
-                .and_then(|h| h.latest())
-                .is_some_and(|p| p.value > 0.0)
-    });
-    unhealthy_metric
+    // The cheap questions first: 2,000 services are asked once a second.
+    troubled.contains(&(metric_catalog::cluster_of(&s.cluster_arn), s.name.as_str()))
         || shows_stops(s, state.now)
-        || troubled.contains(&(metric_catalog::cluster_of(&s.cluster_arn), s.name.as_str()))
+        || metric_catalog::service_unhealthy_targets(s)
+            .into_iter()
+            .any(|m| {
+                state
+                    .metrics
+                    .get(&SeriesKey {
+                        metric: m,
+                        period: crate::triage::input::PERIOD,
+                    })
+                    .and_then(|h| h.latest())
+                    .is_some_and(|p| p.value > 0.0)
+            })
 }
 
 /// The target-health view polls this service already (its answers feed the engine too).

@@ -57,7 +57,16 @@ pub struct Column<T> {
     pub spark: Option<fn(&T) -> Option<Spark>>,
     /// Colour a cell by its own text (badges whose meaning is computed from the context).
     pub text_style: Option<fn(&str, &Theme) -> Style>,
+    /// A metric column whose series name the row in one dimension (a task's `TaskId`): the
+    /// dimension and the row's value of it. See [`Column::held`].
+    pub spark_dimension: Option<(&'static str, RowValue<T>)>,
 }
+
+/// A row's value of a dimension.
+pub type RowValue<T> = fn(&T) -> &str;
+
+/// The values of a metric column's dimension among the series held ([`Column::held`]).
+pub struct Held<'m>(Option<std::collections::HashSet<&'m str>>);
 
 impl<T> Column<T> {
     pub fn new(title: &'static str, width: u16, text: fn(&T, &RowCtx) -> String) -> Self {
@@ -70,6 +79,7 @@ impl<T> Column<T> {
             style: None,
             spark: None,
             text_style: None,
+            spark_dimension: None,
         }
     }
 
@@ -91,6 +101,41 @@ impl<T> Column<T> {
             }
             None => (self.text)(item, ctx),
         }
+    }
+
+    /// As [`Column::text_of`], for every row of a table at once (see [`Column::held`]).
+    pub fn text_with(&self, item: &T, ctx: &RowCtx, held: &Held) -> String {
+        if self.lacks_data(item, held) {
+            return "-".into();
+        }
+        self.text_of(item, ctx)
+    }
+
+    /// The values of this metric column's dimension among the series held, looked at once for
+    /// a whole table: a row whose value is not among them has no series (most of 100,000
+    /// tasks: only the watched ones have series of their own), so its metric is not built to
+    /// be looked up, for each row, in vain.
+    pub fn held<'m>(&self, metrics: &'m Metrics) -> Held<'m> {
+        Held(self.spark_dimension.map(|(dimension, _)| {
+            metrics
+                .keys()
+                .filter_map(|k| k.metric.dimension(dimension))
+                .collect()
+        }))
+    }
+
+    /// The row has certainly no data in this metric column.
+    fn lacks_data(&self, item: &T, held: &Held) -> bool {
+        match (&held.0, self.spark_dimension) {
+            (Some(values), Some((_, value))) => !values.contains(value(item)),
+            _ => false,
+        }
+    }
+
+    /// Names the dimension a metric column's series name the row in ([`Column::held`]).
+    pub fn named_by(mut self, dimension: &'static str, value: RowValue<T>) -> Self {
+        self.spark_dimension = Some((dimension, value));
+        self
     }
 
     /// A column of variable text (names, images, reasons): as wide as its content, up to a cap.
@@ -122,6 +167,14 @@ impl<T> Column<T> {
         self
     }
 
+    /// As [`Column::sort_key`], for every row of a table at once (see [`Column::held`]).
+    pub fn sort_key_with(&self, item: &T, ctx: &RowCtx, held: &Held) -> SortKey {
+        if self.lacks_data(item, held) {
+            return SortKey::Num(f64::MIN);
+        }
+        self.sort_key(item, ctx)
+    }
+
     pub fn sort_key(&self, item: &T, ctx: &RowCtx) -> SortKey {
         if let Some(spark) = self.spark {
             // Rows without data sort below every value.
@@ -132,5 +185,63 @@ impl<T> Column<T> {
             Some(key) => SortKey::Num(key(item)),
             None => SortKey::Text(self.text_of(item, ctx).to_lowercase()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Point, SeriesData, SeriesKey, Task, metric_catalog as cat};
+    use crate::screen::panes::tasks;
+
+    #[test]
+    fn a_metric_column_reads_the_same_with_or_without_the_held_values() {
+        let now = Time::from_timestamp(1_800_000_000, 0).unwrap();
+        let task = |id: &str| Task {
+            arn: format!("arn:aws:ecs:eu-west-1:1:task/prod/{id}"),
+            cluster_arn: "arn:aws:ecs:eu-west-1:1:cluster/prod".into(),
+            cpu: Some(1024),
+            last_status: "RUNNING".into(),
+            ..Task::default()
+        };
+        let (with, without) = (task("aaa"), task("bbb"));
+        let mut metrics = Metrics::default();
+        let key = SeriesKey {
+            metric: cat::task_cpu(&with),
+            period: crate::screen::spark::ROW_PERIOD,
+        };
+        let points = vec![Point {
+            at: now - chrono::TimeDelta::minutes(1),
+            value: 512.0,
+        }];
+        let answer = vec![SeriesData {
+            key: key.clone(),
+            points,
+        }];
+        metrics.merge(now - chrono::TimeDelta::minutes(5), now, answer, &[key]);
+        let triage = crate::state::Triage::default();
+        let ctx = RowCtx {
+            now,
+            metrics: &metrics,
+            triage: &triage,
+        };
+        let cols = tasks::columns(false, true);
+        let cpu = cols.iter().find(|c| c.title == "CPU").unwrap();
+        let held = cpu.held(&metrics);
+        assert!(
+            held.0
+                .as_ref()
+                .is_some_and(|v| v.contains("aaa") && !v.contains("bbb"))
+        );
+        for t in [&with, &without] {
+            assert_eq!(cpu.text_with(t, &ctx, &held), cpu.text_of(t, &ctx));
+            let (a, b) = (cpu.sort_key_with(t, &ctx, &held), cpu.sort_key(t, &ctx));
+            assert_eq!(a.compare(&b), Ordering::Equal);
+        }
+        assert_eq!(cpu.text_of(&with, &ctx), "50%");
+        assert_eq!(cpu.text_with(&without, &ctx, &held), "-");
+        // A column without a dimension named holds nothing and reads every row.
+        let id = cols.iter().find(|c| c.title == "ID").unwrap();
+        assert!(id.held(&metrics).0.is_none());
     }
 }

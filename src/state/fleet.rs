@@ -38,6 +38,9 @@ pub struct Slot {
     /// A listed pane's rows (`Action::Listed`): which have their details, which are asked
     /// for. `None` for whole answers.
     pub progress: Option<Progress>,
+    /// Describe answers that came while the triage engine read these rows: taken in once it
+    /// is done ([`Fleet::take_held`]), not by copying the whole pane under it.
+    pub held: Vec<progress::Held>,
 }
 
 impl Slot {
@@ -108,13 +111,19 @@ impl Fleet {
         result: Result<Snapshot, SourceError>,
         fingerprint: Option<crate::model::Fingerprint>,
     ) -> bool {
-        if seq <= self.min_seq {
+        let stale = seq <= self.min_seq
+            || self
+                .slots
+                .get(&query)
+                .is_some_and(|slot| seq < slot.applied_seq);
+        if stale {
+            // Freed as a replaced answer is: 60,000 tasks freed here would stall the UI loop.
+            if let Ok(data) = result {
+                drop_later(Arc::new(data), Release::Keep);
+            }
             return false;
         }
         let slot = self.slots.entry(query).or_default();
-        if seq < slot.applied_seq {
-            return false;
-        }
         slot.applied_seq = seq;
         match result {
             Ok(data) => {

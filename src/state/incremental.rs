@@ -29,7 +29,7 @@ use crate::triage::{self, Input};
 
 use super::EngineJob;
 
-type Series = Arc<HashMap<SeriesKey, History>>;
+type WeakSeries = std::sync::Weak<HashMap<SeriesKey, History>>;
 
 /// The latest points of a series hashed into its fingerprint: more than CloudWatch revises.
 const REVISED_POINTS: usize = 15;
@@ -42,9 +42,12 @@ pub const MAX_AGE: TimeDelta = TimeDelta::seconds(30);
 #[derive(Debug, Clone, Default)]
 pub struct EngineCache {
     clusters: HashMap<String, Cached>,
-    /// The series map the per-series hashes below were taken from (kept alive, so a new map is
-    /// never mistaken for it), and those hashes in its iteration order.
-    series: Option<(Series, Vec<u64>)>,
+    /// The series map the per-series hashes below were taken from, and those hashes in its
+    /// iteration order. Held weakly: a strong hold would make the UI loop's every write to the
+    /// series (a metrics answer, 20,000 series on the biggest fleets) copy them all. A weak one
+    /// still names that map alone — its address is not reused while the weak hold lasts, and a
+    /// write moves the series to a new one.
+    series: Option<(WeakSeries, Vec<u64>)>,
     /// What the last evaluation did.
     pub last: Reuse,
 }
@@ -223,7 +226,7 @@ fn fingerprints<'a>(
     let owners = SeriesOwners::new(parts);
     let series = &job.series;
     let hashes = match &cache.series {
-        Some((held, hashes)) if Arc::ptr_eq(held, series) => hashes.clone(),
+        Some((held, hashes)) if std::ptr::eq(held.as_ptr(), Arc::as_ptr(series)) => hashes.clone(),
         _ => series
             .iter()
             .map(|(key, history)| {
@@ -254,7 +257,7 @@ fn fingerprints<'a>(
             *sum = sum.wrapping_add(*hash);
         }
     }
-    cache.series = Some((Arc::clone(series), hashes));
+    cache.series = Some((Arc::downgrade(series), hashes));
     unowned.hash(&mut shared);
 
     let shared = shared.finish();
@@ -439,5 +442,43 @@ mod tests {
                 "too old: every cluster evaluated again"
             );
         });
+    }
+
+    #[test]
+    fn the_cache_leaves_the_series_unshared_and_tells_a_merged_map_apart() {
+        let mut h = Harness::new("default", 160, 45);
+        h.advance(70);
+        let job = h.engine_job();
+        h.state.triage.jobs.running = None;
+        let mut cache = EngineCache::default();
+        let series = Arc::clone(&job.series);
+        assert!(!series.is_empty(), "the demo has series by now");
+        job.with_input(|input| evaluate(&job, input, &mut cache, MAX_AGE));
+        let unchanged = cache.series.as_ref().map(|(_, hashes)| hashes.clone());
+        drop(job);
+        drop(series);
+        // Nothing but the state holds the map: a metrics answer merges into it in place.
+        assert_eq!(Arc::strong_count(&h.state.metrics.shared_series()), 2);
+        let key = h.state.metrics.keys().next().unwrap().clone();
+        let at = h.state.now;
+        let point = crate::model::Point { at, value: 12.5 };
+        let answer = vec![crate::model::SeriesData {
+            key: key.clone(),
+            points: vec![point],
+        }];
+        h.state.metrics.merge(
+            at,
+            at + TimeDelta::minutes(1),
+            answer,
+            std::slice::from_ref(&key),
+        );
+        // The next job's map is another one: its hashes are taken again, with the new point.
+        let job = h.engine_job();
+        h.state.triage.jobs.running = None;
+        let (held, _) = cache.series.as_ref().unwrap();
+        assert!(!std::ptr::eq(held.as_ptr(), Arc::as_ptr(&job.series)));
+        job.with_input(|input| evaluate(&job, input, &mut cache, MAX_AGE));
+        let merged = cache.series.as_ref().map(|(_, hashes)| hashes.clone());
+        assert_ne!(merged, unchanged);
     }
 }

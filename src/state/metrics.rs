@@ -91,12 +91,14 @@ impl Metrics {
 
     /// Notes that a pane or chart shows this series now (it is kept, and polled).
     pub fn want(&mut self, key: &SeriesKey, now: Time) {
-        match self.wanted.get_mut(key) {
-            Some(at) => *at = now,
-            None => {
-                self.wanted.insert(key.clone(), now);
-            }
+        // A series wanted before is held (only the prune forgets a series, and only one no
+        // longer wanted): one look-up of 20,000 a schedule, not two.
+        if let Some(at) = self.wanted.get_mut(key) {
+            *at = now;
+            debug_assert!(self.series.contains_key(key));
+            return;
         }
+        self.wanted.insert(key.clone(), now);
         if !self.series.contains_key(key) {
             std::sync::Arc::make_mut(&mut self.series).insert(key.clone(), History::default());
         }
@@ -105,12 +107,29 @@ impl Metrics {
     /// Merges an answer for `[start, end)`: the points returned replace what was held in that
     /// range (CloudWatch revises the latest periods), points outside it stay.
     pub fn merge(&mut self, start: Time, end: Time, answer: Vec<SeriesData>, keys: &[SeriesKey]) {
+        let series = std::sync::Arc::make_mut(&mut self.series);
+        let mut merge = |key: &SeriesKey, points: Vec<Point>| match series.get_mut(key) {
+            Some(history) => history.merge(start, end, points),
+            None => {
+                let mut history = History::default();
+                history.merge(start, end, points);
+                series.insert(key.clone(), history);
+            }
+        };
+        // The source answers the series in the order asked, one each: taken side by side, no
+        // key of 20,000 is hashed into a map of the answer first.
+        let in_order =
+            answer.len() == keys.len() && answer.iter().zip(keys).all(|(a, k)| a.key == *k);
+        if in_order {
+            for (data, key) in answer.into_iter().zip(keys) {
+                merge(key, data.points);
+            }
+            return;
+        }
         let mut answer: HashMap<SeriesKey, Vec<Point>> =
             answer.into_iter().map(|s| (s.key, s.points)).collect();
-        let series = std::sync::Arc::make_mut(&mut self.series);
         for key in keys {
-            let history = series.entry(key.clone()).or_default();
-            history.merge(start, end, answer.remove(key).unwrap_or_default());
+            merge(key, answer.remove(key).unwrap_or_default());
         }
     }
 
@@ -207,6 +226,44 @@ mod tests {
             vec![(0, 0.0)],
             "zero kept, NaN dropped, gaps not filled"
         );
+    }
+
+    #[test]
+    fn an_answer_in_another_order_or_short_of_a_series_merges_the_same() {
+        let other = SeriesKey {
+            period: 300,
+            ..key()
+        };
+        let series = |key: &SeriesKey, m: i64| SeriesData {
+            key: key.clone(),
+            points: vec![Point {
+                at: t(m),
+                value: 1.0,
+            }],
+        };
+        let keys = [key(), other.clone()];
+        let mut in_order = Metrics::default();
+        in_order.merge(
+            t(0),
+            t(10),
+            vec![series(&key(), 1), series(&other, 5)],
+            &keys,
+        );
+        let mut reversed = Metrics::default();
+        reversed.merge(
+            t(0),
+            t(10),
+            vec![series(&other, 5), series(&key(), 1)],
+            &keys,
+        );
+        for m in [&in_order, &reversed] {
+            assert_eq!(values(m), vec![(1, 1.0)]);
+            assert_eq!(m.get(&other).unwrap().len(), 1);
+        }
+        // A series asked for but not answered had no data in the range: it is covered, empty.
+        let mut short = Metrics::default();
+        short.merge(t(0), t(10), vec![series(&other, 5)], &keys);
+        assert!(short.get(&key()).unwrap().is_empty() && short.get(&key()).unwrap().covers(t(0)));
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod view;
 
 pub use chart::{Chart, ChartLine, ChartWindow};
 pub use dialogs::{MAX_DESIRED, ScaleDialog, TargetHealthView, parse_desired};
-pub use engine::{EngineJob, EngineJobs, Evaluated};
+pub use engine::{EngineJob, EngineJobs, Evaluated, JobHandOff};
 pub use findings::{CLEAR_AFTER, Triage};
 pub use fleet::{Fleet, Progress, Slot};
 pub use forwards::{

@@ -51,7 +51,12 @@ pub struct TimelineEntry {
 
 #[derive(Debug, Default)]
 pub struct Timeline {
-    entries: Vec<TimelineEntry>,
+    /// By time, then by arrival (of two at one time, the one recorded first comes first). A
+    /// tree, not a list: events come with their own earlier times, and inserting 2,000
+    /// services' events into the middle of 10,000 entries shifted them all, each time.
+    entries: std::collections::BTreeMap<(Time, u64), TimelineEntry>,
+    /// Arrival order of the next entry.
+    arrivals: u64,
     /// Identities of what was already recorded (event ids, deployment states, stops).
     /// With when each happened: keys older than the oldest entry kept are forgotten (what
     /// they name would be dropped again at once), so the set stays bounded.
@@ -66,7 +71,7 @@ pub struct Timeline {
 
 impl Timeline {
     pub fn entries(&self) -> impl DoubleEndedIterator<Item = &TimelineEntry> {
-        self.entries.iter()
+        self.entries.values()
     }
 
     pub fn len(&self) -> usize {
@@ -83,38 +88,49 @@ impl Timeline {
         since: Time,
         service: Option<&'a (String, String)>,
     ) -> impl DoubleEndedIterator<Item = &'a TimelineEntry> + 'a {
-        let start = self.entries.partition_point(|e| e.at < since);
-        self.entries[start..].iter().filter(move |e| match service {
-            None => true,
-            Some((c, s)) => {
-                e.cluster.as_deref() == Some(c.as_str()) && e.service.as_deref() == Some(s.as_str())
-            }
-        })
+        self.entries
+            .range((since, 0)..)
+            .map(|(_, e)| e)
+            .filter(move |e| match service {
+                None => true,
+                Some((c, s)) => {
+                    e.cluster.as_deref() == Some(c.as_str())
+                        && e.service.as_deref() == Some(s.as_str())
+                }
+            })
     }
 
     pub fn push(&mut self, entry: TimelineEntry) {
         // Full, an entry older than all kept would be the one dropped: it is not taken (2,000
         // services' event histories would otherwise shift 10,000 entries for each of them).
-        if self.entries.len() >= KEEP && self.entries.first().is_some_and(|e| entry.at < e.at) {
+        if self.entries.len() >= KEEP && self.oldest().is_some_and(|at| entry.at < at) {
             return;
         }
-        // Mostly appends; events arrive with their own (earlier) times, so insert in order.
-        let at = self.entries.partition_point(|e| e.at <= entry.at);
-        self.entries.insert(at, entry);
+        // After every entry of the same time: in order of arrival.
+        self.arrivals += 1;
+        self.entries.insert((entry.at, self.arrivals), entry);
         // Trimmed by a tenth at a time, not one entry per push.
         if self.entries.len() > KEEP + KEEP / 10 {
             let drop = self.entries.len() - KEEP;
-            self.entries.drain(..drop);
-            if self.seen.len() > 2 * KEEP {
-                let oldest = self.entries[0].at;
+            for _ in 0..drop {
+                self.entries.pop_first();
+            }
+            if self.seen.len() > 2 * KEEP
+                && let Some(oldest) = self.oldest()
+            {
                 self.seen.retain(|_, at| *at >= oldest);
             }
         }
     }
 
+    /// The time of the oldest entry kept.
+    fn oldest(&self) -> Option<Time> {
+        self.entries.first_key_value().map(|((at, _), _)| *at)
+    }
+
     /// Whether an entry at `at` would be kept (not older than everything a full timeline has).
     fn would_keep(&self, at: Time) -> bool {
-        self.entries.len() < KEEP || self.entries.first().is_none_or(|e| at >= e.at)
+        self.entries.len() < KEEP || self.oldest().is_none_or(|oldest| at >= oldest)
     }
 
     /// Whether `key` (happening at `at`) is recorded for the first time.

@@ -174,6 +174,17 @@ pub fn listed(state: &mut State, query: Query, seq: u64, at: Time, arns: Vec<Str
     clear_error_of(state, &query);
 }
 
+/// Describe answers held while the triage engine read their panes (`Fleet::take_held`) go in
+/// now: once nobody else reads the rows, or at once when `engine_done`.
+pub fn take_held(state: &mut State, engine_done: bool) {
+    for query in state.fleet.take_held(engine_done) {
+        mark_deleted_children(state, &query);
+        rows::refresh_all(state, &query);
+        super::triage::fleet_loaded(state, &query);
+        state.triage.dirty = true;
+    }
+}
+
 /// Details of some listed rows came (or failed: the rows keep what they showed, and are asked
 /// for again after a backoff). Returns whether any row changed.
 pub fn described(
@@ -184,6 +195,8 @@ pub fn described(
     at: Time,
     result: Result<Snapshot, SourceError>,
 ) -> bool {
+    // Held answers first: they were asked before this one.
+    take_held(state, false);
     match result {
         Ok(rows) => {
             let changed = state

@@ -199,6 +199,8 @@ fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
         }
         Action::Evaluated { id, result } => {
             triage::evaluated(state, id, result);
+            // The engine let go of the rows: the describes held meanwhile go in.
+            data::take_held(state, true);
             vec![]
         }
         Action::TaskDefinitionLoaded { arn, result } => {

@@ -141,9 +141,10 @@ fn ordered<T>(
             // dozen times the work), each key next to its row for the sort.
             _ => {
                 let ctx = prepared.ctx;
+                let held = col.held(ctx.metrics);
                 let mut keyed: Vec<_> = items
                     .iter()
-                    .map(|item| col.sort_key(item, ctx))
+                    .map(|item| col.sort_key_with(item, ctx, &held))
                     .zip(0..)
                     .collect();
                 keyed.sort_by(|(a, _), (b, _)| a.compare(b));
@@ -186,13 +187,14 @@ fn row_keys<T>(
         _ => Default::default(),
     };
     let mut keys = RowKeys::with_capacity(cols.len(), items.len());
+    let held: Vec<_> = cols.iter().map(|c| c.held(prepared.ctx.metrics)).collect();
     for (i, item) in items.iter().enumerate() {
         let same = prints.and_then(|p| before.get(&p[i]));
         match (same, &previous) {
             (Some(&row), Some((old, _))) => keys.push_row_of(old, row),
             _ => {
-                for col in cols {
-                    keys.push_cell(&col.text_of(item, prepared.ctx));
+                for (col, held) in cols.iter().zip(&held) {
+                    keys.push_cell(&col.text_with(item, prepared.ctx, held));
                 }
             }
         }

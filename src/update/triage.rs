@@ -4,7 +4,7 @@
 use chrono::TimeDelta;
 
 use crate::action::Effect;
-use crate::model::{Query, Service, Task, Time, metric_catalog};
+use crate::model::{Query, Task, Time, metric_catalog};
 use crate::poll::triage as poll;
 use crate::state::{EngineJob, Evaluated, State};
 
@@ -28,6 +28,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     state.triage.last_scheduled = Some(now);
     state.triage.wanted_queries = poll::fleet_queries(state);
     let since = fresh_since(state);
+    let running_definitions = running_task_definitions(state, since);
     // Decided over the borrowed fleet first, then sent: a big account has 2,000 services and
     // 100,000 tasks, none of which is copied once a second.
     let mut per_service = Vec::new();
@@ -47,12 +48,9 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
             per_service.push((s.task_definition.arn.clone(), target_health, scaling));
         }
         // Task definitions of running tasks too (a deployment's old and new revisions differ).
-        state
-            .fleet
-            .running_task_definitions_since(since)
+        running_definitions
             .into_iter()
-            .filter(|arn| !state.triage.task_definitions.contains_key(*arn))
-            .map(str::to_string)
+            .filter(|arn| !state.triage.task_definitions.contains_key(arn))
             .collect()
     };
     let mut effects = Vec::new();
@@ -85,9 +83,36 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
         want_task_definition(state, &arn, &mut effects);
     }
     if should_evaluate(state) {
-        effects.push(Effect::Evaluate(Box::new(job(state))));
+        effects.push(Effect::Evaluate(crate::state::JobHandOff::new(job(state))));
     }
     effects
+}
+
+/// The task definitions of the running tasks in answers fetched since `since`
+/// ([`crate::state::Fleet::running_task_definitions_since`]), worked out again only when
+/// those answers are others (their versions name them): a scan of 100,000 tasks once a
+/// second was the longest part of the engine's look at the fleet.
+fn running_task_definitions(state: &mut State, since: Time) -> Vec<String> {
+    let mut versions: Vec<u64> = state
+        .fleet
+        .slots()
+        .filter(|(_, s)| s.data.is_some() && s.fetched_at.is_some_and(|at| at >= since))
+        .map(|(_, s)| s.version)
+        .collect();
+    versions.sort_unstable();
+    if let Some((seen, definitions)) = &state.triage.running_definitions
+        && *seen == versions
+    {
+        return definitions.clone();
+    }
+    let definitions: Vec<String> = state
+        .fleet
+        .running_task_definitions_since(since)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    state.triage.running_definitions = Some((versions, definitions.clone()));
+    definitions
 }
 
 /// Log scans due now: the troubled services, the most severe first, a few at a time; then,
@@ -333,15 +358,9 @@ pub fn fleet_loaded(state: &mut State, query: &Query) {
     let now = state.now;
     match query {
         Query::Services { .. } => {
-            // Rows still loading have no history to tell yet.
-            let services: Vec<Service> = state
-                .fleet
-                .services(query)
-                .iter()
-                .filter(|s| !s.loading)
-                .cloned()
-                .collect();
-            for s in &services {
+            // Rows still loading have no history to tell yet. Borrowed, not copied (1,200
+            // services with their events).
+            for s in state.fleet.services(query).iter().filter(|s| !s.loading) {
                 state.triage.timeline.service(s);
             }
         }
@@ -490,6 +509,47 @@ mod tests {
     use super::*;
     use crate::model::{Observation, SeriesKey, Severity, Subject};
     use crate::testkit::Harness;
+
+    #[test]
+    fn running_task_definitions_are_worked_out_again_when_an_answer_changes() {
+        let mut h = Harness::new("default", 160, 45);
+        h.advance(5);
+        let since = fresh_since(&h.state);
+        let fresh = |h: &Harness| -> Vec<String> {
+            let defs = h.state.fleet.running_task_definitions_since(since);
+            defs.into_iter().map(str::to_string).collect()
+        };
+        let first = running_task_definitions(&mut h.state, since);
+        assert!(!first.is_empty());
+        assert_eq!(first, fresh(&h));
+        assert_eq!(running_task_definitions(&mut h.state, since), first);
+        // A new answer with a task of another revision: seen at once.
+        let query = Query::Tasks {
+            scope: crate::model::TaskScope::Cluster {
+                cluster: "elsewhere".into(),
+            },
+            stopped: false,
+        };
+        let task = Task {
+            arn: "arn:aws:ecs:eu-west-1:1:task/elsewhere/abc".into(),
+            last_status: "RUNNING".into(),
+            task_definition: crate::model::TaskDefRef {
+                arn: "arn:aws:ecs:eu-west-1:1:task-definition/brand-new:1".into(),
+                ..Default::default()
+            },
+            ..Task::default()
+        };
+        let at = h.state.now;
+        h.state.fleet.apply(
+            query,
+            u64::MAX / 2,
+            at,
+            Ok(crate::model::Snapshot::Tasks(vec![task])),
+        );
+        let again = running_task_definitions(&mut h.state, since);
+        assert!(again.iter().any(|d| d.ends_with("brand-new:1")));
+        assert_eq!(again, fresh(&h));
+    }
 
     fn service_key(t: &Task) -> (String, String) {
         (

@@ -85,12 +85,15 @@ pub fn columns(stopped: bool, metrics: bool) -> Vec<Column<Task>> {
             [
                 C::spark("CPU", 26, |t| {
                     Some(Spark::share_of(cat::task_cpu(t), t.cpu))
-                }),
+                })
+                .named_by(cat::TASK_ID, Task::id),
                 C::spark("MEM", 26, |t| {
                     Some(Spark::share_of(cat::task_memory(t), t.memory))
-                }),
+                })
+                .named_by(cat::TASK_ID, Task::id),
                 // Bytes sent a second (the chart shows both directions).
-                C::spark("TX/s", 20, |t| Some(Spark::of(cat::task_network_tx(t)))),
+                C::spark("TX/s", 20, |t| Some(Spark::of(cat::task_network_tx(t))))
+                    .named_by(cat::TASK_ID, Task::id),
             ],
         );
     }

@@ -9,6 +9,15 @@ use std::sync::Arc;
 use super::{Fleet, Slot};
 use crate::model::{Instance, Listed, Query, Service, Snapshot, Task, Time};
 
+/// A describe answer waiting for the engine to be done with the rows it goes into.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Held {
+    seq: u64,
+    at: Time,
+    asked: Vec<String>,
+    answer: Snapshot,
+}
+
 /// What is known of a listed pane's rows beyond the rows themselves.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Progress {
@@ -181,6 +190,18 @@ impl Fleet {
         described: Vec<R>,
     ) -> Option<bool> {
         let slot = self.listed_slot(query, seq)?;
+        slot.progress.as_ref()?;
+        if slot.data.as_ref().is_some_and(|d| Arc::strong_count(d) > 1) {
+            // The engine reads these rows now: writing them would copy the whole pane (60,000
+            // tasks) on the UI loop. Taken in once it is done.
+            slot.held.push(Held {
+                seq,
+                at,
+                asked: asked.to_vec(),
+                answer: R::answer(described),
+            });
+            return Some(false);
+        }
         let progress = slot.progress.as_mut()?;
         for arn in asked {
             progress.asked.remove(arn);
@@ -218,6 +239,41 @@ impl Fleet {
             slot.fingerprint = None;
         }
         Some(changed)
+    }
+
+    /// Takes in the describe answers held while the engine read their rows (see
+    /// [`Slot::held`]), now that nobody else does — or at once when `now` (the engine is done;
+    /// a copy is then the one way). Returns the panes whose rows changed.
+    pub fn take_held(&mut self, now: bool) -> Vec<Query> {
+        let waiting: Vec<Query> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| !s.held.is_empty())
+            .filter(|(_, s)| now || s.data.as_ref().is_none_or(|d| Arc::strong_count(d) == 1))
+            .map(|(q, _)| q.clone())
+            .collect();
+        let mut changed = Vec::new();
+        for query in waiting {
+            let Some(slot) = self.slots.get_mut(&query) else {
+                continue;
+            };
+            let held = std::mem::take(&mut slot.held);
+            if let Some(data) = slot.data.as_mut() {
+                // Nobody else reads it now (or, the engine done, someone still does and it is
+                // copied this once): written in place, so none of these is held again.
+                Arc::make_mut(data);
+            }
+            let mut any = false;
+            for h in held {
+                any |= self
+                    .apply_described(&query, h.seq, h.at, &h.asked, h.answer)
+                    .unwrap_or(false);
+            }
+            if any {
+                changed.push(query);
+            }
+        }
+        changed
     }
 
     /// A describe failed: its rows may be asked for again, not before `retry_at`.
@@ -357,6 +413,44 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert!(rows.iter().any(|s| s.name == "db" && s.loading));
         assert_eq!(fleet.services(&q())[1].running, 2, "web keeps its details");
+    }
+
+    #[test]
+    fn a_describe_into_rows_the_engine_reads_waits_for_it_instead_of_copying_them() {
+        let mut fleet = Fleet::default();
+        fleet.apply_listing(q(), 1, t(10), vec![arn("web"), arn("api")]);
+        let engine = fleet.clone();
+        let answer = Snapshot::Services(vec![described("web", 2)]);
+        assert_eq!(
+            fleet.apply_described(&q(), 1, t(11), &[arn("web")], answer),
+            Some(false)
+        );
+        let slot = fleet.slot(&q()).unwrap();
+        assert!(Arc::ptr_eq(
+            slot.data.as_ref().unwrap(),
+            engine.slot(&q()).unwrap().data.as_ref().unwrap()
+        ));
+        assert!(fleet.services(&q()).iter().all(|s| s.loading), "held");
+        assert!(
+            fleet.take_held(false).is_empty(),
+            "the engine still reads them"
+        );
+        drop(engine);
+        assert_eq!(fleet.take_held(false), vec![q()]);
+        let slot = fleet.slot(&q()).unwrap();
+        assert!(slot.held.is_empty());
+        assert_eq!(slot.loading(), Some((2, 1)));
+        assert!(!fleet.services(&q())[1].loading);
+        // Once the engine is done, a pane still shared is copied once rather than wait.
+        let other = fleet.clone();
+        let answer = Snapshot::Services(vec![described("api", 1)]);
+        fleet.apply_described(&q(), 1, t(12), &[arn("api")], answer);
+        assert_eq!(fleet.take_held(true), vec![q()]);
+        assert_eq!(fleet.slot(&q()).unwrap().loading(), None);
+        assert!(
+            other.services(&q())[0].loading,
+            "the other copy is untouched"
+        );
     }
 
     #[test]
