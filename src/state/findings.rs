@@ -291,11 +291,17 @@ impl Triage {
         self.badges = self.active_signature();
     }
 
-    /// The fleet view's findings: every context's, as they are there (the contexts' engines
-    /// judge; this console only lists them). Each finding keeps its id from its subject, whose
-    /// cluster the caller has named with its context.
-    pub fn replace_with(&mut self, findings: impl IntoIterator<Item = Finding>) {
-        self.findings = findings.into_iter().map(|f| (f.current.id(), f)).collect();
+    /// The fleet view's findings of one context, as they are there (the contexts' engines
+    /// judge; the fleet view only lists them): those whose subject `is_theirs` give way to
+    /// `findings`, whose subjects' clusters the caller has named with their context.
+    pub fn replace_where(
+        &mut self,
+        is_theirs: impl Fn(&crate::model::Subject) -> bool,
+        findings: impl IntoIterator<Item = Finding>,
+    ) {
+        self.findings.retain(|id, _| !is_theirs(&id.subject));
+        self.findings
+            .extend(findings.into_iter().map(|f| (f.current.id(), f)));
         self.task_badges = Default::default();
         self.badges = self.active_signature();
     }

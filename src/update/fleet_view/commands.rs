@@ -187,7 +187,7 @@ fn drop_context(state: &mut State, who: &[&str]) {
     m.dropped = true;
     let title = m.title();
     merge_clusters(state);
-    merge_findings(state);
+    merge_findings(state, member);
     state.identity = fleet_identity(&state.members);
     state
         .popups

@@ -1,7 +1,7 @@
 //! What the fleet view takes in from its contexts: their clusters (named with their context),
 //! findings, cluster series and timelines, and what the header and status line say of them.
 
-use crate::model::{Query, Snapshot, qualify};
+use crate::model::{Query, Snapshot, qualify, unqualify};
 use crate::state::{Level, Merged, Popup, State};
 
 /// Takes in what changed in `member`: its clusters (named with its context) and its findings.
@@ -43,7 +43,7 @@ pub(super) fn merge(state: &mut State, member: usize) {
         merge_cluster_series(state, member);
     }
     if before.is_none_or(|b| b.findings != now.findings) {
-        merge_findings(state);
+        merge_findings(state, member);
         if state.popups.iter().any(|p| matches!(p, Popup::Timeline(_))) {
             merge_timeline(state);
         }
@@ -51,28 +51,34 @@ pub(super) fn merge(state: &mut State, member: usize) {
     crate::update::rows::refresh_all(state, &Query::Clusters);
 }
 
-/// Every context's findings, each subject's cluster named with its context.
-pub(super) fn merge_findings(state: &mut State) {
-    {
-        let findings: Vec<_> = state
-            .members
-            .iter()
-            .filter(|m| !m.dropped)
-            .flat_map(|m| {
-                m.state.triage.all().map(|f| {
-                    let mut f = f.clone();
-                    f.current.subject = f.current.subject.with_cluster(|c| qualify(c, &m.context));
-                    f
-                })
+/// One context's findings in place of those the fleet view held of it (none once it is
+/// dropped), each subject's cluster named with its context: the other contexts' stay as they
+/// are, not copied again each time one of them evaluates.
+pub(super) fn merge_findings(state: &mut State, member: usize) {
+    let m = &state.members[member];
+    let label = m.context.to_string();
+    let theirs: Vec<_> = if m.dropped {
+        Vec::new()
+    } else {
+        m.state
+            .triage
+            .all()
+            .map(|f| {
+                let mut f = f.clone();
+                f.current.subject = f.current.subject.with_cluster(|c| qualify(c, &m.context));
+                f
             })
-            .collect();
-        state.triage.replace_with(findings);
-        state.triage.last_evaluated = state
-            .members
-            .iter()
-            .filter_map(|m| m.state.triage.last_evaluated)
-            .max();
-    }
+            .collect()
+    };
+    state.triage.replace_where(
+        |subject| unqualify(subject.cluster()).1 == Some(label.as_str()),
+        theirs,
+    );
+    state.triage.last_evaluated = state
+        .members
+        .iter()
+        .filter_map(|m| m.state.triage.last_evaluated)
+        .max();
 }
 
 /// Every member's clusters as one answer: each named with its context, a failing context's
