@@ -1,7 +1,9 @@
 //! Giving freed memory back to the system. glibc's allocator keeps the pages of freed blocks
 //! for later allocations, so a console that let go of a 60,000-task answer would keep its
 //! resident size; after such a drop (never on the UI loop: trimming walks the heap) it is asked
-//! to return what it can. Other allocators and platforms: nothing to do.
+//! to return what it can. Other allocators and platforms: nothing to do — the binary runs on
+//! mimalloc (src/main.rs), which returns freed pages by itself; this serves the library's
+//! other users (tests, benchmarks) on the system allocator.
 
 // malloc_trim is a C function.
 #![allow(unsafe_code)]
