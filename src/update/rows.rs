@@ -135,7 +135,10 @@ fn ordered<T>(
             // A text column whose lowercased cells a filter already made sorts by them.
             Some(keys) if col.sort.is_none() && col.spark.is_none() => {
                 let keys = Arc::clone(keys);
-                order.sort_by(|&a, &b| keys.cell(a, c).cmp(keys.cell(b, c)));
+                // Unstable, ties broken by position: the stable order, sooner.
+                order.sort_unstable_by(|&a, &b| {
+                    keys.cell(a, c).cmp(keys.cell(b, c)).then(a.cmp(&b))
+                });
             }
             // Otherwise only this column is read (every cell of 100,000 rows would be a
             // dozen times the work), each key next to its row for the sort.
@@ -147,7 +150,7 @@ fn ordered<T>(
                     .map(|item| col.sort_key_with(item, ctx, &held))
                     .zip(0..)
                     .collect();
-                keyed.sort_by(|(a, _), (b, _)| a.compare(b));
+                keyed.sort_unstable_by(|(a, i), (b, j)| a.compare(b).then(i.cmp(j)));
                 order = keyed.into_iter().map(|(_, i)| i).collect();
             }
         }
