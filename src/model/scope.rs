@@ -59,6 +59,19 @@ pub enum Query {
 }
 
 impl Query {
+    /// The cluster the answer is about (by the name the query gives; none for the clusters
+    /// list).
+    pub fn cluster(&self) -> Option<&str> {
+        match self {
+            Query::Clusters => None,
+            Query::Services { cluster }
+            | Query::Task { cluster, .. }
+            | Query::Instances { cluster }
+            | Query::Egress { cluster, .. } => Some(cluster),
+            Query::Tasks { scope, .. } => Some(scope.cluster()),
+        }
+    }
+
     /// Short words for status lines and logs: "tasks of cart".
     pub fn describe(&self) -> String {
         match self {

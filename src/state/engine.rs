@@ -72,34 +72,37 @@ impl EngineJob {
     pub fn run(mut self) -> Evaluated {
         let started = std::time::Instant::now();
         let mut cache = std::mem::take(&mut self.cache);
-        let (observations, wanted) = self.with_input(|input| {
-            let basis = (
-                input.services.len(),
-                input.instances.len(),
-                input.tasks.len(),
-                input.nat_gateways.len(),
-                self.watched.fingerprint(),
+        // Without the tasks: a cluster's are read only when its rules run again (100,000 tasks
+        // sorted and cut by cluster at every evaluation cost more than the rules of the
+        // clusters that changed).
+        let light = self.input_without_tasks();
+        let observations =
+            super::incremental::evaluate(&self, &light, &mut cache, super::incremental::MAX_AGE);
+        let basis = (
+            light.services.len(),
+            light.instances.len(),
+            cache.tasks,
+            light.nat_gateways.len(),
+            self.watched.fingerprint(),
+        );
+        // Which series the rules read changes with the fleet: worked out again (from the same
+        // view the rules read) when what it holds grew or shrank, else when due.
+        let wanted = (self.wanted_basis != basis || self.wanted_due).then(|| {
+            let tasks = self.tasks_with_series(&light);
+            let mut wanted = triage::rules::wanted_metrics(
+                &light.clusters,
+                &light.services,
+                &light.instances,
+                &tasks,
+                &light.nat_gateways,
+                &self.watched,
             );
-            // Which series the rules read changes with the fleet: worked out again (from the
-            // same view the rules read) when what it holds grew or shrank, else when due.
-            let wanted = (self.wanted_basis != basis || self.wanted_due).then(|| {
-                let mut wanted = triage::rules::wanted_metrics(
-                    &input.clusters,
-                    &input.services,
-                    &input.instances,
-                    &input.tasks,
-                    &input.nat_gateways,
-                    &self.watched,
-                );
-                // Sorted here, off the UI loop: the metrics schedule asks for series in key
-                // order, and 20,000 keys in order already cost it one pass to sort.
-                wanted.sort_unstable();
-                (wanted, basis)
-            });
-            let observations =
-                super::incremental::evaluate(&self, input, &mut cache, super::incremental::MAX_AGE);
-            (observations, wanted)
+            // Sorted here, off the UI loop: the metrics schedule asks for series in key order,
+            // and 20,000 keys in order already cost it one pass to sort.
+            wanted.sort_unstable();
+            (wanted, basis)
         });
+        drop(light);
         Evaluated {
             id: self.id,
             at: self.now,
@@ -110,20 +113,45 @@ impl EngineJob {
         }
     }
 
+    /// The tasks whose own series the rules may want: only clusters with Container Insights
+    /// `enhanced` have them ([`triage::rules::wanted_metrics`] reads no other task).
+    fn tasks_with_series<'a>(&'a self, light: &Input<'a>) -> Vec<&'a Task> {
+        let enhanced: std::collections::BTreeSet<&str> = light
+            .clusters
+            .iter()
+            .filter(|c| c.container_insights == crate::model::Insights::Enhanced)
+            .map(|c| c.name.as_str())
+            .collect();
+        enhanced
+            .into_iter()
+            .flat_map(|c| self.fleet.cluster_tasks_since(self.fresh_since, c))
+            .collect()
+    }
+
     /// The rules' view of this job (what [`EngineJob::run`] evaluates; benchmarks time the
     /// rules one by one over it).
     pub fn with_input<R>(&self, f: impl FnOnce(&Input) -> R) -> R {
         let (running, _) = self.fleet.tasks_since(self.fresh_since);
+        f(&self.input(running))
+    }
+
+    /// The rules' view without its tasks (see [`EngineJob::run`]): each cluster's are
+    /// [`Fleet::cluster_tasks_since`].
+    pub fn input_without_tasks(&self) -> Input<'_> {
+        self.input(Vec::new())
+    }
+
+    fn input<'a>(&'a self, tasks: Vec<&'a Task>) -> Input<'a> {
         // The engine's own stop history covers what ECS already forgot. In a fixed order (the
         // history is a map): rules list tasks stopped in the same instant, and the same fleet
         // must give the same findings.
         let mut stopped: Vec<&Task> = self.stops.values().collect();
         stopped.sort_unstable_by(|a, b| a.arn.cmp(&b.arn));
-        let input = Input {
+        Input {
             now: self.now,
             clusters: self.fleet.clusters().iter().collect(),
             services: self.fleet.services_since(self.fresh_since),
-            tasks: running,
+            tasks,
             stopped,
             stop_memory: &self.stop_memory,
             instances: self.fleet.instances_since(self.fresh_since),
@@ -137,8 +165,7 @@ impl EngineJob {
             task_index: Default::default(),
             nat_gateways: self.fleet.nat_gateways_since(self.egress_since),
             lookup: Default::default(),
-        };
-        f(&input)
+        }
     }
 }
 

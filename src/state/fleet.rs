@@ -251,6 +251,26 @@ impl Fleet {
         all.into_iter().partition(|t| !t.is_stopped())
     }
 
+    /// One cluster's tasks not stopped, as [`Fleet::tasks_since`] gives them, from the answers
+    /// about that cluster only (by name): the triage engine reads again only the clusters
+    /// whose answers changed.
+    pub fn cluster_tasks_since(&self, since: Time, cluster: &str) -> Vec<&Task> {
+        let mut tasks = self.freshest(
+            since,
+            |q, d| match d {
+                _ if q.cluster().map(crate::model::metric_catalog::cluster_of) != Some(cluster) => {
+                    Vec::new()
+                }
+                Snapshot::Tasks(v) => v.iter().filter(|t| !t.loading).collect(),
+                Snapshot::Task(Some(t)) => vec![&**t],
+                _ => Vec::new(),
+            },
+            |t| &t.arn,
+        );
+        tasks.retain(|t| !t.is_stopped());
+        tasks
+    }
+
     /// The ARNs of the tasks with these ids, from any answer: one pass over the answers without
     /// deduplicating 100,000 tasks first (a log batch names a handful of tasks).
     pub fn task_arns_by_id<'a>(&'a self, ids: &HashSet<&str>) -> HashMap<&'a str, &'a str> {

@@ -24,10 +24,13 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 
-use crate::model::{History, Observation, Query, SeriesKey, TaskScope, Time};
+use crate::model::{History, Observation, Query, SeriesKey, Time};
 use crate::triage::{self, Input};
 
 use super::EngineJob;
+
+/// What a fingerprint is summed up with.
+type Fingerprint = foldhash::quality::FoldHasher<'static>;
 
 type WeakSeries = std::sync::Weak<HashMap<SeriesKey, History>>;
 
@@ -50,6 +53,9 @@ pub struct EngineCache {
     series: Option<(WeakSeries, Vec<u64>)>,
     /// What the last evaluation did.
     pub last: Reuse,
+    /// The running tasks the last evaluation judged (each cluster's, kept with its
+    /// observations: a re-used cluster's tasks are not read again).
+    pub tasks: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +63,9 @@ struct Cached {
     fingerprint: u64,
     /// When these observations were taken (`now` of that evaluation).
     at: Time,
+    /// How many running tasks they judged (the same while the fingerprint is: it holds the
+    /// versions of the answers about them).
+    tasks: usize,
     /// Each rule's observations, in catalog order.
     per_rule: Vec<Vec<Observation>>,
     /// The correlations' parents over them (every correlation is about one service).
@@ -70,18 +79,40 @@ pub struct Reuse {
     pub evaluated: usize,
 }
 
-/// Every rule and correlation over `input` (the view of `job`), re-using the clusters whose
-/// fingerprint did not change within `max_age`.
-pub fn evaluate(
-    job: &EngineJob,
-    input: &Input,
+/// Every rule and correlation over `light` (the view of `job` without its tasks: each
+/// cluster's are read from the job's fleet only when its rules run), re-using the clusters
+/// whose fingerprint did not change within `max_age`.
+pub fn evaluate<'a>(
+    job: &'a EngineJob,
+    light: &Input<'a>,
     cache: &mut EngineCache,
     max_age: TimeDelta,
 ) -> Vec<Observation> {
-    let parts = input.by_cluster();
-    let prints = fingerprints(job, input, &parts, cache);
+    let mut parts = light.by_cluster();
+    // A cluster that only answers about tasks name (nothing else about it known yet) is a
+    // part of its own when it holds tasks, as in the whole view.
+    let task_only: std::collections::BTreeSet<&'a str> = job
+        .fleet
+        .slots()
+        .filter(|(query, slot)| {
+            matches!(query, Query::Tasks { .. } | Query::Task { .. })
+                && slot.data.is_some()
+                && slot.fetched_at.is_some_and(|at| at >= job.fresh_since)
+        })
+        .filter_map(|(query, _)| query.cluster().map(Input::cluster_name))
+        .filter(|name| !parts.contains_key(name))
+        .collect();
+    for name in task_only {
+        let tasks = job.fleet.cluster_tasks_since(job.fresh_since, name);
+        if !tasks.is_empty() {
+            let mut part = light.empty_part();
+            part.tasks = tasks;
+            parts.insert(name, part);
+        }
+    }
+    let prints = fingerprints(job, light, &parts, cache);
     let mut reuse = Reuse::default();
-    for (&name, part) in &parts {
+    for (&name, part) in &mut parts {
         let print = prints.get(name).copied().unwrap_or_default();
         let fresh = cache
             .clusters
@@ -92,6 +123,9 @@ pub fn evaluate(
             continue;
         }
         reuse.evaluated += 1;
+        if part.tasks.is_empty() {
+            part.tasks = job.fleet.cluster_tasks_since(job.fresh_since, name);
+        }
         let per_rule = triage::observe(part);
         let parents = triage::rules::correlate(&per_rule.concat(), part);
         cache.clusters.insert(
@@ -99,6 +133,7 @@ pub fn evaluate(
             Cached {
                 fingerprint: print,
                 at: job.now,
+                tasks: part.tasks.len(),
                 per_rule,
                 parents,
             },
@@ -108,6 +143,11 @@ pub fn evaluate(
         .clusters
         .retain(|name, _| parts.contains_key(name.as_str()));
     cache.last = reuse;
+    cache.tasks = parts
+        .keys()
+        .filter_map(|name| cache.clusters.get(*name))
+        .map(|c| c.tasks)
+        .sum();
     // Rule by rule, cluster by cluster: each rule's observations in the order the whole gives
     // them (one finding's first observation wins); then the parents, cluster by cluster.
     let kept: Vec<&Cached> = parts
@@ -129,7 +169,7 @@ pub fn evaluate(
 
 /// Feeds `{:?}` of `value` into `h`: for the small things (alarms, stops, scaling bounds)
 /// whose every field a rule may read.
-fn debug_hash(h: &mut std::hash::DefaultHasher, value: &impl std::fmt::Debug) {
+fn debug_hash(h: &mut Fingerprint, value: &impl std::fmt::Debug) {
     h.write_u64(crate::model::hash::of_debug(value));
 }
 
@@ -140,15 +180,15 @@ fn fingerprints<'a>(
     parts: &BTreeMap<&'a str, Input<'a>>,
     cache: &mut EngineCache,
 ) -> HashMap<String, u64> {
-    let mut per: HashMap<&'a str, std::hash::DefaultHasher> = parts
+    let mut per: HashMap<&'a str, Fingerprint> = parts
         .keys()
         .map(|&name| {
-            let mut h = std::hash::DefaultHasher::new();
+            let mut h = crate::model::hash::hasher();
             name.hash(&mut h);
             (name, h)
         })
         .collect();
-    let mut shared = std::hash::DefaultHasher::new();
+    let mut shared = crate::model::hash::hasher();
 
     // The fleet's answers: each cluster's, in the order they were fetched.
     let mut slots: Vec<(&str, Option<Time>, &Query, u64, bool)> = Vec::new();
@@ -158,20 +198,9 @@ fn fingerprints<'a>(
             _ => job.fresh_since,
         };
         let fresh = slot.fetched_at.is_some_and(|at| at >= since);
-        let cluster = match query {
-            Query::Clusters => {
-                (slot.version, slot.data.is_some()).hash(&mut shared);
-                continue;
-            }
-            Query::Services { cluster }
-            | Query::Task { cluster, .. }
-            | Query::Instances { cluster }
-            | Query::Egress { cluster, .. } => cluster.as_str(),
-            Query::Tasks { scope, .. } => match scope {
-                TaskScope::Service { cluster, .. }
-                | TaskScope::Cluster { cluster }
-                | TaskScope::Instance { cluster, .. } => cluster.as_str(),
-            },
+        let Some(cluster) = query.cluster().map(Input::cluster_name) else {
+            (slot.version, slot.data.is_some()).hash(&mut shared);
+            continue;
         };
         if slot.data.is_some() {
             slots.push((cluster, slot.fetched_at, query, slot.version, fresh));
@@ -232,7 +261,7 @@ fn fingerprints<'a>(
             .map(|(key, history)| {
                 // Every merge moves `loaded_until` and replaces only the latest periods
                 // (CloudWatch revises those); a prune moves the first point.
-                let mut h = std::hash::DefaultHasher::new();
+                let mut h = crate::model::hash::hasher();
                 key.hash(&mut h);
                 (history.covered_from, history.loaded_until, history.len()).hash(&mut h);
                 let first = history.points().next();
@@ -355,11 +384,33 @@ mod tests {
             job.with_input(|input| {
                 let full = triage::evaluate(input);
                 let mut nothing_kept = EngineCache::default();
-                let cut = evaluate(&job, input, &mut nothing_kept, TimeDelta::zero());
+                let light = job.input_without_tasks();
+                let cut = evaluate(&job, &light, &mut nothing_kept, TimeDelta::zero());
                 assert_eq!(nothing_kept.last.reused, 0);
                 assert_eq!(cut, full, "{scenario} step {step}: cut by cluster");
 
-                let _ = evaluate(&job, input, &mut cache, MAX_AGE);
+                // The job as the engine's thread runs it: the same findings, and the series
+                // the rules want worked out over every task as from the whole view.
+                let mut due = job.clone();
+                due.wanted_due = true;
+                due.cache = Box::default();
+                let ran = due.run();
+                assert_eq!(ran.observations, full, "{scenario} step {step}: run");
+                let (wanted, basis) = ran.wanted.expect("due");
+                let mut expected = triage::rules::wanted_metrics(
+                    &input.clusters,
+                    &input.services,
+                    &input.instances,
+                    &input.tasks,
+                    &input.nat_gateways,
+                    &job.watched,
+                );
+                expected.sort_unstable();
+                assert_eq!(wanted, expected, "{scenario} step {step}: wanted series");
+                assert_eq!(basis.2, input.tasks.len(), "{scenario} step {step}");
+
+                let _ = evaluate(&job, &light, &mut cache, MAX_AGE);
+                assert_eq!(cache.tasks, input.tasks.len(), "{scenario} step {step}");
                 reused += cache.last.reused;
                 evaluated += cache.last.evaluated;
                 for (name, mut part) in input.by_cluster() {
@@ -393,6 +444,10 @@ mod tests {
             assert!(evaluated > 0, "{scenario}");
             eprintln!("{scenario}: {reused} cluster evaluations re-used, {evaluated} run");
         }
+        // Tasks on screen: their own memory series are wanted (the tasks the engine reads
+        // cluster by cluster must give the same ones).
+        let (_, evaluated) = same_as_full("default", ":tasks<enter>", 8, 4);
+        assert!(evaluated > 0);
     }
 
     #[test]
@@ -419,11 +474,12 @@ mod tests {
         let job = h.engine_job();
         h.state.triage.jobs.running = None;
         let mut cache = EngineCache::default();
-        job.with_input(|input| {
-            let first = evaluate(&job, input, &mut cache, MAX_AGE);
+        {
+            let input = job.input_without_tasks();
+            let first = evaluate(&job, &input, &mut cache, MAX_AGE);
             let clusters = cache.last.evaluated;
             assert!(clusters > 1);
-            assert_eq!(evaluate(&job, input, &mut cache, MAX_AGE), first);
+            assert_eq!(evaluate(&job, &input, &mut cache, MAX_AGE), first);
             assert_eq!(
                 cache.last,
                 Reuse {
@@ -432,16 +488,14 @@ mod tests {
                 },
                 "nothing changed: every cluster re-used"
             );
-        });
+        }
         let mut later = job.clone();
         later.now = job.now + MAX_AGE;
-        later.with_input(|input| {
-            let _ = evaluate(&later, input, &mut cache, MAX_AGE);
-            assert_eq!(
-                cache.last.reused, 0,
-                "too old: every cluster evaluated again"
-            );
-        });
+        let _ = evaluate(&later, &later.input_without_tasks(), &mut cache, MAX_AGE);
+        assert_eq!(
+            cache.last.reused, 0,
+            "too old: every cluster evaluated again"
+        );
     }
 
     #[test]
@@ -453,7 +507,7 @@ mod tests {
         let mut cache = EngineCache::default();
         let series = Arc::clone(&job.series);
         assert!(!series.is_empty(), "the demo has series by now");
-        job.with_input(|input| evaluate(&job, input, &mut cache, MAX_AGE));
+        evaluate(&job, &job.input_without_tasks(), &mut cache, MAX_AGE);
         let unchanged = cache.series.as_ref().map(|(_, hashes)| hashes.clone());
         drop(job);
         drop(series);
@@ -477,7 +531,7 @@ mod tests {
         h.state.triage.jobs.running = None;
         let (held, _) = cache.series.as_ref().unwrap();
         assert!(!std::ptr::eq(held.as_ptr(), Arc::as_ptr(&job.series)));
-        job.with_input(|input| evaluate(&job, input, &mut cache, MAX_AGE));
+        evaluate(&job, &job.input_without_tasks(), &mut cache, MAX_AGE);
         let merged = cache.series.as_ref().map(|(_, hashes)| hashes.clone());
         assert_ne!(merged, unchanged);
     }

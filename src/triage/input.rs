@@ -57,25 +57,7 @@ fn part<'p, 'a>(
     whole: &Input<'a>,
     name: &'a str,
 ) -> &'p mut Input<'a> {
-    parts.entry(name).or_insert_with(|| Input {
-        now: whole.now,
-        clusters: Vec::new(),
-        services: Vec::new(),
-        tasks: Vec::new(),
-        stopped: Vec::new(),
-        stop_memory: whole.stop_memory,
-        instances: Vec::new(),
-        series: whole.series,
-        alarms: whole.alarms,
-        target_health: whole.target_health,
-        task_definitions: whole.task_definitions,
-        scaling: whole.scaling,
-        logs: Vec::new(),
-        log_index: LogIndex::default(),
-        task_index: TaskIndex::default(),
-        nat_gateways: Vec::new(),
-        lookup: Lookup::default(),
-    })
+    parts.entry(name).or_insert_with(|| whole.empty_part())
 }
 
 #[derive(Default)]
@@ -136,6 +118,29 @@ impl<'a> Input<'a> {
             part(&mut parts, self, c).nat_gateways.push((c, g));
         }
         parts
+    }
+
+    /// A part of this view holding no object yet (the shared data, looked up by key, whole).
+    pub fn empty_part(&self) -> Input<'a> {
+        Input {
+            now: self.now,
+            clusters: Vec::new(),
+            services: Vec::new(),
+            tasks: Vec::new(),
+            stopped: Vec::new(),
+            stop_memory: self.stop_memory,
+            instances: Vec::new(),
+            series: self.series,
+            alarms: self.alarms,
+            target_health: self.target_health,
+            task_definitions: self.task_definitions,
+            scaling: self.scaling,
+            logs: Vec::new(),
+            log_index: LogIndex::default(),
+            task_index: TaskIndex::default(),
+            nat_gateways: Vec::new(),
+            lookup: Lookup::default(),
+        }
     }
 
     pub fn cluster_name(arn: &str) -> &str {
