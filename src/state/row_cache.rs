@@ -68,6 +68,22 @@ impl RowKeys {
         }
     }
 
+    /// Appends the rows of `other` (same columns), made apart: a table's cells are read in
+    /// parts on several threads.
+    pub fn append(&mut self, other: RowKeys) {
+        if other.ends.is_empty() {
+            return;
+        }
+        if self.ends.is_empty() {
+            *self = other;
+            return;
+        }
+        self.text.push('\n');
+        let shift = self.text.len() as u32;
+        self.text.push_str(&other.text);
+        self.ends.extend(other.ends.iter().map(|end| end + shift));
+    }
+
     pub fn columns(&self) -> usize {
         self.columns
     }
@@ -203,6 +219,28 @@ mod tests {
         assert!(cache.keys.is_none() && cache.previous.is_none());
         assert_eq!((cache.answer, cache.badges), (Some(7), 2));
         assert_eq!(cache.answer, Some(7), "the same rows");
+    }
+
+    #[test]
+    fn cells_made_in_parts_read_as_cells_made_in_one() {
+        let cells = [["a", "Web"], ["b", ""], ["c", "Ünï"], ["d", "x"]];
+        let made = |rows: &[[&str; 2]]| {
+            let mut keys = RowKeys::with_capacity(2, rows.len());
+            rows.iter().flatten().for_each(|c| keys.push_cell(c));
+            keys
+        };
+        let whole = made(&cells);
+        for cut in 0..=cells.len() {
+            let mut parts = made(&cells[..cut]);
+            parts.append(made(&cells[cut..]));
+            assert_eq!(
+                (parts.text.as_str(), &parts.ends),
+                (whole.text.as_str(), &whole.ends),
+                "cut at {cut}"
+            );
+            assert_eq!(parts.rows(), 4);
+            assert_eq!((parts.cell(1, 1), parts.row(2)), ("", "c\nünï"));
+        }
     }
 
     #[test]

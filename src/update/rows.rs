@@ -62,7 +62,7 @@ pub fn refresh(view: &mut View, fleet: &Fleet, ctx: &RowCtx, stopped_window: Dur
 
 /// The rows: every item in the sort's order (kept per answer), then the filter over them — over
 /// the last filter's rows when the new one only adds letters to it.
-fn rebuild<T>(
+fn rebuild<T: Sync>(
     view: &mut View,
     items: &[T],
     cols: &[Column<T>],
@@ -114,7 +114,7 @@ fn rebuild<T>(
 }
 
 /// Every item in the order of `sort` (the source's order without one): kept per answer and sort.
-fn ordered<T>(
+fn ordered<T: Sync>(
     cache: &mut RowCache,
     items: &[T],
     cols: &[Column<T>],
@@ -145,11 +145,15 @@ fn ordered<T>(
             _ => {
                 let ctx = prepared.ctx;
                 let held = col.held(ctx.metrics);
-                let mut keyed: Vec<_> = items
-                    .iter()
-                    .map(|item| col.sort_key_with(item, ctx, &held))
-                    .zip(0..)
-                    .collect();
+                let mut keyed: Vec<_> = in_parts(items.len(), |rows| {
+                    let keys = items[rows.clone()]
+                        .iter()
+                        .map(|item| col.sort_key_with(item, ctx, &held));
+                    keys.zip(rows).collect::<Vec<_>>()
+                })
+                .into_iter()
+                .flatten()
+                .collect();
                 keyed.sort_unstable_by(|(a, i), (b, j)| a.compare(b).then(i.cmp(j)));
                 order = keyed.into_iter().map(|(_, i)| i).collect();
             }
@@ -172,7 +176,7 @@ struct Prepared<'a, 'c> {
 
 /// Every item's cells, lowercased: made once per change of the rows, on the first filter or
 /// text sort — the cells of rows whose print did not change copied from the previous rows'.
-fn row_keys<T>(
+fn row_keys<T: Sync>(
     cache: &mut RowCache,
     items: &[T],
     cols: &[Column<T>],
@@ -189,18 +193,26 @@ fn row_keys<T>(
         (Some((_, old)), Some(_)) => old.iter().enumerate().map(|(row, &p)| (p, row)).collect(),
         _ => Default::default(),
     };
-    let mut keys = RowKeys::with_capacity(cols.len(), items.len());
     let held: Vec<_> = cols.iter().map(|c| c.held(prepared.ctx.metrics)).collect();
-    for (i, item) in items.iter().enumerate() {
-        let same = prints.and_then(|p| before.get(&p[i]));
-        match (same, &previous) {
-            (Some(&row), Some((old, _))) => keys.push_row_of(old, row),
-            _ => {
-                for (col, held) in cols.iter().zip(&held) {
-                    keys.push_cell(&col.text_with(item, prepared.ctx, held));
+    let parts = in_parts(items.len(), |rows| {
+        let mut keys = RowKeys::with_capacity(cols.len(), rows.len());
+        for i in rows {
+            let same = prints.and_then(|p| before.get(&p[i]));
+            match (same, &previous) {
+                (Some(&row), Some((old, _))) => keys.push_row_of(old, row),
+                _ => {
+                    for (col, held) in cols.iter().zip(&held) {
+                        keys.push_cell(&col.text_with(&items[i], prepared.ctx, held));
+                    }
                 }
             }
         }
+        keys
+    });
+    let mut parts = parts.into_iter();
+    let mut keys = parts.next().unwrap_or_default();
+    for part in parts {
+        keys.append(part);
     }
     let keys = Arc::new(keys);
     cache.keys = Some(Arc::clone(&keys));
@@ -210,6 +222,34 @@ fn row_keys<T>(
         cache.made_at = Some(prepared.ctx.now);
     }
     keys
+}
+
+/// Rows at which reading every row's cells is split over the cores: on 100,000 rows the first
+/// filter letter or a sort reads them all, and the UI loop waits for that.
+const PARALLEL_FROM: usize = 20_000;
+
+/// `f` over `0..len` cut into consecutive parts, one a core (up to 4) from [`PARALLEL_FROM`]
+/// rows, one part below it; the parts' results in order.
+fn in_parts<R: Send>(len: usize, f: impl Fn(std::ops::Range<usize>) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if len < PARALLEL_FROM || cores < 2 {
+        return vec![f(0..len)];
+    }
+    let size = len.div_ceil(cores);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let others: Vec<_> = (1..cores)
+            .map(|part| scope.spawn(move || f(part * size..((part + 1) * size).min(len))))
+            .collect();
+        let mut results = vec![f(0..size)];
+        // A part's panic is the caller's, as it would be without the split.
+        results.extend(
+            others
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+        );
+        results
+    })
 }
 
 /// A row matches when it holds every word of the filter, each anywhere in its cells: `prod
@@ -281,4 +321,28 @@ pub fn remember_selection(view: &mut View, fleet: &Fleet) {
         view.selected_item().map(|i| key(&items[i]).to_string())
     });
     view.selected_key = key;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parts_cover_every_row_once_in_order() {
+        for len in [
+            0,
+            5,
+            PARALLEL_FROM - 1,
+            PARALLEL_FROM,
+            PARALLEL_FROM + 1,
+            100_003,
+        ] {
+            let parts = in_parts(len, |rows| rows.collect::<Vec<_>>());
+            let joined: Vec<usize> = parts.iter().flatten().copied().collect();
+            assert_eq!(joined, (0..len).collect::<Vec<_>>(), "{len} rows");
+            if len < PARALLEL_FROM {
+                assert_eq!(parts.len(), 1, "{len} rows are read in one part");
+            }
+        }
+    }
 }
