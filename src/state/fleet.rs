@@ -1,5 +1,6 @@
 //! The last answer to every query the console has made, with its age and last error.
 
+mod order;
 mod progress;
 
 pub use progress::Progress;
@@ -41,6 +42,8 @@ pub struct Slot {
     /// Describe answers that came while the triage engine read these rows: taken in once it
     /// is done ([`Fleet::take_held`]), not by copying the whole pane under it.
     pub held: Vec<progress::Held>,
+    /// `data`'s rows in ARN order, for `version` (worked out by the first who asks).
+    order: order::KeyOrder,
 }
 
 impl Slot {
@@ -227,12 +230,11 @@ impl Fleet {
         self.freshest(
             since,
             |q, d| match (q, d) {
-                // A row still loading has unknown counts, not zero: the rules never see it.
-                (Query::Services { .. }, Snapshot::Services(v)) => {
-                    v.iter().filter(|s| !s.loading).collect()
-                }
-                _ => Vec::new(),
+                (Query::Services { .. }, Snapshot::Services(v)) => v,
+                _ => &[],
             },
+            // A row still loading has unknown counts, not zero: the rules never see it.
+            |s| !s.loading,
             |s| &s.arn,
         )
     }
@@ -241,11 +243,12 @@ impl Fleet {
         let all = self.freshest(
             since,
             |_, d| match d {
-                // A row still loading has no status yet (not stopped, not running).
-                Snapshot::Tasks(v) => v.iter().filter(|t| !t.loading).collect(),
-                Snapshot::Task(Some(t)) => vec![&**t],
-                _ => Vec::new(),
+                Snapshot::Tasks(v) => v,
+                Snapshot::Task(Some(t)) => std::slice::from_ref(&**t),
+                _ => &[],
             },
+            // A row still loading has no status yet (not stopped, not running).
+            |t| !t.loading,
             |t| &t.arn,
         );
         all.into_iter().partition(|t| !t.is_stopped())
@@ -326,11 +329,10 @@ impl Fleet {
         self.freshest(
             since,
             |q, d| match (q, d) {
-                (Query::Instances { .. }, Snapshot::Instances(v)) => {
-                    v.iter().filter(|i| !i.loading).collect()
-                }
-                _ => Vec::new(),
+                (Query::Instances { .. }, Snapshot::Instances(v)) => v,
+                _ => &[],
             },
+            |i| !i.loading,
             |i| &i.arn,
         )
     }
@@ -356,16 +358,20 @@ impl Fleet {
             .collect()
     }
 
-    /// Items of every slot, deduplicated by `key`, the copy from the latest answer kept; in
-    /// a stable order (by key).
+    /// Items of every slot (those `keep` lets through), deduplicated by `key`, the copy from
+    /// the latest answer kept; in a stable order (by key).
     fn freshest<'a, T>(
         &'a self,
         since: Time,
-        items: impl Fn(&'a Query, &'a Snapshot) -> Vec<&'a T>,
-        key: impl Fn(&'a T) -> &'a String,
+        items: impl Fn(&'a Query, &'a Snapshot) -> &'a [T],
+        keep: impl Fn(&'a T) -> bool,
+        key: impl Fn(&'a T) -> &'a String + Copy,
     ) -> Vec<&'a T> {
-        // Sorted once rather than kept in a map: 100,000 tasks in a tree cost far more.
-        let mut all: Vec<(&'a String, Option<Time>, &'a T)> = Vec::new();
+        // Each slot's rows in key order (worked out once per version of its data), the slots
+        // one after the other, those starting lower first: then one sort that finds the runs
+        // already in order merges them, instead of sorting 100,000 tasks from scratch. The
+        // sort below decides the order alone; a slot's order only makes it quick.
+        let mut runs: Vec<Run<'a, T>> = Vec::new();
         for (query, slot) in &self.slots {
             let Some(data) = slot.data.as_deref() else {
                 continue;
@@ -373,15 +379,28 @@ impl Fleet {
             if slot.fetched_at.is_none_or(|at| at < since) {
                 continue;
             }
+            let rows = items(query, data);
+            if rows.is_empty() {
+                continue;
+            }
+            let order = slot.order.of(slot.version, rows, |r| key(r).as_str());
+            runs.push((slot.fetched_at, rows, order));
+        }
+        runs.sort_by(|a, b| key(&a.1[a.2[0] as usize]).cmp(key(&b.1[b.2[0] as usize])));
+        let mut all: Vec<(&'a String, Option<Time>, &'a T)> =
+            Vec::with_capacity(runs.iter().map(|r| r.1.len()).sum());
+        for (fetched_at, rows, order) in &runs {
             all.extend(
-                items(query, data)
-                    .into_iter()
-                    .map(|item| (key(item), slot.fetched_at, item)),
+                order
+                    .iter()
+                    .map(|&i| &rows[i as usize])
+                    .filter(|item| keep(item))
+                    .map(|item| (key(item), *fetched_at, item)),
             );
         }
         // The latest copy first (of copies fetched in the same instant, any: the slots are in
         // no particular order anyway).
-        all.sort_unstable_by(|a, b| a.0.cmp(b.0).then_with(|| b.1.cmp(&a.1)));
+        all.sort_by(|a, b| a.0.cmp(b.0).then_with(|| b.1.cmp(&a.1)));
         all.dedup_by(|later, first| later.0 == first.0);
         all.into_iter().map(|(_, _, item)| item).collect()
     }
@@ -390,6 +409,9 @@ impl Fleet {
         self.slots.get(query)?.data.as_deref()
     }
 }
+
+/// One slot's rows for [`Fleet::freshest`]: when fetched, the rows, their order by key.
+type Run<'a, T> = (Option<Time>, &'a [T], Arc<[u32]>);
 
 /// Answers with more items than this are freed on a thread of their own: freeing 100,000 tasks
 /// (millions of small allocations) would stall the UI loop for longer than a frame.
@@ -579,6 +601,63 @@ mod tests {
         assert_eq!(found.len(), 2);
         assert_eq!((found["aaa"], found["bbb"]), (a, b));
         assert!(fleet.task_arns_by_id(&HashSet::new()).is_empty());
+    }
+
+    #[test]
+    fn the_fleet_wide_lists_follow_every_changed_answer() {
+        let mut fleet = Fleet::default();
+        let q = |scope| Query::Tasks {
+            scope,
+            stopped: false,
+        };
+        let cluster = |c: &str| crate::model::TaskScope::Cluster { cluster: c.into() };
+        let task = |arn: &str, status: &str| Task {
+            arn: arn.into(),
+            last_status: status.into(),
+            ..Task::default()
+        };
+        let tasks = |v: Vec<Task>| Ok(Snapshot::Tasks(v));
+        let arns = |v: Vec<&Task>| v.iter().map(|t| t.arn.clone()).collect::<Vec<_>>();
+        let running = |fleet: &Fleet| arns(fleet.all_tasks().0);
+        let a = vec![task("t/a/3", "RUNNING"), task("t/a/1", "RUNNING")];
+        fleet.apply(q(cluster("a")), 1, t(10), tasks(a));
+        fleet.apply(
+            q(cluster("b")),
+            2,
+            t(10),
+            tasks(vec![task("t/b/2", "RUNNING")]),
+        );
+        assert_eq!(running(&fleet), ["t/a/1", "t/a/3", "t/b/2"]);
+        // Other rows in another order, as many: the slot's order is worked out again.
+        let a = vec![task("t/a/9", "RUNNING"), task("t/a/0", "RUNNING")];
+        fleet.apply(q(cluster("a")), 3, t(20), tasks(a));
+        assert_eq!(running(&fleet), ["t/a/0", "t/a/9", "t/b/2"]);
+        // A frozen copy (the engine's) reads the rows it holds, whatever came since.
+        let frozen = fleet.clone();
+        let a = vec![task("t/a/5", "RUNNING"), task("t/a/4", "RUNNING")];
+        fleet.apply(q(cluster("a")), 4, t(25), tasks(a));
+        assert_eq!(running(&frozen), ["t/a/0", "t/a/9", "t/b/2"]);
+        assert_eq!(running(&fleet), ["t/a/4", "t/a/5", "t/b/2"]);
+        assert_eq!(running(&frozen), ["t/a/0", "t/a/9", "t/b/2"]);
+        // A task in two answers: the latest copy wins, also when an answer is the same as
+        // the one before (its rows' order is not worked out again).
+        let service = crate::model::TaskScope::Service {
+            cluster: "b".into(),
+            service: "web".into(),
+        };
+        fleet.apply(q(service), 5, t(30), tasks(vec![task("t/b/2", "STOPPED")]));
+        assert_eq!(running(&fleet), ["t/a/4", "t/a/5"]);
+        assert_eq!(arns(fleet.all_tasks().1), ["t/b/2"]);
+        fleet.apply(
+            q(cluster("b")),
+            6,
+            t(40),
+            tasks(vec![task("t/b/2", "RUNNING")]),
+        );
+        assert_eq!(running(&fleet), ["t/a/4", "t/a/5", "t/b/2"]);
+        assert!(fleet.all_tasks().1.is_empty());
+        // Only answers fetched since: the older copy is not kept alive.
+        assert_eq!(arns(fleet.tasks_since(t(35)).0), ["t/b/2"]);
     }
 
     #[test]
