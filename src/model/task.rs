@@ -1,34 +1,34 @@
-use super::{TaskDefRef, Time, arn_tail};
+use super::{SharedStr, TaskDefRef, Time, arn_tail};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct Task {
-    pub arn: String,
-    pub cluster_arn: String,
+    pub arn: SharedStr,
+    pub cluster_arn: SharedStr,
     pub task_definition: TaskDefRef,
     /// PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED.
-    pub last_status: String,
-    pub desired_status: String,
+    pub last_status: SharedStr,
+    pub desired_status: SharedStr,
     /// HEALTHY, UNHEALTHY, UNKNOWN.
-    pub health: String,
+    pub health: SharedStr,
     /// `service:<name>` for service tasks.
-    pub group: String,
-    pub launch_type: String,
-    pub availability_zone: String,
-    pub private_ip: String,
-    pub container_instance_arn: Option<String>,
+    pub group: SharedStr,
+    pub launch_type: SharedStr,
+    pub availability_zone: SharedStr,
+    pub private_ip: SharedStr,
+    pub container_instance_arn: Option<SharedStr>,
     /// The EC2 instance behind `container_instance_arn`, once joined.
-    pub ec2_instance_id: Option<String>,
+    pub ec2_instance_id: Option<SharedStr>,
     pub cpu: Option<u32>,
     pub memory: Option<u32>,
     pub created_at: Option<Time>,
     pub started_at: Option<Time>,
     pub stopping_at: Option<Time>,
     pub stopped_at: Option<Time>,
-    pub stop_code: String,
-    pub stopped_reason: String,
+    pub stop_code: SharedStr,
+    pub stopped_reason: SharedStr,
     pub enable_execute_command: bool,
     pub containers: Vec<Container>,
-    pub tags: Vec<(String, String)>,
+    pub tags: Vec<(SharedStr, SharedStr)>,
     /// Listed but not described yet (a big pane's rows come before their details): only `arn`
     /// and `cluster_arn` are known — its status is unknown, not empty.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -79,19 +79,19 @@ impl Task {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct Container {
-    pub name: String,
-    pub image: String,
+    pub name: SharedStr,
+    pub image: SharedStr,
     /// Docker runtime id; ECS Exec targets `ecs:<cluster>_<task-id>_<runtime-id>`.
-    pub runtime_id: String,
-    pub last_status: String,
-    pub health: String,
+    pub runtime_id: SharedStr,
+    pub last_status: SharedStr,
+    pub health: SharedStr,
     pub exit_code: Option<i32>,
-    pub reason: String,
+    pub reason: SharedStr,
     pub cpu: Option<u32>,
     /// Hard limit (MiB).
     pub memory: Option<u32>,
     /// Soft limit (MiB).
     pub memory_reservation: Option<u32>,
     /// Status of the `ExecuteCommandAgent` managed agent, when ECS Exec is on.
-    pub exec_agent: Option<String>,
+    pub exec_agent: Option<SharedStr>,
 }

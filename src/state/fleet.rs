@@ -342,10 +342,10 @@ impl Fleet {
         &'a self,
         since: Time,
         items: impl Fn(&'a Query, &'a Snapshot) -> Vec<&'a T>,
-        key: impl Fn(&'a T) -> &'a String,
+        key: impl Fn(&'a T) -> &'a str,
     ) -> Vec<&'a T> {
         // Sorted once rather than kept in a map: 100,000 tasks in a tree cost far more.
-        let mut all: Vec<(&'a String, Option<Time>, &'a T)> = Vec::new();
+        let mut all: Vec<(&'a str, Option<Time>, &'a T)> = Vec::new();
         for (query, slot) in &self.slots {
             let Some(data) = slot.data.as_deref() else {
                 continue;
@@ -511,7 +511,7 @@ mod tests {
         let answer = |health: &str| {
             let tasks = (0..2_000)
                 .map(|i| Task {
-                    arn: format!("arn:aws:ecs:us-east-1:1:task/big/{i}"),
+                    arn: format!("arn:aws:ecs:us-east-1:1:task/big/{i}").into(),
                     health: health.into(),
                     ..Task::default()
                 })
