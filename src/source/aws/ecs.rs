@@ -223,6 +223,12 @@ impl AwsSource {
         })
         .await?;
         self.join_ec2_ids(cluster, &mut tasks).await?;
+        // Tasks of one service (and of one host) come together: each keeps the text it has in
+        // common with the one before, once for the answer instead of once a task.
+        for i in 1..tasks.len() {
+            let (before, after) = tasks.split_at_mut(i);
+            after[0].share_text_with(&before[i - 1]);
+        }
         Ok(tasks)
     }
 
