@@ -520,7 +520,7 @@ async fn ecs_exec_opens_a_session_for_the_plugin() {
             cluster: seeded.cluster.clone(),
             task_arn: task_arn.clone(),
             container: "sidecar".into(),
-            runtime_id: runtime_id.clone(),
+            runtime_id: runtime_id.to_string(),
             command: "/bin/sh".into(),
         })
         .await

@@ -234,7 +234,7 @@ async fn ten_thousand_tasks_show_after_the_list_pages_and_load_at_the_floor() {
     let rows = h.state.fleet.tasks(&query);
     let visible: Vec<String> = view.rows[..height]
         .iter()
-        .map(|&i| rows[i].arn.clone())
+        .map(|&i| rows[i].arn.to_string())
         .collect();
     let first = asked(&queue);
     assert_eq!(first[..visible.len()], visible[..]);

@@ -181,8 +181,8 @@ async fn an_execute_command_without_an_answer_is_sent_once_orphaning_no_second_s
     let op = Operation::Exec {
         cluster: rig.seeded.cluster.clone(),
         task_arn,
-        container: task.containers[0].name.clone(),
-        runtime_id: task.containers[0].runtime_id.clone(),
+        container: task.containers[0].name.to_string(),
+        runtime_id: task.containers[0].runtime_id.to_string(),
         command: "/bin/sh".into(),
     };
     let err = rig.source.open_session(&op).await.unwrap_err();

@@ -539,8 +539,8 @@ impl BigTasks {
 
     fn task(arn: &str, stopped: bool) -> Task {
         Task {
-            arn: arn.to_string(),
-            cluster_arn: format!("arn:aws:ecs:eu-west-1:123456789012:cluster/{CLUSTER}"),
+            arn: arn.into(),
+            cluster_arn: format!("arn:aws:ecs:eu-west-1:123456789012:cluster/{CLUSTER}").into(),
             last_status: if stopped { "STOPPED" } else { "RUNNING" }.into(),
             desired_status: if stopped { "STOPPED" } else { "RUNNING" }.into(),
             health: "HEALTHY".into(),
@@ -667,7 +667,7 @@ fn arns_on_screen(h: &Harness) -> Vec<String> {
             .fleet
             .tasks(&query)
             .iter()
-            .map(|t| t.arn.clone())
+            .map(|t| t.arn.to_string())
             .collect(),
     };
     view.rows[view.offset..(view.offset + height).min(view.rows.len())]

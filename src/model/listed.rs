@@ -82,8 +82,8 @@ impl Listed for Task {
     const KIND: &'static str = "task";
     fn listed(arn: &str, cluster: &str) -> Self {
         Task {
-            arn: arn.to_string(),
-            cluster_arn: super::arn::cluster_arn_or(arn, cluster),
+            arn: arn.into(),
+            cluster_arn: super::arn::cluster_arn_or(arn, cluster).into(),
             loading: true,
             ..Task::default()
         }

@@ -20,6 +20,7 @@ mod ops;
 mod region;
 mod scope;
 mod service;
+mod shared;
 mod task;
 mod taskdef;
 pub mod taskdef_diff;
@@ -49,6 +50,7 @@ pub use ops::{
 pub use region::valid_region;
 pub use scope::{Fingerprint, Query, Snapshot, TaskScope};
 pub use service::{Deployment, DeploymentConfig, LbBinding, Service, ServiceEvent};
+pub use shared::SharedStr;
 pub use task::{Container, Task};
 pub use taskdef::{
     ContainerDefinition, ContainerHealthCheck, PortMapping, TaskDefRef, TaskDefinition, Ulimit,

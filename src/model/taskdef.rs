@@ -1,12 +1,12 @@
 use std::fmt;
 
-use super::Time;
+use super::{SharedStr, Time};
 
 /// A task definition named the way operators say it: `family:revision`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct TaskDefRef {
-    pub arn: String,
-    pub family: String,
+    pub arn: SharedStr,
+    pub family: SharedStr,
     pub revision: u32,
 }
 
@@ -19,8 +19,8 @@ impl TaskDefRef {
             None => (tail, 0),
         };
         TaskDefRef {
-            arn: arn.to_string(),
-            family: family.to_string(),
+            arn: arn.into(),
+            family: family.into(),
             revision,
         }
     }

@@ -22,7 +22,7 @@ pub fn visible_tasks(state: &State) -> Vec<String> {
             .skip(offset)
             .take(height)
             .filter_map(|&i| items.get(i))
-            .map(|t| t.arn.clone())
+            .map(|t| t.arn.to_string())
             .collect(),
         _ => Vec::new(),
     }

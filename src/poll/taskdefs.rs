@@ -26,7 +26,7 @@ pub fn wanted(popups: &[Popup]) -> Vec<String> {
         match popup {
             Popup::TaskDefs(view) => {
                 if !view.running.arn.is_empty() {
-                    wanted.push(view.running.arn.clone());
+                    wanted.push(view.running.arn.to_string());
                 }
                 if let Some(revisions) = &view.revisions {
                     let start = view.selected.saturating_sub(LOOK_BEHIND);
@@ -35,16 +35,16 @@ pub fn wanted(popups: &[Popup]) -> Vec<String> {
                             .iter()
                             .skip(start)
                             .take(LOOK_BEHIND + LOOK_AHEAD)
-                            .map(|r| r.arn.clone()),
+                            .map(|r| r.arn.to_string()),
                     );
                 }
             }
             Popup::TaskDefText { view, .. } => {
-                wanted.extend(view.needs().into_iter().map(|r| r.arn.clone()));
+                wanted.extend(view.needs().into_iter().map(|r| r.arn.to_string()));
             }
             Popup::ForwardDialog(dialog) => {
                 if let Some(task) = &dialog.task {
-                    wanted.push(task.task_definition.arn.clone());
+                    wanted.push(task.task_definition.arn.to_string());
                 }
             }
             _ => {}

@@ -209,7 +209,7 @@ mod tests {
     fn a_metric_column_reads_the_same_with_or_without_the_held_values() {
         let now = Time::from_timestamp(1_800_000_000, 0).unwrap();
         let task = |id: &str| Task {
-            arn: format!("arn:aws:ecs:eu-west-1:1:task/prod/{id}"),
+            arn: format!("arn:aws:ecs:eu-west-1:1:task/prod/{id}").into(),
             cluster_arn: "arn:aws:ecs:eu-west-1:1:cluster/prod".into(),
             cpu: Some(1024),
             last_status: "RUNNING".into(),

@@ -72,9 +72,9 @@ pub fn text_lines(
     let mut missing = Vec::new();
     let mut defs = Vec::new();
     for r in view.needs() {
-        match cache.get(&r.arn) {
+        match cache.get(r.arn.as_str()) {
             Some(d) => defs.push(d.clone()),
-            None => missing.push(match cache.errors.get(&r.arn) {
+            None => missing.push(match cache.errors.get(r.arn.as_str()) {
                 Some(e) => one(format!("{r}: {e}"), Tone::Error),
                 None => one(format!("reading {r}…"), Tone::Dim),
             }),

@@ -337,9 +337,9 @@ impl Triage {
     /// Remembers stopped tasks (and notes their stops on the timeline once).
     pub fn remember_stops<'a>(&mut self, now: Time, tasks: impl IntoIterator<Item = &'a Task>) {
         for task in tasks.into_iter().filter(|t| t.is_stopped()) {
-            if !self.stops.contains_key(&task.arn) {
+            if !self.stops.contains_key(task.arn.as_str()) {
                 self.timeline.task_stopped(task);
-                Arc::make_mut(&mut self.stops).insert(task.arn.clone(), task.clone());
+                Arc::make_mut(&mut self.stops).insert(task.arn.to_string(), task.clone());
                 self.dirty = true;
             }
         }
@@ -383,13 +383,13 @@ impl Triage {
                 .since(from)
                 .take_while(|p| p.at <= stopped_at)
                 .collect();
-            let held = self.stop_memory.get(&task.arn);
+            let held = self.stop_memory.get(task.arn.as_str());
             if points.is_empty() || held.is_some_and(|h| h.points().eq(points.iter().copied())) {
                 continue;
             }
             let mut kept = History::default();
             kept.merge(from, stopped_at, points);
-            copies.push((task.arn.clone(), kept));
+            copies.push((task.arn.to_string(), kept));
         }
         if !copies.is_empty() {
             Arc::make_mut(&mut self.stop_memory).extend(copies);
@@ -506,7 +506,7 @@ mod tests {
         let mut tr = Triage::default();
         tr.remember_stops(stop, [&task]);
         tr.keep_stop_memory(&series);
-        let kept = &tr.stop_memory[&task.arn];
+        let kept = &tr.stop_memory[task.arn.as_str()];
         assert_eq!(kept.len(), 31, "the 30 minutes up to the stop");
         assert_eq!(kept.latest(), Some(point(0, 400.0)));
         // Nothing new: no copy, nothing dirty.
@@ -515,7 +515,7 @@ mod tests {
         assert!(!tr.dirty);
         // The metrics store forgot the series: the copy stays.
         tr.keep_stop_memory(&HashMap::new());
-        assert_eq!(tr.stop_memory[&task.arn].len(), 31);
+        assert_eq!(tr.stop_memory[task.arn.as_str()].len(), 31);
         // The stop is forgotten: so is its memory.
         tr.remember_stops(stop + KEEP_STOPS + TimeDelta::minutes(1), []);
         assert!(tr.stop_memory.is_empty());

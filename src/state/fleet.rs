@@ -235,7 +235,7 @@ impl Fleet {
             },
             // A row still loading has unknown counts, not zero: the rules never see it.
             |s| !s.loading,
-            |s| &s.arn,
+            |s| s.arn.as_str(),
         )
     }
 
@@ -249,7 +249,7 @@ impl Fleet {
             },
             // A row still loading has no status yet (not stopped, not running).
             |t| !t.loading,
-            |t| &t.arn,
+            |t| t.arn.as_str(),
         );
         all.into_iter().partition(|t| !t.is_stopped())
     }
@@ -262,13 +262,15 @@ impl Fleet {
             since,
             |q, d| match d {
                 _ if q.cluster().map(crate::model::metric_catalog::cluster_of) != Some(cluster) => {
-                    Vec::new()
+                    &[]
                 }
-                Snapshot::Tasks(v) => v.iter().filter(|t| !t.loading).collect(),
-                Snapshot::Task(Some(t)) => vec![&**t],
-                _ => Vec::new(),
+                Snapshot::Tasks(v) => v,
+                Snapshot::Task(Some(t)) => std::slice::from_ref(&**t),
+                _ => &[],
             },
-            |t| &t.arn,
+            // A row still loading has no status yet (not stopped, not running).
+            |t| !t.loading,
+            |t| t.arn.as_str(),
         );
         tasks.retain(|t| !t.is_stopped());
         tasks
@@ -333,7 +335,7 @@ impl Fleet {
                 _ => &[],
             },
             |i| !i.loading,
-            |i| &i.arn,
+            |i| i.arn.as_str(),
         )
     }
 
@@ -365,7 +367,7 @@ impl Fleet {
         since: Time,
         items: impl Fn(&'a Query, &'a Snapshot) -> &'a [T],
         keep: impl Fn(&'a T) -> bool,
-        key: impl Fn(&'a T) -> &'a String + Copy,
+        key: impl Fn(&'a T) -> &'a str + Copy,
     ) -> Vec<&'a T> {
         // Each slot's rows in key order (worked out once per version of its data), the slots
         // one after the other, those starting lower first: then one sort that finds the runs
@@ -383,11 +385,11 @@ impl Fleet {
             if rows.is_empty() {
                 continue;
             }
-            let order = slot.order.of(slot.version, rows, |r| key(r).as_str());
+            let order = slot.order.of(slot.version, rows, key);
             runs.push((slot.fetched_at, rows, order));
         }
         runs.sort_by(|a, b| key(&a.1[a.2[0] as usize]).cmp(key(&b.1[b.2[0] as usize])));
-        let mut all: Vec<(&'a String, Option<Time>, &'a T)> =
+        let mut all: Vec<(&'a str, Option<Time>, &'a T)> =
             Vec::with_capacity(runs.iter().map(|r| r.1.len()).sum());
         for (fetched_at, rows, order) in &runs {
             all.extend(
@@ -553,7 +555,7 @@ mod tests {
         let answer = |health: &str| {
             let tasks = (0..2_000)
                 .map(|i| Task {
-                    arn: format!("arn:aws:ecs:us-east-1:1:task/big/{i}"),
+                    arn: format!("arn:aws:ecs:us-east-1:1:task/big/{i}").into(),
                     health: health.into(),
                     ..Task::default()
                 })

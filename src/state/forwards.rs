@@ -233,7 +233,7 @@ pub fn container_for(
         .iter()
         .find(|c| c.exec_agent.as_deref() == Some("RUNNING"))
         .or(task.containers.first())
-        .map(|c| c.name.clone())
+        .map(|c| c.name.to_string())
 }
 
 /// What the forward reaches, from the task or instance the dialog was opened on.
@@ -242,9 +242,9 @@ pub fn target_of(dialog: &ForwardDialog, container: Option<&str>) -> Option<Forw
         let name = container?;
         let c = task.containers.iter().find(|c| c.name == name)?;
         return Some(ForwardTarget::Task {
-            task_arn: task.arn.clone(),
-            container: c.name.clone(),
-            runtime_id: c.runtime_id.clone(),
+            task_arn: task.arn.to_string(),
+            container: c.name.to_string(),
+            runtime_id: c.runtime_id.to_string(),
         });
     }
     dialog

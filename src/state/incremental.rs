@@ -221,7 +221,7 @@ fn fingerprints<'a>(
         let Some(h) = per.get_mut(name) else { continue };
         for t in &part.stopped {
             debug_hash(h, t);
-            if let Some(memory) = input.stop_memory.get(&t.arn) {
+            if let Some(memory) = input.stop_memory.get(t.arn.as_str()) {
                 debug_hash(h, &memory.points().collect::<Vec<_>>());
             }
         }

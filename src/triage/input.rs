@@ -248,7 +248,7 @@ impl<'a> Input<'a> {
     pub fn task_memory(&self, task: &Task) -> Option<&'a History> {
         self.series(&metric_catalog::task_memory(task))
             .filter(|h| !h.is_empty())
-            .or_else(|| self.stop_memory.get(&task.arn))
+            .or_else(|| self.stop_memory.get(task.arn.as_str()))
     }
 
     /// Points of the last `minutes` minutes, oldest first (empty when not polled).
@@ -371,7 +371,7 @@ pub fn task_subject(t: &Task) -> Subject {
     Subject::Task {
         cluster: Input::cluster_name(&t.cluster_arn).to_string(),
         service: t.service_name().map(str::to_string),
-        task_arn: t.arn.clone(),
+        task_arn: t.arn.to_string(),
     }
 }
 
@@ -379,7 +379,7 @@ pub fn container_subject(t: &Task, container: &str) -> Subject {
     Subject::Container {
         cluster: Input::cluster_name(&t.cluster_arn).to_string(),
         service: t.service_name().map(str::to_string),
-        task_arn: t.arn.clone(),
+        task_arn: t.arn.to_string(),
         container: container.to_string(),
     }
 }

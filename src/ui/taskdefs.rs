@@ -135,7 +135,7 @@ fn row<'a>(
             size(d),
             tags(d),
         ),
-        None if state.task_defs.errors.contains_key(&r.arn) => {
+        None if state.task_defs.errors.contains_key(r.arn.as_str()) => {
             ("-".into(), "-".into(), "(could not be read)".into())
         }
         None => ("…".into(), "…".into(), "…".into()),

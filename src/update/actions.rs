@@ -295,7 +295,7 @@ pub fn stop_task(state: &mut State) -> Vec<Effect> {
     };
     let op = Operation::StopTask {
         cluster: cluster_of(&task.cluster_arn).to_string(),
-        task_arn: task.arn.clone(),
+        task_arn: task.arn.to_string(),
         reason: format!("Stopped by ecsmon ({who})"),
     };
     gate::request(state, op)
@@ -376,7 +376,7 @@ fn pick_key(task: &Task) -> (String, String) {
     let group = if task.group.is_empty() {
         format!("family:{}", task.task_definition.family)
     } else {
-        task.group.clone()
+        task.group.to_string()
     };
     (cluster_of(&task.cluster_arn).to_string(), group)
 }
@@ -464,7 +464,7 @@ fn exec(state: &mut State) -> Vec<Effect> {
     match container {
         Some(container) => exec_into(state, &task, &container),
         None => {
-            let items: Vec<String> = task.containers.iter().map(|c| c.name.clone()).collect();
+            let items: Vec<String> = task.containers.iter().map(|c| c.name.to_string()).collect();
             // The container picked last time for this service comes first.
             let selected = state
                 .exec_picks
@@ -508,9 +508,9 @@ fn exec_into(state: &mut State, task: &Task, container: &str) -> Vec<Effect> {
     }
     let op = Operation::Exec {
         cluster: cluster_of(&task.cluster_arn).to_string(),
-        task_arn: task.arn.clone(),
+        task_arn: task.arn.to_string(),
         container: container.to_string(),
-        runtime_id,
+        runtime_id: runtime_id.to_string(),
         command: state.exec_shell.clone(),
     };
     open_shell(state, op)

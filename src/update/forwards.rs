@@ -94,7 +94,7 @@ pub fn open(state: &mut State) -> Vec<Effect> {
                 Pane::Containers { .. } => {
                     let view = state.focused();
                     match (panes::items(&view.pane, &state.fleet), view.selected_item()) {
-                        (Items::Containers(v), Some(i)) => v.get(i).map(|c| c.name.clone()),
+                        (Items::Containers(v), Some(i)) => v.get(i).map(|c| c.name.to_string()),
                         _ => None,
                     }
                 }
@@ -122,7 +122,10 @@ pub fn open(state: &mut State) -> Vec<Effect> {
             return vec![];
         }
     };
-    let arn = dialog.task.as_ref().map(|t| t.task_definition.arn.clone());
+    let arn = dialog
+        .task
+        .as_ref()
+        .map(|t| t.task_definition.arn.to_string());
     state.popups.push(Popup::ForwardDialog(dialog));
     if let Some(arn) = arn {
         state.task_defs.errors.remove(&arn);

@@ -26,7 +26,7 @@ pub fn drill_down(state: &mut State) {
         }),
         Items::Tasks(v, ..) => View::new(Pane::Containers {
             cluster,
-            task: v[i].arn.clone(),
+            task: v[i].arn.to_string(),
         }),
         Items::Instances(v) => View::new(Pane::Tasks {
             scope: TaskScope::Instance {

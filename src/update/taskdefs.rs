@@ -77,7 +77,7 @@ pub fn open(state: &mut State, diff_on_load: bool) -> Vec<Effect> {
         cluster: cluster_of(&service.cluster_arn).to_string(),
         service: service.name.clone(),
         service_arn: service.arn.clone(),
-        family: running.family.clone(),
+        family: running.family.to_string(),
         running,
         deployments,
         revisions: None,
@@ -192,7 +192,7 @@ fn rollback(
         family: view.family.clone(),
         from: running.revision,
         to: to.revision,
-        task_definition_arn: to.arn.clone(),
+        task_definition_arn: to.arn.to_string(),
     };
     gate::request(state, op)
 }

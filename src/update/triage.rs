@@ -576,7 +576,7 @@ mod tests {
         let task = running
             .iter()
             .find(|t| {
-                shown.contains(&t.arn)
+                shown.contains(&t.arn.to_string())
                     && !troubled.contains(&service_key(t))
                     && h.state.metrics.get(&memory_key(t)).is_some()
                     && h.state
@@ -589,7 +589,7 @@ mod tests {
         // Back to the clusters: the task is on no screen and named by no finding.
         h.press("<esc>");
         h.advance(60);
-        assert!(!crate::poll::metrics::visible_tasks(&h.state).contains(&task.arn));
+        assert!(!crate::poll::metrics::visible_tasks(&h.state).contains(&task.arn.to_string()));
         assert!(
             !h.state
                 .triage
@@ -632,7 +632,7 @@ mod tests {
         let subject = Subject::Task {
             cluster: metric_catalog::cluster_of(&task.cluster_arn).to_string(),
             service: task.service_name().map(str::to_string),
-            task_arn: task.arn.clone(),
+            task_arn: task.arn.to_string(),
         };
         let now = h.state.now;
         h.state.triage.apply(
@@ -646,7 +646,7 @@ mod tests {
             false,
         );
         let job = job(&mut h.state);
-        assert!(job.watched.tasks.contains(&task.arn));
+        assert!(job.watched.tasks.contains(task.arn.as_str()));
         let evaluated = job.run();
         let (wanted, _) = evaluated
             .wanted

@@ -369,7 +369,7 @@ impl Fleet {
             });
             kept.series(cat::task_memory(&t), &values);
             if let Some(history) = kept.series.into_values().next() {
-                f.stop_memory.insert(t.arn.clone(), history);
+                f.stop_memory.insert(t.arn.to_string(), history);
             }
         }
         f.logs = self.logs(m);
@@ -502,7 +502,7 @@ impl Fleet {
         let stopped = l.stop.as_ref().filter(|(s, _)| *s <= m);
         let fargate = svc.is_some_and(|s| s.fargate) || l.instance.is_none();
         Task {
-            arn: task_arn(l.n),
+            arn: task_arn(l.n).into(),
             loading: false,
             described_at: None,
             cluster_arn: CLUSTER_ARN.into(),
@@ -522,13 +522,13 @@ impl Fleet {
                 "RUNNING"
             }
             .into(),
-            health: String::new(),
-            group: l.group.clone(),
+            health: String::new().into(),
+            group: l.group.as_str().into(),
             launch_type: if fargate { "FARGATE" } else { "EC2" }.into(),
             availability_zone: AZS[l.az].into(),
-            private_ip: ip(l.n),
-            container_instance_arn: l.instance.map(instance_arn),
-            ec2_instance_id: l.instance.map(|k| format!("i-{k:017}")),
+            private_ip: ip(l.n).into(),
+            container_instance_arn: l.instance.map(|k| instance_arn(k).into()),
+            ec2_instance_id: l.instance.map(|k| format!("i-{k:017}").into()),
             cpu: Some(cpu),
             memory: Some(memory),
             created_at: Some(at(l.start - 0.2)),
@@ -540,7 +540,7 @@ impl Fleet {
             enable_execute_command: false,
             containers: vec![Container {
                 name: "app".into(),
-                image: format!("1.dkr.ecr.us-east-1.amazonaws.com/{family}:1.0"),
+                image: format!("1.dkr.ecr.us-east-1.amazonaws.com/{family}:1.0").into(),
                 last_status: if stopped.is_some() {
                     "STOPPED"
                 } else {

@@ -9,9 +9,9 @@ type C = Column<Container>;
 
 pub fn columns() -> Vec<Column<Container>> {
     vec![
-        C::new("NAME", 16, |c, _| c.name.clone()),
+        C::new("NAME", 16, |c, _| c.name.to_string()),
         C::fill("IMAGE", 20, |c, _| short_image(&c.image).to_string()),
-        C::new("STATUS", 9, |c, _| c.last_status.clone())
+        C::new("STATUS", 9, |c, _| c.last_status.to_string())
             .styled(|c, t| state_style(&c.last_status, t)),
         C::new("HEALTH", 9, |c, _| or_dash(&c.health)).styled(|c, t| state_style(&c.health, t)),
         C::new("EXIT", 4, |c, _| opt(c.exit_code))

@@ -52,7 +52,9 @@ pub fn columns(stopped: bool, metrics: bool) -> Vec<Column<Task>> {
                 listed_status(t, &t.last_status, ctx.now)
             })
             .styled(|t, th| listed_style(t, &t.last_status, th)),
-            C::new("DESIRED", 7, |t, _| known(t, || t.desired_status.clone())),
+            C::new("DESIRED", 7, |t, _| {
+                known(t, || t.desired_status.to_string())
+            }),
             C::new("HEALTH", 6, |t, _| known(t, || or_dash(&t.health)))
                 .styled(|t, th| state_style(&t.health, th)),
             C::new("REV", 4, |t, _| {

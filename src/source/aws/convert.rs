@@ -195,25 +195,27 @@ pub fn task(t: &ecs::Task) -> Task {
         .flat_map(|c| c.network_interfaces())
         .find_map(|n| n.private_ipv4_address());
     Task {
-        arn: text(t.task_arn()),
+        arn: text(t.task_arn()).into(),
         loading: false,
         described_at: None,
-        cluster_arn: text(t.cluster_arn()),
+        cluster_arn: text(t.cluster_arn()).into(),
         task_definition: taskdef(t.task_definition_arn()),
-        last_status: text(t.last_status()),
-        desired_status: text(t.desired_status()),
+        last_status: text(t.last_status()).into(),
+        desired_status: text(t.desired_status()).into(),
         health: t
             .health_status()
             .map(|h| text(Some(h.as_str())))
-            .unwrap_or_default(),
-        group: text(t.group()),
+            .unwrap_or_default()
+            .into(),
+        group: text(t.group()).into(),
         launch_type: t
             .launch_type()
             .map(|l| text(Some(l.as_str())))
-            .unwrap_or_default(),
-        availability_zone: text(t.availability_zone()),
-        private_ip: text(eni_ip.or(container_ip)),
-        container_instance_arn: t.container_instance_arn().map(|arn| text(Some(arn))),
+            .unwrap_or_default()
+            .into(),
+        availability_zone: text(t.availability_zone()).into(),
+        private_ip: text(eni_ip.or(container_ip)).into(),
+        container_instance_arn: t.container_instance_arn().map(|arn| text(Some(arn)).into()),
         ec2_instance_id: None,
         cpu: number(t.cpu()),
         memory: number(t.memory()),
@@ -224,26 +226,32 @@ pub fn task(t: &ecs::Task) -> Task {
         stop_code: t
             .stop_code()
             .map(|c| text(Some(c.as_str())))
-            .unwrap_or_default(),
-        stopped_reason: text(t.stopped_reason()),
+            .unwrap_or_default()
+            .into(),
+        stopped_reason: text(t.stopped_reason()).into(),
         enable_execute_command: t.enable_execute_command(),
         containers: t.containers().iter().map(container).collect(),
-        tags: tags(t.tags()),
+        tags: t
+            .tags()
+            .iter()
+            .map(|t| (text(t.key()).into(), text(t.value()).into()))
+            .collect(),
     }
 }
 
 fn container(c: &ecs::Container) -> Container {
     Container {
-        name: text(c.name()),
-        image: text(c.image()),
-        runtime_id: text(c.runtime_id()),
-        last_status: text(c.last_status()),
+        name: text(c.name()).into(),
+        image: text(c.image()).into(),
+        runtime_id: text(c.runtime_id()).into(),
+        last_status: text(c.last_status()).into(),
         health: c
             .health_status()
             .map(|h| text(Some(h.as_str())))
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into(),
         exit_code: c.exit_code(),
-        reason: text(c.reason()),
+        reason: text(c.reason()).into(),
         cpu: number(c.cpu()),
         memory: number(c.memory()),
         memory_reservation: number(c.memory_reservation()),
@@ -254,7 +262,7 @@ fn container(c: &ecs::Container) -> Container {
                 a.name()
                     .is_some_and(|n| text(Some(n.as_str())) == "ExecuteCommandAgent")
             })
-            .and_then(|a| a.last_status().map(|s| text(Some(s)))),
+            .and_then(|a| a.last_status().map(|s| text(Some(s)).into())),
     }
 }
 
@@ -388,7 +396,7 @@ pub fn enrich(task: &mut Task, def: &TaskDefinition) {
             container.memory = container.memory.or(d.memory);
             container.memory_reservation = container.memory_reservation.or(d.memory_reservation);
             if container.image.is_empty() {
-                container.image = d.image.clone();
+                container.image = d.image.as_str().into();
             }
         }
     }

@@ -11,7 +11,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::convert::{self, Ec2Facts};
 use super::{AwsSource, CONCURRENCY};
-use crate::model::{Cluster, Instance, Service, Task, TaskScope, arn_tail};
+use crate::model::{Cluster, Instance, Service, SharedStr, Task, TaskScope, arn_tail};
 use crate::source::SourceError;
 
 const DESCRIBE_CLUSTERS_MAX: usize = 100;
@@ -223,6 +223,12 @@ impl AwsSource {
         })
         .await?;
         self.join_ec2_ids(cluster, &mut tasks).await?;
+        // Tasks of one service (and of one host) come together: each keeps the text it has in
+        // common with the one before, once for the answer instead of once a task.
+        for i in 1..tasks.len() {
+            let (before, after) = tasks.split_at_mut(i);
+            after[0].share_text_with(&before[i - 1]);
+        }
         Ok(tasks)
     }
 
@@ -231,12 +237,12 @@ impl AwsSource {
     async fn join_ec2_ids(&self, cluster: &str, tasks: &mut [Task]) -> Result<(), SourceError> {
         let unknown: Vec<String> = {
             let known = self.ec2_ids.lock().unwrap_or_else(|e| e.into_inner());
-            let wanted: HashSet<&String> = tasks
+            let wanted: HashSet<&str> = tasks
                 .iter()
-                .filter_map(|t| t.container_instance_arn.as_ref())
+                .filter_map(|t| t.container_instance_arn.as_deref())
                 .filter(|arn| !known.contains_key(*arn))
                 .collect();
-            wanted.into_iter().cloned().collect()
+            wanted.into_iter().map(str::to_string).collect()
         };
         if !unknown.is_empty() {
             let found = self.describe_container_instances(cluster, unknown).await?;
@@ -245,7 +251,7 @@ impl AwsSource {
         let known = self.ec2_ids.lock().unwrap_or_else(|e| e.into_inner());
         for task in tasks {
             if let Some(arn) = &task.container_instance_arn {
-                task.ec2_instance_id = known.get(arn).cloned();
+                task.ec2_instance_id = known.get(arn.as_str()).map(SharedStr::from);
             }
         }
         Ok(())

@@ -512,7 +512,7 @@ impl AwsSource {
                     )
                 })?
         } else {
-            runtime_id.to_string()
+            runtime_id.into()
         };
         let call = self
             .ecs

@@ -8,7 +8,7 @@ use fastrand::Rng;
 
 use super::fleet::{ClusterState, InstanceState, Next, SimTask, StopKind};
 use super::names::{self, AZ_COUNT, InstanceType};
-use crate::model::{Container, Instance, Task, Time};
+use crate::model::{Container, Instance, SharedStr, Task, Time};
 
 pub fn secs(n: i64) -> TimeDelta {
     TimeDelta::seconds(n)
@@ -203,8 +203,8 @@ impl ClusterState {
                 inst.cpu_used += self.services[s].spec.cpu;
                 inst.memory_used += self.services[s].spec.memory;
                 (
-                    Some(inst.instance.arn.clone()),
-                    Some(inst.instance.ec2_instance_id.clone()),
+                    Some(inst.instance.arn.as_str().into()),
+                    Some(inst.instance.ec2_instance_id.as_str().into()),
                 )
             }
             None => (None, None),
@@ -215,17 +215,17 @@ impl ClusterState {
         let sidecar_cpu: u32 = spec.sidecars.iter().map(|c| c.cpu).sum();
         let sidecar_memory: u32 = spec.sidecars.iter().map(|c| c.memory_reservation).sum();
         let container = |name: &str, image: &str| Container {
-            name: name.to_string(),
-            image: image.to_string(),
-            runtime_id: String::new(),
+            name: name.into(),
+            image: image.into(),
+            runtime_id: SharedStr::default(),
             last_status: "PENDING".into(),
             health: "UNKNOWN".into(),
             exit_code: None,
-            reason: String::new(),
+            reason: SharedStr::default(),
             cpu: None,
             memory: None,
             memory_reservation: None,
-            exec_agent: exec.then(|| "PENDING".to_string()),
+            exec_agent: exec.then(|| "PENDING".into()),
         };
         let mut containers = vec![Container {
             cpu: Some(spec.cpu.saturating_sub(sidecar_cpu)),
@@ -237,19 +237,19 @@ impl ClusterState {
             memory_reservation: Some(c.memory_reservation),
             ..container(c.name, &spec.place.sidecar_image(c))
         }));
-        let task = Task {
-            arn,
+        let mut task = Task {
+            arn: arn.into(),
             loading: false,
             described_at: None,
-            cluster_arn: self.arn.clone(),
+            cluster_arn: self.arn.as_str().into(),
             task_definition: spec.task_definition(),
             last_status: "PROVISIONING".into(),
             desired_status: "RUNNING".into(),
             health: "UNKNOWN".into(),
-            group: format!("service:{}", svc.service.name),
+            group: format!("service:{}", svc.service.name).into(),
             launch_type: if fargate { "FARGATE" } else { "EC2" }.into(),
-            availability_zone: self.place.az(placement.az),
-            private_ip: names::private_ip(rng, placement.az),
+            availability_zone: self.place.az(placement.az).into(),
+            private_ip: names::private_ip(rng, placement.az).into(),
             container_instance_arn: instance_arn,
             ec2_instance_id: ec2_id,
             cpu: Some(spec.cpu),
@@ -258,12 +258,21 @@ impl ClusterState {
             started_at: None,
             stopping_at: None,
             stopped_at: None,
-            stop_code: String::new(),
-            stopped_reason: String::new(),
+            stop_code: SharedStr::default(),
+            stopped_reason: SharedStr::default(),
             enable_execute_command: exec,
             containers,
-            tags: svc.service.tags.clone(),
+            tags: svc
+                .service
+                .tags
+                .iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
         };
+        // The service's tasks share their common text (100,000 tasks, a few hundred values).
+        if let Some(sibling) = svc.tasks.last() {
+            task.share_text_with(&sibling.task);
+        }
         svc.tasks.push(SimTask {
             task,
             deployment: deployment.to_string(),
@@ -348,7 +357,7 @@ impl ClusterState {
         t.task.health = "UNKNOWN".into();
         for c in &mut t.task.containers {
             c.last_status = "RUNNING".into();
-            c.runtime_id = names::runtime_id(rng, &id, fargate);
+            c.runtime_id = names::runtime_id(rng, &id, fargate).into();
             if c.exec_agent.is_some() {
                 c.exec_agent = Some("RUNNING".into());
             }
@@ -404,18 +413,18 @@ impl ClusterState {
             StopKind::ElbHealth => format!(
                 "Task failed ELB health checks in (target-group {})",
                 target_group.unwrap_or_default()
-            ),
+            ).into(),
             StopKind::Deployment => {
                 format!(
                     "Scaling activity initiated by (deployment {})",
                     t.deployment
-                )
+                ).into()
             }
             StopKind::SpotInterruption => "Your Spot Task was interrupted.".into(),
             StopKind::PullFailure => format!(
                 "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref {image}: dial tcp 52.95.150.{}:443: i/o timeout",
                 rng.u32(2..250)
-            ),
+            ).into(),
             StopKind::SecretsFailure => format!(
                 "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret {} from secrets manager: AccessDeniedException",
                 place.secret_arn(&format!(
@@ -423,7 +432,7 @@ impl ClusterState {
                     t.task.task_definition.family,
                     names::hex(rng, 6)
                 )),
-            ),
+            ).into(),
             // `StopTask` without a reason; the operation's reason replaces it.
             StopKind::UserInitiated => "Task stopped by user".into(),
         };
@@ -525,10 +534,10 @@ impl ClusterState {
 /// Sets the task's health and that of its containers that have health checks: the application
 /// container (always first) and envoy.
 pub fn set_health(task: &mut Task, health: &str) {
-    task.health = health.to_string();
+    task.health = health.into();
     for (n, c) in task.containers.iter_mut().enumerate() {
         if n == 0 || c.name == "envoy" {
-            c.health = health.to_string();
+            c.health = health.into();
         }
     }
 }

@@ -296,14 +296,14 @@ fn definition_of(task: &Task, place: names::Place) -> TaskDefinition {
         .into(),
         execution_role_arn: place.role_arn(&format!("{family}-execution")),
         task_role_arn: place.role_arn(&format!("{family}-task")),
-        requires_compatibilities: vec![task.launch_type.clone()],
+        requires_compatibilities: vec![task.launch_type.to_string()],
         registered_at: None,
         containers: task
             .containers
             .iter()
             .map(|c| ContainerDefinition {
-                name: c.name.clone(),
-                image: c.image.clone(),
+                name: c.name.to_string(),
+                image: c.image.to_string(),
                 cpu: c.cpu,
                 memory: c.memory,
                 memory_reservation: c.memory_reservation,
@@ -838,7 +838,7 @@ mod tests {
         let src = demo("default", 9);
         let initial: Vec<String> = stopped_tasks(&src, "prod")
             .into_iter()
-            .map(|t| t.arn)
+            .map(|t| t.arn.into())
             .collect();
         assert!(!initial.is_empty());
         let end = start() + minutes(70);

@@ -84,8 +84,10 @@ impl Place {
 
     pub fn task_definition(&self, family: &str, revision: u32) -> TaskDefRef {
         TaskDefRef {
-            arn: self.arn("ecs", &format!("task-definition/{family}:{revision}")),
-            family: family.to_string(),
+            arn: self
+                .arn("ecs", &format!("task-definition/{family}:{revision}"))
+                .into(),
+            family: family.into(),
             revision,
         }
     }

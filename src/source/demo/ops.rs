@@ -210,7 +210,7 @@ fn stop_task(
     cl.begin_stop(s, i, StopKind::UserInitiated, now, rng);
     let svc = &mut cl.services[s];
     if !reason.trim().is_empty() {
-        svc.tasks[i].task.stopped_reason = reason.to_string();
+        svc.tasks[i].task.stopped_reason = reason.into();
     }
     Ok(format!(
         "task {short} of {}: stopping (was {was}); the service will start a replacement",
@@ -443,9 +443,9 @@ fn target(svc: &ServiceState, t: &SimTask, now: Time) -> TargetHealth {
         )
     };
     TargetHealth {
-        id: t.task.private_ip.clone(),
+        id: t.task.private_ip.to_string(),
         port: Some(TARGET_PORT),
-        availability_zone: t.task.availability_zone.clone(),
+        availability_zone: t.task.availability_zone.to_string(),
         state: state.into(),
         reason: reason.into(),
         description: description.into(),
@@ -623,7 +623,7 @@ mod tests {
         let primary = service(&src, "prod", "inventory").deployments[0].id.clone();
         let before: HashSet<String> = live(&src, "prod", "inventory")
             .into_iter()
-            .map(|t| t.arn)
+            .map(|t| t.arn.into())
             .collect();
         assert_eq!(before.len(), 8);
         let said = apply(&src, scale("prod", "inventory", 8, 0)).unwrap();
@@ -654,7 +654,7 @@ mod tests {
         let gone: HashSet<String> = stopped(&src, "prod", "inventory")
             .into_iter()
             .filter(|t| t.stopped_at > Some(start()))
-            .map(|t| t.arn)
+            .map(|t| t.arn.into())
             .collect();
         assert_eq!(gone, before);
         let inventory = service(&src, "prod", "inventory");
@@ -715,7 +715,7 @@ mod tests {
         let old_id = before.deployments[0].id.clone();
         let old_tasks: HashSet<String> = live(&src, "prod", "payments")
             .into_iter()
-            .map(|t| t.arn)
+            .map(|t| t.arn.into())
             .collect();
         let said = apply(&src, redeploy("prod", "payments")).unwrap();
 
@@ -788,7 +788,7 @@ mod tests {
         let tasks = live(&src, "prod", "payments");
         assert_eq!(tasks.len(), 6);
         for t in &tasks {
-            assert!(!old_tasks.contains(&t.arn));
+            assert!(!old_tasks.contains(t.arn.as_str()));
             assert!(t.created_at > Some(start()));
             assert_eq!(t.task_definition, before.task_definition);
             assert_eq!(
@@ -798,7 +798,7 @@ mod tests {
         }
         let replaced: Vec<Task> = stopped(&src, "prod", "payments")
             .into_iter()
-            .filter(|t| old_tasks.contains(&t.arn))
+            .filter(|t| old_tasks.contains(t.arn.as_str()))
             .collect();
         assert_eq!(replaced.len(), 6);
         for t in &replaced {
@@ -929,7 +929,7 @@ mod tests {
         );
         let there: HashSet<String> = on_instance(&src, "prod", &drained.arn)
             .into_iter()
-            .map(|t| t.arn)
+            .map(|t| t.arn.into())
             .collect();
         let said = apply(&src, set_state("prod", &drained, true)).unwrap();
         assert_eq!(
@@ -955,7 +955,7 @@ mod tests {
         let cleared = first_step_where(&src, 5, 1800, |s| {
             let here = on_instance(s, "prod", &drained.arn);
             // Nothing new is ever placed on it.
-            assert!(here.iter().all(|t| there.contains(&t.arn)));
+            assert!(here.iter().all(|t| there.contains(t.arn.as_str())));
             here.is_empty()
         });
         assert_eq!(cleared, Some(245));
@@ -977,7 +977,7 @@ mod tests {
         ))
         .unwrap()
         .into_iter()
-        .filter(|t| there.contains(&t.arn))
+        .filter(|t| there.contains(t.arn.as_str()))
         .collect();
         assert_eq!(moved.len(), 10);
         assert!(

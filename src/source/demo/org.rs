@@ -126,11 +126,14 @@ mod tests {
             for s in block_on(src.services(&c.name)).unwrap() {
                 out.push(("service", s.arn.clone()));
                 out.push(("service's cluster", s.cluster_arn.clone()));
-                out.push(("service's task definition", s.task_definition.arn.clone()));
+                out.push((
+                    "service's task definition",
+                    s.task_definition.arn.to_string(),
+                ));
                 for d in &s.deployments {
                     out.push((
                         "deployment's task definition",
-                        d.task_definition.arn.clone(),
+                        d.task_definition.arn.to_string(),
                     ));
                 }
                 for e in s.events.iter().filter(|e| e.message.contains("arn:")) {
@@ -153,7 +156,7 @@ mod tests {
                 for r in block_on(src.task_definition_revisions(&s.task_definition.family)).unwrap()
                 {
                     let def = block_on(src.task_definition(&r.arn)).unwrap();
-                    out.push(("task definition", def.reference.arn.clone()));
+                    out.push(("task definition", def.reference.arn.to_string()));
                     out.push(("execution role", def.execution_role_arn.clone()));
                     out.push(("task role", def.task_role_arn.clone()));
                     for c in &def.containers {
@@ -179,20 +182,20 @@ mod tests {
                     cluster: c.name.clone(),
                 };
                 for t in block_on(src.tasks(&scope, stopped)).unwrap() {
-                    out.push(("task", t.arn.clone()));
-                    out.push(("task's cluster", t.cluster_arn.clone()));
-                    out.push(("task's task definition", t.task_definition.arn.clone()));
-                    out.push(("task's availability zone", t.availability_zone.clone()));
+                    out.push(("task", t.arn.to_string()));
+                    out.push(("task's cluster", t.cluster_arn.to_string()));
+                    out.push(("task's task definition", t.task_definition.arn.to_string()));
+                    out.push(("task's availability zone", t.availability_zone.to_string()));
                     out.extend(
                         t.container_instance_arn
-                            .clone()
-                            .map(|a| ("task's instance", a)),
+                            .as_deref()
+                            .map(|a| ("task's instance", a.to_string())),
                     );
                     for c in &t.containers {
-                        out.push(("task's image", c.image.clone()));
+                        out.push(("task's image", c.image.to_string()));
                     }
                     if t.stopped_reason.contains("arn:") {
-                        out.push(("stop reason", t.stopped_reason.clone()));
+                        out.push(("stop reason", t.stopped_reason.to_string()));
                     }
                 }
             }
@@ -301,7 +304,7 @@ mod tests {
                 block_on(m.source.tasks(&scope, false))
                     .unwrap()
                     .into_iter()
-                    .map(|t| t.arn)
+                    .map(|t| t.arn.into())
                     .collect()
             })
             .collect();

@@ -40,7 +40,10 @@ impl Registry {
     /// A revision by ARN (or `family:revision`).
     pub fn get(&self, arn: &str) -> Option<Arc<TaskDefinition>> {
         let r = TaskDefRef::from_arn(arn);
-        self.families.get(&r.family)?.get(&r.revision).cloned()
+        self.families
+            .get(r.family.as_str())?
+            .get(&r.revision)
+            .cloned()
     }
 
     /// The family's revisions, newest first.
@@ -97,7 +100,7 @@ impl Registry {
 
     fn insert(&mut self, def: TaskDefinition) {
         self.families
-            .entry(def.reference.family.clone())
+            .entry(def.reference.family.to_string())
             .or_default()
             .insert(def.reference.revision, Arc::new(def));
     }
@@ -123,7 +126,7 @@ impl Registry {
                         .containers
                         .iter()
                         .find(|c| c.name == spec.app_name)
-                        .map_or(spec.image.clone(), |c| c.image.clone()),
+                        .map_or(spec.image.clone(), |c| c.image.to_string()),
                     cpu: t.cpu.unwrap_or(spec.cpu),
                     memory: t.memory.unwrap_or(spec.memory),
                     registered_at,
@@ -387,10 +390,10 @@ mod tests {
             cluster: "prod".into(),
             service: "cart".into(),
             service_arn: s.arn.clone(),
-            family: target.family.clone(),
+            family: target.family.to_string(),
             from: s.task_definition.revision,
             to: target.revision,
-            task_definition_arn: target.arn.clone(),
+            task_definition_arn: target.arn.to_string(),
         };
         let said = block_on(src.apply(&op)).unwrap();
         assert!(said.contains(&format!("→ {target}")), "{said}");

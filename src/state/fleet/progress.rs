@@ -527,7 +527,7 @@ mod tests {
         assert!(fleet.running_task_definitions_since(t(0)).is_empty());
 
         let running = Task {
-            arn: task_arn(1),
+            arn: task_arn(1).into(),
             last_status: "RUNNING".into(),
             desired_status: "RUNNING".into(),
             task_definition: crate::model::TaskDefRef {

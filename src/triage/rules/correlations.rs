@@ -830,7 +830,7 @@ fn victim<'a>(v: &View<'a, '_>, kill: &Observation) -> Option<Victim<'a>> {
         .find(|i| i.arn == host)
         .map(|i| i.ec2_instance_id.clone())
         .filter(|id| !id.is_empty())
-        .or_else(|| task.ec2_instance_id.clone())
+        .or_else(|| task.ec2_instance_id.as_deref().map(str::to_string))
         .unwrap_or_else(|| crate::model::arn_tail(host).to_string());
     Some(Victim {
         task,
@@ -1203,7 +1203,7 @@ mod tests {
 
     fn task(n: u32) -> Task {
         Task {
-            arn: format!("arn:aws:ecs:us-east-1:1:task/prod/{n:08}"),
+            arn: format!("arn:aws:ecs:us-east-1:1:task/prod/{n:08}").into(),
             cluster_arn: CLUSTER_ARN.into(),
             group: "service:web".into(),
             last_status: "RUNNING".into(),
@@ -1246,7 +1246,7 @@ mod tests {
             Subject::Task {
                 cluster: "prod".into(),
                 service: Some("web".into()),
-                task_arn: t.arn.clone(),
+                task_arn: t.arn.to_string(),
             },
             message,
         )
@@ -1481,7 +1481,7 @@ mod tests {
             ..Default::default()
         }];
         f.task_definitions.insert(
-            killed.task_definition.arn.clone(),
+            killed.task_definition.arn.to_string(),
             std::sync::Arc::new(TaskDefinition {
                 containers: vec![crate::model::ContainerDefinition {
                     name: "app".into(),
@@ -1505,7 +1505,7 @@ mod tests {
             })
             .collect();
         kept.merge(stop - TimeDelta::minutes(30), stop, points);
-        f.stop_memory.insert(killed.arn.clone(), kept);
+        f.stop_memory.insert(killed.arn.to_string(), kept);
         let kill = task_obs(
             rule::OOM,
             &killed,
@@ -1740,7 +1740,7 @@ mod tests {
         let line = |ago: i64, message: &str| crate::model::LogSample {
             cluster: "prod".into(),
             service: Some("web".into()),
-            task_arn: task(1).arn,
+            task_arn: task(1).arn.to_string(),
             container: "app".into(),
             at: fixed_now() - TimeDelta::minutes(ago),
             message: message.into(),

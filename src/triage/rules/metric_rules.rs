@@ -225,7 +225,7 @@ pub struct Watched {
 
 impl Watched {
     pub fn watches(&self, t: &Task) -> bool {
-        self.tasks.contains(&t.arn)
+        self.tasks.contains(t.arn.as_str())
             || t.service_name().is_some_and(|s| {
                 self.services
                     .contains(&(cat::cluster_of(&t.cluster_arn).to_string(), s.to_string()))
@@ -343,7 +343,7 @@ mod tests {
         let task_refs: Vec<&Task> = tasks.iter().collect();
         let g = nat(1);
         let watched = Watched {
-            tasks: [tasks[0].arn.clone()].into(),
+            tasks: [tasks[0].arn.to_string()].into(),
             ..Watched::default()
         };
         let wanted = wanted_metrics(
@@ -389,7 +389,7 @@ mod tests {
         let tasks: Vec<Task> = (0..5).map(|n| task("web", n, 60)).collect();
         let refs: Vec<&Task> = tasks.iter().collect();
         let watched = Watched {
-            tasks: [tasks[3].arn.clone()].into(),
+            tasks: [tasks[3].arn.to_string()].into(),
             ..Watched::default()
         };
         let series = task_memory_series(&[&c], &refs, &watched);
@@ -409,7 +409,7 @@ mod tests {
         let tasks = [task("web", 1, 60)];
         let refs: Vec<&Task> = tasks.iter().collect();
         let all = Watched {
-            tasks: tasks.iter().map(|t| t.arn.clone()).collect(),
+            tasks: tasks.iter().map(|t| t.arn.to_string()).collect(),
             ..Watched::default()
         };
         let wanted = wanted_metrics(&[&c], &[&s], &[], &refs, &[], &all);
@@ -420,7 +420,7 @@ mod tests {
         let few: Vec<Task> = (1000..1003).map(|n| task("small", n, 60)).collect();
         let refs: Vec<&Task> = many.iter().chain(&few).collect();
         let watched = Watched {
-            tasks: refs.iter().map(|t| t.arn.clone()).collect(),
+            tasks: refs.iter().map(|t| t.arn.to_string()).collect(),
             ..Watched::default()
         };
         let series = task_memory_series(&[&c], &refs, &watched);

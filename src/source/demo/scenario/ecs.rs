@@ -82,7 +82,9 @@ impl Ecs {
                         _ => continue,
                     };
                     if t.next_at.is_none()
-                        || !self.paced.insert((t.task.id().to_string(), status.clone()))
+                        || !self
+                            .paced
+                            .insert((t.task.id().to_string(), status.to_string()))
                     {
                         continue;
                     }
@@ -119,8 +121,8 @@ impl Ecs {
                 let reason = denied_pull_reason(&image);
                 let svc = &mut cl.services[s];
                 if let Some(t) = svc.stopped.back_mut() {
-                    t.stopped_reason = reason.clone();
-                    t.containers[0].reason = reason;
+                    t.stopped_reason = reason.as_str().into();
+                    t.containers[0].reason = reason.into();
                 }
                 let failed = svc
                     .service

@@ -135,8 +135,8 @@ impl Targets {
                         t.task.id().to_string(),
                         Track {
                             target_group: tg.clone(),
-                            ip: t.task.private_ip.clone(),
-                            az: t.task.availability_zone.clone(),
+                            ip: t.task.private_ip.to_string(),
+                            az: t.task.availability_zone.to_string(),
                             state: TargetState::Healthy,
                             cause: Probe::Pass,
                             passes: HEALTHY_THRESHOLD,
@@ -171,8 +171,8 @@ impl Targets {
                             id.clone(),
                             Track {
                                 target_group: tg.clone(),
-                                ip: t.task.private_ip.clone(),
-                                az: t.task.availability_zone.clone(),
+                                ip: t.task.private_ip.to_string(),
+                                az: t.task.availability_zone.to_string(),
                                 state: TargetState::Initial,
                                 cause: Probe::Refused,
                                 passes: 0,
@@ -261,9 +261,9 @@ impl Targets {
                         Some(track) => Some(track.health()),
                         // awsvpc tasks register their IP while ACTIVATING.
                         None if t.task.last_status == "ACTIVATING" => Some(TargetHealth {
-                            id: t.task.private_ip.clone(),
+                            id: t.task.private_ip.to_string(),
                             port: Some(PORT),
-                            availability_zone: t.task.availability_zone.clone(),
+                            availability_zone: t.task.availability_zone.to_string(),
                             state: "initial".into(),
                             reason: "Elb.RegistrationInProgress".into(),
                             description: "Target registration is in progress".into(),

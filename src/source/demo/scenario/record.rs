@@ -146,14 +146,14 @@ impl Record {
                             cluster: cl.name.clone(),
                             service: svc.name().to_string(),
                             revision: t.task_definition.revision,
-                            ec2_instance_id: t.ec2_instance_id.clone(),
+                            ec2_instance_id: t.ec2_instance_id.as_deref().map(str::to_string),
                             cpu: t.cpu.unwrap_or(0),
                             memory: t.memory.unwrap_or(0),
                             created: t.created_at.unwrap_or(now),
                             started: t.started_at,
                             stopping: t.stopping_at,
                             stopped: t.stopped_at,
-                            stop_code: t.stop_code.clone(),
+                            stop_code: t.stop_code.to_string(),
                             out_of_memory: t
                                 .containers
                                 .first()

@@ -197,7 +197,7 @@ fn check_service(input: &Input, s: &Service) -> Option<Observation> {
                     duration(age)
                 ),
             ));
-            stuck.push((t.last_status.clone(), age));
+            stuck.push((t.last_status.to_string(), age));
         }
     }
     holding |= !stuck.is_empty();
@@ -366,7 +366,7 @@ mod tests {
         // Limit: 300 + stopTimeout 90 + 60 = 450 s.
         t.stopping_at = Some(ago(450));
         f.task_definitions.insert(
-            t.task_definition.arn.clone(),
+            t.task_definition.arn.to_string(),
             Arc::new(TaskDefinition {
                 containers: vec![ContainerDefinition {
                     name: "app".into(),

@@ -326,7 +326,7 @@ mod tests {
             .map(|t| LogSample {
                 cluster: "prod".into(),
                 service: Some("web".into()),
-                task_arn: t.arn.clone(),
+                task_arn: t.arn.to_string(),
                 container: "web".into(),
                 at: started + TimeDelta::seconds(12),
                 message: "Started WebApplication in 12.0 seconds (process running for 12.6)".into(),
@@ -365,7 +365,7 @@ mod tests {
         t.last_status = "STOPPED".into();
         t.stopping_at = Some(ago(stopped_secs_ago));
         t.stopped_at = Some(ago(stopped_secs_ago - 5));
-        t.stopped_reason = format!("{ELB_KILL} in (target-group {TG})");
+        t.stopped_reason = format!("{ELB_KILL} in (target-group {TG})").into();
         t
     }
 
@@ -421,7 +421,7 @@ mod tests {
             .map(|t| LogSample {
                 cluster: "prod".into(),
                 service: Some("web".into()),
-                task_arn: t.arn.clone(),
+                task_arn: t.arn.to_string(),
                 container: "app".into(),
                 at: ago(200),
                 message: "Started WebApplication in 18.4 seconds (process running for 19.1)".into(),
@@ -437,7 +437,7 @@ mod tests {
             .stopped
             .iter()
             .map(|t| TargetHealth {
-                id: t.private_ip.clone(),
+                id: t.private_ip.to_string(),
                 ..target(0, "unhealthy", "Target.ResponseCodeMismatch", "[404]")
             })
             .collect();

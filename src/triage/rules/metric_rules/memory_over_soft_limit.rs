@@ -138,7 +138,7 @@ mod tests {
         f.tasks = vec![on(task("web", 1, 3600), &i)];
         f.instances = vec![i];
         f.task_definitions.insert(
-            s.task_definition.arn.clone(),
+            s.task_definition.arn.to_string(),
             Arc::new(TaskDefinition {
                 containers: vec![ContainerDefinition {
                     name: "app".into(),

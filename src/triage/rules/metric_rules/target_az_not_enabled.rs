@@ -83,7 +83,7 @@ pub fn check(input: &Input) -> Vec<Observation> {
                 let az = if t.availability_zone.is_empty() {
                     &task.availability_zone
                 } else {
-                    &t.availability_zone
+                    t.availability_zone.as_str()
                 };
                 zones
                     .entry(clean(az).into_owned())

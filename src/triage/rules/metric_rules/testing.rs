@@ -78,17 +78,17 @@ pub fn service(name: &str, desired: u32) -> Service {
 /// A running task of `service` with private IP `10.0.0.{n}`, started `age` seconds ago.
 pub fn task(service: &str, n: u32, age: i64) -> Task {
     Task {
-        arn: format!("arn:aws:ecs:us-east-1:1:task/prod/{n:08}aaaabbbbccccdddd"),
+        arn: format!("arn:aws:ecs:us-east-1:1:task/prod/{n:08}aaaabbbbccccdddd").into(),
         cluster_arn: CLUSTER_ARN.into(),
         task_definition: TaskDefRef::from_arn(&format!(
             "arn:aws:ecs:us-east-1:1:task-definition/{service}:7"
         )),
         last_status: "RUNNING".into(),
         desired_status: "RUNNING".into(),
-        group: format!("service:{service}"),
+        group: format!("service:{service}").into(),
         launch_type: "EC2".into(),
         availability_zone: "us-east-1a".into(),
-        private_ip: ip(n),
+        private_ip: ip(n).into(),
         created_at: Some(ago(age + 10)),
         started_at: Some(ago(age)),
         memory: Some(1024),
@@ -131,8 +131,8 @@ pub fn instance(n: u32, instance_type: &str) -> Instance {
 
 /// Places a task on an instance.
 pub fn on(mut t: Task, i: &Instance) -> Task {
-    t.container_instance_arn = Some(i.arn.clone());
-    t.ec2_instance_id = Some(i.ec2_instance_id.clone());
+    t.container_instance_arn = Some(i.arn.as_str().into());
+    t.ec2_instance_id = Some(i.ec2_instance_id.clone().into());
     t
 }
 

@@ -115,7 +115,7 @@ mod tests {
         let mut t = running("web", "abcdef0123");
         t.enable_execute_command = true;
         t.started_at = Some(secs_ago(started_secs_ago));
-        t.containers[0].exec_agent = agent.map(str::to_string);
+        t.containers[0].exec_agent = agent.map(Into::into);
         f.tasks = vec![t];
         add_task_definition(
             &mut f,

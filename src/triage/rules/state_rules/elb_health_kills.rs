@@ -162,7 +162,7 @@ mod tests {
             "ServiceSchedulerInitiated",
             Some(143),
         );
-        t.stopped_reason = format!("Task failed ELB health checks in (target-group {TG})");
+        t.stopped_reason = format!("Task failed ELB health checks in (target-group {TG})").into();
         t
     }
 

@@ -336,7 +336,7 @@ mod tests {
         let mut t = stopped("web", "t1", mins_ago(2), 0, "TaskFailedToStart", None);
         t.stopped_reason = "ResourceInitializationError: unable to retrieve secret from asm: AccessDeniedException".into();
         let mut p = t.clone();
-        p.arn = task_arn("t2");
+        p.arn = task_arn("t2").into();
         p.stopped_reason = "CannotPullContainerError: AccessDenied".into();
         f.stopped = vec![t, p];
         assert!(check(&f.input()).is_empty());

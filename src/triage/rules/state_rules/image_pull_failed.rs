@@ -81,7 +81,7 @@ fn pull_failure(input: &Input, t: &Task) -> Option<(String, String)> {
     }
     let (text, container) = stops::pull_failure(t)?;
     let image = container
-        .map(|c| c.image.clone())
+        .map(|c| c.image.to_string())
         .filter(|i| !i.is_empty())
         .or_else(|| {
             input
@@ -89,10 +89,10 @@ fn pull_failure(input: &Input, t: &Task) -> Option<(String, String)> {
                 .and_then(|d| d.containers.first())
                 .map(|c| c.image.clone())
         })
-        .or_else(|| t.containers.first().map(|c| c.image.clone()))
+        .or_else(|| t.containers.first().map(|c| c.image.to_string()))
         .filter(|i| !i.is_empty())
         .unwrap_or_else(|| "its image".into());
-    Some((text.to_string(), image))
+    Some((text.to_string(), image.to_string()))
 }
 
 pub fn check(input: &Input) -> Vec<Observation> {

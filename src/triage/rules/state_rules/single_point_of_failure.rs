@@ -131,7 +131,7 @@ mod tests {
     fn one_az_across_two_hosts_still_fires_without_the_host() {
         let mut f = bunched();
         f.instances.push(instance("i-3", "eu-west-1a"));
-        f.tasks[1].container_instance_arn = Some(instance_arn("i-3"));
+        f.tasks[1].container_instance_arn = Some(instance_arn("i-3").into());
         assert_eq!(
             check(&f.input())[0].message,
             "web: all 2 tasks are in eu-west-1a — a single AZ/host failure takes the service down"
@@ -142,7 +142,7 @@ mod tests {
     fn quiet_when_spread_single_task_or_single_az_cluster() {
         let mut f = bunched();
         f.tasks[1].availability_zone = "eu-west-1b".into();
-        f.tasks[1].container_instance_arn = Some(instance_arn("i-2"));
+        f.tasks[1].container_instance_arn = Some(instance_arn("i-2").into());
         assert!(check(&f.input()).is_empty());
 
         let mut f = bunched();

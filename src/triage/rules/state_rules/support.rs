@@ -304,20 +304,20 @@ pub mod fixtures {
     /// A RUNNING task of `service` (revision 17), started 20 min ago, one container `app`.
     pub fn running(service: &str, id: &str) -> Task {
         Task {
-            arn: task_arn(id),
+            arn: task_arn(id).into(),
             cluster_arn: CLUSTER.into(),
             task_definition: td_ref(service, 17),
             last_status: "RUNNING".into(),
             desired_status: "RUNNING".into(),
-            group: format!("service:{service}"),
+            group: format!("service:{service}").into(),
             launch_type: "EC2".into(),
             availability_zone: "eu-west-1a".into(),
-            container_instance_arn: Some(instance_arn("i-1")),
+            container_instance_arn: Some(instance_arn("i-1").into()),
             created_at: Some(mins_ago(21)),
             started_at: Some(mins_ago(20)),
             containers: vec![crate::model::Container {
                 name: "app".into(),
-                image: format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/{service}:1.0"),
+                image: format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/{service}:1.0").into(),
                 last_status: "RUNNING".into(),
                 memory: Some(1024),
                 ..Default::default()
@@ -349,7 +349,7 @@ pub mod fixtures {
             "ServiceSchedulerInitiated" => {
                 "Scaling activity initiated by (deployment ecs-svc/1)".into()
             }
-            _ => String::new(),
+            _ => String::new().into(),
         };
         t.containers[0].last_status = "STOPPED".into();
         t.containers[0].exit_code = exit;
@@ -433,7 +433,7 @@ pub mod fixtures {
     pub fn add_task_definition(facts: &mut Facts, td: TaskDefinition) {
         facts
             .task_definitions
-            .insert(td.reference.arn.clone(), std::sync::Arc::new(td));
+            .insert(td.reference.arn.to_string(), std::sync::Arc::new(td));
     }
 
     pub fn log(service: &str, task: &str, at: Time, message: &str) -> LogSample {
