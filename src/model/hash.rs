@@ -29,6 +29,12 @@ pub fn hasher() -> foldhash::quality::FoldHasher<'static> {
     foldhash::quality::FixedState::with_seed(0).build_hasher()
 }
 
+/// The maps and sets keyed by what the console looks up by the ten thousand on the UI loop
+/// (metric series keys: a namespace, a name and a few dimensions of text): foldhash, seeded
+/// per run, several times faster than std's SipHash over such keys. The keys are AWS's
+/// names and ids, not input crafted against the hasher.
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 /// A value's fingerprint: the stable hash of its `Debug` text, streamed (never built whole).
 /// Equal values have equal fingerprints; two that differ share one with a chance of 2⁻⁶⁴.
 pub fn of_debug(value: &impl std::fmt::Debug) -> u64 {

@@ -34,7 +34,7 @@ pub struct EngineJob {
     pub stops: Arc<HashMap<String, Task>>,
     /// The memory history kept with each stop (see `Triage::stop_memory`).
     pub stop_memory: Arc<HashMap<String, History>>,
-    pub series: Arc<HashMap<SeriesKey, History>>,
+    pub series: Arc<crate::model::hash::FastMap<SeriesKey, History>>,
     pub alarms: Vec<Alarm>,
     pub target_health: HashMap<String, Vec<TargetGroupHealth>>,
     pub task_definitions: HashMap<String, Arc<TaskDefinition>>,
@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn a_handed_off_job_is_taken_once_and_its_copies_keep_nothing() {
-        let series = Arc::new(HashMap::new());
+        let series = Arc::new(Default::default());
         let job = EngineJob {
             id: 7,
             now: Time::default(),

@@ -365,7 +365,7 @@ impl Triage {
     /// Copies the memory history of remembered stops from the metric series while those are
     /// still held (a late CloudWatch point before the stop is picked up on a later call); what
     /// was copied stays after the series is forgotten.
-    pub fn keep_stop_memory(&mut self, series: &HashMap<SeriesKey, History>) {
+    pub fn keep_stop_memory(&mut self, series: &crate::model::hash::FastMap<SeriesKey, History>) {
         let mut copies = Vec::new();
         for task in self.stops.values() {
             let Some(stopped_at) = task.stopped_at.or(task.stopping_at) else {
@@ -494,7 +494,7 @@ mod tests {
             at: stop + TimeDelta::minutes(min),
             value,
         };
-        let mut series = HashMap::new();
+        let mut series = crate::model::hash::FastMap::default();
         let mut live = History::default();
         // The hour before the stop, and a period after it (not the task's any more).
         live.merge(
@@ -514,7 +514,7 @@ mod tests {
         tr.keep_stop_memory(&series);
         assert!(!tr.dirty);
         // The metrics store forgot the series: the copy stays.
-        tr.keep_stop_memory(&HashMap::new());
+        tr.keep_stop_memory(&Default::default());
         assert_eq!(tr.stop_memory[task.arn.as_str()].len(), 31);
         // The stop is forgotten: so is its memory.
         tr.remember_stops(stop + KEEP_STOPS + TimeDelta::minutes(1), []);

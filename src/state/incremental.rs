@@ -32,7 +32,7 @@ use super::EngineJob;
 /// What a fingerprint is summed up with.
 type Fingerprint = foldhash::quality::FoldHasher<'static>;
 
-type WeakSeries = std::sync::Weak<HashMap<SeriesKey, History>>;
+type WeakSeries = std::sync::Weak<crate::model::hash::FastMap<SeriesKey, History>>;
 
 /// The latest points of a series hashed into its fingerprint: more than CloudWatch revises.
 const REVISED_POINTS: usize = 15;

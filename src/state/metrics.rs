@@ -1,8 +1,6 @@
 //! CloudWatch history the console holds: points per series, pruned by a retention window,
 //! the alarms of the region, and what the metrics poller has under way.
 
-use std::collections::HashMap;
-
 use chrono::TimeDelta;
 
 use crate::model::{
@@ -49,10 +47,10 @@ pub struct MetricsPoll {
 pub struct Metrics {
     /// Shared with the triage engine's frozen copy; written copy-on-write (a write while an
     /// evaluation holds it copies the map once, the evaluation keeps reading the old one).
-    series: std::sync::Arc<HashMap<SeriesKey, History>>,
+    series: std::sync::Arc<crate::model::hash::FastMap<SeriesKey, History>>,
     /// When a pane, chart or the engine last wanted each series. Kept apart from the shared
     /// series: marked on every schedule, it must not copy them while the engine reads them.
-    wanted: HashMap<SeriesKey, Time>,
+    wanted: crate::model::hash::FastMap<SeriesKey, Time>,
     pub alarms: Vec<Alarm>,
     pub alarms_error: Option<SourceError>,
     /// The error of the latest metrics request, cleared by the next success.
@@ -67,12 +65,12 @@ impl Metrics {
     }
 
     /// Every series held, by key: what the rules read.
-    pub fn series(&self) -> &HashMap<SeriesKey, History> {
+    pub fn series(&self) -> &crate::model::hash::FastMap<SeriesKey, History> {
         &self.series
     }
 
     /// Every series held, shared (no copy): what the engine reads off the UI loop.
-    pub fn shared_series(&self) -> std::sync::Arc<HashMap<SeriesKey, History>> {
+    pub fn shared_series(&self) -> std::sync::Arc<crate::model::hash::FastMap<SeriesKey, History>> {
         std::sync::Arc::clone(&self.series)
     }
 
@@ -126,7 +124,7 @@ impl Metrics {
             }
             return;
         }
-        let mut answer: HashMap<SeriesKey, Vec<Point>> =
+        let mut answer: crate::model::hash::FastMap<SeriesKey, Vec<Point>> =
             answer.into_iter().map(|s| (s.key, s.points)).collect();
         for key in keys {
             merge(key, answer.remove(key).unwrap_or_default());

@@ -28,7 +28,7 @@ pub struct Input<'a> {
     pub stop_memory: &'a HashMap<String, History>,
     pub instances: Vec<&'a Instance>,
     /// The CloudWatch series the console holds, by key.
-    pub series: &'a HashMap<SeriesKey, History>,
+    pub series: &'a crate::model::hash::FastMap<SeriesKey, History>,
     /// The region's CloudWatch alarms.
     pub alarms: &'a [Alarm],
     /// Recent DescribeTargetHealth answers per target group ARN, oldest first.
@@ -416,7 +416,7 @@ pub struct Facts {
     pub stopped: Vec<Task>,
     pub stop_memory: HashMap<String, History>,
     pub instances: Vec<Instance>,
-    pub series: HashMap<SeriesKey, History>,
+    pub series: crate::model::hash::FastMap<SeriesKey, History>,
     pub alarms: Vec<Alarm>,
     pub target_health: HashMap<String, Vec<TargetGroupHealth>>,
     pub task_definitions: HashMap<String, Arc<TaskDefinition>>,
