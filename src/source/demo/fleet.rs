@@ -241,6 +241,11 @@ impl ServiceState {
             .is_some_and(|d| d.rollout_state == "IN_PROGRESS")
     }
 
+    /// Running and pending counts as ECS reports them (without copying the service).
+    pub fn counts(&self) -> (u32, u32) {
+        count(&self.tasks, |_| true)
+    }
+
     /// Tasks the scheduler counts toward the desired count.
     pub fn active(&self) -> u32 {
         self.tasks.iter().filter(|t| t.wants_running()).count() as u32
@@ -339,28 +344,7 @@ impl ClusterState {
             running += r;
             pending += p;
         }
-        let active: Vec<&InstanceState> = self
-            .instances
-            .iter()
-            .filter(|i| i.instance.status == "ACTIVE")
-            .collect();
-        let pct = |used: u64, registered: u64| {
-            (registered > 0).then(|| used as f64 * 100.0 / registered as f64)
-        };
-        let cpu = pct(
-            active.iter().map(|i| i.cpu_used as u64).sum(),
-            active
-                .iter()
-                .map(|i| i.instance.cpu_registered as u64)
-                .sum(),
-        );
-        let memory = pct(
-            active.iter().map(|i| i.memory_used as u64).sum(),
-            active
-                .iter()
-                .map(|i| i.instance.memory_registered as u64)
-                .sum(),
-        );
+        let (cpu, memory) = self.reserved_pct();
         Cluster {
             arn: self.arn.clone(),
             name: self.name.clone(),
@@ -383,7 +367,41 @@ impl ClusterState {
         }
     }
 
+    /// CPU and memory reserved by tasks, as shares of what the ACTIVE instances registered
+    /// (what ECS's CPUReservation/MemoryReservation say; `None` without instances).
+    pub fn reserved_pct(&self) -> (Option<f64>, Option<f64>) {
+        let active: Vec<&InstanceState> = self
+            .instances
+            .iter()
+            .filter(|i| i.instance.status == "ACTIVE")
+            .collect();
+        let pct = |used: u64, registered: u64| {
+            (registered > 0).then(|| used as f64 * 100.0 / registered as f64)
+        };
+        let cpu = pct(
+            active.iter().map(|i| i.cpu_used as u64).sum(),
+            active
+                .iter()
+                .map(|i| i.instance.cpu_registered as u64)
+                .sum(),
+        );
+        let memory = pct(
+            active.iter().map(|i| i.memory_used as u64).sum(),
+            active
+                .iter()
+                .map(|i| i.instance.memory_registered as u64)
+                .sum(),
+        );
+        (cpu, memory)
+    }
+
     pub fn instance_snapshots(&self) -> Vec<Instance> {
+        self.instance_rows(0..self.instances.len())
+    }
+
+    /// The instances at these indices as ECS describes them: task counts from one pass over
+    /// the cluster's tasks, the rest copied for the asked ones alone.
+    pub fn instance_rows(&self, which: impl IntoIterator<Item = usize>) -> Vec<Instance> {
         let mut counts = vec![(0u32, 0u32); self.instances.len()];
         for t in self.services.iter().flat_map(|s| &s.tasks) {
             if let Some(i) = t.instance {
@@ -394,9 +412,9 @@ impl ClusterState {
                 }
             }
         }
-        self.instances
-            .iter()
-            .zip(counts)
+        which
+            .into_iter()
+            .filter_map(|n| Some((self.instances.get(n)?, counts[n])))
             .map(|(i, (running, pending))| Instance {
                 running_tasks: running,
                 pending_tasks: pending,
@@ -408,6 +426,16 @@ impl ClusterState {
     }
 
     pub fn tasks(&self, scope: &TaskScope, stopped: bool) -> Result<Vec<Task>, SourceError> {
+        Ok(self
+            .task_refs(scope, stopped)?
+            .into_iter()
+            .cloned()
+            .collect())
+    }
+
+    /// The tasks of `scope` in the order the console gets them, by reference: listing a big
+    /// pane's ARNs needs no copy of its tasks.
+    pub fn task_refs(&self, scope: &TaskScope, stopped: bool) -> Result<Vec<&Task>, SourceError> {
         let (services, instance): (Vec<&ServiceState>, Option<usize>) = match scope {
             TaskScope::Service { service, .. } => {
                 (vec![&self.services[self.service_named(service)?]], None)
@@ -420,11 +448,10 @@ impl ClusterState {
         };
         if stopped {
             let arn = instance.map(|i| self.instances[i].instance.arn.as_str());
-            let mut out: Vec<Task> = services
+            let mut out: Vec<&Task> = services
                 .iter()
                 .flat_map(|s| s.stopped.iter().rev())
                 .filter(|t| arn.is_none() || t.container_instance_arn.as_deref() == arn)
-                .cloned()
                 .collect();
             // Newest stop first, like the console shows them.
             out.sort_by_key(|t| std::cmp::Reverse(t.stopped_at));
@@ -434,9 +461,16 @@ impl ClusterState {
                 .iter()
                 .flat_map(|s| &s.tasks)
                 .filter(|t| instance.is_none() || t.instance == instance)
-                .map(|t| t.task.clone())
+                .map(|t| &t.task)
                 .collect())
         }
+    }
+
+    /// A task not yet STOPPED, by id or ARN, by reference.
+    pub fn live_task(&self, task: &str) -> Option<&SimTask> {
+        let id = arn_tail(task);
+        let s = &self.services[*self.task_index.get(id)?];
+        s.tasks.iter().find(|t| t.task.id() == id)
     }
 
     pub fn task(&self, task: &str) -> Option<Task> {
@@ -527,16 +561,21 @@ impl Fleet {
 
     pub fn instances(&self, cluster: &str) -> Result<Vec<Instance>, SourceError> {
         let mut instances = self.cluster(cluster)?.instance_snapshots();
+        self.credit_modes(&mut instances);
+        Ok(instances)
+    }
+
+    /// Instances' credit modes as the replayed incident's world has them now.
+    pub fn credit_modes(&self, instances: &mut [Instance]) {
         // A replayed incident's burstable hosts run in the mode its world says (standard until
         // the operator switches them); a host that launched unlimited stays so.
         if let Some(incident) = &self.incident {
             let unlimited = *incident.world.unlimited_credits.at(self.now);
-            for i in &mut instances {
+            for i in instances {
                 if i.credit_mode == crate::model::CreditMode::Standard && unlimited {
                     i.credit_mode = crate::model::CreditMode::Unlimited;
                 }
             }
         }
-        Ok(instances)
     }
 }

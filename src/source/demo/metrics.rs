@@ -6,14 +6,12 @@
 
 mod incident;
 
-use std::collections::HashMap;
-
 use chrono::Timelike;
 
-use super::fleet::Fleet;
+use super::fleet::{Fleet, ServiceState};
 use crate::model::{
-    Alarm, AlarmState, MetricId, MetricRequest, Point, SeriesData, SeriesKey, Stat, Task,
-    TaskScope, Time, metric_catalog as cat,
+    Alarm, AlarmState, MetricId, MetricRequest, Point, SeriesData, SeriesKey, Stat, Time,
+    metric_catalog as cat,
 };
 
 /// A number in [0, 1) from a text and an instant: the demo's noise.
@@ -44,82 +42,117 @@ fn level(name: &str, lo: f64, hi: f64) -> f64 {
     lo + noise(name, 0) * (hi - lo)
 }
 
-/// What the fleet looks like now, as far as the series need it.
-struct Facts {
-    /// (cluster, service) → running count, unhealthy running tasks.
-    services: HashMap<(String, String), (u32, u32)>,
-    /// Target group ARN → (cluster, service).
-    target_groups: HashMap<String, (String, String)>,
-    /// EC2 instance id → share of its CPU reserved by tasks (0–1), burstable.
-    instances: HashMap<String, (f64, bool)>,
-    /// Task id → (running, CPU units, MiB).
-    tasks: HashMap<String, (bool, f64, f64)>,
-    clusters: HashMap<String, (f64, f64)>,
-    /// NAT gateway ids of the VPC.
-    nats: Vec<String>,
+/// What one series needs of the fleet now: its object's facts, read by reference when the
+/// series is answered (once a series, not once a minute of its window). Reading the whole
+/// fleet for every request instead copied all of `--demo huge`'s 100,000 tasks per answer.
+enum Subject {
+    /// A service (its ECS series, or a target group of it): running count, unhealthy
+    /// running tasks.
+    Service {
+        name: String,
+        running: u32,
+        unhealthy: u32,
+    },
+    /// A cluster: CPU and memory reserved (%).
+    Cluster { cpu: f64, memory: f64 },
+    /// A task not yet stopped: running, CPU units, MiB.
+    Task {
+        running: bool,
+        cpu: f64,
+        memory: f64,
+    },
+    /// An EC2 host: share of its CPU reserved by tasks (0–1), burstable.
+    Instance { used: f64, burstable: bool },
+    /// A NAT gateway of the VPC.
+    Nat,
 }
 
-fn facts(fleet: &Fleet, now: Time) -> Facts {
-    let mut f = Facts {
-        services: HashMap::new(),
-        target_groups: HashMap::new(),
-        instances: HashMap::new(),
-        tasks: HashMap::new(),
-        clusters: HashMap::new(),
-        nats: fleet.nat_gateways.iter().map(|g| g.id.clone()).collect(),
-    };
-    for c in fleet.cluster_snapshots(now) {
-        f.clusters.insert(
-            c.name.clone(),
-            (
-                c.cpu_reserved_pct.unwrap_or(0.0),
-                c.memory_reserved_pct.unwrap_or(0.0),
-            ),
-        );
-        let tasks: Vec<Task> = fleet
-            .tasks(
-                &TaskScope::Cluster {
-                    cluster: c.name.clone(),
-                },
-                false,
-            )
-            .unwrap_or_default();
-        for t in &tasks {
-            f.tasks.insert(
-                t.id().to_string(),
-                (
-                    t.last_status == "RUNNING",
-                    f64::from(t.cpu.unwrap_or(256)),
-                    f64::from(t.memory.unwrap_or(512)),
-                ),
-            );
+/// The facts of the object `metric` is about, `None` when the fleet has no such object (or
+/// no facts CloudWatch would publish for it).
+fn subject(fleet: &Fleet, metric: &MetricId) -> Option<Subject> {
+    let dim = |name| metric.dimension(name).unwrap_or_default();
+    match metric.namespace.as_str() {
+        cat::ECS if !dim("ServiceName").is_empty() => {
+            let cluster = fleet
+                .clusters
+                .iter()
+                .find(|c| c.name == dim("ClusterName"))?;
+            let service = &cluster.services[*cluster.service_index.get(dim("ServiceName"))?];
+            Some(service_subject(service))
         }
-        // Counted in one pass: a scan of the cluster's tasks per service was 1,200 × 60,000
-        // comparisons on every metrics answer of `--demo huge`.
-        let mut unhealthy_of: HashMap<&str, u32> = HashMap::new();
-        for t in tasks.iter().filter(|t| t.health == "UNHEALTHY") {
-            if let Some(service) = t.service_name() {
-                *unhealthy_of.entry(service).or_default() += 1;
+        cat::ECS => {
+            let cluster = fleet
+                .clusters
+                .iter()
+                .find(|c| c.name == dim("ClusterName"))?;
+            let (cpu, memory) = cluster.reserved_pct();
+            Some(Subject::Cluster {
+                cpu: cpu.unwrap_or(0.0),
+                memory: memory.unwrap_or(0.0),
+            })
+        }
+        cat::INSIGHTS => {
+            let id = dim("TaskId");
+            // Its cluster first; a task id is unique in the region.
+            let task = fleet
+                .clusters
+                .iter()
+                .find(|c| c.name == dim("ClusterName"))
+                .and_then(|c| c.live_task(id))
+                .or_else(|| fleet.clusters.iter().find_map(|c| c.live_task(id)))?;
+            Some(Subject::Task {
+                running: task.task.last_status == "RUNNING",
+                cpu: f64::from(task.task.cpu.unwrap_or(256)),
+                memory: f64::from(task.task.memory.unwrap_or(512)),
+            })
+        }
+        cat::EC2 => {
+            let host = fleet
+                .clusters
+                .iter()
+                .flat_map(|c| &c.instances)
+                .find(|i| i.instance.ec2_instance_id == dim("InstanceId"))?;
+            let registered = host.instance.cpu_registered;
+            let remaining = registered.saturating_sub(host.cpu_used);
+            Some(Subject::Instance {
+                used: 1.0 - f64::from(remaining) / f64::from(registered.max(1)),
+                burstable: cat::is_burstable(&host.instance.instance_type),
+            })
+        }
+        cat::ALB | cat::NLB => {
+            // Load-balancer-wide series (its own 5xx, all requests): the default fleet's load
+            // balancers answer no errors of their own, and ELB publishes nothing for zero.
+            let tg = dim("TargetGroup");
+            if tg.is_empty() {
+                return None;
             }
+            let service = fleet
+                .clusters
+                .iter()
+                .flat_map(|c| &c.services)
+                .find(|s| s.service.target_group_arns.iter().any(|a| a.ends_with(tg)))?;
+            Some(service_subject(service))
         }
-        for s in fleet.services(&c.name).unwrap_or_default() {
-            let unhealthy = unhealthy_of.get(s.name.as_str()).copied().unwrap_or(0);
-            for tg in &s.target_group_arns {
-                f.target_groups
-                    .insert(tg.clone(), (c.name.clone(), s.name.clone()));
-            }
-            f.services
-                .insert((c.name.clone(), s.name.clone()), (s.running, unhealthy));
-        }
-        for i in fleet.instances(&c.name).unwrap_or_default() {
-            let used = 1.0 - f64::from(i.cpu_remaining) / f64::from(i.cpu_registered.max(1));
-            f.instances.insert(
-                i.ec2_instance_id.clone(),
-                (used, cat::is_burstable(&i.instance_type)),
-            );
-        }
+        cat::NAT => fleet
+            .nat_gateways
+            .iter()
+            .any(|g| g.id == dim("NatGatewayId"))
+            .then_some(Subject::Nat),
+        _ => None,
     }
-    f
+}
+
+fn service_subject(service: &ServiceState) -> Subject {
+    let unhealthy = service
+        .tasks
+        .iter()
+        .filter(|t| t.task.health == "UNHEALTHY")
+        .count() as u32;
+    Subject::Service {
+        name: service.name().to_string(),
+        running: service.counts().0,
+        unhealthy,
+    }
 }
 
 /// The payments leak: memory climbs from 45 % to 100 % over 30 minutes, then the task is
@@ -131,38 +164,46 @@ fn sawtooth(at: Time) -> f64 {
 }
 
 /// One value of a series, or `None` where CloudWatch would have no data.
-fn value(facts: &Facts, key: &SeriesKey, at: Time) -> Option<f64> {
+fn value(subject: &Subject, key: &SeriesKey, at: Time) -> Option<f64> {
     let m = &key.metric;
     let dim = |name| m.dimension(name).unwrap_or_default();
     let seed = format!("{}{:?}", m.name, m.dimensions);
     let jitter = noise(&seed, at.timestamp()) - 0.5;
     let minutes = f64::from(key.period) / 60.0;
-    match (m.namespace.as_str(), m.name.as_str()) {
-        (cat::ECS, name) if !dim("ServiceName").is_empty() => {
-            let svc = (
-                dim("ClusterName").to_string(),
-                dim("ServiceName").to_string(),
-            );
-            let (running, _) = *facts.services.get(&svc)?;
-            if running == 0 {
+    match (subject, m.namespace.as_str(), m.name.as_str()) {
+        (
+            Subject::Service {
+                name: svc, running, ..
+            },
+            cat::ECS,
+            name,
+        ) => {
+            if *running == 0 {
                 return None; // ECS publishes nothing for a service without running tasks
             }
-            let v = match (svc.1.as_str(), name) {
+            let v = match (svc.as_str(), name) {
                 ("payments", "MemoryUtilization") => sawtooth(at),
                 ("search", "CPUUtilization") => 88.0 + 8.0 * jitter,
                 (_, "CPUUtilization") => {
-                    level(&svc.1, 8.0, 55.0) * daily(at) + 10.0 * wave(&svc.1, at) + 6.0 * jitter
+                    level(svc, 8.0, 55.0) * daily(at) + 10.0 * wave(svc, at) + 6.0 * jitter
                 }
                 _ => {
-                    level(&format!("{}mem", svc.1), 25.0, 70.0)
-                        + 5.0 * wave(&format!("{}mem", svc.1), at)
+                    level(&format!("{svc}mem"), 25.0, 70.0)
+                        + 5.0 * wave(&format!("{svc}mem"), at)
                         + 2.0 * jitter
                 }
             };
             Some(v.clamp(0.0, 100.0))
         }
-        (cat::ECS, name) => {
-            let (cpu_res, mem_res) = *facts.clusters.get(dim("ClusterName"))?;
+        (
+            Subject::Cluster {
+                cpu: cpu_res,
+                memory: mem_res,
+            },
+            cat::ECS,
+            name,
+        ) => {
+            let (cpu_res, mem_res) = (*cpu_res, *mem_res);
             Some(match name {
                 "CPUReservation" => cpu_res,
                 "MemoryReservation" => mem_res,
@@ -173,8 +214,16 @@ fn value(facts: &Facts, key: &SeriesKey, at: Time) -> Option<f64> {
                 _ => (mem_res * 0.7 + 3.0 * jitter).clamp(0.0, 100.0),
             })
         }
-        (cat::INSIGHTS, name) => {
-            let (running, cpu, memory) = *facts.tasks.get(dim("TaskId"))?;
+        (
+            Subject::Task {
+                running,
+                cpu,
+                memory,
+            },
+            cat::INSIGHTS,
+            name,
+        ) => {
+            let (cpu, memory) = (*cpu, *memory);
             if !running {
                 return None;
             }
@@ -191,8 +240,8 @@ fn value(facts: &Facts, key: &SeriesKey, at: Time) -> Option<f64> {
                 _ => (share + 0.2).clamp(0.0, 1.0) * memory,
             })
         }
-        (cat::EC2, name) => {
-            let (used, burstable) = *facts.instances.get(dim("InstanceId"))?;
+        (Subject::Instance { used, burstable }, cat::EC2, name) => {
+            let (used, burstable) = (*used, *burstable);
             Some(match name {
                 // Spent over a six-hour cycle, then an hour at zero: throttled to baseline.
                 "CPUCreditBalance" if burstable => {
@@ -219,19 +268,17 @@ fn value(facts: &Facts, key: &SeriesKey, at: Time) -> Option<f64> {
                     .clamp(0.0, 100.0),
             })
         }
-        (cat::ALB | cat::NLB, name) => {
-            // Load-balancer-wide series (its own 5xx, all requests): the default fleet's load
-            // balancers answer no errors of their own, and ELB publishes nothing for zero.
-            if dim("TargetGroup").is_empty() {
-                return None;
-            }
-            let tg = facts
-                .target_groups
-                .iter()
-                .find(|(arn, _)| arn.ends_with(dim("TargetGroup")))
-                .map(|(_, s)| s)?;
-            let (running, unhealthy) = *facts.services.get(tg)?;
-            let busy = level(&tg.1, 200.0, 3000.0) * daily(at) * (1.0 + 0.25 * wave(&tg.1, at));
+        (
+            Subject::Service {
+                name: svc,
+                running,
+                unhealthy,
+            },
+            cat::ALB | cat::NLB,
+            name,
+        ) => {
+            let (running, unhealthy) = (*running, *unhealthy);
+            let busy = level(svc, 200.0, 3000.0) * daily(at) * (1.0 + 0.25 * wave(svc, at));
             Some(match name {
                 "HealthyHostCount" => f64::from(running.saturating_sub(unhealthy)),
                 "UnHealthyHostCount" => f64::from(unhealthy),
@@ -249,7 +296,7 @@ fn value(facts: &Facts, key: &SeriesKey, at: Time) -> Option<f64> {
                 "TargetConnectionErrorCount" => return None,
                 // Response time: the p95 tail runs about twice the average.
                 _ => {
-                    let avg = (level(&tg.1, 0.02, 0.3) * (1.0 + 0.5 * jitter)).max(0.001);
+                    let avg = (level(svc, 0.02, 0.3) * (1.0 + 0.5 * jitter)).max(0.001);
                     if key.metric.stat == Stat::P95 {
                         2.2 * avg
                     } else {
@@ -258,11 +305,8 @@ fn value(facts: &Facts, key: &SeriesKey, at: Time) -> Option<f64> {
                 }
             })
         }
-        (cat::NAT, name) => {
+        (Subject::Nat, cat::NAT, name) => {
             let id = dim("NatGatewayId");
-            if !facts.nats.iter().any(|n| n == id) {
-                return None;
-            }
             // The healthy fleet's light egress: every connection established, nothing dropped.
             let load = daily(at) * (1.0 + 0.15 * wave(id, at));
             Some(match name {
@@ -291,9 +335,9 @@ fn instance_bytes(instance: &str, used: f64, at: Time) -> f64 {
 
 /// A period's value from its minutes, as CloudWatch aggregates: the average (or sum, or
 /// maximum) of the one-minute values; `None` when no minute has data.
-fn aggregate(facts: &Facts, key: &SeriesKey, start: i64, period: i64) -> Option<f64> {
+fn aggregate(subject: &Subject, key: &SeriesKey, start: i64, period: i64) -> Option<f64> {
     let minutes: Vec<f64> = (0..(period / 60).max(1))
-        .filter_map(|m| value(facts, key, Time::from_timestamp(start + m * 60, 0)?))
+        .filter_map(|m| value(subject, key, Time::from_timestamp(start + m * 60, 0)?))
         .collect();
     if minutes.is_empty() {
         return None;
@@ -310,12 +354,12 @@ pub fn metric_data(fleet: &Fleet, now: Time, request: &MetricRequest) -> Vec<Ser
     if let Some(replay) = &fleet.incident {
         return incident::metric_data(fleet, replay, now, request);
     }
-    let facts = facts(fleet, now);
     let end = request.end.min(now);
     request
         .series
         .iter()
         .map(|key| {
+            let subject = subject(fleet, &key.metric);
             let period = i64::from(key.period.max(60));
             let first = request.start.timestamp().div_euclid(period) * period;
             let points = (0..)
@@ -325,7 +369,7 @@ pub fn metric_data(fleet: &Fleet, now: Time, request: &MetricRequest) -> Vec<Ser
                 .filter_map(|t| {
                     Some(Point {
                         at: Time::from_timestamp(t, 0)?,
-                        value: aggregate(&facts, key, t, period)?,
+                        value: aggregate(subject.as_ref()?, key, t, period)?,
                     })
                 })
                 .collect();
@@ -342,7 +386,6 @@ pub fn alarms(fleet: &Fleet, now: Time) -> Vec<Alarm> {
     if let Some(replay) = &fleet.incident {
         return incident::alarms(fleet, replay, now);
     }
-    let facts = facts(fleet, now);
     let mut out = Vec::new();
     let Some(prod) = fleet.clusters.iter().find(|c| c.name == "prod") else {
         return out;
@@ -360,7 +403,7 @@ pub fn alarms(fleet: &Fleet, now: Time) -> Vec<Alarm> {
         };
         let at = Time::from_timestamp(now.timestamp() - now.timestamp().rem_euclid(60) - 60, 0)
             .unwrap_or(now);
-        let current = value(&facts, &key, at);
+        let current = subject(fleet, &key.metric).and_then(|s| value(&s, &key, at));
         let state = match current {
             Some(v) if v > threshold => AlarmState::Alarm,
             Some(_) => AlarmState::Ok,
