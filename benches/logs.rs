@@ -3,18 +3,15 @@
 //! latency against moto (how long one polling read takes; a new line shows within the 2 s
 //! poll interval plus that). Run: `cargo bench --bench logs` (moto: `scripts/test` installs it).
 
-// A counting global allocator that forwards to the system one.
-#![allow(unsafe_code)]
-
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::alloc::System;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 use ecsmon::action::Action;
+use ecsmon::memory::{Counting, live_bytes};
 use ecsmon::model::LogSubject;
 use ecsmon::model::{LogEvent, LogQuery, Time};
 use ecsmon::source::FleetSource;
@@ -24,25 +21,8 @@ use ecsmon::testkit::{Harness, fixed_now};
 use support::{Moto, sdk_config};
 
 /// Counts live heap bytes, for memory per line.
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is added.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract, passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract, passed on unchanged.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: Counting<System> = Counting(System);
 
 /// A realistic line: ~120 characters, one in twenty with ANSI colours, one in fifty an error.
 fn event(n: usize, at: Time) -> LogEvent {
@@ -93,7 +73,7 @@ fn ingest() {
 }
 
 fn memory_at_cap() {
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = live_bytes();
     let mut pane = LogPane::new(
         1,
         "logs".into(),
@@ -107,7 +87,7 @@ fn memory_at_cap() {
     for chunk in 0..40 {
         pane.append((0..1000).map(|i| event(chunk * 1000 + i, start)).collect());
     }
-    let used = LIVE.load(Ordering::Relaxed) - before;
+    let used = live_bytes() - before;
     println!("\nmemory of a pane at its 20,000-line cap (after 40,000 lines of ~120 chars)");
     println!(
         "  {:.1} MiB live, {} bytes per line (text, colours kept for 1 in 25, ids for de-duplication)",

@@ -13,16 +13,11 @@
 //! Frames are drawn into ratatui's TestBackend, as the runtime draws into the terminal: the
 //! frame is built, diffed against the last one and the changes written (here, to memory).
 
-// A counting global allocator that forwards to the binary's (mimalloc), so times and sizes are
-// the shipped console's.
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ecsmon::action::Action;
+use ecsmon::memory::{Counting, live_bytes};
 use ecsmon::model::Snapshot;
 use ecsmon::model::{Query, Task};
 use ecsmon::testkit::{Harness, parse_keys, thread_cpu_time};
@@ -31,35 +26,10 @@ use ecsmon::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-/// The allocator the binary runs on (src/main.rs).
-static BINARY: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Counts live heap bytes, for memory per task.
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to the binary's allocator; only a counter is added.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract, passed on unchanged.
-        unsafe { BINARY.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract, passed on unchanged.
-        unsafe { BINARY.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size, Ordering::Relaxed);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract, passed on unchanged.
-        unsafe { BINARY.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// Live heap bytes counted, over the allocator the binary runs on (src/main.rs), so times and
+/// sizes are the shipped console's.
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: Counting<mimalloc::MiMalloc> = Counting(mimalloc::MiMalloc);
 
 const WIDTH: u16 = 200;
 const HEIGHT: u16 = 60;
@@ -388,9 +358,9 @@ fn longest_stall(b: &mut Bench) {
 
 fn memory_per_task(b: &mut Bench) {
     println!("\nmemory per task (live heap bytes, counting allocator)");
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = live_bytes();
     let copy = black_box(b.all.clone());
-    let model = LIVE.load(Ordering::Relaxed) - before;
+    let model = live_bytes() - before;
     println!(
         "  the model alone: {} bytes a task ({:.1} MiB for {})",
         model / copy.len(),
@@ -405,7 +375,7 @@ fn memory_per_task(b: &mut Bench) {
         b.draw();
         // Big answers are freed on a thread of their own: let it finish.
         std::thread::sleep(Duration::from_millis(500));
-        held.push((n, LIVE.load(Ordering::Relaxed)));
+        held.push((n, live_bytes()));
     }
     let (n0, base) = held[0];
     for &(n, live) in &held[1..] {

@@ -3,38 +3,16 @@
 //! simulation's (and every other copy's), so an answer costs its rows, not their strings
 //! again. Alone in its own test binary: the count is process-wide.
 
-// A counting global allocator.
-#![allow(unsafe_code)]
+use std::alloc::System;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
+use ecsmon::memory::{Counting, live_bytes};
 use ecsmon::model::TaskScope;
 use ecsmon::source::FleetSource;
 use ecsmon::source::demo::{DemoClock, DemoSource};
 
 /// Bytes allocated and not freed.
-static HELD: AtomicUsize = AtomicUsize::new(0);
-
-struct Counting;
-
-// SAFETY: every call goes to the system allocator unchanged; only a counter is kept beside.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        HELD.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's layout is passed on as it came.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` above with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: Counting<System> = Counting(System);
 
 #[test]
 fn a_huge_answer_shares_its_tasks_text_with_the_simulation() {
@@ -48,14 +26,20 @@ fn a_huge_answer_shares_its_tasks_text_with_the_simulation() {
     let scope = TaskScope::Cluster {
         cluster: "core".into(),
     };
-    let before = HELD.load(Ordering::Relaxed);
+    let before = live_bytes();
     let tasks = runtime.block_on(src.tasks(&scope, false)).unwrap();
-    let held = HELD.load(Ordering::Relaxed) - before;
+    let held = live_bytes() - before;
     assert_eq!(tasks.len(), 60_000);
     let per_task = held / tasks.len();
     // The row itself (256 bytes), its containers (88 bytes each) and its tags' list: nothing
     // of its ARNs, statuses, image or runtime ids. Their own copies made it 2,271 bytes.
     assert!(per_task < 700, "{per_task} bytes a task");
+    // And at least the row: the count sees the answer at all.
+    let row = std::mem::size_of::<ecsmon::model::Task>();
+    assert!(
+        per_task >= row,
+        "{per_task} bytes a task, under a row's {row}"
+    );
     let task = &tasks[0];
     let again = runtime.block_on(src.tasks(&scope, false)).unwrap();
     assert!(again[0].arn.shares(&task.arn), "one ARN, shared");
