@@ -35,7 +35,7 @@ fn a_huge_answer_shares_its_tasks_text_with_the_simulation() {
     // of its ARNs, statuses, image or runtime ids. Their own copies made it 2,271 bytes.
     assert!(per_task < 700, "{per_task} bytes a task");
     // And at least the row: the count sees the answer at all.
-    let row = std::mem::size_of::<ecsmon::model::Task>();
+    let row = size_of::<ecsmon::model::Task>();
     assert!(
         per_task >= row,
         "{per_task} bytes a task, under a row's {row}"
