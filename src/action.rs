@@ -60,6 +60,10 @@ pub enum Action {
         at: Time,
         result: Result<Vec<SeriesData>, SourceError>,
     },
+    /// The next slice of a big metrics answer is to be merged (`Effect::MergeMetrics`).
+    MetricsMerge {
+        seq: u64,
+    },
     AlarmsLoaded {
         at: Time,
         result: Result<Vec<Alarm>, SourceError>,
@@ -207,6 +211,10 @@ pub enum Effect {
     FetchIdentity,
     FetchMetrics {
         request: MetricRequest,
+        seq: u64,
+    },
+    /// Come back to merge the next slice of metrics answer `seq` (keys in between).
+    MergeMetrics {
         seq: u64,
     },
     FetchAlarms,

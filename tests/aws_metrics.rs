@@ -369,10 +369,7 @@ async fn the_p95_extended_statistic_reads_the_slow_tail() {
         .map(|n| (2, if n < 94 { 0.1 } else { 3.0 }))
         .collect();
     put(&cw, at, &p95, &answers).await;
-    let avg = MetricId {
-        stat: Stat::Average,
-        ..p95.clone()
-    };
+    let avg = p95.with_stat(Stat::Average);
     let keys: Vec<SeriesKey> = [p95.clone(), avg.clone()]
         .into_iter()
         .map(|metric| SeriesKey { metric, period: 60 })

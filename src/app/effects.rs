@@ -31,6 +31,7 @@ macro_rules! answered_by_call {
             | $crate::action::Effect::Describe { .. }
             | $crate::action::Effect::FetchIdentity
             | $crate::action::Effect::FetchMetrics { .. }
+            | $crate::action::Effect::MergeMetrics { .. }
             | $crate::action::Effect::FetchAlarms
             | $crate::action::Effect::ResolveLogs { .. }
             | $crate::action::Effect::ReadLogs { .. }
@@ -130,6 +131,12 @@ pub fn call(
                     at: clock(),
                     result,
                 }
+            })
+        }
+        // Answered at once: the loop takes the keys that came meanwhile first.
+        Effect::MergeMetrics { seq } => {
+            pending(async { Ok(()) }, move |_: Result<(), SourceError>| {
+                Action::MetricsMerge { seq }
             })
         }
         Effect::FetchAlarms => pending(async move { source.alarms().await }, move |result| {

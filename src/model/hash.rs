@@ -35,6 +35,9 @@ pub fn hasher() -> foldhash::quality::FoldHasher<'static> {
 /// names and ids, not input crafted against the hasher.
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
+/// A [`FastMap`]'s set.
+pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
 /// A value's fingerprint: the stable hash of its `Debug` text, streamed (never built whole).
 /// Equal values have equal fingerprints; two that differ share one with a chance of 2⁻⁶⁴.
 pub fn of_debug(value: &impl std::fmt::Debug) -> u64 {

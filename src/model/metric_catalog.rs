@@ -137,10 +137,7 @@ pub fn service_chart(s: &Service) -> Vec<MetricId> {
 /// The service's highest task memory share of its reservation (above 100 when usage runs past
 /// a soft limit): what the memory rules read, where the row shows the average.
 pub fn service_memory_max(s: &Service) -> MetricId {
-    MetricId {
-        stat: Stat::Maximum,
-        ..ecs_service(s, "MemoryUtilization")
-    }
+    ecs_service(s, "MemoryUtilization").with_stat(Stat::Maximum)
 }
 
 /// One target group's load balancer metric, for the triage rules (`None` when the ARNs do not

@@ -1,5 +1,5 @@
 //! The CloudWatch series the screen and the triage engine need now, with how far back each
-//! must reach: the visible rows of the focused pane, an open chart, and the engine's series.
+//! must reach: the visible rows of the focused pane and an open chart.
 //! `update::metrics` batches them into requests and keeps the book.
 
 use chrono::TimeDelta;
@@ -28,8 +28,9 @@ pub fn visible_tasks(state: &State) -> Vec<String> {
     }
 }
 
-/// Series on screen now, with how far back each must reach.
-pub fn wanted(state: &State, with_triage: bool) -> Vec<(SeriesKey, TimeDelta)> {
+/// Series on screen now, with how far back each must reach (the engine's own are
+/// `Triage::metrics_wanted`, gone through by `update::metrics`).
+pub fn wanted(state: &State) -> Vec<(SeriesKey, TimeDelta)> {
     let mut out: Vec<(SeriesKey, TimeDelta)> = Vec::new();
     let row = |metric| {
         (
@@ -79,19 +80,5 @@ pub fn wanted(state: &State, with_triage: bool) -> Vec<(SeriesKey, TimeDelta)> {
         let span = chart.window.span();
         out.extend(chart.series().map(|k| (k, span)));
     }
-    // What the triage rules read, for the whole fleet (refreshed at each evaluation); a few
-    // thousand series on a big fleet, so only once per tick of the clock, never per key.
-    if !with_triage {
-        return out;
-    }
-    let shown: std::collections::HashSet<SeriesKey> = out.iter().map(|(k, _)| k.clone()).collect();
-    out.extend(
-        state
-            .triage
-            .metrics_wanted
-            .iter()
-            .map(|m| row(m.clone()))
-            .filter(|(k, _)| !shown.contains(k)),
-    );
     out
 }

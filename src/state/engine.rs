@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::model::{
-    Alarm, History, LogSample, MetricId, Observation, ScalingBounds, SeriesKey, TargetGroupHealth,
-    Task, TaskDefinition, Time,
+    Alarm, History, LogSample, Observation, ScalingBounds, SeriesKey, TargetGroupHealth, Task,
+    TaskDefinition, Time,
 };
 use crate::triage::{self, Input};
 
@@ -44,6 +44,8 @@ pub struct EngineJob {
     pub wanted_basis: Basis,
     /// …and whether they are due again anyway.
     pub wanted_due: bool,
+    /// The series worked out last time (what a new list is told apart from).
+    pub wanted_before: Arc<super::WantedMetrics>,
     /// The tasks someone watches (on screen, or of a finding): the only ones whose own
     /// memory series the rules ask for.
     pub watched: Arc<triage::rules::Watched>,
@@ -58,9 +60,9 @@ pub struct Evaluated {
     /// The console's clock when the job was taken (holds and resolutions are measured on it).
     pub at: Time,
     pub observations: Vec<Observation>,
-    /// The series the rules read, when they were worked out again, with the fleet they were
-    /// worked out for.
-    pub wanted: Option<(Vec<MetricId>, Basis)>,
+    /// The series the rules read, when they were worked out again: with what changed and the
+    /// fleet they were worked out for.
+    pub wanted: Option<super::WantedChange>,
     /// Wall time the evaluation took, on its own thread.
     pub cost: Duration,
     /// The clusters' observations for the next job.
@@ -89,7 +91,7 @@ impl EngineJob {
         // view the rules read) when what it holds grew or shrank, else when due.
         let wanted = (self.wanted_basis != basis || self.wanted_due).then(|| {
             let tasks = self.tasks_with_series(&light);
-            let mut wanted = triage::rules::wanted_metrics(
+            let wanted = triage::rules::wanted_metrics(
                 &light.clusters,
                 &light.services,
                 &light.instances,
@@ -97,10 +99,8 @@ impl EngineJob {
                 &light.nat_gateways,
                 &self.watched,
             );
-            // Sorted here, off the UI loop: the metrics schedule asks for series in key order,
-            // and 20,000 keys in order already cost it one pass to sort.
-            wanted.sort_unstable();
-            (wanted, basis)
+            // Sorted, and told apart from the last list, here: off the UI loop.
+            super::WantedMetrics::new(wanted).change_from(&self.wanted_before, basis)
         });
         drop(light);
         Evaluated {
@@ -285,6 +285,7 @@ mod tests {
             logs: Arc::default(),
             wanted_basis: Default::default(),
             wanted_due: false,
+            wanted_before: Arc::default(),
             watched: Arc::default(),
             cache: Box::default(),
         };

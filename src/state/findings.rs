@@ -62,7 +62,7 @@ pub struct Triage {
     pub logs: Arc<Vec<LogSample>>,
     log_ids: HashSet<String>,
     /// The metric series the rules read (set at each evaluation, polled by the metrics poller).
-    pub metrics_wanted: Vec<crate::model::MetricId>,
+    pub metrics_wanted: Arc<super::WantedMetrics>,
     pub metrics_wanted_at: Option<Time>,
     /// What the fleet held when `metrics_wanted` was worked out (see `engine::Basis`).
     pub metrics_wanted_basis: super::engine::Basis,
@@ -74,6 +74,8 @@ pub struct Triage {
     pub wanted_queries: Vec<(crate::model::Query, std::time::Duration)>,
     /// When the engine last decided what to poll.
     pub last_scheduled: Option<Time>,
+    /// What the engine's look over every service last saw (see `update::triage::schedule`).
+    pub fleet_looked: Option<(Option<Time>, u64, i64)>,
     /// The task definitions of running tasks as last worked out, with the versions of the
     /// answers they came from (see `update::triage::running_task_definitions`).
     pub running_definitions: Option<(Vec<u64>, Vec<String>)>,

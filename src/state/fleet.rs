@@ -276,26 +276,45 @@ impl Fleet {
         tasks
     }
 
-    /// The ARNs of the tasks with these ids, from any answer: one pass over the answers without
-    /// deduplicating 100,000 tasks first (a log batch names a handful of tasks).
-    pub fn task_arns_by_id<'a>(&'a self, ids: &HashSet<&str>) -> HashMap<&'a str, &'a str> {
+    /// The ARNs of the tasks of `cluster` with these ids, from any answer, without
+    /// deduplicating the cluster's tasks first (a log batch names a handful of tasks, a cluster
+    /// may have 60,000). The tasks of `service` are looked at first, and only they when they
+    /// are all there: a task's id is read from its ARN, a service from its group.
+    pub fn task_arns_by_id<'a>(
+        &'a self,
+        ids: &HashSet<&str>,
+        cluster: &str,
+        service: Option<&str>,
+    ) -> HashMap<&'a str, &'a str> {
         let mut out = HashMap::new();
-        if ids.is_empty() {
-            return out;
-        }
-        for slot in self.slots.values() {
-            let tasks = match slot.data.as_deref() {
-                Some(Snapshot::Tasks(v)) => &v[..],
-                Some(Snapshot::Task(Some(t))) => std::slice::from_ref(&**t),
-                _ => continue,
-            };
-            for t in tasks {
+        let tasks = || {
+            self.slots
+                .iter()
+                .filter(|(query, _)| query.cluster() == Some(cluster))
+                .flat_map(|(_, slot)| match slot.data.as_deref() {
+                    Some(Snapshot::Tasks(v)) => &v[..],
+                    Some(Snapshot::Task(Some(t))) => std::slice::from_ref(&**t),
+                    _ => &[],
+                })
+        };
+        let mut find = |of_service: bool| {
+            for t in tasks() {
+                if out.len() == ids.len() {
+                    return;
+                }
+                if of_service && t.service_name() != service {
+                    continue;
+                }
                 let id = t.id();
                 if ids.contains(id) {
                     out.insert(id, t.arn.as_str());
                 }
             }
+        };
+        if service.is_some() {
+            find(true);
         }
+        find(false);
         out
     }
 
@@ -599,10 +618,30 @@ mod tests {
         fleet.apply(scope("prod"), 1, t(10), Ok(Snapshot::Tasks(vec![task(a)])));
         fleet.apply(scope("dev"), 2, t(10), Ok(Snapshot::Tasks(vec![task(b)])));
         let ids: HashSet<&str> = ["aaa", "bbb", "ccc"].into();
-        let found = fleet.task_arns_by_id(&ids);
+        let found = fleet.task_arns_by_id(&ids, "prod", None);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found["aaa"], a);
+        assert_eq!(fleet.task_arns_by_id(&ids, "dev", None)["bbb"], b);
+        assert!(
+            fleet
+                .task_arns_by_id(&HashSet::new(), "prod", None)
+                .is_empty()
+        );
+        // A task of another service in the cluster is found too (log groups are shared).
+        let web = Task {
+            group: "service:web".into(),
+            ..task("arn:aws:ecs:us-east-1:1:task/prod/www")
+        };
+        fleet.apply(
+            scope("prod"),
+            3,
+            t(20),
+            Ok(Snapshot::Tasks(vec![task(a), web])),
+        );
+        let ids: HashSet<&str> = ["aaa", "www"].into();
+        let found = fleet.task_arns_by_id(&ids, "prod", Some("web"));
         assert_eq!(found.len(), 2);
-        assert_eq!((found["aaa"], found["bbb"]), (a, b));
-        assert!(fleet.task_arns_by_id(&HashSet::new()).is_empty());
+        assert_eq!(found["www"], "arn:aws:ecs:us-east-1:1:task/prod/www");
     }
 
     #[test]

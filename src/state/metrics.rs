@@ -33,14 +33,25 @@ pub struct MetricsPoll {
     pub retry_at: Option<Time>,
     pub alarms_in_flight: Option<Time>,
     pub alarms_sent: Option<Time>,
-    /// The clock reading at which the triage engine's series were last marked wanted.
-    pub triage_marked: Option<Time>,
-    /// The engine's list of wanted series (`Triage::metrics_wanted_at`) last looked at.
-    pub triage_wanted_seen: Option<Time>,
-    /// A cycle went out while some wanted series were still uncovered: ask for them next.
-    pub triage_owed: bool,
+    /// The engine's series to ask for at the next look that is not a cycle: those it just
+    /// added, and those a cycle found uncovered (a cycle asks only for what is held).
+    pub engine_owed: Vec<MetricId>,
     /// When old points and unwanted series were last dropped (`Metrics::prune`).
     pub pruned_at: Option<Time>,
+    /// An answer being merged a slice at a time.
+    pub merging: Option<Merging>,
+}
+
+/// A big metrics answer, merged over several turns of the UI loop.
+#[derive(Debug, Clone)]
+pub struct Merging {
+    pub seq: u64,
+    pub start: Time,
+    pub end: Time,
+    /// When it was answered.
+    pub at: Time,
+    /// What is left to merge.
+    pub rest: std::vec::IntoIter<(SeriesKey, Vec<Point>)>,
 }
 
 #[derive(Debug, Default)]
@@ -89,14 +100,12 @@ impl Metrics {
 
     /// Notes that a pane or chart shows this series now (it is kept, and polled).
     pub fn want(&mut self, key: &SeriesKey, now: Time) {
-        // A series wanted before is held (only the prune forgets a series, and only one no
-        // longer wanted): one look-up of 20,000 a schedule, not two.
-        if let Some(at) = self.wanted.get_mut(key) {
-            *at = now;
-            debug_assert!(self.series.contains_key(key));
-            return;
+        match self.wanted.get_mut(key) {
+            Some(at) => *at = now,
+            None => {
+                self.wanted.insert(key.clone(), now);
+            }
         }
-        self.wanted.insert(key.clone(), now);
         if !self.series.contains_key(key) {
             std::sync::Arc::make_mut(&mut self.series).insert(key.clone(), History::default());
         }
@@ -105,46 +114,67 @@ impl Metrics {
     /// Merges an answer for `[start, end)`: the points returned replace what was held in that
     /// range (CloudWatch revises the latest periods), points outside it stay.
     pub fn merge(&mut self, start: Time, end: Time, answer: Vec<SeriesData>, keys: &[SeriesKey]) {
+        self.merge_answered(start, end, answered(answer, keys.to_vec()));
+    }
+
+    /// Merges series answered for `[start, end)` (see [`answered`]), points older than their
+    /// retention dropped on the way. Called with a slice of a big answer at a time.
+    pub fn merge_answered(
+        &mut self,
+        start: Time,
+        end: Time,
+        answered: impl IntoIterator<Item = (SeriesKey, Vec<Point>)>,
+    ) {
         let series = std::sync::Arc::make_mut(&mut self.series);
-        let mut merge = |key: &SeriesKey, points: Vec<Point>| match series.get_mut(key) {
-            Some(history) => history.merge(start, end, points),
-            None => {
-                let mut history = History::default();
-                history.merge(start, end, points);
-                series.insert(key.clone(), history);
+        for (key, points) in answered {
+            let forget = end - retention(key.period);
+            match series.get_mut(&key) {
+                Some(history) => {
+                    history.merge(start, end, points);
+                    history.forget_before(forget);
+                }
+                None => {
+                    let mut history = History::default();
+                    history.merge(start, end, points);
+                    history.forget_before(forget);
+                    series.insert(key, history);
+                }
             }
-        };
-        // The source answers the series in the order asked, one each: taken side by side, no
-        // key of 20,000 is hashed into a map of the answer first.
-        let in_order =
-            answer.len() == keys.len() && answer.iter().zip(keys).all(|(a, k)| a.key == *k);
-        if in_order {
-            for (data, key) in answer.into_iter().zip(keys) {
-                merge(key, data.points);
-            }
-            return;
-        }
-        let mut answer: crate::model::hash::FastMap<SeriesKey, Vec<Point>> =
-            answer.into_iter().map(|s| (s.key, s.points)).collect();
-        for key in keys {
-            merge(key, answer.remove(key).unwrap_or_default());
         }
     }
 
     /// Holds `history` as the series `key`, as another console holds it (the fleet view takes
     /// its contexts' cluster series so).
-    pub fn put(&mut self, key: SeriesKey, history: History) {
+    pub fn put(&mut self, key: SeriesKey, history: History, now: Time) {
+        self.wanted.insert(key.clone(), now);
         std::sync::Arc::make_mut(&mut self.series).insert(key, history);
     }
 
-    /// Drops points older than their retention window and series nobody wanted lately.
-    pub fn prune(&mut self, now: Time) {
-        self.wanted.retain(|_, at| now - *at < FORGET_AFTER);
-        let wanted = &self.wanted;
-        std::sync::Arc::make_mut(&mut self.series).retain(|key, history| {
-            history.forget_before(now - retention(key.period));
-            wanted.contains_key(key)
-        });
+    /// Keeps a series for a while after its last user let it go (the engine no longer reads
+    /// it): wanted again soon, it need not be fetched again. Also when it is not held yet (an
+    /// answer under way brings it).
+    pub fn keep_a_while(&mut self, key: &SeriesKey, now: Time) {
+        self.wanted.insert(key.clone(), now);
+    }
+
+    /// Forgets the series nobody wanted lately that are not `in_use` (the engine's, which it
+    /// lets go of through [`Metrics::keep_a_while`]). Every series held is either marked
+    /// wanted or in use, so only the marks that ran out are looked at, not every series
+    /// (25,000 on the biggest fleets); old points go as answers merge.
+    pub fn prune(&mut self, now: Time, in_use: impl Fn(&SeriesKey) -> bool) {
+        let series = &self.series;
+        let expired: Vec<SeriesKey> = self
+            .wanted
+            .extract_if(|_, at| now - *at >= FORGET_AFTER)
+            .map(|(key, _)| key)
+            .filter(|key| !in_use(key) && series.contains_key(key))
+            .collect();
+        if !expired.is_empty() {
+            let series = std::sync::Arc::make_mut(&mut self.series);
+            for key in expired {
+                series.remove(&key);
+            }
+        }
     }
 
     /// Alarms watching `metric`, worst state first.
@@ -166,6 +196,28 @@ impl Metrics {
         self.poll.next_seq = next_seq;
         self.poll.min_seq = next_seq;
     }
+}
+
+/// An answer's series beside the keys asked for, one each (a key without points has none).
+/// The source answers in the order asked: taken side by side, no key of 20,000 is hashed into
+/// a map of the answer first.
+pub fn answered(answer: Vec<SeriesData>, keys: Vec<SeriesKey>) -> Vec<(SeriesKey, Vec<Point>)> {
+    let in_order = answer.len() == keys.len() && answer.iter().zip(&keys).all(|(a, k)| a.key == *k);
+    if in_order {
+        return answer
+            .into_iter()
+            .zip(keys)
+            .map(|(data, key)| (key, data.points))
+            .collect();
+    }
+    let mut answer: crate::model::hash::FastMap<SeriesKey, Vec<Point>> =
+        answer.into_iter().map(|s| (s.key, s.points)).collect();
+    keys.into_iter()
+        .map(|key| {
+            let points = answer.remove(&key).unwrap_or_default();
+            (key, points)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -296,21 +348,21 @@ mod tests {
     }
 
     #[test]
-    fn prune_drops_old_points_and_unwanted_series() {
+    fn old_points_go_as_answers_merge_and_unwanted_series_after_a_grace() {
         let mut m = Metrics::default();
         m.want(&key(), t(0));
         m.merge(t(0), t(300), data(&[(0, 1.0), (200, 2.0)]), &[key()]);
-        m.prune(t(10));
-        assert_eq!(
-            values(&m).len(),
-            2,
-            "within 3 h retention and wanted lately"
-        );
-        m.prune(t(240));
-        assert!(m.get(&key()).is_none(), "not wanted for 4 hours");
-        m.want(&key(), t(240));
-        m.merge(t(0), t(300), data(&[(0, 1.0), (200, 2.0)]), &[key()]);
-        m.prune(t(240));
         assert_eq!(values(&m), vec![(200, 2.0)], "older than 3 h dropped");
+        m.prune(t(10), |_| false);
+        assert!(m.get(&key()).is_some(), "wanted lately");
+        m.prune(t(240), |_| true);
+        assert!(m.get(&key()).is_some(), "in use");
+        m.prune(t(240), |_| false);
+        assert!(m.get(&key()).is_some(), "in use until now: its mark went");
+        m.keep_a_while(&key(), t(240));
+        m.prune(t(250), |_| false);
+        assert!(m.get(&key()).is_some(), "let go of 10 minutes ago");
+        m.prune(t(256), |_| false);
+        assert!(m.get(&key()).is_none(), "let go of 16 minutes ago");
     }
 }

@@ -19,6 +19,7 @@ mod status;
 mod taskdefs;
 mod timeline;
 mod view;
+mod wanted_metrics;
 
 pub use chart::{Chart, ChartLine, ChartWindow};
 pub use dialogs::{MAX_DESIRED, ScaleDialog, TargetHealthView, parse_desired};
@@ -34,7 +35,7 @@ pub use incremental::{EngineCache, MAX_AGE, Reuse};
 pub use input::{InputMode, LineEditor, PromptHistory};
 pub use logs::{BACKFILL, DEFAULT_CAP, LogLine, LogMode, LogPane, contains_ignore_case};
 pub use members::{Member, Merged};
-pub use metrics::{Metrics, retention};
+pub use metrics::{Merging, Metrics, answered, retention};
 pub use nav::{Pane, PaneKind};
 pub use popup::{FindingsView, PickerKind, Popup, TimelineView, TimelineWindow};
 pub use row_cache::{Narrowed, RowCache, RowKeys};
@@ -42,6 +43,7 @@ pub use status::{Level, Status};
 pub use taskdefs::{TaskDefCache, TaskDefText, TaskDefsView};
 pub use timeline::{Timeline, TimelineEntry, TimelineKind};
 pub use view::{SortSpec, View};
+pub use wanted_metrics::{WantedChange, WantedMetrics};
 
 use crate::config::Refresh;
 use crate::model::{Identity, Time};

@@ -9,13 +9,15 @@
 use chrono::TimeDelta;
 
 use crate::action::Effect;
-use crate::model::{MetricRequest, SeriesData, SeriesKey, Time};
+use crate::model::hash::FastSet;
+use crate::model::{MetricId, MetricRequest, SeriesData, SeriesKey, Time};
 use crate::poll;
+use crate::screen::spark::{ROW_PERIOD, ROW_WINDOW};
 use crate::source::SourceError;
-use crate::state::{Level, State};
+use crate::state::{Level, Merging, State, WantedChange, answered};
 
 /// Periods re-read on each increment: CloudWatch completes and revises the latest ones.
-const OVERLAP_PERIODS: i32 = 2;
+const OVERLAP_PERIODS: i64 = 2;
 /// How the status line names this poller's problems (and recognises them once over).
 const METRICS_WARNING: &str = "CloudWatch metrics: ";
 
@@ -23,23 +25,7 @@ const METRICS_WARNING: &str = "CloudWatch metrics: ";
 pub fn schedule(state: &mut State) -> Vec<Effect> {
     let now = state.now;
     let cadence = state.refresh.metrics;
-    // The engine's series (20,000 on the biggest fleets) are looked at when a cycle is due,
-    // when the engine asked for other series, or when some were left uncovered by the last
-    // look (a cycle went first) — not on every action: between those moments nothing of
-    // theirs can be due, and marking them wanted once a cycle keeps them from the prune.
-    let poll = &state.metrics.poll;
-    let cycle_near = poll.retry_at.is_some()
-        || poll
-            .last_cycle
-            .is_none_or(|at| now - at >= poll::chrono_duration(cadence));
-    let engine_moved = poll.triage_wanted_seen != state.triage.metrics_wanted_at;
-    let with_triage =
-        poll.triage_owed || (poll.triage_marked != Some(now) && (cycle_near || engine_moved));
-    if with_triage {
-        state.metrics.poll.triage_marked = Some(now);
-        state.metrics.poll.triage_wanted_seen = state.triage.metrics_wanted_at;
-    }
-    let wanted = poll::metrics::wanted(state, with_triage);
+    let wanted = poll::metrics::wanted(state);
     for (key, _) in &wanted {
         state.metrics.want(key, now);
     }
@@ -60,37 +46,88 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
 
     let busy = poll.in_flight.is_some_and(|(_, sent)| now - sent < lost);
     let backing_off = poll.retry_at.is_some_and(|at| now < at);
-    if wanted.is_empty() || busy || backing_off {
-        // The engine's series were left out of this look: the next one must include them.
-        if with_triage {
-            state.metrics.poll.triage_owed = true;
-        }
+    let engine = std::sync::Arc::clone(&state.triage.metrics_wanted);
+    if (wanted.is_empty() && engine.is_empty()) || busy || backing_off {
         return effects;
     }
     let cycle_due = poll.retry_at.is_some()
         || poll
             .last_cycle
             .is_none_or(|at| now - at >= poll::chrono_duration(cadence));
+    let owed = std::mem::take(&mut state.metrics.poll.engine_owed);
     let metrics = &state.metrics;
-    let uncovered = |(key, window): &&(SeriesKey, TimeDelta)| {
-        metrics.get(key).is_none_or(|h| !h.covers(now - *window))
+    // Where each series' request must start, or `None` when it is not held far enough back.
+    let held_from = |key: &SeriesKey, window: TimeDelta| -> Option<Time> {
+        let history = metrics.get(key).filter(|h| h.covers(now - window))?;
+        let overlap = TimeDelta::seconds(i64::from(key.period) * OVERLAP_PERIODS);
+        Some(
+            history
+                .loaded_until
+                .map_or(now - window, |until| until - overlap),
+        )
     };
+    // The screen's series, each once (the few the engine reads too go with the engine's).
+    let mut screen: Vec<(SeriesKey, TimeDelta)> = wanted
+        .into_iter()
+        .filter(|(key, window)| {
+            !(key.period == ROW_PERIOD && *window <= ROW_WINDOW && engine.contains(&key.metric))
+        })
+        .collect();
+    screen.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    screen.dedup_by(|a, b| a.0 == b.0);
+    let mut missing = Request::default();
+    let mut held = Request::default();
+    for (key, window) in screen {
+        match held_from(&key, window) {
+            Some(from) => held.add(key, from),
+            None => missing.add(key, now - window),
+        }
+    }
+    // The engine's: all of them (20,000 on the biggest fleets) only when a cycle is due;
+    // between cycles only those it added lately or a cycle left out. In key order already.
+    let row = |metric: &MetricId| SeriesKey {
+        metric: metric.clone(),
+        period: ROW_PERIOD,
+    };
+    let on_screen: FastSet<SeriesKey> = held.keys.iter().chain(&missing.keys).cloned().collect();
+    let listed = |key: &SeriesKey| !on_screen.is_empty() && on_screen.contains(key);
+    let mut engine_missing: Vec<MetricId> = Vec::new();
+    if cycle_due {
+        for metric in engine.iter() {
+            let key = row(metric);
+            if listed(&key) {
+                continue;
+            }
+            match held_from(&key, ROW_WINDOW) {
+                Some(from) => held.add(key, from),
+                None => engine_missing.push(key.metric),
+            }
+        }
+    } else {
+        for metric in owed {
+            let key = row(&metric);
+            if engine.contains(&metric) && !listed(&key) && held_from(&key, ROW_WINDOW).is_none() {
+                engine_missing.push(metric);
+            }
+        }
+        engine_missing.sort_unstable();
+        engine_missing.dedup();
+    }
     // A cycle asks only for the newest periods of what is held; series that need a longer
     // reach go in a request of their own, so one new chart never drags every row back a week.
-    let (missing, held): (Vec<_>, Vec<_>) = wanted.iter().partition(uncovered);
-    let owed = cycle_due && !held.is_empty() && !missing.is_empty();
-    if with_triage {
-        state.metrics.poll.triage_owed = owed;
-    }
-    let (chosen, cycle) = if cycle_due && !held.is_empty() {
+    let (chosen, cycle) = if cycle_due && !held.keys.is_empty() {
+        state.metrics.poll.engine_owed = engine_missing;
         (held, true)
     } else {
-        (missing, cycle_due && held.is_empty())
+        for metric in engine_missing {
+            missing.add(row(&metric), now - ROW_WINDOW);
+        }
+        (missing, cycle_due && held.keys.is_empty())
     };
-    if chosen.is_empty() {
+    if chosen.keys.is_empty() {
         return effects;
     }
-    let Some(request) = plan(&chosen, state, now) else {
+    let Some(request) = chosen.into_request(now) else {
         return effects;
     };
     let poll = &mut state.metrics.poll;
@@ -106,37 +143,46 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     effects
 }
 
-/// One request for the chosen series: from the oldest point any of them lacks to now.
-/// Series already held only need their newest periods; the source splits the request into
-/// `GetMetricData` calls of at most 500 series.
-fn plan(chosen: &[&(SeriesKey, TimeDelta)], state: &State, now: Time) -> Option<MetricRequest> {
-    let mut series = Vec::with_capacity(chosen.len());
-    let mut start = now;
-    for (key, window) in chosen {
-        let from = match state.metrics.get(key) {
-            Some(h) if h.covers(now - *window) => h
-                .loaded_until
-                .map(|until| {
-                    until - TimeDelta::seconds(i64::from(key.period) * OVERLAP_PERIODS as i64)
-                })
-                .unwrap_or(now - *window),
-            _ => now - *window,
+/// A new list of the engine's series: those it added are asked for at the next look, those
+/// it dropped are kept a while (it may want them again).
+pub fn engine_wants(state: &mut State, change: &WantedChange) {
+    let now = state.now;
+    let owed = &mut state.metrics.poll.engine_owed;
+    owed.extend(change.added.iter().cloned());
+    for metric in &change.dropped {
+        let key = SeriesKey {
+            metric: metric.clone(),
+            period: ROW_PERIOD,
         };
-        start = start.min(from);
-        series.push(key);
+        state.metrics.keep_a_while(&key, now);
     }
-    // In key order, each once: sorted as borrowed keys, then copied (a tree of 20,000 copied
-    // keys cost far more). A stable sort: the engine's keys come sorted (a run), after the
-    // few of the screen.
-    series.sort();
-    series.dedup();
-    // Whole minutes: CloudWatch aligns periods to them anyway.
-    let start = Time::from_timestamp(start.timestamp() - start.timestamp().rem_euclid(60), 0)?;
-    Some(MetricRequest {
-        series: series.into_iter().cloned().collect(),
-        start,
-        end: now,
-    })
+}
+
+/// The series chosen for one request (each once: the screen's, then the engine's, each in
+/// key order), from the oldest point any of them lacks. The source splits it into
+/// `GetMetricData` calls of at most 500 series.
+#[derive(Default)]
+struct Request {
+    keys: Vec<SeriesKey>,
+    start: Option<Time>,
+}
+
+impl Request {
+    fn add(&mut self, key: SeriesKey, from: Time) {
+        self.keys.push(key);
+        self.start = Some(self.start.map_or(from, |start| start.min(from)));
+    }
+
+    fn into_request(self, now: Time) -> Option<MetricRequest> {
+        let start = self.start?;
+        // Whole minutes: CloudWatch aligns periods to them anyway.
+        let start = Time::from_timestamp(start.timestamp() - start.timestamp().rem_euclid(60), 0)?;
+        Some(MetricRequest {
+            series: self.keys,
+            start,
+            end: now,
+        })
+    }
 }
 
 pub fn metrics_loaded(
@@ -145,13 +191,10 @@ pub fn metrics_loaded(
     seq: u64,
     at: Time,
     result: Result<Vec<SeriesData>, SourceError>,
-) {
+) -> Vec<Effect> {
     let poll = &mut state.metrics.poll;
     if seq <= poll.min_seq {
-        return; // asked of a previous source
-    }
-    if poll.in_flight.is_some_and(|(s, _)| s == seq) {
-        poll.in_flight = None;
+        return Vec::new(); // asked of a previous source
     }
     let outcome = poll::Outcome::of(&result);
     match result {
@@ -167,21 +210,22 @@ pub fn metrics_loaded(
             {
                 state.status = None;
             }
-            state
-                .metrics
-                .merge(request.start, request.end, data, &request.series);
-            // Before the prune can forget a stopped task's series.
-            state.triage.keep_stop_memory(state.metrics.series());
             state.metrics.error = None;
-            state.metrics.fetched_at = Some(at);
-            // Once a minute: on a big fleet a prune walks 25,000 series.
-            let now = state.now;
-            if (state.metrics.poll.pruned_at).is_none_or(|p| now - p >= TimeDelta::minutes(1)) {
-                state.metrics.prune(now);
-                state.metrics.poll.pruned_at = Some(now);
-            }
+            // Still in flight until merged: the next request must not ask again for what
+            // this one brings.
+            state.metrics.poll.merging = Some(Merging {
+                seq,
+                start: request.start,
+                end: request.end,
+                at,
+                rest: answered(data, request.series).into_iter(),
+            });
+            merge_more(state, seq)
         }
         Err(e) => {
+            if poll.in_flight.is_some_and(|(s, _)| s == seq) {
+                poll.in_flight = None;
+            }
             poll.failures += 1;
             let wait = e.retry_after.unwrap_or_else(|| {
                 poll::retry_wait(outcome, state.refresh.metrics, poll.failures, seq)
@@ -191,8 +235,44 @@ pub fn metrics_loaded(
                 state.set_status(Level::Warn, format!("{METRICS_WARNING}{}", e.message));
             }
             state.metrics.error = Some(e);
+            Vec::new()
         }
     }
+}
+
+/// Series of an answer merged in one turn of the UI loop: the engine's 20,000 on the biggest
+/// fleets are merged over several, the keys pressed meanwhile answered in between.
+const MERGE_SLICE: usize = 4_000;
+
+/// Merges the next slice of answer `seq`; the last slice finishes the request.
+pub fn merge_more(state: &mut State, seq: u64) -> Vec<Effect> {
+    let Some(merging) = state.metrics.poll.merging.as_mut().filter(|m| m.seq == seq) else {
+        return Vec::new();
+    };
+    let (start, end, at) = (merging.start, merging.end, merging.at);
+    let slice: Vec<_> = merging.rest.by_ref().take(MERGE_SLICE).collect();
+    let done = merging.rest.len() == 0;
+    state.metrics.merge_answered(start, end, slice);
+    state.triage.dirty = true;
+    if !done {
+        return vec![Effect::MergeMetrics { seq }];
+    }
+    state.metrics.poll.merging = None;
+    if state.metrics.poll.in_flight.is_some_and(|(s, _)| s == seq) {
+        state.metrics.poll.in_flight = None;
+    }
+    // Before the prune can forget a stopped task's series.
+    state.triage.keep_stop_memory(state.metrics.series());
+    state.metrics.fetched_at = Some(at);
+    let now = state.now;
+    if (state.metrics.poll.pruned_at).is_none_or(|p| now - p >= TimeDelta::minutes(1)) {
+        let engine = std::sync::Arc::clone(&state.triage.metrics_wanted);
+        state.metrics.prune(now, |key| {
+            key.period == ROW_PERIOD && engine.contains(&key.metric)
+        });
+        state.metrics.poll.pruned_at = Some(now);
+    }
+    Vec::new()
 }
 
 pub fn alarms_loaded(state: &mut State, result: Result<Vec<crate::model::Alarm>, SourceError>) {
@@ -371,5 +451,83 @@ mod tests {
         // may follow in a request of their own.
         let retry = &after[sent];
         assert!(first.series.iter().all(|k| retry.series.contains(k)));
+    }
+
+    #[test]
+    fn a_big_answer_is_merged_a_slice_at_a_time_with_keys_in_between() {
+        use crate::model::{MetricId, Point, Stat};
+        let mut h = Harness::new("default", 160, 45);
+        let now = h.state.now;
+        let keys: Vec<SeriesKey> = (0..MERGE_SLICE * 2 + 10)
+            .map(|n| SeriesKey {
+                metric: MetricId::new(
+                    "AWS/ECS",
+                    "CPUUtilization",
+                    &[("ServiceName", &format!("s{n}"))],
+                    Stat::Average,
+                ),
+                period: 60,
+            })
+            .collect();
+        let answer = keys
+            .iter()
+            .map(|key| SeriesData {
+                key: key.clone(),
+                points: vec![Point {
+                    at: now - TimeDelta::minutes(2),
+                    value: 1.0,
+                }],
+            })
+            .collect();
+        let seq = h.state.metrics.poll.next_seq + 1;
+        h.state.metrics.poll.next_seq = seq;
+        h.state.metrics.poll.in_flight = Some((seq, now));
+        let request = MetricRequest {
+            series: keys.clone(),
+            start: now - TimeDelta::minutes(5),
+            end: now,
+        };
+        let mut effects = crate::update::update(
+            &mut h.state,
+            Action::MetricsLoaded {
+                request,
+                seq,
+                at: now,
+                result: Ok(answer),
+            },
+            &h.keymap,
+        );
+        let merged = |h: &Harness| {
+            keys.iter()
+                .filter(|k| h.state.metrics.get(k).is_some())
+                .count()
+        };
+        assert_eq!(merged(&h), MERGE_SLICE, "one slice in this turn");
+        let mut turns = 1;
+        while effects.contains(&Effect::MergeMetrics { seq }) {
+            assert!(
+                h.state.metrics.poll.in_flight.is_some(),
+                "in flight until merged: nothing is asked twice meanwhile"
+            );
+            assert!(!requests_in(&effects), "no request while merging");
+            // A key between two slices is answered at once.
+            crate::update::update(
+                &mut h.state,
+                Action::Key(crate::testkit::parse_keys("j")[0]),
+                &h.keymap,
+            );
+            effects = crate::update::update(&mut h.state, Action::MetricsMerge { seq }, &h.keymap);
+            turns += 1;
+        }
+        assert_eq!(turns, 3);
+        assert_eq!(merged(&h), keys.len(), "every series merged");
+        assert!(h.state.metrics.poll.in_flight.is_none());
+        assert_eq!(h.state.metrics.fetched_at, Some(now));
+    }
+
+    fn requests_in(effects: &[Effect]) -> bool {
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::FetchMetrics { .. }))
     }
 }

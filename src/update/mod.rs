@@ -49,6 +49,16 @@ fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
         state.last_input = state.now;
     }
     let unseen = unseen_answer(state, &action);
+    let tick = matches!(action, Action::Tick(_));
+    let kind = match &action {
+        Action::Evaluated { .. } => "eval",
+        Action::Loaded { .. } => "loaded",
+        Action::MetricsLoaded { .. } => "metrics",
+        Action::Tick(_) => "tick",
+        Action::LogsScanned { .. } => "logs",
+        _ => "other",
+    };
+    let t0 = crate::testkit::thread_cpu_time();
     let mut effects = match action {
         Action::Key(key) => match state.input {
             InputMode::Normal => keys::handle(state, key, keymap),
@@ -118,10 +128,10 @@ fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             at,
             result,
         } => {
-            metrics::metrics_loaded(state, request, seq, at, result);
             state.triage.dirty = true;
-            vec![]
+            metrics::metrics_loaded(state, request, seq, at, result)
         }
+        Action::MetricsMerge { seq } => metrics::merge_more(state, seq),
         Action::AlarmsLoaded { at: _, result } => {
             metrics::alarms_loaded(state, result);
             let now = state.now;
@@ -268,10 +278,14 @@ fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             settings,
         } => fleet_view::connected(state, context, source, settings, keymap),
     };
+    let t1 = crate::testkit::thread_cpu_time();
+    if t1 - t0 > std::time::Duration::from_millis(4) {
+        eprintln!("ACTION {kind} {:?}", t1 - t0);
+    }
     if state.should_quit {
         effects.extend(gate::quitting(state));
     } else if !state.is_fleet_view() {
-        effects.extend(schedule(state, unseen));
+        effects.extend(schedule(state, unseen, tick));
     }
     effects
 }
@@ -304,18 +318,23 @@ fn written_to(asked: &std::path::Path, written: &std::path::Path) -> String {
     }
 }
 
-/// `unseen`: after an answer only the engine reads (see [`unseen_answer`]).
-fn schedule(state: &mut State, unseen: bool) -> Vec<Effect> {
+/// `unseen`: after an answer only the engine reads (see [`unseen_answer`]); `tick`: the
+/// clock's.
+fn schedule(state: &mut State, unseen: bool, tick: bool) -> Vec<Effect> {
     let wanted = crate::poll::panes::wanted(state);
     data::forget_unwanted(state, &wanted);
     let mut effects = state.polls.due(&wanted, state.now);
     effects.extend(data::describe_schedule(state, &wanted));
+    let cycles = state.metrics.poll.last_cycle;
     if !unseen {
         effects.extend(metrics::schedule(state));
     }
     effects.extend(logs::schedule(state));
     effects.extend(actions::schedule(state));
     effects.extend(taskdefs::schedule(state));
-    effects.extend(triage::schedule(state));
+    // The engine's look over every service (milliseconds on the biggest fleets) is taken on
+    // a tick, never a key's turn or an answer's, nor beside a metrics cycle.
+    let look = tick && state.metrics.poll.last_cycle == cycles;
+    effects.extend(triage::schedule(state, look));
     effects
 }

@@ -437,14 +437,7 @@ pub fn alarms(fleet: &Fleet, now: Time) -> Vec<Alarm> {
             .into_iter()
             .find(|m| m.name == "HTTPCode_Target_5XX_Count")
     {
-        add(
-            "prod-checkout-5xx",
-            MetricId {
-                stat: Stat::Sum,
-                ..five
-            },
-            20.0,
-        );
+        add("prod-checkout-5xx", five.with_stat(Stat::Sum), 20.0);
     }
     out
 }

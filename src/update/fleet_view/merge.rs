@@ -182,12 +182,14 @@ fn merge_cluster_series(state: &mut State, member: usize) {
                 return None;
             }
             let mut key = key.clone();
-            key.metric.dimensions[0].1 = qualify(cluster, &m.context);
+            key.metric = key
+                .metric
+                .edited(|fields| fields.dimensions[0].1 = qualify(cluster, &m.context));
             Some((key, history.clone()))
         })
         .collect();
     for (key, history) in series {
-        state.metrics.put(key, history);
+        state.metrics.put(key, history, state.now);
     }
 }
 
