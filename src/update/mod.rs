@@ -50,15 +50,6 @@ fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
     }
     let unseen = unseen_answer(state, &action);
     let tick = matches!(action, Action::Tick(_));
-    let kind = match &action {
-        Action::Evaluated { .. } => "eval",
-        Action::Loaded { .. } => "loaded",
-        Action::MetricsLoaded { .. } => "metrics",
-        Action::Tick(_) => "tick",
-        Action::LogsScanned { .. } => "logs",
-        _ => "other",
-    };
-    let t0 = crate::testkit::thread_cpu_time();
     let mut effects = match action {
         Action::Key(key) => match state.input {
             InputMode::Normal => keys::handle(state, key, keymap),
@@ -278,10 +269,6 @@ fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             settings,
         } => fleet_view::connected(state, context, source, settings, keymap),
     };
-    let t1 = crate::testkit::thread_cpu_time();
-    if t1 - t0 > std::time::Duration::from_millis(4) {
-        eprintln!("ACTION {kind} {:?}", t1 - t0);
-    }
     if state.should_quit {
         effects.extend(gate::quitting(state));
     } else if !state.is_fleet_view() {
