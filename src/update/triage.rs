@@ -12,6 +12,9 @@ use crate::state::{EngineJob, Evaluated, State};
 const EVALUATE_EVERY: TimeDelta = TimeDelta::seconds(3);
 /// …and at least this often (holds and resolutions move with time alone).
 const EVALUATE_IDLE: TimeDelta = TimeDelta::seconds(15);
+/// An evaluation waits this many times its last cost after the one before (see
+/// `should_evaluate`).
+const ENGINE_SHARE: u32 = 100;
 
 /// Effects the engine needs now: target health, task definitions, scaling bounds (`look`:
 /// whether this turn may look over every service: a tick's with nothing else heavy in it).
@@ -229,8 +232,10 @@ fn should_evaluate(state: &State) -> bool {
         Some(at) => {
             let since = state.now - at;
             // On a fleet where one evaluation is costly it runs less often, so the engine's
-            // thread is busy at most about a twentieth of the time.
-            let cost = TimeDelta::from_std(state.triage.last_cost * 20).unwrap_or(EVALUATE_IDLE);
+            // thread is busy at most about a hundredth of the time: every 3 s on most fleets,
+            // every 10–15 s on the biggest (100,000 tasks: a tenth of a second or more).
+            let cost =
+                TimeDelta::from_std(state.triage.last_cost * ENGINE_SHARE).unwrap_or(EVALUATE_IDLE);
             let every = EVALUATE_EVERY.max(cost).min(EVALUATE_IDLE);
             (state.triage.dirty && since >= every) || since >= EVALUATE_IDLE
         }
@@ -678,5 +683,28 @@ mod tests {
             .expect("worked out again: the watched set changed");
         assert!(change.all.contains(&memory_key(&task).metric));
         assert!(change.added.contains(&memory_key(&task).metric));
+    }
+
+    #[test]
+    fn a_costly_evaluation_spaces_the_next_one_within_the_idle_bound() {
+        let mut h = Harness::new("default", 160, 45);
+        h.advance(5);
+        let due_after = |h: &mut Harness, cost_ms: u64, secs: i64| {
+            let now = h.state.now;
+            h.state.triage.jobs.running = None;
+            h.state.triage.dirty = true;
+            h.state.triage.last_evaluated = Some(now - TimeDelta::seconds(secs));
+            h.state.triage.last_cost = std::time::Duration::from_millis(cost_ms);
+            should_evaluate(&h.state)
+        };
+        // A cheap one: every 3 s while data arrives.
+        assert!(!due_after(&mut h, 5, 2));
+        assert!(due_after(&mut h, 5, 3));
+        // 100 ms (100,000 tasks): the engine's thread busy a hundredth of the time.
+        assert!(!due_after(&mut h, 100, 9));
+        assert!(due_after(&mut h, 100, 10));
+        // Never less often than every 15 s.
+        assert!(!due_after(&mut h, 2_000, 14));
+        assert!(due_after(&mut h, 2_000, 15));
     }
 }

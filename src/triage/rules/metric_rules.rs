@@ -224,14 +224,6 @@ pub struct Watched {
 }
 
 impl Watched {
-    pub fn watches(&self, t: &Task) -> bool {
-        self.tasks.contains(t.arn.as_str())
-            || t.service_name().is_some_and(|s| {
-                self.services
-                    .contains(&(cat::cluster_of(&t.cluster_arn).to_string(), s.to_string()))
-            })
-    }
-
     /// Changes whenever the set does (in any order).
     pub fn fingerprint(&self) -> u64 {
         let mut sum = 0u64;
@@ -254,11 +246,22 @@ fn task_memory_series(clusters: &[&Cluster], tasks: &[&Task], watched: &Watched)
         .filter(|c| c.container_insights == Insights::Enhanced)
         .map(|c| c.name.as_str())
         .collect();
+    // Borrowed, so that 60,000 tasks are looked up without a copy of their names each.
+    let services: HashSet<(&str, &str)> = watched
+        .services
+        .iter()
+        .map(|(c, s)| (c.as_str(), s.as_str()))
+        .collect();
+    let watches = |t: &Task| {
+        watched.tasks.contains(t.arn.as_str())
+            || t.service_name()
+                .is_some_and(|s| services.contains(&(cat::cluster_of(&t.cluster_arn), s)))
+    };
     let mut groups: BTreeMap<(&str, &str), Vec<&Task>> = BTreeMap::new();
     for &t in tasks {
         if t.last_status == "RUNNING"
             && enhanced.contains(cat::cluster_of(&t.cluster_arn))
-            && watched.watches(t)
+            && watches(t)
         {
             groups
                 .entry((cat::cluster_of(&t.cluster_arn), t.group.as_str()))
