@@ -74,8 +74,6 @@ pub struct Triage {
     pub wanted_queries: Vec<(crate::model::Query, std::time::Duration)>,
     /// When the engine last decided what to poll.
     pub last_scheduled: Option<Time>,
-    /// What the engine's look over every service last saw (see `update::triage::schedule`).
-    pub fleet_looked: Option<(Option<Time>, u64, i64)>,
     /// The task definitions of running tasks as last worked out, with the versions of the
     /// answers they came from (see `update::triage::running_task_definitions`).
     pub running_definitions: Option<(Vec<u64>, Vec<String>)>,

@@ -150,6 +150,14 @@ impl Metrics {
         std::sync::Arc::make_mut(&mut self.series).insert(key, history);
     }
 
+    /// Holds an empty history for `key` until its first answer (the engine's new series: the
+    /// rules read "asked, nothing yet" apart from "not asked").
+    pub fn hold(&mut self, key: SeriesKey) {
+        if !self.series.contains_key(&key) {
+            std::sync::Arc::make_mut(&mut self.series).insert(key, History::default());
+        }
+    }
+
     /// Keeps a series for a while after its last user let it go (the engine no longer reads
     /// it): wanted again soon, it need not be fetched again. Also when it is not held yet (an
     /// answer under way brings it).

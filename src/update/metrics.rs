@@ -147,6 +147,12 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
 /// it dropped are kept a while (it may want them again).
 pub fn engine_wants(state: &mut State, change: &WantedChange) {
     let now = state.now;
+    for metric in &change.added {
+        state.metrics.hold(SeriesKey {
+            metric: metric.clone(),
+            period: ROW_PERIOD,
+        });
+    }
     let owed = &mut state.metrics.poll.engine_owed;
     owed.extend(change.added.iter().cloned());
     for metric in &change.dropped {

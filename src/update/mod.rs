@@ -49,7 +49,6 @@ fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
         state.last_input = state.now;
     }
     let unseen = unseen_answer(state, &action);
-    let tick = matches!(action, Action::Tick(_));
     let mut effects = match action {
         Action::Key(key) => match state.input {
             InputMode::Normal => keys::handle(state, key, keymap),
@@ -272,7 +271,7 @@ fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
     if state.should_quit {
         effects.extend(gate::quitting(state));
     } else if !state.is_fleet_view() {
-        effects.extend(schedule(state, unseen, tick));
+        effects.extend(schedule(state, unseen));
     }
     effects
 }
@@ -305,9 +304,8 @@ fn written_to(asked: &std::path::Path, written: &std::path::Path) -> String {
     }
 }
 
-/// `unseen`: after an answer only the engine reads (see [`unseen_answer`]); `tick`: the
-/// clock's.
-fn schedule(state: &mut State, unseen: bool, tick: bool) -> Vec<Effect> {
+/// `unseen`: after an answer only the engine reads (see [`unseen_answer`]).
+fn schedule(state: &mut State, unseen: bool) -> Vec<Effect> {
     let wanted = crate::poll::panes::wanted(state);
     data::forget_unwanted(state, &wanted);
     let mut effects = state.polls.due(&wanted, state.now);
@@ -319,9 +317,9 @@ fn schedule(state: &mut State, unseen: bool, tick: bool) -> Vec<Effect> {
     effects.extend(logs::schedule(state));
     effects.extend(actions::schedule(state));
     effects.extend(taskdefs::schedule(state));
-    // The engine's look over every service (milliseconds on the biggest fleets) is taken on
-    // a tick, never a key's turn or an answer's, nor beside a metrics cycle.
-    let look = tick && state.metrics.poll.last_cycle == cycles;
+    // The engine's look over every service (milliseconds on the biggest fleets) waits for
+    // the next action when this one sent a metrics cycle (once a minute) — one at a time.
+    let look = state.metrics.poll.last_cycle == cycles;
     effects.extend(triage::schedule(state, look));
     effects
 }

@@ -12,46 +12,33 @@ use crate::state::{EngineJob, Evaluated, State};
 const EVALUATE_EVERY: TimeDelta = TimeDelta::seconds(3);
 /// …and at least this often (holds and resolutions move with time alone).
 const EVALUATE_IDLE: TimeDelta = TimeDelta::seconds(15);
-/// An evaluation waits this many times its last cost after the one before (see
+/// A big fleet's evaluations are a second further apart per this many running tasks (see
 /// `should_evaluate`).
-const ENGINE_SHARE: u32 = 100;
+const TASKS_PER_SECOND: usize = 10_000;
 
 /// Effects the engine needs now: target health, task definitions, scaling bounds (`look`:
-/// whether this turn may look over every service: a tick's with nothing else heavy in it).
+/// whether this turn may look over every service; else the next one does).
 pub fn schedule(state: &mut State, look: bool) -> Vec<Effect> {
     let now = state.now;
     let mut effects = Vec::new();
-    // The look over every service (2,000 on the biggest fleets: several milliseconds) again
-    // only when what it reads moved — metrics answered, the engine evaluated answers that
-    // came — or a few seconds went by (its requests fall due with time).
-    let seen = (
-        state.metrics.fetched_at,
-        state.triage.evaluations,
-        now.timestamp().div_euclid(FLEET_LOOK_EVERY_SECS),
-    );
-    if look && state.triage.fleet_looked != Some(seen) {
-        state.triage.fleet_looked = Some(seen);
-        look_at_the_fleet(state, &mut effects);
-    }
-    // Keys and data arrive many times a second; the rest is decided at most once a second of
-    // the console's clock.
-    if state
-        .triage
-        .last_scheduled
-        .is_some_and(|at| now - at < TimeDelta::seconds(1))
+    // Keys and data arrive many times a second; the engine's polls are decided at most once
+    // a second of the console's clock.
+    if !look
+        || state
+            .triage
+            .last_scheduled
+            .is_some_and(|at| now - at < TimeDelta::seconds(1))
     {
         return effects;
     }
     state.triage.last_scheduled = Some(now);
+    look_at_the_fleet(state, &mut effects);
     effects.extend(log_scans(state));
     if should_evaluate(state) {
         effects.push(Effect::Evaluate(crate::state::JobHandOff::new(job(state))));
     }
     effects
 }
-
-/// How often the engine's look over every service comes round when nothing it reads moved.
-const FLEET_LOOK_EVERY_SECS: i64 = 5;
 
 /// The fleet polls the engine wants, and the per-service requests due: target health of
 /// services in question, scaling bounds of busy ones, task definitions.
@@ -232,11 +219,15 @@ fn should_evaluate(state: &State) -> bool {
         Some(at) => {
             let since = state.now - at;
             // On a fleet where one evaluation is costly it runs less often, so the engine's
-            // thread is busy at most about a hundredth of the time: every 3 s on most fleets,
-            // every 10–15 s on the biggest (100,000 tasks: a tenth of a second or more).
-            let cost =
-                TimeDelta::from_std(state.triage.last_cost * ENGINE_SHARE).unwrap_or(EVALUATE_IDLE);
-            let every = EVALUATE_EVERY.max(cost).min(EVALUATE_IDLE);
+            // thread is busy at most about a twentieth of the time; and on a big fleet less
+            // often still, by its size (a second per 10,000 running tasks: every 10 s at 100,000,
+            // where an evaluation takes a tenth of a second), so it stays near a hundredth.
+            // The size, not the measured cost, decides that: the same fleet is evaluated at
+            // the same moments on any machine.
+            let cost = TimeDelta::from_std(state.triage.last_cost * 20).unwrap_or(EVALUATE_IDLE);
+            let tasks = state.triage.engine_cache.as_ref().map_or(0, |c| c.tasks);
+            let size = TimeDelta::seconds((tasks / TASKS_PER_SECOND) as i64);
+            let every = EVALUATE_EVERY.max(cost).max(size).min(EVALUATE_IDLE);
             (state.triage.dirty && since >= every) || since >= EVALUATE_IDLE
         }
     }
@@ -686,25 +677,31 @@ mod tests {
     }
 
     #[test]
-    fn a_costly_evaluation_spaces_the_next_one_within_the_idle_bound() {
+    fn costly_evaluations_and_big_fleets_space_the_next_one_within_the_idle_bound() {
         let mut h = Harness::new("default", 160, 45);
         h.advance(5);
-        let due_after = |h: &mut Harness, cost_ms: u64, secs: i64| {
+        let due_after = |h: &mut Harness, cost_ms: u64, tasks: usize, secs: i64| {
             let now = h.state.now;
             h.state.triage.jobs.running = None;
             h.state.triage.dirty = true;
             h.state.triage.last_evaluated = Some(now - TimeDelta::seconds(secs));
             h.state.triage.last_cost = std::time::Duration::from_millis(cost_ms);
+            let mut cache = crate::state::EngineCache::default();
+            cache.tasks = tasks;
+            h.state.triage.engine_cache = Some(Box::new(cache));
             should_evaluate(&h.state)
         };
-        // A cheap one: every 3 s while data arrives.
-        assert!(!due_after(&mut h, 5, 2));
-        assert!(due_after(&mut h, 5, 3));
-        // 100 ms (100,000 tasks): the engine's thread busy a hundredth of the time.
-        assert!(!due_after(&mut h, 100, 9));
-        assert!(due_after(&mut h, 100, 10));
+        // A small fleet: every 3 s while data arrives.
+        assert!(!due_after(&mut h, 5, 40, 2));
+        assert!(due_after(&mut h, 5, 40, 3));
+        // A costly evaluation: twenty times its cost.
+        assert!(!due_after(&mut h, 250, 40, 4));
+        assert!(due_after(&mut h, 250, 40, 5));
+        // 100,000 tasks: every 10 s, whatever one evaluation cost on this machine.
+        assert!(!due_after(&mut h, 5, 100_000, 9));
+        assert!(due_after(&mut h, 5, 100_000, 10));
         // Never less often than every 15 s.
-        assert!(!due_after(&mut h, 2_000, 14));
-        assert!(due_after(&mut h, 2_000, 15));
+        assert!(!due_after(&mut h, 2_000, 500_000, 14));
+        assert!(due_after(&mut h, 2_000, 500_000, 15));
     }
 }
