@@ -74,6 +74,8 @@ pub struct Triage {
     pub wanted_queries: Vec<(crate::model::Query, std::time::Duration)>,
     /// When the engine last decided what to poll.
     pub last_scheduled: Option<Time>,
+    /// The last action's look over every service waited (see `update::schedule`).
+    pub look_waited: bool,
     /// The task definitions of running tasks as last worked out, with the versions of the
     /// answers they came from (see `update::triage::running_task_definitions`).
     pub running_definitions: Option<(Vec<u64>, Vec<String>)>,

@@ -63,10 +63,22 @@ pub struct Timeline {
     seen: std::collections::HashMap<String, Time>,
     /// The last recorded state of each alarm.
     alarm_states: std::collections::HashMap<String, String>,
-    /// The newest event id of each service (`cluster/service`) as last read: an answer whose
-    /// newest event is the same brings no news, and its 100 events are not looked at again
-    /// (2,000 services are answered every half minute).
+    /// The newest event id of each service (by ARN) as last read: an answer whose newest
+    /// event is the same brings no news, and its 100 events are not looked at again (2,000
+    /// services are answered every half minute).
     newest_event: std::collections::HashMap<String, String>,
+    /// Each deployment's state as last read (by deployment id): the same state again is
+    /// passed over without naming it (2,000 services' deployments every half minute).
+    deployment_states: std::collections::HashMap<String, String>,
+}
+
+/// What a deployment's timeline entry says it is: its rollout state, else its status.
+fn state_of(d: &crate::model::Deployment) -> &str {
+    if d.rollout_state.is_empty() {
+        d.status.as_str()
+    } else {
+        d.rollout_state.as_str()
+    }
 }
 
 impl Timeline {
@@ -153,13 +165,22 @@ impl Timeline {
 
     /// Records a service's events and deployment state changes not recorded yet.
     pub fn service(&mut self, service: &Service) {
+        let newest = service.events.iter().max_by_key(|e| e.at).map(|e| &e.id);
+        let news = newest.is_some_and(|id| self.newest_event.get(service.arn.as_str()) != Some(id));
+        let moved = service.deployments.iter().any(|d| {
+            self.deployment_states
+                .get(d.id.as_str())
+                .map(String::as_str)
+                != Some(state_of(d))
+        });
+        if !news && !moved {
+            return;
+        }
+        if let Some(id) = newest.filter(|_| news) {
+            self.newest_event.insert(service.arn.clone(), id.clone());
+        }
         let cluster = metric_catalog::cluster_of(&service.cluster_arn).to_string();
         let subject = format!("{cluster}/{}", service.name);
-        let newest = service.events.iter().max_by_key(|e| e.at).map(|e| &e.id);
-        let news = newest.is_some_and(|id| self.newest_event.get(&subject) != Some(id));
-        if let Some(id) = newest.filter(|_| news) {
-            self.newest_event.insert(subject.clone(), id.clone());
-        }
         for event in service.events.iter().filter(|_| news) {
             // Too old to be kept: not remembered either (`seen` would only grow).
             if !self.would_keep(event.at) || !self.once(format!("event {}", event.id), event.at) {
@@ -182,11 +203,17 @@ impl Timeline {
             });
         }
         for d in &service.deployments {
-            let state = if d.rollout_state.is_empty() {
-                d.status.as_str()
-            } else {
-                d.rollout_state.as_str()
-            };
+            let state = state_of(d);
+            if self
+                .deployment_states
+                .get(d.id.as_str())
+                .map(String::as_str)
+                == Some(state)
+            {
+                continue;
+            }
+            self.deployment_states
+                .insert(d.id.clone(), state.to_string());
             if !self.once(
                 format!("deployment {} {state}", d.id),
                 d.updated_at.or(d.created_at).unwrap_or_default(),

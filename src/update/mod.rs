@@ -49,6 +49,10 @@ fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
         state.last_input = state.now;
     }
     let unseen = unseen_answer(state, &action);
+    let answer = matches!(
+        action,
+        Action::Loaded { .. } | Action::Listed { .. } | Action::Described { .. }
+    );
     let mut effects = match action {
         Action::Key(key) => match state.input {
             InputMode::Normal => keys::handle(state, key, keymap),
@@ -271,7 +275,7 @@ fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
     if state.should_quit {
         effects.extend(gate::quitting(state));
     } else if !state.is_fleet_view() {
-        effects.extend(schedule(state, unseen));
+        effects.extend(schedule(state, unseen, answer));
     }
     effects
 }
@@ -304,8 +308,9 @@ fn written_to(asked: &std::path::Path, written: &std::path::Path) -> String {
     }
 }
 
-/// `unseen`: after an answer only the engine reads (see [`unseen_answer`]).
-fn schedule(state: &mut State, unseen: bool) -> Vec<Effect> {
+/// `unseen`: after an answer only the engine reads (see [`unseen_answer`]); `answer`: after a
+/// fleet answer.
+fn schedule(state: &mut State, unseen: bool, answer: bool) -> Vec<Effect> {
     let wanted = crate::poll::panes::wanted(state);
     data::forget_unwanted(state, &wanted);
     let mut effects = state.polls.due(&wanted, state.now);
@@ -318,8 +323,11 @@ fn schedule(state: &mut State, unseen: bool) -> Vec<Effect> {
     effects.extend(actions::schedule(state));
     effects.extend(taskdefs::schedule(state));
     // The engine's look over every service (milliseconds on the biggest fleets) waits for
-    // the next action when this one sent a metrics cycle (once a minute) — one at a time.
-    let look = state.metrics.poll.last_cycle == cycles;
+    // the next action when this one took in a fleet answer (a big cluster's 1,200 services)
+    // or sent a metrics cycle — one heavy thing a turn — but never for two.
+    let heavy = answer || state.metrics.poll.last_cycle != cycles;
+    let look = !heavy || state.triage.look_waited;
+    state.triage.look_waited = heavy && !look;
     effects.extend(triage::schedule(state, look));
     effects
 }
