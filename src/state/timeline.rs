@@ -163,8 +163,31 @@ impl Timeline {
         });
     }
 
+    /// Records the events and deployment state changes of an answer's services not recorded
+    /// yet. Events older than the answer's own 10,000th newest would be trimmed as soon as
+    /// kept: they are passed over unread (a big cluster's first answer brings 1,200
+    /// services' 100 events each).
+    pub fn services(&mut self, services: &[&Service]) {
+        let mut times: Vec<Time> = services
+            .iter()
+            .flat_map(|s| s.events.iter().map(|e| e.at))
+            .collect();
+        let since = (times.len() > KEEP).then(|| {
+            let (_, nth, _) = times.select_nth_unstable_by(KEEP - 1, |a, b| b.cmp(a));
+            *nth
+        });
+        for service in services {
+            self.service_since(service, since);
+        }
+    }
+
     /// Records a service's events and deployment state changes not recorded yet.
     pub fn service(&mut self, service: &Service) {
+        self.service_since(service, None);
+    }
+
+    /// [`Timeline::service`], passing over events before `since`.
+    fn service_since(&mut self, service: &Service, since: Option<Time>) {
         let newest = service.events.iter().max_by_key(|e| e.at).map(|e| &e.id);
         let news = newest.is_some_and(|id| self.newest_event.get(service.arn.as_str()) != Some(id));
         let moved = service.deployments.iter().any(|d| {
@@ -183,7 +206,10 @@ impl Timeline {
         let subject = format!("{cluster}/{}", service.name);
         for event in service.events.iter().filter(|_| news) {
             // Too old to be kept: not remembered either (`seen` would only grow).
-            if !self.would_keep(event.at) || !self.once(format!("event {}", event.id), event.at) {
+            if since.is_some_and(|since| event.at < since)
+                || !self.would_keep(event.at)
+                || !self.once(format!("event {}", event.id), event.at)
+            {
                 continue;
             }
             let rollback = event.message.contains("rolling back")
@@ -366,6 +392,43 @@ mod tests {
             deployments,
             ..Service::default()
         }
+    }
+
+    #[test]
+    fn a_big_answer_keeps_what_one_service_at_a_time_would() {
+        // 30 services of 500 events each, interleaved in time: 15,000 events for 10,000 places.
+        let services: Vec<Service> = (0..30)
+            .map(|n| Service {
+                arn: format!("arn:aws:ecs:eu-west-1:1:service/prod/s{n}"),
+                name: format!("s{n}"),
+                cluster_arn: "arn:aws:ecs:eu-west-1:1:cluster/prod".into(),
+                events: (0..500)
+                    .map(|i| ServiceEvent {
+                        id: format!("{n}-{i}"),
+                        at: t(i * 30 + n),
+                        message: "(service) has reached a steady state.".into(),
+                    })
+                    .collect(),
+                ..Service::default()
+            })
+            .collect();
+        let refs: Vec<&Service> = services.iter().collect();
+        let mut batch = Timeline::default();
+        batch.services(&refs);
+        let mut one_by_one = Timeline::default();
+        for s in &services {
+            one_by_one.service(s);
+        }
+        let kept = |tl: &Timeline| -> Vec<(Time, String)> {
+            let mut v: Vec<_> = tl.entries().map(|e| (e.at, e.subject.clone())).collect();
+            v.sort();
+            v.into_iter().rev().take(KEEP).collect()
+        };
+        assert_eq!(batch.entries().count(), KEEP);
+        assert_eq!(kept(&batch), kept(&one_by_one));
+        // The same answer again records nothing.
+        batch.services(&refs);
+        assert_eq!(batch.entries().count(), KEEP);
     }
 
     #[test]

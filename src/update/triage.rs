@@ -381,9 +381,13 @@ pub fn fleet_loaded(state: &mut State, query: &Query) {
         Query::Services { .. } => {
             // Rows still loading have no history to tell yet. Borrowed, not copied (1,200
             // services with their events).
-            for s in state.fleet.services(query).iter().filter(|s| !s.loading) {
-                state.triage.timeline.service(s);
-            }
+            let services: Vec<&crate::model::Service> = state
+                .fleet
+                .services(query)
+                .iter()
+                .filter(|s| !s.loading)
+                .collect();
+            state.triage.timeline.services(&services);
         }
         Query::Tasks { .. } | Query::Task { .. } => {
             let tasks: Vec<Task> = state
