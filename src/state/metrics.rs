@@ -106,9 +106,7 @@ impl Metrics {
                 self.wanted.insert(key.clone(), now);
             }
         }
-        if !self.series.contains_key(key) {
-            std::sync::Arc::make_mut(&mut self.series).insert(key.clone(), History::default());
-        }
+        self.hold(key);
     }
 
     /// Merges an answer for `[start, end)`: the points returned replace what was held in that
@@ -152,9 +150,9 @@ impl Metrics {
 
     /// Holds an empty history for `key` until its first answer (the engine's new series: the
     /// rules read "asked, nothing yet" apart from "not asked").
-    pub fn hold(&mut self, key: SeriesKey) {
-        if !self.series.contains_key(&key) {
-            std::sync::Arc::make_mut(&mut self.series).insert(key, History::default());
+    pub fn hold(&mut self, key: &SeriesKey) {
+        if !self.series.contains_key(key) {
+            std::sync::Arc::make_mut(&mut self.series).insert(key.clone(), History::default());
         }
     }
 

@@ -58,20 +58,19 @@ impl WantedMetrics {
         self.sorted.iter()
     }
 
+    /// The series of `self` that `other` lacks, in key order.
+    fn not_in(&self, other: &WantedMetrics) -> Vec<MetricId> {
+        self.sorted
+            .iter()
+            .filter(|m| !other.contains(m))
+            .cloned()
+            .collect()
+    }
+
     /// `self` against `before`: the series added and the series dropped.
     pub fn change_from(self, before: &WantedMetrics, basis: Basis) -> WantedChange {
-        let added = self
-            .sorted
-            .iter()
-            .filter(|m| !before.contains(m))
-            .cloned()
-            .collect();
-        let dropped = before
-            .sorted
-            .iter()
-            .filter(|m| !self.contains(m))
-            .cloned()
-            .collect();
+        let added = self.not_in(before);
+        let dropped = before.not_in(&self);
         WantedChange {
             all: Arc::new(self),
             added,

@@ -14,7 +14,7 @@ use crate::model::{MetricId, MetricRequest, SeriesData, SeriesKey, Time};
 use crate::poll;
 use crate::screen::spark::{ROW_PERIOD, ROW_WINDOW};
 use crate::source::SourceError;
-use crate::state::{Level, Merging, State, WantedChange, answered};
+use crate::state::{Level, Merging, State, WantedChange, WantedMetrics, answered};
 
 /// Periods re-read on each increment: CloudWatch completes and revises the latest ones.
 const OVERLAP_PERIODS: i64 = 2;
@@ -69,9 +69,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     // The screen's series, each once (the few the engine reads too go with the engine's).
     let mut screen: Vec<(SeriesKey, TimeDelta)> = wanted
         .into_iter()
-        .filter(|(key, window)| {
-            !(key.period == ROW_PERIOD && *window <= ROW_WINDOW && engine.contains(&key.metric))
-        })
+        .filter(|(key, window)| !(*window <= ROW_WINDOW && engine_reads(&engine, key)))
         .collect();
     screen.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
     screen.dedup_by(|a, b| a.0 == b.0);
@@ -85,16 +83,12 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
     }
     // The engine's: all of them (20,000 on the biggest fleets) only when a cycle is due;
     // between cycles only those it added lately or a cycle left out. In key order already.
-    let row = |metric: &MetricId| SeriesKey {
-        metric: metric.clone(),
-        period: ROW_PERIOD,
-    };
     let on_screen: FastSet<SeriesKey> = held.keys.iter().chain(&missing.keys).cloned().collect();
     let listed = |key: &SeriesKey| !on_screen.is_empty() && on_screen.contains(key);
     let mut engine_missing: Vec<MetricId> = Vec::new();
     if cycle_due {
         for metric in engine.iter() {
-            let key = row(metric);
+            let key = engine_key(metric);
             if listed(&key) {
                 continue;
             }
@@ -105,7 +99,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
         }
     } else {
         for metric in owed {
-            let key = row(&metric);
+            let key = engine_key(&metric);
             if engine.contains(&metric) && !listed(&key) && held_from(&key, ROW_WINDOW).is_none() {
                 engine_missing.push(metric);
             }
@@ -120,7 +114,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
         (held, true)
     } else {
         for metric in engine_missing {
-            missing.add(row(&metric), now - ROW_WINDOW);
+            missing.add(engine_key(&metric), now - ROW_WINDOW);
         }
         (missing, cycle_due && held.keys.is_empty())
     };
@@ -148,20 +142,26 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
 pub fn engine_wants(state: &mut State, change: &WantedChange) {
     let now = state.now;
     for metric in &change.added {
-        state.metrics.hold(SeriesKey {
-            metric: metric.clone(),
-            period: ROW_PERIOD,
-        });
+        state.metrics.hold(&engine_key(metric));
     }
     let owed = &mut state.metrics.poll.engine_owed;
     owed.extend(change.added.iter().cloned());
     for metric in &change.dropped {
-        let key = SeriesKey {
-            metric: metric.clone(),
-            period: ROW_PERIOD,
-        };
-        state.metrics.keep_a_while(&key, now);
+        state.metrics.keep_a_while(&engine_key(metric), now);
     }
+}
+
+/// The series of one of the engine's metrics: the rows' resolution, which the rules read.
+fn engine_key(metric: &MetricId) -> SeriesKey {
+    SeriesKey {
+        metric: metric.clone(),
+        period: ROW_PERIOD,
+    }
+}
+
+/// Whether `key` is one of the engine's series.
+fn engine_reads(engine: &WantedMetrics, key: &SeriesKey) -> bool {
+    key.period == ROW_PERIOD && engine.contains(&key.metric)
 }
 
 /// The series chosen for one request (each once: the screen's, then the engine's, each in
@@ -273,9 +273,7 @@ pub fn merge_more(state: &mut State, seq: u64) -> Vec<Effect> {
     let now = state.now;
     if (state.metrics.poll.pruned_at).is_none_or(|p| now - p >= TimeDelta::minutes(1)) {
         let engine = std::sync::Arc::clone(&state.triage.metrics_wanted);
-        state.metrics.prune(now, |key| {
-            key.period == ROW_PERIOD && engine.contains(&key.metric)
-        });
+        state.metrics.prune(now, |key| engine_reads(&engine, key));
         state.metrics.poll.pruned_at = Some(now);
     }
     Vec::new()
