@@ -16,7 +16,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use ecsmon::action::Action;
+use ecsmon::action::{Action, Effect};
 use ecsmon::memory::{Counting, live_bytes};
 use ecsmon::model::Snapshot;
 use ecsmon::model::{Query, Task};
@@ -116,6 +116,21 @@ impl Bench {
             result: Ok(answer.0),
             fingerprint: answer.1,
         });
+    }
+
+    /// The turns after an answer in which the runtime reads a big table's cells ahead (each
+    /// `Effect::ReadCells` is answered at once, keys first): the longest turn and how many.
+    fn read_ahead(&mut self) -> (Duration, usize) {
+        let mut turns = Vec::new();
+        loop {
+            let t = thread_cpu_time();
+            let effects = update(&mut self.h.state, Action::CellsRead, &self.h.keymap);
+            turns.push(thread_cpu_time().saturating_sub(t));
+            if !effects.contains(&Effect::ReadCells) {
+                break;
+            }
+        }
+        (turns.iter().copied().max().unwrap_or_default(), turns.len())
     }
 
     fn draw(&mut self) {
@@ -280,6 +295,11 @@ fn key_to_frame(b: &mut Bench) {
         thousands(b.full)
     );
     b.arrive(b.all.clone());
+    let (longest, turns) = b.read_ahead();
+    println!(
+        "  (after the answer: its cells read ahead in {turns} turns, the longest {})",
+        ms(longest)
+    );
     let keys: &[(&str, &str, &str)] = &[
         ("j / k (move)", "j", "k"),
         ("pgdn / pgup", "<pgdn>", "<pgup>"),

@@ -64,6 +64,8 @@ pub enum Action {
     MetricsMerge {
         seq: u64,
     },
+    /// The next slice of the focused view's cells is to be read (`Effect::ReadCells`).
+    CellsRead,
     AlarmsLoaded {
         at: Time,
         result: Result<Vec<Alarm>, SourceError>,
@@ -217,6 +219,8 @@ pub enum Effect {
     MergeMetrics {
         seq: u64,
     },
+    /// Come back to read the next slice of the focused view's cells (keys in between).
+    ReadCells,
     FetchAlarms,
     /// Find the log streams of a subject (task definitions, a service's tasks).
     ResolveLogs {

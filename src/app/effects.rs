@@ -32,6 +32,7 @@ macro_rules! answered_by_call {
             | $crate::action::Effect::FetchIdentity
             | $crate::action::Effect::FetchMetrics { .. }
             | $crate::action::Effect::MergeMetrics { .. }
+            | $crate::action::Effect::ReadCells
             | $crate::action::Effect::FetchAlarms
             | $crate::action::Effect::ResolveLogs { .. }
             | $crate::action::Effect::ReadLogs { .. }
@@ -139,6 +140,10 @@ pub fn call(
                 Action::MetricsMerge { seq }
             })
         }
+        // Answered at once too.
+        Effect::ReadCells => pending(async { Ok(()) }, |_: Result<(), SourceError>| {
+            Action::CellsRead
+        }),
         Effect::FetchAlarms => pending(async move { source.alarms().await }, move |result| {
             Action::AlarmsLoaded {
                 at: clock(),

@@ -1,8 +1,6 @@
 //! The columns of the table every pane is: a cell's text, what filters match, what sorts, and
 //! how a cell is coloured by its meaning. Drawing the table is `ui::table`.
 
-use std::cmp::Ordering;
-
 use ratatui::style::Style;
 
 use crate::model::Time;
@@ -25,21 +23,12 @@ const FILL_MAX: u16 = 64;
 /// The widest a short-value column (statuses, codes, ids) grows.
 const NARROW_MAX: u16 = 28;
 
-/// How a column sorts when the operator picks it with `o`.
+/// How a column sorts when the operator picks it with `o` (numbers below texts; the order
+/// itself is `update::rows`').
+#[derive(Debug, PartialEq)]
 pub enum SortKey {
     Text(String),
     Num(f64),
-}
-
-impl SortKey {
-    pub fn compare(&self, other: &SortKey) -> Ordering {
-        match (self, other) {
-            (SortKey::Num(a), SortKey::Num(b)) => a.total_cmp(b),
-            (SortKey::Text(a), SortKey::Text(b)) => a.cmp(b),
-            (SortKey::Num(_), SortKey::Text(_)) => Ordering::Less,
-            (SortKey::Text(_), SortKey::Num(_)) => Ordering::Greater,
-        }
-    }
 }
 
 /// `text` lowercased, in place when it is ASCII (most cells: ids, states, names), so a sort of
@@ -78,6 +67,14 @@ pub type RowValue<T> = fn(&T) -> &str;
 
 /// The values of a metric column's dimension among the series held ([`Column::held`]).
 pub struct Held<'m>(Option<std::collections::HashSet<&'m str>>);
+
+impl Held<'_> {
+    /// Nothing looked at beforehand: each row's series is looked up (cheaper than a look over
+    /// every series held when only a few thousand rows are read).
+    pub fn unknown() -> Held<'static> {
+        Held(None)
+    }
+}
 
 impl<T> Column<T> {
     pub fn new(title: &'static str, width: u16, text: fn(&T, &RowCtx) -> String) -> Self {
@@ -247,7 +244,7 @@ mod tests {
         for t in [&with, &without] {
             assert_eq!(cpu.text_with(t, &ctx, &held), cpu.text_of(t, &ctx));
             let (a, b) = (cpu.sort_key_with(t, &ctx, &held), cpu.sort_key(t, &ctx));
-            assert_eq!(a.compare(&b), Ordering::Equal);
+            assert_eq!(a, b);
         }
         assert_eq!(cpu.text_of(&with, &ctx), "50%");
         assert_eq!(cpu.text_with(&without, &ctx, &held), "-");

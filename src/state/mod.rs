@@ -38,7 +38,7 @@ pub use members::{Member, Merged};
 pub use metrics::{Merging, Metrics, answered, retention};
 pub use nav::{Pane, PaneKind};
 pub use popup::{FindingsView, PickerKind, Popup, TimelineView, TimelineWindow};
-pub use row_cache::{Narrowed, RowCache, RowKeys};
+pub use row_cache::{Narrowed, Reading, RowCache, RowKeys};
 pub use status::{Level, Status};
 pub use taskdefs::{TaskDefCache, TaskDefText, TaskDefsView};
 pub use timeline::{Timeline, TimelineEntry, TimelineKind};
@@ -86,6 +86,9 @@ pub struct State {
     pub in_flight: InFlight,
     /// The navigation stack; the last view is the focused one. Never empty.
     pub nav: Vec<View>,
+    /// A slice of the focused view's cells is asked for (`Effect::ReadCells`), so the next
+    /// is not asked for twice.
+    pub cells_asked: bool,
     /// Popups drawn over the panes; the top one gets keys first.
     pub popups: Vec<Popup>,
     pub input: InputMode,
@@ -153,6 +156,7 @@ impl State {
             refresh,
             last_input: now,
             stopped_window: std::time::Duration::from_secs(3600),
+            cells_asked: false,
             fleet_pruned_at: None,
             mouse: true,
             aws: None,

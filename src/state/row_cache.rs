@@ -74,11 +74,15 @@ impl RowKeys {
         if other.ends.is_empty() {
             return;
         }
-        if self.ends.is_empty() {
+        if self.ends.is_empty() && self.text.capacity() < other.text.len() {
             *self = other;
             return;
         }
-        self.text.push('\n');
+        // Into the room made for the whole table, when there is: a table read a slice a turn
+        // is not copied whole each time its buffer doubles.
+        if !self.ends.is_empty() {
+            self.text.push('\n');
+        }
         let shift = self.text.len() as u32;
         self.text.push_str(&other.text);
         self.ends.extend(other.ends.iter().map(|end| end + shift));
@@ -115,7 +119,7 @@ pub struct Narrowed {
     pub rows: Arc<Vec<usize>>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct RowCache {
     /// The rows (the slot's data version) everything below was built from.
     pub answer: Option<u64>,
@@ -134,6 +138,37 @@ pub struct RowCache {
     /// Every item, in the order of this sort.
     pub order: Option<(SortSpec, Arc<Vec<usize>>)>,
     pub narrowed: Option<Narrowed>,
+    /// The cells read so far of a big table's rows, ahead of a filter or sort (a slice a
+    /// turn): they become `keys` once every row's are read.
+    pub reading: Option<Reading>,
+}
+
+/// Cells being read, in row order: the first rows of what becomes [`RowCache::keys`].
+#[derive(Debug)]
+pub struct Reading {
+    pub keys: RowKeys,
+    /// Each previous row's print and row: a row whose print is among them copies its cells.
+    pub before: std::collections::HashMap<u64, usize>,
+    /// Whether `previous` is read from (its cells are as old as they were).
+    pub copies: bool,
+}
+
+/// A copy of a view reads its cells again if it needs them: a reading under way is not
+/// copied (megabytes of cells half made).
+impl Clone for RowCache {
+    fn clone(&self) -> Self {
+        RowCache {
+            answer: self.answer,
+            keys: self.keys.clone(),
+            prints: self.prints.clone(),
+            previous: self.previous.clone(),
+            made_at: self.made_at,
+            badges: self.badges,
+            order: self.order.clone(),
+            narrowed: self.narrowed.clone(),
+            reading: None,
+        }
+    }
 }
 
 /// How long a row's cells are used for filtering and sorting without being read again

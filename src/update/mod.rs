@@ -126,6 +126,10 @@ fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             metrics::metrics_loaded(state, request, seq, at, result)
         }
         Action::MetricsMerge { seq } => metrics::merge_more(state, seq),
+        Action::CellsRead => {
+            rows::read_ahead(state);
+            vec![]
+        }
         Action::AlarmsLoaded { at: _, result } => {
             metrics::alarms_loaded(state, result);
             let now = state.now;
@@ -322,6 +326,7 @@ fn schedule(state: &mut State, unseen: bool, answer: bool) -> Vec<Effect> {
     effects.extend(logs::schedule(state));
     effects.extend(actions::schedule(state));
     effects.extend(taskdefs::schedule(state));
+    effects.extend(rows::read_ahead_schedule(state));
     // The engine's look over every service (milliseconds on the biggest fleets) waits for
     // the next action when this one took in a fleet answer (a big cluster's 1,200 services)
     // or sent a metrics cycle — one heavy thing a turn — but never for two.

@@ -15,9 +15,11 @@ use chrono::TimeDelta;
 use crate::model::{Task, Time};
 use crate::screen::layout;
 use crate::screen::panes::{self, Items};
-use crate::screen::table::{Column, RowCtx};
-use crate::state::{Fleet, Narrowed, RowCache, RowKeys, SortSpec, State, View};
+use crate::screen::table::{Column, RowCtx, SortKey};
+use crate::state::{Fleet, Narrowed, Reading, RowCache, RowKeys, SortSpec, State, View};
 use crate::with_table;
+
+mod order;
 
 /// `stopped_window`: how far back a stopped-tasks pane looks.
 pub fn refresh(view: &mut View, fleet: &Fleet, ctx: &RowCtx, stopped_window: Duration) {
@@ -131,33 +133,31 @@ fn ordered<T: Sync>(
     if let Some(c) = sort.column.filter(|&c| c < cols.len()) {
         let col = &cols[c];
         let cells = cache.keys.as_ref().filter(|k| k.rows() == items.len());
-        match cells {
+        order = match cells {
             // A text column whose lowercased cells a filter already made sorts by them.
             Some(keys) if col.sort.is_none() && col.spark.is_none() => {
-                let keys = Arc::clone(keys);
-                // Unstable, ties broken by position: the stable order, sooner.
-                order.sort_unstable_by(|&a, &b| {
-                    keys.cell(a, c).cmp(keys.cell(b, c)).then(a.cmp(&b))
-                });
+                order::sorted(items.len(), |i| order::Key::Text(keys.cell(i, c)))
             }
             // Otherwise only this column is read (every cell of 100,000 rows would be a
-            // dozen times the work), each key next to its row for the sort.
+            // dozen times the work).
             _ => {
                 let ctx = prepared.ctx;
                 let held = col.held(ctx.metrics);
-                let mut keyed: Vec<_> = in_parts(items.len(), |rows| {
-                    let keys = items[rows.clone()]
+                let keys: Vec<SortKey> = in_parts(0..items.len(), |rows| {
+                    items[rows]
                         .iter()
-                        .map(|item| col.sort_key_with(item, ctx, &held));
-                    keys.zip(rows).collect::<Vec<_>>()
+                        .map(|item| col.sort_key_with(item, ctx, &held))
+                        .collect::<Vec<_>>()
                 })
                 .into_iter()
                 .flatten()
                 .collect();
-                keyed.sort_unstable_by(|(a, i), (b, j)| a.compare(b).then(i.cmp(j)));
-                order = keyed.into_iter().map(|(_, i)| i).collect();
+                order::sorted(keys.len(), |i| match &keys[i] {
+                    SortKey::Num(n) => order::Key::Num(*n),
+                    SortKey::Text(t) => order::Key::Text(t),
+                })
             }
-        }
+        };
         if sort.reverse {
             order.reverse();
         }
@@ -174,31 +174,57 @@ struct Prepared<'a, 'c> {
     prints: Option<Arc<Vec<u64>>>,
 }
 
-/// Every item's cells, lowercased: made once per change of the rows, on the first filter or
-/// text sort — the cells of rows whose print did not change copied from the previous rows'.
+/// Every item's cells, lowercased: made once per change of the rows, ahead of the operator on
+/// big tables ([`read_ahead`]), else on the first filter or text sort — the cells of rows whose
+/// print did not change copied from the previous rows'.
 fn row_keys<T: Sync>(
     cache: &mut RowCache,
     items: &[T],
     cols: &[Column<T>],
     prepared: &Prepared<'_, '_>,
 ) -> Arc<RowKeys> {
+    read_cells(cache, items, cols, prepared, items.len()).expect("read to the last row")
+}
+
+/// Reads the cells of the rows after those read so far, up to row `until`: the whole table's
+/// once the last row's are read.
+fn read_cells<T: Sync>(
+    cache: &mut RowCache,
+    items: &[T],
+    cols: &[Column<T>],
+    prepared: &Prepared<'_, '_>,
+    until: usize,
+) -> Option<Arc<RowKeys>> {
     if let Some(keys) = cache.keys.as_ref().filter(|k| k.rows() == items.len()) {
-        return Arc::clone(keys);
+        return Some(Arc::clone(keys));
     }
     let prints = prepared.prints.as_ref().filter(|p| p.len() == items.len());
-    let previous = cache.previous.take().filter(|(keys, prints)| {
-        keys.columns() == cols.len().max(1) && keys.rows() == prints.len()
-    });
-    let before: std::collections::HashMap<u64, usize> = match (&previous, prints) {
-        (Some((_, old)), Some(_)) => old.iter().enumerate().map(|(row, &p)| (p, row)).collect(),
-        _ => Default::default(),
+    let columns = cols.len().max(1);
+    let previous = cache
+        .previous
+        .as_ref()
+        .filter(|(keys, prints)| keys.columns() == columns && keys.rows() == prints.len());
+    let mut reading = match cache.reading.take() {
+        Some(reading) if reading.keys.rows() <= items.len() => reading,
+        _ => Reading {
+            keys: RowKeys::with_capacity(cols.len(), items.len()),
+            before: match (previous, prints) {
+                (Some((_, old)), Some(_)) => {
+                    old.iter().enumerate().map(|(row, &p)| (p, row)).collect()
+                }
+                _ => Default::default(),
+            },
+            copies: previous.is_some(),
+        },
     };
+    let rows = reading.keys.rows()..until.min(items.len());
     let held: Vec<_> = cols.iter().map(|c| c.held(prepared.ctx.metrics)).collect();
-    let parts = in_parts(items.len(), |rows| {
+    let before = &reading.before;
+    let parts = in_parts(rows, |rows| {
         let mut keys = RowKeys::with_capacity(cols.len(), rows.len());
         for i in rows {
             let same = prints.and_then(|p| before.get(&p[i]));
-            match (same, &previous) {
+            match (same, previous) {
                 (Some(&row), Some((old, _))) => keys.push_row_of(old, row),
                 _ => {
                     for (col, held) in cols.iter().zip(&held) {
@@ -209,39 +235,104 @@ fn row_keys<T: Sync>(
         }
         keys
     });
-    let mut parts = parts.into_iter();
-    let mut keys = parts.next().unwrap_or_default();
     for part in parts {
-        keys.append(part);
+        reading.keys.append(part);
     }
-    let keys = Arc::new(keys);
+    if reading.keys.rows() < items.len() {
+        cache.reading = Some(reading);
+        return None;
+    }
+    let keys = Arc::new(reading.keys);
     cache.keys = Some(Arc::clone(&keys));
     cache.prints = prints.cloned();
+    cache.previous = None;
     // Copied cells are as old as the previous rows'.
-    if previous.is_none() || cache.made_at.is_none() {
+    if !reading.copies || cache.made_at.is_none() {
         cache.made_at = Some(prepared.ctx.now);
     }
-    keys
+    Some(keys)
+}
+
+/// Tables from this many rows have their cells read ahead, a slice a turn, after their rows
+/// change: reading 100,000 rows' cells takes longer than a frame, and the operator's first
+/// filter letter or sort would wait for it. Below it they are read when first needed.
+pub const READ_AHEAD_FROM: usize = 5_000;
+
+/// Rows whose cells one turn reads ahead (a few milliseconds).
+const READ_SLICE: usize = 5_000;
+
+/// Whether the focused view's cells are to be read ahead.
+fn reads_ahead(view: &View) -> bool {
+    view.total >= READ_AHEAD_FROM && view.cache.answer.is_some() && view.cache.keys.is_none()
+}
+
+/// Asks to read the next slice of the focused view's cells, once at a time.
+pub fn read_ahead_schedule(state: &mut State) -> Vec<crate::action::Effect> {
+    if state.cells_asked || !reads_ahead(state.focused()) {
+        return Vec::new();
+    }
+    state.cells_asked = true;
+    vec![crate::action::Effect::ReadCells]
+}
+
+/// Reads the next slice of the focused view's cells.
+pub fn read_ahead(state: &mut State) {
+    state.cells_asked = false;
+    let ctx = RowCtx {
+        now: state.now,
+        metrics: &state.metrics,
+        triage: &state.triage,
+    };
+    let view = state.nav.last_mut().expect("never empty");
+    if !reads_ahead(view) {
+        return;
+    }
+    let prints = state
+        .fleet
+        .slot(&view.pane.query())
+        .and_then(|s| s.fingerprint.as_ref())
+        .map(|f| Arc::clone(&f.rows));
+    let prepared = Prepared { ctx: &ctx, prints };
+    let cache = &mut view.cache;
+    let done = |cache: &RowCache| cache.reading.as_ref().map_or(0, |r| r.keys.rows());
+    if let Items::Tasks(tasks, true, metrics) = panes::items(&view.pane, &state.fleet) {
+        let cols = panes::tasks::columns(true, metrics);
+        let until = done(cache) + READ_SLICE;
+        read_cells(cache, tasks, &cols, &prepared, until);
+        return;
+    }
+    with_table!(
+        panes::items(&view.pane, &state.fleet),
+        |items, cols, _key| {
+            let until = done(cache) + READ_SLICE;
+            read_cells(cache, items, &cols, &prepared, until);
+        }
+    );
 }
 
 /// Rows at which reading every row's cells is split over the cores: on 100,000 rows the first
 /// filter letter or a sort reads them all, and the UI loop waits for that.
 const PARALLEL_FROM: usize = 20_000;
 
-/// `f` over `0..len` cut into consecutive parts, one a core (up to 4) from [`PARALLEL_FROM`]
+/// `f` over `rows` cut into consecutive parts, one a core (up to 4) from [`PARALLEL_FROM`]
 /// rows, one part below it; the parts' results in order.
-fn in_parts<R: Send>(len: usize, f: impl Fn(std::ops::Range<usize>) -> R + Sync) -> Vec<R> {
+fn in_parts<R: Send>(
+    rows: std::ops::Range<usize>,
+    f: impl Fn(std::ops::Range<usize>) -> R + Sync,
+) -> Vec<R> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let (start, len) = (rows.start, rows.len());
     if len < PARALLEL_FROM || cores < 2 {
-        return vec![f(0..len)];
+        return vec![f(rows)];
     }
     let size = len.div_ceil(cores);
+    let part = |n: usize| start + n * size..start + ((n + 1) * size).min(len);
     let f = &f;
     std::thread::scope(|scope| {
         let others: Vec<_> = (1..cores)
-            .map(|part| scope.spawn(move || f(part * size..((part + 1) * size).min(len))))
+            .map(|n| scope.spawn(move || f(part(n))))
             .collect();
-        let mut results = vec![f(0..size)];
+        let mut results = vec![f(part(0))];
         // A part's panic is the caller's, as it would be without the split.
         results.extend(
             others
@@ -337,12 +428,107 @@ mod tests {
             PARALLEL_FROM + 1,
             100_003,
         ] {
-            let parts = in_parts(len, |rows| rows.collect::<Vec<_>>());
+            let parts = in_parts(0..len, |rows| rows.collect::<Vec<_>>());
             let joined: Vec<usize> = parts.iter().flatten().copied().collect();
             assert_eq!(joined, (0..len).collect::<Vec<_>>(), "{len} rows");
             if len < PARALLEL_FROM {
                 assert_eq!(parts.len(), 1, "{len} rows are read in one part");
             }
+            // The rest of a table read in part already.
+            let rest: Vec<usize> = in_parts(7..7 + len, |rows| rows.collect::<Vec<_>>())
+                .into_iter()
+                .flatten()
+                .collect();
+            assert_eq!(
+                rest,
+                (7..7 + len).collect::<Vec<_>>(),
+                "{len} rows from row 7"
+            );
         }
+    }
+
+    use crate::action::{Action, Effect};
+    use crate::testkit::{Harness, parse_keys};
+
+    /// Every row's cells of the focused view, as text.
+    fn cells(keys: &RowKeys) -> Vec<String> {
+        (0..keys.rows()).map(|r| keys.row(r).to_string()).collect()
+    }
+
+    /// The focused view's cells read afresh, in one go, as a filter on a new view reads them.
+    fn read_on_demand(h: &Harness) -> Vec<String> {
+        let mut view = h.state.focused().clone();
+        view.cache = RowCache::default();
+        view.filter = "a".into();
+        let ctx = RowCtx {
+            now: h.state.now,
+            metrics: &h.state.metrics,
+            triage: &h.state.triage,
+        };
+        refresh(&mut view, &h.state.fleet, &ctx, h.state.stopped_window);
+        cells(view.cache.keys.as_ref().expect("a filter reads every cell"))
+    }
+
+    #[test]
+    fn a_big_tables_cells_are_read_ahead_a_slice_a_turn_as_a_filter_would_read_them() {
+        let mut h = Harness::new("large", 160, 45);
+        h.effects.clear();
+        h.press(":tasks<enter>");
+        let view = h.state.focused();
+        assert!(view.total >= 2 * READ_SLICE, "{} rows", view.total);
+        let slices = h
+            .effects
+            .iter()
+            .filter(|e| matches!(e, Effect::ReadCells))
+            .count();
+        assert_eq!(slices, view.total.div_ceil(READ_SLICE), "a slice a turn");
+        let keys = view
+            .cache
+            .keys
+            .clone()
+            .expect("read ahead, no filter typed");
+        assert_eq!(keys.rows(), view.total);
+        assert!(!h.state.cells_asked);
+        assert_eq!(cells(&keys), read_on_demand(&h));
+        // A filter then uses them as they are.
+        h.press("/a");
+        let after = h.state.focused().cache.keys.as_ref().expect("kept");
+        assert!(Arc::ptr_eq(&keys, after), "the filter read no cell again");
+    }
+
+    #[test]
+    fn a_filter_typed_while_the_cells_are_read_ahead_reads_the_rest_and_matches_the_same_rows() {
+        let mut h = Harness::new("large", 160, 45);
+        h.press(":tasks<enter>");
+        // The same answer's cells, read again from the start: a slice, then the operator.
+        let view = h.state.nav.last_mut().unwrap();
+        view.cache = RowCache {
+            answer: view.cache.answer,
+            badges: view.cache.badges,
+            ..RowCache::default()
+        };
+        crate::update::update(&mut h.state, Action::CellsRead, &h.keymap);
+        let partial = h
+            .state
+            .focused()
+            .cache
+            .reading
+            .as_ref()
+            .map(|r| r.keys.rows());
+        assert_eq!(partial, Some(READ_SLICE));
+        for key in parse_keys("/1b") {
+            crate::update::update(&mut h.state, Action::Key(key), &h.keymap);
+        }
+        let view = h.state.focused();
+        assert!(view.cache.reading.is_none());
+        let keys = view.cache.keys.as_ref().expect("the filter read the rest");
+        assert_eq!(cells(keys), read_on_demand(&h));
+        let wanted: Vec<usize> = (0..keys.rows())
+            .filter(|&r| keys.row(r).contains("1b"))
+            .collect();
+        let mut shown = view.rows.clone();
+        shown.sort_unstable();
+        assert_eq!(shown, wanted);
+        assert!(!wanted.is_empty() && wanted.len() < keys.rows());
     }
 }
