@@ -49,7 +49,7 @@ impl Spark {
         }
     }
 
-    fn unit(&self) -> Unit {
+    pub fn unit(&self) -> Unit {
         if self.percent {
             Unit::Percent
         } else {

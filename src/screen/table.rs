@@ -175,6 +175,29 @@ impl<T> Column<T> {
         self
     }
 
+    /// Whether the column sorts by a number (a metric, an age) rather than by its text.
+    pub fn is_numeric(&self) -> bool {
+        self.spark.is_some() || self.sort.is_some()
+    }
+
+    /// The cell's text and, for a numeric column, the number it sorts by (as
+    /// [`Column::text_with`] and [`Column::sort_key_with`], a metric looked up once for both).
+    pub fn cell_with(&self, item: &T, ctx: &RowCtx, held: &Held) -> (String, Option<f64>) {
+        if self.lacks_data(item, held) {
+            return ("-".into(), self.is_numeric().then_some(f64::MIN));
+        }
+        if let Some(spark) = self.spark {
+            let spark = spark(item);
+            let value = spark.as_ref().and_then(|s| s.current(ctx.metrics, ctx.now));
+            let text = match (value, &spark) {
+                (Some(v), Some(s)) => crate::screen::spark::format_value(v, s.unit()),
+                _ => "-".into(),
+            };
+            return (text, Some(value.unwrap_or(f64::MIN)));
+        }
+        ((self.text)(item, ctx), self.sort.map(|key| key(item)))
+    }
+
     /// As [`Column::sort_key`], for every row of a table at once (see [`Column::held`]).
     pub fn sort_key_with(&self, item: &T, ctx: &RowCtx, held: &Held) -> SortKey {
         if self.lacks_data(item, held) {
@@ -245,6 +268,16 @@ mod tests {
             assert_eq!(cpu.text_with(t, &ctx, &held), cpu.text_of(t, &ctx));
             let (a, b) = (cpu.sort_key_with(t, &ctx, &held), cpu.sort_key(t, &ctx));
             assert_eq!(a, b);
+            // A cell and its number read at once, as a table's are: the same, every column.
+            for col in &cols {
+                let held = col.held(&metrics);
+                let number = match col.sort_key_with(t, &ctx, &held) {
+                    SortKey::Num(n) => Some(n),
+                    SortKey::Text(_) => None,
+                };
+                let cell = (col.text_with(t, &ctx, &held), number);
+                assert_eq!(col.cell_with(t, &ctx, &held), cell, "{}", col.title);
+            }
         }
         assert_eq!(cpu.text_of(&with, &ctx), "50%");
         assert_eq!(cpu.text_with(&without, &ctx, &held), "-");

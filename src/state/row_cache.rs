@@ -17,16 +17,37 @@ pub struct RowKeys {
     /// Where each cell ends in `text`, row by row (`columns` to a row).
     ends: Vec<u32>,
     columns: usize,
+    /// The numbers the numeric columns (metrics, ages, revisions) sort by, row by row
+    /// (`numbers` to a row): a sort on them reads no row again.
+    nums: Vec<f64>,
+    numbers: usize,
 }
 
 impl RowKeys {
-    pub fn with_capacity(columns: usize, rows: usize) -> Self {
+    /// `numbers`: how many of the `columns` also sort by a number.
+    pub fn with_capacity(columns: usize, numbers: usize, rows: usize) -> Self {
         RowKeys {
             // About a dozen bytes a cell: one allocation for the whole table, mostly.
             text: String::with_capacity(rows * columns * 12),
             ends: Vec::with_capacity(rows * columns),
             columns: columns.max(1),
+            nums: Vec::with_capacity(rows * numbers),
+            numbers,
         }
+    }
+
+    /// Appends the number the current row's next numeric column sorts by.
+    pub fn push_number(&mut self, n: f64) {
+        self.nums.push(n);
+    }
+
+    /// The number a row's `slot`th numeric column sorts by.
+    pub fn number(&self, row: usize, slot: usize) -> f64 {
+        self.nums[row * self.numbers + slot]
+    }
+
+    pub fn numbers(&self) -> usize {
+        self.numbers
     }
 
     /// Appends the next cell (rows are filled in order, `columns` cells each).
@@ -66,6 +87,9 @@ impl RowKeys {
             self.text.push_str(cell);
             self.ends.push(self.text.len() as u32);
         }
+        let first = row * other.numbers;
+        self.nums
+            .extend_from_slice(&other.nums[first..first + other.numbers]);
     }
 
     /// Appends the rows of `other` (same columns), made apart: a table's cells are read in
@@ -78,6 +102,7 @@ impl RowKeys {
             *self = other;
             return;
         }
+        self.nums.extend_from_slice(&other.nums);
         // Into the room made for the whole table, when there is: a table read a slice a turn
         // is not copied whole each time its buffer doubles.
         if !self.ends.is_empty() {
@@ -106,7 +131,7 @@ impl RowKeys {
 
     /// Heap bytes held (for the memory benchmark).
     pub fn bytes(&self) -> usize {
-        self.text.capacity() + self.ends.capacity() * 4
+        self.text.capacity() + self.ends.capacity() * 4 + self.nums.capacity() * 8
     }
 }
 
@@ -227,7 +252,7 @@ mod tests {
         let at = chrono::Utc.timestamp_opt(1_000, 0).unwrap();
         let mut cache = RowCache {
             answer: Some(7),
-            keys: Some(Arc::new(RowKeys::with_capacity(1, 0))),
+            keys: Some(Arc::new(RowKeys::with_capacity(1, 0, 0))),
             made_at: Some(at),
             ..RowCache::default()
         };
@@ -243,7 +268,7 @@ mod tests {
         let at = chrono::Utc.timestamp_opt(1_000, 0).unwrap();
         let mut cache = RowCache {
             answer: Some(7),
-            keys: Some(Arc::new(RowKeys::with_capacity(1, 0))),
+            keys: Some(Arc::new(RowKeys::with_capacity(1, 0, 0))),
             made_at: Some(at),
             badges: 1,
             ..RowCache::default()
@@ -259,9 +284,14 @@ mod tests {
     #[test]
     fn cells_made_in_parts_read_as_cells_made_in_one() {
         let cells = [["a", "Web"], ["b", ""], ["c", "Ünï"], ["d", "x"]];
+        // The second column sorts by a number too: its length.
         let made = |rows: &[[&str; 2]]| {
-            let mut keys = RowKeys::with_capacity(2, rows.len());
-            rows.iter().flatten().for_each(|c| keys.push_cell(c));
+            let mut keys = RowKeys::with_capacity(2, 1, rows.len());
+            for [a, b] in rows {
+                keys.push_cell(a);
+                keys.push_cell(b);
+                keys.push_number(b.len() as f64);
+            }
             keys
         };
         let whole = made(&cells);
@@ -275,14 +305,17 @@ mod tests {
             );
             assert_eq!(parts.rows(), 4);
             assert_eq!((parts.cell(1, 1), parts.row(2)), ("", "c\nünï"));
+            assert_eq!(parts.nums, [3.0, 0.0, 5.0, 1.0], "cut at {cut}");
+            assert_eq!(parts.number(2, 0), 5.0);
         }
     }
 
     #[test]
     fn a_changed_answer_hands_the_cells_on_for_rows_that_did_not_change() {
-        let mut keys = RowKeys::with_capacity(2, 1);
+        let mut keys = RowKeys::with_capacity(2, 1, 1);
         keys.push_cell("Web");
         keys.push_cell("RUNNING");
+        keys.push_number(7.0);
         let mut cache = RowCache {
             answer: Some(1),
             keys: Some(Arc::new(keys)),
@@ -292,9 +325,10 @@ mod tests {
         cache.for_answer(Some(2));
         let (old, prints) = cache.previous.as_ref().expect("handed on");
         assert_eq!((old.row(0), prints.as_slice()), ("web\nrunning", &[42][..]));
-        let mut copied = RowKeys::with_capacity(2, 1);
+        let mut copied = RowKeys::with_capacity(2, 1, 1);
         copied.push_row_of(old, 0);
         assert_eq!(copied.row(0), "web\nrunning");
+        assert_eq!(copied.number(0, 0), 7.0);
         assert!(
             cache.keys.is_none(),
             "this answer's cells are still to be made"
@@ -303,7 +337,7 @@ mod tests {
 
     #[test]
     fn cells_and_rows_read_back_lowercased() {
-        let mut keys = RowKeys::with_capacity(2, 2);
+        let mut keys = RowKeys::with_capacity(2, 0, 2);
         for cell in ["Cart-API", "RUNNING", "", "Ärger"] {
             keys.push_cell(cell);
         }

@@ -135,8 +135,13 @@ fn ordered<T: Sync>(
         let cells = cache.keys.as_ref().filter(|k| k.rows() == items.len());
         order = match cells {
             // A text column whose lowercased cells a filter already made sorts by them.
-            Some(keys) if col.sort.is_none() && col.spark.is_none() => {
+            Some(keys) if !col.is_numeric() => {
                 order::sorted(items.len(), |i| order::Key::Text(keys.cell(i, c)))
+            }
+            // A numeric column's numbers were read with the cells.
+            Some(keys) => {
+                let slot = cols[..c].iter().filter(|c| c.is_numeric()).count();
+                order::sorted(items.len(), |i| order::Key::Num(keys.number(i, slot)))
             }
             // Otherwise only this column is read (every cell of 100,000 rows would be a
             // dozen times the work).
@@ -200,14 +205,14 @@ fn read_cells<T: Sync>(
     }
     let prints = prepared.prints.as_ref().filter(|p| p.len() == items.len());
     let columns = cols.len().max(1);
-    let previous = cache
-        .previous
-        .as_ref()
-        .filter(|(keys, prints)| keys.columns() == columns && keys.rows() == prints.len());
+    let numbers = cols.iter().filter(|c| c.is_numeric()).count();
+    let previous = cache.previous.as_ref().filter(|(keys, prints)| {
+        keys.columns() == columns && keys.numbers() == numbers && keys.rows() == prints.len()
+    });
     let mut reading = match cache.reading.take() {
         Some(reading) if reading.keys.rows() <= items.len() => reading,
         _ => Reading {
-            keys: RowKeys::with_capacity(cols.len(), items.len()),
+            keys: RowKeys::with_capacity(cols.len(), numbers, items.len()),
             before: match (previous, prints) {
                 (Some((_, old)), Some(_)) => {
                     old.iter().enumerate().map(|(row, &p)| (p, row)).collect()
@@ -221,14 +226,18 @@ fn read_cells<T: Sync>(
     let held: Vec<_> = cols.iter().map(|c| c.held(prepared.ctx.metrics)).collect();
     let before = &reading.before;
     let parts = in_parts(rows, |rows| {
-        let mut keys = RowKeys::with_capacity(cols.len(), rows.len());
+        let mut keys = RowKeys::with_capacity(cols.len(), numbers, rows.len());
         for i in rows {
             let same = prints.and_then(|p| before.get(&p[i]));
             match (same, previous) {
                 (Some(&row), Some((old, _))) => keys.push_row_of(old, row),
                 _ => {
                     for (col, held) in cols.iter().zip(&held) {
-                        keys.push_cell(&col.text_with(&items[i], prepared.ctx, held));
+                        let (text, number) = col.cell_with(&items[i], prepared.ctx, held);
+                        keys.push_cell(&text);
+                        if let Some(n) = number {
+                            keys.push_number(n);
+                        }
                     }
                 }
             }
@@ -530,5 +539,39 @@ mod tests {
         shown.sort_unstable();
         assert_eq!(shown, wanted);
         assert!(!wanted.is_empty() && wanted.len() < keys.rows());
+    }
+
+    #[test]
+    fn a_sort_on_cells_read_ahead_orders_the_rows_as_a_sort_reading_each_row_does() {
+        let mut h = Harness::new("large", 160, 45);
+        h.press(":tasks<enter>");
+        let ctx = RowCtx {
+            now: h.state.now,
+            metrics: &h.state.metrics,
+            triage: &h.state.triage,
+        };
+        let view = h.state.focused();
+        let columns = crate::with_table!(
+            panes::items(&view.pane, &h.state.fleet),
+            |_items, cols, _key| cols.len()
+        );
+        assert!(view.cache.keys.is_some(), "read ahead");
+        for column in 0..columns {
+            for reverse in [false, true] {
+                let sort = SortSpec {
+                    column: Some(column),
+                    reverse,
+                };
+                let (mut ahead, mut fresh) = (view.clone(), view.clone());
+                ahead.cache = view.cache.clone();
+                fresh.cache = RowCache::default();
+                for v in [&mut ahead, &mut fresh] {
+                    v.sort = sort;
+                    refresh(v, &h.state.fleet, &ctx, h.state.stopped_window);
+                }
+                assert!(ahead.cache.keys.is_some() && fresh.cache.keys.is_none());
+                assert_eq!(ahead.rows, fresh.rows, "column {column}, reverse {reverse}");
+            }
+        }
     }
 }
