@@ -165,6 +165,7 @@ impl EngineJob {
             task_index: Default::default(),
             nat_gateways: self.fleet.nat_gateways_since(self.egress_since),
             lookup: Default::default(),
+            series_index: Default::default(),
         }
     }
 }

@@ -91,6 +91,18 @@ struct Trend {
 
 fn trend(input: &Input, metric: &MetricId, limit: f64) -> Option<Trend> {
     let current = input.latest(metric)?;
+    if current < MIN_SHARE * limit {
+        // Below the share a fit needs, and below the high branch's share (which its latest
+        // point is part of): no severity, whatever the window holds. Most tasks of a big
+        // fleet are here; their hour of points is not read.
+        return Some(Trend {
+            current,
+            slope: None,
+            r2: None,
+            eta: None,
+            high: false,
+        });
+    }
     let points: Vec<Point> = input.window(metric, FIT_MINUTES);
     let enough = points.len() >= MIN_POINTS
         && points
@@ -190,18 +202,6 @@ fn observation(
 }
 
 pub fn check(input: &Input) -> Vec<Observation> {
-    // Tasks with a per-task memory series at all (a few hundred at most are polled): the
-    // other thousands of tasks are skipped without building a metric id for each.
-    let with_series: std::collections::HashSet<&str> = input
-        .series
-        .keys()
-        .filter(|k| {
-            k.period == crate::triage::input::PERIOD
-                && k.metric.name == "MemoryUtilized"
-                && k.metric.namespace == cat::INSIGHTS
-        })
-        .filter_map(|k| k.metric.dimension("TaskId"))
-        .collect();
     let mut out = Vec::new();
     for &s in &input.services {
         let stops = oom_stops(input, s);
@@ -213,7 +213,7 @@ pub fn check(input: &Input) -> Vec<Observation> {
         let mut per_task = false;
         for t in input
             .tasks_of(s)
-            .filter(|t| t.last_status == "RUNNING" && with_series.contains(t.id()))
+            .filter(|t| t.last_status == "RUNNING" && input.has_task_memory_series(t.id()))
         {
             let metric = cat::task_memory(t);
             if input.series(&metric).is_none_or(|h| h.is_empty()) {
