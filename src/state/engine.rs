@@ -100,7 +100,7 @@ impl EngineJob {
                 &self.watched,
             );
             // Sorted, and told apart from the last list, here: off the UI loop.
-            super::WantedMetrics::new(wanted).change_from(&self.wanted_before, basis)
+            super::WantedMetrics::after(&self.wanted_before, wanted, basis)
         });
         drop(light);
         Evaluated {
