@@ -66,14 +66,26 @@ pub struct Column<T> {
 pub type RowValue<T> = fn(&T) -> &str;
 
 /// The values of a metric column's dimension among the series held ([`Column::held`]).
-pub struct Held<'m>(Option<std::collections::HashSet<&'m str>>);
+#[derive(Clone)]
+pub struct Held<'m>(Option<std::sync::Arc<std::collections::HashSet<&'m str>>>);
 
-impl Held<'_> {
-    /// Nothing looked at beforehand: each row's series is looked up (cheaper than a look over
-    /// every series held when only a few thousand rows are read).
-    pub fn unknown() -> Held<'static> {
-        Held(None)
-    }
+/// [`Column::held`] for each of `cols`, each dimension looked at once (a tasks table's CPU,
+/// memory and network columns all name their rows by task id).
+pub fn held_by<'m, T>(cols: &[Column<T>], metrics: &'m Metrics) -> Vec<Held<'m>> {
+    let mut made: Vec<(&'static str, Held<'m>)> = Vec::new();
+    cols.iter()
+        .map(|col| match col.spark_dimension {
+            Some((dimension, _)) => match made.iter().find(|(d, _)| *d == dimension) {
+                Some((_, held)) => held.clone(),
+                None => {
+                    let held = col.held(metrics);
+                    made.push((dimension, held.clone()));
+                    held
+                }
+            },
+            None => Held(None),
+        })
+        .collect()
 }
 
 impl<T> Column<T> {
@@ -125,10 +137,12 @@ impl<T> Column<T> {
     /// be looked up, for each row, in vain.
     pub fn held<'m>(&self, metrics: &'m Metrics) -> Held<'m> {
         Held(self.spark_dimension.map(|(dimension, _)| {
-            metrics
-                .keys()
-                .filter_map(|k| k.metric.dimension(dimension))
-                .collect()
+            std::sync::Arc::new(
+                metrics
+                    .keys()
+                    .filter_map(|k| k.metric.dimension(dimension))
+                    .collect(),
+            )
         }))
     }
 

@@ -15,7 +15,7 @@ use chrono::TimeDelta;
 use crate::model::{Task, Time};
 use crate::screen::layout;
 use crate::screen::panes::{self, Items};
-use crate::screen::table::{Column, RowCtx, SortKey};
+use crate::screen::table::{Column, RowCtx, SortKey, held_by};
 use crate::state::{Fleet, Narrowed, Reading, RowCache, RowKeys, SortSpec, State, View};
 use crate::with_table;
 
@@ -188,17 +188,18 @@ fn row_keys<T: Sync>(
     cols: &[Column<T>],
     prepared: &Prepared<'_, '_>,
 ) -> Arc<RowKeys> {
-    read_cells(cache, items, cols, prepared, items.len()).expect("read to the last row")
+    read_cells(cache, items, cols, prepared, None).expect("read to the last row")
 }
 
-/// Reads the cells of the rows after those read so far, up to row `until`: the whole table's
+/// Reads the cells of the rows after those read so far: all of them (on the cores, in
+/// parts), or as many as `budget` allows ([`READ_COST`], [`COPY_COST`]). The whole table's
 /// once the last row's are read.
 fn read_cells<T: Sync>(
     cache: &mut RowCache,
     items: &[T],
     cols: &[Column<T>],
     prepared: &Prepared<'_, '_>,
-    until: usize,
+    budget: Option<usize>,
 ) -> Option<Arc<RowKeys>> {
     if let Some(keys) = cache.keys.as_ref().filter(|k| k.rows() == items.len()) {
         return Some(Arc::clone(keys));
@@ -222,15 +223,20 @@ fn read_cells<T: Sync>(
             copies: previous.is_some(),
         },
     };
-    let rows = reading.keys.rows()..until.min(items.len());
-    let held: Vec<_> = cols.iter().map(|c| c.held(prepared.ctx.metrics)).collect();
+    let held = held_by(cols, prepared.ctx.metrics);
     let before = &reading.before;
-    let parts = in_parts(rows, |rows| {
-        let mut keys = RowKeys::with_capacity(cols.len(), numbers, rows.len());
-        for i in rows {
+    // Rows from `rows.start` into `keys` until `budget` is spent; the row after the last read.
+    let read = |keys: &mut RowKeys, rows: std::ops::Range<usize>, mut budget: usize| {
+        for i in rows.clone() {
+            if budget == 0 {
+                return i;
+            }
             let same = prints.and_then(|p| before.get(&p[i]));
             match (same, previous) {
-                (Some(&row), Some((old, _))) => keys.push_row_of(old, row),
+                (Some(&row), Some((old, _))) => {
+                    keys.push_row_of(old, row);
+                    budget = budget.saturating_sub(COPY_COST);
+                }
                 _ => {
                     for (col, held) in cols.iter().zip(&held) {
                         let (text, number) = col.cell_with(&items[i], prepared.ctx, held);
@@ -239,13 +245,27 @@ fn read_cells<T: Sync>(
                             keys.push_number(n);
                         }
                     }
+                    budget = budget.saturating_sub(READ_COST);
                 }
             }
         }
-        keys
-    });
-    for part in parts {
-        reading.keys.append(part);
+        rows.end
+    };
+    let rest = reading.keys.rows()..items.len();
+    match budget {
+        Some(budget) => {
+            read(&mut reading.keys, rest, budget);
+        }
+        None => {
+            let parts = in_parts(rest, |rows| {
+                let mut keys = RowKeys::with_capacity(cols.len(), numbers, rows.len());
+                read(&mut keys, rows, usize::MAX);
+                keys
+            });
+            for part in parts {
+                reading.keys.append(part);
+            }
+        }
     }
     if reading.keys.rows() < items.len() {
         cache.reading = Some(reading);
@@ -267,8 +287,14 @@ fn read_cells<T: Sync>(
 /// filter letter or sort would wait for it. Below it they are read when first needed.
 pub const READ_AHEAD_FROM: usize = 5_000;
 
-/// Rows whose cells one turn reads ahead (a few milliseconds).
-const READ_SLICE: usize = 5_000;
+/// What one turn of reading ahead may spend (a few milliseconds): 5,000 rows read, or ten
+/// times as many copied from the previous rows' cells (an answer where a few rows changed is
+/// read in a turn or two, and the series held are looked over once a turn, not a dozen).
+const READ_BUDGET: usize = 5_000 * READ_COST;
+/// A row's cells read: its metrics looked up, its ages and names formatted.
+const READ_COST: usize = 10;
+/// A row's cells copied from the previous rows'.
+const COPY_COST: usize = 1;
 
 /// Whether the focused view's cells are to be read ahead.
 fn reads_ahead(view: &View) -> bool {
@@ -303,18 +329,15 @@ pub fn read_ahead(state: &mut State) {
         .map(|f| Arc::clone(&f.rows));
     let prepared = Prepared { ctx: &ctx, prints };
     let cache = &mut view.cache;
-    let done = |cache: &RowCache| cache.reading.as_ref().map_or(0, |r| r.keys.rows());
     if let Items::Tasks(tasks, true, metrics) = panes::items(&view.pane, &state.fleet) {
         let cols = panes::tasks::columns(true, metrics);
-        let until = done(cache) + READ_SLICE;
-        read_cells(cache, tasks, &cols, &prepared, until);
+        read_cells(cache, tasks, &cols, &prepared, Some(READ_BUDGET));
         return;
     }
     with_table!(
         panes::items(&view.pane, &state.fleet),
         |items, cols, _key| {
-            let until = done(cache) + READ_SLICE;
-            read_cells(cache, items, &cols, &prepared, until);
+            read_cells(cache, items, &cols, &prepared, Some(READ_BUDGET));
         }
     );
 }
@@ -484,13 +507,18 @@ mod tests {
         h.effects.clear();
         h.press(":tasks<enter>");
         let view = h.state.focused();
-        assert!(view.total >= 2 * READ_SLICE, "{} rows", view.total);
+        let slice = READ_BUDGET / READ_COST;
+        assert!(view.total >= 2 * slice, "{} rows", view.total);
         let slices = h
             .effects
             .iter()
             .filter(|e| matches!(e, Effect::ReadCells))
             .count();
-        assert_eq!(slices, view.total.div_ceil(READ_SLICE), "a slice a turn");
+        assert_eq!(
+            slices,
+            view.total.div_ceil(slice),
+            "a slice a turn, none copied"
+        );
         let keys = view
             .cache
             .keys
@@ -524,7 +552,7 @@ mod tests {
             .reading
             .as_ref()
             .map(|r| r.keys.rows());
-        assert_eq!(partial, Some(READ_SLICE));
+        assert_eq!(partial, Some(READ_BUDGET / READ_COST));
         for key in parse_keys("/1b") {
             crate::update::update(&mut h.state, Action::Key(key), &h.keymap);
         }
@@ -573,5 +601,27 @@ mod tests {
                 assert_eq!(ahead.rows, fresh.rows, "column {column}, reverse {reverse}");
             }
         }
+    }
+
+    #[test]
+    fn rows_whose_print_did_not_change_are_copied_ten_to_a_read_row() {
+        let mut h = Harness::new("large", 160, 45);
+        h.press(":tasks<enter>");
+        let first = h.state.focused().cache.keys.clone().expect("read ahead");
+        // The same rows under another answer's number: every row's print is as before.
+        let view = h.state.nav.last_mut().unwrap();
+        let answer = view.cache.answer.map(|a| a + 1);
+        view.cache.for_answer(answer);
+        let mut turns = 0;
+        while h.state.focused().cache.keys.is_none() {
+            crate::update::update(&mut h.state, Action::CellsRead, &h.keymap);
+            turns += 1;
+        }
+        let view = h.state.focused();
+        let keys = view.cache.keys.as_ref().unwrap();
+        assert!(!Arc::ptr_eq(&first, keys), "read again");
+        assert_eq!(cells(keys), cells(&first), "copied");
+        assert_eq!(turns, view.total.div_ceil(READ_BUDGET / COPY_COST));
+        assert!(turns < view.total.div_ceil(READ_BUDGET / READ_COST));
     }
 }
