@@ -139,6 +139,8 @@ impl Harness {
             Action::Evaluated { .. } => "the engine's findings".into(),
             Action::Tick(_) => "a tick".into(),
             Action::Key(_) => "a key".into(),
+            Action::CellsRead => "a turn of reading cells ahead".into(),
+            Action::MetricsMerge { .. } => "a slice of a metrics answer".into(),
             _ => "another action".into(),
         };
         let began = thread_cpu_time();
