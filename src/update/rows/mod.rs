@@ -25,13 +25,10 @@ mod order;
 pub fn refresh(view: &mut View, fleet: &Fleet, ctx: &RowCtx, stopped_window: Duration) {
     let now = ctx.now;
     // The cache holds while the pane's rows stay the same (an identical answer keeps it).
-    let slot = fleet.slot(&view.pane.query());
-    let answer = slot.map(|s| s.version);
+    let answer = fleet.slot(&view.pane.query()).map(|s| s.version);
     view.cache.for_answer(answer);
     view.cache.expire(now, ctx.triage.badges());
-    let prints = slot
-        .and_then(|s| s.fingerprint.as_ref())
-        .map(|f| Arc::clone(&f.rows));
+    let prints = row_prints(fleet, view);
     let items = panes::items(&view.pane, fleet);
     if let Items::Tasks(tasks, true, metrics) = items {
         // Older stops are history the operator asked not to see (config `stopped_tasks_window`).
@@ -170,6 +167,13 @@ fn ordered<T: Sync>(
     let order = Arc::new(order);
     cache.order = Some((sort, Arc::clone(&order)));
     order
+}
+
+/// The prints of the rows of the answer a view shows, when it has them (big answers are
+/// fingerprinted row by row off the UI loop).
+fn row_prints(fleet: &Fleet, view: &View) -> Option<Arc<Vec<u64>>> {
+    let slot = fleet.slot(&view.pane.query())?;
+    slot.fingerprint.as_ref().map(|f| Arc::clone(&f.rows))
 }
 
 /// What a rebuild reads besides the items: the context of their cells, and the answer's row
@@ -322,12 +326,10 @@ pub fn read_ahead(state: &mut State) {
     if !reads_ahead(view) {
         return;
     }
-    let prints = state
-        .fleet
-        .slot(&view.pane.query())
-        .and_then(|s| s.fingerprint.as_ref())
-        .map(|f| Arc::clone(&f.rows));
-    let prepared = Prepared { ctx: &ctx, prints };
+    let prepared = Prepared {
+        ctx: &ctx,
+        prints: row_prints(&state.fleet, view),
+    };
     let cache = &mut view.cache;
     if let Items::Tasks(tasks, true, metrics) = panes::items(&view.pane, &state.fleet) {
         let cols = panes::tasks::columns(true, metrics);
