@@ -60,6 +60,9 @@ pub struct Column<T> {
     /// A metric column whose series name the row in one dimension (a task's `TaskId`): the
     /// dimension and the row's value of it. See [`Column::held`].
     pub spark_dimension: Option<(&'static str, RowValue<T>)>,
+    /// The cell shows the findings' badges: when they move, a table's cells kept for filtering
+    /// and sorting read this column again and copy the rest.
+    pub findings: bool,
 }
 
 /// A row's value of a dimension.
@@ -100,6 +103,7 @@ impl<T> Column<T> {
             spark: None,
             text_style: None,
             spark_dimension: None,
+            findings: false,
         }
     }
 
@@ -152,6 +156,12 @@ impl<T> Column<T> {
             (Some(values), Some((_, value))) => !values.contains(value(item)),
             _ => false,
         }
+    }
+
+    /// Marks a column of the findings' badges (see [`Column::findings`]).
+    pub fn reads_findings(mut self) -> Self {
+        self.findings = true;
+        self
     }
 
     /// Names the dimension a metric column's series name the row in ([`Column::held`]).

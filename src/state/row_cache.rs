@@ -50,6 +50,20 @@ impl RowKeys {
         self.numbers
     }
 
+    /// Appends the number a numeric column sorts by, if it is one.
+    pub fn extend_numbers(&mut self, n: Option<f64>) {
+        self.nums.extend(n);
+    }
+
+    /// Appends the next cell, already lowercased (copied from other cells).
+    pub fn push_lowered(&mut self, cell: &str) {
+        if !self.ends.is_empty() {
+            self.text.push('\n');
+        }
+        self.text.push_str(cell);
+        self.ends.push(self.text.len() as u32);
+    }
+
     /// Appends the next cell (rows are filled in order, `columns` cells each).
     pub fn push_cell(&mut self, cell: &str) {
         if !self.ends.is_empty() {
@@ -77,19 +91,29 @@ impl RowKeys {
         }
     }
 
-    /// Appends a row made before (already lowercased), cell by cell.
-    pub fn push_row_of(&mut self, other: &RowKeys, row: usize) {
-        for column in 0..other.columns {
-            let cell = other.cell(row, column);
-            if !self.ends.is_empty() {
-                self.text.push('\n');
-            }
-            self.text.push_str(cell);
-            self.ends.push(self.text.len() as u32);
+    /// Appends rows made before (already lowercased, same columns), in one copy: the rows of an
+    /// answer where a few of 100,000 changed are mostly runs the previous answer held in the
+    /// same order.
+    pub fn push_rows_of(&mut self, other: &RowKeys, rows: std::ops::Range<usize>) {
+        if rows.is_empty() {
+            return;
         }
-        let first = row * other.numbers;
+        let (first, last) = (rows.start * other.columns, rows.end * other.columns - 1);
+        let from = other.start(first);
+        if !self.ends.is_empty() {
+            self.text.push('\n');
+        }
+        let base = self.text.len();
+        self.text
+            .push_str(&other.text[from..other.ends[last] as usize]);
+        // `other`'s ends are offsets into its text; here they follow `base`.
+        self.ends.extend(
+            other.ends[first..=last]
+                .iter()
+                .map(|&end| (end as usize - from + base) as u32),
+        );
         self.nums
-            .extend_from_slice(&other.nums[first..first + other.numbers]);
+            .extend_from_slice(&other.nums[rows.start * other.numbers..rows.end * other.numbers]);
     }
 
     /// Appends the rows of `other` (same columns), made apart: a table's cells are read in
@@ -155,6 +179,9 @@ pub struct RowCache {
     /// print is unchanged keeps its cells (100,000 rows of which a few changed cost a copy,
     /// not 100,000 rows of cells made again).
     pub previous: Option<(Arc<RowKeys>, Arc<Vec<u64>>)>,
+    /// `previous` was read with other findings' badges: a row copied from it reads its
+    /// findings columns again (`Column::findings`).
+    pub stale_findings: bool,
     /// When the oldest cells in `keys` were read: ages and metric values in them go stale,
     /// so after [`CELLS_FRESH_FOR`] everything is made afresh even if no row changed.
     pub made_at: Option<crate::model::Time>,
@@ -173,7 +200,7 @@ pub struct RowCache {
 pub struct Reading {
     pub keys: RowKeys,
     /// Each previous row's print and row: a row whose print is among them copies its cells.
-    pub before: std::collections::HashMap<u64, usize>,
+    pub before: crate::model::hash::FastMap<u64, usize>,
     /// Whether `previous` is read from (its cells are as old as they were).
     pub copies: bool,
 }
@@ -187,6 +214,7 @@ impl Clone for RowCache {
             keys: self.keys.clone(),
             prints: self.prints.clone(),
             previous: self.previous.clone(),
+            stale_findings: self.stale_findings,
             made_at: self.made_at,
             badges: self.badges,
             order: self.order.clone(),
@@ -202,36 +230,49 @@ pub const CELLS_FRESH_FOR: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 impl RowCache {
     /// Starts afresh, previous cells included, once the cells are older than
-    /// [`CELLS_FRESH_FOR`] or the findings' badges moved (a row's TRIAGE cell would filter
-    /// and sort by a finding no longer there).
+    /// [`CELLS_FRESH_FOR`]. When the findings' badges moved (a row's TRIAGE cell would filter
+    /// and sort by a finding no longer there), the cells are made again with the badges read
+    /// again and the rest copied.
     pub fn expire(&mut self, now: crate::model::Time, badges: u64) {
-        let old = self.made_at.is_some_and(|at| now - at >= CELLS_FRESH_FOR);
-        if old || self.badges != badges {
+        if self.made_at.is_some_and(|at| now - at >= CELLS_FRESH_FOR) {
             *self = RowCache {
                 answer: self.answer,
                 badges,
                 ..RowCache::default()
             };
+        } else if self.badges != badges {
+            // Only the badges' cells are out of date: the rest are copied.
+            self.hand_on(self.answer);
+            self.badges = badges;
+            self.stale_findings = true;
         }
     }
 
     /// Starts afresh unless it was built from this answer.
     pub fn for_answer(&mut self, answer: Option<u64>) {
         if answer.is_none() || self.answer != answer {
-            let previous = match (self.keys.take(), self.prints.take()) {
-                (Some(keys), Some(prints)) => Some((keys, prints)),
-                _ => self.previous.take(),
-            };
-            // The kept cells stay as old as they were.
-            let made_at = previous.as_ref().and(self.made_at);
-            *self = RowCache {
-                answer,
-                previous,
-                made_at,
-                badges: self.badges,
-                ..RowCache::default()
-            };
+            self.hand_on(answer);
         }
+    }
+
+    /// Starts afresh for `answer`, the cells made (or those they were to be made from) kept as
+    /// the previous rows'.
+    fn hand_on(&mut self, answer: Option<u64>) {
+        let (previous, stale_findings) = match (self.keys.take(), self.prints.take()) {
+            // Made whole, with the badges of now.
+            (Some(keys), Some(prints)) => (Some((keys, prints)), false),
+            _ => (self.previous.take(), self.stale_findings),
+        };
+        // The kept cells stay as old as they were.
+        let made_at = previous.as_ref().and(self.made_at);
+        *self = RowCache {
+            answer,
+            previous,
+            stale_findings,
+            made_at,
+            badges: self.badges,
+            ..RowCache::default()
+        };
     }
 }
 
@@ -263,12 +304,13 @@ mod tests {
     }
 
     #[test]
-    fn cells_are_made_afresh_when_the_findings_badges_move() {
+    fn cells_are_handed_on_with_stale_badges_when_the_badges_move_and_dropped_when_old() {
         use chrono::TimeZone;
         let at = chrono::Utc.timestamp_opt(1_000, 0).unwrap();
         let mut cache = RowCache {
             answer: Some(7),
             keys: Some(Arc::new(RowKeys::with_capacity(1, 0, 0))),
+            prints: Some(Arc::new(Vec::new())),
             made_at: Some(at),
             badges: 1,
             ..RowCache::default()
@@ -276,9 +318,21 @@ mod tests {
         cache.expire(at, 1);
         assert!(cache.keys.is_some(), "the same badges");
         cache.expire(at, 2);
-        assert!(cache.keys.is_none() && cache.previous.is_none());
-        assert_eq!((cache.answer, cache.badges), (Some(7), 2));
-        assert_eq!(cache.answer, Some(7), "the same rows");
+        assert!(cache.keys.is_none() && cache.previous.is_some());
+        assert!(cache.stale_findings, "copies read the badges again");
+        assert_eq!(
+            (cache.answer, cache.badges, cache.made_at),
+            (Some(7), 2, Some(at))
+        );
+        // Cells read whole since carry the badges of then.
+        cache.keys = Some(Arc::new(RowKeys::with_capacity(1, 0, 0)));
+        cache.prints = Some(Arc::new(Vec::new()));
+        cache.for_answer(Some(8));
+        assert!(cache.previous.is_some() && !cache.stale_findings);
+        // A minute on, nothing is kept.
+        cache.expire(at + CELLS_FRESH_FOR, 2);
+        assert!(cache.previous.is_none() && cache.made_at.is_none());
+        assert_eq!((cache.answer, cache.badges), (Some(8), 2));
     }
 
     #[test]
@@ -326,13 +380,35 @@ mod tests {
         let (old, prints) = cache.previous.as_ref().expect("handed on");
         assert_eq!((old.row(0), prints.as_slice()), ("web\nrunning", &[42][..]));
         let mut copied = RowKeys::with_capacity(2, 1, 1);
-        copied.push_row_of(old, 0);
+        copied.push_rows_of(old, 0..1);
         assert_eq!(copied.row(0), "web\nrunning");
         assert_eq!(copied.number(0, 0), 7.0);
         assert!(
             cache.keys.is_none(),
             "this answer's cells are still to be made"
         );
+    }
+
+    #[test]
+    fn a_run_of_rows_copied_at_once_reads_as_the_rows_read_one_by_one() {
+        let mut old = RowKeys::with_capacity(2, 1, 3);
+        for (name, n) in [("a", 1.0), ("Bb", 2.0), ("ccc", 3.0)] {
+            old.push_cell(name);
+            old.push_cell("RUNNING");
+            old.push_number(n);
+        }
+        let mut keys = RowKeys::with_capacity(2, 1, 4);
+        keys.push_cell("new");
+        keys.push_cell("");
+        keys.push_number(0.0);
+        keys.push_rows_of(&old, 1..3);
+        keys.push_rows_of(&old, 0..0);
+        keys.push_rows_of(&old, 0..1);
+        let rows: Vec<&str> = (0..keys.rows()).map(|r| keys.row(r)).collect();
+        assert_eq!(rows, ["new\n", "bb\nrunning", "ccc\nrunning", "a\nrunning"]);
+        assert_eq!((keys.cell(2, 0), keys.cell(0, 1)), ("ccc", ""));
+        let numbers: Vec<f64> = (0..4).map(|r| keys.number(r, 0)).collect();
+        assert_eq!(numbers, [0.0, 2.0, 3.0, 1.0]);
     }
 
     #[test]

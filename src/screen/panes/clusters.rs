@@ -30,7 +30,8 @@ pub fn columns(merged: bool) -> Vec<Column<Cluster>> {
         C::new("TRIAGE", 6, |c, ctx| {
             findings_badge(ctx, |sub| sub.cluster() == c.name)
         })
-        .styled_by_text(badge_style),
+        .styled_by_text(badge_style)
+        .reads_findings(),
         C::new("STATUS", 6, |c, _| c.status.clone()).styled(|c, t| state_style(&c.status, t)),
         C::new("SERVICES", 8, |c, _| c.active_services.to_string())
             .by(|c| c.active_services as f64),

@@ -28,7 +28,8 @@ pub fn columns() -> Vec<Column<Instance>> {
                 matches!(sub, crate::model::Subject::Instance { instance_arn, .. } if *instance_arn == i.arn)
             })
         })
-        .styled_by_text(badge_style),
+        .styled_by_text(badge_style)
+            .reads_findings(),
         C::new("TYPE", 11, |i, _| known(i, || or_dash(&i.instance_type))),
         C::new("AZ", 10, |i, _| known(i, || or_dash(&i.availability_zone))),
         C::new("STATUS", 6, |i, ctx| listed_status(i, &i.status, ctx.now))

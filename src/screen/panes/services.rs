@@ -57,7 +57,8 @@ pub fn columns() -> Vec<Column<Service>> {
                 sub.cluster() == cluster && sub.service() == Some(s.name.as_str())
             })
         })
-        .styled_by_text(badge_style),
+        .styled_by_text(badge_style)
+        .reads_findings(),
         C::new("STATUS", 6, |s, ctx| status(s, ctx.now))
             .styled(|s, t| listed_style(s, &s.status, t)),
         C::new("DESIRED", 7, |s, _| count(s, s.desired)).by(|s| s.desired as f64),

@@ -14,7 +14,9 @@ type C = Column<Task>;
 pub fn columns(stopped: bool, metrics: bool) -> Vec<Column<Task>> {
     let mut cols = vec![
         C::new("ID", 8, |t, _| t.short_id().to_string()),
-        C::new("TRIAGE", 6, |t, ctx| task_findings_badge(ctx, &t.arn)).styled_by_text(badge_style),
+        C::new("TRIAGE", 6, |t, ctx| task_findings_badge(ctx, &t.arn))
+            .styled_by_text(badge_style)
+            .reads_findings(),
         C::new("SERVICE", 8, |t, _| {
             known(t, || or_dash(t.service_name().unwrap_or_default()))
         }),
