@@ -24,7 +24,10 @@ use ratatui::backend::CrosstermBackend;
 pub type Backend = CrosstermBackend<Stdout>;
 
 pub struct Tui {
-    pub terminal: Terminal<Backend>,
+    /// Never dropped: ratatui's drop shows the cursor again and, when that fails — the
+    /// terminal hung up — says so with `eprintln!`, which panics with no stderr left.
+    /// [`restore`] shows the cursor; the rest of it goes with the process (one a process).
+    pub terminal: std::mem::ManuallyDrop<Terminal<Backend>>,
     mouse: bool,
 }
 
@@ -36,7 +39,7 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 impl Tui {
     pub fn new(mouse: bool) -> io::Result<Self> {
         Ok(Tui {
-            terminal: Terminal::new(CrosstermBackend::new(stdout()))?,
+            terminal: std::mem::ManuallyDrop::new(Terminal::new(CrosstermBackend::new(stdout()))?),
             mouse,
         })
     }
@@ -108,12 +111,14 @@ pub fn install_panic_hook() {
     let _ = UI_THREAD.set(std::thread::current().id());
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // Where it happened, for the log: the message alone rarely says.
+        let trace = std::backtrace::Backtrace::force_capture();
         if takes_the_console_down() {
             let _ = restore();
-            tracing::error!("panic: {info}");
+            tracing::error!("panic: {info}\n{trace}");
             previous(info);
         } else {
-            tracing::error!("panic in a background task (the console goes on): {info}");
+            tracing::error!("panic in a background task (the console goes on): {info}\n{trace}");
         }
     }));
 }

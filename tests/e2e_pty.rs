@@ -392,6 +392,57 @@ fn a_panic_restores_the_terminal_before_the_message() {
     );
 }
 
+/// The process whose parent is `parent`, once it has one.
+fn child_of(parent: i32) -> i32 {
+    let start = Instant::now();
+    loop {
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            // pid (comm) state ppid …: the name may hold spaces, so read after its ')'.
+            let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            if after.split_whitespace().nth(1) == Some(&parent.to_string()) {
+                return entry.file_name().to_str().unwrap().parse().unwrap();
+            }
+        }
+        assert!(start.elapsed() < PATIENCE, "no child of {parent}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether `pid` has ended (gone, or a zombie nobody reaped yet).
+fn ended(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
+}
+
+#[test]
+fn a_terminal_that_hangs_up_ends_the_console_without_a_panic() {
+    // `script` holds the console's terminal: killed, its end of the pty closes under the
+    // console, as a closed terminal window or a dropped SSH link does.
+    let mut cmd = CommandBuilder::new("script");
+    let console = format!("{} --demo", env!("CARGO_BIN_EXE_ecsmon"));
+    cmd.args(["-qfec", &console, "/dev/null"]);
+    let mut c = Console::spawn("hangup", cmd, &[]);
+    c.wait_for("Clusters (");
+    let ecsmon = child_of(c.pid());
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(c.pid(), libc::SIGKILL) };
+    c.wait_exit();
+    let start = Instant::now();
+    while !ended(ecsmon) {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the console outlived its terminal"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = std::fs::read_to_string(c.home.path().join("state/ecsmon/ecsmon.log")).unwrap();
+    assert!(log.contains("stopping the port forwards"), "{log}");
+    assert!(!log.contains("panic"), "{log}");
+}
+
 #[test]
 fn tiny_terminal_shows_a_note_instead_of_panicking() {
     let mut c = Console::start("tiny", &["--demo"], &[]);
