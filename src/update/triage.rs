@@ -14,7 +14,7 @@ const EVALUATE_EVERY: TimeDelta = TimeDelta::seconds(3);
 const EVALUATE_IDLE: TimeDelta = TimeDelta::seconds(15);
 /// A big fleet's evaluations are a second further apart per this many running tasks (see
 /// `should_evaluate`).
-const TASKS_PER_SECOND: usize = 10_000;
+const TASKS_PER_SECOND: usize = 5_000;
 
 /// Effects the engine needs now: target health, task definitions, scaling bounds (`look`:
 /// whether this turn may look over every service; else the next one does).
@@ -220,8 +220,9 @@ fn should_evaluate(state: &State) -> bool {
             let since = state.now - at;
             // On a fleet where one evaluation is costly it runs less often, so the engine's
             // thread is busy at most about a twentieth of the time; and on a big fleet less
-            // often still, by its size (a second per 10,000 running tasks: every 10 s at 100,000,
-            // where an evaluation takes a tenth of a second), so it stays near a hundredth.
+            // often still, by its size (a second per 5,000 running tasks: every 15 s, the idle
+            // cadence, from 75,000, where the evaluation of the one big cluster whose tasks
+            // keep moving takes 0.1–0.3 s on two cores), so it stays near a hundredth.
             // The size, not the measured cost, decides that: the same fleet is evaluated at
             // the same moments on any machine.
             let cost = TimeDelta::from_std(state.triage.last_cost * 20).unwrap_or(EVALUATE_IDLE);
@@ -701,9 +702,12 @@ mod tests {
         // A costly evaluation: twenty times its cost.
         assert!(!due_after(&mut h, 250, 40, 4));
         assert!(due_after(&mut h, 250, 40, 5));
-        // 100,000 tasks: every 10 s, whatever one evaluation cost on this machine.
-        assert!(!due_after(&mut h, 5, 100_000, 9));
-        assert!(due_after(&mut h, 5, 100_000, 10));
+        // 50,000 tasks: every 10 s, whatever one evaluation cost on this machine.
+        assert!(!due_after(&mut h, 5, 50_000, 9));
+        assert!(due_after(&mut h, 5, 50_000, 10));
+        // 100,000: every 15 s.
+        assert!(!due_after(&mut h, 5, 100_000, 14));
+        assert!(due_after(&mut h, 5, 100_000, 15));
         // Never less often than every 15 s.
         assert!(!due_after(&mut h, 2_000, 500_000, 14));
         assert!(due_after(&mut h, 2_000, 500_000, 15));
