@@ -69,6 +69,9 @@ impl App {
         }
 
         loop {
+            // Reading a big table's cells ahead shows nothing new: a batch of only that is
+            // not drawn (it comes a few dozen times after each change of 100,000 rows).
+            let redraw = queue.is_empty() || queue.iter().any(|a| !matches!(a, Action::CellsRead));
             for action in queue.drain(..) {
                 // A region or profile switch: the new source serves every poll from now on.
                 match &action {
@@ -136,10 +139,13 @@ impl App {
                 theme: &self.theme,
                 keymap: &self.keymap,
             };
-            tui.terminal.draw(|f| ui::render(f, &self.state, &ctx))?;
-            // Every key handled so far was read before this frame: a confirmation it shows
-            // may be answered only by keys read from now on (R then y typed ahead do not).
-            crate::update::frame_drawn(&mut self.state);
+            if redraw {
+                tui.terminal.draw(|f| ui::render(f, &self.state, &ctx))?;
+                // Every key handled so far was read before this frame: a confirmation it
+                // shows may be answered only by keys read from now on (R then y typed ahead
+                // do not).
+                crate::update::frame_drawn(&mut self.state);
+            }
             // Wait for the next thing to happen…
             let first = tokio::select! {
                 Some(event) = events.next() => from_event(event?),
