@@ -74,6 +74,8 @@ pub struct Triage {
     pub wanted_queries: Vec<(crate::model::Query, std::time::Duration)>,
     /// When the engine last decided what to poll.
     pub last_scheduled: Option<Time>,
+    /// When it last looked over every service for that (see `update::triage::schedule`).
+    pub last_looked: Option<Time>,
     /// The last action's look over every service waited (see `update::schedule`).
     pub look_waited: bool,
     /// The task definitions of running tasks as last worked out, with the versions of the

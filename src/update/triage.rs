@@ -15,6 +15,8 @@ const EVALUATE_IDLE: TimeDelta = TimeDelta::seconds(15);
 /// A big fleet's evaluations are a second further apart per this many running tasks (see
 /// `should_evaluate`).
 const TASKS_PER_SECOND: usize = 5_000;
+/// A big fleet's looks over every service are a second further apart per this many services.
+const SERVICES_PER_SECOND: usize = 500;
 
 /// Effects the engine needs now: target health, task definitions, scaling bounds (`look`:
 /// whether this turn may look over every service; else the next one does).
@@ -32,8 +34,16 @@ pub fn schedule(state: &mut State, look: bool) -> Vec<Effect> {
         return effects;
     }
     state.triage.last_scheduled = Some(now);
-    look_at_the_fleet(state, &mut effects);
-    effects.extend(log_scans(state));
+    // The look over every service (what to poll for which) at most once a second, and on a
+    // big fleet a second more per SERVICES_PER_SECOND services: every 4 s over 2,000 (what
+    // it asks for is polled every 30 s or slower, so a few seconds change nothing there).
+    let services = state.triage.metrics_wanted_basis.0;
+    let every = TimeDelta::seconds((services / SERVICES_PER_SECOND).max(1) as i64);
+    if state.triage.last_looked.is_none_or(|at| now - at >= every) {
+        state.triage.last_looked = Some(now);
+        look_at_the_fleet(state, &mut effects);
+        effects.extend(log_scans(state));
+    }
     if should_evaluate(state) {
         effects.push(Effect::Evaluate(crate::state::JobHandOff::new(job(state))));
     }
@@ -679,6 +689,26 @@ mod tests {
             .expect("worked out again: the watched set changed");
         assert!(change.all.contains(&memory_key(&task).metric));
         assert!(change.added.contains(&memory_key(&task).metric));
+    }
+
+    #[test]
+    fn a_big_fleets_services_are_looked_over_every_few_seconds_a_small_ones_each_second() {
+        let mut h = Harness::new("default", 160, 45);
+        h.advance(5);
+        let looked = |h: &mut Harness, services: usize, secs: i64| {
+            let now = h.state.now;
+            h.state.triage.metrics_wanted_basis.0 = services;
+            h.state.triage.last_scheduled = Some(now - TimeDelta::seconds(1));
+            h.state.triage.last_looked = Some(now - TimeDelta::seconds(secs));
+            h.state.triage.wanted_queries.clear();
+            schedule(&mut h.state, true);
+            !h.state.triage.wanted_queries.is_empty()
+        };
+        assert!(looked(&mut h, 40, 1));
+        assert!(looked(&mut h, 999, 1));
+        // 2,000 services: every 4 s.
+        assert!(!looked(&mut h, 2_000, 3));
+        assert!(looked(&mut h, 2_000, 4));
     }
 
     #[test]
