@@ -712,6 +712,24 @@ mod tests {
     }
 
     #[test]
+    fn in_a_test_an_evaluation_costs_nothing_however_long_it_took_on_this_machine() {
+        let mut h = Harness::new("default", 160, 45);
+        h.advance(5);
+        let before = h.state.triage.evaluations;
+        let job = h.engine_job();
+        let id = job.id;
+        let mut evaluated = job.run();
+        // A second on a busy machine would space the next evaluation twenty.
+        evaluated.cost = std::time::Duration::from_secs(1);
+        h.dispatch(crate::action::Action::Evaluated {
+            id,
+            result: Ok(Box::new(evaluated)),
+        });
+        assert_eq!(h.state.triage.evaluations, before + 1, "applied");
+        assert_eq!(h.state.triage.last_cost, std::time::Duration::ZERO);
+    }
+
+    #[test]
     fn costly_evaluations_and_big_fleets_space_the_next_one_within_the_idle_bound() {
         let mut h = Harness::new("default", 160, 45);
         h.advance(5);
