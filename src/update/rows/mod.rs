@@ -370,11 +370,8 @@ pub fn read_ahead(state: &mut State) {
         prints: row_prints(&state.fleet, view),
     };
     let cache = &mut view.cache;
-    if let Items::Tasks(tasks, true, metrics) = panes::items(&view.pane, &state.fleet) {
-        let cols = panes::tasks::columns(true, metrics);
-        read_cells(cache, tasks, &cols, &prepared, Some(READ_BUDGET));
-        return;
-    }
+    // The same columns as `refresh` reads (a stopped tasks pane's too: its filter on recent
+    // stops keeps rows, not cells).
     with_table!(
         panes::items(&view.pane, &state.fleet),
         |items, cols, _key| {
