@@ -72,6 +72,11 @@ pub type RowValue<T> = fn(&T) -> &str;
 #[derive(Clone)]
 pub struct Held<'m>(Option<std::sync::Arc<std::collections::HashSet<&'m str>>>);
 
+impl Held<'_> {
+    /// For a column that is not a metric's (nothing to look over).
+    pub const NONE: Held<'static> = Held(None);
+}
+
 /// [`Column::held`] for each of `cols`, each dimension looked at once (a tasks table's CPU,
 /// memory and network columns all name their rows by task id).
 pub fn held_by<'m, T>(cols: &[Column<T>], metrics: &'m Metrics) -> Vec<Held<'m>> {

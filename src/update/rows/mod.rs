@@ -15,7 +15,7 @@ use chrono::TimeDelta;
 use crate::model::{Task, Time};
 use crate::screen::layout;
 use crate::screen::panes::{self, Items};
-use crate::screen::table::{Column, RowCtx, SortKey, held_by};
+use crate::screen::table::{Column, Held, RowCtx, SortKey, held_by};
 use crate::state::{Fleet, Narrowed, Reading, RowCache, RowKeys, SortSpec, State, View};
 use crate::with_table;
 
@@ -256,9 +256,10 @@ fn read_cells<T: Sync>(
             match same {
                 Some((_, old, _, row)) if stale => {
                     let mut number = 0;
-                    for (column, (col, held)) in cols.iter().zip(held()).enumerate() {
+                    for (column, col) in cols.iter().enumerate() {
                         if col.findings {
-                            let (text, n) = col.cell_with(&items[i], prepared.ctx, held);
+                            // A badge, not a metric: no series to look over.
+                            let (text, n) = col.cell_with(&items[i], prepared.ctx, &Held::NONE);
                             keys.push_cell(&text);
                             keys.extend_numbers(n);
                         } else {
