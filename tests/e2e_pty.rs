@@ -422,7 +422,8 @@ fn a_terminal_that_hangs_up_ends_the_console_without_a_panic() {
     // `script` holds the console's terminal: killed, its end of the pty closes under the
     // console, as a closed terminal window or a dropped SSH link does.
     let mut cmd = CommandBuilder::new("script");
-    let console = format!("{} --demo", env!("CARGO_BIN_EXE_ecsmon"));
+    // `exec`: whichever shell `script` runs the command with becomes the console itself.
+    let console = format!("exec {} --demo", env!("CARGO_BIN_EXE_ecsmon"));
     cmd.args(["-qfec", &console, "/dev/null"]);
     let mut c = Console::spawn("hangup", cmd, &[]);
     c.wait_for("Clusters (");
