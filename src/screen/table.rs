@@ -91,7 +91,7 @@ pub fn held_by<'m, T>(cols: &[Column<T>], metrics: &'m Metrics) -> Vec<Held<'m>>
                     held
                 }
             },
-            None => Held(None),
+            None => Held::NONE,
         })
         .collect()
 }

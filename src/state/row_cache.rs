@@ -36,11 +36,6 @@ impl RowKeys {
         }
     }
 
-    /// Appends the number the current row's next numeric column sorts by.
-    pub fn push_number(&mut self, n: f64) {
-        self.nums.push(n);
-    }
-
     /// The number a row's `slot`th numeric column sorts by.
     pub fn number(&self, row: usize, slot: usize) -> f64 {
         self.nums[row * self.numbers + slot]
@@ -50,8 +45,8 @@ impl RowKeys {
         self.numbers
     }
 
-    /// Appends the number a numeric column sorts by, if it is one.
-    pub fn extend_numbers(&mut self, n: Option<f64>) {
+    /// Appends the number the current row's next numeric column sorts by, if it is one.
+    pub fn push_number(&mut self, n: Option<f64>) {
         self.nums.extend(n);
     }
 
@@ -66,17 +61,13 @@ impl RowKeys {
 
     /// Appends the next cell (rows are filled in order, `columns` cells each).
     pub fn push_cell(&mut self, cell: &str) {
-        if !self.ends.is_empty() {
-            self.text.push('\n');
-        }
         if cell.is_ascii() {
-            let from = self.text.len();
-            self.text.push_str(cell);
+            self.push_lowered(cell);
+            let from = self.text.len() - cell.len();
             self.text[from..].make_ascii_lowercase();
         } else {
-            self.text.push_str(&cell.to_lowercase());
+            self.push_lowered(&cell.to_lowercase());
         }
-        self.ends.push(self.text.len() as u32);
     }
 
     pub fn rows(&self) -> usize {
@@ -344,7 +335,7 @@ mod tests {
             for [a, b] in rows {
                 keys.push_cell(a);
                 keys.push_cell(b);
-                keys.push_number(b.len() as f64);
+                keys.push_number(Some(b.len() as f64));
             }
             keys
         };
@@ -369,7 +360,7 @@ mod tests {
         let mut keys = RowKeys::with_capacity(2, 1, 1);
         keys.push_cell("Web");
         keys.push_cell("RUNNING");
-        keys.push_number(7.0);
+        keys.push_number(Some(7.0));
         let mut cache = RowCache {
             answer: Some(1),
             keys: Some(Arc::new(keys)),
@@ -395,12 +386,12 @@ mod tests {
         for (name, n) in [("a", 1.0), ("Bb", 2.0), ("ccc", 3.0)] {
             old.push_cell(name);
             old.push_cell("RUNNING");
-            old.push_number(n);
+            old.push_number(Some(n));
         }
         let mut keys = RowKeys::with_capacity(2, 1, 4);
         keys.push_cell("new");
         keys.push_cell("");
-        keys.push_number(0.0);
+        keys.push_number(Some(0.0));
         keys.push_rows_of(&old, 1..3);
         keys.push_rows_of(&old, 0..0);
         keys.push_rows_of(&old, 0..1);

@@ -37,6 +37,8 @@ pub fn schedule(state: &mut State, look: bool) -> Vec<Effect> {
     // The look over every service (what to poll for which) at most once a second, and on a
     // big fleet a second more per SERVICES_PER_SECOND services: every 4 s over 2,000 (what
     // it asks for is polled every 30 s or slower, so a few seconds change nothing there).
+    // As many services as the engine last counted (its wanted series' basis): no count of
+    // 2,000 services each turn for it.
     let services = state.triage.metrics_wanted_basis.0;
     let every = TimeDelta::seconds((services / SERVICES_PER_SECOND).max(1) as i64);
     if state.triage.last_looked.is_none_or(|at| now - at >= every) {

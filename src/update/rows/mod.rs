@@ -238,9 +238,7 @@ fn read_cells<T: Sync>(
         for (col, held) in cols.iter().zip(held()) {
             let (text, number) = col.cell_with(&items[i], prepared.ctx, held);
             keys.push_cell(&text);
-            if let Some(n) = number {
-                keys.push_number(n);
-            }
+            keys.push_number(number);
         }
     };
     // Rows from `rows.start` into `keys` until `budget` is spent; the row after the last read.
@@ -261,10 +259,10 @@ fn read_cells<T: Sync>(
                             // A badge, not a metric: no series to look over.
                             let (text, n) = col.cell_with(&items[i], prepared.ctx, &Held::NONE);
                             keys.push_cell(&text);
-                            keys.extend_numbers(n);
+                            keys.push_number(n);
                         } else {
                             keys.push_lowered(old.cell(row, column));
-                            keys.extend_numbers(col.is_numeric().then(|| old.number(row, number)));
+                            keys.push_number(col.is_numeric().then(|| old.number(row, number)));
                         }
                         number += usize::from(col.is_numeric());
                     }
@@ -588,7 +586,7 @@ mod tests {
                 });
             }
             for n in 0..read.numbers() {
-                kept.extend_numbers(Some(read.number(row, n)));
+                kept.push_number(Some(read.number(row, n)));
             }
         }
         let first = Arc::new(kept);
