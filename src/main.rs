@@ -8,7 +8,8 @@ use ecsmon::launch::{self, LaunchError};
 
 /// mimalloc instead of glibc's malloc: on a 100,000-task fleet a third of the idle CPU went to
 /// glibc's free-chunk bookkeeping (answers of tens of thousands of rows are built and freed
-/// every few seconds), and freed memory went back to the system late or not at all.
+/// every few seconds), and freed memory went back to the system late or not at all. Built
+/// without transparent huge pages (see Cargo.toml).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
