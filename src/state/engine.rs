@@ -4,7 +4,7 @@
 //! runs on a blocking thread and answers with an [`Evaluated`], which `update` applies to the
 //! findings. A key is never queued behind an evaluation.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -83,12 +83,13 @@ impl EngineJob {
         let light = self.input_without_tasks();
         let observations =
             super::incremental::evaluate(&self, &light, &mut cache, super::incremental::MAX_AGE);
+        let with_series = self.clusters_with_task_series(&light);
         let basis = (
             light.services.len(),
             light.instances.len(),
-            cache.tasks_in(self.clusters_with_task_series(&light)),
+            cache.tasks_in(with_series.iter().copied()),
             light.nat_gateways.len(),
-            self.watched.fingerprint(),
+            self.watched.fingerprint(&with_series),
         );
         // Which series the rules read changes with the fleet: worked out again (from the same
         // view the rules read) when what it holds grew or shrank, else when due.
@@ -120,20 +121,20 @@ impl EngineJob {
     /// `enhanced` have them ([`triage::rules::wanted_metrics`] reads no other task).
     fn tasks_with_series<'a>(&'a self, light: &Input<'a>) -> Vec<&'a Task> {
         self.clusters_with_task_series(light)
+            .into_iter()
             .flat_map(|c| self.fleet.cluster_tasks_since(self.fresh_since, c))
             .collect()
     }
 
     /// The clusters whose tasks have series of their own (Container Insights `enhanced`), by
-    /// name, each once.
-    fn clusters_with_task_series<'a>(&'a self, light: &Input<'a>) -> impl Iterator<Item = &'a str> {
-        let enhanced: std::collections::BTreeSet<&str> = light
+    /// name.
+    fn clusters_with_task_series<'a>(&self, light: &Input<'a>) -> BTreeSet<&'a str> {
+        light
             .clusters
             .iter()
             .filter(|c| c.container_insights == crate::model::Insights::Enhanced)
             .map(|c| c.name.as_str())
-            .collect();
-        enhanced.into_iter()
+            .collect()
     }
 
     /// The rules' view of this job (what [`EngineJob::run`] evaluates; benchmarks time the

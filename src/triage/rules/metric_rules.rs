@@ -228,13 +228,21 @@ pub struct Watched {
 }
 
 impl Watched {
-    /// Changes whenever the set does (in any order).
-    pub fn fingerprint(&self) -> u64 {
+    /// Changes whenever the part of the set in `clusters` (by name) does, in any order: only
+    /// the tasks of clusters with per-task series have series to ask for, and the rows on
+    /// screen of a 60,000-task cluster without them change every few seconds. A task whose
+    /// ARN names no cluster (the old format) counts.
+    pub fn fingerprint(&self, clusters: &std::collections::BTreeSet<&str>) -> u64 {
         let mut sum = 0u64;
-        for arn in &self.tasks {
+        let counted = |cluster: Option<&str>| cluster.is_none_or(|c| clusters.contains(c));
+        for arn in self
+            .tasks
+            .iter()
+            .filter(|arn| counted(crate::model::arn::cluster_in(arn)))
+        {
             sum = sum.wrapping_add(crate::model::hash::stable(&[arn.as_bytes()]));
         }
-        for (c, s) in &self.services {
+        for (c, s) in self.services.iter().filter(|(c, _)| counted(Some(c))) {
             let h = crate::model::hash::stable(&[c.as_bytes(), b"/", s.as_bytes()]);
             sum = sum.wrapping_add(h.rotate_left(1));
         }
@@ -438,5 +446,39 @@ mod tests {
                 "small service left out"
             );
         }
+    }
+
+    #[test]
+    fn the_watched_fingerprint_moves_only_with_the_clusters_it_counts() {
+        let task = |cluster: &str, id: &str| format!("arn:aws:ecs:eu-west-1:1:task/{cluster}/{id}");
+        let of = |tasks: &[String], services: &[(&str, &str)]| Watched {
+            tasks: tasks.iter().cloned().collect(),
+            services: services
+                .iter()
+                .map(|(c, s)| (c.to_string(), s.to_string()))
+                .collect(),
+        };
+        let counted: std::collections::BTreeSet<&str> = ["prod"].into();
+        let base = of(&[task("prod", "a")], &[("prod", "web")]);
+        let print = base.fingerprint(&counted);
+        // Rows of another cluster come and go on screen: nothing to ask for.
+        let other = of(
+            &[task("prod", "a"), task("core", "b")],
+            &[("prod", "web"), ("core", "api")],
+        );
+        assert_eq!(other.fingerprint(&counted), print);
+        // A task or service of a counted cluster, or a task whose ARN names no cluster: moves.
+        let more = of(&[task("prod", "a"), task("prod", "c")], &[("prod", "web")]);
+        assert_ne!(more.fingerprint(&counted), print);
+        let service = of(&[task("prod", "a")], &[("prod", "web"), ("prod", "api")]);
+        assert_ne!(service.fingerprint(&counted), print);
+        let old = of(
+            &[
+                task("prod", "a"),
+                "arn:aws:ecs:eu-west-1:1:task/0f1e".to_string(),
+            ],
+            &[("prod", "web")],
+        );
+        assert_ne!(old.fingerprint(&counted), print);
     }
 }
