@@ -71,7 +71,7 @@ enum Subject {
 /// The fleet's hosts by instance id and services by target group (the `TargetGroup`
 /// dimension, the ARN's tail), made once per answer: a minute's cycle on `--demo huge` asks for
 /// some 20,000 series of 5,000 hosts and 2,000 services, and looking each up by walking the
-/// fleet was a tenth of the console's idle CPU.
+/// fleet was a sixteenth of the console's idle CPU.
 struct Objects<'a> {
     fleet: &'a Fleet,
     hosts: FastMap<&'a str, &'a InstanceState>,
