@@ -94,7 +94,7 @@ impl EngineJob {
         // Which series the rules read changes with the fleet: worked out again (from the same
         // view the rules read) when what it holds grew or shrank, else when due.
         let wanted = (self.wanted_basis != basis || self.wanted_due).then(|| {
-            let tasks = self.tasks_with_series(&light);
+            let tasks = self.tasks_in(&with_series);
             let wanted = triage::rules::wanted_metrics(
                 &light.clusters,
                 &light.services,
@@ -117,11 +117,11 @@ impl EngineJob {
         }
     }
 
-    /// The tasks whose own series the rules may want: only clusters with Container Insights
-    /// `enhanced` have them ([`triage::rules::wanted_metrics`] reads no other task).
-    fn tasks_with_series<'a>(&'a self, light: &Input<'a>) -> Vec<&'a Task> {
-        self.clusters_with_task_series(light)
-            .into_iter()
+    /// The running tasks of these clusters (the rules want series of their own only for the
+    /// tasks of [`EngineJob::clusters_with_task_series`]).
+    fn tasks_in<'a>(&'a self, clusters: &BTreeSet<&str>) -> Vec<&'a Task> {
+        clusters
+            .iter()
             .flat_map(|c| self.fleet.cluster_tasks_since(self.fresh_since, c))
             .collect()
     }

@@ -90,7 +90,7 @@ impl<'a> Objects<'a> {
             }
             for s in &c.services {
                 // The first service naming a target group answers for it.
-                for tg in s.service.target_group_arns.iter() {
+                for tg in &s.service.target_group_arns {
                     if let Some(dimension) = crate::model::arn::target_group_dimension(tg) {
                         by_target_group.entry(dimension).or_insert(s);
                     }
