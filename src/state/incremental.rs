@@ -10,13 +10,26 @@
 //! for every cluster, what is shared (the clusters list, the alarms, the task definitions known,
 //! the series that can't be traced to one cluster).
 //!
+//! Inside a cluster whose fingerprint changed, the rules that judge one service at a time
+//! ([`Scope::Service`]) run again only over the services whose own part changed (see
+//! [`Input::by_service`]): the service, its tasks running and stopped, its log lines, its target
+//! groups' health and scaling bounds, and what every part of the cluster shares (its instances,
+//! NAT gateways, metric series and the shared data above). On `--demo huge` the 60,000-task
+//! cluster changes every few seconds, a handful of its 1,200 services at a time. The rules that
+//! judge the cluster as a whole ([`Scope::Cluster`]: instances, NAT gateways, reservations,
+//! services compared with each other) and the correlations run over the whole cluster.
+//!
 //! Time alone also moves verdicts (windows, ages, "stuck for 10 minutes"): a cluster is
 //! evaluated again at least every [`MAX_AGE`] even when nothing changed. The rules' time
 //! constants (windows, holds, ages) are all whole minutes, the shortest one minute; the metric
 //! series they read get new points once a minute (which changes the fingerprint anyway). 30 s
 //! is half the shortest window: a verdict that time alone turns is at most 30 s late (the
 //! full engine on a big fleet was up to its 15 s idle cadence plus an evaluation late), and a
-//! quiet cluster costs one evaluation every other idle round (every 15 s) instead of each.
+//! quiet cluster costs one evaluation every other idle round (every 15 s) instead of each. The
+//! same bound holds for a service's part.
+//!
+//! [`Scope::Service`]: triage::rules::Scope::Service
+//! [`Scope::Cluster`]: triage::rules::Scope::Cluster
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
@@ -24,7 +37,8 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 
-use crate::model::{History, Observation, Query, SeriesKey, Time};
+use crate::model::{History, Observation, Query, SeriesKey, Snapshot, Time};
+use crate::triage::rules::Scope;
 use crate::triage::{self, Input};
 
 use super::EngineJob;
@@ -80,13 +94,29 @@ struct Cached {
     per_rule: Vec<Vec<Observation>>,
     /// The correlations' parents over them (every correlation is about one service).
     parents: Vec<Observation>,
+    /// The service-scoped rules' observations of each of the cluster's services (`None`: the
+    /// tasks of no service listed), by [`Input::by_service`].
+    services: HashMap<Option<String>, CachedPart>,
 }
 
-/// Clusters whose observations the last evaluation re-used, and those it evaluated.
+/// One service's part of a cluster, as last judged by the service-scoped rules.
+#[derive(Debug, Clone)]
+struct CachedPart {
+    fingerprint: u64,
+    at: Time,
+    /// Each rule's observations in catalog order; the cluster-scoped rules' are empty.
+    per_rule: Vec<Vec<Observation>>,
+}
+
+/// Clusters whose observations the last evaluation re-used, and those it evaluated; within
+/// those, the services (parts, see [`Input::by_service`]) whose service-scoped rules it ran
+/// again and those whose observations it re-used.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reuse {
     pub reused: usize,
     pub evaluated: usize,
+    pub services_reused: usize,
+    pub services_evaluated: usize,
 }
 
 /// Every rule and correlation over `light` (the view of `job` without its tasks: each
@@ -120,7 +150,7 @@ pub fn evaluate<'a>(
             parts.insert(name, part);
         }
     }
-    let prints = fingerprints(job, light, &parts, cache);
+    let (prints, contexts, series) = fingerprints(job, light, &parts, cache);
     let mut reuse = Reuse::default();
     for (&name, part) in &mut parts {
         let print = prints.get(name).copied().unwrap_or_default();
@@ -136,7 +166,21 @@ pub fn evaluate<'a>(
         if part.tasks.is_empty() {
             part.tasks = job.fleet.cluster_tasks_since(job.fresh_since, name);
         }
-        let per_rule = triage::observe(part);
+        let before = cache
+            .clusters
+            .remove(name)
+            .map(|c| c.services)
+            .unwrap_or_default();
+        let context = contexts.get(name).copied().unwrap_or_default();
+        let (per_rule, services) = evaluate_cluster(
+            job,
+            name,
+            part,
+            (context, &series),
+            before,
+            max_age,
+            &mut reuse,
+        );
         let parents = triage::rules::correlate(&per_rule.concat(), part);
         cache.clusters.insert(
             name.to_string(),
@@ -146,6 +190,7 @@ pub fn evaluate<'a>(
                 tasks: part.tasks.len(),
                 per_rule,
                 parents,
+                services,
             },
         );
     }
@@ -177,6 +222,180 @@ pub fn evaluate<'a>(
     observations
 }
 
+/// One changed cluster's rules, rule by rule in catalog order: the cluster-scoped ones over the
+/// whole `part`, the service-scoped ones over each service's part, re-using `before`'s
+/// observations of a part whose fingerprint (on top of the cluster's `context`) is unchanged
+/// and younger than `max_age`. Returns them with what to keep for the next evaluation.
+fn evaluate_cluster<'a>(
+    job: &'a EngineJob,
+    cluster: &str,
+    part: &Input<'a>,
+    context: (u64, &SeriesOfParts),
+    mut before: HashMap<Option<String>, CachedPart>,
+    max_age: TimeDelta,
+    reuse: &mut Reuse,
+) -> (Vec<Vec<Observation>>, HashMap<Option<String>, CachedPart>) {
+    let rules: Vec<&triage::rules::Rule> = triage::rules::all().collect();
+    let prints = RowPrints::of(job, cluster);
+    let mut kept = HashMap::new();
+    let mut services: Vec<Vec<Vec<Observation>>> = Vec::new();
+    for (key, sub) in part.by_service() {
+        let print = part_fingerprint(context, key, &sub, part, &prints);
+        let key = key.map(str::to_string);
+        let cached = before
+            .remove(&key)
+            .filter(|c| c.fingerprint == print && c.at <= job.now && job.now - c.at < max_age);
+        let cached = match cached {
+            Some(c) => {
+                reuse.services_reused += 1;
+                c
+            }
+            None => {
+                reuse.services_evaluated += 1;
+                let per_rule = rules
+                    .iter()
+                    .map(|r| match r.scope {
+                        Scope::Service => (r.check)(&sub),
+                        Scope::Cluster => Vec::new(),
+                    })
+                    .collect();
+                CachedPart {
+                    fingerprint: print,
+                    at: job.now,
+                    per_rule,
+                }
+            }
+        };
+        services.push(cached.per_rule.clone());
+        kept.insert(key, cached);
+    }
+    let per_rule = rules
+        .iter()
+        .enumerate()
+        .map(|(n, r)| match r.scope {
+            Scope::Cluster => (r.check)(part),
+            Scope::Service => services.iter().flat_map(|s| s[n].iter().cloned()).collect(),
+        })
+        .collect();
+    (per_rule, kept)
+}
+
+/// The prints the pollers made of the rows of a cluster's big answers (see
+/// [`Snapshot::fingerprint`]), by the row's address: hashing 60,000 tasks again at every
+/// evaluation would cost more than the rules of the few services that changed.
+#[derive(Default)]
+struct RowPrints {
+    tasks: crate::model::hash::FastMap<usize, u64>,
+    services: crate::model::hash::FastMap<usize, u64>,
+}
+
+impl RowPrints {
+    fn of(job: &EngineJob, cluster: &str) -> Self {
+        let mut prints = RowPrints::default();
+        fn address<T>(row: &T) -> usize {
+            row as *const T as usize
+        }
+        for (query, slot) in job.fleet.slots() {
+            if query.cluster().map(Input::cluster_name) != Some(cluster) {
+                continue;
+            }
+            let (Some(data), Some(print)) = (slot.data.as_deref(), &slot.fingerprint) else {
+                continue;
+            };
+            match data {
+                Snapshot::Tasks(v) if v.len() == print.rows.len() => prints
+                    .tasks
+                    .extend(v.iter().map(address).zip(print.rows.iter().copied())),
+                Snapshot::Services(v) if v.len() == print.rows.len() => prints
+                    .services
+                    .extend(v.iter().map(address).zip(print.rows.iter().copied())),
+                _ => {}
+            }
+        }
+        prints
+    }
+
+    fn task(&self, t: &crate::model::Task) -> u64 {
+        let address = t as *const _ as usize;
+        self.tasks
+            .get(&address)
+            .copied()
+            .unwrap_or_else(|| crate::model::hash::of_hash(t))
+    }
+
+    fn service(&self, s: &crate::model::Service) -> u64 {
+        let address = s as *const _ as usize;
+        self.services
+            .get(&address)
+            .copied()
+            .unwrap_or_else(|| crate::model::hash::of_debug(s))
+    }
+}
+
+/// A service's part's fingerprint: the cluster's `context` (everything every part shares) and
+/// the part's own objects, as its rules read them, with the metric series about them.
+fn part_fingerprint(
+    (context, series): (u64, &SeriesOfParts),
+    key: Option<&str>,
+    sub: &Input,
+    whole: &Input,
+    prints: &RowPrints,
+) -> u64 {
+    let mut h = crate::model::hash::hasher();
+    (context, key).hash(&mut h);
+    for &s in &sub.services {
+        (prints.service(s), series.service(s)).hash(&mut h);
+        service_extras(&mut h, whole, s);
+    }
+    let host = |t: &crate::model::Task| whole.instance_of(t).map(|i| i.ec2_instance_id.as_str());
+    for &t in &sub.tasks {
+        (prints.task(t), series.task(t, host(t))).hash(&mut h);
+    }
+    for &t in &sub.stopped {
+        series.task(t, host(t)).hash(&mut h);
+    }
+    stops_and_logs(&mut h, whole, sub);
+    h.finish()
+}
+
+/// What a part's stopped tasks and log lines feed its fingerprint (the cluster's and a
+/// service's alike).
+fn stops_and_logs(h: &mut Fingerprint, whole: &Input, part: &Input) {
+    for t in &part.stopped {
+        debug_hash(h, t);
+        if let Some(memory) = whole.stop_memory.get(t.arn.as_str()) {
+            debug_hash(h, &memory.points().collect::<Vec<_>>());
+        }
+    }
+    for l in &part.logs {
+        (&l.service, &l.task_arn, &l.container, l.at, &l.message).hash(h);
+    }
+}
+
+/// What a service's target groups' health and its scaling bounds feed a fingerprint.
+fn service_extras(h: &mut Fingerprint, whole: &Input, s: &crate::model::Service) {
+    let groups = s
+        .lb_bindings
+        .iter()
+        .map(|b| &b.target_group_arn)
+        .chain(&s.target_group_arns);
+    for tg in groups {
+        tg.hash(h);
+        // Polls are appended, never changed: how many, the first's time and the last.
+        let polls = whole.target_polls(tg);
+        (polls.len(), polls.first().map(|p| p.fetched_at)).hash(h);
+        debug_hash(h, &polls.last());
+    }
+    let cluster = Input::cluster_name(&s.cluster_arn);
+    debug_hash(
+        h,
+        &whole
+            .scaling
+            .get(&(cluster.to_string(), s.name.clone()))
+            .map(|b| format!("{b:?}")),
+    );
+}
+
 /// Feeds `{:?}` of `value` into `h`: for the small things (alarms, stops, scaling bounds)
 /// whose every field a rule may read.
 fn debug_hash(h: &mut Fingerprint, value: &impl std::fmt::Debug) {
@@ -185,11 +404,15 @@ fn debug_hash(h: &mut Fingerprint, value: &impl std::fmt::Debug) {
 
 /// Each cluster's fingerprint (see the module's comment).
 fn fingerprints<'a>(
-    job: &EngineJob,
+    job: &'a EngineJob,
     input: &Input<'a>,
     parts: &BTreeMap<&'a str, Input<'a>>,
     cache: &mut EngineCache,
-) -> HashMap<String, u64> {
+) -> (
+    HashMap<String, u64>,
+    HashMap<&'a str, u64>,
+    SeriesOfParts<'a>,
+) {
     let mut per: HashMap<&'a str, Fingerprint> = parts
         .keys()
         .map(|&name| {
@@ -199,6 +422,8 @@ fn fingerprints<'a>(
         })
         .collect();
     let mut shared = crate::model::hash::hasher();
+    // The answers about no cluster (the clusters list: its counts move with every task).
+    let mut listed = crate::model::hash::hasher();
 
     // The fleet's answers: each cluster's, in the order they were fetched.
     let mut slots: Vec<(&str, Option<Time>, &Query, u64, bool)> = Vec::new();
@@ -209,7 +434,7 @@ fn fingerprints<'a>(
         };
         let fresh = slot.fetched_at.is_some_and(|at| at >= since);
         let Some(cluster) = query.cluster().map(Input::cluster_name) else {
-            (slot.version, slot.data.is_some()).hash(&mut shared);
+            (slot.version, slot.data.is_some()).hash(&mut listed);
             continue;
         };
         if slot.data.is_some() {
@@ -217,9 +442,35 @@ fn fingerprints<'a>(
         }
     }
     slots.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    // What every service's part of a cluster shares, as the service-scoped rules read it (see
+    // `Scope::Service`): the cluster's tags, its NAT gateways, its instances' identity, place
+    // and status. Not their counts and free resources, which move with every task placed.
+    let mut context: HashMap<&'a str, Fingerprint> = per.clone();
     for (cluster, _, query, version, fresh) in slots {
         if let Some(h) = per.get_mut(cluster) {
             (query, version, fresh).hash(h);
+        }
+        if let Some(h) = context.get_mut(cluster)
+            && matches!(query, Query::Egress { .. })
+        {
+            (query, version, fresh).hash(h);
+        }
+    }
+    for (&name, part) in parts {
+        let Some(h) = context.get_mut(name) else {
+            continue;
+        };
+        for c in &part.clusters {
+            (&c.name, &c.tags).hash(h);
+        }
+        for i in &part.instances {
+            let place = (
+                &i.arn,
+                &i.ec2_instance_id,
+                &i.availability_zone,
+                &i.subnet_id,
+            );
+            (place, &i.status, i.agent_connected, i.loading).hash(h);
         }
     }
 
@@ -229,35 +480,9 @@ fn fingerprints<'a>(
 
     for (&name, part) in parts {
         let Some(h) = per.get_mut(name) else { continue };
-        for t in &part.stopped {
-            debug_hash(h, t);
-            if let Some(memory) = input.stop_memory.get(t.arn.as_str()) {
-                debug_hash(h, &memory.points().collect::<Vec<_>>());
-            }
-        }
-        for l in &part.logs {
-            (&l.service, &l.task_arn, &l.container, l.at, &l.message).hash(h);
-        }
+        stops_and_logs(h, input, part);
         for s in &part.services {
-            let groups = s
-                .lb_bindings
-                .iter()
-                .map(|b| &b.target_group_arn)
-                .chain(&s.target_group_arns);
-            for tg in groups {
-                tg.hash(h);
-                // Polls are appended, never changed: how many, the first's time and the last.
-                let polls = input.target_polls(tg);
-                (polls.len(), polls.first().map(|p| p.fetched_at)).hash(h);
-                debug_hash(h, &polls.last());
-            }
-            debug_hash(
-                h,
-                &input
-                    .scaling
-                    .get(&(name.to_string(), s.name.clone()))
-                    .map(|b| format!("{b:?}")),
-            );
+            service_extras(h, input, s);
         }
     }
 
@@ -285,28 +510,109 @@ fn fingerprints<'a>(
     };
     // Order-free sums: the map's order is its own.
     let mut sums: HashMap<&'a str, u64> = HashMap::new();
+    // The same, for what every service's part of a cluster shares: the series about no one
+    // service, task, target group or host.
+    let mut context_sums: HashMap<&'a str, u64> = HashMap::new();
+    let mut of_parts = SeriesOfParts::default();
     let mut unowned = 0u64;
     for ((key, _), hash) in series.iter().zip(&hashes) {
         let clusters = owners.of(key);
         if clusters.is_empty() {
             unowned = unowned.wrapping_add(*hash);
         }
+        let of_part = of_parts.add(key, *hash);
         for c in clusters {
             let sum = sums.entry(c).or_default();
             *sum = sum.wrapping_add(*hash);
+            if !of_part {
+                let sum = context_sums.entry(c).or_default();
+                *sum = sum.wrapping_add(*hash);
+            }
         }
     }
     cache.series = Some((Arc::downgrade(series), hashes));
     unowned.hash(&mut shared);
 
     let shared = shared.finish();
-    per.into_iter()
+    let finish = |sums: &HashMap<&'a str, u64>, name: &str, mut h: Fingerprint| {
+        shared.hash(&mut h);
+        sums.get(name).copied().unwrap_or_default().hash(&mut h);
+        h.finish()
+    };
+    let contexts = context
+        .into_iter()
+        .map(|(name, h)| (name, finish(&context_sums, name, h)))
+        .collect();
+    let listed = listed.finish();
+    let prints = per
+        .into_iter()
         .map(|(name, mut h)| {
-            shared.hash(&mut h);
-            sums.get(name).copied().unwrap_or_default().hash(&mut h);
-            (name.to_string(), h.finish())
+            listed.hash(&mut h);
+            (name.to_string(), finish(&sums, name, h))
         })
-        .collect()
+        .collect();
+    (prints, contexts, of_parts)
+}
+
+/// The metric series about one service, task, target group or host, summed by that object:
+/// what a service's part reads of them goes into its own fingerprint, so a metrics answer
+/// arriving in batches re-runs the rules of the services it brought points for, not all.
+#[derive(Default)]
+struct SeriesOfParts<'a> {
+    /// By (cluster, service).
+    services: HashMap<(&'a str, &'a str), u64>,
+    /// By task id (Container Insights' per-task series).
+    tasks: HashMap<&'a str, u64>,
+    /// By the target group's dimension (`targetgroup/name/id`).
+    target_groups: HashMap<&'a str, u64>,
+    /// By EC2 instance id.
+    hosts: HashMap<&'a str, u64>,
+}
+
+impl<'a> SeriesOfParts<'a> {
+    /// Adds a series to the object it is about; false when it is about no one such object.
+    fn add(&mut self, key: &'a SeriesKey, hash: u64) -> bool {
+        let m = &key.metric;
+        let sum = if let Some(id) = m.dimension(crate::model::metric_catalog::TASK_ID) {
+            self.tasks.entry(id).or_default()
+        } else if let (Some(c), Some(s)) = (m.dimension("ClusterName"), m.dimension("ServiceName"))
+        {
+            self.services.entry((c, s)).or_default()
+        } else if let Some(tg) = m.dimension("TargetGroup") {
+            self.target_groups.entry(tg).or_default()
+        } else if let Some(id) = m.dimension("InstanceId") {
+            self.hosts.entry(id).or_default()
+        } else {
+            return false;
+        };
+        *sum = sum.wrapping_add(hash);
+        true
+    }
+
+    fn service(&self, s: &crate::model::Service) -> u64 {
+        let cluster = Input::cluster_name(&s.cluster_arn);
+        let own = self.services.get(&(cluster, s.name.as_str()));
+        let groups = s
+            .lb_bindings
+            .iter()
+            .map(|b| b.target_group_arn.as_str())
+            .chain(s.target_group_arns.iter().map(String::as_str))
+            .map(|tg| self.target_groups.get(target_group_dimension(tg)));
+        std::iter::once(own).chain(groups).fold(0u64, |h, sum| {
+            h.rotate_left(5) ^ sum.copied().unwrap_or_default()
+        })
+    }
+
+    fn task(&self, t: &crate::model::Task, host: Option<&str>) -> (u64, u64) {
+        let own = self.tasks.get(t.id()).copied().unwrap_or_default();
+        let host = host.and_then(|id| self.hosts.get(id)).copied();
+        (own, host.unwrap_or_default())
+    }
+}
+
+/// The metric dimension of a target group: its ARN's tail, `targetgroup/name/id`.
+fn target_group_dimension(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
 }
 
 /// Which clusters a metric series is about, by its dimensions: the cluster it names, the
@@ -338,8 +644,7 @@ impl<'a> SeriesOwners<'a> {
                     .map(|b| b.target_group_arn.as_str())
                     .chain(s.target_group_arns.iter().map(String::as_str));
                 for tg in groups {
-                    // The metric's dimension is the ARN's tail: `targetgroup/name/id`.
-                    let tail = tg.rsplit(':').next().unwrap_or(tg);
+                    let tail = target_group_dimension(tg);
                     owners.target_groups.entry(tail).or_default().push(name);
                 }
             }
@@ -386,7 +691,7 @@ mod tests {
         let mut h = Harness::new(scenario, 160, 45);
         h.press(keys);
         let mut cache = EngineCache::default();
-        let (mut reused, mut evaluated) = (0, 0);
+        let (mut reused, mut evaluated, mut reused_services) = (0, 0, 0);
         for step in 0..steps {
             h.advance(every);
             let job = h.engine_job();
@@ -397,7 +702,12 @@ mod tests {
                 let light = job.input_without_tasks();
                 let cut = evaluate(&job, &light, &mut nothing_kept, TimeDelta::zero());
                 assert_eq!(nothing_kept.last.reused, 0);
-                assert_eq!(cut, full, "{scenario} step {step}: cut by cluster");
+                assert_eq!(nothing_kept.last.services_reused, 0);
+                assert_eq!(
+                    in_order(&cut),
+                    in_order(&full),
+                    "{scenario} step {step}: cut by cluster and service"
+                );
 
                 // The job as the engine's thread runs it: the same findings, and the series
                 // the rules want worked out over every task as from the whole view.
@@ -405,7 +715,11 @@ mod tests {
                 due.wanted_due = true;
                 due.cache = Box::default();
                 let ran = due.run();
-                assert_eq!(ran.observations, full, "{scenario} step {step}: run");
+                assert_eq!(
+                    in_order(&ran.observations),
+                    in_order(&full),
+                    "{scenario} step {step}: run"
+                );
                 let change = ran.wanted.expect("due");
                 let (wanted, basis) =
                     (change.all.iter().cloned().collect::<Vec<_>>(), change.basis);
@@ -433,21 +747,57 @@ mod tests {
                 assert_eq!(cache.tasks, input.tasks.len(), "{scenario} step {step}");
                 reused += cache.last.reused;
                 evaluated += cache.last.evaluated;
+                reused_services += cache.last.services_reused;
                 for (name, mut part) in input.by_cluster() {
                     let kept = &cache.clusters[name];
                     assert!(job.now - kept.at < MAX_AGE, "{scenario}: {name} too old");
+                    // Each service's part: what its rules find over its current data at the
+                    // time its observations were taken.
+                    let services = part.by_service();
+                    assert_eq!(services.len(), kept.services.len(), "{scenario}: {name}");
+                    for (key, mut sub) in services {
+                        let held = &kept.services[&key.map(str::to_string)];
+                        assert!(job.now - held.at < MAX_AGE, "{scenario}: {name} {key:?}");
+                        sub.now = held.at;
+                        for (n, rule) in triage::rules::all().enumerate() {
+                            let expected = match rule.scope {
+                                Scope::Service => (rule.check)(&sub),
+                                Scope::Cluster => Vec::new(),
+                            };
+                            assert_eq!(
+                                held.per_rule[n], expected,
+                                "{scenario} step {step}: {name} {key:?} {} re-used over \
+                                 changed data",
+                                rule.id
+                            );
+                        }
+                    }
                     part.now = kept.at;
-                    let per_rule = triage::observe(&part);
-                    assert_eq!(
-                        per_rule, kept.per_rule,
-                        "{scenario} step {step}: {name} re-used over changed data"
-                    );
-                    let parents = triage::rules::correlate(&per_rule.concat(), &part);
+                    for (n, rule) in triage::rules::all().enumerate() {
+                        if rule.scope == Scope::Cluster {
+                            assert_eq!(
+                                kept.per_rule[n],
+                                (rule.check)(&part),
+                                "{scenario} step {step}: {name} {}",
+                                rule.id
+                            );
+                        }
+                    }
+                    let parents = triage::rules::correlate(&kept.per_rule.concat(), &part);
                     assert_eq!(parents, kept.parents, "{scenario} step {step}: {name}");
                 }
             });
         }
+        eprintln!("{scenario}: {reused_services} service parts re-used");
         (reused, evaluated)
+    }
+
+    /// The observations in an order of their own: cut by service, a rule's observations of one
+    /// cluster come service by service, not in the order the rule meets them in the whole.
+    fn in_order(observations: &[Observation]) -> Vec<String> {
+        let mut all: Vec<String> = observations.iter().map(|o| format!("{o:?}")).collect();
+        all.sort_unstable();
+        all
     }
 
     #[test]
@@ -459,6 +809,9 @@ mod tests {
             "sg-outage",
             "nat",
             "capacity",
+            "load-test-oom",
+            "slow-dependency",
+            "stuck-deploy",
         ] {
             let (reused, evaluated) = same_as_full(scenario, "", 24, 4);
             assert!(evaluated > 0, "{scenario}");
@@ -481,8 +834,9 @@ mod tests {
             panic!("no :stats popup: {}", h.render());
         };
         let expected = format!(
-            "re-evaluated {} cluster(s) and re-used {}",
-            reuse.evaluated, reuse.reused
+            "re-evaluated {} cluster(s) and re-used {} whose data had not changed; in those it \
+             re-evaluated, it judged {} service(s) again and re-used {}",
+            reuse.evaluated, reuse.reused, reuse.services_evaluated, reuse.services_reused
         );
         assert!(lines.iter().any(|l| l.contains(&expected)), "{lines:#?}");
     }
@@ -504,7 +858,8 @@ mod tests {
                 cache.last,
                 Reuse {
                     reused: clusters,
-                    evaluated: 0
+                    evaluated: 0,
+                    ..Reuse::default()
                 },
                 "nothing changed: every cluster re-used"
             );
@@ -516,6 +871,61 @@ mod tests {
             cache.last.reused, 0,
             "too old: every cluster evaluated again"
         );
+    }
+
+    #[test]
+    fn in_a_changed_cluster_only_the_changed_service_is_judged_again() {
+        use crate::model::Snapshot;
+        let mut h = Harness::new("default", 160, 45);
+        h.advance(40);
+        let job = h.engine_job();
+        h.state.triage.jobs.running = None;
+        let mut cache = EngineCache::default();
+        let long = TimeDelta::hours(1);
+        let first = evaluate(&job, &job.input_without_tasks(), &mut cache, long);
+        drop(job);
+        // One service of one cluster answered with another desired count.
+        let (query, mut services) = h
+            .state
+            .fleet
+            .slots()
+            .find_map(|(query, slot)| match slot.data.as_deref() {
+                Some(Snapshot::Services(v)) if v.len() > 1 => Some((query.clone(), v.clone())),
+                _ => None,
+            })
+            .expect("a cluster with services");
+        let cluster = query.cluster().unwrap().to_string();
+        services[0].desired += 3;
+        let changed = services[0].name.clone();
+        let now = h.state.now;
+        h.state.fleet.apply(
+            query,
+            1 << 40,
+            now,
+            Ok(Snapshot::Services(services.clone())),
+        );
+        let job = h.engine_job();
+        h.state.triage.jobs.running = None;
+        let second = evaluate(&job, &job.input_without_tasks(), &mut cache, long);
+        assert_eq!(cache.last.evaluated, 1, "{:?}", cache.last);
+        assert_eq!(cache.last.services_evaluated, 1, "{:?}", cache.last);
+        assert!(
+            cache.last.services_reused >= services.len() - 1,
+            "{:?}",
+            cache.last
+        );
+        // The service judged again is the one that changed: its under-replication is seen.
+        let about = |obs: &[Observation]| {
+            obs.iter()
+                .filter(|o| {
+                    o.rule == "service-under-replicated"
+                        && matches!(&o.subject, crate::model::Subject::Service { cluster: c, service }
+                            if *c == cluster && *service == changed)
+                })
+                .count()
+        };
+        assert_eq!(about(&first), 0);
+        assert_eq!(about(&second), 1, "{second:#?}");
     }
 
     #[test]

@@ -72,7 +72,9 @@ fn part<'p, 'a>(
 #[derive(Default)]
 pub struct Lookup<'a> {
     services: std::cell::OnceCell<HashMap<&'a str, HashMap<&'a str, usize>>>,
-    instances: std::cell::OnceCell<HashMap<String, usize>>,
+    /// Shared by the parts of a cluster cut by service, which hold the cluster's instances
+    /// whole and in the same order (1,200 services would each build it again).
+    instances: Arc<std::sync::OnceLock<HashMap<String, usize>>>,
 }
 
 /// Tasks by (cluster ARN, group), for [`Input::tasks_of`].
@@ -125,6 +127,65 @@ impl<'a> Input<'a> {
         }
         for &(c, g) in &self.nat_gateways {
             part(&mut parts, self, c).nat_gateways.push((c, g));
+        }
+        parts
+    }
+
+    /// One cluster's part (see [`Input::by_cluster`]) cut again by service: for each service
+    /// listed, by name, the part holding it, its tasks running and stopped and its log lines;
+    /// under `None`, the tasks and log lines of no service listed. Every part holds the
+    /// cluster, its instances and its NAT gateways whole. A rule of [`Scope::Service`] finds in
+    /// each part exactly what it finds about that part's objects in the whole cluster.
+    ///
+    /// [`Scope::Service`]: super::rules::Scope::Service
+    pub fn by_service(&self) -> std::collections::BTreeMap<Option<&'a str>, Input<'a>> {
+        use std::collections::{BTreeMap, HashMap};
+        fn part<'p, 'a>(
+            parts: &'p mut BTreeMap<Option<&'a str>, Input<'a>>,
+            whole: &Input<'a>,
+            key: Option<&'a str>,
+        ) -> &'p mut Input<'a> {
+            parts.entry(key).or_insert_with(|| {
+                let mut part = whole.empty_part();
+                part.clusters.clone_from(&whole.clusters);
+                part.instances.clone_from(&whole.instances);
+                part.nat_gateways.clone_from(&whole.nat_gateways);
+                part.lookup.instances = Arc::clone(&whole.lookup.instances);
+                part
+            })
+        }
+        let mut parts: BTreeMap<Option<&'a str>, Input<'a>> = BTreeMap::new();
+        part(&mut parts, self, None);
+        let names: std::collections::HashSet<&'a str> =
+            self.services.iter().map(|s| s.name.as_str()).collect();
+        let key_of = |t: &'a Task| -> Option<&'a str> {
+            t.service_name().filter(|name| names.contains(name))
+        };
+        for &s in &self.services {
+            part(&mut parts, self, Some(s.name.as_str()))
+                .services
+                .push(s);
+        }
+        // A log line goes with its service, else with the task it names (the rules that read
+        // it find its task in the same part), else with the tasks of no service.
+        let mut task_keys: HashMap<&str, Option<&'a str>> = HashMap::new();
+        if self.logs.iter().any(|l| l.service.is_none()) {
+            for &t in self.tasks.iter().chain(&self.stopped) {
+                task_keys.insert(t.arn.as_str(), key_of(t));
+            }
+        }
+        for &t in &self.tasks {
+            part(&mut parts, self, key_of(t)).tasks.push(t);
+        }
+        for &t in &self.stopped {
+            part(&mut parts, self, key_of(t)).stopped.push(t);
+        }
+        for &l in &self.logs {
+            let key = match l.service.as_deref() {
+                Some(name) => names.get(name).copied(),
+                None => task_keys.get(l.task_arn.as_str()).copied().flatten(),
+            };
+            part(&mut parts, self, key).logs.push(l);
         }
         parts
     }

@@ -130,9 +130,12 @@ pub fn stats_popup(report: &CallReport, coalesced: u64, engine: &crate::state::T
     let reuse = engine.last_reuse;
     lines.push(format!(
         "The last evaluation re-evaluated {} cluster(s) and re-used {} whose data had not \
-         changed (each is evaluated again at least every {} s).",
+         changed; in those it re-evaluated, it judged {} service(s) again and re-used {} \
+         (each is evaluated again at least every {} s).",
         reuse.evaluated,
         reuse.reused,
+        reuse.services_evaluated,
+        reuse.services_reused,
         crate::state::MAX_AGE.num_seconds()
     ));
     Popup::Describe {

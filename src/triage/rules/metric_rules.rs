@@ -24,7 +24,7 @@ mod util;
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::Rule;
+use super::{Rule, Scope};
 use crate::model::{
     Cluster, Insights, Instance, MetricId, NatGateway, Service, Task, metric_catalog as cat,
 };
@@ -34,101 +34,121 @@ pub static RULES: &[Rule] = &[
         id: elb_deregistration_timeout::ID,
         check: elb_deregistration_timeout::check,
         about: &elb_deregistration_timeout::ABOUT,
+        scope: Scope::Service,
     },
     Rule {
         id: target_unhealthy::RESPONSE_CODE_MISMATCH,
         check: target_unhealthy::check_response_code_mismatch,
         about: &target_unhealthy::ABOUT_RESPONSE_CODE_MISMATCH,
+        scope: Scope::Service,
     },
     Rule {
         id: target_unhealthy::TIMEOUT,
         check: target_unhealthy::check_timeout,
         about: &target_unhealthy::ABOUT_TIMEOUT,
+        scope: Scope::Service,
     },
     Rule {
         id: target_unhealthy::FAILED_HEALTH_CHECKS,
         check: target_unhealthy::check_failed_health_checks,
         about: &target_unhealthy::ABOUT_FAILED_HEALTH_CHECKS,
+        scope: Scope::Service,
     },
     Rule {
         id: target_az_not_enabled::ID,
         check: target_az_not_enabled::check,
         about: &target_az_not_enabled::ABOUT,
+        scope: Scope::Service,
     },
     Rule {
         id: health_check_grace::ID,
         check: health_check_grace::check,
         about: &health_check_grace::ABOUT,
+        scope: Scope::Service,
     },
     Rule {
         id: cpu_credits::EXHAUSTED,
         check: cpu_credits::check_exhausted,
         about: &cpu_credits::ABOUT_EXHAUSTED,
+        scope: Scope::Cluster,
     },
     Rule {
         id: cpu_credits::PLATEAU,
         check: cpu_credits::check_plateau,
         about: &cpu_credits::ABOUT_PLATEAU,
+        scope: Scope::Cluster,
     },
     Rule {
         id: service_cpu_saturated::ID,
         check: service_cpu_saturated::check,
         about: &service_cpu_saturated::ABOUT,
+        scope: Scope::Service,
     },
     Rule {
         id: instance_placement_hotspot::ID,
         check: instance_placement_hotspot::check,
         about: &instance_placement_hotspot::ABOUT,
+        scope: Scope::Cluster,
     },
     Rule {
         id: memory_leak_trend::ID,
         check: memory_leak_trend::check,
         about: &memory_leak_trend::ABOUT,
+        scope: Scope::Service,
     },
     Rule {
         id: memory_over_soft_limit::ID,
         check: memory_over_soft_limit::check,
         about: &memory_over_soft_limit::ABOUT,
+        scope: Scope::Service,
     },
     Rule {
         id: autoscaling::AT_MAX,
         check: autoscaling::check_at_max,
         about: &autoscaling::ABOUT_AT_MAX,
+        scope: Scope::Cluster,
     },
     Rule {
         id: autoscaling::SCALE_IN_SUSPENDED,
         check: autoscaling::check_scale_in_suspended,
         about: &autoscaling::ABOUT_SCALE_IN_SUSPENDED,
+        scope: Scope::Service,
     },
     Rule {
         id: alb_5xx_spike::ID,
         check: alb_5xx_spike::check,
         about: &alb_5xx_spike::ABOUT,
+        scope: Scope::Cluster,
     },
     Rule {
         id: target_response_time_spike::ID,
         check: target_response_time_spike::check,
         about: &target_response_time_spike::ABOUT,
+        scope: Scope::Service,
     },
     Rule {
         id: healthy_host_count_flapping::ID,
         check: healthy_host_count_flapping::check,
         about: &healthy_host_count_flapping::ABOUT,
+        scope: Scope::Service,
     },
     Rule {
         id: instance_status_check_failed::ID,
         check: instance_status_check_failed::check,
         about: &instance_status_check_failed::ABOUT,
+        scope: Scope::Cluster,
     },
     Rule {
         id: nat_connection_saturation::ID,
         check: nat_connection_saturation::check,
         about: &nat_connection_saturation::ABOUT,
+        scope: Scope::Cluster,
     },
     Rule {
         id: nat_drops_and_port_errors::ID,
         check: nat_drops_and_port_errors::check,
         about: &nat_drops_and_port_errors::ABOUT,
+        scope: Scope::Cluster,
     },
 ];
 

@@ -26,6 +26,26 @@ pub struct Rule {
     pub check: fn(&Input) -> Vec<Observation>,
     /// What the catalog (`ecsmon rules`, docs/triage.md) says about it.
     pub about: &'static About,
+    /// What one run of the rule must see to judge what it judges.
+    pub scope: Scope,
+}
+
+/// How much of a cluster a rule reads to judge one object: what the incremental engine may
+/// cut the view down to before running it (see `state::incremental`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One service at a time: run over one service's part of the view (the service, its tasks
+    /// running and stopped, its log lines; the cluster's instances, NAT gateways and every
+    /// shared map whole) it finds exactly what it finds about that service in the whole
+    /// cluster. Tasks of no service listed are a part of their own. Of the cluster itself it
+    /// reads only its tags, and of its instances only who they are, where (zone, subnet) and
+    /// whether they are usable (status, agent connected): a service's observations are
+    /// re-used while those hold, however the instances' counts and free resources move.
+    Service,
+    /// The whole cluster: it judges instances, NAT gateways or the cluster itself, compares a
+    /// service with the others (a load balancer shared between services, a task family's
+    /// stops across services), or reads the instances' free resources or attributes.
+    Cluster,
 }
 
 /// Every rule.
