@@ -37,6 +37,7 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 
+use crate::model::hash::FastMap;
 use crate::model::{History, Observation, Query, SeriesKey, Snapshot, Time};
 use crate::triage::rules::Scope;
 use crate::triage::{self, Input};
@@ -46,7 +47,7 @@ use super::EngineJob;
 /// What a fingerprint is summed up with.
 type Fingerprint = foldhash::quality::FoldHasher<'static>;
 
-type WeakSeries = std::sync::Weak<crate::model::hash::FastMap<SeriesKey, History>>;
+type WeakSeries = std::sync::Weak<FastMap<SeriesKey, History>>;
 
 /// The latest points of a series hashed into its fingerprint: more than CloudWatch revises.
 const REVISED_POINTS: usize = 15;
@@ -65,6 +66,8 @@ pub struct EngineCache {
     /// still names that map alone — its address is not reused while the weak hold lasts, and a
     /// write moves the series to a new one.
     series: Option<(WeakSeries, Vec<u64>)>,
+    /// Row prints of answers that came without them (see `RowPrints`).
+    rows: MadePrints,
     /// What the last evaluation did.
     pub last: Reuse,
     /// The running tasks the last evaluation judged (each cluster's, kept with its
@@ -150,7 +153,7 @@ pub fn evaluate<'a>(
             parts.insert(name, part);
         }
     }
-    let (prints, contexts, series) = fingerprints(job, light, &parts, cache);
+    let (prints, contexts, mut series) = fingerprints(job, light, &parts, cache);
     let mut reuse = Reuse::default();
     for (&name, part) in &mut parts {
         let print = prints.get(name).copied().unwrap_or_default();
@@ -172,6 +175,7 @@ pub fn evaluate<'a>(
             .map(|c| c.services)
             .unwrap_or_default();
         let context = contexts.get(name).copied().unwrap_or_default();
+        series.hosts_of_cluster(&part.instances);
         let (per_rule, services) = evaluate_cluster(
             job,
             name,
@@ -179,7 +183,7 @@ pub fn evaluate<'a>(
             (context, &series),
             before,
             max_age,
-            &mut reuse,
+            (&mut reuse, &mut cache.rows),
         );
         let parents = triage::rules::correlate(&per_rule.concat(), part);
         cache.clusters.insert(
@@ -197,6 +201,10 @@ pub fn evaluate<'a>(
     cache
         .clusters
         .retain(|name, _| parts.contains_key(name.as_str()));
+    // Prints of answers the fleet no longer holds, or of their older versions, go.
+    cache
+        .rows
+        .retain(|query, (version, _)| job.fleet.slot(query).is_some_and(|s| s.version == *version));
     cache.last = reuse;
     cache.tasks = parts
         .keys()
@@ -233,10 +241,10 @@ fn evaluate_cluster<'a>(
     context: (u64, &SeriesOfParts),
     mut before: HashMap<Option<String>, CachedPart>,
     max_age: TimeDelta,
-    reuse: &mut Reuse,
+    (reuse, made): (&mut Reuse, &mut MadePrints),
 ) -> (Vec<Vec<Observation>>, HashMap<Option<String>, CachedPart>) {
     let rules: Vec<&triage::rules::Rule> = triage::rules::all().collect();
-    let prints = RowPrints::of(job, cluster);
+    let prints = RowPrints::of(job, cluster, made);
     let mut kept = HashMap::new();
     let mut services: Vec<Vec<Vec<Observation>>> = Vec::new();
     for (key, sub) in part.by_service() {
@@ -280,17 +288,22 @@ fn evaluate_cluster<'a>(
     (per_rule, kept)
 }
 
-/// The prints the pollers made of the rows of a cluster's big answers (see
-/// [`Snapshot::fingerprint`]), by the row's address: hashing 60,000 tasks again at every
-/// evaluation would cost more than the rules of the few services that changed.
+/// Each row's print of a cluster's answers, by the row's address: the pollers' (see
+/// [`Snapshot::fingerprint`]) where they made them, else made here once per answer (`rows`
+/// keeps them while the answer's version holds). Hashing 60,000 tasks, or formatting 1,200
+/// services with their events, at every evaluation would cost more than the rules of the few
+/// services that changed.
 #[derive(Default)]
 struct RowPrints {
-    tasks: crate::model::hash::FastMap<usize, u64>,
-    services: crate::model::hash::FastMap<usize, u64>,
+    tasks: FastMap<usize, u64>,
+    services: FastMap<usize, u64>,
 }
 
+/// Row prints made by the engine, by answer: (its version, the prints).
+type MadePrints = HashMap<Query, (u64, Arc<Vec<u64>>)>;
+
 impl RowPrints {
-    fn of(job: &EngineJob, cluster: &str) -> Self {
+    fn of(job: &EngineJob, cluster: &str, made: &mut MadePrints) -> Self {
         let mut prints = RowPrints::default();
         fn address<T>(row: &T) -> usize {
             row as *const T as usize
@@ -299,16 +312,41 @@ impl RowPrints {
             if query.cluster().map(Input::cluster_name) != Some(cluster) {
                 continue;
             }
-            let (Some(data), Some(print)) = (slot.data.as_deref(), &slot.fingerprint) else {
+            let Some(data) = slot.data.as_deref() else {
                 continue;
             };
+            let len = match data {
+                Snapshot::Tasks(v) => v.len(),
+                Snapshot::Services(v) => v.len(),
+                _ => continue,
+            };
+            let rows = match &slot.fingerprint {
+                Some(print) if print.rows.len() == len => Arc::clone(&print.rows),
+                _ => match made.get(query) {
+                    Some((version, rows)) if *version == slot.version => Arc::clone(rows),
+                    _ => {
+                        let rows: Vec<u64> = match data {
+                            Snapshot::Tasks(v) => {
+                                v.iter().map(crate::model::hash::of_hash).collect()
+                            }
+                            Snapshot::Services(v) => {
+                                v.iter().map(crate::model::hash::of_debug).collect()
+                            }
+                            _ => continue,
+                        };
+                        let rows = Arc::new(rows);
+                        made.insert(query.clone(), (slot.version, Arc::clone(&rows)));
+                        rows
+                    }
+                },
+            };
             match data {
-                Snapshot::Tasks(v) if v.len() == print.rows.len() => prints
+                Snapshot::Tasks(v) => prints
                     .tasks
-                    .extend(v.iter().map(address).zip(print.rows.iter().copied())),
-                Snapshot::Services(v) if v.len() == print.rows.len() => prints
+                    .extend(v.iter().map(address).zip(rows.iter().copied())),
+                Snapshot::Services(v) => prints
                     .services
-                    .extend(v.iter().map(address).zip(print.rows.iter().copied())),
+                    .extend(v.iter().map(address).zip(rows.iter().copied())),
                 _ => {}
             }
         }
@@ -347,12 +385,11 @@ fn part_fingerprint(
         (prints.service(s), series.service(s)).hash(&mut h);
         service_extras(&mut h, whole, s);
     }
-    let host = |t: &crate::model::Task| whole.instance_of(t).map(|i| i.ec2_instance_id.as_str());
     for &t in &sub.tasks {
-        (prints.task(t), series.task(t, host(t))).hash(&mut h);
+        (prints.task(t), series.task(t)).hash(&mut h);
     }
     for &t in &sub.stopped {
-        series.task(t, host(t)).hash(&mut h);
+        series.task(t).hash(&mut h);
     }
     stops_and_logs(&mut h, whole, sub);
     h.finish()
@@ -560,13 +597,15 @@ fn fingerprints<'a>(
 #[derive(Default)]
 struct SeriesOfParts<'a> {
     /// By (cluster, service).
-    services: HashMap<(&'a str, &'a str), u64>,
+    services: FastMap<(&'a str, &'a str), u64>,
     /// By task id (Container Insights' per-task series).
-    tasks: HashMap<&'a str, u64>,
+    tasks: FastMap<&'a str, u64>,
     /// By the target group's dimension (`targetgroup/name/id`).
-    target_groups: HashMap<&'a str, u64>,
+    target_groups: FastMap<&'a str, u64>,
     /// By EC2 instance id.
-    hosts: HashMap<&'a str, u64>,
+    hosts: FastMap<&'a str, u64>,
+    /// The same, by instance ARN, for the cluster being judged.
+    host_arns: FastMap<&'a str, u64>,
 }
 
 impl<'a> SeriesOfParts<'a> {
@@ -603,10 +642,31 @@ impl<'a> SeriesOfParts<'a> {
         })
     }
 
-    fn task(&self, t: &crate::model::Task, host: Option<&str>) -> (u64, u64) {
-        let own = self.tasks.get(t.id()).copied().unwrap_or_default();
-        let host = host.and_then(|id| self.hosts.get(id)).copied();
-        (own, host.unwrap_or_default())
+    /// A task's own series, and its host's (by the host's ARN: see
+    /// [`SeriesOfParts::hosts_of_cluster`]). Skips the lookups when there is nothing to find:
+    /// they are made for each of 60,000 tasks.
+    fn task(&self, t: &crate::model::Task) -> (u64, u64) {
+        let own = (!self.tasks.is_empty())
+            .then(|| self.tasks.get(t.id()).copied())
+            .flatten();
+        let host = (!self.host_arns.is_empty())
+            .then(|| {
+                let arn = t.container_instance_arn.as_deref()?;
+                self.host_arns.get(arn).copied()
+            })
+            .flatten();
+        (own.unwrap_or_default(), host.unwrap_or_default())
+    }
+
+    /// The host series of `instances` (one cluster's), by the instance's ARN, as a task names
+    /// its host (the first of duplicates wins, as `Input::instance_of` finds it).
+    fn hosts_of_cluster(&mut self, instances: &[&'a crate::model::Instance]) {
+        self.host_arns.clear();
+        for i in instances {
+            if let Some(&sum) = self.hosts.get(i.ec2_instance_id.as_str()) {
+                self.host_arns.entry(i.arn.as_str()).or_insert(sum);
+            }
+        }
     }
 }
 

@@ -139,55 +139,51 @@ impl<'a> Input<'a> {
     ///
     /// [`Scope::Service`]: super::rules::Scope::Service
     pub fn by_service(&self) -> std::collections::BTreeMap<Option<&'a str>, Input<'a>> {
-        use std::collections::{BTreeMap, HashMap};
-        fn part<'p, 'a>(
-            parts: &'p mut BTreeMap<Option<&'a str>, Input<'a>>,
-            whole: &Input<'a>,
-            key: Option<&'a str>,
-        ) -> &'p mut Input<'a> {
-            parts.entry(key).or_insert_with(|| {
-                let mut part = whole.empty_part();
-                part.clusters.clone_from(&whole.clusters);
-                part.instances.clone_from(&whole.instances);
-                part.nat_gateways.clone_from(&whole.nat_gateways);
-                part.lookup.instances = Arc::clone(&whole.lookup.instances);
-                part
-            })
-        }
-        let mut parts: BTreeMap<Option<&'a str>, Input<'a>> = BTreeMap::new();
-        part(&mut parts, self, None);
-        let names: std::collections::HashSet<&'a str> =
-            self.services.iter().map(|s| s.name.as_str()).collect();
-        let key_of = |t: &'a Task| -> Option<&'a str> {
-            t.service_name().filter(|name| names.contains(name))
+        let new_part = || {
+            let mut part = self.empty_part();
+            part.clusters.clone_from(&self.clusters);
+            part.instances.clone_from(&self.instances);
+            part.nat_gateways.clone_from(&self.nat_gateways);
+            part.lookup.instances = Arc::clone(&self.lookup.instances);
+            part
         };
+        // Part 0 holds what belongs to no service listed.
+        let mut parts: Vec<(Option<&'a str>, Input<'a>)> = vec![(None, new_part())];
+        let mut by_name: crate::model::hash::FastMap<&'a str, usize> = Default::default();
         for &s in &self.services {
-            part(&mut parts, self, Some(s.name.as_str()))
-                .services
-                .push(s);
+            let n = *by_name.entry(s.name.as_str()).or_insert_with(|| {
+                parts.push((Some(s.name.as_str()), new_part()));
+                parts.len() - 1
+            });
+            parts[n].1.services.push(s);
+        }
+        let part_of = |t: &Task| {
+            let name = t.service_name();
+            name.and_then(|name| by_name.get(name).copied())
+                .unwrap_or(0)
+        };
+        for &t in &self.tasks {
+            parts[part_of(t)].1.tasks.push(t);
+        }
+        for &t in &self.stopped {
+            parts[part_of(t)].1.stopped.push(t);
         }
         // A log line goes with its service, else with the task it names (the rules that read
         // it find its task in the same part), else with the tasks of no service.
-        let mut task_keys: HashMap<&str, Option<&'a str>> = HashMap::new();
+        let mut task_parts: HashMap<&str, usize> = HashMap::new();
         if self.logs.iter().any(|l| l.service.is_none()) {
             for &t in self.tasks.iter().chain(&self.stopped) {
-                task_keys.insert(t.arn.as_str(), key_of(t));
+                task_parts.insert(t.arn.as_str(), part_of(t));
             }
         }
-        for &t in &self.tasks {
-            part(&mut parts, self, key_of(t)).tasks.push(t);
-        }
-        for &t in &self.stopped {
-            part(&mut parts, self, key_of(t)).stopped.push(t);
-        }
         for &l in &self.logs {
-            let key = match l.service.as_deref() {
-                Some(name) => names.get(name).copied(),
-                None => task_keys.get(l.task_arn.as_str()).copied().flatten(),
+            let n = match l.service.as_deref() {
+                Some(name) => by_name.get(name).copied(),
+                None => task_parts.get(l.task_arn.as_str()).copied(),
             };
-            part(&mut parts, self, key).logs.push(l);
+            parts[n.unwrap_or(0)].1.logs.push(l);
         }
-        parts
+        parts.into_iter().collect()
     }
 
     /// A part of this view holding no object yet (the shared data, looked up by key, whole).

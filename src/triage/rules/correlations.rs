@@ -523,9 +523,13 @@ fn cpu_starved_latency(v: &View) -> Option<Observation> {
 
 fn burstable_throttle(v: &View) -> Option<Observation> {
     let saturated = v.of(rule::CPU_SATURATED);
+    // Before the hosts: looking them up walks the service's tasks.
+    if saturated.is_empty() {
+        return None;
+    }
     let mut hosts = v.on_hosts(rule::CREDITS);
     hosts.extend(v.on_hosts(rule::PLATEAU));
-    if saturated.is_empty() || hosts.is_empty() {
+    if hosts.is_empty() {
         return None;
     }
     let mut names: Vec<String> = hosts
