@@ -163,7 +163,7 @@ impl EngineJob {
             tasks,
             stopped,
             stop_memory: &self.stop_memory,
-            instances: self.fleet.instances_since(self.fresh_since),
+            instances: self.fleet.instances_since(self.fresh_since).into(),
             series: &self.series,
             alarms: &self.alarms,
             target_health: &self.target_health,

@@ -500,7 +500,7 @@ fn fingerprints<'a>(
         for c in &part.clusters {
             (&c.name, &c.tags).hash(h);
         }
-        for i in &part.instances {
+        for i in part.instances.iter() {
             let place = (
                 &i.arn,
                 &i.ec2_instance_id,
@@ -694,7 +694,7 @@ impl<'a> SeriesOwners<'a> {
             clusters: parts.keys().copied().collect(),
         };
         for (&name, part) in parts {
-            for &i in &part.instances {
+            for &i in part.instances.iter() {
                 owners.instances.insert(i.ec2_instance_id.as_str(), name);
             }
             for &s in &part.services {

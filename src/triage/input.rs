@@ -26,7 +26,8 @@ pub struct Input<'a> {
     /// The memory history kept with each stop, by task ARN (the metrics store forgets a
     /// stopped task's series); read through [`Input::task_memory`].
     pub stop_memory: &'a HashMap<String, History>,
-    pub instances: Vec<&'a Instance>,
+    /// Shared, not copied, by the parts of a cluster cut by service (see [`Input::by_service`]).
+    pub instances: Arc<[&'a Instance]>,
     /// The CloudWatch series the console holds, by key.
     pub series: &'a crate::model::hash::FastMap<SeriesKey, History>,
     /// The region's CloudWatch alarms.
@@ -113,14 +114,16 @@ impl<'a> Input<'a> {
             let name = Self::cluster_name(&run[0].cluster_arn);
             part(&mut parts, self, name).stopped.extend_from_slice(run);
         }
+        let mut instances: BTreeMap<&'a str, Vec<&'a Instance>> = BTreeMap::new();
         for run in self
             .instances
             .chunk_by(|a, b| a.cluster_arn == b.cluster_arn)
         {
             let name = Self::cluster_name(&run[0].cluster_arn);
-            part(&mut parts, self, name)
-                .instances
-                .extend_from_slice(run);
+            instances.entry(name).or_default().extend_from_slice(run);
+        }
+        for (name, instances) in instances {
+            part(&mut parts, self, name).instances = instances.into();
         }
         for &l in &self.logs {
             part(&mut parts, self, l.cluster.as_str()).logs.push(l);
@@ -142,7 +145,7 @@ impl<'a> Input<'a> {
         let new_part = || {
             let mut part = self.empty_part();
             part.clusters.clone_from(&self.clusters);
-            part.instances.clone_from(&self.instances);
+            part.instances = Arc::clone(&self.instances);
             part.nat_gateways.clone_from(&self.nat_gateways);
             part.lookup.instances = Arc::clone(&self.lookup.instances);
             part
@@ -195,7 +198,7 @@ impl<'a> Input<'a> {
             tasks: Vec::new(),
             stopped: Vec::new(),
             stop_memory: self.stop_memory,
-            instances: Vec::new(),
+            instances: Arc::new([]),
             series: self.series,
             alarms: self.alarms,
             target_health: self.target_health,

@@ -47,7 +47,7 @@ const HOLD: TimeDelta = TimeDelta::minutes(10);
 
 pub fn check(input: &Input) -> Vec<Observation> {
     let mut clusters: BTreeMap<&str, Vec<&Instance>> = BTreeMap::new();
-    for &i in &input.instances {
+    for &i in input.instances.iter() {
         if i.status == "ACTIVE" {
             clusters
                 .entry(Input::cluster_name(&i.cluster_arn))

@@ -24,7 +24,7 @@ const WINDOW: i64 = 3;
 
 pub fn check(input: &Input) -> Vec<Observation> {
     let mut out = Vec::new();
-    for &i in &input.instances {
+    for &i in input.instances.iter() {
         let metric = cat::instance_status_check(i);
         if !input.held(&metric, WINDOW, |v| v >= 1.0) {
             continue;
