@@ -130,13 +130,15 @@ pub fn stats_popup(report: &CallReport, coalesced: u64, engine: &crate::state::T
     let reuse = engine.last_reuse;
     lines.push(format!(
         "The last evaluation re-evaluated {} cluster(s) and re-used {} whose data had not \
-         changed; in those it re-evaluated, it judged {} service(s) again and re-used {} \
-         (each is evaluated again at least every {} s).",
+         changed (each is evaluated again at least every {} s).",
         reuse.evaluated,
         reuse.reused,
-        reuse.services_evaluated,
-        reuse.services_reused,
         crate::state::MAX_AGE.num_seconds()
+    ));
+    lines.push(format!(
+        "In the clusters it re-evaluated, it judged {} service(s) again and re-used {} whose \
+         own data had not changed.",
+        reuse.services_evaluated, reuse.services_reused,
     ));
     Popup::Describe {
         title: "AWS calls".into(),
