@@ -125,26 +125,38 @@ impl Snapshot {
     /// table to remake only the cells of the rows that changed. Made where the answer is
     /// received, off the UI loop.
     pub fn fingerprint(&self) -> Option<Fingerprint> {
-        match self {
+        let weight = match self {
             // A service carries its events: ten times a task's text, or so.
-            Snapshot::Services(v) => fingerprint_of(v, v.len() * 10, super::hash::of_debug),
+            Snapshot::Services(v) => v.len() * 10,
+            Snapshot::Tasks(v) => v.len(),
+            Snapshot::Instances(v) => v.len(),
+            _ => return None,
+        };
+        if weight < FINGERPRINT_FROM {
+            return None;
+        }
+        self.row_prints().map(fingerprint_of)
+    }
+
+    /// Each row's print, whatever the answer's size (what [`Snapshot::fingerprint`] is made of;
+    /// the triage engine makes them itself for answers too small to come with them). `None`
+    /// for answers whose rows are not printed.
+    pub fn row_prints(&self) -> Option<Vec<u64>> {
+        match self {
+            Snapshot::Services(v) => Some(v.iter().map(super::hash::of_debug).collect()),
             // Hashed, not formatted: the focused pane's 60,000 tasks are answered every few
             // seconds, and formatting them cost the poller more than the loop's comparison.
-            Snapshot::Tasks(v) => fingerprint_of(v, v.len(), super::hash::of_hash),
-            Snapshot::Instances(v) => fingerprint_of(v, v.len(), super::hash::of_debug),
+            Snapshot::Tasks(v) => Some(v.iter().map(super::hash::of_hash).collect()),
+            Snapshot::Instances(v) => Some(v.iter().map(super::hash::of_debug).collect()),
             _ => None,
         }
     }
 }
 
-fn fingerprint_of<T>(items: &[T], weight: usize, print: fn(&T) -> u64) -> Option<Fingerprint> {
-    if weight < FINGERPRINT_FROM {
-        return None;
-    }
-    let rows: Vec<u64> = items.iter().map(print).collect();
+fn fingerprint_of(rows: Vec<u64>) -> Fingerprint {
     let bytes: Vec<u8> = rows.iter().flat_map(|r| r.to_le_bytes()).collect();
-    Some(Fingerprint {
+    Fingerprint {
         whole: super::hash::stable(&[&bytes]),
         rows: std::sync::Arc::new(rows),
-    })
+    }
 }

@@ -325,14 +325,8 @@ impl RowPrints {
                 _ => match made.get(query) {
                     Some((version, rows)) if *version == slot.version => Arc::clone(rows),
                     _ => {
-                        let rows: Vec<u64> = match data {
-                            Snapshot::Tasks(v) => {
-                                v.iter().map(crate::model::hash::of_hash).collect()
-                            }
-                            Snapshot::Services(v) => {
-                                v.iter().map(crate::model::hash::of_debug).collect()
-                            }
-                            _ => continue,
+                        let Some(rows) = data.row_prints() else {
+                            continue;
                         };
                         let rows = Arc::new(rows);
                         made.insert(query.clone(), (slot.version, Arc::clone(&rows)));
@@ -636,7 +630,10 @@ impl<'a> SeriesOfParts<'a> {
             .iter()
             .map(|b| b.target_group_arn.as_str())
             .chain(s.target_group_arns.iter().map(String::as_str))
-            .map(|tg| self.target_groups.get(target_group_dimension(tg)));
+            .map(|tg| {
+                crate::model::arn::target_group_dimension(tg)
+                    .and_then(|tg| self.target_groups.get(tg))
+            });
         std::iter::once(own).chain(groups).fold(0u64, |h, sum| {
             h.rotate_left(5) ^ sum.copied().unwrap_or_default()
         })
@@ -670,11 +667,6 @@ impl<'a> SeriesOfParts<'a> {
     }
 }
 
-/// The metric dimension of a target group: its ARN's tail, `targetgroup/name/id`.
-fn target_group_dimension(arn: &str) -> &str {
-    arn.rsplit(':').next().unwrap_or(arn)
-}
-
 /// Which clusters a metric series is about, by its dimensions: the cluster it names, the
 /// cluster of the instance, target group or NAT gateway it names. A series traced to none is
 /// shared by every cluster's fingerprint.
@@ -704,8 +696,9 @@ impl<'a> SeriesOwners<'a> {
                     .map(|b| b.target_group_arn.as_str())
                     .chain(s.target_group_arns.iter().map(String::as_str));
                 for tg in groups {
-                    let tail = target_group_dimension(tg);
-                    owners.target_groups.entry(tail).or_default().push(name);
+                    if let Some(tail) = crate::model::arn::target_group_dimension(tg) {
+                        owners.target_groups.entry(tail).or_default().push(name);
+                    }
                 }
             }
             for &(_, g) in &part.nat_gateways {
