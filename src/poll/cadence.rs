@@ -1,8 +1,9 @@
 //! How often the focused pane is polled. Live is right while things change or the operator is
 //! at the keys; a steady view nobody touches does not need 5-second polls. So the focused
 //! pane's cadence stretches toward the background cadence the longer the view stays quiet —
-//! no key, no changed answer, no new finding — and snaps back to the focused cadence on any of
-//! them, so the first key after a quiet spell brings a fresh answer at once.
+//! no key, no changed answer, no new finding about its cluster (in a pane of thousands of
+//! rows: nothing moved on screen) — and snaps back to the focused cadence on any of them, so
+//! the first key after a quiet spell brings a fresh answer at once.
 
 use std::time::Duration;
 
@@ -17,13 +18,25 @@ pub fn stretched(focused: Duration, background: Duration, quiet: Duration) -> Du
 }
 
 /// The last time something happened that the operator would want to see live: a key (or
-/// mouse, or paste), the focused pane's answer changing, a finding opening.
+/// mouse, or paste), the focused pane's answer changing, a finding opening about its cluster
+/// (about anything, for a pane of no one cluster). A big answer (printed row by row) counts
+/// only by what moved on screen, rows or badges: a steady screen over 60,000 tasks, of which
+/// some start or stop every few seconds and some have findings, is quiet.
 pub fn quiet_since(state: &State) -> Time {
-    let changed = state
-        .fleet
-        .slot(&state.focused().pane.query())
-        .and_then(|slot| slot.changed_at);
-    let finding = state.triage.last_opened();
+    let view = state.focused();
+    let slot = state.fleet.slot(&view.pane.query());
+    let (changed, finding) = match (slot, view.on_screen) {
+        // A big answer: what moved on screen, its rows or their findings' badges.
+        (Some(slot), Some(seen)) if slot.fingerprint.is_some() && seen.version == slot.version => {
+            (Some(seen.changed_at), None)
+        }
+        // A finding about another cluster changes nothing this pane shows (the header's
+        // counts come from the engine, whose polls keep their own cadence).
+        (slot, _) => (
+            slot.and_then(|s| s.changed_at),
+            state.triage.last_opened(view.pane.cluster()),
+        ),
+    };
     [Some(state.last_input), changed, finding]
         .into_iter()
         .flatten()

@@ -109,12 +109,13 @@ impl Triage {
     }
 
     /// Active findings, most severe first, then most recently opened.
-    /// When the newest active finding opened: no list built or sorted (the header asks on
-    /// every frame).
-    pub fn last_opened(&self) -> Option<Time> {
+    /// When the newest active finding opened, of those about `cluster` when one is named: no
+    /// list built or sorted (the header asks on every frame).
+    pub fn last_opened(&self, cluster: Option<&str>) -> Option<Time> {
         self.findings
             .values()
             .filter(|f| f.is_active())
+            .filter(|f| cluster.is_none_or(|c| f.current.subject.cluster() == c))
             .map(|f| f.opened_at)
             .max()
     }
@@ -564,6 +565,26 @@ mod tests {
         }
         assert_eq!(tr.task_badge("t1"), Some((Severity::Warning, 1)));
         assert_eq!(tr.task_badge("t2"), None);
+    }
+
+    #[test]
+    fn the_last_opening_is_the_newest_active_findings_in_the_cluster_asked_about() {
+        let mut tr = Triage::default();
+        assert_eq!(tr.last_opened(None), None);
+        tr.apply_at(t(0), vec![obs("r", Severity::Warning)]);
+        let elsewhere = Observation::new(
+            "r",
+            Severity::Warning,
+            Subject::Cluster {
+                cluster: "staging".into(),
+            },
+            "staging is unwell",
+        );
+        tr.apply_at(t(30), vec![obs("r", Severity::Warning), elsewhere]);
+        assert_eq!(tr.last_opened(None), Some(t(30)));
+        assert_eq!(tr.last_opened(Some("prod")), Some(t(0)));
+        assert_eq!(tr.last_opened(Some("staging")), Some(t(30)));
+        assert_eq!(tr.last_opened(Some("test")), None);
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub use row_cache::{Narrowed, Reading, RowCache, RowKeys};
 pub use status::{Level, Status};
 pub use taskdefs::{TaskDefCache, TaskDefText, TaskDefsView};
 pub use timeline::{Timeline, TimelineEntry, TimelineKind};
-pub use view::{SortSpec, View};
+pub use view::{OnScreen, SortSpec, View};
 pub use wanted_metrics::{WantedChange, WantedMetrics};
 
 use crate::config::Refresh;

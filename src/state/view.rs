@@ -11,6 +11,20 @@ pub struct SortSpec {
     pub reverse: bool,
 }
 
+/// What the rows on screen were at the last answer, for the focused pane's cadence
+/// (`poll::cadence`): a pane of thousands gets an answer unlike the one before whenever a task
+/// starts or stops anywhere in it, so whether the operator saw anything move is whether these
+/// rows did. Worked out only for answers printed row by row (the big ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnScreen {
+    /// The answer (`Slot::version`) it was worked out for: another answer, and it says nothing.
+    pub version: u64,
+    /// The rows on screen, in order: their prints, hashed together.
+    pub print: u64,
+    /// When they last differed from the rows on screen before.
+    pub changed_at: crate::model::Time,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
     pub pane: Pane,
@@ -31,6 +45,8 @@ pub struct View {
     pub label: Option<String>,
     /// What rebuilding `rows` reuses while the data stays the same answer.
     pub cache: RowCache,
+    /// The rows on screen at the last big answer.
+    pub on_screen: Option<OnScreen>,
 }
 
 impl View {
@@ -46,6 +62,7 @@ impl View {
             selected_key: None,
             label: None,
             cache: RowCache::default(),
+            on_screen: None,
         }
     }
 

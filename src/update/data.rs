@@ -273,3 +273,119 @@ fn clear_error_of(state: &mut State, query: &Query) {
         state.status = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Task, TaskScope};
+    use crate::state::{Pane, View};
+    use std::time::Duration;
+
+    /// A cluster's answer of `n` running tasks, the tasks at `stopped` stopped instead.
+    fn tasks(n: usize, stopped: &[usize]) -> Snapshot {
+        Snapshot::Tasks(
+            (0..n)
+                .map(|i| Task {
+                    arn: format!("arn:aws:ecs:eu-west-1:123456789012:task/core/{i:032x}").into(),
+                    last_status: if stopped.contains(&i) {
+                        "STOPPED"
+                    } else {
+                        "RUNNING"
+                    }
+                    .into(),
+                    ..Task::default()
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_big_pane_whose_rows_on_screen_stay_the_same_stretches_its_cadence() {
+        let start = crate::testkit::fixed_now();
+        let refresh = crate::config::Config::defaults().refresh;
+        let mut state = State::new(Default::default(), start, refresh, (120, 40));
+        let pane = Pane::Tasks {
+            scope: TaskScope::Cluster {
+                cluster: "core".into(),
+            },
+            stopped: false,
+        };
+        let query = pane.query();
+        state.nav.push(View::new(pane));
+        const N: usize = 3_000;
+        // Answers come every 5 s, the `seq`th at 5 × `seq` seconds.
+        let answer = |state: &mut State, seq: u64, stopped: &[usize]| {
+            state.now = start + chrono::TimeDelta::seconds(5 * seq as i64);
+            let data = tasks(N, stopped);
+            let fingerprint = data.fingerprint();
+            assert!(fingerprint.is_some(), "a big answer is printed row by row");
+            loaded(state, query.clone(), seq, state.now, Ok(data), fingerprint);
+        };
+        let focused = |state: &State| crate::poll::cadence::focused(state);
+        answer(&mut state, 1, &[]);
+        // Two quiet minutes in which every answer differs from the one before, but only in a
+        // row far below the screen.
+        for seq in 2..=25 {
+            answer(&mut state, seq, &[N - 1 - seq as usize]);
+            assert_ne!(
+                state.fleet.slot(&query).unwrap().changed_at,
+                None,
+                "the answer changed"
+            );
+        }
+        assert_eq!(focused(&state), Duration::from_secs(30));
+        assert_eq!(
+            crate::poll::cadence::shown(&state),
+            Some(Duration::from_secs(30)),
+            "the header says so"
+        );
+
+        // A finding about a task below the screen: nothing moved on screen.
+        let finding_on = |state: &mut State, item: usize| {
+            let task_arn = match &**state.fleet.slot(&query).unwrap().data.as_ref().unwrap() {
+                Snapshot::Tasks(tasks) => tasks[item].arn.to_string(),
+                _ => unreachable!(),
+            };
+            let subject = crate::model::Subject::Task {
+                cluster: "core".into(),
+                service: None,
+                task_arn,
+            };
+            let obs = crate::model::Observation::new(
+                "task-oom-killed",
+                crate::model::Severity::Critical,
+                subject,
+                "OOM-killed",
+            );
+            state.triage.apply(state.now, vec![obs], false);
+            rows::note_focused_on_screen(state);
+        };
+        finding_on(&mut state, N - 100);
+        assert_eq!(focused(&state), Duration::from_secs(30));
+        // One about a task on screen (its badge shows): live again.
+        finding_on(&mut state, 3);
+        assert_eq!(focused(&state), Duration::from_secs(5));
+        answer(&mut state, 26, &[]);
+        answer(&mut state, 50, &[]);
+        assert_eq!(focused(&state), Duration::from_secs(30));
+
+        // A row on screen moves: live again.
+        answer(&mut state, 51, &[0]);
+        assert_eq!(focused(&state), Duration::from_secs(5));
+        // As it does for a row below once the operator scrolled down to it.
+        for seq in 52..=75 {
+            answer(&mut state, seq, &[0]);
+        }
+        assert_eq!(focused(&state), Duration::from_secs(30));
+        state.focused_mut().offset = N - 50;
+        answer(&mut state, 76, &[0]);
+        answer(&mut state, 100, &[0]);
+        assert_eq!(
+            focused(&state),
+            Duration::from_secs(30),
+            "scrolled, nothing moved"
+        );
+        answer(&mut state, 101, &[0, N - 45]);
+        assert_eq!(focused(&state), Duration::from_secs(5));
+    }
+}

@@ -209,6 +209,7 @@ fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
             triage::evaluated(state, id, result);
             // The engine let go of the rows: the describes held meanwhile go in.
             data::take_held(state, true);
+            rows::note_focused_on_screen(state);
             vec![]
         }
         Action::TaskDefinitionLoaded { arn, result } => {

@@ -7,6 +7,7 @@
 //! or metric values sees them as of the row's latest change (an identical answer keeps them;
 //! an answer where a few of 100,000 rows changed remakes those few).
 
+use std::hash::Hasher;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -439,9 +440,68 @@ pub fn refresh_all(state: &mut State, query: &crate::model::Query) {
         metrics: &state.metrics,
         triage: &state.triage,
     };
+    let height = layout::list_rows(state);
     for view in state.nav.iter_mut().filter(|v| &v.pane.query() == query) {
         refresh(view, &state.fleet, &ctx, state.stopped_window);
+        note_on_screen(view, &state.fleet, &ctx, height);
     }
+}
+
+/// Notes whether the rows on screen moved with the answer just taken in or the findings just
+/// judged ([`View::on_screen`]), for answers printed row by row; the others' cadence follows
+/// the whole answer. A row moves when its print or its findings' badge does. The count of rows
+/// is left out on purpose: in a pane of 60,000 tasks it moves with every task started or
+/// stopped anywhere, and the header says when the cadence is stretched.
+fn note_on_screen(view: &mut View, fleet: &Fleet, ctx: &RowCtx, height: usize) {
+    let Some(slot) = fleet.slot(&view.pane.query()) else {
+        return;
+    };
+    let Some(prints) = slot.fingerprint.as_ref().map(|f| &f.rows) else {
+        view.on_screen = None;
+        return;
+    };
+    let on_screen: Vec<usize> = view
+        .rows
+        .iter()
+        .skip(view.offset)
+        .take(height)
+        .copied()
+        .collect();
+    let mut hasher = crate::model::hash::hasher();
+    for &item in &on_screen {
+        hasher.write_u64(prints.get(item).copied().unwrap_or_default());
+    }
+    with_table!(panes::items(&view.pane, fleet), |items, cols, _key| {
+        for column in cols.iter().filter(|c| c.findings) {
+            for row in on_screen.iter().filter_map(|&item| items.get(item)) {
+                hasher.write((column.text)(row, ctx).as_bytes());
+            }
+        }
+    });
+    let print = hasher.finish();
+    let changed_at = match view.on_screen {
+        Some(seen) if seen.print == print => seen.changed_at,
+        // A row or a badge moved (or the operator scrolled: a key, quiet ends anyway).
+        Some(_) => ctx.now,
+        None => slot.changed_at.unwrap_or(ctx.now),
+    };
+    view.on_screen = Some(crate::state::OnScreen {
+        version: slot.version,
+        print,
+        changed_at,
+    });
+}
+
+/// After the findings were judged again: whether a badge on screen moved.
+pub fn note_focused_on_screen(state: &mut State) {
+    let height = layout::list_rows(state);
+    let ctx = RowCtx {
+        now: state.now,
+        metrics: &state.metrics,
+        triage: &state.triage,
+    };
+    let view = state.nav.last_mut().expect("never empty");
+    note_on_screen(view, &state.fleet, &ctx, height);
 }
 
 /// Rebuilds every view's rows after the navigation was replaced at once (a finding's jump, a
