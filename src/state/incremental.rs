@@ -75,16 +75,6 @@ pub struct EngineCache {
     pub tasks: usize,
 }
 
-impl EngineCache {
-    /// The running tasks the last evaluation judged in these clusters (by name).
-    pub fn tasks_in<'a>(&self, clusters: impl Iterator<Item = &'a str>) -> usize {
-        clusters
-            .filter_map(|name| self.clusters.get(name))
-            .map(|c| c.tasks)
-            .sum()
-    }
-}
-
 #[derive(Debug, Clone)]
 struct Cached {
     fingerprint: u64,
@@ -787,14 +777,11 @@ mod tests {
                 expected.sort_unstable();
                 expected.dedup();
                 assert_eq!(wanted, expected, "{scenario} step {step}: wanted series");
-                let enhanced = |t: &crate::model::Task| {
-                    input.clusters.iter().any(|c| {
-                        c.container_insights == crate::model::Insights::Enhanced
-                            && c.name == Input::cluster_name(&t.cluster_arn)
-                    })
-                };
-                let with_series = input.tasks.iter().filter(|t| enhanced(t)).count();
-                assert_eq!(basis.2, with_series, "{scenario} step {step}");
+                let task_series = wanted
+                    .iter()
+                    .filter(|m| m.dimension(crate::model::metric_catalog::TASK_ID).is_some())
+                    .count();
+                assert_eq!(basis.2, task_series, "{scenario} step {step}");
 
                 let _ = evaluate(&job, &light, &mut cache, MAX_AGE);
                 assert_eq!(cache.tasks, input.tasks.len(), "{scenario} step {step}");

@@ -18,7 +18,7 @@ use crate::model::Observation;
 
 pub use about::{About, Limit, Read, Value};
 pub use correlations::{CORRELATIONS, Correlation, correlate};
-pub use metric_rules::{Watched, wanted_metrics};
+pub use metric_rules::{Watched, task_memory_series, wanted_metrics, wanted_metrics_with};
 
 pub struct Rule {
     /// The catalog's id.
