@@ -449,15 +449,7 @@ type Run<'a, T> = (Option<Time>, &'a [T], Arc<[u32]>);
 /// (millions of small allocations) would stall the UI loop for longer than a frame.
 const DROP_LATER_FROM: usize = 5_000;
 
-/// What becomes of the memory of a big answer once it is freed.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Release {
-    /// Kept by the allocator: the next answer to the same query fills it again.
-    Keep,
-    /// Given back to the system (the allocator keeps freed pages otherwise, so leaving a
-    /// 60,000-task pane would not lower the resident memory).
-    ToSystem,
-}
+use super::dropper::Release;
 
 /// Drops an answer, off the UI loop when it is big and this was its last reference.
 fn drop_later(data: Arc<Snapshot>, release: Release) {
@@ -470,27 +462,7 @@ fn drop_later(data: Arc<Snapshot>, release: Release) {
     if !big || Arc::strong_count(&data) > 1 {
         return;
     }
-    type Dropped = (Arc<Snapshot>, Release);
-    static DROPPER: std::sync::LazyLock<Option<std::sync::mpsc::Sender<Dropped>>> =
-        std::sync::LazyLock::new(|| {
-            let (tx, rx) = std::sync::mpsc::channel::<Dropped>();
-            std::thread::Builder::new()
-                .name("drop-answers".into())
-                .spawn(move || {
-                    for (data, release) in rx {
-                        drop(data);
-                        if release == Release::ToSystem {
-                            crate::memory::release_to_system();
-                        }
-                    }
-                })
-                .ok()
-                .map(|_| tx)
-        });
-    if let Some(tx) = DROPPER.as_ref() {
-        // A send fails only if the thread is gone: the answer is then dropped here.
-        let _ = tx.send((data, release));
-    }
+    super::dropper::drop_elsewhere(Box::new(data), release);
 }
 
 #[cfg(test)]

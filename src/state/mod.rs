@@ -2,6 +2,7 @@
 
 mod chart;
 mod dialogs;
+mod dropper;
 mod engine;
 mod findings;
 mod fleet;
@@ -23,6 +24,7 @@ mod wanted_metrics;
 
 pub use chart::{Chart, ChartLine, ChartWindow};
 pub use dialogs::{MAX_DESIRED, ScaleDialog, TargetHealthView, parse_desired};
+pub use dropper::{Release, drop_elsewhere};
 pub use engine::{EngineJob, EngineJobs, Evaluated, JobHandOff};
 pub use findings::{CLEAR_AFTER, Triage};
 pub use fleet::{Fleet, Progress, Slot};

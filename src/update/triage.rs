@@ -352,7 +352,9 @@ pub fn evaluated(state: &mut State, id: u64, result: Result<Box<Evaluated>, Stri
     if let Some(change) = evaluated.wanted {
         // Only what changed is gone through here: 20,000 series on the biggest fleets.
         crate::update::metrics::engine_wants(state, &change);
-        state.triage.metrics_wanted = change.all;
+        let before = std::mem::replace(&mut state.triage.metrics_wanted, change.all);
+        // 20,000 series' ids freed here would hold the UI loop for longer than a frame.
+        crate::state::drop_elsewhere(Box::new(before), crate::state::Release::Keep);
         state.triage.metrics_wanted_at = Some(evaluated.at);
         state.triage.metrics_wanted_basis = change.basis;
     }
