@@ -1,6 +1,6 @@
 use super::{TaskDefRef, Time};
 
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct Service {
     pub arn: String,
     pub name: String,
@@ -68,7 +68,7 @@ impl Service {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct LbBinding {
     pub target_group_arn: String,
     pub container_name: String,
@@ -76,7 +76,7 @@ pub struct LbBinding {
 }
 
 /// How ECS replaces tasks in a deployment.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct DeploymentConfig {
     pub minimum_healthy_percent: Option<u32>,
     pub maximum_percent: Option<u32>,
@@ -84,7 +84,7 @@ pub struct DeploymentConfig {
     pub rollback: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct Deployment {
     pub id: String,
     /// PRIMARY, ACTIVE, INACTIVE.
@@ -101,7 +101,7 @@ pub struct Deployment {
     pub updated_at: Option<Time>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct ServiceEvent {
     pub id: String,
     pub at: Time,
