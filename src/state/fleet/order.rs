@@ -27,32 +27,24 @@ impl PartialEq for KeyOrder {
 
 impl KeyOrder {
     /// The positions of `rows` in the order of `key`, for data `version`: sorted here when the
-    /// version is another than the last one's, starting from the last order (an answer
-    /// mostly lists the rows the one before did, in the same order, so it is nearly sorted).
+    /// version is another than the last one's.
     pub fn of<'a, T>(
         &self,
         version: u64,
         rows: &'a [T],
         key: impl Fn(&'a T) -> &'a str,
     ) -> Arc<[u32]> {
-        let previous = {
+        {
             let held = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            match held.as_ref() {
-                Some(s) if s.version == version && s.positions.len() == rows.len() => {
-                    return Arc::clone(&s.positions);
-                }
-                Some(s) if s.positions.len() == rows.len() => Some(Arc::clone(&s.positions)),
-                _ => None,
+            if let Some(s) = held.as_ref()
+                && s.version == version
+                && s.positions.len() == rows.len()
+            {
+                return Arc::clone(&s.positions);
             }
-        };
+        }
         // Sorted without the lock held: the UI loop may ask for another version meanwhile.
-        let mut positions: Vec<u32> = match previous {
-            Some(p) => p.to_vec(),
-            None => (0..rows.len() as u32).collect(),
-        };
-        // Stable, and quick on a nearly sorted start (it finds the runs already in order).
-        positions.sort_by(|&a, &b| key(&rows[a as usize]).cmp(key(&rows[b as usize])));
-        let positions: Arc<[u32]> = positions.into();
+        let positions: Arc<[u32]> = sorted_by_key(rows, key).into();
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(Sorted {
             version,
             positions: Arc::clone(&positions),
@@ -65,6 +57,44 @@ impl KeyOrder {
     pub fn version(&self) -> Option<u64> {
         self.0.lock().unwrap().as_ref().map(|s| s.version)
     }
+}
+
+/// The positions of `rows` in the order of their keys (ties in their own order). Each key is
+/// read once into the 16 bytes that follow the prefix all keys share: 60,000 task ARNs
+/// compared whole, each in its own allocation, took 100 ms a sort; their heads compare as
+/// numbers in one array, and only rows whose heads are equal compare their keys.
+fn sorted_by_key<'a, T>(rows: &'a [T], key: impl Fn(&'a T) -> &'a str) -> Vec<u32> {
+    let Some(first) = rows.first().map(&key) else {
+        return Vec::new();
+    };
+    let mut shared = first.len();
+    for row in rows {
+        let k = key(row).as_bytes();
+        shared = first.as_bytes()[..shared]
+            .iter()
+            .zip(k)
+            .take_while(|(a, b)| a == b)
+            .count();
+    }
+    let head = |k: &str| {
+        let mut bytes = [0u8; 16];
+        let tail = &k.as_bytes()[shared..];
+        let n = tail.len().min(16);
+        bytes[..n].copy_from_slice(&tail[..n]);
+        u128::from_be_bytes(bytes)
+    };
+    let mut keyed: Vec<(u128, u32)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| (head(key(row)), i as u32))
+        .collect();
+    // A shorter key's head is padded with zeros: heads order as their keys do, or are equal.
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| key(&rows[a.1 as usize]).cmp(key(&rows[b.1 as usize])))
+            .then(a.1.cmp(&b.1))
+    });
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 #[cfg(test)]
@@ -93,6 +123,26 @@ mod tests {
         let clone = order.clone();
         assert_eq!(clone.version(), Some(3));
         assert_eq!(sorted(&clone, 3, &["d", "a"]), ["a", "d"]);
+    }
+
+    #[test]
+    fn rows_sort_as_their_keys_compared_whole_ties_in_their_own_order() {
+        let keys = [
+            "arn:aws:ecs:r:1:task/core/ffff",
+            "arn:aws:ecs:r:1:task/core/0123456789abcdef0123",
+            "arn:aws:ecs:r:1:task/core/0123456789abcdef0122",
+            "arn:aws:ecs:r:1:task/core/0",
+            "arn:aws:ecs:r:1:task/core/0\u{0}",
+            "arn:aws:ecs:r:1:task/core/0",
+            "arn:aws:ecs:r:1:task/core/",
+            "arn:aws:ecs:r:1:task/core/ffff",
+            "arn:aws:ecs:r:1:task/a",
+        ];
+        let mut expected: Vec<u32> = (0..keys.len() as u32).collect();
+        expected.sort_by(|&a, &b| keys[a as usize].cmp(keys[b as usize]));
+        assert_eq!(sorted_by_key(&keys, |k| k), expected);
+        assert!(sorted_by_key(&[] as &[&str], |k| k).is_empty());
+        assert_eq!(sorted_by_key(&["only"], |k| k), [0]);
     }
 
     #[test]
