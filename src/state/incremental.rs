@@ -73,6 +73,13 @@ pub struct EngineCache {
     /// The running tasks the last evaluation judged (each cluster's, kept with its
     /// observations: a re-used cluster's tasks are not read again).
     pub tasks: usize,
+    /// The tasks' own series last worked out (`EngineJob::run`), with the answers and the
+    /// watched tasks they were worked out from: the same again, not another pass over them.
+    pub task_series: Option<(
+        u64,
+        Arc<triage::rules::Watched>,
+        Vec<crate::model::MetricId>,
+    )>,
 }
 
 #[derive(Debug, Clone)]
