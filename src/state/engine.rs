@@ -16,12 +16,12 @@ use crate::triage::{self, Input};
 
 use super::Fleet;
 
-/// (services, instances, the tasks' own series, NAT gateways, a hash of the tasks' own
-/// series) the rules saw: when it changes, the series they want are worked out again. The
-/// tasks' own series are worked out at every evaluation (one pass over the tasks of the
-/// clusters that have them): on `--demo huge` 79,000 such tasks come and go every few
-/// seconds, and working out all 20,000 series again for each change was a sixth of the idle
-/// console's CPU; only a change among the tasks someone watches changes what is asked for.
+/// (services, instances, the tasks' own series: how many, and a hash of them, NAT gateways)
+/// the rules saw: when it changes, the series they want are worked out again. The tasks' own
+/// series are worked out first (`EngineJob::task_series`, re-used while their answers and the
+/// watched tasks stay): on `--demo huge` 79,000 tasks of enhanced clusters come and go every
+/// few seconds, and working out all 20,000 series again for each change was a sixth of the
+/// idle console's CPU; only a change among the tasks someone watches changes what is asked for.
 pub type Basis = (usize, usize, usize, usize, u64);
 
 /// Everything one evaluation reads, frozen.
