@@ -66,8 +66,8 @@ pub struct EngineCache {
     /// still names that map alone — its address is not reused while the weak hold lasts, and a
     /// write moves the series to a new one.
     series: Option<(WeakSeries, Vec<u64>)>,
-    /// Row prints of answers that came without them (see `RowPrints`).
-    rows: MadePrints,
+    /// What is worked out once per answer (see `RowPrints`).
+    rows: PerAnswer,
     /// What the last evaluation did.
     pub last: Reuse,
     /// The running tasks the last evaluation judged (each cluster's, kept with its
@@ -198,10 +198,9 @@ pub fn evaluate<'a>(
     cache
         .clusters
         .retain(|name, _| parts.contains_key(name.as_str()));
-    // Prints of answers the fleet no longer holds, or of their older versions, go.
-    cache
-        .rows
-        .retain(|query, (version, _)| job.fleet.slot(query).is_some_and(|s| s.version == *version));
+    // What was worked out of answers the fleet no longer holds, or of their older versions,
+    // goes.
+    cache.rows.retain(&job.fleet);
     cache.last = reuse;
     cache.tasks = parts
         .keys()
@@ -238,7 +237,7 @@ fn evaluate_cluster<'a>(
     context: (u64, &SeriesOfParts),
     mut before: HashMap<Option<String>, CachedPart>,
     max_age: TimeDelta,
-    (reuse, made): (&mut Reuse, &mut MadePrints),
+    (reuse, made): (&mut Reuse, &mut PerAnswer),
 ) -> (Vec<Vec<Observation>>, HashMap<Option<String>, CachedPart>) {
     let rules: Vec<&triage::rules::Rule> = triage::rules::all().collect();
     let prints = RowPrints::of(job, cluster, made);
@@ -292,15 +291,58 @@ fn evaluate_cluster<'a>(
 /// services that changed.
 #[derive(Default)]
 struct RowPrints {
-    tasks: FastMap<usize, u64>,
+    /// With each task's [`TaskIdent`].
+    tasks: FastMap<usize, (u64, TaskIdent)>,
     services: FastMap<usize, u64>,
 }
 
-/// Row prints made by the engine, by answer: (its version, the prints).
-type MadePrints = HashMap<Query, (u64, Arc<Vec<u64>>)>;
+/// What the engine works out once per answer, by answer: (its version, what it worked out).
+#[derive(Debug, Clone, Default)]
+struct PerAnswer {
+    /// The row prints of answers that came without them.
+    prints: HashMap<Query, (u64, Arc<Vec<u64>>)>,
+    /// Each task's [`TaskIdent`], of every tasks answer.
+    idents: HashMap<Query, (u64, Arc<Vec<TaskIdent>>)>,
+}
+
+impl PerAnswer {
+    /// Keeps what was worked out of the answers `fleet` holds, in the versions it holds.
+    fn retain(&mut self, fleet: &super::Fleet) {
+        let held =
+            |query: &Query, version: u64| fleet.slot(query).is_some_and(|s| s.version == version);
+        self.prints
+            .retain(|query, (version, _)| held(query, *version));
+        self.idents
+            .retain(|query, (version, _)| held(query, *version));
+    }
+}
+
+/// What a task's part fingerprint looks its series up by, hashed once per answer: its id
+/// (its own series) and its host's ARN (the host's). A 60,000-task cluster's tasks are not
+/// read again by name, nor their names hashed, at each evaluation.
+#[derive(Debug, Clone, Copy)]
+struct TaskIdent {
+    id: u64,
+    host: Option<u64>,
+}
+
+impl TaskIdent {
+    fn of(t: &crate::model::Task) -> Self {
+        TaskIdent {
+            id: ident(t.id()),
+            host: t.container_instance_arn.as_deref().map(ident),
+        }
+    }
+}
+
+/// A name's hash, standing for it in [`SeriesOfParts`]' lookups by task id and host ARN (two
+/// names share one with a chance of 2⁻⁶⁴, as two fingerprints do).
+fn ident(name: &str) -> u64 {
+    crate::model::hash::of_hash(&name)
+}
 
 impl RowPrints {
-    fn of(job: &EngineJob, cluster: &str, made: &mut MadePrints) -> Self {
+    fn of(job: &EngineJob, cluster: &str, made: &mut PerAnswer) -> Self {
         let mut prints = RowPrints::default();
         fn address<T>(row: &T) -> usize {
             row as *const T as usize
@@ -319,22 +361,33 @@ impl RowPrints {
             };
             let rows = match &slot.fingerprint {
                 Some(print) if print.rows.len() == len => Arc::clone(&print.rows),
-                _ => match made.get(query) {
+                _ => match made.prints.get(query) {
                     Some((version, rows)) if *version == slot.version => Arc::clone(rows),
                     _ => {
                         let Some(rows) = data.row_prints() else {
                             continue;
                         };
                         let rows = Arc::new(rows);
-                        made.insert(query.clone(), (slot.version, Arc::clone(&rows)));
+                        made.prints
+                            .insert(query.clone(), (slot.version, Arc::clone(&rows)));
                         rows
                     }
                 },
             };
             match data {
-                Snapshot::Tasks(v) => prints
-                    .tasks
-                    .extend(v.iter().map(address).zip(rows.iter().copied())),
+                Snapshot::Tasks(v) => {
+                    let idents = match made.idents.get(query) {
+                        Some((version, idents)) if *version == slot.version => Arc::clone(idents),
+                        _ => {
+                            let idents = Arc::new(v.iter().map(TaskIdent::of).collect::<Vec<_>>());
+                            made.idents
+                                .insert(query.clone(), (slot.version, Arc::clone(&idents)));
+                            idents
+                        }
+                    };
+                    let rows = rows.iter().copied().zip(idents.iter().copied());
+                    prints.tasks.extend(v.iter().map(address).zip(rows));
+                }
                 Snapshot::Services(v) => prints
                     .services
                     .extend(v.iter().map(address).zip(rows.iter().copied())),
@@ -344,12 +397,13 @@ impl RowPrints {
         prints
     }
 
-    fn task(&self, t: &crate::model::Task) -> u64 {
+    /// A task's print and [`TaskIdent`].
+    fn task(&self, t: &crate::model::Task) -> (u64, TaskIdent) {
         let address = t as *const _ as usize;
         self.tasks
             .get(&address)
             .copied()
-            .unwrap_or_else(|| crate::model::hash::of_hash(t))
+            .unwrap_or_else(|| (crate::model::hash::of_hash(t), TaskIdent::of(t)))
     }
 
     fn service(&self, s: &crate::model::Service) -> u64 {
@@ -377,10 +431,11 @@ fn part_fingerprint(
         service_extras(&mut h, whole, s);
     }
     for &t in &sub.tasks {
-        (prints.task(t), series.task(t)).hash(&mut h);
+        let (print, ident) = prints.task(t);
+        (print, series.task(ident)).hash(&mut h);
     }
     for &t in &sub.stopped {
-        series.task(t).hash(&mut h);
+        series.task(TaskIdent::of(t)).hash(&mut h);
     }
     stops_and_logs(&mut h, whole, sub);
     h.finish()
@@ -589,14 +644,14 @@ fn fingerprints<'a>(
 struct SeriesOfParts<'a> {
     /// By (cluster, service).
     services: FastMap<(&'a str, &'a str), u64>,
-    /// By task id (Container Insights' per-task series).
-    tasks: FastMap<&'a str, u64>,
+    /// By task id (Container Insights' per-task series), as its [`ident`].
+    tasks: FastMap<u64, u64>,
     /// By the target group's dimension (`targetgroup/name/id`).
     target_groups: FastMap<&'a str, u64>,
     /// By EC2 instance id.
     hosts: FastMap<&'a str, u64>,
-    /// The same, by instance ARN, for the cluster being judged.
-    host_arns: FastMap<&'a str, u64>,
+    /// The same, by the [`ident`] of the instance's ARN, for the cluster being judged.
+    host_arns: FastMap<u64, u64>,
 }
 
 impl<'a> SeriesOfParts<'a> {
@@ -604,7 +659,7 @@ impl<'a> SeriesOfParts<'a> {
     fn add(&mut self, key: &'a SeriesKey, hash: u64) -> bool {
         let m = &key.metric;
         let sum = if let Some(id) = m.dimension(crate::model::metric_catalog::TASK_ID) {
-            self.tasks.entry(id).or_default()
+            self.tasks.entry(ident(id)).or_default()
         } else if let (Some(c), Some(s)) = (m.dimension("ClusterName"), m.dimension("ServiceName"))
         {
             self.services.entry((c, s)).or_default()
@@ -639,15 +694,12 @@ impl<'a> SeriesOfParts<'a> {
     /// A task's own series, and its host's (by the host's ARN: see
     /// [`SeriesOfParts::hosts_of_cluster`]). Skips the lookups when there is nothing to find:
     /// they are made for each of 60,000 tasks.
-    fn task(&self, t: &crate::model::Task) -> (u64, u64) {
+    fn task(&self, t: TaskIdent) -> (u64, u64) {
         let own = (!self.tasks.is_empty())
-            .then(|| self.tasks.get(t.id()).copied())
+            .then(|| self.tasks.get(&t.id).copied())
             .flatten();
         let host = (!self.host_arns.is_empty())
-            .then(|| {
-                let arn = t.container_instance_arn.as_deref()?;
-                self.host_arns.get(arn).copied()
-            })
+            .then(|| self.host_arns.get(&t.host?).copied())
             .flatten();
         (own.unwrap_or_default(), host.unwrap_or_default())
     }
@@ -658,7 +710,7 @@ impl<'a> SeriesOfParts<'a> {
         self.host_arns.clear();
         for i in instances {
             if let Some(&sum) = self.hosts.get(i.ec2_instance_id.as_str()) {
-                self.host_arns.entry(i.arn.as_str()).or_insert(sum);
+                self.host_arns.entry(ident(&i.arn)).or_insert(sum);
             }
         }
     }
