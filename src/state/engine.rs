@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::model::{
-    Alarm, History, LogSample, Observation, ScalingBounds, SeriesKey, TargetGroupHealth, Task,
-    TaskDefinition, Time,
+    Alarm, History, LogSample, Observation, Query, ScalingBounds, SeriesKey, TargetGroupHealth,
+    Task, TaskDefinition, Time,
 };
 use crate::triage::{self, Input};
 
@@ -129,10 +129,12 @@ impl EngineJob {
         let answers = self
             .fleet
             .slots()
+            // The tasks answers of those clusters (a services answer changes nothing here).
             .filter(|(query, _)| {
-                query.cluster().is_some_and(|c| {
-                    with_series.contains(crate::model::metric_catalog::cluster_of(c))
-                })
+                matches!(query, Query::Tasks { .. } | Query::Task { .. })
+                    && query.cluster().is_some_and(|c| {
+                        with_series.contains(crate::model::metric_catalog::cluster_of(c))
+                    })
             })
             .map(|(query, slot)| {
                 let fresh = slot.fetched_at.is_some_and(|at| at >= self.fresh_since);
@@ -145,19 +147,17 @@ impl EngineJob {
         {
             return series.clone();
         }
-        let tasks = self.tasks_in(with_series);
+        // Only the watched tasks: the rules want no series of the others.
+        let arns: Vec<&str> = self.watched.tasks.iter().map(String::as_str).collect();
+        let tasks = self.fleet.picked_tasks_since(
+            self.fresh_since,
+            |c| with_series.contains(c),
+            &arns,
+            self.watched.service_picker(),
+        );
         let series = triage::rules::task_memory_series(&light.clusters, &tasks, &self.watched);
         cache.task_series = Some((answers, Arc::clone(&self.watched), series.clone()));
         series
-    }
-
-    /// The running tasks of these clusters (the rules want series of their own only for the
-    /// tasks of [`EngineJob::clusters_with_task_series`]).
-    fn tasks_in<'a>(&'a self, clusters: &BTreeSet<&str>) -> Vec<&'a Task> {
-        clusters
-            .iter()
-            .flat_map(|c| self.fleet.cluster_tasks_since(self.fresh_since, c))
-            .collect()
     }
 
     /// The clusters whose tasks have series of their own (Container Insights `enhanced`), by

@@ -276,6 +276,64 @@ impl Fleet {
         tasks
     }
 
+    /// The tasks not stopped of the clusters `of_cluster` picks (by name) that are named in
+    /// `arns` or that `of_service` picks, as [`Fleet::cluster_tasks_since`] gives each
+    /// cluster's: the latest copy of each, in ARN order. A few watched tasks out of 80,000
+    /// are found without sorting them all, nor reading every task's ARN: the named ones are
+    /// looked up in each answer's ARN order. `of_service` must judge a task by what all its
+    /// copies share (its service): a copy it leaves out must not hide another.
+    pub fn picked_tasks_since(
+        &self,
+        since: Time,
+        of_cluster: impl Fn(&str) -> bool,
+        arns: &[&str],
+        of_service: impl Fn(&Task) -> bool,
+    ) -> Vec<&Task> {
+        let mut picked = Vec::new();
+        for (query, slot) in &self.slots {
+            let Some(data) = slot.data.as_deref() else {
+                continue;
+            };
+            let of = query
+                .cluster()
+                .map(crate::model::metric_catalog::cluster_of);
+            if slot.fetched_at.is_none_or(|at| at < since) || !of.is_some_and(&of_cluster) {
+                continue;
+            }
+            let rows = match data {
+                Snapshot::Tasks(v) => &v[..],
+                Snapshot::Task(Some(t)) => std::slice::from_ref(&**t),
+                _ => continue,
+            };
+            // A row still loading has no status yet (not stopped, not running).
+            let of_service = |t: &&Task| !t.loading && of_service(t);
+            // The rows in the answer's own order: a pass over memory in order.
+            let mut found: Vec<&Task> = rows.iter().filter(of_service).collect();
+            if !arns.is_empty() {
+                let order = slot.order.of(slot.version, rows, |t| t.arn.as_str());
+                for &arn in arns {
+                    let first = order.partition_point(|&i| rows[i as usize].arn.as_str() < arn);
+                    found.extend(
+                        order[first..]
+                            .iter()
+                            .map(|&i| &rows[i as usize])
+                            .take_while(|t| t.arn.as_str() == arn)
+                            // Those of a service picked are in already.
+                            .filter(|t| !t.loading && !of_service(t)),
+                    );
+                }
+            }
+            picked.extend(
+                found
+                    .into_iter()
+                    .map(|t| (t.arn.as_str(), slot.fetched_at, t)),
+            );
+        }
+        let mut tasks = latest_copies(picked);
+        tasks.retain(|t| !t.is_stopped());
+        tasks
+    }
+
     /// The ARNs of the tasks of `cluster` with these ids, from any answer, without
     /// deduplicating the cluster's tasks first (a log batch names a handful of tasks, a cluster
     /// may have 60,000). The tasks of `service` are looked at first, and only they when they
@@ -430,11 +488,7 @@ impl Fleet {
                     .map(|item| (key(item), *fetched_at, item)),
             );
         }
-        // The latest copy first (of copies fetched in the same instant, any: the slots are in
-        // no particular order anyway).
-        all.sort_by(|a, b| a.0.cmp(b.0).then_with(|| b.1.cmp(&a.1)));
-        all.dedup_by(|later, first| later.0 == first.0);
-        all.into_iter().map(|(_, _, item)| item).collect()
+        latest_copies(all)
     }
 
     fn data(&self, query: &Query) -> Option<&Snapshot> {
@@ -452,6 +506,15 @@ const DROP_LATER_FROM: usize = 5_000;
 use super::dropper::Release;
 
 /// Drops an answer, off the UI loop when it is big and this was its last reference.
+/// Each key's latest copy of (key, fetched at, item), in key order: of copies fetched in the
+/// same instant, any (the slots are in no particular order anyway); of copies in one answer,
+/// the first.
+fn latest_copies<'a, T>(mut all: Vec<(&'a str, Option<Time>, &'a T)>) -> Vec<&'a T> {
+    all.sort_by(|a, b| a.0.cmp(b.0).then_with(|| b.1.cmp(&a.1)));
+    all.dedup_by(|later, first| later.0 == first.0);
+    all.into_iter().map(|(_, _, item)| item).collect()
+}
+
 fn drop_later(data: Arc<Snapshot>, release: Release) {
     let big = match &*data {
         Snapshot::Tasks(v) => v.len() >= DROP_LATER_FROM,
@@ -629,6 +692,125 @@ mod tests {
         let both = read(&fleet);
         assert_eq!(ids(&both), ["a", "b", "c", "d"], "two answers");
         assert_eq!(both[1].1, "UNHEALTHY", "the latest copy");
+    }
+
+    #[test]
+    fn picked_tasks_are_the_clusters_tasks_the_pick_keeps_latest_copies_in_arn_order() {
+        let mut fleet = Fleet::default();
+        let task = |cluster: &str, id: &str, status: &str| Task {
+            arn: format!("arn:aws:ecs:us-east-1:1:task/{cluster}/{id}").into(),
+            cluster_arn: format!("arn:aws:ecs:us-east-1:1:cluster/{cluster}").into(),
+            last_status: status.into(),
+            ..Task::default()
+        };
+        let scope = |cluster: &str| Query::Tasks {
+            scope: crate::model::TaskScope::Cluster {
+                cluster: cluster.into(),
+            },
+            stopped: false,
+        };
+        let one = |id| Query::Task {
+            cluster: "c".into(),
+            task: id,
+        };
+        fleet.apply(
+            scope("c"),
+            1,
+            t(10),
+            Ok(Snapshot::Tasks(vec![
+                task("c", "d", "RUNNING"),
+                task("c", "b", "RUNNING"),
+                task("c", "a", "RUNNING"),
+                task("c", "e", "RUNNING"),
+            ])),
+        );
+        fleet.apply(
+            scope("other"),
+            2,
+            t(10),
+            Ok(Snapshot::Tasks(vec![task("other", "a", "RUNNING")])),
+        );
+        // A newer copy of b says it stopped; a newer copy of d is still loading (no status).
+        let stopped = task("c", "b", "STOPPED");
+        fleet.apply(
+            one("b".into()),
+            3,
+            t(20),
+            Ok(Snapshot::Task(Some(Box::new(stopped)))),
+        );
+        let loading = Task {
+            loading: true,
+            ..task("c", "d", "")
+        };
+        fleet.apply(
+            one("d".into()),
+            4,
+            t(20),
+            Ok(Snapshot::Task(Some(Box::new(loading)))),
+        );
+        let id = |t: &&Task| t.arn.rsplit('/').next().unwrap_or_default().to_string();
+        let all: Vec<String> = fleet
+            .cluster_tasks_since(t(0), "c")
+            .iter()
+            .map(id)
+            .collect();
+        assert_eq!(
+            all,
+            ["a", "d", "e"],
+            "b stopped, d's loading copy hides nothing"
+        );
+        // d by its ARN, a by its service (e's is another).
+        let d = "arn:aws:ecs:us-east-1:1:task/c/d";
+        let of_service = |t: &Task| t.arn.ends_with("/a") || t.arn.ends_with("/b");
+        let pick = |t: &Task| t.arn.as_str() == d || of_service(t);
+        let picked: Vec<String> = fleet
+            .picked_tasks_since(t(0), |c| c == "c", &[d], of_service)
+            .iter()
+            .map(id)
+            .collect();
+        let expected: Vec<String> = fleet
+            .cluster_tasks_since(t(0), "c")
+            .into_iter()
+            .filter(|t| pick(t))
+            .map(|t| id(&t))
+            .collect();
+        assert_eq!(picked, expected);
+        assert_eq!(picked, ["a", "d"]);
+        // Of several clusters, in ARN order.
+        let both: Vec<String> = fleet
+            .picked_tasks_since(t(0), |_| true, &[], |t| t.arn.ends_with("/a"))
+            .iter()
+            .map(|t| t.arn.to_string())
+            .collect();
+        assert_eq!(
+            both,
+            [
+                "arn:aws:ecs:us-east-1:1:task/c/a",
+                "arn:aws:ecs:us-east-1:1:task/other/a"
+            ]
+        );
+        // Answers fetched before `since` are not read.
+        assert!(
+            fleet
+                .picked_tasks_since(t(15), |_| true, &[d], |_| true)
+                .is_empty()
+        );
+        // Named ones are found in every answer of the cluster, only once when also picked
+        // by their service.
+        let named = |arns: &[&str], of_service: fn(&Task) -> bool| -> Vec<String> {
+            fleet
+                .picked_tasks_since(t(0), |c| c == "c", arns, of_service)
+                .iter()
+                .map(id)
+                .collect()
+        };
+        let a = "arn:aws:ecs:us-east-1:1:task/c/a";
+        let b = "arn:aws:ecs:us-east-1:1:task/c/b";
+        let e = "arn:aws:ecs:us-east-1:1:task/c/e";
+        assert_eq!(named(&[e, a], |_| false), ["a", "e"]);
+        assert_eq!(named(&[a, a], |t| t.arn.ends_with("/a")), ["a"]);
+        assert!(named(&[b], |_| false).is_empty(), "b's latest copy stopped");
+        assert!(named(&["arn:aws:ecs:us-east-1:1:task/c/zz"], |_| false).is_empty());
     }
 
     #[test]

@@ -263,10 +263,34 @@ pub struct Watched {
     pub services: HashSet<(String, String)>,
 }
 
+impl Watched {
+    /// Whether a task is watched: named, or of a watched service. The sets are borrowed, so
+    /// that 80,000 tasks are looked up without a copy of their names each.
+    pub fn picker(&self) -> impl Fn(&Task) -> bool + '_ {
+        let of_service = self.service_picker();
+        let arns: FastSet<&str> = self.tasks.iter().map(String::as_str).collect();
+        move |t: &Task| arns.contains(t.arn.as_str()) || of_service(t)
+    }
+
+    /// Whether a task is of a watched service: what every copy of a task shares, so copies
+    /// from several answers are picked alike.
+    pub fn service_picker(&self) -> impl Fn(&Task) -> bool + '_ {
+        let services: FastSet<(&str, &str)> = self
+            .services
+            .iter()
+            .map(|(c, s)| (c.as_str(), s.as_str()))
+            .collect();
+        move |t: &Task| {
+            !services.is_empty()
+                && t.service_name()
+                    .is_some_and(|s| services.contains(&(cat::cluster_of(&t.cluster_arn), s)))
+        }
+    }
+}
+
 /// Running tasks of enhanced clusters that someone watches ([`Watched`]), taken in turn from
-/// each service (then standalone tasks) up to the cap. One pass over the tasks of every
-/// enhanced cluster (79,000 on `--demo huge`), at every evaluation: the lookups are the fast
-/// hasher's, and a cluster's setting is looked up once per run of its tasks.
+/// each service (then standalone tasks) up to the cap. `tasks` may hold others besides (the
+/// engine hands it only the watched ones, `Fleet::picked_tasks_since`).
 pub fn task_memory_series<'a>(
     clusters: &[&Cluster],
     tasks: &[&'a Task],
@@ -277,18 +301,7 @@ pub fn task_memory_series<'a>(
         .filter(|c| c.container_insights == Insights::Enhanced)
         .map(|c| c.name.as_str())
         .collect();
-    // Borrowed, so that 60,000 tasks are looked up without a copy of their names each.
-    let services: FastSet<(&str, &str)> = watched
-        .services
-        .iter()
-        .map(|(c, s)| (c.as_str(), s.as_str()))
-        .collect();
-    let arns: FastSet<&str> = watched.tasks.iter().map(String::as_str).collect();
-    let watches = |t: &Task, cluster: &str| {
-        arns.contains(t.arn.as_str())
-            || t.service_name()
-                .is_some_and(|s| services.contains(&(cluster, s)))
-    };
+    let watches = watched.picker();
     // The tasks come cluster by cluster.
     let mut last: Option<(&str, bool)> = None;
     let mut in_enhanced = |cluster: &'a str| match last {
@@ -305,7 +318,7 @@ pub fn task_memory_series<'a>(
             continue;
         }
         let cluster = cat::cluster_of(&t.cluster_arn);
-        if in_enhanced(cluster) && watches(t, cluster) {
+        if in_enhanced(cluster) && watches(t) {
             groups
                 .entry((cluster, t.group.as_str()))
                 .or_default()
