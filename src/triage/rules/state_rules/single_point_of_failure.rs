@@ -40,7 +40,9 @@ fn observe(input: &Input, s: &Service) -> Option<Observation> {
         .tasks_of(s)
         .filter(|t| t.last_status == "RUNNING")
         .collect();
-    if tasks.len() < 2 {
+    // Spread over zones and hosts: nothing to check against the cluster (the common case; it
+    // spares a scan of the cluster's instances per service).
+    if tasks.len() < 2 || spread(&tasks) {
         return None;
     }
     let task_azs: BTreeSet<&str> = tasks.iter().map(|t| t.availability_zone.as_str()).collect();
@@ -48,11 +50,6 @@ fn observe(input: &Input, s: &Service) -> Option<Observation> {
         .iter()
         .map(|t| t.container_instance_arn.as_deref())
         .collect();
-    // Spread over zones and hosts: nothing to check against the cluster (the common case; it
-    // spares a scan of the cluster's instances per service).
-    if task_azs.len() > 1 && hosts.len() > 1 {
-        return None;
-    }
     let cluster = Input::cluster_name(&s.cluster_arn);
     let instances: Vec<_> = input.instances_of(cluster).filter(|i| usable(i)).collect();
     let cluster_azs: BTreeSet<&str> = instances
@@ -100,6 +97,22 @@ fn observe(input: &Input, s: &Service) -> Option<Observation> {
     )
 }
 
+/// Whether the tasks sit in more than one zone and on more than one host: told by comparing
+/// each with the first, without the sets below (a service of thousands of tasks, at every
+/// evaluation, mostly spread).
+fn spread(tasks: &[&Task]) -> bool {
+    let Some(first) = tasks.first() else {
+        return false;
+    };
+    let zones = tasks
+        .iter()
+        .any(|t| t.availability_zone != first.availability_zone);
+    zones
+        && tasks
+            .iter()
+            .any(|t| t.container_instance_arn != first.container_instance_arn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +149,24 @@ mod tests {
             check(&f.input())[0].message,
             "web: all 2 tasks are in eu-west-1a — a single AZ/host failure takes the service down"
         );
+    }
+
+    #[test]
+    fn one_host_fires_even_when_its_tasks_name_two_zones() {
+        // Spread over zones but not over hosts (a host's tasks reported in two zones): the one
+        // host still takes the service down.
+        let mut f = bunched();
+        f.tasks[1].availability_zone = "eu-west-1b".into();
+        let found = check(&f.input());
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.contains("and on i-1"),
+            "{}",
+            found[0].message
+        );
+        // Spread over both: quiet (the check that spares the cluster's instances).
+        f.tasks[1].container_instance_arn = Some(instance_arn("i-2").into());
+        assert!(check(&f.input()).is_empty());
     }
 
     #[test]
