@@ -356,28 +356,21 @@ pub fn read_ahead_schedule(state: &mut State) -> Vec<crate::action::Effect> {
 /// Reads the next slice of the focused view's cells.
 pub fn read_ahead(state: &mut State) {
     state.cells_asked = false;
-    let ctx = RowCtx {
-        now: state.now,
-        metrics: &state.metrics,
-        triage: &state.triage,
-    };
-    let view = state.nav.last_mut().expect("never empty");
+    let (nav, fleet, ctx) = views_and_ctx(state);
+    let view = nav.last_mut().expect("never empty");
     if !reads_ahead(view) {
         return;
     }
     let prepared = Prepared {
         ctx: &ctx,
-        prints: row_prints(&state.fleet, view),
+        prints: row_prints(fleet, view),
     };
     let cache = &mut view.cache;
     // The same columns as `refresh` reads (a stopped tasks pane's too: its filter on recent
     // stops keeps rows, not cells).
-    with_table!(
-        panes::items(&view.pane, &state.fleet),
-        |items, cols, _key| {
-            read_cells(cache, items, &cols, &prepared, Some(READ_BUDGET));
-        }
-    );
+    with_table!(panes::items(&view.pane, fleet), |items, cols, _key| {
+        read_cells(cache, items, &cols, &prepared, Some(READ_BUDGET));
+    });
 }
 
 /// Rows at which reading every row's cells is split over the cores: on 100,000 rows the first
@@ -435,15 +428,11 @@ fn parse_filter(filter: &str) -> (Option<String>, bool) {
 
 /// Rebuilds the rows of every view showing this data.
 pub fn refresh_all(state: &mut State, query: &crate::model::Query) {
-    let ctx = RowCtx {
-        now: state.now,
-        metrics: &state.metrics,
-        triage: &state.triage,
-    };
-    let height = layout::list_rows(state);
-    for view in state.nav.iter_mut().filter(|v| &v.pane.query() == query) {
-        refresh(view, &state.fleet, &ctx, state.stopped_window);
-        note_on_screen(view, &state.fleet, &ctx, height);
+    let (height, window) = (layout::list_rows(state), state.stopped_window);
+    let (nav, fleet, ctx) = views_and_ctx(state);
+    for view in nav.iter_mut().filter(|v| &v.pane.query() == query) {
+        refresh(view, fleet, &ctx, window);
+        note_on_screen(view, fleet, &ctx, height);
     }
 }
 
@@ -495,28 +484,20 @@ fn note_on_screen(view: &mut View, fleet: &Fleet, ctx: &RowCtx, height: usize) {
 /// After the findings were judged again: whether a badge on screen moved.
 pub fn note_focused_on_screen(state: &mut State) {
     let height = layout::list_rows(state);
-    let ctx = RowCtx {
-        now: state.now,
-        metrics: &state.metrics,
-        triage: &state.triage,
-    };
-    let view = state.nav.last_mut().expect("never empty");
-    note_on_screen(view, &state.fleet, &ctx, height);
+    let (nav, fleet, ctx) = views_and_ctx(state);
+    let view = nav.last_mut().expect("never empty");
+    note_on_screen(view, fleet, &ctx, height);
 }
 
 /// Rebuilds every view's rows after the navigation was replaced at once (a finding's jump, a
 /// cluster handed to its context): each keeps the row it was opened on, selected as soon as
 /// its data has it, and on screen. Data already held shows now, without waiting for an answer.
 pub fn refresh_nav(state: &mut State) {
-    let height = layout::list_rows(state);
-    let ctx = RowCtx {
-        now: state.now,
-        metrics: &state.metrics,
-        triage: &state.triage,
-    };
-    for view in &mut state.nav {
+    let (height, window) = (layout::list_rows(state), state.stopped_window);
+    let (nav, fleet, ctx) = views_and_ctx(state);
+    for view in nav {
         let wanted = view.selected_key.clone();
-        refresh(view, &state.fleet, &ctx, state.stopped_window);
+        refresh(view, fleet, &ctx, window);
         view.selected_key = wanted.or(view.selected_key.take());
         view.scroll_into_view(height);
     }
@@ -524,15 +505,22 @@ pub fn refresh_nav(state: &mut State) {
 
 /// Rebuilds the focused view's rows from the cache and keeps its selection on screen.
 pub fn refresh_focused(state: &mut State) {
-    let height = layout::list_rows(state);
+    let (height, window) = (layout::list_rows(state), state.stopped_window);
+    let (nav, fleet, ctx) = views_and_ctx(state);
+    let view = nav.last_mut().expect("never empty");
+    refresh(view, fleet, &ctx, window);
+    view.scroll_into_view(height);
+}
+
+/// The views, and what their cells are read from, borrowed apart: the views to change, the
+/// fleet and the context of their cells to read.
+fn views_and_ctx(state: &mut State) -> (&mut Vec<View>, &Fleet, RowCtx<'_>) {
     let ctx = RowCtx {
         now: state.now,
         metrics: &state.metrics,
         triage: &state.triage,
     };
-    let view = state.nav.last_mut().expect("never empty");
-    refresh(view, &state.fleet, &ctx, state.stopped_window);
-    view.scroll_into_view(height);
+    (&mut state.nav, &state.fleet, ctx)
 }
 
 /// After the selection moved: remember which item it is, so refreshes keep it.
