@@ -55,6 +55,8 @@ pub struct EngineJob {
     pub watched: Arc<triage::rules::Watched>,
     /// The clusters evaluated before (see `state::incremental`); empty: every cluster is.
     pub cache: Box<super::EngineCache>,
+    /// How long observations whose data did not change are re-used (`incremental::max_age`).
+    pub max_age: chrono::TimeDelta,
 }
 
 /// What one evaluation found.
@@ -82,8 +84,7 @@ impl EngineJob {
         // sorted and cut by cluster at every evaluation cost more than the rules of the
         // clusters that changed).
         let light = self.input_without_tasks();
-        let observations =
-            super::incremental::evaluate(&self, &light, &mut cache, super::incremental::MAX_AGE);
+        let observations = super::incremental::evaluate(&self, &light, &mut cache, self.max_age);
         let with_series = self.clusters_with_task_series(&light);
         let task_series = self.task_series(&light, &with_series, &mut cache);
         let basis = (
@@ -332,6 +333,7 @@ mod tests {
             wanted_before: Arc::default(),
             watched: Arc::default(),
             cache: Box::default(),
+            max_age: crate::state::MAX_AGE,
         };
         let handed = JobHandOff::new(job);
         let recorded = handed.clone();
@@ -402,6 +404,7 @@ mod tests {
             wanted_before: Arc::default(),
             watched: Arc::new(watched),
             cache: Box::default(),
+            max_age: crate::state::MAX_AGE,
         }
     }
 

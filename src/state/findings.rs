@@ -94,6 +94,8 @@ pub struct Triage {
     pub engine_cache: Option<Box<super::incremental::EngineCache>>,
     /// Clusters the last evaluation re-used and evaluated (for :stats).
     pub last_reuse: super::incremental::Reuse,
+    /// How long the last job re-used observations whose data did not change (for :stats).
+    pub last_max_age: Option<TimeDelta>,
 }
 
 impl Triage {

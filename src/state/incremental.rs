@@ -26,7 +26,8 @@
 //! is half the shortest window: a verdict that time alone turns is at most 30 s late (the
 //! full engine on a big fleet was up to its 15 s idle cadence plus an evaluation late), and a
 //! quiet cluster costs one evaluation every other idle round (every 15 s) instead of each. The
-//! same bound holds for a service's part.
+//! same bound holds for a service's part. On a fleet so big that its evaluations are spaced by
+//! its size, the bound is four evaluations instead ([`max_age`]): up to a minute.
 //!
 //! [`Scope::Service`]: triage::rules::Scope::Service
 //! [`Scope::Cluster`]: triage::rules::Scope::Cluster
@@ -52,8 +53,17 @@ type WeakSeries = std::sync::Weak<FastMap<SeriesKey, History>>;
 /// The latest points of a series hashed into its fingerprint: more than CloudWatch revises.
 const REVISED_POINTS: usize = 15;
 
-/// A cluster's observations are re-used for at most this long (see the module's comment).
+/// A cluster's observations are re-used for at most this long (see the module's comment)…
 pub const MAX_AGE: TimeDelta = TimeDelta::seconds(30);
+
+/// …or for four evaluations, on a fleet so big that its evaluations are spaced `every` apart
+/// by its size (`update::triage`): from 40,000 tasks judged, up to 60 s at 75,000 and more.
+/// There, re-judging every unchanged service every 30 s was the idle console's biggest cost
+/// (every other evaluation judged all 2,000 services of `--demo huge` again), and a verdict
+/// time alone turns is at most a minute late — a spacing already traded on such fleets.
+pub fn max_age(every: TimeDelta) -> TimeDelta {
+    MAX_AGE.max(every * 4)
+}
 
 /// What the engine keeps between evaluations; travels with the job to the engine's thread and
 /// back.

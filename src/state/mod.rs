@@ -33,7 +33,7 @@ pub use forwards::{
     parse_port, parse_remote, target_of,
 };
 pub use in_flight::{InFlight, Sent};
-pub use incremental::{EngineCache, MAX_AGE, Reuse};
+pub use incremental::{EngineCache, MAX_AGE, Reuse, max_age};
 pub use input::{InputMode, LineEditor, PromptHistory};
 pub use logs::{BACKFILL, DEFAULT_CAP, LogLine, LogMode, LogPane, contains_ignore_case};
 pub use members::{Member, Merged};

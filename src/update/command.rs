@@ -133,7 +133,10 @@ pub fn stats_popup(report: &CallReport, coalesced: u64, engine: &crate::state::T
          changed (each is evaluated again at least every {} s).",
         reuse.evaluated,
         reuse.reused,
-        crate::state::MAX_AGE.num_seconds()
+        engine
+            .last_max_age
+            .unwrap_or(crate::state::MAX_AGE)
+            .num_seconds()
     ));
     lines.push(format!(
         "In the clusters it re-evaluated, it judged {} service(s) again and re-used {} whose \

@@ -240,12 +240,20 @@ fn should_evaluate(state: &State) -> bool {
             // The size, not the measured cost, decides that: the same fleet is evaluated at
             // the same moments on any machine.
             let cost = TimeDelta::from_std(state.triage.last_cost * 20).unwrap_or(EVALUATE_IDLE);
-            let tasks = state.triage.engine_cache.as_ref().map_or(0, |c| c.tasks);
-            let size = TimeDelta::seconds((tasks / TASKS_PER_SECOND) as i64);
-            let every = EVALUATE_EVERY.max(cost).max(size).min(EVALUATE_IDLE);
+            let every = EVALUATE_EVERY
+                .max(cost)
+                .max(size_spacing(state))
+                .min(EVALUATE_IDLE);
             (state.triage.dirty && since >= every) || since >= EVALUATE_IDLE
         }
     }
+}
+
+/// How far apart a fleet's size spaces its evaluations: a second per [`TASKS_PER_SECOND`]
+/// running tasks judged last time, up to the idle bound.
+fn size_spacing(state: &State) -> TimeDelta {
+    let tasks = state.triage.engine_cache.as_ref().map_or(0, |c| c.tasks);
+    TimeDelta::seconds((tasks / TASKS_PER_SECOND) as i64).min(EVALUATE_IDLE)
 }
 
 /// A frozen copy of what the rules read (cheap: the large parts are shared), for an
@@ -264,6 +272,9 @@ pub fn job(state: &mut State) -> EngineJob {
         .is_none_or(|at| state.now - at >= every);
     // What arrives from here on is news for the next evaluation.
     state.triage.dirty = false;
+    // Worked out before the cache goes with the job (it counts the tasks judged).
+    let max_age = crate::state::max_age(size_spacing(state));
+    state.triage.last_max_age = Some(max_age);
     EngineJob {
         id: state.triage.jobs.start(),
         now: state.now,
@@ -283,6 +294,7 @@ pub fn job(state: &mut State) -> EngineJob {
         wanted_before: std::sync::Arc::clone(&state.triage.metrics_wanted),
         cache: state.triage.engine_cache.take().unwrap_or_default(),
         watched: std::sync::Arc::new(watched_tasks(state)),
+        max_age,
     }
 }
 
@@ -792,5 +804,32 @@ mod tests {
         // Never less often than every 15 s.
         assert!(!due_after(&mut h, 2_000, 500_000, 14));
         assert!(due_after(&mut h, 2_000, 500_000, 15));
+    }
+
+    #[test]
+    fn observations_are_reused_for_four_evaluations_on_a_fleet_spaced_by_its_size() {
+        let mut h = Harness::new("default", 160, 45);
+        h.advance(5);
+        let max_age = |h: &mut Harness, tasks: usize| {
+            h.state.triage.jobs.running = None;
+            let mut cache = crate::state::EngineCache::default();
+            cache.tasks = tasks;
+            h.state.triage.engine_cache = Some(Box::new(cache));
+            let job = job(&mut h.state);
+            assert_eq!(
+                h.state.triage.last_max_age,
+                Some(job.max_age),
+                ":stats says it"
+            );
+            job.max_age.num_seconds()
+        };
+        // Below 40,000 tasks, the 30 s bound, whatever one evaluation cost.
+        h.state.triage.last_cost = std::time::Duration::from_secs(2);
+        assert_eq!(max_age(&mut h, 40), 30);
+        assert_eq!(max_age(&mut h, 39_999), 30);
+        // Then four evaluations' spacing: 10 s apart at 50,000 tasks, 15 s from 75,000.
+        assert_eq!(max_age(&mut h, 50_000), 40);
+        assert_eq!(max_age(&mut h, 75_000), 60);
+        assert_eq!(max_age(&mut h, 500_000), 60);
     }
 }
