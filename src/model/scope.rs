@@ -138,6 +138,15 @@ impl Snapshot {
         self.row_prints().map(fingerprint_of)
     }
 
+    /// The tasks an answer holds: a tasks list's, or one task's; none for other answers.
+    pub fn task_rows(&self) -> &[Task] {
+        match self {
+            Snapshot::Tasks(v) => v,
+            Snapshot::Task(Some(t)) => std::slice::from_ref(&**t),
+            _ => &[],
+        }
+    }
+
     /// Each row's print, whatever the answer's size (what [`Snapshot::fingerprint`] is made of;
     /// the triage engine makes them itself for answers too small to come with them). `None`
     /// for answers whose rows are not printed.

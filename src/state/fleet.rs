@@ -12,6 +12,8 @@ use crate::model::{
     Cluster, ErrorKind, Instance, NatGateway, Query, Service, Snapshot, SourceError, Task, Time,
 };
 
+use super::dropper::Release;
+
 /// What is known about one query.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Slot {
@@ -196,11 +198,7 @@ impl Fleet {
     }
 
     pub fn tasks(&self, query: &Query) -> &[Task] {
-        match self.data(query) {
-            Some(Snapshot::Tasks(v)) => v,
-            Some(Snapshot::Task(Some(t))) => std::slice::from_ref(&**t),
-            _ => &[],
-        }
+        self.data(query).map_or(&[], Snapshot::task_rows)
     }
 
     pub fn instances(&self, query: &Query) -> &[Instance] {
@@ -242,11 +240,7 @@ impl Fleet {
     pub fn tasks_since(&self, since: Time) -> (Vec<&Task>, Vec<&Task>) {
         let all = self.freshest(
             since,
-            |_, d| match d {
-                Snapshot::Tasks(v) => v,
-                Snapshot::Task(Some(t)) => std::slice::from_ref(&**t),
-                _ => &[],
-            },
+            |_, d| d.task_rows(),
             // A row still loading has no status yet (not stopped, not running).
             |t| !t.loading,
             |t| t.arn.as_str(),
@@ -264,9 +258,7 @@ impl Fleet {
                 _ if q.cluster().map(crate::model::metric_catalog::cluster_of) != Some(cluster) => {
                     &[]
                 }
-                Snapshot::Tasks(v) => v,
-                Snapshot::Task(Some(t)) => std::slice::from_ref(&**t),
-                _ => &[],
+                _ => d.task_rows(),
             },
             // A row still loading has no status yet (not stopped, not running).
             |t| !t.loading,
@@ -300,15 +292,11 @@ impl Fleet {
             if slot.fetched_at.is_none_or(|at| at < since) || !of.is_some_and(&of_cluster) {
                 continue;
             }
-            let rows = match data {
-                Snapshot::Tasks(v) => &v[..],
-                Snapshot::Task(Some(t)) => std::slice::from_ref(&**t),
-                _ => continue,
-            };
+            let rows = data.task_rows();
             // A row still loading has no status yet (not stopped, not running).
-            let of_service = |t: &&Task| !t.loading && of_service(t);
+            let by_service = |t: &&Task| !t.loading && of_service(t);
             // The rows in the answer's own order: a pass over memory in order.
-            let mut found: Vec<&Task> = rows.iter().filter(of_service).collect();
+            let mut found: Vec<&Task> = rows.iter().filter(by_service).collect();
             if !arns.is_empty() {
                 let order = slot.order.of(slot.version, rows, |t| t.arn.as_str());
                 for &arn in arns {
@@ -319,7 +307,7 @@ impl Fleet {
                             .map(|&i| &rows[i as usize])
                             .take_while(|t| t.arn.as_str() == arn)
                             // Those of a service picked are in already.
-                            .filter(|t| !t.loading && !of_service(t)),
+                            .filter(|t| !t.loading && !by_service(t)),
                     );
                 }
             }
@@ -349,11 +337,7 @@ impl Fleet {
             self.slots
                 .iter()
                 .filter(|(query, _)| query.cluster() == Some(cluster))
-                .flat_map(|(_, slot)| match slot.data.as_deref() {
-                    Some(Snapshot::Tasks(v)) => &v[..],
-                    Some(Snapshot::Task(Some(t))) => std::slice::from_ref(&**t),
-                    _ => &[],
-                })
+                .flat_map(|(_, slot)| slot.data.as_deref().map_or(&[][..], Snapshot::task_rows))
         };
         let mut find = |of_service: bool| {
             for t in tasks() {
@@ -386,11 +370,7 @@ impl Fleet {
             if slot.fetched_at.is_none_or(|at| at < since) {
                 continue;
             }
-            let tasks = match slot.data.as_deref() {
-                Some(Snapshot::Tasks(v)) => &v[..],
-                Some(Snapshot::Task(Some(t))) => std::slice::from_ref(&**t),
-                _ => continue,
-            };
+            let tasks = slot.data.as_deref().map_or(&[][..], Snapshot::task_rows);
             let mut last: Option<&str> = None;
             for t in tasks.iter().filter(|t| !t.is_stopped() && !t.loading) {
                 let arn = t.task_definition.arn.as_str();
@@ -503,9 +483,6 @@ type Run<'a, T> = (Option<Time>, &'a [T], Arc<[u32]>);
 /// (millions of small allocations) would stall the UI loop for longer than a frame.
 const DROP_LATER_FROM: usize = 5_000;
 
-use super::dropper::Release;
-
-/// Drops an answer, off the UI loop when it is big and this was its last reference.
 /// Each key's latest copy of (key, fetched at, item), in key order: of copies fetched in the
 /// same instant, any (the slots are in no particular order anyway); of copies in one answer,
 /// the first.
@@ -515,6 +492,7 @@ fn latest_copies<'a, T>(mut all: Vec<(&'a str, Option<Time>, &'a T)>) -> Vec<&'a
     all.into_iter().map(|(_, _, item)| item).collect()
 }
 
+/// Drops an answer, off the UI loop when it is big and this was its last reference.
 fn drop_later(data: Arc<Snapshot>, release: Release) {
     let big = match &*data {
         Snapshot::Tasks(v) => v.len() >= DROP_LATER_FROM,
