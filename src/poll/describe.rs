@@ -59,21 +59,33 @@ pub fn sweep(cadence: Duration) -> Duration {
 /// The describes due now for every listed pane among `polled` (the queries the screen and the
 /// engine poll, with their cadences).
 pub fn due(state: &State, polled: &[(Query, Duration)]) -> Vec<Batch> {
-    let mut batches = Vec::new();
-    let mut seen = HashSet::new();
-    for (query, _) in polled {
-        if !seen.insert(query) {
-            continue;
+    // Each query once, at the shortest of its cadences, in the order first polled: one pass
+    // (the engine polls hundreds of queries on a big fleet, looked over at every turn), and
+    // only the kinds a listing is described for.
+    let mut cadences: Vec<(&Query, Duration)> = Vec::new();
+    let mut at: crate::model::hash::FastMap<&Query, usize> = Default::default();
+    let listed = polled.iter().filter(|(query, _)| {
+        matches!(
+            query,
+            Query::Services { .. } | Query::Tasks { .. } | Query::Instances { .. }
+        )
+    });
+    for (query, every) in listed {
+        match at.entry(query) {
+            std::collections::hash_map::Entry::Occupied(i) => {
+                let cadence = &mut cadences[*i.get()].1;
+                *cadence = (*cadence).min(*every);
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(cadences.len());
+                cadences.push((query, *every));
+            }
         }
-        let cadence = polled
-            .iter()
-            .filter(|(q, _)| q == query)
-            .map(|(_, every)| *every)
-            .min()
-            .unwrap_or(state.refresh.focused);
-        batches.extend(due_for(state, query, cadence));
     }
-    batches
+    cadences
+        .into_iter()
+        .flat_map(|(query, cadence)| due_for(state, query, cadence))
+        .collect()
 }
 
 /// A listed row as the chooser sees it.

@@ -70,30 +70,17 @@ pub type RowValue<T> = fn(&T) -> &str;
 
 /// The values of a metric column's dimension among the series held ([`Column::held`]).
 #[derive(Clone)]
-pub struct Held<'m>(Option<std::sync::Arc<std::collections::HashSet<&'m str>>>);
+pub struct Held(Option<crate::state::DimensionValues>);
 
-impl Held<'_> {
+impl Held {
     /// For a column that is not a metric's (nothing to look over).
-    pub const NONE: Held<'static> = Held(None);
+    pub const NONE: Held = Held(None);
 }
 
 /// [`Column::held`] for each of `cols`, each dimension looked at once (a tasks table's CPU,
 /// memory and network columns all name their rows by task id).
-pub fn held_by<'m, T>(cols: &[Column<T>], metrics: &'m Metrics) -> Vec<Held<'m>> {
-    let mut made: Vec<(&'static str, Held<'m>)> = Vec::new();
-    cols.iter()
-        .map(|col| match col.spark_dimension {
-            Some((dimension, _)) => match made.iter().find(|(d, _)| *d == dimension) {
-                Some((_, held)) => held.clone(),
-                None => {
-                    let held = col.held(metrics);
-                    made.push((dimension, held.clone()));
-                    held
-                }
-            },
-            None => Held::NONE,
-        })
-        .collect()
+pub fn held_by<T>(cols: &[Column<T>], metrics: &Metrics) -> Vec<Held> {
+    cols.iter().map(|col| col.held(metrics)).collect()
 }
 
 impl<T> Column<T> {
@@ -140,19 +127,15 @@ impl<T> Column<T> {
         self.text_of(item, ctx)
     }
 
-    /// The values of this metric column's dimension among the series held, looked at once for
-    /// a whole table: a row whose value is not among them has no series (most of 100,000
-    /// tasks: only the watched ones have series of their own), so its metric is not built to
-    /// be looked up, for each row, in vain.
-    pub fn held<'m>(&self, metrics: &'m Metrics) -> Held<'m> {
-        Held(self.spark_dimension.map(|(dimension, _)| {
-            std::sync::Arc::new(
-                metrics
-                    .keys()
-                    .filter_map(|k| k.metric.dimension(dimension))
-                    .collect(),
-            )
-        }))
+    /// The values of this metric column's dimension among the series held
+    /// ([`Metrics::values_of`], kept until the series change): a row whose value is not among
+    /// them has no series (most of 100,000 tasks: only the watched ones have series of their
+    /// own), so its metric is not built to be looked up, for each row, in vain.
+    pub fn held(&self, metrics: &Metrics) -> Held {
+        Held(
+            self.spark_dimension
+                .map(|(dimension, _)| metrics.values_of(dimension)),
+        )
     }
 
     /// The row has certainly no data in this metric column.

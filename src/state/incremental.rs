@@ -39,7 +39,7 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 
 use crate::model::hash::FastMap;
-use crate::model::{History, Observation, Query, SeriesKey, Snapshot, Time};
+use crate::model::{Observation, Query, SeriesKey, Snapshot, Time};
 use crate::triage::rules::Scope;
 use crate::triage::{self, Input};
 
@@ -47,11 +47,6 @@ use super::EngineJob;
 
 /// What a fingerprint is summed up with.
 type Fingerprint = foldhash::quality::FoldHasher<'static>;
-
-type WeakSeries = std::sync::Weak<FastMap<SeriesKey, History>>;
-
-/// The latest points of a series hashed into its fingerprint: more than CloudWatch revises.
-const REVISED_POINTS: usize = 15;
 
 /// A cluster's observations are re-used for at most this long (see the module's comment)…
 pub const MAX_AGE: TimeDelta = TimeDelta::seconds(30);
@@ -70,12 +65,6 @@ pub fn max_age(every: TimeDelta) -> TimeDelta {
 #[derive(Debug, Clone, Default)]
 pub struct EngineCache {
     clusters: HashMap<String, Cached>,
-    /// The series map the per-series hashes below were taken from, and those hashes in its
-    /// iteration order. Held weakly: a strong hold would make the UI loop's every write to the
-    /// series (a metrics answer, 20,000 series on the biggest fleets) copy them all. A weak one
-    /// still names that map alone — its address is not reused while the weak hold lasts, and a
-    /// write moves the series to a new one.
-    series: Option<(WeakSeries, Vec<u64>)>,
     /// What is worked out once per answer (see `RowPrints`).
     rows: PerAnswer,
     /// What the last evaluation did.
@@ -160,7 +149,7 @@ pub fn evaluate<'a>(
             parts.insert(name, part);
         }
     }
-    let (prints, contexts, mut series) = fingerprints(job, light, &parts, cache);
+    let (prints, contexts, mut series) = fingerprints(job, light, &parts);
     let mut reuse = Reuse::default();
     for (&name, part) in &mut parts {
         let print = prints.get(name).copied().unwrap_or_default();
@@ -500,7 +489,6 @@ fn fingerprints<'a>(
     job: &'a EngineJob,
     input: &Input<'a>,
     parts: &BTreeMap<&'a str, Input<'a>>,
-    cache: &mut EngineCache,
 ) -> (
     HashMap<String, u64>,
     HashMap<&'a str, u64>,
@@ -582,25 +570,6 @@ fn fingerprints<'a>(
     // The series: each traced to the clusters whose objects it is about, else shared.
     let owners = SeriesOwners::new(parts);
     let series = &job.series;
-    let hashes = match &cache.series {
-        Some((held, hashes)) if std::ptr::eq(held.as_ptr(), Arc::as_ptr(series)) => hashes.clone(),
-        _ => series
-            .iter()
-            .map(|(key, history)| {
-                // Every merge moves `loaded_until` and replaces only the latest periods
-                // (CloudWatch revises those); a prune moves the first point.
-                let mut h = crate::model::hash::hasher();
-                key.hash(&mut h);
-                (history.covered_from, history.loaded_until, history.len()).hash(&mut h);
-                let first = history.points().next();
-                let latest = history.points().rev().take(REVISED_POINTS);
-                for p in first.into_iter().chain(latest) {
-                    (p.at, p.value.to_bits()).hash(&mut h);
-                }
-                h.finish()
-            })
-            .collect(),
-    };
     // Order-free sums: the map's order is its own.
     let mut sums: HashMap<&'a str, u64> = HashMap::new();
     // The same, for what every service's part of a cluster shares: the series about no one
@@ -608,22 +577,24 @@ fn fingerprints<'a>(
     let mut context_sums: HashMap<&'a str, u64> = HashMap::new();
     let mut of_parts = SeriesOfParts::default();
     let mut unowned = 0u64;
-    for ((key, _), hash) in series.iter().zip(&hashes) {
+    for (key, history) in series.iter() {
+        // A series by its revision, which every change to it renews: no hash of 20,000 names
+        // and their points at every evaluation.
+        let hash = crate::model::hash::of_hash(&history.revision());
         let clusters = owners.of(key);
         if clusters.is_empty() {
-            unowned = unowned.wrapping_add(*hash);
+            unowned = unowned.wrapping_add(hash);
         }
-        let of_part = of_parts.add(key, *hash);
+        let of_part = of_parts.add(key, hash);
         for c in clusters {
             let sum = sums.entry(c).or_default();
-            *sum = sum.wrapping_add(*hash);
+            *sum = sum.wrapping_add(hash);
             if !of_part {
                 let sum = context_sums.entry(c).or_default();
-                *sum = sum.wrapping_add(*hash);
+                *sum = sum.wrapping_add(hash);
             }
         }
     }
-    cache.series = Some((Arc::downgrade(series), hashes));
     unowned.hash(&mut shared);
 
     let shared = shared.finish();
@@ -1045,26 +1016,24 @@ mod tests {
     }
 
     #[test]
-    fn the_cache_leaves_the_series_unshared_and_tells_a_merged_map_apart() {
+    fn a_point_merged_into_one_series_changes_the_prints() {
         let mut h = Harness::new("default", 160, 45);
         h.advance(70);
-        let job = h.engine_job();
-        h.state.triage.jobs.running = None;
-        let mut cache = EngineCache::default();
-        let series = Arc::clone(&job.series);
-        assert!(!series.is_empty(), "the demo has series by now");
-        evaluate(&job, &job.input_without_tasks(), &mut cache, MAX_AGE);
-        let unchanged = cache.series.as_ref().map(|(_, hashes)| hashes.clone());
-        drop(job);
-        drop(series);
-        // Nothing but the state holds the map: a metrics answer merges into it in place.
-        assert_eq!(Arc::strong_count(&h.state.metrics.shared_series()), 2);
+        let prints = |h: &mut Harness| {
+            let job = h.engine_job();
+            h.state.triage.jobs.running = None;
+            let light = job.input_without_tasks();
+            let parts = light.by_cluster();
+            let (prints, _, _) = fingerprints(&job, &light, &parts);
+            prints
+        };
+        let before = prints(&mut h);
+        assert_eq!(before, prints(&mut h), "nothing changed");
         let key = h.state.metrics.keys().next().unwrap().clone();
         let at = h.state.now;
-        let point = crate::model::Point { at, value: 12.5 };
         let answer = vec![crate::model::SeriesData {
             key: key.clone(),
-            points: vec![point],
+            points: vec![crate::model::Point { at, value: 12.5 }],
         }];
         h.state.metrics.merge(
             at,
@@ -1072,13 +1041,6 @@ mod tests {
             answer,
             std::slice::from_ref(&key),
         );
-        // The next job's map is another one: its hashes are taken again, with the new point.
-        let job = h.engine_job();
-        h.state.triage.jobs.running = None;
-        let (held, _) = cache.series.as_ref().unwrap();
-        assert!(!std::ptr::eq(held.as_ptr(), Arc::as_ptr(&job.series)));
-        evaluate(&job, &job.input_without_tasks(), &mut cache, MAX_AGE);
-        let merged = cache.series.as_ref().map(|(_, hashes)| hashes.clone());
-        assert_ne!(merged, unchanged);
+        assert_ne!(before, prints(&mut h), "{key:?}");
     }
 }

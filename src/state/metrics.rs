@@ -59,6 +59,10 @@ pub struct Metrics {
     /// Shared with the triage engine's frozen copy; written copy-on-write (a write while an
     /// evaluation holds it copies the map once, the evaluation keeps reading the old one).
     series: std::sync::Arc<crate::model::hash::FastMap<SeriesKey, History>>,
+    /// Each dimension's values among the series' keys, as asked for (`Metrics::values_of`)
+    /// until the series next change: a table of 60,000 tasks asks at every slice of its cells
+    /// read and every frame, and looking over 20,000 keys each time was most of that.
+    values: std::sync::Mutex<crate::model::hash::FastMap<&'static str, DimensionValues>>,
     /// When a pane, chart or the engine last wanted each series. Kept apart from the shared
     /// series: marked on every schedule, it must not copy them while the engine reads them.
     wanted: crate::model::hash::FastMap<SeriesKey, Time>,
@@ -70,7 +74,38 @@ pub struct Metrics {
     pub poll: MetricsPoll,
 }
 
+/// The values of one dimension among the series held ([`Metrics::values_of`]).
+pub type DimensionValues = std::sync::Arc<crate::model::hash::FastSet<Box<str>>>;
+
 impl Metrics {
+    /// The series to change: what was worked out of their keys goes.
+    fn series_mut(&mut self) -> &mut crate::model::hash::FastMap<SeriesKey, History> {
+        self.values
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+        std::sync::Arc::make_mut(&mut self.series)
+    }
+
+    /// The values `dimension` takes among the series held (a task id of each task with series
+    /// of its own): a row whose value is not among them has no series in that dimension.
+    pub fn values_of(&self, dimension: &'static str) -> DimensionValues {
+        let mut values = self
+            .values
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let made = values.entry(dimension).or_insert_with(|| {
+            std::sync::Arc::new(
+                self.series
+                    .keys()
+                    .filter_map(|k| k.metric.dimension(dimension))
+                    .map(Box::from)
+                    .collect(),
+            )
+        });
+        std::sync::Arc::clone(made)
+    }
+
     pub fn get(&self, key: &SeriesKey) -> Option<&History> {
         self.series.get(key)
     }
@@ -123,7 +158,7 @@ impl Metrics {
         end: Time,
         answered: impl IntoIterator<Item = (SeriesKey, Vec<Point>)>,
     ) {
-        let series = std::sync::Arc::make_mut(&mut self.series);
+        let series = self.series_mut();
         for (key, points) in answered {
             let forget = end - retention(key.period);
             match series.get_mut(&key) {
@@ -145,14 +180,14 @@ impl Metrics {
     /// its contexts' cluster series so).
     pub fn put(&mut self, key: SeriesKey, history: History, now: Time) {
         self.wanted.insert(key.clone(), now);
-        std::sync::Arc::make_mut(&mut self.series).insert(key, history);
+        self.series_mut().insert(key, history);
     }
 
     /// Holds an empty history for `key` until its first answer (the engine's new series: the
     /// rules read "asked, nothing yet" apart from "not asked").
     pub fn hold(&mut self, key: &SeriesKey) {
         if !self.series.contains_key(key) {
-            std::sync::Arc::make_mut(&mut self.series).insert(key.clone(), History::default());
+            self.series_mut().insert(key.clone(), History::default());
         }
     }
 
@@ -176,7 +211,7 @@ impl Metrics {
             .filter(|key| !in_use(key) && series.contains_key(key))
             .collect();
         if !expired.is_empty() {
-            let series = std::sync::Arc::make_mut(&mut self.series);
+            let series = self.series_mut();
             for key in expired {
                 series.remove(&key);
             }
@@ -270,7 +305,10 @@ mod tests {
         m.merge(t(8), t(12), data(&[(9, 3.5), (11, 4.0)]), &[key()]);
         assert_eq!(values(&m), vec![(0, 1.0), (5, 2.0), (9, 3.5), (11, 4.0)]);
         let h = m.get(&key()).unwrap();
-        assert_eq!((h.covered_from, h.loaded_until), (Some(t(0)), Some(t(12))));
+        assert_eq!(
+            (h.covered_from(), h.loaded_until()),
+            (Some(t(0)), Some(t(12)))
+        );
     }
 
     #[test]
@@ -336,7 +374,7 @@ mod tests {
         m.merge(t(0), t(5), data(&[(1, 1.0)]), &[key()]);
         m.merge(t(30), t(40), data(&[(31, 1.0)]), &[key()]);
         let h = m.get(&key()).unwrap();
-        assert_eq!(h.covered_from, Some(t(30)));
+        assert_eq!(h.covered_from(), Some(t(30)));
         assert!(h.covers(t(30)) && !h.covers(t(0)));
     }
 

@@ -37,7 +37,7 @@ pub use incremental::{EngineCache, MAX_AGE, Reuse, max_age};
 pub use input::{InputMode, LineEditor, PromptHistory};
 pub use logs::{BACKFILL, DEFAULT_CAP, LogLine, LogMode, LogPane, contains_ignore_case};
 pub use members::{Member, Merged};
-pub use metrics::{Merging, Metrics, answered, retention};
+pub use metrics::{DimensionValues, Merging, Metrics, answered, retention};
 pub use nav::{Pane, PaneKind};
 pub use popup::{FindingsView, PickerKind, Popup, TimelineView, TimelineWindow};
 pub use row_cache::{Narrowed, Reading, RowCache, RowKeys};

@@ -38,11 +38,15 @@ pub fn buckets(
     }
     let start = now - window;
     let span = window.num_seconds().max(1) as f64;
-    for p in history.since(start) {
-        let offset = (p.at - start).num_seconds() as f64;
+    // Whole seconds from `start` (a point is keyed by its second; `start` may fall within
+    // one), as a point's distance from it rounds toward zero: no calendar time per point, a
+    // frame draws a hundred of these.
+    let (from, within) = (start.timestamp(), start.timestamp_subsec_nanos() > 0);
+    for &(at, value) in history.seconds_since(from) {
+        let offset = ((at - from) - i64::from(within)).max(0) as f64;
         let i = ((offset / span) * width as f64) as usize;
         if let Some(slot) = out.get_mut(i) {
-            let v = p.value * scale;
+            let v = value * scale;
             *slot = Some(slot.map_or(v, |old: f64| old.max(v)));
         }
     }
@@ -186,6 +190,31 @@ mod tests {
         let (m, spark) = metrics_with(&cpu(), &[(0, 10.0), (1, 90.0), (2, 20.0), (40, 5.0)]);
         let b = buckets(m.get(&spark.key), t(60), TimeDelta::hours(1), 6, 1.0);
         assert_eq!(b, vec![Some(90.0), None, None, None, Some(5.0), None]);
+    }
+
+    #[test]
+    fn a_point_falls_in_the_bucket_of_its_distance_from_the_start_rounded_toward_zero() {
+        // Points every minute, and the window's start within a second as well as on one.
+        let points: Vec<(i64, f64)> = (0..60).map(|m| (m, m as f64)).collect();
+        let (m, spark) = metrics_with(&cpu(), &points);
+        let history = m.get(&spark.key);
+        for nanos in [0, 1, 500_000_000, 999_999_999] {
+            for shift in [0, 1, 59, 60, 61, 90] {
+                let now = t(59) + TimeDelta::seconds(shift) + TimeDelta::nanoseconds(nanos);
+                let window = TimeDelta::minutes(30);
+                let start = now - window;
+                // What a point's calendar time says.
+                let mut want = vec![None; 7];
+                for p in history.unwrap().since(start) {
+                    let offset = (p.at - start).num_seconds() as f64;
+                    let i = ((offset / window.num_seconds() as f64) * 7.0) as usize;
+                    if let Some(slot) = want.get_mut(i) {
+                        *slot = Some(slot.map_or(p.value, |old: f64| old.max(p.value)));
+                    }
+                }
+                assert_eq!(buckets(history, now, window, 7, 1.0), want, "{now}");
+            }
+        }
     }
 
     #[test]

@@ -62,7 +62,7 @@ pub fn schedule(state: &mut State) -> Vec<Effect> {
         let overlap = TimeDelta::seconds(i64::from(key.period) * OVERLAP_PERIODS);
         Some(
             history
-                .loaded_until
+                .loaded_until()
                 .map_or(now - window, |until| until - overlap),
         )
     };
