@@ -215,6 +215,28 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_keeps_its_revision_and_every_change_takes_a_new_one() {
+        let (a, b) = (History::default(), History::default());
+        assert_ne!(a.revision(), b.revision(), "two series never share one");
+        let mut h = History::default();
+        h.merge(t(0), t(3), vec![p(0, 1.0), p(1, 2.0), p(2, 3.0)]);
+        let merged = h.revision();
+        assert_ne!(merged, b.revision());
+        assert_eq!(h.clone().revision(), merged, "a copy is the same state");
+        h.forget_before(t(0));
+        assert_eq!(h.revision(), merged, "nothing forgotten, nothing changed");
+        h.forget_before(t(1));
+        let forgotten = h.revision();
+        assert_ne!(forgotten, merged);
+        h.merge(t(2), t(3), vec![p(2, 3.0)]);
+        assert_ne!(
+            h.revision(),
+            forgotten,
+            "a merge is a change, even of the same points"
+        );
+    }
+
+    #[test]
     fn forgetting_moves_the_covered_start_up_to_the_cut() {
         let mut h = History::default();
         h.merge(t(0), t(10), vec![p(1, 1.0), p(5, 2.0), p(9, 3.0)]);

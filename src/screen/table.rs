@@ -42,12 +42,30 @@ fn lowercased(mut text: String) -> String {
     }
 }
 
+/// What a cell's text is made of.
+pub enum Text<T> {
+    /// The row alone: the same text for as long as the row is the same.
+    Row(fn(&T) -> String),
+    /// The row and the moment ([`RowCtx`]): the clock (ages), the metrics (values, alarms), the
+    /// findings (badges). Such a cell moves with time alone.
+    Moment(fn(&T, &RowCtx) -> String),
+}
+
+impl<T> Text<T> {
+    pub fn of(&self, item: &T, ctx: &RowCtx) -> String {
+        match self {
+            Text::Row(text) => text(item),
+            Text::Moment(text) => text(item, ctx),
+        }
+    }
+}
+
 pub struct Column<T> {
     pub title: &'static str,
     /// Width bounds; within them the column is as wide as its widest visible cell.
     pub min: u16,
     pub max: u16,
-    pub text: fn(&T, &RowCtx) -> String,
+    pub text: Text<T>,
     /// Numeric or time columns sort by value, not by their text.
     pub sort: Option<fn(&T) -> f64>,
     /// Colour a cell by its meaning (UNHEALTHY red, DRAINING yellow…).
@@ -84,7 +102,18 @@ pub fn held_by<T>(cols: &[Column<T>], metrics: &Metrics) -> Vec<Held> {
 }
 
 impl<T> Column<T> {
-    pub fn new(title: &'static str, width: u16, text: fn(&T, &RowCtx) -> String) -> Self {
+    /// A cell of its row alone (names, states, counts).
+    pub fn new(title: &'static str, width: u16, text: fn(&T) -> String) -> Self {
+        Column::made_of(title, width, Text::Row(text))
+    }
+
+    /// A cell that reads the moment as well as its row ([`Text::Moment`]): ages, values of
+    /// metrics, alarms, findings' badges.
+    pub fn live(title: &'static str, width: u16, text: fn(&T, &RowCtx) -> String) -> Self {
+        Column::made_of(title, width, Text::Moment(text))
+    }
+
+    fn made_of(title: &'static str, width: u16, text: Text<T>) -> Self {
         Column {
             title,
             min: width,
@@ -105,7 +134,7 @@ impl<T> Column<T> {
             min: VALUE_WIDTH as u16,
             max,
             spark: Some(spark),
-            ..Column::new(title, 0, |_, _| String::new())
+            ..Column::new(title, 0, |_| String::new())
         }
     }
 
@@ -115,8 +144,15 @@ impl<T> Column<T> {
             Some(spark) => {
                 spark(item).map_or_else(|| "-".into(), |s| s.value_text(ctx.metrics, ctx.now))
             }
-            None => (self.text)(item, ctx),
+            None => self.text.of(item, ctx),
         }
+    }
+
+    /// The cell's text moves with time alone (an age, a metric's value, a badge): cells kept
+    /// for filtering and sorting read it again once they are a minute old
+    /// (`state::CELLS_FRESH_FOR`), and copy the rest.
+    pub fn moves(&self) -> bool {
+        self.spark.is_some() || matches!(self.text, Text::Moment(_))
     }
 
     /// As [`Column::text_of`], for every row of a table at once (see [`Column::held`]).
@@ -159,7 +195,7 @@ impl<T> Column<T> {
     }
 
     /// A column of variable text (names, images, reasons): as wide as its content, up to a cap.
-    pub fn fill(title: &'static str, min: u16, text: fn(&T, &RowCtx) -> String) -> Self {
+    pub fn fill(title: &'static str, min: u16, text: fn(&T) -> String) -> Self {
         Column {
             max: FILL_MAX,
             ..Column::new(title, min, text)
@@ -207,7 +243,7 @@ impl<T> Column<T> {
             };
             return (text, Some(value.unwrap_or(f64::MIN)));
         }
-        ((self.text)(item, ctx), self.sort.map(|key| key(item)))
+        (self.text.of(item, ctx), self.sort.map(|key| key(item)))
     }
 
     /// As [`Column::sort_key`], for every row of a table at once (see [`Column::held`]).

@@ -40,7 +40,7 @@ pub use members::{Member, Merged};
 pub use metrics::{DimensionValues, Merging, Metrics, answered, retention};
 pub use nav::{Pane, PaneKind};
 pub use popup::{FindingsView, PickerKind, Popup, TimelineView, TimelineWindow};
-pub use row_cache::{Narrowed, Reading, RowCache, RowKeys};
+pub use row_cache::{CELLS_FRESH_FOR, Narrowed, Reading, RowCache, RowKeys, Stale};
 pub use status::{Level, Status};
 pub use taskdefs::{TaskDefCache, TaskDefText, TaskDefsView};
 pub use timeline::{Timeline, TimelineEntry, TimelineKind};

@@ -170,11 +170,10 @@ pub struct RowCache {
     /// print is unchanged keeps its cells (100,000 rows of which a few changed cost a copy,
     /// not 100,000 rows of cells made again).
     pub previous: Option<(Arc<RowKeys>, Arc<Vec<u64>>)>,
-    /// `previous` was read with other findings' badges: a row copied from it reads its
-    /// findings columns again (`Column::findings`).
-    pub stale_findings: bool,
+    /// Which of `previous`'s cells a row copied from it reads again.
+    pub stale: Stale,
     /// When the oldest cells in `keys` were read: ages and metric values in them go stale,
-    /// so after [`CELLS_FRESH_FOR`] everything is made afresh even if no row changed.
+    /// so after [`CELLS_FRESH_FOR`] those are read again even if no row changed.
     pub made_at: Option<crate::model::Time>,
     /// The findings' badges (`Triage::badges`) the cells were read with.
     pub badges: u64,
@@ -184,6 +183,32 @@ pub struct RowCache {
     /// The cells read so far of a big table's rows, ahead of a filter or sort (a slice a
     /// turn): they become `keys` once every row's are read.
     pub reading: Option<Reading>,
+}
+
+/// Which of the previous rows' cells are out of date: a row copied from them reads those
+/// columns again and copies the rest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stale {
+    /// None: they are as a read now makes them.
+    #[default]
+    Nothing,
+    /// The findings' badges moved: the badges' columns (`Column::findings`).
+    Findings,
+    /// They are [`CELLS_FRESH_FOR`] old: every column whose text moves with time alone (ages,
+    /// metric values, alarms, badges: `Column::moves`).
+    Moving,
+}
+
+impl Stale {
+    /// Whether a column of the badges (`findings`) or one that moves with time (`moves`) is
+    /// read again.
+    pub fn rereads(self, findings: bool, moves: bool) -> bool {
+        match self {
+            Stale::Nothing => false,
+            Stale::Findings => findings,
+            Stale::Moving => findings || moves,
+        }
+    }
 }
 
 /// Cells being read, in row order: the first rows of what becomes [`RowCache::keys`].
@@ -205,7 +230,7 @@ impl Clone for RowCache {
             keys: self.keys.clone(),
             prints: self.prints.clone(),
             previous: self.previous.clone(),
-            stale_findings: self.stale_findings,
+            stale: self.stale,
             made_at: self.made_at,
             badges: self.badges,
             order: self.order.clone(),
@@ -220,22 +245,24 @@ impl Clone for RowCache {
 pub const CELLS_FRESH_FOR: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 impl RowCache {
-    /// Starts afresh, previous cells included, once the cells are older than
-    /// [`CELLS_FRESH_FOR`]. When the findings' badges moved (a row's TRIAGE cell would filter
-    /// and sort by a finding no longer there), the cells are made again with the badges read
-    /// again and the rest copied.
+    /// Makes the cells again once they are older than [`CELLS_FRESH_FOR`], with the columns
+    /// that move with time alone read again and the rest copied (a row's name or state is what
+    /// it was while its print is). When the findings' badges moved (a row's TRIAGE cell would
+    /// filter and sort by a finding no longer there), the same with the badges read again.
     pub fn expire(&mut self, now: crate::model::Time, badges: u64) {
-        if self.made_at.is_some_and(|at| now - at >= CELLS_FRESH_FOR) {
-            *self = RowCache {
-                answer: self.answer,
-                badges,
-                ..RowCache::default()
-            };
+        let stale = if self.made_at.is_some_and(|at| now - at >= CELLS_FRESH_FOR) {
+            Stale::Moving
         } else if self.badges != badges {
-            // Only the badges' cells are out of date: the rest are copied.
-            self.hand_on(self.answer);
-            self.badges = badges;
-            self.stale_findings = true;
+            Stale::Findings
+        } else {
+            return;
+        };
+        self.hand_on(self.answer);
+        self.badges = badges;
+        self.stale = self.stale.max(stale);
+        if stale == Stale::Moving {
+            // What moves is read now; what is copied does not age.
+            self.made_at = None;
         }
     }
 
@@ -249,17 +276,17 @@ impl RowCache {
     /// Starts afresh for `answer`, the cells made (or those they were to be made from) kept as
     /// the previous rows'.
     fn hand_on(&mut self, answer: Option<u64>) {
-        let (previous, stale_findings) = match (self.keys.take(), self.prints.take()) {
+        let (previous, stale) = match (self.keys.take(), self.prints.take()) {
             // Made whole, with the badges of now.
-            (Some(keys), Some(prints)) => (Some((keys, prints)), false),
-            _ => (self.previous.take(), self.stale_findings),
+            (Some(keys), Some(prints)) => (Some((keys, prints)), Stale::Nothing),
+            _ => (self.previous.take(), self.stale),
         };
         // The kept cells stay as old as they were.
         let made_at = previous.as_ref().and(self.made_at);
         *self = RowCache {
             answer,
             previous,
-            stale_findings,
+            stale,
             made_at,
             badges: self.badges,
             ..RowCache::default()
@@ -279,12 +306,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cells_older_than_a_minute_are_made_afresh() {
+    fn cells_older_than_a_minute_are_made_again_reading_what_moves() {
         use chrono::TimeZone;
         let at = chrono::Utc.timestamp_opt(1_000, 0).unwrap();
         let mut cache = RowCache {
             answer: Some(7),
             keys: Some(Arc::new(RowKeys::with_capacity(1, 0, 0))),
+            prints: Some(Arc::new(Vec::new())),
             made_at: Some(at),
             ..RowCache::default()
         };
@@ -292,6 +320,12 @@ mod tests {
         assert!(cache.keys.is_some(), "still fresh");
         cache.expire(at + CELLS_FRESH_FOR, 0);
         assert!(cache.keys.is_none() && cache.made_at.is_none());
+        assert!(cache.previous.is_some(), "copied from");
+        assert_eq!(cache.stale, Stale::Moving);
+        assert!(Stale::Moving.rereads(false, true) && Stale::Moving.rereads(true, true));
+        assert!(!Stale::Moving.rereads(false, false), "a name is copied");
+        assert!(Stale::Findings.rereads(true, true) && !Stale::Findings.rereads(false, true));
+        assert!(!Stale::Nothing.rereads(true, true));
     }
 
     #[test]
@@ -310,7 +344,7 @@ mod tests {
         assert!(cache.keys.is_some(), "the same badges");
         cache.expire(at, 2);
         assert!(cache.keys.is_none() && cache.previous.is_some());
-        assert!(cache.stale_findings, "copies read the badges again");
+        assert_eq!(cache.stale, Stale::Findings, "copies read the badges again");
         assert_eq!(
             (cache.answer, cache.badges, cache.made_at),
             (Some(7), 2, Some(at))
@@ -319,10 +353,11 @@ mod tests {
         cache.keys = Some(Arc::new(RowKeys::with_capacity(1, 0, 0)));
         cache.prints = Some(Arc::new(Vec::new()));
         cache.for_answer(Some(8));
-        assert!(cache.previous.is_some() && !cache.stale_findings);
-        // A minute on, nothing is kept.
+        assert!(cache.previous.is_some() && cache.stale == Stale::Nothing);
+        // A minute on, what moves with time is read again too; still copied from the same.
         cache.expire(at + CELLS_FRESH_FOR, 2);
-        assert!(cache.previous.is_none() && cache.made_at.is_none());
+        assert!(cache.previous.is_some() && cache.made_at.is_none());
+        assert_eq!(cache.stale, Stale::Moving);
         assert_eq!((cache.answer, cache.badges), (Some(8), 2));
     }
 

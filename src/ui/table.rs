@@ -106,7 +106,7 @@ pub fn draw<T>(
                 .map(|c| match c.spark {
                     // Drawn below, once the column's width is known.
                     Some(_) => String::new(),
-                    None => (c.text)(item, ctx),
+                    None => c.text.of(item, ctx),
                 })
                 .collect()
         })

@@ -20,44 +20,43 @@ pub fn merged(clusters: &[Cluster]) -> bool {
 
 /// The columns; `merged` (the fleet view) adds where each cluster is: profile, account, region.
 pub fn columns(merged: bool) -> Vec<Column<Cluster>> {
-    let mut columns = vec![C::fill("NAME", 16, |c, _| {
+    let mut columns = vec![C::fill("NAME", 16, |c| {
         crate::model::unqualify(&c.name).0.to_string()
     })];
     if merged {
         columns.extend(context_columns());
     }
     columns.extend(vec![
-        C::new("TRIAGE", 6, |c, ctx| {
+        C::live("TRIAGE", 6, |c, ctx| {
             findings_badge(ctx, |sub| sub.cluster() == c.name)
         })
         .styled_by_text(badge_style)
         .reads_findings(),
-        C::new("STATUS", 6, |c, _| c.status.clone()).styled(|c, t| state_style(&c.status, t)),
-        C::new("SERVICES", 8, |c, _| c.active_services.to_string())
-            .by(|c| c.active_services as f64),
-        C::new("RUNNING", 7, |c, _| c.running_tasks.to_string()).by(|c| c.running_tasks as f64),
-        C::new("PENDING", 7, |c, _| c.pending_tasks.to_string())
+        C::new("STATUS", 6, |c| c.status.clone()).styled(|c, t| state_style(&c.status, t)),
+        C::new("SERVICES", 8, |c| c.active_services.to_string()).by(|c| c.active_services as f64),
+        C::new("RUNNING", 7, |c| c.running_tasks.to_string()).by(|c| c.running_tasks as f64),
+        C::new("PENDING", 7, |c| c.pending_tasks.to_string())
             .by(|c| c.pending_tasks as f64)
             .styled(|c, t| if c.pending_tasks > 0 { t.warn } else { t.base }),
-        C::new("INSTANCES", 9, |c, _| c.instances.to_string()).by(|c| c.instances as f64),
+        C::new("INSTANCES", 9, |c| c.instances.to_string()).by(|c| c.instances as f64),
         C::spark("CPU", 26, |c| Some(Spark::of(cat::cluster_cpu(c)))),
         C::spark("MEM", 26, |c| Some(Spark::of(cat::cluster_memory(c)))),
-        C::new("CPU RES", 7, |c, ctx| {
+        C::live("CPU RES", 7, |c, ctx| {
             pct(reserved(
                 c.cpu_reserved_pct,
                 cat::cluster_cpu_reserved(c),
                 ctx,
             ))
         }),
-        C::new("MEM RES", 7, |c, ctx| {
+        C::live("MEM RES", 7, |c, ctx| {
             pct(reserved(
                 c.memory_reserved_pct,
                 cat::cluster_memory_reserved(c),
                 ctx,
             ))
         }),
-        C::new("ALARM", 5, |c, ctx| alarm_badge(ctx, &cat::cluster_row(c))).styled(|_, t| t.error),
-        C::fill("CAPACITY PROVIDERS", 18, |c, _| {
+        C::live("ALARM", 5, |c, ctx| alarm_badge(ctx, &cat::cluster_row(c))).styled(|_, t| t.error),
+        C::fill("CAPACITY PROVIDERS", 18, |c| {
             or_dash(&c.capacity_providers.join(", "))
         }),
     ]);
@@ -68,7 +67,7 @@ pub fn columns(merged: bool) -> Vec<Column<Cluster>> {
 /// a context whose last poll failed (the status line says why).
 fn context_columns() -> Vec<Column<Cluster>> {
     vec![
-        C::new("PROFILE", 8, |c, _| match place(c) {
+        C::new("PROFILE", 8, |c| match place(c) {
             Some(p) if p.stale.is_some() => format!("{} (stale)", p.profile),
             Some(p) => p.profile.clone(),
             None => "-".into(),
@@ -80,10 +79,10 @@ fn context_columns() -> Vec<Column<Cluster>> {
                 t.base
             }
         }),
-        C::new("ACCOUNT", 12, |c, _| {
+        C::new("ACCOUNT", 12, |c| {
             or_dash(place(c).map_or("", |p| p.account.as_str()))
         }),
-        C::new("REGION", 9, |c, _| {
+        C::new("REGION", 9, |c| {
             or_dash(place(c).map_or("", |p| p.region.as_str()))
         }),
     ]

@@ -9,12 +9,12 @@ type C = Column<Container>;
 
 pub fn columns() -> Vec<Column<Container>> {
     vec![
-        C::new("NAME", 16, |c, _| c.name.to_string()),
-        C::fill("IMAGE", 20, |c, _| short_image(&c.image).to_string()),
-        C::new("STATUS", 9, |c, _| c.last_status.to_string())
+        C::new("NAME", 16, |c| c.name.to_string()),
+        C::fill("IMAGE", 20, |c| short_image(&c.image).to_string()),
+        C::new("STATUS", 9, |c| c.last_status.to_string())
             .styled(|c, t| state_style(&c.last_status, t)),
-        C::new("HEALTH", 9, |c, _| or_dash(&c.health)).styled(|c, t| state_style(&c.health, t)),
-        C::new("EXIT", 4, |c, _| opt(c.exit_code))
+        C::new("HEALTH", 9, |c| or_dash(&c.health)).styled(|c, t| state_style(&c.health, t)),
+        C::new("EXIT", 4, |c| opt(c.exit_code))
             .by(|c| c.exit_code.map_or(-1.0, f64::from))
             .styled(|c, t| {
                 if c.exit_code.is_some_and(|e| e != 0) {
@@ -23,16 +23,16 @@ pub fn columns() -> Vec<Column<Container>> {
                     t.base
                 }
             }),
-        C::fill("REASON", 10, |c, _| or_dash(&c.reason)).up_to(200),
-        C::new("CPU", 5, |c, _| opt(c.cpu)).by(|c| c.cpu.map_or(-1.0, f64::from)),
-        C::new("MEM", 9, |c, _| match (c.memory, c.memory_reservation) {
+        C::fill("REASON", 10, |c| or_dash(&c.reason)).up_to(200),
+        C::new("CPU", 5, |c| opt(c.cpu)).by(|c| c.cpu.map_or(-1.0, f64::from)),
+        C::new("MEM", 9, |c| match (c.memory, c.memory_reservation) {
             (Some(hard), Some(soft)) => format!("{soft}/{hard}"),
             (Some(hard), None) => hard.to_string(),
             (None, Some(soft)) => format!("{soft}/-"),
             (None, None) => "-".into(),
         })
         .by(|c| c.memory.or(c.memory_reservation).map_or(-1.0, f64::from)),
-        C::new("EXEC AGENT", 10, |c, _| opt(c.exec_agent.as_deref()))
+        C::new("EXEC AGENT", 10, |c| opt(c.exec_agent.as_deref()))
             .styled(|c, t| state_style(c.exec_agent.as_deref().unwrap_or(""), t)),
     ]
 }

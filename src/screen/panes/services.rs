@@ -50,8 +50,8 @@ fn first_5xx(s: &Service) -> Option<Spark> {
 
 pub fn columns() -> Vec<Column<Service>> {
     vec![
-        C::fill("NAME", 16, |s, _| s.name.clone()),
-        C::new("TRIAGE", 6, |s, ctx| {
+        C::fill("NAME", 16, |s| s.name.clone()),
+        C::live("TRIAGE", 6, |s, ctx| {
             let cluster = cat::cluster_of(&s.cluster_arn);
             findings_badge(ctx, |sub| {
                 sub.cluster() == cluster && sub.service() == Some(s.name.as_str())
@@ -59,10 +59,10 @@ pub fn columns() -> Vec<Column<Service>> {
         })
         .styled_by_text(badge_style)
         .reads_findings(),
-        C::new("STATUS", 6, |s, ctx| status(s, ctx.now))
+        C::live("STATUS", 6, |s, ctx| status(s, ctx.now))
             .styled(|s, t| listed_style(s, &s.status, t)),
-        C::new("DESIRED", 7, |s, _| count(s, s.desired)).by(|s| s.desired as f64),
-        C::new("RUNNING", 7, |s, _| count(s, s.running))
+        C::new("DESIRED", 7, |s| count(s, s.desired)).by(|s| s.desired as f64),
+        C::new("RUNNING", 7, |s| count(s, s.running))
             .by(|s| s.running as f64)
             .styled(|s, t| {
                 if s.running < s.desired {
@@ -71,26 +71,26 @@ pub fn columns() -> Vec<Column<Service>> {
                     t.base
                 }
             }),
-        C::new("PENDING", 7, |s, _| count(s, s.pending))
+        C::new("PENDING", 7, |s| count(s, s.pending))
             .by(|s| s.pending as f64)
             .styled(|s, t| if s.pending > 0 { t.warn } else { t.base }),
         C::spark("CPU", 26, |s| Some(Spark::of(cat::service_cpu(s)))),
         C::spark("MEM", 26, |s| Some(Spark::of(cat::service_memory(s)))),
-        C::new("TARGETS", 7, |s, ctx| match targets(s, ctx) {
+        C::live("TARGETS", 7, |s, ctx| match targets(s, ctx) {
             Some((ok, bad)) => format!("{:.0}/{:.0}", ok, ok + bad),
             None => "-".into(),
         }),
         C::spark("5XX", 16, first_5xx),
-        C::new("ROLLOUT", 11, |s, _| rollout(s)).styled(|s, t| state_style(&rollout(s), t)),
-        C::fill("TASK DEF", 14, |s, _| s.task_definition.to_string()),
-        C::new("DEPLOYED", 8, |s, ctx| {
+        C::new("ROLLOUT", 11, rollout).styled(|s, t| state_style(&rollout(s), t)),
+        C::fill("TASK DEF", 14, |s| s.task_definition.to_string()),
+        C::live("DEPLOYED", 8, |s, ctx| {
             age_opt(ctx.now, s.last_deployment_at())
         })
         .by(|s| {
             -s.last_deployment_at()
                 .map_or(f64::MIN, |t| t.timestamp() as f64)
         }),
-        C::new("ALARM", 5, |s, ctx| {
+        C::live("ALARM", 5, |s, ctx| {
             alarm_badge(ctx, &cat::service_chart(s))
         })
         .styled(|_, t| t.error),

@@ -13,62 +13,60 @@ type C = Column<Task>;
 /// Running tasks; with `stopped`, the stop code, reason and exit codes replace placement.
 pub fn columns(stopped: bool, metrics: bool) -> Vec<Column<Task>> {
     let mut cols = vec![
-        C::new("ID", 8, |t, _| t.short_id().to_string()),
-        C::new("TRIAGE", 6, |t, ctx| task_findings_badge(ctx, &t.arn))
+        C::new("ID", 8, |t| t.short_id().to_string()),
+        C::live("TRIAGE", 6, |t, ctx| task_findings_badge(ctx, &t.arn))
             .styled_by_text(badge_style)
             .reads_findings(),
-        C::new("SERVICE", 8, |t, _| {
+        C::new("SERVICE", 8, |t| {
             known(t, || or_dash(t.service_name().unwrap_or_default()))
         }),
     ];
     if stopped {
         // Status and health of a stopped task say nothing; why and how it stopped is the point.
         cols.extend([
-            C::new("REV", 4, |t, _| {
+            C::new("REV", 4, |t| {
                 known(t, || t.task_definition.revision.to_string())
             })
             .by(|t| t.task_definition.revision as f64),
-            C::new("STOP CODE", 24, |t, ctx| {
+            C::live("STOP CODE", 24, |t, ctx| {
                 listed_status(t, &or_dash(&t.stop_code), ctx.now)
             })
             .styled(|t, th| if t.loading { th.dim } else { th.base }),
-            C::new("EXIT", 12, |t, _| known(t, || or_dash(&t.exit_codes()))).styled(|t, th| {
+            C::new("EXIT", 12, |t| known(t, || or_dash(&t.exit_codes()))).styled(|t, th| {
                 let crashed = t
                     .containers
                     .iter()
                     .any(|c| c.exit_code.is_some_and(|e| e != 0));
                 if crashed { th.error } else { th.base }
             }),
-            C::new("STOPPED", 8, |t, ctx| {
+            C::live("STOPPED", 8, |t, ctx| {
                 known(t, || age_opt(ctx.now, t.stopped_at))
             })
             .by(|t| -t.stopped_at.map_or(f64::MIN, |s| s.timestamp() as f64)),
-            C::fill("STOPPED REASON", 20, |t, _| {
+            C::fill("STOPPED REASON", 20, |t| {
                 known(t, || or_dash(&t.stopped_reason))
             })
             .up_to(400),
         ]);
     } else {
         cols.extend([
-            C::new("LAST", 7, |t, ctx| {
+            C::live("LAST", 7, |t, ctx| {
                 listed_status(t, &t.last_status, ctx.now)
             })
             .styled(|t, th| listed_style(t, &t.last_status, th)),
-            C::new("DESIRED", 7, |t, _| {
-                known(t, || t.desired_status.to_string())
-            }),
-            C::new("HEALTH", 6, |t, _| known(t, || or_dash(&t.health)))
+            C::new("DESIRED", 7, |t| known(t, || t.desired_status.to_string())),
+            C::new("HEALTH", 6, |t| known(t, || or_dash(&t.health)))
                 .styled(|t, th| state_style(&t.health, th)),
-            C::new("REV", 4, |t, _| {
+            C::new("REV", 4, |t| {
                 known(t, || t.task_definition.revision.to_string())
             })
             .by(|t| t.task_definition.revision as f64),
-            C::new("AZ", 4, |t, _| known(t, || or_dash(&t.availability_zone))),
-            C::new("IP", 7, |t, _| known(t, || or_dash(&t.private_ip))),
-            C::new("INSTANCE", 8, |t, _| {
+            C::new("AZ", 4, |t| known(t, || or_dash(&t.availability_zone))),
+            C::new("IP", 7, |t| known(t, || or_dash(&t.private_ip))),
+            C::new("INSTANCE", 8, |t| {
                 known(t, || opt(t.ec2_instance_id.as_deref()))
             }),
-            C::new("AGE", 8, |t, ctx| {
+            C::live("AGE", 8, |t, ctx| {
                 known(t, || age_opt(ctx.now, t.started_at.or(t.created_at)))
             })
             .by(|t| {

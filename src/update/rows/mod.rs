@@ -4,8 +4,9 @@
 //! rows) is kept in the view's [`RowCache`], so a keystroke on 100,000 rows is a scan.
 //!
 //! A row's cells are read once per change of that row: a filter or text sort on ages, badges
-//! or metric values sees them as of the row's latest change (an identical answer keeps them;
-//! an answer where a few of 100,000 rows changed remakes those few).
+//! or metric values sees them as of the row's latest change, or of the last minute (an
+//! identical answer keeps them; an answer where a few of 100,000 rows changed remakes those
+//! few; a minute on, the cells that move with time alone are read again, the rest copied).
 
 use std::hash::Hasher;
 use std::sync::Arc;
@@ -16,8 +17,8 @@ use chrono::TimeDelta;
 use crate::model::{Task, Time};
 use crate::screen::layout;
 use crate::screen::panes::{self, Items};
-use crate::screen::table::{Column, Held, RowCtx, SortKey, held_by};
-use crate::state::{Fleet, Narrowed, Reading, RowCache, RowKeys, SortSpec, State, View};
+use crate::screen::table::{Column, RowCtx, SortKey, held_by};
+use crate::state::{Fleet, Narrowed, Reading, RowCache, RowKeys, SortSpec, Stale, State, View};
 use crate::with_table;
 
 mod order;
@@ -231,8 +232,13 @@ fn read_cells<T: Sync>(
     // Looked over only when some row is read (a turn that copies rows needs none of it).
     let held = std::sync::OnceLock::new();
     let held = || held.get_or_init(|| held_by(cols, prepared.ctx.metrics));
-    // The previous rows' badges are out of date: their findings columns are read again.
-    let stale = cache.stale_findings && cols.iter().any(|c| c.findings);
+    // The columns of the previous rows' cells that are out of date (their badges moved, or
+    // they are a minute old and ages and values moved): read again, the rest copied.
+    let again: Vec<bool> = cols
+        .iter()
+        .map(|c| cache.stale.rereads(c.findings, c.moves()))
+        .collect();
+    let stale = again.contains(&true);
     let before = &reading.before;
     // One row's cells read into `keys`.
     let read_row = |keys: &mut RowKeys, i: usize| {
@@ -256,9 +262,8 @@ fn read_cells<T: Sync>(
                 Some((_, old, _, row)) if stale => {
                     let mut number = 0;
                     for (column, col) in cols.iter().enumerate() {
-                        if col.findings {
-                            // A badge, not a metric: no series to look over.
-                            let (text, n) = col.cell_with(&items[i], prepared.ctx, &Held::NONE);
+                        if again[column] {
+                            let (text, n) = col.cell_with(&items[i], prepared.ctx, &held()[column]);
                             keys.push_cell(&text);
                             keys.push_number(n);
                         } else {
@@ -313,7 +318,7 @@ fn read_cells<T: Sync>(
     cache.keys = Some(Arc::clone(&keys));
     cache.prints = prints.cloned();
     cache.previous = None;
-    cache.stale_findings = false;
+    cache.stale = Stale::Nothing;
     // Copied cells are as old as the previous rows'.
     if !reading.copies || cache.made_at.is_none() {
         cache.made_at = Some(prepared.ctx.now);
@@ -335,8 +340,9 @@ const READ_COST: usize = 10;
 /// A row's cells copied from the previous rows', in runs of rows that follow each other in
 /// both (a tenth of reading them or less, measured).
 const COPY_COST: usize = 1;
-/// A row's cells copied one by one but for its findings' badges, read again (the badges
-/// moved): a lookup of the row's findings and a copy of each other cell.
+/// A row's cells copied one by one but for those read again (the badges moved, or the cells
+/// are a minute old: its ages, badges and metric values, most of them "no series"): a few
+/// lookups and a copy of each other cell.
 const REREAD_COST: usize = 4;
 
 /// Whether the focused view's cells are to be read ahead.
@@ -463,7 +469,7 @@ fn note_on_screen(view: &mut View, fleet: &Fleet, ctx: &RowCtx, height: usize) {
     with_table!(panes::items(&view.pane, fleet), |items, cols, _key| {
         for column in cols.iter().filter(|c| c.findings) {
             for row in on_screen.iter().filter_map(|&item| items.get(item)) {
-                hasher.write((column.text)(row, ctx).as_bytes());
+                hasher.write(column.text.of(row, ctx).as_bytes());
             }
         }
     });
@@ -687,6 +693,73 @@ mod tests {
             view.cache.made_at, made_at,
             "rows copied: as old as the first read"
         );
+    }
+
+    #[test]
+    fn cells_a_minute_old_read_what_moves_with_time_again_and_copy_the_rest() {
+        let mut h = Harness::new("large", 160, 45);
+        h.press(":tasks<enter>");
+        let read = h.state.focused().cache.keys.clone().expect("read ahead");
+        let Items::Tasks(_, stopped, metrics) =
+            panes::items(&h.state.focused().pane, &h.state.fleet)
+        else {
+            panic!("a tasks pane");
+        };
+        let cols = panes::tasks::columns(stopped, metrics);
+        // Kept cells marked in a column of the row alone and in one that moves with time.
+        let (name, age) = (
+            cols.iter().position(|c| c.title == "SERVICE").unwrap(),
+            cols.iter().position(|c| c.title == "AGE").unwrap(),
+        );
+        assert!(!cols[name].moves() && cols[age].moves());
+        let mut kept = RowKeys::with_capacity(read.columns(), read.numbers(), read.rows());
+        for row in 0..read.rows() {
+            for column in 0..read.columns() {
+                kept.push_lowered(if column == name || column == age {
+                    "kept"
+                } else {
+                    read.cell(row, column)
+                });
+            }
+            for n in 0..read.numbers() {
+                kept.push_number(Some(read.number(row, n)));
+            }
+        }
+        let first = Arc::new(kept);
+        h.state.nav.last_mut().unwrap().cache.keys = Some(Arc::clone(&first));
+        let made_at = h.state.focused().cache.made_at.expect("read");
+        // Until they are read again (then compared with a read at that same moment).
+        let mut waited = 0;
+        while h.state.focused().cache.made_at == Some(made_at) {
+            h.advance(1);
+            waited += 1;
+            assert!(waited <= 2 * crate::state::CELLS_FRESH_FOR.num_seconds());
+        }
+        assert!(
+            waited >= crate::state::CELLS_FRESH_FOR.num_seconds(),
+            "{waited} s"
+        );
+        let view = h.state.focused();
+        let keys = view.cache.keys.as_ref().expect("read ahead again");
+        assert_eq!(view.cache.made_at, Some(h.state.now), "read now");
+        let fresh = read_on_demand(&h);
+        let (mut copied, mut read_again) = (0, 0);
+        for (row, fresh) in cells(keys).iter().zip(&fresh) {
+            let (row, fresh): (Vec<&str>, Vec<&str>) =
+                (row.split('\n').collect(), fresh.split('\n').collect());
+            assert_ne!(row[age], "kept", "an age is read again");
+            if row[name] == "kept" {
+                // Copied: all but the row's own cells as a fresh read makes them.
+                let mut expected = fresh.clone();
+                expected[name] = "kept";
+                assert_eq!(row, expected);
+                copied += 1;
+            } else {
+                assert_eq!(row, fresh, "a changed row is read whole");
+                read_again += 1;
+            }
+        }
+        assert!(copied > 0, "{copied} copied, {read_again} read again");
     }
 
     #[test]
