@@ -43,6 +43,10 @@ pub struct Triage {
     /// Names the rows' badges (which findings are active, at which severity): a table's cached
     /// cells, its TRIAGE column among them, are read again when it moves.
     badges: u64,
+    /// The same, of the findings about tasks and their containers alone: all a task row's
+    /// badge reads (a finding about a service elsewhere does not make 60,000 task rows' badges
+    /// read again).
+    task_badges_print: u64,
     /// Conditions seen but still inside their `hold`: first seen at, and the latest sighting.
     pending: HashMap<FindingId, (Time, Observation)>,
     /// Evaluations so far in which each active finding was absent.
@@ -295,7 +299,7 @@ impl Triage {
         // `dirty` is cleared when the engine takes its copy (news arriving meanwhile is news
         // for the next evaluation).
         self.last_evaluated = Some(now);
-        self.badges = self.active_signature();
+        (self.badges, self.task_badges_print) = self.active_signature();
     }
 
     /// The fleet view's findings of one context, as they are there (the contexts' engines
@@ -310,7 +314,7 @@ impl Triage {
         self.findings
             .extend(findings.into_iter().map(|f| (f.current.id(), f)));
         self.task_badges = Default::default();
-        self.badges = self.active_signature();
+        (self.badges, self.task_badges_print) = self.active_signature();
     }
 
     /// What the rows' badges read, as a number that moves whenever one of them would change.
@@ -318,13 +322,26 @@ impl Triage {
         self.badges
     }
 
-    /// Order-independent: the active findings and their severities, summed by hash.
-    fn active_signature(&self) -> u64 {
-        self.findings
-            .iter()
-            .filter(|(_, f)| f.is_active())
-            .map(|(id, f)| crate::model::hash::of_hash(&(id, f.severity())))
-            .fold(0u64, u64::wrapping_add)
+    /// As [`Triage::badges`], for the rows of tasks ([`Triage::task_badge`]).
+    pub fn task_badges(&self) -> u64 {
+        self.task_badges_print
+    }
+
+    /// Order-independent: the active findings and their severities, summed by hash; and the
+    /// same of those about a task or its containers.
+    fn active_signature(&self) -> (u64, u64) {
+        let mut sums = (0u64, 0u64);
+        for (id, f) in self.findings.iter().filter(|(_, f)| f.is_active()) {
+            let hash = crate::model::hash::of_hash(&(id, f.severity()));
+            sums.0 = sums.0.wrapping_add(hash);
+            if matches!(
+                id.subject,
+                crate::model::Subject::Task { .. } | crate::model::Subject::Container { .. }
+            ) {
+                sums.1 = sums.1.wrapping_add(hash);
+            }
+        }
+        sums
     }
 
     fn open(&mut self, id: FindingId, obs: Observation, now: Time) {
@@ -567,6 +584,31 @@ mod tests {
         }
         assert_eq!(tr.task_badge("t1"), Some((Severity::Warning, 1)));
         assert_eq!(tr.task_badge("t2"), None);
+    }
+
+    #[test]
+    fn the_task_rows_badges_move_with_the_findings_about_tasks_alone() {
+        let task = Subject::Task {
+            cluster: "prod".into(),
+            service: Some("web".into()),
+            task_arn: "t1".into(),
+        };
+        let about_task = |severity| Observation::new("a", severity, task.clone(), "a");
+        let mut tr = Triage::default();
+        tr.apply_at(t(0), vec![about_task(Severity::Warning)]);
+        let (all, tasks) = (tr.badges(), tr.task_badges());
+        assert_ne!(tasks, Triage::default().task_badges(), "a task's finding");
+        tr.apply_at(
+            t(1),
+            vec![about_task(Severity::Warning), obs("r", Severity::Critical)],
+        );
+        assert_ne!(tr.badges(), all, "a service's finding moves the badges");
+        assert_eq!(tr.task_badges(), tasks, "but no task row's");
+        tr.apply_at(
+            t(2),
+            vec![about_task(Severity::Critical), obs("r", Severity::Critical)],
+        );
+        assert_ne!(tr.task_badges(), tasks, "the task's finding grew worse");
     }
 
     #[test]

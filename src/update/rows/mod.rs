@@ -29,9 +29,14 @@ pub fn refresh(view: &mut View, fleet: &Fleet, ctx: &RowCtx, stopped_window: Dur
     // The cache holds while the pane's rows stay the same (an identical answer keeps it).
     let answer = fleet.slot(&view.pane.query()).map(|s| s.version);
     view.cache.for_answer(answer);
-    view.cache.expire(now, ctx.triage.badges());
-    let prints = row_prints(fleet, view);
     let items = panes::items(&view.pane, fleet);
+    // A task row's badge reads the findings about tasks alone.
+    let badges = match items {
+        Items::Tasks(..) => ctx.triage.task_badges(),
+        _ => ctx.triage.badges(),
+    };
+    view.cache.expire(now, badges);
+    let prints = row_prints(fleet, view);
     if let Items::Tasks(tasks, true, metrics) = items {
         // Older stops are history the operator asked not to see (config `stopped_tasks_window`).
         let since = TimeDelta::from_std(stopped_window)
