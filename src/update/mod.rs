@@ -53,6 +53,10 @@ fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
         action,
         Action::Loaded { .. } | Action::Listed { .. } | Action::Described { .. }
     );
+    // A slice of cells read ahead changes nothing any poll is decided on (the data, the
+    // clock, the screen are as the last action left them, and its schedule ran): only the
+    // next slice is asked for. A change of 60,000 rows takes a dozen such turns.
+    let cells_read = matches!(action, Action::CellsRead);
     let mut effects = match action {
         Action::Key(key) => match state.input {
             InputMode::Normal => keys::handle(state, key, keymap),
@@ -279,7 +283,11 @@ fn update_one(state: &mut State, action: Action, keymap: &KeyMap) -> Vec<Effect>
     };
     if state.should_quit {
         effects.extend(gate::quitting(state));
-    } else if !state.is_fleet_view() {
+    } else if state.is_fleet_view() {
+        // Each context schedules its own (`fleet_view`).
+    } else if cells_read {
+        effects.extend(rows::read_ahead_schedule(state));
+    } else {
         effects.extend(schedule(state, unseen, answer));
     }
     effects

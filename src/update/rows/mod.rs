@@ -768,6 +768,32 @@ mod tests {
     }
 
     #[test]
+    fn a_slice_of_cells_read_asks_for_the_next_slice_and_nothing_else() {
+        let mut h = Harness::new("large", 160, 45);
+        h.press(":tasks<enter>");
+        let view = h.state.nav.last_mut().unwrap();
+        view.cache = RowCache {
+            answer: view.cache.answer,
+            badges: view.cache.badges,
+            ..RowCache::default()
+        };
+        // A minute on without a tick: polls are due, as the next action other than a slice
+        // of cells finds.
+        h.state.now += TimeDelta::minutes(1);
+        let effects = crate::update::update(&mut h.state, Action::CellsRead, &h.keymap);
+        assert!(
+            matches!(effects.as_slice(), [Effect::ReadCells]),
+            "{effects:?}"
+        );
+        let now = h.state.now;
+        let effects = crate::update::update(&mut h.state, Action::Tick(now), &h.keymap);
+        assert!(
+            effects.iter().any(|e| !matches!(e, Effect::ReadCells)),
+            "the tick schedules the polls due"
+        );
+    }
+
+    #[test]
     fn a_filter_typed_while_the_cells_are_read_ahead_reads_the_rest_and_matches_the_same_rows() {
         let mut h = Harness::new("large", 160, 45);
         h.press(":tasks<enter>");
