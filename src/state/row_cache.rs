@@ -89,7 +89,24 @@ impl RowKeys {
         if rows.is_empty() {
             return;
         }
-        let (first, last) = (rows.start * other.columns, rows.end * other.columns - 1);
+        self.push_cells_in(other, rows.start * other.columns..rows.end * other.columns);
+        self.nums
+            .extend_from_slice(&other.nums[rows.start * other.numbers..rows.end * other.numbers]);
+    }
+
+    /// Appends cells `columns` of `other`'s `row` (already lowercased, same columns) in one
+    /// copy, not the numbers they sort by: a row whose other cells are read again.
+    pub fn push_cells_of(&mut self, other: &RowKeys, row: usize, columns: std::ops::Range<usize>) {
+        let first = row * other.columns;
+        self.push_cells_in(other, first + columns.start..first + columns.end);
+    }
+
+    /// Appends `other`'s cells numbered `cells` (row by row, `columns` to a row) in one copy.
+    fn push_cells_in(&mut self, other: &RowKeys, cells: std::ops::Range<usize>) {
+        if cells.is_empty() {
+            return;
+        }
+        let (first, last) = (cells.start, cells.end - 1);
         let from = other.start(first);
         if !self.ends.is_empty() {
             self.text.push('\n');
@@ -103,8 +120,6 @@ impl RowKeys {
                 .iter()
                 .map(|&end| (end as usize - from + base) as u32),
         );
-        self.nums
-            .extend_from_slice(&other.nums[rows.start * other.numbers..rows.end * other.numbers]);
     }
 
     /// Appends the rows of `other` (same columns), made apart: a table's cells are read in
@@ -359,6 +374,29 @@ mod tests {
         assert!(cache.previous.is_some() && cache.made_at.is_none());
         assert_eq!(cache.stale, Stale::Moving);
         assert_eq!((cache.answer, cache.badges), (Some(8), 2));
+    }
+
+    #[test]
+    fn cells_copied_in_pieces_read_as_cells_copied_one_by_one() {
+        let mut from = RowKeys::with_capacity(3, 0, 2);
+        for cell in ["a", "bb", "", "d", "éé", "f"] {
+            from.push_cell(cell);
+        }
+        let mut pieces = RowKeys::with_capacity(3, 0, 2);
+        pieces.push_cells_of(&from, 1, 0..0);
+        pieces.push_cells_of(&from, 1, 0..2);
+        pieces.push_lowered("new");
+        pieces.push_cells_of(&from, 0, 1..3);
+        pieces.push_cells_of(&from, 0, 3..3);
+        let mut one_by_one = RowKeys::with_capacity(3, 0, 2);
+        for cell in ["d", "éé", "new", "bb", ""] {
+            one_by_one.push_lowered(cell);
+        }
+        one_by_one.push_lowered("x");
+        pieces.push_lowered("x");
+        assert_eq!(pieces.row(0), one_by_one.row(0));
+        assert_eq!(pieces.row(1), one_by_one.row(1));
+        assert_eq!((pieces.cell(1, 0), pieces.cell(0, 2)), ("bb", "new"));
     }
 
     #[test]

@@ -265,18 +265,21 @@ fn read_cells<T: Sync>(
             });
             match same {
                 Some((_, old, _, row)) if stale => {
-                    let mut number = 0;
+                    // The cells between two read again are copied in one piece.
+                    let (mut number, mut copied_from) = (0, 0);
                     for (column, col) in cols.iter().enumerate() {
                         if again[column] {
+                            keys.push_cells_of(old, row, copied_from..column);
+                            copied_from = column + 1;
                             let (text, n) = col.cell_with(&items[i], prepared.ctx, &held()[column]);
                             keys.push_cell(&text);
                             keys.push_number(n);
                         } else {
-                            keys.push_lowered(old.cell(row, column));
                             keys.push_number(col.is_numeric().then(|| old.number(row, number)));
                         }
                         number += usize::from(col.is_numeric());
                     }
+                    keys.push_cells_of(old, row, copied_from..cols.len());
                     budget = budget.saturating_sub(REREAD_COST);
                     i += 1;
                 }
