@@ -586,6 +586,25 @@ mod tests {
         (0..keys.rows()).map(|r| keys.row(r).to_string()).collect()
     }
 
+    /// A copy of `read` with "kept" in its `columns`: a cell no read gives, to tell a copied
+    /// cell from one read again.
+    fn marked(read: &RowKeys, columns: &[usize]) -> RowKeys {
+        let mut kept = RowKeys::with_capacity(read.columns(), read.numbers(), read.rows());
+        for row in 0..read.rows() {
+            for column in 0..read.columns() {
+                kept.push_lowered(if columns.contains(&column) {
+                    "kept"
+                } else {
+                    read.cell(row, column)
+                });
+            }
+            for n in 0..read.numbers() {
+                kept.push_number(Some(read.number(row, n)));
+            }
+        }
+        kept
+    }
+
     /// The focused view's cells read afresh, in one go, as a filter on a new view reads them.
     fn read_on_demand(h: &Harness) -> Vec<String> {
         let mut view = h.state.focused().clone();
@@ -638,20 +657,7 @@ mod tests {
         h.press(":tasks<enter>");
         let read = h.state.focused().cache.keys.clone().expect("read ahead");
         // Kept cells whose TRIAGE cell no fresh read gives: a copy of it shows.
-        let mut kept = RowKeys::with_capacity(read.columns(), read.numbers(), read.rows());
-        for row in 0..read.rows() {
-            for column in 0..read.columns() {
-                kept.push_lowered(if column == 1 {
-                    "kept"
-                } else {
-                    read.cell(row, column)
-                });
-            }
-            for n in 0..read.numbers() {
-                kept.push_number(Some(read.number(row, n)));
-            }
-        }
-        let first = Arc::new(kept);
+        let first = Arc::new(marked(&read, &[1]));
         h.state.nav.last_mut().unwrap().cache.keys = Some(Arc::clone(&first));
         let cache = &h.state.focused().cache;
         let (answer, made_at, badges) = (cache.answer, cache.made_at, cache.badges);
@@ -720,20 +726,7 @@ mod tests {
             cols.iter().position(|c| c.title == "AGE").unwrap(),
         );
         assert!(!cols[name].moves() && cols[age].moves());
-        let mut kept = RowKeys::with_capacity(read.columns(), read.numbers(), read.rows());
-        for row in 0..read.rows() {
-            for column in 0..read.columns() {
-                kept.push_lowered(if column == name || column == age {
-                    "kept"
-                } else {
-                    read.cell(row, column)
-                });
-            }
-            for n in 0..read.numbers() {
-                kept.push_number(Some(read.number(row, n)));
-            }
-        }
-        let first = Arc::new(kept);
+        let first = Arc::new(marked(&read, &[name, age]));
         h.state.nav.last_mut().unwrap().cache.keys = Some(Arc::clone(&first));
         let made_at = h.state.focused().cache.made_at.expect("read");
         // Until they are read again (then compared with a read at that same moment).
@@ -770,8 +763,8 @@ mod tests {
         assert!(copied > 0, "{copied} copied, {read_again} read again");
     }
 
-    #[test]
-    fn a_slice_of_cells_read_asks_for_the_next_slice_and_nothing_else() {
+    /// `--demo large`'s tasks pane, its cells to be read again from the start.
+    fn tasks_to_read_again() -> Harness {
         let mut h = Harness::new("large", 160, 45);
         h.press(":tasks<enter>");
         let view = h.state.nav.last_mut().unwrap();
@@ -780,6 +773,12 @@ mod tests {
             badges: view.cache.badges,
             ..RowCache::default()
         };
+        h
+    }
+
+    #[test]
+    fn a_slice_of_cells_read_asks_for_the_next_slice_and_nothing_else() {
+        let mut h = tasks_to_read_again();
         // A minute on without a tick: polls are due, as the next action other than a slice
         // of cells finds.
         h.state.now += TimeDelta::minutes(1);
@@ -798,15 +797,8 @@ mod tests {
 
     #[test]
     fn a_filter_typed_while_the_cells_are_read_ahead_reads_the_rest_and_matches_the_same_rows() {
-        let mut h = Harness::new("large", 160, 45);
-        h.press(":tasks<enter>");
         // The same answer's cells, read again from the start: a slice, then the operator.
-        let view = h.state.nav.last_mut().unwrap();
-        view.cache = RowCache {
-            answer: view.cache.answer,
-            badges: view.cache.badges,
-            ..RowCache::default()
-        };
+        let mut h = tasks_to_read_again();
         crate::update::update(&mut h.state, Action::CellsRead, &h.keymap);
         let partial = h
             .state
