@@ -104,6 +104,15 @@ impl Subject {
         }
     }
 
+    /// The task the subject is or belongs to (a task, or one of its containers): what a task
+    /// row's badge counts.
+    pub fn task_arn(&self) -> Option<&str> {
+        match self {
+            Subject::Task { task_arn, .. } | Subject::Container { task_arn, .. } => Some(task_arn),
+            _ => None,
+        }
+    }
+
     /// How an operator names it: `prod/web`, `prod/web/3f2a9c1e`, `i-0abc…`.
     pub fn label(&self) -> String {
         let short = |arn: &str| super::arn::short_task_id(arn).to_string();

@@ -95,8 +95,8 @@ impl Held {
     pub const NONE: Held = Held(None);
 }
 
-/// [`Column::held`] for each of `cols`, each dimension looked at once (a tasks table's CPU,
-/// memory and network columns all name their rows by task id).
+/// [`Column::held`] for each of `cols` (a tasks table's CPU, memory and network columns all
+/// name their rows by task id: the metrics look that dimension over once).
 pub fn held_by<T>(cols: &[Column<T>], metrics: &Metrics) -> Vec<Held> {
     cols.iter().map(|col| col.held(metrics)).collect()
 }

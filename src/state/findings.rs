@@ -185,10 +185,10 @@ impl Triage {
         let index = self.task_badges.get_or_init(|| {
             let mut index: HashMap<String, (Severity, usize)> = HashMap::new();
             for f in self.findings.values().filter(|f| f.is_active()) {
-                if let crate::model::Subject::Task { task_arn, .. }
-                | crate::model::Subject::Container { task_arn, .. } = &f.current.subject
-                {
-                    let (worst, n) = index.entry(task_arn.clone()).or_insert((f.severity(), 0));
+                if let Some(task_arn) = f.current.subject.task_arn() {
+                    let (worst, n) = index
+                        .entry(task_arn.to_string())
+                        .or_insert((f.severity(), 0));
                     *worst = (*worst).max(f.severity());
                     *n += 1;
                 }
@@ -334,10 +334,7 @@ impl Triage {
         for (id, f) in self.findings.iter().filter(|(_, f)| f.is_active()) {
             let hash = crate::model::hash::of_hash(&(id, f.severity()));
             sums.0 = sums.0.wrapping_add(hash);
-            if matches!(
-                id.subject,
-                crate::model::Subject::Task { .. } | crate::model::Subject::Container { .. }
-            ) {
+            if id.subject.task_arn().is_some() {
                 sums.1 = sums.1.wrapping_add(hash);
             }
         }

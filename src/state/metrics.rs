@@ -61,7 +61,8 @@ pub struct Metrics {
     series: std::sync::Arc<crate::model::hash::FastMap<SeriesKey, History>>,
     /// Each dimension's values among the series' keys, as asked for (`Metrics::values_of`)
     /// until the series next change: a table of 60,000 tasks asks at every slice of its cells
-    /// read and every frame, and looking over 20,000 keys each time was most of that.
+    /// read and every rebuild of its rows, and looking over 20,000 keys each time was most of
+    /// that.
     values: std::sync::Mutex<crate::model::hash::FastMap<&'static str, DimensionValues>>,
     /// When a pane, chart or the engine last wanted each series. Kept apart from the shared
     /// series: marked on every schedule, it must not copy them while the engine reads them.
